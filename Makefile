@@ -1,0 +1,104 @@
+# otelauto: zero-code OpenTelemetry tracing by LD_PRELOAD.
+#   make          build build/libotelauto.so (+ build/libotelauto-otlp.so)
+#   make test     build everything and run every test (unit, integration, sanitizers)
+#   make demo     two unmodified services call each other under the shim; the trace is printed
+# Both install missing Debian packages first (scripts/install-deps.sh).
+
+CC       ?= gcc
+BUILD    ?= build
+SAN      ?=
+OPT      ?= -O2
+
+CFLAGS_BASE = -std=gnu11 $(OPT) -g -Wall -Wextra -Werror -fPIC -fvisibility=hidden \
+              -D_GNU_SOURCE -Iinclude -I$(BUILD)/gen -pthread
+ifeq ($(SAN),1)
+CFLAGS_BASE += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS_SAN = -fsanitize=address,undefined
+endif
+CFLAGS  ?=
+ALL_CFLAGS = $(CFLAGS_BASE) $(CFLAGS)
+
+# The preloaded object: libc only. Exporter dependencies live in the OTLP object,
+# which is dlopen'ed by the exporter thread the first time there is something to send.
+OTLP_SRCS   := $(wildcard src/otlp_*.c)
+ENGINE_SRCS := $(filter-out $(OTLP_SRCS),$(wildcard src/*.c))
+HOOK_SRCS   := $(wildcard hooks/*.c)
+PROTO_FILES := $(shell find proto -name '*.proto' 2>/dev/null | sort)
+PROTO_C     := $(patsubst proto/%.proto,$(BUILD)/gen/%.pb-c.c,$(PROTO_FILES))
+PROTO_H     := $(PROTO_C:.c=.h)
+
+ENGINE_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(ENGINE_SRCS))
+HOOK_OBJS   := $(patsubst %.c,$(BUILD)/obj/%.o,$(HOOK_SRCS))
+OTLP_OBJS   := $(patsubst %.c,$(BUILD)/obj/%.o,$(OTLP_SRCS)) $(patsubst $(BUILD)/gen/%.c,$(BUILD)/obj/gen/%.o,$(PROTO_C))
+
+UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
+UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+PROG_SRCS   := $(wildcard tests/programs/*.c)
+PROG_BINS   := $(patsubst tests/programs/%.c,$(BUILD)/programs/%,$(PROG_SRCS))
+
+LIB       := $(BUILD)/libotelauto.so
+OTLP_LIB  := $(BUILD)/libotelauto-otlp.so
+PASSTHRU  := $(BUILD)/libpassthrough.so
+ENGINE_A  := $(BUILD)/libengine.a
+
+.PHONY: all deps lib test unit integration demo clean asan check-exports bench-startup
+all: deps lib
+
+lib: $(LIB) $(OTLP_LIB) $(PASSTHRU)
+
+deps:
+	@scripts/install-deps.sh
+
+$(BUILD)/obj/%.o: %.c $(wildcard include/*.h) | $(PROTO_H)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: proto/%.proto
+	@mkdir -p $(BUILD)/gen
+	protoc-c --proto_path=proto --c_out=$(BUILD)/gen $<
+
+# Generated code is not ours to warn about beyond the defaults.
+$(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c | $(PROTO_H)
+	@mkdir -p $(dir $@)
+	$(CC) $(filter-out -Wextra,$(ALL_CFLAGS)) -c $< -o $@
+
+$(LIB): $(ENGINE_OBJS) $(HOOK_OBJS)
+	$(CC) -shared -o $@ $^ $(LDFLAGS_SAN) -pthread -ldl -Wl,-z,now -Wl,--no-undefined -Wl,-z,nodelete
+
+$(OTLP_LIB): $(OTLP_OBJS)
+	$(CC) -shared -o $@ $^ $(LDFLAGS_SAN) -lcurl -lprotobuf-c -lz -pthread -Wl,--no-undefined
+
+$(PASSTHRU): tests/bench/passthrough.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -shared -o $@ $< $(LDFLAGS_SAN) -ldl
+
+$(ENGINE_A): $(ENGINE_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/tests/%: tests/unit/%.c $(ENGINE_A) $(OTLP_OBJS) tests/unit/oa_test.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fvisibility=default -o $@ $< $(OTLP_OBJS) $(ENGINE_A) $(LDFLAGS_SAN) -lcurl -lprotobuf-c -lz -ldl -lpthread
+
+$(BUILD)/programs/%: tests/programs/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDFLAGS_SAN)
+
+.PHONY: unit-bins programs
+unit-bins: $(UNIT_BINS)
+programs: $(PROG_BINS)
+
+# Only the interposed libc symbols may be exported from the preloaded object.
+check-exports: $(LIB)
+	@scripts/check-exports.sh $(LIB)
+
+test: deps
+	$(MAKE) lib unit-bins programs
+	$(MAKE) BUILD=build/asan SAN=1 OPT=-O1 lib
+	scripts/run-tests.sh
+
+demo: all
+	scripts/demo.sh
+
+clean:
+	rm -rf build

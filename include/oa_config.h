@@ -1,0 +1,59 @@
+/* Configuration from the standard OTEL_* environment variables (and OTELAUTO_*
+ * where the standard has nothing). Read once at initialisation. */
+#ifndef OA_CONFIG_H
+#define OA_CONFIG_H
+
+#include "oa_common.h"
+
+enum oa_sampler_kind {
+    OA_SAMPLER_ALWAYS_ON = 0,
+    OA_SAMPLER_ALWAYS_OFF,
+    OA_SAMPLER_TRACEIDRATIO,
+    OA_SAMPLER_PARENTBASED_ALWAYS_ON,
+    OA_SAMPLER_PARENTBASED_ALWAYS_OFF,
+    OA_SAMPLER_PARENTBASED_TRACEIDRATIO,
+};
+
+enum oa_traces_exporter {
+    OA_TRACES_EXPORTER_OTLP = 0,
+    OA_TRACES_EXPORTER_CONSOLE,
+    OA_TRACES_EXPORTER_NONE,
+};
+
+#define OA_CONFIG_MAX_HEADERS 32
+
+struct oa_config {
+    bool sdk_disabled;                 /* OTEL_SDK_DISABLED=true */
+    char service_name[256];            /* OTEL_SERVICE_NAME, "" if unset */
+    char resource_attributes[4096];    /* OTEL_RESOURCE_ATTRIBUTES raw, "" if unset or undecodable */
+
+    enum oa_sampler_kind sampler;      /* OTEL_TRACES_SAMPLER (parentbased_always_on) */
+    double sampler_ratio;              /* OTEL_TRACES_SAMPLER_ARG (1.0), in [0,1] */
+
+    bool propagate_tracecontext;       /* OTEL_PROPAGATORS contains tracecontext */
+    bool propagate_baggage;            /* OTEL_PROPAGATORS contains baggage */
+
+    enum oa_traces_exporter traces_exporter; /* OTEL_TRACES_EXPORTER (otlp) */
+    char traces_endpoint[2048];        /* resolved full URL, e.g. http://localhost:4318/v1/traces */
+    /* OTEL_EXPORTER_OTLP_[TRACES_]HEADERS, already decoded, as "Name: value" lines for libcurl */
+    char headers[OA_CONFIG_MAX_HEADERS][512];
+    int n_headers;
+    long export_timeout_ms;            /* OTEL_EXPORTER_OTLP_[TRACES_]TIMEOUT (10000), 0 = no limit */
+    bool compression_gzip;             /* OTEL_EXPORTER_OTLP_[TRACES_]COMPRESSION=gzip */
+
+    unsigned max_queue_size;           /* OTEL_BSP_MAX_QUEUE_SIZE (2048) */
+    unsigned max_export_batch_size;    /* OTEL_BSP_MAX_EXPORT_BATCH_SIZE (512), clamped to queue size */
+    long schedule_delay_ms;            /* OTEL_BSP_SCHEDULE_DELAY (5000) */
+    long bsp_export_timeout_ms;        /* OTEL_BSP_EXPORT_TIMEOUT (30000) */
+
+    int log_level;                     /* OTEL_LOG_LEVEL, enum oa_log_level; default OA_LOG_NONE (silent) */
+};
+
+extern struct oa_config oa_config;
+
+/* Fills *c from the environment read through getenv_fn (secure_getenv in the
+ * library, a fake in unit tests). Never allocates; never fails: bad values
+ * fall back to defaults (with a warning logged at warn level). */
+void oa_config_load(struct oa_config *c, const char *(*getenv_fn)(const char *name));
+
+#endif

@@ -1,0 +1,38 @@
+/* The batch span processor: the only way spans leave the program's threads.
+ * oa_export_submit never blocks and never waits on the exporter: it pushes the
+ * span on the bounded queue (dropping and counting when full) and wakes the
+ * background exporter thread, which is started lazily on the first span and
+ * loads the OTLP exporter object (libotelauto-otlp.so, with libcurl and
+ * protobuf-c) only then. */
+#ifndef OA_EXPORT_H
+#define OA_EXPORT_H
+
+#include "oa_span.h"
+
+struct oa_export_counters {
+    uint64_t submitted;
+    uint64_t exported;
+    uint64_t dropped_queue_full;
+    uint64_t failed;             /* spans in batches whose export failed for good */
+};
+
+/* Called once from library initialisation, after oa_config is loaded. Cheap:
+ * allocates nothing, starts nothing. */
+void oa_export_init(void);
+
+/* Takes ownership of s. Unsampled spans must not be submitted. */
+void oa_export_submit(struct oa_span *s);
+
+/* At exit: hands every queued span to the exporter and waits at most the
+ * export timeout for it. Never blocks longer. */
+void oa_export_shutdown(void);
+
+/* fork handlers (pthread_atfork): the child drops what the parent had queued
+ * and restarts the exporter thread lazily. */
+void oa_export_atfork_prepare(void);
+void oa_export_atfork_parent(void);
+void oa_export_atfork_child(void);
+
+void oa_export_get_counters(struct oa_export_counters *out);
+
+#endif

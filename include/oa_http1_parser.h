@@ -1,0 +1,134 @@
+/* Incremental HTTP/1.x parser for one direction of one connection: the
+ * requests a connection carries, or its responses. It sees exactly the bytes
+ * the program sent or received, in whatever pieces they came, and reports
+ * events; it never allocates more than the bounded head buffer and never reads
+ * outside the bytes it is given.
+ *
+ * Usage: loop
+ *     while (len > 0) {
+ *         size_t n = oa_http1_feed(p, buf, len, &ev);
+ *         buf += n; len -= n;
+ *         ... handle ev ...
+ *     }
+ * Each call consumes bytes up to and including the one that produced the
+ * event (or all of them for OA_HTTP1_NEED_MORE). It may return 0 consumed
+ * bytes only together with an event other than NEED_MORE.
+ */
+#ifndef OA_HTTP1_PARSER_H
+#define OA_HTTP1_PARSER_H
+
+#include "oa_common.h"
+
+#define OA_HTTP1_HEAD_MAX (64 * 1024)  /* a longer head => OA_HTTP1_ERROR */
+#define OA_HTTP1_MAX_HEADERS 100
+
+enum oa_http1_direction {
+    OA_HTTP1_REQUESTS = 0,
+    OA_HTTP1_RESPONSES,
+};
+
+enum oa_http1_event {
+    OA_HTTP1_NEED_MORE = 0,   /* all bytes consumed, nothing to report */
+    /* Requests only: the bytes consumed so far end exactly before the first
+     * byte of the empty line that terminates the head ('\r' or bare '\n').
+     * That is where a header line may be inserted. Reported once per request,
+     * with 0 or more bytes consumed; oa_http1_head() already describes the
+     * request line and headers seen so far (all of them). */
+    OA_HTTP1_HEAD_END_NEXT,
+    OA_HTTP1_HEAD_DONE,       /* a complete head was consumed; see oa_http1_head() */
+    OA_HTTP1_MESSAGE_DONE,    /* the message (head and body) is complete */
+    OA_HTTP1_NOT_HTTP,        /* the first bytes of the stream are not HTTP/1.x */
+    OA_HTTP1_ERROR,           /* malformed or over-long; the stream is lost */
+};
+
+struct oa_http1_header {
+    const char *name;
+    size_t name_len;
+    const char *value;        /* leading and trailing OWS removed */
+    size_t value_len;
+};
+
+/* A parsed head. Pointers refer into the parser's head buffer and stay valid
+ * until the next oa_http1_feed/oa_http1_eof/oa_http1_reset call. */
+struct oa_http1_head {
+    /* requests */
+    const char *method;
+    size_t method_len;
+    const char *target;
+    size_t target_len;
+    /* responses */
+    int status;
+    /* both: 0 for HTTP/1.0, 1 for HTTP/1.1 */
+    int version_minor;
+    struct oa_http1_header headers[OA_HTTP1_MAX_HEADERS];
+    size_t n_headers;
+    /* framing, derived from the headers */
+    bool chunked;
+    bool has_content_length;
+    uint64_t content_length;
+    bool connection_close;    /* "Connection: close", or HTTP/1.0 without keep-alive */
+};
+
+enum oa_http1_state {
+    OA_HTTP1_S_START = 0,     /* before the first byte of a message */
+    OA_HTTP1_S_HEAD,
+    OA_HTTP1_S_BODY_LENGTH,
+    OA_HTTP1_S_BODY_CHUNKED,
+    OA_HTTP1_S_BODY_UNTIL_CLOSE,
+    OA_HTTP1_S_OPAQUE,        /* after 101/CONNECT tunnel: everything passes unparsed */
+    OA_HTTP1_S_DEAD,          /* not HTTP or error: never parsed again */
+};
+
+struct oa_http1_parser {
+    enum oa_http1_direction direction;
+    enum oa_http1_state state;
+    bool seen_first_message;  /* NOT_HTTP is only reported for the stream's first bytes */
+    bool skip_body_of_next;   /* set by oa_http1_response_to_head() */
+    /* head accumulation */
+    char *head_buf;           /* malloc'd on demand, at most OA_HTTP1_HEAD_MAX */
+    size_t head_len;
+    size_t head_cap;
+    size_t line_start;        /* offset in head_buf of the current line */
+    bool head_end_next_reported;
+    struct oa_http1_head head;
+    /* body framing */
+    uint64_t body_remaining;
+    int chunk_state;
+    uint64_t chunk_remaining;
+};
+
+void oa_http1_init(struct oa_http1_parser *p, enum oa_http1_direction dir);
+/* Frees the head buffer. The parser may be re-initialised afterwards. */
+void oa_http1_release(struct oa_http1_parser *p);
+
+size_t oa_http1_feed(struct oa_http1_parser *p, const char *buf, size_t len,
+                     enum oa_http1_event *ev);
+
+/* The head most recently completed (valid after HEAD_DONE, and partially after
+ * HEAD_END_NEXT). */
+const struct oa_http1_head *oa_http1_head(const struct oa_http1_parser *p);
+
+/* Responses: call right after the HEAD_DONE of a response to a HEAD request
+ * (or to a CONNECT answered 2xx: then the stream becomes opaque) so that the
+ * framing is right. tunnel=true makes the stream opaque after this message. */
+void oa_http1_response_has_no_body(struct oa_http1_parser *p, bool tunnel);
+
+/* 1xx responses other than 101 are interim: HEAD_DONE then MESSAGE_DONE are
+ * reported for them and the next response follows. 101 makes the stream
+ * opaque after its head. */
+
+/* n body bytes went by without their content being seen (sendfile). Returns
+ * the event this produces (NEED_MORE, MESSAGE_DONE, or ERROR if the parser was
+ * not inside a body that can absorb n bytes). */
+enum oa_http1_event oa_http1_skip(struct oa_http1_parser *p, size_t n);
+
+/* End of stream: MESSAGE_DONE if the message in progress was delimited by
+ * the close, ERROR if the stream ended inside a message, NEED_MORE otherwise. */
+enum oa_http1_event oa_http1_eof(struct oa_http1_parser *p);
+
+/* Case-insensitive header lookup in a head; returns the first match or NULL.
+ * *count (if not NULL) receives the number of headers with that name. */
+const struct oa_http1_header *oa_http1_find(const struct oa_http1_head *h,
+                                            const char *name, size_t *count);
+
+#endif

@@ -1,0 +1,66 @@
+/* A finished (or finishing) span: one heap block holding the ids, timing,
+ * status, attributes and the bytes of every string they refer to. Built on
+ * the program's thread, handed to the export queue, freed by the exporter. */
+#ifndef OA_SPAN_H
+#define OA_SPAN_H
+
+#include "oa_common.h"
+#include "oa_propagation.h"
+
+/* OTLP SpanKind / StatusCode numbers */
+enum oa_span_kind {
+    OA_SPAN_KIND_INTERNAL = 1,
+    OA_SPAN_KIND_SERVER = 2,
+    OA_SPAN_KIND_CLIENT = 3,
+};
+
+enum oa_status_code {
+    OA_STATUS_UNSET = 0,
+    OA_STATUS_OK = 1,
+    OA_STATUS_ERROR = 2,
+};
+
+#define OA_SPAN_MAX_ATTRS 24
+/* Room for all string bytes of a span (name, attribute values, tracestate).
+ * A string that does not fit is truncated; one that cannot fit at all is
+ * dropped and counted in dropped_attrs. */
+#define OA_SPAN_ARENA 3072
+/* No single attribute value longer than this (url.full, user_agent.original) */
+#define OA_SPAN_MAX_VALUE_LEN 1024
+
+struct oa_span {
+    uint8_t trace_id[16];
+    uint8_t span_id[8];
+    uint8_t parent_span_id[8];
+    bool has_parent;
+    bool parent_is_remote;
+    uint8_t trace_flags;         /* W3C flags (sampled, random) */
+    uint8_t kind;                /* enum oa_span_kind */
+    uint8_t status_code;         /* enum oa_status_code */
+    uint64_t start_unix_nano;
+    uint64_t end_unix_nano;
+    const char *name;            /* NUL-terminated, in arena */
+    const char *trace_state;     /* NUL-terminated, in arena, or NULL */
+    const char *status_message;  /* NUL-terminated, in arena, or NULL */
+    uint32_t n_attrs;
+    uint32_t dropped_attrs;
+    struct oa_attr attrs[OA_SPAN_MAX_ATTRS];
+    uint32_t arena_used;
+    char arena[OA_SPAN_ARENA];
+};
+
+/* malloc'd and zeroed; NULL on allocation failure */
+struct oa_span *oa_span_new(void);
+void oa_span_free(struct oa_span *s);
+
+/* Copies len bytes (truncated to fit, NUL added) into the arena. Returns the
+ * copy or NULL if the arena is full. */
+const char *oa_span_store(struct oa_span *s, const char *str, size_t len);
+
+void oa_span_set_name(struct oa_span *s, const char *name, size_t len);
+/* key must be a string with static lifetime (semantic convention names). */
+void oa_span_attr_str(struct oa_span *s, const char *key, const char *val, size_t len);
+void oa_span_attr_int(struct oa_span *s, const char *key, int64_t val);
+const struct oa_attr *oa_span_find_attr(const struct oa_span *s, const char *key);
+
+#endif

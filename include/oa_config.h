@@ -56,4 +56,22 @@ extern struct oa_config oa_config;
  * fall back to defaults (with a warning logged at warn level). */
 void oa_config_load(struct oa_config *c, const char *(*getenv_fn)(const char *name));
 
+/* The "key1=value1,key2=value2" lists of OTEL_RESOURCE_ATTRIBUTES and
+ * OTEL_EXPORTER_OTLP_*HEADERS (W3C Baggage syntax, values percent-encoded),
+ * shared by the configuration and the resource. */
+struct oa_config_member {
+    const char *key;       /* trimmed of spaces and tabs, still encoded */
+    size_t key_len;
+    const char *value;     /* trimmed, still encoded; NULL when there is no '=' */
+    size_t value_len;
+};
+
+/* Returns the next non-empty member of the list at *cursor and advances it;
+ * false at the end of the list. */
+bool oa_config_next_member(const char **cursor, struct oa_config_member *out);
+
+/* Percent-decodes in[0..len) into out (NUL-terminated). Returns the decoded
+ * length, or -1 on a malformed %-escape or when out_cap is too small. */
+long oa_config_percent_decode(const char *in, size_t len, char *out, size_t out_cap);
+
 #endif

@@ -83,18 +83,24 @@ struct oa_http1_parser {
     enum oa_http1_direction direction;
     enum oa_http1_state state;
     bool seen_first_message;  /* NOT_HTTP is only reported for the stream's first bytes */
-    bool skip_body_of_next;   /* set by oa_http1_response_to_head() */
-    /* head accumulation */
+    bool opaque_after_message; /* 101 or a tunnel: opaque once this message is done */
+    bool head_done_last;      /* the last event was HEAD_DONE: framing may still be adjusted */
+    /* head accumulation (the empty line that ends the head is not stored) */
     char *head_buf;           /* malloc'd on demand, at most OA_HTTP1_HEAD_MAX */
     size_t head_len;
     size_t head_cap;
-    size_t line_start;        /* offset in head_buf of the current line */
-    bool head_end_next_reported;
+    size_t start_line_len;    /* offset in head_buf of the first header line */
+    bool head_parsed;         /* head fields filled in, at the start of the empty line */
+    uint8_t head_phase;
+    uint8_t start_step;       /* start-line validation, one byte at a time */
+    uint8_t start_count;
     struct oa_http1_head head;
     /* body framing */
+    enum oa_http1_state body_state; /* where HEAD_DONE leads */
     uint64_t body_remaining;
     int chunk_state;
     uint64_t chunk_remaining;
+    size_t chunk_line_len;    /* bounds chunk-size lines and the trailer section */
 };
 
 void oa_http1_init(struct oa_http1_parser *p, enum oa_http1_direction dir);

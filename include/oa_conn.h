@@ -1,0 +1,82 @@
+/* Per-connection state of the TCP sockets the shim looks at, and the table
+ * that maps file descriptors to it.
+ *
+ * Connections are type-stable: their memory is never returned, only recycled,
+ * so a hook that loaded a pointer just before another thread closed the fd
+ * still touches a valid struct; it then finds the fd or generation changed
+ * under the connection's lock and passes through. */
+#ifndef OA_CONN_H
+#define OA_CONN_H
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "oa_common.h"
+
+enum oa_conn_role {
+    OA_ROLE_UNKNOWN = 0,   /* a TCP socket that neither connected nor was accepted (yet) */
+    OA_ROLE_CLIENT,        /* connect(): we send requests */
+    OA_ROLE_SERVER,        /* accept(): we receive requests */
+};
+
+enum oa_conn_mode {
+    OA_MODE_UNDECIDED = 0, /* no byte seen yet */
+    OA_MODE_HTTP,          /* parsing */
+    OA_MODE_PASS,          /* not HTTP, lost sync, or gave up: never parsed again */
+};
+
+struct oa_http_exchange;   /* src/http_exchange.c */
+
+struct oa_conn {
+    /* Lock word: 0 free, else the tid of the holder. Taken only around our
+     * own bookkeeping, never across a blocking system call. */
+    int lock;
+    int fd;
+    uint32_t generation;        /* bumped at each reuse */
+    uint8_t role;               /* enum oa_conn_role */
+    volatile uint8_t mode;      /* enum oa_conn_mode; read without the lock */
+    bool in_use;
+    struct sockaddr_storage peer;
+    socklen_t peer_len;
+    struct oa_http_exchange *http;  /* allocated when the first byte looks like HTTP */
+    struct oa_conn *next_free;
+};
+
+/* Highest fd number the table covers (others are passed through untouched). */
+#define OA_FD_TABLE_CHUNK_BITS 10
+#define OA_FD_TABLE_CHUNKS 4096
+#define OA_FD_TABLE_MAX (OA_FD_TABLE_CHUNKS << OA_FD_TABLE_CHUNK_BITS)
+
+extern struct oa_conn **oa_fd_chunks[OA_FD_TABLE_CHUNKS];
+
+/* The pass-through test: a few instructions, no lock, no call. */
+static inline struct oa_conn *oa_fd_peek(int fd)
+{
+    if ((unsigned)fd >= (unsigned)OA_FD_TABLE_MAX)
+        return NULL;
+    struct oa_conn **chunk = __atomic_load_n(&oa_fd_chunks[(unsigned)fd >> OA_FD_TABLE_CHUNK_BITS], __ATOMIC_ACQUIRE);
+    if (chunk == NULL)
+        return NULL;
+    return __atomic_load_n(&chunk[(unsigned)fd & ((1u << OA_FD_TABLE_CHUNK_BITS) - 1)], __ATOMIC_ACQUIRE);
+}
+
+/* Registers fd as a TCP socket of the given role, replacing (and finishing)
+ * any stale state the number still had. Returns the connection or NULL. */
+struct oa_conn *oa_fd_track(int fd, enum oa_conn_role role, const struct sockaddr *peer, socklen_t peer_len);
+/* Forgets fd: finishes its spans (the connection ended) and recycles it. */
+void oa_fd_forget(int fd);
+
+/* Locks c for fd. Returns false if c no longer belongs to fd, or if this very
+ * thread already holds it (a signal handler interrupted our own bookkeeping):
+ * the caller then passes through, and the connection is given up, since bytes
+ * will go by unparsed. */
+bool oa_conn_lock(struct oa_conn *c, int fd);
+/* Locks c whatever fd it belongs to now; false only on re-entry. */
+bool oa_conn_lock_raw(struct oa_conn *c);
+void oa_conn_unlock(struct oa_conn *c);
+
+/* fork child: nothing of the parent's threads survives, so no lock is held;
+ * spans in flight belong to the parent and are not ours to export. */
+void oa_fd_table_atfork_child(void);
+
+#endif

@@ -1,0 +1,21 @@
+/* HTTP span names and attributes by the stable HTTP semantic conventions
+ * (otel-facts §5), from a parsed request head and the connection's peer. */
+#ifndef OA_HTTP_SPAN_H
+#define OA_HTTP_SPAN_H
+
+#include "oa_conn.h"
+#include "oa_http1_parser.h"
+#include "oa_span.h"
+
+void oa_http_span_server_start(struct oa_span *s, const struct oa_http1_head *h, const struct oa_conn *c);
+void oa_http_span_client_start(struct oa_span *s, const struct oa_http1_head *h, const struct oa_conn *c);
+/* status: the final response status, or 0 if none arrived. error: why the
+ * exchange failed (an error.type value), or NULL. */
+void oa_http_span_finish(struct oa_span *s, int status, const char *error);
+
+/* Writes url with its query values for known signature parameters replaced
+ * by REDACTED and any user:password@ replaced by REDACTED:REDACTED@. Returns
+ * the length written (NUL-terminated, truncated to cap). Exposed for tests. */
+size_t oa_http_redact_url(const char *url, size_t len, char *out, size_t cap);
+
+#endif

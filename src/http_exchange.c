@@ -1,0 +1,582 @@
+/* HTTP/1.x exchanges on one connection: parser events become spans, and
+ * outgoing requests get their trace headers. Called with the connection
+ * locked; never blocks. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "oa_config.h"
+#include "oa_export.h"
+#include "oa_http_exchange.h"
+#include "oa_http_span.h"
+#include "oa_ids.h"
+#include "oa_log.h"
+#include "oa_propagation.h"
+#include "oa_sampler.h"
+#include "oa_span.h"
+#include "oa_thread_context.h"
+
+#define TRACESTATE_JOIN_MAX 2048
+
+enum stream { OUTGOING, INCOMING };
+
+struct oa_http_exchange *oa_http_exchange_new(enum oa_conn_role role)
+{
+    struct oa_http_exchange *x = calloc(1, sizeof(*x));
+    if (x == NULL)
+        return NULL;
+    x->role = role;
+    oa_http1_init(&x->out, role == OA_ROLE_CLIENT ? OA_HTTP1_REQUESTS : OA_HTTP1_RESPONSES);
+    oa_http1_init(&x->in, role == OA_ROLE_CLIENT ? OA_HTTP1_RESPONSES : OA_HTTP1_REQUESTS);
+    return x;
+}
+
+static void injection_release(struct oa_injection *inj)
+{
+    if (inj->bytes != NULL && inj->bytes != inj->inline_bytes)
+        free(inj->bytes);
+    inj->bytes = NULL;
+}
+
+static struct oa_inflight *inflight_front(struct oa_http_exchange *x)
+{
+    return x->fl_count > 0 ? &x->fl[x->fl_first] : NULL;
+}
+
+static void inflight_pop(struct oa_http_exchange *x)
+{
+    x->fl_first = (x->fl_first + 1) % OA_HTTP_MAX_INFLIGHT;
+    x->fl_count--;
+}
+
+/* Ends the span (status 0 = no response; error = error.type or NULL) and
+ * hands it to the exporter. */
+static void inflight_finish(struct oa_inflight *f, int status, const char *error)
+{
+    if (f->span != NULL) {
+        oa_http_span_finish(f->span, status, error);
+        oa_export_submit(f->span);
+        f->span = NULL;
+    }
+    if (f->ctx != NULL) {
+        oa_server_context_answered(f->ctx);
+        oa_server_context_unref(f->ctx);
+        f->ctx = NULL;
+    }
+}
+
+static void inflight_drop(struct oa_inflight *f)
+{
+    oa_span_free(f->span);
+    f->span = NULL;
+    if (f->ctx != NULL) {
+        oa_server_context_answered(f->ctx);
+        oa_server_context_unref(f->ctx);
+        f->ctx = NULL;
+    }
+}
+
+void oa_http_exchange_free(struct oa_http_exchange *x)
+{
+    if (x == NULL)
+        return;
+    while (x->fl_count > 0) {
+        inflight_drop(inflight_front(x));
+        inflight_pop(x);
+    }
+    for (unsigned i = 0; i < x->inj_count; i++)
+        injection_release(&x->inj[(x->inj_first + i) % OA_HTTP_MAX_INJECTIONS]);
+    oa_http1_release(&x->out);
+    oa_http1_release(&x->in);
+    free(x);
+}
+
+void oa_http_exchange_give_up(struct oa_conn *c)
+{
+    struct oa_http_exchange *x = c->http;
+    if (x->gave_up)
+        return;
+    x->gave_up = true;
+    while (x->fl_count > 0) {
+        inflight_drop(inflight_front(x));
+        inflight_pop(x);
+    }
+    /* injections not begun are simply not sent; one begun must be finished
+     * or the peer would see a broken header line */
+    while (x->inj_count > 0) {
+        struct oa_injection *last = &x->inj[(x->inj_first + x->inj_count - 1) % OA_HTTP_MAX_INJECTIONS];
+        if (last->sent > 0)
+            break;
+        injection_release(last);
+        x->inj_count--;
+    }
+    if (x->inj_count == 0)
+        c->mode = OA_MODE_PASS;
+}
+
+/* ---- propagation helpers ---- */
+
+static size_t join_headers(const struct oa_http1_head *h, const char *name, char *out, size_t cap, bool *overflow)
+{
+    size_t pos = 0;
+    size_t name_len = strlen(name);
+    *overflow = false;
+    for (size_t i = 0; i < h->n_headers; i++) {
+        const struct oa_http1_header *hd = &h->headers[i];
+        if (hd->name_len != name_len || strncasecmp(hd->name, name, name_len) != 0)
+            continue;
+        size_t need = hd->value_len + (pos > 0 ? 1 : 0);
+        if (pos + need + 1 > cap) {
+            *overflow = true;
+            return 0;
+        }
+        if (pos > 0)
+            out[pos++] = ',';
+        memcpy(out + pos, hd->value, hd->value_len);
+        pos += hd->value_len;
+    }
+    if (cap > 0)
+        out[pos] = '\0';
+    return pos;
+}
+
+static uint8_t child_flags(bool sampled, const struct oa_span_context *parent)
+{
+    uint8_t random = parent != NULL ? (parent->flags & OA_TRACE_FLAG_RANDOM) : OA_TRACE_FLAG_RANDOM;
+    return (uint8_t)((sampled ? OA_TRACE_FLAG_SAMPLED : 0) | random);
+}
+
+/* New ids under parent (or a new trace), and the sampling decision. */
+static bool start_context(struct oa_span_context *own, const struct oa_span_context *parent)
+{
+    if (parent != NULL)
+        memcpy(own->trace_id, parent->trace_id, 16);
+    else
+        oa_ids_new_trace_id(own->trace_id);
+    oa_ids_new_span_id(own->span_id);
+    bool sampled = oa_sampler_should_sample(oa_config.sampler, oa_config.sampler_ratio, parent, own->trace_id);
+    own->flags = child_flags(sampled, parent);
+    own->valid = true;
+    own->remote = false;
+    return sampled;
+}
+
+static struct oa_span *span_begin(const struct oa_span_context *own, const struct oa_span_context *parent,
+                                  uint64_t start, const char *tracestate)
+{
+    struct oa_span *s = oa_span_new();
+    if (s == NULL)
+        return NULL;
+    memcpy(s->trace_id, own->trace_id, 16);
+    memcpy(s->span_id, own->span_id, 8);
+    s->trace_flags = own->flags;
+    if (parent != NULL) {
+        memcpy(s->parent_span_id, parent->span_id, 8);
+        s->has_parent = true;
+        s->parent_is_remote = parent->remote;
+    }
+    if (tracestate != NULL && tracestate[0] != '\0')
+        s->trace_state = oa_span_store(s, tracestate, strlen(tracestate));
+    s->start_unix_nano = start;
+    return s;
+}
+
+static void append_line(char *buf, size_t *pos, const char *name, const char *value, size_t len)
+{
+    size_t nl = strlen(name);
+    memcpy(buf + *pos, name, nl);
+    *pos += nl;
+    buf[(*pos)++] = ':';
+    buf[(*pos)++] = ' ';
+    memcpy(buf + *pos, value, len);
+    *pos += len;
+    buf[(*pos)++] = '\r';
+    buf[(*pos)++] = '\n';
+}
+
+/* Queues the header lines to insert at stream offset `at`. */
+static bool queue_injection(struct oa_http_exchange *x, uint64_t at, const struct oa_span_context *own,
+                            const char *tracestate, const char *baggage)
+{
+    if (x->inj_count == OA_HTTP_MAX_INJECTIONS)
+        return false;
+    size_t ts_len = tracestate != NULL ? strlen(tracestate) : 0;
+    size_t bg_len = baggage != NULL ? strlen(baggage) : 0;
+    size_t need = 0;
+    if (oa_config.propagate_tracecontext) {
+        need += sizeof("traceparent: \r\n") + OA_TRACEPARENT_LEN;
+        if (ts_len > 0)
+            need += sizeof("tracestate: \r\n") + ts_len;
+    }
+    if (oa_config.propagate_baggage && bg_len > 0)
+        need += sizeof("baggage: \r\n") + bg_len;
+    if (need == 0)
+        return true;
+    struct oa_injection *inj = &x->inj[(x->inj_first + x->inj_count) % OA_HTTP_MAX_INJECTIONS];
+    memset(inj, 0, offsetof(struct oa_injection, inline_bytes));
+    inj->bytes = need <= sizeof(inj->inline_bytes) ? inj->inline_bytes : malloc(need);
+    if (inj->bytes == NULL)
+        return false;
+    size_t pos = 0;
+    if (oa_config.propagate_tracecontext) {
+        char tp[OA_TRACEPARENT_LEN + 1];
+        oa_traceparent_format(own, tp);
+        append_line(inj->bytes, &pos, "traceparent", tp, OA_TRACEPARENT_LEN);
+        if (ts_len > 0)
+            append_line(inj->bytes, &pos, "tracestate", tracestate, ts_len);
+    }
+    if (oa_config.propagate_baggage && bg_len > 0)
+        append_line(inj->bytes, &pos, "baggage", baggage, bg_len);
+    inj->at = at;
+    inj->len = (uint32_t)pos;
+    inj->sent = 0;
+    x->inj_count++;
+    return true;
+}
+
+static struct oa_inflight *inflight_push(struct oa_http_exchange *x, const struct oa_http1_head *h)
+{
+    if (x->fl_count == OA_HTTP_MAX_INFLIGHT)
+        return NULL;
+    struct oa_inflight *f = &x->fl[(x->fl_first + x->fl_count) % OA_HTTP_MAX_INFLIGHT];
+    memset(f, 0, sizeof(*f));
+    f->is_head = h->method_len == 4 && memcmp(h->method, "HEAD", 4) == 0;
+    f->is_connect = h->method_len == 7 && memcmp(h->method, "CONNECT", 7) == 0;
+    x->fl_count++;
+    return f;
+}
+
+/* ---- the events ---- */
+
+/* Client: the head of a request we send is complete but for its empty line,
+ * which starts at stream offset `at`: the place for our header lines. */
+static bool on_client_request_head(struct oa_conn *c, uint64_t at)
+{
+    struct oa_http_exchange *x = c->http;
+    const struct oa_http1_head *h = oa_http1_head(&x->out);
+    struct oa_inflight *f = inflight_push(x, h);
+    if (f == NULL)
+        return false;
+
+    size_t own_tp_count = 0;
+    const struct oa_http1_header *own_tp = oa_http1_find(h, "traceparent", &own_tp_count);
+    struct oa_span_context parent_sc;
+    const struct oa_span_context *parent = NULL;
+    const char *tracestate = NULL;
+    const char *baggage = NULL;
+    if (own_tp_count > 0) {
+        /* The program propagates by itself: its bytes are left alone, and
+         * our span joins the trace it announces. */
+        if (own_tp_count == 1 && oa_traceparent_parse(own_tp->value, own_tp->value_len, &parent_sc)) {
+            parent_sc.remote = false;
+            parent = &parent_sc;
+        }
+    } else {
+        struct oa_server_context *ctx = oa_thread_context_current();
+        if (ctx != NULL) {
+            parent_sc = ctx->sc;
+            parent = &parent_sc;
+            tracestate = ctx->tracestate;
+            baggage = ctx->baggage;
+        }
+    }
+    struct oa_span_context own;
+    bool sampled = start_context(&own, parent);
+    if (sampled) {
+        f->span = span_begin(&own, parent, x->out_message_start, tracestate);
+        if (f->span != NULL)
+            oa_http_span_client_start(f->span, h, c);
+    }
+    if (own_tp_count == 0) {
+        if (oa_http1_find(h, "tracestate", NULL) != NULL)
+            tracestate = NULL;
+        if (oa_http1_find(h, "baggage", NULL) != NULL)
+            baggage = NULL;
+        if (!queue_injection(x, at, &own, tracestate, baggage))
+            OA_DEBUG("fd %d: no room to inject trace headers", c->fd);
+    }
+    return true;
+}
+
+/* Server: a request head arrived: continue its trace or start one. */
+static bool on_server_request_head(struct oa_conn *c)
+{
+    struct oa_http_exchange *x = c->http;
+    const struct oa_http1_head *h = oa_http1_head(&x->in);
+    struct oa_inflight *f = inflight_push(x, h);
+    if (f == NULL)
+        return false;
+
+    struct oa_span_context parent_sc;
+    const struct oa_span_context *parent = NULL;
+    char tracestate[OA_TRACESTATE_MAX + 1] = "";
+    if (oa_config.propagate_tracecontext) {
+        size_t n = 0;
+        const struct oa_http1_header *tp = oa_http1_find(h, "traceparent", &n);
+        if (n == 1 && oa_traceparent_parse(tp->value, tp->value_len, &parent_sc)) {
+            parent = &parent_sc;
+            char joined[TRACESTATE_JOIN_MAX];
+            bool overflow;
+            size_t len = join_headers(h, "tracestate", joined, sizeof(joined), &overflow);
+            if (len > 0 && !overflow && oa_tracestate_normalize(joined, len, tracestate, sizeof(tracestate)) < 0)
+                tracestate[0] = '\0';
+        }
+    }
+    char *baggage = NULL;
+    size_t baggage_len = 0;
+    if (oa_config.propagate_baggage && oa_http1_find(h, "baggage", NULL) != NULL) {
+        /* joined input, then the sanitised copy; only requests that carry
+         * baggage pay for this */
+        char *buf = malloc(2 * (OA_BAGGAGE_MAX + 1));
+        if (buf != NULL) {
+            bool overflow;
+            size_t len = join_headers(h, "baggage", buf, OA_BAGGAGE_MAX + 1, &overflow);
+            char *clean = buf + OA_BAGGAGE_MAX + 1;
+            if (!overflow)
+                baggage_len = oa_baggage_sanitize(buf, len, clean, OA_BAGGAGE_MAX + 1);
+            if (baggage_len > 0) {
+                memmove(buf, clean, baggage_len + 1);
+                baggage = buf;
+            } else {
+                free(buf);
+            }
+        }
+    }
+
+    struct oa_span_context own;
+    bool sampled = start_context(&own, parent);
+    f->ctx = oa_server_context_new(&own, tracestate, strlen(tracestate), baggage != NULL ? baggage : "", baggage_len);
+    free(baggage);
+    if (f->ctx != NULL)
+        oa_thread_context_enter(f->ctx);
+    if (sampled) {
+        f->span = span_begin(&own, parent, x->in_message_start, tracestate);
+        if (f->span != NULL)
+            oa_http_span_server_start(f->span, h, c);
+    }
+    return true;
+}
+
+static bool on_response_head(struct oa_http_exchange *x, struct oa_http1_parser *p)
+{
+    const struct oa_http1_head *h = oa_http1_head(p);
+    struct oa_inflight *f = inflight_front(x);
+    if (f == NULL)
+        return false; /* a response to nothing: we lost the thread */
+    x->interim = h->status >= 100 && h->status < 200 && h->status != 101;
+    if (x->interim)
+        return true;
+    f->status = h->status;
+    if (f->is_head)
+        oa_http1_response_has_no_body(p, false);
+    else if (f->is_connect && h->status >= 200 && h->status < 300)
+        oa_http1_response_has_no_body(p, true);
+    return true;
+}
+
+static void on_response_done(struct oa_http_exchange *x)
+{
+    if (x->interim) {
+        x->interim = false;
+        return;
+    }
+    struct oa_inflight *f = inflight_front(x);
+    if (f == NULL)
+        return;
+    inflight_finish(f, f->status, NULL);
+    inflight_pop(x);
+}
+
+/* Feeds one piece of one stream and acts on its events. */
+static bool feed(struct oa_conn *c, enum stream s, const char *p, size_t n)
+{
+    struct oa_http_exchange *x = c->http;
+    struct oa_http1_parser *pr = s == OUTGOING ? &x->out : &x->in;
+    bool requests = pr->direction == OA_HTTP1_REQUESTS;
+    while (n > 0) {
+        if (pr->state == OA_HTTP1_S_START) {
+            uint64_t now = oa_now_unix_nano();
+            if (s == OUTGOING)
+                x->out_message_start = now;
+            else
+                x->in_message_start = now;
+        }
+        enum oa_http1_event ev;
+        size_t used = oa_http1_feed(pr, p, n, &ev);
+        p += used;
+        n -= used;
+        if (s == OUTGOING)
+            x->out_parsed += used;
+        switch (ev) {
+        case OA_HTTP1_NEED_MORE:
+        case OA_HTTP1_MESSAGE_DONE:
+            if (ev == OA_HTTP1_MESSAGE_DONE && !requests)
+                on_response_done(x);
+            break;
+        case OA_HTTP1_HEAD_END_NEXT:
+            if (x->role == OA_ROLE_CLIENT && s == OUTGOING && !on_client_request_head(c, x->out_parsed))
+                return false;
+            break;
+        case OA_HTTP1_HEAD_DONE:
+            if (requests) {
+                if (x->role == OA_ROLE_SERVER && !on_server_request_head(c))
+                    return false;
+            } else if (!on_response_head(x, pr)) {
+                return false;
+            }
+            break;
+        case OA_HTTP1_NOT_HTTP:
+        case OA_HTTP1_ERROR:
+            return false;
+        }
+    }
+    return true;
+}
+
+bool oa_http_exchange_outgoing(struct oa_conn *c, const struct iovec *iov, int iovcnt)
+{
+    struct oa_http_exchange *x = c->http;
+    if (x->gave_up)
+        return false;
+    uint64_t skip = x->out_parsed - x->out_sent;
+    for (int i = 0; i < iovcnt; i++) {
+        size_t len = iov[i].iov_len;
+        if (skip >= len) {
+            skip -= len;
+            continue;
+        }
+        const char *p = (const char *)iov[i].iov_base + skip;
+        len -= (size_t)skip;
+        skip = 0;
+        if (!feed(c, OUTGOING, p, len)) {
+            oa_http_exchange_give_up(c);
+            return false;
+        }
+    }
+    return true;
+}
+
+bool oa_http_exchange_incoming(struct oa_conn *c, const struct iovec *iov, int iovcnt, size_t total)
+{
+    struct oa_http_exchange *x = c->http;
+    if (x->gave_up)
+        return false;
+    for (int i = 0; i < iovcnt && total > 0; i++) {
+        size_t len = iov[i].iov_len < total ? iov[i].iov_len : total;
+        total -= len;
+        if (len > 0 && !feed(c, INCOMING, iov[i].iov_base, len)) {
+            oa_http_exchange_give_up(c);
+            return false;
+        }
+    }
+    return true;
+}
+
+struct oa_injection *oa_http_exchange_injection(struct oa_http_exchange *x, unsigned i)
+{
+    if (i >= x->inj_count)
+        return NULL;
+    return &x->inj[(x->inj_first + i) % OA_HTTP_MAX_INJECTIONS];
+}
+
+void oa_http_exchange_sent_app(struct oa_conn *c, size_t n)
+{
+    c->http->out_sent += n;
+    /* parse-ahead never lags what was sent, unless parsing stopped */
+    if (c->http->out_parsed < c->http->out_sent)
+        c->http->out_parsed = c->http->out_sent;
+}
+
+void oa_http_exchange_sent_injection(struct oa_conn *c, unsigned i, size_t n)
+{
+    struct oa_injection *inj = oa_http_exchange_injection(c->http, i);
+    if (inj != NULL)
+        inj->sent += (uint32_t)n;
+}
+
+void oa_http_exchange_settle(struct oa_conn *c)
+{
+    struct oa_http_exchange *x = c->http;
+    while (x->inj_count > 0) {
+        struct oa_injection *inj = &x->inj[x->inj_first];
+        if (inj->sent < inj->len)
+            break;
+        injection_release(inj);
+        x->inj_first = (x->inj_first + 1) % OA_HTTP_MAX_INJECTIONS;
+        x->inj_count--;
+    }
+    if (x->gave_up && x->inj_count == 0)
+        c->mode = OA_MODE_PASS;
+}
+
+bool oa_http_exchange_skipped(struct oa_conn *c, size_t n)
+{
+    struct oa_http_exchange *x = c->http;
+    if (x->gave_up)
+        return false;
+    if (x->out_parsed != x->out_sent) {
+        oa_http_exchange_give_up(c);
+        return false;
+    }
+    x->out_parsed += n;
+    x->out_sent += n;
+    enum oa_http1_event ev = oa_http1_skip(&x->out, n);
+    if (ev == OA_HTTP1_ERROR) {
+        oa_http_exchange_give_up(c);
+        return false;
+    }
+    if (ev == OA_HTTP1_MESSAGE_DONE && x->out.direction == OA_HTTP1_RESPONSES)
+        on_response_done(x);
+    return true;
+}
+
+static const char *error_type(int err)
+{
+    if (err != 0) {
+        const char *name = strerrorname_np(err);
+        if (name != NULL)
+            return name;
+    }
+    return "connection_closed";
+}
+
+/* The responses stream ended: a response delimited by the close is complete;
+ * requests still waiting for one failed. */
+static void responses_ended(struct oa_http_exchange *x, int err)
+{
+    struct oa_http1_parser *responses = x->role == OA_ROLE_CLIENT ? &x->in : &x->out;
+    if (oa_http1_eof(responses) == OA_HTTP1_MESSAGE_DONE)
+        on_response_done(x);
+    while (x->fl_count > 0) {
+        struct oa_inflight *f = inflight_front(x);
+        inflight_finish(f, f->status, error_type(err));
+        inflight_pop(x);
+    }
+}
+
+void oa_http_exchange_eof(struct oa_conn *c)
+{
+    struct oa_http_exchange *x = c->http;
+    /* A server may still answer after the client half-closed; a client's
+     * responses are over. */
+    if (x->gave_up || x->role != OA_ROLE_CLIENT)
+        return;
+    responses_ended(x, x->io_error);
+}
+
+void oa_http_exchange_end(struct oa_conn *c, int err)
+{
+    struct oa_http_exchange *x = c->http;
+    if (x->gave_up)
+        return;
+    responses_ended(x, err != 0 ? err : x->io_error);
+}
+
+void oa_http_exchange_disown(struct oa_http_exchange *x)
+{
+    for (unsigned i = 0; i < x->fl_count; i++) {
+        struct oa_inflight *f = &x->fl[(x->fl_first + i) % OA_HTTP_MAX_INFLIGHT];
+        oa_span_free(f->span);
+        f->span = NULL;
+    }
+}

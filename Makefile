@@ -41,6 +41,7 @@ OTLP_LIB  := $(BUILD)/libotelauto-otlp.so
 PASSTHRU  := $(BUILD)/libpassthrough.so
 ENGINE_A  := $(BUILD)/libengine.a
 
+.SECONDARY: $(PROTO_C) $(PROTO_H)
 .PHONY: all deps lib test unit integration demo clean asan check-exports bench-startup
 all: deps lib
 

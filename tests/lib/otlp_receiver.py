@@ -1,0 +1,524 @@
+#!/usr/bin/env python3
+"""Test OTLP/HTTP receiver: the collector every integration test talks to.
+
+Standard library only. It decodes OTLP protobuf with its own wire-format
+reader written from the opentelemetry-proto field numbers, independently of
+proto/*.proto, so a wrong field number or type on the sending side shows up
+as a decoding error (HTTP 400) or a wrong value in the output.
+
+  otlp_receiver.py --port PORT --out SPANS_FILE [--mode MODE] [--mode-file F]
+                   [--fail-count N] [--retry-after VALUE] [--ready-file F]
+
+Output, appended and flushed before each answer:
+  SPANS_FILE           one JSON object per accepted span
+  SPANS_FILE.requests  one JSON object per HTTP request received
+
+Modes (--mode, or the first word of --mode-file, re-read on every request):
+  ok       200, empty ExportTraceServiceResponse
+  partial  200 with partial_success (1 span rejected); spans are kept
+  503/429  that status with Retry-After for the first --fail-count requests
+           served in that mode, then as ok
+  500      always 500
+  hang     read the request, never answer (the connection stays open)
+  close    read the request, close the connection without answering
+Spans are written only when the answer is a success.
+"""
+
+import argparse
+import gzip
+import json
+import os
+import signal
+import struct
+import sys
+import threading
+import zlib
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+# ---------------------------------------------------------------------------
+# protobuf wire format
+
+WT_VARINT, WT_I64, WT_LEN, WT_I32 = 0, 1, 2, 5
+
+
+class DecodeError(ValueError):
+    pass
+
+
+def _varint(buf, pos):
+    value = 0
+    shift = 0
+    while True:
+        if pos >= len(buf):
+            raise DecodeError("truncated varint")
+        b = buf[pos]
+        pos += 1
+        value |= (b & 0x7F) << shift
+        if not b & 0x80:
+            return value, pos
+        shift += 7
+        if shift >= 70:
+            raise DecodeError("varint too long")
+
+
+def fields(buf):
+    """Yields (field_number, wire_type, value) for each field of a message:
+    int for varint/fixed, bytes for length-delimited."""
+    pos = 0
+    end = len(buf)
+    while pos < end:
+        tag, pos = _varint(buf, pos)
+        field, wtype = tag >> 3, tag & 7
+        if field == 0:
+            raise DecodeError("field number 0")
+        if wtype == WT_VARINT:
+            value, pos = _varint(buf, pos)
+        elif wtype == WT_I64:
+            if pos + 8 > end:
+                raise DecodeError("truncated fixed64")
+            (value,) = struct.unpack_from("<Q", buf, pos)
+            pos += 8
+        elif wtype == WT_LEN:
+            length, pos = _varint(buf, pos)
+            if pos + length > end:
+                raise DecodeError("truncated length-delimited field %d" % field)
+            value = bytes(buf[pos:pos + length])
+            pos += length
+        elif wtype == WT_I32:
+            if pos + 4 > end:
+                raise DecodeError("truncated fixed32")
+            (value,) = struct.unpack_from("<I", buf, pos)
+            pos += 4
+        else:
+            raise DecodeError("unsupported wire type %d (field %d)" % (wtype, field))
+        yield field, wtype, value
+
+
+def _expect(message, field, wtype, expected):
+    if wtype != expected:
+        raise DecodeError("%s field %d: wire type %d, expected %d" % (message, field, wtype, expected))
+
+
+def _int64(u):
+    return u - (1 << 64) if u >= (1 << 63) else u
+
+
+def _text(message, field, raw):
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        # proto3 strings must be UTF-8; the real collector rejects the request
+        raise DecodeError("%s field %d: invalid UTF-8 (%s)" % (message, field, e)) from None
+
+
+# AnyValue oneof: field -> expected wire type
+_ANY_TYPES = {1: WT_LEN, 2: WT_VARINT, 3: WT_VARINT, 4: WT_I64, 5: WT_LEN, 6: WT_LEN, 7: WT_LEN}
+
+
+def decode_any_value(buf):
+    value = None
+    for field, wtype, raw in fields(buf):
+        if field not in _ANY_TYPES:
+            continue
+        _expect("AnyValue", field, wtype, _ANY_TYPES[field])
+        if field == 1:
+            value = _text("AnyValue", field, raw)
+        elif field == 2:
+            value = bool(raw)
+        elif field == 3:
+            value = _int64(raw)
+        elif field == 4:
+            (value,) = struct.unpack("<d", struct.pack("<Q", raw))
+        elif field == 5:  # ArrayValue{1 repeated AnyValue}
+            value = [decode_any_value(v) for f, t, v in fields(raw) if f == 1]
+        elif field == 6:  # KeyValueList{1 repeated KeyValue}
+            value = dict(decode_key_value(v) for f, t, v in fields(raw) if f == 1)
+        elif field == 7:
+            value = raw.hex()
+    return value
+
+
+def decode_key_value(buf):
+    key, value = "", None
+    for field, wtype, raw in fields(buf):
+        if field == 1:
+            _expect("KeyValue", field, wtype, WT_LEN)
+            key = _text("KeyValue", field, raw)
+        elif field == 2:
+            _expect("KeyValue", field, wtype, WT_LEN)
+            value = decode_any_value(raw)
+    return key, value
+
+
+def decode_attributes(raws):
+    return dict(decode_key_value(raw) for raw in raws)
+
+
+def decode_resource(buf):
+    attrs = []
+    for field, wtype, raw in fields(buf):
+        if field == 1:
+            _expect("Resource", field, wtype, WT_LEN)
+            attrs.append(raw)
+    return decode_attributes(attrs)
+
+
+def decode_scope(buf):
+    name, version = "", ""
+    for field, wtype, raw in fields(buf):
+        if field == 1:
+            _expect("InstrumentationScope", field, wtype, WT_LEN)
+            name = _text("InstrumentationScope", field, raw)
+        elif field == 2:
+            _expect("InstrumentationScope", field, wtype, WT_LEN)
+            version = _text("InstrumentationScope", field, raw)
+    return name, version
+
+
+def decode_status(buf):
+    code, message = 0, ""
+    for field, wtype, raw in fields(buf):
+        if field == 1:
+            raise DecodeError("Status field 1 is reserved")
+        if field == 2:
+            _expect("Status", field, wtype, WT_LEN)
+            message = _text("Status", field, raw)
+        elif field == 3:
+            _expect("Status", field, wtype, WT_VARINT)
+            code = raw
+    return code, message
+
+
+# Span field -> expected wire type (opentelemetry/proto/trace/v1/trace.proto)
+_SPAN_TYPES = {
+    1: WT_LEN, 2: WT_LEN, 3: WT_LEN, 4: WT_LEN, 5: WT_LEN, 6: WT_VARINT,
+    7: WT_I64, 8: WT_I64, 9: WT_LEN, 10: WT_VARINT, 11: WT_LEN, 12: WT_VARINT,
+    13: WT_LEN, 14: WT_VARINT, 15: WT_LEN, 16: WT_I32,
+}
+
+
+def decode_span(buf):
+    span = {
+        "trace_id": "", "span_id": "", "parent_span_id": "", "trace_state": "",
+        "flags": 0, "name": "", "kind": 0, "start": 0, "end": 0,
+        "status_code": 0, "status_message": "", "attributes": {},
+        "dropped_attributes": 0, "events": 0, "links": 0,
+    }
+    attrs = []
+    for field, wtype, raw in fields(buf):
+        if field not in _SPAN_TYPES:
+            continue
+        _expect("Span", field, wtype, _SPAN_TYPES[field])
+        if field == 1:
+            if len(raw) != 16:
+                raise DecodeError("trace_id has %d bytes" % len(raw))
+            span["trace_id"] = raw.hex()
+        elif field == 2:
+            if len(raw) != 8:
+                raise DecodeError("span_id has %d bytes" % len(raw))
+            span["span_id"] = raw.hex()
+        elif field == 3:
+            span["trace_state"] = _text("Span", field, raw)
+        elif field == 4:
+            if len(raw) not in (0, 8):
+                raise DecodeError("parent_span_id has %d bytes" % len(raw))
+            span["parent_span_id"] = raw.hex()
+        elif field == 5:
+            span["name"] = _text("Span", field, raw)
+        elif field == 6:
+            span["kind"] = raw
+        elif field == 7:
+            span["start"] = raw
+        elif field == 8:
+            span["end"] = raw
+        elif field == 9:
+            attrs.append(raw)
+        elif field == 10:
+            span["dropped_attributes"] = raw
+        elif field == 11:
+            span["events"] += 1
+        elif field == 13:
+            span["links"] += 1
+        elif field == 15:
+            span["status_code"], span["status_message"] = decode_status(raw)
+        elif field == 16:
+            span["flags"] = raw
+    span["attributes"] = decode_attributes(attrs)
+    return span
+
+
+def decode_trace_request(buf):
+    """ExportTraceServiceRequest -> list of span dicts in the output format."""
+    out = []
+    for field, wtype, rs_raw in fields(buf):
+        if field != 1:
+            continue
+        _expect("ExportTraceServiceRequest", field, wtype, WT_LEN)
+        resource = {}
+        scope_spans = []
+        for f, t, raw in fields(rs_raw):
+            if f == 1:
+                _expect("ResourceSpans", f, t, WT_LEN)
+                resource = decode_resource(raw)
+            elif f == 2:
+                _expect("ResourceSpans", f, t, WT_LEN)
+                scope_spans.append(raw)
+        for ss_raw in scope_spans:
+            scope, scope_version = "", ""
+            spans = []
+            for f, t, raw in fields(ss_raw):
+                if f == 1:
+                    _expect("ScopeSpans", f, t, WT_LEN)
+                    scope, scope_version = decode_scope(raw)
+                elif f == 2:
+                    _expect("ScopeSpans", f, t, WT_LEN)
+                    spans.append(raw)
+            for sp_raw in spans:
+                span = decode_span(sp_raw)
+                record = {
+                    "service": resource.get("service.name", ""),
+                    "resource": resource,
+                    "scope": scope,
+                    "scope_version": scope_version,
+                }
+                record.update(span)
+                out.append(record)
+    return out
+
+
+def partial_success_response(rejected, message):
+    """ExportTraceServiceResponse{1: ExportTracePartialSuccess{1 int64, 2 string}}"""
+
+    def varint(v):
+        out = bytearray()
+        while True:
+            b = v & 0x7F
+            v >>= 7
+            if v:
+                out.append(b | 0x80)
+            else:
+                out.append(b)
+                return bytes(out)
+
+    msg = message.encode()
+    inner = b"\x08" + varint(rejected) + b"\x12" + varint(len(msg)) + msg
+    return b"\x0a" + varint(len(inner)) + inner
+
+
+# ---------------------------------------------------------------------------
+# HTTP server
+
+MODES = ("ok", "partial", "503", "429", "500", "hang", "close")
+
+
+class Receiver:
+    def __init__(self, args):
+        self.args = args
+        self.lock = threading.Lock()
+        self.failures_served = {}
+        self.stopping = threading.Event()
+        self.spans_file = open(args.out, "a", encoding="utf-8")
+        self.requests_file = open(args.out + ".requests", "a", encoding="utf-8")
+
+    def current_mode(self):
+        mode = self.args.mode
+        if self.args.mode_file:
+            try:
+                with open(self.args.mode_file, encoding="utf-8") as f:
+                    words = f.read().split()
+                if words:
+                    mode = words[0]
+            except FileNotFoundError:
+                pass
+        if mode not in MODES:
+            sys.stderr.write("otlp_receiver: unknown mode %r, using ok\n" % mode)
+            mode = "ok"
+        return mode
+
+    def take_failure(self, mode):
+        """True if this request in a 503/429 mode must still fail."""
+        with self.lock:
+            served = self.failures_served.get(mode, 0)
+            if served >= self.args.fail_count:
+                return False
+            self.failures_served[mode] = served + 1
+            return True
+
+    def record(self, request, spans):
+        with self.lock:
+            for span in spans:
+                self.spans_file.write(json.dumps(span, sort_keys=True) + "\n")
+            self.spans_file.flush()
+            self.requests_file.write(json.dumps(request, sort_keys=True) + "\n")
+            self.requests_file.flush()
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "otlp-test-receiver/1"
+
+    def log_message(self, fmt, *args):
+        if self.server.receiver.args.verbose:
+            sys.stderr.write("otlp_receiver: " + fmt % args + "\n")
+
+    def _read_body(self):
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            body = bytearray()
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip(), 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return bytes(body)
+                body += self.rfile.read(size)
+                self.rfile.readline()
+        return self.rfile.read(int(self.headers.get("Content-Length", "0")))
+
+    def _answer(self, status, body=b"", extra=None):
+        self.send_response(status)
+        self.send_header("Content-Type", "application/x-protobuf")
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in (extra or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+        self.wfile.flush()
+
+    def do_POST(self):
+        receiver = self.server.receiver
+        raw = self._read_body()
+        encoding = self.headers.get("Content-Encoding", "")
+        request = {
+            "path": self.path,
+            "content_type": self.headers.get("Content-Type", ""),
+            "content_encoding": encoding,
+            "bytes": len(raw),
+            "spans": 0,
+            "headers": {},
+            # the client's port tells connections apart (keep-alive checks)
+            "client_port": self.client_address[1],
+        }
+        for name, value in self.headers.items():
+            key = name.lower()
+            if key in request["headers"]:
+                request["headers"][key] += ", " + value
+            else:
+                request["headers"][key] = value
+
+        spans = []
+        error = None
+        try:
+            body = raw
+            if encoding.lower() == "gzip":
+                body = gzip.decompress(raw)
+            elif encoding.lower() == "deflate":
+                body = zlib.decompress(raw)
+            elif encoding:
+                raise DecodeError("unsupported Content-Encoding %r" % encoding)
+            if self.path == "/v1/traces":
+                if not request["content_type"].startswith("application/x-protobuf"):
+                    raise DecodeError("unsupported Content-Type %r" % request["content_type"])
+                spans = decode_trace_request(body)
+            elif self.path != "/v1/metrics":
+                error = (404, "no such path")
+        except (DecodeError, OSError, EOFError, zlib.error) as e:
+            error = (400, str(e))
+        request["spans"] = len(spans)
+
+        mode = receiver.current_mode()
+        request["mode"] = mode
+        if error:
+            request["status"] = error[0]
+            request["error"] = error[1]
+            receiver.record(request, [])
+            sys.stderr.write("otlp_receiver: %s %s: %s\n" % (self.path, error[0], error[1]))
+            self._answer(error[0], error[1].encode())
+            return
+
+        if mode == "hang":
+            request["status"] = None
+            receiver.record(request, [])
+            receiver.stopping.wait()
+            self.close_connection = True
+            return
+        if mode == "close":
+            request["status"] = None
+            receiver.record(request, [])
+            self.close_connection = True
+            return
+        if mode == "500":
+            request["status"] = 500
+            receiver.record(request, [])
+            self._answer(500, b"test receiver: 500 mode")
+            return
+        if mode in ("503", "429") and receiver.take_failure(mode):
+            request["status"] = int(mode)
+            receiver.record(request, [])
+            extra = {}
+            if receiver.args.retry_after != "none":
+                extra["Retry-After"] = receiver.args.retry_after
+            self._answer(int(mode), b"", extra)
+            return
+
+        request["status"] = 200
+        receiver.record(request, spans)
+        if mode == "partial":
+            self._answer(200, partial_success_response(1, "test receiver rejected one span"))
+        else:
+            self._answer(200)
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 64
+
+
+def write_ready_file(path, port):
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write("%d\n" % port)
+    os.replace(tmp, path)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--port", type=int, default=4318, help="0 picks a free port")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--out", required=True, help="spans file (JSON lines)")
+    parser.add_argument("--mode", default="ok", choices=MODES)
+    parser.add_argument("--mode-file", help="file whose first word overrides --mode, read per request")
+    parser.add_argument("--fail-count", type=int, default=2, help="failures served in 503/429 modes")
+    parser.add_argument("--retry-after", default="1",
+                        help="Retry-After value in 503/429 modes ('none' to omit)")
+    parser.add_argument("--ready-file", help="written with the port once listening")
+    parser.add_argument("--verbose", action="store_true")
+    args = parser.parse_args()
+
+    server = Server((args.host, args.port), Handler)
+    server.receiver = Receiver(args)
+    port = server.server_address[1]
+
+    def stop(signum, frame):
+        server.receiver.stopping.set()
+        # serve_forever must be stopped from another thread
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    if args.ready_file:
+        write_ready_file(args.ready_file, port)
+    if args.verbose:
+        sys.stderr.write("otlp_receiver: listening on %s:%d\n" % (args.host, port))
+    try:
+        server.serve_forever(poll_interval=0.2)
+    finally:
+        server.receiver.stopping.set()
+        server.server_close()
+        with server.receiver.lock:
+            server.receiver.spans_file.close()
+            server.receiver.requests_file.close()
+
+
+if __name__ == "__main__":
+    main()

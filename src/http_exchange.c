@@ -393,8 +393,11 @@ static bool feed(struct oa_conn *c, enum stream s, const char *p, size_t n)
     struct oa_http_exchange *x = c->http;
     struct oa_http1_parser *pr = s == OUTGOING ? &x->out : &x->in;
     bool requests = pr->direction == OA_HTTP1_REQUESTS;
-    while (n > 0) {
-        if (pr->state == OA_HTTP1_S_START) {
+    /* after an event the parser may have another one due without more bytes
+     * (MESSAGE_DONE of a bodiless message), so ask until it says NEED_MORE */
+    bool more_due = false;
+    while (n > 0 || more_due) {
+        if (n > 0 && pr->state == OA_HTTP1_S_START) {
             uint64_t now = oa_now_unix_nano();
             if (s == OUTGOING)
                 x->out_message_start = now;
@@ -403,6 +406,7 @@ static bool feed(struct oa_conn *c, enum stream s, const char *p, size_t n)
         }
         enum oa_http1_event ev;
         size_t used = oa_http1_feed(pr, p, n, &ev);
+        more_due = ev != OA_HTTP1_NEED_MORE;
         p += used;
         n -= used;
         if (s == OUTGOING)

@@ -1,0 +1,867 @@
+/* Incremental HTTP/1.x parser: one direction of one connection, fed in
+ * whatever pieces the program's reads and writes happen to have.
+ *
+ * The head is copied into a bounded buffer as it arrives, so that a head split
+ * over many reads is parsed once, in place, with pointer+length results. The
+ * start line is validated byte by byte as it arrives: the first bytes of a
+ * stream decide whether it is HTTP at all, and that decision must come as soon
+ * as the bytes allow and never from a prefix that could still be valid. Header
+ * lines are only located (one memchr per line) and parsed together when the
+ * empty line begins. Bodies are framed, never looked at: data is skipped in
+ * bulk. */
+#include "oa_http1_parser.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Above this a head buffer is shrunk back before the next message, so that
+ * one huge head does not pin 64 KiB for the connection's lifetime. */
+#define HEAD_BUF_KEEP 4096
+#define HEAD_BUF_FIRST 1024
+#define METHOD_MAX 32
+/* RFC 9112 asks for no limit on chunk extensions, but an endless one is an
+ * attack, not HTTP. */
+#define CHUNK_LINE_MAX 4096
+#define CHUNK_SIZE_MAX (1ull << 60)
+
+enum head_phase {
+    HP_START_LINE = 0,  /* validating the request or status line */
+    HP_LINE_START,      /* a line just ended: header line or empty line next */
+    HP_IN_LINE,         /* inside a header line */
+    HP_BLANK_LF,        /* the empty line's '\r' was seen, its '\n' is due */
+};
+
+enum start_step {
+    SL_METHOD = 0,
+    SL_TARGET_FIRST,
+    SL_TARGET,
+    SL_VERSION,         /* "HTTP/1.x", start_count bytes matched */
+    SL_STATUS,          /* start_count digits seen */
+    SL_REASON,
+    SL_LF,
+};
+
+enum start_verdict {
+    SV_MORE = 0,
+    SV_DONE,
+    SV_BAD,
+};
+
+enum chunk_step {
+    CH_SIZE_FIRST = 0,
+    CH_SIZE,
+    CH_EXT,             /* extensions (or whitespace) up to the end of the size line */
+    CH_SIZE_LF,
+    CH_DATA,
+    CH_DATA_CR,
+    CH_DATA_LF,
+    CH_TRAILER_LINE_START,
+    CH_TRAILER_LINE,
+    CH_TRAILER_END_LF,
+};
+
+static const char http_version_prefix[] = "HTTP/1.";
+#define HTTP_VERSION_PREFIX_LEN (sizeof(http_version_prefix) - 1)
+
+/* RFC 9110 tchar: "!#$%&'*+-.^_`|~" DIGIT ALPHA */
+static bool is_tchar(unsigned char c)
+{
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+        return true;
+    switch (c) {
+    case '!': case '#': case '$': case '%': case '&': case '\'': case '*':
+    case '+': case '-': case '.': case '^': case '_': case '`': case '|': case '~':
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Printable, or obs-text: what a request target or field value may contain. */
+static bool is_visible(unsigned char c)
+{
+    return c > 0x20 && c != 0x7f;
+}
+
+static bool is_ows(unsigned char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+static int hex_value(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+static unsigned char ascii_lower(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + ('a' - 'A')) : c;
+}
+
+static bool equals_nocase(const char *a, size_t a_len, const char *b, size_t b_len)
+{
+    if (a_len != b_len)
+        return false;
+    for (size_t i = 0; i < a_len; i++) {
+        if (ascii_lower((unsigned char)a[i]) != ascii_lower((unsigned char)b[i]))
+            return false;
+    }
+    return true;
+}
+
+static bool header_is(const struct oa_http1_header *h, const char *name)
+{
+    return equals_nocase(h->name, h->name_len, name, strlen(name));
+}
+
+static size_t min_size(size_t a, size_t b)
+{
+    return a < b ? a : b;
+}
+
+/* The stream is lost: nothing will be parsed on it again. */
+static size_t fail(struct oa_http1_parser *p, size_t consumed, enum oa_http1_event kind,
+                   enum oa_http1_event *ev)
+{
+    p->state = OA_HTTP1_S_DEAD;
+    *ev = kind;
+    return consumed;
+}
+
+static size_t message_done(struct oa_http1_parser *p, size_t consumed, enum oa_http1_event *ev)
+{
+    p->state = p->opaque_after_message ? OA_HTTP1_S_OPAQUE : OA_HTTP1_S_START;
+    p->opaque_after_message = false;
+    *ev = OA_HTTP1_MESSAGE_DONE;
+    return consumed;
+}
+
+/* ---- head buffer ---- */
+
+static bool head_append(struct oa_http1_parser *p, const char *bytes, size_t n)
+{
+    size_t need = p->head_len + n;
+    if (n == 0)
+        return true;
+    if (need > p->head_cap) {
+        size_t cap = p->head_cap ? p->head_cap : HEAD_BUF_FIRST;
+        while (cap < need)
+            cap *= 2;
+        if (cap > OA_HTTP1_HEAD_MAX)
+            cap = OA_HTTP1_HEAD_MAX;
+        char *grown = realloc(p->head_buf, cap);
+        if (!grown)
+            return false;
+        p->head_buf = grown;
+        p->head_cap = cap;
+    }
+    memcpy(p->head_buf + p->head_len, bytes, n);
+    p->head_len = need;
+    return true;
+}
+
+static void begin_message(struct oa_http1_parser *p)
+{
+    if (p->head_cap > HEAD_BUF_KEEP) {
+        char *shrunk = realloc(p->head_buf, HEAD_BUF_KEEP);
+        if (shrunk) {
+            p->head_buf = shrunk;
+            p->head_cap = HEAD_BUF_KEEP;
+        }
+    }
+    p->head_len = 0;
+    p->start_line_len = 0;
+    p->head_parsed = false;
+    p->head_phase = HP_START_LINE;
+    p->start_step = p->direction == OA_HTTP1_REQUESTS ? SL_METHOD : SL_VERSION;
+    p->start_count = 0;
+    p->opaque_after_message = false;
+
+    struct oa_http1_head *h = &p->head;
+    h->method = NULL;
+    h->method_len = 0;
+    h->target = NULL;
+    h->target_len = 0;
+    h->status = 0;
+    h->version_minor = 0;
+    h->n_headers = 0;
+    h->chunked = false;
+    h->has_content_length = false;
+    h->content_length = 0;
+    h->connection_close = false;
+    p->state = OA_HTTP1_S_HEAD;
+}
+
+/* ---- start line ---- */
+
+/* Validates the next bytes of the start line. Returns how many bytes belong
+ * to it: through the '\n' for SV_DONE, all of them for SV_MORE, the bytes
+ * before the offending one for SV_BAD. */
+static size_t scan_start_line(struct oa_http1_parser *p, const unsigned char *s, size_t n,
+                              enum start_verdict *verdict)
+{
+    struct oa_http1_head *h = &p->head;
+    bool request = p->direction == OA_HTTP1_REQUESTS;
+
+    for (size_t k = 0; k < n; k++) {
+        unsigned char c = s[k];
+        bool ok = false;
+        switch (p->start_step) {
+        case SL_METHOD:
+            if (is_tchar(c) && h->method_len < METHOD_MAX) {
+                h->method_len++;
+                ok = true;
+            } else if (c == ' ' && h->method_len > 0) {
+                p->start_step = SL_TARGET_FIRST;
+                ok = true;
+            }
+            break;
+        case SL_TARGET_FIRST:
+        case SL_TARGET:
+            if (is_visible(c)) {
+                h->target_len++;
+                p->start_step = SL_TARGET;
+                ok = true;
+            } else if (c == ' ' && p->start_step == SL_TARGET) {
+                p->start_step = SL_VERSION;
+                p->start_count = 0;
+                ok = true;
+            }
+            break;
+        case SL_VERSION:
+            if (p->start_count < HTTP_VERSION_PREFIX_LEN) {
+                ok = c == (unsigned char)http_version_prefix[p->start_count];
+            } else if (p->start_count == HTTP_VERSION_PREFIX_LEN) {
+                /* A higher minor version is handled as the highest we know. */
+                ok = c >= '0' && c <= '9';
+                h->version_minor = c > '0' ? 1 : 0;
+            } else if (request) {
+                if (c == '\r') {
+                    p->start_step = SL_LF;
+                    ok = true;
+                } else if (c == '\n') {
+                    *verdict = SV_DONE;
+                    return k + 1;
+                }
+            } else if (c == ' ') {
+                p->start_step = SL_STATUS;
+                p->start_count = 0;
+                ok = true;
+                break;
+            }
+            p->start_count++;
+            break;
+        case SL_STATUS:
+            if (p->start_count < 3) {
+                ok = c >= '0' && c <= '9' && (p->start_count > 0 || c != '0');
+                h->status = h->status * 10 + (c - '0');
+                p->start_count++;
+            } else if (c == ' ') {
+                p->start_step = SL_REASON;
+                ok = true;
+            } else if (c == '\r') {
+                p->start_step = SL_LF;
+                ok = true;
+            } else if (c == '\n') {
+                *verdict = SV_DONE;
+                return k + 1;
+            }
+            break;
+        case SL_REASON:
+            if (c == '\r') {
+                p->start_step = SL_LF;
+                ok = true;
+            } else if (c == '\n') {
+                *verdict = SV_DONE;
+                return k + 1;
+            } else {
+                ok = c == '\t' || c == ' ' || is_visible(c);
+            }
+            break;
+        case SL_LF:
+            if (c == '\n') {
+                *verdict = SV_DONE;
+                return k + 1;
+            }
+            break;
+        default:
+            break;
+        }
+        if (!ok) {
+            *verdict = SV_BAD;
+            return k;
+        }
+    }
+    *verdict = SV_MORE;
+    return n;
+}
+
+/* ---- complete head ---- */
+
+static bool parse_header_line(const char *line, size_t len, struct oa_http1_header *out)
+{
+    size_t k = 0;
+    while (k < len && is_tchar((unsigned char)line[k]))
+        k++;
+    /* No name, obs-fold (a line starting with whitespace), or whitespace
+     * between name and colon: all rejected, as RFC 9112 requires. */
+    if (k == 0 || k == len || line[k] != ':')
+        return false;
+    out->name = line;
+    out->name_len = k;
+    k++;
+    while (k < len && is_ows((unsigned char)line[k]))
+        k++;
+    size_t end = len;
+    while (end > k && is_ows((unsigned char)line[end - 1]))
+        end--;
+    for (size_t v = k; v < end; v++) {
+        unsigned char c = (unsigned char)line[v];
+        if (!(c == '\t' || c == ' ' || is_visible(c)))
+            return false;
+    }
+    out->value = line + k;
+    out->value_len = end - k;
+    return true;
+}
+
+/* Calls element() for each non-empty element of a comma-separated list,
+ * with OWS around it removed. Stops and returns false when element() does. */
+static bool for_each_list_element(const char *s, size_t len,
+                                  bool (*element)(const char *e, size_t n, void *ctx), void *ctx)
+{
+    size_t k = 0;
+    while (k <= len) {
+        size_t start = k;
+        while (k < len && s[k] != ',')
+            k++;
+        size_t end = k;
+        while (start < end && is_ows((unsigned char)s[start]))
+            start++;
+        while (end > start && is_ows((unsigned char)s[end - 1]))
+            end--;
+        if (end > start && !element(s + start, end - start, ctx))
+            return false;
+        k++;
+    }
+    return true;
+}
+
+struct content_length_scan {
+    bool seen;
+    uint64_t value;
+    size_t elements;          /* in the header being scanned */
+};
+
+/* RFC 9110 8.6: a list of identical values is the same as one value. */
+static bool content_length_element(const char *e, size_t n, void *ctx)
+{
+    struct content_length_scan *scan = ctx;
+    uint64_t v = 0;
+    for (size_t k = 0; k < n; k++) {
+        unsigned char c = (unsigned char)e[k];
+        if (c < '0' || c > '9')
+            return false;
+        if (v > (UINT64_MAX - (c - '0')) / 10)
+            return false;
+        v = v * 10 + (c - '0');
+    }
+    if (n == 0 || (scan->seen && scan->value != v))
+        return false;
+    scan->elements++;
+    scan->seen = true;
+    scan->value = v;
+    return true;
+}
+
+struct coding_scan {
+    bool last_is_chunked;
+};
+
+static bool coding_element(const char *e, size_t n, void *ctx)
+{
+    struct coding_scan *scan = ctx;
+    size_t name_len = 0;
+    while (name_len < n && e[name_len] != ';' && !is_ows((unsigned char)e[name_len]))
+        name_len++;
+    scan->last_is_chunked = equals_nocase(e, name_len, "chunked", 7);
+    return true;
+}
+
+struct connection_scan {
+    bool close;
+    bool keep_alive;
+};
+
+static bool connection_element(const char *e, size_t n, void *ctx)
+{
+    struct connection_scan *scan = ctx;
+    if (equals_nocase(e, n, "close", 5))
+        scan->close = true;
+    else if (equals_nocase(e, n, "keep-alive", 10))
+        scan->keep_alive = true;
+    return true;
+}
+
+/* Fills in the framing fields of the head and decides where HEAD_DONE leads. */
+static bool derive_framing(struct oa_http1_parser *p)
+{
+    struct oa_http1_head *h = &p->head;
+    struct content_length_scan length = { 0 };
+    struct coding_scan coding = { 0 };
+    struct connection_scan connection = { 0 };
+    bool has_transfer_encoding = false;
+
+    for (size_t i = 0; i < h->n_headers; i++) {
+        const struct oa_http1_header *f = &h->headers[i];
+        if (header_is(f, "content-length")) {
+            length.elements = 0;
+            if (!for_each_list_element(f->value, f->value_len, content_length_element, &length))
+                return false;
+            if (length.elements == 0)
+                return false;
+        } else if (header_is(f, "transfer-encoding")) {
+            has_transfer_encoding = true;
+            for_each_list_element(f->value, f->value_len, coding_element, &coding);
+        } else if (header_is(f, "connection")) {
+            for_each_list_element(f->value, f->value_len, connection_element, &connection);
+        }
+    }
+    h->has_content_length = length.seen;
+    h->content_length = length.value;
+    h->chunked = has_transfer_encoding && coding.last_is_chunked;
+    h->connection_close = connection.close || (h->version_minor == 0 && !connection.keep_alive);
+
+    p->body_remaining = 0;
+    if (p->direction == OA_HTTP1_RESPONSES) {
+        if (h->status < 200 || h->status == 204 || h->status == 304) {
+            p->body_state = OA_HTTP1_S_BODY_LENGTH;
+            p->opaque_after_message = h->status == 101;
+            return true;
+        }
+    } else if (has_transfer_encoding && !h->chunked) {
+        /* RFC 9112 6.3: a request body of unknown length cannot be framed. */
+        return false;
+    }
+    /* Transfer-Encoding overrides Content-Length (RFC 9112 6.3 item 3). */
+    if (h->chunked) {
+        p->body_state = OA_HTTP1_S_BODY_CHUNKED;
+    } else if (has_transfer_encoding || (!length.seen && p->direction == OA_HTTP1_RESPONSES)) {
+        p->body_state = OA_HTTP1_S_BODY_UNTIL_CLOSE;
+    } else {
+        p->body_state = OA_HTTP1_S_BODY_LENGTH;
+        p->body_remaining = length.value;
+    }
+    return true;
+}
+
+/* Parses every line stored so far (all complete) into p->head. */
+static bool parse_head(struct oa_http1_parser *p)
+{
+    struct oa_http1_head *h = &p->head;
+    const char *b = p->head_buf;
+
+    if (p->direction == OA_HTTP1_REQUESTS) {
+        h->method = b;
+        h->target = b + h->method_len + 1;
+    }
+    h->n_headers = 0;
+    size_t pos = p->start_line_len;
+    while (pos < p->head_len) {
+        const char *line = b + pos;
+        const char *nl = memchr(line, '\n', p->head_len - pos);
+        if (!nl)
+            return false;
+        size_t len = (size_t)(nl - line);
+        pos += len + 1;
+        if (len > 0 && line[len - 1] == '\r')
+            len--;
+        if (h->n_headers == OA_HTTP1_MAX_HEADERS)
+            return false;
+        if (!parse_header_line(line, len, &h->headers[h->n_headers]))
+            return false;
+        h->n_headers++;
+    }
+    return derive_framing(p);
+}
+
+static size_t head_done(struct oa_http1_parser *p, size_t consumed, enum oa_http1_event *ev)
+{
+    p->state = p->body_state;
+    if (p->state == OA_HTTP1_S_BODY_CHUNKED) {
+        p->chunk_state = CH_SIZE_FIRST;
+        p->chunk_remaining = 0;
+        p->chunk_line_len = 0;
+    }
+    p->head_done_last = true;
+    *ev = OA_HTTP1_HEAD_DONE;
+    return consumed;
+}
+
+static size_t feed_head(struct oa_http1_parser *p, const char *buf, size_t len,
+                        enum oa_http1_event *ev)
+{
+    size_t i = 0;
+
+    if (p->state == OA_HTTP1_S_START) {
+        /* RFC 9112 2.2: empty lines between messages are ignored. */
+        if (p->seen_first_message) {
+            while (i < len && (buf[i] == '\r' || buf[i] == '\n'))
+                i++;
+        }
+        if (i == len)
+            return len;
+        begin_message(p);
+    }
+
+    while (i < len) {
+        size_t avail = len - i;
+        size_t room = OA_HTTP1_HEAD_MAX - p->head_len;
+        unsigned char c = (unsigned char)buf[i];
+
+        switch (p->head_phase) {
+        case HP_START_LINE: {
+            enum start_verdict verdict;
+            size_t scan_len = min_size(avail, room);
+            size_t n = scan_start_line(p, (const unsigned char *)buf + i, scan_len, &verdict);
+            if (verdict == SV_BAD)
+                return fail(p, i + n + 1,
+                            p->seen_first_message ? OA_HTTP1_ERROR : OA_HTTP1_NOT_HTTP, ev);
+            if (!head_append(p, buf + i, n))
+                return fail(p, i + n, OA_HTTP1_ERROR, ev);
+            i += n;
+            if (verdict == SV_DONE) {
+                p->start_line_len = p->head_len;
+                p->head_phase = HP_LINE_START;
+                p->seen_first_message = true;
+            } else if (scan_len < avail) {
+                return fail(p, i + 1, OA_HTTP1_ERROR, ev);
+            }
+            break;
+        }
+        case HP_LINE_START:
+            if (c != '\r' && c != '\n') {
+                p->head_phase = HP_IN_LINE;
+                break;
+            }
+            if (!p->head_parsed) {
+                if (!parse_head(p))
+                    return fail(p, i + 1, OA_HTTP1_ERROR, ev);
+                p->head_parsed = true;
+                if (p->direction == OA_HTTP1_REQUESTS) {
+                    *ev = OA_HTTP1_HEAD_END_NEXT;
+                    return i;
+                }
+            }
+            if (room < 1)
+                return fail(p, i + 1, OA_HTTP1_ERROR, ev);
+            i++;
+            if (c == '\n')
+                return head_done(p, i, ev);
+            p->head_phase = HP_BLANK_LF;
+            break;
+        case HP_IN_LINE: {
+            size_t scan_len = min_size(avail, room);
+            const char *nl = memchr(buf + i, '\n', scan_len);
+            size_t n = nl ? (size_t)(nl - (buf + i)) + 1 : scan_len;
+            if (!head_append(p, buf + i, n))
+                return fail(p, i + n, OA_HTTP1_ERROR, ev);
+            i += n;
+            if (nl)
+                p->head_phase = HP_LINE_START;
+            else if (scan_len < avail)
+                return fail(p, i + 1, OA_HTTP1_ERROR, ev);
+            break;
+        }
+        case HP_BLANK_LF:
+            if (c != '\n' || room < 2)
+                return fail(p, i + 1, OA_HTTP1_ERROR, ev);
+            return head_done(p, i + 1, ev);
+        default:
+            return fail(p, i, OA_HTTP1_ERROR, ev);
+        }
+    }
+    return len;
+}
+
+/* ---- bodies ---- */
+
+static size_t feed_body_length(struct oa_http1_parser *p, size_t len, enum oa_http1_event *ev)
+{
+    if (p->body_remaining == 0)
+        return message_done(p, 0, ev);
+    size_t n = p->body_remaining < len ? (size_t)p->body_remaining : len;
+    p->body_remaining -= n;
+    if (p->body_remaining == 0)
+        return message_done(p, n, ev);
+    return n;
+}
+
+/* Skips to the end of a line, counting its bytes against `limit`. Returns
+ * the bytes consumed; *ended tells whether the '\n' was among them, *over
+ * whether the limit was hit first (then the offending byte is the next one). */
+static size_t skip_line(struct oa_http1_parser *p, const char *s, size_t n, size_t limit,
+                        bool *ended, bool *over)
+{
+    size_t room = limit - p->chunk_line_len;
+    size_t scan_len = min_size(n, room);
+    const char *nl = memchr(s, '\n', scan_len);
+    size_t used = nl ? (size_t)(nl - s) + 1 : scan_len;
+    p->chunk_line_len += used;
+    *ended = nl != NULL;
+    *over = !nl && scan_len < n;
+    return used;
+}
+
+static void chunk_size_line_done(struct oa_http1_parser *p)
+{
+    p->chunk_line_len = 0;
+    p->chunk_state = p->chunk_remaining ? CH_DATA : CH_TRAILER_LINE_START;
+}
+
+static size_t feed_chunked(struct oa_http1_parser *p, const char *buf, size_t len,
+                           enum oa_http1_event *ev)
+{
+    size_t i = 0;
+
+    while (i < len) {
+        /* Chunk data is skipped without being looked at. */
+        if (p->chunk_state == CH_DATA) {
+            size_t n = len - i;
+            if (n > p->chunk_remaining)
+                n = (size_t)p->chunk_remaining;
+            p->chunk_remaining -= n;
+            i += n;
+            if (p->chunk_remaining == 0)
+                p->chunk_state = CH_DATA_CR;
+            continue;
+        }
+        unsigned char c = (unsigned char)buf[i];
+        bool ended;
+        bool over;
+        int digit;
+
+        switch (p->chunk_state) {
+        case CH_SIZE_FIRST:
+        case CH_SIZE:
+            digit = hex_value(c);
+            if (digit >= 0) {
+                if (p->chunk_remaining > (CHUNK_SIZE_MAX >> 4) || p->chunk_line_len >= CHUNK_LINE_MAX)
+                    return fail(p, i + 1, OA_HTTP1_ERROR, ev);
+                p->chunk_remaining = p->chunk_remaining * 16 + (uint64_t)digit;
+                if (p->chunk_remaining > CHUNK_SIZE_MAX)
+                    return fail(p, i + 1, OA_HTTP1_ERROR, ev);
+                p->chunk_line_len++;
+                p->chunk_state = CH_SIZE;
+                i++;
+            } else if (p->chunk_state == CH_SIZE_FIRST) {
+                return fail(p, i + 1, OA_HTTP1_ERROR, ev);
+            } else if (c == ';' || is_ows(c)) {
+                p->chunk_state = CH_EXT;
+            } else if (c == '\r') {
+                p->chunk_state = CH_SIZE_LF;
+                i++;
+            } else if (c == '\n') {
+                chunk_size_line_done(p);
+                i++;
+            } else {
+                return fail(p, i + 1, OA_HTTP1_ERROR, ev);
+            }
+            break;
+        case CH_EXT:
+            i += skip_line(p, buf + i, len - i, CHUNK_LINE_MAX, &ended, &over);
+            if (over)
+                return fail(p, i + 1, OA_HTTP1_ERROR, ev);
+            if (ended)
+                chunk_size_line_done(p);
+            break;
+        case CH_SIZE_LF:
+            if (c != '\n')
+                return fail(p, i + 1, OA_HTTP1_ERROR, ev);
+            chunk_size_line_done(p);
+            i++;
+            break;
+        case CH_DATA_CR:
+        case CH_DATA_LF:
+            if (c == '\n') {
+                p->chunk_state = CH_SIZE_FIRST;
+            } else if (c == '\r' && p->chunk_state == CH_DATA_CR) {
+                p->chunk_state = CH_DATA_LF;
+            } else {
+                return fail(p, i + 1, OA_HTTP1_ERROR, ev);
+            }
+            i++;
+            break;
+        case CH_TRAILER_LINE_START:
+            /* The trailer section shares the head's limit. */
+            if (p->chunk_line_len >= OA_HTTP1_HEAD_MAX)
+                return fail(p, i + 1, OA_HTTP1_ERROR, ev);
+            if (c == '\n')
+                return message_done(p, i + 1, ev);
+            if (c == '\r') {
+                p->chunk_line_len++;
+                p->chunk_state = CH_TRAILER_END_LF;
+                i++;
+            } else {
+                p->chunk_state = CH_TRAILER_LINE;
+            }
+            break;
+        case CH_TRAILER_LINE:
+            i += skip_line(p, buf + i, len - i, OA_HTTP1_HEAD_MAX, &ended, &over);
+            if (over)
+                return fail(p, i + 1, OA_HTTP1_ERROR, ev);
+            if (ended)
+                p->chunk_state = CH_TRAILER_LINE_START;
+            break;
+        case CH_TRAILER_END_LF:
+            if (c != '\n' || p->chunk_line_len >= OA_HTTP1_HEAD_MAX)
+                return fail(p, i + 1, OA_HTTP1_ERROR, ev);
+            return message_done(p, i + 1, ev);
+        default:
+            return fail(p, i, OA_HTTP1_ERROR, ev);
+        }
+    }
+    return len;
+}
+
+/* ---- public ---- */
+
+void oa_http1_init(struct oa_http1_parser *p, enum oa_http1_direction dir)
+{
+    memset(p, 0, sizeof(*p));
+    p->direction = dir;
+    p->state = OA_HTTP1_S_START;
+}
+
+void oa_http1_release(struct oa_http1_parser *p)
+{
+    free(p->head_buf);
+    p->head_buf = NULL;
+    p->head_len = 0;
+    p->head_cap = 0;
+    p->head.n_headers = 0;
+}
+
+size_t oa_http1_feed(struct oa_http1_parser *p, const char *buf, size_t len,
+                     enum oa_http1_event *ev)
+{
+    *ev = OA_HTTP1_NEED_MORE;
+    p->head_done_last = false;
+
+    switch (p->state) {
+    case OA_HTTP1_S_START:
+    case OA_HTTP1_S_HEAD:
+        return feed_head(p, buf, len, ev);
+    case OA_HTTP1_S_BODY_LENGTH:
+        return feed_body_length(p, len, ev);
+    case OA_HTTP1_S_BODY_CHUNKED:
+        return feed_chunked(p, buf, len, ev);
+    case OA_HTTP1_S_BODY_UNTIL_CLOSE:
+    case OA_HTTP1_S_OPAQUE:
+    case OA_HTTP1_S_DEAD:
+    default:
+        return len;
+    }
+}
+
+const struct oa_http1_head *oa_http1_head(const struct oa_http1_parser *p)
+{
+    return &p->head;
+}
+
+void oa_http1_response_has_no_body(struct oa_http1_parser *p, bool tunnel)
+{
+    if (p->direction != OA_HTTP1_RESPONSES || !p->head_done_last)
+        return;
+    p->state = OA_HTTP1_S_BODY_LENGTH;
+    p->body_remaining = 0;
+    if (tunnel)
+        p->opaque_after_message = true;
+}
+
+enum oa_http1_event oa_http1_skip(struct oa_http1_parser *p, size_t n)
+{
+    p->head_done_last = false;
+
+    switch (p->state) {
+    case OA_HTTP1_S_BODY_LENGTH:
+        if (n > p->body_remaining)
+            break;
+        p->body_remaining -= n;
+        if (p->body_remaining == 0) {
+            enum oa_http1_event ev;
+            message_done(p, 0, &ev);
+            return ev;
+        }
+        return OA_HTTP1_NEED_MORE;
+    case OA_HTTP1_S_BODY_CHUNKED:
+        /* Chunk data may be sent from a file while the framing is written. */
+        if (n == 0)
+            return OA_HTTP1_NEED_MORE;
+        if (p->chunk_state != CH_DATA || n > p->chunk_remaining)
+            break;
+        p->chunk_remaining -= n;
+        if (p->chunk_remaining == 0)
+            p->chunk_state = CH_DATA_CR;
+        return OA_HTTP1_NEED_MORE;
+    case OA_HTTP1_S_BODY_UNTIL_CLOSE:
+    case OA_HTTP1_S_OPAQUE:
+        return OA_HTTP1_NEED_MORE;
+    default:
+        break;
+    }
+    p->state = OA_HTTP1_S_DEAD;
+    return OA_HTTP1_ERROR;
+}
+
+enum oa_http1_event oa_http1_eof(struct oa_http1_parser *p)
+{
+    enum oa_http1_event ev = OA_HTTP1_NEED_MORE;
+    p->head_done_last = false;
+
+    switch (p->state) {
+    case OA_HTTP1_S_BODY_UNTIL_CLOSE:
+        message_done(p, 0, &ev);
+        break;
+    case OA_HTTP1_S_BODY_LENGTH:
+        /* A message whose end was already reached but not yet reported. */
+        if (p->body_remaining == 0) {
+            message_done(p, 0, &ev);
+            break;
+        }
+        fail(p, 0, OA_HTTP1_ERROR, &ev);
+        break;
+    case OA_HTTP1_S_HEAD:
+    case OA_HTTP1_S_BODY_CHUNKED:
+        fail(p, 0, OA_HTTP1_ERROR, &ev);
+        break;
+    default:
+        break;
+    }
+    return ev;
+}
+
+const struct oa_http1_header *oa_http1_find(const struct oa_http1_head *h,
+                                            const char *name, size_t *count)
+{
+    const struct oa_http1_header *first = NULL;
+    size_t n = 0;
+    size_t name_len = strlen(name);
+
+    for (size_t i = 0; i < h->n_headers; i++) {
+        if (!equals_nocase(h->headers[i].name, h->headers[i].name_len, name, name_len))
+            continue;
+        if (!first)
+            first = &h->headers[i];
+        n++;
+    }
+    if (count)
+        *count = n;
+    return first;
+}

@@ -17,7 +17,6 @@
 #include "oa_resource.h"
 #include "oa_thread_context.h"
 
-__thread int oa_in_library __attribute__((tls_model("initial-exec")));
 
 /* 0 not yet, 1 tracing, 2 inert (setuid, disabled) */
 int oa_library_state;

@@ -1,0 +1,128 @@
+/* Span records: a single fixed-size heap block per span, so building one on
+ * the program's thread costs exactly one allocation however many attributes
+ * it gets, and handing it to the exporter is handing over one pointer. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "oa_span.h"
+
+struct oa_span *oa_span_new(void)
+{
+    return calloc(1, sizeof(struct oa_span));
+}
+
+void oa_span_free(struct oa_span *s)
+{
+    free(s);
+}
+
+static bool is_utf8_continuation(unsigned char ch)
+{
+    return (ch & 0xc0) == 0x80;
+}
+
+/* Shortens a cut of str to len bytes so that it does not end in the middle
+ * of a UTF-8 sequence. Only a few bytes are ever given back: a sequence is at
+ * most 4 bytes long, and invalid input is not worth searching further. */
+static size_t utf8_safe_cut(const char *str, size_t len)
+{
+    size_t cut = len;
+
+    for (int back = 0; back < 3 && cut > 0 && is_utf8_continuation((unsigned char)str[cut]); back++)
+        cut--;
+    /* str[cut] now starts the sequence that did not fit (or is not UTF-8 at all). */
+    if (is_utf8_continuation((unsigned char)str[cut]))
+        return len;
+    return cut;
+}
+
+const char *oa_span_store(struct oa_span *s, const char *str, size_t len)
+{
+    size_t room = sizeof s->arena - s->arena_used;
+    size_t keep = len;
+    char *dst;
+
+    if (room == 0)
+        return NULL;
+    if (keep > OA_SPAN_MAX_VALUE_LEN)
+        keep = OA_SPAN_MAX_VALUE_LEN;
+    if (keep > room - 1)
+        keep = room - 1;
+    if (keep < len)
+        keep = utf8_safe_cut(str, keep);
+    /* Nothing of a non-empty string fits: that is not a value, it is a loss. */
+    if (keep == 0 && len > 0)
+        return NULL;
+
+    dst = s->arena + s->arena_used;
+    if (keep > 0)
+        memcpy(dst, str, keep);
+    dst[keep] = '\0';
+    s->arena_used += (uint32_t)(keep + 1);
+    return dst;
+}
+
+void oa_span_set_name(struct oa_span *s, const char *name, size_t len)
+{
+    const char *stored = oa_span_store(s, name, len);
+
+    /* Exporters may rely on a name; an empty one beats none. */
+    s->name = stored ? stored : "";
+}
+
+/* Setting a key again replaces its value, as in the OpenTelemetry API. */
+static struct oa_attr *attr_slot(struct oa_span *s, const char *key)
+{
+    for (uint32_t i = 0; i < s->n_attrs; i++) {
+        if (s->attrs[i].key == key || strcmp(s->attrs[i].key, key) == 0)
+            return &s->attrs[i];
+    }
+    if (s->n_attrs >= OA_SPAN_MAX_ATTRS) {
+        s->dropped_attrs++;
+        return NULL;
+    }
+    return &s->attrs[s->n_attrs];
+}
+
+void oa_span_attr_str(struct oa_span *s, const char *key, const char *val, size_t len)
+{
+    struct oa_attr *a = attr_slot(s, key);
+    const char *stored;
+
+    if (!a)
+        return;
+    stored = oa_span_store(s, val, len);
+    if (!stored) {
+        s->dropped_attrs++;
+        return;
+    }
+    if (a == &s->attrs[s->n_attrs])
+        s->n_attrs++;
+    a->key = key;
+    a->type = OA_VALUE_STRING;
+    a->v.str.ptr = stored;
+    /* The value may hold NUL bytes: its length is what the arena took. */
+    a->v.str.len = (uint32_t)(s->arena + s->arena_used - 1 - stored);
+}
+
+void oa_span_attr_int(struct oa_span *s, const char *key, int64_t val)
+{
+    struct oa_attr *a = attr_slot(s, key);
+
+    if (!a)
+        return;
+    if (a == &s->attrs[s->n_attrs])
+        s->n_attrs++;
+    a->key = key;
+    a->type = OA_VALUE_INT;
+    a->v.i = val;
+}
+
+const struct oa_attr *oa_span_find_attr(const struct oa_span *s, const char *key)
+{
+    for (uint32_t i = 0; i < s->n_attrs; i++) {
+        if (s->attrs[i].key == key || strcmp(s->attrs[i].key, key) == 0)
+            return &s->attrs[i];
+    }
+    return NULL;
+}

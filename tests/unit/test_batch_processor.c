@@ -1,0 +1,684 @@
+/* The batch span processor with the none, console and OTLP exporters:
+ * lazy start, schedule delay, wake-up at a full batch, flush at shutdown,
+ * dropping when the queue is full, fork hygiene, and shutdown deadlines
+ * against a collector that refuses or never answers.
+ *
+ * The processor is process-global and lazy, so the scenarios run in order in
+ * one process (the queue is sized once, on the first span) and the ones that
+ * need a fresh incarnation run in a forked child. */
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "oa_config.h"
+#include "oa_export.h"
+#include "oa_log.h"
+#include "oa_test.h"
+
+/* batch_processor.c's test seam */
+extern const char *oa_export_otlp_library_override;
+/* Set by the library constructor when it is linked in (it then registered
+ * the fork handlers itself). Weak: not linked in, it is NULL. */
+extern int oa_library_state __attribute__((weak));
+
+static char otlp_path[PATH_MAX + 64];
+static bool otlp_available;
+
+static uint64_t now_ms(void)
+{
+    return oa_now_mono_nano() / 1000000u;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+static struct oa_export_counters counters(void)
+{
+    struct oa_export_counters c;
+    oa_export_get_counters(&c);
+    return c;
+}
+
+/* Polls until the counter at offset reaches target; false on timeout. */
+static bool wait_counter(size_t offset, uint64_t target, long timeout_ms)
+{
+    uint64_t end = now_ms() + (uint64_t)timeout_ms;
+    for (;;) {
+        struct oa_export_counters c = counters();
+        if (*(uint64_t *)((char *)&c + offset) >= target)
+            return true;
+        if (now_ms() >= end)
+            return false;
+        sleep_ms(5);
+    }
+}
+
+static struct oa_span *make_span(const char *name_fmt, int i)
+{
+    struct oa_span *s = oa_span_new();
+    char name[64];
+    int len = snprintf(name, sizeof name, name_fmt, i);
+
+    for (int b = 0; b < 16; b++)
+        s->trace_id[b] = (uint8_t)(0xa0 + b);
+    for (int b = 0; b < 8; b++) {
+        s->span_id[b] = (uint8_t)(0x10 + b);
+        s->parent_span_id[b] = (uint8_t)(0xc0 + b);
+    }
+    s->has_parent = true;
+    s->parent_is_remote = true;
+    s->trace_flags = 1;
+    s->kind = OA_SPAN_KIND_CLIENT;
+    s->status_code = OA_STATUS_ERROR;
+    s->status_message = oa_span_store(s, "boom", 4);
+    s->start_unix_nano = 1700000000000000000ull;
+    s->end_unix_nano = s->start_unix_nano + 1500000; /* 1.5 ms */
+    oa_span_set_name(s, name, (size_t)len);
+    oa_span_attr_str(s, "http.request.method", "GET", 3);
+    oa_span_attr_int(s, "http.response.status_code", 503);
+    oa_span_attr_str(s, "test.value", "line1\nline2 \"q\"", 15);
+    return s;
+}
+
+static void submit_n(const char *name_fmt, int first, int n)
+{
+    for (int i = first; i < first + n; i++)
+        oa_export_submit(make_span(name_fmt, i));
+}
+
+static int count_threads(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    struct dirent *e;
+    int n = 0;
+
+    if (!d)
+        return -1;
+    while ((e = readdir(d)) != NULL)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+/* The blocked-signal mask of a thread of ours other than tid_excluded (the
+ * exporter, when it is the only other one), from /proc. */
+static unsigned long long other_thread_sigblk(pid_t tid_excluded)
+{
+    DIR *d = opendir("/proc/self/task");
+    struct dirent *e;
+    unsigned long long mask = 0;
+
+    while (d && (e = readdir(d)) != NULL) {
+        char path[300];
+        char line[256];
+        FILE *f;
+        if (e->d_name[0] == '.' || atoi(e->d_name) == tid_excluded)
+            continue;
+        snprintf(path, sizeof path, "/proc/self/task/%s/status", e->d_name);
+        f = fopen(path, "r");
+        while (f && fgets(line, sizeof line, f)) {
+            if (strncmp(line, "SigBlk:", 7) == 0)
+                mask = strtoull(line + 7, NULL, 16);
+        }
+        if (f)
+            fclose(f);
+    }
+    if (d)
+        closedir(d);
+    return mask;
+}
+
+static bool sig_in(unsigned long long mask, int sig)
+{
+    return (mask >> (sig - 1)) & 1;
+}
+
+static void find_otlp_library(void)
+{
+    const char *env = getenv("OA_TEST_OTLP_LIBRARY");
+    char exe[PATH_MAX];
+    ssize_t n;
+
+    if (env) {
+        snprintf(otlp_path, sizeof otlp_path, "%s", env);
+    } else {
+        /* build/tests/test_x -> build/libotelauto-otlp.so (build/asan/... alike) */
+        n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+        exe[n > 0 ? n : 0] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash)
+            *slash = '\0';
+        snprintf(otlp_path, sizeof otlp_path, "%s/../libotelauto-otlp.so", exe);
+    }
+    otlp_available = access(otlp_path, R_OK) == 0;
+}
+
+static void test_shutdown_with_nothing(void)
+{
+    uint64_t t0;
+    struct oa_export_counters c;
+    int threads = count_threads();
+
+    oa_config.traces_exporter = OA_TRACES_EXPORTER_OTLP;
+    oa_export_otlp_library_override = otlp_path;
+    t0 = now_ms();
+    oa_export_shutdown();
+    CHECK(now_ms() - t0 < 50, "shutdown with nothing submitted returns at once");
+    c = counters();
+    CHECK(c.submitted == 0 && c.exported == 0 && c.dropped_queue_full == 0 && c.failed == 0,
+          "no counters moved");
+    CHECK(count_threads() == threads, "no thread started");
+    if (otlp_available)
+        CHECK(dlopen(otlp_path, RTLD_NOW | RTLD_NOLOAD) == NULL, "the OTLP object was not loaded");
+    else
+        printf("ok %d # SKIP the OTLP object was not loaded (%s missing)\n", ++oa_test_count,
+               otlp_path);
+}
+
+static void test_none_exporter(void)
+{
+    int threads = count_threads();
+    struct oa_export_counters c;
+    uint64_t t0;
+    sigset_t mask;
+
+    oa_config.traces_exporter = OA_TRACES_EXPORTER_NONE;
+    oa_config.max_queue_size = 64;
+    oa_config.max_export_batch_size = 32;
+    oa_config.schedule_delay_ms = 100;
+    oa_config.export_timeout_ms = 2000;
+
+    submit_n("none-%d", 0, 3);
+    CHECK(count_threads() == threads + 1, "first span starts exactly one exporter thread");
+    CHECK(wait_counter(offsetof(struct oa_export_counters, exported), 3, 3000),
+          "schedule delay: 3 spans exported without a full batch");
+    c = counters();
+    CHECK(c.submitted == 3 && c.exported == 3 && c.dropped_queue_full == 0 && c.failed == 0,
+          "counters after the scheduled export");
+
+    unsigned long long blk = other_thread_sigblk(getpid());
+    CHECK(sig_in(blk, SIGINT) && sig_in(blk, SIGTERM) && sig_in(blk, SIGUSR1) &&
+              sig_in(blk, SIGCHLD),
+          "the exporter thread blocks signals (SigBlk %llx)", blk);
+    pthread_sigmask(SIG_SETMASK, NULL, &mask);
+    CHECK(!sigismember(&mask, SIGUSR1) && !sigismember(&mask, SIGINT),
+          "the submitter's mask is restored");
+
+    /* From now on only a full batch or shutdown exports. */
+    oa_config.schedule_delay_ms = 60000;
+    sleep_ms(250);
+
+    submit_n("none-%d", 3, 31);
+    sleep_ms(300);
+    CHECK(counters().exported == 3, "31 queued spans wait (no full batch, no timer)");
+    submit_n("none-%d", 34, 1);
+    CHECK(wait_counter(offsetof(struct oa_export_counters, exported), 35, 3000),
+          "the 32nd span wakes the exporter at once");
+
+    submit_n("none-%d", 35, 5);
+    t0 = now_ms();
+    oa_export_shutdown();
+    c = counters();
+    CHECK(c.exported == 40 && c.submitted == 40, "shutdown flushes what is queued (exported %llu)",
+          (unsigned long long)c.exported);
+    CHECK(now_ms() - t0 < 1000, "and returns as soon as it is done");
+    CHECK(count_threads() == threads + 1, "still one exporter thread");
+}
+
+/* Reads a pipe until EOF into a growing buffer. */
+struct drain {
+    int fd;
+    char *buf;
+    size_t len;
+    size_t cap;
+};
+
+static void *drain_main(void *arg)
+{
+    struct drain *d = arg;
+    for (;;) {
+        if (d->len + 4096 > d->cap) {
+            d->cap = d->cap ? d->cap * 2 : 65536;
+            d->buf = realloc(d->buf, d->cap + 1);
+        }
+        ssize_t n = read(d->fd, d->buf + d->len, d->cap - d->len);
+        if (n <= 0)
+            break;
+        d->len += (size_t)n;
+    }
+    d->buf[d->len] = '\0';
+    return NULL;
+}
+
+static size_t count_occurrences(const char *hay, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+        n++;
+    return n;
+}
+
+/* Runs in the forked child: the parent's queued spans must not come out here. */
+static int fork_child_checks(void)
+{
+    char path[] = "/tmp/oa_bsp_child_XXXXXX";
+    int fd = mkstemp(path);
+    int failures = 0;
+    struct oa_export_counters c = counters();
+    char out[65536];
+    ssize_t n;
+    uint64_t t0;
+
+    if (fd < 0)
+        return 0x80;
+    unlink(path);
+    dup2(fd, 2);
+    if (c.submitted || c.exported || c.dropped_queue_full || c.failed)
+        failures |= 1;
+    t0 = now_ms();
+    oa_export_shutdown();
+    if (now_ms() - t0 > 50)
+        failures |= 2;
+    oa_export_submit(make_span("child-span-%d", 0));
+    oa_export_shutdown();
+    c = counters();
+    if (c.submitted != 1 || c.exported != 1 || c.dropped_queue_full != 0)
+        failures |= 4;
+    n = pread(fd, out, sizeof out - 1, 0);
+    out[n > 0 ? n : 0] = '\0';
+    if (!strstr(out, "\"child-span-0\""))
+        failures |= 8;
+    if (strstr(out, "parent-span"))
+        failures |= 16;
+    return failures;
+}
+
+static int wait_child(pid_t pid, long timeout_ms)
+{
+    uint64_t end = now_ms() + (uint64_t)timeout_ms;
+    int status;
+
+    for (;;) {
+        pid_t r = waitpid(pid, &status, WNOHANG);
+        if (r == pid)
+            return WIFEXITED(status) ? WEXITSTATUS(status) : 0x100 | WTERMSIG(status);
+        if (now_ms() >= end) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            return 0x200;
+        }
+        sleep_ms(10);
+    }
+}
+
+static void test_console_stall_drop_fork(void)
+{
+    int p[2];
+    int saved_stderr = dup(2);
+    struct oa_export_counters before = counters();
+    struct oa_export_counters c;
+    struct drain d = {0};
+    pthread_t reader;
+    int stable = 0;
+    int last = -1;
+    uint64_t end;
+    pid_t pid;
+    int status;
+
+    CHECK(pipe(p) == 0 && fcntl(p[1], F_SETPIPE_SZ, 4096) >= 0, "small pipe as stderr");
+    dup2(p[1], 2);
+    oa_config.traces_exporter = OA_TRACES_EXPORTER_CONSOLE;
+
+    /* A full batch: the exporter wakes and prints until the pipe is full,
+     * then stays blocked in write with the whole batch in hand. */
+    submit_n("parent-span-%04d", 0, 32);
+    end = now_ms() + 5000;
+    while (stable < 8 && now_ms() < end) {
+        int queued = 0;
+        ioctl(p[0], FIONREAD, &queued);
+        stable = (queued > 0 && queued == last) ? stable + 1 : 0;
+        last = queued;
+        sleep_ms(20);
+    }
+    CHECK(stable >= 8, "the exporter is blocked writing the first batch (%d bytes in the pipe)",
+          last);
+
+    submit_n("parent-span-%04d", 32, 1000);
+    c = counters();
+    CHECK(c.dropped_queue_full - before.dropped_queue_full == 1000 - 64,
+          "queue full: exactly 64 of 1000 kept, the rest dropped (%llu dropped)",
+          (unsigned long long)(c.dropped_queue_full - before.dropped_queue_full));
+    CHECK(c.submitted - before.submitted == 1032, "all submissions counted");
+
+    /* fork while the exporter is in the middle of an export with spans queued */
+    fflush(stdout);
+    pid = fork();
+    if (pid == 0)
+        _exit(fork_child_checks());
+    status = wait_child(pid, 10000);
+    CHECK(status == 0,
+          "fork child: fresh counters, instant empty shutdown, own thread, none of the "
+          "parent's spans (status 0x%x)",
+          status);
+
+    d.fd = p[0];
+    pthread_create(&reader, NULL, drain_main, &d);
+    oa_export_shutdown();
+    c = counters();
+    CHECK(c.exported - before.exported == 96 && c.failed == before.failed,
+          "after the stall: the batch in hand and the 64 queued are exported (%llu)",
+          (unsigned long long)(c.exported - before.exported));
+    CHECK(c.submitted == c.exported + c.dropped_queue_full + c.failed,
+          "submitted = exported + dropped + failed");
+
+    dup2(saved_stderr, 2);
+    close(saved_stderr);
+    close(p[1]);
+    pthread_join(reader, NULL);
+    close(p[0]);
+
+    CHECK(d.buf && count_occurrences(d.buf, "otelauto span \"parent-span-") == 96,
+          "console printed 96 spans (%zu)",
+          d.buf ? count_occurrences(d.buf, "otelauto span \"parent-span-") : 0);
+    CHECK(d.buf && strstr(d.buf,
+                          "otelauto span \"parent-span-0000\" kind=CLIENT status=ERROR \"boom\"\n"),
+          "console: name, kind, status");
+    CHECK(d.buf &&
+              strstr(d.buf, "trace_id=a0a1a2a3a4a5a6a7a8a9aaabacadaeaf span_id=1011121314151617 "
+                            "parent_span_id=c0c1c2c3c4c5c6c7 (remote) flags=01\n"),
+          "console: ids in hex");
+    CHECK(d.buf && strstr(d.buf, "start=2023-11-14T22:13:20.000000000Z duration=1.500000ms\n"),
+          "console: start time and duration");
+    CHECK(d.buf &&
+              strstr(d.buf, "  http.request.method=\"GET\"\n  http.response.status_code=503\n"),
+          "console: attributes");
+    CHECK(d.buf && strstr(d.buf, "  test.value=\"line1\\nline2 \\\"q\\\"\"\n"),
+          "console: string values escaped");
+    CHECK(d.buf && !strstr(d.buf, "parent-span-0096\""), "dropped spans never printed");
+    free(d.buf);
+}
+
+/* A program that just returns from main still gets its spans out: the flush
+ * runs at exit without anyone calling oa_export_shutdown. */
+static void test_flush_at_exit(void)
+{
+    char path[] = "/tmp/oa_bsp_exit_XXXXXX";
+    int fd = mkstemp(path);
+    char out[65536];
+    ssize_t n;
+    pid_t pid;
+    int status;
+
+    unlink(path);
+    fflush(stdout);
+    pid = fork();
+    if (pid == 0) {
+        dup2(fd, 2);
+        oa_config.traces_exporter = OA_TRACES_EXPORTER_CONSOLE;
+        oa_config.schedule_delay_ms = 60000;
+        submit_n("exit-span-%d", 0, 3);
+        exit(0);
+    }
+    status = wait_child(pid, 10000);
+    n = pread(fd, out, sizeof out - 1, 0);
+    out[n > 0 ? n : 0] = '\0';
+    close(fd);
+    CHECK(status == 0 && count_occurrences(out, "otelauto span \"exit-span-") == 3,
+          "spans queued when the process exits are flushed by exit itself (status 0x%x)", status);
+}
+
+/* In a child, so that the parent can still load the real object later. */
+static void test_otlp_load_failure(void)
+{
+    pid_t pid;
+    int status;
+
+    fflush(stdout);
+    pid = fork();
+    if (pid == 0) {
+        struct oa_export_counters c;
+        oa_config.traces_exporter = OA_TRACES_EXPORTER_OTLP;
+        oa_export_otlp_library_override = "/nonexistent/libotelauto-otlp.so";
+        submit_n("doomed-%d", 0, 3);
+        oa_export_shutdown();
+        c = counters();
+        _exit(c.failed == 3 && c.exported == 0 ? 0 : 1);
+    }
+    status = wait_child(pid, 10000);
+    CHECK(status == 0, "OTLP object missing: spans counted as failed, shutdown returns (0x%x)",
+          status);
+}
+
+struct silent_result {
+    uint64_t took_ms;
+    bool failed_in_time;
+    bool balanced;
+};
+
+static void test_otlp_deadlines(void)
+{
+    struct oa_export_counters before;
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t alen = sizeof addr;
+    uint64_t t0;
+    uint64_t took;
+    int silent;
+
+    if (!otlp_available) {
+        for (int i = 0; i < 8; i++)
+            printf("ok %d # SKIP %s missing\n", ++oa_test_count, otlp_path);
+        return;
+    }
+    oa_config.traces_exporter = OA_TRACES_EXPORTER_OTLP;
+    oa_export_otlp_library_override = otlp_path;
+
+    /* Nothing listens on port 1: every attempt is refused at once, retrying
+     * would outlast the shutdown deadline, so the batch is given up. */
+    before = counters();
+    snprintf(oa_config.traces_endpoint, sizeof oa_config.traces_endpoint,
+             "http://127.0.0.1:1/v1/traces");
+    oa_config.export_timeout_ms = 1500;
+    submit_n("refused-%d", 0, 5);
+    t0 = now_ms();
+    oa_export_shutdown();
+    took = now_ms() - t0;
+    CHECK(took <= 1500 + 500, "collector refusing: shutdown returns within the timeout (%llu ms)",
+          (unsigned long long)took);
+    CHECK(dlopen(otlp_path, RTLD_NOW | RTLD_NOLOAD) != NULL,
+          "the OTLP object was loaded on demand");
+    CHECK(wait_counter(offsetof(struct oa_export_counters, failed), before.failed + 5, 3000) &&
+              counters().exported == before.exported,
+          "collector refusing: the batch is given up as failed");
+
+    /* A collector that accepts the connection and never answers. The
+     * exporter object reads the endpoint when it is created, so this runs in
+     * a fork child, which creates its own. */
+    silent = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    CHECK(silent >= 0 && bind(silent, (struct sockaddr *)&addr, sizeof addr) == 0 &&
+              listen(silent, 16) == 0 && getsockname(silent, (struct sockaddr *)&addr, &alen) == 0,
+          "a listener that never accepts");
+    struct silent_result r = {0, 0, 0};
+    int pipefd[2];
+    if (pipe(pipefd) != 0)
+        pipefd[0] = pipefd[1] = -1;
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        snprintf(oa_config.traces_endpoint, sizeof oa_config.traces_endpoint,
+                 "http://127.0.0.1:%d/v1/traces", ntohs(addr.sin_port));
+        oa_config.export_timeout_ms = 1000;
+        submit_n("silent-%d", 0, 5);
+        t0 = now_ms();
+        oa_export_shutdown();
+        r.took_ms = now_ms() - t0;
+        r.failed_in_time = wait_counter(offsetof(struct oa_export_counters, failed), 5, 5000);
+        struct oa_export_counters c = counters();
+        r.balanced = c.submitted == 5 && c.exported == 0 && c.failed == 5;
+        _exit(write(pipefd[1], &r, sizeof r) == sizeof r ? 0 : 1);
+    }
+    close(pipefd[1]);
+    int status = wait_child(pid, 15000);
+    if (read(pipefd[0], &r, sizeof r) != sizeof r)
+        r.took_ms = UINT64_MAX;
+    close(pipefd[0]);
+    CHECK(status == 0 && r.took_ms >= 900 && r.took_ms <= 1000 + 500,
+          "collector silent: shutdown waits for the deadline, not longer (%llu ms)",
+          (unsigned long long)r.took_ms);
+    CHECK(r.failed_in_time, "collector silent: the batch fails after the request timeout");
+    CHECK(r.balanced, "collector silent: 5 submitted, 5 failed");
+    close(silent);
+
+    struct oa_export_counters c = counters();
+    CHECK(c.submitted == c.exported + c.dropped_queue_full + c.failed,
+          "submitted = exported + dropped + failed");
+}
+
+/* A minimal collector on a thread: answers the first request 503 with
+ * Retry-After: 0 and every later one 200, counting requests. */
+struct collector {
+    int listener;
+    int requests;
+    bool protobuf;
+    size_t body_bytes;
+};
+
+static bool read_request(int fd, struct collector *col)
+{
+    char buf[65536];
+    size_t len = 0;
+    char *end = NULL;
+    size_t content_length = 0;
+
+    while (!end) {
+        struct timeval tv = {5, 0};
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        ssize_t n = read(fd, buf + len, sizeof buf - 1 - len);
+        if (n <= 0)
+            return false;
+        len += (size_t)n;
+        buf[len] = '\0';
+        end = strstr(buf, "\r\n\r\n");
+    }
+    for (char *line = strstr(buf, "\r\n"); line && line < end; line = strstr(line + 2, "\r\n")) {
+        if (strncasecmp(line + 2, "Content-Length:", 15) == 0)
+            content_length = strtoul(line + 17, NULL, 10);
+        if (strncasecmp(line + 2, "Content-Type: application/x-protobuf", 36) == 0)
+            col->protobuf = true;
+    }
+    size_t have = len - (size_t)(end + 4 - buf);
+    while (have < content_length) {
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n <= 0)
+            return false;
+        have += (size_t)n;
+    }
+    col->body_bytes += content_length;
+    return true;
+}
+
+static void *collector_main(void *arg)
+{
+    struct collector *col = arg;
+    static const char busy[] =
+        "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 0\r\nContent-Length: 0\r\n\r\n";
+    static const char fine[] =
+        "HTTP/1.1 200 OK\r\nContent-Type: application/x-protobuf\r\nContent-Length: 0\r\n\r\n";
+
+    for (;;) {
+        int fd = accept(col->listener, NULL, NULL);
+        if (fd < 0)
+            return NULL;
+        while (read_request(fd, col)) {
+            const char *answer = col->requests++ == 0 ? busy : fine;
+            if (write(fd, answer, strlen(answer)) < 0)
+                break;
+        }
+        close(fd);
+    }
+}
+
+static void test_otlp_retry_then_success(void)
+{
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t alen = sizeof addr;
+    struct collector col = {0};
+    pthread_t server;
+    int status;
+
+    if (!otlp_available) {
+        printf("ok %d # SKIP %s missing\n", ++oa_test_count, otlp_path);
+        printf("ok %d # SKIP %s missing\n", ++oa_test_count, otlp_path);
+        return;
+    }
+    col.listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    bind(col.listener, (struct sockaddr *)&addr, sizeof addr);
+    listen(col.listener, 16);
+    getsockname(col.listener, (struct sockaddr *)&addr, &alen);
+    pthread_create(&server, NULL, collector_main, &col);
+
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        oa_config.traces_exporter = OA_TRACES_EXPORTER_OTLP;
+        oa_export_otlp_library_override = otlp_path;
+        snprintf(oa_config.traces_endpoint, sizeof oa_config.traces_endpoint,
+                 "http://127.0.0.1:%d/v1/traces", ntohs(addr.sin_port));
+        oa_config.export_timeout_ms = 3000;
+        submit_n("sent-%d", 0, 3);
+        oa_export_shutdown();
+        struct oa_export_counters c = counters();
+        _exit(c.submitted == 3 && c.exported == 3 && c.failed == 0 ? 0 : 1);
+    }
+    status = wait_child(pid, 15000);
+    shutdown(col.listener, SHUT_RDWR);
+    close(col.listener);
+    pthread_join(server, NULL);
+    CHECK(status == 0, "OTLP: a 503 with Retry-After: 0 is retried and the batch exported (0x%x)",
+          status);
+    CHECK(col.requests == 2 && col.protobuf && col.body_bytes > 0,
+          "OTLP: the collector saw two protobuf requests (%d, %zu bytes)", col.requests,
+          col.body_bytes);
+}
+
+int main(void)
+{
+    /* The library constructor, when linked in, has already initialised the
+     * processor and registered the fork handlers. */
+    if (&oa_library_state == NULL || oa_library_state != 1) {
+        oa_export_init();
+        pthread_atfork(oa_export_atfork_prepare, oa_export_atfork_parent, oa_export_atfork_child);
+    }
+    oa_log_threshold = OA_LOG_NONE;
+    oa_config.log_level = OA_LOG_NONE;
+    find_otlp_library();
+
+    test_shutdown_with_nothing();
+    test_none_exporter();
+    test_console_stall_drop_fork();
+    test_flush_at_exit();
+    test_otlp_load_failure();
+    test_otlp_deadlines();
+    test_otlp_retry_then_success();
+    if (!otlp_available)
+        printf("# %s not found: the OTLP checks were skipped\n", otlp_path);
+    TEST_DONE();
+}

@@ -1,0 +1,383 @@
+/* Configuration from OTEL_* variables: defaults, each variable, bad values
+ * falling back, endpoint resolution, header decoding, propagator lists. */
+#include <math.h>
+#include <string.h>
+
+#include "oa_config.h"
+#include "oa_log.h"
+#include "oa_test.h"
+
+/* The fake environment: NULL-terminated name/value pairs. */
+static const char *const *fake_env;
+
+static const char *fake_getenv(const char *name)
+{
+    for (size_t i = 0; fake_env && fake_env[i]; i += 2) {
+        if (strcmp(fake_env[i], name) == 0)
+            return fake_env[i + 1];
+    }
+    return NULL;
+}
+
+static struct oa_config cfg;
+
+static void load(const char *const *env)
+{
+    /* garbage first: the loader must set every field */
+    memset(&cfg, 0xa5, sizeof cfg);
+    fake_env = env;
+    oa_config_load(&cfg, fake_getenv);
+}
+
+#define LOAD(...)                                                                                  \
+    do {                                                                                           \
+        static const char *const env_[] = {__VA_ARGS__, NULL};                                     \
+        load(env_);                                                                                \
+    } while (0)
+
+static void test_defaults(void)
+{
+    load(NULL);
+    CHECK(!cfg.sdk_disabled, "default: SDK enabled");
+    CHECK(cfg.service_name[0] == '\0', "default: no service name");
+    CHECK(cfg.resource_attributes[0] == '\0', "default: no resource attributes");
+    CHECK(cfg.sampler == OA_SAMPLER_PARENTBASED_ALWAYS_ON, "default sampler parentbased_always_on");
+    CHECK(cfg.sampler_ratio == 1.0, "default ratio 1.0");
+    CHECK(cfg.propagate_tracecontext && cfg.propagate_baggage,
+          "default propagators tracecontext,baggage");
+    CHECK(cfg.traces_exporter == OA_TRACES_EXPORTER_OTLP, "default exporter otlp");
+    CHECK(strcmp(cfg.traces_endpoint, "http://localhost:4318/v1/traces") == 0,
+          "default endpoint (%s)", cfg.traces_endpoint);
+    CHECK(cfg.n_headers == 0, "default: no headers");
+    CHECK(cfg.export_timeout_ms == 10000, "default export timeout 10000");
+    CHECK(!cfg.compression_gzip, "default: no compression");
+    CHECK(cfg.max_queue_size == 2048, "default queue 2048");
+    CHECK(cfg.max_export_batch_size == 512, "default batch 512");
+    CHECK(cfg.schedule_delay_ms == 5000, "default schedule delay 5000");
+    CHECK(cfg.bsp_export_timeout_ms == 30000, "default BSP export timeout 30000");
+    CHECK(cfg.log_level == OA_LOG_NONE && oa_log_threshold == OA_LOG_NONE, "default: silent");
+
+    /* empty values are the same as unset */
+    LOAD("OTEL_SDK_DISABLED", "", "OTEL_TRACES_SAMPLER", "", "OTEL_PROPAGATORS", "",
+         "OTEL_BSP_MAX_QUEUE_SIZE", "", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "");
+    CHECK(!cfg.sdk_disabled && cfg.sampler == OA_SAMPLER_PARENTBASED_ALWAYS_ON &&
+              cfg.propagate_tracecontext && cfg.propagate_baggage && cfg.max_queue_size == 2048 &&
+              strcmp(cfg.traces_endpoint, "http://localhost:4318/v1/traces") == 0,
+          "empty values are unset");
+}
+
+static void test_sdk_disabled(void)
+{
+    LOAD("OTEL_SDK_DISABLED", "true");
+    CHECK(cfg.sdk_disabled, "OTEL_SDK_DISABLED=true");
+    LOAD("OTEL_SDK_DISABLED", "TRUE");
+    CHECK(cfg.sdk_disabled, "OTEL_SDK_DISABLED=TRUE (case-insensitive)");
+    LOAD("OTEL_SDK_DISABLED", "1");
+    CHECK(!cfg.sdk_disabled, "OTEL_SDK_DISABLED=1 is not true");
+    LOAD("OTEL_SDK_DISABLED", "yes");
+    CHECK(!cfg.sdk_disabled, "OTEL_SDK_DISABLED=yes is not true");
+    LOAD("OTEL_SDK_DISABLED", "false");
+    CHECK(!cfg.sdk_disabled, "OTEL_SDK_DISABLED=false");
+}
+
+static void test_sampler(void)
+{
+    LOAD("OTEL_TRACES_SAMPLER", "always_off");
+    CHECK(cfg.sampler == OA_SAMPLER_ALWAYS_OFF, "sampler always_off");
+    LOAD("OTEL_TRACES_SAMPLER", "Always_On");
+    CHECK(cfg.sampler == OA_SAMPLER_ALWAYS_ON, "sampler names are case-insensitive");
+    LOAD("OTEL_TRACES_SAMPLER", "parentbased_always_off");
+    CHECK(cfg.sampler == OA_SAMPLER_PARENTBASED_ALWAYS_OFF, "sampler parentbased_always_off");
+    LOAD("OTEL_TRACES_SAMPLER", "traceidratio", "OTEL_TRACES_SAMPLER_ARG", "0.25");
+    CHECK(cfg.sampler == OA_SAMPLER_TRACEIDRATIO && cfg.sampler_ratio == 0.25, "traceidratio 0.25");
+    LOAD("OTEL_TRACES_SAMPLER", "parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG", ".5");
+    CHECK(cfg.sampler == OA_SAMPLER_PARENTBASED_TRACEIDRATIO && cfg.sampler_ratio == 0.5,
+          "parentbased_traceidratio .5");
+    LOAD("OTEL_TRACES_SAMPLER", "traceidratio", "OTEL_TRACES_SAMPLER_ARG", "0");
+    CHECK(cfg.sampler_ratio == 0.0, "ratio 0");
+    LOAD("OTEL_TRACES_SAMPLER", "traceidratio", "OTEL_TRACES_SAMPLER_ARG", "1");
+    CHECK(cfg.sampler_ratio == 1.0, "ratio 1");
+    LOAD("OTEL_TRACES_SAMPLER", "traceidratio", "OTEL_TRACES_SAMPLER_ARG", "0.001");
+    CHECK(fabs(cfg.sampler_ratio - 0.001) < 1e-12, "ratio 0.001");
+    LOAD("OTEL_TRACES_SAMPLER", "traceidratio", "OTEL_TRACES_SAMPLER_ARG", "1.5");
+    CHECK(cfg.sampler_ratio == 1.0, "ratio above 1 ignored");
+    LOAD("OTEL_TRACES_SAMPLER", "traceidratio", "OTEL_TRACES_SAMPLER_ARG", "-0.5");
+    CHECK(cfg.sampler_ratio == 1.0, "negative ratio ignored");
+    LOAD("OTEL_TRACES_SAMPLER", "traceidratio", "OTEL_TRACES_SAMPLER_ARG", "0.5x");
+    CHECK(cfg.sampler_ratio == 1.0, "trailing garbage ratio ignored");
+    LOAD("OTEL_TRACES_SAMPLER", "traceidratio", "OTEL_TRACES_SAMPLER_ARG", "abc");
+    CHECK(cfg.sampler_ratio == 1.0, "non-numeric ratio ignored");
+    LOAD("OTEL_TRACES_SAMPLER_ARG", "0.25");
+    CHECK(cfg.sampler == OA_SAMPLER_PARENTBASED_ALWAYS_ON && cfg.sampler_ratio == 1.0,
+          "ARG ignored when the sampler is not set");
+    LOAD("OTEL_TRACES_SAMPLER", "always_on", "OTEL_TRACES_SAMPLER_ARG", "0.25");
+    CHECK(cfg.sampler_ratio == 1.0, "ARG ignored for a non-ratio sampler");
+    LOAD("OTEL_TRACES_SAMPLER", "bogus", "OTEL_TRACES_SAMPLER_ARG", "0.25");
+    CHECK(cfg.sampler == OA_SAMPLER_PARENTBASED_ALWAYS_ON && cfg.sampler_ratio == 1.0,
+          "unknown sampler falls back to the default");
+    LOAD("OTEL_TRACES_SAMPLER", "jaeger_remote");
+    CHECK(cfg.sampler == OA_SAMPLER_PARENTBASED_ALWAYS_ON, "unsupported sampler falls back");
+}
+
+static void test_propagators(void)
+{
+    LOAD("OTEL_PROPAGATORS", "baggage");
+    CHECK(!cfg.propagate_tracecontext && cfg.propagate_baggage, "propagators: baggage only");
+    LOAD("OTEL_PROPAGATORS", "tracecontext");
+    CHECK(cfg.propagate_tracecontext && !cfg.propagate_baggage, "propagators: tracecontext only");
+    LOAD("OTEL_PROPAGATORS", "none");
+    CHECK(!cfg.propagate_tracecontext && !cfg.propagate_baggage, "propagators: none");
+    LOAD("OTEL_PROPAGATORS", " TraceContext , ,Baggage ");
+    CHECK(cfg.propagate_tracecontext && cfg.propagate_baggage,
+          "propagators: spaces, case, empty items");
+    LOAD("OTEL_PROPAGATORS", "b3,tracecontext,bogus");
+    CHECK(cfg.propagate_tracecontext && !cfg.propagate_baggage,
+          "propagators: unknown ones ignored");
+    LOAD("OTEL_PROPAGATORS", "xray");
+    CHECK(!cfg.propagate_tracecontext && !cfg.propagate_baggage,
+          "propagators: only unsupported => none");
+}
+
+static void test_exporter(void)
+{
+    LOAD("OTEL_TRACES_EXPORTER", "console");
+    CHECK(cfg.traces_exporter == OA_TRACES_EXPORTER_CONSOLE, "exporter console");
+    LOAD("OTEL_TRACES_EXPORTER", "NONE");
+    CHECK(cfg.traces_exporter == OA_TRACES_EXPORTER_NONE, "exporter NONE");
+    LOAD("OTEL_TRACES_EXPORTER", "zipkin");
+    CHECK(cfg.traces_exporter == OA_TRACES_EXPORTER_OTLP, "exporter zipkin falls back to otlp");
+    LOAD("OTEL_TRACES_EXPORTER", "console,otlp");
+    CHECK(cfg.traces_exporter == OA_TRACES_EXPORTER_CONSOLE, "exporter list: the first one");
+}
+
+static void check_endpoint(const char *generic, const char *traces, const char *expect)
+{
+    const char *env[5];
+    size_t n = 0;
+
+    if (generic) {
+        env[n++] = "OTEL_EXPORTER_OTLP_ENDPOINT";
+        env[n++] = generic;
+    }
+    if (traces) {
+        env[n++] = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT";
+        env[n++] = traces;
+    }
+    env[n] = NULL;
+    load(env);
+    CHECK(strcmp(cfg.traces_endpoint, expect) == 0, "endpoint generic=%s traces=%s -> %s (got %s)",
+          generic ? generic : "-", traces ? traces : "-", expect, cfg.traces_endpoint);
+}
+
+static void test_endpoints(void)
+{
+    static char long_url[3000];
+
+    check_endpoint("http://c:4318", NULL, "http://c:4318/v1/traces");
+    check_endpoint("http://c:4318/", NULL, "http://c:4318/v1/traces");
+    check_endpoint("http://c:4318/x/", NULL, "http://c:4318/x/v1/traces");
+    check_endpoint("http://c:4318/x", NULL, "http://c:4318/x/v1/traces");
+    check_endpoint("https://collector.example.com", NULL,
+                   "https://collector.example.com/v1/traces");
+    check_endpoint(NULL, "http://c:4318", "http://c:4318/");
+    check_endpoint(NULL, "http://c:4318/custom/path", "http://c:4318/custom/path");
+    check_endpoint(NULL, "http://c:4318/v1/traces", "http://c:4318/v1/traces");
+    check_endpoint(NULL, "http://c:4318?tenant=a", "http://c:4318/?tenant=a");
+    check_endpoint("http://generic:4318", "http://specific:4318/t", "http://specific:4318/t");
+    check_endpoint("http://generic:4318", "specific:4318", "http://generic:4318/v1/traces");
+    check_endpoint("collector:4318", NULL, "http://localhost:4318/v1/traces");
+    check_endpoint("ftp://c/", NULL, "http://localhost:4318/v1/traces");
+    check_endpoint("http://", NULL, "http://localhost:4318/v1/traces");
+    check_endpoint(" http://c:4318 ", NULL, "http://c:4318/v1/traces");
+
+    memcpy(long_url, "http://c/", 9);
+    memset(long_url + 9, 'a', sizeof long_url - 10);
+    check_endpoint(NULL, long_url, "http://localhost:4318/v1/traces");
+}
+
+static bool has_header(const char *line)
+{
+    for (int i = 0; i < cfg.n_headers; i++) {
+        if (strcmp(cfg.headers[i], line) == 0)
+            return true;
+    }
+    return false;
+}
+
+static void test_headers(void)
+{
+    static char many[4096];
+    static char long_value[700];
+    size_t len = 0;
+
+    LOAD("OTEL_EXPORTER_OTLP_HEADERS", "api-key=secret,other-config-value=value%20with%20space");
+    CHECK(cfg.n_headers == 2 && strcmp(cfg.headers[0], "api-key: secret") == 0 &&
+              strcmp(cfg.headers[1], "other-config-value: value with space") == 0,
+          "headers decoded into lines");
+    LOAD("OTEL_EXPORTER_OTLP_HEADERS", " a = b ,, Authorization=Basic%20dXNlcjpwYXNz%3D ");
+    CHECK(cfg.n_headers == 2 && has_header("a: b") &&
+              has_header("Authorization: Basic dXNlcjpwYXNz="),
+          "headers trimmed, empty members skipped, %%3D decoded");
+    LOAD("OTEL_EXPORTER_OTLP_HEADERS", "novalue,k=v,=v2,bad key=v3,x=%zz,y=%0d%0aInjected: 1,z=%");
+    CHECK(cfg.n_headers == 1 && has_header("k: v"),
+          "invalid pairs skipped (no '=', empty name, bad name, bad escape, CRLF)");
+    LOAD("OTEL_EXPORTER_OTLP_HEADERS", "a=1", "OTEL_EXPORTER_OTLP_TRACES_HEADERS", "b=2");
+    CHECK(cfg.n_headers == 1 && has_header("b: 2"), "traces headers override the generic ones");
+    LOAD("OTEL_EXPORTER_OTLP_HEADERS", "a=1", "OTEL_EXPORTER_OTLP_TRACES_HEADERS", "");
+    CHECK(cfg.n_headers == 1 && has_header("a: 1"), "empty traces headers = unset");
+    LOAD("OTEL_EXPORTER_OTLP_HEADERS", "tab=a%09b");
+    CHECK(cfg.n_headers == 1 && has_header("tab: a\tb"), "a tab is allowed in a value");
+
+    for (int i = 0; i < 40; i++)
+        len += (size_t)snprintf(many + len, sizeof many - len, "h%d=v%d,", i, i);
+    const char *env_many[] = {"OTEL_EXPORTER_OTLP_HEADERS", many, NULL};
+    load(env_many);
+    CHECK(cfg.n_headers == OA_CONFIG_MAX_HEADERS && has_header("h31: v31") &&
+              !has_header("h32: v32"),
+          "at most %d headers", OA_CONFIG_MAX_HEADERS);
+
+    memcpy(long_value, "big=", 4);
+    memset(long_value + 4, 'x', sizeof long_value - 5);
+    const char *env_long[] = {"OTEL_EXPORTER_OTLP_HEADERS", "small=1",
+                              "OTEL_EXPORTER_OTLP_TRACES_HEADERS", long_value, NULL};
+    load(env_long);
+    CHECK(cfg.n_headers == 0, "a header too long for the line is skipped, not cut");
+}
+
+static void test_exporter_options(void)
+{
+    LOAD("OTEL_EXPORTER_OTLP_TIMEOUT", "700", "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "500");
+    CHECK(cfg.export_timeout_ms == 500, "traces timeout overrides the generic one");
+    LOAD("OTEL_EXPORTER_OTLP_TIMEOUT", "700");
+    CHECK(cfg.export_timeout_ms == 700, "generic timeout");
+    LOAD("OTEL_EXPORTER_OTLP_TIMEOUT", "0");
+    CHECK(cfg.export_timeout_ms == 0, "timeout 0 = no limit");
+    LOAD("OTEL_EXPORTER_OTLP_TIMEOUT", "abc");
+    CHECK(cfg.export_timeout_ms == 10000, "bad timeout => default");
+    LOAD("OTEL_EXPORTER_OTLP_TIMEOUT", "-5");
+    CHECK(cfg.export_timeout_ms == 10000, "negative timeout => default");
+    LOAD("OTEL_EXPORTER_OTLP_TIMEOUT", "99999999999999999999999");
+    CHECK(cfg.export_timeout_ms == 10000, "overflowing timeout => default");
+
+    LOAD("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip");
+    CHECK(cfg.compression_gzip, "compression gzip");
+    LOAD("OTEL_EXPORTER_OTLP_COMPRESSION", "GZIP");
+    CHECK(cfg.compression_gzip, "compression GZIP");
+    LOAD("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip", "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "none");
+    CHECK(!cfg.compression_gzip, "traces compression overrides the generic one");
+    LOAD("OTEL_EXPORTER_OTLP_COMPRESSION", "brotli");
+    CHECK(!cfg.compression_gzip, "unknown compression => none");
+}
+
+static void test_batch_options(void)
+{
+    LOAD("OTEL_BSP_MAX_QUEUE_SIZE", "100", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "1000");
+    CHECK(cfg.max_queue_size == 100 && cfg.max_export_batch_size == 100,
+          "batch clamped to the queue");
+    LOAD("OTEL_BSP_MAX_QUEUE_SIZE", "100");
+    CHECK(cfg.max_queue_size == 100 && cfg.max_export_batch_size == 100,
+          "default batch clamped to the queue");
+    LOAD("OTEL_BSP_MAX_QUEUE_SIZE", "0", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "x");
+    CHECK(cfg.max_queue_size == 2048 && cfg.max_export_batch_size == 512,
+          "bad queue/batch sizes => defaults");
+    LOAD("OTEL_BSP_MAX_QUEUE_SIZE", "4096", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "64",
+         "OTEL_BSP_SCHEDULE_DELAY", "250", "OTEL_BSP_EXPORT_TIMEOUT", "45000");
+    CHECK(cfg.max_queue_size == 4096 && cfg.max_export_batch_size == 64 &&
+              cfg.schedule_delay_ms == 250 && cfg.bsp_export_timeout_ms == 45000,
+          "BSP variables");
+    LOAD("OTEL_BSP_SCHEDULE_DELAY", "1.5", "OTEL_BSP_EXPORT_TIMEOUT", "-1");
+    CHECK(cfg.schedule_delay_ms == 5000 && cfg.bsp_export_timeout_ms == 30000,
+          "bad BSP times => defaults");
+    LOAD("OTEL_BSP_MAX_QUEUE_SIZE", "100000000");
+    CHECK(cfg.max_queue_size == (1u << 20), "huge queue size capped (%u)", cfg.max_queue_size);
+}
+
+static void test_log_level(void)
+{
+    LOAD("OTEL_LOG_LEVEL", "debug");
+    CHECK(cfg.log_level == OA_LOG_DEBUG && oa_log_threshold == OA_LOG_DEBUG,
+          "log level debug sets the threshold");
+    LOAD("OTEL_LOG_LEVEL", "INFO");
+    CHECK(cfg.log_level == OA_LOG_INFO && oa_log_threshold == OA_LOG_INFO, "log level INFO");
+    LOAD("OTEL_LOG_LEVEL", "warn");
+    CHECK(cfg.log_level == OA_LOG_WARN, "log level warn");
+    LOAD("OTEL_LOG_LEVEL", "error");
+    CHECK(cfg.log_level == OA_LOG_ERROR, "log level error");
+    LOAD("OTEL_LOG_LEVEL", "off");
+    CHECK(cfg.log_level == OA_LOG_NONE && oa_log_threshold == OA_LOG_NONE, "log level off");
+    LOAD("OTEL_LOG_LEVEL", "none");
+    CHECK(cfg.log_level == OA_LOG_NONE, "log level none");
+    LOAD("OTEL_LOG_LEVEL", "chatty");
+    CHECK(cfg.log_level == OA_LOG_NONE && oa_log_threshold == OA_LOG_NONE,
+          "unknown log level => silent");
+}
+
+static void test_service_and_resource(void)
+{
+    static char long_name[300];
+
+    LOAD("OTEL_SERVICE_NAME", "checkout");
+    CHECK(strcmp(cfg.service_name, "checkout") == 0, "service name");
+    memset(long_name, 'n', sizeof long_name - 1);
+    const char *env_long[] = {"OTEL_SERVICE_NAME", long_name, NULL};
+    load(env_long);
+    CHECK(strlen(cfg.service_name) == sizeof cfg.service_name - 1, "long service name truncated");
+
+    LOAD("OTEL_RESOURCE_ATTRIBUTES", "deployment.environment=prod,team=a%2Cb");
+    CHECK(strcmp(cfg.resource_attributes, "deployment.environment=prod,team=a%2Cb") == 0,
+          "resource attributes kept raw");
+    LOAD("OTEL_RESOURCE_ATTRIBUTES", "a=1,b=%zz");
+    CHECK(cfg.resource_attributes[0] == '\0', "resource attributes with a bad escape discarded");
+    LOAD("OTEL_RESOURCE_ATTRIBUTES", "a=1,justakey");
+    CHECK(cfg.resource_attributes[0] == '\0',
+          "resource attributes with a member without '=' discarded");
+    LOAD("OTEL_RESOURCE_ATTRIBUTES", "a=1,=v");
+    CHECK(cfg.resource_attributes[0] == '\0', "resource attributes with an empty key discarded");
+}
+
+static void test_list_helpers(void)
+{
+    char out[16];
+    const char *cursor = " a = 1 ,, b=2,c ";
+    struct oa_config_member m;
+    int ok = 1;
+
+    EXPECT(ok, oa_config_next_member(&cursor, &m), "first member");
+    EXPECT(ok,
+           m.key_len == 1 && m.key[0] == 'a' && m.value && m.value_len == 1 && m.value[0] == '1',
+           "a=1");
+    EXPECT(ok, oa_config_next_member(&cursor, &m), "second member");
+    EXPECT(ok, m.key_len == 1 && m.key[0] == 'b' && m.value && m.value[0] == '2', "b=2");
+    EXPECT(ok, oa_config_next_member(&cursor, &m), "third member");
+    EXPECT(ok, m.key_len == 1 && m.key[0] == 'c' && m.value == NULL, "c without '='");
+    EXPECT(ok, !oa_config_next_member(&cursor, &m), "end");
+    CHECK(ok, "member iteration: trimming, empty members, missing '='");
+
+    CHECK(oa_config_percent_decode("a%2Cb%3d", 8, out, sizeof out) == 4 && strcmp(out, "a,b=") == 0,
+          "percent decoding");
+    CHECK(oa_config_percent_decode("ab%", 3, out, sizeof out) == -1, "truncated escape rejected");
+    CHECK(oa_config_percent_decode("ab%4", 4, out, sizeof out) == -1, "short escape rejected");
+    CHECK(oa_config_percent_decode("%g0", 3, out, sizeof out) == -1, "non-hex escape rejected");
+    CHECK(oa_config_percent_decode("0123456789abcdef", 16, out, sizeof out) == -1,
+          "output too small rejected");
+    CHECK(oa_config_percent_decode("0123456789abcde", 15, out, sizeof out) == 15,
+          "exact fit accepted");
+}
+
+int main(void)
+{
+    test_defaults();
+    test_sdk_disabled();
+    test_sampler();
+    test_propagators();
+    test_exporter();
+    test_endpoints();
+    test_headers();
+    test_exporter_options();
+    test_batch_options();
+    test_log_level();
+    test_service_and_resource();
+    test_list_helpers();
+    oa_log_threshold = OA_LOG_NONE;
+    TEST_DONE();
+}

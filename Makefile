@@ -95,7 +95,7 @@ check-exports: $(LIB)
 
 test: deps
 	$(MAKE) lib unit-bins programs
-	$(MAKE) BUILD=build/asan SAN=1 OPT=-O1 lib
+	$(MAKE) BUILD=build/asan SAN=1 OPT=-O1 lib unit-bins
 	scripts/run-tests.sh
 
 demo: all
@@ -103,3 +103,7 @@ demo: all
 
 clean:
 	rm -rf build
+
+$(BUILD)/bench/%: tests/bench/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDFLAGS_SAN)

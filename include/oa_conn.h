@@ -38,6 +38,9 @@ struct oa_conn {
     bool in_use;
     struct sockaddr_storage peer;
     socklen_t peer_len;
+    /* the peer as text, formatted once for all the spans of the connection */
+    char peer_text[48];
+    int peer_port;                  /* -1 unknown; 0 not formatted yet */
     struct oa_http_exchange *http;  /* allocated when the first byte looks like HTTP */
     struct oa_conn *next_free;
 };

@@ -7,8 +7,8 @@
 #include "oa_http1_parser.h"
 #include "oa_span.h"
 
-void oa_http_span_server_start(struct oa_span *s, const struct oa_http1_head *h, const struct oa_conn *c);
-void oa_http_span_client_start(struct oa_span *s, const struct oa_http1_head *h, const struct oa_conn *c);
+void oa_http_span_server_start(struct oa_span *s, const struct oa_http1_head *h, struct oa_conn *c);
+void oa_http_span_client_start(struct oa_span *s, const struct oa_http1_head *h, struct oa_conn *c);
 /* status: the final response status, or 0 if none arrived. error: why the
  * exchange failed (an error.type value), or NULL. */
 void oa_http_span_finish(struct oa_span *s, int status, const char *error);

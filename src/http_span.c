@@ -70,31 +70,36 @@ static int split_host(const char *v, size_t len, const char **host, size_t *host
     return port <= 65535 ? port : -1;
 }
 
-static int peer_text(const struct oa_conn *c, char *out, size_t cap)
+/* Formats the peer once per connection (inet_ntop goes through sprintf). */
+static int peer_text(struct oa_conn *c, const char **text)
 {
-    out[0] = '\0';
+    *text = c->peer_text;
+    if (c->peer_port != 0)
+        return c->peer_port;
+    c->peer_port = -1;
+    c->peer_text[0] = '\0';
     if (c->peer_len == 0)
         return -1;
     if (c->peer.ss_family == AF_INET) {
         const struct sockaddr_in *in = (const struct sockaddr_in *)&c->peer;
-        inet_ntop(AF_INET, &in->sin_addr, out, (socklen_t)cap);
-        return ntohs(in->sin_port);
-    }
-    if (c->peer.ss_family == AF_INET6) {
+        inet_ntop(AF_INET, &in->sin_addr, c->peer_text, sizeof(c->peer_text));
+        c->peer_port = ntohs(in->sin_port);
+    } else if (c->peer.ss_family == AF_INET6) {
         const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&c->peer;
-        inet_ntop(AF_INET6, &in6->sin6_addr, out, (socklen_t)cap);
-        return ntohs(in6->sin6_port);
+        inet_ntop(AF_INET6, &in6->sin6_addr, c->peer_text, sizeof(c->peer_text));
+        c->peer_port = ntohs(in6->sin6_port);
     }
-    return -1;
+    return c->peer_port;
 }
 
-static void set_peer(struct oa_span *s, const struct oa_conn *c, char *addr, size_t cap, int *port)
+static int set_peer(struct oa_span *s, struct oa_conn *c, const char **addr)
 {
-    *port = peer_text(c, addr, cap);
-    if (*port >= 0) {
-        oa_span_attr_str(s, "network.peer.address", addr, strlen(addr));
-        oa_span_attr_int(s, "network.peer.port", *port);
+    int port = peer_text(c, addr);
+    if (port >= 0) {
+        oa_span_attr_str(s, "network.peer.address", *addr, strlen(*addr));
+        oa_span_attr_int(s, "network.peer.port", port);
     }
+    return port;
 }
 
 static bool is_sensitive_param(const char *k, size_t len)
@@ -183,7 +188,7 @@ static const struct oa_http1_header *header(const struct oa_http1_head *h, const
     return oa_http1_find(h, name, NULL);
 }
 
-void oa_http_span_server_start(struct oa_span *s, const struct oa_http1_head *h, const struct oa_conn *c)
+void oa_http_span_server_start(struct oa_span *s, const struct oa_http1_head *h, struct oa_conn *c)
 {
     s->kind = OA_SPAN_KIND_SERVER;
     set_method(s, h);
@@ -218,9 +223,8 @@ void oa_http_span_server_start(struct oa_span *s, const struct oa_http1_head *h,
         oa_span_attr_str(s, "server.address", hn, hl);
         oa_span_attr_int(s, "server.port", port >= 0 ? port : 80);
     }
-    char addr[INET6_ADDRSTRLEN];
-    int pport;
-    set_peer(s, c, addr, sizeof(addr), &pport);
+    const char *addr;
+    int pport = set_peer(s, c, &addr);
     const struct oa_http1_header *xff = header(h, "x-forwarded-for");
     if (xff != NULL && xff->value_len > 0) {
         const char *comma = memchr(xff->value, ',', xff->value_len);
@@ -237,13 +241,12 @@ void oa_http_span_server_start(struct oa_span *s, const struct oa_http1_head *h,
         oa_span_attr_str(s, "user_agent.original", ua->value, ua->value_len);
 }
 
-void oa_http_span_client_start(struct oa_span *s, const struct oa_http1_head *h, const struct oa_conn *c)
+void oa_http_span_client_start(struct oa_span *s, const struct oa_http1_head *h, struct oa_conn *c)
 {
     s->kind = OA_SPAN_KIND_CLIENT;
     set_method(s, h);
-    char addr[INET6_ADDRSTRLEN];
-    int pport;
-    set_peer(s, c, addr, sizeof(addr), &pport);
+    const char *addr;
+    int pport = set_peer(s, c, &addr);
 
     const struct oa_http1_header *host = header(h, "host");
     const char *hn = addr;

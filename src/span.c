@@ -1,6 +1,7 @@
 /* Span records: a single fixed-size heap block per span, so building one on
  * the program's thread costs exactly one allocation however many attributes
  * it gets, and handing it to the exporter is handing over one pointer. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,7 +9,11 @@
 
 struct oa_span *oa_span_new(void)
 {
-    return calloc(1, sizeof(struct oa_span));
+    /* the arena is written before it is read: zero only the fields */
+    struct oa_span *s = malloc(sizeof(struct oa_span));
+    if (s != NULL)
+        memset(s, 0, offsetof(struct oa_span, arena));
+    return s;
 }
 
 void oa_span_free(struct oa_span *s)
@@ -74,7 +79,8 @@ void oa_span_set_name(struct oa_span *s, const char *name, size_t len)
 static struct oa_attr *attr_slot(struct oa_span *s, const char *key)
 {
     for (uint32_t i = 0; i < s->n_attrs; i++) {
-        if (s->attrs[i].key == key || strcmp(s->attrs[i].key, key) == 0)
+        const char *k = s->attrs[i].key;
+        if (k == key || (k[0] == key[0] && strcmp(k, key) == 0))
             return &s->attrs[i];
     }
     if (s->n_attrs >= OA_SPAN_MAX_ATTRS) {

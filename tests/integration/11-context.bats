@@ -53,7 +53,7 @@ expect_eq(sorted(s.get('parent_span_id') for s in bservers), sorted(c.get('span_
 "
 }
 
-@test "two requests in a row on one frontend thread: two traces, each call in the trace of the request it served" {
+@test "two requests in a row through the frontend: two traces, each call in the trace of the request it served" {
     start_http_server backend backend "$T/www"
     # curl makes two independent requests: two separate traces, and each
     # frontend call lands in the trace of the request it served

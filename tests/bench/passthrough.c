@@ -1,0 +1,230 @@
+/* The baseline for "what does interposition itself cost": a preload that
+ * exports exactly the symbols libotelauto.so interposes and does nothing but
+ * forward each call to the next definition (libc). scripts/measure-startup.sh
+ * compares the shim against this object, so that the ratio measures our
+ * engine (initialisation, bookkeeping) and not the dynamic linker's price for
+ * any preload at all.
+ *
+ * The real symbols are bound once, from the constructor, so the forwarding
+ * path is one indirect call like the shim's pass-through path. A call that
+ * arrives before the constructor ran (another library's constructor) binds
+ * through the same pthread_once. */
+#include <dlfcn.h>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#define PT_EXPORT __attribute__((visibility("default")))
+
+struct passthrough_libc {
+    int (*socket)(int, int, int);
+    int (*connect)(int, const struct sockaddr *, socklen_t);
+    int (*accept)(int, struct sockaddr *, socklen_t *);
+    int (*accept4)(int, struct sockaddr *, socklen_t *, int);
+    int (*close)(int);
+    int (*dup)(int);
+    int (*dup2)(int, int);
+    int (*dup3)(int, int, int);
+    ssize_t (*send)(int, const void *, size_t, int);
+    ssize_t (*sendto)(int, const void *, size_t, int, const struct sockaddr *, socklen_t);
+    ssize_t (*sendmsg)(int, const struct msghdr *, int);
+    ssize_t (*recv)(int, void *, size_t, int);
+    ssize_t (*recvfrom)(int, void *, size_t, int, struct sockaddr *, socklen_t *);
+    ssize_t (*recvmsg)(int, struct msghdr *, int);
+    ssize_t (*read)(int, void *, size_t);
+    ssize_t (*write)(int, const void *, size_t);
+    ssize_t (*readv)(int, const struct iovec *, int);
+    ssize_t (*writev)(int, const struct iovec *, int);
+    ssize_t (*sendfile)(int, int, off_t *, size_t);
+    ssize_t (*sendfile64)(int, int, off_t *, size_t);
+    ssize_t (*read_chk)(int, void *, size_t, size_t);
+    ssize_t (*recv_chk)(int, void *, size_t, size_t, int);
+    ssize_t (*recvfrom_chk)(int, void *, size_t, size_t, int, struct sockaddr *, socklen_t *);
+};
+
+static struct passthrough_libc real;
+static pthread_once_t bind_once = PTHREAD_ONCE_INIT;
+
+/* ISO C has no conversion from void * to a function pointer; POSIX makes
+ * dlsym results usable by storing them through the pointer object itself. */
+#define BIND(field, name) *(void **)&real.field = dlsym(RTLD_NEXT, name)
+
+static void bind_real_symbols(void)
+{
+    BIND(socket, "socket");
+    BIND(connect, "connect");
+    BIND(accept, "accept");
+    BIND(accept4, "accept4");
+    BIND(close, "close");
+    BIND(dup, "dup");
+    BIND(dup2, "dup2");
+    BIND(dup3, "dup3");
+    BIND(send, "send");
+    BIND(sendto, "sendto");
+    BIND(sendmsg, "sendmsg");
+    BIND(recv, "recv");
+    BIND(recvfrom, "recvfrom");
+    BIND(recvmsg, "recvmsg");
+    BIND(read, "read");
+    BIND(write, "write");
+    BIND(readv, "readv");
+    BIND(writev, "writev");
+    BIND(sendfile, "sendfile");
+    BIND(sendfile64, "sendfile64");
+    BIND(read_chk, "__read_chk");
+    BIND(recv_chk, "__recv_chk");
+    BIND(recvfrom_chk, "__recvfrom_chk");
+}
+
+static inline void ensure_bound(void)
+{
+    pthread_once(&bind_once, bind_real_symbols);
+}
+
+__attribute__((constructor)) static void passthrough_init(void)
+{
+    ensure_bound();
+}
+
+PT_EXPORT int socket(int domain, int type, int protocol)
+{
+    ensure_bound();
+    return real.socket(domain, type, protocol);
+}
+
+PT_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+    ensure_bound();
+    return real.connect(fd, addr, len);
+}
+
+PT_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
+{
+    ensure_bound();
+    return real.accept(fd, addr, len);
+}
+
+PT_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
+{
+    ensure_bound();
+    return real.accept4(fd, addr, len, flags);
+}
+
+PT_EXPORT int close(int fd)
+{
+    ensure_bound();
+    return real.close(fd);
+}
+
+PT_EXPORT int dup(int fd)
+{
+    ensure_bound();
+    return real.dup(fd);
+}
+
+PT_EXPORT int dup2(int oldfd, int newfd)
+{
+    ensure_bound();
+    return real.dup2(oldfd, newfd);
+}
+
+PT_EXPORT int dup3(int oldfd, int newfd, int flags)
+{
+    ensure_bound();
+    return real.dup3(oldfd, newfd, flags);
+}
+
+PT_EXPORT ssize_t send(int fd, const void *buf, size_t len, int flags)
+{
+    ensure_bound();
+    return real.send(fd, buf, len, flags);
+}
+
+PT_EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *addr,
+                         socklen_t addrlen)
+{
+    ensure_bound();
+    return real.sendto(fd, buf, len, flags, addr, addrlen);
+}
+
+PT_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+    ensure_bound();
+    return real.sendmsg(fd, msg, flags);
+}
+
+PT_EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags)
+{
+    ensure_bound();
+    return real.recv(fd, buf, len, flags);
+}
+
+PT_EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *addr,
+                           socklen_t *addrlen)
+{
+    ensure_bound();
+    return real.recvfrom(fd, buf, len, flags, addr, addrlen);
+}
+
+PT_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
+{
+    ensure_bound();
+    return real.recvmsg(fd, msg, flags);
+}
+
+PT_EXPORT ssize_t read(int fd, void *buf, size_t len)
+{
+    ensure_bound();
+    return real.read(fd, buf, len);
+}
+
+PT_EXPORT ssize_t write(int fd, const void *buf, size_t len)
+{
+    ensure_bound();
+    return real.write(fd, buf, len);
+}
+
+PT_EXPORT ssize_t readv(int fd, const struct iovec *iov, int iovcnt)
+{
+    ensure_bound();
+    return real.readv(fd, iov, iovcnt);
+}
+
+PT_EXPORT ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
+{
+    ensure_bound();
+    return real.writev(fd, iov, iovcnt);
+}
+
+PT_EXPORT ssize_t sendfile(int out_fd, int in_fd, off_t *offset, size_t count)
+{
+    ensure_bound();
+    return real.sendfile(out_fd, in_fd, offset, count);
+}
+
+PT_EXPORT ssize_t sendfile64(int out_fd, int in_fd, off_t *offset, size_t count)
+{
+    ensure_bound();
+    return real.sendfile64(out_fd, in_fd, offset, count);
+}
+
+PT_EXPORT ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen)
+{
+    ensure_bound();
+    return real.read_chk(fd, buf, len, buflen);
+}
+
+PT_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buflen, int flags)
+{
+    ensure_bound();
+    return real.recv_chk(fd, buf, len, buflen, flags);
+}
+
+PT_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen, int flags,
+                                 struct sockaddr *addr, socklen_t *addrlen)
+{
+    ensure_bound();
+    return real.recvfrom_chk(fd, buf, len, buflen, flags, addr, addrlen);
+}

@@ -64,7 +64,7 @@ $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c | $(PROTO_H)
 	$(CC) $(filter-out -Wextra,$(ALL_CFLAGS)) -c $< -o $@
 
 $(LIB): $(ENGINE_OBJS) $(HOOK_OBJS)
-	$(CC) -shared -o $@ $^ $(LDFLAGS_SAN) -pthread -ldl -Wl,-z,now -Wl,--no-undefined -Wl,-z,nodelete
+	$(CC) -shared -o $@ $^ $(LDFLAGS_SAN) -pthread -ldl -Wl,--no-undefined -Wl,-z,nodelete
 
 $(OTLP_LIB): $(OTLP_OBJS)
 	$(CC) -shared -o $@ $^ $(LDFLAGS_SAN) -lcurl -lprotobuf-c -lz -pthread -Wl,--no-undefined

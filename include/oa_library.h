@@ -14,4 +14,8 @@ static inline bool oa_library_ready(void)
     return __atomic_load_n(&oa_library_state, __ATOMIC_ACQUIRE) == 1;
 }
 
+/* Reads the configuration and builds the resource, once; called on the
+ * first TCP connection. */
+void oa_library_configure(void);
+
 #endif

@@ -14,6 +14,7 @@
 
 #include "oa_conn.h"
 #include "oa_http_exchange.h"
+#include "oa_library.h"
 #include "oa_log.h"
 
 #define CHUNK_ENTRIES (1u << OA_FD_TABLE_CHUNK_BITS)
@@ -174,6 +175,7 @@ static void conn_retire(struct oa_conn *c, int err)
 
 struct oa_conn *oa_fd_track(int fd, enum oa_conn_role role, const struct sockaddr *peer, socklen_t peer_len)
 {
+    oa_library_configure();
     struct oa_conn **chunk = chunk_for(fd, true);
     if (chunk == NULL)
         return NULL;

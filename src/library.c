@@ -1,10 +1,16 @@
-/* Library life cycle: the constructor reads the configuration and sets up
- * what tracing needs (nothing that loads libraries or starts threads: the
- * exporter does that lazily, on its first span); fork handlers keep the child
- * sane; the destructor flushes with a deadline. */
+/* Library life cycle.
+ *
+ * The constructor does almost nothing: every process that inherits
+ * LD_PRELOAD pays for it (shell scripts, /bin/true), most of them never open
+ * a TCP connection. It binds the real libc functions, stays inert in
+ * secure-execution processes and with OTEL_SDK_DISABLED=true, and registers
+ * the fork handlers. The configuration, the resource and the exporter set-up
+ * happen once, on the first TCP connection (oa_library_configure); the
+ * exporter's thread and libraries come even later, with the first span. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <strings.h>
 #include <sys/auxv.h>
 
 #include "oa_config.h"
@@ -17,60 +23,83 @@
 #include "oa_resource.h"
 #include "oa_thread_context.h"
 
-
 /* 0 not yet, 1 tracing, 2 inert (setuid, disabled) */
 int oa_library_state;
+
+static pthread_once_t configure_once = PTHREAD_ONCE_INIT;
+static int configured;
 
 static const char *read_env(const char *name)
 {
     return secure_getenv(name);
 }
 
+static void configure(void)
+{
+    oa_config_load(&oa_config, read_env);
+    oa_resource_build(&oa_resource, &oa_config);
+    oa_export_init();
+    OA_DEBUG("tracing enabled");
+    __atomic_store_n(&configured, 1, __ATOMIC_RELEASE);
+}
+
+void oa_library_configure(void)
+{
+    if (__atomic_load_n(&configured, __ATOMIC_ACQUIRE))
+        return;
+    int saved = errno;
+    oa_in_library++;
+    pthread_once(&configure_once, configure);
+    oa_in_library--;
+    errno = saved;
+}
+
 static void atfork_prepare(void)
 {
-    oa_export_atfork_prepare();
+    if (configured)
+        oa_export_atfork_prepare();
 }
 
 static void atfork_parent(void)
 {
-    oa_export_atfork_parent();
+    if (configured)
+        oa_export_atfork_parent();
 }
 
 static void atfork_child(void)
 {
     oa_fd_table_atfork_child();
     oa_thread_context_reset();
-    oa_resource_build(&oa_resource, &oa_config); /* process.pid changed */
-    oa_export_atfork_child();
+    if (configured) {
+        oa_resource_build(&oa_resource, &oa_config); /* process.pid changed */
+        oa_export_atfork_child();
+    }
+}
+
+static bool disabled_by_environment(void)
+{
+    const char *v = secure_getenv("OTEL_SDK_DISABLED");
+    return v != NULL && strcasecmp(v, "true") == 0;
 }
 
 __attribute__((constructor)) static void oa_library_init(void)
 {
     int saved = errno;
     oa_libc_bind();
-    if (getauxval(AT_SECURE) != 0) {
-        /* setuid/setcap: the environment is not to be trusted, do nothing */
+    /* setuid/setcap: the environment is not to be trusted, do nothing */
+    if (getauxval(AT_SECURE) != 0 || disabled_by_environment()) {
         __atomic_store_n(&oa_library_state, 2, __ATOMIC_RELEASE);
         errno = saved;
         return;
     }
-    oa_config_load(&oa_config, read_env);
-    if (oa_config.sdk_disabled) {
-        __atomic_store_n(&oa_library_state, 2, __ATOMIC_RELEASE);
-        errno = saved;
-        return;
-    }
-    oa_resource_build(&oa_resource, &oa_config);
-    oa_export_init();
     pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
-    OA_DEBUG("tracing enabled");
     __atomic_store_n(&oa_library_state, 1, __ATOMIC_RELEASE);
     errno = saved;
 }
 
 __attribute__((destructor)) static void oa_library_fini(void)
 {
-    if (!oa_library_ready())
+    if (!oa_library_ready() || !__atomic_load_n(&configured, __ATOMIC_ACQUIRE))
         return;
     int saved = errno;
     oa_in_library++;

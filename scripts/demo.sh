@@ -51,12 +51,11 @@ free_port() {
     "$py" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# traced SERVICE COMMAND...: the only thing that makes a program traced.
-traced() {
-    local service=$1
-    shift
-    env LD_PRELOAD="$lib" OTEL_SERVICE_NAME="$service" \
-        OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$collector_port" OTEL_BSP_SCHEDULE_DELAY=200 "$@"
+# The only thing that makes a program traced: its environment. (An array
+# for env(1), so that a program started with & is the process we kill.)
+traced_env() {
+    TRACED=(env LD_PRELOAD="$lib" OTEL_SERVICE_NAME="$1"
+        OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$collector_port" OTEL_BSP_SCHEDULE_DELAY=200)
 }
 
 echo "== starting a local OTLP collector (tests/lib/otlp_receiver.py)"
@@ -71,14 +70,16 @@ echo "== starting 'backend': python3 -m http.server, under the shim"
 mkdir -p "$work/site"
 printf 'hello from the backend\n' >"$work/site/hello.txt"
 backend_port=$(free_port)
-traced backend "$py" -m http.server --bind 127.0.0.1 --directory "$work/site" "$backend_port" \
+traced_env backend
+"${TRACED[@]}" "$py" -m http.server --bind 127.0.0.1 --directory "$work/site" "$backend_port" \
     >"$work/backend.log" 2>&1 &
 pids+=($!)
 wait_for_listener "$backend_port" backend
 echo "   backend on 127.0.0.1:$backend_port"
 
 echo "== starting 'frontend': tests/programs/demo_frontend.py (calls the backend twice per request), under the shim"
-traced frontend "$py" "$root/tests/programs/demo_frontend.py" --port 0 --ready-file "$work/frontend.port" \
+traced_env frontend
+"${TRACED[@]}" "$py" "$root/tests/programs/demo_frontend.py" --port 0 --ready-file "$work/frontend.port" \
     --backend "http://127.0.0.1:$backend_port" >"$work/frontend.log" 2>&1 &
 pids+=($!)
 wait_for_file "$work/frontend.port" frontend
@@ -86,9 +87,10 @@ frontend_port=$(tr -dc 0-9 <"$work/frontend.port")
 echo "   frontend on 127.0.0.1:$frontend_port"
 
 echo "== running curl (service 'curl') against the frontend, twice"
+traced_env curl
 for path in /checkout /cart; do
     echo "   \$ curl http://127.0.0.1:$frontend_port$path"
-    echo "   $(traced curl curl -sS "http://127.0.0.1:$frontend_port$path")"
+    echo "   $("${TRACED[@]}" curl -sS "http://127.0.0.1:$frontend_port$path")"
 done
 
 # Per request: curl CLIENT, frontend SERVER, 2 x (frontend CLIENT + backend SERVER).

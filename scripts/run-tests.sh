@@ -16,7 +16,7 @@
 # the ASan unit tests.
 set -uo pipefail
 
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 root=$PWD
 sections=${OTELAUTO_TEST_SECTIONS:-unit unit-asan exports integration integration-asan}
 logdir=$(mktemp -d "${TMPDIR:-/tmp}/otelauto-tests.XXXXXX")

@@ -85,9 +85,10 @@ expect(all(int(v[-2:], 16) & 1 == 0 for v in tp), 'sampled flag clear in %r' % t
     check_spans "expect_eq(len(sel(service='quiet')), 0, 'spans with exporter none')"
 }
 
-@test "OTEL_SERVICE_NAME unset: service.name defaults to unknown_service:<executable>" {
+@test "OTEL_SERVICE_NAME unset (empty): service.name defaults to unknown_service:<executable>" {
     traced_env ignored
-    run env "${TRACED_ENV[@]/OTEL_SERVICE_NAME=*/OTEL_SERVICE_NAME=}" curl -sS -o /dev/null "http://127.0.0.1:$RECORDER_PORT/x"
+    run timeout 60 env "${TRACED_ENV[@]/OTEL_SERVICE_NAME=*/OTEL_SERVICE_NAME=}" \
+        "$PROGRAMS_DIR/slow_writer_client" 127.0.0.1 "$RECORDER_PORT" /unnamed
     assert_ok
-    wait_spans 1 --service unknown_service:curl
+    wait_spans 1 --service unknown_service:slow_writer_client
 }

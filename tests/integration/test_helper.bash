@@ -43,6 +43,26 @@ SHIM_PRELOAD=${SHIM_PREFIX:+$SHIM_PREFIX:}$SHIM_LIB
 SANITIZED=0
 [[ -z $SHIM_PREFIX ]] || SANITIZED=1
 
+# Debian's curl cannot start with libasan preloaded (p11-kit, loaded through
+# GnuTLS, corrupts glibc's locale lock in its constructor: curl hangs before
+# main, shim or not). Where that is so, traced "curl" commands run
+# tests/programs/mini_curl.py instead, which speaks the same options.
+curl_runs_under_prefix() {
+    [[ -n $SHIM_PREFIX ]] || return 0
+    local cache=${BATS_RUN_TMPDIR:-${TMPDIR:-/tmp}}/otelauto-curl-probe
+    if [[ ! -f $cache ]]; then
+        if timeout 5 env LD_PRELOAD="$SHIM_PREFIX" ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0 \
+            curl -V >/dev/null 2>&1; then
+            echo yes >"$cache"
+        else
+            echo no >"$cache"
+        fi
+    fi
+    [[ $(<"$cache") == yes ]]
+}
+SUBSTITUTE_CURL=0
+curl_runs_under_prefix || SUBSTITUTE_CURL=1
+
 # ---------------------------------------------------------------- lifecycle
 
 common_setup() {
@@ -118,14 +138,31 @@ traced_env() {
     TRACED_ENV+=("${EXTRA_ENV[@]}")
 }
 
+# traced_command [NAME=VALUE...] COMMAND [ARGS...]: the words to run, in
+# TRACED_CMD (curl replaced by mini_curl.py where curl cannot run traced).
+traced_command() {
+    TRACED_CMD=()
+    while [[ $# -gt 0 && $1 == [A-Za-z_]*=* ]]; do
+        TRACED_CMD+=("$1")
+        shift
+    done
+    if [[ $SUBSTITUTE_CURL == 1 && ${1:-} == curl ]]; then
+        shift
+        set -- "$PY" "$PY_PROGRAMS/mini_curl.py" "$@"
+    fi
+    TRACED_CMD+=("$@")
+}
+
 # traced SERVICE [NAME=VALUE...] COMMAND [ARGS...]
 # Runs COMMAND in the foreground under the shim with the standard settings;
-# NAME=VALUE words override or add to them.
+# NAME=VALUE words override or add to them. A command still running after
+# 60 s is killed (status 124): a hang is a failure, not a stuck suite.
 traced() {
     local service=$1
     shift
     traced_env "$service"
-    env "${TRACED_ENV[@]}" "$@"
+    traced_command "$@"
+    timeout -k 5 "${OTELAUTO_TEST_CMD_TIMEOUT:-60}" env "${TRACED_ENV[@]}" "${TRACED_CMD[@]}"
 }
 
 # start_bg NAME COMMAND [ARGS...]: runs in the background, in its own process
@@ -143,7 +180,8 @@ start_traced_bg() {
     local name=$1 service=$2
     shift 2
     traced_env "$service"
-    start_bg "$name" env "${TRACED_ENV[@]}" "$@"
+    traced_command "$@"
+    start_bg "$name" env "${TRACED_ENV[@]}" "${TRACED_CMD[@]}"
 }
 
 pid_alive() {
@@ -447,11 +485,6 @@ $1
 _finish()" "$SPANS"
 }
 
-# query_spans 'PYTHON': like check_spans, for code that prints values.
-query_spans() {
-    check_spans "$1"
-}
-
 # wait_spans COUNT [--timeout SEC] [--settle SEC] [--service S] [--kind K] [--name N]
 # Polls the span file until at least COUNT spans match the filters, then
 # waits --settle seconds (default 0.3) so that surplus spans show up too.
@@ -504,17 +537,6 @@ if os.path.exists(path):
         print("all spans received:\n" + f.read()[-6000:], file=sys.stderr)
 sys.exit(1)
 PY
-}
-
-# span_count [--service S] [--kind K] [--name N]: how many spans match now.
-span_count() {
-    local filters=() code="found = sel("
-    while [[ $# -gt 0 ]]; do
-        code+="${1#--}=\"$2\", "
-        shift 2
-    done
-    query_spans "${code})
-print(len(found))"
 }
 
 # ---------------------------------------------------------------- recordings

@@ -20,6 +20,13 @@ enum oa_traces_exporter {
     OA_TRACES_EXPORTER_NONE,
 };
 
+enum oa_metrics_exporter {
+    OA_METRICS_EXPORTER_OTLP = 0,
+    OA_METRICS_EXPORTER_PROMETHEUS,
+    OA_METRICS_EXPORTER_CONSOLE,
+    OA_METRICS_EXPORTER_NONE,
+};
+
 #define OA_CONFIG_MAX_HEADERS 32
 
 struct oa_config {
@@ -45,6 +52,14 @@ struct oa_config {
     unsigned max_export_batch_size;    /* OTEL_BSP_MAX_EXPORT_BATCH_SIZE (512), clamped to queue size */
     long schedule_delay_ms;            /* OTEL_BSP_SCHEDULE_DELAY (5000) */
     long bsp_export_timeout_ms;        /* OTEL_BSP_EXPORT_TIMEOUT (30000) */
+
+    enum oa_metrics_exporter metrics_exporter; /* OTEL_METRICS_EXPORTER (otlp) */
+    char metrics_endpoint[2048];       /* resolved full URL, e.g. http://localhost:4318/v1/metrics */
+    long metric_export_interval_ms;    /* OTEL_METRIC_EXPORT_INTERVAL (60000) */
+    long metric_export_timeout_ms;     /* OTEL_METRIC_EXPORT_TIMEOUT (30000) */
+    bool metrics_delta;                /* OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE=delta|lowmemory */
+    char prometheus_host[256];         /* OTEL_EXPORTER_PROMETHEUS_HOST (localhost) */
+    int prometheus_port;               /* OTEL_EXPORTER_PROMETHEUS_PORT (9464) */
 
     int log_level;                     /* OTEL_LOG_LEVEL, enum oa_log_level; default OA_LOG_NONE (silent) */
 };

@@ -35,4 +35,8 @@ void oa_export_atfork_child(void);
 
 void oa_export_get_counters(struct oa_export_counters *out);
 
+/* Where libotelauto-otlp.so is: next to the object holding this code (also
+ * used by the metrics thread). */
+void oa_export_otlp_library_path(char *out, size_t cap);
+
 #endif

@@ -7,6 +7,7 @@
 
 #include "oa_conn.h"
 #include "oa_http1_parser.h"
+#include "oa_http_metrics.h"
 
 /* Injection the outgoing stream owes: `len` bytes to insert before the
  * program's byte at stream offset `at`. */
@@ -29,6 +30,7 @@ struct oa_inflight {
     struct oa_span *span;            /* NULL when not recorded (not sampled) */
     struct oa_server_context *ctx;   /* server role: what handler threads parent to */
     int status;                      /* final status once its response head arrived */
+    struct oa_http_metric_request metric;  /* recorded whether sampled or not */
     bool is_head;
     bool is_connect;
 };

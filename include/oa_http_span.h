@@ -7,6 +7,18 @@
 #include "oa_http1_parser.h"
 #include "oa_span.h"
 
+/* The methods the conventions know (case-sensitive); any other is _OTHER. */
+#define OA_HTTP_KNOWN_METHODS 9
+#define OA_HTTP_METHOD_OTHER OA_HTTP_KNOWN_METHODS
+extern const char *const oa_http_known_methods[OA_HTTP_KNOWN_METHODS];
+/* Index in oa_http_known_methods, or OA_HTTP_METHOD_OTHER. */
+int oa_http_method_index(const char *method, size_t len);
+
+/* server.address and server.port of a client request: from the Host header,
+ * else the peer. Returns the port, or -1 if unknown. */
+int oa_http_client_server(const struct oa_http1_head *h, struct oa_conn *c, const char **host,
+                          size_t *host_len);
+
 void oa_http_span_server_start(struct oa_span *s, const struct oa_http1_head *h, struct oa_conn *c);
 void oa_http_span_client_start(struct oa_span *s, const struct oa_http1_head *h, struct oa_conn *c);
 /* status: the final response status, or 0 if none arrived. error: why the

@@ -6,16 +6,20 @@
 #define OA_OTLP_H
 
 #include "oa_config.h"
+#include "oa_metric_data.h"
 #include "oa_resource.h"
 #include "oa_span.h"
 
-#define OA_OTLP_ABI_VERSION 1
+#define OA_OTLP_ABI_VERSION 2
 
 struct oa_otlp_env {
     int abi_version;                       /* OA_OTLP_ABI_VERSION */
     const struct oa_config *config;
     const struct oa_resource *resource;
     void (*log)(int level, const char *fmt, ...);
+    /* The URL to POST to: config->traces_endpoint for a span exporter,
+     * config->metrics_endpoint for a metrics exporter. */
+    const char *endpoint;
 };
 
 enum oa_otlp_result {
@@ -34,15 +38,24 @@ typedef enum oa_otlp_result (*oa_otlp_send_fn)(struct oa_otlp_exporter *e,
                                                struct oa_span *const *spans, size_t n,
                                                long *retry_after_ms);
 typedef void (*oa_otlp_destroy_fn)(struct oa_otlp_exporter *e);
+/* The same for metrics: one ExportMetricsServiceRequest. */
+typedef enum oa_otlp_result (*oa_otlp_send_metrics_fn)(struct oa_otlp_exporter *e,
+                                                       const struct oa_metric_batch *batch,
+                                                       long *retry_after_ms);
 
 #define OA_OTLP_CREATE_SYMBOL "oa_otlp_exporter_create"
 #define OA_OTLP_SEND_SYMBOL "oa_otlp_exporter_send"
 #define OA_OTLP_DESTROY_SYMBOL "oa_otlp_exporter_destroy"
+#define OA_OTLP_SEND_METRICS_SYMBOL "oa_otlp_exporter_send_metrics"
 #define OA_OTLP_LIBRARY_NAME "libotelauto-otlp.so"
 
 /* Encoding alone (used by send and by the unit tests). Returns a malloc'd
  * serialized ExportTraceServiceRequest and its length, or NULL. */
 uint8_t *oa_otlp_encode_traces(const struct oa_resource *resource,
                                struct oa_span *const *spans, size_t n, size_t *out_len);
+
+/* Returns a malloc'd serialized ExportMetricsServiceRequest, or NULL. */
+uint8_t *oa_otlp_encode_metrics(const struct oa_resource *resource, const struct oa_metric_batch *batch,
+                                size_t *out_len);
 
 #endif

@@ -40,6 +40,7 @@
 #include "oa_export.h"
 #include "oa_guard.h"
 #include "oa_log.h"
+#include "oa_metrics.h"
 #include "oa_otlp.h"
 #include "oa_queue.h"
 #include "oa_resource.h"
@@ -360,7 +361,7 @@ void oa_export_get_counters(struct oa_export_counters *out)
 
 /* libotelauto-otlp.so is installed next to libotelauto.so: find the
  * directory of the object this code is in. */
-static void otlp_library_path(char *out, size_t cap)
+void oa_export_otlp_library_path(char *out, size_t cap)
 {
     Dl_info info;
     const char *slash;
@@ -391,7 +392,7 @@ static bool otlp_load(void)
         return true;
     if (otlp.load_failed)
         return false;
-    otlp_library_path(path, sizeof path);
+    oa_export_otlp_library_path(path, sizeof path);
     handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!handle) {
         otlp.load_failed = true;
@@ -425,6 +426,7 @@ static struct oa_otlp_exporter *otlp_exporter(void)
     otlp.env.config = &oa_config;
     otlp.env.resource = &oa_resource;
     otlp.env.log = oa_log_write;
+    otlp.env.endpoint = oa_config.traces_endpoint;
     otlp.exporter = otlp.create(&otlp.env);
     if (otlp.exporter) {
         register_flush_at_exit(&flush_registered_after_exporter);
@@ -642,6 +644,9 @@ void oa_export_shutdown(void)
     struct timespec deadline;
     uint64_t generation;
 
+    /* The final metrics export runs meanwhile, on its own thread: exit
+     * waits for the longer of the two, not for their sum. */
+    oa_metrics_begin_exit_flush();
     /* Nothing was ever traced: nothing to load, nothing to wait for. */
     if (!__atomic_load_n(&bsp.ever_submitted, __ATOMIC_ACQUIRE))
         return;

@@ -19,6 +19,8 @@ typedef const char *(*oa_getenv_fn)(const char *name);
 
 #define DEFAULT_TRACES_ENDPOINT "http://localhost:4318/v1/traces"
 #define TRACES_PATH "v1/traces"
+#define DEFAULT_METRICS_ENDPOINT "http://localhost:4318/v1/metrics"
+#define METRICS_PATH "v1/metrics"
 
 /* Durations above a day are certainly mistakes, and capping them keeps every
  * later conversion to nanoseconds far from overflow. */
@@ -51,6 +53,21 @@ static const struct named_value exporter_names[] = {
     {"otlp", OA_TRACES_EXPORTER_OTLP},
     {"console", OA_TRACES_EXPORTER_CONSOLE},
     {"none", OA_TRACES_EXPORTER_NONE},
+};
+
+static const struct named_value metrics_exporter_names[] = {
+    {"otlp", OA_METRICS_EXPORTER_OTLP},
+    {"prometheus", OA_METRICS_EXPORTER_PROMETHEUS},
+    {"console", OA_METRICS_EXPORTER_CONSOLE},
+    {"none", OA_METRICS_EXPORTER_NONE},
+};
+
+/* lowmemory asks for delta on synchronous counters and histograms: all the
+ * delta-capable instruments we have. */
+static const struct named_value temporality_names[] = {
+    {"cumulative", 0},
+    {"delta", 1},
+    {"lowmemory", 1},
 };
 
 static const struct named_value log_level_names[] = {
@@ -405,42 +422,50 @@ static bool endpoint_from_traces_url(char *out, size_t cap, const char *url, siz
     return n > 0 && (size_t)n < cap;
 }
 
-/* OTEL_EXPORTER_OTLP_ENDPOINT is a base URL for all signals: the traces
+/* OTEL_EXPORTER_OTLP_ENDPOINT is a base URL for all signals: the signal's
  * path is appended to it, after a '/' if it has none. */
-static bool endpoint_from_base_url(char *out, size_t cap, const char *url, size_t len)
+static bool endpoint_from_base_url(char *out, size_t cap, const char *url, size_t len,
+                                   const char *path)
 {
     int n;
 
     if (url_authority_end(url, len) == 0)
         return false;
-    n = snprintf(out, cap, "%.*s%s%s", (int)len, url, url[len - 1] == '/' ? "" : "/", TRACES_PATH);
+    n = snprintf(out, cap, "%.*s%s%s", (int)len, url, url[len - 1] == '/' ? "" : "/", path);
     return n > 0 && (size_t)n < cap;
 }
 
-static void load_endpoint(struct oa_config *c, oa_getenv_fn getenv_fn)
+/* One signal's endpoint: its own variable (full URL), else the generic base
+ * URL plus path, else the default. */
+static void load_signal_endpoint(char *out, size_t cap, oa_getenv_fn getenv_fn,
+                                 const char *signal_var, const char *path, const char *def)
 {
-    const char *traces = env_value(getenv_fn, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
+    const char *own = env_value(getenv_fn, signal_var);
     const char *base = env_value(getenv_fn, "OTEL_EXPORTER_OTLP_ENDPOINT");
     size_t len;
 
-    if (traces) {
-        len = strlen(traces);
-        trim(&traces, &len);
-        if (endpoint_from_traces_url(c->traces_endpoint, sizeof c->traces_endpoint, traces, len))
+    if (own) {
+        len = strlen(own);
+        trim(&own, &len);
+        if (endpoint_from_traces_url(out, cap, own, len))
             return;
-        OA_WARN("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: \"%.*s\" is not a usable http(s) URL; ignored",
-                (int)len, traces);
+        OA_WARN("%s: \"%.*s\" is not a usable http(s) URL; ignored", signal_var, (int)len, own);
     }
     if (base) {
         len = strlen(base);
         trim(&base, &len);
-        if (endpoint_from_base_url(c->traces_endpoint, sizeof c->traces_endpoint, base, len))
+        if (endpoint_from_base_url(out, cap, base, len, path))
             return;
         OA_WARN("OTEL_EXPORTER_OTLP_ENDPOINT: \"%.*s\" is not a usable http(s) URL; ignored",
                 (int)len, base);
     }
-    copy_exact(c->traces_endpoint, sizeof c->traces_endpoint, DEFAULT_TRACES_ENDPOINT,
-               strlen(DEFAULT_TRACES_ENDPOINT));
+    copy_exact(out, cap, def, strlen(def));
+}
+
+static void load_endpoint(struct oa_config *c, oa_getenv_fn getenv_fn)
+{
+    load_signal_endpoint(c->traces_endpoint, sizeof c->traces_endpoint, getenv_fn,
+                         "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", TRACES_PATH, DEFAULT_TRACES_ENDPOINT);
 }
 
 static bool is_token_char(unsigned char ch)
@@ -623,6 +648,30 @@ static void load_service_name(struct oa_config *c, oa_getenv_fn getenv_fn)
     copy_exact(c->service_name, sizeof c->service_name, v, len);
 }
 
+static void load_metrics_options(struct oa_config *c, oa_getenv_fn getenv_fn)
+{
+    int value = OA_METRICS_EXPORTER_OTLP;
+    const char *host = env_value(getenv_fn, "OTEL_EXPORTER_PROMETHEUS_HOST");
+
+    load_enum(getenv_fn, "OTEL_METRICS_EXPORTER", metrics_exporter_names,
+              COUNT_OF(metrics_exporter_names), &value);
+    c->metrics_exporter = (enum oa_metrics_exporter)value;
+    value = 0;
+    load_enum(getenv_fn, "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", temporality_names,
+              COUNT_OF(temporality_names), &value);
+    c->metrics_delta = value != 0;
+    load_signal_endpoint(c->metrics_endpoint, sizeof c->metrics_endpoint, getenv_fn,
+                         "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", METRICS_PATH,
+                         DEFAULT_METRICS_ENDPOINT);
+    c->metric_export_interval_ms =
+        env_count(getenv_fn, "OTEL_METRIC_EXPORT_INTERVAL", 60000, 1, MAX_DURATION_MS);
+    c->metric_export_timeout_ms =
+        env_count(getenv_fn, "OTEL_METRIC_EXPORT_TIMEOUT", 30000, 0, MAX_DURATION_MS);
+    if (!host || !copy_exact(c->prometheus_host, sizeof c->prometheus_host, host, strlen(host)))
+        copy_exact(c->prometheus_host, sizeof c->prometheus_host, "localhost", 9);
+    c->prometheus_port = (int)env_count(getenv_fn, "OTEL_EXPORTER_PROMETHEUS_PORT", 9464, 0, 65535);
+}
+
 void oa_config_load(struct oa_config *c, const char *(*getenv_fn)(const char *name))
 {
     memset(c, 0, sizeof *c);
@@ -639,6 +688,7 @@ void oa_config_load(struct oa_config *c, const char *(*getenv_fn)(const char *na
     load_headers(c, getenv_fn);
     load_exporter_options(c, getenv_fn);
     load_batch_options(c, getenv_fn);
+    load_metrics_options(c, getenv_fn);
 }
 
 bool oa_config_next_member(const char **cursor, struct oa_config_member *out)

@@ -211,3 +211,51 @@ void oa_console_export(int fd, struct oa_span *const *spans, size_t n)
     }
     errno = saved_errno;
 }
+
+/* Metrics (OTEL_METRICS_EXPORTER=console), one block per data point:
+ *
+ *   otelauto metric http.server.request.duration histogram unit=s cumulative
+ *     count=11 sum=0.012345 min=0.000812 max=0.002310
+ *     buckets le0.005=11 le0.01=0 ... inf=0
+ *     http.request.method="GET"
+ */
+static void format_point(struct text *t, const struct oa_metric *m, const struct oa_metric_point *p)
+{
+    text_printf(t, "otelauto metric %s %s unit=%s %s\n", m->name,
+                m->kind == OA_METRIC_HISTOGRAM ? "histogram" : m->monotonic ? "counter" : "updowncounter",
+                m->unit, m->temporality == OA_TEMPORALITY_DELTA ? "delta" : "cumulative");
+    if (m->kind == OA_METRIC_HISTOGRAM) {
+        text_printf(t, "  count=%llu sum=%.6f", (unsigned long long)p->count, p->sum);
+        if (p->has_min_max)
+            text_printf(t, " min=%.6f max=%.6f", p->min, p->max);
+        text_printf(t, "\n  buckets");
+        for (uint32_t b = 0; b <= m->n_bounds && b < OA_HTTP_DURATION_BUCKETS; b++) {
+            if (b < m->n_bounds)
+                text_printf(t, " le%g=%llu", m->bounds[b], (unsigned long long)p->bucket_counts[b]);
+            else
+                text_printf(t, " inf=%llu", (unsigned long long)p->bucket_counts[b]);
+        }
+        text_char(t, '\n');
+    } else {
+        text_printf(t, "  value=%lld\n", (long long)p->value);
+    }
+    for (uint32_t i = 0; i < p->n_attrs && i < OA_METRIC_POINT_MAX_ATTRS; i++)
+        text_attr(t, &p->attrs[i]);
+}
+
+void oa_console_export_metrics(int fd, const struct oa_metric_batch *batch)
+{
+    int saved_errno = errno;
+    char buf[4096];
+    struct text t = {buf, sizeof buf, 0};
+
+    for (size_t i = 0; i < batch->n_metrics; i++) {
+        const struct oa_metric *m = &batch->metrics[i];
+        for (size_t j = 0; j < m->n_points; j++) {
+            t.len = 0;
+            format_point(&t, m, &m->points[j]);
+            write_all(fd, buf, t.len);
+        }
+    }
+    errno = saved_errno;
+}

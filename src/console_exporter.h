@@ -3,10 +3,14 @@
 #ifndef OA_CONSOLE_EXPORTER_H
 #define OA_CONSOLE_EXPORTER_H
 
+#include "oa_metric_data.h"
 #include "oa_span.h"
 
 /* Writes the spans to fd (stderr in the library) with the raw write system
  * call, one block of lines per span. Never allocates. */
 void oa_console_export(int fd, struct oa_span *const *spans, size_t n);
+
+/* The "console" metrics exporter: one block of lines per data point. */
+void oa_console_export_metrics(int fd, const struct oa_metric_batch *batch);
 
 #endif

@@ -53,6 +53,7 @@ static void inflight_pop(struct oa_http_exchange *x)
  * hands it to the exporter. */
 static void inflight_finish(struct oa_inflight *f, int status, const char *error)
 {
+    oa_http_metrics_finish(&f->metric, status, error);
     if (f->span != NULL) {
         oa_http_span_finish(f->span, status, error);
         oa_export_submit(f->span);
@@ -67,6 +68,7 @@ static void inflight_finish(struct oa_inflight *f, int status, const char *error
 
 static void inflight_drop(struct oa_inflight *f)
 {
+    oa_http_metrics_abandon(&f->metric);
     oa_span_free(f->span);
     f->span = NULL;
     if (f->ctx != NULL) {
@@ -280,6 +282,7 @@ static bool on_client_request_head(struct oa_conn *c, uint64_t at)
             baggage = ctx->baggage;
         }
     }
+    oa_http_metrics_start(&f->metric, OA_ROLE_CLIENT, h, c, x->out_message_start);
     struct oa_span_context own;
     bool sampled = start_context(&own, parent);
     if (sampled) {
@@ -343,6 +346,7 @@ static bool on_server_request_head(struct oa_conn *c)
         }
     }
 
+    oa_http_metrics_start(&f->metric, OA_ROLE_SERVER, h, c, x->in_message_start);
     struct oa_span_context own;
     bool sampled = start_context(&own, parent);
     f->ctx = oa_server_context_new(&own, tracestate, strlen(tracestate), baggage != NULL ? baggage : "", baggage_len);
@@ -582,5 +586,6 @@ void oa_http_exchange_disown(struct oa_http_exchange *x)
         struct oa_inflight *f = &x->fl[(x->fl_first + i) % OA_HTTP_MAX_INFLIGHT];
         oa_span_free(f->span);
         f->span = NULL;
+        oa_http_metrics_disown(&f->metric);
     }
 }

@@ -5,15 +5,21 @@
 
 #include "oa_http_span.h"
 
-static const char *const known_methods[] = {"CONNECT", "DELETE", "GET", "HEAD", "OPTIONS",
-                                            "PATCH", "POST", "PUT", "TRACE"};
+const char *const oa_http_known_methods[OA_HTTP_KNOWN_METHODS] = {
+    "CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "TRACE"};
+
+int oa_http_method_index(const char *m, size_t len)
+{
+    for (int i = 0; i < OA_HTTP_KNOWN_METHODS; i++)
+        if (strlen(oa_http_known_methods[i]) == len && memcmp(oa_http_known_methods[i], m, len) == 0)
+            return i;
+    return OA_HTTP_METHOD_OTHER;
+}
 
 static const char *known_method(const char *m, size_t len)
 {
-    for (size_t i = 0; i < sizeof(known_methods) / sizeof(known_methods[0]); i++)
-        if (strlen(known_methods[i]) == len && memcmp(known_methods[i], m, len) == 0)
-            return known_methods[i];
-    return NULL;
+    int i = oa_http_method_index(m, len);
+    return i < OA_HTTP_KNOWN_METHODS ? oa_http_known_methods[i] : NULL;
 }
 
 static void set_method(struct oa_span *s, const struct oa_http1_head *h)
@@ -241,6 +247,22 @@ void oa_http_span_server_start(struct oa_span *s, const struct oa_http1_head *h,
         oa_span_attr_str(s, "user_agent.original", ua->value, ua->value_len);
 }
 
+int oa_http_client_server(const struct oa_http1_head *h, struct oa_conn *c, const char **host_name,
+                          size_t *host_len)
+{
+    const char *addr;
+    int port = peer_text(c, &addr);
+    const struct oa_http1_header *host = header(h, "host");
+
+    *host_name = addr;
+    *host_len = strlen(addr);
+    if (host != NULL && host->value_len > 0) {
+        int p = split_host(host->value, host->value_len, host_name, host_len);
+        port = p >= 0 ? p : 80;
+    }
+    return port;
+}
+
 void oa_http_span_client_start(struct oa_span *s, const struct oa_http1_head *h, struct oa_conn *c)
 {
     s->kind = OA_SPAN_KIND_CLIENT;
@@ -249,13 +271,9 @@ void oa_http_span_client_start(struct oa_span *s, const struct oa_http1_head *h,
     int pport = set_peer(s, c, &addr);
 
     const struct oa_http1_header *host = header(h, "host");
-    const char *hn = addr;
-    size_t hl = strlen(addr);
-    int port = pport;
-    if (host != NULL && host->value_len > 0) {
-        int p = split_host(host->value, host->value_len, &hn, &hl);
-        port = p >= 0 ? p : 80;
-    }
+    const char *hn;
+    size_t hl;
+    int port = oa_http_client_server(h, c, &hn, &hl);
     char url[OA_SPAN_MAX_VALUE_LEN];
     size_t url_len;
     if (h->target_len > 0 && h->target[0] != '/' && memmem(h->target, h->target_len, "://", 3) != NULL) {

@@ -20,6 +20,7 @@
 #include "oa_libc.h"
 #include "oa_library.h"
 #include "oa_log.h"
+#include "oa_metrics.h"
 #include "oa_resource.h"
 #include "oa_thread_context.h"
 
@@ -73,6 +74,7 @@ static void atfork_child(void)
     if (configured) {
         oa_resource_build(&oa_resource, &oa_config); /* process.pid changed */
         oa_export_atfork_child();
+        oa_metrics_atfork_child();
     }
 }
 

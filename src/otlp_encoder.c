@@ -13,6 +13,7 @@
 
 #include "oa_otlp.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"
+#include "otlp_text.h"
 
 typedef Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceRequest pb_request;
 typedef Opentelemetry__Proto__Trace__V1__ResourceSpans pb_resource_spans;
@@ -117,12 +118,9 @@ static size_t layout_reserve(size_t *offset, size_t count, size_t size)
     return start;
 }
 
-/* Copies the string into the block, sanitised and NUL-terminated. The block
- * was sized from the same strings, so room is always there. */
-static char *text_copy(struct request_storage *st, const char *s, size_t len)
+size_t oa_otlp_text_write(char *out, const char *s, size_t len)
 {
     const unsigned char *p = (const unsigned char *)s;
-    char *out = st->text + st->text_used;
     size_t w = 0;
     size_t i = 0;
 
@@ -139,7 +137,20 @@ static char *text_copy(struct request_storage *st, const char *s, size_t len)
         }
     }
     out[w] = '\0';
-    st->text_used += w + 1;
+    return w + 1;
+}
+
+size_t oa_otlp_text_size(const char *s, size_t len)
+{
+    return sanitized_len(s, len) + 1;
+}
+
+/* Copies the string into the block, sanitised and NUL-terminated. The block
+ * was sized from the same strings, so room is always there. */
+static char *text_copy(struct request_storage *st, const char *s, size_t len)
+{
+    char *out = st->text + st->text_used;
+    st->text_used += oa_otlp_text_write(out, s, len);
     return out;
 }
 
@@ -148,12 +159,49 @@ static const char *nonnull(const char *s)
     return s ? s : "";
 }
 
-static size_t attr_text_bytes(const struct oa_attr *a)
+size_t oa_otlp_attr_text_size(const struct oa_attr *a)
 {
     size_t bytes = sanitized_len(nonnull(a->key), strlen(nonnull(a->key))) + 1;
     if (a->type == OA_VALUE_STRING && a->v.str.ptr)
         bytes += sanitized_len(a->v.str.ptr, a->v.str.len);
     return bytes + 1;
+}
+
+static size_t attr_text_bytes(const struct oa_attr *a)
+{
+    return oa_otlp_attr_text_size(a);
+}
+
+size_t oa_otlp_key_value_fill(pb_key_value *kv, pb_any_value *v, const struct oa_attr *a, char *text)
+{
+    size_t used = 0;
+
+    opentelemetry__proto__common__v1__key_value__init(kv);
+    opentelemetry__proto__common__v1__any_value__init(v);
+    kv->key = text;
+    used += oa_otlp_text_write(text, nonnull(a->key), strlen(nonnull(a->key)));
+    kv->value = v;
+    switch (a->type) {
+    case OA_VALUE_STRING:
+        v->value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE;
+        v->string_value = text + used;
+        used += a->v.str.ptr ? oa_otlp_text_write(text + used, a->v.str.ptr, a->v.str.len)
+                             : oa_otlp_text_write(text + used, "", 0);
+        break;
+    case OA_VALUE_INT:
+        v->value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_INT_VALUE;
+        v->int_value = a->v.i;
+        break;
+    case OA_VALUE_BOOL:
+        v->value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_BOOL_VALUE;
+        v->bool_value = a->v.b;
+        break;
+    case OA_VALUE_DOUBLE:
+        v->value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_DOUBLE_VALUE;
+        v->double_value = a->v.d;
+        break;
+    }
+    return used;
 }
 
 static size_t cstr_text_bytes(const char *s)
@@ -228,29 +276,7 @@ static pb_key_value **fill_attributes(struct request_storage *st, const struct o
         pb_any_value *v = &st->values[st->kvs_used];
         st->kvs_used++;
 
-        opentelemetry__proto__common__v1__key_value__init(kv);
-        opentelemetry__proto__common__v1__any_value__init(v);
-        kv->key = text_copy(st, nonnull(a->key), strlen(nonnull(a->key)));
-        kv->value = v;
-        switch (a->type) {
-        case OA_VALUE_STRING:
-            v->value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE;
-            v->string_value = a->v.str.ptr ? text_copy(st, a->v.str.ptr, a->v.str.len)
-                                           : text_copy(st, "", 0);
-            break;
-        case OA_VALUE_INT:
-            v->value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_INT_VALUE;
-            v->int_value = a->v.i;
-            break;
-        case OA_VALUE_BOOL:
-            v->value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_BOOL_VALUE;
-            v->bool_value = a->v.b;
-            break;
-        case OA_VALUE_DOUBLE:
-            v->value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_DOUBLE_VALUE;
-            v->double_value = a->v.d;
-            break;
-        }
+        st->text_used += oa_otlp_key_value_fill(kv, v, a, st->text + st->text_used);
         ptrs[i] = kv;
     }
     return ptrs;

@@ -29,6 +29,9 @@ OA_EXPORT enum oa_otlp_result oa_otlp_exporter_send(struct oa_otlp_exporter *e,
                                                     struct oa_span *const *spans, size_t n,
                                                     long *retry_after_ms);
 OA_EXPORT void oa_otlp_exporter_destroy(struct oa_otlp_exporter *e);
+OA_EXPORT enum oa_otlp_result oa_otlp_exporter_send_metrics(struct oa_otlp_exporter *e,
+                                                            const struct oa_metric_batch *batch,
+                                                            long *retry_after_ms);
 
 _Static_assert(__builtin_types_compatible_p(__typeof__(&oa_otlp_exporter_create), oa_otlp_create_fn),
                "oa_otlp_exporter_create does not match oa_otlp_create_fn");
@@ -36,6 +39,9 @@ _Static_assert(__builtin_types_compatible_p(__typeof__(&oa_otlp_exporter_send), 
                "oa_otlp_exporter_send does not match oa_otlp_send_fn");
 _Static_assert(__builtin_types_compatible_p(__typeof__(&oa_otlp_exporter_destroy), oa_otlp_destroy_fn),
                "oa_otlp_exporter_destroy does not match oa_otlp_destroy_fn");
+_Static_assert(__builtin_types_compatible_p(__typeof__(&oa_otlp_exporter_send_metrics),
+                                            oa_otlp_send_metrics_fn),
+               "oa_otlp_exporter_send_metrics does not match oa_otlp_send_metrics_fn");
 
 #define USER_AGENT "OTel-OTLP-Exporter-otelauto/" OA_VERSION
 
@@ -58,6 +64,13 @@ struct oa_otlp_exporter {
     size_t body_len;
     char body[RESPONSE_BODY_MAX];
 };
+
+/* Where this exporter posts (an env from before the endpoint field existed
+ * leaves it NULL: traces). */
+static const char *endpoint_of(const struct oa_otlp_env *env)
+{
+    return env->endpoint ? env->endpoint : env->config->traces_endpoint;
+}
 
 static pthread_once_t curl_init_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_result = CURLE_FAILED_INIT;
@@ -252,7 +265,7 @@ static bool set_options(struct oa_otlp_exporter *e)
     CURL *h = e->curl;
     bool ok = true;
 
-    ok = ok && curl_easy_setopt(h, CURLOPT_URL, c->traces_endpoint) == CURLE_OK;
+    ok = ok && curl_easy_setopt(h, CURLOPT_URL, endpoint_of(&e->env)) == CURLE_OK;
     ok = ok && curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https") == CURLE_OK;
     ok = ok && curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L) == CURLE_OK;
     /* The exporter thread may not be the only one; libcurl must not use
@@ -297,11 +310,11 @@ OA_EXPORT struct oa_otlp_exporter *oa_otlp_exporter_create(const struct oa_otlp_
     e->headers = build_headers(env);
     if (!e->curl || !e->headers || !set_options(e)) {
         exporter_log(env, OA_LOG_ERROR, "OTLP exporter: cannot set up libcurl for %s",
-                     env->config->traces_endpoint);
+                     endpoint_of(env));
         oa_otlp_exporter_destroy(e);
         return NULL;
     }
-    exporter_log(env, OA_LOG_DEBUG, "OTLP exporter: sending to %s%s", env->config->traces_endpoint,
+    exporter_log(env, OA_LOG_DEBUG, "OTLP exporter: sending to %s%s", endpoint_of(env),
                  env->config->compression_gzip ? " (gzip)" : "");
     return e;
 }
@@ -331,9 +344,9 @@ static bool status_is_retryable(long status)
     return status == 429 || status == 502 || status == 503 || status == 504;
 }
 
-/* A 2xx may still carry a partial_success: some spans were rejected and
+/* A 2xx may still carry a partial_success: some items were rejected and
  * must not be sent again, so it is only worth a warning. */
-static void report_partial_success(struct oa_otlp_exporter *e)
+static void report_partial_success(struct oa_otlp_exporter *e, const char *what)
 {
     if (e->body_len == 0 || e->body_len == sizeof e->body)
         return;
@@ -344,28 +357,24 @@ static void report_partial_success(struct oa_otlp_exporter *e)
     if (r->partial_success &&
         (r->partial_success->rejected_spans > 0 ||
          (r->partial_success->error_message && r->partial_success->error_message[0]))) {
-        exporter_log(&e->env, OA_LOG_WARN, "OTLP exporter: collector rejected %lld span(s): %s",
-                     (long long)r->partial_success->rejected_spans,
+        exporter_log(&e->env, OA_LOG_WARN, "OTLP exporter: collector rejected %lld %s: %s",
+                     (long long)r->partial_success->rejected_spans, what,
                      r->partial_success->error_message ? r->partial_success->error_message : "");
     }
     opentelemetry__proto__collector__trace__v1__export_trace_service_response__free_unpacked(r, NULL);
 }
 
-OA_EXPORT enum oa_otlp_result oa_otlp_exporter_send(struct oa_otlp_exporter *e,
-                                                    struct oa_span *const *spans, size_t n,
-                                                    long *retry_after_ms)
+/* POSTs one encoded request (taking ownership of it) holding n items
+ * ("span(s)", "data point(s)"). */
+static enum oa_otlp_result post(struct oa_otlp_exporter *e, uint8_t *encoded, size_t len, size_t n,
+                                const char *what, long *retry_after_ms)
 {
-    size_t len = 0;
     size_t wire_len;
     uint8_t *wire;
 
     *retry_after_ms = -1;
-    if (n == 0)
-        return OA_OTLP_OK;
-
-    uint8_t *encoded = oa_otlp_encode_traces(e->env.resource, spans, n, &len);
     if (!encoded) {
-        exporter_log(&e->env, OA_LOG_ERROR, "OTLP exporter: out of memory encoding %zu span(s)", n);
+        exporter_log(&e->env, OA_LOG_ERROR, "OTLP exporter: out of memory encoding %zu %s", n, what);
         return OA_OTLP_FAILED;
     }
     wire = encoded;
@@ -375,7 +384,7 @@ OA_EXPORT enum oa_otlp_result oa_otlp_exporter_send(struct oa_otlp_exporter *e,
         free(encoded);
         encoded = NULL;
         if (!wire) {
-            exporter_log(&e->env, OA_LOG_ERROR, "OTLP exporter: gzip failed for %zu span(s)", n);
+            exporter_log(&e->env, OA_LOG_ERROR, "OTLP exporter: gzip failed for %zu %s", n, what);
             return OA_OTLP_FAILED;
         }
     }
@@ -393,8 +402,8 @@ OA_EXPORT enum oa_otlp_result oa_otlp_exporter_send(struct oa_otlp_exporter *e,
     if (rc != CURLE_OK) {
         bool transient = curl_error_is_transient(rc);
         exporter_log(&e->env, transient ? OA_LOG_WARN : OA_LOG_ERROR,
-                     "OTLP exporter: sending %zu span(s) to %s failed: %s%s%s", n,
-                     e->env.config->traces_endpoint, curl_easy_strerror(rc),
+                     "OTLP exporter: sending %zu %s to %s failed: %s%s%s", n, what,
+                     endpoint_of(&e->env), curl_easy_strerror(rc),
                      e->curl_error[0] ? ": " : "", e->curl_error);
         return transient ? OA_OTLP_RETRYABLE : OA_OTLP_FAILED;
     }
@@ -402,21 +411,50 @@ OA_EXPORT enum oa_otlp_result oa_otlp_exporter_send(struct oa_otlp_exporter *e,
     long status = 0;
     curl_easy_getinfo(e->curl, CURLINFO_RESPONSE_CODE, &status);
     if (status >= 200 && status < 300) {
-        exporter_log(&e->env, OA_LOG_DEBUG, "OTLP exporter: sent %zu span(s), %zu bytes, HTTP %ld", n,
-                     wire_len, status);
-        report_partial_success(e);
+        exporter_log(&e->env, OA_LOG_DEBUG, "OTLP exporter: sent %zu %s, %zu bytes, HTTP %ld", n,
+                     what, wire_len, status);
+        report_partial_success(e, what);
         return OA_OTLP_OK;
     }
     if (status_is_retryable(status)) {
         *retry_after_ms = e->retry_after_ms;
         exporter_log(&e->env, OA_LOG_WARN,
-                     "OTLP exporter: collector answered HTTP %ld for %zu span(s), will retry (Retry-After %ld ms)",
-                     status, n, e->retry_after_ms);
+                     "OTLP exporter: collector answered HTTP %ld for %zu %s, will retry (Retry-After %ld ms)",
+                     status, n, what, e->retry_after_ms);
         return OA_OTLP_RETRYABLE;
     }
-    exporter_log(&e->env, OA_LOG_ERROR, "OTLP exporter: collector answered HTTP %ld, dropping %zu span(s)",
-                 status, n);
+    exporter_log(&e->env, OA_LOG_ERROR, "OTLP exporter: collector answered HTTP %ld, dropping %zu %s",
+                 status, n, what);
     return OA_OTLP_FAILED;
+}
+
+OA_EXPORT enum oa_otlp_result oa_otlp_exporter_send(struct oa_otlp_exporter *e,
+                                                    struct oa_span *const *spans, size_t n,
+                                                    long *retry_after_ms)
+{
+    size_t len = 0;
+
+    *retry_after_ms = -1;
+    if (n == 0)
+        return OA_OTLP_OK;
+    uint8_t *encoded = oa_otlp_encode_traces(e->env.resource, spans, n, &len);
+    return post(e, encoded, len, n, "span(s)", retry_after_ms);
+}
+
+OA_EXPORT enum oa_otlp_result oa_otlp_exporter_send_metrics(struct oa_otlp_exporter *e,
+                                                            const struct oa_metric_batch *batch,
+                                                            long *retry_after_ms)
+{
+    size_t len = 0;
+    size_t points = 0;
+
+    *retry_after_ms = -1;
+    for (size_t i = 0; i < batch->n_metrics; i++)
+        points += batch->metrics[i].n_points;
+    if (points == 0)
+        return OA_OTLP_OK;
+    uint8_t *encoded = oa_otlp_encode_metrics(e->env.resource, batch, &len);
+    return post(e, encoded, len, points, "data point(s)", retry_after_ms);
 }
 
 OA_EXPORT void oa_otlp_exporter_destroy(struct oa_otlp_exporter *e)

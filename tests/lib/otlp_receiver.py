@@ -12,6 +12,8 @@ as a decoding error (HTTP 400) or a wrong value in the output.
 Output, appended and flushed before each answer:
   SPANS_FILE           one JSON object per accepted span
   SPANS_FILE.requests  one JSON object per HTTP request received
+  SPANS_FILE.metrics   one JSON object per accepted metric data point
+                       (POST /v1/metrics), see decode_metrics_request
 
 Modes (--mode, or the first word of --mode-file, re-read on every request):
   ok       200, empty ExportTraceServiceResponse
@@ -286,6 +288,161 @@ def decode_trace_request(buf):
     return out
 
 
+def _double(raw):
+    return struct.unpack("<d", struct.pack("<Q", raw))[0]
+
+
+def _repeated_fixed64(wtype, raw, message, field):
+    """Packed (one length-delimited run) or unpacked (one fixed64 each)."""
+    if wtype == WT_I64:
+        return [raw]
+    _expect(message, field, wtype, WT_LEN)
+    if len(raw) % 8:
+        raise DecodeError("%s field %d: packed fixed64 of %d bytes" % (message, field, len(raw)))
+    return list(struct.unpack("<%dQ" % (len(raw) // 8), raw))
+
+
+# NumberDataPoint / HistogramDataPoint field -> wire type (metrics/v1/metrics.proto)
+_NUMBER_POINT_TYPES = {7: WT_LEN, 2: WT_I64, 3: WT_I64, 4: WT_I64, 5: WT_LEN, 6: WT_I64, 8: WT_VARINT}
+_HISTOGRAM_POINT_TYPES = {9: WT_LEN, 2: WT_I64, 3: WT_I64, 4: WT_I64, 5: WT_I64, 8: WT_LEN,
+                          10: WT_VARINT, 11: WT_I64, 12: WT_I64}
+
+
+def decode_number_point(buf):
+    point = {"attributes": {}, "start": 0, "time": 0, "value": None}
+    attrs = []
+    for field, wtype, raw in fields(buf):
+        if field not in _NUMBER_POINT_TYPES:
+            continue
+        _expect("NumberDataPoint", field, wtype, _NUMBER_POINT_TYPES[field])
+        if field == 7:
+            attrs.append(raw)
+        elif field == 2:
+            point["start"] = raw
+        elif field == 3:
+            point["time"] = raw
+        elif field == 4:
+            point["value"] = _double(raw)
+        elif field == 6:
+            point["value"] = _int64(raw)
+    point["attributes"] = decode_attributes(attrs)
+    return point
+
+
+def decode_histogram_point(buf):
+    point = {"attributes": {}, "start": 0, "time": 0, "count": 0, "sum": None, "min": None,
+             "max": None, "bucket_counts": [], "explicit_bounds": []}
+    attrs = []
+    for field, wtype, raw in fields(buf):
+        if field == 6:
+            point["bucket_counts"] += _repeated_fixed64(wtype, raw, "HistogramDataPoint", field)
+            continue
+        if field == 7:
+            point["explicit_bounds"] += [_double(v) for v in
+                                         _repeated_fixed64(wtype, raw, "HistogramDataPoint", field)]
+            continue
+        if field not in _HISTOGRAM_POINT_TYPES:
+            continue
+        _expect("HistogramDataPoint", field, wtype, _HISTOGRAM_POINT_TYPES[field])
+        if field == 9:
+            attrs.append(raw)
+        elif field == 2:
+            point["start"] = raw
+        elif field == 3:
+            point["time"] = raw
+        elif field == 4:
+            point["count"] = raw
+        elif field == 5:
+            point["sum"] = _double(raw)
+        elif field == 11:
+            point["min"] = _double(raw)
+        elif field == 12:
+            point["max"] = _double(raw)
+    point["attributes"] = decode_attributes(attrs)
+    if point["bucket_counts"] and len(point["bucket_counts"]) != len(point["explicit_bounds"]) + 1:
+        raise DecodeError("histogram point: %d bucket counts for %d bounds" % (
+            len(point["bucket_counts"]), len(point["explicit_bounds"])))
+    if sum(point["bucket_counts"]) != point["count"]:
+        raise DecodeError("histogram point: buckets sum to %d, count is %d" % (
+            sum(point["bucket_counts"]), point["count"]))
+    return point
+
+
+# Metric oneof data: field -> (type name, point decoder)
+_METRIC_DATA = {5: ("gauge", decode_number_point), 7: ("sum", decode_number_point),
+                9: ("histogram", decode_histogram_point)}
+
+
+def decode_metric(buf):
+    """Metric -> list of point dicts, each carrying the metric's fields."""
+    metric = {"name": "", "description": "", "unit": "", "type": None, "temporality": 0,
+              "monotonic": False}
+    points = []
+    for field, wtype, raw in fields(buf):
+        if field in (1, 2, 3):
+            _expect("Metric", field, wtype, WT_LEN)
+            metric[{1: "name", 2: "description", 3: "unit"}[field]] = _text("Metric", field, raw)
+        elif field in _METRIC_DATA:
+            _expect("Metric", field, wtype, WT_LEN)
+            if metric["type"] is not None:
+                raise DecodeError("Metric %r has two data fields" % metric["name"])
+            metric["type"], decode_point = _METRIC_DATA[field]
+            for f, t, v in fields(raw):
+                if f == 1:
+                    _expect(metric["type"], f, t, WT_LEN)
+                    points.append(decode_point(v))
+                elif f == 2:
+                    _expect(metric["type"], f, t, WT_VARINT)
+                    metric["temporality"] = v
+                elif f == 3:
+                    _expect(metric["type"], f, t, WT_VARINT)
+                    metric["monotonic"] = bool(v)
+        elif field in (10, 11):
+            raise DecodeError("Metric %r: unexpected data field %d" % (metric["name"], field))
+    out = []
+    for point in points:
+        record = dict(metric)
+        record.update(point)
+        out.append(record)
+    return out
+
+
+def decode_metrics_request(buf):
+    """ExportMetricsServiceRequest -> one dict per data point: service,
+    resource, scope, name, description, unit, type (gauge|sum|histogram),
+    temporality (1 delta, 2 cumulative), monotonic, attributes, start, time,
+    then value (gauge, sum) or count, sum, min, max, bucket_counts,
+    explicit_bounds (histogram)."""
+    out = []
+    for field, wtype, rm_raw in fields(buf):
+        if field != 1:
+            continue
+        _expect("ExportMetricsServiceRequest", field, wtype, WT_LEN)
+        resource = {}
+        scope_metrics = []
+        for f, t, raw in fields(rm_raw):
+            if f == 1:
+                _expect("ResourceMetrics", f, t, WT_LEN)
+                resource = decode_resource(raw)
+            elif f == 2:
+                _expect("ResourceMetrics", f, t, WT_LEN)
+                scope_metrics.append(raw)
+        for sm_raw in scope_metrics:
+            scope = ""
+            for f, t, raw in fields(sm_raw):
+                if f == 1:
+                    _expect("ScopeMetrics", f, t, WT_LEN)
+                    scope, _ = decode_scope(raw)
+                elif f == 2:
+                    _expect("ScopeMetrics", f, t, WT_LEN)
+                    for point in decode_metric(raw):
+                        record = {"service": resource.get("service.name", ""), "resource": resource,
+                                  "scope": scope}
+                        record.update(point)
+                        out.append(record)
+    return out
+
+
 def partial_success_response(rejected, message):
     """ExportTraceServiceResponse{1: ExportTracePartialSuccess{1 int64, 2 string}}"""
 
@@ -319,6 +476,7 @@ class Receiver:
         self.stopping = threading.Event()
         self.spans_file = open(args.out, "a", encoding="utf-8")
         self.requests_file = open(args.out + ".requests", "a", encoding="utf-8")
+        self.metrics_file = open(args.out + ".metrics", "a", encoding="utf-8")
 
     def current_mode(self):
         mode = self.args.mode
@@ -344,11 +502,14 @@ class Receiver:
             self.failures_served[mode] = served + 1
             return True
 
-    def record(self, request, spans):
+    def record(self, request, spans, points=()):
         with self.lock:
             for span in spans:
                 self.spans_file.write(json.dumps(span, sort_keys=True) + "\n")
             self.spans_file.flush()
+            for point in points:
+                self.metrics_file.write(json.dumps(point, sort_keys=True) + "\n")
+            self.metrics_file.flush()
             self.requests_file.write(json.dumps(request, sort_keys=True) + "\n")
             self.requests_file.flush()
 
@@ -406,6 +567,7 @@ class Handler(BaseHTTPRequestHandler):
                 request["headers"][key] = value
 
         spans = []
+        points = []
         error = None
         try:
             body = raw
@@ -419,11 +581,16 @@ class Handler(BaseHTTPRequestHandler):
                 if not request["content_type"].startswith("application/x-protobuf"):
                     raise DecodeError("unsupported Content-Type %r" % request["content_type"])
                 spans = decode_trace_request(body)
-            elif self.path != "/v1/metrics":
+            elif self.path == "/v1/metrics":
+                if not request["content_type"].startswith("application/x-protobuf"):
+                    raise DecodeError("unsupported Content-Type %r" % request["content_type"])
+                points = decode_metrics_request(body)
+            else:
                 error = (404, "no such path")
         except (DecodeError, OSError, EOFError, zlib.error) as e:
             error = (400, str(e))
         request["spans"] = len(spans)
+        request["points"] = len(points)
 
         mode = receiver.current_mode()
         request["mode"] = mode
@@ -461,7 +628,7 @@ class Handler(BaseHTTPRequestHandler):
             return
 
         request["status"] = 200
-        receiver.record(request, spans)
+        receiver.record(request, spans, points)
         if mode == "partial":
             self._answer(200, partial_success_response(1, "test receiver rejected one span"))
         else:
@@ -518,6 +685,7 @@ def main():
         with server.receiver.lock:
             server.receiver.spans_file.close()
             server.receiver.requests_file.close()
+            server.receiver.metrics_file.close()
 
 
 if __name__ == "__main__":

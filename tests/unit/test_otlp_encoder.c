@@ -878,7 +878,7 @@ static int send_fixture(int argc, char **argv)
     fixture_resource(&res);
     fixture_spans(spans);
 
-    struct oa_otlp_env env = {OA_OTLP_ABI_VERSION, &cfg, &res, driver_log};
+    struct oa_otlp_env env = {OA_OTLP_ABI_VERSION, &cfg, &res, driver_log, cfg.traces_endpoint};
     struct oa_otlp_exporter *e = oa_otlp_exporter_create(&env);
     if (!e) {
         fprintf(stderr, "exporter creation failed\n");

@@ -1,0 +1,35 @@
+/* HTTP request metrics: what an exchange in flight remembers so that, when
+ * its response completes, its duration goes into http.server.request.duration
+ * or http.client.request.duration, and http.server.active_requests counts it
+ * meanwhile. Recorded for every request, sampled or not. */
+#ifndef OA_HTTP_METRICS_H
+#define OA_HTTP_METRICS_H
+
+#include "oa_conn.h"
+#include "oa_http1_parser.h"
+#include "oa_metrics.h"
+
+struct oa_http_metric_request {
+    uint64_t start_unix_nano;
+    struct oa_series *active;  /* counted in http.server.active_requests, or NULL */
+    bool recording;
+    uint8_t role;              /* enum oa_conn_role */
+    uint8_t method;
+    uint8_t version_minor;
+    uint8_t address_len;
+    int32_t port;
+    char address[OA_METRIC_ADDRESS_MAX + 1];
+};
+
+/* A request head was sent (client) or received (server); start: unix ns of
+ * its first byte. */
+void oa_http_metrics_start(struct oa_http_metric_request *m, enum oa_conn_role role,
+                           const struct oa_http1_head *h, struct oa_conn *c, uint64_t start);
+/* Its exchange ended: status 0 = no response; error = error.type or NULL. */
+void oa_http_metrics_finish(struct oa_http_metric_request *m, int status, const char *error);
+/* It will never complete (the connection gave up parsing): no duration. */
+void oa_http_metrics_abandon(struct oa_http_metric_request *m);
+/* Forked child: the request is the parent's. */
+void oa_http_metrics_disown(struct oa_http_metric_request *m);
+
+#endif

@@ -1,0 +1,85 @@
+/* HTTP request metrics (include/oa_http_metrics.h): attribute sets of the
+ * stable HTTP metric conventions, and never the path, the query or anything
+ * else whose values are unbounded. server.address of clients comes from the
+ * Host header, which a client chooses freely: the table's per-instrument
+ * limit and overflow series bound it. */
+#include <string.h>
+
+#include "oa_http_metrics.h"
+#include "oa_http_span.h"
+
+void oa_http_metrics_start(struct oa_http_metric_request *m, enum oa_conn_role role,
+                           const struct oa_http1_head *h, struct oa_conn *c, uint64_t start)
+{
+    m->recording = false;
+    m->active = NULL;
+    if (!oa_metrics_enabled())
+        return;
+    m->recording = true;
+    m->role = (uint8_t)role;
+    m->start_unix_nano = start;
+    m->method = (uint8_t)oa_http_method_index(h->method, h->method_len);
+    m->version_minor = h->version_minor == 0 ? 0 : 1;
+    m->address_len = 0;
+    m->port = -1;
+    if (role == OA_ROLE_CLIENT) {
+        const char *host;
+        size_t len;
+        m->port = oa_http_client_server(h, c, &host, &len);
+        if (len > OA_METRIC_ADDRESS_MAX)
+            len = OA_METRIC_ADDRESS_MAX;
+        memcpy(m->address, host, len);
+        m->address_len = (uint8_t)len;
+    } else {
+        struct oa_metric_key key;
+        oa_metric_key_init(&key, OA_INSTRUMENT_SERVER_ACTIVE);
+        key.method = m->method;
+        m->active = oa_metrics_series(&key);
+        oa_metrics_add(m->active, 1);
+    }
+    oa_metrics_reader_start();
+}
+
+static void leave_active(struct oa_http_metric_request *m)
+{
+    if (m->active != NULL) {
+        oa_metrics_add(m->active, -1);
+        m->active = NULL;
+    }
+}
+
+void oa_http_metrics_finish(struct oa_http_metric_request *m, int status, const char *error)
+{
+    struct oa_metric_key key;
+    uint64_t end;
+
+    if (!m->recording)
+        return;
+    m->recording = false;
+    leave_active(m);
+    oa_metric_key_init(&key, m->role == OA_ROLE_CLIENT ? OA_INSTRUMENT_CLIENT_DURATION
+                                                       : OA_INSTRUMENT_SERVER_DURATION);
+    key.method = m->method;
+    key.version_minor = m->version_minor;
+    key.status = status > 0 && status < 1000 ? (uint16_t)status : 0;
+    key.error_type = error;
+    key.port = m->port;
+    key.address_len = m->address_len;
+    memcpy(key.address, m->address, m->address_len);
+    end = oa_now_unix_nano();
+    /* the wall clock may have stepped back meanwhile */
+    oa_metrics_record_duration(oa_metrics_series(&key),
+                               end > m->start_unix_nano ? end - m->start_unix_nano : 0);
+}
+
+void oa_http_metrics_abandon(struct oa_http_metric_request *m)
+{
+    leave_active(m);
+    m->recording = false;
+}
+
+void oa_http_metrics_disown(struct oa_http_metric_request *m)
+{
+    m->active = NULL;
+    m->recording = false;
+}

@@ -1,0 +1,446 @@
+/* Metrics: bucket selection, the attribute-set table (same set, same series;
+ * the per-instrument bound and its overflow series; exact counts under
+ * concurrent recording), cumulative and delta collection, the OTLP metrics
+ * encoder (decoded back with protobuf-c from proto/), the Prometheus text
+ * and the metrics configuration. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "oa_config.h"
+#include "oa_metrics.h"
+#include "oa_otlp.h"
+#include "oa_prometheus.h"
+#include "oa_resource.h"
+#include "oa_test.h"
+#include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb-c.h"
+
+#define MS 1000000ull
+
+static struct oa_metric_key client_key(const char *host, int port, int status)
+{
+    struct oa_metric_key k;
+    oa_metric_key_init(&k, OA_INSTRUMENT_CLIENT_DURATION);
+    k.method = 2; /* GET */
+    k.version_minor = 1;
+    k.status = (uint16_t)status;
+    k.port = port;
+    k.address_len = (uint8_t)strlen(host);
+    memcpy(k.address, host, k.address_len);
+    return k;
+}
+
+static const struct oa_metric *find_metric(const struct oa_metric_batch *b, const char *name)
+{
+    for (size_t i = 0; i < b->n_metrics; i++)
+        if (strcmp(b->metrics[i].name, name) == 0)
+            return &b->metrics[i];
+    return NULL;
+}
+
+static const struct oa_attr *point_attr(const struct oa_metric_point *p, const char *key)
+{
+    for (uint32_t i = 0; i < p->n_attrs; i++)
+        if (strcmp(p->attrs[i].key, key) == 0)
+            return &p->attrs[i];
+    return NULL;
+}
+
+static void test_buckets(void)
+{
+    CHECK(oa_metrics_bucket_index(0) == 0, "0 s in the first bucket");
+    CHECK(oa_metrics_bucket_index(5 * MS) == 0, "exactly 5 ms in (0, 0.005]");
+    CHECK(oa_metrics_bucket_index(5 * MS + 1) == 1, "5 ms + 1 ns in (0.005, 0.01]");
+    CHECK(oa_metrics_bucket_index(100 * MS) == 5, "100 ms in (0.075, 0.1]");
+    CHECK(oa_metrics_bucket_index(1000 * MS) == 9, "1 s in (0.75, 1]");
+    CHECK(oa_metrics_bucket_index(10000 * MS) == 13, "10 s in (7.5, 10]");
+    CHECK(oa_metrics_bucket_index(10000 * MS + 1) == 14, "above 10 s in the +Inf bucket");
+    CHECK(oa_metrics_bucket_index(UINT64_MAX) == 14, "the largest duration in the +Inf bucket");
+    bool ok = true;
+    for (size_t i = 0; i < OA_HTTP_DURATION_BOUNDS; i++) {
+        uint64_t ns = (uint64_t)(oa_http_duration_bounds[i] * 1e9 + 0.5);
+        ok = ok && oa_metrics_bucket_index(ns) == i && oa_metrics_bucket_index(ns + 1) == i + 1;
+    }
+    CHECK(ok, "every bound is the inclusive upper end of its bucket");
+}
+
+static void test_series_identity(void)
+{
+    oa_metrics_table_reset();
+    struct oa_metric_key a = client_key("a.example", 80, 200);
+    struct oa_metric_key a2 = client_key("a.example", 80, 200);
+    struct oa_metric_key b = client_key("a.example", 80, 404);
+    struct oa_metric_key s;
+    oa_metric_key_init(&s, OA_INSTRUMENT_SERVER_DURATION);
+    CHECK(oa_metrics_series(&a) == oa_metrics_series(&a2), "the same attribute set is the same series");
+    CHECK(oa_metrics_series(&a) != oa_metrics_series(&b), "another status is another series");
+    CHECK(oa_metrics_series(&s) != oa_metrics_series(&a), "another instrument is another series");
+    CHECK(oa_metrics_series_count(OA_INSTRUMENT_CLIENT_DURATION) == 2, "two client series");
+}
+
+static void test_bound_and_overflow(void)
+{
+    oa_metrics_table_reset();
+    char host[32];
+    for (int i = 0; i < 1000; i++) {
+        snprintf(host, sizeof host, "h%d.example", i);
+        struct oa_metric_key k = client_key(host, 80, 200);
+        oa_metrics_record_duration(oa_metrics_series(&k), 3 * MS);
+    }
+    CHECK(oa_metrics_series_count(OA_INSTRUMENT_CLIENT_DURATION) == OA_METRICS_SERIES_LIMIT + 1,
+          "1000 attribute sets: %zu series (limit %d + overflow)",
+          oa_metrics_series_count(OA_INSTRUMENT_CLIENT_DURATION), OA_METRICS_SERIES_LIMIT);
+    struct oa_metric_key server;
+    oa_metric_key_init(&server, OA_INSTRUMENT_SERVER_DURATION);
+    oa_metrics_record_duration(oa_metrics_series(&server), 1 * MS);
+    CHECK(oa_metrics_series_count(OA_INSTRUMENT_SERVER_DURATION) == 1,
+          "the client's bound leaves the server instrument its own room");
+
+    struct oa_metrics_collector *c = oa_metrics_collector_new();
+    const struct oa_metric_batch *b = oa_metrics_collect(c, false, NULL);
+    const struct oa_metric *m = find_metric(b, "http.client.request.duration");
+    uint64_t total = 0;
+    size_t overflow = 0;
+    for (size_t i = 0; m && i < m->n_points; i++) {
+        total += m->points[i].count;
+        const struct oa_attr *o = point_attr(&m->points[i], "otel.metric.overflow");
+        if (o) {
+            overflow++;
+            CHECK(m->points[i].n_attrs == 1 && o->type == OA_VALUE_BOOL && o->v.b,
+                  "the overflow series has otel.metric.overflow=true only");
+            CHECK(m->points[i].count == 1000 - OA_METRICS_SERIES_LIMIT, "overflow count %llu",
+                  (unsigned long long)m->points[i].count);
+        }
+    }
+    CHECK(m && m->n_points == OA_METRICS_SERIES_LIMIT + 1, "collected points bounded");
+    CHECK(total == 1000, "every measurement counted: %llu", (unsigned long long)total);
+    CHECK(overflow == 1, "one overflow point");
+    oa_metrics_collector_free(c);
+}
+
+struct worker {
+    int id;
+};
+
+static void *record_many(void *arg)
+{
+    struct worker *w = arg;
+    char host[32];
+    for (int i = 0; i < 20000; i++) {
+        snprintf(host, sizeof host, "h%d", (i + w->id) % 64);
+        struct oa_metric_key k = client_key(host, 80, 200);
+        oa_metrics_record_duration(oa_metrics_series(&k), (uint64_t)(i % 50) * MS);
+    }
+    return NULL;
+}
+
+static void test_concurrent_recording(void)
+{
+    oa_metrics_table_reset();
+    pthread_t threads[4];
+    struct worker workers[4];
+    for (int i = 0; i < 4; i++) {
+        workers[i].id = i;
+        pthread_create(&threads[i], NULL, record_many, &workers[i]);
+    }
+    for (int i = 0; i < 4; i++)
+        pthread_join(threads[i], NULL);
+    struct oa_metrics_collector *c = oa_metrics_collector_new();
+    const struct oa_metric *m = find_metric(oa_metrics_collect(c, false, NULL), "http.client.request.duration");
+    uint64_t total = 0;
+    double sum = 0;
+    for (size_t i = 0; m && i < m->n_points; i++) {
+        total += m->points[i].count;
+        sum += m->points[i].sum;
+    }
+    CHECK(m && m->n_points == 64, "4 threads, 64 attribute sets: %zu series", m ? m->n_points : 0);
+    CHECK(total == 80000, "every concurrent measurement counted: %llu", (unsigned long long)total);
+    /* each thread: 400 rounds of 0..49 ms = 400 * 1225 ms */
+    CHECK(sum > 4 * 490.0 - 1e-6 && sum < 4 * 490.0 + 1e-6, "sum of durations %f s", sum);
+    oa_metrics_collector_free(c);
+}
+
+/* One collector per table, as in the library (collection takes the
+ * minimum and maximum seen since the previous one). */
+static void test_delta(void)
+{
+    oa_metrics_table_reset();
+    struct oa_metric_key k = client_key("d.example", 8080, 200);
+    struct oa_series *s = oa_metrics_series(&k);
+    struct oa_metrics_collector *del = oa_metrics_collector_new();
+    struct oa_export_counters health = {.exported = 5, .dropped_queue_full = 1, .failed = 2};
+
+    oa_metrics_record_duration(s, 2 * MS);
+    oa_metrics_record_duration(s, 30 * MS);
+    const struct oa_metric *m = find_metric(oa_metrics_collect(del, true, &health), "http.client.request.duration");
+    CHECK(m && m->temporality == OA_TEMPORALITY_DELTA && m->n_points == 1 && m->points[0].count == 2,
+          "first delta: 2");
+    CHECK(m && m->points[0].bucket_counts[0] == 1 && m->points[0].bucket_counts[3] == 1,
+          "2 ms in bucket 0, 30 ms in bucket 3");
+    CHECK(m && m->points[0].has_min_max && m->points[0].min == 0.002 && m->points[0].max == 0.03,
+          "delta min and max");
+    uint64_t first_end = m ? m->points[0].time_unix_nano : 0;
+
+    oa_metrics_record_duration(s, 400 * MS);
+    health.exported = 9;
+    const struct oa_metric_batch *b = oa_metrics_collect(del, true, &health);
+    m = find_metric(b, "http.client.request.duration");
+    CHECK(m && m->points[0].count == 1 && m->points[0].min == 0.4 && m->points[0].max == 0.4,
+          "second delta: only the new measurement");
+    CHECK(m && m->points[0].start_unix_nano == first_end, "second delta starts where the first ended");
+    const struct oa_metric *exported = find_metric(b, "otelauto.spans.exported");
+    CHECK(exported && exported->monotonic && exported->points[0].value == 4, "health counter delta 9-5");
+
+    m = find_metric(oa_metrics_collect(del, true, &health), "http.client.request.duration");
+    CHECK(m == NULL, "delta without new measurements: the series is left out");
+    oa_metrics_collector_free(del);
+}
+
+static void test_cumulative(void)
+{
+    oa_metrics_table_reset();
+    struct oa_metric_key k = client_key("c.example", 8080, 200);
+    struct oa_series *s = oa_metrics_series(&k);
+    struct oa_metrics_collector *cum = oa_metrics_collector_new();
+
+    oa_metrics_record_duration(s, 2 * MS);
+    oa_metrics_record_duration(s, 30 * MS);
+    const struct oa_metric *m = find_metric(oa_metrics_collect(cum, false, NULL), "http.client.request.duration");
+    CHECK(m && m->temporality == OA_TEMPORALITY_CUMULATIVE && m->points[0].count == 2, "first cumulative: 2");
+    uint64_t start = m ? m->points[0].start_unix_nano : 0;
+    oa_metrics_record_duration(s, 400 * MS);
+    m = find_metric(oa_metrics_collect(cum, false, NULL), "http.client.request.duration");
+    CHECK(m && m->points[0].count == 3 && m->points[0].min == 0.002 && m->points[0].max == 0.4,
+          "second cumulative: all three, min and max since the start");
+    CHECK(m && m->points[0].sum > 0.431999 && m->points[0].sum < 0.432001, "cumulative sum 0.432 s");
+    CHECK(m && m->points[0].start_unix_nano == start, "cumulative points keep their start time");
+    m = find_metric(oa_metrics_collect(cum, false, NULL), "http.client.request.duration");
+    CHECK(m && m->points[0].count == 3 && m->points[0].max == 0.4, "unchanged series still reported");
+    oa_metrics_collector_free(cum);
+}
+
+static void test_active_requests(void)
+{
+    oa_metrics_table_reset();
+    struct oa_metric_key k;
+    oa_metric_key_init(&k, OA_INSTRUMENT_SERVER_ACTIVE);
+    k.method = 6; /* POST */
+    struct oa_series *s = oa_metrics_series(&k);
+    oa_metrics_add(s, 1);
+    oa_metrics_add(s, 1);
+    oa_metrics_add(s, -1);
+    struct oa_metrics_collector *c = oa_metrics_collector_new();
+    const struct oa_metric *m = find_metric(oa_metrics_collect(c, true, NULL), "http.server.active_requests");
+    CHECK(m && m->kind == OA_METRIC_SUM && !m->monotonic && m->temporality == OA_TEMPORALITY_CUMULATIVE,
+          "active_requests: non-monotonic cumulative sum, even when delta is preferred");
+    CHECK(m && m->points[0].value == 1, "one request active");
+    const struct oa_attr *method = m ? point_attr(&m->points[0], "http.request.method") : NULL;
+    CHECK(method && method->v.str.len == 4 && memcmp(method->v.str.ptr, "POST", 4) == 0, "method POST");
+    CHECK(m && m->points[0].n_attrs == 2, "method and url.scheme only");
+    oa_metrics_collector_free(c);
+}
+
+/* A batch with a server series (error from the status), a client series
+ * with an invalid UTF-8 host, and the health counters. */
+static struct oa_metrics_collector *fixture_batch(const struct oa_metric_batch **out)
+{
+    oa_metrics_table_reset();
+    struct oa_metric_key server;
+    oa_metric_key_init(&server, OA_INSTRUMENT_SERVER_DURATION);
+    server.method = 2;
+    server.version_minor = 1;
+    server.status = 503;
+    oa_metrics_record_duration(oa_metrics_series(&server), 7 * MS);
+    struct oa_metric_key client = client_key("bad\xff", 443, 0);
+    client.error_type = "ECONNRESET";
+    oa_metrics_record_duration(oa_metrics_series(&client), 12 * MS);
+    struct oa_metrics_collector *c = oa_metrics_collector_new();
+    struct oa_export_counters health = {.exported = 3};
+    *out = oa_metrics_collect(c, false, &health);
+    return c;
+}
+
+static const Opentelemetry__Proto__Common__V1__AnyValue *kv_find(
+    Opentelemetry__Proto__Common__V1__KeyValue **kvs, size_t n, const char *key)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(kvs[i]->key, key) == 0)
+            return kvs[i]->value;
+    return NULL;
+}
+
+static void test_encoder(void)
+{
+    const struct oa_metric_batch *batch;
+    struct oa_metrics_collector *c = fixture_batch(&batch);
+    struct oa_resource res;
+    struct oa_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    snprintf(cfg.service_name, sizeof cfg.service_name, "svc");
+    oa_resource_build(&res, &cfg);
+
+    size_t len = 0;
+    uint8_t *buf = oa_otlp_encode_metrics(&res, batch, &len);
+    CHECK(buf && len > 0, "encoded %zu bytes", len);
+    Opentelemetry__Proto__Collector__Metrics__V1__ExportMetricsServiceRequest *r =
+        opentelemetry__proto__collector__metrics__v1__export_metrics_service_request__unpack(NULL, len, buf);
+    CHECK(r && r->n_resource_metrics == 1, "one ResourceMetrics");
+    if (!r) {
+        free(buf);
+        oa_metrics_collector_free(c);
+        return;
+    }
+    Opentelemetry__Proto__Metrics__V1__ResourceMetrics *rm = r->resource_metrics[0];
+    const Opentelemetry__Proto__Common__V1__AnyValue *svc =
+        kv_find(rm->resource->attributes, rm->resource->n_attributes, "service.name");
+    CHECK(svc && strcmp(svc->string_value, "svc") == 0, "resource service.name");
+    CHECK(rm->n_scope_metrics == 1 && strcmp(rm->scope_metrics[0]->scope->name, "otelauto") == 0, "scope");
+    Opentelemetry__Proto__Metrics__V1__ScopeMetrics *sm = rm->scope_metrics[0];
+    CHECK(sm->n_metrics == batch->n_metrics, "%zu metrics", sm->n_metrics);
+    bool seen_server = false, seen_client = false, seen_health = false;
+    for (size_t i = 0; i < sm->n_metrics; i++) {
+        Opentelemetry__Proto__Metrics__V1__Metric *m = sm->metrics[i];
+        if (strcmp(m->name, "http.server.request.duration") == 0) {
+            seen_server = true;
+            CHECK(strcmp(m->unit, "s") == 0, "unit s");
+            CHECK(m->data_case == OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_HISTOGRAM, "histogram");
+            Opentelemetry__Proto__Metrics__V1__Histogram *h = m->histogram;
+            CHECK(h->aggregation_temporality == 2, "cumulative");
+            Opentelemetry__Proto__Metrics__V1__HistogramDataPoint *p = h->data_points[0];
+            CHECK(p->count == 1 && p->n_bucket_counts == 15 && p->bucket_counts[1] == 1, "count and bucket");
+            CHECK(p->n_explicit_bounds == 14 && p->explicit_bounds[0] == 0.005 && p->explicit_bounds[13] == 10.0,
+                  "semconv bounds");
+            CHECK(p->has_sum_case && p->sum > 0.0069 && p->sum < 0.0071, "sum present");
+            CHECK(p->has_min_case && p->has_max_case && p->min == p->max, "min and max present");
+            const Opentelemetry__Proto__Common__V1__AnyValue *e = kv_find(p->attributes, p->n_attributes, "error.type");
+            CHECK(e && strcmp(e->string_value, "503") == 0, "error.type from a 5xx status");
+            const Opentelemetry__Proto__Common__V1__AnyValue *st =
+                kv_find(p->attributes, p->n_attributes, "http.response.status_code");
+            CHECK(st && st->value_case == OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_INT_VALUE &&
+                      st->int_value == 503, "status code as an int");
+        } else if (strcmp(m->name, "http.client.request.duration") == 0) {
+            seen_client = true;
+            Opentelemetry__Proto__Metrics__V1__HistogramDataPoint *p = m->histogram->data_points[0];
+            const Opentelemetry__Proto__Common__V1__AnyValue *a = kv_find(p->attributes, p->n_attributes, "server.address");
+            CHECK(a && strcmp(a->string_value, "bad\xef\xbf\xbd") == 0, "invalid UTF-8 in server.address replaced");
+            const Opentelemetry__Proto__Common__V1__AnyValue *e = kv_find(p->attributes, p->n_attributes, "error.type");
+            CHECK(e && strcmp(e->string_value, "ECONNRESET") == 0, "error.type of a failed exchange");
+            CHECK(!kv_find(p->attributes, p->n_attributes, "http.response.status_code"), "no status without response");
+        } else if (strcmp(m->name, "otelauto.spans.exported") == 0) {
+            seen_health = true;
+            CHECK(m->data_case == OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_SUM && m->sum->is_monotonic &&
+                      m->sum->data_points[0]->as_int == 3,
+                  "health counter as a monotonic sum");
+        }
+    }
+    CHECK(seen_server && seen_client && seen_health, "server, client and health metrics encoded");
+    opentelemetry__proto__collector__metrics__v1__export_metrics_service_request__free_unpacked(r, NULL);
+    free(buf);
+    oa_metrics_collector_free(c);
+}
+
+static void test_prometheus(void)
+{
+    const struct oa_metric_batch *batch;
+    struct oa_metrics_collector *c = fixture_batch(&batch);
+    struct oa_resource res;
+    struct oa_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    snprintf(cfg.service_name, sizeof cfg.service_name, "we\"ird\nname");
+    oa_resource_build(&res, &cfg);
+    size_t len = 0;
+    char *text = oa_prometheus_render(batch, &res, &len);
+    CHECK(text && strlen(text) == len, "rendered %zu bytes", len);
+    if (!text) {
+        oa_metrics_collector_free(c);
+        return;
+    }
+    static const char *const expected[] = {
+        "# TYPE http_server_request_duration_seconds histogram\n",
+        "http_server_request_duration_seconds_bucket{http_request_method=\"GET\",url_scheme=\"http\","
+        "http_response_status_code=\"503\",error_type=\"503\",network_protocol_version=\"1.1\",le=\"0.005\"} 0\n",
+        "http_server_request_duration_seconds_bucket{http_request_method=\"GET\",url_scheme=\"http\","
+        "http_response_status_code=\"503\",error_type=\"503\",network_protocol_version=\"1.1\",le=\"0.01\"} 1\n",
+        "http_server_request_duration_seconds_bucket{http_request_method=\"GET\",url_scheme=\"http\","
+        "http_response_status_code=\"503\",error_type=\"503\",network_protocol_version=\"1.1\",le=\"+Inf\"} 1\n",
+        "http_server_request_duration_seconds_count{http_request_method=\"GET\",url_scheme=\"http\","
+        "http_response_status_code=\"503\",error_type=\"503\",network_protocol_version=\"1.1\"} 1\n",
+        "# TYPE otelauto_spans_exported_total counter\notelauto_spans_exported_total 3\n",
+        "service_name=\"we\\\"ird\\nname\"",
+    };
+    for (size_t i = 0; i < sizeof expected / sizeof expected[0]; i++)
+        CHECK(strstr(text, expected[i]) != NULL, "text holds expected piece %zu", i);
+    CHECK(strstr(text, "le=\"7.5\"") != NULL && strstr(text, "le=\"2.5\"") != NULL, "bounds printed as %%g");
+    free(text);
+    oa_metrics_collector_free(c);
+}
+
+static const char *const *fake_env;
+
+static const char *fake_getenv(const char *name)
+{
+    for (size_t i = 0; fake_env && fake_env[i]; i += 2)
+        if (strcmp(fake_env[i], name) == 0)
+            return fake_env[i + 1];
+    return NULL;
+}
+
+static void test_config(void)
+{
+    static struct oa_config cfg;
+    static const char *const none[] = {NULL};
+    fake_env = none;
+    oa_config_load(&cfg, fake_getenv);
+    CHECK(cfg.metrics_exporter == OA_METRICS_EXPORTER_OTLP, "default exporter otlp");
+    CHECK(strcmp(cfg.metrics_endpoint, "http://localhost:4318/v1/metrics") == 0, "default endpoint");
+    CHECK(cfg.metric_export_interval_ms == 60000 && cfg.metric_export_timeout_ms == 30000, "default interval/timeout");
+    CHECK(!cfg.metrics_delta, "cumulative by default");
+    CHECK(strcmp(cfg.prometheus_host, "localhost") == 0 && cfg.prometheus_port == 9464, "prometheus defaults");
+
+    static const char *const base[] = {"OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318/x/",
+                                       "OTEL_METRICS_EXPORTER", "Prometheus",
+                                       "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", "DELTA",
+                                       "OTEL_METRIC_EXPORT_INTERVAL", "250",
+                                       "OTEL_EXPORTER_PROMETHEUS_HOST", "0.0.0.0",
+                                       "OTEL_EXPORTER_PROMETHEUS_PORT", "9999", NULL};
+    fake_env = base;
+    oa_config_load(&cfg, fake_getenv);
+    CHECK(strcmp(cfg.metrics_endpoint, "http://c:4318/x/v1/metrics") == 0, "base URL + v1/metrics: %s",
+          cfg.metrics_endpoint);
+    CHECK(strcmp(cfg.traces_endpoint, "http://c:4318/x/v1/traces") == 0, "traces unchanged: %s", cfg.traces_endpoint);
+    CHECK(cfg.metrics_exporter == OA_METRICS_EXPORTER_PROMETHEUS, "prometheus (case-insensitive)");
+    CHECK(cfg.metrics_delta, "delta");
+    CHECK(cfg.metric_export_interval_ms == 250, "interval");
+    CHECK(strcmp(cfg.prometheus_host, "0.0.0.0") == 0 && cfg.prometheus_port == 9999, "prometheus host/port");
+
+    static const char *const own[] = {"OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318",
+                                      "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "http://m:1234",
+                                      "OTEL_METRICS_EXPORTER", "bogus",
+                                      "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", "lowmemory",
+                                      "OTEL_METRIC_EXPORT_INTERVAL", "soon",
+                                      "OTEL_EXPORTER_PROMETHEUS_PORT", "70000", NULL};
+    fake_env = own;
+    oa_config_load(&cfg, fake_getenv);
+    CHECK(strcmp(cfg.metrics_endpoint, "http://m:1234/") == 0, "per-signal URL as is, root path added: %s",
+          cfg.metrics_endpoint);
+    CHECK(cfg.metrics_exporter == OA_METRICS_EXPORTER_OTLP, "unknown exporter ignored");
+    CHECK(cfg.metrics_delta, "lowmemory is delta for histograms");
+    CHECK(cfg.metric_export_interval_ms == 60000, "bad interval: default");
+    CHECK(cfg.prometheus_port == 65535, "port capped");
+}
+
+int main(void)
+{
+    test_buckets();
+    test_series_identity();
+    test_bound_and_overflow();
+    test_concurrent_recording();
+    test_delta();
+    test_cumulative();
+    test_active_requests();
+    test_encoder();
+    test_prometheus();
+    test_config();
+    TEST_DONE();
+}

@@ -85,6 +85,11 @@ $(BUILD)/programs/%: tests/programs/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDFLAGS_SAN)
 
+# the libcurl multi-interface client of the HTTPS tests
+$(BUILD)/programs/curl_multi: tests/programs/curl_multi.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDFLAGS_SAN) -lcurl
+
 .PHONY: unit-bins programs
 unit-bins: $(UNIT_BINS)
 programs: $(PROG_BINS)

@@ -47,6 +47,12 @@ struct oa_config {
     int n_headers;
     long export_timeout_ms;            /* OTEL_EXPORTER_OTLP_[TRACES_]TIMEOUT (10000), 0 = no limit */
     bool compression_gzip;             /* OTEL_EXPORTER_OTLP_[TRACES_]COMPRESSION=gzip */
+    /* HTTPS to the collector: OTEL_EXPORTER_OTLP_[TRACES_]CERTIFICATE (CA bundle
+     * that verifies the collector, "" = the system's), ..._CLIENT_CERTIFICATE
+     * and ..._CLIENT_KEY (mutual TLS, "" = none); PEM file paths */
+    char certificate[1024];
+    char client_certificate[1024];
+    char client_key[1024];
 
     unsigned max_queue_size;           /* OTEL_BSP_MAX_QUEUE_SIZE (2048) */
     unsigned max_export_batch_size;    /* OTEL_BSP_MAX_EXPORT_BATCH_SIZE (512), clamped to queue size */

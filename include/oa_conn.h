@@ -36,6 +36,7 @@ struct oa_conn {
     uint8_t role;               /* enum oa_conn_role */
     volatile uint8_t mode;      /* enum oa_conn_mode; read without the lock */
     bool in_use;
+    bool tls;                   /* the plaintext of a TLS session (src/tls_io.c), not a socket */
     struct sockaddr_storage peer;
     socklen_t peer_len;
     /* the peer as text, formatted once for all the spans of the connection */

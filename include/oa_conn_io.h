@@ -39,4 +39,28 @@ void oa_io_received_buf(struct oa_conn *c, int fd, const void *buf, ssize_t r, i
 /* sendfile moved r body bytes out of fd without us seeing them. */
 void oa_io_sendfile(struct oa_conn *c, int fd, ssize_t r);
 
+/* ---- building blocks of the send path, shared with src/tls_io.c ---- */
+
+struct oa_http_exchange;
+
+/* What one planned iovec is: the program's bytes, or injection i. */
+struct oa_io_segment {
+    int injection; /* -1 for program bytes */
+};
+
+/* Decides, at the first outgoing byte, whether c carries HTTP requests
+ * (allocating its exchange) or is passed through from now on. c locked. */
+bool oa_io_decide_outgoing(struct oa_conn *c, unsigned char first);
+/* Builds the spliced buffers: program bytes [base, base+total) with every
+ * owed injection whose offset falls inside inserted before its byte. Returns
+ * the number of segments, 0 when nothing is to be inserted, -1 past cap. */
+int oa_io_plan(struct oa_http_exchange *x, const struct iovec *iov, int iovcnt, uint64_t base,
+               struct iovec *v, struct oa_io_segment *seg, int cap);
+/* Splits r bytes that went out over the planned segments; returns how many
+ * were the program's. */
+size_t oa_io_account(struct oa_conn *c, const struct iovec *v, const struct oa_io_segment *seg, int nv, size_t r);
+/* After the unlocked call: locks c again if it still carries x for fd; else
+ * frees x if it was retired meanwhile and it is the last user. */
+bool oa_io_relock(struct oa_conn *c, int fd, struct oa_http_exchange *x);
+
 #endif

@@ -8,4 +8,9 @@
 
 extern __thread int oa_in_library __attribute__((tls_model("initial-exec")));
 
+/* Non-zero while this thread is inside an HTTP library call whose transfers
+ * are traced at that library's level (hooks/libcurl.c): the TLS and socket
+ * views then leave the connections they start alone (one request, one span). */
+extern __thread int oa_in_traced_transfer __attribute__((tls_model("initial-exec")));
+
 #endif

@@ -23,6 +23,7 @@ struct oa_injection {
 #define OA_HTTP_MAX_INJECTIONS 4
 
 struct oa_server_context;
+struct oa_span_context;
 struct oa_span;
 
 /* A request whose response has not completed yet. */
@@ -87,6 +88,12 @@ void oa_http_exchange_end(struct oa_conn *c, int err);
 void oa_http_exchange_disown(struct oa_http_exchange *x);
 /* Stop parsing: spans in flight are dropped. */
 void oa_http_exchange_give_up(struct oa_conn *c);
+
+/* New ids under parent (or a new trace), and the sampling decision. */
+bool oa_http_start_context(struct oa_span_context *own, const struct oa_span_context *parent);
+/* A span with own's ids under parent, started at `start` (unix ns). */
+struct oa_span *oa_http_span_begin(const struct oa_span_context *own, const struct oa_span_context *parent,
+                                   uint64_t start, const char *tracestate);
 
 /* Could this first byte start an HTTP/1 request? (cheap pre-check) */
 static inline bool oa_http_could_start_request(unsigned char b)

@@ -21,6 +21,10 @@ int oa_http_client_server(const struct oa_http1_head *h, struct oa_conn *c, cons
 
 void oa_http_span_server_start(struct oa_span *s, const struct oa_http1_head *h, struct oa_conn *c);
 void oa_http_span_client_start(struct oa_span *s, const struct oa_http1_head *h, struct oa_conn *c);
+/* Span name and http.request.method[_original] from a method token. */
+void oa_http_span_set_method(struct oa_span *s, const char *method, size_t len);
+/* url.full (redacted), server.address and server.port from an absolute URL. */
+void oa_http_span_client_url(struct oa_span *s, const char *url, size_t len);
 /* status: the final response status, or 0 if none arrived. error: why the
  * exchange failed (an error.type value), or NULL. */
 void oa_http_span_finish(struct oa_span *s, int status, const char *error);

@@ -4,7 +4,7 @@
 #   scripts/check-exports.sh LIB [--exact]
 #
 # 1. Every function LIB exports must be one of the libc symbols the shim
-#    interposes: any other exported name could capture a symbol of the host
+#    interposes (and the OpenSSL and libcurl functions it hooks): any other exported name could capture a symbol of the host
 #    program or of another library (everything else is -fvisibility=hidden).
 #    Non-function exports are limited to the linker-defined section markers.
 #    With --exact, every interposed symbol must also be present (a hook that
@@ -22,12 +22,19 @@ exact=0
 [[ ${2:-} == --exact ]] && exact=1
 [[ -f $lib ]] || { echo "check-exports: $lib: no such file" >&2; exit 2; }
 
-# Keep in step with struct oa_libc (include/oa_libc.h) and tests/bench/passthrough.c.
+# Keep in step with struct oa_libc (include/oa_libc.h) and tests/bench/passthrough.c,
+# and with hooks/openssl.c and hooks/libcurl.c.
 interposed=(
     socket connect accept accept4 close dup dup2 dup3
     send sendto sendmsg recv recvfrom recvmsg
     read write readv writev sendfile sendfile64
     __read_chk __recv_chk __recvfrom_chk
+    # hooks/openssl.c
+    SSL_read SSL_write SSL_read_ex SSL_write_ex
+    # hooks/libcurl.c
+    curl_easy_setopt curl_easy_perform curl_easy_reset curl_easy_cleanup curl_easy_duphandle
+    curl_multi_add_handle curl_multi_remove_handle curl_multi_perform curl_multi_socket_action
+    curl_multi_info_read
 )
 # What GNU ld may define in any shared object's dynamic symbol table.
 toolchain=(_init _fini _edata _end __bss_start)

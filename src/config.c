@@ -548,6 +548,23 @@ static void load_headers(struct oa_config *c, oa_getenv_fn getenv_fn)
         add_header(c, var, ++index, &m);
 }
 
+/* A file path for the exporter's TLS; one too long for out is ignored (a
+ * cut path names another file). */
+static void load_path(char *out, size_t cap, oa_getenv_fn getenv_fn, const char *traces_name,
+                      const char *generic_name)
+{
+    const char *var;
+    const char *v = env_value_for_traces(getenv_fn, traces_name, generic_name, &var);
+    size_t len = v ? strlen(v) : 0;
+
+    out[0] = '\0';
+    if (!v)
+        return;
+    trim(&v, &len);
+    if (!copy_exact(out, cap, v, len))
+        OA_WARN("%s: path longer than %zu bytes; ignored", var, cap - 1);
+}
+
 static void load_exporter_options(struct oa_config *c, oa_getenv_fn getenv_fn)
 {
     const char *var;
@@ -569,6 +586,13 @@ static void load_exporter_options(struct oa_config *c, oa_getenv_fn getenv_fn)
         else if (!equals_ignoring_case(v, len, "none"))
             OA_WARN("%s: unknown value \"%.*s\" ignored", var, (int)len, v);
     }
+
+    load_path(c->certificate, sizeof c->certificate, getenv_fn, "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE",
+              "OTEL_EXPORTER_OTLP_CERTIFICATE");
+    load_path(c->client_certificate, sizeof c->client_certificate, getenv_fn,
+              "OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE", "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE");
+    load_path(c->client_key, sizeof c->client_key, getenv_fn, "OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY",
+              "OTEL_EXPORTER_OTLP_CLIENT_KEY");
 
     v = env_value_for_traces(getenv_fn, "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
                              "OTEL_EXPORTER_OTLP_PROTOCOL", &var);

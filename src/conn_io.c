@@ -15,6 +15,7 @@
 #include <sys/uio.h>
 
 #include "oa_conn_io.h"
+#include "oa_guard.h"
 #include "oa_http_exchange.h"
 #include "oa_libc.h"
 #include "oa_log.h"
@@ -23,10 +24,6 @@
 /* beyond this many buffers in one call we do not splice (IOV_MAX is 1024) */
 #define MAX_PROGRAM_IOVECS (IOV_MAX - 2 * OA_HTTP_MAX_INJECTIONS)
 
-/* What one planned iovec is: the program's bytes, or injection i. */
-struct segment {
-    int injection; /* -1 for program bytes */
-};
 
 static ssize_t pass_through(const struct oa_send_call *call)
 {
@@ -60,11 +57,11 @@ static ssize_t send_spliced(const struct oa_send_call *call, struct iovec *v, in
     return oa_libc.sendmsg(call->fd, &m, call->flags);
 }
 
-/* Decide, at the first outgoing byte, whether this connection is HTTP. */
-static bool decide_outgoing(struct oa_conn *c, unsigned char first)
+bool oa_io_decide_outgoing(struct oa_conn *c, unsigned char first)
 {
-    if (c->role != OA_ROLE_CLIENT || !oa_http_could_start_request(first)) {
-        c->mode = OA_MODE_PASS; /* server speaks first, or not a request */
+    if (c->role != OA_ROLE_CLIENT || !oa_http_could_start_request(first) || oa_in_traced_transfer) {
+        /* server speaks first, not a request, or an HTTP library traces it */
+        c->mode = OA_MODE_PASS;
         return false;
     }
     c->http = oa_http_exchange_new(OA_ROLE_CLIENT);
@@ -84,10 +81,8 @@ static const unsigned char *first_byte(const struct iovec *iov, int iovcnt)
     return NULL;
 }
 
-/* Builds the spliced buffers: program bytes [base, base+total) with every
- * owed injection whose offset falls inside inserted before its byte. */
-static int plan(struct oa_http_exchange *x, const struct iovec *iov, int iovcnt, uint64_t base,
-                struct iovec *v, struct segment *seg, int cap)
+int oa_io_plan(struct oa_http_exchange *x, const struct iovec *iov, int iovcnt, uint64_t base,
+                struct iovec *v, struct oa_io_segment *seg, int cap)
 {
     int nv = 0;
     unsigned k = 0;
@@ -124,8 +119,7 @@ static int plan(struct oa_http_exchange *x, const struct iovec *iov, int iovcnt,
     return k > 0 ? nv : 0;
 }
 
-/* Splits r bytes the kernel took over the planned segments. */
-static size_t account(struct oa_conn *c, const struct iovec *v, const struct segment *seg, int nv, size_t r)
+size_t oa_io_account(struct oa_conn *c, const struct iovec *v, const struct oa_io_segment *seg, int nv, size_t r)
 {
     size_t app = 0;
     for (int i = 0; i < nv && r > 0; i++) {
@@ -141,9 +135,7 @@ static size_t account(struct oa_conn *c, const struct iovec *v, const struct seg
     return app;
 }
 
-/* After the unlocked system call: the exchange may have been retired by a
- * close() on another thread meanwhile; then it is ours to free. */
-static bool relock(struct oa_conn *c, int fd, struct oa_http_exchange *x)
+bool oa_io_relock(struct oa_conn *c, int fd, struct oa_http_exchange *x)
 {
     if (!oa_conn_lock_raw(c))
         return false;
@@ -174,7 +166,7 @@ ssize_t oa_io_send(struct oa_conn *c, const struct oa_send_call *call)
         return pass_through(call);
     if (c->mode == OA_MODE_UNDECIDED) {
         const unsigned char *b = first_byte(iov, iovcnt);
-        if (b == NULL || !decide_outgoing(c, *b)) {
+        if (b == NULL || !oa_io_decide_outgoing(c, *b)) {
             oa_conn_unlock(c);
             return pass_through(call);
         }
@@ -187,9 +179,9 @@ ssize_t oa_io_send(struct oa_conn *c, const struct oa_send_call *call)
     oa_http_exchange_outgoing(c, iov, iovcnt);
 
     struct iovec v_stack[PLAN_STACK_SEGMENTS];
-    struct segment seg_stack[PLAN_STACK_SEGMENTS];
+    struct oa_io_segment seg_stack[PLAN_STACK_SEGMENTS];
     struct iovec *v = v_stack;
-    struct segment *seg = seg_stack;
+    struct oa_io_segment *seg = seg_stack;
     int cap = PLAN_STACK_SEGMENTS;
     if (iovcnt + 2 * OA_HTTP_MAX_INJECTIONS > PLAN_STACK_SEGMENTS) {
         cap = iovcnt + 2 * OA_HTTP_MAX_INJECTIONS;
@@ -207,12 +199,12 @@ ssize_t oa_io_send(struct oa_conn *c, const struct oa_send_call *call)
     int err;
     for (;;) {
         uint64_t base = x->out_sent;
-        int nv = plan(x, iov, iovcnt, base, v, seg, cap);
+        int nv = oa_io_plan(x, iov, iovcnt, base, v, seg, cap);
         x->busy++;
         oa_conn_unlock(c);
         ssize_t r = nv > 0 ? send_spliced(call, v, nv) : pass_through(call);
         err = errno;
-        if (!relock(c, fd, x)) {
+        if (!oa_io_relock(c, fd, x)) {
             /* closed under us: report what the kernel said, as best we can */
             result = r;
             break;
@@ -224,7 +216,7 @@ ssize_t oa_io_send(struct oa_conn *c, const struct oa_send_call *call)
         }
         size_t app;
         if (nv > 0) {
-            app = account(c, v, seg, nv, (size_t)r);
+            app = oa_io_account(c, v, seg, nv, (size_t)r);
         } else {
             app = (size_t)r;
             oa_http_exchange_sent_app(c, app);

@@ -4,3 +4,4 @@
 #include "oa_guard.h"
 
 __thread int oa_in_library __attribute__((tls_model("initial-exec")));
+__thread int oa_in_traced_transfer __attribute__((tls_model("initial-exec")));

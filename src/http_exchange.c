@@ -148,8 +148,7 @@ static uint8_t child_flags(bool sampled, const struct oa_span_context *parent)
     return (uint8_t)((sampled ? OA_TRACE_FLAG_SAMPLED : 0) | random);
 }
 
-/* New ids under parent (or a new trace), and the sampling decision. */
-static bool start_context(struct oa_span_context *own, const struct oa_span_context *parent)
+bool oa_http_start_context(struct oa_span_context *own, const struct oa_span_context *parent)
 {
     if (parent != NULL)
         memcpy(own->trace_id, parent->trace_id, 16);
@@ -163,8 +162,8 @@ static bool start_context(struct oa_span_context *own, const struct oa_span_cont
     return sampled;
 }
 
-static struct oa_span *span_begin(const struct oa_span_context *own, const struct oa_span_context *parent,
-                                  uint64_t start, const char *tracestate)
+struct oa_span *oa_http_span_begin(const struct oa_span_context *own, const struct oa_span_context *parent,
+                                   uint64_t start, const char *tracestate)
 {
     struct oa_span *s = oa_span_new();
     if (s == NULL)
@@ -284,9 +283,9 @@ static bool on_client_request_head(struct oa_conn *c, uint64_t at)
     }
     oa_http_metrics_start(&f->metric, OA_ROLE_CLIENT, h, c, x->out_message_start);
     struct oa_span_context own;
-    bool sampled = start_context(&own, parent);
+    bool sampled = oa_http_start_context(&own, parent);
     if (sampled) {
-        f->span = span_begin(&own, parent, x->out_message_start, tracestate);
+        f->span = oa_http_span_begin(&own, parent, x->out_message_start, tracestate);
         if (f->span != NULL)
             oa_http_span_client_start(f->span, h, c);
     }
@@ -348,13 +347,13 @@ static bool on_server_request_head(struct oa_conn *c)
 
     oa_http_metrics_start(&f->metric, OA_ROLE_SERVER, h, c, x->in_message_start);
     struct oa_span_context own;
-    bool sampled = start_context(&own, parent);
+    bool sampled = oa_http_start_context(&own, parent);
     f->ctx = oa_server_context_new(&own, tracestate, strlen(tracestate), baggage != NULL ? baggage : "", baggage_len);
     free(baggage);
     if (f->ctx != NULL)
         oa_thread_context_enter(f->ctx);
     if (sampled) {
-        f->span = span_begin(&own, parent, x->in_message_start, tracestate);
+        f->span = oa_http_span_begin(&own, parent, x->in_message_start, tracestate);
         if (f->span != NULL)
             oa_http_span_server_start(f->span, h, c);
     }

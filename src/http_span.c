@@ -22,17 +22,22 @@ static const char *known_method(const char *m, size_t len)
     return i < OA_HTTP_KNOWN_METHODS ? oa_http_known_methods[i] : NULL;
 }
 
-static void set_method(struct oa_span *s, const struct oa_http1_head *h)
+void oa_http_span_set_method(struct oa_span *s, const char *method, size_t len)
 {
-    const char *m = known_method(h->method, h->method_len);
+    const char *m = known_method(method, len);
     if (m != NULL) {
         oa_span_set_name(s, m, strlen(m));
         oa_span_attr_str(s, "http.request.method", m, strlen(m));
     } else {
         oa_span_set_name(s, "HTTP", 4);
         oa_span_attr_str(s, "http.request.method", "_OTHER", 6);
-        oa_span_attr_str(s, "http.request.method_original", h->method, h->method_len);
+        oa_span_attr_str(s, "http.request.method_original", method, len);
     }
+}
+
+static void set_method(struct oa_span *s, const struct oa_http1_head *h)
+{
+    oa_http_span_set_method(s, h->method, h->method_len);
 }
 
 static void set_version(struct oa_span *s, const struct oa_http1_head *h)
@@ -189,6 +194,11 @@ size_t oa_http_redact_url(const char *url, size_t len, char *out, size_t cap)
     return pos;
 }
 
+static int default_port(const struct oa_conn *c)
+{
+    return c->tls ? 443 : 80;
+}
+
 static const struct oa_http1_header *header(const struct oa_http1_head *h, const char *name)
 {
     return oa_http1_find(h, name, NULL);
@@ -220,14 +230,14 @@ void oa_http_span_server_start(struct oa_span *s, const struct oa_http1_head *h,
         append_redacted_query(buf, sizeof(buf), &pos, q + 1, tl - path_len - 1);
         oa_span_attr_str(s, "url.query", buf, pos);
     }
-    oa_span_attr_str(s, "url.scheme", "http", 4);
+    oa_span_attr_str(s, "url.scheme", c->tls ? "https" : "http", c->tls ? 5 : 4);
     const struct oa_http1_header *host = header(h, "host");
     if (host != NULL && host->value_len > 0) {
         const char *hn;
         size_t hl;
         int port = split_host(host->value, host->value_len, &hn, &hl);
         oa_span_attr_str(s, "server.address", hn, hl);
-        oa_span_attr_int(s, "server.port", port >= 0 ? port : 80);
+        oa_span_attr_int(s, "server.port", port >= 0 ? port : default_port(c));
     }
     const char *addr;
     int pport = set_peer(s, c, &addr);
@@ -258,7 +268,7 @@ int oa_http_client_server(const struct oa_http1_head *h, struct oa_conn *c, cons
     *host_len = strlen(addr);
     if (host != NULL && host->value_len > 0) {
         int p = split_host(host->value, host->value_len, host_name, host_len);
-        port = p >= 0 ? p : 80;
+        port = p >= 0 ? p : default_port(c);
     }
     return port;
 }
@@ -281,7 +291,7 @@ void oa_http_span_client_start(struct oa_span *s, const struct oa_http1_head *h,
     } else {
         char raw[OA_SPAN_MAX_VALUE_LEN];
         size_t pos = 0;
-        append(raw, sizeof(raw), &pos, "http://", 7);
+        append(raw, sizeof(raw), &pos, c->tls ? "https://" : "http://", c->tls ? 8 : 7);
         if (host != NULL && host->value_len > 0) {
             append(raw, sizeof(raw), &pos, host->value, host->value_len);
         } else if (c->peer.ss_family == AF_INET6) {
@@ -302,6 +312,33 @@ void oa_http_span_client_start(struct oa_span *s, const struct oa_http1_head *h,
     if (port >= 0)
         oa_span_attr_int(s, "server.port", port);
     set_version(s, h);
+}
+
+void oa_http_span_client_url(struct oa_span *s, const char *url, size_t len)
+{
+    char redacted[OA_SPAN_MAX_VALUE_LEN];
+    size_t n = oa_http_redact_url(url, len, redacted, sizeof(redacted));
+    oa_span_attr_str(s, "url.full", redacted, n);
+    const char *sep = memmem(url, len, "://", 3);
+    if (sep == NULL)
+        return;
+    bool tls = (size_t)(sep - url) == 5 && strncasecmp(url, "https", 5) == 0;
+    const char *auth = sep + 3;
+    const char *end = auth;
+    while (end < url + len && *end != '/' && *end != '?' && *end != '#')
+        end++;
+    const char *at = NULL;
+    for (const char *p = auth; p < end; p++)
+        if (*p == '@')
+            at = p;
+    if (at != NULL)
+        auth = at + 1;
+    const char *host;
+    size_t host_len;
+    int port = split_host(auth, (size_t)(end - auth), &host, &host_len);
+    if (host_len > 0)
+        oa_span_attr_str(s, "server.address", host, host_len);
+    oa_span_attr_int(s, "server.port", port >= 0 ? port : tls ? 443 : 80);
 }
 
 void oa_http_span_finish(struct oa_span *s, int status, const char *error)

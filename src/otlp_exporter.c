@@ -58,6 +58,7 @@ struct oa_otlp_exporter {
     CURL *curl;
     struct curl_slist *headers;
     char curl_error[CURL_ERROR_SIZE];
+    bool certificate_error_reported;
 
     /* What the current response said, reset before every request. */
     long retry_after_ms;
@@ -279,6 +280,16 @@ static bool set_options(struct oa_otlp_exporter *e)
     ok = ok && curl_easy_setopt(h, CURLOPT_HEADERDATA, e) == CURLE_OK;
     ok = ok && curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_response_body) == CURLE_OK;
     ok = ok && curl_easy_setopt(h, CURLOPT_WRITEDATA, e) == CURLE_OK;
+    /* HTTPS: the collector is verified (libcurl's default, stated here so it
+     * cannot be lost), against the configured CA bundle if there is one */
+    ok = ok && curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L) == CURLE_OK;
+    ok = ok && curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L) == CURLE_OK;
+    if (c->certificate[0])
+        ok = ok && curl_easy_setopt(h, CURLOPT_CAINFO, c->certificate) == CURLE_OK;
+    if (c->client_certificate[0])
+        ok = ok && curl_easy_setopt(h, CURLOPT_SSLCERT, c->client_certificate) == CURLE_OK;
+    if (c->client_key[0])
+        ok = ok && curl_easy_setopt(h, CURLOPT_SSLKEY, c->client_key) == CURLE_OK;
     if (c->export_timeout_ms > 0) {
         ok = ok && curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->export_timeout_ms) == CURLE_OK;
         ok = ok && curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->export_timeout_ms) == CURLE_OK;
@@ -333,6 +344,21 @@ static bool curl_error_is_transient(CURLcode rc)
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_HTTP2:
     case CURLE_HTTP2_STREAM:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* The collector's certificate does not verify, or ours cannot be used. */
+static bool certificate_error(CURLcode rc)
+{
+    switch (rc) {
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
         return true;
     default:
         return false;
@@ -399,6 +425,15 @@ static enum oa_otlp_result post(struct oa_otlp_exporter *e, uint8_t *encoded, si
     curl_easy_setopt(e->curl, CURLOPT_POSTFIELDS, NULL);
     free(wire);
 
+    if (rc != CURLE_OK && certificate_error(rc)) {
+        /* will not heal by itself: said once, then the spans just go */
+        exporter_log(&e->env, e->certificate_error_reported ? OA_LOG_DEBUG : OA_LOG_ERROR,
+                     "OTLP exporter: TLS certificate problem with %s, spans are dropped: %s%s%s",
+                     e->env.config->traces_endpoint, curl_easy_strerror(rc), e->curl_error[0] ? ": " : "",
+                     e->curl_error);
+        e->certificate_error_reported = true;
+        return OA_OTLP_FAILED;
+    }
     if (rc != CURLE_OK) {
         bool transient = curl_error_is_transient(rc);
         exporter_log(&e->env, transient ? OA_LOG_WARN : OA_LOG_ERROR,

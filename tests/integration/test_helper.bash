@@ -285,12 +285,14 @@ start_receiver() {
     RECEIVER_PORT=${RECEIVER_PORT//[^0-9]/}
 }
 
-# start_backend NAME [SERVICE]: tests/programs/http_backend.py serving $T/www,
-# traced as SERVICE if given. Sets <NAME>_PORT-style result in BACKEND_PORT.
+# start_backend NAME [SERVICE [ARGS...]]: tests/programs/http_backend.py serving
+# $T/www (with its extra ARGS), traced as SERVICE if not empty. Sets
+# <NAME>_PORT-style result in BACKEND_PORT.
 start_backend() {
     local name=$1 service=${2:-}
+    shift $(($# < 2 ? $# : 2))
     mkdir -p "$T/www"
-    local cmd=("$PY" "$PY_PROGRAMS/http_backend.py" --port 0 --ready-file "$T/$name.port" --root "$T/www")
+    local cmd=("$PY" "$PY_PROGRAMS/http_backend.py" --port 0 --ready-file "$T/$name.port" --root "$T/www" "$@")
     if [[ -n $service ]]; then
         start_traced_bg "$name" "$service" "${cmd[@]}"
     else

@@ -660,9 +660,20 @@ def main():
                         help="Retry-After value in 503/429 modes ('none' to omit)")
     parser.add_argument("--ready-file", help="written with the port once listening")
     parser.add_argument("--verbose", action="store_true")
+    parser.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM)...")
+    parser.add_argument("--tls-key", help="...and this key (PEM)")
+    parser.add_argument("--tls-client-ca", help="require client certificates signed by this CA (PEM)")
     args = parser.parse_args()
 
     server = Server((args.host, args.port), Handler)
+    if args.tls_cert:
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        if args.tls_client_ca:
+            ctx.verify_mode = ssl.CERT_REQUIRED
+            ctx.load_verify_locations(args.tls_client_ca)
+        server.socket = ctx.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
     server.receiver = Receiver(args)
     port = server.server_address[1]
 

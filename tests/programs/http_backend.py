@@ -11,7 +11,7 @@ Routes (GET and HEAD unless noted):
                   Expect: 100-continue) and returns JSON {"length", "sha256"}
   /slow?ms=N      200 after N milliseconds
   anything else   a file under --root, or 404
-Keeps connections alive (HTTP/1.1). Writes its port to the ready file once
+Keeps connections alive (HTTP/1.1). With --tls-cert/--tls-key it speaks HTTPS. Writes its port to the ready file once
 it listens. Logs nothing.
 """
 import argparse
@@ -134,10 +134,18 @@ def main():
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--ready-file", required=True)
     ap.add_argument("--root", default=".")
+    ap.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM)...")
+    ap.add_argument("--tls-key", help="...and this key (PEM)")
     args = ap.parse_args()
     Handler.root = os.path.abspath(args.root)
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     server.daemon_threads = True
+    if args.tls_cert:
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        # the handshake happens in the handler thread, at the first read
+        server.socket = ctx.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
     tmp = args.ready_file + ".tmp"
     with open(tmp, "w") as f:
         f.write("%d\n" % server.server_address[1])

@@ -9,7 +9,8 @@ Supported: URLs (several share one keep-alive connection, as with curl),
 -s -S -sS -q, -o FILE (for the next URL), -w FORMAT (after each transfer;
 %{http_code} %{num_connects} %{local_port} and \\n), -A AGENT,
 -H "Name: value" ("Name:" removes a default header), --data-binary @FILE
-(POST), -I (HEAD, headers printed), -X METHOD. Exit status 0, or 7 when
+(POST), -I (HEAD, headers printed), -X METHOD, https URLs with --cacert FILE
+or -k, --http1.1 (a no-op). Exit status 0, or 7 when
 the connection fails, like curl.
 """
 import http.client
@@ -46,6 +47,13 @@ def parse(argv):
         elif a == "-X":
             i += 1
             opts["method"] = argv[i]
+        elif a == "--cacert":
+            i += 1
+            opts["cacert"] = argv[i]
+        elif a in ("-k", "--insecure"):
+            opts["insecure"] = True
+        elif a == "--http1.1":
+            pass
         elif a.startswith("-"):
             sys.exit("mini_curl: unsupported option %s" % a)
         else:
@@ -92,7 +100,15 @@ def main():
         if conn is None or conn_key != key:
             if conn is not None:
                 conn.close()
-            conn = http.client.HTTPConnection(url.hostname, url.port or 80, timeout=30)
+            if url.scheme == "https":
+                import ssl
+                ctx = ssl.create_default_context(cafile=opts.get("cacert"))
+                if opts.get("insecure"):
+                    ctx.check_hostname = False
+                    ctx.verify_mode = ssl.CERT_NONE
+                conn = http.client.HTTPSConnection(url.hostname, url.port or 443, timeout=30, context=ctx)
+            else:
+                conn = http.client.HTTPConnection(url.hostname, url.port or 80, timeout=30)
             conn_key = key
             try:
                 conn.connect()

@@ -1,0 +1,577 @@
+/* Interposition of libcurl's easy and multi interfaces: one CLIENT span per
+ * transfer, whatever the protocol version (HTTP/1.1, 2, 3) and whether or not
+ * it is encrypted, with the trace headers handed to libcurl as request
+ * headers, so they travel inside TLS and inside HTTP/2 frames alike.
+ *
+ * The program's header list (CURLOPT_HTTPHEADER) is never touched: while a
+ * transfer runs, libcurl is given a private copy with the trace headers
+ * appended, and the program's own list is set back when the transfer ends.
+ * That needs to know the program's list, so curl_easy_setopt is interposed
+ * to remember it (and curl_easy_reset, _duphandle and _cleanup to keep that
+ * record right).
+ *
+ * While libcurl moves bytes on a thread (curl_easy_perform,
+ * curl_multi_perform, curl_multi_socket_action), oa_in_traced_transfer tells
+ * the TLS and socket hooks that the connections they would start tracing are
+ * traced here: one request, one span.
+ *
+ * Nothing here runs unless the program calls libcurl, and nothing is loaded:
+ * the real functions are looked up in the libcurl the program has, at the
+ * first call. Our own exporter's libcurl calls (oa_in_library) pass through. */
+#define CURL_DISABLE_TYPECHECK 1
+#include <curl/curl.h>
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "oa_common.h"
+#include "oa_export.h"
+#include "oa_guard.h"
+#include "oa_http_exchange.h"
+#include "oa_http_span.h"
+#include "oa_config.h"
+#include "oa_library.h"
+#include "oa_propagation.h"
+#include "oa_real_library.h"
+#include "oa_span.h"
+#include "oa_thread_context.h"
+
+static struct {
+    CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+    CURLcode (*easy_perform)(CURL *);
+    void (*easy_cleanup)(CURL *);
+    void (*easy_reset)(CURL *);
+    CURL *(*easy_duphandle)(CURL *);
+    CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+    CURLMcode (*multi_add_handle)(CURLM *, CURL *);
+    CURLMcode (*multi_remove_handle)(CURLM *, CURL *);
+    CURLMcode (*multi_perform)(CURLM *, int *);
+    CURLMcode (*multi_socket_action)(CURLM *, curl_socket_t, int, int *);
+    CURLMsg *(*multi_info_read)(CURLM *, int *);
+    struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+    void (*slist_free_all)(struct curl_slist *);
+} curl;
+
+static pthread_once_t bind_once = PTHREAD_ONCE_INIT;
+
+/* ---- what we know of each easy handle ---- */
+
+/* A handle is recorded while the program's header list is set on it, or while
+ * one of its transfers is traced. */
+struct handle_record {
+    CURL *handle;
+    struct curl_slist *program_headers; /* what the program set, may be NULL */
+    bool running;                       /* a traced transfer is in progress */
+    struct curl_slist *ours;            /* libcurl's copy with trace headers */
+    struct oa_span *span;               /* NULL when not sampled */
+    struct handle_record *next;
+};
+
+#define BUCKETS 1024
+static struct handle_record *buckets[BUCKETS];
+/* Held only around the table, never across a libcurl call. */
+static int table_lock;
+
+static void lock_table(void)
+{
+    while (__atomic_exchange_n(&table_lock, 1, __ATOMIC_ACQUIRE) != 0)
+        sched_yield();
+}
+
+static void unlock_table(void)
+{
+    __atomic_store_n(&table_lock, 0, __ATOMIC_RELEASE);
+}
+
+/* a fork while another thread held the table: the child's copy is consistent
+ * enough (each update is a few pointer stores), only the lock must go */
+static void atfork_child(void)
+{
+    table_lock = 0;
+}
+
+static struct handle_record **slot_of(CURL *h)
+{
+    uintptr_t k = (uintptr_t)h;
+    k ^= k >> 17;
+    k *= 0x9e3779b97f4a7c15ull;
+    return &buckets[(k >> 40) % BUCKETS];
+}
+
+/* With the table locked: the record of h, created if `create`. */
+static struct handle_record *find(CURL *h, bool create)
+{
+    struct handle_record **slot = slot_of(h);
+    for (struct handle_record *r = *slot; r != NULL; r = r->next)
+        if (r->handle == h)
+            return r;
+    if (!create)
+        return NULL;
+    struct handle_record *r = calloc(1, sizeof(*r));
+    if (r == NULL)
+        return NULL;
+    r->handle = h;
+    r->next = *slot;
+    *slot = r;
+    return r;
+}
+
+/* With the table locked: forgets h (its record must not be running). */
+static void forget(CURL *h)
+{
+    for (struct handle_record **p = slot_of(h); *p != NULL; p = &(*p)->next) {
+        if ((*p)->handle == h) {
+            struct handle_record *r = *p;
+            *p = r->next;
+            free(r);
+            return;
+        }
+    }
+}
+
+static void bind_all(void)
+{
+    static const char *const sonames[] = {"libcurl.so.4", "libcurl-gnutls.so.4", "libcurl-nss.so.4", NULL};
+    int saved = errno;
+    oa_in_library++;
+    void *lib = oa_real_library("curl_easy_perform", sonames);
+    curl.easy_setopt = oa_real_symbol(lib, "curl_easy_setopt");
+    curl.easy_perform = oa_real_symbol(lib, "curl_easy_perform");
+    curl.easy_cleanup = oa_real_symbol(lib, "curl_easy_cleanup");
+    curl.easy_reset = oa_real_symbol(lib, "curl_easy_reset");
+    curl.easy_duphandle = oa_real_symbol(lib, "curl_easy_duphandle");
+    curl.easy_getinfo = oa_real_symbol(lib, "curl_easy_getinfo");
+    curl.multi_add_handle = oa_real_symbol(lib, "curl_multi_add_handle");
+    curl.multi_remove_handle = oa_real_symbol(lib, "curl_multi_remove_handle");
+    curl.multi_perform = oa_real_symbol(lib, "curl_multi_perform");
+    curl.multi_socket_action = oa_real_symbol(lib, "curl_multi_socket_action");
+    curl.multi_info_read = oa_real_symbol(lib, "curl_multi_info_read");
+    curl.slist_append = oa_real_symbol(lib, "curl_slist_append");
+    curl.slist_free_all = oa_real_symbol(lib, "curl_slist_free_all");
+    pthread_atfork(NULL, NULL, atfork_child);
+    oa_in_library--;
+    errno = saved;
+}
+
+static inline void bind_real(void)
+{
+    pthread_once(&bind_once, bind_all);
+}
+
+/* Transfers of this call are ours to trace. */
+static bool tracing(void)
+{
+    if (oa_in_library || !oa_library_ready() || curl.easy_getinfo == NULL || curl.slist_append == NULL ||
+        curl.slist_free_all == NULL || curl.easy_setopt == NULL)
+        return false;
+    oa_library_configure(); /* the configuration is read at the first connection: this is one */
+    return true;
+}
+
+/* ---- a traced transfer ---- */
+
+static bool has_header(const struct curl_slist *l, const char *name, const char **value)
+{
+    size_t n = strlen(name);
+    for (; l != NULL; l = l->next) {
+        if (l->data != NULL && strncasecmp(l->data, name, n) == 0 && (l->data[n] == ':' || l->data[n] == ';')) {
+            if (value != NULL) {
+                const char *v = l->data + n + 1;
+                while (*v == ' ' || *v == '\t')
+                    v++;
+                *value = v;
+            }
+            return true;
+        }
+    }
+    return false;
+}
+
+static struct curl_slist *append_line(struct curl_slist *list, bool *ok, const char *name, const char *value)
+{
+    if (!*ok)
+        return list;
+    size_t len = strlen(name) + strlen(value) + 3;
+    char *line = malloc(len);
+    if (line == NULL) {
+        *ok = false;
+        return list;
+    }
+    snprintf(line, len, "%s: %s", name, value);
+    struct curl_slist *grown = curl.slist_append(list, line);
+    free(line);
+    if (grown == NULL)
+        *ok = false;
+    return grown != NULL ? grown : list;
+}
+
+/* The program's list plus our header lines, or NULL. */
+static struct curl_slist *with_trace_headers(const struct curl_slist *program, const struct oa_span_context *own,
+                                             const char *tracestate, const char *baggage)
+{
+    struct curl_slist *list = NULL;
+    bool ok = true;
+    for (const struct curl_slist *l = program; l != NULL && ok; l = l->next) {
+        struct curl_slist *grown = curl.slist_append(list, l->data);
+        if (grown == NULL)
+            ok = false;
+        else
+            list = grown;
+    }
+    if (oa_config.propagate_tracecontext) {
+        char tp[OA_TRACEPARENT_LEN + 1];
+        oa_traceparent_format(own, tp);
+        list = append_line(list, &ok, "traceparent", tp);
+        if (tracestate != NULL && tracestate[0] != '\0' && !has_header(program, "tracestate", NULL))
+            list = append_line(list, &ok, "tracestate", tracestate);
+    }
+    if (oa_config.propagate_baggage && baggage != NULL && baggage[0] != '\0' && !has_header(program, "baggage", NULL))
+        list = append_line(list, &ok, "baggage", baggage);
+    if (!ok) {
+        curl.slist_free_all(list);
+        return NULL;
+    }
+    return list;
+}
+
+/* A transfer of h starts: its span, and libcurl's copy of the headers. */
+static void transfer_begin(CURL *h)
+{
+    lock_table();
+    struct handle_record *r = find(h, true);
+    bool already = r == NULL || r->running;
+    struct curl_slist *program = r != NULL ? r->program_headers : NULL;
+    if (!already)
+        r->running = true;
+    unlock_table();
+    if (already)
+        return;
+
+    struct oa_span_context parent_sc;
+    const struct oa_span_context *parent = NULL;
+    const char *tracestate = NULL, *baggage = NULL;
+    const char *own_tp = NULL;
+    bool propagates = has_header(program, "traceparent", &own_tp);
+    if (propagates) {
+        /* the program propagates by itself: its headers are left alone and
+         * our span joins the trace they name */
+        if (oa_traceparent_parse(own_tp, strlen(own_tp), &parent_sc)) {
+            parent_sc.remote = false;
+            parent = &parent_sc;
+        }
+    } else {
+        struct oa_server_context *ctx = oa_thread_context_current();
+        if (ctx != NULL) {
+            parent_sc = ctx->sc;
+            parent = &parent_sc;
+            tracestate = ctx->tracestate;
+            baggage = ctx->baggage;
+        }
+    }
+    struct oa_span_context own;
+    bool sampled = oa_http_start_context(&own, parent);
+    struct oa_span *span = sampled ? oa_http_span_begin(&own, parent, oa_now_unix_nano(), tracestate) : NULL;
+    if (span != NULL)
+        span->kind = OA_SPAN_KIND_CLIENT;
+    struct curl_slist *ours = NULL;
+    if (!propagates && (oa_config.propagate_tracecontext || oa_config.propagate_baggage)) {
+        ours = with_trace_headers(program, &own, tracestate, baggage);
+        if (ours != NULL && curl.easy_setopt(h, CURLOPT_HTTPHEADER, ours) != CURLE_OK) {
+            curl.slist_free_all(ours);
+            ours = NULL;
+        }
+    }
+    lock_table();
+    r = find(h, false);
+    if (r != NULL) {
+        r->ours = ours;
+        r->span = span;
+        ours = NULL;
+        span = NULL;
+    }
+    unlock_table();
+    /* the record vanished (cleanup from another thread): nothing to keep */
+    oa_span_free(span);
+    if (ours != NULL)
+        curl.slist_free_all(ours);
+}
+
+static const char *curl_error_type(CURLcode rc)
+{
+    switch (rc) {
+    case CURLE_UNSUPPORTED_PROTOCOL: return "CURLE_UNSUPPORTED_PROTOCOL";
+    case CURLE_URL_MALFORMAT: return "CURLE_URL_MALFORMAT";
+    case CURLE_COULDNT_RESOLVE_PROXY: return "CURLE_COULDNT_RESOLVE_PROXY";
+    case CURLE_COULDNT_RESOLVE_HOST: return "CURLE_COULDNT_RESOLVE_HOST";
+    case CURLE_COULDNT_CONNECT: return "CURLE_COULDNT_CONNECT";
+    case CURLE_HTTP2: return "CURLE_HTTP2";
+    case CURLE_PARTIAL_FILE: return "CURLE_PARTIAL_FILE";
+    case CURLE_HTTP_RETURNED_ERROR: return "CURLE_HTTP_RETURNED_ERROR";
+    case CURLE_WRITE_ERROR: return "CURLE_WRITE_ERROR";
+    case CURLE_OPERATION_TIMEDOUT: return "CURLE_OPERATION_TIMEDOUT";
+    case CURLE_SSL_CONNECT_ERROR: return "CURLE_SSL_CONNECT_ERROR";
+    case CURLE_ABORTED_BY_CALLBACK: return "CURLE_ABORTED_BY_CALLBACK";
+    case CURLE_TOO_MANY_REDIRECTS: return "CURLE_TOO_MANY_REDIRECTS";
+    case CURLE_GOT_NOTHING: return "CURLE_GOT_NOTHING";
+    case CURLE_SEND_ERROR: return "CURLE_SEND_ERROR";
+    case CURLE_RECV_ERROR: return "CURLE_RECV_ERROR";
+    case CURLE_PEER_FAILED_VERIFICATION: return "CURLE_PEER_FAILED_VERIFICATION";
+    case CURLE_SSL_CACERT_BADFILE: return "CURLE_SSL_CACERT_BADFILE";
+    case CURLE_HTTP2_STREAM: return "CURLE_HTTP2_STREAM";
+    case CURLE_HTTP3: return "CURLE_HTTP3";
+    default: return "CURLE_OTHER";
+    }
+}
+
+static const char *protocol_version(long v)
+{
+    switch (v) {
+    case CURL_HTTP_VERSION_1_0: return "1.0";
+    case CURL_HTTP_VERSION_1_1: return "1.1";
+    case CURL_HTTP_VERSION_2_0: return "2";
+    case CURL_HTTP_VERSION_3: return "3";
+    default: return NULL;
+    }
+}
+
+/* The span's attributes, from what libcurl says about the finished transfer. */
+static void describe(struct oa_span *s, CURL *h, const char *error)
+{
+    char *method = NULL, *url = NULL, *ip = NULL;
+    long status = 0, version = 0, port = 0;
+    if (curl.easy_getinfo(h, CURLINFO_EFFECTIVE_METHOD, &method) != CURLE_OK || method == NULL)
+        method = "GET";
+    oa_http_span_set_method(s, method, strlen(method));
+    if (curl.easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &url) == CURLE_OK && url != NULL)
+        oa_http_span_client_url(s, url, strlen(url));
+    if (curl.easy_getinfo(h, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK && ip != NULL && ip[0] != '\0') {
+        oa_span_attr_str(s, "network.peer.address", ip, strlen(ip));
+        if (curl.easy_getinfo(h, CURLINFO_PRIMARY_PORT, &port) == CURLE_OK && port > 0)
+            oa_span_attr_int(s, "network.peer.port", port);
+    }
+    if (curl.easy_getinfo(h, CURLINFO_HTTP_VERSION, &version) == CURLE_OK && protocol_version(version) != NULL)
+        oa_span_attr_str(s, "network.protocol.version", protocol_version(version), strlen(protocol_version(version)));
+    if (curl.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK)
+        status = 0;
+    if (error == NULL && status == 0)
+        error = "CURLE_GOT_NOTHING";
+    oa_http_span_finish(s, (int)status, error);
+}
+
+/* A transfer of h ended with rc (or was abandoned: error "aborted"): the
+ * program's header list goes back, the span is finished. */
+static void transfer_end(CURL *h, const char *error)
+{
+    lock_table();
+    struct handle_record *r = find(h, false);
+    if (r == NULL || !r->running) {
+        unlock_table();
+        return;
+    }
+    struct curl_slist *program = r->program_headers;
+    struct curl_slist *ours = r->ours;
+    struct oa_span *span = r->span;
+    r->running = false;
+    r->ours = NULL;
+    r->span = NULL;
+    if (program == NULL)
+        forget(h);
+    unlock_table();
+    if (ours != NULL) {
+        curl.easy_setopt(h, CURLOPT_HTTPHEADER, program);
+        curl.slist_free_all(ours);
+    }
+    if (span != NULL) {
+        describe(span, h, error);
+        oa_export_submit(span);
+    }
+}
+
+static const char *error_of(CURLcode rc)
+{
+    return rc == CURLE_OK ? NULL : curl_error_type(rc);
+}
+
+/* ---- the easy interface ---- */
+
+OA_EXPORT CURLcode curl_easy_setopt(CURL *h, CURLoption option, ...)
+{
+    va_list ap;
+    va_start(ap, option);
+    /* every option takes one long, pointer, curl_off_t or function pointer:
+     * all passed alike, as one integer-class register or stack slot */
+    void *arg = va_arg(ap, void *);
+    va_end(ap);
+    bind_real();
+    if (curl.easy_setopt == NULL)
+        return CURLE_FAILED_INIT;
+    if (option != CURLOPT_HTTPHEADER || oa_in_library)
+        return curl.easy_setopt(h, option, arg);
+    lock_table();
+    struct handle_record *r = find(h, arg != NULL);
+    bool running = r != NULL && r->running;
+    if (r != NULL) {
+        r->program_headers = arg;
+        if (arg == NULL && !running)
+            forget(h);
+    }
+    unlock_table();
+    /* set during a traced transfer, the program's list would replace ours:
+     * it is recorded, and libcurl gets it back when the transfer ends */
+    if (running)
+        return CURLE_OK;
+    return curl.easy_setopt(h, option, arg);
+}
+
+OA_EXPORT CURLcode curl_easy_perform(CURL *h)
+{
+    bind_real();
+    if (curl.easy_perform == NULL)
+        return CURLE_FAILED_INIT;
+    if (!tracing())
+        return curl.easy_perform(h);
+    transfer_begin(h);
+    oa_in_traced_transfer++;
+    CURLcode rc = curl.easy_perform(h);
+    oa_in_traced_transfer--;
+    int saved = errno;
+    transfer_end(h, error_of(rc));
+    errno = saved;
+    return rc;
+}
+
+OA_EXPORT void curl_easy_reset(CURL *h)
+{
+    bind_real();
+    if (curl.easy_reset == NULL)
+        return;
+    if (!oa_in_library) {
+        transfer_end(h, "aborted");
+        lock_table();
+        forget(h);
+        unlock_table();
+    }
+    curl.easy_reset(h);
+}
+
+OA_EXPORT void curl_easy_cleanup(CURL *h)
+{
+    bind_real();
+    if (curl.easy_cleanup == NULL)
+        return;
+    if (!oa_in_library) {
+        transfer_end(h, "aborted");
+        lock_table();
+        forget(h);
+        unlock_table();
+    }
+    curl.easy_cleanup(h);
+}
+
+OA_EXPORT CURL *curl_easy_duphandle(CURL *h)
+{
+    bind_real();
+    if (curl.easy_duphandle == NULL)
+        return NULL;
+    CURL *copy = curl.easy_duphandle(h);
+    if (copy == NULL || oa_in_library)
+        return copy;
+    lock_table();
+    struct handle_record *r = find(h, false);
+    struct curl_slist *program = r != NULL ? r->program_headers : NULL;
+    bool running = r != NULL && r->running;
+    if (program != NULL) {
+        struct handle_record *c = find(copy, true);
+        if (c != NULL)
+            c->program_headers = program;
+    }
+    unlock_table();
+    /* duplicated mid-transfer, the copy holds our list: give it the program's */
+    if (running)
+        curl.easy_setopt(copy, CURLOPT_HTTPHEADER, program);
+    return copy;
+}
+
+/* ---- the multi interface ---- */
+
+OA_EXPORT CURLMcode curl_multi_add_handle(CURLM *m, CURL *h)
+{
+    bind_real();
+    if (curl.multi_add_handle == NULL)
+        return CURLM_INTERNAL_ERROR;
+    if (!tracing() || h == NULL)
+        return curl.multi_add_handle(m, h);
+    transfer_begin(h);
+    CURLMcode rc = curl.multi_add_handle(m, h);
+    if (rc != CURLM_OK) {
+        int saved = errno;
+        /* not added: no transfer, no span */
+        lock_table();
+        struct handle_record *r = find(h, false);
+        struct oa_span *span = NULL;
+        if (r != NULL && r->running) {
+            span = r->span;
+            r->span = NULL;
+        }
+        unlock_table();
+        oa_span_free(span);
+        transfer_end(h, NULL);
+        errno = saved;
+    }
+    return rc;
+}
+
+OA_EXPORT CURLMcode curl_multi_perform(CURLM *m, int *running)
+{
+    bind_real();
+    if (curl.multi_perform == NULL)
+        return CURLM_INTERNAL_ERROR;
+    oa_in_traced_transfer++;
+    CURLMcode rc = curl.multi_perform(m, running);
+    oa_in_traced_transfer--;
+    return rc;
+}
+
+OA_EXPORT CURLMcode curl_multi_socket_action(CURLM *m, curl_socket_t s, int ev_bitmask, int *running)
+{
+    bind_real();
+    if (curl.multi_socket_action == NULL)
+        return CURLM_INTERNAL_ERROR;
+    oa_in_traced_transfer++;
+    CURLMcode rc = curl.multi_socket_action(m, s, ev_bitmask, running);
+    oa_in_traced_transfer--;
+    return rc;
+}
+
+OA_EXPORT CURLMsg *curl_multi_info_read(CURLM *m, int *msgs_in_queue)
+{
+    bind_real();
+    if (curl.multi_info_read == NULL)
+        return NULL;
+    CURLMsg *msg = curl.multi_info_read(m, msgs_in_queue);
+    if (msg != NULL && msg->msg == CURLMSG_DONE && !oa_in_library) {
+        int saved = errno;
+        transfer_end(msg->easy_handle, error_of(msg->data.result));
+        errno = saved;
+    }
+    return msg;
+}
+
+OA_EXPORT CURLMcode curl_multi_remove_handle(CURLM *m, CURL *h)
+{
+    bind_real();
+    if (curl.multi_remove_handle == NULL)
+        return CURLM_INTERNAL_ERROR;
+    if (!oa_in_library) {
+        int saved = errno;
+        /* removed before its completion was read: finished or abandoned,
+         * the span says what libcurl knows */
+        transfer_end(h, NULL);
+        errno = saved;
+    }
+    return curl.multi_remove_handle(m, h);
+}

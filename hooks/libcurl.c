@@ -32,6 +32,7 @@
 #include "oa_export.h"
 #include "oa_guard.h"
 #include "oa_http_exchange.h"
+#include "oa_http_metrics.h"
 #include "oa_http_span.h"
 #include "oa_config.h"
 #include "oa_library.h"
@@ -68,6 +69,7 @@ struct handle_record {
     bool running;                       /* a traced transfer is in progress */
     struct curl_slist *ours;            /* libcurl's copy with trace headers */
     struct oa_span *span;               /* NULL when not sampled */
+    uint64_t start;                     /* unix ns the traced transfer began */
     struct handle_record *next;
 };
 
@@ -274,7 +276,8 @@ static void transfer_begin(CURL *h)
     }
     struct oa_span_context own;
     bool sampled = oa_http_start_context(&own, parent);
-    struct oa_span *span = sampled ? oa_http_span_begin(&own, parent, oa_now_unix_nano(), tracestate) : NULL;
+    uint64_t start = oa_now_unix_nano();
+    struct oa_span *span = sampled ? oa_http_span_begin(&own, parent, start, tracestate) : NULL;
     if (span != NULL)
         span->kind = OA_SPAN_KIND_CLIENT;
     struct curl_slist *ours = NULL;
@@ -290,6 +293,7 @@ static void transfer_begin(CURL *h)
     if (r != NULL) {
         r->ours = ours;
         r->span = span;
+        r->start = start;
         ours = NULL;
         span = NULL;
     }
@@ -327,39 +331,60 @@ static const char *curl_error_type(CURLcode rc)
     }
 }
 
-static const char *protocol_version(long v)
+static uint8_t protocol_version(long v)
 {
     switch (v) {
-    case CURL_HTTP_VERSION_1_0: return "1.0";
-    case CURL_HTTP_VERSION_1_1: return "1.1";
-    case CURL_HTTP_VERSION_2_0: return "2";
-    case CURL_HTTP_VERSION_3: return "3";
-    default: return NULL;
+    case CURL_HTTP_VERSION_1_0: return OA_METRIC_HTTP_1_0;
+    case CURL_HTTP_VERSION_1_1: return OA_METRIC_HTTP_1_1;
+    case CURL_HTTP_VERSION_2_0: return OA_METRIC_HTTP_2;
+    case CURL_HTTP_VERSION_3: return OA_METRIC_HTTP_3;
+    default: return OA_METRIC_NO_VERSION;
     }
 }
 
-/* The span's attributes, from what libcurl says about the finished transfer. */
-static void describe(struct oa_span *s, CURL *h, const char *error)
+/* What libcurl says about a finished transfer. */
+struct transfer_outcome {
+    const char *method;
+    const char *url;         /* NULL if libcurl does not say */
+    const char *error;       /* error.type, or NULL */
+    long status;             /* 0: no response */
+    uint8_t protocol;        /* enum oa_metric_protocol */
+};
+
+static void read_outcome(struct transfer_outcome *o, CURL *h, const char *error)
 {
-    char *method = NULL, *url = NULL, *ip = NULL;
-    long status = 0, version = 0, port = 0;
+    char *method = NULL, *url = NULL;
+    long version = 0;
     if (curl.easy_getinfo(h, CURLINFO_EFFECTIVE_METHOD, &method) != CURLE_OK || method == NULL)
         method = "GET";
-    oa_http_span_set_method(s, method, strlen(method));
-    if (curl.easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &url) == CURLE_OK && url != NULL)
-        oa_http_span_client_url(s, url, strlen(url));
+    o->method = method;
+    o->url = curl.easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &url) == CURLE_OK ? url : NULL;
+    o->protocol = curl.easy_getinfo(h, CURLINFO_HTTP_VERSION, &version) == CURLE_OK ? protocol_version(version)
+                                                                                    : OA_METRIC_NO_VERSION;
+    if (curl.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &o->status) != CURLE_OK)
+        o->status = 0;
+    if (error == NULL && o->status == 0)
+        error = "CURLE_GOT_NOTHING";
+    o->error = error;
+}
+
+/* The span's attributes, from the outcome and the peer libcurl used. */
+static void describe(struct oa_span *s, CURL *h, const struct transfer_outcome *o)
+{
+    char *ip = NULL;
+    long port = 0;
+    oa_http_span_set_method(s, o->method, strlen(o->method));
+    if (o->url != NULL)
+        oa_http_span_client_url(s, o->url, strlen(o->url));
     if (curl.easy_getinfo(h, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK && ip != NULL && ip[0] != '\0') {
         oa_span_attr_str(s, "network.peer.address", ip, strlen(ip));
         if (curl.easy_getinfo(h, CURLINFO_PRIMARY_PORT, &port) == CURLE_OK && port > 0)
             oa_span_attr_int(s, "network.peer.port", port);
     }
-    if (curl.easy_getinfo(h, CURLINFO_HTTP_VERSION, &version) == CURLE_OK && protocol_version(version) != NULL)
-        oa_span_attr_str(s, "network.protocol.version", protocol_version(version), strlen(protocol_version(version)));
-    if (curl.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK)
-        status = 0;
-    if (error == NULL && status == 0)
-        error = "CURLE_GOT_NOTHING";
-    oa_http_span_finish(s, (int)status, error);
+    const char *version = oa_metric_protocol_text(o->protocol);
+    if (version != NULL)
+        oa_span_attr_str(s, "network.protocol.version", version, strlen(version));
+    oa_http_span_finish(s, (int)o->status, o->error);
 }
 
 /* A transfer of h ended with rc (or was abandoned: error "aborted"): the
@@ -375,6 +400,7 @@ static void transfer_end(CURL *h, const char *error)
     struct curl_slist *program = r->program_headers;
     struct curl_slist *ours = r->ours;
     struct oa_span *span = r->span;
+    uint64_t start = r->start;
     r->running = false;
     r->ours = NULL;
     r->span = NULL;
@@ -385,8 +411,16 @@ static void transfer_end(CURL *h, const char *error)
         curl.easy_setopt(h, CURLOPT_HTTPHEADER, program);
         curl.slist_free_all(ours);
     }
+    if (start == 0 && span == NULL)
+        return;
+    struct transfer_outcome o;
+    read_outcome(&o, h, error);
+    /* every transfer that ran counts in the metrics, sampled or not */
+    if (start != 0)
+        oa_http_metrics_client_request(o.method, strlen(o.method), o.url ? o.url : "", o.url ? strlen(o.url) : 0,
+                                       o.protocol, (int)o.status, o.error, start);
     if (span != NULL) {
-        describe(span, h, error);
+        describe(span, h, &o);
         oa_export_submit(span);
     }
 }
@@ -516,6 +550,7 @@ OA_EXPORT CURLMcode curl_multi_add_handle(CURLM *m, CURL *h)
         if (r != NULL && r->running) {
             span = r->span;
             r->span = NULL;
+            r->start = 0; /* nor a duration */
         }
         unlock_table();
         oa_span_free(span);

@@ -15,7 +15,7 @@ struct oa_http_metric_request {
     bool recording;
     uint8_t role;              /* enum oa_conn_role */
     uint8_t method;
-    uint8_t version_minor;
+    uint8_t protocol;
     uint8_t address_len;
     int32_t port;
     char address[OA_METRIC_ADDRESS_MAX + 1];
@@ -29,6 +29,12 @@ void oa_http_metrics_start(struct oa_http_metric_request *m, enum oa_conn_role r
 void oa_http_metrics_finish(struct oa_http_metric_request *m, int status, const char *error);
 /* It will never complete (the connection gave up parsing): no duration. */
 void oa_http_metrics_abandon(struct oa_http_metric_request *m);
+/* A client request measured by an HTTP library hook (libcurl) rather than
+ * on the wire: its duration, from start (unix ns) until now. url gives
+ * server.address and server.port; protocol is an enum oa_metric_protocol or
+ * OA_METRIC_NO_VERSION; status 0 = no response; error = error.type or NULL. */
+void oa_http_metrics_client_request(const char *method, size_t method_len, const char *url, size_t url_len,
+                                    uint8_t protocol, int status, const char *error, uint64_t start);
 /* Forked child: the request is the parent's. */
 void oa_http_metrics_disown(struct oa_http_metric_request *m);
 

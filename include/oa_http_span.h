@@ -25,6 +25,10 @@ void oa_http_span_client_start(struct oa_span *s, const struct oa_http1_head *h,
 void oa_http_span_set_method(struct oa_span *s, const char *method, size_t len);
 /* url.full (redacted), server.address and server.port from an absolute URL. */
 void oa_http_span_client_url(struct oa_span *s, const char *url, size_t len);
+/* server.address (a pointer into url, empty if none) and server.port of an
+ * absolute URL; returns the port (the scheme's default when none is given),
+ * or -1 when url is not absolute. */
+int oa_http_url_server(const char *url, size_t len, const char **host, size_t *host_len);
 /* status: the final response status, or 0 if none arrived. error: why the
  * exchange failed (an error.type value), or NULL. */
 void oa_http_span_finish(struct oa_span *s, int status, const char *error);

@@ -32,6 +32,15 @@ enum oa_instrument {
 
 #define OA_METRIC_ADDRESS_MAX 63
 #define OA_METRIC_NO_VERSION 0xff
+/* network.protocol.version of a series */
+enum oa_metric_protocol {
+    OA_METRIC_HTTP_1_0 = 0,
+    OA_METRIC_HTTP_1_1 = 1,
+    OA_METRIC_HTTP_2 = 2,
+    OA_METRIC_HTTP_3 = 3,
+};
+/* Its text ("1.0", "1.1", "2", "3"), NULL for OA_METRIC_NO_VERSION */
+const char *oa_metric_protocol_text(uint8_t protocol);
 
 /* One attribute set. Compared and hashed as bytes: build it zeroed
  * (oa_metric_key_init) so that padding is zero too. error_type points to a
@@ -39,7 +48,7 @@ enum oa_instrument {
 struct oa_metric_key {
     uint8_t instrument;        /* enum oa_instrument */
     uint8_t method;            /* index in oa_http_known_methods, or OA_HTTP_METHOD_OTHER */
-    uint8_t version_minor;     /* HTTP/1.x minor version, or OA_METRIC_NO_VERSION */
+    uint8_t protocol;          /* enum oa_metric_protocol, or OA_METRIC_NO_VERSION */
     uint8_t address_len;       /* server.address (clients only) */
     uint16_t status;           /* http.response.status_code, 0 = none */
     int32_t port;              /* server.port (clients only), -1 = none */

@@ -19,7 +19,7 @@ void oa_http_metrics_start(struct oa_http_metric_request *m, enum oa_conn_role r
     m->role = (uint8_t)role;
     m->start_unix_nano = start;
     m->method = (uint8_t)oa_http_method_index(h->method, h->method_len);
-    m->version_minor = h->version_minor == 0 ? 0 : 1;
+    m->protocol = h->version_minor == 0 ? OA_METRIC_HTTP_1_0 : OA_METRIC_HTTP_1_1;
     m->address_len = 0;
     m->port = -1;
     if (role == OA_ROLE_CLIENT) {
@@ -48,10 +48,19 @@ static void leave_active(struct oa_http_metric_request *m)
     }
 }
 
+/* Records one finished request in its duration histogram. */
+static void record_duration(struct oa_metric_key *key, int status, const char *error, uint64_t start)
+{
+    key->status = status > 0 && status < 1000 ? (uint16_t)status : 0;
+    key->error_type = error;
+    uint64_t end = oa_now_unix_nano();
+    /* the wall clock may have stepped back meanwhile */
+    oa_metrics_record_duration(oa_metrics_series(key), end > start ? end - start : 0);
+}
+
 void oa_http_metrics_finish(struct oa_http_metric_request *m, int status, const char *error)
 {
     struct oa_metric_key key;
-    uint64_t end;
 
     if (!m->recording)
         return;
@@ -60,16 +69,32 @@ void oa_http_metrics_finish(struct oa_http_metric_request *m, int status, const 
     oa_metric_key_init(&key, m->role == OA_ROLE_CLIENT ? OA_INSTRUMENT_CLIENT_DURATION
                                                        : OA_INSTRUMENT_SERVER_DURATION);
     key.method = m->method;
-    key.version_minor = m->version_minor;
-    key.status = status > 0 && status < 1000 ? (uint16_t)status : 0;
-    key.error_type = error;
+    key.protocol = m->protocol;
     key.port = m->port;
     key.address_len = m->address_len;
     memcpy(key.address, m->address, m->address_len);
-    end = oa_now_unix_nano();
-    /* the wall clock may have stepped back meanwhile */
-    oa_metrics_record_duration(oa_metrics_series(&key),
-                               end > m->start_unix_nano ? end - m->start_unix_nano : 0);
+    record_duration(&key, status, error, m->start_unix_nano);
+}
+
+void oa_http_metrics_client_request(const char *method, size_t method_len, const char *url, size_t url_len,
+                                    uint8_t protocol, int status, const char *error, uint64_t start)
+{
+    struct oa_metric_key key;
+    const char *host;
+    size_t host_len;
+
+    if (!oa_metrics_enabled())
+        return;
+    oa_metric_key_init(&key, OA_INSTRUMENT_CLIENT_DURATION);
+    key.method = (uint8_t)oa_http_method_index(method, method_len);
+    key.protocol = protocol;
+    key.port = oa_http_url_server(url, url_len, &host, &host_len);
+    if (host_len > OA_METRIC_ADDRESS_MAX)
+        host_len = OA_METRIC_ADDRESS_MAX;
+    memcpy(key.address, host, host_len);
+    key.address_len = (uint8_t)host_len;
+    record_duration(&key, status, error, start);
+    oa_metrics_reader_start();
 }
 
 void oa_http_metrics_abandon(struct oa_http_metric_request *m)

@@ -319,9 +319,22 @@ void oa_http_span_client_url(struct oa_span *s, const char *url, size_t len)
     char redacted[OA_SPAN_MAX_VALUE_LEN];
     size_t n = oa_http_redact_url(url, len, redacted, sizeof(redacted));
     oa_span_attr_str(s, "url.full", redacted, n);
+    const char *host;
+    size_t host_len;
+    int port = oa_http_url_server(url, len, &host, &host_len);
+    if (host_len > 0)
+        oa_span_attr_str(s, "server.address", host, host_len);
+    if (port >= 0)
+        oa_span_attr_int(s, "server.port", port);
+}
+
+int oa_http_url_server(const char *url, size_t len, const char **host, size_t *host_len)
+{
+    *host = url;
+    *host_len = 0;
     const char *sep = memmem(url, len, "://", 3);
     if (sep == NULL)
-        return;
+        return -1;
     bool tls = (size_t)(sep - url) == 5 && strncasecmp(url, "https", 5) == 0;
     const char *auth = sep + 3;
     const char *end = auth;
@@ -333,12 +346,8 @@ void oa_http_span_client_url(struct oa_span *s, const char *url, size_t len)
             at = p;
     if (at != NULL)
         auth = at + 1;
-    const char *host;
-    size_t host_len;
-    int port = split_host(auth, (size_t)(end - auth), &host, &host_len);
-    if (host_len > 0)
-        oa_span_attr_str(s, "server.address", host, host_len);
-    oa_span_attr_int(s, "server.port", port >= 0 ? port : tls ? 443 : 80);
+    int port = split_host(auth, (size_t)(end - auth), host, host_len);
+    return port >= 0 ? port : tls ? 443 : 80;
 }
 
 void oa_http_span_finish(struct oa_span *s, int status, const char *error)

@@ -62,7 +62,7 @@ void oa_metric_key_init(struct oa_metric_key *k, enum oa_instrument instrument)
 {
     memset(k, 0, sizeof *k);
     k->instrument = (uint8_t)instrument;
-    k->version_minor = OA_METRIC_NO_VERSION;
+    k->protocol = OA_METRIC_NO_VERSION;
     k->port = -1;
 }
 
@@ -312,8 +312,15 @@ static void key_attributes(struct oa_metric_point *p, const struct oa_series *s,
         int n = snprintf(p->text, sizeof p->text, "%u", (unsigned)k->status);
         point_attr_str(p, "error.type", p->text, (size_t)n);
     }
-    if (k->version_minor != OA_METRIC_NO_VERSION)
-        point_attr_str(p, "network.protocol.version", k->version_minor == 0 ? "1.0" : "1.1", 3);
+    const char *version = oa_metric_protocol_text(k->protocol);
+    if (version != NULL)
+        point_attr_str(p, "network.protocol.version", version, strlen(version));
+}
+
+const char *oa_metric_protocol_text(uint8_t protocol)
+{
+    static const char *const text[] = {"1.0", "1.1", "2", "3"};
+    return protocol < sizeof text / sizeof text[0] ? text[protocol] : NULL;
 }
 
 static double seconds(uint64_t ns)

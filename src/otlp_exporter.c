@@ -58,7 +58,6 @@ struct oa_otlp_exporter {
     CURL *curl;
     struct curl_slist *headers;
     char curl_error[CURL_ERROR_SIZE];
-    bool certificate_error_reported;
 
     /* What the current response said, reset before every request. */
     long retry_after_ms;
@@ -74,6 +73,10 @@ static const char *endpoint_of(const struct oa_otlp_env *env)
 }
 
 static pthread_once_t curl_init_once = PTHREAD_ONCE_INIT;
+
+/* A certificate problem is said once per process, whichever signal (traces,
+ * metrics) meets it first: both exporters use the same endpoint settings. */
+static int certificate_error_reported;
 static CURLcode curl_init_result = CURLE_FAILED_INIT;
 
 static void curl_init(void)
@@ -427,11 +430,13 @@ static enum oa_otlp_result post(struct oa_otlp_exporter *e, uint8_t *encoded, si
 
     if (rc != CURLE_OK && certificate_error(rc)) {
         /* will not heal by itself: said once, then the spans just go */
-        exporter_log(&e->env, e->certificate_error_reported ? OA_LOG_DEBUG : OA_LOG_ERROR,
-                     "OTLP exporter: TLS certificate problem with %s, spans are dropped: %s%s%s",
-                     e->env.config->traces_endpoint, curl_easy_strerror(rc), e->curl_error[0] ? ": " : "",
+        bool said = __atomic_exchange_n(&certificate_error_reported, 1, __ATOMIC_RELAXED);
+        char *url = NULL;
+        curl_easy_getinfo(e->curl, CURLINFO_EFFECTIVE_URL, &url);
+        exporter_log(&e->env, said ? OA_LOG_DEBUG : OA_LOG_ERROR,
+                     "OTLP exporter: TLS certificate problem with %s, %s are dropped: %s%s%s",
+                     url ? url : "the collector", what, curl_easy_strerror(rc), e->curl_error[0] ? ": " : "",
                      e->curl_error);
-        e->certificate_error_reported = true;
         return OA_OTLP_FAILED;
     }
     if (rc != CURLE_OK) {

@@ -23,7 +23,7 @@ static struct oa_metric_key client_key(const char *host, int port, int status)
     struct oa_metric_key k;
     oa_metric_key_init(&k, OA_INSTRUMENT_CLIENT_DURATION);
     k.method = 2; /* GET */
-    k.version_minor = 1;
+    k.protocol = 1;
     k.status = (uint16_t)status;
     k.port = port;
     k.address_len = (uint8_t)strlen(host);
@@ -249,7 +249,7 @@ static struct oa_metrics_collector *fixture_batch(const struct oa_metric_batch *
     struct oa_metric_key server;
     oa_metric_key_init(&server, OA_INSTRUMENT_SERVER_DURATION);
     server.method = 2;
-    server.version_minor = 1;
+    server.protocol = 1;
     server.status = 503;
     oa_metrics_record_duration(oa_metrics_series(&server), 7 * MS);
     struct oa_metric_key client = client_key("bad\xff", 443, 0);

@@ -22,12 +22,14 @@ exact=0
 [[ ${2:-} == --exact ]] && exact=1
 [[ -f $lib ]] || { echo "check-exports: $lib: no such file" >&2; exit 2; }
 
-# Keep in step with struct oa_libc (include/oa_libc.h) and tests/bench/passthrough.c.
+# Keep in step with struct oa_libc (include/oa_libc.h), hooks/exec.c and tests/bench/passthrough.c.
 interposed=(
     socket connect accept accept4 close dup dup2 dup3
     send sendto sendmsg recv recvfrom recvmsg
     read write readv writev sendfile sendfile64
     __read_chk __recv_chk __recvfrom_chk
+    execve execv execvp execvpe execl execle execlp fexecve execveat
+    posix_spawn posix_spawnp system
 )
 # What GNU ld may define in any shared object's dynamic symbol table.
 toolchain=(_init _fini _edata _end __bss_start)

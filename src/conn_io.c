@@ -85,12 +85,15 @@ static const unsigned char *first_byte(const struct iovec *iov, int iovcnt)
 }
 
 /* Builds the spliced buffers: program bytes [base, base+total) with every
- * owed injection whose offset falls inside inserted before its byte. */
+ * owed injection whose offset falls inside inserted before its byte, and
+ * replacements sent instead of the program bytes they cover (as program
+ * bytes: one for one). */
 static int plan(struct oa_http_exchange *x, const struct iovec *iov, int iovcnt, uint64_t base,
                 struct iovec *v, struct segment *seg, int cap)
 {
     int nv = 0;
     unsigned k = 0;
+    bool spliced = false;
     uint64_t pos = base;
     for (int i = 0; i < iovcnt; i++) {
         const char *p = iov[i].iov_base;
@@ -106,11 +109,24 @@ static int plan(struct oa_http_exchange *x, const struct iovec *iov, int iovcnt,
                 v[nv] = (struct iovec){(void *)p, before};
                 seg[nv++].injection = -1;
             }
-            v[nv] = (struct iovec){inj->bytes + inj->sent, inj->len - inj->sent};
-            seg[nv++].injection = (int)k;
             p += before;
             len -= before;
             pos += before;
+            spliced = true;
+            if (inj->replaces) {
+                size_t off = (size_t)(pos - inj->at);
+                size_t take = inj->len - off < len ? inj->len - off : len;
+                v[nv] = (struct iovec){inj->bytes + off, take};
+                seg[nv++].injection = -1;
+                p += take;
+                len -= take;
+                pos += take;
+                if (off + take < inj->len)
+                    break; /* continues in the next buffer */
+            } else {
+                v[nv] = (struct iovec){inj->bytes + inj->sent, inj->len - inj->sent};
+                seg[nv++].injection = (int)k;
+            }
             k++;
         }
         if (len > 0) {
@@ -121,7 +137,7 @@ static int plan(struct oa_http_exchange *x, const struct iovec *iov, int iovcnt,
         }
         pos += len;
     }
-    return k > 0 ? nv : 0;
+    return spliced ? nv : 0;
 }
 
 /* Splits r bytes the kernel took over the planned segments. */

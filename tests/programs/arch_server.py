@@ -100,6 +100,7 @@ def run_child(how, argv):
         return r.returncode, r.stdout
     out_path = "%s.%d.%d" % (ARGS.scratch, os.getpid(), threading.get_ident())
     fd = os.open(out_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.set_inheritable(fd, True)
     try:
         if how == "system":
             status = os.system("%s >&%d" % (shlex.join(argv), fd))

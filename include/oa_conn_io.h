@@ -52,7 +52,9 @@ struct oa_io_segment {
  * (allocating its exchange) or is passed through from now on. c locked. */
 bool oa_io_decide_outgoing(struct oa_conn *c, unsigned char first);
 /* Builds the spliced buffers: program bytes [base, base+total) with every
- * owed injection whose offset falls inside inserted before its byte. Returns
+ * owed injection whose offset falls inside inserted before its byte, and
+ * replacements sent instead of the program bytes they cover (as program
+ * bytes: one for one). Returns
  * the number of segments, 0 when nothing is to be inserted, -1 past cap. */
 int oa_io_plan(struct oa_http_exchange *x, const struct iovec *iov, int iovcnt, uint64_t base,
                struct iovec *v, struct oa_io_segment *seg, int cap);

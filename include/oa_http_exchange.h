@@ -10,11 +10,13 @@
 #include "oa_http_metrics.h"
 
 /* Injection the outgoing stream owes: `len` bytes to insert before the
- * program's byte at stream offset `at`. */
+ * program's byte at stream offset `at`, or, when `replaces`, to send instead
+ * of the program's `len` bytes at `at` (a forwarded traceparent value). */
 struct oa_injection {
     uint64_t at;
     uint32_t len;
     uint32_t sent;
+    bool replaces;
     char *bytes;           /* points to inline_bytes or a malloc'd buffer */
     char inline_bytes[96];
 };

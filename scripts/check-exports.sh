@@ -22,8 +22,8 @@ exact=0
 [[ ${2:-} == --exact ]] && exact=1
 [[ -f $lib ]] || { echo "check-exports: $lib: no such file" >&2; exit 2; }
 
-# Keep in step with struct oa_libc (include/oa_libc.h) and tests/bench/passthrough.c,
-# and with hooks/openssl.c and hooks/libcurl.c.
+# Keep in step with struct oa_libc (include/oa_libc.h), hooks/exec.c and
+# tests/bench/passthrough.c, and with hooks/openssl.c and hooks/libcurl.c.
 interposed=(
     socket connect accept accept4 close dup dup2 dup3
     send sendto sendmsg recv recvfrom recvmsg
@@ -35,6 +35,9 @@ interposed=(
     curl_easy_setopt curl_easy_perform curl_easy_reset curl_easy_cleanup curl_easy_duphandle
     curl_multi_add_handle curl_multi_remove_handle curl_multi_perform curl_multi_socket_action
     curl_multi_info_read
+    # hooks/exec.c
+    execve execv execvp execvpe execl execle execlp fexecve execveat
+    posix_spawn posix_spawnp system
 )
 # What GNU ld may define in any shared object's dynamic symbol table.
 toolchain=(_init _fini _edata _end __bss_start)

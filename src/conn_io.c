@@ -86,6 +86,7 @@ int oa_io_plan(struct oa_http_exchange *x, const struct iovec *iov, int iovcnt, 
 {
     int nv = 0;
     unsigned k = 0;
+    bool spliced = false;
     uint64_t pos = base;
     for (int i = 0; i < iovcnt; i++) {
         const char *p = iov[i].iov_base;
@@ -101,11 +102,24 @@ int oa_io_plan(struct oa_http_exchange *x, const struct iovec *iov, int iovcnt, 
                 v[nv] = (struct iovec){(void *)p, before};
                 seg[nv++].injection = -1;
             }
-            v[nv] = (struct iovec){inj->bytes + inj->sent, inj->len - inj->sent};
-            seg[nv++].injection = (int)k;
             p += before;
             len -= before;
             pos += before;
+            spliced = true;
+            if (inj->replaces) {
+                size_t off = (size_t)(pos - inj->at);
+                size_t take = inj->len - off < len ? inj->len - off : len;
+                v[nv] = (struct iovec){inj->bytes + off, take};
+                seg[nv++].injection = -1;
+                p += take;
+                len -= take;
+                pos += take;
+                if (off + take < inj->len)
+                    break; /* continues in the next buffer */
+            } else {
+                v[nv] = (struct iovec){inj->bytes + inj->sent, inj->len - inj->sent};
+                seg[nv++].injection = (int)k;
+            }
             k++;
         }
         if (len > 0) {
@@ -116,7 +130,7 @@ int oa_io_plan(struct oa_http_exchange *x, const struct iovec *iov, int iovcnt, 
         }
         pos += len;
     }
-    return k > 0 ? nv : 0;
+    return spliced ? nv : 0;
 }
 
 size_t oa_io_account(struct oa_conn *c, const struct iovec *v, const struct oa_io_segment *seg, int nv, size_t r)

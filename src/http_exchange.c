@@ -235,6 +235,37 @@ static bool queue_injection(struct oa_http_exchange *x, uint64_t at, const struc
     return true;
 }
 
+/* Stream offset of a request header's value in the outgoing head that ends
+ * at `at`, if it is a version-00 traceparent not sent yet. */
+static bool forwarded_value_offset(const struct oa_http_exchange *x, const struct oa_http1_header *tp,
+                                   uint64_t at, uint64_t *value_at)
+{
+    const struct oa_http1_parser *p = &x->out;
+    if (tp->value_len != OA_TRACEPARENT_LEN || p->head_buf == NULL || tp->value < p->head_buf ||
+        tp->value + tp->value_len > p->head_buf + p->head_len || at < p->head_len)
+        return false;
+    *value_at = at - p->head_len + (uint64_t)(tp->value - p->head_buf);
+    return *value_at >= x->out_sent;
+}
+
+/* Queues our traceparent value in place of the forwarded one at `at`. */
+static bool queue_replacement(struct oa_http_exchange *x, uint64_t at, const struct oa_span_context *own)
+{
+    if (x->inj_count == OA_HTTP_MAX_INJECTIONS)
+        return false;
+    struct oa_injection *inj = &x->inj[(x->inj_first + x->inj_count) % OA_HTTP_MAX_INJECTIONS];
+    memset(inj, 0, offsetof(struct oa_injection, inline_bytes));
+    char tp[OA_TRACEPARENT_LEN + 1];
+    oa_traceparent_format(own, tp);
+    memcpy(inj->inline_bytes, tp, OA_TRACEPARENT_LEN);
+    inj->bytes = inj->inline_bytes;
+    inj->at = at;
+    inj->len = OA_TRACEPARENT_LEN;
+    inj->replaces = true;
+    x->inj_count++;
+    return true;
+}
+
 static struct oa_inflight *inflight_push(struct oa_http_exchange *x, const struct oa_http1_head *h)
 {
     if (x->fl_count == OA_HTTP_MAX_INFLIGHT)
@@ -265,11 +296,23 @@ static bool on_client_request_head(struct oa_conn *c, uint64_t at)
     const struct oa_span_context *parent = NULL;
     const char *tracestate = NULL;
     const char *baggage = NULL;
+    uint64_t forwarded_at = 0;
+    bool forwarded = false;
     if (own_tp_count > 0) {
-        /* The program propagates by itself: its bytes are left alone, and
+        /* The program propagates by itself. If it forwards the traceparent
+         * of a request this thread is handling (a proxy), our client span
+         * is that server span's child and takes the header's place, so the
+         * next hop is our child. Otherwise its bytes are left alone, and
          * our span joins the trace it announces. */
         if (own_tp_count == 1 && oa_traceparent_parse(own_tp->value, own_tp->value_len, &parent_sc)) {
-            parent_sc.remote = false;
+            struct oa_server_context *fwd = oa_thread_context_forwarded(&parent_sc);
+            if (fwd != NULL && forwarded_value_offset(x, own_tp, at, &forwarded_at)) {
+                forwarded = true;
+                parent_sc = fwd->sc;
+                tracestate = fwd->tracestate;
+            } else {
+                parent_sc.remote = false;
+            }
             parent = &parent_sc;
         }
     } else {
@@ -289,6 +332,8 @@ static bool on_client_request_head(struct oa_conn *c, uint64_t at)
         if (f->span != NULL)
             oa_http_span_client_start(f->span, h, c);
     }
+    if (forwarded && !queue_replacement(x, forwarded_at, &own))
+        OA_DEBUG("fd %d: no room to replace the forwarded traceparent", c->fd);
     if (own_tp_count == 0) {
         if (oa_http1_find(h, "tracestate", NULL) != NULL)
             tracestate = NULL;
@@ -348,7 +393,7 @@ static bool on_server_request_head(struct oa_conn *c)
     oa_http_metrics_start(&f->metric, OA_ROLE_SERVER, h, c, x->in_message_start);
     struct oa_span_context own;
     bool sampled = oa_http_start_context(&own, parent);
-    f->ctx = oa_server_context_new(&own, tracestate, strlen(tracestate), baggage != NULL ? baggage : "", baggage_len);
+    f->ctx = oa_server_context_new(&own, parent, tracestate, strlen(tracestate), baggage != NULL ? baggage : "", baggage_len);
     free(baggage);
     if (f->ctx != NULL)
         oa_thread_context_enter(f->ctx);
@@ -489,6 +534,12 @@ struct oa_injection *oa_http_exchange_injection(struct oa_http_exchange *x, unsi
 void oa_http_exchange_sent_app(struct oa_conn *c, size_t n)
 {
     c->http->out_sent += n;
+    /* a replacement goes out in the place of the program's bytes */
+    for (unsigned i = 0; i < c->http->inj_count; i++) {
+        struct oa_injection *inj = oa_http_exchange_injection(c->http, i);
+        if (inj->replaces && c->http->out_sent > inj->at)
+            inj->sent = (uint32_t)(c->http->out_sent - inj->at < inj->len ? c->http->out_sent - inj->at : inj->len);
+    }
     /* parse-ahead never lags what was sent, unless parsing stopped */
     if (c->http->out_parsed < c->http->out_sent)
         c->http->out_parsed = c->http->out_sent;

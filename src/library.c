@@ -8,6 +8,7 @@
  * happen once, on the first TCP connection (oa_library_configure); the
  * exporter's thread and libraries come even later, with the first span. */
 #include <errno.h>
+#include <sched.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <strings.h>
@@ -22,12 +23,16 @@
 #include "oa_log.h"
 #include "oa_metrics.h"
 #include "oa_resource.h"
-#include "oa_thread_context.h"
+#include "oa_env_carrier.h"
 
 /* 0 not yet, 1 tracing, 2 inert (setuid, disabled) */
 int oa_library_state;
 
-static pthread_once_t configure_once = PTHREAD_ONCE_INIT;
+/* 0 not yet, 1 a thread is configuring, 2 done (configured = 1 then). Not
+ * a pthread_once: a fork while another thread configures would leave the
+ * child's once "in progress" forever, and its first connection would hang;
+ * the fork child handler resets this word instead. */
+static int configure_state;
 static int configured;
 
 static const char *read_env(const char *name)
@@ -40,6 +45,7 @@ static void configure(void)
     oa_config_load(&oa_config, read_env);
     oa_resource_build(&oa_resource, &oa_config);
     oa_export_init();
+    oa_env_carrier_load(read_env);
     OA_DEBUG("tracing enabled");
     __atomic_store_n(&configured, 1, __ATOMIC_RELEASE);
 }
@@ -50,7 +56,15 @@ void oa_library_configure(void)
         return;
     int saved = errno;
     oa_in_library++;
-    pthread_once(&configure_once, configure);
+    int expected = 0;
+    if (__atomic_compare_exchange_n(&configure_state, &expected, 1, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        configure();
+        __atomic_store_n(&configure_state, 2, __ATOMIC_RELEASE);
+    } else {
+        /* another thread is configuring: a few microseconds */
+        while (__atomic_load_n(&configure_state, __ATOMIC_ACQUIRE) != 2)
+            sched_yield();
+    }
     oa_in_library--;
     errno = saved;
 }
@@ -70,7 +84,11 @@ static void atfork_parent(void)
 static void atfork_child(void)
 {
     oa_fd_table_atfork_child();
-    oa_thread_context_reset();
+    /* The forking thread keeps the requests it was handling: what the child
+     * does (exec included) is done on their behalf. A configuration left
+     * half-done by another thread is started again by the next caller. */
+    if (__atomic_load_n(&configure_state, __ATOMIC_RELAXED) == 1)
+        configure_state = 0;
     if (configured) {
         oa_resource_build(&oa_resource, &oa_config); /* process.pid changed */
         oa_export_atfork_child();

@@ -1,12 +1,26 @@
-/* Which server request each thread is handling (see oa_thread_context.h). */
+/* Which server requests each thread is handling (see oa_thread_context.h). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "oa_thread_context.h"
 
-static __thread struct oa_server_context *current __attribute__((tls_model("initial-exec")));
+/* More unanswered requests than this on one thread: the oldest is forgotten
+ * and the thread stays ambiguous until every request it tracks is answered
+ * (the forgotten one may still be open). */
+#define THREAD_REQUESTS_MAX 16
+
+struct thread_requests {
+    struct oa_server_context *ctx[THREAD_REQUESTS_MAX]; /* oldest first, each holds a reference */
+    unsigned n;
+    bool lost;
+};
+
+static __thread struct thread_requests mine __attribute__((tls_model("initial-exec")));
+
+static struct oa_server_context *process_context;
 
 struct oa_server_context *oa_server_context_new(const struct oa_span_context *sc,
+                                                const struct oa_span_context *incoming,
                                                 const char *tracestate, size_t tracestate_len,
                                                 const char *baggage, size_t baggage_len)
 {
@@ -16,6 +30,10 @@ struct oa_server_context *oa_server_context_new(const struct oa_span_context *sc
     ctx->refs = 1;
     ctx->answered = 0;
     ctx->sc = *sc;
+    if (incoming != NULL)
+        ctx->incoming = *incoming;
+    else
+        memset(&ctx->incoming, 0, sizeof(ctx->incoming));
     ctx->tracestate = ctx->storage;
     memcpy(ctx->tracestate, tracestate, tracestate_len);
     ctx->tracestate[tracestate_len] = '\0';
@@ -41,30 +59,87 @@ void oa_server_context_answered(struct oa_server_context *ctx)
     __atomic_store_n(&ctx->answered, 1, __ATOMIC_RELEASE);
 }
 
+static bool is_answered(const struct oa_server_context *ctx)
+{
+    return __atomic_load_n(&ctx->answered, __ATOMIC_ACQUIRE) != 0;
+}
+
+/* Drops the answered requests. */
+static void prune(struct thread_requests *t)
+{
+    unsigned kept = 0;
+    for (unsigned i = 0; i < t->n; i++) {
+        if (is_answered(t->ctx[i]))
+            oa_server_context_unref(t->ctx[i]);
+        else
+            t->ctx[kept++] = t->ctx[i];
+    }
+    t->n = kept;
+    if (kept == 0)
+        t->lost = false;
+}
+
 void oa_thread_context_enter(struct oa_server_context *ctx)
 {
+    struct thread_requests *t = &mine;
+    prune(t);
+    if (t->n == THREAD_REQUESTS_MAX) {
+        oa_server_context_unref(t->ctx[0]);
+        memmove(&t->ctx[0], &t->ctx[1], sizeof(t->ctx[0]) * (THREAD_REQUESTS_MAX - 1));
+        t->n--;
+        t->lost = true;
+    }
     oa_server_context_ref(ctx);
-    struct oa_server_context *old = current;
-    current = ctx;
-    oa_server_context_unref(old);
+    t->ctx[t->n++] = ctx;
+}
+
+static struct oa_server_context *choose(const struct thread_requests *t, unsigned unanswered,
+                                        struct oa_server_context *only)
+{
+    if (t->lost || unanswered > 1)
+        return NULL; /* ambiguous: a root rather than a wrong parent */
+    if (unanswered == 1)
+        return only;
+    return __atomic_load_n(&process_context, __ATOMIC_ACQUIRE);
 }
 
 struct oa_server_context *oa_thread_context_current(void)
 {
-    struct oa_server_context *ctx = current;
-    if (ctx == NULL)
-        return NULL;
-    if (__atomic_load_n(&ctx->answered, __ATOMIC_ACQUIRE)) {
-        current = NULL;
-        oa_server_context_unref(ctx);
-        return NULL;
-    }
-    return ctx;
+    struct thread_requests *t = &mine;
+    prune(t);
+    return choose(t, t->n, t->n > 0 ? t->ctx[0] : NULL);
 }
 
-void oa_thread_context_reset(void)
+const struct oa_server_context *oa_thread_context_peek(void)
 {
-    /* after fork the record may be shared with the parent's memory image;
-     * dropping the pointer without touching the count is the safe choice */
-    current = NULL;
+    const struct thread_requests *t = &mine;
+    unsigned unanswered = 0;
+    struct oa_server_context *only = NULL;
+    for (unsigned i = 0; i < t->n && i < THREAD_REQUESTS_MAX; i++) {
+        if (!is_answered(t->ctx[i])) {
+            unanswered++;
+            only = t->ctx[i];
+        }
+    }
+    if (unanswered == 0 && t->n > 0)
+        return __atomic_load_n(&process_context, __ATOMIC_ACQUIRE); /* all answered, lost is stale */
+    return choose(t, unanswered, only);
+}
+
+struct oa_server_context *oa_thread_context_forwarded(const struct oa_span_context *tp)
+{
+    struct thread_requests *t = &mine;
+    prune(t);
+    for (unsigned i = t->n; i-- > 0;) {
+        const struct oa_span_context *in = &t->ctx[i]->incoming;
+        if (in->valid && memcmp(in->trace_id, tp->trace_id, 16) == 0 &&
+            memcmp(in->span_id, tp->span_id, 8) == 0)
+            return t->ctx[i];
+    }
+    return NULL;
+}
+
+void oa_thread_context_set_process(struct oa_server_context *ctx)
+{
+    __atomic_store_n(&process_context, ctx, __ATOMIC_RELEASE);
 }

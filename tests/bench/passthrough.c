@@ -228,3 +228,127 @@ PT_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen, i
     ensure_bound();
     return real.recvfrom_chk(fd, buf, len, buflen, flags, addr, addrlen);
 }
+
+/* ---- exec, spawn and system (hooks/exec.c), bound from the constructor ---- */
+
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdlib.h>
+
+extern char **environ;
+
+typedef int (*pt_spawn_fn)(pid_t *, const char *, const posix_spawn_file_actions_t *,
+                           const posix_spawnattr_t *, char *const[], char *const[]);
+
+static struct {
+    int (*execve)(const char *, char *const[], char *const[]);
+    int (*execvpe)(const char *, char *const[], char *const[]);
+    int (*fexecve)(int, char *const[], char *const[]);
+    int (*execveat)(int, const char *, char *const[], char *const[], int);
+    pt_spawn_fn posix_spawn;
+    pt_spawn_fn posix_spawnp;
+    int (*system)(const char *);
+} real_exec;
+
+#define BIND_EXEC(field, name) *(void **)&real_exec.field = dlsym(RTLD_NEXT, name)
+
+__attribute__((constructor)) static void passthrough_exec_init(void)
+{
+    BIND_EXEC(execve, "execve");
+    BIND_EXEC(execvpe, "execvpe");
+    BIND_EXEC(fexecve, "fexecve");
+    BIND_EXEC(execveat, "execveat");
+    BIND_EXEC(posix_spawn, "posix_spawn");
+    BIND_EXEC(posix_spawnp, "posix_spawnp");
+    BIND_EXEC(system, "system");
+}
+
+PT_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+{
+    return real_exec.execve(path, argv, envp);
+}
+
+PT_EXPORT int execv(const char *path, char *const argv[])
+{
+    return real_exec.execve(path, argv, environ);
+}
+
+PT_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+    return real_exec.execvpe(file, argv, envp);
+}
+
+PT_EXPORT int execvp(const char *file, char *const argv[])
+{
+    return real_exec.execvpe(file, argv, environ);
+}
+
+PT_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
+{
+    return real_exec.fexecve(fd, argv, envp);
+}
+
+PT_EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *const envp[], int flags)
+{
+    return real_exec.execveat(dirfd, path, argv, envp, flags);
+}
+
+static size_t pt_list_length(const char *arg0, va_list ap)
+{
+    size_t n = 0;
+    if (arg0 != NULL)
+        for (n = 1; va_arg(ap, char *) != NULL; n++)
+            ;
+    return n;
+}
+
+#define PT_EXEC_LIST(call, arg0, with_env)                                     \
+    do {                                                                       \
+        va_list ap;                                                            \
+        va_start(ap, arg0);                                                    \
+        size_t n = pt_list_length(arg0, ap);                                   \
+        va_end(ap);                                                            \
+        char *argv[n + 1];                                                     \
+        va_start(ap, arg0);                                                    \
+        argv[0] = (char *)arg0;                                                \
+        for (size_t i = 1; i < n; i++)                                         \
+            argv[i] = va_arg(ap, char *);                                      \
+        if (n > 0)                                                             \
+            (void)va_arg(ap, char *);                                          \
+        argv[n] = NULL;                                                        \
+        char *const *envp = with_env ? va_arg(ap, char *const *) : environ;    \
+        va_end(ap);                                                            \
+        return call;                                                           \
+    } while (0)
+
+PT_EXPORT int execl(const char *path, const char *arg, ...)
+{
+    PT_EXEC_LIST(real_exec.execve(path, argv, envp), arg, 0);
+}
+
+PT_EXPORT int execle(const char *path, const char *arg, ...)
+{
+    PT_EXEC_LIST(real_exec.execve(path, argv, envp), arg, 1);
+}
+
+PT_EXPORT int execlp(const char *file, const char *arg, ...)
+{
+    PT_EXEC_LIST(real_exec.execvpe(file, argv, envp), arg, 0);
+}
+
+PT_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *actions,
+                          const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+    return real_exec.posix_spawn(pid, path, actions, attr, argv, envp);
+}
+
+PT_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *actions,
+                           const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+    return real_exec.posix_spawnp(pid, file, actions, attr, argv, envp);
+}
+
+PT_EXPORT int system(const char *command)
+{
+    return real_exec.system(command);
+}

@@ -116,6 +116,7 @@ clean:
 	rm -rf build
 
 include tests/fuzz/fuzz.mk
+include tests/programs/early/early.mk
 
 $(BUILD)/bench/%: tests/bench/%.c
 	@mkdir -p $(dir $@)

@@ -301,12 +301,18 @@ start_backend() {
     BACKEND_PORT=${BACKEND_PORT//[^0-9]/}
 }
 
-# start_recording_server NAME: tests/programs/recording_server.py (never
-# traced), records into $T/NAME.records. Sets RECORDER_PORT.
+# start_recording_server NAME [SERVICE]: tests/programs/recording_server.py
+# (traced as SERVICE if given), records into $T/NAME.records. Sets
+# RECORDER_PORT.
 start_recording_server() {
-    local name=$1
-    start_bg "$name" "$PY" "$PY_PROGRAMS/recording_server.py" --port 0 --ready-file "$T/$name.port" \
-        --out "$T/$name.records"
+    local name=$1 service=${2:-}
+    local cmd=("$PY" "$PY_PROGRAMS/recording_server.py" --port 0 --ready-file "$T/$name.port"
+        --out "$T/$name.records")
+    if [[ -n $service ]]; then
+        start_traced_bg "$name" "$service" "${cmd[@]}"
+    else
+        start_bg "$name" "${cmd[@]}"
+    fi
     wait_file "$T/$name.port" 10 "$BG_PID" "$name" || return 1
     RECORDER_PORT=$(<"$T/$name.port")
     RECORDER_PORT=${RECORDER_PORT//[^0-9]/}

@@ -15,6 +15,12 @@ ifeq ($(SAN),1)
 CFLAGS_BASE += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS_SAN = -fsanitize=address,undefined
 endif
+# SAN=thread: ThreadSanitizer, for the unit tests of the queue and the exporter
+ifeq ($(SAN),thread)
+# (TSan does not model fences; the fenced variables are atomics, never raced on)
+CFLAGS_BASE += -fsanitize=thread -fno-omit-frame-pointer -Wno-tsan
+LDFLAGS_SAN = -fsanitize=thread
+endif
 CFLAGS  ?=
 ALL_CFLAGS = $(CFLAGS_BASE) $(CFLAGS)
 
@@ -98,9 +104,14 @@ programs: $(PROG_BINS)
 check-exports: $(LIB)
 	@scripts/check-exports.sh $(LIB)
 
+# the unit tests that run under ThreadSanitizer: the lock-free queue and the exporter thread
+TSAN_UNIT_BINS := build/tsan/tests/test_queue build/tsan/tests/test_batch_processor
+
 test: deps
 	$(MAKE) lib unit-bins programs
 	$(MAKE) BUILD=build/asan SAN=1 OPT=-O1 lib unit-bins
+	$(MAKE) BUILD=build/tsan SAN=thread OPT=-O1 $(TSAN_UNIT_BINS) build/tsan/libotelauto-otlp.so
+	$(MAKE) fuzz-bins
 	scripts/run-tests.sh
 
 demo: all
@@ -108,6 +119,9 @@ demo: all
 
 clean:
 	rm -rf build
+
+include tests/fuzz/fuzz.mk
+include tests/programs/early/early.mk
 
 $(BUILD)/bench/%: tests/bench/%.c
 	@mkdir -p $(dir $@)

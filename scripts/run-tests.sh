@@ -7,6 +7,12 @@
 #   4. the bats integration suite (tests/integration) with build/libotelauto.so
 #   5. the same suite with build/asan/libotelauto.so (libasan preloaded first;
 #      any sanitizer report fails the test that produced it)
+#   6. unit-tsan: the queue and batch processor unit tests built with
+#      ThreadSanitizer (build/tsan/tests/test_*)
+#   7. fuzz: each libFuzzer target (build/fuzz) for OTELAUTO_FUZZ_SECONDS
+#      (default 5) from its seed corpus (scripts/run-fuzz.sh)
+#   8. cpython: CPython's own networking test modules under the shim
+#      (scripts/run-cpython-suites.sh)
 # A unit binary that crashes or exits non-zero without a "not ok" line
 # counts as one failure. Exit status 1 if anything failed.
 #
@@ -18,7 +24,7 @@ set -uo pipefail
 
 cd "$(dirname "$0")/.." || exit 2
 root=$PWD
-sections=${OTELAUTO_TEST_SECTIONS:-unit unit-asan exports integration integration-asan}
+sections=${OTELAUTO_TEST_SECTIONS:-unit unit-asan unit-tsan fuzz exports integration integration-asan cpython}
 logdir=$(mktemp -d "${TMPDIR:-/tmp}/otelauto-tests.XXXXXX")
 trap 'rm -rf "$logdir"' EXIT
 
@@ -80,6 +86,21 @@ run_unit_dir() {
     record "$section" "$p" "$f" "$s"
 }
 
+# run_tap SECTION COMMAND...: a script printing TAP lines.
+run_tap() {
+    local section=$1 out=$logdir/$1.log rc
+    shift
+    "$@" 2>&1 | tee "$out"
+    rc=${PIPESTATUS[0]}
+    tap_count "$out"
+    if ((rc != 0 && F == 0)); then
+        echo "not ok - $1 exited with status $rc without reporting a failed test"
+        F=1
+    fi
+    ((P + F + S > 0)) || F=1
+    record "$section" "$P" "$F" "$S"
+}
+
 # run_bats SECTION [ENV...]
 run_bats() {
     local section=$1
@@ -115,6 +136,20 @@ for section in $sections; do
             run_unit_dir build/asan/tests unit-asan \
                 "ASAN_OPTIONS=detect_leaks=${OTELAUTO_UNIT_DETECT_LEAKS:-1}:abort_on_error=0" \
                 "UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1"
+            ;;
+        unit-tsan)
+            header "queue and exporter unit tests under ThreadSanitizer (build/tsan/tests)"
+            # die_after_fork=0: the exporter tests fork on purpose while threads run
+            run_unit_dir build/tsan/tests unit-tsan \
+                "TSAN_OPTIONS=halt_on_error=1:die_after_fork=0:suppressions=$root/tests/unit/tsan.supp"
+            ;;
+        fuzz)
+            header "fuzz targets, ${OTELAUTO_FUZZ_SECONDS:-5} s each (build/fuzz)"
+            run_tap fuzz scripts/run-fuzz.sh --seconds "${OTELAUTO_FUZZ_SECONDS:-5}"
+            ;;
+        cpython)
+            header "CPython's networking test suites under the shim"
+            run_tap cpython scripts/run-cpython-suites.sh --lib "$root/build/libotelauto.so"
             ;;
         exports)
             header "exported symbols"

@@ -303,12 +303,18 @@ start_backend() {
     BACKEND_PORT=${BACKEND_PORT//[^0-9]/}
 }
 
-# start_recording_server NAME: tests/programs/recording_server.py (never
-# traced), records into $T/NAME.records. Sets RECORDER_PORT.
+# start_recording_server NAME [SERVICE]: tests/programs/recording_server.py
+# (traced as SERVICE if given), records into $T/NAME.records. Sets
+# RECORDER_PORT.
 start_recording_server() {
-    local name=$1
-    start_bg "$name" "$PY" "$PY_PROGRAMS/recording_server.py" --port 0 --ready-file "$T/$name.port" \
-        --out "$T/$name.records"
+    local name=$1 service=${2:-}
+    local cmd=("$PY" "$PY_PROGRAMS/recording_server.py" --port 0 --ready-file "$T/$name.port"
+        --out "$T/$name.records")
+    if [[ -n $service ]]; then
+        start_traced_bg "$name" "$service" "${cmd[@]}"
+    else
+        start_bg "$name" "${cmd[@]}"
+    fi
     wait_file "$T/$name.port" 10 "$BG_PID" "$name" || return 1
     RECORDER_PORT=$(<"$T/$name.port")
     RECORDER_PORT=${RECORDER_PORT//[^0-9]/}
@@ -573,4 +579,28 @@ process_has_shim() {
 
 skip_if_sanitized() {
     [[ $SANITIZED == 0 ]] || skip "${1:-timing and memory are not meaningful under ASan}"
+}
+
+# assert_traceparents_match_client_spans SERVICE N: the recording server got
+# N traceparent headers, and each carries the ids of one of SERVICE's N client
+# spans (the injected traceparent names the client span itself).
+assert_traceparents_match_client_spans() {
+    local service=$1 n=$2
+    wait_spans "$n" --service "$service" --kind client
+    check_spans "
+tps = [tp for l in open('$RECORDS') if l.strip() for tp in json.loads(l)['traceparent']]
+clients = sel(service='$service', kind='client')
+expect_eq(len(clients), $n, 'client spans')
+expect_eq(len(tps), $n, 'traceparent headers received')
+by_ids = {}
+for c in clients:
+    by_ids.setdefault((c.get('trace_id'), c.get('span_id')), []).append(c)
+for tp in tps:
+    parts = tp.split('-')
+    if expect(len(parts) == 4, 'traceparent %r has 4 fields' % tp):
+        match = by_ids.get((parts[1], parts[2]), [])
+        expect(len(match) == 1, 'traceparent %r names a client span (trace id, span id)' % tp)
+        # sampled; the level-2 'random trace id' bit (0x02) may be set too
+        expect(int(parts[3], 16) & 1 == 1, 'sampled flag in %r' % tp)
+"
 }

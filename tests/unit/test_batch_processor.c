@@ -659,8 +659,22 @@ static void test_otlp_retry_then_success(void)
           col.body_bytes);
 }
 
+#ifdef __SANITIZE_THREAD__
+static void *no_op_thread(void *arg)
+{
+    return arg;
+}
+#endif
+
 int main(void)
 {
+#ifdef __SANITIZE_THREAD__
+    /* ThreadSanitizer starts a thread of its own with the first
+     * pthread_create: have it running before the thread counts. */
+    pthread_t t;
+    if (pthread_create(&t, NULL, no_op_thread, NULL) == 0)
+        pthread_join(t, NULL);
+#endif
     /* The library constructor, when linked in, has already initialised the
      * processor and registered the fork handlers. */
     if (&oa_library_state == NULL || oa_library_state != 1) {

@@ -1,0 +1,32 @@
+# libFuzzer targets (clang): included by the top-level Makefile.
+#   make fuzz-bins            build build/fuzz/fuzz_*
+#   make fuzz                 run each for FUZZ_SECONDS (default 60) from its seed corpus
+#   make fuzz FUZZ_SECONDS=5  a short pass (what `make test` runs)
+# Each target is linked with only the engine file it exercises, so it needs
+# none of the generated protobuf code.
+
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS  = -std=gnu11 -g -O1 -fno-omit-frame-pointer -Wall -Wextra -Werror \
+               -D_GNU_SOURCE -Iinclude \
+               -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+
+# target name => the engine source it fuzzes
+FUZZ_SRC_http1_parser = src/http1_parser.c
+FUZZ_SRC_traceparent  = src/traceparent.c
+FUZZ_SRC_tracestate   = src/tracestate.c
+FUZZ_SRC_baggage      = src/baggage.c
+
+FUZZ_NAMES := http1_parser traceparent tracestate baggage
+FUZZ_BINS  := $(patsubst %,build/fuzz/fuzz_%,$(FUZZ_NAMES))
+
+.PHONY: fuzz fuzz-bins
+fuzz-bins: $(FUZZ_BINS)
+
+.SECONDEXPANSION:
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRC_$$*) $(wildcard include/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRC_$*)
+
+fuzz: deps fuzz-bins
+	scripts/run-fuzz.sh --seconds $(FUZZ_SECONDS) $(FUZZ_NAMES)

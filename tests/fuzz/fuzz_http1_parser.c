@@ -1,0 +1,146 @@
+/* libFuzzer target for the incremental HTTP/1 parser.
+ *
+ * The first input byte picks the direction (requests or responses); the rest
+ * is one stream. It is parsed twice: whole, and in pieces whose sizes come
+ * from the stream itself (1 to 16 bytes). Both runs must report the same
+ * events at the same stream offsets: the parser is incremental, so where a
+ * stream is cut must not change what it sees. The parser's own contract is
+ * checked on every call: it consumes at most what it was given, and consumes
+ * nothing only together with an event. A run stops at the first ERROR or
+ * NOT_HTTP (the stream is dead after that). ASan catches any read outside
+ * the given bytes: each piece is copied into a buffer of exactly its size. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "oa_http1_parser.h"
+
+#define MAX_EVENTS 4096
+
+struct trace {
+    size_t n;
+    uint8_t ev[MAX_EVENTS];
+    size_t at[MAX_EVENTS];
+    int status[MAX_EVENTS];   /* responses: the status of each HEAD_DONE */
+};
+
+static void record(struct trace *t, enum oa_http1_event ev, size_t at,
+                   const struct oa_http1_parser *p)
+{
+    if (t->n == MAX_EVENTS)
+        return;
+    t->ev[t->n] = (uint8_t)ev;
+    t->at[t->n] = at;
+    t->status[t->n] = ev == OA_HTTP1_HEAD_DONE ? oa_http1_head(p)->status : 0;
+    t->n++;
+}
+
+static void fail(const char *what)
+{
+    fprintf(stderr, "fuzz_http1_parser: %s\n", what);
+    abort();
+}
+
+/* Feeds one piece; returns false once the stream is dead. */
+static bool feed_piece(struct oa_http1_parser *p, const uint8_t *src, size_t len, size_t *offset,
+                       struct trace *t)
+{
+    char *buf = malloc(len ? len : 1);
+    const char *cur = buf;
+    size_t left = len;
+    unsigned zero_rounds = 0;
+    bool alive = true;
+
+    if (!buf)
+        abort();
+    memcpy(buf, src, len);
+    while (left > 0) {
+        enum oa_http1_event ev = OA_HTTP1_NEED_MORE;
+        size_t n = oa_http1_feed(p, cur, left, &ev);
+
+        if (n > left)
+            fail("consumed more bytes than given");
+        if (n == 0 && ev == OA_HTTP1_NEED_MORE)
+            fail("consumed nothing and reported nothing");
+        /* A parser that keeps reporting events without consuming would
+         * spin forever in the documented loop. */
+        zero_rounds = n == 0 ? zero_rounds + 1 : 0;
+        if (zero_rounds > 4)
+            fail("reported events without consuming input, again and again");
+        cur += n;
+        left -= n;
+        *offset += n;
+        if (ev != OA_HTTP1_NEED_MORE)
+            record(t, ev, *offset, p);
+        if (ev == OA_HTTP1_HEAD_DONE) {
+            const struct oa_http1_head *h = oa_http1_head(p);
+            if (h->n_headers > OA_HTTP1_MAX_HEADERS)
+                fail("more headers than the bound");
+            for (size_t i = 0; i < h->n_headers; i++) {
+                /* every header must point into memory ASan lets us read */
+                volatile char c = 0;
+                if (h->headers[i].name_len)
+                    c ^= h->headers[i].name[h->headers[i].name_len - 1];
+                if (h->headers[i].value_len)
+                    c ^= h->headers[i].value[h->headers[i].value_len - 1];
+                (void)c;
+            }
+        }
+        if (ev == OA_HTTP1_ERROR || ev == OA_HTTP1_NOT_HTTP) {
+            alive = false;
+            break;
+        }
+    }
+    free(buf);
+    return alive;
+}
+
+static void run(enum oa_http1_direction dir, const uint8_t *data, size_t size, bool pieces,
+                struct trace *t)
+{
+    struct oa_http1_parser p;
+    size_t offset = 0;
+    size_t pos = 0;
+
+    oa_http1_init(&p, dir);
+    while (pos < size) {
+        size_t len = pieces ? (size_t)(data[pos] % 16) + 1 : size - pos;
+        if (len > size - pos)
+            len = size - pos;
+        if (!feed_piece(&p, data + pos, len, &offset, t))
+            break;
+        pos += len;
+    }
+    if (pos >= size) {
+        enum oa_http1_event ev = oa_http1_eof(&p);
+        if (ev != OA_HTTP1_NEED_MORE)
+            record(t, ev, offset, &p);
+    }
+    oa_http1_release(&p);
+}
+
+static struct trace whole, split;
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    enum oa_http1_direction dir;
+
+    if (size < 1)
+        return 0;
+    dir = data[0] & 1 ? OA_HTTP1_RESPONSES : OA_HTTP1_REQUESTS;
+    data++;
+    size--;
+    whole.n = 0;
+    split.n = 0;
+    run(dir, data, size, false, &whole);
+    run(dir, data, size, true, &split);
+    if (whole.n != split.n)
+        fail("different number of events whole and in pieces");
+    for (size_t i = 0; i < whole.n; i++) {
+        if (whole.ev[i] != split.ev[i] || whole.at[i] != split.at[i] ||
+            whole.status[i] != split.status[i])
+            fail("different events whole and in pieces");
+    }
+    return 0;
+}

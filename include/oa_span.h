@@ -44,12 +44,13 @@ struct oa_span {
     const char *status_message;  /* NUL-terminated, in arena, or NULL */
     uint32_t n_attrs;
     uint32_t dropped_attrs;
+    uint64_t key_bloom;          /* which key hashes are among attrs (span.c) */
     struct oa_attr attrs[OA_SPAN_MAX_ATTRS];
     uint32_t arena_used;
     char arena[OA_SPAN_ARENA];
 };
 
-/* malloc'd and zeroed; NULL on allocation failure */
+/* from the span pool, fields zeroed; NULL on allocation failure */
 struct oa_span *oa_span_new(void);
 void oa_span_free(struct oa_span *s);
 

@@ -63,24 +63,69 @@ enum chunk_step {
 static const char http_version_prefix[] = "HTTP/1.";
 #define HTTP_VERSION_PREFIX_LEN (sizeof(http_version_prefix) - 1)
 
-/* RFC 9110 tchar: "!#$%&'*+-.^_`|~" DIGIT ALPHA */
-static bool is_tchar(unsigned char c)
+/* Character classes by table: one load per byte instead of a chain of
+ * comparisons (the head of every traced request goes through these). */
+enum char_class {
+    CC_TCHAR = 1,   /* RFC 9110 tchar: "!#$%&'*+-.^_`|~" DIGIT ALPHA */
+    CC_VISIBLE = 2, /* printable or obs-text: request target, reason phrase */
+    CC_FIELD = 4,   /* visible, SP or HTAB: field values, reason phrase */
+    CC_LOWER = 8,   /* lowercase letter, digit, '-': what name_is() compares */
+};
+#define TV (CC_TCHAR | CC_VISIBLE | CC_FIELD)
+#define TL (TV | CC_LOWER)
+#define VI (CC_VISIBLE | CC_FIELD)
+static const uint8_t char_class[256] = {
+    ['\t'] = CC_FIELD, [' '] = CC_FIELD,
+    ['!'] = TV, ['"'] = VI, ['#' ... '\''] = TV, ['(' ... ')'] = VI, ['*' ... '+'] = TV,
+    [','] = VI, ['-'] = TL, ['.'] = TV, ['/'] = VI, ['0' ... '9'] = TL, [':' ... '@'] = VI,
+    ['A' ... 'Z'] = TV, ['[' ... ']'] = VI, ['^' ... '`'] = TV, ['a' ... 'z'] = TL,
+    ['{'] = VI, ['|'] = TV, ['}'] = VI, ['~'] = TV, [0x80 ... 0xff] = VI,
+};
+#undef TV
+#undef TL
+#undef VI
+
+/* How many bytes from s (at most n) are all of class cls. */
+static size_t class_run(const unsigned char *s, size_t n, uint8_t cls)
 {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-        return true;
-    switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*':
-    case '+': case '-': case '.': case '^': case '_': case '`': case '|': case '~':
-        return true;
-    default:
-        return false;
-    }
+    size_t k = 0;
+    while (k < n && (char_class[s[k]] & cls))
+        k++;
+    return k;
 }
 
-/* Printable, or obs-text: what a request target or field value may contain. */
-static bool is_visible(unsigned char c)
+#define ONES 0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+
+/* Word at a time: true if some byte of x is below b (b <= 0x80), or is 0x7f.
+ * May also flag a word that is fine (a byte >= 0x80 after a low one): the
+ * caller then looks at its bytes one by one. */
+static bool word_may_hold(uint64_t x, uint8_t below)
 {
-    return c > 0x20 && c != 0x7f;
+    uint64_t low = (x - ONES * below) & ~x & HIGHS;
+    uint64_t y = x ^ (ONES * 0x7f);
+    uint64_t del = (y - ONES) & ~y & HIGHS;
+    return (low | del) != 0;
+}
+
+/* How many bytes from s (at most n) are all of class cls, eight at a time
+ * while no byte can be outside it. Only for CC_VISIBLE (every byte above SP
+ * but DEL) and CC_FIELD (the same, with SP and HTAB). */
+static size_t long_class_run(const unsigned char *s, size_t n, uint8_t cls)
+{
+    uint8_t below = cls == CC_VISIBLE ? 0x21 : 0x20;
+    size_t k = 0;
+    while (k + 8 <= n) {
+        uint64_t x;
+        memcpy(&x, s + k, 8);
+        if (word_may_hold(x, below)) {
+            size_t r = class_run(s + k, 8, cls);
+            if (r < 8)
+                return k + r;
+        }
+        k += 8;
+    }
+    return k + class_run(s + k, n - k, cls);
 }
 
 static bool is_ows(unsigned char c)
@@ -115,9 +160,40 @@ static bool equals_nocase(const char *a, size_t a_len, const char *b, size_t b_l
     return true;
 }
 
+/* A header name (tchar only) against a name in lowercase letters, digits and
+ * '-': setting bit 0x20 lowercases a letter, and no other tchar becomes one of
+ * those characters that way, so eight bytes are compared at a time. */
+static bool name_is(const char *a, size_t a_len, const char *lower, size_t len)
+{
+    uint64_t x;
+    uint64_t y;
+    size_t i = 0;
+
+    if (a_len != len)
+        return false;
+    if (len >= 8) {
+        for (; i + 8 <= len; i += 8) {
+            memcpy(&x, a + i, 8);
+            memcpy(&y, lower + i, 8);
+            if ((x | ONES * 0x20) != y)
+                return false;
+        }
+        if (i == len)
+            return true;
+        /* the last eight bytes, overlapping what was compared */
+        memcpy(&x, a + len - 8, 8);
+        memcpy(&y, lower + len - 8, 8);
+        return (x | ONES * 0x20) == y;
+    }
+    for (; i < len; i++)
+        if (((unsigned char)a[i] | 0x20) != (unsigned char)lower[i])
+            return false;
+    return true;
+}
+
 static bool header_is(const struct oa_http1_header *h, const char *name)
 {
-    return equals_nocase(h->name, h->name_len, name, strlen(name));
+    return name_is(h->name, h->name_len, name, strlen(name));
 }
 
 static size_t min_size(size_t a, size_t b)
@@ -208,33 +284,55 @@ static size_t scan_start_line(struct oa_http1_parser *p, const unsigned char *s,
 {
     struct oa_http1_head *h = &p->head;
     bool request = p->direction == OA_HTTP1_REQUESTS;
+    size_t k = 0;
 
-    for (size_t k = 0; k < n; k++) {
+    /* Runs of bytes of one class (method, target, reason) are taken in one
+     * go; the byte that ends a run is then judged like any other. */
+    while (k < n) {
         unsigned char c = s[k];
         bool ok = false;
         switch (p->start_step) {
-        case SL_METHOD:
-            if (is_tchar(c) && h->method_len < METHOD_MAX) {
-                h->method_len++;
-                ok = true;
-            } else if (c == ' ' && h->method_len > 0) {
+        case SL_METHOD: {
+            size_t run = class_run(s + k, min_size(n - k, METHOD_MAX - h->method_len), CC_TCHAR);
+            h->method_len += run;
+            k += run;
+            if (k == n)
+                continue;
+            c = s[k];
+            if (c == ' ' && h->method_len > 0) {
                 p->start_step = SL_TARGET_FIRST;
                 ok = true;
             }
             break;
+        }
         case SL_TARGET_FIRST:
-        case SL_TARGET:
-            if (is_visible(c)) {
-                h->target_len++;
+        case SL_TARGET: {
+            size_t run = long_class_run(s + k, n - k, CC_VISIBLE);
+            if (run > 0) {
+                h->target_len += run;
                 p->start_step = SL_TARGET;
-                ok = true;
-            } else if (c == ' ' && p->start_step == SL_TARGET) {
+                k += run;
+                if (k == n)
+                    continue;
+                c = s[k];
+            }
+            if (c == ' ' && p->start_step == SL_TARGET) {
                 p->start_step = SL_VERSION;
                 p->start_count = 0;
                 ok = true;
             }
             break;
+        }
         case SL_VERSION:
+            /* the whole "HTTP/1.x" at once when it is all there */
+            if (p->start_count == 0 && n - k > HTTP_VERSION_PREFIX_LEN &&
+                memcmp(s + k, http_version_prefix, HTTP_VERSION_PREFIX_LEN) == 0 &&
+                s[k + HTTP_VERSION_PREFIX_LEN] >= '0' && s[k + HTTP_VERSION_PREFIX_LEN] <= '9') {
+                h->version_minor = s[k + HTTP_VERSION_PREFIX_LEN] > '0' ? 1 : 0;
+                p->start_count = HTTP_VERSION_PREFIX_LEN + 1;
+                k += HTTP_VERSION_PREFIX_LEN + 1;
+                continue;
+            }
             if (p->start_count < HTTP_VERSION_PREFIX_LEN) {
                 ok = c == (unsigned char)http_version_prefix[p->start_count];
             } else if (p->start_count == HTTP_VERSION_PREFIX_LEN) {
@@ -274,14 +372,16 @@ static size_t scan_start_line(struct oa_http1_parser *p, const unsigned char *s,
             }
             break;
         case SL_REASON:
+            k += long_class_run(s + k, n - k, CC_FIELD);
+            if (k == n)
+                continue;
+            c = s[k];
             if (c == '\r') {
                 p->start_step = SL_LF;
                 ok = true;
             } else if (c == '\n') {
                 *verdict = SV_DONE;
                 return k + 1;
-            } else {
-                ok = c == '\t' || c == ' ' || is_visible(c);
             }
             break;
         case SL_LF:
@@ -297,6 +397,7 @@ static size_t scan_start_line(struct oa_http1_parser *p, const unsigned char *s,
             *verdict = SV_BAD;
             return k;
         }
+        k++;
     }
     *verdict = SV_MORE;
     return n;
@@ -306,9 +407,7 @@ static size_t scan_start_line(struct oa_http1_parser *p, const unsigned char *s,
 
 static bool parse_header_line(const char *line, size_t len, struct oa_http1_header *out)
 {
-    size_t k = 0;
-    while (k < len && is_tchar((unsigned char)line[k]))
-        k++;
+    size_t k = class_run((const unsigned char *)line, len, CC_TCHAR);
     /* No name, obs-fold (a line starting with whitespace), or whitespace
      * between name and colon: all rejected, as RFC 9112 requires. */
     if (k == 0 || k == len || line[k] != ':')
@@ -321,11 +420,8 @@ static bool parse_header_line(const char *line, size_t len, struct oa_http1_head
     size_t end = len;
     while (end > k && is_ows((unsigned char)line[end - 1]))
         end--;
-    for (size_t v = k; v < end; v++) {
-        unsigned char c = (unsigned char)line[v];
-        if (!(c == '\t' || c == ' ' || is_visible(c)))
-            return false;
-    }
+    if (long_class_run((const unsigned char *)line + k, end - k, CC_FIELD) != end - k)
+        return false;
     out->value = line + k;
     out->value_len = end - k;
     return true;
@@ -567,8 +663,15 @@ static size_t feed_head(struct oa_http1_parser *p, const char *buf, size_t len,
             p->head_phase = HP_BLANK_LF;
             break;
         case HP_IN_LINE: {
+            /* every header line of this piece in one append: stop after a
+             * '\n' that is followed by the empty line or by nothing yet */
             size_t scan_len = min_size(avail, room);
-            const char *nl = memchr(buf + i, '\n', scan_len);
+            const char *line = buf + i;
+            const char *end = line + scan_len;
+            const char *nl;
+            while ((nl = memchr(line, '\n', (size_t)(end - line))) != NULL && nl + 1 < end &&
+                   nl[1] != '\r' && nl[1] != '\n')
+                line = nl + 1;
             size_t n = nl ? (size_t)(nl - (buf + i)) + 1 : scan_len;
             if (!head_append(p, buf + i, n))
                 return fail(p, i + n, OA_HTTP1_ERROR, ev);
@@ -853,12 +956,16 @@ const struct oa_http1_header *oa_http1_find(const struct oa_http1_head *h,
     const struct oa_http1_header *first = NULL;
     size_t n = 0;
     size_t name_len = strlen(name);
+    /* the names we look up are lowercase already: compared a word at a time */
+    bool fast = class_run((const unsigned char *)name, name_len, CC_LOWER) == name_len;
 
     for (size_t i = 0; i < h->n_headers; i++) {
-        if (!equals_nocase(h->headers[i].name, h->headers[i].name_len, name, name_len))
+        const struct oa_http1_header *f = &h->headers[i];
+        if (fast ? !name_is(f->name, f->name_len, name, name_len)
+                 : !equals_nocase(f->name, f->name_len, name, name_len))
             continue;
         if (!first)
-            first = &h->headers[i];
+            first = f;
         n++;
     }
     if (count)

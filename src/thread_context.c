@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "oa_pool.h"
 #include "oa_thread_context.h"
 
 /* More unanswered requests than this on one thread: the oldest is forgotten
@@ -19,12 +20,21 @@ static __thread struct thread_requests mine __attribute__((tls_model("initial-ex
 
 static struct oa_server_context *process_context;
 
+/* Contexts with a short tracestate and baggage (nearly all) are recycled
+ * through a pool instead of malloc/free per request. */
+#define CONTEXT_POOLED_STORAGE 256
+static struct oa_pool context_pool =
+    OA_POOL_INIT(sizeof(struct oa_server_context) + CONTEXT_POOLED_STORAGE, 64, 4096);
+
 struct oa_server_context *oa_server_context_new(const struct oa_span_context *sc,
                                                 const struct oa_span_context *incoming,
                                                 const char *tracestate, size_t tracestate_len,
                                                 const char *baggage, size_t baggage_len)
 {
-    struct oa_server_context *ctx = malloc(sizeof(*ctx) + tracestate_len + baggage_len + 2);
+    size_t storage = tracestate_len + baggage_len + 2;
+    struct oa_server_context *ctx = storage <= CONTEXT_POOLED_STORAGE
+                                        ? oa_pool_get(&context_pool)
+                                        : oa_pool_get_large(sizeof(*ctx) + storage);
     if (ctx == NULL)
         return NULL;
     ctx->refs = 1;
@@ -51,7 +61,7 @@ void oa_server_context_ref(struct oa_server_context *ctx)
 void oa_server_context_unref(struct oa_server_context *ctx)
 {
     if (ctx != NULL && __atomic_sub_fetch(&ctx->refs, 1, __ATOMIC_ACQ_REL) == 0)
-        free(ctx);
+        oa_pool_put(&context_pool, ctx);
 }
 
 void oa_server_context_answered(struct oa_server_context *ctx)

@@ -93,17 +93,23 @@ static void *from_malloc(size_t size)
     return h + 1;
 }
 
+/* Under AddressSanitizer every object is malloc'ed, so that its
+ * use-after-free and overflow checks keep working. */
+#ifdef __SANITIZE_ADDRESS__
+#define POOLS_IN_USE 0
+#else
+#define POOLS_IN_USE 1
+#endif
+
 void *oa_pool_get(struct oa_pool *pool)
 {
-#ifndef __SANITIZE_ADDRESS__
-    struct obj_header *h = pop(pool);
-    if (h == NULL)
-        h = grow(pool);
-    if (h != NULL)
-        return h + 1;
-#endif
-    /* (under AddressSanitizer every object is malloc'ed, so that its
-     * use-after-free and overflow checks keep working) */
+    if (POOLS_IN_USE) {
+        struct obj_header *h = pop(pool);
+        if (h == NULL)
+            h = grow(pool);
+        if (h != NULL)
+            return h + 1;
+    }
     return from_malloc(pool->obj_size);
 }
 

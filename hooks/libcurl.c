@@ -66,6 +66,8 @@ static pthread_once_t bind_once = PTHREAD_ONCE_INIT;
 struct handle_record {
     CURL *handle;
     struct curl_slist *program_headers; /* what the program set, may be NULL */
+    bool asked_http10;                  /* CURLOPT_HTTP_VERSION is 1.0: libcurl
+                                           reports the response's version instead */
     bool running;                       /* a traced transfer is in progress */
     struct curl_slist *ours;            /* libcurl's copy with trace headers */
     struct oa_span *span;               /* NULL when not sampled */
@@ -401,10 +403,11 @@ static void transfer_end(CURL *h, const char *error)
     struct curl_slist *ours = r->ours;
     struct oa_span *span = r->span;
     uint64_t start = r->start;
+    bool asked_http10 = r->asked_http10;
     r->running = false;
     r->ours = NULL;
     r->span = NULL;
-    if (program == NULL)
+    if (program == NULL && !asked_http10)
         forget(h);
     unlock_table();
     if (ours != NULL) {
@@ -415,6 +418,8 @@ static void transfer_end(CURL *h, const char *error)
         return;
     struct transfer_outcome o;
     read_outcome(&o, h, error);
+    if (asked_http10 && o.protocol == OA_METRIC_HTTP_1_1)
+        o.protocol = OA_METRIC_HTTP_1_0;
     /* every transfer that ran counts in the metrics, sampled or not */
     if (start != 0)
         oa_http_metrics_client_request(o.method, strlen(o.method), o.url ? o.url : "", o.url ? strlen(o.url) : 0,
@@ -443,14 +448,26 @@ OA_EXPORT CURLcode curl_easy_setopt(CURL *h, CURLoption option, ...)
     bind_real();
     if (curl.easy_setopt == NULL)
         return CURLE_FAILED_INIT;
-    if (option != CURLOPT_HTTPHEADER || oa_in_library)
+    if ((option != CURLOPT_HTTPHEADER && option != CURLOPT_HTTP_VERSION) || oa_in_library)
         return curl.easy_setopt(h, option, arg);
+    if (option == CURLOPT_HTTP_VERSION) {
+        bool http10 = (long)arg == CURL_HTTP_VERSION_1_0;
+        lock_table();
+        struct handle_record *r = find(h, http10);
+        if (r != NULL) {
+            r->asked_http10 = http10;
+            if (!http10 && r->program_headers == NULL && !r->running)
+                forget(h);
+        }
+        unlock_table();
+        return curl.easy_setopt(h, option, arg);
+    }
     lock_table();
     struct handle_record *r = find(h, arg != NULL);
     bool running = r != NULL && r->running;
     if (r != NULL) {
         r->program_headers = arg;
-        if (arg == NULL && !running)
+        if (arg == NULL && !running && !r->asked_http10)
             forget(h);
     }
     unlock_table();
@@ -518,10 +535,13 @@ OA_EXPORT CURL *curl_easy_duphandle(CURL *h)
     struct handle_record *r = find(h, false);
     struct curl_slist *program = r != NULL ? r->program_headers : NULL;
     bool running = r != NULL && r->running;
-    if (program != NULL) {
+    bool asked_http10 = r != NULL && r->asked_http10;
+    if (program != NULL || asked_http10) {
         struct handle_record *c = find(copy, true);
-        if (c != NULL)
+        if (c != NULL) {
             c->program_headers = program;
+            c->asked_http10 = asked_http10;
+        }
     }
     unlock_table();
     /* duplicated mid-transfer, the copy holds our list: give it the program's */

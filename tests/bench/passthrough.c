@@ -352,3 +352,110 @@ PT_EXPORT int system(const char *command)
 {
     return real_exec.system(command);
 }
+
+/* ---- OpenSSL (hooks/openssl.c) and libcurl (hooks/libcurl.c) ----
+ * Bound on first use, as the shim does: a program that never calls them
+ * never looks them up. Only pointers pass through, so the libraries' own
+ * types are not needed here. */
+#define PT_LAZY(name)                                                              \
+    static void *real_##name;                                                      \
+    if (__atomic_load_n(&real_##name, __ATOMIC_ACQUIRE) == NULL)                   \
+        __atomic_store_n(&real_##name, dlsym(RTLD_NEXT, #name), __ATOMIC_RELEASE)
+
+typedef int (*pt_io_fn)(void *, void *, int);
+typedef int (*pt_io_ex_fn)(void *, void *, size_t, size_t *);
+typedef int (*pt_handle_fn)(void *);
+typedef void (*pt_void_fn)(void *);
+typedef int (*pt_pair_fn)(void *, void *);
+typedef void *(*pt_dup_fn)(void *);
+typedef int (*pt_setopt_fn)(void *, int, void *);
+typedef int (*pt_running_fn)(void *, int *);
+typedef int (*pt_socket_action_fn)(void *, int, int, int *);
+
+PT_EXPORT int SSL_read(void *ssl, void *buf, int num)
+{
+    PT_LAZY(SSL_read);
+    return ((pt_io_fn)real_SSL_read)(ssl, buf, num);
+}
+
+PT_EXPORT int SSL_write(void *ssl, const void *buf, int num)
+{
+    PT_LAZY(SSL_write);
+    return ((pt_io_fn)real_SSL_write)(ssl, (void *)buf, num);
+}
+
+PT_EXPORT int SSL_read_ex(void *ssl, void *buf, size_t num, size_t *readbytes)
+{
+    PT_LAZY(SSL_read_ex);
+    return ((pt_io_ex_fn)real_SSL_read_ex)(ssl, buf, num, readbytes);
+}
+
+PT_EXPORT int SSL_write_ex(void *ssl, const void *buf, size_t num, size_t *written)
+{
+    PT_LAZY(SSL_write_ex);
+    return ((pt_io_ex_fn)real_SSL_write_ex)(ssl, (void *)buf, num, written);
+}
+
+PT_EXPORT int curl_easy_setopt(void *h, int option, ...)
+{
+    va_list ap;
+    va_start(ap, option);
+    void *arg = va_arg(ap, void *);
+    va_end(ap);
+    PT_LAZY(curl_easy_setopt);
+    return ((pt_setopt_fn)real_curl_easy_setopt)(h, option, arg);
+}
+
+PT_EXPORT int curl_easy_perform(void *h)
+{
+    PT_LAZY(curl_easy_perform);
+    return ((pt_handle_fn)real_curl_easy_perform)(h);
+}
+
+PT_EXPORT void curl_easy_reset(void *h)
+{
+    PT_LAZY(curl_easy_reset);
+    ((pt_void_fn)real_curl_easy_reset)(h);
+}
+
+PT_EXPORT void curl_easy_cleanup(void *h)
+{
+    PT_LAZY(curl_easy_cleanup);
+    ((pt_void_fn)real_curl_easy_cleanup)(h);
+}
+
+PT_EXPORT void *curl_easy_duphandle(void *h)
+{
+    PT_LAZY(curl_easy_duphandle);
+    return ((pt_dup_fn)real_curl_easy_duphandle)(h);
+}
+
+PT_EXPORT int curl_multi_add_handle(void *m, void *h)
+{
+    PT_LAZY(curl_multi_add_handle);
+    return ((pt_pair_fn)real_curl_multi_add_handle)(m, h);
+}
+
+PT_EXPORT int curl_multi_remove_handle(void *m, void *h)
+{
+    PT_LAZY(curl_multi_remove_handle);
+    return ((pt_pair_fn)real_curl_multi_remove_handle)(m, h);
+}
+
+PT_EXPORT int curl_multi_perform(void *m, int *running)
+{
+    PT_LAZY(curl_multi_perform);
+    return ((pt_running_fn)real_curl_multi_perform)(m, running);
+}
+
+PT_EXPORT int curl_multi_socket_action(void *m, int s, int ev_bitmask, int *running)
+{
+    PT_LAZY(curl_multi_socket_action);
+    return ((pt_socket_action_fn)real_curl_multi_socket_action)(m, s, ev_bitmask, running);
+}
+
+PT_EXPORT void *curl_multi_info_read(void *m, int *msgs_in_queue)
+{
+    PT_LAZY(curl_multi_info_read);
+    return ((void *(*)(void *, int *))real_curl_multi_info_read)(m, msgs_in_queue);
+}

@@ -60,10 +60,11 @@ static pthread_once_t bind_once = PTHREAD_ONCE_INIT;
 
 /* ---- what we know of each easy handle ---- */
 
-/* A handle is recorded while the program's header list is set on it, or while
- * one of its transfers is traced. */
+/* A handle is recorded once the program sets its URL or header list, until
+ * curl_easy_cleanup or curl_easy_reset. */
 struct handle_record {
     CURL *handle;
+    bool http;                          /* its URL is http:// or https:// */
     struct curl_slist *program_headers; /* what the program set, may be NULL */
     bool running;                       /* a traced transfer is in progress */
     struct curl_slist *ours;            /* libcurl's copy with trace headers */
@@ -238,18 +239,20 @@ static struct curl_slist *with_trace_headers(const struct curl_slist *program, c
     return list;
 }
 
-/* A transfer of h starts: its span, and libcurl's copy of the headers. */
-static void transfer_begin(CURL *h)
+/* A transfer of h starts: its span, and libcurl's copy of the headers.
+ * Returns false when the transfer is not traced here. */
+static bool transfer_begin(CURL *h)
 {
     lock_table();
-    struct handle_record *r = find(h, true);
-    bool already = r == NULL || r->running;
+    struct handle_record *r = find(h, false);
+    /* only HTTP: for SMTP and IMAP the header list is the mail's MIME head */
+    bool already = r == NULL || r->running || !r->http;
     struct curl_slist *program = r != NULL ? r->program_headers : NULL;
     if (!already)
         r->running = true;
     unlock_table();
     if (already)
-        return;
+        return false;
 
     struct oa_span_context parent_sc;
     const struct oa_span_context *parent = NULL;
@@ -298,6 +301,7 @@ static void transfer_begin(CURL *h)
     oa_span_free(span);
     if (ours != NULL)
         curl.slist_free_all(ours);
+    return true;
 }
 
 static const char *curl_error_type(CURLcode rc)
@@ -378,8 +382,6 @@ static void transfer_end(CURL *h, const char *error)
     r->running = false;
     r->ours = NULL;
     r->span = NULL;
-    if (program == NULL)
-        forget(h);
     unlock_table();
     if (ours != NULL) {
         curl.easy_setopt(h, CURLOPT_HTTPHEADER, program);
@@ -398,6 +400,11 @@ static const char *error_of(CURLcode rc)
 
 /* ---- the easy interface ---- */
 
+static bool is_http_url(const char *url)
+{
+    return url != NULL && (strncasecmp(url, "http://", 7) == 0 || strncasecmp(url, "https://", 8) == 0);
+}
+
 OA_EXPORT CURLcode curl_easy_setopt(CURL *h, CURLoption option, ...)
 {
     va_list ap;
@@ -409,17 +416,18 @@ OA_EXPORT CURLcode curl_easy_setopt(CURL *h, CURLoption option, ...)
     bind_real();
     if (curl.easy_setopt == NULL)
         return CURLE_FAILED_INIT;
-    if (option != CURLOPT_HTTPHEADER || oa_in_library)
+    if ((option != CURLOPT_HTTPHEADER && option != CURLOPT_URL) || oa_in_library)
         return curl.easy_setopt(h, option, arg);
     lock_table();
-    struct handle_record *r = find(h, arg != NULL);
+    struct handle_record *r = find(h, true);
     bool running = r != NULL && r->running;
-    if (r != NULL) {
+    if (r != NULL && option == CURLOPT_URL)
+        r->http = is_http_url(arg);
+    else if (r != NULL)
         r->program_headers = arg;
-        if (arg == NULL && !running)
-            forget(h);
-    }
     unlock_table();
+    if (option == CURLOPT_URL)
+        return curl.easy_setopt(h, option, arg);
     /* set during a traced transfer, the program's list would replace ours:
      * it is recorded, and libcurl gets it back when the transfer ends */
     if (running)
@@ -432,9 +440,8 @@ OA_EXPORT CURLcode curl_easy_perform(CURL *h)
     bind_real();
     if (curl.easy_perform == NULL)
         return CURLE_FAILED_INIT;
-    if (!tracing())
+    if (!tracing() || !transfer_begin(h))
         return curl.easy_perform(h);
-    transfer_begin(h);
     oa_in_traced_transfer++;
     CURLcode rc = curl.easy_perform(h);
     oa_in_traced_transfer--;
@@ -484,10 +491,13 @@ OA_EXPORT CURL *curl_easy_duphandle(CURL *h)
     struct handle_record *r = find(h, false);
     struct curl_slist *program = r != NULL ? r->program_headers : NULL;
     bool running = r != NULL && r->running;
-    if (program != NULL) {
+    if (r != NULL) {
+        bool http = r->http;
         struct handle_record *c = find(copy, true);
-        if (c != NULL)
+        if (c != NULL) {
             c->program_headers = program;
+            c->http = http;
+        }
     }
     unlock_table();
     /* duplicated mid-transfer, the copy holds our list: give it the program's */
@@ -503,9 +513,8 @@ OA_EXPORT CURLMcode curl_multi_add_handle(CURLM *m, CURL *h)
     bind_real();
     if (curl.multi_add_handle == NULL)
         return CURLM_INTERNAL_ERROR;
-    if (!tracing() || h == NULL)
+    if (!tracing() || h == NULL || !transfer_begin(h))
         return curl.multi_add_handle(m, h);
-    transfer_begin(h);
     CURLMcode rc = curl.multi_add_handle(m, h);
     if (rc != CURLM_OK) {
         int saved = errno;

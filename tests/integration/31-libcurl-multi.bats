@@ -44,3 +44,20 @@ for i in range(10):
               'request %d carried the traceparent of its own client span' % i)
 "
 }
+
+@test "libcurl transfer that fails to connect: one client span, Error with the CURLcode name, credentials redacted" {
+    skip_without_real_curl
+    local port
+    port=$(closed_port)
+    run traced curl-client curl -sS "http://user:secret@127.0.0.1:$port/x?sig=abc"
+    [ "$status" = 7 ]
+    wait_spans 1 --service curl-client --kind client
+    check_spans "
+c = one(service='curl-client', kind='client')
+expect_eq(len(spans), 1, 'one span')
+expect_eq(c.get('status_code'), 2, 'status Error')
+expect_attrs(c, {'error.type': 'CURLE_COULDNT_CONNECT', 'http.request.method': 'GET',
+                 'url.full': 'http://REDACTED:REDACTED@127.0.0.1:$port/x?sig=REDACTED'})
+expect_eq(attr(c, 'http.response.status_code'), None, 'no status code')
+"
+}

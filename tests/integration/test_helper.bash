@@ -303,12 +303,13 @@ start_backend() {
     BACKEND_PORT=${BACKEND_PORT//[^0-9]/}
 }
 
-# start_recording_server NAME: tests/programs/recording_server.py (never
-# traced), records into $T/NAME.records. Sets RECORDER_PORT.
+# start_recording_server NAME [ARGS...]: tests/programs/recording_server.py
+# (never traced), records into $T/NAME.records. Sets RECORDER_PORT.
 start_recording_server() {
     local name=$1
+    shift
     start_bg "$name" "$PY" "$PY_PROGRAMS/recording_server.py" --port 0 --ready-file "$T/$name.port" \
-        --out "$T/$name.records"
+        --out "$T/$name.records" "$@"
     wait_file "$T/$name.port" 10 "$BG_PID" "$name" || return 1
     RECORDER_PORT=$(<"$T/$name.port")
     RECORDER_PORT=${RECORDER_PORT//[^0-9]/}

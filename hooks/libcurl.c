@@ -405,6 +405,11 @@ static bool is_http_url(const char *url)
     return url != NULL && (strncasecmp(url, "http://", 7) == 0 || strncasecmp(url, "https://", 8) == 0);
 }
 
+/* Forwarding one argument of unknown type as a pointer is exact only where
+ * long, pointers and curl_off_t have one size and one calling convention. */
+_Static_assert(sizeof(void *) == sizeof(long) && sizeof(void *) == sizeof(curl_off_t),
+               "curl_easy_setopt forwarding assumes an LP64 ABI");
+
 OA_EXPORT CURLcode curl_easy_setopt(CURL *h, CURLoption option, ...)
 {
     va_list ap;

@@ -398,7 +398,20 @@ static const char *error_of(CURLcode rc)
     return rc == CURLE_OK ? NULL : curl_error_type(rc);
 }
 
+
 /* ---- the easy interface ---- */
+
+/* EXPORTER_CALLS_ITS_OWN for the functions that return nothing. */
+static bool exporter_calls_its_own(void **own, const char *name, CURL *h)
+{
+    if (__builtin_expect(!oa_in_library, 1))
+        return false;
+    void (*f)(CURL *) = (void (*)(CURL *))oa_exporter_symbol(own, name);
+    if (f == NULL)
+        return false;
+    f(h);
+    return true;
+}
 
 static bool is_http_url(const char *url)
 {
@@ -418,6 +431,7 @@ OA_EXPORT CURLcode curl_easy_setopt(CURL *h, CURLoption option, ...)
      * all passed alike, as one integer-class register or stack slot */
     void *arg = va_arg(ap, void *);
     va_end(ap);
+    EXPORTER_CALLS_ITS_OWN("curl_easy_setopt", CURLcode (*)(CURL *, CURLoption, ...), h, option, arg);
     bind_real();
     if (curl.easy_setopt == NULL)
         return CURLE_FAILED_INIT;
@@ -442,6 +456,7 @@ OA_EXPORT CURLcode curl_easy_setopt(CURL *h, CURLoption option, ...)
 
 OA_EXPORT CURLcode curl_easy_perform(CURL *h)
 {
+    EXPORTER_CALLS_ITS_OWN("curl_easy_perform", CURLcode (*)(CURL *), h);
     bind_real();
     if (curl.easy_perform == NULL)
         return CURLE_FAILED_INIT;
@@ -458,6 +473,9 @@ OA_EXPORT CURLcode curl_easy_perform(CURL *h)
 
 OA_EXPORT void curl_easy_reset(CURL *h)
 {
+    static void *own;
+    if (exporter_calls_its_own(&own, "curl_easy_reset", h))
+        return;
     bind_real();
     if (curl.easy_reset == NULL)
         return;
@@ -472,6 +490,9 @@ OA_EXPORT void curl_easy_reset(CURL *h)
 
 OA_EXPORT void curl_easy_cleanup(CURL *h)
 {
+    static void *own;
+    if (exporter_calls_its_own(&own, "curl_easy_cleanup", h))
+        return;
     bind_real();
     if (curl.easy_cleanup == NULL)
         return;
@@ -486,6 +507,7 @@ OA_EXPORT void curl_easy_cleanup(CURL *h)
 
 OA_EXPORT CURL *curl_easy_duphandle(CURL *h)
 {
+    EXPORTER_CALLS_ITS_OWN("curl_easy_duphandle", CURL *(*)(CURL *), h);
     bind_real();
     if (curl.easy_duphandle == NULL)
         return NULL;
@@ -515,6 +537,7 @@ OA_EXPORT CURL *curl_easy_duphandle(CURL *h)
 
 OA_EXPORT CURLMcode curl_multi_add_handle(CURLM *m, CURL *h)
 {
+    EXPORTER_CALLS_ITS_OWN("curl_multi_add_handle", CURLMcode (*)(CURLM *, CURL *), m, h);
     bind_real();
     if (curl.multi_add_handle == NULL)
         return CURLM_INTERNAL_ERROR;
@@ -541,6 +564,7 @@ OA_EXPORT CURLMcode curl_multi_add_handle(CURLM *m, CURL *h)
 
 OA_EXPORT CURLMcode curl_multi_perform(CURLM *m, int *running)
 {
+    EXPORTER_CALLS_ITS_OWN("curl_multi_perform", CURLMcode (*)(CURLM *, int *), m, running);
     bind_real();
     if (curl.multi_perform == NULL)
         return CURLM_INTERNAL_ERROR;
@@ -552,6 +576,8 @@ OA_EXPORT CURLMcode curl_multi_perform(CURLM *m, int *running)
 
 OA_EXPORT CURLMcode curl_multi_socket_action(CURLM *m, curl_socket_t s, int ev_bitmask, int *running)
 {
+    EXPORTER_CALLS_ITS_OWN("curl_multi_socket_action", CURLMcode (*)(CURLM *, curl_socket_t, int, int *), m, s,
+                           ev_bitmask, running);
     bind_real();
     if (curl.multi_socket_action == NULL)
         return CURLM_INTERNAL_ERROR;
@@ -563,6 +589,7 @@ OA_EXPORT CURLMcode curl_multi_socket_action(CURLM *m, curl_socket_t s, int ev_b
 
 OA_EXPORT CURLMsg *curl_multi_info_read(CURLM *m, int *msgs_in_queue)
 {
+    EXPORTER_CALLS_ITS_OWN("curl_multi_info_read", CURLMsg *(*)(CURLM *, int *), m, msgs_in_queue);
     bind_real();
     if (curl.multi_info_read == NULL)
         return NULL;
@@ -577,6 +604,7 @@ OA_EXPORT CURLMsg *curl_multi_info_read(CURLM *m, int *msgs_in_queue)
 
 OA_EXPORT CURLMcode curl_multi_remove_handle(CURLM *m, CURL *h)
 {
+    EXPORTER_CALLS_ITS_OWN("curl_multi_remove_handle", CURLMcode (*)(CURLM *, CURL *), m, h);
     bind_real();
     if (curl.multi_remove_handle == NULL)
         return CURLM_INTERNAL_ERROR;

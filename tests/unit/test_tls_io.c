@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "oa_http_span.h"
 #include "oa_libc.h"
 #include "oa_tls_io.h"
 #include "oa_test.h"
@@ -142,6 +143,28 @@ int main(void)
     r = oa_tls_send(c, NULL, fake_write, "\x01\x02binary", 8, &written);
     CHECK(r == 1 && written == 8 && c->mode == OA_MODE_PASS, "non-HTTP stream passes");
     oa_tls_close(c);
+
+    /* libcurl spans take url.full, server.address and server.port from the URL */
+    struct oa_span *s = oa_span_new();
+    static const char U1[] = "https://user:pw@[::1]/p?sig=x";
+    oa_http_span_client_url(s, U1, sizeof(U1) - 1);
+    const struct oa_attr *a = oa_span_find_attr(s, "url.full");
+    CHECK(a != NULL && a->v.str.len == strlen("https://REDACTED:REDACTED@[::1]/p?sig=REDACTED") &&
+              memcmp(a->v.str.ptr, "https://REDACTED:REDACTED@[::1]/p?sig=REDACTED", a->v.str.len) == 0,
+          "url.full redacted");
+    a = oa_span_find_attr(s, "server.address");
+    CHECK(a != NULL && a->v.str.len == 3 && memcmp(a->v.str.ptr, "::1", 3) == 0, "IPv6 server.address without brackets");
+    a = oa_span_find_attr(s, "server.port");
+    CHECK(a != NULL && a->v.i == 443, "https default port 443");
+    oa_span_free(s);
+    s = oa_span_new();
+    static const char U2[] = "http://example.test:8080";
+    oa_http_span_client_url(s, U2, sizeof(U2) - 1);
+    a = oa_span_find_attr(s, "server.port");
+    CHECK(a != NULL && a->v.i == 8080, "explicit port");
+    a = oa_span_find_attr(s, "server.address");
+    CHECK(a != NULL && a->v.str.len == 12 && memcmp(a->v.str.ptr, "example.test", 12) == 0, "host without path");
+    oa_span_free(s);
 
     close(sv[0]);
     close(sv[1]);

@@ -96,6 +96,10 @@ $(BUILD)/programs/curl_multi: tests/programs/curl_multi.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDFLAGS_SAN) -lcurl
 
+$(BUILD)/programs/tls_write_client: tests/programs/tls_write_client.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDFLAGS_SAN) -lssl -lcrypto
+
 .PHONY: unit-bins programs
 unit-bins: $(UNIT_BINS)
 programs: $(PROG_BINS)

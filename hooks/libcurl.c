@@ -61,10 +61,11 @@ static pthread_once_t bind_once = PTHREAD_ONCE_INIT;
 
 /* ---- what we know of each easy handle ---- */
 
-/* A handle is recorded while the program's header list is set on it, or while
- * one of its transfers is traced. */
+/* A handle is recorded once the program sets its URL or header list, until
+ * curl_easy_cleanup or curl_easy_reset. */
 struct handle_record {
     CURL *handle;
+    bool http;                          /* its URL is http:// or https:// */
     struct curl_slist *program_headers; /* what the program set, may be NULL */
     bool asked_http10;                  /* CURLOPT_HTTP_VERSION is 1.0: libcurl
                                            reports the response's version instead */
@@ -242,18 +243,20 @@ static struct curl_slist *with_trace_headers(const struct curl_slist *program, c
     return list;
 }
 
-/* A transfer of h starts: its span, and libcurl's copy of the headers. */
-static void transfer_begin(CURL *h)
+/* A transfer of h starts: its span, and libcurl's copy of the headers.
+ * Returns false when the transfer is not traced here. */
+static bool transfer_begin(CURL *h)
 {
     lock_table();
-    struct handle_record *r = find(h, true);
-    bool already = r == NULL || r->running;
+    struct handle_record *r = find(h, false);
+    /* only HTTP: for SMTP and IMAP the header list is the mail's MIME head */
+    bool already = r == NULL || r->running || !r->http;
     struct curl_slist *program = r != NULL ? r->program_headers : NULL;
     if (!already)
         r->running = true;
     unlock_table();
     if (already)
-        return;
+        return false;
 
     struct oa_span_context parent_sc;
     const struct oa_span_context *parent = NULL;
@@ -304,6 +307,7 @@ static void transfer_begin(CURL *h)
     oa_span_free(span);
     if (ours != NULL)
         curl.slist_free_all(ours);
+    return true;
 }
 
 static const char *curl_error_type(CURLcode rc)
@@ -407,8 +411,6 @@ static void transfer_end(CURL *h, const char *error)
     r->running = false;
     r->ours = NULL;
     r->span = NULL;
-    if (program == NULL && !asked_http10)
-        forget(h);
     unlock_table();
     if (ours != NULL) {
         curl.easy_setopt(h, CURLOPT_HTTPHEADER, program);
@@ -435,7 +437,30 @@ static const char *error_of(CURLcode rc)
     return rc == CURLE_OK ? NULL : curl_error_type(rc);
 }
 
+
 /* ---- the easy interface ---- */
+
+/* EXPORTER_CALLS_ITS_OWN for the functions that return nothing. */
+static bool exporter_calls_its_own(void **own, const char *name, CURL *h)
+{
+    if (__builtin_expect(!oa_in_library, 1))
+        return false;
+    void (*f)(CURL *) = (void (*)(CURL *))oa_exporter_symbol(own, name);
+    if (f == NULL)
+        return false;
+    f(h);
+    return true;
+}
+
+static bool is_http_url(const char *url)
+{
+    return url != NULL && (strncasecmp(url, "http://", 7) == 0 || strncasecmp(url, "https://", 8) == 0);
+}
+
+/* Forwarding one argument of unknown type as a pointer is exact only where
+ * long, pointers and curl_off_t have one size and one calling convention. */
+_Static_assert(sizeof(void *) == sizeof(long) && sizeof(void *) == sizeof(curl_off_t),
+               "curl_easy_setopt forwarding assumes an LP64 ABI");
 
 OA_EXPORT CURLcode curl_easy_setopt(CURL *h, CURLoption option, ...)
 {
@@ -445,32 +470,32 @@ OA_EXPORT CURLcode curl_easy_setopt(CURL *h, CURLoption option, ...)
      * all passed alike, as one integer-class register or stack slot */
     void *arg = va_arg(ap, void *);
     va_end(ap);
+    EXPORTER_CALLS_ITS_OWN("curl_easy_setopt", CURLcode (*)(CURL *, CURLoption, ...), h, option, arg);
     bind_real();
     if (curl.easy_setopt == NULL)
         return CURLE_FAILED_INIT;
-    if ((option != CURLOPT_HTTPHEADER && option != CURLOPT_HTTP_VERSION) || oa_in_library)
+    if ((option != CURLOPT_HTTPHEADER && option != CURLOPT_URL && option != CURLOPT_HTTP_VERSION) ||
+        oa_in_library)
         return curl.easy_setopt(h, option, arg);
     if (option == CURLOPT_HTTP_VERSION) {
         bool http10 = (long)arg == CURL_HTTP_VERSION_1_0;
         lock_table();
-        struct handle_record *r = find(h, http10);
-        if (r != NULL) {
+        struct handle_record *r = find(h, true);
+        if (r != NULL)
             r->asked_http10 = http10;
-            if (!http10 && r->program_headers == NULL && !r->running)
-                forget(h);
-        }
         unlock_table();
         return curl.easy_setopt(h, option, arg);
     }
     lock_table();
-    struct handle_record *r = find(h, arg != NULL);
+    struct handle_record *r = find(h, true);
     bool running = r != NULL && r->running;
-    if (r != NULL) {
+    if (r != NULL && option == CURLOPT_URL)
+        r->http = is_http_url(arg);
+    else if (r != NULL)
         r->program_headers = arg;
-        if (arg == NULL && !running && !r->asked_http10)
-            forget(h);
-    }
     unlock_table();
+    if (option == CURLOPT_URL)
+        return curl.easy_setopt(h, option, arg);
     /* set during a traced transfer, the program's list would replace ours:
      * it is recorded, and libcurl gets it back when the transfer ends */
     if (running)
@@ -480,12 +505,12 @@ OA_EXPORT CURLcode curl_easy_setopt(CURL *h, CURLoption option, ...)
 
 OA_EXPORT CURLcode curl_easy_perform(CURL *h)
 {
+    EXPORTER_CALLS_ITS_OWN("curl_easy_perform", CURLcode (*)(CURL *), h);
     bind_real();
     if (curl.easy_perform == NULL)
         return CURLE_FAILED_INIT;
-    if (!tracing())
+    if (!tracing() || !transfer_begin(h))
         return curl.easy_perform(h);
-    transfer_begin(h);
     oa_in_traced_transfer++;
     CURLcode rc = curl.easy_perform(h);
     oa_in_traced_transfer--;
@@ -497,6 +522,9 @@ OA_EXPORT CURLcode curl_easy_perform(CURL *h)
 
 OA_EXPORT void curl_easy_reset(CURL *h)
 {
+    static void *own;
+    if (exporter_calls_its_own(&own, "curl_easy_reset", h))
+        return;
     bind_real();
     if (curl.easy_reset == NULL)
         return;
@@ -511,6 +539,9 @@ OA_EXPORT void curl_easy_reset(CURL *h)
 
 OA_EXPORT void curl_easy_cleanup(CURL *h)
 {
+    static void *own;
+    if (exporter_calls_its_own(&own, "curl_easy_cleanup", h))
+        return;
     bind_real();
     if (curl.easy_cleanup == NULL)
         return;
@@ -525,6 +556,7 @@ OA_EXPORT void curl_easy_cleanup(CURL *h)
 
 OA_EXPORT CURL *curl_easy_duphandle(CURL *h)
 {
+    EXPORTER_CALLS_ITS_OWN("curl_easy_duphandle", CURL *(*)(CURL *), h);
     bind_real();
     if (curl.easy_duphandle == NULL)
         return NULL;
@@ -535,11 +567,13 @@ OA_EXPORT CURL *curl_easy_duphandle(CURL *h)
     struct handle_record *r = find(h, false);
     struct curl_slist *program = r != NULL ? r->program_headers : NULL;
     bool running = r != NULL && r->running;
-    bool asked_http10 = r != NULL && r->asked_http10;
-    if (program != NULL || asked_http10) {
+    if (r != NULL) {
+        bool http = r->http;
+        bool asked_http10 = r->asked_http10;
         struct handle_record *c = find(copy, true);
         if (c != NULL) {
             c->program_headers = program;
+            c->http = http;
             c->asked_http10 = asked_http10;
         }
     }
@@ -554,12 +588,12 @@ OA_EXPORT CURL *curl_easy_duphandle(CURL *h)
 
 OA_EXPORT CURLMcode curl_multi_add_handle(CURLM *m, CURL *h)
 {
+    EXPORTER_CALLS_ITS_OWN("curl_multi_add_handle", CURLMcode (*)(CURLM *, CURL *), m, h);
     bind_real();
     if (curl.multi_add_handle == NULL)
         return CURLM_INTERNAL_ERROR;
-    if (!tracing() || h == NULL)
+    if (!tracing() || h == NULL || !transfer_begin(h))
         return curl.multi_add_handle(m, h);
-    transfer_begin(h);
     CURLMcode rc = curl.multi_add_handle(m, h);
     if (rc != CURLM_OK) {
         int saved = errno;
@@ -582,6 +616,7 @@ OA_EXPORT CURLMcode curl_multi_add_handle(CURLM *m, CURL *h)
 
 OA_EXPORT CURLMcode curl_multi_perform(CURLM *m, int *running)
 {
+    EXPORTER_CALLS_ITS_OWN("curl_multi_perform", CURLMcode (*)(CURLM *, int *), m, running);
     bind_real();
     if (curl.multi_perform == NULL)
         return CURLM_INTERNAL_ERROR;
@@ -593,6 +628,8 @@ OA_EXPORT CURLMcode curl_multi_perform(CURLM *m, int *running)
 
 OA_EXPORT CURLMcode curl_multi_socket_action(CURLM *m, curl_socket_t s, int ev_bitmask, int *running)
 {
+    EXPORTER_CALLS_ITS_OWN("curl_multi_socket_action", CURLMcode (*)(CURLM *, curl_socket_t, int, int *), m, s,
+                           ev_bitmask, running);
     bind_real();
     if (curl.multi_socket_action == NULL)
         return CURLM_INTERNAL_ERROR;
@@ -604,6 +641,7 @@ OA_EXPORT CURLMcode curl_multi_socket_action(CURLM *m, curl_socket_t s, int ev_b
 
 OA_EXPORT CURLMsg *curl_multi_info_read(CURLM *m, int *msgs_in_queue)
 {
+    EXPORTER_CALLS_ITS_OWN("curl_multi_info_read", CURLMsg *(*)(CURLM *, int *), m, msgs_in_queue);
     bind_real();
     if (curl.multi_info_read == NULL)
         return NULL;
@@ -618,6 +656,7 @@ OA_EXPORT CURLMsg *curl_multi_info_read(CURLM *m, int *msgs_in_queue)
 
 OA_EXPORT CURLMcode curl_multi_remove_handle(CURLM *m, CURL *h)
 {
+    EXPORTER_CALLS_ITS_OWN("curl_multi_remove_handle", CURLMcode (*)(CURLM *, CURL *), m, h);
     bind_real();
     if (curl.multi_remove_handle == NULL)
         return CURLM_INTERNAL_ERROR;

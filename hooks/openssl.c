@@ -111,6 +111,7 @@ static struct oa_conn *stream_of(SSL *s)
     return c;
 }
 
+
 /* ---- the real writes in the shape oa_tls_send wants ---- */
 
 static int real_write(void *s, const void *buf, size_t n, size_t *written)
@@ -128,6 +129,7 @@ static int real_write_ex(void *s, const void *buf, size_t n, size_t *written)
 
 OA_EXPORT int SSL_write(SSL *s, const void *buf, int num)
 {
+    EXPORTER_CALLS_ITS_OWN("SSL_write", int (*)(SSL *, const void *, int), s, buf, num);
     bind_real();
     if (ssl.write == NULL)
         return -1;
@@ -141,6 +143,7 @@ OA_EXPORT int SSL_write(SSL *s, const void *buf, int num)
 
 OA_EXPORT int SSL_write_ex(SSL *s, const void *buf, size_t num, size_t *written)
 {
+    EXPORTER_CALLS_ITS_OWN("SSL_write_ex", int (*)(SSL *, const void *, size_t, size_t *), s, buf, num, written);
     bind_real();
     if (ssl.write_ex == NULL)
         return 0;
@@ -156,6 +159,7 @@ OA_EXPORT int SSL_write_ex(SSL *s, const void *buf, size_t num, size_t *written)
 
 OA_EXPORT int SSL_read(SSL *s, void *buf, int num)
 {
+    EXPORTER_CALLS_ITS_OWN("SSL_read", int (*)(SSL *, void *, int), s, buf, num);
     bind_real();
     if (ssl.read == NULL)
         return -1;
@@ -170,6 +174,7 @@ OA_EXPORT int SSL_read(SSL *s, void *buf, int num)
 
 OA_EXPORT int SSL_read_ex(SSL *s, void *buf, size_t num, size_t *readbytes)
 {
+    EXPORTER_CALLS_ITS_OWN("SSL_read_ex", int (*)(SSL *, void *, size_t, size_t *), s, buf, num, readbytes);
     bind_real();
     if (ssl.read_ex == NULL)
         return 0;

@@ -39,4 +39,9 @@ void oa_export_get_counters(struct oa_export_counters *out);
  * used by the metrics thread). */
 void oa_export_otlp_library_path(char *out, size_t cap);
 
+/* The dlopen handle of the loaded OTLP object, or NULL before it is loaded:
+ * symbols looked up through it are the ones the exporter's own libraries
+ * define (its libcurl, that libcurl's libssl). */
+void *oa_export_library(void);
+
 #endif

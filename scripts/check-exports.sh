@@ -4,11 +4,13 @@
 #   scripts/check-exports.sh LIB [--exact]
 #
 # 1. Every function LIB exports must be one of the libc symbols the shim
-#    interposes (and the OpenSSL and libcurl functions it hooks): any other exported name could capture a symbol of the host
-#    program or of another library (everything else is -fvisibility=hidden).
+#    interposes (and the exec, OpenSSL and libcurl functions it hooks): any
+#    other exported name could capture a symbol of the host program or of
+#    another library (everything else is -fvisibility=hidden).
 #    Non-function exports are limited to the linker-defined section markers.
 #    With --exact, every interposed symbol must also be present (a hook that
-#    went missing would silently leave a path untraced).
+#    went missing would silently leave a path untraced; the pass-through
+#    preload of the measurements must mirror them all too).
 # 2. LIB must not depend (DT_NEEDED) on the exporter's libraries: libcurl,
 #    protobuf-c, zlib and the TLS stack are loaded only with the OTLP object,
 #    when there is something to export.
@@ -29,6 +31,8 @@ interposed=(
     send sendto sendmsg recv recvfrom recvmsg
     read write readv writev sendfile sendfile64
     __read_chk __recv_chk __recvfrom_chk
+)
+library_hooks=(
     # hooks/openssl.c
     SSL_read SSL_write SSL_read_ex SSL_write_ex
     # hooks/libcurl.c
@@ -43,7 +47,7 @@ interposed=(
 toolchain=(_init _fini _edata _end __bss_start)
 
 declare -A allowed_fn=() allowed_other=()
-for s in "${interposed[@]}"; do allowed_fn[$s]=1; done
+for s in "${interposed[@]}" "${library_hooks[@]}"; do allowed_fn[$s]=1; done
 for s in "${toolchain[@]}"; do allowed_other[$s]=1; allowed_fn[$s]=1; done
 
 fail=0
@@ -74,8 +78,10 @@ while read -r _value type name; do
     esac
 done < <(nm -D --defined-only "$lib")
 
-if [[ $exact == 1 ]]; then
-    for s in "${interposed[@]}"; do
+required=()
+[[ $exact == 0 ]] || required=("${interposed[@]}" "${library_hooks[@]}")
+if [[ ${#required[@]} -gt 0 ]]; then
+    for s in "${required[@]}"; do
         if [[ -z ${seen[$s]:-} ]]; then
             echo "check-exports: $lib does not interpose '$s'"
             fail=1

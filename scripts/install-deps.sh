@@ -7,7 +7,10 @@ packages=(
   bats bats-assert bats-support
   curl python3 nginx-light valgrind procps iproute2
   clang libclang-rt-14-dev libpython3.11-testsuite
+  openssl libssl-dev
 )
+# The HTTPS tests need nginx with the ssl and http_v2 modules: Debian 12's
+# nginx (which nginx-light depends on) has both; older flavours may not.
 missing=()
 for p in "${packages[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
@@ -18,6 +21,9 @@ if [[ " ${missing[*]} " == *" nginx-light "* ]] && command -v nginx >/dev/null 2
   missing=("${missing[@]/nginx-light}")
 fi
 missing=($(printf '%s\n' "${missing[@]}" | grep -v '^$' || true))
+if command -v nginx >/dev/null 2>&1 && ! nginx -V 2>&1 | grep -q -- --with-http_v2_module; then
+  missing+=(nginx-full)
+fi
 [[ ${#missing[@]} -eq 0 ]] && exit 0
 echo "install-deps: installing ${missing[*]}" >&2
 SUDO=""

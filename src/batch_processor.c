@@ -116,6 +116,14 @@ static struct {
     bool create_failure_logged;
 } otlp;
 
+/* The loaded OTLP object (dlopen handle), published once loaded. */
+static void *otlp_library;
+
+void *oa_export_library(void)
+{
+    return __atomic_load_n(&otlp_library, __ATOMIC_ACQUIRE);
+}
+
 /* Exporter thread only: state of the retry jitter generator. */
 static uint64_t jitter_state;
 
@@ -412,6 +420,7 @@ static bool otlp_load(void)
         dlclose(handle);
         return false;
     }
+    __atomic_store_n(&otlp_library, handle, __ATOMIC_RELEASE);
     OA_DEBUG("loaded %s", path);
     return true;
 }

@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 #include <stddef.h>
 
+#include "oa_export.h"
 #include "oa_real_library.h"
 
 void *oa_real_symbol(void *lib, const char *name)
@@ -37,4 +38,14 @@ void *oa_real_library(const char *anchor, const char *const *sonames)
     }
     (void)dlerror();
     return NULL;
+}
+
+void *oa_exporter_symbol(void **cache, const char *name)
+{
+    void *p = __atomic_load_n(cache, __ATOMIC_ACQUIRE);
+    if (p == NULL) {
+        p = oa_real_symbol(oa_export_library(), name);
+        __atomic_store_n(cache, p, __ATOMIC_RELEASE);
+    }
+    return p;
 }

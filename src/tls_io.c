@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "oa_conn_io.h"
 #include "oa_guard.h"
@@ -21,6 +22,7 @@
 
 struct tls_stream {
     struct oa_conn conn; /* first: a stream is used as its conn */
+    pid_t owner;         /* a forked child freeing an inherited session does not own its spans */
     /* the spliced write the library has not accepted yet, and its plan */
     char *pending;
     size_t pending_len;
@@ -67,6 +69,7 @@ struct oa_conn *oa_tls_open(int fd, bool server)
     c->mode = OA_MODE_UNDECIDED;
     c->in_use = true;
     c->tls = true;
+    st->owner = getpid();
     socket_view_passes(fd, c);
     errno = saved;
     return c;
@@ -80,6 +83,8 @@ void oa_tls_close(struct oa_conn *c)
         return; /* re-entered from a signal handler: leak rather than race */
     struct oa_http_exchange *x = c->http;
     if (x != NULL) {
+        if (st->owner != getpid())
+            oa_http_exchange_disown(x);
         oa_http_exchange_end(c, 0);
         c->http = NULL;
         if (x->busy > 0)

@@ -59,3 +59,36 @@ expect_eq(len(spans), 2, 'only the spans of the plain HTTP exchange')
 expect_eq(sel(service='echo-server') + sel(service='echo-client'), [], 'no span from the TLS echo session')
 "
 }
+
+# tls_write_client MODE: a 2 MiB POST written by one SSL_write buffer into a
+# 4 KiB socket send buffer; the recorded request must be intact with one
+# traceparent, and the program must see SSL_write's contract kept.
+post_through_full_socket() {
+    local mode=$1 size=$((2 << 20))
+    make_cert recorder
+    start_recording_server recorder --tls-cert "$T/recorder.crt" --tls-key "$T/recorder.key"
+    RECORDS=$T/recorder.records
+    run traced tls-writer "$PROGRAMS_DIR/tls_write_client" "$RECORDER_PORT" "$T/recorder.crt" "$mode" "$size"
+    assert_ok
+    [[ $output == *"status: HTTP/1.1 200 OK"* ]]
+    [[ $output =~ want_write:\ ([0-9]+) ]]
+    (( BASH_REMATCH[1] > 0 )) || fail_now "the socket never filled: the test proves nothing"
+    local sha
+    sha=$("$PY" -c "import hashlib; print(hashlib.sha256(bytes(i % 251 for i in range($size))).hexdigest())")
+    recorded "
+expect(len(records) == 1, 'one request, got %d' % len(records))
+r = records[0]
+expect(len(r['traceparent']) == 1 and TRACEPARENT_RE.match(r['traceparent'][0]), 'one valid traceparent: %r' % r['traceparent'])
+expect(r['body_length'] == $size and r['body_sha256'] == '$sha', 'body intact')
+expect(r['head'].startswith('POST /upload HTTP/1.1\r\nHost: localhost:$RECORDER_PORT\r\nContent-Length: $size\r\nConnection: close\r\n'), 'head intact')
+"
+    wait_spans 1 --service tls-writer --kind client
+}
+
+@test "SSL_write refused with WANT_WRITE mid-injection: retried with the same buffer, whole count returned, bytes intact" {
+    post_through_full_socket retry
+}
+
+@test "SSL_MODE_ENABLE_PARTIAL_WRITE: every return within what was asked, the sum exact, bytes intact" {
+    post_through_full_socket partial
+}

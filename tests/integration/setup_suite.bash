@@ -9,13 +9,13 @@ setup_suite() {
     local programs=${OTELAUTO_TEST_PROGRAMS:-$root/build/programs}
     [[ -f $lib ]] || missing+=("the shim $lib (make lib)")
     local p
-    for p in binary_stream slow_writer_client nonblocking_client spawn_bench; do
+    for p in binary_stream slow_writer_client nonblocking_client spawn_bench curl_multi tls_write_client; do
         [[ -x $programs/$p ]] || missing+=("test program $programs/$p (make programs)")
     done
     for p in tests/lib/otlp_receiver.py tests/programs/http_backend.py tests/programs/recording_server.py; do
         [[ -f $root/$p ]] || missing+=("$p")
     done
-    for p in curl nginx ss setsid readelf gcc; do
+    for p in curl nginx openssl ss setsid readelf gcc; do
         command -v "$p" >/dev/null || missing+=("the command $p (scripts/install-deps.sh)")
     done
     command -v python3 >/dev/null || [[ -x /usr/bin/python3 ]] || missing+=("python3")

@@ -303,13 +303,18 @@ start_backend() {
     BACKEND_PORT=${BACKEND_PORT//[^0-9]/}
 }
 
-# start_recording_server NAME [SERVICE]: tests/programs/recording_server.py
-# (traced as SERVICE if given), records into $T/NAME.records. Sets
-# RECORDER_PORT.
+# start_recording_server NAME [SERVICE] [ARGS...]: tests/programs/recording_server.py
+# (traced as SERVICE if given: a word not starting with '-'), records into
+# $T/NAME.records; ARGS go to the server. Sets RECORDER_PORT.
 start_recording_server() {
-    local name=$1 service=${2:-}
+    local name=$1 service=
+    shift
+    if [[ $# -gt 0 && $1 != -* ]]; then
+        service=$1
+        shift
+    fi
     local cmd=("$PY" "$PY_PROGRAMS/recording_server.py" --port 0 --ready-file "$T/$name.port"
-        --out "$T/$name.records")
+        --out "$T/$name.records" "$@")
     if [[ -n $service ]]; then
         start_traced_bg "$name" "$service" "${cmd[@]}"
     else

@@ -2,7 +2,7 @@
  * header list of its own; afterwards checks that every list still holds
  * exactly what the program put in it (the shim must never touch it).
  *
- *   curl_multi URL N
+ *   curl_multi URL N [CA_FILE]
  *
  * Prints "transfer I: status S" for each finished transfer, then
  * "lists unchanged" or "list I changed: ..." and exits 0 only if all
@@ -45,8 +45,8 @@ static int check_list(int i, const struct curl_slist *l, const struct curl_slist
 
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf(stderr, "usage: %s URL N\n", argv[0]);
+    if (argc != 3 && argc != 4) {
+        fprintf(stderr, "usage: %s URL N [CA_FILE]\n", argv[0]);
         return 2;
     }
     int n = atoi(argv[2]);
@@ -70,6 +70,8 @@ int main(int argc, char **argv)
         curl_easy_setopt(h[i], CURLOPT_HTTPHEADER, lists[i]);
         curl_easy_setopt(h[i], CURLOPT_WRITEFUNCTION, discard);
         curl_easy_setopt(h[i], CURLOPT_PRIVATE, (void *)(long)i);
+        if (argc == 4)
+            curl_easy_setopt(h[i], CURLOPT_CAINFO, argv[3]);
         curl_multi_add_handle(m, h[i]);
     }
     int running = 0, failed = 0, done = 0;

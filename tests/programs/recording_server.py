@@ -12,6 +12,7 @@ Appends one JSON line per request to RECORDS:
    "body_length": N, "body_sha256": "...", "peer_port": P}
 and answers 200 with the body "received N\\n". Answers Expect: 100-continue.
 Keeps the connection open unless the request says "Connection: close".
+With --tls-cert/--tls-key it speaks HTTPS.
 """
 import argparse
 import hashlib
@@ -132,10 +133,17 @@ def main():
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--ready-file", required=True)
     ap.add_argument("--out", required=True)
+    ap.add_argument("--tls-cert", help="speak HTTPS with this certificate (PEM)...")
+    ap.add_argument("--tls-key", help="...and this key (PEM)")
     args = ap.parse_args()
     records_path = args.out
     open(records_path, "a").close()
     server = Server(("127.0.0.1", args.port), Handler)
+    if args.tls_cert:
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        server.socket = ctx.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
     tmp = args.ready_file + ".tmp"
     with open(tmp, "w") as f:
         f.write("%d\n" % server.server_address[1])

@@ -40,6 +40,7 @@ static void configure(void)
     oa_config_load(&oa_config, read_env);
     oa_resource_build(&oa_resource, &oa_config);
     oa_export_init();
+    oa_metrics_init();
     OA_DEBUG("tracing enabled");
     __atomic_store_n(&configured, 1, __ATOMIC_RELEASE);
 }

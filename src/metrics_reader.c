@@ -20,9 +20,10 @@
  *               log), expose nothing, and retry the bind every interval, so
  *               a survivor takes over when the serving process exits.
  *
- * Exit: the span flush (oa_export_shutdown) first asks this thread for its
- * final export without waiting, then our own atexit handler waits for it,
- * both bounded by the export timeout, so the two overlap. */
+ * Exit: whichever exit handler runs first (the span flush's or ours) asks
+ * this thread for its final export without waiting, then waits for the span
+ * flush; ours then waits for the metrics export. Both are bounded by the
+ * export timeout, and they overlap. */
 #include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
@@ -111,9 +112,13 @@ static void futex_wait(uint32_t *word, uint32_t seen, uint64_t timeout_ns)
 
 static struct oa_otlp_exporter *otlp_exporter(void);
 
+/* Whichever of the span and metrics exit handlers runs first starts both
+ * flushes, so that exit waits for the longer one, not for their sum. */
 static void flush_at_exit(void)
 {
     oa_in_library++;
+    oa_metrics_begin_exit_flush();
+    oa_export_shutdown();
     oa_metrics_shutdown();
     oa_in_library--;
 }
@@ -330,9 +335,7 @@ void oa_metrics_reader_start(void)
                                      __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
         return;
     /* A vfork child shares our memory but must not start threads. */
-    if (rd.pid == 0)
-        rd.pid = getpid();
-    else if (getpid() != rd.pid) {
+    if (getpid() != rd.pid) {
         __atomic_store_n(&rd.thread_state, THREAD_NONE, __ATOMIC_RELEASE);
         return;
     }
@@ -360,6 +363,11 @@ static bool pushes(void)
 {
     return oa_config.metrics_exporter == OA_METRICS_EXPORTER_OTLP ||
            oa_config.metrics_exporter == OA_METRICS_EXPORTER_CONSOLE;
+}
+
+void oa_metrics_init(void)
+{
+    rd.pid = getpid();
 }
 
 void oa_metrics_begin_exit_flush(void)

@@ -21,9 +21,8 @@
  *               a survivor takes over when the serving process exits.
  *
  * Exit: whichever exit handler runs first (the span flush's or ours) asks
- * this thread for its final export without waiting, then waits for the span
- * flush; ours then waits for the metrics export. Both are bounded by the
- * export timeout, and they overlap. */
+ * this thread for its final export, then waits for the span flush and for
+ * it, both bounded by the export timeout: they overlap. */
 #include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
@@ -112,14 +111,13 @@ static void futex_wait(uint32_t *word, uint32_t seen, uint64_t timeout_ns)
 
 static struct oa_otlp_exporter *otlp_exporter(void);
 
-/* Whichever of the span and metrics exit handlers runs first starts both
- * flushes, so that exit waits for the longer one, not for their sum. */
+/* Whichever of the span and metrics exit handlers runs first flushes both
+ * (oa_export_shutdown), so that exit waits for the longer one, not for
+ * their sum. */
 static void flush_at_exit(void)
 {
     oa_in_library++;
-    oa_metrics_begin_exit_flush();
     oa_export_shutdown();
-    oa_metrics_shutdown();
     oa_in_library--;
 }
 
@@ -140,8 +138,7 @@ static bool otlp_load(void)
         return true;
     if (otlp.load_failed)
         return false;
-    oa_export_otlp_library_path(path, sizeof path);
-    handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    handle = oa_export_otlp_open("metrics", path, sizeof path);
     if (handle) {
         otlp.create = (oa_otlp_create_fn)dlsym(handle, OA_OTLP_CREATE_SYMBOL);
         otlp.send = (oa_otlp_send_metrics_fn)dlsym(handle, OA_OTLP_SEND_METRICS_SYMBOL);
@@ -150,7 +147,8 @@ static bool otlp_load(void)
         otlp.create = NULL;
         otlp.send = NULL;
         otlp.load_failed = true;
-        OA_ERROR("cannot load the OTLP metrics exporter from %s; metrics will not be exported", path);
+        if (handle)
+            OA_ERROR("%s lacks the metrics exporter entry points; metrics will not be exported", path);
         return false;
     }
     return true;
@@ -279,8 +277,14 @@ static void push_loop(void)
 {
     uint64_t next_due = oa_now_mono_nano() + interval_ns();
 
-    if (oa_config.metrics_exporter == OA_METRICS_EXPORTER_OTLP)
-        otlp_exporter(); /* set up now rather than during exit */
+    /* The OTLP exporter (libcurl, OpenSSL) is set up at the first export,
+     * not now: this thread starts with the first request, and a short-lived
+     * program may begin to exit while OpenSSL initialises. OpenSSL registers
+     * its clean-up with atexit early in its initialisation; an exit that
+     * starts then runs that clean-up first, under the feet of the
+     * initialisation still going on here (a crash). Set up during the exit
+     * flush instead, the clean-up is registered while exit is waiting in
+     * our handler, and runs only after it. */
     for (;;) {
         uint32_t seen = __atomic_load_n(&rd.wake_word, __ATOMIC_SEQ_CST);
         uint64_t generation = atomic_get(&rd.flush_requested);
@@ -344,6 +348,12 @@ void oa_metrics_reader_start(void)
     if (rc == 0) {
         pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
         sigfillset(&all);
+        /* faults are this thread's own: blocking them would turn a crash
+         * into a silent kill, with no report from a sanitizer */
+        sigdelset(&all, SIGSEGV);
+        sigdelset(&all, SIGBUS);
+        sigdelset(&all, SIGILL);
+        sigdelset(&all, SIGFPE);
         pthread_sigmask(SIG_SETMASK, &all, &saved);
         rc = pthread_create(&thread, &attr, reader_main, NULL);
         pthread_sigmask(SIG_SETMASK, &saved, NULL);

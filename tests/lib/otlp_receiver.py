@@ -249,22 +249,29 @@ def decode_span(buf):
     return span
 
 
+def resource_groups(buf, request_name, group_name):
+    """Export*ServiceRequest{1 repeated Resource<Signal>{1 Resource, 2 repeated
+    Scope<Signal>}} -> (resource attributes, [raw Scope<Signal>]) per group."""
+    for field, wtype, group_raw in fields(buf):
+        if field != 1:
+            continue
+        _expect(request_name, field, wtype, WT_LEN)
+        resource = {}
+        scopes = []
+        for f, t, raw in fields(group_raw):
+            if f == 1:
+                _expect(group_name, f, t, WT_LEN)
+                resource = decode_resource(raw)
+            elif f == 2:
+                _expect(group_name, f, t, WT_LEN)
+                scopes.append(raw)
+        yield resource, scopes
+
+
 def decode_trace_request(buf):
     """ExportTraceServiceRequest -> list of span dicts in the output format."""
     out = []
-    for field, wtype, rs_raw in fields(buf):
-        if field != 1:
-            continue
-        _expect("ExportTraceServiceRequest", field, wtype, WT_LEN)
-        resource = {}
-        scope_spans = []
-        for f, t, raw in fields(rs_raw):
-            if f == 1:
-                _expect("ResourceSpans", f, t, WT_LEN)
-                resource = decode_resource(raw)
-            elif f == 2:
-                _expect("ResourceSpans", f, t, WT_LEN)
-                scope_spans.append(raw)
+    for resource, scope_spans in resource_groups(buf, "ExportTraceServiceRequest", "ResourceSpans"):
         for ss_raw in scope_spans:
             scope, scope_version = "", ""
             spans = []
@@ -414,19 +421,7 @@ def decode_metrics_request(buf):
     then value (gauge, sum) or count, sum, min, max, bucket_counts,
     explicit_bounds (histogram)."""
     out = []
-    for field, wtype, rm_raw in fields(buf):
-        if field != 1:
-            continue
-        _expect("ExportMetricsServiceRequest", field, wtype, WT_LEN)
-        resource = {}
-        scope_metrics = []
-        for f, t, raw in fields(rm_raw):
-            if f == 1:
-                _expect("ResourceMetrics", f, t, WT_LEN)
-                resource = decode_resource(raw)
-            elif f == 2:
-                _expect("ResourceMetrics", f, t, WT_LEN)
-                scope_metrics.append(raw)
+    for resource, scope_metrics in resource_groups(buf, "ExportMetricsServiceRequest", "ResourceMetrics"):
         for sm_raw in scope_metrics:
             scope = ""
             for f, t, raw in fields(sm_raw):

@@ -77,9 +77,11 @@ static struct {
     struct oa_otlp_exporter *exporter;
     struct oa_otlp_env env;
     bool load_failed;
+    bool create_failure_logged;
 } otlp;
 static struct oa_metrics_collector *collector;
-static int prometheus_fd = -1;
+static int prometheus_fds[OA_PROMETHEUS_MAX_SOCKETS];
+static int prometheus_n; /* listening sockets open */
 static bool prometheus_busy_logged;
 
 bool oa_metrics_enabled(void)
@@ -164,10 +166,12 @@ static struct oa_otlp_exporter *otlp_exporter(void)
     otlp.env.log = oa_log_write;
     otlp.env.endpoint = oa_config.metrics_endpoint;
     otlp.exporter = otlp.create(&otlp.env);
-    if (otlp.exporter)
+    if (otlp.exporter) {
         register_flush_at_exit(&rd.atexit_registered_after_exporter);
-    else
+    } else if (!otlp.create_failure_logged) {
+        otlp.create_failure_logged = true;
         OA_ERROR("cannot create the OTLP metrics exporter for %s", oa_config.metrics_endpoint);
+    }
     return otlp.exporter;
 }
 
@@ -209,21 +213,21 @@ static char *render_scrape(void *unused, size_t *len)
 /* Binds the endpoint if not bound yet; false while another process has it. */
 static bool prometheus_bound(void)
 {
-    int fd;
+    int n;
 
-    if (prometheus_fd >= 0)
+    if (prometheus_n > 0)
         return true;
-    fd = oa_prometheus_listen(oa_config.prometheus_host, oa_config.prometheus_port);
-    if (fd >= 0) {
-        prometheus_fd = fd;
+    n = oa_prometheus_listen(oa_config.prometheus_host, oa_config.prometheus_port, prometheus_fds);
+    if (n > 0) {
+        prometheus_n = n;
         OA_DEBUG("serving Prometheus metrics on %s:%d", oa_config.prometheus_host,
                  oa_config.prometheus_port);
         return true;
     }
     if (!prometheus_busy_logged) {
-        const char *why = strerrorname_np(-fd);
+        const char *why = strerrorname_np(-n);
         prometheus_busy_logged = true;
-        if (fd == -EADDRINUSE)
+        if (n == -EADDRINUSE)
             OA_DEBUG("Prometheus endpoint %s:%d is served by another process; this one's "
                      "metrics are not exposed (retrying every export interval)",
                      oa_config.prometheus_host, oa_config.prometheus_port);
@@ -259,12 +263,12 @@ static void prometheus_loop(void)
 
         if (generation > atomic_get(&rd.flush_done))
             finish_flush(generation); /* nothing to push: scrapes pull */
-        if (prometheus_fd < 0 && now >= next_bind) {
+        if (prometheus_n == 0 && now >= next_bind) {
             if (!prometheus_bound())
                 next_bind = now + interval_ns();
         }
-        if (prometheus_fd >= 0) {
-            oa_prometheus_serve(prometheus_fd, PROMETHEUS_POLL_MS, render_scrape, NULL);
+        if (prometheus_n > 0) {
+            oa_prometheus_serve(prometheus_fds, prometheus_n, PROMETHEUS_POLL_MS, render_scrape, NULL);
         } else {
             uint32_t seen = __atomic_load_n(&rd.wake_word, __ATOMIC_SEQ_CST);
             uint64_t wait = next_bind > now ? next_bind - now : 0;
@@ -425,16 +429,16 @@ void oa_metrics_atfork_child(void)
 {
     /* Only this thread exists in the child: what the metrics thread owned
      * is ours to reset. */
-    if (prometheus_fd >= 0) {
-        /* the parent keeps serving on it; a copy here would only hold
-         * the port */
-        syscall(SYS_close, prometheus_fd);
-        prometheus_fd = -1;
-    }
+    /* the parent keeps serving on them; copies here would only hold the
+     * port */
+    for (int i = 0; i < prometheus_n; i++)
+        syscall(SYS_close, prometheus_fds[i]);
+    prometheus_n = 0;
     prometheus_busy_logged = false;
     oa_metrics_collector_free(collector);
     collector = NULL;
     otlp.exporter = NULL; /* shares the parent's connections: forget it */
+    otlp.create_failure_logged = false;
     oa_metrics_table_reset();
     rd.thread_state = THREAD_NONE;
     rd.pid = getpid();

@@ -315,6 +315,20 @@ _HISTOGRAM_POINT_TYPES = {9: WT_LEN, 2: WT_I64, 3: WT_I64, 4: WT_I64, 5: WT_I64,
                           10: WT_VARINT, 11: WT_I64, 12: WT_I64}
 
 
+def _point_common(point, attrs, attributes_field, field, raw):
+    """The fields every data point has: attributes (number differs by
+    type), 2 start_time_unix_nano, 3 time_unix_nano. True if handled."""
+    if field == attributes_field:
+        attrs.append(raw)
+    elif field == 2:
+        point["start"] = raw
+    elif field == 3:
+        point["time"] = raw
+    else:
+        return False
+    return True
+
+
 def decode_number_point(buf):
     point = {"attributes": {}, "start": 0, "time": 0, "value": None}
     attrs = []
@@ -322,13 +336,9 @@ def decode_number_point(buf):
         if field not in _NUMBER_POINT_TYPES:
             continue
         _expect("NumberDataPoint", field, wtype, _NUMBER_POINT_TYPES[field])
-        if field == 7:
-            attrs.append(raw)
-        elif field == 2:
-            point["start"] = raw
-        elif field == 3:
-            point["time"] = raw
-        elif field == 4:
+        if _point_common(point, attrs, 7, field, raw):
+            continue
+        if field == 4:
             point["value"] = _double(raw)
         elif field == 6:
             point["value"] = _int64(raw)
@@ -351,13 +361,9 @@ def decode_histogram_point(buf):
         if field not in _HISTOGRAM_POINT_TYPES:
             continue
         _expect("HistogramDataPoint", field, wtype, _HISTOGRAM_POINT_TYPES[field])
-        if field == 9:
-            attrs.append(raw)
-        elif field == 2:
-            point["start"] = raw
-        elif field == 3:
-            point["time"] = raw
-        elif field == 4:
+        if _point_common(point, attrs, 9, field, raw):
+            continue
+        if field == 4:
             point["count"] = raw
         elif field == 5:
             point["sum"] = _double(raw)

@@ -272,7 +272,8 @@ static void prometheus_loop(void)
         } else {
             uint32_t seen = __atomic_load_n(&rd.wake_word, __ATOMIC_SEQ_CST);
             uint64_t wait = next_bind > now ? next_bind - now : 0;
-            futex_wait(&rd.wake_word, seen, wait < PROMETHEUS_POLL_MS * NS_PER_MS ? wait : PROMETHEUS_POLL_MS * NS_PER_MS);
+            uint64_t most = PROMETHEUS_POLL_MS * NS_PER_MS;
+            futex_wait(&rd.wake_word, seen, wait < most ? wait : most);
         }
     }
 }

@@ -162,8 +162,9 @@ static void buf_family(struct buf *b, const struct oa_metric *m)
         buf_printf(b, "_total");
 }
 
-static void render_histogram(struct buf *b, const struct oa_metric *m, size_t family_start,
-                             size_t family_len)
+/* family is the metric's Prometheus name (NUL-terminated, not in b: b's
+ * memory moves as it grows). */
+static void render_histogram(struct buf *b, const struct oa_metric *m, const char *family)
 {
     for (size_t j = 0; j < m->n_points; j++) {
         const struct oa_metric_point *p = &m->points[j];
@@ -177,14 +178,14 @@ static void render_histogram(struct buf *b, const struct oa_metric *m, size_t fa
                 snprintf(le, sizeof le, "%g", m->bounds[k]);
             else
                 snprintf(le, sizeof le, "+Inf");
-            buf_printf(b, "%.*s_bucket", (int)family_len, b->p + family_start);
+            buf_printf(b, "%s_bucket", family);
             buf_labels(b, p->attrs, na, le);
             buf_printf(b, " %llu\n", (unsigned long long)cumulative);
         }
-        buf_printf(b, "%.*s_sum", (int)family_len, b->p + family_start);
+        buf_printf(b, "%s_sum", family);
         buf_labels(b, p->attrs, na, NULL);
         buf_printf(b, " %.17g\n", p->sum);
-        buf_printf(b, "%.*s_count", (int)family_len, b->p + family_start);
+        buf_printf(b, "%s_count", family);
         buf_labels(b, p->attrs, na, NULL);
         buf_printf(b, " %llu\n", (unsigned long long)p->count);
     }
@@ -193,31 +194,30 @@ static void render_histogram(struct buf *b, const struct oa_metric *m, size_t fa
 static void render_metric(struct buf *b, const struct oa_metric *m)
 {
     const char *type = m->kind == OA_METRIC_HISTOGRAM ? "histogram" : m->monotonic ? "counter" : "gauge";
-    size_t family_start;
-    size_t family_len;
+    struct buf family = {0};
 
     if (m->n_points == 0)
         return;
-    buf_printf(b, "# HELP ");
-    family_start = b->len;
-    buf_family(b, m);
-    family_len = b->len - family_start;
-    if (b->failed)
+    buf_family(&family, m);
+    if (family.failed || !family.p) {
+        b->failed = true;
+        free(family.p);
         return;
-    buf_printf(b, " %s\n# TYPE %.*s %s\n", m->description ? m->description : "", (int)family_len,
-               b->p + family_start, type);
+    }
+    buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", family.p, m->description ? m->description : "",
+               family.p, type);
     if (m->kind == OA_METRIC_HISTOGRAM) {
-        /* family_start stays valid across reallocations: it is an offset */
-        render_histogram(b, m, family_start, family_len);
-        return;
+        render_histogram(b, m, family.p);
+    } else {
+        for (size_t j = 0; j < m->n_points; j++) {
+            const struct oa_metric_point *p = &m->points[j];
+            size_t na = p->n_attrs < OA_METRIC_POINT_MAX_ATTRS ? p->n_attrs : OA_METRIC_POINT_MAX_ATTRS;
+            buf_printf(b, "%s", family.p);
+            buf_labels(b, p->attrs, na, NULL);
+            buf_printf(b, " %lld\n", (long long)p->value);
+        }
     }
-    for (size_t j = 0; j < m->n_points; j++) {
-        const struct oa_metric_point *p = &m->points[j];
-        size_t na = p->n_attrs < OA_METRIC_POINT_MAX_ATTRS ? p->n_attrs : OA_METRIC_POINT_MAX_ATTRS;
-        buf_printf(b, "%.*s", (int)family_len, b->p + family_start);
-        buf_labels(b, p->attrs, na, NULL);
-        buf_printf(b, " %lld\n", (long long)p->value);
-    }
+    free(family.p);
 }
 
 char *oa_prometheus_render(const struct oa_metric_batch *batch, const struct oa_resource *resource,

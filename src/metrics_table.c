@@ -232,9 +232,14 @@ size_t oa_metrics_series_count(enum oa_instrument instrument)
     return n;
 }
 
+/* Only the slots in use are cleared: a forked child that execs right away
+ * should not copy the whole table page by page. */
 void oa_metrics_table_reset(void)
 {
-    memset(table, 0, sizeof table);
+    for (size_t i = 0; i < ALL_SLOTS; i++) {
+        if (table[i].state != SLOT_EMPTY)
+            memset(&table[i], 0, sizeof table[i]);
+    }
     memset(series_used, 0, sizeof series_used);
     epoch_unix_nano = 0;
 }

@@ -399,6 +399,27 @@ static void test_prometheus_large(void)
     oa_metrics_collector_free(c);
 }
 
+/* What a forked child does: the parent's series are gone, the child counts
+ * from zero (and the overflow series too). */
+static void test_reset(void)
+{
+    oa_metrics_table_reset();
+    char host[32];
+    for (int i = 0; i < OA_METRICS_SERIES_LIMIT + 5; i++) {
+        snprintf(host, sizeof host, "r%d", i);
+        struct oa_metric_key k = client_key(host, 80, 200);
+        oa_metrics_record_duration(oa_metrics_series(&k), MS);
+    }
+    oa_metrics_table_reset();
+    CHECK(oa_metrics_series_count(OA_INSTRUMENT_CLIENT_DURATION) == 0, "no series after the reset");
+    struct oa_metric_key k = client_key("r1", 80, 200);
+    oa_metrics_record_duration(oa_metrics_series(&k), MS);
+    struct oa_metrics_collector *c = oa_metrics_collector_new();
+    const struct oa_metric *m = find_metric(oa_metrics_collect(c, false, NULL), "http.client.request.duration");
+    CHECK(m && m->n_points == 1 && m->points[0].count == 1, "counting starts again from zero");
+    oa_metrics_collector_free(c);
+}
+
 static const char *const *fake_env;
 
 static const char *fake_getenv(const char *name)
@@ -465,6 +486,7 @@ int main(void)
     test_encoder();
     test_prometheus();
     test_prometheus_large();
+    test_reset();
     test_config();
     TEST_DONE();
 }

@@ -35,9 +35,10 @@ void oa_export_atfork_child(void);
 
 void oa_export_get_counters(struct oa_export_counters *out);
 
-/* Where libotelauto-otlp.so is: next to the object holding this code (also
- * used by the metrics thread). */
-void oa_export_otlp_library_path(char *out, size_t cap);
+/* dlopen's libotelauto-otlp.so, found next to the object holding this code
+ * (also used by the metrics thread). Its path goes to path; NULL (with an
+ * error logged saying that `what` will not be exported) if it cannot load. */
+void *oa_export_otlp_open(const char *what, char *path, size_t cap);
 
 /* The dlopen handle of the loaded OTLP object, or NULL before it is loaded:
  * symbols looked up through it are the ones the exporter's own libraries

@@ -98,6 +98,9 @@ void oa_metrics_table_reset(void);
 
 /* ---- life cycle (src/metrics_reader.c) ------------------------------------ */
 
+/* Called once from library initialisation (the process the thread will
+ * belong to). Starts nothing. */
+void oa_metrics_init(void);
 /* Whether measurements are taken at all (OTEL_METRICS_EXPORTER is not none). */
 bool oa_metrics_enabled(void);
 /* Called with the first measurement: starts the metrics thread once. Cheap

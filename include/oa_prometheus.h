@@ -14,14 +14,19 @@
 char *oa_prometheus_render(const struct oa_metric_batch *batch, const struct oa_resource *resource,
                            size_t *len);
 
-/* Opens the listening socket (close-on-exec, non-blocking). Returns the fd,
- * or -errno. */
-int oa_prometheus_listen(const char *host, int port);
+/* The listening sockets of the endpoint: one per address the host name
+ * resolves to ("localhost" may be 127.0.0.1 and ::1). */
+#define OA_PROMETHEUS_MAX_SOCKETS 4
 
-/* Waits at most timeout_ms for a scrape on listen_fd and answers it: the
- * body comes from render(arg) (malloc'd, freed here). Slow or silent
+/* Opens the listening sockets (close-on-exec, non-blocking) into fds.
+ * Returns how many, or -errno when not one could be opened (-EADDRINUSE:
+ * another process has the port). */
+int oa_prometheus_listen(const char *host, int port, int fds[OA_PROMETHEUS_MAX_SOCKETS]);
+
+/* Waits at most timeout_ms for scrapes on the n sockets and answers them:
+ * the body comes from render(arg) (malloc'd, freed here). Slow or silent
  * clients are cut off after a second. */
-void oa_prometheus_serve(int listen_fd, int timeout_ms, char *(*render)(void *arg, size_t *len),
-                         void *arg);
+void oa_prometheus_serve(const int *fds, int n, int timeout_ms,
+                         char *(*render)(void *arg, size_t *len), void *arg);
 
 #endif

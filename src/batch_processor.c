@@ -369,7 +369,7 @@ void oa_export_get_counters(struct oa_export_counters *out)
 
 /* libotelauto-otlp.so is installed next to libotelauto.so: find the
  * directory of the object this code is in. */
-void oa_export_otlp_library_path(char *out, size_t cap)
+static void otlp_library_path(char *out, size_t cap)
 {
     Dl_info info;
     const char *slash;
@@ -391,6 +391,17 @@ void oa_export_otlp_library_path(char *out, size_t cap)
     snprintf(out, cap, "%s", OA_OTLP_LIBRARY_NAME);
 }
 
+void *oa_export_otlp_open(const char *what, char *path, size_t cap)
+{
+    void *handle;
+
+    otlp_library_path(path, cap);
+    handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!handle)
+        OA_ERROR("cannot load the OTLP exporter: %s; %s will not be exported", dlerror(), what);
+    return handle;
+}
+
 static bool otlp_load(void)
 {
     char path[PATH_MAX];
@@ -400,11 +411,9 @@ static bool otlp_load(void)
         return true;
     if (otlp.load_failed)
         return false;
-    oa_export_otlp_library_path(path, sizeof path);
-    handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    handle = oa_export_otlp_open("spans", path, sizeof path);
     if (!handle) {
         otlp.load_failed = true;
-        OA_ERROR("cannot load the OTLP exporter: %s; spans will not be exported", dlerror());
         return false;
     }
     otlp.create = (oa_otlp_create_fn)dlsym(handle, OA_OTLP_CREATE_SYMBOL);
@@ -645,7 +654,7 @@ static void add_ms(struct timespec *ts, long ms)
     }
 }
 
-void oa_export_shutdown(void)
+static void flush_spans(void)
 {
     int saved_errno = errno;
     long wait_ms =
@@ -653,9 +662,6 @@ void oa_export_shutdown(void)
     struct timespec deadline;
     uint64_t generation;
 
-    /* The final metrics export runs meanwhile, on its own thread: exit
-     * waits for the longer of the two, not for their sum. */
-    oa_metrics_begin_exit_flush();
     /* Nothing was ever traced: nothing to load, nothing to wait for. */
     if (!__atomic_load_n(&bsp.ever_submitted, __ATOMIC_ACQUIRE))
         return;
@@ -693,6 +699,18 @@ void oa_export_shutdown(void)
     pthread_mutex_unlock(&bsp.lock);
     log_counters("shutdown");
     errno = saved_errno;
+}
+
+/* The final metrics export runs meanwhile, on the metrics thread: exit
+ * waits for the longer of the two, not for their sum. Both are waited for
+ * here, whichever exit handler runs first: an exporter that sets up libcurl
+ * during exit makes OpenSSL register its clean-up then, and that clean-up
+ * runs as soon as this handler returns. */
+void oa_export_shutdown(void)
+{
+    oa_metrics_begin_exit_flush();
+    flush_spans();
+    oa_metrics_shutdown();
 }
 
 void oa_export_atfork_prepare(void)

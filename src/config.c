@@ -693,7 +693,7 @@ static void load_metrics_options(struct oa_config *c, oa_getenv_fn getenv_fn)
         env_count(getenv_fn, "OTEL_METRIC_EXPORT_TIMEOUT", 30000, 0, MAX_DURATION_MS);
     if (!host || !copy_exact(c->prometheus_host, sizeof c->prometheus_host, host, strlen(host)))
         copy_exact(c->prometheus_host, sizeof c->prometheus_host, "localhost", 9);
-    c->prometheus_port = (int)env_count(getenv_fn, "OTEL_EXPORTER_PROMETHEUS_PORT", 9464, 0, 65535);
+    c->prometheus_port = (int)env_count(getenv_fn, "OTEL_EXPORTER_PROMETHEUS_PORT", 9464, 1, 65535);
 }
 
 void oa_config_load(struct oa_config *c, const char *(*getenv_fn)(const char *name))

@@ -45,6 +45,7 @@ static void configure(void)
     oa_config_load(&oa_config, read_env);
     oa_resource_build(&oa_resource, &oa_config);
     oa_export_init();
+    oa_metrics_init();
     oa_env_carrier_load(read_env);
     OA_DEBUG("tracing enabled");
     __atomic_store_n(&configured, 1, __ATOMIC_RELEASE);

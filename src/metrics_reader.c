@@ -20,9 +20,9 @@
  *               log), expose nothing, and retry the bind every interval, so
  *               a survivor takes over when the serving process exits.
  *
- * Exit: the span flush (oa_export_shutdown) first asks this thread for its
- * final export without waiting, then our own atexit handler waits for it,
- * both bounded by the export timeout, so the two overlap. */
+ * Exit: whichever exit handler runs first (the span flush's or ours) asks
+ * this thread for its final export, then waits for the span flush and for
+ * it, both bounded by the export timeout: they overlap. */
 #include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
@@ -77,9 +77,11 @@ static struct {
     struct oa_otlp_exporter *exporter;
     struct oa_otlp_env env;
     bool load_failed;
+    bool create_failure_logged;
 } otlp;
 static struct oa_metrics_collector *collector;
-static int prometheus_fd = -1;
+static int prometheus_fds[OA_PROMETHEUS_MAX_SOCKETS];
+static int prometheus_n; /* listening sockets open */
 static bool prometheus_busy_logged;
 
 bool oa_metrics_enabled(void)
@@ -111,10 +113,13 @@ static void futex_wait(uint32_t *word, uint32_t seen, uint64_t timeout_ns)
 
 static struct oa_otlp_exporter *otlp_exporter(void);
 
+/* Whichever of the span and metrics exit handlers runs first flushes both
+ * (oa_export_shutdown), so that exit waits for the longer one, not for
+ * their sum. */
 static void flush_at_exit(void)
 {
     oa_in_library++;
-    oa_metrics_shutdown();
+    oa_export_shutdown();
     oa_in_library--;
 }
 
@@ -135,8 +140,7 @@ static bool otlp_load(void)
         return true;
     if (otlp.load_failed)
         return false;
-    oa_export_otlp_library_path(path, sizeof path);
-    handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    handle = oa_export_otlp_open("metrics", path, sizeof path);
     if (handle) {
         otlp.create = (oa_otlp_create_fn)dlsym(handle, OA_OTLP_CREATE_SYMBOL);
         otlp.send = (oa_otlp_send_metrics_fn)dlsym(handle, OA_OTLP_SEND_METRICS_SYMBOL);
@@ -145,7 +149,8 @@ static bool otlp_load(void)
         otlp.create = NULL;
         otlp.send = NULL;
         otlp.load_failed = true;
-        OA_ERROR("cannot load the OTLP metrics exporter from %s; metrics will not be exported", path);
+        if (handle)
+            OA_ERROR("%s lacks the metrics exporter entry points; metrics will not be exported", path);
         return false;
     }
     return true;
@@ -161,10 +166,12 @@ static struct oa_otlp_exporter *otlp_exporter(void)
     otlp.env.log = oa_log_write;
     otlp.env.endpoint = oa_config.metrics_endpoint;
     otlp.exporter = otlp.create(&otlp.env);
-    if (otlp.exporter)
+    if (otlp.exporter) {
         register_flush_at_exit(&rd.atexit_registered_after_exporter);
-    else
+    } else if (!otlp.create_failure_logged) {
+        otlp.create_failure_logged = true;
         OA_ERROR("cannot create the OTLP metrics exporter for %s", oa_config.metrics_endpoint);
+    }
     return otlp.exporter;
 }
 
@@ -206,21 +213,21 @@ static char *render_scrape(void *unused, size_t *len)
 /* Binds the endpoint if not bound yet; false while another process has it. */
 static bool prometheus_bound(void)
 {
-    int fd;
+    int n;
 
-    if (prometheus_fd >= 0)
+    if (prometheus_n > 0)
         return true;
-    fd = oa_prometheus_listen(oa_config.prometheus_host, oa_config.prometheus_port);
-    if (fd >= 0) {
-        prometheus_fd = fd;
+    n = oa_prometheus_listen(oa_config.prometheus_host, oa_config.prometheus_port, prometheus_fds);
+    if (n > 0) {
+        prometheus_n = n;
         OA_DEBUG("serving Prometheus metrics on %s:%d", oa_config.prometheus_host,
                  oa_config.prometheus_port);
         return true;
     }
     if (!prometheus_busy_logged) {
-        const char *why = strerrorname_np(-fd);
+        const char *why = strerrorname_np(-n);
         prometheus_busy_logged = true;
-        if (fd == -EADDRINUSE)
+        if (n == -EADDRINUSE)
             OA_DEBUG("Prometheus endpoint %s:%d is served by another process; this one's "
                      "metrics are not exposed (retrying every export interval)",
                      oa_config.prometheus_host, oa_config.prometheus_port);
@@ -256,16 +263,17 @@ static void prometheus_loop(void)
 
         if (generation > atomic_get(&rd.flush_done))
             finish_flush(generation); /* nothing to push: scrapes pull */
-        if (prometheus_fd < 0 && now >= next_bind) {
+        if (prometheus_n == 0 && now >= next_bind) {
             if (!prometheus_bound())
                 next_bind = now + interval_ns();
         }
-        if (prometheus_fd >= 0) {
-            oa_prometheus_serve(prometheus_fd, PROMETHEUS_POLL_MS, render_scrape, NULL);
+        if (prometheus_n > 0) {
+            oa_prometheus_serve(prometheus_fds, prometheus_n, PROMETHEUS_POLL_MS, render_scrape, NULL);
         } else {
             uint32_t seen = __atomic_load_n(&rd.wake_word, __ATOMIC_SEQ_CST);
             uint64_t wait = next_bind > now ? next_bind - now : 0;
-            futex_wait(&rd.wake_word, seen, wait < PROMETHEUS_POLL_MS * NS_PER_MS ? wait : PROMETHEUS_POLL_MS * NS_PER_MS);
+            uint64_t most = PROMETHEUS_POLL_MS * NS_PER_MS;
+            futex_wait(&rd.wake_word, seen, wait < most ? wait : most);
         }
     }
 }
@@ -274,8 +282,14 @@ static void push_loop(void)
 {
     uint64_t next_due = oa_now_mono_nano() + interval_ns();
 
-    if (oa_config.metrics_exporter == OA_METRICS_EXPORTER_OTLP)
-        otlp_exporter(); /* set up now rather than during exit */
+    /* The OTLP exporter (libcurl, OpenSSL) is set up at the first export,
+     * not now: this thread starts with the first request, and a short-lived
+     * program may begin to exit while OpenSSL initialises. OpenSSL registers
+     * its clean-up with atexit early in its initialisation; an exit that
+     * starts then runs that clean-up first, under the feet of the
+     * initialisation still going on here (a crash). Set up during the exit
+     * flush instead, the clean-up is registered while exit is waiting in
+     * our handler, and runs only after it. */
     for (;;) {
         uint32_t seen = __atomic_load_n(&rd.wake_word, __ATOMIC_SEQ_CST);
         uint64_t generation = atomic_get(&rd.flush_requested);
@@ -330,9 +344,7 @@ void oa_metrics_reader_start(void)
                                      __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
         return;
     /* A vfork child shares our memory but must not start threads. */
-    if (rd.pid == 0)
-        rd.pid = getpid();
-    else if (getpid() != rd.pid) {
+    if (getpid() != rd.pid) {
         __atomic_store_n(&rd.thread_state, THREAD_NONE, __ATOMIC_RELEASE);
         return;
     }
@@ -341,6 +353,12 @@ void oa_metrics_reader_start(void)
     if (rc == 0) {
         pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
         sigfillset(&all);
+        /* faults are this thread's own: blocking them would turn a crash
+         * into a silent kill, with no report from a sanitizer */
+        sigdelset(&all, SIGSEGV);
+        sigdelset(&all, SIGBUS);
+        sigdelset(&all, SIGILL);
+        sigdelset(&all, SIGFPE);
         pthread_sigmask(SIG_SETMASK, &all, &saved);
         rc = pthread_create(&thread, &attr, reader_main, NULL);
         pthread_sigmask(SIG_SETMASK, &saved, NULL);
@@ -360,6 +378,11 @@ static bool pushes(void)
 {
     return oa_config.metrics_exporter == OA_METRICS_EXPORTER_OTLP ||
            oa_config.metrics_exporter == OA_METRICS_EXPORTER_CONSOLE;
+}
+
+void oa_metrics_init(void)
+{
+    rd.pid = getpid();
 }
 
 void oa_metrics_begin_exit_flush(void)
@@ -407,16 +430,16 @@ void oa_metrics_atfork_child(void)
 {
     /* Only this thread exists in the child: what the metrics thread owned
      * is ours to reset. */
-    if (prometheus_fd >= 0) {
-        /* the parent keeps serving on it; a copy here would only hold
-         * the port */
-        syscall(SYS_close, prometheus_fd);
-        prometheus_fd = -1;
-    }
+    /* the parent keeps serving on them; copies here would only hold the
+     * port */
+    for (int i = 0; i < prometheus_n; i++)
+        syscall(SYS_close, prometheus_fds[i]);
+    prometheus_n = 0;
     prometheus_busy_logged = false;
     oa_metrics_collector_free(collector);
     collector = NULL;
     otlp.exporter = NULL; /* shares the parent's connections: forget it */
+    otlp.create_failure_logged = false;
     oa_metrics_table_reset();
     rd.thread_state = THREAD_NONE;
     rd.pid = getpid();

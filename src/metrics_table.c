@@ -13,6 +13,7 @@
  * The table is static (no allocation on the program's side, untouched pages
  * cost nothing). The collector keeps the previous values it needs for delta
  * temporality in its own memory. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,16 +75,41 @@ size_t oa_metrics_bucket_index(uint64_t duration_ns)
     return i;
 }
 
-/* FNV-1a over the key's bytes */
+/* The bytes of a key that can differ: everything before the address, and
+ * the address up to its length (the rest is zero in every key). */
+#define KEY_HEAD_BYTES offsetof(struct oa_metric_key, address)
+
+static uint64_t mix(uint64_t h, uint64_t v)
+{
+    h ^= v;
+    h *= 0x9e3779b97f4a7c15ull;
+    return h ^ (h >> 29);
+}
+
+/* A multiplicative hash over the key's fields, 8 bytes at a time: the
+ * program's threads pay for it on every request, so it reads only the
+ * bytes in use. */
 static uint32_t key_hash(const struct oa_metric_key *k)
 {
-    const unsigned char *p = (const unsigned char *)k;
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < sizeof *k; i++) {
-        h ^= p[i];
-        h *= 16777619u;
+    uint64_t words[KEY_HEAD_BYTES / 8 + 1] = {0};
+    uint64_t h = 0x243f6a8885a308d3ull;
+    uint64_t chunk;
+    size_t i;
+
+    memcpy(words, k, KEY_HEAD_BYTES);
+    for (i = 0; i < (KEY_HEAD_BYTES + 7) / 8; i++)
+        h = mix(h, words[i]);
+    for (i = 0; i < k->address_len; i += 8) {
+        chunk = 0;
+        memcpy(&chunk, k->address + i, k->address_len - i < 8 ? k->address_len - i : 8);
+        h = mix(h, chunk);
     }
-    return h;
+    return (uint32_t)(h ^ (h >> 32));
+}
+
+static bool key_equal(const struct oa_metric_key *a, const struct oa_metric_key *b)
+{
+    return memcmp(a, b, KEY_HEAD_BYTES) == 0 && memcmp(a->address, b->address, a->address_len) == 0;
 }
 
 static void note_epoch(void)
@@ -166,7 +192,7 @@ struct oa_series *oa_metrics_series(const struct oa_metric_key *key)
         }
         if (state == SLOT_CLAIMED && !wait_ready(s))
             return overflow_series(instrument);
-        if (s->hash == hash && memcmp(&s->key, key, sizeof *key) == 0)
+        if (s->hash == hash && key_equal(&s->key, key))
             return s;
     }
     return overflow_series(instrument);
@@ -206,9 +232,14 @@ size_t oa_metrics_series_count(enum oa_instrument instrument)
     return n;
 }
 
+/* Only the slots in use are cleared: a forked child that execs right away
+ * should not copy the whole table page by page. */
 void oa_metrics_table_reset(void)
 {
-    memset(table, 0, sizeof table);
+    for (size_t i = 0; i < ALL_SLOTS; i++) {
+        if (table[i].state != SLOT_EMPTY)
+            memset(&table[i], 0, sizeof table[i]);
+    }
     memset(series_used, 0, sizeof series_used);
     epoch_unix_nano = 0;
 }

@@ -374,7 +374,9 @@ static bool status_is_retryable(long status)
 }
 
 /* A 2xx may still carry a partial_success: some items were rejected and
- * must not be sent again, so it is only worth a warning. */
+ * must not be sent again, so it is only worth a warning. The metrics
+ * response has the same layout (1: {1 int64 rejected, 2 string message}),
+ * so the trace response's decoder reads both. */
 static void report_partial_success(struct oa_otlp_exporter *e, const char *what)
 {
     if (e->body_len == 0 || e->body_len == sizeof e->body)

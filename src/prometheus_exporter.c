@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -161,8 +162,9 @@ static void buf_family(struct buf *b, const struct oa_metric *m)
         buf_printf(b, "_total");
 }
 
-static void render_histogram(struct buf *b, const struct oa_metric *m, size_t family_start,
-                             size_t family_len)
+/* family is the metric's Prometheus name (NUL-terminated, not in b: b's
+ * memory moves as it grows). */
+static void render_histogram(struct buf *b, const struct oa_metric *m, const char *family)
 {
     for (size_t j = 0; j < m->n_points; j++) {
         const struct oa_metric_point *p = &m->points[j];
@@ -176,14 +178,14 @@ static void render_histogram(struct buf *b, const struct oa_metric *m, size_t fa
                 snprintf(le, sizeof le, "%g", m->bounds[k]);
             else
                 snprintf(le, sizeof le, "+Inf");
-            buf_printf(b, "%.*s_bucket", (int)family_len, b->p + family_start);
+            buf_printf(b, "%s_bucket", family);
             buf_labels(b, p->attrs, na, le);
             buf_printf(b, " %llu\n", (unsigned long long)cumulative);
         }
-        buf_printf(b, "%.*s_sum", (int)family_len, b->p + family_start);
+        buf_printf(b, "%s_sum", family);
         buf_labels(b, p->attrs, na, NULL);
         buf_printf(b, " %.17g\n", p->sum);
-        buf_printf(b, "%.*s_count", (int)family_len, b->p + family_start);
+        buf_printf(b, "%s_count", family);
         buf_labels(b, p->attrs, na, NULL);
         buf_printf(b, " %llu\n", (unsigned long long)p->count);
     }
@@ -192,31 +194,30 @@ static void render_histogram(struct buf *b, const struct oa_metric *m, size_t fa
 static void render_metric(struct buf *b, const struct oa_metric *m)
 {
     const char *type = m->kind == OA_METRIC_HISTOGRAM ? "histogram" : m->monotonic ? "counter" : "gauge";
-    size_t family_start;
-    size_t family_len;
+    struct buf family = {0};
 
     if (m->n_points == 0)
         return;
-    buf_printf(b, "# HELP ");
-    family_start = b->len;
-    buf_family(b, m);
-    family_len = b->len - family_start;
-    if (b->failed)
+    buf_family(&family, m);
+    if (family.failed || !family.p) {
+        b->failed = true;
+        free(family.p);
         return;
-    buf_printf(b, " %s\n# TYPE %.*s %s\n", m->description ? m->description : "", (int)family_len,
-               b->p + family_start, type);
+    }
+    buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", family.p, m->description ? m->description : "",
+               family.p, type);
     if (m->kind == OA_METRIC_HISTOGRAM) {
-        /* family_start stays valid across reallocations: it is an offset */
-        render_histogram(b, m, family_start, family_len);
-        return;
+        render_histogram(b, m, family.p);
+    } else {
+        for (size_t j = 0; j < m->n_points; j++) {
+            const struct oa_metric_point *p = &m->points[j];
+            size_t na = p->n_attrs < OA_METRIC_POINT_MAX_ATTRS ? p->n_attrs : OA_METRIC_POINT_MAX_ATTRS;
+            buf_printf(b, "%s", family.p);
+            buf_labels(b, p->attrs, na, NULL);
+            buf_printf(b, " %lld\n", (long long)p->value);
+        }
     }
-    for (size_t j = 0; j < m->n_points; j++) {
-        const struct oa_metric_point *p = &m->points[j];
-        size_t na = p->n_attrs < OA_METRIC_POINT_MAX_ATTRS ? p->n_attrs : OA_METRIC_POINT_MAX_ATTRS;
-        buf_printf(b, "%.*s", (int)family_len, b->p + family_start);
-        buf_labels(b, p->attrs, na, NULL);
-        buf_printf(b, " %lld\n", (long long)p->value);
-    }
+    free(family.p);
 }
 
 char *oa_prometheus_render(const struct oa_metric_batch *batch, const struct oa_resource *resource,
@@ -245,36 +246,40 @@ char *oa_prometheus_render(const struct oa_metric_batch *batch, const struct oa_
 
 /* ---- the endpoint ------------------------------------------------------- */
 
-int oa_prometheus_listen(const char *host, int port)
+int oa_prometheus_listen(const char *host, int port, int fds[OA_PROMETHEUS_MAX_SOCKETS])
 {
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
     struct addrinfo *list = NULL;
     char service[16];
     int err = EADDRNOTAVAIL;
-    int fd = -1;
+    int n = 0;
 
     snprintf(service, sizeof service, "%d", port);
     if (getaddrinfo(host && host[0] ? host : NULL, service, &hints, &list) != 0)
         return -EADDRNOTAVAIL;
-    for (struct addrinfo *ai = list; ai; ai = ai->ai_next) {
+    for (struct addrinfo *ai = list; ai && n < OA_PROMETHEUS_MAX_SOCKETS; ai = ai->ai_next) {
         int one = 1;
-        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
+        int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
         if (fd < 0) {
             err = errno;
             continue;
         }
         /* SO_REUSEADDR (a restart need not wait for TIME_WAIT), never
          * SO_REUSEPORT: a second process sharing the port would answer half
-         * of the scrapes with its own numbers. */
+         * of the scrapes with its own numbers. An IPv6 socket stays IPv6
+         * only, so that it does not take the IPv4 address from its sibling. */
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 16) == 0)
-            break;
+        if (ai->ai_family == AF_INET6)
+            setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 16) == 0) {
+            fds[n++] = fd;
+            continue;
+        }
         err = errno;
         close(fd);
-        fd = -1;
     }
     freeaddrinfo(list);
-    return fd >= 0 ? fd : -err;
+    return n > 0 ? n : -err;
 }
 
 /* Reads the request head (until the empty line) within the client timeout. */
@@ -366,18 +371,26 @@ static void serve_client(int fd, char *(*render)(void *arg, size_t *len), void *
     free(body);
 }
 
-void oa_prometheus_serve(int listen_fd, int timeout_ms, char *(*render)(void *arg, size_t *len),
-                         void *arg)
+void oa_prometheus_serve(const int *fds, int n, int timeout_ms,
+                         char *(*render)(void *arg, size_t *len), void *arg)
 {
-    struct pollfd pfd = {.fd = listen_fd, .events = POLLIN};
+    struct pollfd pfds[OA_PROMETHEUS_MAX_SOCKETS];
 
-    if (poll(&pfd, 1, timeout_ms) <= 0)
+    if (n > OA_PROMETHEUS_MAX_SOCKETS)
+        n = OA_PROMETHEUS_MAX_SOCKETS;
+    for (int i = 0; i < n; i++)
+        pfds[i] = (struct pollfd){.fd = fds[i], .events = POLLIN};
+    if (poll(pfds, (nfds_t)n, timeout_ms) <= 0)
         return;
-    for (;;) {
-        int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-        if (fd < 0)
-            return;
-        serve_client(fd, render, arg);
-        close(fd);
+    for (int i = 0; i < n; i++) {
+        if (!(pfds[i].revents & POLLIN))
+            continue;
+        for (;;) {
+            int fd = accept4(fds[i], NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+            if (fd < 0)
+                break;
+            serve_client(fd, render, arg);
+            close(fd);
+        }
     }
 }

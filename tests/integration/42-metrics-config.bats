@@ -60,3 +60,16 @@ print(len(os.listdir("/proc/self/task")))
     # python's main thread, the span exporter, the metrics thread
     [ "$(ls "/proc/$pid/task" | wc -l)" = 3 ]
 }
+
+@test "short-lived traced clients started together all exit cleanly (the exporter is set up during the exit flush)" {
+    start_recording_server recorder
+    local i pids=() failed=0
+    for i in $(seq 32); do
+        traced "short-$i" "$PROGRAMS_DIR/slow_writer_client" 127.0.0.1 "$RECORDER_PORT" "/short/$i" \
+            >"$T/short-$i.out" 2>&1 &
+        pids+=($!)
+        ((i % 8 == 0)) && { wait "${pids[@]}" || failed=1; pids=(); }
+    done
+    [ "$failed" = 0 ]
+    wait_metric http.client.request.duration 32 --timeout 15
+}

@@ -6,9 +6,9 @@
 #     points                 every point (list of dicts)
 #     msel(name, **attrs)    points of a metric whose attributes match
 #                            (dots in attribute names written as __)
-#     latest(name, **attrs)  one point per attribute set: the last exported
-#                            (cumulative points hold the running totals)
-#     series(name)           the distinct attribute sets of a metric
+#     latest(name, **attrs)  one point per process and attribute set: the
+#                            last exported (cumulative points hold the totals)
+#     series(name)           the distinct (process, attribute set) pairs
 #     expect, expect_eq      as in check_spans
 #   wait_metric NAME COUNT [KEY=VALUE...]  until the latest cumulative points
 #                            of NAME with those attributes count COUNT
@@ -28,7 +28,7 @@ _failures = []
 SEMCONV_BOUNDS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0]
 
 def _key(p):
-    return json.dumps(p.get("attributes"), sort_keys=True)
+    return json.dumps([p.get("resource"), p.get("attributes")], sort_keys=True)
 
 def msel(name, **attrs):
     want = {k.replace("__", "."): v for k, v in attrs.items()}
@@ -100,7 +100,7 @@ def total():
                 continue
             if any(str(p["attributes"].get(k)) != v for k, v in want.items()):
                 continue
-            k = json.dumps(p["attributes"], sort_keys=True)
+            k = json.dumps([p.get("resource"), p["attributes"]], sort_keys=True)
             if k not in by_set or p["time"] >= by_set[k]["time"]:
                 by_set[k] = p
     return sum((p.get("count") if p.get("type") == "histogram" else p.get("value")) or 0

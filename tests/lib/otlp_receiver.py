@@ -249,22 +249,29 @@ def decode_span(buf):
     return span
 
 
+def resource_groups(buf, request_name, group_name):
+    """Export*ServiceRequest{1 repeated Resource<Signal>{1 Resource, 2 repeated
+    Scope<Signal>}} -> (resource attributes, [raw Scope<Signal>]) per group."""
+    for field, wtype, group_raw in fields(buf):
+        if field != 1:
+            continue
+        _expect(request_name, field, wtype, WT_LEN)
+        resource = {}
+        scopes = []
+        for f, t, raw in fields(group_raw):
+            if f == 1:
+                _expect(group_name, f, t, WT_LEN)
+                resource = decode_resource(raw)
+            elif f == 2:
+                _expect(group_name, f, t, WT_LEN)
+                scopes.append(raw)
+        yield resource, scopes
+
+
 def decode_trace_request(buf):
     """ExportTraceServiceRequest -> list of span dicts in the output format."""
     out = []
-    for field, wtype, rs_raw in fields(buf):
-        if field != 1:
-            continue
-        _expect("ExportTraceServiceRequest", field, wtype, WT_LEN)
-        resource = {}
-        scope_spans = []
-        for f, t, raw in fields(rs_raw):
-            if f == 1:
-                _expect("ResourceSpans", f, t, WT_LEN)
-                resource = decode_resource(raw)
-            elif f == 2:
-                _expect("ResourceSpans", f, t, WT_LEN)
-                scope_spans.append(raw)
+    for resource, scope_spans in resource_groups(buf, "ExportTraceServiceRequest", "ResourceSpans"):
         for ss_raw in scope_spans:
             scope, scope_version = "", ""
             spans = []
@@ -308,6 +315,20 @@ _HISTOGRAM_POINT_TYPES = {9: WT_LEN, 2: WT_I64, 3: WT_I64, 4: WT_I64, 5: WT_I64,
                           10: WT_VARINT, 11: WT_I64, 12: WT_I64}
 
 
+def _point_common(point, attrs, attributes_field, field, raw):
+    """The fields every data point has: attributes (number differs by
+    type), 2 start_time_unix_nano, 3 time_unix_nano. True if handled."""
+    if field == attributes_field:
+        attrs.append(raw)
+    elif field == 2:
+        point["start"] = raw
+    elif field == 3:
+        point["time"] = raw
+    else:
+        return False
+    return True
+
+
 def decode_number_point(buf):
     point = {"attributes": {}, "start": 0, "time": 0, "value": None}
     attrs = []
@@ -315,13 +336,9 @@ def decode_number_point(buf):
         if field not in _NUMBER_POINT_TYPES:
             continue
         _expect("NumberDataPoint", field, wtype, _NUMBER_POINT_TYPES[field])
-        if field == 7:
-            attrs.append(raw)
-        elif field == 2:
-            point["start"] = raw
-        elif field == 3:
-            point["time"] = raw
-        elif field == 4:
+        if _point_common(point, attrs, 7, field, raw):
+            continue
+        if field == 4:
             point["value"] = _double(raw)
         elif field == 6:
             point["value"] = _int64(raw)
@@ -344,13 +361,9 @@ def decode_histogram_point(buf):
         if field not in _HISTOGRAM_POINT_TYPES:
             continue
         _expect("HistogramDataPoint", field, wtype, _HISTOGRAM_POINT_TYPES[field])
-        if field == 9:
-            attrs.append(raw)
-        elif field == 2:
-            point["start"] = raw
-        elif field == 3:
-            point["time"] = raw
-        elif field == 4:
+        if _point_common(point, attrs, 9, field, raw):
+            continue
+        if field == 4:
             point["count"] = raw
         elif field == 5:
             point["sum"] = _double(raw)
@@ -414,19 +427,7 @@ def decode_metrics_request(buf):
     then value (gauge, sum) or count, sum, min, max, bucket_counts,
     explicit_bounds (histogram)."""
     out = []
-    for field, wtype, rm_raw in fields(buf):
-        if field != 1:
-            continue
-        _expect("ExportMetricsServiceRequest", field, wtype, WT_LEN)
-        resource = {}
-        scope_metrics = []
-        for f, t, raw in fields(rm_raw):
-            if f == 1:
-                _expect("ResourceMetrics", f, t, WT_LEN)
-                resource = decode_resource(raw)
-            elif f == 2:
-                _expect("ResourceMetrics", f, t, WT_LEN)
-                scope_metrics.append(raw)
+    for resource, scope_metrics in resource_groups(buf, "ExportMetricsServiceRequest", "ResourceMetrics"):
         for sm_raw in scope_metrics:
             scope = ""
             for f, t, raw in fields(sm_raw):

@@ -376,6 +376,50 @@ static void test_prometheus(void)
     oa_metrics_collector_free(c);
 }
 
+/* A text far larger than the render buffer's first allocation, so that it
+ * grows (moves) in the middle of a metric. */
+static void test_prometheus_large(void)
+{
+    oa_metrics_table_reset();
+    char host[32];
+    for (int i = 0; i < 150; i++) {
+        snprintf(host, sizeof host, "host-%d.example", i);
+        struct oa_metric_key k = client_key(host, 80, 200);
+        oa_metrics_record_duration(oa_metrics_series(&k), (uint64_t)i * MS);
+    }
+    struct oa_metrics_collector *c = oa_metrics_collector_new();
+    size_t len = 0;
+    char *text = oa_prometheus_render(oa_metrics_collect(c, false, NULL), NULL, &len);
+    size_t counts = 0;
+    for (const char *p = text; p && (p = strstr(p, "http_client_request_duration_seconds_count{")); p++)
+        counts++;
+    CHECK(text && strlen(text) == len && len > 100000, "large text: %zu bytes, no NUL inside", len);
+    CHECK(counts == 150, "one _count line per series: %zu", counts);
+    free(text);
+    oa_metrics_collector_free(c);
+}
+
+/* What a forked child does: the parent's series are gone, the child counts
+ * from zero (and the overflow series too). */
+static void test_reset(void)
+{
+    oa_metrics_table_reset();
+    char host[32];
+    for (int i = 0; i < OA_METRICS_SERIES_LIMIT + 5; i++) {
+        snprintf(host, sizeof host, "r%d", i);
+        struct oa_metric_key k = client_key(host, 80, 200);
+        oa_metrics_record_duration(oa_metrics_series(&k), MS);
+    }
+    oa_metrics_table_reset();
+    CHECK(oa_metrics_series_count(OA_INSTRUMENT_CLIENT_DURATION) == 0, "no series after the reset");
+    struct oa_metric_key k = client_key("r1", 80, 200);
+    oa_metrics_record_duration(oa_metrics_series(&k), MS);
+    struct oa_metrics_collector *c = oa_metrics_collector_new();
+    const struct oa_metric *m = find_metric(oa_metrics_collect(c, false, NULL), "http.client.request.duration");
+    CHECK(m && m->n_points == 1 && m->points[0].count == 1, "counting starts again from zero");
+    oa_metrics_collector_free(c);
+}
+
 static const char *const *fake_env;
 
 static const char *fake_getenv(const char *name)
@@ -441,6 +485,8 @@ int main(void)
     test_active_requests();
     test_encoder();
     test_prometheus();
+    test_prometheus_large();
+    test_reset();
     test_config();
     TEST_DONE();
 }

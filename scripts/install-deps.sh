@@ -6,6 +6,7 @@ packages=(
   libcurl4-openssl-dev libprotobuf-c-dev protobuf-c-compiler libunwind-dev zlib1g-dev
   bats bats-assert bats-support
   curl python3 nginx-light valgrind procps iproute2
+  nodejs
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -15,6 +16,10 @@ done
 # nginx from any flavour will do
 if [[ " ${missing[*]} " == *" nginx-light "* ]] && command -v nginx >/dev/null 2>&1; then
   missing=("${missing[@]/nginx-light}")
+fi
+# node from any source will do (tests/programs/node_proxy.js needs only its http module)
+if [[ " ${missing[*]} " == *" nodejs "* ]] && command -v node >/dev/null 2>&1; then
+  missing=("${missing[@]/nodejs}")
 fi
 missing=($(printf '%s\n' "${missing[@]}" | grep -v '^$' || true))
 [[ ${#missing[@]} -eq 0 ]] && exit 0

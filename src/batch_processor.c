@@ -415,10 +415,8 @@ static bool otlp_load(void)
     return true;
 }
 
-static struct oa_otlp_exporter *otlp_exporter(void)
+static struct oa_otlp_exporter *otlp_exporter_setup(void)
 {
-    if (otlp.exporter)
-        return otlp.exporter;
     if (!otlp_load())
         return NULL;
     otlp.env.abi_version = OA_OTLP_ABI_VERSION;
@@ -433,6 +431,21 @@ static struct oa_otlp_exporter *otlp_exporter(void)
         OA_ERROR("cannot create the OTLP exporter for %s", oa_config.traces_endpoint);
     }
     return otlp.exporter;
+}
+
+static struct oa_otlp_exporter *otlp_exporter(void)
+{
+    if (otlp.exporter)
+        return otlp.exporter;
+    /* Under the lock that fork's prepare handler takes: a fork waits for
+     * the loading of the exporter object and libcurl's set-up rather than
+     * copy the dynamic loader's (or the allocator's) locks while this
+     * thread holds them, which would leave them held forever in the child.
+     * Exports themselves stay outside the lock. */
+    pthread_mutex_lock(&bsp.lock);
+    struct oa_otlp_exporter *e = otlp_exporter_setup();
+    pthread_mutex_unlock(&bsp.lock);
+    return e;
 }
 
 /* Backoff with jitter: a random wait in [ms/2, 3ms/2], so that many

@@ -225,7 +225,8 @@ def serve_prefork():
     for p in workers:
         while True:
             try:
-                os.waitpid(p, 0)
+                status = os.waitpid(p, 0)[1]
+                print("worker %d: exit status %d" % (p, os.waitstatus_to_exitcode(status)), file=sys.stderr)
                 break
             except InterruptedError:
                 continue

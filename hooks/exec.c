@@ -15,6 +15,7 @@
  * signal handling, when there is a context to pass; popen() is not. */
 #include <dlfcn.h>
 #include <errno.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <spawn.h>
@@ -44,8 +45,11 @@ static struct {
     int (*system)(const char *);
 } real;
 
+static void system_lock_reset_in_child(void);
+
 __attribute__((constructor)) static void exec_hooks_bind(void)
 {
+    pthread_atfork(NULL, NULL, system_lock_reset_in_child);
     real.execve = dlsym(RTLD_NEXT, "execve");
     real.execvpe = dlsym(RTLD_NEXT, "execvpe");
     real.fexecve = dlsym(RTLD_NEXT, "fexecve");
@@ -230,6 +234,13 @@ OA_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_
 static int system_lock;
 static int system_callers;
 static struct sigaction saved_intr, saved_quit;
+
+/* fork child: the threads that were inside system() are not here */
+static void system_lock_reset_in_child(void)
+{
+    system_lock = 0;
+    system_callers = 0;
+}
 
 static void system_lock_take(void)
 {

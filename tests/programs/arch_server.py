@@ -133,12 +133,16 @@ def ready(port):
     os.rename(tmp, ARGS.ready_file)
 
 
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    # the listen backlog: 50 clients connect at once
+    request_queue_size = 128
+
+
 def serve_threads():
     if ARGS.barrier:
         Handler.barrier = threading.Barrier(ARGS.barrier)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    server.request_queue_size = 128
+    server = Server(("127.0.0.1", 0), Handler)
     if ARGS.mode == "spawn" and ARGS.startup_env:
         with open(ARGS.startup_env, "wb") as f:
             subprocess.run(["/usr/bin/env"], stdout=f, check=True)

@@ -2,6 +2,7 @@
  * (oa_env_carrier.h): one open request is the parent, several are ambiguous,
  * a forwarded traceparent names its request, the process context fills in
  * when nothing is open, and a child's environment gets the right variables. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,6 +82,23 @@ static void test_overflow(void)
     finish(next);
 }
 
+static void *handler_thread(void *arg)
+{
+    oa_thread_context_enter(arg);
+    return NULL;
+}
+
+static void test_thread_exit(void)
+{
+    struct oa_server_context *r = request(5, 5, NULL, "", "");
+    pthread_t th;
+    pthread_create(&th, NULL, handler_thread, r);
+    pthread_join(th, NULL);
+    CHECK(__atomic_load_n(&r->refs, __ATOMIC_ACQUIRE) == 1,
+          "a thread that exits releases the requests it held (refs %d)", r->refs);
+    finish(r);
+}
+
 static const char *fake_env(const char *name)
 {
     if (strcmp(name, "TRACEPARENT") == 0)
@@ -148,6 +166,7 @@ int main(void)
 {
     test_rule();
     test_overflow();
+    test_thread_exit();
     test_env_carrier();
     TEST_DONE();
 }

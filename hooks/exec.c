@@ -150,8 +150,8 @@ static size_t list_length(const char *arg0, va_list ap)
 }
 
 /* argv[0..n-1] from the list, argv[n] = NULL; returns what follows the
- * list's NULL (execle's environment). */
-static char *const *list_to_vector(char **argv, size_t n, const char *arg0, va_list ap)
+ * list's NULL when asked (execle's environment). */
+static char *const *list_to_vector(char **argv, size_t n, const char *arg0, va_list ap, bool want_env)
 {
     argv[0] = (char *)arg0;
     for (size_t i = 1; i < n; i++)
@@ -159,7 +159,7 @@ static char *const *list_to_vector(char **argv, size_t n, const char *arg0, va_l
     if (n > 0)
         (void)va_arg(ap, char *); /* the terminating NULL */
     argv[n] = NULL;
-    return va_arg(ap, char *const *);
+    return want_env ? va_arg(ap, char *const *) : environ;
 }
 
 #define EXEC_LIST(kind_, path_, arg0_, with_env_)                              \
@@ -170,10 +170,10 @@ static char *const *list_to_vector(char **argv, size_t n, const char *arg0, va_l
         va_end(ap_);                                                           \
         char *argv_[n_ + 1];                                                   \
         va_start(ap_, arg0_);                                                  \
-        char *const *env_ = list_to_vector(argv_, n_, arg0_, ap_);            \
+        char *const *env_ = list_to_vector(argv_, n_, arg0_, ap_, with_env_); \
         va_end(ap_);                                                           \
         struct exec_call c_ = {.kind = (kind_), .path = (path_), .argv = argv_}; \
-        return exec_with_context(&c_, (with_env_) ? env_ : environ);           \
+        return exec_with_context(&c_, env_);                                   \
     } while (0)
 
 OA_EXPORT int execl(const char *path, const char *arg, ...)

@@ -15,6 +15,7 @@
  * signal handling, when there is a context to pass; popen() is not. */
 #include <dlfcn.h>
 #include <errno.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <spawn.h>
@@ -44,8 +45,11 @@ static struct {
     int (*system)(const char *);
 } real;
 
+static void system_lock_reset_in_child(void);
+
 __attribute__((constructor)) static void exec_hooks_bind(void)
 {
+    pthread_atfork(NULL, NULL, system_lock_reset_in_child);
     real.execve = dlsym(RTLD_NEXT, "execve");
     real.execvpe = dlsym(RTLD_NEXT, "execvpe");
     real.fexecve = dlsym(RTLD_NEXT, "fexecve");
@@ -146,8 +150,8 @@ static size_t list_length(const char *arg0, va_list ap)
 }
 
 /* argv[0..n-1] from the list, argv[n] = NULL; returns what follows the
- * list's NULL (execle's environment). */
-static char *const *list_to_vector(char **argv, size_t n, const char *arg0, va_list ap)
+ * list's NULL when asked (execle's environment). */
+static char *const *list_to_vector(char **argv, size_t n, const char *arg0, va_list ap, bool want_env)
 {
     argv[0] = (char *)arg0;
     for (size_t i = 1; i < n; i++)
@@ -155,7 +159,7 @@ static char *const *list_to_vector(char **argv, size_t n, const char *arg0, va_l
     if (n > 0)
         (void)va_arg(ap, char *); /* the terminating NULL */
     argv[n] = NULL;
-    return va_arg(ap, char *const *);
+    return want_env ? va_arg(ap, char *const *) : environ;
 }
 
 #define EXEC_LIST(kind_, path_, arg0_, with_env_)                              \
@@ -166,10 +170,10 @@ static char *const *list_to_vector(char **argv, size_t n, const char *arg0, va_l
         va_end(ap_);                                                           \
         char *argv_[n_ + 1];                                                   \
         va_start(ap_, arg0_);                                                  \
-        char *const *env_ = list_to_vector(argv_, n_, arg0_, ap_);            \
+        char *const *env_ = list_to_vector(argv_, n_, arg0_, ap_, with_env_); \
         va_end(ap_);                                                           \
         struct exec_call c_ = {.kind = (kind_), .path = (path_), .argv = argv_}; \
-        return exec_with_context(&c_, (with_env_) ? env_ : environ);           \
+        return exec_with_context(&c_, env_);                                   \
     } while (0)
 
 OA_EXPORT int execl(const char *path, const char *arg, ...)
@@ -230,6 +234,13 @@ OA_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_
 static int system_lock;
 static int system_callers;
 static struct sigaction saved_intr, saved_quit;
+
+/* fork child: the threads that were inside system() are not here */
+static void system_lock_reset_in_child(void)
+{
+    system_lock = 0;
+    system_callers = 0;
+}
 
 static void system_lock_take(void)
 {

@@ -8,6 +8,7 @@ packages=(
   curl python3 nginx-light valgrind procps iproute2
   clang libclang-rt-14-dev libpython3.11-testsuite
   openssl libssl-dev
+  nodejs
 )
 # The HTTPS tests need nginx with the ssl and http_v2 modules: Debian 12's
 # nginx (which nginx-light depends on) has both; older flavours may not.
@@ -19,6 +20,10 @@ done
 # nginx from any flavour will do
 if [[ " ${missing[*]} " == *" nginx-light "* ]] && command -v nginx >/dev/null 2>&1; then
   missing=("${missing[@]/nginx-light}")
+fi
+# node from any source will do (tests/programs/node_proxy.js needs only its http module)
+if [[ " ${missing[*]} " == *" nodejs "* ]] && command -v node >/dev/null 2>&1; then
+  missing=("${missing[@]/nodejs}")
 fi
 missing=($(printf '%s\n' "${missing[@]}" | grep -v '^$' || true))
 if command -v nginx >/dev/null 2>&1 && ! nginx -V 2>&1 | grep -q -- --with-http_v2_module; then

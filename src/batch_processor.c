@@ -27,6 +27,7 @@
 #include <limits.h>
 #include <linux/futex.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -211,6 +212,23 @@ static bool flush_in_progress(void)
 
 /* The queue, allocated by the first submitter. Others arriving while it is
  * being allocated get NULL and drop their span rather than wait. */
+/* Another thread is allocating the queue: that takes microseconds, and
+ * dropping the span instead would lose the first spans of every process
+ * whose first requests end together. The wait is bounded: the allocating
+ * thread may be the very one a signal handler interrupted. */
+static struct oa_queue *wait_for_queue(void)
+{
+    for (int i = 0; i < 1000; i++) {
+        int state = __atomic_load_n(&bsp.queue_state, __ATOMIC_ACQUIRE);
+        if (state == LAZY_READY)
+            return &bsp.queue;
+        if (state != LAZY_BUSY)
+            return NULL;
+        sched_yield();
+    }
+    return NULL;
+}
+
 static struct oa_queue *ready_queue(void)
 {
     int state = __atomic_load_n(&bsp.queue_state, __ATOMIC_ACQUIRE);
@@ -223,7 +241,7 @@ static struct oa_queue *ready_queue(void)
     if (state != LAZY_UNSET ||
         !__atomic_compare_exchange_n(&bsp.queue_state, &expected, LAZY_BUSY, false,
                                      __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-        return expected == LAZY_READY ? &bsp.queue : NULL;
+        return expected == LAZY_READY ? &bsp.queue : wait_for_queue();
 
     /* (zero only if the configuration was never loaded) */
     capacity = oa_config.max_queue_size ? oa_config.max_queue_size : 2048;
@@ -434,10 +452,8 @@ static bool otlp_load(void)
     return true;
 }
 
-static struct oa_otlp_exporter *otlp_exporter(void)
+static struct oa_otlp_exporter *otlp_exporter_setup(void)
 {
-    if (otlp.exporter)
-        return otlp.exporter;
     if (!otlp_load())
         return NULL;
     otlp.env.abi_version = OA_OTLP_ABI_VERSION;
@@ -453,6 +469,21 @@ static struct oa_otlp_exporter *otlp_exporter(void)
         OA_ERROR("cannot create the OTLP exporter for %s", oa_config.traces_endpoint);
     }
     return otlp.exporter;
+}
+
+static struct oa_otlp_exporter *otlp_exporter(void)
+{
+    if (otlp.exporter)
+        return otlp.exporter;
+    /* Under the lock that fork's prepare handler takes: a fork waits for
+     * the loading of the exporter object and libcurl's set-up rather than
+     * copy the dynamic loader's (or the allocator's) locks while this
+     * thread holds them, which would leave them held forever in the child.
+     * Exports themselves stay outside the lock. */
+    pthread_mutex_lock(&bsp.lock);
+    struct oa_otlp_exporter *e = otlp_exporter_setup();
+    pthread_mutex_unlock(&bsp.lock);
+    return e;
 }
 
 /* Backoff with jitter: a random wait in [ms/2, 3ms/2], so that many

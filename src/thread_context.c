@@ -1,4 +1,5 @@
 /* Which server requests each thread is handling (see oa_thread_context.h). */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,9 +15,40 @@ struct thread_requests {
     struct oa_server_context *ctx[THREAD_REQUESTS_MAX]; /* oldest first, each holds a reference */
     unsigned n;
     bool lost;
+    bool exit_registered; /* the thread-exit destructor will release them */
 };
 
 static __thread struct thread_requests mine __attribute__((tls_model("initial-exec")));
+
+/* Thread-per-connection servers end a thread per connection: the requests it
+ * still holds are released when it exits, through a thread-specific key's
+ * destructor (one of the first 32 keys: setting it allocates nothing). */
+static pthread_key_t exit_key;
+static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
+static bool exit_key_ok;
+
+static void release_at_thread_exit(void *unused)
+{
+    (void)unused;
+    struct thread_requests *t = &mine;
+    for (unsigned i = 0; i < t->n; i++)
+        oa_server_context_unref(t->ctx[i]);
+    t->n = 0;
+    t->lost = false;
+}
+
+static void create_exit_key(void)
+{
+    exit_key_ok = pthread_key_create(&exit_key, release_at_thread_exit) == 0;
+}
+
+static void register_thread_exit(struct thread_requests *t)
+{
+    t->exit_registered = true;
+    pthread_once(&exit_key_once, create_exit_key);
+    if (exit_key_ok)
+        pthread_setspecific(exit_key, t);
+}
 
 static struct oa_server_context *process_context;
 
@@ -92,6 +124,8 @@ static void prune(struct thread_requests *t)
 void oa_thread_context_enter(struct oa_server_context *ctx)
 {
     struct thread_requests *t = &mine;
+    if (!t->exit_registered)
+        register_thread_exit(t);
     prune(t);
     if (t->n == THREAD_REQUESTS_MAX) {
         oa_server_context_unref(t->ctx[0]);

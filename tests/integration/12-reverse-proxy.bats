@@ -103,3 +103,31 @@ ps = sel(service='node-proxy', kind='server')
 expect(len(ps) == 2 and max(s['start'] for s in ps) < min(s['end'] for s in ps), 'the two proxy requests overlapped')
 "
 }
+
+@test "a forwarded traceparent split across the buffers of one sendmsg: replaced byte for byte, the rest of the head intact" {
+    start_recording_server recorder
+    RECORDS=$T/recorder.records
+    start_traced_bg fwd forwarder "$PY" "$PY_PROGRAMS/split_forwarder.py" --ready-file "$T/fwd.port" \
+        --upstream "$RECORDER_PORT"
+    wait_file "$T/fwd.port" 10 "$BG_PID" fwd
+    local port
+    port=$(<"$T/fwd.port")
+    run traced curl curl -sS -H 'X-Probe: kept' "http://127.0.0.1:${port//[^0-9]/}/split"
+    assert_ok
+    [[ $output == "received 0" ]] || fail_now "forwarder answered: $output"
+    wait_spans 1 --service forwarder --kind client
+    local tp
+    tp=$(check_spans "
+c = one(service='forwarder', kind='client')
+print('00-%s-%s-%02x' % (c['trace_id'], c['span_id'], c['flags'] & 0xff))
+s = one(service='forwarder', kind='server')
+expect_eq(c.get('parent_span_id'), s.get('span_id'), 'the forwarder call is the child of its server span')
+")
+    recorded "
+expect(len(records) == 1, 'one request recorded')
+r = records[0]
+expect(r['traceparent'] == ['$tp'], 'the upstream sees the forwarder client span: %r' % r['traceparent'])
+expect('X-Probe: kept' in r['head'] and r['head'].startswith('GET /split HTTP/1.1'), 'the rest of the head intact')
+expect(r['head'].count('traceparent') == 1, 'one traceparent line')
+"
+}

@@ -66,8 +66,20 @@ sys.exit(0 if len(answers) == 8 else 1)
 ' "$port"
     assert_ok
     local served=$output
-    # TERM: workers exit normally (flushing), then the master
-    stop_bg "$master"
+    # TERM to the master, which passes it on once to each worker: they exit
+    # normally (flushing), then the master. (A second TERM during a
+    # worker's exit would find Python's default handler back and kill it
+    # before its flush.) Slow under ASan: wait before killing anything.
+    kill -TERM "$master"
+    local i
+    for ((i = 0; i < 300; i++)); do
+        pid_alive "$master" || break
+        sleep 0.1
+    done
+    if pid_alive "$master"; then
+        show_bg_output pf
+        fail_now "the master did not exit after SIGTERM"
+    fi
     wait_spans 9 --service prefork --kind client --timeout 20
     check_spans "
 master = $master
@@ -92,6 +104,9 @@ expect_eq(len({s.get('span_id') for s in spans}), len(spans), 'no span twice')
 }
 
 @test "fork while three threads trace: 20 children each trace a request and exit, none hangs, no span twice" {
+    # gcc 12's ASan allocator takes no lock around fork: a child forked
+    # while another thread allocates can hang inside ASan, shim or not
+    skip_if_sanitized "the ASan runtime (gcc 12) is not fork-safe while other threads allocate"
     run traced forker "$PY" "$PY_PROGRAMS/fork_storm.py" "$BACKEND_PORT" 20
     assert_ok
     [[ $output == *"hung=0 failed=0"* ]] || fail_now "$output"

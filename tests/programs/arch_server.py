@@ -133,12 +133,16 @@ def ready(port):
     os.rename(tmp, ARGS.ready_file)
 
 
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    # the listen backlog: 50 clients connect at once
+    request_queue_size = 128
+
+
 def serve_threads():
     if ARGS.barrier:
         Handler.barrier = threading.Barrier(ARGS.barrier)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    server.request_queue_size = 128
+    server = Server(("127.0.0.1", 0), Handler)
     if ARGS.mode == "spawn" and ARGS.startup_env:
         with open(ARGS.startup_env, "wb") as f:
             subprocess.run(["/usr/bin/env"], stdout=f, check=True)
@@ -200,6 +204,11 @@ def serve_prefork():
     # a span of the master's own, queued when the workers are forked: it
     # must reach the collector once, from the master
     call_backend("prefork")
+    # a master sets up for a while before it forks; here this also lets the
+    # shim's exporter thread, started by that first span, finish starting
+    # (the ASan runtime of gcc 12 cannot fork while a thread is inside its
+    # allocator: the child would hang, shim or not)
+    time.sleep(0.5)
     workers = []
     for _ in range(ARGS.workers):
         pid = os.fork()
@@ -220,7 +229,8 @@ def serve_prefork():
     for p in workers:
         while True:
             try:
-                os.waitpid(p, 0)
+                status = os.waitpid(p, 0)[1]
+                print("worker %d: exit status %d" % (p, os.waitstatus_to_exitcode(status)), file=sys.stderr)
                 break
             except InterruptedError:
                 continue
@@ -230,14 +240,15 @@ def serve_prefork():
 def worker(sock):
     server = HTTPServer(("127.0.0.1", 0), Handler, bind_and_activate=False)
     server.socket.close()
+    # every worker wakes up for a new connection and one wins it: the
+    # others must not block in accept(), or they could not stop
+    sock.setblocking(False)
     server.socket = sock
-    stopping = threading.Event()
-
-    def stop(signum, frame):
-        stopping.set()
-        threading.Thread(target=server.shutdown, daemon=True).start()
-    signal.signal(signal.SIGTERM, stop)
-    server.serve_forever(poll_interval=0.05)
+    server.timeout = 0.05
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda signum, frame: stopping.append(signum))
+    while not stopping:
+        server.handle_request()
     return 0
 
 

@@ -1,0 +1,172 @@
+/* The parent rule (oa_thread_context.h) and the environment carrier
+ * (oa_env_carrier.h): one open request is the parent, several are ambiguous,
+ * a forwarded traceparent names its request, the process context fills in
+ * when nothing is open, and a child's environment gets the right variables. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "oa_config.h"
+#include "oa_env_carrier.h"
+#include "oa_library.h"
+#include "oa_test.h"
+#include "oa_thread_context.h"
+
+/* Defined here so that the engine's library.o (constructor, hooks) is not
+ * linked in: the carrier only reads this flag. */
+int oa_library_state;
+
+static struct oa_span_context sc_with(uint8_t trace, uint8_t span)
+{
+    struct oa_span_context sc = {.valid = true, .flags = OA_TRACE_FLAG_SAMPLED};
+    memset(sc.trace_id, trace, 16);
+    memset(sc.span_id, span, 8);
+    return sc;
+}
+
+static struct oa_server_context *request(uint8_t trace, uint8_t span, const struct oa_span_context *incoming,
+                                         const char *tracestate, const char *baggage)
+{
+    struct oa_span_context sc = sc_with(trace, span);
+    return oa_server_context_new(&sc, incoming, tracestate, strlen(tracestate), baggage, strlen(baggage));
+}
+
+static void finish(struct oa_server_context *ctx)
+{
+    oa_server_context_answered(ctx);
+    oa_server_context_unref(ctx);
+}
+
+static void test_rule(void)
+{
+    CHECK(oa_thread_context_current() == NULL, "nothing open, no process context: no parent");
+    struct oa_server_context *a = request(1, 1, NULL, "", "");
+    oa_thread_context_enter(a);
+    CHECK(oa_thread_context_current() == a, "one open request is the parent");
+    CHECK(oa_thread_context_peek() == a, "peek agrees");
+
+    struct oa_span_context in_b = sc_with(7, 7);
+    struct oa_server_context *b = request(2, 2, &in_b, "", "");
+    oa_thread_context_enter(b);
+    CHECK(oa_thread_context_current() == NULL, "two open requests: ambiguous, no parent");
+    CHECK(oa_thread_context_peek() == NULL, "peek agrees when ambiguous");
+    CHECK(oa_thread_context_forwarded(&in_b) == b, "the forwarded traceparent names its request");
+    struct oa_span_context other = sc_with(7, 8);
+    CHECK(oa_thread_context_forwarded(&other) == NULL, "another span id names nothing");
+
+    finish(a);
+    CHECK(oa_thread_context_peek() == b, "peek: the one left open");
+    CHECK(oa_thread_context_current() == b, "once the first is answered, the other is the parent");
+    finish(b);
+    CHECK(oa_thread_context_current() == NULL, "all answered: no parent");
+}
+
+static void test_overflow(void)
+{
+    struct oa_server_context *many[17];
+    for (int i = 0; i < 17; i++) {
+        many[i] = request(3, (uint8_t)(10 + i), NULL, "", "");
+        oa_thread_context_enter(many[i]);
+    }
+    for (int i = 0; i < 16; i++)
+        finish(many[i]);
+    CHECK(oa_thread_context_current() == NULL,
+          "one of 17 was forgotten: with one request left open the thread is still ambiguous");
+    CHECK(oa_thread_context_peek() == NULL, "peek agrees");
+    finish(many[16]);
+    CHECK(oa_thread_context_current() == NULL, "all answered: no parent");
+    struct oa_server_context *next = request(4, 4, NULL, "", "");
+    oa_thread_context_enter(next);
+    CHECK(oa_thread_context_current() == next, "then a new request is the parent again");
+    finish(next);
+}
+
+static void *handler_thread(void *arg)
+{
+    oa_thread_context_enter(arg);
+    return NULL;
+}
+
+static void test_thread_exit(void)
+{
+    struct oa_server_context *r = request(5, 5, NULL, "", "");
+    pthread_t th;
+    pthread_create(&th, NULL, handler_thread, r);
+    pthread_join(th, NULL);
+    CHECK(__atomic_load_n(&r->refs, __ATOMIC_ACQUIRE) == 1,
+          "a thread that exits releases the requests it held (refs %d)", r->refs);
+    finish(r);
+}
+
+static const char *fake_env(const char *name)
+{
+    if (strcmp(name, "TRACEPARENT") == 0)
+        return "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    if (strcmp(name, "TRACESTATE") == 0)
+        return "v=1";
+    return NULL;
+}
+
+static char captured[8][160];
+static int n_captured;
+
+static int capture(void *arg, char *const env[])
+{
+    *(char *const **)arg = env;
+    n_captured = 0;
+    for (int i = 0; env[i] != NULL && i < 8; i++)
+        snprintf(captured[n_captured++], sizeof(captured[0]), "%s", env[i]);
+    return 7;
+}
+
+static bool has(const char *entry)
+{
+    for (int i = 0; i < n_captured; i++)
+        if (strcmp(captured[i], entry) == 0)
+            return true;
+    return false;
+}
+
+static void test_env_carrier(void)
+{
+    char *env[] = {"PATH=/bin", "TRACEPARENT=00-11111111111111111111111111111111-2222222222222222-01",
+                   "BAGGAGE=old=1", NULL};
+    char *const *seen = NULL;
+    oa_library_state = 1;
+    oa_config.propagate_tracecontext = true;
+    oa_config.propagate_baggage = true;
+
+    CHECK(oa_env_carrier_exec(env, capture, &seen) == 7 && seen == env,
+          "outside any request the environment is passed as it is");
+
+    struct oa_server_context *r = request(0xab, 0xcd, NULL, "k=v", "user=42");
+    oa_thread_context_enter(r);
+    oa_env_carrier_exec(env, capture, &seen);
+    CHECK(seen != env && n_captured == 4, "inside a request: PATH and the three variables (%d entries)", n_captured);
+    CHECK(has("PATH=/bin"), "other entries kept");
+    CHECK(has("TRACEPARENT=00-abababababababababababababababab-cdcdcdcdcdcdcdcd-01"), "TRACEPARENT names the request");
+    CHECK(has("TRACESTATE=k=v") && has("BAGGAGE=user=42"), "TRACESTATE and BAGGAGE of the request");
+    CHECK(!has("BAGGAGE=old=1"), "inherited values replaced");
+
+    oa_config.propagate_baggage = false;
+    oa_env_carrier_exec(env, capture, &seen);
+    CHECK(has("BAGGAGE=old=1") && !has("BAGGAGE=user=42"), "baggage propagation off: BAGGAGE left alone");
+    oa_config.propagate_baggage = true;
+    finish(r);
+
+    oa_env_carrier_load(fake_env);
+    const struct oa_server_context *p = oa_thread_context_current();
+    CHECK(p != NULL && p->sc.remote && p->sc.span_id[0] == 0xb7, "TRACEPARENT of the process is the parent when nothing is open");
+    CHECK(p != NULL && strcmp(p->tracestate, "v=1") == 0, "with its TRACESTATE");
+    oa_library_state = 0;
+}
+
+int main(void)
+{
+    test_rule();
+    test_overflow();
+    test_thread_exit();
+    test_env_carrier();
+    TEST_DONE();
+}

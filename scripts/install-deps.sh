@@ -6,6 +6,7 @@ packages=(
   libcurl4-openssl-dev libprotobuf-c-dev protobuf-c-compiler libunwind-dev zlib1g-dev
   bats bats-assert bats-support
   curl python3 nginx-light valgrind procps iproute2
+  wrk redis-server redis-tools gnuplot-nox
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -37,6 +37,7 @@ struct oa_span {
     uint8_t trace_flags;         /* W3C flags (sampled, random) */
     uint8_t kind;                /* enum oa_span_kind */
     uint8_t status_code;         /* enum oa_status_code */
+    bool compact;                /* arena cut to its used part (oa_span_compact) */
     uint64_t start_unix_nano;
     uint64_t end_unix_nano;
     const char *name;            /* NUL-terminated, in arena */
@@ -53,6 +54,12 @@ struct oa_span {
 /* from the span pool, fields zeroed; NULL on allocation failure */
 struct oa_span *oa_span_new(void);
 void oa_span_free(struct oa_span *s);
+/* A finished span moved into a block that holds only the arena bytes it uses
+ * (most spans use a few hundred of the 3 KiB), so that spans waiting in the
+ * export queue take a third of the memory. Returns the moved span (s is then
+ * freed) or s itself when it does not fit or nothing is free. The result may
+ * only be read, encoded and freed: its arena has no room left. */
+struct oa_span *oa_span_compact(struct oa_span *s);
 
 /* Copies len bytes (truncated to fit, NUL added) into the arena. Returns the
  * copy or NULL if the arena is full. */

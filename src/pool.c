@@ -93,17 +93,21 @@ static void *from_malloc(size_t size)
     return h + 1;
 }
 
+/* Under AddressSanitizer every object is malloc'ed, so that its
+ * use-after-free and overflow checks keep working. */
+#ifdef __SANITIZE_ADDRESS__
+static const bool pooling = false;
+#else
+static const bool pooling = true;
+#endif
+
 void *oa_pool_get(struct oa_pool *pool)
 {
-#ifndef __SANITIZE_ADDRESS__
-    struct obj_header *h = pop(pool);
-    if (h == NULL)
+    struct obj_header *h = pooling ? pop(pool) : NULL;
+    if (h == NULL && pooling)
         h = grow(pool);
     if (h != NULL)
         return h + 1;
-#endif
-    /* (under AddressSanitizer every object is malloc'ed, so that its
-     * use-after-free and overflow checks keep working) */
     return from_malloc(pool->obj_size);
 }
 

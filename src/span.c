@@ -22,9 +22,46 @@ struct oa_span *oa_span_new(void)
     return s;
 }
 
+/* Finished spans that use little of their arena wait for export in these. */
+#define COMPACT_ARENA 640
+static struct oa_pool compact_pool =
+    OA_POOL_INIT(offsetof(struct oa_span, arena) + COMPACT_ARENA, 64, 4096);
+
 void oa_span_free(struct oa_span *s)
 {
-    oa_pool_put(&span_pool, s);
+    if (s != NULL)
+        oa_pool_put(s->compact ? &compact_pool : &span_pool, s);
+}
+
+/* A pointer into from's arena, moved to the same place in to's. */
+static const char *moved(const char *p, const struct oa_span *from, struct oa_span *to)
+{
+    if (p >= from->arena && p < from->arena + from->arena_used)
+        return to->arena + (p - from->arena);
+    return p;
+}
+
+struct oa_span *oa_span_compact(struct oa_span *s)
+{
+    if (s == NULL || s->compact || s->arena_used > COMPACT_ARENA)
+        return s;
+    struct oa_span *c = oa_pool_get(&compact_pool);
+    if (c == NULL)
+        return s;
+    memcpy(c, s, offsetof(struct oa_span, attrs));
+    memcpy(c->attrs, s->attrs, s->n_attrs * sizeof(s->attrs[0]));
+    c->arena_used = s->arena_used;
+    memcpy(c->arena, s->arena, s->arena_used);
+    c->compact = true;
+    c->name = moved(s->name, s, c);
+    c->trace_state = moved(s->trace_state, s, c);
+    c->status_message = moved(s->status_message, s, c);
+    for (uint32_t i = 0; i < c->n_attrs; i++) {
+        if (c->attrs[i].type == OA_VALUE_STRING)
+            c->attrs[i].v.str.ptr = moved(c->attrs[i].v.str.ptr, s, c);
+    }
+    oa_span_free(s);
+    return c;
 }
 
 static bool is_utf8_continuation(unsigned char ch)

@@ -961,6 +961,8 @@ const struct oa_http1_header *oa_http1_find(const struct oa_http1_head *h,
 
     for (size_t i = 0; i < h->n_headers; i++) {
         const struct oa_http1_header *f = &h->headers[i];
+        if (f->name_len != name_len)
+            continue;
         if (fast ? !name_is(f->name, f->name_len, name, name_len)
                  : !equals_nocase(f->name, f->name_len, name, name_len))
             continue;

@@ -7,6 +7,9 @@
  *       libcurl), as the exporter thread does. Prints spans per second of
  *       that thread's CPU time (one core), of wall time, and of encoding
  *       alone.
+ *   export_bench sink PORT_FILE
+ *       Only the null receiver: writes its port to PORT_FILE and serves until
+ *       killed (an OTLP endpoint that costs its clients nothing to decode).
  *   export_bench capacity RATE SECONDS
  *       The whole batch span processor with its defaults (queue 2048, batch
  *       512, OTEL_BSP_* from the environment): a producer thread submits RATE
@@ -20,6 +23,7 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,7 +54,7 @@ static unsigned long long sink_requests;
 
 static void serve(int fd)
 {
-    static char buf[1 << 16];
+    static __thread char buf[1 << 16];
     static const char reply[] = "HTTP/1.1 200 OK\r\nContent-Type: application/x-protobuf\r\n"
                                 "Content-Length: 0\r\n\r\n";
     size_t have = 0;
@@ -94,6 +98,16 @@ static void serve(int fd)
     }
 }
 
+static void *serve_connection(void *arg)
+{
+    int fd = (int)(intptr_t)arg;
+    serve(fd);
+    close(fd);
+    return NULL;
+}
+
+/* A thread per connection: the shim's exporter keeps one open, but a
+ * restarted or forked exporter opens another while the old one lingers. */
 static void *sink_main(void *arg)
 {
     (void)arg;
@@ -101,8 +115,11 @@ static void *sink_main(void *arg)
         int fd = accept(sink_fd, NULL, NULL);
         if (fd < 0)
             continue;
-        serve(fd);
-        close(fd);
+        pthread_t t;
+        if (pthread_create(&t, NULL, serve_connection, (void *)(intptr_t)fd) == 0)
+            pthread_detach(t);
+        else
+            close(fd);
     }
     return NULL;
 }
@@ -259,6 +276,13 @@ int main(int argc, char **argv)
         return 2;
     }
     int port = start_sink();
+    if (strcmp(argv[1], "sink") == 0) {
+        FILE *f = fopen(argv[2], "w");
+        if (f == NULL || fprintf(f, "%d\n", port) < 0 || fclose(f) != 0)
+            return 1;
+        for (;;)
+            pause();
+    }
     char endpoint[64];
     snprintf(endpoint, sizeof endpoint, "http://127.0.0.1:%d", port);
     setenv("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint, 1);

@@ -118,22 +118,11 @@ void oa_span_set_name(struct oa_span *s, const char *name, size_t len)
     s->name = stored ? stored : "";
 }
 
-/* One bit per key, from its length and a few of its bytes: a key whose bit
- * is not set yet cannot be among the attributes, so the common case (every
- * key set once) needs no string comparison at all. */
-static uint64_t key_bit(const char *key)
-{
-    size_t len = strlen(key);
-    unsigned char first = (unsigned char)key[0];
-    unsigned char last = len > 0 ? (unsigned char)key[len - 1] : 0;
-    unsigned char mid = (unsigned char)key[len / 2];
-    return 1ull << ((len + first * 3u + last * 5u + mid * 7u) & 63);
-}
-
 /* Setting a key again replaces its value, as in the OpenTelemetry API. */
-static struct oa_attr *attr_slot(struct oa_span *s, const char *key)
+static struct oa_attr *attr_slot(struct oa_span *s, const char *key, uint64_t bit)
 {
-    uint64_t bit = key_bit(key);
+    /* a key whose bit is not set yet cannot be among the attributes, so the
+     * common case (every key set once) needs no string comparison at all */
     if (s->key_bloom & bit) {
         for (uint32_t i = 0; i < s->n_attrs; i++) {
             const char *k = s->attrs[i].key;
@@ -149,9 +138,9 @@ static struct oa_attr *attr_slot(struct oa_span *s, const char *key)
     return &s->attrs[s->n_attrs];
 }
 
-void oa_span_attr_str(struct oa_span *s, const char *key, const char *val, size_t len)
+void oa_span_attr_str_keyed(struct oa_span *s, const char *key, uint64_t key_bit, const char *val, size_t len)
 {
-    struct oa_attr *a = attr_slot(s, key);
+    struct oa_attr *a = attr_slot(s, key, key_bit);
     const char *stored;
 
     if (!a)
@@ -170,9 +159,9 @@ void oa_span_attr_str(struct oa_span *s, const char *key, const char *val, size_
     a->v.str.len = (uint32_t)(s->arena + s->arena_used - 1 - stored);
 }
 
-void oa_span_attr_int(struct oa_span *s, const char *key, int64_t val)
+void oa_span_attr_int_keyed(struct oa_span *s, const char *key, uint64_t key_bit, int64_t val)
 {
-    struct oa_attr *a = attr_slot(s, key);
+    struct oa_attr *a = attr_slot(s, key, key_bit);
 
     if (!a)
         return;

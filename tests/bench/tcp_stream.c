@@ -4,8 +4,10 @@
  * (the stream starts with a binary byte), after which every read and write
  * must cost no more than the pass-through preload's.
  *
- *   tcp_stream WRITES WRITE_SIZE
- * Prints: writes N size S ns E mb_per_s M */
+ *   tcp_stream WRITES WRITE_SIZE [lockstep]
+ * lockstep: one thread writes each piece and reads it at the other end
+ * before the next, so that every run makes exactly the same calls (for
+ * callgrind). Prints: writes N size S ns E mb_per_s M */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -71,6 +73,26 @@ int main(int argc, char **argv)
     char *msg = malloc(size);
     memset(msg, 0x5a, size);
     msg[0] = 0x00; /* binary: not the start of an HTTP request */
+
+    if (argc > 3 && strcmp(argv[3], "lockstep") == 0) {
+        uint64_t t0 = now_ns();
+        char *in = malloc(size);
+        for (long i = 0; i < writes; i++) {
+            if (write(wfd, msg, size) != (ssize_t)size)
+                return 1;
+            size_t got = 0;
+            while (got < size) {
+                ssize_t r = read(reader_fd, in + got, size - got);
+                if (r <= 0)
+                    return 1;
+                got += (size_t)r;
+            }
+        }
+        uint64_t elapsed = now_ns() - t0;
+        printf("writes %ld size %zu ns %llu mb_per_s %.1f\n", writes, size, (unsigned long long)elapsed,
+               (double)expected / ((double)elapsed / 1e9) / 1e6);
+        return 0;
+    }
 
     uint64_t t0 = now_ns();
     pthread_t t;

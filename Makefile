@@ -130,3 +130,18 @@ include tests/programs/early/early.mk
 $(BUILD)/bench/%: tests/bench/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDFLAGS_SAN)
+
+# Benchmarks (tests/bench/, scripts/bench.sh): figures side by side with no
+# preload, the pass-through preload and the shim; writes BENCHMARKS.md.
+BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(filter-out tests/bench/passthrough.c,$(wildcard tests/bench/*.c)))
+
+$(BUILD)/bench/export_bench: tests/bench/export_bench.c $(ENGINE_A) $(OTLP_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(OTLP_OBJS) $(ENGINE_A) $(LDFLAGS_SAN) -lcurl -lprotobuf-c -lz -ldl -lpthread
+
+.PHONY: bench bench-bins
+bench-bins: $(BENCH_BINS)
+
+bench: deps
+	$(MAKE) lib bench-bins programs
+	scripts/bench.sh

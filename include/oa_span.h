@@ -37,6 +37,7 @@ struct oa_span {
     uint8_t trace_flags;         /* W3C flags (sampled, random) */
     uint8_t kind;                /* enum oa_span_kind */
     uint8_t status_code;         /* enum oa_status_code */
+    bool compact;                /* arena cut to its used part (oa_span_compact) */
     uint64_t start_unix_nano;
     uint64_t end_unix_nano;
     const char *name;            /* NUL-terminated, in arena */
@@ -53,15 +54,39 @@ struct oa_span {
 /* from the span pool, fields zeroed; NULL on allocation failure */
 struct oa_span *oa_span_new(void);
 void oa_span_free(struct oa_span *s);
+/* A finished span moved into a block that holds only the arena bytes it uses
+ * (most spans use a few hundred of the 3 KiB), so that spans waiting in the
+ * export queue take a third of the memory. Returns the moved span (s is then
+ * freed) or s itself when it does not fit or nothing is free. The result may
+ * only be read, encoded and freed: its arena has no room left. */
+struct oa_span *oa_span_compact(struct oa_span *s);
 
 /* Copies len bytes (truncated to fit, NUL added) into the arena. Returns the
  * copy or NULL if the arena is full. */
 const char *oa_span_store(struct oa_span *s, const char *str, size_t len);
 
 void oa_span_set_name(struct oa_span *s, const char *name, size_t len);
-/* key must be a string with static lifetime (semantic convention names). */
-void oa_span_attr_str(struct oa_span *s, const char *key, const char *val, size_t len);
-void oa_span_attr_int(struct oa_span *s, const char *key, int64_t val);
+/* key must be a string with static lifetime (semantic convention names).
+ * Setting a key again replaces its value. These are macros so that the key's
+ * bloom bit (see key_bloom) is computed by the compiler for a literal key;
+ * key is evaluated more than once. */
+#define oa_span_attr_str(s, key, val, len) oa_span_attr_str_keyed((s), (key), oa_span_key_bit(key), (val), (len))
+#define oa_span_attr_int(s, key, val) oa_span_attr_int_keyed((s), (key), oa_span_key_bit(key), (val))
+
+/* One of 64 bits for a key, from its length and three of its bytes: equal
+ * keys get equal bits, so a key whose bit is not in key_bloom is new. (The
+ * mix gives the HTTP semantic-convention keys of a span distinct bits.) */
+static inline uint64_t oa_span_key_bit(const char *key)
+{
+    size_t len = __builtin_strlen(key);
+    unsigned first = (unsigned char)key[0];
+    unsigned last = len > 0 ? (unsigned char)key[len - 1] : 0;
+    unsigned mid = (unsigned char)key[len / 2];
+    return 1ull << ((len + first + last + mid * 3u) & 63);
+}
+
+void oa_span_attr_str_keyed(struct oa_span *s, const char *key, uint64_t key_bit, const char *val, size_t len);
+void oa_span_attr_int_keyed(struct oa_span *s, const char *key, uint64_t key_bit, int64_t val);
 const struct oa_attr *oa_span_find_attr(const struct oa_span *s, const char *key);
 
 #endif

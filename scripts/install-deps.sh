@@ -9,6 +9,7 @@ packages=(
   clang libclang-rt-14-dev libpython3.11-testsuite
   openssl libssl-dev
   nodejs
+  wrk redis-server redis-tools gnuplot-nox
 )
 # The HTTPS tests need nginx with the ssl and http_v2 modules: Debian 12's
 # nginx (which nginx-light depends on) has both; older flavours may not.

@@ -363,6 +363,8 @@ void oa_export_submit(struct oa_span *s)
         __atomic_store_n(&bsp.ever_submitted, 1, __ATOMIC_RELEASE);
 
     q = ready_queue();
+    if (q)
+        s = oa_span_compact(s);
     if (!q || !oa_queue_push(q, s)) {
         oa_span_free(s);
         counter_add(&bsp.counters.dropped_queue_full, 1);

@@ -956,11 +956,16 @@ const struct oa_http1_header *oa_http1_find(const struct oa_http1_head *h,
     const struct oa_http1_header *first = NULL;
     size_t n = 0;
     size_t name_len = strlen(name);
-    /* the names we look up are lowercase already: compared a word at a time */
-    bool fast = class_run((const unsigned char *)name, name_len, CC_LOWER) == name_len;
+    /* the names we look up are lowercase already: then compared a word at a
+     * time (checked at the first header of the same length, if any) */
+    int fast = -1;
 
     for (size_t i = 0; i < h->n_headers; i++) {
         const struct oa_http1_header *f = &h->headers[i];
+        if (f->name_len != name_len)
+            continue;
+        if (fast < 0)
+            fast = class_run((const unsigned char *)name, name_len, CC_LOWER) == name_len;
         if (fast ? !name_is(f->name, f->name_len, name, name_len)
                  : !equals_nocase(f->name, f->name_len, name, name_len))
             continue;

@@ -7,6 +7,11 @@
 #include "oa_common.h"
 #include "opentelemetry/proto/common/v1/common.pb-c.h"
 
+/* Bytes of s[0..len) once invalid UTF-8 (and NUL) is replaced by U+FFFD. */
+size_t oa_otlp_utf8_len(const char *s, size_t len);
+/* Writes that sanitised copy at out (no NUL); returns the end. */
+char *oa_otlp_utf8_put(char *out, const char *s, size_t len);
+
 /* Bytes oa_otlp_text_write will write for s[0..len), NUL included. */
 size_t oa_otlp_text_size(const char *s, size_t len);
 /* Writes the sanitised copy and its NUL at out; returns the bytes written. */

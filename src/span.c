@@ -22,9 +22,46 @@ struct oa_span *oa_span_new(void)
     return s;
 }
 
+/* Finished spans that use little of their arena wait for export in these. */
+#define COMPACT_ARENA 640
+static struct oa_pool compact_pool =
+    OA_POOL_INIT(offsetof(struct oa_span, arena) + COMPACT_ARENA, 64, 4096);
+
 void oa_span_free(struct oa_span *s)
 {
-    oa_pool_put(&span_pool, s);
+    if (s != NULL)
+        oa_pool_put(s->compact ? &compact_pool : &span_pool, s);
+}
+
+/* A pointer into from's arena, moved to the same place in to's. */
+static const char *moved(const char *p, const struct oa_span *from, struct oa_span *to)
+{
+    if (p >= from->arena && p < from->arena + from->arena_used)
+        return to->arena + (p - from->arena);
+    return p;
+}
+
+struct oa_span *oa_span_compact(struct oa_span *s)
+{
+    if (s == NULL || s->compact || s->arena_used > COMPACT_ARENA)
+        return s;
+    struct oa_span *c = oa_pool_get(&compact_pool);
+    if (c == NULL)
+        return s;
+    memcpy(c, s, offsetof(struct oa_span, attrs));
+    memcpy(c->attrs, s->attrs, s->n_attrs * sizeof(s->attrs[0]));
+    c->arena_used = s->arena_used;
+    memcpy(c->arena, s->arena, s->arena_used);
+    c->compact = true;
+    c->name = moved(s->name, s, c);
+    c->trace_state = moved(s->trace_state, s, c);
+    c->status_message = moved(s->status_message, s, c);
+    for (uint32_t i = 0; i < c->n_attrs; i++) {
+        if (c->attrs[i].type == OA_VALUE_STRING)
+            c->attrs[i].v.str.ptr = moved(c->attrs[i].v.str.ptr, s, c);
+    }
+    oa_span_free(s);
+    return c;
 }
 
 static bool is_utf8_continuation(unsigned char ch)
@@ -81,22 +118,11 @@ void oa_span_set_name(struct oa_span *s, const char *name, size_t len)
     s->name = stored ? stored : "";
 }
 
-/* One bit per key, from its length and a few of its bytes: a key whose bit
- * is not set yet cannot be among the attributes, so the common case (every
- * key set once) needs no string comparison at all. */
-static uint64_t key_bit(const char *key)
-{
-    size_t len = strlen(key);
-    unsigned char first = (unsigned char)key[0];
-    unsigned char last = len > 0 ? (unsigned char)key[len - 1] : 0;
-    unsigned char mid = (unsigned char)key[len / 2];
-    return 1ull << ((len + first * 3u + last * 5u + mid * 7u) & 63);
-}
-
 /* Setting a key again replaces its value, as in the OpenTelemetry API. */
-static struct oa_attr *attr_slot(struct oa_span *s, const char *key)
+static struct oa_attr *attr_slot(struct oa_span *s, const char *key, uint64_t bit)
 {
-    uint64_t bit = key_bit(key);
+    /* a key whose bit is not set yet cannot be among the attributes, so the
+     * common case (every key set once) needs no string comparison at all */
     if (s->key_bloom & bit) {
         for (uint32_t i = 0; i < s->n_attrs; i++) {
             const char *k = s->attrs[i].key;
@@ -112,9 +138,9 @@ static struct oa_attr *attr_slot(struct oa_span *s, const char *key)
     return &s->attrs[s->n_attrs];
 }
 
-void oa_span_attr_str(struct oa_span *s, const char *key, const char *val, size_t len)
+void oa_span_attr_str_keyed(struct oa_span *s, const char *key, uint64_t key_bit, const char *val, size_t len)
 {
-    struct oa_attr *a = attr_slot(s, key);
+    struct oa_attr *a = attr_slot(s, key, key_bit);
     const char *stored;
 
     if (!a)
@@ -133,9 +159,9 @@ void oa_span_attr_str(struct oa_span *s, const char *key, const char *val, size_
     a->v.str.len = (uint32_t)(s->arena + s->arena_used - 1 - stored);
 }
 
-void oa_span_attr_int(struct oa_span *s, const char *key, int64_t val)
+void oa_span_attr_int_keyed(struct oa_span *s, const char *key, uint64_t key_bit, int64_t val)
 {
-    struct oa_attr *a = attr_slot(s, key);
+    struct oa_attr *a = attr_slot(s, key, key_bit);
 
     if (!a)
         return;

@@ -920,6 +920,18 @@ int main(int argc, char **argv)
         CHECK(req != NULL, "protobuf-c decodes the request");
         if (req) {
             check_decoded(req, spans);
+            /* The encoder writes the wire format itself; protobuf-c packing
+             * what it decoded must give back the very same bytes (field
+             * order, defaults left out, lengths). */
+            size_t repacked_len =
+                opentelemetry__proto__collector__trace__v1__export_trace_service_request__get_packed_size(req);
+            uint8_t *repacked = malloc(repacked_len + 1);
+            if (repacked)
+                opentelemetry__proto__collector__trace__v1__export_trace_service_request__pack(req, repacked);
+            CHECK(repacked && repacked_len == len && memcmp(repacked, buf, len) == 0,
+                  "the bytes are those protobuf-c packs for the same request (%zu vs %zu)", len,
+                  repacked_len);
+            free(repacked);
             FREE_UNPACKED(req);
         }
         check_walked(buf, len, spans);

@@ -172,11 +172,49 @@ static void test_attributes(void)
     oa_span_free(s);
 }
 
+/* A finished span moves into a block sized for its arena; values survive
+ * and point into the new block; a big span stays where it is. */
+static void test_compact(void)
+{
+    struct oa_span *s = oa_span_new();
+    oa_span_set_name(s, "GET", 3);
+    s->trace_state = oa_span_store(s, "k=v", 3);
+    s->status_message = "static message";
+    oa_span_attr_str(s, "url.path", "/a/b", 4);
+    oa_span_attr_int(s, "server.port", 8080);
+    oa_span_attr_str(s, "user_agent.original", "curl/8", 6);
+    s->start_unix_nano = 42;
+    struct oa_span *c = oa_span_compact(s);
+    const struct oa_attr *path = oa_span_find_attr(c, "url.path");
+    const struct oa_attr *ua = oa_span_find_attr(c, "user_agent.original");
+    const struct oa_attr *port = oa_span_find_attr(c, "server.port");
+    CHECK(c != s && c->compact && c->start_unix_nano == 42 && c->n_attrs == 3 &&
+              strcmp(c->name, "GET") == 0 && c->name >= c->arena && c->name < c->arena + c->arena_used &&
+              strcmp(c->trace_state, "k=v") == 0 && c->trace_state >= c->arena &&
+              strcmp(c->status_message, "static message") == 0,
+          "compact: fields and strings moved into the new block");
+    CHECK(path && path->v.str.len == 4 && memcmp(path->v.str.ptr, "/a/b", 4) == 0 &&
+              path->v.str.ptr >= c->arena && path->v.str.ptr < c->arena + c->arena_used && ua &&
+              memcmp(ua->v.str.ptr, "curl/8", 6) == 0 && port && port->v.i == 8080,
+          "compact: attribute values intact and relocated");
+    CHECK(oa_span_compact(c) == c, "compact: a compact span is left alone");
+    oa_span_free(c);
+
+    struct oa_span *big = oa_span_new();
+    char v[1000];
+    memset(v, 'x', sizeof v);
+    oa_span_attr_str(big, "a", v, sizeof v);
+    CHECK(oa_span_compact(big) == big && !big->compact, "compact: a span with a big arena stays");
+    oa_span_free(big);
+    CHECK(oa_span_compact(NULL) == NULL, "compact: NULL is NULL");
+}
+
 int main(void)
 {
     test_new_and_store();
     test_value_cap();
     test_arena_full();
     test_attributes();
+    test_compact();
     TEST_DONE();
 }

@@ -1,0 +1,467 @@
+#!/usr/bin/env bash
+# The benchmark suite (make bench): every figure of BENCHMARKS.md, measured
+# side by side in one run. Each comparison runs the same workload with no
+# preload ("none"), with the pass-through preload build/libpassthrough.so
+# ("pass": the price of interposition itself) and with the shim ("shim"),
+# alternating run by run and rotating the order every round, so that a noisy
+# neighbour hits all three alike; a figure is the median of the per-round
+# ratios, with their min..max as the spread. Instruction counts come from
+# callgrind, which is deterministic.
+#
+#   scripts/bench.sh [--rounds N] [--out FILE] [--plot FILE] [--quick]
+#
+# Needs: nginx, wrk, redis-server, redis-benchmark, valgrind, gnuplot
+# (scripts/install-deps.sh). Takes about 5 minutes on 2 cores (--quick: 2).
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+rounds=7
+out=$root/BENCHMARKS.md
+plot=$root/docs/bench-load.png
+quick=0
+while [[ $# -gt 0 ]]; do
+    case $1 in
+        --rounds) rounds=$2; shift 2 ;;
+        --out) out=$2; shift 2 ;;
+        --plot) plot=$2; shift 2 ;;
+        --quick) quick=1; rounds=3; shift ;;
+        -h | --help) sed -n '2,15p' "$0"; exit 0 ;;
+        *) echo "bench: unknown argument $1" >&2; exit 2 ;;
+    esac
+done
+
+build=$root/build
+shim=$build/libotelauto.so
+pass=$build/libpassthrough.so
+for f in "$shim" "$pass" "$build/libotelauto-otlp.so" "$build/bench/load_gen" "$build/bench/tcp_stream" \
+    "$build/bench/export_bench" "$build/bench/request_loop"; do
+    [[ -e $f ]] || { echo "bench: $f is not built (make lib bench-bins)" >&2; exit 2; }
+done
+for cmd in nginx wrk redis-server redis-benchmark valgrind gnuplot python3; do
+    command -v "$cmd" >/dev/null || { echo "bench: $cmd is needed (scripts/install-deps.sh)" >&2; exit 2; }
+done
+
+# The suite itself must not run under any preload or OTEL setting.
+unset LD_PRELOAD
+for v in $(compgen -e); do
+    [[ $v != OTEL_* ]] || unset "$v"
+done
+
+work=$(mktemp -d /tmp/otelauto-bench.XXXXXX)
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+t_start=$(date +%s)
+say() { echo "bench [$(($(date +%s) - t_start))s]: $*" >&2; }
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+wait_port() {
+    for _ in $(seq 100); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+        sleep 0.05
+    done
+    echo "bench: nothing listens on port $1" >&2
+    return 1
+}
+# stats over the arguments: median, min, max
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+minmax() { printf '%s\n' "$@" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%s..%s", lo, hi }'; }
+div() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.4f", (b == 0) ? 0 : a / b }'; }
+sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%+.1f", a - b }'; }
+fmt() { awk -v a="$1" -v d="${2:-3}" 'BEGIN { printf "%.*f", d, a }'; }
+# the order of the three configurations in round r: rotated every round
+order() {
+    case $(($1 % 3)) in
+        0) echo none pass shim ;;
+        1) echo pass shim none ;;
+        *) echo shim none pass ;;
+    esac
+}
+
+# ---------------------------------------------------------------- receiver
+# The test OTLP receiver decodes every request the shim sends.
+receiver_port_file=$work/receiver.port
+python3 "$root/tests/lib/otlp_receiver.py" --port 0 --out "$work/spans.jsonl" \
+    --ready-file "$receiver_port_file" >/dev/null 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do [[ -s $receiver_port_file ]] && break; sleep 0.05; done
+receiver_port=$(tr -dc 0-9 <"$receiver_port_file")
+# ... and a null receiver (reads each request, discards it, answers 200), to
+# tell the shim's own cost from the CPU the decoding receiver takes away on a
+# small machine.
+"$build/bench/export_bench" sink "$work/null.port" &
+pids+=($!)
+for _ in $(seq 100); do [[ -s $work/null.port ]] && break; sleep 0.05; done
+null_port=$(tr -dc 0-9 <"$work/null.port")
+spans_received() { cat "$work/spans.jsonl" 2>/dev/null | wc -l; }
+
+# run_as CONFIG COMMAND...: execs the command under that configuration, so it
+# is only ever called in a subshell (&, a pipeline): $! is then the program
+run_as() {
+    local cfg=$1
+    shift
+    case $cfg in
+        none) exec env "$@" ;;
+        pass) exec env LD_PRELOAD="$pass" "$@" ;;
+        shim) exec env LD_PRELOAD="$shim" OTEL_SERVICE_NAME=bench \
+            OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$receiver_port" "$@" ;;
+        null) exec env LD_PRELOAD="$shim" OTEL_SERVICE_NAME=bench \
+            OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$null_port" "$@" ;;
+    esac
+}
+
+# ---------------------------------------------------------------- nginx
+www=$work/www
+mkdir -p "$www" "$work/nginx/tmp"
+head -c 612 /dev/zero | tr '\0' 'x' >"$www/index.html"
+nginx_port=$(free_port)
+cat >"$work/nginx/nginx.conf" <<EOF
+daemon off;
+master_process off;
+worker_processes 1;
+error_log $work/nginx/error.log warn;
+pid $work/nginx/nginx.pid;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    sendfile on;
+    keepalive_timeout 60s;
+    keepalive_requests 10000000;
+    client_body_temp_path $work/nginx/tmp/body;
+    proxy_temp_path $work/nginx/tmp/proxy;
+    fastcgi_temp_path $work/nginx/tmp/fastcgi;
+    uwsgi_temp_path $work/nginx/tmp/uwsgi;
+    scgi_temp_path $work/nginx/tmp/scgi;
+    default_type application/octet-stream;
+    server {
+        listen 127.0.0.1:$nginx_port;
+        root $www;
+    }
+}
+EOF
+nginx_cmd=(nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" -e "$work/nginx/error.log")
+nginx_pid=
+start_nginx() {
+    run_as "$1" "${nginx_cmd[@]}" &
+    nginx_pid=$!
+    pids+=("$nginx_pid")
+    wait_port "$nginx_port"
+}
+stop_nginx() {
+    kill "$nginx_pid" 2>/dev/null || true
+    wait "$nginx_pid" 2>/dev/null || true
+}
+rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+# anonymous memory only: what is not pages of mapped files (libraries)
+anon_kib() { awk '/^Anonymous:/ { print $2 }' "/proc/$1/smaps_rollup"; }
+
+wrk_secs=$((quick ? 2 : 3))
+lat_rate=${BENCH_LATENCY_RATE:-2000}
+lat_secs=$((quick ? 2 : 3))
+wrk_cmd=(wrk -t1 -c16 -d"${wrk_secs}s" "http://127.0.0.1:$nginx_port/index.html")
+lat_cmd=("$build/bench/load_gen" "$nginx_port" /index.html "$lat_rate" "$lat_secs" 16)
+
+declare -A rps p50 p99 rss anon
+served_shim=0
+spans_before=$(spans_received)
+say "nginx + wrk (throughput) and load_gen at $lat_rate/s (latency), $rounds rounds"
+for ((r = 0; r < rounds; r++)); do
+    for cfg in $(order "$r") null; do
+        start_nginx "$cfg"
+        out_wrk=$("${wrk_cmd[@]}")
+        rps[$cfg]+=" $(awk '/^Requests\/sec/ { print $2 }' <<<"$out_wrk")"
+        if [[ $cfg == shim ]]; then
+            served_shim=$((served_shim + $(awk '/requests in/ { print $1 }' <<<"$out_wrk")))
+        fi
+        rss[$cfg]+=" $(rss_kib "$nginx_pid")"
+        anon[$cfg]+=" $(anon_kib "$nginx_pid")"
+        if [[ $cfg == null ]]; then
+            stop_nginx
+            continue
+        fi
+        read -r _ _ _ _ _ l50 _ _ _ l99 _ < <("${lat_cmd[@]}")
+        p50[$cfg]+=" $l50"
+        p99[$cfg]+=" $l99"
+        stop_nginx
+    done
+done
+sleep 1
+spans_nginx=$(($(spans_received) - spans_before))
+
+ratio_list() { # ratio_list "a1 a2 .." "b1 b2 ..": per-round a/b
+    local -a a=($1) b=($2)
+    local i
+    for i in "${!a[@]}"; do div "${a[$i]}" "${b[$i]}"; echo; done
+}
+diff_list() {
+    local -a a=($1) b=($2)
+    local i
+    for i in "${!a[@]}"; do sub "${a[$i]}" "${b[$i]}"; echo; done
+}
+tp_vs_none=($(ratio_list "${rps[shim]}" "${rps[none]}"))
+tp_vs_pass=($(ratio_list "${rps[shim]}" "${rps[pass]}"))
+p50_add_none=($(diff_list "${p50[shim]}" "${p50[none]}"))
+p50_add_pass=($(diff_list "${p50[shim]}" "${p50[pass]}"))
+p99_add_none=($(diff_list "${p99[shim]}" "${p99[none]}"))
+p99_add_pass=($(diff_list "${p99[shim]}" "${p99[pass]}"))
+rss_add=($(diff_list "${rss[shim]}" "${rss[pass]}"))
+anon_add=($(diff_list "${anon[shim]}" "${anon[pass]}"))
+rss_add_null=($(diff_list "${rss[null]}" "${rss[pass]}"))
+tp_null_vs_none=($(ratio_list "${rps[null]}" "${rps[none]}"))
+
+# ---------------------------------------------------------------- load sweep (plot)
+say "load sweep for the plot"
+base_rps=$(median ${rps[none]})
+sweep=$work/sweep.tsv
+: >"$sweep"
+sweep_secs=$((quick ? 1 : 2))
+for frac in 0.1 0.25 0.5 0.7 0.85 1.0 1.15; do
+    rate=$(awk -v b="$base_rps" -v f="$frac" 'BEGIN { printf "%d", b * f }')
+    line="$rate"
+    for cfg in none shim null; do
+        start_nginx "$cfg"
+        read -r _ _ _ ach _ s50 _ _ _ s99 _ < <("$build/bench/load_gen" "$nginx_port" /index.html "$rate" "$sweep_secs" 64)
+        stop_nginx
+        line+=" $ach $s50 $s99"
+    done
+    echo "$line" >>"$sweep"
+done
+mkdir -p "$(dirname "$plot")"
+gnuplot <<EOF
+set terminal pngcairo size 1100,480 font ",10"
+set output "$plot"
+set multiplot layout 1,2 title "nginx (1 worker), keep-alive, fixed-rate load (load\\\\_gen, 64 connections); shim: 100% sampled, OTLP to the decoding test receiver or to a null receiver"
+set xlabel "offered load (requests/s)"
+set ylabel "achieved throughput (requests/s)"
+set key top left
+set grid
+plot "$sweep" using 1:2 with linespoints title "no preload", "$sweep" using 1:5 with linespoints title "shim, decoding receiver", \
+     "$sweep" using 1:8 with linespoints title "shim, null receiver", x with lines dt 2 lc rgb "gray" title "offered"
+set ylabel "latency (us, log scale)"
+set logscale y
+plot "$sweep" using 1:3 with linespoints title "p50 no preload", "$sweep" using 1:6 with linespoints title "p50 shim", \
+     "$sweep" using 1:9 with linespoints title "p50 shim, null receiver", \
+     "$sweep" using 1:4 with linespoints title "p99 no preload", "$sweep" using 1:7 with linespoints title "p99 shim", \
+     "$sweep" using 1:10 with linespoints title "p99 shim, null receiver"
+unset multiplot
+EOF
+
+# ---------------------------------------------------------------- TCP stream
+stream_writes=$((quick ? 50000 : 100000))
+# both threads on one CPU: how the writer and reader wake each other across
+# CPUs on a shared machine would otherwise swamp the figure
+stream_cmd=(taskset -c 0 "$build/bench/tcp_stream" "$stream_writes" 64)
+declare -A mbs
+say "loopback TCP stream of 64-byte writes, $((rounds + 2)) rounds"
+for ((r = 0; r < rounds + 2; r++)); do
+    for cfg in $(order "$r"); do
+        mbs[$cfg]+=" $(run_as "$cfg" "${stream_cmd[@]}" | awk '{ print $8 }')"
+    done
+done
+stream_vs_none=($(ratio_list "${mbs[shim]}" "${mbs[none]}"))
+# The same stream under callgrind, in lockstep (each write read back before
+# the next): instructions per 64-byte write and its read, from the difference between two lengths of run, so
+# start-up does not count. Exact, whatever the machine is doing.
+stream_instr() {
+    local cfg=$1 n=$2
+    run_as "$cfg" valgrind --tool=callgrind --callgrind-out-file=/dev/null "$build/bench/tcp_stream" "$n" 64 lockstep 2>&1 |
+        sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
+}
+declare -A stream_ipw
+for cfg in none pass shim; do
+    a=$(stream_instr "$cfg" 2000)
+    b=$(stream_instr "$cfg" 12000)
+    stream_ipw[$cfg]=$(((b - a) / 10000))
+done
+stream_vs_pass=($(ratio_list "${mbs[shim]}" "${mbs[pass]}"))
+
+# ---------------------------------------------------------------- redis
+redis_port=$(free_port)
+redis_n=$((quick ? 30000 : 60000))
+redis_bench_cmd=(redis-benchmark -p "$redis_port" -t set,get -n "$redis_n" -c 16 -q)
+declare -A redis_ops
+say "redis-server under redis-benchmark, $rounds rounds"
+for ((r = 0; r < rounds; r++)); do
+    for cfg in $(order "$r"); do
+        run_as "$cfg" redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no \
+            --dir "$work" >/dev/null &
+        rp=$!
+        pids+=("$rp")
+        wait_port "$redis_port"
+        out_redis=$("${redis_bench_cmd[@]}" 2>/dev/null | tr '\r' '\n')
+        set_ops=$(awk '/^SET:/ { print $2 }' <<<"$out_redis" | tail -1)
+        get_ops=$(awk '/^GET:/ { print $2 }' <<<"$out_redis" | tail -1)
+        redis_ops[$cfg]+=" $(awk -v a="$set_ops" -v b="$get_ops" 'BEGIN { print (a + b) / 2 }')"
+        kill "$rp"
+        wait "$rp" 2>/dev/null || true
+    done
+done
+redis_vs_none=($(ratio_list "${redis_ops[shim]}" "${redis_ops[none]}"))
+redis_vs_pass=($(ratio_list "${redis_ops[shim]}" "${redis_ops[pass]}"))
+
+# ---------------------------------------------------------------- cost per request
+say "instructions per traced request (callgrind) and ns"
+cost_out=$("$root/scripts/measure-request-cost.sh" 200 2200)
+instr_none=$(awk '/^  no preload/ { print $3 }' <<<"$cost_out")
+instr_pass=$(awk '/^  pass-through/ { print $2 }' <<<"$cost_out")
+instr_shim=$(awk '/^  shim/ { print $2 }' <<<"$cost_out")
+instr_per_req=$(((instr_shim - instr_pass) / 2))
+ns_line=$(grep 'wall clock' <<<"$cost_out")
+ns_added=$(sed -n 's/.*(+\(-\{0,1\}[0-9]*\) ns).*/\1/p' <<<"$ns_line")
+
+# ---------------------------------------------------------------- exporter
+say "exporter throughput to a null receiver"
+export_secs=$((quick ? 2 : 4))
+export_out=$("$build/bench/export_bench" throughput "$export_secs")
+exp_cpu=$(awk '{ for (i = 1; i < NF; i++) if ($i == "spans_per_cpu_s") print $(i + 1) }' <<<"$export_out")
+exp_wall=$(awk '{ for (i = 1; i < NF; i++) if ($i == "spans_per_wall_s") print $(i + 1) }' <<<"$export_out")
+exp_enc=$(awk '{ for (i = 1; i < NF; i++) if ($i == "encode_spans_per_cpu_s") print $(i + 1) }' <<<"$export_out")
+exp_bytes=$(awk '{ for (i = 1; i < NF; i++) if ($i == "bytes_per_span") print $(i + 1) }' <<<"$export_out")
+
+say "capacity: highest span rate with no drops (default queue 2048, batch 512)"
+cap_secs=$((quick ? 2 : 3))
+capacity=0
+capacity_log=""
+for rate in 25000 50000 100000 150000 200000 300000 400000 600000; do
+    cap_out=$("$build/bench/export_bench" capacity "$rate" "$cap_secs")
+    dropped=$(awk '{ for (i = 1; i < NF; i++) if ($i == "dropped") print $(i + 1) }' <<<"$cap_out")
+    achieved=$(awk '{ print $4 }' <<<"$cap_out")
+    capacity_log+="$rate/s: achieved $achieved, dropped $dropped; "
+    # a producer that cannot even offer the rate ends the search too
+    if [[ $dropped != 0 ]] || awk -v a="$achieved" -v r="$rate" 'BEGIN { exit !(a < 0.95 * r) }'; then
+        break
+    fi
+    capacity=$rate
+done
+
+# ---------------------------------------------------------------- start-up
+say "start-up of /bin/true"
+startup_out=$("$root/scripts/measure-startup.sh" --runs $((quick ? 100 : 200)) --rounds "$rounds")
+startup_ratio=$(sed -n 's/.*wall-clock ratio shim\/pass-through: \([0-9.]*\).*/\1/p' <<<"$startup_out")
+startup_instr=$(sed -n 's/.*instructions (callgrind).*ratio \([0-9.]*\).*/\1/p' <<<"$startup_out")
+
+# ---------------------------------------------------------------- report
+say "writing $out"
+ok() { awk -v v="$1" -v t="$2" -v dir="$3" 'BEGIN { m = (dir == "ge") ? (v >= t) : (v <= t); print m ? "met" : "NOT met" }'; }
+# "met" or "NOT met", and "(noisy)" when the rounds' spread is wider than
+# WIDTH: the verdict of such a run needs a quieter machine to stand
+verdict() { # verdict VALUE TARGET ge|le WIDTH VALUES...
+    local v=$1 t=$2 dir=$3 width=$4
+    shift 4
+    local range
+    range=$(printf '%s\n' "$@" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print hi - lo }')
+    echo "$(ok "$v" "$t" "$dir")$(awk -v r="$range" -v w="$width" 'BEGIN { if (r > w) printf " (noisy)" }')"
+}
+tp=$(median "${tp_vs_none[@]}")
+tpp=$(median "${tp_vs_pass[@]}")
+a50=$(median "${p50_add_none[@]}")
+a50p=$(median "${p50_add_pass[@]}")
+a99=$(median "${p99_add_none[@]}")
+a99p=$(median "${p99_add_pass[@]}")
+st=$(median "${stream_vs_none[@]}")
+stp=$(median "${stream_vs_pass[@]}")
+rd=$(median "${redis_vs_none[@]}")
+rdp=$(median "${redis_vs_pass[@]}")
+ra=$(median "${rss_add[@]}")
+ra_mib=$(awk -v k="$ra" 'BEGIN { printf "%.1f", k / 1024 }')
+aa_mib=$(awk -v k="$(median "${anon_add[@]}")" 'BEGIN { printf "%.1f", k / 1024 }')
+rn_mib=$(awk -v k="$(median "${rss_add_null[@]}")" 'BEGIN { printf "%.1f", k / 1024 }')
+tpn=$(median "${tp_null_vs_none[@]}")
+loadavg=$(cut -d' ' -f1-3 /proc/loadavg)
+cpu_model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+drop_pct=$(awk -v s="$spans_nginx" -v n="$served_shim" 'BEGIN { printf "%.1f", n ? 100 * (1 - s / n) : 0 }')
+plot_rel=$(realpath --relative-to="$(dirname "$out")" "$plot")
+
+cat >"$out" <<EOF
+# Benchmarks
+
+Written by \`make bench\` (scripts/bench.sh) on $(date -u '+%Y-%m-%d %H:%M UTC'), commit
+\`$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$root" diff --quiet 2>/dev/null || echo +changes)\`.
+Machine: $(nproc) CPUs ($cpu_model), Linux $(uname -r), load average at the end $loadavg
+(shared machine: other jobs were running; the wall-clock figures are only as steady as their
+spread says, the instruction counts are exact). Rounds: $rounds.
+
+Method: every comparison runs the same workload with no preload (**none**), with the
+pass-through preload \`build/libpassthrough.so\` (**pass**: interposing the same libc symbols
+and doing nothing else) and with the shim \`build/libotelauto.so\` (**shim**: 100% sampled,
+OTLP/HTTP protobuf to \`tests/lib/otlp_receiver.py\`, which decodes every request). The three
+alternate run by run, the order rotating every round; a figure is the **median of the
+per-round ratios** (or differences), the spread is their min..max over the rounds. A verdict
+marked "(noisy)" comes from rounds that disagree by more than the target's margin (0.1 for
+ratios, 10 us at p50, 50 us at p99): it needs a quieter machine to stand, and the callgrind
+rows are the ones to trust then.
+
+| # | figure | target | result (median; spread) | |
+|---|---|---|---|---|
+| 1 | nginx throughput, shim / none | >= 0.97 | **$tp** ($(minmax "${tp_vs_none[@]}")); shim / pass $tpp ($(minmax "${tp_vs_pass[@]}")) | $(verdict "$tp" 0.97 ge 0.1 "${tp_vs_none[@]}") |
+| 1b | the same, exporting to a null receiver instead | | **$tpn** ($(minmax "${tp_null_vs_none[@]}")) | |
+| 2 | latency added at $lat_rate req/s, p50 | +1 us | **$a50 us** vs none ($(minmax "${p50_add_none[@]}")); $a50p us vs pass | $(verdict "$a50" 1 le 10 "${p50_add_none[@]}") |
+| 2 | latency added at $lat_rate req/s, p99 | +5 us | **$a99 us** vs none ($(minmax "${p99_add_none[@]}")); $a99p us vs pass | $(verdict "$a99" 5 le 50 "${p99_add_none[@]}") |
+| 3 | TCP stream of 64-byte writes, shim / none | >= 0.99 | **$st** ($(minmax "${stream_vs_none[@]}")); shim / pass $stp ($(minmax "${stream_vs_pass[@]}")) | $(verdict "$st" 0.99 ge 0.1 "${stream_vs_none[@]}") |
+| 3 | the same stream in lockstep, instructions per write + read in user space (callgrind) | | **shim +$((stream_ipw[shim] - stream_ipw[pass])) over pass**, +$((stream_ipw[shim] - stream_ipw[none])) over none (none ${stream_ipw[none]}, pass ${stream_ipw[pass]}, shim ${stream_ipw[shim]}; the system calls themselves are not counted) | |
+| 3 | redis-server under redis-benchmark, shim / none | >= 0.99 | **$rd** ($(minmax "${redis_vs_none[@]}")); shim / pass $rdp ($(minmax "${redis_vs_pass[@]}")) | $(verdict "$rd" 0.99 ge 0.1 "${redis_vs_none[@]}") |
+| 4 | cost of one traced request (callgrind) | floor ~110-160 ns | **$instr_per_req instructions**; wall clock +$((ns_added / 2)) ns per request | see note |
+| 5 | exporter throughput, one core, null receiver | >= 1,000,000 spans/s | **$(fmt "$exp_cpu" 0) spans/s** of exporter CPU ($(fmt "$exp_wall" 0) per wall second; encoding alone $(fmt "$exp_enc" 0)) | $(ok "$exp_cpu" 1000000 ge) |
+| 6 | start-up of /bin/true, shim / pass | <= 1.1 | **$startup_ratio** (instructions: $startup_instr) | $(ok "$startup_ratio" 1.1 le) |
+| 7 | RSS added to the nginx worker at steady load, shim - pass | <= 8 MiB | **$ra_mib MiB** ($(minmax "${rss_add[@]}") KiB), of which anonymous memory $aa_mib MiB; to the null receiver $rn_mib MiB | $(ok "$ra_mib" 8 le) |
+| 8 | capacity: highest span rate with no drops, default queue | | **$capacity spans/s** (tried: $capacity_log) | |
+
+![throughput and latency vs load]($plot_rel)
+
+## Raw values per round
+
+- nginx requests/s (wrk): none${rps[none]}; pass${rps[pass]}; shim${rps[shim]}
+- p50 us at $lat_rate req/s: none${p50[none]}; pass${p50[pass]}; shim${p50[shim]}
+- p99 us at $lat_rate req/s: none${p99[none]}; pass${p99[pass]}; shim${p99[shim]}
+- nginx requests/s, shim exporting to the null receiver: null${rps[null]}
+- nginx worker VmRSS KiB after each run: none${rss[none]}; pass${rss[pass]}; shim${rss[shim]}; null${rss[null]}
+- of which anonymous (smaps_rollup) KiB: none${anon[none]}; pass${anon[pass]}; shim${anon[shim]}; null${anon[null]}
+- spans received by the decoding receiver from the traced nginx runs: $spans_nginx of $served_shim
+  requests served ($drop_pct% not received: dropped at the full queue or still unsent; the
+  Python receiver decodes far fewer spans per second than nginx serves)
+- TCP stream MB/s: none${mbs[none]}; pass${mbs[pass]}; shim${mbs[shim]}
+- redis-benchmark ops/s (mean of SET and GET): none${redis_ops[none]}; pass${redis_ops[pass]}; shim${redis_ops[shim]}
+- load sweep (offered, then achieved / p50 us / p99 us for none, for the shim with the
+  decoding receiver, for the shim with the null receiver):
+$(sed 's/^/  - /' "$sweep")
+- exporter: $export_out
+- request cost (scripts/measure-request-cost.sh 200 2200):
+$(sed 's/^/      /' <<<"$cost_out")
+- start-up (scripts/measure-startup.sh):
+$(sed 's/^/      /' <<<"$startup_out")
+
+## Commands
+
+Run from the repository root after \`make lib bench-bins programs\`; CONFIG is nothing,
+\`LD_PRELOAD=build/libpassthrough.so\` or \`LD_PRELOAD=build/libotelauto.so
+OTEL_SERVICE_NAME=bench OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:RECEIVER\`, with
+\`python3 tests/lib/otlp_receiver.py --port 0 --out spans.jsonl\` as the receiver.
+
+1. \`CONFIG nginx -c nginx.conf\` (one worker, \`master_process off\`, 612-byte file, keep-alive;
+   the file is generated by scripts/bench.sh), then \`${wrk_cmd[*]/$nginx_port/PORT}\`; 1b: the
+   shim with its endpoint at \`build/bench/export_bench sink PORTFILE\` (a null receiver)
+2. the same nginx, then \`build/bench/load_gen PORT /index.html $lat_rate $lat_secs 16\` (open loop:
+   latency counted from when each request was due)
+3. \`CONFIG ${stream_cmd[*]/$root\//}\`, and under \`valgrind --tool=callgrind\` with 2000 and
+   12000 writes and \`lockstep\`; \`CONFIG redis-server --port PORT --save "" --appendonly no\`
+   and \`redis-benchmark -p PORT -t set,get -n $redis_n -c 16 -q\`
+4. \`scripts/measure-request-cost.sh 200 2200\` (build/bench/request_loop: one thread plays
+   client and server of a keep-alive connection; per exchange one CLIENT and one SERVER span;
+   callgrind, OTEL_TRACES_EXPORTER=none; per request = half the exchange)
+5. \`build/bench/export_bench throughput $export_secs\` (encoder + libcurl to an in-process null
+   receiver, 512-span batches; rate per second of the sending thread's CPU time)
+6. \`scripts/measure-startup.sh --runs N --rounds $rounds\`
+7. VmRSS of the nginx worker (/proc/PID/status) at the end of each wrk run, shim - pass
+8. \`build/bench/export_bench capacity RATE $cap_secs\` for increasing RATE (the whole batch span
+   processor with its defaults, a producer thread paced every millisecond)
+Plot: load sweep with \`build/bench/load_gen PORT /index.html RATE $sweep_secs 64\` at 10%..115% of
+the untraced wrk throughput, gnuplot.
+EOF
+if [[ -f $root/docs/benchmarks-notes.md ]]; then
+    { echo; cat "$root/docs/benchmarks-notes.md"; } >>"$out"
+fi
+say "done in $(($(date +%s) - t_start)) s"

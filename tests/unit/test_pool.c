@@ -1,0 +1,83 @@
+/* Lock-free object pools: objects are distinct while held, recycled once
+ * given back, bounded (then malloc'ed), and safe to share between threads. */
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "oa_pool.h"
+#include "oa_test.h"
+
+static void test_get_put(void)
+{
+    static struct oa_pool pool = OA_POOL_INIT(100, 4, 8);
+    void *held[12];
+    bool distinct = true;
+    for (int i = 0; i < 12; i++) {
+        held[i] = oa_pool_get(&pool);
+        memset(held[i], i, 100);
+        for (int j = 0; j < i; j++)
+            distinct = distinct && held[j] != held[i];
+    }
+    bool intact = true;
+    for (int i = 0; i < 12; i++)
+        intact = intact && ((unsigned char *)held[i])[99] == i;
+    CHECK(distinct && intact, "12 objects held at once are distinct and do not overlap (8 pooled, 4 malloc'ed)");
+    CHECK(pool.n_objs <= 8, "the pool never holds more than its bound (%u)", pool.n_objs);
+    for (int i = 0; i < 12; i++)
+        oa_pool_put(&pool, held[i]);
+    void *again = oa_pool_get(&pool);
+#ifndef __SANITIZE_ADDRESS__
+    bool recycled = false;
+    for (int i = 0; i < 12; i++)
+        recycled = recycled || again == held[i];
+    CHECK(recycled, "a given-back object is handed out again");
+#endif
+    oa_pool_put(&pool, again);
+    oa_pool_put(&pool, NULL);
+    void *large = oa_pool_get_large(5000);
+    memset(large, 1, 5000);
+    oa_pool_put(&pool, large);
+    CHECK(true, "large objects and NULL go back without harm");
+}
+
+/* Two threads take and give back objects as fast as they can, each marking
+ * what it holds with its own id: an object handed to both at once would show
+ * the other's mark. */
+static struct oa_pool shared_pool = OA_POOL_INIT(64, 16, 64);
+static int clashes;
+
+static void *churn(void *arg)
+{
+    uintptr_t me = (uintptr_t)arg;
+    for (int i = 0; i < 200000; i++) {
+        void *held[3];
+        for (int k = 0; k < 3; k++) {
+            held[k] = oa_pool_get(&shared_pool);
+            memset(held[k], (int)me, 64);
+        }
+        for (int k = 0; k < 3; k++) {
+            if (((unsigned char *)held[k])[0] != me || ((unsigned char *)held[k])[63] != me)
+                __atomic_add_fetch(&clashes, 1, __ATOMIC_RELAXED);
+            oa_pool_put(&shared_pool, held[k]);
+        }
+    }
+    return NULL;
+}
+
+static void test_threads(void)
+{
+    pthread_t a, b;
+    pthread_create(&a, NULL, churn, (void *)(uintptr_t)1);
+    pthread_create(&b, NULL, churn, (void *)(uintptr_t)2);
+    pthread_join(a, NULL);
+    pthread_join(b, NULL);
+    CHECK(clashes == 0, "two threads never hold the same object (%d clashes)", clashes);
+}
+
+int main(void)
+{
+    test_get_put();
+    test_threads();
+    TEST_DONE();
+}

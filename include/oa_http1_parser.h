@@ -20,6 +20,9 @@
 #include "oa_common.h"
 
 #define OA_HTTP1_HEAD_MAX (64 * 1024)  /* a longer head => OA_HTTP1_ERROR */
+/* Heads up to this size are kept inside the parser: no allocation for them
+ * (the hooks may run in a signal handler that interrupted malloc). */
+#define OA_HTTP1_HEAD_INLINE 1024
 #define OA_HTTP1_MAX_HEADERS 100
 
 enum oa_http1_direction {
@@ -86,7 +89,9 @@ struct oa_http1_parser {
     bool opaque_after_message; /* 101 or a tunnel: opaque once this message is done */
     bool head_done_last;      /* the last event was HEAD_DONE: framing may still be adjusted */
     /* head accumulation (the empty line that ends the head is not stored) */
-    char *head_buf;           /* malloc'd on demand, at most OA_HTTP1_HEAD_MAX */
+    char *head_buf;           /* NULL, head_inline, or malloc'd for a longer head
+                               * (at most OA_HTTP1_HEAD_MAX); the parser is
+                               * never moved while it holds bytes */
     size_t head_len;
     size_t head_cap;
     size_t start_line_len;    /* offset in head_buf of the first header line */
@@ -95,6 +100,7 @@ struct oa_http1_parser {
     uint8_t start_step;       /* start-line validation, one byte at a time */
     uint8_t start_count;
     struct oa_http1_head head;
+    char head_inline[OA_HTTP1_HEAD_INLINE];
     /* body framing */
     enum oa_http1_state body_state; /* where HEAD_DONE leads */
     uint64_t body_remaining;

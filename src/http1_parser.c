@@ -17,7 +17,6 @@
 /* Above this a head buffer is shrunk back before the next message, so that
  * one huge head does not pin 64 KiB for the connection's lifetime. */
 #define HEAD_BUF_KEEP 4096
-#define HEAD_BUF_FIRST 1024
 #define METHOD_MAX 32
 /* RFC 9112 asks for no limit on chunk extensions, but an endless one is an
  * attack, not HTTP. */
@@ -225,15 +224,23 @@ static bool head_append(struct oa_http1_parser *p, const char *bytes, size_t n)
     size_t need = p->head_len + n;
     if (n == 0)
         return true;
+    if (p->head_buf == NULL) {
+        p->head_buf = p->head_inline;
+        p->head_cap = sizeof(p->head_inline);
+    }
     if (need > p->head_cap) {
-        size_t cap = p->head_cap ? p->head_cap : HEAD_BUF_FIRST;
+        /* a long head: only these pay for an allocation */
+        size_t cap = p->head_cap;
         while (cap < need)
             cap *= 2;
         if (cap > OA_HTTP1_HEAD_MAX)
             cap = OA_HTTP1_HEAD_MAX;
-        char *grown = realloc(p->head_buf, cap);
+        bool was_inline = p->head_buf == p->head_inline;
+        char *grown = realloc(was_inline ? NULL : p->head_buf, cap);
         if (!grown)
             return false;
+        if (was_inline)
+            memcpy(grown, p->head_inline, p->head_len);
         p->head_buf = grown;
         p->head_cap = cap;
     }
@@ -844,7 +851,8 @@ void oa_http1_init(struct oa_http1_parser *p, enum oa_http1_direction dir)
 
 void oa_http1_release(struct oa_http1_parser *p)
 {
-    free(p->head_buf);
+    if (p->head_buf != p->head_inline)
+        free(p->head_buf);
     p->head_buf = NULL;
     p->head_len = 0;
     p->head_cap = 0;

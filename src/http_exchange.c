@@ -11,6 +11,7 @@
 #include "oa_http_span.h"
 #include "oa_ids.h"
 #include "oa_log.h"
+#include "oa_pool.h"
 #include "oa_propagation.h"
 #include "oa_sampler.h"
 #include "oa_span.h"
@@ -20,11 +21,19 @@
 
 enum stream { OUTGOING, INCOMING };
 
+/* Exchanges come from a lock-free pool, not malloc: the first send or
+ * receive on a connection creates one, and that may be a call from a signal
+ * handler that interrupted malloc (the program may write() there; malloc
+ * would wait for the lock its own thread holds). Beyond the bound (that many
+ * connections with HTTP traffic at once), malloc. */
+static struct oa_pool exchange_pool = OA_POOL_INIT(sizeof(struct oa_http_exchange), 16, 1024);
+
 struct oa_http_exchange *oa_http_exchange_new(enum oa_conn_role role)
 {
-    struct oa_http_exchange *x = calloc(1, sizeof(*x));
+    struct oa_http_exchange *x = oa_pool_get(&exchange_pool);
     if (x == NULL)
         return NULL;
+    memset(x, 0, sizeof(*x));
     x->role = role;
     oa_http1_init(&x->out, role == OA_ROLE_CLIENT ? OA_HTTP1_REQUESTS : OA_HTTP1_RESPONSES);
     oa_http1_init(&x->in, role == OA_ROLE_CLIENT ? OA_HTTP1_RESPONSES : OA_HTTP1_REQUESTS);
@@ -90,7 +99,7 @@ void oa_http_exchange_free(struct oa_http_exchange *x)
         injection_release(&x->inj[(x->inj_first + i) % OA_HTTP_MAX_INJECTIONS]);
     oa_http1_release(&x->out);
     oa_http1_release(&x->in);
-    free(x);
+    oa_pool_put(&exchange_pool, x);
 }
 
 void oa_http_exchange_give_up(struct oa_conn *c)

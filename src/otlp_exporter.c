@@ -6,6 +6,7 @@
  * policy (backoff, giving up) belongs to the caller; this file only says
  * whether a failure is worth retrying, following the OTLP/HTTP rules. */
 #include <ctype.h>
+#include <dlfcn.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -79,8 +80,41 @@ static pthread_once_t curl_init_once = PTHREAD_ONCE_INIT;
 static int certificate_error_reported;
 static CURLcode curl_init_result = CURLE_FAILED_INIT;
 
+/* OPENSSL_INIT_NO_ATEXIT of <openssl/crypto.h> (OpenSSL 1.1.1 and 3). */
+#define OPENSSL_NO_ATEXIT_OPTION 0x00080000ull
+
+typedef int (*openssl_init_crypto_fn)(uint64_t opts, const void *settings);
+
+/* OpenSSL registers its clean-up with atexit when it is first initialised.
+ * Done by libcurl on our thread, that registration races with the program's
+ * exit: a main thread already running exit handlers runs OPENSSL_cleanup at
+ * once, while this thread is still initialising OpenSSL (it then crashes on
+ * a freed lock), or before the exit flush sends the last spans. So when
+ * libcurl's TLS library is OpenSSL and nobody has initialised it yet, it is
+ * initialised here without that registration (the process is ending anyway;
+ * a program that initialised OpenSSL before keeps its own). Found through
+ * libcurl's own dependencies: this object does not link OpenSSL. */
+static void openssl_init_without_atexit(void)
+{
+    Dl_info info;
+    if (dladdr((void *)curl_global_init, &info) == 0 || info.dli_fname == NULL)
+        return;
+    void *curl = dlopen(info.dli_fname, RTLD_LAZY | RTLD_NOLOAD);
+    if (curl == NULL) {
+        (void)dlerror();
+        return;
+    }
+    openssl_init_crypto_fn init = (openssl_init_crypto_fn)dlsym(curl, "OPENSSL_init_crypto");
+    if (init != NULL)
+        (void)init(OPENSSL_NO_ATEXIT_OPTION, NULL);
+    else
+        (void)dlerror();
+    dlclose(curl);
+}
+
 static void curl_init(void)
 {
+    openssl_init_without_atexit();
     /* Never paired with curl_global_cleanup: the host program may use
      * libcurl itself, and the init is reference-counted anyway. */
     curl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT);

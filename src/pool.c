@@ -2,7 +2,25 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/asan_interface.h>
+#endif
+
 #include "oa_pool.h"
+
+/* Under AddressSanitizer the pools stay in use: taking an object must not
+ * call malloc on the hook path either (a signal handler that interrupts
+ * malloc and writes on a traced socket would wait for the allocator's lock
+ * forever). A free object's payload is poisoned instead, so that a use after
+ * oa_pool_put is still reported; its header stays readable for the lock-free
+ * stack. */
+#ifdef __SANITIZE_ADDRESS__
+#define POISON_PAYLOAD(h, size) __asan_poison_memory_region((h) + 1, (size))
+#define UNPOISON_PAYLOAD(h, size) __asan_unpoison_memory_region((h) + 1, (size))
+#else
+#define POISON_PAYLOAD(h, size) ((void)(h), (void)(size))
+#define UNPOISON_PAYLOAD(h, size) ((void)(h), (void)(size))
+#endif
 
 /* In front of every object: which pool slot it is (0 for malloc'ed memory),
  * and while it is free, the next free slot. 16 bytes keep the payload aligned
@@ -73,10 +91,12 @@ static struct obj_header *grow(struct oa_pool *pool)
             for (uint32_t k = 0; k < pool->chunk_objs; k++) {
                 struct obj_header *h = (struct obj_header *)(void *)((char *)mem + (size_t)k * stride(pool));
                 h->slot = first + k + 1;
-                if (k == 0)
+                if (k == 0) {
                     mine = h;
-                else
+                } else {
+                    POISON_PAYLOAD(h, pool->obj_size);
                     push(pool, h);
+                }
             }
         }
     }
@@ -93,24 +113,15 @@ static void *from_malloc(size_t size)
     return h + 1;
 }
 
-/* Under AddressSanitizer every object is malloc'ed, so that its
- * use-after-free and overflow checks keep working. */
-#ifdef __SANITIZE_ADDRESS__
-#define POOLS_IN_USE 0
-#else
-#define POOLS_IN_USE 1
-#endif
-
 void *oa_pool_get(struct oa_pool *pool)
 {
-    if (POOLS_IN_USE) {
-        struct obj_header *h = pop(pool);
-        if (h == NULL)
-            h = grow(pool);
-        if (h != NULL)
-            return h + 1;
-    }
-    return from_malloc(pool->obj_size);
+    struct obj_header *h = pop(pool);
+    if (h == NULL)
+        h = grow(pool);
+    if (h == NULL)
+        return from_malloc(pool->obj_size);
+    UNPOISON_PAYLOAD(h, pool->obj_size);
+    return h + 1;
 }
 
 void *oa_pool_get_large(size_t size)
@@ -123,8 +134,10 @@ void oa_pool_put(struct oa_pool *pool, void *obj)
     if (obj == NULL)
         return;
     struct obj_header *h = (struct obj_header *)obj - 1;
-    if (h->slot == 0)
+    if (h->slot == 0) {
         free(h);
-    else
+    } else {
+        POISON_PAYLOAD(h, pool->obj_size);
         push(pool, h);
+    }
 }

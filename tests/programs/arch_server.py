@@ -133,16 +133,19 @@ def ready(port):
     os.rename(tmp, ARGS.ready_file)
 
 
-class Server(ThreadingHTTPServer):
+class ThreadsServer(ThreadingHTTPServer):
     daemon_threads = True
-    # the listen backlog: 50 clients connect at once
+    # A class attribute: the constructor calls listen() with it. Set on the
+    # instance afterwards it changes nothing, and socketserver's backlog of 5
+    # drops the SYNs of a burst of connections; their retries (1, 3, 7, 15,
+    # 31 s later) then miss --barrier's 30 s.
     request_queue_size = 128
 
 
 def serve_threads():
     if ARGS.barrier:
         Handler.barrier = threading.Barrier(ARGS.barrier)
-    server = Server(("127.0.0.1", 0), Handler)
+    server = ThreadsServer(("127.0.0.1", 0), Handler)
     if ARGS.mode == "spawn" and ARGS.startup_env:
         with open(ARGS.startup_env, "wb") as f:
             subprocess.run(["/usr/bin/env"], stdout=f, check=True)

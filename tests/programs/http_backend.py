@@ -129,6 +129,13 @@ class Handler(BaseHTTPRequestHandler):
     do_PUT = do_POST
 
 
+class BackendServer(ThreadingHTTPServer):
+    daemon_threads = True
+    # listen() backlog (socketserver's default is 5): tests send bursts of
+    # concurrent requests, and a dropped SYN is retried only a second later.
+    request_queue_size = 128
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, default=0)
@@ -138,8 +145,7 @@ def main():
     ap.add_argument("--tls-key", help="...and this key (PEM)")
     args = ap.parse_args()
     Handler.root = os.path.abspath(args.root)
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
-    server.daemon_threads = True
+    server = BackendServer(("127.0.0.1", args.port), Handler)
     if args.tls_cert:
         import ssl
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

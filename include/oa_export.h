@@ -35,6 +35,14 @@ void oa_export_atfork_child(void);
 
 void oa_export_get_counters(struct oa_export_counters *out);
 
+/* Around loading the OTLP object and setting up libcurl, from any of our
+ * threads: takes the lock that fork's prepare handler takes, so that a fork
+ * waits for the set-up instead of copying the dynamic loader's or the
+ * allocator's locks while they are held (they would stay held in the child).
+ * Program threads never take it. */
+void oa_export_setup_begin(void);
+void oa_export_setup_end(void);
+
 /* dlopen's libotelauto-otlp.so, found next to the object holding this code
  * (also used by the metrics thread). Its path goes to path; NULL (with an
  * error logged saying that `what` will not be exported) if it cannot load. */

@@ -473,6 +473,16 @@ static struct oa_otlp_exporter *otlp_exporter_setup(void)
     return otlp.exporter;
 }
 
+void oa_export_setup_begin(void)
+{
+    pthread_mutex_lock(&bsp.lock);
+}
+
+void oa_export_setup_end(void)
+{
+    pthread_mutex_unlock(&bsp.lock);
+}
+
 static struct oa_otlp_exporter *otlp_exporter(void)
 {
     if (otlp.exporter)
@@ -482,9 +492,9 @@ static struct oa_otlp_exporter *otlp_exporter(void)
      * copy the dynamic loader's (or the allocator's) locks while this
      * thread holds them, which would leave them held forever in the child.
      * Exports themselves stay outside the lock. */
-    pthread_mutex_lock(&bsp.lock);
+    oa_export_setup_begin();
     struct oa_otlp_exporter *e = otlp_exporter_setup();
-    pthread_mutex_unlock(&bsp.lock);
+    oa_export_setup_end();
     return e;
 }
 

@@ -156,10 +156,10 @@ static bool otlp_load(void)
     return true;
 }
 
-static struct oa_otlp_exporter *otlp_exporter(void)
+static struct oa_otlp_exporter *otlp_exporter_setup(void)
 {
-    if (otlp.exporter || !otlp_load())
-        return otlp.exporter;
+    if (!otlp_load())
+        return NULL;
     otlp.env.abi_version = OA_OTLP_ABI_VERSION;
     otlp.env.config = &oa_config;
     otlp.env.resource = &oa_resource;
@@ -173,6 +173,16 @@ static struct oa_otlp_exporter *otlp_exporter(void)
         OA_ERROR("cannot create the OTLP metrics exporter for %s", oa_config.metrics_endpoint);
     }
     return otlp.exporter;
+}
+
+static struct oa_otlp_exporter *otlp_exporter(void)
+{
+    if (otlp.exporter)
+        return otlp.exporter;
+    oa_export_setup_begin(); /* fork-safe set-up, as for the spans */
+    struct oa_otlp_exporter *e = otlp_exporter_setup();
+    oa_export_setup_end();
+    return e;
 }
 
 static const struct oa_metric_batch *collect(bool delta)

@@ -6,6 +6,7 @@
  * policy (backoff, giving up) belongs to the caller; this file only says
  * whether a failure is worth retrying, following the OTLP/HTTP rules. */
 #include <ctype.h>
+#include <dlfcn.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -62,8 +63,35 @@ struct oa_otlp_exporter {
 static pthread_once_t curl_init_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_result = CURLE_FAILED_INIT;
 
+/* OpenSSL 3's OPENSSL_INIT_NO_ATEXIT (openssl/crypto.h); the value is ABI. */
+#define OPENSSL_INIT_NO_ATEXIT_FLAG 0x00080000ull
+
+/* libcurl initialises OpenSSL (when it is built with it), and OpenSSL then
+ * registers its own clean-up with atexit. Registered while the program may
+ * already be exiting (a short-lived program's first span starts this thread
+ * just before main returns), that clean-up runs first, frees OpenSSL's locks
+ * while this thread is still inside OpenSSL's initialisation, and the
+ * process crashes at exit. Initialising OpenSSL first without the atexit
+ * clean-up closes that window; if the program has initialised OpenSSL
+ * already, this changes nothing. Found through the loaded libcrypto, so that
+ * no OpenSSL headers or link dependency are needed (a libcurl built with
+ * another TLS library has none loaded). */
+static void openssl_init_without_atexit(void)
+{
+    void *crypto = dlopen("libcrypto.so.3", RTLD_LAZY | RTLD_NOLOAD);
+    int (*init)(uint64_t opts, const void *settings);
+
+    if (!crypto)
+        return;
+    *(void **)&init = dlsym(crypto, "OPENSSL_init_crypto");
+    if (init)
+        init(OPENSSL_INIT_NO_ATEXIT_FLAG, NULL);
+    dlclose(crypto);
+}
+
 static void curl_init(void)
 {
+    openssl_init_without_atexit();
     /* Never paired with curl_global_cleanup: the host program may use
      * libcurl itself, and the init is reference-counted anyway. */
     curl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT);

@@ -88,14 +88,21 @@ void oa_libc_bind(void)
  * false when the real function is not available (yet): use the syscall. */
 #define REAL(field) (LIKELY(__atomic_load_n(&oa_libc.field, __ATOMIC_ACQUIRE) != NULL) || (oa_libc_bind(), oa_libc.field != NULL))
 
-/* The fd is one we trace: tracked, not given up, and not our own thread's. */
+/* The fd is one we trace: tracked, not given up, and not our own thread's.
+ * Reached with oa_in_library up on a program thread, the hook was entered
+ * from a signal handler that interrupted our bookkeeping: pass through, and
+ * give the connection up since these bytes go by unseen. */
 static inline struct oa_conn *traced(int fd)
 {
     struct oa_conn *c = oa_fd_peek(fd);
     if (LIKELY(c == NULL))
         return NULL;
-    if (c->mode == OA_MODE_PASS || oa_in_library)
+    if (c->mode == OA_MODE_PASS)
         return NULL;
+    if (UNLIKELY(oa_in_library)) {
+        oa_conn_abandon(c);
+        return NULL;
+    }
     return c;
 }
 

@@ -78,6 +78,8 @@ bool oa_conn_lock(struct oa_conn *c, int fd);
 /* Locks c whatever fd it belongs to now; false only on re-entry. */
 bool oa_conn_lock_raw(struct oa_conn *c);
 void oa_conn_unlock(struct oa_conn *c);
+/* Gives c up without locking or allocating (safe in a re-entered hook). */
+void oa_conn_abandon(struct oa_conn *c);
 
 /* fork child: nothing of the parent's threads survives, so no lock is held;
  * spans in flight belong to the parent and are not ours to export. */

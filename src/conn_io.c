@@ -57,6 +57,16 @@ static ssize_t send_spliced(const struct oa_send_call *call, struct iovec *v, in
     return oa_libc.sendmsg(call->fd, &m, call->flags);
 }
 
+/* The program's call (with the spliced buffers when nv > 0), made with our
+ * bookkeeping flag down (see oa_io_send). */
+static ssize_t syscall_unguarded(const struct oa_send_call *call, struct iovec *v, int nv)
+{
+    oa_in_library--;
+    ssize_t r = nv > 0 ? send_spliced(call, v, nv) : pass_through(call);
+    oa_in_library++;
+    return r;
+}
+
 bool oa_io_decide_outgoing(struct oa_conn *c, unsigned char first)
 {
     if (c->role != OA_ROLE_CLIENT || !oa_http_could_start_request(first) || oa_in_traced_transfer) {
@@ -162,7 +172,7 @@ bool oa_io_relock(struct oa_conn *c, int fd, struct oa_http_exchange *x)
     return false;
 }
 
-ssize_t oa_io_send(struct oa_conn *c, const struct oa_send_call *call)
+static ssize_t send_traced(struct oa_conn *c, const struct oa_send_call *call)
 {
     struct iovec one;
     const struct iovec *iov = call->iov;
@@ -173,22 +183,22 @@ ssize_t oa_io_send(struct oa_conn *c, const struct oa_send_call *call)
         iovcnt = 1;
     }
     if (iovcnt < 0 || iovcnt > MAX_PROGRAM_IOVECS || (iovcnt > 0 && iov == NULL))
-        return pass_through(call);
+        return syscall_unguarded(call, NULL, 0);
 
     int fd = call->fd;
     if (!oa_conn_lock(c, fd))
-        return pass_through(call);
+        return syscall_unguarded(call, NULL, 0);
     if (c->mode == OA_MODE_UNDECIDED) {
         const unsigned char *b = first_byte(iov, iovcnt);
         if (b == NULL || !oa_io_decide_outgoing(c, *b)) {
             oa_conn_unlock(c);
-            return pass_through(call);
+            return syscall_unguarded(call, NULL, 0);
         }
     }
     struct oa_http_exchange *x = c->http;
     if (c->mode != OA_MODE_HTTP || x == NULL) {
         oa_conn_unlock(c);
-        return pass_through(call);
+        return syscall_unguarded(call, NULL, 0);
     }
     oa_http_exchange_outgoing(c, iov, iovcnt);
 
@@ -205,7 +215,7 @@ ssize_t oa_io_send(struct oa_conn *c, const struct oa_send_call *call)
             free(v);
             free(seg);
             oa_conn_unlock(c);
-            return pass_through(call);
+            return syscall_unguarded(call, NULL, 0);
         }
     }
 
@@ -216,7 +226,7 @@ ssize_t oa_io_send(struct oa_conn *c, const struct oa_send_call *call)
         int nv = oa_io_plan(x, iov, iovcnt, base, v, seg, cap);
         x->busy++;
         oa_conn_unlock(c);
-        ssize_t r = nv > 0 ? send_spliced(call, v, nv) : pass_through(call);
+        ssize_t r = syscall_unguarded(call, v, nv);
         err = errno;
         if (!oa_io_relock(c, fd, x)) {
             /* closed under us: report what the kernel said, as best we can */
@@ -253,6 +263,19 @@ ssize_t oa_io_send(struct oa_conn *c, const struct oa_send_call *call)
     }
     errno = err;
     return result;
+}
+
+/* Our bookkeeping runs with oa_in_library raised, so that a signal handler
+ * interrupting it (inside malloc, or holding a connection lock) and calling a
+ * hook passes through instead of re-entering it; the system call itself runs
+ * with the flag down: a thread blocked in send() holds nothing, and a
+ * handler's own traced call is fine there. */
+ssize_t oa_io_send(struct oa_conn *c, const struct oa_send_call *call)
+{
+    oa_in_library++;
+    ssize_t r = send_traced(c, call);
+    oa_in_library--;
+    return r;
 }
 
 static void received(struct oa_conn *c, int fd, const struct iovec *iov, int iovcnt, ssize_t r, int flags)
@@ -298,18 +321,23 @@ static void received(struct oa_conn *c, int fd, const struct iovec *iov, int iov
 
 void oa_io_received(struct oa_conn *c, int fd, const struct iovec *iov, int iovcnt, ssize_t r, int flags)
 {
+    oa_in_library++; /* see oa_io_send */
     received(c, fd, iov, iovcnt, r, flags);
+    oa_in_library--;
 }
 
 void oa_io_received_buf(struct oa_conn *c, int fd, const void *buf, ssize_t r, int flags)
 {
     struct iovec one = {(void *)buf, r > 0 ? (size_t)r : 0};
+    oa_in_library++;
     received(c, fd, &one, 1, r, flags);
+    oa_in_library--;
 }
 
 void oa_io_sendfile(struct oa_conn *c, int fd, ssize_t r)
 {
     int err = errno;
+    oa_in_library++;
     if (oa_conn_lock(c, fd)) {
         if (c->mode == OA_MODE_HTTP && c->http != NULL)
             oa_http_exchange_skipped(c, (size_t)r);
@@ -317,5 +345,6 @@ void oa_io_sendfile(struct oa_conn *c, int fd, ssize_t r)
             c->mode = OA_MODE_PASS;
         oa_conn_unlock(c);
     }
+    oa_in_library--;
     errno = err;
 }

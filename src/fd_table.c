@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "oa_conn.h"
+#include "oa_guard.h"
 #include "oa_http_exchange.h"
 #include "oa_library.h"
 #include "oa_log.h"
@@ -173,7 +174,47 @@ static void conn_retire(struct oa_conn *c, int err)
     conn_recycle(c);
 }
 
+/* A hook re-entered on this thread (from a signal handler interrupting our
+ * bookkeeping) must not take locks or allocate: the connection is given up
+ * instead, since its bytes now go by unseen. A plain store, not under the
+ * connection lock: another thread may hold that lock while it waits for an
+ * allocator lock the interrupted thread holds. */
+void oa_conn_abandon(struct oa_conn *c)
+{
+    __atomic_store_n(&c->mode, OA_MODE_PASS, __ATOMIC_RELAXED);
+}
+
+static struct oa_conn *track(int fd, enum oa_conn_role role, const struct sockaddr *peer, socklen_t peer_len);
+static void forget(int fd);
+
+/* Both run with oa_in_library raised: ending a connection's spans allocates,
+ * and a signal handler interrupting that must pass through (see
+ * oa_io_send). */
 struct oa_conn *oa_fd_track(int fd, enum oa_conn_role role, const struct sockaddr *peer, socklen_t peer_len)
+{
+    oa_in_library++;
+    struct oa_conn *c = track(fd, role, peer, peer_len);
+    oa_in_library--;
+    return c;
+}
+
+void oa_fd_forget(int fd)
+{
+    if (oa_in_library) {
+        /* re-entered (a handler closing or dup2-ing over a tracked fd), or
+         * our own thread: leave the entry, given up; the number's next
+         * tracking retires it */
+        struct oa_conn *c = oa_fd_peek(fd);
+        if (c != NULL)
+            oa_conn_abandon(c);
+        return;
+    }
+    oa_in_library++;
+    forget(fd);
+    oa_in_library--;
+}
+
+static struct oa_conn *track(int fd, enum oa_conn_role role, const struct sockaddr *peer, socklen_t peer_len)
 {
     oa_library_configure();
     struct oa_conn **chunk = chunk_for(fd, true);
@@ -195,7 +236,7 @@ struct oa_conn *oa_fd_track(int fd, enum oa_conn_role role, const struct sockadd
         }
         oa_conn_unlock(c);
     }
-    oa_fd_forget(fd);
+    forget(fd);
     c = conn_alloc();
     if (c == NULL)
         return NULL;
@@ -216,7 +257,7 @@ struct oa_conn *oa_fd_track(int fd, enum oa_conn_role role, const struct sockadd
     return c;
 }
 
-void oa_fd_forget(int fd)
+static void forget(int fd)
 {
     struct oa_conn **chunk = chunk_for(fd, false);
     if (chunk == NULL)

@@ -15,12 +15,6 @@ teardown() {
     common_teardown
 }
 
-# median_ms PORT N: median latency (ms) of N keep-alive GETs of /ok.txt.
-median_ms() {
-    "$PY" "$PY_PROGRAMS/latency_probe.py" 127.0.0.1 "$1" /ok.txt "$2" --warmup 30 |
-        "$PY" -c 'import json, sys; print("%.3f" % json.load(sys.stdin)["median_ms"])'
-}
-
 # latency_unchanged ENDPOINT_DESCRIPTION: compares the backend's median
 # latency untraced and traced (exporting to OTEL_EXPORTER_OTLP_ENDPOINT as
 # set by the caller through EXTRA_ENV).
@@ -58,11 +52,6 @@ if traced > limit:
     skip_if_sanitized
     start_receiver --mode hang
     latency_unchanged
-}
-
-# rss_kb PID
-rss_kb() {
-    awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"
 }
 
 @test "collector never answers: memory of a traced nginx stays bounded over 8000 requests (small queue)" {

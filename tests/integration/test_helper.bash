@@ -582,6 +582,17 @@ process_has_shim() {
     grep -q "$(basename "$SHIM_LIB")" "/proc/$1/maps" 2>/dev/null
 }
 
+# median_ms PORT N: median latency (ms) of N keep-alive GETs of /ok.txt.
+median_ms() {
+    "$PY" "$PY_PROGRAMS/latency_probe.py" 127.0.0.1 "$1" /ok.txt "$2" --warmup 30 |
+        "$PY" -c 'import json, sys; print("%.3f" % json.load(sys.stdin)["median_ms"])'
+}
+
+# rss_kb PID
+rss_kb() {
+    awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"
+}
+
 skip_if_sanitized() {
     [[ $SANITIZED == 0 ]] || skip "${1:-timing and memory are not meaningful under ASan}"
 }

@@ -23,6 +23,7 @@ Modes (--mode, or the first word of --mode-file, re-read on every request):
   500      always 500
   hang     read the request, never answer (the connection stays open)
   close    read the request, close the connection without answering
+  truncate read the request, answer a 200 head and half its body, then close
 Spans are written only when the answer is a success.
 """
 
@@ -466,7 +467,7 @@ def partial_success_response(rejected, message):
 # ---------------------------------------------------------------------------
 # HTTP server
 
-MODES = ("ok", "partial", "503", "429", "500", "hang", "close")
+MODES = ("ok", "partial", "503", "429", "500", "hang", "close", "truncate")
 
 
 class Receiver:
@@ -612,6 +613,15 @@ class Handler(BaseHTTPRequestHandler):
         if mode == "close":
             request["status"] = None
             receiver.record(request, [])
+            self.close_connection = True
+            return
+        if mode == "truncate":
+            # a 200 head promising a body, half of it, then the connection ends
+            request["status"] = None
+            receiver.record(request, [])
+            self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/x-protobuf\r\n"
+                             b"Content-Length: 64\r\n\r\n" + b"\0" * 32)
+            self.wfile.flush()
             self.close_connection = True
             return
         if mode == "500":

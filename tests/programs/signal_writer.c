@@ -187,6 +187,8 @@ int main(int argc, char **argv)
     ssize_t r;
     while ((r = read(conn_b, sink, sizeof sink)) > 0 || (r < 0 && errno == EINTR))
         ;
+    close(conn_b);
+    close(conn_a);
     printf("main=%d signal=%d write_anomalies=%ld\n", requests, (int)signal_sent, anomalies);
     return 0;
 }

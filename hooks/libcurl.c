@@ -520,6 +520,18 @@ OA_EXPORT CURLcode curl_easy_perform(CURL *h)
     return rc;
 }
 
+/* The program resets or frees h: a transfer still running on it is cut
+ * short, and what we knew of the handle goes. */
+static void handle_forgotten(CURL *h)
+{
+    if (oa_in_library)
+        return;
+    transfer_end(h, "aborted");
+    lock_table();
+    forget(h);
+    unlock_table();
+}
+
 OA_EXPORT void curl_easy_reset(CURL *h)
 {
     static void *own;
@@ -528,12 +540,7 @@ OA_EXPORT void curl_easy_reset(CURL *h)
     bind_real();
     if (curl.easy_reset == NULL)
         return;
-    if (!oa_in_library) {
-        transfer_end(h, "aborted");
-        lock_table();
-        forget(h);
-        unlock_table();
-    }
+    handle_forgotten(h);
     curl.easy_reset(h);
 }
 
@@ -545,12 +552,7 @@ OA_EXPORT void curl_easy_cleanup(CURL *h)
     bind_real();
     if (curl.easy_cleanup == NULL)
         return;
-    if (!oa_in_library) {
-        transfer_end(h, "aborted");
-        lock_table();
-        forget(h);
-        unlock_table();
-    }
+    handle_forgotten(h);
     curl.easy_cleanup(h);
 }
 

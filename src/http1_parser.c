@@ -190,9 +190,39 @@ static bool name_is(const char *a, size_t a_len, const char *lower, size_t len)
     return true;
 }
 
-static bool header_is(const struct oa_http1_header *h, const char *name)
+_Static_assert(OA_HTTP1_MAX_HEADERS < 255, "known_first and known_count hold header indexes in a byte");
+
+#define NAME_IS(name, name_len, lit) name_is(name, name_len, lit, sizeof(lit) - 1)
+
+/* Which of the headers the shim reads this (valid, tchar-only) name is: by
+ * its length first, so most names are settled without a comparison. */
+static enum oa_http1_known known_header(const char *name, size_t len)
 {
-    return name_is(h->name, h->name_len, name, strlen(name));
+    switch (len) {
+    case 4:
+        return NAME_IS(name, len, "host") ? OA_HTTP1_H_HOST : OA_HTTP1_H_OTHER;
+    case 7:
+        return NAME_IS(name, len, "baggage") ? OA_HTTP1_H_BAGGAGE : OA_HTTP1_H_OTHER;
+    case 10:
+        if (NAME_IS(name, len, "user-agent"))
+            return OA_HTTP1_H_USER_AGENT;
+        if (NAME_IS(name, len, "tracestate"))
+            return OA_HTTP1_H_TRACESTATE;
+        if (NAME_IS(name, len, "connection"))
+            return OA_HTTP1_H_CONNECTION;
+        return OA_HTTP1_H_OTHER;
+    case 11:
+        return NAME_IS(name, len, "traceparent") ? OA_HTTP1_H_TRACEPARENT : OA_HTTP1_H_OTHER;
+    case 14:
+        return NAME_IS(name, len, "content-length") ? OA_HTTP1_H_CONTENT_LENGTH : OA_HTTP1_H_OTHER;
+    case 15:
+        return NAME_IS(name, len, "x-forwarded-for") ? OA_HTTP1_H_X_FORWARDED_FOR : OA_HTTP1_H_OTHER;
+    case 17:
+        return NAME_IS(name, len, "transfer-encoding") ? OA_HTTP1_H_TRANSFER_ENCODING
+                                                       : OA_HTTP1_H_OTHER;
+    default:
+        return OA_HTTP1_H_OTHER;
+    }
 }
 
 static size_t min_size(size_t a, size_t b)
@@ -274,6 +304,8 @@ static void begin_message(struct oa_http1_parser *p)
     h->status = 0;
     h->version_minor = 0;
     h->n_headers = 0;
+    memset(h->known_first, 0, sizeof(h->known_first));
+    memset(h->known_count, 0, sizeof(h->known_count));
     h->chunked = false;
     h->has_content_length = false;
     h->content_length = 0;
@@ -523,16 +555,16 @@ static bool derive_framing(struct oa_http1_parser *p)
 
     for (size_t i = 0; i < h->n_headers; i++) {
         const struct oa_http1_header *f = &h->headers[i];
-        if (header_is(f, "content-length")) {
+        if (f->known == OA_HTTP1_H_CONTENT_LENGTH) {
             length.elements = 0;
             if (!for_each_list_element(f->value, f->value_len, content_length_element, &length))
                 return false;
             if (length.elements == 0)
                 return false;
-        } else if (header_is(f, "transfer-encoding")) {
+        } else if (f->known == OA_HTTP1_H_TRANSFER_ENCODING) {
             has_transfer_encoding = true;
             for_each_list_element(f->value, f->value_len, coding_element, &coding);
-        } else if (header_is(f, "connection")) {
+        } else if (f->known == OA_HTTP1_H_CONNECTION) {
             for_each_list_element(f->value, f->value_len, connection_element, &connection);
         }
     }
@@ -575,6 +607,8 @@ static bool parse_head(struct oa_http1_parser *p)
         h->target = b + h->method_len + 1;
     }
     h->n_headers = 0;
+    memset(h->known_first, 0, sizeof(h->known_first));
+    memset(h->known_count, 0, sizeof(h->known_count));
     size_t pos = p->start_line_len;
     while (pos < p->head_len) {
         const char *line = b + pos;
@@ -587,9 +621,15 @@ static bool parse_head(struct oa_http1_parser *p)
             len--;
         if (h->n_headers == OA_HTTP1_MAX_HEADERS)
             return false;
-        if (!parse_header_line(line, len, &h->headers[h->n_headers]))
+        struct oa_http1_header *f = &h->headers[h->n_headers];
+        if (!parse_header_line(line, len, f))
             return false;
+        f->known = (uint8_t)known_header(f->name, f->name_len);
         h->n_headers++;
+        if (f->known != OA_HTTP1_H_OTHER) {
+            if (h->known_count[f->known]++ == 0)
+                h->known_first[f->known] = (uint8_t)h->n_headers;
+        }
     }
     return derive_framing(p);
 }

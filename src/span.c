@@ -15,10 +15,14 @@ static struct oa_pool span_pool = OA_POOL_INIT(sizeof(struct oa_span), 32, 3072)
 
 struct oa_span *oa_span_new(void)
 {
-    /* the arena is written before it is read: zero only the fields */
+    /* The arena is written before it is read, and so is every attribute
+     * slot below n_attrs: zero only the other fields (the 24 slots are most
+     * of the bytes). */
     struct oa_span *s = oa_pool_get(&span_pool);
-    if (s != NULL)
-        memset(s, 0, offsetof(struct oa_span, arena));
+    if (s != NULL) {
+        memset(s, 0, offsetof(struct oa_span, attrs));
+        s->arena_used = 0;
+    }
     return s;
 }
 

@@ -109,8 +109,10 @@ static bool word_may_hold(uint64_t x, uint8_t below)
 
 /* How many bytes from s (at most n) are all of class cls, eight at a time
  * while no byte can be outside it. Only for CC_VISIBLE (every byte above SP
- * but DEL) and CC_FIELD (the same, with SP and HTAB). */
-static size_t long_class_run(const unsigned char *s, size_t n, uint8_t cls)
+ * but DEL) and CC_FIELD (the same, with SP and HTAB). Inlined: it runs for
+ * the target, the reason and every field value, mostly short, where the call
+ * cost as much as the scan. */
+static inline __attribute__((always_inline)) size_t long_class_run(const unsigned char *s, size_t n, uint8_t cls)
 {
     uint8_t below = cls == CC_VISIBLE ? 0x21 : 0x20;
     size_t k = 0;
@@ -671,7 +673,10 @@ static size_t head_done(struct oa_http1_parser *p, size_t consumed, enum oa_http
     return consumed;
 }
 
-static size_t feed_head(struct oa_http1_parser *p, const char *buf, size_t len,
+/* Not inlined into oa_http1_feed (nor feed_chunked): most calls (body bytes,
+ * an event due without more bytes) need neither, and the dispatcher stays
+ * cheap to enter. */
+__attribute__((noinline)) static size_t feed_head(struct oa_http1_parser *p, const char *buf, size_t len,
                         enum oa_http1_event *ev)
 {
     size_t i = 0;
@@ -799,7 +804,7 @@ static void chunk_size_line_done(struct oa_http1_parser *p)
     p->chunk_state = p->chunk_remaining ? CH_DATA : CH_TRAILER_LINE_START;
 }
 
-static size_t feed_chunked(struct oa_http1_parser *p, const char *buf, size_t len,
+__attribute__((noinline)) static size_t feed_chunked(struct oa_http1_parser *p, const char *buf, size_t len,
                            enum oa_http1_event *ev)
 {
     size_t i = 0;

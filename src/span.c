@@ -88,7 +88,10 @@ static size_t utf8_safe_cut(const char *str, size_t len)
     return cut;
 }
 
-const char *oa_span_store(struct oa_span *s, const char *str, size_t len)
+/* oa_span_store, inlined into the attribute setter: every string attribute
+ * of every traced request goes through it. */
+static inline __attribute__((always_inline)) const char *store(struct oa_span *s, const char *str,
+                                                               size_t len)
 {
     size_t room = sizeof s->arena - s->arena_used;
     size_t keep = len;
@@ -114,6 +117,11 @@ const char *oa_span_store(struct oa_span *s, const char *str, size_t len)
     return dst;
 }
 
+const char *oa_span_store(struct oa_span *s, const char *str, size_t len)
+{
+    return store(s, str, len);
+}
+
 void oa_span_set_name(struct oa_span *s, const char *name, size_t len)
 {
     const char *stored = oa_span_store(s, name, len);
@@ -122,8 +130,9 @@ void oa_span_set_name(struct oa_span *s, const char *name, size_t len)
     s->name = stored ? stored : "";
 }
 
-/* Setting a key again replaces its value, as in the OpenTelemetry API. */
-static struct oa_attr *attr_slot(struct oa_span *s, const char *key, uint64_t bit)
+/* Setting a key again replaces its value, as in the OpenTelemetry API.
+ * Inlined into both setters: a call per attribute cost more than its body. */
+static inline __attribute__((always_inline)) struct oa_attr *attr_slot(struct oa_span *s, const char *key, uint64_t bit)
 {
     /* a key whose bit is not set yet cannot be among the attributes, so the
      * common case (every key set once) needs no string comparison at all */
@@ -149,7 +158,7 @@ void oa_span_attr_str_keyed(struct oa_span *s, const char *key, uint64_t key_bit
 
     if (!a)
         return;
-    stored = oa_span_store(s, val, len);
+    stored = store(s, val, len);
     if (!stored) {
         s->dropped_attrs++;
         return;

@@ -66,7 +66,6 @@ struct oa_http1_header {
     size_t name_len;
     const char *value;        /* leading and trailing OWS removed */
     size_t value_len;
-    uint8_t known;            /* enum oa_http1_known, OA_HTTP1_H_OTHER if none */
 };
 
 /* A parsed head. Pointers refer into the parser's head buffer and stay valid
@@ -83,6 +82,10 @@ struct oa_http1_head {
     int version_minor;
     struct oa_http1_header headers[OA_HTTP1_MAX_HEADERS];
     size_t n_headers;
+    /* per header: enum oa_http1_known, OA_HTTP1_H_OTHER if none (a byte
+     * array beside the headers rather than a field in each: 100 bytes, not
+     * 800 of padding, per parser) */
+    uint8_t known[OA_HTTP1_MAX_HEADERS];
     /* per known header: 1 + index of its first occurrence (0: absent), and
      * how many headers have that name */
     uint8_t known_first[OA_HTTP1_H_KNOWN_N];

@@ -581,16 +581,16 @@ static bool derive_framing(struct oa_http1_parser *p)
 
     for (size_t i = 0; i < h->n_headers; i++) {
         const struct oa_http1_header *f = &h->headers[i];
-        if (f->known == OA_HTTP1_H_CONTENT_LENGTH) {
+        if (h->known[i] == OA_HTTP1_H_CONTENT_LENGTH) {
             length.elements = 0;
             if (!for_each_list_element(f->value, f->value_len, content_length_element, &length))
                 return false;
             if (length.elements == 0)
                 return false;
-        } else if (f->known == OA_HTTP1_H_TRANSFER_ENCODING) {
+        } else if (h->known[i] == OA_HTTP1_H_TRANSFER_ENCODING) {
             has_transfer_encoding = true;
             for_each_list_element(f->value, f->value_len, coding_element, &coding);
-        } else if (f->known == OA_HTTP1_H_CONNECTION) {
+        } else if (h->known[i] == OA_HTTP1_H_CONNECTION) {
             for_each_list_element(f->value, f->value_len, connection_element, &connection);
         }
     }
@@ -650,11 +650,12 @@ static bool parse_head(struct oa_http1_parser *p)
         struct oa_http1_header *f = &h->headers[h->n_headers];
         if (!parse_header_line(line, len, f))
             return false;
-        f->known = (uint8_t)known_header(f->name, f->name_len);
+        uint8_t id = (uint8_t)known_header(f->name, f->name_len);
+        h->known[h->n_headers] = id;
         h->n_headers++;
-        if (f->known != OA_HTTP1_H_OTHER) {
-            if (h->known_count[f->known]++ == 0)
-                h->known_first[f->known] = (uint8_t)h->n_headers;
+        if (id != OA_HTTP1_H_OTHER) {
+            if (h->known_count[id]++ == 0)
+                h->known_first[id] = (uint8_t)h->n_headers;
         }
     }
     return derive_framing(p);

@@ -133,7 +133,7 @@ static size_t join_headers(const struct oa_http1_head *h, enum oa_http1_known na
     *overflow = false;
     for (size_t i = 0; i < h->n_headers; i++) {
         const struct oa_http1_header *hd = &h->headers[i];
-        if (hd->known != name)
+        if (h->known[i] != name)
             continue;
         size_t need = hd->value_len + (pos > 0 ? 1 : 0);
         if (pos + need + 1 > cap) {

@@ -44,6 +44,23 @@ enum oa_http1_event {
     OA_HTTP1_ERROR,           /* malformed or over-long; the stream is lost */
 };
 
+/* The headers the shim itself reads, recognised once while the head is
+ * parsed so that looking one up costs an array index, not a pass over every
+ * header with name comparisons. */
+enum oa_http1_known {
+    OA_HTTP1_H_HOST = 0,
+    OA_HTTP1_H_TRACEPARENT,
+    OA_HTTP1_H_TRACESTATE,
+    OA_HTTP1_H_BAGGAGE,
+    OA_HTTP1_H_USER_AGENT,
+    OA_HTTP1_H_X_FORWARDED_FOR,
+    OA_HTTP1_H_CONTENT_LENGTH,
+    OA_HTTP1_H_TRANSFER_ENCODING,
+    OA_HTTP1_H_CONNECTION,
+    OA_HTTP1_H_KNOWN_N,
+    OA_HTTP1_H_OTHER = OA_HTTP1_H_KNOWN_N,
+};
+
 struct oa_http1_header {
     const char *name;
     size_t name_len;
@@ -65,6 +82,14 @@ struct oa_http1_head {
     int version_minor;
     struct oa_http1_header headers[OA_HTTP1_MAX_HEADERS];
     size_t n_headers;
+    /* per header: enum oa_http1_known, OA_HTTP1_H_OTHER if none (a byte
+     * array beside the headers rather than a field in each: 100 bytes, not
+     * 800 of padding, per parser) */
+    uint8_t known[OA_HTTP1_MAX_HEADERS];
+    /* per known header: 1 + index of its first occurrence (0: absent), and
+     * how many headers have that name */
+    uint8_t known_first[OA_HTTP1_H_KNOWN_N];
+    uint8_t known_count[OA_HTTP1_H_KNOWN_N];
     /* framing, derived from the headers */
     bool chunked;
     bool has_content_length;
@@ -142,5 +167,15 @@ enum oa_http1_event oa_http1_eof(struct oa_http1_parser *p);
  * *count (if not NULL) receives the number of headers with that name. */
 const struct oa_http1_header *oa_http1_find(const struct oa_http1_head *h,
                                             const char *name, size_t *count);
+
+/* oa_http1_find for the headers the shim reads, by their index. */
+static inline const struct oa_http1_header *oa_http1_find_known(const struct oa_http1_head *h,
+                                                                enum oa_http1_known id,
+                                                                size_t *count)
+{
+    if (count)
+        *count = h->known_count[id];
+    return h->known_first[id] ? &h->headers[h->known_first[id] - 1] : NULL;
+}
 
 #endif

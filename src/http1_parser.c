@@ -109,8 +109,10 @@ static bool word_may_hold(uint64_t x, uint8_t below)
 
 /* How many bytes from s (at most n) are all of class cls, eight at a time
  * while no byte can be outside it. Only for CC_VISIBLE (every byte above SP
- * but DEL) and CC_FIELD (the same, with SP and HTAB). */
-static size_t long_class_run(const unsigned char *s, size_t n, uint8_t cls)
+ * but DEL) and CC_FIELD (the same, with SP and HTAB). Inlined: it runs for
+ * the target, the reason and every field value, mostly short, where the call
+ * cost as much as the scan. */
+static inline __attribute__((always_inline)) size_t long_class_run(const unsigned char *s, size_t n, uint8_t cls)
 {
     uint8_t below = cls == CC_VISIBLE ? 0x21 : 0x20;
     size_t k = 0;
@@ -124,7 +126,28 @@ static size_t long_class_run(const unsigned char *s, size_t n, uint8_t cls)
         }
         k += 8;
     }
+    /* the last bytes: as the eight ending the run, overlapping bytes already
+     * known to be in the class, when there are eight */
+    if (k < n && n >= 8) {
+        uint64_t x;
+        memcpy(&x, s + n - 8, 8);
+        if (!word_may_hold(x, below))
+            return n;
+    }
     return k + class_run(s + k, n - k, cls);
+}
+
+/* Whether all n bytes are tchar: the class bits of all of them and-ed, four
+ * at a time, with no early exit (names are short). */
+static bool all_tchar(const unsigned char *s, size_t n)
+{
+    unsigned all = CC_TCHAR;
+    size_t k = 0;
+    for (; k + 4 <= n; k += 4)
+        all &= char_class[s[k]] & char_class[s[k + 1]] & char_class[s[k + 2]] & char_class[s[k + 3]];
+    for (; k < n; k++)
+        all &= char_class[s[k]];
+    return (all & CC_TCHAR) != 0;
 }
 
 static bool is_ows(unsigned char c)
@@ -190,9 +213,39 @@ static bool name_is(const char *a, size_t a_len, const char *lower, size_t len)
     return true;
 }
 
-static bool header_is(const struct oa_http1_header *h, const char *name)
+_Static_assert(OA_HTTP1_MAX_HEADERS < 255, "known_first and known_count hold header indexes in a byte");
+
+#define NAME_IS(name, name_len, lit) name_is(name, name_len, lit, sizeof(lit) - 1)
+
+/* Which of the headers the shim reads this (valid, tchar-only) name is: by
+ * its length first, so most names are settled without a comparison. */
+static enum oa_http1_known known_header(const char *name, size_t len)
 {
-    return name_is(h->name, h->name_len, name, strlen(name));
+    switch (len) {
+    case 4:
+        return NAME_IS(name, len, "host") ? OA_HTTP1_H_HOST : OA_HTTP1_H_OTHER;
+    case 7:
+        return NAME_IS(name, len, "baggage") ? OA_HTTP1_H_BAGGAGE : OA_HTTP1_H_OTHER;
+    case 10:
+        if (NAME_IS(name, len, "user-agent"))
+            return OA_HTTP1_H_USER_AGENT;
+        if (NAME_IS(name, len, "tracestate"))
+            return OA_HTTP1_H_TRACESTATE;
+        if (NAME_IS(name, len, "connection"))
+            return OA_HTTP1_H_CONNECTION;
+        return OA_HTTP1_H_OTHER;
+    case 11:
+        return NAME_IS(name, len, "traceparent") ? OA_HTTP1_H_TRACEPARENT : OA_HTTP1_H_OTHER;
+    case 14:
+        return NAME_IS(name, len, "content-length") ? OA_HTTP1_H_CONTENT_LENGTH : OA_HTTP1_H_OTHER;
+    case 15:
+        return NAME_IS(name, len, "x-forwarded-for") ? OA_HTTP1_H_X_FORWARDED_FOR : OA_HTTP1_H_OTHER;
+    case 17:
+        return NAME_IS(name, len, "transfer-encoding") ? OA_HTTP1_H_TRANSFER_ENCODING
+                                                       : OA_HTTP1_H_OTHER;
+    default:
+        return OA_HTTP1_H_OTHER;
+    }
 }
 
 static size_t min_size(size_t a, size_t b)
@@ -274,6 +327,8 @@ static void begin_message(struct oa_http1_parser *p)
     h->status = 0;
     h->version_minor = 0;
     h->n_headers = 0;
+    memset(h->known_first, 0, sizeof(h->known_first));
+    memset(h->known_count, 0, sizeof(h->known_count));
     h->chunked = false;
     h->has_content_length = false;
     h->content_length = 0;
@@ -414,11 +469,14 @@ static size_t scan_start_line(struct oa_http1_parser *p, const unsigned char *s,
 
 static bool parse_header_line(const char *line, size_t len, struct oa_http1_header *out)
 {
-    size_t k = class_run((const unsigned char *)line, len, CC_TCHAR);
     /* No name, obs-fold (a line starting with whitespace), or whitespace
-     * between name and colon: all rejected, as RFC 9112 requires. */
-    if (k == 0 || k == len || line[k] != ':')
+     * between name and colon: all rejected, as RFC 9112 requires. ':' is no
+     * tchar, so the name is valid exactly when every byte before the first
+     * ':' is one: found by memchr, then checked without a branch per byte. */
+    const char *colon = memchr(line, ':', len);
+    if (colon == NULL || colon == line || !all_tchar((const unsigned char *)line, (size_t)(colon - line)))
         return false;
+    size_t k = (size_t)(colon - line);
     out->name = line;
     out->name_len = k;
     k++;
@@ -523,16 +581,16 @@ static bool derive_framing(struct oa_http1_parser *p)
 
     for (size_t i = 0; i < h->n_headers; i++) {
         const struct oa_http1_header *f = &h->headers[i];
-        if (header_is(f, "content-length")) {
+        if (h->known[i] == OA_HTTP1_H_CONTENT_LENGTH) {
             length.elements = 0;
             if (!for_each_list_element(f->value, f->value_len, content_length_element, &length))
                 return false;
             if (length.elements == 0)
                 return false;
-        } else if (header_is(f, "transfer-encoding")) {
+        } else if (h->known[i] == OA_HTTP1_H_TRANSFER_ENCODING) {
             has_transfer_encoding = true;
             for_each_list_element(f->value, f->value_len, coding_element, &coding);
-        } else if (header_is(f, "connection")) {
+        } else if (h->known[i] == OA_HTTP1_H_CONNECTION) {
             for_each_list_element(f->value, f->value_len, connection_element, &connection);
         }
     }
@@ -575,6 +633,8 @@ static bool parse_head(struct oa_http1_parser *p)
         h->target = b + h->method_len + 1;
     }
     h->n_headers = 0;
+    memset(h->known_first, 0, sizeof(h->known_first));
+    memset(h->known_count, 0, sizeof(h->known_count));
     size_t pos = p->start_line_len;
     while (pos < p->head_len) {
         const char *line = b + pos;
@@ -587,9 +647,16 @@ static bool parse_head(struct oa_http1_parser *p)
             len--;
         if (h->n_headers == OA_HTTP1_MAX_HEADERS)
             return false;
-        if (!parse_header_line(line, len, &h->headers[h->n_headers]))
+        struct oa_http1_header *f = &h->headers[h->n_headers];
+        if (!parse_header_line(line, len, f))
             return false;
+        uint8_t id = (uint8_t)known_header(f->name, f->name_len);
+        h->known[h->n_headers] = id;
         h->n_headers++;
+        if (id != OA_HTTP1_H_OTHER) {
+            if (h->known_count[id]++ == 0)
+                h->known_first[id] = (uint8_t)h->n_headers;
+        }
     }
     return derive_framing(p);
 }
@@ -607,7 +674,10 @@ static size_t head_done(struct oa_http1_parser *p, size_t consumed, enum oa_http
     return consumed;
 }
 
-static size_t feed_head(struct oa_http1_parser *p, const char *buf, size_t len,
+/* Not inlined into oa_http1_feed (nor feed_chunked): most calls (body bytes,
+ * an event due without more bytes) need neither, and the dispatcher stays
+ * cheap to enter. */
+__attribute__((noinline)) static size_t feed_head(struct oa_http1_parser *p, const char *buf, size_t len,
                         enum oa_http1_event *ev)
 {
     size_t i = 0;
@@ -735,7 +805,7 @@ static void chunk_size_line_done(struct oa_http1_parser *p)
     p->chunk_state = p->chunk_remaining ? CH_DATA : CH_TRAILER_LINE_START;
 }
 
-static size_t feed_chunked(struct oa_http1_parser *p, const char *buf, size_t len,
+__attribute__((noinline)) static size_t feed_chunked(struct oa_http1_parser *p, const char *buf, size_t len,
                            enum oa_http1_event *ev)
 {
     size_t i = 0;

@@ -127,14 +127,13 @@ void oa_http_exchange_give_up(struct oa_conn *c)
 
 /* ---- propagation helpers ---- */
 
-static size_t join_headers(const struct oa_http1_head *h, const char *name, char *out, size_t cap, bool *overflow)
+static size_t join_headers(const struct oa_http1_head *h, enum oa_http1_known name, char *out, size_t cap, bool *overflow)
 {
     size_t pos = 0;
-    size_t name_len = strlen(name);
     *overflow = false;
     for (size_t i = 0; i < h->n_headers; i++) {
         const struct oa_http1_header *hd = &h->headers[i];
-        if (hd->name_len != name_len || strncasecmp(hd->name, name, name_len) != 0)
+        if (h->known[i] != name)
             continue;
         size_t need = hd->value_len + (pos > 0 ? 1 : 0);
         if (pos + need + 1 > cap) {
@@ -300,7 +299,7 @@ static bool on_client_request_head(struct oa_conn *c, uint64_t at)
         return false;
 
     size_t own_tp_count = 0;
-    const struct oa_http1_header *own_tp = oa_http1_find(h, "traceparent", &own_tp_count);
+    const struct oa_http1_header *own_tp = oa_http1_find_known(h, OA_HTTP1_H_TRACEPARENT, &own_tp_count);
     struct oa_span_context parent_sc;
     const struct oa_span_context *parent = NULL;
     const char *tracestate = NULL;
@@ -344,9 +343,9 @@ static bool on_client_request_head(struct oa_conn *c, uint64_t at)
     if (forwarded && !queue_replacement(x, forwarded_at, &own))
         OA_DEBUG("fd %d: no room to replace the forwarded traceparent", c->fd);
     if (own_tp_count == 0) {
-        if (oa_http1_find(h, "tracestate", NULL) != NULL)
+        if (oa_http1_find_known(h, OA_HTTP1_H_TRACESTATE, NULL) != NULL)
             tracestate = NULL;
-        if (oa_http1_find(h, "baggage", NULL) != NULL)
+        if (oa_http1_find_known(h, OA_HTTP1_H_BAGGAGE, NULL) != NULL)
             baggage = NULL;
         if (!queue_injection(x, at, &own, tracestate, baggage))
             OA_DEBUG("fd %d: no room to inject trace headers", c->fd);
@@ -365,28 +364,31 @@ static bool on_server_request_head(struct oa_conn *c)
 
     struct oa_span_context parent_sc;
     const struct oa_span_context *parent = NULL;
-    char tracestate[OA_TRACESTATE_MAX + 1] = "";
+    /* only the string is read, never the bytes after its NUL: no need to
+     * clear all 513 bytes for every request */
+    char tracestate[OA_TRACESTATE_MAX + 1];
+    tracestate[0] = '\0';
     if (oa_config.propagate_tracecontext) {
         size_t n = 0;
-        const struct oa_http1_header *tp = oa_http1_find(h, "traceparent", &n);
+        const struct oa_http1_header *tp = oa_http1_find_known(h, OA_HTTP1_H_TRACEPARENT, &n);
         if (n == 1 && oa_traceparent_parse(tp->value, tp->value_len, &parent_sc)) {
             parent = &parent_sc;
             char joined[TRACESTATE_JOIN_MAX];
             bool overflow;
-            size_t len = join_headers(h, "tracestate", joined, sizeof(joined), &overflow);
+            size_t len = join_headers(h, OA_HTTP1_H_TRACESTATE, joined, sizeof(joined), &overflow);
             if (len > 0 && !overflow && oa_tracestate_normalize(joined, len, tracestate, sizeof(tracestate)) < 0)
                 tracestate[0] = '\0';
         }
     }
     char *baggage = NULL;
     size_t baggage_len = 0;
-    if (oa_config.propagate_baggage && oa_http1_find(h, "baggage", NULL) != NULL) {
+    if (oa_config.propagate_baggage && oa_http1_find_known(h, OA_HTTP1_H_BAGGAGE, NULL) != NULL) {
         /* joined input, then the sanitised copy; only requests that carry
          * baggage pay for this */
         char *buf = malloc(2 * (OA_BAGGAGE_MAX + 1));
         if (buf != NULL) {
             bool overflow;
-            size_t len = join_headers(h, "baggage", buf, OA_BAGGAGE_MAX + 1, &overflow);
+            size_t len = join_headers(h, OA_HTTP1_H_BAGGAGE, buf, OA_BAGGAGE_MAX + 1, &overflow);
             char *clean = buf + OA_BAGGAGE_MAX + 1;
             if (!overflow)
                 baggage_len = oa_baggage_sanitize(buf, len, clean, OA_BAGGAGE_MAX + 1);

@@ -199,9 +199,9 @@ static int default_port(const struct oa_conn *c)
     return c->tls ? 443 : 80;
 }
 
-static const struct oa_http1_header *header(const struct oa_http1_head *h, const char *name)
+static const struct oa_http1_header *header(const struct oa_http1_head *h, enum oa_http1_known name)
 {
-    return oa_http1_find(h, name, NULL);
+    return oa_http1_find_known(h, name, NULL);
 }
 
 void oa_http_span_server_start(struct oa_span *s, const struct oa_http1_head *h, struct oa_conn *c)
@@ -231,7 +231,7 @@ void oa_http_span_server_start(struct oa_span *s, const struct oa_http1_head *h,
         oa_span_attr_str(s, "url.query", buf, pos);
     }
     oa_span_attr_str(s, "url.scheme", c->tls ? "https" : "http", c->tls ? 5 : 4);
-    const struct oa_http1_header *host = header(h, "host");
+    const struct oa_http1_header *host = header(h, OA_HTTP1_H_HOST);
     if (host != NULL && host->value_len > 0) {
         const char *hn;
         size_t hl;
@@ -241,7 +241,7 @@ void oa_http_span_server_start(struct oa_span *s, const struct oa_http1_head *h,
     }
     const char *addr;
     int pport = set_peer(s, c, &addr);
-    const struct oa_http1_header *xff = header(h, "x-forwarded-for");
+    const struct oa_http1_header *xff = header(h, OA_HTTP1_H_X_FORWARDED_FOR);
     if (xff != NULL && xff->value_len > 0) {
         const char *comma = memchr(xff->value, ',', xff->value_len);
         size_t n = comma != NULL ? (size_t)(comma - xff->value) : xff->value_len;
@@ -252,7 +252,7 @@ void oa_http_span_server_start(struct oa_span *s, const struct oa_http1_head *h,
         oa_span_attr_str(s, "client.address", addr, strlen(addr));
     }
     set_version(s, h);
-    const struct oa_http1_header *ua = header(h, "user-agent");
+    const struct oa_http1_header *ua = header(h, OA_HTTP1_H_USER_AGENT);
     if (ua != NULL)
         oa_span_attr_str(s, "user_agent.original", ua->value, ua->value_len);
 }
@@ -262,7 +262,7 @@ int oa_http_client_server(const struct oa_http1_head *h, struct oa_conn *c, cons
 {
     const char *addr;
     int port = peer_text(c, &addr);
-    const struct oa_http1_header *host = header(h, "host");
+    const struct oa_http1_header *host = header(h, OA_HTTP1_H_HOST);
 
     *host_name = addr;
     *host_len = strlen(addr);
@@ -280,7 +280,7 @@ void oa_http_span_client_start(struct oa_span *s, const struct oa_http1_head *h,
     const char *addr;
     int pport = set_peer(s, c, &addr);
 
-    const struct oa_http1_header *host = header(h, "host");
+    const struct oa_http1_header *host = header(h, OA_HTTP1_H_HOST);
     const char *hn;
     size_t hl;
     int port = oa_http_client_server(h, c, &hn, &hl);

@@ -15,10 +15,14 @@ static struct oa_pool span_pool = OA_POOL_INIT(sizeof(struct oa_span), 32, 3072)
 
 struct oa_span *oa_span_new(void)
 {
-    /* the arena is written before it is read: zero only the fields */
+    /* The arena is written before it is read, and so is every attribute
+     * slot below n_attrs: zero only the other fields (the 24 slots are most
+     * of the bytes). */
     struct oa_span *s = oa_pool_get(&span_pool);
-    if (s != NULL)
-        memset(s, 0, offsetof(struct oa_span, arena));
+    if (s != NULL) {
+        memset(s, 0, offsetof(struct oa_span, attrs));
+        s->arena_used = 0;
+    }
     return s;
 }
 
@@ -84,7 +88,10 @@ static size_t utf8_safe_cut(const char *str, size_t len)
     return cut;
 }
 
-const char *oa_span_store(struct oa_span *s, const char *str, size_t len)
+/* oa_span_store, inlined into the attribute setter: every string attribute
+ * of every traced request goes through it. */
+static inline __attribute__((always_inline)) const char *store(struct oa_span *s, const char *str,
+                                                               size_t len)
 {
     size_t room = sizeof s->arena - s->arena_used;
     size_t keep = len;
@@ -110,6 +117,11 @@ const char *oa_span_store(struct oa_span *s, const char *str, size_t len)
     return dst;
 }
 
+const char *oa_span_store(struct oa_span *s, const char *str, size_t len)
+{
+    return store(s, str, len);
+}
+
 void oa_span_set_name(struct oa_span *s, const char *name, size_t len)
 {
     const char *stored = oa_span_store(s, name, len);
@@ -118,8 +130,9 @@ void oa_span_set_name(struct oa_span *s, const char *name, size_t len)
     s->name = stored ? stored : "";
 }
 
-/* Setting a key again replaces its value, as in the OpenTelemetry API. */
-static struct oa_attr *attr_slot(struct oa_span *s, const char *key, uint64_t bit)
+/* Setting a key again replaces its value, as in the OpenTelemetry API.
+ * Inlined into both setters: a call per attribute cost more than its body. */
+static inline __attribute__((always_inline)) struct oa_attr *attr_slot(struct oa_span *s, const char *key, uint64_t bit)
 {
     /* a key whose bit is not set yet cannot be among the attributes, so the
      * common case (every key set once) needs no string comparison at all */
@@ -145,7 +158,7 @@ void oa_span_attr_str_keyed(struct oa_span *s, const char *key, uint64_t key_bit
 
     if (!a)
         return;
-    stored = oa_span_store(s, val, len);
+    stored = store(s, val, len);
     if (!stored) {
         s->dropped_attrs++;
         return;

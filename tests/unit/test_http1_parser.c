@@ -554,6 +554,49 @@ static const struct oa_http1_head *case_head(struct oa_http1_parser *p, const ch
     return feed_until(p, c->data, c->len, want, nth);
 }
 
+/* The headers the shim reads are indexed while parsing: the index must agree
+ * with a plain case-insensitive lookup, also for the next message of the
+ * stream, which has none of them. */
+static void test_known_headers(void)
+{
+    static const char *const names[OA_HTTP1_H_KNOWN_N] = {
+        [OA_HTTP1_H_HOST] = "host",
+        [OA_HTTP1_H_TRACEPARENT] = "traceparent",
+        [OA_HTTP1_H_TRACESTATE] = "tracestate",
+        [OA_HTTP1_H_BAGGAGE] = "baggage",
+        [OA_HTTP1_H_USER_AGENT] = "user-agent",
+        [OA_HTTP1_H_X_FORWARDED_FOR] = "x-forwarded-for",
+        [OA_HTTP1_H_CONTENT_LENGTH] = "content-length",
+        [OA_HTTP1_H_TRANSFER_ENCODING] = "transfer-encoding",
+        [OA_HTTP1_H_CONNECTION] = "connection",
+    };
+    static const char stream[] =
+        "POST /k HTTP/1.1\r\nX-Forwarded-Foo: 1\r\nHOST: a\r\nTraceState: x=1\r\n"
+        "user-agent: u\r\nTracestatf: no\r\ntracestate: y=2\r\nBaggage: b=1\r\n"
+        "Connection: keep-alive\r\nX-Forwarded-For: 10.0.0.1\r\nContent-Length: 1\r\n"
+        "Traceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\r\n\r\nz"
+        "GET /2 HTTP/1.1\r\nAccept: */*\r\n\r\n";
+    struct oa_http1_parser p;
+
+    for (int nth = 0; nth < 2; nth++) {
+        oa_http1_init(&p, OA_HTTP1_REQUESTS);
+        const struct oa_http1_head *h = feed_until(&p, stream, sizeof(stream) - 1, OA_HTTP1_HEAD_DONE, nth);
+        bool same = h != NULL;
+        size_t present = 0;
+        for (int id = 0; same && id < OA_HTTP1_H_KNOWN_N; id++) {
+            size_t want_count = 99;
+            size_t got_count = 98;
+            const struct oa_http1_header *want = oa_http1_find(h, names[id], &want_count);
+            const struct oa_http1_header *got = oa_http1_find_known(h, (enum oa_http1_known)id, &got_count);
+            same = want == got && want_count == got_count;
+            present += got_count;
+        }
+        CHECK(same && present == (nth == 0 ? 9u : 0u),
+              "known headers of message %d: indexed like oa_http1_find finds them", nth);
+        oa_http1_release(&p);
+    }
+}
+
 static void test_fields(void)
 {
     struct oa_http1_parser p;
@@ -1121,6 +1164,7 @@ int main(void)
     for (size_t i = 0; i < N_CASES; i++)
         test_stream_case(&stream_cases[i]);
     test_fields();
+    test_known_headers();
     test_injection_point();
     test_not_http();
     test_limits();

@@ -8,15 +8,9 @@ ARCH_SERVER=$PY_PROGRAMS/arch_server.py
 start_arch() {
     local name=$1 service=$2 mode=$3
     shift 3
-    local cmd=("$PY" "$ARCH_SERVER" "$mode" --ready-file "$T/$name.port" --scratch "$T/$name.scratch" "$@")
-    if [[ -n $service ]]; then
-        start_traced_bg "$name" "$service" "${cmd[@]}"
-    else
-        start_bg "$name" "${cmd[@]}"
-    fi
-    wait_file "$T/$name.port" 15 "$BG_PID" "$name" || return 1
-    ARCH_PORT=$(<"$T/$name.port")
-    ARCH_PORT=${ARCH_PORT//[^0-9]/}
+    LISTENER_TIMEOUT=15 start_listener "$name" "$service" "$PY" "$ARCH_SERVER" "$mode" \
+        --ready-file "$T/$name.port" --scratch "$T/$name.scratch" "$@" || return 1
+    ARCH_PORT=$LISTENER_PORT
 }
 
 # start_nginx_proxy NAME SERVICE UPSTREAM_PORT [WORKERS]: nginx, master and

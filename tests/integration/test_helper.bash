@@ -285,6 +285,23 @@ start_receiver() {
     RECEIVER_PORT=${RECEIVER_PORT//[^0-9]/}
 }
 
+# start_listener NAME SERVICE COMMAND [ARGS...]: a server that writes the
+# port it listens on to $T/NAME.port once ready, traced as SERVICE (untraced
+# if SERVICE is empty). Waits LISTENER_TIMEOUT seconds (default 10) for the
+# port and sets LISTENER_PORT.
+start_listener() {
+    local name=$1 service=$2
+    shift 2
+    if [[ -n $service ]]; then
+        start_traced_bg "$name" "$service" "$@"
+    else
+        start_bg "$name" "$@"
+    fi
+    wait_file "$T/$name.port" "${LISTENER_TIMEOUT:-10}" "$BG_PID" "$name" || return 1
+    LISTENER_PORT=$(<"$T/$name.port")
+    LISTENER_PORT=${LISTENER_PORT//[^0-9]/}
+}
+
 # start_backend NAME [SERVICE [ARGS...]]: tests/programs/http_backend.py serving
 # $T/www (with its extra ARGS), traced as SERVICE if not empty. Sets
 # <NAME>_PORT-style result in BACKEND_PORT.
@@ -292,15 +309,9 @@ start_backend() {
     local name=$1 service=${2:-}
     shift $(($# < 2 ? $# : 2))
     mkdir -p "$T/www"
-    local cmd=("$PY" "$PY_PROGRAMS/http_backend.py" --port 0 --ready-file "$T/$name.port" --root "$T/www" "$@")
-    if [[ -n $service ]]; then
-        start_traced_bg "$name" "$service" "${cmd[@]}"
-    else
-        start_bg "$name" "${cmd[@]}"
-    fi
-    wait_file "$T/$name.port" 10 "$BG_PID" "$name" || return 1
-    BACKEND_PORT=$(<"$T/$name.port")
-    BACKEND_PORT=${BACKEND_PORT//[^0-9]/}
+    start_listener "$name" "$service" "$PY" "$PY_PROGRAMS/http_backend.py" --port 0 \
+        --ready-file "$T/$name.port" --root "$T/www" "$@" || return 1
+    BACKEND_PORT=$LISTENER_PORT
 }
 
 # start_recording_server NAME [SERVICE] [ARGS...]: tests/programs/recording_server.py
@@ -313,16 +324,9 @@ start_recording_server() {
         service=$1
         shift
     fi
-    local cmd=("$PY" "$PY_PROGRAMS/recording_server.py" --port 0 --ready-file "$T/$name.port"
-        --out "$T/$name.records" "$@")
-    if [[ -n $service ]]; then
-        start_traced_bg "$name" "$service" "${cmd[@]}"
-    else
-        start_bg "$name" "${cmd[@]}"
-    fi
-    wait_file "$T/$name.port" 10 "$BG_PID" "$name" || return 1
-    RECORDER_PORT=$(<"$T/$name.port")
-    RECORDER_PORT=${RECORDER_PORT//[^0-9]/}
+    start_listener "$name" "$service" "$PY" "$PY_PROGRAMS/recording_server.py" --port 0 \
+        --ready-file "$T/$name.port" --out "$T/$name.records" "$@" || return 1
+    RECORDER_PORT=$LISTENER_PORT
 }
 
 # start_http_server NAME SERVICE ROOT: `python3 -m http.server` serving ROOT

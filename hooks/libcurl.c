@@ -270,14 +270,8 @@ static bool transfer_begin(CURL *h)
             parent_sc.remote = false;
             parent = &parent_sc;
         }
-    } else {
-        struct oa_server_context *ctx = oa_thread_context_current();
-        if (ctx != NULL) {
-            parent_sc = ctx->sc;
-            parent = &parent_sc;
-            tracestate = ctx->tracestate;
-            baggage = ctx->baggage;
-        }
+    } else if (oa_thread_context_parent(&parent_sc, &tracestate, &baggage)) {
+        parent = &parent_sc;
     }
     struct oa_span_context own;
     bool sampled = oa_http_start_context(&own, parent);

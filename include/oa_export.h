@@ -7,6 +7,7 @@
 #ifndef OA_EXPORT_H
 #define OA_EXPORT_H
 
+#include "oa_otlp.h"
 #include "oa_span.h"
 
 struct oa_export_counters {
@@ -43,10 +44,16 @@ void oa_export_get_counters(struct oa_export_counters *out);
 void oa_export_setup_begin(void);
 void oa_export_setup_end(void);
 
-/* dlopen's libotelauto-otlp.so, found next to the object holding this code
- * (also used by the metrics thread). Its path goes to path; NULL (with an
- * error logged saying that `what` will not be exported) if it cannot load. */
-void *oa_export_otlp_open(const char *what, char *path, size_t cap);
+/* dlopen's libotelauto-otlp.so, found next to the object holding this code,
+ * for the span exporter and the metrics thread alike, and finds its create
+ * function and the send function named send_symbol (its destroy function
+ * must be there too, so that a mismatched object is refused). Returns the
+ * handle, or NULL with an error logged saying that `what` ("spans",
+ * "metrics") will not be exported. */
+void *oa_export_otlp_load(const char *what, const char *send_symbol, oa_otlp_create_fn *create, void **send);
+/* An exporter environment posting to endpoint, with the process's
+ * configuration, resource and log. */
+void oa_export_otlp_env(struct oa_otlp_env *env, const char *endpoint);
 
 /* The dlopen handle of the loaded OTLP object, or NULL before it is loaded:
  * symbols looked up through it are the ones the exporter's own libraries

@@ -42,6 +42,10 @@ void oa_thread_context_enter(struct oa_server_context *ctx);
 /* The parent for work this thread starts now, by the rule above, or NULL.
  * Valid until the thread's next oa_thread_context_* call. */
 struct oa_server_context *oa_thread_context_current(void);
+/* The parent of an outgoing request that carries no traceparent of its own
+ * (oa_thread_context_current): its span context into parent, and its
+ * tracestate and baggage (valid as that pointer is). false: no parent. */
+bool oa_thread_context_parent(struct oa_span_context *parent, const char **tracestate, const char **baggage);
 /* The unanswered request of this thread that carried exactly the traceparent
  * tp (same trace and parent id), or NULL: an outgoing request that carries
  * it forwards that request. */

@@ -411,46 +411,56 @@ static void otlp_library_path(char *out, size_t cap)
     snprintf(out, cap, "%s", OA_OTLP_LIBRARY_NAME);
 }
 
-void *oa_export_otlp_open(const char *what, char *path, size_t cap)
+void *oa_export_otlp_load(const char *what, const char *send_symbol, oa_otlp_create_fn *create, void **send)
 {
-    void *handle;
+    char path[PATH_MAX];
 
-    otlp_library_path(path, cap);
-    handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-    if (!handle)
+    otlp_library_path(path, sizeof path);
+    void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!handle) {
         OA_ERROR("cannot load the OTLP exporter: %s; %s will not be exported", dlerror(), what);
+        return NULL;
+    }
+    *(void **)create = dlsym(handle, OA_OTLP_CREATE_SYMBOL);
+    *send = dlsym(handle, send_symbol);
+    /* destroy is never called (an exporter lives until exit, and a forked
+     * child must not touch its parent's libcurl state), but its absence
+     * means an object of another build */
+    if (!*create || !*send || !dlsym(handle, OA_OTLP_DESTROY_SYMBOL)) {
+        *create = NULL;
+        *send = NULL;
+        OA_ERROR("%s lacks the exporter entry points; %s will not be exported", path, what);
+        dlclose(handle);
+        return NULL;
+    }
+    OA_DEBUG("loaded %s for %s", path, what);
     return handle;
+}
+
+void oa_export_otlp_env(struct oa_otlp_env *env, const char *endpoint)
+{
+    env->abi_version = OA_OTLP_ABI_VERSION;
+    env->config = &oa_config;
+    env->resource = &oa_resource;
+    env->log = oa_log_write;
+    env->endpoint = endpoint;
 }
 
 static bool otlp_load(void)
 {
-    char path[PATH_MAX];
-    void *handle;
+    void *send = NULL;
 
     if (otlp.send)
         return true;
     if (otlp.load_failed)
         return false;
-    handle = oa_export_otlp_open("spans", path, sizeof path);
+    void *handle = oa_export_otlp_load("spans", OA_OTLP_SEND_SYMBOL, &otlp.create, &send);
     if (!handle) {
         otlp.load_failed = true;
         return false;
     }
-    otlp.create = (oa_otlp_create_fn)dlsym(handle, OA_OTLP_CREATE_SYMBOL);
-    otlp.send = (oa_otlp_send_fn)dlsym(handle, OA_OTLP_SEND_SYMBOL);
-    /* destroy is not needed: the exporter lives until exit, and a forked
-     * child must not touch its parent's libcurl state. It is still required
-     * so that a mismatched object is refused. */
-    if (!otlp.create || !otlp.send || !dlsym(handle, OA_OTLP_DESTROY_SYMBOL)) {
-        otlp.create = NULL;
-        otlp.send = NULL;
-        otlp.load_failed = true;
-        OA_ERROR("%s lacks the exporter entry points; spans will not be exported", path);
-        dlclose(handle);
-        return false;
-    }
+    *(void **)&otlp.send = send;
     __atomic_store_n(&otlp_library, handle, __ATOMIC_RELEASE);
-    OA_DEBUG("loaded %s", path);
     return true;
 }
 
@@ -458,11 +468,7 @@ static struct oa_otlp_exporter *otlp_exporter_setup(void)
 {
     if (!otlp_load())
         return NULL;
-    otlp.env.abi_version = OA_OTLP_ABI_VERSION;
-    otlp.env.config = &oa_config;
-    otlp.env.resource = &oa_resource;
-    otlp.env.log = oa_log_write;
-    otlp.env.endpoint = oa_config.traces_endpoint;
+    oa_export_otlp_env(&otlp.env, oa_config.traces_endpoint);
     otlp.exporter = otlp.create(&otlp.env);
     if (otlp.exporter) {
         register_flush_at_exit(&flush_registered_after_exporter);

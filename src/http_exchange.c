@@ -323,14 +323,8 @@ static bool on_client_request_head(struct oa_conn *c, uint64_t at)
             }
             parent = &parent_sc;
         }
-    } else {
-        struct oa_server_context *ctx = oa_thread_context_current();
-        if (ctx != NULL) {
-            parent_sc = ctx->sc;
-            parent = &parent_sc;
-            tracestate = ctx->tracestate;
-            baggage = ctx->baggage;
-        }
+    } else if (oa_thread_context_parent(&parent_sc, &tracestate, &baggage)) {
+        parent = &parent_sc;
     }
     oa_http_metrics_start(&f->metric, OA_ROLE_CLIENT, h, c, x->out_message_start);
     struct oa_span_context own;

@@ -133,26 +133,17 @@ static void register_flush_at_exit(int *registered)
 
 static bool otlp_load(void)
 {
-    char path[PATH_MAX];
-    void *handle;
+    void *send = NULL;
 
     if (otlp.send)
         return true;
     if (otlp.load_failed)
         return false;
-    handle = oa_export_otlp_open("metrics", path, sizeof path);
-    if (handle) {
-        otlp.create = (oa_otlp_create_fn)dlsym(handle, OA_OTLP_CREATE_SYMBOL);
-        otlp.send = (oa_otlp_send_metrics_fn)dlsym(handle, OA_OTLP_SEND_METRICS_SYMBOL);
-    }
-    if (!otlp.create || !otlp.send) {
-        otlp.create = NULL;
-        otlp.send = NULL;
+    if (!oa_export_otlp_load("metrics", OA_OTLP_SEND_METRICS_SYMBOL, &otlp.create, &send)) {
         otlp.load_failed = true;
-        if (handle)
-            OA_ERROR("%s lacks the metrics exporter entry points; metrics will not be exported", path);
         return false;
     }
+    *(void **)&otlp.send = send;
     return true;
 }
 
@@ -160,11 +151,7 @@ static struct oa_otlp_exporter *otlp_exporter_setup(void)
 {
     if (!otlp_load())
         return NULL;
-    otlp.env.abi_version = OA_OTLP_ABI_VERSION;
-    otlp.env.config = &oa_config;
-    otlp.env.resource = &oa_resource;
-    otlp.env.log = oa_log_write;
-    otlp.env.endpoint = oa_config.metrics_endpoint;
+    oa_export_otlp_env(&otlp.env, oa_config.metrics_endpoint);
     otlp.exporter = otlp.create(&otlp.env);
     if (otlp.exporter) {
         register_flush_at_exit(&rd.atexit_registered_after_exporter);

@@ -154,6 +154,17 @@ struct oa_server_context *oa_thread_context_current(void)
     return choose(t, t->n, t->n > 0 ? t->ctx[0] : NULL);
 }
 
+bool oa_thread_context_parent(struct oa_span_context *parent, const char **tracestate, const char **baggage)
+{
+    struct oa_server_context *ctx = oa_thread_context_current();
+    if (ctx == NULL)
+        return false;
+    *parent = ctx->sc;
+    *tracestate = ctx->tracestate;
+    *baggage = ctx->baggage;
+    return true;
+}
+
 const struct oa_server_context *oa_thread_context_peek(void)
 {
     const struct thread_requests *t = &mine;

@@ -133,11 +133,11 @@ $(BUILD)/bench/%: tests/bench/%.c
 
 # Benchmarks (tests/bench/, scripts/bench.sh): figures side by side with no
 # preload, the pass-through preload and the shim; writes BENCHMARKS.md.
-BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(filter-out tests/bench/passthrough.c,$(wildcard tests/bench/*.c)))
+BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(filter-out tests/bench/passthrough.c tests/bench/otlp_decode.c,$(wildcard tests/bench/*.c)))
 
-$(BUILD)/bench/export_bench: tests/bench/export_bench.c $(ENGINE_A) $(OTLP_OBJS)
+$(BUILD)/bench/export_bench: tests/bench/export_bench.c tests/bench/otlp_decode.c tests/bench/otlp_decode.h $(ENGINE_A) $(OTLP_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(OTLP_OBJS) $(ENGINE_A) $(LDFLAGS_SAN) -lcurl -lprotobuf-c -lz -ldl -lpthread
+	$(CC) $(ALL_CFLAGS) -o $@ $< tests/bench/otlp_decode.c $(OTLP_OBJS) $(ENGINE_A) $(LDFLAGS_SAN) -lcurl -lprotobuf-c -lz -ldl -lpthread
 
 .PHONY: bench bench-bins
 bench-bins: $(BENCH_BINS)

@@ -82,22 +82,25 @@ order() {
     esac
 }
 
-# ---------------------------------------------------------------- receiver
-# The test OTLP receiver decodes every request the shim sends.
+# ---------------------------------------------------------------- receivers
+# The receiver of the figures decodes every request the shim sends in full
+# with protobuf-c, as a collector does, and counts the spans.
+"$build/bench/export_bench" decode "$work/dec.port" "$work/dec.count" &
+pids+=($!)
+for _ in $(seq 100); do [[ -s $work/dec.port ]] && break; sleep 0.05; done
+dec_port=$(tr -dc 0-9 <"$work/dec.port")
+spans_decoded() { awk '{ print $2 }' "$work/dec.count" 2>/dev/null || echo 0; }
+malformed_decoded() { awk '{ print $4 }' "$work/dec.count" 2>/dev/null || echo 0; }
+# The Python test receiver (the integration tests' one) decodes too, but at
+# ~20k spans/s with a whole core: on two cores it takes CPU from nginx and
+# wrk. Measured as a second reading ("py"), to show what a slow collector
+# on the same machine costs.
 receiver_port_file=$work/receiver.port
 python3 "$root/tests/lib/otlp_receiver.py" --port 0 --out "$work/spans.jsonl" \
     --ready-file "$receiver_port_file" >/dev/null 2>&1 &
 pids+=($!)
 for _ in $(seq 100); do [[ -s $receiver_port_file ]] && break; sleep 0.05; done
 receiver_port=$(tr -dc 0-9 <"$receiver_port_file")
-# ... and a null receiver (reads each request, discards it, answers 200), to
-# tell the shim's own cost from the CPU the decoding receiver takes away on a
-# small machine.
-"$build/bench/export_bench" sink "$work/null.port" &
-pids+=($!)
-for _ in $(seq 100); do [[ -s $work/null.port ]] && break; sleep 0.05; done
-null_port=$(tr -dc 0-9 <"$work/null.port")
-spans_received() { cat "$work/spans.jsonl" 2>/dev/null | wc -l; }
 
 # run_as CONFIG COMMAND...: execs the command under that configuration, so it
 # is only ever called in a subshell (&, a pipeline): $! is then the program
@@ -108,9 +111,9 @@ run_as() {
         none) exec env "$@" ;;
         pass) exec env LD_PRELOAD="$pass" "$@" ;;
         shim) exec env LD_PRELOAD="$shim" OTEL_SERVICE_NAME=bench \
+            OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$dec_port" "$@" ;;
+        py) exec env LD_PRELOAD="$shim" OTEL_SERVICE_NAME=bench \
             OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$receiver_port" "$@" ;;
-        null) exec env LD_PRELOAD="$shim" OTEL_SERVICE_NAME=bench \
-            OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$null_port" "$@" ;;
     esac
 }
 
@@ -167,10 +170,10 @@ lat_cmd=("$build/bench/load_gen" "$nginx_port" /index.html "$lat_rate" "$lat_sec
 
 declare -A rps p50 p99 rss anon
 served_shim=0
-spans_before=$(spans_received)
+spans_before=$(spans_decoded)
 say "nginx + wrk (throughput) and load_gen at $lat_rate/s (latency), $rounds rounds"
 for ((r = 0; r < rounds; r++)); do
-    for cfg in $(order "$r") null; do
+    for cfg in $(order "$r") py; do
         start_nginx "$cfg"
         out_wrk=$("${wrk_cmd[@]}")
         rps[$cfg]+=" $(awk '/^Requests\/sec/ { print $2 }' <<<"$out_wrk")"
@@ -179,7 +182,7 @@ for ((r = 0; r < rounds; r++)); do
         fi
         rss[$cfg]+=" $(rss_kib "$nginx_pid")"
         anon[$cfg]+=" $(anon_kib "$nginx_pid")"
-        if [[ $cfg == null ]]; then
+        if [[ $cfg == py ]]; then
             stop_nginx
             continue
         fi
@@ -190,7 +193,8 @@ for ((r = 0; r < rounds; r++)); do
     done
 done
 sleep 1
-spans_nginx=$(($(spans_received) - spans_before))
+spans_nginx=$(($(spans_decoded) - spans_before))
+malformed_nginx=$(malformed_decoded)
 
 ratio_list() { # ratio_list "a1 a2 .." "b1 b2 ..": per-round a/b
     local -a a=($1) b=($2)
@@ -210,8 +214,8 @@ p99_add_none=($(diff_list "${p99[shim]}" "${p99[none]}"))
 p99_add_pass=($(diff_list "${p99[shim]}" "${p99[pass]}"))
 rss_add=($(diff_list "${rss[shim]}" "${rss[pass]}"))
 anon_add=($(diff_list "${anon[shim]}" "${anon[pass]}"))
-rss_add_null=($(diff_list "${rss[null]}" "${rss[pass]}"))
-tp_null_vs_none=($(ratio_list "${rps[null]}" "${rps[none]}"))
+rss_add_py=($(diff_list "${rss[py]}" "${rss[pass]}"))
+tp_py_vs_none=($(ratio_list "${rps[py]}" "${rps[none]}"))
 
 # ---------------------------------------------------------------- load sweep (plot)
 say "load sweep for the plot"
@@ -222,7 +226,7 @@ sweep_secs=$((quick ? 1 : 2))
 for frac in 0.1 0.25 0.5 0.7 0.85 1.0 1.15; do
     rate=$(awk -v b="$base_rps" -v f="$frac" 'BEGIN { printf "%d", b * f }')
     line="$rate"
-    for cfg in none shim null; do
+    for cfg in none shim py; do
         start_nginx "$cfg"
         read -r _ _ _ ach _ s50 _ _ _ s99 _ < <("$build/bench/load_gen" "$nginx_port" /index.html "$rate" "$sweep_secs" 64)
         stop_nginx
@@ -234,19 +238,19 @@ mkdir -p "$(dirname "$plot")"
 gnuplot <<EOF
 set terminal pngcairo size 1100,480 font ",10"
 set output "$plot"
-set multiplot layout 1,2 title "nginx (1 worker), keep-alive, fixed-rate load (load\\\\_gen, 64 connections); shim: 100% sampled, OTLP to the decoding test receiver or to a null receiver"
+set multiplot layout 1,2 title "nginx (1 worker), keep-alive, fixed-rate load (load\\\\_gen, 64 connections); shim: 100% sampled, OTLP to a C decoding receiver or to the Python test receiver"
 set xlabel "offered load (requests/s)"
 set ylabel "achieved throughput (requests/s)"
 set key top left
 set grid
-plot "$sweep" using 1:2 with linespoints title "no preload", "$sweep" using 1:5 with linespoints title "shim, decoding receiver", \
-     "$sweep" using 1:8 with linespoints title "shim, null receiver", x with lines dt 2 lc rgb "gray" title "offered"
+plot "$sweep" using 1:2 with linespoints title "no preload", "$sweep" using 1:5 with linespoints title "shim", \
+     "$sweep" using 1:8 with linespoints title "shim, Python receiver", x with lines dt 2 lc rgb "gray" title "offered"
 set ylabel "latency (us, log scale)"
 set logscale y
 plot "$sweep" using 1:3 with linespoints title "p50 no preload", "$sweep" using 1:6 with linespoints title "p50 shim", \
-     "$sweep" using 1:9 with linespoints title "p50 shim, null receiver", \
+     "$sweep" using 1:9 with linespoints title "p50 shim, Python receiver", \
      "$sweep" using 1:4 with linespoints title "p99 no preload", "$sweep" using 1:7 with linespoints title "p99 shim", \
-     "$sweep" using 1:10 with linespoints title "p99 shim, null receiver"
+     "$sweep" using 1:10 with linespoints title "p99 shim, Python receiver"
 unset multiplot
 EOF
 
@@ -306,10 +310,14 @@ redis_vs_pass=($(ratio_list "${redis_ops[shim]}" "${redis_ops[pass]}"))
 # ---------------------------------------------------------------- cost per request
 say "instructions per traced request (callgrind) and ns"
 cost_out=$("$root/scripts/measure-request-cost.sh" 200 2200)
-instr_none=$(awk '/^  no preload/ { print $3 }' <<<"$cost_out")
-instr_pass=$(awk '/^  pass-through/ { print $2 }' <<<"$cost_out")
-instr_shim=$(awk '/^  shim/ { print $2 }' <<<"$cost_out")
+# the first pass-through and shim lines are the program's thread, the second
+# all threads
+instr_pass=$(awk '/^ *pass-through/ { print $2; exit }' <<<"$cost_out")
+instr_shim=$(awk '/^ *shim/ { print $2; exit }' <<<"$cost_out")
+instr_pass_all=$(awk '/^ *pass-through/ { v = $2 } END { print v }' <<<"$cost_out")
+instr_shim_all=$(awk '/^ *shim/ { v = $2 } END { print v }' <<<"$cost_out")
 instr_per_req=$(((instr_shim - instr_pass) / 2))
+instr_per_req_all=$(((instr_shim_all - instr_pass_all) / 2))
 ns_line=$(grep 'wall clock' <<<"$cost_out")
 ns_added=$(sed -n 's/.*(+\(-\{0,1\}[0-9]*\) ns).*/\1/p' <<<"$ns_line")
 
@@ -369,8 +377,8 @@ rdp=$(median "${redis_vs_pass[@]}")
 ra=$(median "${rss_add[@]}")
 ra_mib=$(awk -v k="$ra" 'BEGIN { printf "%.1f", k / 1024 }')
 aa_mib=$(awk -v k="$(median "${anon_add[@]}")" 'BEGIN { printf "%.1f", k / 1024 }')
-rn_mib=$(awk -v k="$(median "${rss_add_null[@]}")" 'BEGIN { printf "%.1f", k / 1024 }')
-tpn=$(median "${tp_null_vs_none[@]}")
+rp_mib=$(awk -v k="$(median "${rss_add_py[@]}")" 'BEGIN { printf "%.1f", k / 1024 }')
+tpy=$(median "${tp_py_vs_none[@]}")
 loadavg=$(cut -d' ' -f1-3 /proc/loadavg)
 cpu_model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 drop_pct=$(awk -v s="$spans_nginx" -v n="$served_shim" 'BEGIN { printf "%.1f", n ? 100 * (1 - s / n) : 0 }')
@@ -388,7 +396,8 @@ spread says, the instruction counts are exact). Rounds: $rounds.
 Method: every comparison runs the same workload with no preload (**none**), with the
 pass-through preload \`build/libpassthrough.so\` (**pass**: interposing the same libc symbols
 and doing nothing else) and with the shim \`build/libotelauto.so\` (**shim**: 100% sampled,
-OTLP/HTTP protobuf to \`tests/lib/otlp_receiver.py\`, which decodes every request). The three
+OTLP/HTTP protobuf to \`build/bench/export_bench decode\`, a receiver in C that decodes
+every request in full with protobuf-c, as a collector does). The three
 alternate run by run, the order rotating every round; a figure is the **median of the
 per-round ratios** (or differences), the spread is their min..max over the rounds. A verdict
 marked "(noisy)" comes from rounds that disagree by more than the target's margin (0.1 for
@@ -398,16 +407,16 @@ rows are the ones to trust then.
 | # | figure | target | result (median; spread) | |
 |---|---|---|---|---|
 | 1 | nginx throughput, shim / none | >= 0.97 | **$tp** ($(minmax "${tp_vs_none[@]}")); shim / pass $tpp ($(minmax "${tp_vs_pass[@]}")) | $(verdict "$tp" 0.97 ge 0.1 "${tp_vs_none[@]}") |
-| 1b | the same, exporting to a null receiver instead | | **$tpn** ($(minmax "${tp_null_vs_none[@]}")) | |
+| 1b | the same, exporting to the Python test receiver instead (it takes a core from nginx and wrk) | | **$tpy** ($(minmax "${tp_py_vs_none[@]}")) | |
 | 2 | latency added at $lat_rate req/s, p50 | +1 us | **$a50 us** vs none ($(minmax "${p50_add_none[@]}")); $a50p us vs pass | $(verdict "$a50" 1 le 10 "${p50_add_none[@]}") |
 | 2 | latency added at $lat_rate req/s, p99 | +5 us | **$a99 us** vs none ($(minmax "${p99_add_none[@]}")); $a99p us vs pass | $(verdict "$a99" 5 le 50 "${p99_add_none[@]}") |
 | 3 | TCP stream of 64-byte writes, shim / none | >= 0.99 | **$st** ($(minmax "${stream_vs_none[@]}")); shim / pass $stp ($(minmax "${stream_vs_pass[@]}")) | $(verdict "$st" 0.99 ge 0.1 "${stream_vs_none[@]}") |
 | 3 | the same stream in lockstep, instructions per write + read in user space (callgrind) | | **shim +$((stream_ipw[shim] - stream_ipw[pass])) over pass**, +$((stream_ipw[shim] - stream_ipw[none])) over none (none ${stream_ipw[none]}, pass ${stream_ipw[pass]}, shim ${stream_ipw[shim]}; the system calls themselves are not counted) | |
 | 3 | redis-server under redis-benchmark, shim / none | >= 0.99 | **$rd** ($(minmax "${redis_vs_none[@]}")); shim / pass $rdp ($(minmax "${redis_vs_pass[@]}")) | $(verdict "$rd" 0.99 ge 0.1 "${redis_vs_none[@]}") |
-| 4 | cost of one traced request (callgrind) | floor ~110-160 ns | **$instr_per_req instructions**; wall clock +$((ns_added / 2)) ns per request | see note |
+| 4 | cost of one traced request on the program's thread (callgrind) | floor ~110-160 ns | **$instr_per_req instructions**; wall clock +$((ns_added / 2)) ns per request; all threads together (exporter thread included) $instr_per_req_all instructions | see note |
 | 5 | exporter throughput, one core, null receiver | >= 1,000,000 spans/s | **$(fmt "$exp_cpu" 0) spans/s** of exporter CPU ($(fmt "$exp_wall" 0) per wall second; encoding alone $(fmt "$exp_enc" 0)) | $(ok "$exp_cpu" 1000000 ge) |
 | 6 | start-up of /bin/true, shim / pass | <= 1.1 | **$startup_ratio** (instructions: $startup_instr) | $(ok "$startup_ratio" 1.1 le) |
-| 7 | RSS added to the nginx worker at steady load, shim - pass | <= 8 MiB | **$ra_mib MiB** ($(minmax "${rss_add[@]}") KiB), of which anonymous memory $aa_mib MiB; to the null receiver $rn_mib MiB | $(ok "$ra_mib" 8 le) |
+| 7 | RSS added to the nginx worker at steady load, shim - pass | <= 8 MiB | **$ra_mib MiB** ($(minmax "${rss_add[@]}") KiB), of which anonymous memory $aa_mib MiB; exporting to the Python receiver $rp_mib MiB | $(ok "$ra_mib" 8 le) |
 | 8 | capacity: highest span rate with no drops, default queue | | **$capacity spans/s** (tried: $capacity_log) | |
 
 ![throughput and latency vs load]($plot_rel)
@@ -417,16 +426,16 @@ rows are the ones to trust then.
 - nginx requests/s (wrk): none${rps[none]}; pass${rps[pass]}; shim${rps[shim]}
 - p50 us at $lat_rate req/s: none${p50[none]}; pass${p50[pass]}; shim${p50[shim]}
 - p99 us at $lat_rate req/s: none${p99[none]}; pass${p99[pass]}; shim${p99[shim]}
-- nginx requests/s, shim exporting to the null receiver: null${rps[null]}
-- nginx worker VmRSS KiB after each run: none${rss[none]}; pass${rss[pass]}; shim${rss[shim]}; null${rss[null]}
-- of which anonymous (smaps_rollup) KiB: none${anon[none]}; pass${anon[pass]}; shim${anon[shim]}; null${anon[null]}
-- spans received by the decoding receiver from the traced nginx runs: $spans_nginx of $served_shim
-  requests served ($drop_pct% not received: dropped at the full queue or still unsent; the
-  Python receiver decodes far fewer spans per second than nginx serves)
+- nginx requests/s, shim exporting to the Python receiver: py${rps[py]}
+- nginx worker VmRSS KiB after each run: none${rss[none]}; pass${rss[pass]}; shim${rss[shim]}; py${rss[py]}
+- of which anonymous (smaps_rollup) KiB: none${anon[none]}; pass${anon[pass]}; shim${anon[shim]}; py${anon[py]}
+- spans decoded by the C receiver from the traced nginx runs: $spans_nginx of $served_shim
+  requests served ($drop_pct% not received: dropped at a full queue or still unsent at the
+  end of a run); malformed requests: $malformed_nginx
 - TCP stream MB/s: none${mbs[none]}; pass${mbs[pass]}; shim${mbs[shim]}
 - redis-benchmark ops/s (mean of SET and GET): none${redis_ops[none]}; pass${redis_ops[pass]}; shim${redis_ops[shim]}
 - load sweep (offered, then achieved / p50 us / p99 us for none, for the shim with the
-  decoding receiver, for the shim with the null receiver):
+  C decoding receiver, for the shim with the Python receiver):
 $(sed 's/^/  - /' "$sweep")
 - exporter: $export_out
 - request cost (scripts/measure-request-cost.sh 200 2200):
@@ -439,11 +448,11 @@ $(sed 's/^/      /' <<<"$startup_out")
 Run from the repository root after \`make lib bench-bins programs\`; CONFIG is nothing,
 \`LD_PRELOAD=build/libpassthrough.so\` or \`LD_PRELOAD=build/libotelauto.so
 OTEL_SERVICE_NAME=bench OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:RECEIVER\`, with
-\`python3 tests/lib/otlp_receiver.py --port 0 --out spans.jsonl\` as the receiver.
+\`build/bench/export_bench decode PORTFILE COUNTFILE\` as the receiver.
 
 1. \`CONFIG nginx -c nginx.conf\` (one worker, \`master_process off\`, 612-byte file, keep-alive;
    the file is generated by scripts/bench.sh), then \`${wrk_cmd[*]/$nginx_port/PORT}\`; 1b: the
-   shim with its endpoint at \`build/bench/export_bench sink PORTFILE\` (a null receiver)
+   shim with its endpoint at \`python3 tests/lib/otlp_receiver.py --port 0 --out spans.jsonl\`
 2. the same nginx, then \`build/bench/load_gen PORT /index.html $lat_rate $lat_secs 16\` (open loop:
    latency counted from when each request was due)
 3. \`CONFIG ${stream_cmd[*]/$root\//}\`, and under \`valgrind --tool=callgrind\` with 2000 and
@@ -451,7 +460,8 @@ OTEL_SERVICE_NAME=bench OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:RECEIVER\`,
    and \`redis-benchmark -p PORT -t set,get -n $redis_n -c 16 -q\`
 4. \`scripts/measure-request-cost.sh 200 2200\` (build/bench/request_loop: one thread plays
    client and server of a keep-alive connection; per exchange one CLIENT and one SERVER span;
-   callgrind, OTEL_TRACES_EXPORTER=none; per request = half the exchange)
+   callgrind --separate-threads, OTEL_TRACES_EXPORTER=none; per request = half the exchange;
+   the program's thread is callgrind's thread 1)
 5. \`build/bench/export_bench throughput $export_secs\` (encoder + libcurl to an in-process null
    receiver, 512-span batches; rate per second of the sending thread's CPU time)
 6. \`scripts/measure-startup.sh --runs N --rounds $rounds\`

@@ -10,6 +10,11 @@
  *   export_bench sink PORT_FILE
  *       Only the null receiver: writes its port to PORT_FILE and serves until
  *       killed (an OTLP endpoint that costs its clients nothing to decode).
+ *   export_bench decode PORT_FILE COUNT_FILE
+ *       The decoding receiver: the same, but every /v1/traces body is decoded
+ *       in full (tests/bench/otlp_decode.c) before the answer, as a
+ *       collector's receiver does; COUNT_FILE is rewritten every 100 ms with
+ *       "spans N malformed M".
  *   export_bench capacity RATE SECONDS
  *       The whole batch span processor with its defaults (queue 2048, batch
  *       512, OTEL_BSP_* from the environment): a producer thread submits RATE
@@ -38,6 +43,7 @@
 #include "oa_otlp.h"
 #include "oa_resource.h"
 #include "oa_span.h"
+#include "otlp_decode.h"
 
 extern const char *oa_export_otlp_library_override;
 /* the OTLP object's entry points (otlp_exporter.c), linked in directly */
@@ -51,6 +57,33 @@ enum oa_otlp_result oa_otlp_exporter_send(struct oa_otlp_exporter *e, struct oa_
 
 static int sink_fd;
 static unsigned long long sink_requests;
+static bool sink_decodes;
+static unsigned long long sink_spans;
+static unsigned long long sink_malformed;
+
+/* Decoding needs the whole body; an exporter batch is a few hundred KiB. */
+#define DECODE_BODY_MAX (64u << 20)
+
+static bool read_body(int fd, char *buf, size_t buffered, uint8_t *body, size_t len)
+{
+    memcpy(body, buf, buffered);
+    for (size_t got = buffered; got < len;) {
+        ssize_t r = read(fd, body + got, len - got);
+        if (r <= 0)
+            return false;
+        got += (size_t)r;
+    }
+    return true;
+}
+
+static void decode_body(const uint8_t *body, size_t len)
+{
+    long spans = otlp_decode_traces(body, len);
+    if (spans < 0)
+        __atomic_add_fetch(&sink_malformed, 1, __ATOMIC_RELAXED);
+    else
+        __atomic_add_fetch(&sink_spans, (unsigned long long)spans, __ATOMIC_RELAXED);
+}
 
 static void serve(int fd)
 {
@@ -77,9 +110,19 @@ static void serve(int fd)
             if (memchr(line, '\n', (size_t)(end - line)) == NULL)
                 break;
         }
-        /* discard the body: what is buffered, then straight from the socket */
         size_t buffered = have - head;
-        if (buffered >= body) {
+        if (sink_decodes && strncmp(buf, "POST /v1/traces ", 16) == 0 && body <= DECODE_BODY_MAX) {
+            static __thread uint8_t *whole;
+            if (whole == NULL && (whole = malloc(DECODE_BODY_MAX)) == NULL)
+                return;
+            size_t now = buffered < body ? buffered : (size_t)body;
+            if (!read_body(fd, buf + head, now, whole, (size_t)body))
+                return;
+            decode_body(whole, (size_t)body);
+            memmove(buf, buf + head + now, buffered - now);
+            have = buffered - now;
+        } else if (buffered >= body) {
+            /* discard the body: what is buffered, then straight from the socket */
             memmove(buf, buf + head + body, buffered - body);
             have = buffered - body;
         } else {
@@ -275,7 +318,25 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: export_bench throughput SECONDS | capacity RATE SECONDS\n");
         return 2;
     }
+    sink_decodes = strcmp(argv[1], "decode") == 0 && argc > 3;
     int port = start_sink();
+    if (sink_decodes) {
+        FILE *f = fopen(argv[2], "w");
+        if (f == NULL || fprintf(f, "%d\n", port) < 0 || fclose(f) != 0)
+            return 1;
+        char tmp[PATH_MAX];
+        snprintf(tmp, sizeof tmp, "%s.tmp", argv[3]);
+        for (;;) {
+            f = fopen(tmp, "w");
+            if (f != NULL) {
+                fprintf(f, "spans %llu malformed %llu\n", __atomic_load_n(&sink_spans, __ATOMIC_RELAXED),
+                        __atomic_load_n(&sink_malformed, __ATOMIC_RELAXED));
+                if (fclose(f) == 0)
+                    rename(tmp, argv[3]);
+            }
+            usleep(100000);
+        }
+    }
     if (strcmp(argv[1], "sink") == 0) {
         FILE *f = fopen(argv[2], "w");
         if (f == NULL || fprintf(f, "%d\n", port) < 0 || fclose(f) != 0)

@@ -176,27 +176,32 @@ static struct text attr_string(const struct oa_attr *a)
     return text_of("", 0);
 }
 
+/* The key and the value of an attribute as measured by the first pass, kept
+ * for the second: every string is checked for UTF-8 once, not twice. */
+struct attr_text {
+    struct text key;
+    struct text value;
+};
+
 /* KeyValue body: key (1, left out when empty), value (2, always: a message) */
-static size_t key_value_len(const struct oa_attr *a)
+static size_t key_value_len(const struct oa_attr *a, struct attr_text *t)
 {
-    struct text key = cstr(a->key);
-    struct text str = attr_string(a);
-    return string_field_len(1, &key) + len_field(2, any_value_len(a, &str));
+    t->key = cstr(a->key);
+    t->value = attr_string(a);
+    return string_field_len(1, &t->key) + len_field(2, any_value_len(a, &t->value));
 }
 
-static uint8_t *put_key_value(uint8_t *p, unsigned field, const struct oa_attr *a)
+static uint8_t *put_key_value(uint8_t *p, unsigned field, const struct oa_attr *a, const struct attr_text *t)
 {
-    struct text key = cstr(a->key);
-    struct text str = attr_string(a);
-    size_t value_len = any_value_len(a, &str);
-    size_t body = string_field_len(1, &key) + len_field(2, value_len);
+    size_t value_len = any_value_len(a, &t->value);
+    size_t body = string_field_len(1, &t->key) + len_field(2, value_len);
 
     p = put_len_prefix(p, field, body);
-    p = put_string_field(p, 1, &key);
+    p = put_string_field(p, 1, &t->key);
     p = put_len_prefix(p, 2, value_len);
     switch (a->type) {
     case OA_VALUE_STRING:
-        p = put_text_bytes(put_len_prefix(p, 1, str.wire_len), &str);
+        p = put_text_bytes(put_len_prefix(p, 1, t->value.wire_len), &t->value);
         break;
     case OA_VALUE_BOOL:
         p = put_tag(p, 2, WT_VARINT);
@@ -215,18 +220,20 @@ static uint8_t *put_key_value(uint8_t *p, unsigned field, const struct oa_attr *
     return p;
 }
 
-static size_t attributes_len(unsigned field, const struct oa_attr *attrs, size_t n)
+/* Measures n attributes into t[0..n-1]. */
+static size_t attributes_len(unsigned field, const struct oa_attr *attrs, size_t n, struct attr_text *t)
 {
     size_t total = 0;
     for (size_t i = 0; i < n; i++)
-        total += len_field(field, key_value_len(&attrs[i]));
+        total += len_field(field, key_value_len(&attrs[i], &t[i]));
     return total;
 }
 
-static uint8_t *put_attributes(uint8_t *p, unsigned field, const struct oa_attr *attrs, size_t n)
+static uint8_t *put_attributes(uint8_t *p, unsigned field, const struct oa_attr *attrs, size_t n,
+                               const struct attr_text *t)
 {
     for (size_t i = 0; i < n; i++)
-        p = put_key_value(p, field, &attrs[i]);
+        p = put_key_value(p, field, &attrs[i], &t[i]);
     return p;
 }
 
@@ -261,7 +268,7 @@ static size_t status_len(const struct oa_span *s, const struct text *message)
     return string_field_len(2, message) + (s->status_code ? 1 + varint_len(s->status_code) : 0);
 }
 
-static size_t span_len(const struct oa_span *s)
+static size_t span_len(const struct oa_span *s, struct attr_text *t)
 {
     struct text trace_state = cstr(s->trace_state);
     struct text name = cstr(s->name);
@@ -279,7 +286,7 @@ static size_t span_len(const struct oa_span *s)
         n += 1 + 8;
     if (s->end_unix_nano)
         n += 1 + 8;
-    n += attributes_len(9, s->attrs, span_attr_count(s));
+    n += attributes_len(9, s->attrs, span_attr_count(s), t);
     if (s->dropped_attrs)
         n += 1 + varint_len(s->dropped_attrs);
     n += len_field(15, status_len(s, &message));
@@ -288,7 +295,7 @@ static size_t span_len(const struct oa_span *s)
     return n;
 }
 
-static uint8_t *put_span(uint8_t *p, const struct oa_span *s, size_t body)
+static uint8_t *put_span(uint8_t *p, const struct oa_span *s, size_t body, const struct attr_text *t)
 {
     struct text trace_state = cstr(s->trace_state);
     struct text name = cstr(s->name);
@@ -315,7 +322,7 @@ static uint8_t *put_span(uint8_t *p, const struct oa_span *s, size_t body)
         p = put_fixed64(p, 7, s->start_unix_nano);
     if (s->end_unix_nano)
         p = put_fixed64(p, 8, s->end_unix_nano);
-    p = put_attributes(p, 9, s->attrs, span_attr_count(s));
+    p = put_attributes(p, 9, s->attrs, span_attr_count(s), t);
     if (s->dropped_attrs)
         p = put_varint(put_tag(p, 10, WT_VARINT), s->dropped_attrs);
     p = put_len_prefix(p, 15, status_len(s, &message));
@@ -338,21 +345,30 @@ uint8_t *oa_otlp_encode_traces(const struct oa_resource *resource,
     if (n == 0)
         return malloc(1);
 
-    size_t *span_bodies = malloc(n * sizeof *span_bodies);
-    if (!span_bodies)
-        return NULL;
     size_t n_res_attrs = resource_attr_count(resource);
     const struct oa_attr *res_attrs = resource ? resource->attrs : NULL;
+    size_t n_attrs = n_res_attrs;
+    for (size_t i = 0; i < n; i++)
+        n_attrs += span_attr_count(spans[i]);
+    size_t *span_bodies = malloc(n * sizeof *span_bodies);
+    struct attr_text *texts = malloc((n_attrs ? n_attrs : 1) * sizeof *texts);
+    if (!span_bodies || !texts) {
+        free(span_bodies);
+        free(texts);
+        return NULL;
+    }
     struct text scope_name = cstr(SCOPE_NAME);
     struct text scope_version = cstr(OA_VERSION);
 
     /* Resource (1: attributes), InstrumentationScope (1: name, 2: version) */
-    size_t resource_body = attributes_len(1, res_attrs, n_res_attrs);
+    size_t resource_body = attributes_len(1, res_attrs, n_res_attrs, texts);
     size_t scope_body = string_field_len(1, &scope_name) + string_field_len(2, &scope_version);
     /* ScopeSpans: scope (1), spans (2) */
     size_t scope_spans_body = len_field(1, scope_body);
+    struct attr_text *t = texts + n_res_attrs;
     for (size_t i = 0; i < n; i++) {
-        span_bodies[i] = span_len(spans[i]);
+        span_bodies[i] = span_len(spans[i], t);
+        t += span_attr_count(spans[i]);
         scope_spans_body += len_field(2, span_bodies[i]);
     }
     /* ResourceSpans: resource (1), scope_spans (2); the request: resource_spans (1) */
@@ -363,13 +379,16 @@ uint8_t *oa_otlp_encode_traces(const struct oa_resource *resource,
     if (buf) {
         uint8_t *p = put_len_prefix(buf, 1, resource_spans_body);
         p = put_len_prefix(p, 1, resource_body);
-        p = put_attributes(p, 1, res_attrs, n_res_attrs);
+        p = put_attributes(p, 1, res_attrs, n_res_attrs, texts);
         p = put_len_prefix(p, 2, scope_spans_body);
         p = put_len_prefix(p, 1, scope_body);
         p = put_string_field(p, 1, &scope_name);
         p = put_string_field(p, 2, &scope_version);
-        for (size_t i = 0; i < n; i++)
-            p = put_span(p, spans[i], span_bodies[i]);
+        t = texts + n_res_attrs;
+        for (size_t i = 0; i < n; i++) {
+            p = put_span(p, spans[i], span_bodies[i], t);
+            t += span_attr_count(spans[i]);
+        }
         *out_len = (size_t)(p - buf);
         if (*out_len != total) {
             /* a measuring and a writing pass that disagree: a bug, never a bad request */
@@ -378,6 +397,7 @@ uint8_t *oa_otlp_encode_traces(const struct oa_resource *resource,
             *out_len = 0;
         }
     }
+    free(texts);
     free(span_bodies);
     return buf;
 }

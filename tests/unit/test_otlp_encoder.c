@@ -688,6 +688,58 @@ static void check_walked(const uint8_t *buf, size_t len, struct oa_span *const *
 
 /* ---------- other cases ---------- */
 
+/* Every string of a span and of the resource made of bytes that are not
+ * UTF-8: each grows threefold (U+FFFD), the most any string can. The
+ * encoder writes backwards into a buffer it sized from the string lengths;
+ * under ASan a bound one byte short would be caught here. */
+static void check_worst_case_growth(void)
+{
+    static char bad[OA_SPAN_MAX_VALUE_LEN];
+    memset(bad, 0xff, sizeof bad);
+    struct oa_span *s = calloc(1, sizeof *s);
+    fill_ids(s, 0x07, 0xb7);
+    s->kind = OA_SPAN_KIND_CLIENT;
+    s->status_code = OA_STATUS_ERROR;
+    s->name = oa_span_store(s, bad, 300);
+    s->trace_state = oa_span_store(s, bad, 200);
+    s->status_message = oa_span_store(s, bad, 100);
+    for (int i = 0; i < OA_SPAN_MAX_ATTRS; i++)
+        attr_str(&s->attrs[i], "test.bad", bad, (uint32_t)(i == 0 ? sizeof bad : 40));
+    s->n_attrs = OA_SPAN_MAX_ATTRS;
+    struct oa_resource res;
+    memset(&res, 0, sizeof res);
+    for (int i = 0; i < 5; i++) {
+        char *key = res.storage + res.storage_used;
+        memset(key, 0xff, 20);
+        key[20] = '\0';
+        res.storage_used += 21;
+        attr_str(&res.attrs[res.n_attrs++], key, bad, 50);
+    }
+
+    size_t len = 0;
+    uint8_t *buf = oa_otlp_encode_traces(&res, &s, 1, &len);
+    pb_request *req = buf ? UNPACK(buf, len) : NULL;
+    const pb_span *d = req && req->n_resource_spans == 1 && req->resource_spans[0]->n_scope_spans == 1 &&
+                               req->resource_spans[0]->scope_spans[0]->n_spans == 1
+                           ? req->resource_spans[0]->scope_spans[0]->spans[0]
+                           : NULL;
+    CHECK(d != NULL, "worst-case growth: the request decodes");
+    if (d) {
+        CHECK(strlen(d->name) == 900 && memcmp(d->name, "\xef\xbf\xbd", 3) == 0,
+              "worst-case growth: 300 bad bytes in the name became 300 U+FFFD (%zu bytes)", strlen(d->name));
+        CHECK(d->n_attributes == OA_SPAN_MAX_ATTRS && d->attributes[0]->value->string_value &&
+                  strlen(d->attributes[0]->value->string_value) == 3 * sizeof bad,
+              "worst-case growth: every attribute, the longest value tripled");
+        CHECK(req->resource_spans[0]->resource->n_attributes == 5 &&
+                  strlen(req->resource_spans[0]->resource->attributes[4]->key) == 60,
+              "worst-case growth: resource keys are checked and tripled too");
+    }
+    if (req)
+        FREE_UNPACKED(req);
+    free(buf);
+    free(s);
+}
+
 static void check_empty_batch(void)
 {
     struct oa_resource res;
@@ -941,6 +993,7 @@ int main(int argc, char **argv)
         free(spans[i]);
 
     check_empty_batch();
+    check_worst_case_growth();
     check_null_resource();
     check_many_spans();
     check_attr_count_clamped();

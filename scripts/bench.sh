@@ -286,12 +286,15 @@ stream_vs_pass=($(ratio_list "${mbs[shim]}" "${mbs[pass]}"))
 # ---------------------------------------------------------------- redis
 redis_port=$(free_port)
 redis_n=$((quick ? 30000 : 60000))
-redis_bench_cmd=(redis-benchmark -p "$redis_port" -t set,get -n "$redis_n" -c 16 -q)
+# server and client on CPUs of their own: left to the scheduler on a shared
+# 2-CPU machine, where they land from run to run swamped the figure (rounds
+# spread 0.80..1.17 with both free to move)
+redis_bench_cmd=(taskset -c 1 redis-benchmark -p "$redis_port" -t set,get -n "$redis_n" -c 16 -q)
 declare -A redis_ops
 say "redis-server under redis-benchmark, $rounds rounds"
 for ((r = 0; r < rounds; r++)); do
     for cfg in $(order "$r"); do
-        run_as "$cfg" redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no \
+        run_as "$cfg" taskset -c 0 redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no \
             --dir "$work" >/dev/null &
         rp=$!
         pids+=("$rp")
@@ -306,6 +309,57 @@ for ((r = 0; r < rounds; r++)); do
 done
 redis_vs_none=($(ratio_list "${redis_ops[shim]}" "${redis_ops[none]}"))
 redis_vs_pass=($(ratio_list "${redis_ops[shim]}" "${redis_ops[pass]}"))
+
+# ---------------------------------------------------------------- the same servers in instructions
+# What the throughput ratios above are made of, in numbers a noisy machine
+# does not move: user-space instructions per request of the server under
+# callgrind (--separate-threads: the program's thread apart from the
+# shim's exporter thread), each config driven for a fixed time. The system
+# calls themselves are not counted.
+# cg_server CONFIG NAME PORT CLIENT...: prints "requests main_instr other_instr"
+cg_server() {
+    local cfg=$1 name=$2 port=$3 dir=$work/cg-$1-$2
+    shift 3
+    mkdir -p "$dir"
+    case $name in
+        nginx) run_as "$cfg" valgrind --tool=callgrind --separate-threads=yes \
+            --callgrind-out-file="$dir/cg.out" "${nginx_cmd[@]}" >/dev/null 2>&1 & ;;
+        redis) run_as "$cfg" valgrind --tool=callgrind --separate-threads=yes \
+            --callgrind-out-file="$dir/cg.out" redis-server --port "$port" --bind 127.0.0.1 --save "" \
+            --appendonly no --dir "$work" >/dev/null 2>&1 & ;;
+    esac
+    local vp=$!
+    pids+=("$vp")
+    for _ in $(seq 200); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+    local served
+    served=$("$@")
+    kill -INT "$vp" 2>/dev/null || true
+    kill "$vp" 2>/dev/null || true
+    wait "$vp" 2>/dev/null || true
+    local main other
+    main=$(sed -n 's/^summary: //p' "$dir/cg.out-01" 2>/dev/null)
+    other=$(cat "$dir"/cg.out-* 2>/dev/null | awk '/^summary:/ { s += $2 } END { print s + 0 }')
+    echo "$served ${main:-0} $((other - ${main:-0}))"
+}
+nginx_served() { wrk -t1 -c4 -d4s "http://127.0.0.1:$nginx_port/index.html" | awk '/requests in/ { print $1 }'; }
+redis_served() {
+    taskset -c 1 redis-benchmark -p "$redis_port" -t set,get -n 5000 -c 4 -q >/dev/null 2>&1
+    echo 10000
+}
+declare -A cg_ngx cg_rds
+say "nginx and redis-server under callgrind: instructions per request"
+for cfg in none pass shim; do
+    cg_ngx[$cfg]=$(cg_server "$cfg" nginx "$nginx_port" nginx_served)
+    cg_rds[$cfg]=$(cg_server "$cfg" redis "$redis_port" redis_served)
+done
+# per request: "main other" from "requests main other"
+per_req() { awk '{ printf "%d %d", $2 / $1, $3 / $1 }' <<<"$1"; }
+read -r ngx_none _ <<<"$(per_req "${cg_ngx[none]}")"
+read -r ngx_pass _ <<<"$(per_req "${cg_ngx[pass]}")"
+read -r ngx_shim ngx_shim_bg <<<"$(per_req "${cg_ngx[shim]}")"
+read -r rds_none _ <<<"$(per_req "${cg_rds[none]}")"
+read -r rds_pass _ <<<"$(per_req "${cg_rds[pass]}")"
+read -r rds_shim rds_shim_bg <<<"$(per_req "${cg_rds[shim]}")"
 
 # ---------------------------------------------------------------- cost per request
 say "instructions per traced request (callgrind) and ns"
@@ -407,12 +461,14 @@ rows are the ones to trust then.
 | # | figure | target | result (median; spread) | |
 |---|---|---|---|---|
 | 1 | nginx throughput, shim / none | >= 0.97 | **$tp** ($(minmax "${tp_vs_none[@]}")); shim / pass $tpp ($(minmax "${tp_vs_pass[@]}")) | $(verdict "$tp" 0.97 ge 0.1 "${tp_vs_none[@]}") |
+| 1c | the same nginx in user-space instructions per request (callgrind) | | **worker thread +$((ngx_shim - ngx_pass)) over pass** (none $ngx_none, pass $ngx_pass, shim $ngx_shim), and $ngx_shim_bg on the shim's own threads (exporter: building, encoding and sending the span) | |
 | 1b | the same, exporting to the Python test receiver instead (it takes a core from nginx and wrk) | | **$tpy** ($(minmax "${tp_py_vs_none[@]}")) | |
 | 2 | latency added at $lat_rate req/s, p50 | +1 us | **$a50 us** vs none ($(minmax "${p50_add_none[@]}")); $a50p us vs pass | $(verdict "$a50" 1 le 10 "${p50_add_none[@]}") |
 | 2 | latency added at $lat_rate req/s, p99 | +5 us | **$a99 us** vs none ($(minmax "${p99_add_none[@]}")); $a99p us vs pass | $(verdict "$a99" 5 le 50 "${p99_add_none[@]}") |
 | 3 | TCP stream of 64-byte writes, shim / none | >= 0.99 | **$st** ($(minmax "${stream_vs_none[@]}")); shim / pass $stp ($(minmax "${stream_vs_pass[@]}")) | $(verdict "$st" 0.99 ge 0.1 "${stream_vs_none[@]}") |
 | 3 | the same stream in lockstep, instructions per write + read in user space (callgrind) | | **shim +$((stream_ipw[shim] - stream_ipw[pass])) over pass**, +$((stream_ipw[shim] - stream_ipw[none])) over none (none ${stream_ipw[none]}, pass ${stream_ipw[pass]}, shim ${stream_ipw[shim]}; the system calls themselves are not counted) | |
 | 3 | redis-server under redis-benchmark, shim / none | >= 0.99 | **$rd** ($(minmax "${redis_vs_none[@]}")); shim / pass $rdp ($(minmax "${redis_vs_pass[@]}")) | $(verdict "$rd" 0.99 ge 0.1 "${redis_vs_none[@]}") |
+| 3 | redis-server in user-space instructions per SET or GET (callgrind) | | **+$((rds_shim - rds_pass)) over pass** (none $rds_none, pass $rds_pass, shim $rds_shim; shim threads $rds_shim_bg) | |
 | 4 | cost of one traced request on the program's thread (callgrind) | floor ~110-160 ns | **$instr_per_req instructions**; wall clock +$((ns_added / 2)) ns per request; all threads together (exporter thread included) $instr_per_req_all instructions | see note |
 | 5 | exporter throughput, one core, null receiver | >= 1,000,000 spans/s | **$(fmt "$exp_cpu" 0) spans/s** of exporter CPU ($(fmt "$exp_wall" 0) per wall second; encoding alone $(fmt "$exp_enc" 0)) | $(ok "$exp_cpu" 1000000 ge) |
 | 6 | start-up of /bin/true, shim / pass | <= 1.1 | **$startup_ratio** (instructions: $startup_instr) | $(ok "$startup_ratio" 1.1 le) |
@@ -457,7 +513,7 @@ OTEL_SERVICE_NAME=bench OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:RECEIVER\`,
    latency counted from when each request was due)
 3. \`CONFIG ${stream_cmd[*]/$root\//}\`, and under \`valgrind --tool=callgrind\` with 2000 and
    12000 writes and \`lockstep\`; \`CONFIG redis-server --port PORT --save "" --appendonly no\`
-   and \`redis-benchmark -p PORT -t set,get -n $redis_n -c 16 -q\`
+   and \`redis-benchmark -p PORT -t set,get -n $redis_n -c 16 -q\` (server on CPU 0, client on CPU 1)
 4. \`scripts/measure-request-cost.sh 200 2200\` (build/bench/request_loop: one thread plays
    client and server of a keep-alive connection; per exchange one CLIENT and one SERVER span;
    callgrind --separate-threads, OTEL_TRACES_EXPORTER=none; per request = half the exchange;

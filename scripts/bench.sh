@@ -186,7 +186,10 @@ for ((r = 0; r < rounds; r++)); do
             stop_nginx
             continue
         fi
-        read -r _ _ _ _ _ l50 _ _ _ l99 _ < <("${lat_cmd[@]}")
+        read -r _ _ _ lat_ach _ l50 _ _ _ l99 _ < <("${lat_cmd[@]}")
+        if [[ $cfg == shim ]]; then
+            served_shim=$((served_shim + $(awk -v a="$lat_ach" -v t="$lat_secs" 'BEGIN { printf "%d", a * t }')))
+        fi
         p50[$cfg]+=" $l50"
         p99[$cfg]+=" $l99"
         stop_nginx
@@ -499,9 +502,10 @@ rows are the ones to trust then.
 - nginx requests/s, shim exporting to the Python receiver: py${rps[py]}
 - nginx worker VmRSS KiB after each run: none${rss[none]}; pass${rss[pass]}; shim${rss[shim]}; py${rss[py]}
 - of which anonymous (smaps_rollup) KiB: none${anon[none]}; pass${anon[pass]}; shim${anon[shim]}; py${anon[py]}
-- spans decoded by the C receiver from the traced nginx runs: $spans_nginx of $served_shim
-  requests served ($drop_pct% not received: dropped at a full queue or still unsent at the
-  end of a run); malformed requests: $malformed_nginx
+- spans decoded by the C receiver from the traced nginx runs (wrk and load_gen): $spans_nginx
+  of about $served_shim requests served ($drop_pct% not received: dropped at a full queue;
+  the load_gen count is its achieved rate times its duration, so a small negative figure is
+  rounding); malformed requests: $malformed_nginx
 - TCP stream MB/s: none${mbs[none]}; pass${mbs[pass]}; shim${mbs[shim]}
 - redis-benchmark ops/s (mean of SET and GET): none${redis_ops[none]}; pass${redis_ops[pass]}; shim${redis_ops[shim]}
 - load sweep (offered, then achieved / p50 us / p99 us for none, for the shim with the

@@ -352,6 +352,11 @@ int oa_http_url_server(const char *url, size_t len, const char **host, size_t *h
 
 void oa_http_span_finish(struct oa_span *s, int status, const char *error)
 {
+    oa_http_span_finish_at(s, status, error, oa_now_unix_nano());
+}
+
+void oa_http_span_finish_at(struct oa_span *s, int status, const char *error, uint64_t end_unix_nano)
+{
     if (status > 0)
         oa_span_attr_int(s, "http.response.status_code", status);
     int error_from = s->kind == OA_SPAN_KIND_SERVER ? 500 : 400;
@@ -364,5 +369,5 @@ void oa_http_span_finish(struct oa_span *s, int status, const char *error)
         s->status_code = OA_STATUS_ERROR;
         oa_span_attr_str(s, "error.type", code, (size_t)n);
     }
-    s->end_unix_nano = oa_now_unix_nano();
+    s->end_unix_nano = end_unix_nano;
 }

@@ -75,20 +75,27 @@ static const struct oa_http1_head *parse_head(const char *head, size_t len)
 }
 
 /* The connection as the attribute code reads it: peer and TLS. The peer's
- * text is formatted again only when the peer changes (a connection's spans
- * tend to come together). */
-static struct oa_conn view;
+ * text is kept for the next spans from the same peer: a few views, one per
+ * hash of the address, so that the client and server spans of one program
+ * (or the spans of a few connections taking turns) do not evict each other. */
+#define VIEWS 16
+static struct oa_conn views[VIEWS];
 
 static struct oa_conn *conn_view(const struct oa_span_raw *r)
 {
-    if (view.peer_len != r->peer_len || memcmp(&view.peer, &r->peer, r->peer_len) != 0) {
-        memset(&view.peer, 0, sizeof(view.peer));
-        memcpy(&view.peer, &r->peer, r->peer_len);
-        view.peer_len = r->peer_len;
-        view.peer_port = 0; /* not formatted yet */
+    const unsigned char *b = (const unsigned char *)&r->peer;
+    uint32_t hash = 2166136261u;
+    for (socklen_t i = 0; i < r->peer_len; i++)
+        hash = (hash ^ b[i]) * 16777619u;
+    struct oa_conn *view = &views[hash % VIEWS];
+    if (view->peer_len != r->peer_len || memcmp(&view->peer, &r->peer, r->peer_len) != 0) {
+        memset(&view->peer, 0, sizeof(view->peer));
+        memcpy(&view->peer, &r->peer, r->peer_len);
+        view->peer_len = r->peer_len;
+        view->peer_port = 0; /* not formatted yet */
     }
-    view.tls = r->tls;
-    return &view;
+    view->tls = r->tls;
+    return view;
 }
 
 struct oa_span *oa_http_raw_span_materialize(struct oa_span *s)

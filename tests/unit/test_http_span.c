@@ -129,6 +129,22 @@ int main(void)
     oa_span_free(s);
     oa_http1_release(&p);
 
+    /* the peer's IPv4 text, written without inet_ntop, is inet_ntop's */
+    static const char *const v4[] = {"0.0.0.0", "255.255.255.255", "10.0.100.9", "192.168.1.10", "1.20.3.199"};
+    bool v4_same = true;
+    h = parse_request(&p, "GET / HTTP/1.1\r\n\r\n");
+    for (size_t i = 0; i < sizeof(v4) / sizeof(v4[0]); i++) {
+        struct oa_conn pc;
+        peer_v4(&pc, v4[i], 1);
+        s = oa_span_new();
+        oa_http_span_server_start(s, h, &pc);
+        if (!attr_is(s, "network.peer.address", v4[i]))
+            v4_same = false;
+        oa_span_free(s);
+    }
+    CHECK(v4_same, "IPv4 peers formatted as inet_ntop does");
+    oa_http1_release(&p);
+
     h = parse_request(&p, "GET /nohost HTTP/1.1\r\n\r\n");
     s = oa_span_new();
     oa_http_span_client_start(s, h, &c);

@@ -28,7 +28,8 @@ struct oa_span *oa_http_raw_span_new(enum oa_span_kind kind, const struct oa_htt
     r->error = NULL;
     r->trace_state_len = (uint16_t)ts_len;
     r->head_len = (uint16_t)head_len;
-    memcpy(r->bytes, tracestate, ts_len);
+    if (ts_len > 0)
+        memcpy(r->bytes, tracestate, ts_len);
     r->bytes[ts_len] = '\0';
     memcpy(r->bytes + ts_len + 1, p->head_buf, head_len);
     return s;

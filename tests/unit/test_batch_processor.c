@@ -418,13 +418,13 @@ static void test_console_stall_drop_fork(void)
     free(d.buf);
 }
 
-/* A program that just returns from main still gets its spans out: the flush
- * runs at exit without anyone calling oa_export_shutdown. */
-static void test_flush_at_exit(void)
+/* What the console exporter prints in a child that runs submit() and
+ * returns from main (so the flush runs at exit), into out. Returns the
+ * child's wait status. */
+static int console_at_exit(void (*submit)(void), char *out, size_t cap)
 {
     char path[] = "/tmp/oa_bsp_exit_XXXXXX";
     int fd = mkstemp(path);
-    char out[65536];
     ssize_t n;
     pid_t pid;
     int status;
@@ -436,13 +436,28 @@ static void test_flush_at_exit(void)
         dup2(fd, 2);
         oa_config.traces_exporter = OA_TRACES_EXPORTER_CONSOLE;
         oa_config.schedule_delay_ms = 60000;
-        submit_n("exit-span-%d", 0, 3);
+        submit();
         exit(0);
     }
     status = wait_child(pid, 10000);
-    n = pread(fd, out, sizeof out - 1, 0);
+    n = pread(fd, out, cap - 1, 0);
     out[n > 0 ? n : 0] = '\0';
     close(fd);
+    return status;
+}
+
+static void submit_exit_spans(void)
+{
+    submit_n("exit-span-%d", 0, 3);
+}
+
+/* A program that just returns from main still gets its spans out: the flush
+ * runs at exit without anyone calling oa_export_shutdown. */
+static void test_flush_at_exit(void)
+{
+    char out[65536];
+    int status = console_at_exit(submit_exit_spans, out, sizeof out);
+
     CHECK(status == 0 && count_occurrences(out, "otelauto span \"exit-span-") == 3,
           "spans queued when the process exits are flushed by exit itself (status 0x%x)", status);
 }
@@ -481,32 +496,19 @@ static struct oa_span *make_raw_span(const char *request)
     return s;
 }
 
+static void submit_raw_spans(void)
+{
+    for (int i = 0; i < 3; i++)
+        oa_export_submit(make_raw_span("POST /raw?sig=s HTTP/1.1\r\nHost: h.example:81\r\n\r\n"));
+}
+
 /* Raw spans get their names and attributes on the exporter thread before
  * the exporter sees them: here the console one, in the flush at exit. */
 static void test_raw_spans_built_for_the_exporter(void)
 {
-    char path[] = "/tmp/oa_bsp_raw_XXXXXX";
-    int fd = mkstemp(path);
     char out[65536];
-    ssize_t n;
-    pid_t pid;
-    int status;
+    int status = console_at_exit(submit_raw_spans, out, sizeof out);
 
-    unlink(path);
-    fflush(stdout);
-    pid = fork();
-    if (pid == 0) {
-        dup2(fd, 2);
-        oa_config.traces_exporter = OA_TRACES_EXPORTER_CONSOLE;
-        oa_config.schedule_delay_ms = 60000;
-        for (int i = 0; i < 3; i++)
-            oa_export_submit(make_raw_span("POST /raw?sig=s HTTP/1.1\r\nHost: h.example:81\r\n\r\n"));
-        exit(0);
-    }
-    status = wait_child(pid, 10000);
-    n = pread(fd, out, sizeof out - 1, 0);
-    out[n > 0 ? n : 0] = '\0';
-    close(fd);
     CHECK(status == 0 && count_occurrences(out, "otelauto span \"POST\" kind=SERVER status=UNSET") == 3,
           "raw spans reach the exporter with their name (status 0x%x)", status);
     CHECK(strstr(out, "  url.path=\"/raw\"\n  url.query=\"sig=REDACTED\"\n  url.scheme=\"http\"\n"

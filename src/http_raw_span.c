@@ -79,16 +79,19 @@ static const struct oa_http1_head *parse_head(const char *head, size_t len)
  * text is kept for the next spans from the same peer: a few views, one per
  * hash of the address, so that the client and server spans of one program
  * (or the spans of a few connections taking turns) do not evict each other. */
-#define VIEWS 16
+#define VIEWS 16 /* hash >> 28 picks one */
 static struct oa_conn views[VIEWS];
 
 static struct oa_conn *conn_view(const struct oa_span_raw *r)
 {
-    const unsigned char *b = (const unsigned char *)&r->peer;
-    uint32_t hash = 2166136261u;
-    for (socklen_t i = 0; i < r->peer_len; i++)
-        hash = (hash ^ b[i]) * 16777619u;
-    struct oa_conn *view = &views[hash % VIEWS];
+    /* the port and the address's last word tell peers apart well enough */
+    uint32_t hash = 0;
+    if (r->peer.sa.sa_family == AF_INET)
+        hash = r->peer.in.sin_addr.s_addr ^ r->peer.in.sin_port;
+    else if (r->peer.sa.sa_family == AF_INET6)
+        hash = r->peer.in6.sin6_addr.s6_addr32[3] ^ r->peer.in6.sin6_port;
+    hash *= 2654435761u;
+    struct oa_conn *view = &views[hash >> 28];
     if (view->peer_len != r->peer_len || memcmp(&view->peer, &r->peer, r->peer_len) != 0) {
         memset(&view->peer, 0, sizeof(view->peer));
         memcpy(&view->peer, &r->peer, r->peer_len);

@@ -27,11 +27,6 @@ struct oa_span *oa_http_raw_span_new(enum oa_span_kind kind, const struct oa_htt
  * error.type with static lifetime, or NULL (as for oa_http_span_finish). */
 void oa_http_raw_span_finish(struct oa_span *s, int status, const char *error);
 
-static inline bool oa_span_is_raw(const struct oa_span *s)
-{
-    return s->form == OA_SPAN_RAW;
-}
-
 /* The exporter's side: the full span (compacted when it can be) that the
  * program's thread would have built, with s freed; s itself when it is not
  * raw; NULL, with s freed, when no block is free. One thread at a time: the

@@ -38,12 +38,15 @@ enum oa_status_code {
 enum oa_span_form {
     OA_SPAN_FULL = 0,
     OA_SPAN_COMPACT, /* arena cut to its used part (oa_span_compact) */
-    OA_SPAN_RAW,     /* attributes not built yet: see struct oa_span_raw */
+    OA_SPAN_RAW_SMALL, /* attributes not built yet: see struct oa_span_raw */
+    OA_SPAN_RAW,       /* the same, in a block with all OA_SPAN_RAW_BYTES */
 };
 
 /* Room for the tracestate and the request head of a raw span. With the
- * other fields, a raw block is no larger than a compact span. */
+ * other fields, a raw block is no larger than a compact span; most heads
+ * fit the small blocks, with room for OA_SPAN_RAW_SMALL_BYTES only. */
 #define OA_SPAN_RAW_BYTES 1280
+#define OA_SPAN_RAW_SMALL_BYTES 512
 
 /* The facts an HTTP span's name and attributes are made of, recorded on the
  * program's thread in place of the attributes; see include/oa_http_raw_span.h. */
@@ -86,15 +89,22 @@ struct oa_span {
             uint32_t arena_used;
             char arena[OA_SPAN_ARENA];
         };
-        struct oa_span_raw raw;  /* form OA_SPAN_RAW (a block that ends after it) */
+        struct oa_span_raw raw;  /* form OA_SPAN_RAW[_SMALL] (a block that ends after it, or
+                                  * after OA_SPAN_RAW_SMALL_BYTES of its bytes) */
     };
 };
 
 /* from the span pool, fields zeroed; NULL on allocation failure */
 struct oa_span *oa_span_new(void);
-/* A raw span (form OA_SPAN_RAW) from its own pool of smaller blocks, the
- * fields before attrs zeroed, raw not; NULL on allocation failure. */
-struct oa_span *oa_span_new_raw(void);
+/* A raw span with room for `bytes` in raw.bytes (form OA_SPAN_RAW_SMALL or
+ * OA_SPAN_RAW), from pools of smaller blocks, the fields before attrs
+ * zeroed, raw not; NULL when bytes is over OA_SPAN_RAW_BYTES or on
+ * allocation failure. */
+struct oa_span *oa_span_new_raw(size_t bytes);
+static inline bool oa_span_is_raw(const struct oa_span *s)
+{
+    return s->form == OA_SPAN_RAW || s->form == OA_SPAN_RAW_SMALL;
+}
 void oa_span_free(struct oa_span *s);
 /* A finished span moved into a block that holds only the arena bytes it uses
  * (most spans use a few hundred of the 3 KiB), so that spans waiting in the

@@ -13,10 +13,10 @@ struct oa_span *oa_http_raw_span_new(enum oa_span_kind kind, const struct oa_htt
 
     /* The exporter parses the head again in its parser's inline buffer:
      * a longer head is built here, as it always was. */
-    if (p->head_buf == NULL || head_len > OA_HTTP1_HEAD_INLINE || ts_len + 1 + head_len > OA_SPAN_RAW_BYTES ||
+    if (p->head_buf == NULL || head_len > OA_HTTP1_HEAD_INLINE ||
         (size_t)c->peer_len > sizeof(((struct oa_span_raw *)0)->peer))
         return NULL;
-    struct oa_span *s = oa_span_new_raw();
+    struct oa_span *s = oa_span_new_raw(ts_len + 1 + head_len);
     if (s == NULL)
         return NULL;
     struct oa_span_raw *r = &s->raw;

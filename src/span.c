@@ -32,17 +32,22 @@ struct oa_span *oa_span_new(void)
 static struct oa_pool compact_pool = OA_POOL_INIT(COMPACT_SIZE, 64, 4096);
 
 /* Raw spans wait for export in these: as many as a full default queue plus
- * the spans still open. */
+ * the spans still open, of each size. */
 #define RAW_SIZE (offsetof(struct oa_span, raw) + sizeof(struct oa_span_raw))
+#define RAW_SMALL_SIZE (offsetof(struct oa_span, raw.bytes) + OA_SPAN_RAW_SMALL_BYTES)
 _Static_assert(RAW_SIZE <= COMPACT_SIZE, "a raw span takes no more room in the queue than a compact one");
 static struct oa_pool raw_pool = OA_POOL_INIT(RAW_SIZE, 64, 4096);
+static struct oa_pool raw_small_pool = OA_POOL_INIT(RAW_SMALL_SIZE, 64, 4096);
 
-struct oa_span *oa_span_new_raw(void)
+struct oa_span *oa_span_new_raw(size_t bytes)
 {
-    struct oa_span *s = oa_pool_get(&raw_pool);
+    bool small = bytes <= OA_SPAN_RAW_SMALL_BYTES;
+    if (bytes > OA_SPAN_RAW_BYTES)
+        return NULL;
+    struct oa_span *s = oa_pool_get(small ? &raw_small_pool : &raw_pool);
     if (s != NULL) {
         memset(s, 0, offsetof(struct oa_span, attrs));
-        s->form = OA_SPAN_RAW;
+        s->form = small ? OA_SPAN_RAW_SMALL : OA_SPAN_RAW;
     }
     return s;
 }
@@ -54,6 +59,9 @@ void oa_span_free(struct oa_span *s)
     switch (s->form) {
     case OA_SPAN_COMPACT:
         oa_pool_put(&compact_pool, s);
+        break;
+    case OA_SPAN_RAW_SMALL:
+        oa_pool_put(&raw_small_pool, s);
         break;
     case OA_SPAN_RAW:
         oa_pool_put(&raw_pool, s);

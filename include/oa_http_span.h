@@ -32,6 +32,8 @@ int oa_http_url_server(const char *url, size_t len, const char **host, size_t *h
 /* status: the final response status, or 0 if none arrived. error: why the
  * exchange failed (an error.type value), or NULL. */
 void oa_http_span_finish(struct oa_span *s, int status, const char *error);
+/* The same, ended at a time recorded earlier (a raw span's). */
+void oa_http_span_finish_at(struct oa_span *s, int status, const char *error, uint64_t end_unix_nano);
 
 /* Writes url with its query values for known signature parameters replaced
  * by REDACTED and any user:password@ replaced by REDACTED:REDACTED@. Returns

@@ -1,8 +1,14 @@
 /* A finished (or finishing) span: one heap block holding the ids, timing,
  * status, attributes and the bytes of every string they refer to. Built on
- * the program's thread, handed to the export queue, freed by the exporter. */
+ * the program's thread, handed to the export queue, freed by the exporter.
+ * A span may also travel raw: its ids and timing with the facts its
+ * attributes are made of (src/http_raw_span.c), built into a full span by
+ * the exporter thread. */
 #ifndef OA_SPAN_H
 #define OA_SPAN_H
+
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "oa_common.h"
 #include "oa_propagation.h"
@@ -28,6 +34,37 @@ enum oa_status_code {
 /* No single attribute value longer than this (url.full, user_agent.original) */
 #define OA_SPAN_MAX_VALUE_LEN 1024
 
+/* Which block a span is, and so which pool it goes back to. */
+enum oa_span_form {
+    OA_SPAN_FULL = 0,
+    OA_SPAN_COMPACT, /* arena cut to its used part (oa_span_compact) */
+    OA_SPAN_RAW_SMALL, /* attributes not built yet: see struct oa_span_raw */
+    OA_SPAN_RAW,       /* the same, in a block with all OA_SPAN_RAW_BYTES */
+};
+
+/* Room for the tracestate and the request head of a raw span. With the
+ * other fields, a raw block is no larger than a compact span; most heads
+ * fit the small blocks, with room for OA_SPAN_RAW_SMALL_BYTES only. */
+#define OA_SPAN_RAW_BYTES 1280
+#define OA_SPAN_RAW_SMALL_BYTES 512
+
+/* The facts an HTTP span's name and attributes are made of, recorded on the
+ * program's thread in place of the attributes; see include/oa_http_raw_span.h. */
+struct oa_span_raw {
+    union {
+        struct sockaddr sa;
+        struct sockaddr_in in;
+        struct sockaddr_in6 in6;
+    } peer;
+    socklen_t peer_len;
+    bool tls;
+    int status;               /* final response status, 0 if none */
+    const char *error;        /* error.type (a static string) or NULL */
+    uint16_t trace_state_len; /* bytes[0..len), then a NUL, or 0: none */
+    uint16_t head_len;        /* the request head, after the tracestate */
+    char bytes[OA_SPAN_RAW_BYTES];
+};
+
 struct oa_span {
     uint8_t trace_id[16];
     uint8_t span_id[8];
@@ -37,7 +74,7 @@ struct oa_span {
     uint8_t trace_flags;         /* W3C flags (sampled, random) */
     uint8_t kind;                /* enum oa_span_kind */
     uint8_t status_code;         /* enum oa_status_code */
-    bool compact;                /* arena cut to its used part (oa_span_compact) */
+    uint8_t form;                /* enum oa_span_form */
     uint64_t start_unix_nano;
     uint64_t end_unix_nano;
     const char *name;            /* NUL-terminated, in arena */
@@ -46,13 +83,28 @@ struct oa_span {
     uint32_t n_attrs;
     uint32_t dropped_attrs;
     uint64_t key_bloom;          /* which key hashes are among attrs (span.c) */
-    struct oa_attr attrs[OA_SPAN_MAX_ATTRS];
-    uint32_t arena_used;
-    char arena[OA_SPAN_ARENA];
+    union {
+        struct {
+            struct oa_attr attrs[OA_SPAN_MAX_ATTRS];
+            uint32_t arena_used;
+            char arena[OA_SPAN_ARENA];
+        };
+        struct oa_span_raw raw;  /* form OA_SPAN_RAW[_SMALL] (a block that ends after it, or
+                                  * after OA_SPAN_RAW_SMALL_BYTES of its bytes) */
+    };
 };
 
 /* from the span pool, fields zeroed; NULL on allocation failure */
 struct oa_span *oa_span_new(void);
+/* A raw span with room for `bytes` in raw.bytes (form OA_SPAN_RAW_SMALL or
+ * OA_SPAN_RAW), from pools of smaller blocks, the fields before attrs
+ * zeroed, raw not; NULL when bytes is over OA_SPAN_RAW_BYTES or on
+ * allocation failure. */
+struct oa_span *oa_span_new_raw(size_t bytes);
+static inline bool oa_span_is_raw(const struct oa_span *s)
+{
+    return s->form == OA_SPAN_RAW || s->form == OA_SPAN_RAW_SMALL;
+}
 void oa_span_free(struct oa_span *s);
 /* A finished span moved into a block that holds only the arena bytes it uses
  * (most spans use a few hundred of the 3 KiB), so that spans waiting in the

@@ -40,6 +40,7 @@
 #include "oa_config.h"
 #include "oa_export.h"
 #include "oa_guard.h"
+#include "oa_http_raw_span.h"
 #include "oa_log.h"
 #include "oa_metrics.h"
 #include "oa_otlp.h"
@@ -597,17 +598,28 @@ static void export_batch(struct oa_span *const *spans, size_t n)
 }
 
 /* Takes up to a batch off the queue, under the lock so that a fork always
- * sees batch/batch_n consistent. */
+ * sees batch/batch_n consistent. Raw spans get their names and attributes
+ * here, before any exporter sees them, one span per hold of the lock: a
+ * fork waits for one span's building at most. */
 static size_t take_batch(void)
 {
     void *item;
     size_t n = 0;
+    bool popped = true;
 
-    pthread_mutex_lock(&bsp.lock);
-    while (n < bsp.batch_cap && oa_queue_pop(&bsp.queue, &item, 1) == 1)
-        bsp.batch[n++] = item;
-    bsp.batch_n = n;
-    pthread_mutex_unlock(&bsp.lock);
+    while (popped && n < bsp.batch_cap) {
+        pthread_mutex_lock(&bsp.lock);
+        popped = oa_queue_pop(&bsp.queue, &item, 1) == 1;
+        if (popped) {
+            struct oa_span *s = oa_http_raw_span_materialize(item);
+            if (s != NULL)
+                bsp.batch[n++] = s;
+            else
+                counter_add(&bsp.counters.failed, 1);
+        }
+        bsp.batch_n = n;
+        pthread_mutex_unlock(&bsp.lock);
+    }
     return n;
 }
 

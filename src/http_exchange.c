@@ -8,6 +8,7 @@
 #include "oa_config.h"
 #include "oa_export.h"
 #include "oa_http_exchange.h"
+#include "oa_http_raw_span.h"
 #include "oa_http_span.h"
 #include "oa_ids.h"
 #include "oa_log.h"
@@ -64,7 +65,10 @@ static void inflight_finish(struct oa_inflight *f, int status, const char *error
 {
     oa_http_metrics_finish(&f->metric, status, error);
     if (f->span != NULL) {
-        oa_http_span_finish(f->span, status, error);
+        if (oa_span_is_raw(f->span))
+            oa_http_raw_span_finish(f->span, status, error);
+        else
+            oa_http_span_finish(f->span, status, error);
         oa_export_submit(f->span);
         f->span = NULL;
     }
@@ -170,12 +174,9 @@ bool oa_http_start_context(struct oa_span_context *own, const struct oa_span_con
     return sampled;
 }
 
-struct oa_span *oa_http_span_begin(const struct oa_span_context *own, const struct oa_span_context *parent,
-                                   uint64_t start, const char *tracestate)
+static void span_context(struct oa_span *s, const struct oa_span_context *own, const struct oa_span_context *parent,
+                         uint64_t start)
 {
-    struct oa_span *s = oa_span_new();
-    if (s == NULL)
-        return NULL;
     memcpy(s->trace_id, own->trace_id, 16);
     memcpy(s->span_id, own->span_id, 8);
     s->trace_flags = own->flags;
@@ -184,9 +185,38 @@ struct oa_span *oa_http_span_begin(const struct oa_span_context *own, const stru
         s->has_parent = true;
         s->parent_is_remote = parent->remote;
     }
+    s->start_unix_nano = start;
+}
+
+struct oa_span *oa_http_span_begin(const struct oa_span_context *own, const struct oa_span_context *parent,
+                                   uint64_t start, const char *tracestate)
+{
+    struct oa_span *s = oa_span_new();
+    if (s == NULL)
+        return NULL;
+    span_context(s, own, parent, start);
     if (tracestate != NULL && tracestate[0] != '\0')
         s->trace_state = oa_span_store(s, tracestate, strlen(tracestate));
-    s->start_unix_nano = start;
+    return s;
+}
+
+/* The span of the request head p has just parsed: raw, its name and
+ * attributes left to the exporter thread, unless the head is too long for
+ * that; then built now, as the other paths do. */
+static struct oa_span *request_span(enum oa_span_kind kind, const struct oa_http1_parser *p, struct oa_conn *c,
+                                    const struct oa_span_context *own, const struct oa_span_context *parent,
+                                    uint64_t start, const char *tracestate)
+{
+    struct oa_span *s = oa_http_raw_span_new(kind, p, c, tracestate);
+    if (s != NULL) {
+        span_context(s, own, parent, start);
+        return s;
+    }
+    s = oa_http_span_begin(own, parent, start, tracestate);
+    if (s != NULL && kind == OA_SPAN_KIND_SERVER)
+        oa_http_span_server_start(s, oa_http1_head(p), c);
+    else if (s != NULL)
+        oa_http_span_client_start(s, oa_http1_head(p), c);
     return s;
 }
 
@@ -329,11 +359,8 @@ static bool on_client_request_head(struct oa_conn *c, uint64_t at)
     oa_http_metrics_start(&f->metric, OA_ROLE_CLIENT, h, c, x->out_message_start);
     struct oa_span_context own;
     bool sampled = oa_http_start_context(&own, parent);
-    if (sampled) {
-        f->span = oa_http_span_begin(&own, parent, x->out_message_start, tracestate);
-        if (f->span != NULL)
-            oa_http_span_client_start(f->span, h, c);
-    }
+    if (sampled)
+        f->span = request_span(OA_SPAN_KIND_CLIENT, &x->out, c, &own, parent, x->out_message_start, tracestate);
     if (forwarded && !queue_replacement(x, forwarded_at, &own))
         OA_DEBUG("fd %d: no room to replace the forwarded traceparent", c->fd);
     if (own_tp_count == 0) {
@@ -402,11 +429,8 @@ static bool on_server_request_head(struct oa_conn *c)
     free(baggage);
     if (f->ctx != NULL)
         oa_thread_context_enter(f->ctx);
-    if (sampled) {
-        f->span = oa_http_span_begin(&own, parent, x->in_message_start, tracestate);
-        if (f->span != NULL)
-            oa_http_span_server_start(f->span, h, c);
-    }
+    if (sampled)
+        f->span = request_span(OA_SPAN_KIND_SERVER, &x->in, c, &own, parent, x->in_message_start, tracestate);
     return true;
 }
 

@@ -81,6 +81,21 @@ static int split_host(const char *v, size_t len, const char **host, size_t *host
     return port <= 65535 ? port : -1;
 }
 
+/* "a.b.c.d", as inet_ntop writes it, without its trip through sprintf. */
+static void ipv4_text(const struct in_addr *a, char *out)
+{
+    const unsigned char *b = (const unsigned char *)&a->s_addr;
+    for (int i = 0; i < 4; i++) {
+        unsigned v = b[i];
+        if (v >= 100)
+            *out++ = (char)('0' + v / 100);
+        if (v >= 10)
+            *out++ = (char)('0' + v / 10 % 10);
+        *out++ = (char)('0' + v % 10);
+        *out++ = i < 3 ? '.' : '\0';
+    }
+}
+
 /* Formats the peer once per connection (inet_ntop goes through sprintf). */
 static int peer_text(struct oa_conn *c, const char **text)
 {
@@ -93,7 +108,7 @@ static int peer_text(struct oa_conn *c, const char **text)
         return -1;
     if (c->peer.ss_family == AF_INET) {
         const struct sockaddr_in *in = (const struct sockaddr_in *)&c->peer;
-        inet_ntop(AF_INET, &in->sin_addr, c->peer_text, sizeof(c->peer_text));
+        ipv4_text(&in->sin_addr, c->peer_text);
         c->peer_port = ntohs(in->sin_port);
     } else if (c->peer.ss_family == AF_INET6) {
         const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&c->peer;
@@ -352,6 +367,11 @@ int oa_http_url_server(const char *url, size_t len, const char **host, size_t *h
 
 void oa_http_span_finish(struct oa_span *s, int status, const char *error)
 {
+    oa_http_span_finish_at(s, status, error, oa_now_unix_nano());
+}
+
+void oa_http_span_finish_at(struct oa_span *s, int status, const char *error, uint64_t end_unix_nano)
+{
     if (status > 0)
         oa_span_attr_int(s, "http.response.status_code", status);
     int error_from = s->kind == OA_SPAN_KIND_SERVER ? 500 : 400;
@@ -364,5 +384,5 @@ void oa_http_span_finish(struct oa_span *s, int status, const char *error)
         s->status_code = OA_STATUS_ERROR;
         oa_span_attr_str(s, "error.type", code, (size_t)n);
     }
-    s->end_unix_nano = oa_now_unix_nano();
+    s->end_unix_nano = end_unix_nano;
 }

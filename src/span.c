@@ -28,13 +28,48 @@ struct oa_span *oa_span_new(void)
 
 /* Finished spans that use little of their arena wait for export in these. */
 #define COMPACT_ARENA 640
-static struct oa_pool compact_pool =
-    OA_POOL_INIT(offsetof(struct oa_span, arena) + COMPACT_ARENA, 64, 4096);
+#define COMPACT_SIZE (offsetof(struct oa_span, arena) + COMPACT_ARENA)
+static struct oa_pool compact_pool = OA_POOL_INIT(COMPACT_SIZE, 64, 4096);
+
+/* Raw spans wait for export in these: as many as a full default queue plus
+ * the spans still open, of each size. */
+#define RAW_SIZE (offsetof(struct oa_span, raw) + sizeof(struct oa_span_raw))
+#define RAW_SMALL_SIZE (offsetof(struct oa_span, raw.bytes) + OA_SPAN_RAW_SMALL_BYTES)
+_Static_assert(RAW_SIZE <= COMPACT_SIZE, "a raw span takes no more room in the queue than a compact one");
+static struct oa_pool raw_pool = OA_POOL_INIT(RAW_SIZE, 64, 4096);
+static struct oa_pool raw_small_pool = OA_POOL_INIT(RAW_SMALL_SIZE, 64, 4096);
+
+struct oa_span *oa_span_new_raw(size_t bytes)
+{
+    bool small = bytes <= OA_SPAN_RAW_SMALL_BYTES;
+    if (bytes > OA_SPAN_RAW_BYTES)
+        return NULL;
+    struct oa_span *s = oa_pool_get(small ? &raw_small_pool : &raw_pool);
+    if (s != NULL) {
+        memset(s, 0, offsetof(struct oa_span, attrs));
+        s->form = small ? OA_SPAN_RAW_SMALL : OA_SPAN_RAW;
+    }
+    return s;
+}
 
 void oa_span_free(struct oa_span *s)
 {
-    if (s != NULL)
-        oa_pool_put(s->compact ? &compact_pool : &span_pool, s);
+    if (s == NULL)
+        return;
+    switch (s->form) {
+    case OA_SPAN_COMPACT:
+        oa_pool_put(&compact_pool, s);
+        break;
+    case OA_SPAN_RAW_SMALL:
+        oa_pool_put(&raw_small_pool, s);
+        break;
+    case OA_SPAN_RAW:
+        oa_pool_put(&raw_pool, s);
+        break;
+    default:
+        oa_pool_put(&span_pool, s);
+        break;
+    }
 }
 
 /* A pointer into from's arena, moved to the same place in to's. */
@@ -47,7 +82,7 @@ static const char *moved(const char *p, const struct oa_span *from, struct oa_sp
 
 struct oa_span *oa_span_compact(struct oa_span *s)
 {
-    if (s == NULL || s->compact || s->arena_used > COMPACT_ARENA)
+    if (s == NULL || s->form != OA_SPAN_FULL || s->arena_used > COMPACT_ARENA)
         return s;
     struct oa_span *c = oa_pool_get(&compact_pool);
     if (c == NULL)
@@ -56,7 +91,7 @@ struct oa_span *oa_span_compact(struct oa_span *s)
     memcpy(c->attrs, s->attrs, s->n_attrs * sizeof(s->attrs[0]));
     c->arena_used = s->arena_used;
     memcpy(c->arena, s->arena, s->arena_used);
-    c->compact = true;
+    c->form = OA_SPAN_COMPACT;
     c->name = moved(s->name, s, c);
     c->trace_state = moved(s->trace_state, s, c);
     c->status_message = moved(s->status_message, s, c);

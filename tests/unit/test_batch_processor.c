@@ -27,6 +27,7 @@
 
 #include "oa_config.h"
 #include "oa_export.h"
+#include "oa_http_raw_span.h"
 #include "oa_log.h"
 #include "oa_test.h"
 
@@ -417,13 +418,13 @@ static void test_console_stall_drop_fork(void)
     free(d.buf);
 }
 
-/* A program that just returns from main still gets its spans out: the flush
- * runs at exit without anyone calling oa_export_shutdown. */
-static void test_flush_at_exit(void)
+/* What the console exporter prints in a child that runs submit() and
+ * returns from main (so the flush runs at exit), into out. Returns the
+ * child's wait status. */
+static int console_at_exit(void (*submit)(void), char *out, size_t cap)
 {
     char path[] = "/tmp/oa_bsp_exit_XXXXXX";
     int fd = mkstemp(path);
-    char out[65536];
     ssize_t n;
     pid_t pid;
     int status;
@@ -435,15 +436,86 @@ static void test_flush_at_exit(void)
         dup2(fd, 2);
         oa_config.traces_exporter = OA_TRACES_EXPORTER_CONSOLE;
         oa_config.schedule_delay_ms = 60000;
-        submit_n("exit-span-%d", 0, 3);
+        submit();
         exit(0);
     }
     status = wait_child(pid, 10000);
-    n = pread(fd, out, sizeof out - 1, 0);
+    n = pread(fd, out, cap - 1, 0);
     out[n > 0 ? n : 0] = '\0';
     close(fd);
+    return status;
+}
+
+static void submit_exit_spans(void)
+{
+    submit_n("exit-span-%d", 0, 3);
+}
+
+/* A program that just returns from main still gets its spans out: the flush
+ * runs at exit without anyone calling oa_export_shutdown. */
+static void test_flush_at_exit(void)
+{
+    char out[65536];
+    int status = console_at_exit(submit_exit_spans, out, sizeof out);
+
     CHECK(status == 0 && count_occurrences(out, "otelauto span \"exit-span-") == 3,
           "spans queued when the process exits are flushed by exit itself (status 0x%x)", status);
+}
+
+/* A raw span (src/http_raw_span.c) as the socket path records it. */
+static struct oa_span *make_raw_span(const char *request)
+{
+    struct oa_http1_parser p;
+    struct oa_conn c;
+    struct oa_span *s = NULL;
+    enum oa_http1_event ev = OA_HTTP1_NEED_MORE;
+    size_t len = strlen(request);
+
+    oa_http1_init(&p, OA_HTTP1_REQUESTS);
+    while (len > 0 && ev != OA_HTTP1_HEAD_DONE) {
+        size_t n = oa_http1_feed(&p, request, len, &ev);
+        request += n;
+        len -= n;
+    }
+    memset(&c, 0, sizeof c);
+    struct sockaddr_in *in = (struct sockaddr_in *)&c.peer;
+    in->sin_family = AF_INET;
+    in->sin_port = htons(4321);
+    in->sin_addr.s_addr = htonl(0x7f000001);
+    c.peer_len = sizeof *in;
+    if (ev == OA_HTTP1_HEAD_DONE)
+        s = oa_http_raw_span_new(OA_SPAN_KIND_SERVER, &p, &c, "k=v");
+    oa_http1_release(&p);
+    if (s != NULL) {
+        s->span_id[0] = 1;
+        s->trace_id[0] = 1;
+        s->trace_flags = 1;
+        s->start_unix_nano = 1700000000000000000ull;
+        oa_http_raw_span_finish(s, 201, NULL);
+    }
+    return s;
+}
+
+static void submit_raw_spans(void)
+{
+    for (int i = 0; i < 3; i++)
+        oa_export_submit(make_raw_span("POST /raw?sig=s HTTP/1.1\r\nHost: h.example:81\r\n\r\n"));
+}
+
+/* Raw spans get their names and attributes on the exporter thread before
+ * the exporter sees them: here the console one, in the flush at exit. */
+static void test_raw_spans_built_for_the_exporter(void)
+{
+    char out[65536];
+    int status = console_at_exit(submit_raw_spans, out, sizeof out);
+
+    CHECK(status == 0 && count_occurrences(out, "otelauto span \"POST\" kind=SERVER status=UNSET") == 3,
+          "raw spans reach the exporter with their name (status 0x%x)", status);
+    CHECK(strstr(out, "  url.path=\"/raw\"\n  url.query=\"sig=REDACTED\"\n  url.scheme=\"http\"\n"
+                      "  server.address=\"h.example\"\n  server.port=81\n"
+                      "  network.peer.address=\"127.0.0.1\"\n  network.peer.port=4321\n") &&
+              strstr(out, "  http.response.status_code=201\n"),
+          "raw spans reach the exporter with their attributes, status code included");
 }
 
 /* In a child, so that the parent can still load the real object later. */
@@ -689,6 +761,7 @@ int main(void)
     test_none_exporter();
     test_console_stall_drop_fork();
     test_flush_at_exit();
+    test_raw_spans_built_for_the_exporter();
     test_otlp_load_failure();
     test_otlp_deadlines();
     test_otlp_retry_then_success();

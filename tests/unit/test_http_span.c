@@ -1,9 +1,15 @@
-/* HTTP span attributes: semantic-convention names and values, redaction. */
+/* HTTP span attributes: semantic-convention names and values, redaction;
+ * raw spans built on the exporter thread carry exactly the same. */
 #include <arpa/inet.h>
+#include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 
 #include "oa_conn.h"
 #include "oa_http1_parser.h"
+#include "oa_http_exchange.h"
+#include "oa_http_raw_span.h"
 #include "oa_http_span.h"
 #include "oa_test.h"
 
@@ -44,6 +50,352 @@ static void peer_v4(struct oa_conn *c, const char *ip, int port)
     in->sin_port = htons((uint16_t)port);
     inet_pton(AF_INET, ip, &in->sin_addr);
     c->peer_len = sizeof(*in);
+}
+
+/* ---- raw spans (src/http_raw_span.c) ----
+ * What the program's thread records and the exporter thread builds must be
+ * exactly the span the program's thread would have built itself: same
+ * name, kind, status, ids, times, tracestate, and the same attributes in the
+ * same order. Heads over the bound are built on the program's thread. */
+
+#define START 1700000000000000000ull
+#define END (START + 2500000ull)
+
+/* The head as the exchange sees it: a request we send at HEAD_END_NEXT
+ * (where the trace headers go), one we receive at HEAD_DONE. */
+static bool parse_as(struct oa_http1_parser *p, const char *req, enum oa_span_kind kind)
+{
+    enum oa_http1_event want = kind == OA_SPAN_KIND_CLIENT ? OA_HTTP1_HEAD_END_NEXT : OA_HTTP1_HEAD_DONE;
+    size_t len = strlen(req);
+
+    oa_http1_init(p, OA_HTTP1_REQUESTS);
+    while (len > 0) {
+        enum oa_http1_event ev;
+        size_t n = oa_http1_feed(p, req, len, &ev);
+        req += n;
+        len -= n;
+        if (ev == want)
+            return true;
+        if (ev == OA_HTTP1_ERROR || ev == OA_HTTP1_NOT_HTTP)
+            return false;
+    }
+    return false;
+}
+
+static void peer_v6(struct oa_conn *c, const char *ip, int port)
+{
+    memset(c, 0, sizeof(*c));
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&c->peer;
+    in6->sin6_family = AF_INET6;
+    in6->sin6_port = htons((uint16_t)port);
+    inet_pton(AF_INET6, ip, &in6->sin6_addr);
+    c->peer_len = sizeof(*in6);
+}
+
+/* What http_exchange.c gives every span before its attributes. */
+static void give_ids(struct oa_span *s)
+{
+    for (int b = 0; b < 16; b++)
+        s->trace_id[b] = (uint8_t)(0x40 + b);
+    for (int b = 0; b < 8; b++) {
+        s->span_id[b] = (uint8_t)(0x70 + b);
+        s->parent_span_id[b] = (uint8_t)(0x90 + b);
+    }
+    s->has_parent = true;
+    s->parent_is_remote = true;
+    s->trace_flags = 3;
+    s->start_unix_nano = START;
+}
+
+static bool same_str(const char *a, const char *b)
+{
+    return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* The first difference between two spans, or NULL if there is none. */
+static const char *difference(const struct oa_span *a, const struct oa_span *b)
+{
+    if (memcmp(a->trace_id, b->trace_id, 16) || memcmp(a->span_id, b->span_id, 8) ||
+        memcmp(a->parent_span_id, b->parent_span_id, 8) || a->has_parent != b->has_parent ||
+        a->parent_is_remote != b->parent_is_remote || a->trace_flags != b->trace_flags)
+        return "ids, parent or flags";
+    if (a->kind != b->kind || a->status_code != b->status_code)
+        return "kind or status";
+    if (a->start_unix_nano != b->start_unix_nano || a->end_unix_nano != b->end_unix_nano)
+        return "times";
+    if (!same_str(a->name, b->name) || !same_str(a->trace_state, b->trace_state) ||
+        !same_str(a->status_message, b->status_message))
+        return "name, tracestate or status message";
+    if (a->n_attrs != b->n_attrs || a->dropped_attrs != b->dropped_attrs)
+        return "number of attributes";
+    for (uint32_t i = 0; i < a->n_attrs; i++) {
+        const struct oa_attr *x = &a->attrs[i], *y = &b->attrs[i];
+        if (strcmp(x->key, y->key) != 0 || x->type != y->type)
+            return x->key;
+        if (x->type == OA_VALUE_STRING &&
+            (x->v.str.len != y->v.str.len || memcmp(x->v.str.ptr, y->v.str.ptr, x->v.str.len) != 0))
+            return x->key;
+        if (x->type == OA_VALUE_INT && x->v.i != y->v.i)
+            return x->key;
+    }
+    return NULL;
+}
+
+struct pair {
+    struct oa_span *direct; /* built on the program's thread, as before */
+    struct oa_span *built;  /* recorded raw, then materialized */
+};
+
+/* One request both ways. */
+static struct pair both_ways(enum oa_span_kind kind, const char *req, struct oa_conn *c, const char *tracestate,
+                             int status, const char *error)
+{
+    struct pair out = {0};
+    struct oa_http1_parser p;
+
+    if (!parse_as(&p, req, kind))
+        return out;
+    out.direct = oa_span_new();
+    give_ids(out.direct);
+    if (tracestate != NULL && tracestate[0] != '\0')
+        out.direct->trace_state = oa_span_store(out.direct, tracestate, strlen(tracestate));
+    if (kind == OA_SPAN_KIND_SERVER)
+        oa_http_span_server_start(out.direct, oa_http1_head(&p), c);
+    else
+        oa_http_span_client_start(out.direct, oa_http1_head(&p), c);
+    oa_http_span_finish_at(out.direct, status, error, END);
+
+    struct oa_span *raw = oa_http_raw_span_new(kind, &p, c, tracestate);
+    /* the parser moves on to the next message: the raw span must not need it */
+    oa_http1_release(&p);
+    memset(&p, 0xa5, sizeof(p));
+    if (raw != NULL) {
+        give_ids(raw);
+        oa_http_raw_span_finish(raw, status, error);
+        raw->end_unix_nano = END;
+        out.built = oa_http_raw_span_materialize(raw);
+    }
+    return out;
+}
+
+#define check_same(sp, ...)                                                                            \
+    do {                                                                                               \
+        const char *diff_ = (sp).direct && (sp).built ? difference((sp).direct, (sp).built) : "missing"; \
+        CHECK((sp).built != NULL && !oa_span_is_raw((sp).built) && diff_ == NULL, __VA_ARGS__);       \
+        if (diff_ != NULL)                                                                             \
+            printf("# first difference: %s\n", diff_);                                                  \
+    } while (0)
+
+static void drop(struct pair sp)
+{
+    oa_span_free(sp.direct);
+    oa_span_free(sp.built);
+}
+
+static void test_raw_server(void)
+{
+    struct oa_conn c;
+    struct pair sp;
+
+    peer_v4(&c, "10.1.2.3", 5555);
+    sp = both_ways(OA_SPAN_KIND_SERVER,
+                   "GET /items/7?q=1&sig=secret HTTP/1.1\r\nHost: shop.example:8080\r\nUser-Agent: curl/8\r\n\r\n",
+                   &c, "vendor=abc", 200, NULL);
+    check_same(sp, "server, IPv4, Host, query");
+    CHECK(sp.built && strcmp(sp.built->name, "GET") == 0 && attr_is(sp.built, "url.query", "q=1&sig=REDACTED") &&
+              attr_is(sp.built, "client.address", "10.1.2.3") && attr_is(sp.built, "url.scheme", "http") &&
+              same_str(sp.built->trace_state, "vendor=abc"),
+          "server: name, redacted query, peer, scheme and tracestate built on the exporter's side");
+    drop(sp);
+
+    peer_v6(&c, "2001:db8::7", 44321);
+    c.tls = true;
+    sp = both_ways(OA_SPAN_KIND_SERVER, "PURGE http://cache.example/a/b?x=1 HTTP/1.0\r\nX-Forwarded-For: 1.1.1.1, 2.2.2.2\r\n\r\n",
+                   &c, NULL, 503, NULL);
+    check_same(sp, "server, IPv6, TLS, no Host, unknown method, status 503");
+    CHECK(sp.built && strcmp(sp.built->name, "HTTP") == 0 && attr_is(sp.built, "url.scheme", "https") &&
+              attr_is(sp.built, "network.peer.address", "2001:db8::7") &&
+              attr_is(sp.built, "client.address", "1.1.1.1") && attr_is(sp.built, "error.type", "503") &&
+              sp.built->status_code == OA_STATUS_ERROR && oa_span_find_attr(sp.built, "server.address") == NULL,
+          "server: https, IPv6 peer, X-Forwarded-For, 5xx error.type, no server.address without Host");
+    drop(sp);
+
+    /* the peer's text is cached by the exporter: a new peer is formatted anew */
+    peer_v4(&c, "192.0.2.9", 80);
+    sp = both_ways(OA_SPAN_KIND_SERVER, "HEAD / HTTP/1.1\r\nHost: a\r\n\r\n", &c, NULL, 0, "connection_closed");
+    check_same(sp, "server, another peer, no response");
+    CHECK(sp.built && attr_is(sp.built, "network.peer.address", "192.0.2.9") &&
+              attr_is(sp.built, "error.type", "connection_closed"),
+          "server: the new peer, and error.type at finish");
+    drop(sp);
+}
+
+static void test_raw_client(void)
+{
+    struct oa_conn c;
+    struct pair sp;
+
+    peer_v4(&c, "10.9.8.7", 8080);
+    sp = both_ways(OA_SPAN_KIND_CLIENT, "GET /nohost?Signature=s&a=1 HTTP/1.1\r\nAccept: */*\r\n\r\n", &c, NULL, 200, NULL);
+    check_same(sp, "client, IPv4, no Host");
+    CHECK(sp.built && attr_is(sp.built, "url.full", "http://10.9.8.7:8080/nohost?Signature=REDACTED&a=1") &&
+              attr_is(sp.built, "server.address", "10.9.8.7"),
+          "client: url.full from the peer, signature redacted");
+    drop(sp);
+
+    peer_v6(&c, "::1", 8443);
+    c.tls = true;
+    sp = both_ways(OA_SPAN_KIND_CLIENT, "POST /api HTTP/1.1\r\nHost: api.example\r\nAuthorization: Bearer x\r\n\r\n", &c,
+                   "a=1,b=2", 404, NULL);
+    check_same(sp, "client, IPv6, TLS, Host, status 404");
+    CHECK(sp.built && attr_is(sp.built, "url.full", "https://api.example/api") &&
+              attr_is(sp.built, "error.type", "404") && sp.built->status_code == OA_STATUS_ERROR,
+          "client: https url.full, 4xx error.type");
+    drop(sp);
+
+    sp = both_ways(OA_SPAN_KIND_CLIENT, "GET / HTTP/1.1\r\n\r\n", &c, NULL, 0, "ECONNRESET");
+    check_same(sp, "client, IPv6 peer without Host, connection reset");
+    CHECK(sp.built && attr_is(sp.built, "url.full", "https://[::1]:8443/") && attr_is(sp.built, "error.type", "ECONNRESET"),
+          "client: bracketed IPv6 peer in url.full, error.type ECONNRESET");
+    drop(sp);
+
+    peer_v4(&c, "10.9.8.7", 3128);
+    sp = both_ways(OA_SPAN_KIND_CLIENT, "GET http://user:pw@proxy.example:81/x?sig=1 HTTP/1.1\r\nHost: proxy.example:81\r\n\r\n",
+                   &c, NULL, 302, NULL);
+    check_same(sp, "client, absolute-form target with credentials");
+    CHECK(sp.built && attr_is(sp.built, "url.full", "http://REDACTED:REDACTED@proxy.example:81/x?sig=REDACTED"),
+          "client: URL credentials and signature redacted");
+    drop(sp);
+}
+
+/* A request head of `len` bytes (a long User-Agent pads it). */
+static char *head_of(size_t len)
+{
+    static const char pre[] = "GET /big HTTP/1.1\r\nHost: h\r\nUser-Agent: ";
+    char *req = malloc(len + 3);
+    size_t ua = len - (sizeof(pre) - 1) - 2;
+    memcpy(req, pre, sizeof(pre) - 1);
+    memset(req + sizeof(pre) - 1, 'u', ua);
+    memcpy(req + len - 2, "\r\n\r\n", 5);
+    return req;
+}
+
+static void test_raw_bound(void)
+{
+    struct oa_conn c;
+    struct oa_http1_parser p;
+    char *req;
+    char ts[513];
+
+    peer_v4(&c, "10.0.0.1", 1000);
+    req = head_of(OA_HTTP1_HEAD_INLINE);
+    struct pair sp = both_ways(OA_SPAN_KIND_SERVER, req, &c, NULL, 200, NULL);
+    check_same(sp, "a head of exactly 1 KiB (a large raw block)");
+    drop(sp);
+    free(req);
+
+    /* the edge between the small and the large raw blocks: tracestate, its
+     * NUL and the head take 511, 512 and 513 bytes */
+    for (size_t len = OA_SPAN_RAW_SMALL_BYTES - 5; len <= OA_SPAN_RAW_SMALL_BYTES - 3; len++) {
+        req = head_of(len);
+        sp = both_ways(OA_SPAN_KIND_CLIENT, req, &c, "k=v", 200, NULL);
+        check_same(sp, "a head of %zu bytes with a tracestate", len);
+        drop(sp);
+        free(req);
+    }
+
+    req = head_of(OA_HTTP1_HEAD_INLINE + 1);
+    parse_as(&p, req, OA_SPAN_KIND_SERVER);
+    CHECK(p.head_len == OA_HTTP1_HEAD_INLINE + 1 && oa_http_raw_span_new(OA_SPAN_KIND_SERVER, &p, &c, NULL) == NULL,
+          "a head over 1 KiB is not recorded raw");
+    oa_http1_release(&p);
+    free(req);
+
+    memset(ts, 't', 512);
+    ts[0] = 'k';
+    ts[1] = '=';
+    ts[512] = '\0';
+    req = head_of(OA_SPAN_RAW_BYTES - 512);
+    parse_as(&p, req, OA_SPAN_KIND_SERVER);
+    CHECK(oa_http_raw_span_new(OA_SPAN_KIND_SERVER, &p, &c, ts) == NULL,
+          "a head that fits, with a tracestate that does not, is not recorded raw");
+    oa_http1_release(&p);
+    free(req);
+}
+
+/* The exchange records spans raw, and builds a span over the bound at once. */
+static struct oa_span *exchange_span(const char *req, struct oa_conn *c, struct oa_http_exchange **x)
+{
+    struct iovec iov = {(void *)req, strlen(req)};
+
+    c->role = OA_ROLE_SERVER;
+    c->mode = OA_MODE_HTTP;
+    c->http = *x = oa_http_exchange_new(OA_ROLE_SERVER);
+    if (!oa_http_exchange_incoming(c, &iov, 1, iov.iov_len) || (*x)->fl_count != 1)
+        return NULL;
+    return (*x)->fl[(*x)->fl_first].span;
+}
+
+static void test_raw_exchange(void)
+{
+    struct oa_conn c;
+    struct oa_http_exchange *x;
+    struct oa_span *s;
+
+    peer_v4(&c, "10.0.0.2", 2000);
+    s = exchange_span("GET /small HTTP/1.1\r\nHost: h\r\n\r\n", &c, &x);
+    CHECK(s != NULL && oa_span_is_raw(s) && s->n_attrs == 0 && s->name == NULL && s->kind == OA_SPAN_KIND_SERVER &&
+              s->start_unix_nano != 0,
+          "exchange: a request's span is recorded raw, no attribute built on the program's thread");
+    oa_http_exchange_free(x);
+
+    char *req = head_of(OA_HTTP1_HEAD_INLINE + 200);
+    peer_v4(&c, "10.0.0.2", 2000);
+    s = exchange_span(req, &c, &x);
+    CHECK(s != NULL && s->form == OA_SPAN_FULL && s->name != NULL && strcmp(s->name, "GET") == 0 &&
+              attr_is(s, "url.path", "/big") && attr_is(s, "client.address", "10.0.0.2"),
+          "exchange: a head over the bound gets its span built on the program's thread, as before");
+    oa_http_exchange_free(x);
+    free(req);
+}
+
+/* A raw span of a head of len bytes freed and taken again: its block is
+ * recycled by its pool. Returns the form, or -1 if not recycled. */
+static int raw_recycled(size_t len)
+{
+    struct oa_conn c;
+    struct oa_http1_parser p;
+    char *req = head_of(len);
+
+    peer_v4(&c, "10.0.0.3", 3000);
+    parse_as(&p, req, OA_SPAN_KIND_SERVER);
+    struct oa_span *a = oa_http_raw_span_new(OA_SPAN_KIND_SERVER, &p, &c, NULL);
+    int form = a != NULL ? a->form : -1;
+    oa_span_free(a);
+    struct oa_span *b = oa_http_raw_span_new(OA_SPAN_KIND_SERVER, &p, &c, NULL);
+    oa_span_free(b);
+    oa_http1_release(&p);
+    free(req);
+    return a != NULL && b == a ? form : -1;
+}
+
+static void test_raw_memory(void)
+{
+    CHECK(raw_recycled(100) == OA_SPAN_RAW_SMALL, "a short head takes a small raw block, recycled when freed unbuilt");
+    CHECK(raw_recycled(900) == OA_SPAN_RAW, "a long head takes a large raw block, recycled when freed unbuilt");
+
+    struct oa_span *full = oa_span_new();
+    CHECK(oa_http_raw_span_materialize(full) == full && full->form == OA_SPAN_FULL,
+          "materializing a span that is not raw leaves it alone");
+    oa_span_free(full);
+
+    size_t raw_bytes = offsetof(struct oa_span, raw) + sizeof(struct oa_span_raw);
+    size_t small_bytes = offsetof(struct oa_span, raw.bytes) + OA_SPAN_RAW_SMALL_BYTES;
+    size_t compact_bytes = offsetof(struct oa_span, arena) + 640;
+    printf("# queued bytes per span: raw %zu (head + tracestate up to %d), small raw %zu (up to %d), "
+           "compact %zu, full %zu\n",
+           raw_bytes, OA_SPAN_RAW_BYTES, small_bytes, OA_SPAN_RAW_SMALL_BYTES, compact_bytes, sizeof(struct oa_span));
+    CHECK(raw_bytes <= compact_bytes, "a raw span takes no more queue memory than a compact one");
 }
 
 int main(void)
@@ -129,11 +481,33 @@ int main(void)
     oa_span_free(s);
     oa_http1_release(&p);
 
+    /* the peer's IPv4 text, written without inet_ntop, is inet_ntop's */
+    static const char *const v4[] = {"0.0.0.0", "255.255.255.255", "10.0.100.9", "192.168.1.10", "1.20.3.199"};
+    bool v4_same = true;
+    h = parse_request(&p, "GET / HTTP/1.1\r\n\r\n");
+    for (size_t i = 0; i < sizeof(v4) / sizeof(v4[0]); i++) {
+        struct oa_conn pc;
+        peer_v4(&pc, v4[i], 1);
+        s = oa_span_new();
+        oa_http_span_server_start(s, h, &pc);
+        if (!attr_is(s, "network.peer.address", v4[i]))
+            v4_same = false;
+        oa_span_free(s);
+    }
+    CHECK(v4_same, "IPv4 peers formatted as inet_ntop does");
+    oa_http1_release(&p);
+
     h = parse_request(&p, "GET /nohost HTTP/1.1\r\n\r\n");
     s = oa_span_new();
     oa_http_span_client_start(s, h, &c);
     CHECK(attr_is(s, "url.full", "http://10.1.2.3:5555/nohost"), "url.full from the peer without Host");
     oa_span_free(s);
     oa_http1_release(&p);
+
+    test_raw_server();
+    test_raw_client();
+    test_raw_bound();
+    test_raw_exchange();
+    test_raw_memory();
     TEST_DONE();
 }

@@ -1,0 +1,135 @@
+/* Raw HTTP spans: recorded on the program's thread, given their name and
+ * attributes on the exporter thread (see include/oa_http_raw_span.h). */
+#include <string.h>
+
+#include "oa_http_raw_span.h"
+#include "oa_http_span.h"
+
+struct oa_span *oa_http_raw_span_new(enum oa_span_kind kind, const struct oa_http1_parser *p,
+                                     const struct oa_conn *c, const char *tracestate)
+{
+    size_t ts_len = tracestate != NULL ? strlen(tracestate) : 0;
+    size_t head_len = p->head_len;
+
+    /* The exporter parses the head again in its parser's inline buffer:
+     * a longer head is built here, as it always was. */
+    if (p->head_buf == NULL || head_len > OA_HTTP1_HEAD_INLINE ||
+        (size_t)c->peer_len > sizeof(((struct oa_span_raw *)0)->peer))
+        return NULL;
+    struct oa_span *s = oa_span_new_raw(ts_len + 1 + head_len);
+    if (s == NULL)
+        return NULL;
+    struct oa_span_raw *r = &s->raw;
+    s->kind = (uint8_t)kind;
+    memcpy(&r->peer, &c->peer, c->peer_len);
+    r->peer_len = c->peer_len;
+    r->tls = c->tls;
+    r->status = 0;
+    r->error = NULL;
+    r->trace_state_len = (uint16_t)ts_len;
+    r->head_len = (uint16_t)head_len;
+    if (ts_len > 0)
+        memcpy(r->bytes, tracestate, ts_len);
+    r->bytes[ts_len] = '\0';
+    memcpy(r->bytes + ts_len + 1, p->head_buf, head_len);
+    return s;
+}
+
+void oa_http_raw_span_finish(struct oa_span *s, int status, const char *error)
+{
+    s->raw.status = status;
+    s->raw.error = error;
+    s->end_unix_nano = oa_now_unix_nano();
+}
+
+/* ---- the exporter's side ---- */
+
+/* Large (a head's 100 header slots and its inline buffer): not on the
+ * exporter thread's stack. Used by one thread at a time. */
+static struct oa_http1_parser reparser;
+
+/* The head stored without its empty line, parsed again. */
+static const struct oa_http1_head *parse_head(const char *head, size_t len)
+{
+    const char *pieces[2] = {head, "\r\n"};
+    size_t lens[2] = {len, 2};
+
+    oa_http1_release(&reparser);
+    oa_http1_init(&reparser, OA_HTTP1_REQUESTS);
+    for (int i = 0; i < 2; i++) {
+        const char *b = pieces[i];
+        size_t n = lens[i];
+        /* each call consumes a byte or reports an event; HEAD_END_NEXT
+         * comes once, before the empty line */
+        while (n > 0) {
+            enum oa_http1_event ev;
+            size_t used = oa_http1_feed(&reparser, b, n, &ev);
+            b += used;
+            n -= used;
+            if (ev == OA_HTTP1_HEAD_DONE)
+                return oa_http1_head(&reparser);
+            if (ev == OA_HTTP1_NOT_HTTP || ev == OA_HTTP1_ERROR || ev == OA_HTTP1_MESSAGE_DONE)
+                return NULL;
+        }
+    }
+    return NULL;
+}
+
+/* The connection as the attribute code reads it: peer and TLS. The peer's
+ * text is kept for the next spans from the same peer: a few views, one per
+ * hash of the address, so that the client and server spans of one program
+ * (or the spans of a few connections taking turns) do not evict each other. */
+#define VIEWS 16 /* hash >> 28 picks one */
+static struct oa_conn views[VIEWS];
+
+static struct oa_conn *conn_view(const struct oa_span_raw *r)
+{
+    /* the port and the address's last word tell peers apart well enough */
+    uint32_t hash = 0;
+    if (r->peer.sa.sa_family == AF_INET)
+        hash = r->peer.in.sin_addr.s_addr ^ r->peer.in.sin_port;
+    else if (r->peer.sa.sa_family == AF_INET6)
+        hash = r->peer.in6.sin6_addr.s6_addr32[3] ^ r->peer.in6.sin6_port;
+    hash *= 2654435761u;
+    struct oa_conn *view = &views[hash >> 28];
+    if (view->peer_len != r->peer_len || memcmp(&view->peer, &r->peer, r->peer_len) != 0) {
+        memset(&view->peer, 0, sizeof(view->peer));
+        memcpy(&view->peer, &r->peer, r->peer_len);
+        view->peer_len = r->peer_len;
+        view->peer_port = 0; /* not formatted yet */
+    }
+    view->tls = r->tls;
+    return view;
+}
+
+struct oa_span *oa_http_raw_span_materialize(struct oa_span *s)
+{
+    if (s == NULL || !oa_span_is_raw(s))
+        return s;
+    const struct oa_span_raw *r = &s->raw;
+    struct oa_span *m = oa_span_new();
+    if (m == NULL) {
+        oa_span_free(s);
+        return NULL;
+    }
+    /* ids, flags, parent, kind and times; in the order the program's
+     * thread fills the arena: tracestate, attributes, then the finish */
+    memcpy(m, s, offsetof(struct oa_span, attrs));
+    m->form = OA_SPAN_FULL;
+    if (r->trace_state_len > 0)
+        m->trace_state = oa_span_store(m, r->bytes, r->trace_state_len);
+    const struct oa_http1_head *h = parse_head(r->bytes + r->trace_state_len + 1, r->head_len);
+    if (h == NULL) {
+        /* cannot be: these very bytes parsed on the program's thread */
+        oa_span_free(m);
+        oa_span_free(s);
+        return NULL;
+    }
+    if (s->kind == OA_SPAN_KIND_SERVER)
+        oa_http_span_server_start(m, h, conn_view(r));
+    else
+        oa_http_span_client_start(m, h, conn_view(r));
+    oa_http_span_finish_at(m, r->status, r->error, s->end_unix_nano);
+    oa_span_free(s);
+    return oa_span_compact(m);
+}

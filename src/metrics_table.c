@@ -61,7 +61,8 @@ static uint64_t epoch_unix_nano;             /* first measurement; cumulative st
 
 void oa_metric_key_init(struct oa_metric_key *k, enum oa_instrument instrument)
 {
-    memset(k, 0, sizeof *k);
+    /* the address is read only up to address_len: no need to clear it */
+    memset(k, 0, offsetof(struct oa_metric_key, address));
     k->instrument = (uint8_t)instrument;
     k->protocol = OA_METRIC_NO_VERSION;
     k->port = -1;
@@ -76,8 +77,13 @@ size_t oa_metrics_bucket_index(uint64_t duration_ns)
 }
 
 /* The bytes of a key that can differ: everything before the address, and
- * the address up to its length (the rest is zero in every key). */
+ * the address up to its length (what follows it is never read as part of
+ * the key). */
 #define KEY_HEAD_BYTES offsetof(struct oa_metric_key, address)
+#define KEY_HEAD_WORDS (KEY_HEAD_BYTES / 8)
+_Static_assert(KEY_HEAD_BYTES % 8 == 0, "the key's head is read as whole words");
+_Static_assert(sizeof(((struct oa_metric_key *)0)->address) % 8 == 0,
+               "the address is read as whole words, its last one masked");
 
 static uint64_t mix(uint64_t h, uint64_t v)
 {
@@ -86,30 +92,63 @@ static uint64_t mix(uint64_t h, uint64_t v)
     return h ^ (h >> 29);
 }
 
-/* A multiplicative hash over the key's fields, 8 bytes at a time: the
- * program's threads pay for it on every request, so it reads only the
- * bytes in use. */
-static uint32_t key_hash(const struct oa_metric_key *k)
+static uint64_t load_word(const void *p)
 {
-    uint64_t words[KEY_HEAD_BYTES / 8 + 1] = {0};
-    uint64_t h = 0x243f6a8885a308d3ull;
-    uint64_t chunk;
-    size_t i;
+    uint64_t w;
+    memcpy(&w, p, sizeof w);
+    return w;
+}
 
-    memcpy(words, k, KEY_HEAD_BYTES);
-    for (i = 0; i < (KEY_HEAD_BYTES + 7) / 8; i++)
-        h = mix(h, words[i]);
-    for (i = 0; i < k->address_len; i += 8) {
-        chunk = 0;
-        memcpy(&chunk, k->address + i, k->address_len - i < 8 ? k->address_len - i : 8);
-        h = mix(h, chunk);
-    }
+/* Word i of an address of len bytes, its bytes from len on cleared: the
+ * array is a whole number of words, so the load stays inside it whatever
+ * the bytes past len hold. */
+static uint64_t address_word(const char *address, size_t len, size_t i)
+{
+    uint64_t w = load_word(address + 8 * i);
+    size_t left = len - 8 * i;
+    return left >= 8 ? w : w & ((1ull << (8 * left)) - 1);
+}
+
+uint64_t oa_metric_address_hash(const struct oa_metric_key *k)
+{
+    uint64_t h = 0x243f6a8885a308d3ull;
+    for (size_t i = 0; 8 * i < k->address_len; i++)
+        h = mix(h, address_word(k->address, k->address_len, i));
+    return h;
+}
+
+/* The key's head as words (KEY_HEAD_WORDS of them). */
+static void head_words(const struct oa_metric_key *k, uint64_t w[3])
+{
+    _Static_assert(KEY_HEAD_WORDS == 3, "head_words reads three words");
+    w[0] = load_word((const char *)k);
+    w[1] = load_word((const char *)k + 8);
+    w[2] = load_word((const char *)k + 16);
+}
+
+/* A multiplicative hash over the key's head, 8 bytes at a time, on top of
+ * the hash of its address (which a request computes once, when its address
+ * is known). */
+static uint32_t key_hash(const struct oa_metric_key *k, uint64_t address_hash)
+{
+    uint64_t w[3];
+    head_words(k, w);
+    uint64_t h = mix(mix(mix(address_hash, w[0]), w[1]), w[2]);
     return (uint32_t)(h ^ (h >> 32));
 }
 
 static bool key_equal(const struct oa_metric_key *a, const struct oa_metric_key *b)
 {
-    return memcmp(a, b, KEY_HEAD_BYTES) == 0 && memcmp(a->address, b->address, a->address_len) == 0;
+    uint64_t wa[3], wb[3];
+    head_words(a, wa);
+    head_words(b, wb);
+    if (((wa[0] ^ wb[0]) | (wa[1] ^ wb[1]) | (wa[2] ^ wb[2])) != 0)
+        return false;
+    /* address_len is in the head: both addresses have a's length */
+    uint64_t diff = 0;
+    for (size_t i = 0; 8 * i < a->address_len; i++)
+        diff |= address_word(a->address, a->address_len, i) ^ address_word(b->address, a->address_len, i);
+    return diff == 0;
 }
 
 static void note_epoch(void)
@@ -173,7 +212,13 @@ static bool claim(struct oa_series *s, const struct oa_metric_key *key, uint32_t
 
 struct oa_series *oa_metrics_series(const struct oa_metric_key *key)
 {
-    uint32_t hash = key_hash(key);
+    return oa_metrics_series_hashed(key, oa_metric_address_hash(key));
+}
+
+/* The probe past the home slot of a key: finds it further on, claims a slot
+ * for it, or falls back to the overflow series. */
+static __attribute__((noinline)) struct oa_series *series_probe(const struct oa_metric_key *key, uint32_t hash)
+{
     enum oa_instrument instrument = (enum oa_instrument)key->instrument;
 
     note_epoch();
@@ -196,6 +241,19 @@ struct oa_series *oa_metrics_series(const struct oa_metric_key *key)
             return s;
     }
     return overflow_series(instrument);
+}
+
+/* Nearly every lookup of a running program finds its series at its home
+ * slot: that path is a hash of three words and one compare, and the epoch
+ * is already noted (by whoever claimed the slot since the last reset). */
+struct oa_series *oa_metrics_series_hashed(const struct oa_metric_key *key, uint64_t address_hash)
+{
+    uint32_t hash = key_hash(key, address_hash);
+    struct oa_series *s = &table[hash & (OA_METRICS_TABLE_SLOTS - 1)];
+
+    if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) == SLOT_READY && s->hash == hash && key_equal(&s->key, key))
+        return s;
+    return series_probe(key, hash);
 }
 
 void oa_metrics_record_duration(struct oa_series *s, uint64_t ns)

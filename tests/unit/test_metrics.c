@@ -79,6 +79,72 @@ static void test_series_identity(void)
     CHECK(oa_metrics_series_count(OA_INSTRUMENT_CLIENT_DURATION) == 2, "two client series");
 }
 
+/* A key whose address bytes after its length are not zero (what a request
+ * that reuses its key leaves there): they are no part of the attribute set. */
+static struct oa_metric_key client_key_dirty(const char *host, int port, int status)
+{
+    struct oa_metric_key k = client_key(host, port, status);
+    memset(k.address + k.address_len, 'X', sizeof k.address - k.address_len);
+    return k;
+}
+
+/* Lookups read the key a word at a time, the address up to its length, with
+ * the address hashed once by the caller: every component must still tell
+ * series apart, and nothing past the address may. */
+static void test_series_key_components(void)
+{
+    oa_metrics_table_reset();
+    struct oa_metric_key base = client_key("a.example.org", 8080, 200);
+    struct oa_series *s = oa_metrics_series(&base);
+    struct oa_metric_key same = client_key_dirty("a.example.org", 8080, 200);
+    CHECK(oa_metrics_series(&same) == s, "bytes after the address are not part of the key");
+    CHECK(oa_metrics_series_hashed(&same, oa_metric_address_hash(&same)) == s,
+          "with the address hashed beforehand: the same series");
+    CHECK(oa_metric_address_hash(&same) == oa_metric_address_hash(&base),
+          "the address hash reads the address up to its length only");
+
+    struct oa_metric_key k[9];
+    const char *what[9];
+    for (int i = 0; i < 9; i++)
+        k[i] = client_key_dirty("a.example.org", 8080, 200);
+    k[0].instrument = OA_INSTRUMENT_SERVER_DURATION, what[0] = "instrument";
+    k[1].method = 3, what[1] = "method";
+    k[2].protocol = 0, what[2] = "protocol";
+    k[3].status = 201, what[3] = "status";
+    k[4].port = 8081, what[4] = "port";
+    k[5].error_type = "timeout", what[5] = "error.type";
+    k[6].address[12] = 'h', what[6] = "last byte of the address (past the first word)";
+    k[7].address[0] = 'b', what[7] = "first byte of the address";
+    k[8].address_len = 12, what[8] = "address length (a prefix)";
+    for (int i = 0; i < 9; i++) {
+        struct oa_series *other = oa_metrics_series(&k[i]);
+        CHECK(other != s && oa_metrics_series(&k[i]) == other, "another %s: another series, found again", what[i]);
+    }
+    CHECK(oa_metrics_series_count(OA_INSTRUMENT_CLIENT_DURATION) == 9, "nine client series: %zu",
+          oa_metrics_series_count(OA_INSTRUMENT_CLIENT_DURATION));
+
+    /* 150 series in 1024 slots share home slots: those found past theirs
+     * are found again, each its own */
+    oa_metrics_table_reset();
+    struct oa_series *first[150];
+    bool ok = true;
+    for (int i = 0; i < 150; i++) {
+        char host[32];
+        snprintf(host, sizeof host, "h%d.example", i);
+        struct oa_metric_key key = client_key(host, 80, 200);
+        first[i] = oa_metrics_series(&key);
+        for (int j = 0; j < i; j++)
+            ok = ok && first[j] != first[i];
+    }
+    for (int i = 0; i < 150; i++) {
+        char host[32];
+        snprintf(host, sizeof host, "h%d.example", i);
+        struct oa_metric_key key = client_key_dirty(host, 80, 200);
+        ok = ok && oa_metrics_series(&key) == first[i];
+    }
+    CHECK(ok, "150 attribute sets: 150 series, each found again");
+}
+
 static void test_bound_and_overflow(void)
 {
     oa_metrics_table_reset();
@@ -478,6 +544,7 @@ int main(void)
 {
     test_buckets();
     test_series_identity();
+    test_series_key_components();
     test_bound_and_overflow();
     test_concurrent_recording();
     test_delta();

@@ -14,9 +14,7 @@ struct oa_http_metric_request {
     struct oa_series *active;  /* counted in http.server.active_requests, or NULL */
     bool recording;
     /* Its duration's attribute set but for the outcome (status, error.type),
-     * built once at the start, and the hash of its server.address: finishing
-     * copies and hashes no string. */
-    uint64_t address_hash;
+     * built once at the start: finishing copies no string. */
     struct oa_metric_key key;
 };
 

@@ -64,12 +64,10 @@ void oa_metric_key_init(struct oa_metric_key *k, enum oa_instrument instrument);
 /* ---- program threads ---------------------------------------------------- */
 
 /* The series of this attribute set, created if new; the instrument's
- * overflow series when the limit is reached. Never NULL, never blocks. */
+ * overflow series when the limit is reached. Never NULL, never blocks.
+ * Each thread remembers the last series it found per instrument: finding
+ * it again is one key compare. */
 struct oa_series *oa_metrics_series(const struct oa_metric_key *key);
-/* The same with the hash of the key's address given (oa_metric_address_hash):
- * a request hashes its server.address once, not at every lookup. */
-struct oa_series *oa_metrics_series_hashed(const struct oa_metric_key *key, uint64_t address_hash);
-uint64_t oa_metric_address_hash(const struct oa_metric_key *key);
 void oa_metrics_record_duration(struct oa_series *s, uint64_t duration_ns);
 /* Up-down counters */
 void oa_metrics_add(struct oa_series *s, int64_t delta);

@@ -45,10 +45,9 @@ void oa_http_metrics_start(struct oa_http_metric_request *m, enum oa_conn_role r
         struct oa_metric_key active;
         oa_metric_key_init(&active, OA_INSTRUMENT_SERVER_ACTIVE);
         active.method = m->key.method;
-        m->active = oa_metrics_series_hashed(&active, oa_metric_address_hash(&active));
+        m->active = oa_metrics_series(&active);
         oa_metrics_add(m->active, 1);
     }
-    m->address_hash = oa_metric_address_hash(&m->key);
     oa_metrics_reader_start();
 }
 
@@ -61,14 +60,13 @@ static void leave_active(struct oa_http_metric_request *m)
 }
 
 /* Records one finished request in its duration histogram. */
-static void record_duration(struct oa_metric_key *key, uint64_t address_hash, int status, const char *error,
-                            uint64_t start)
+static void record_duration(struct oa_metric_key *key, int status, const char *error, uint64_t start)
 {
     key->status = status > 0 && status < 1000 ? (uint16_t)status : 0;
     key->error_type = error;
     uint64_t end = oa_now_unix_nano();
     /* the wall clock may have stepped back meanwhile */
-    oa_metrics_record_duration(oa_metrics_series_hashed(key, address_hash), end > start ? end - start : 0);
+    oa_metrics_record_duration(oa_metrics_series(key), end > start ? end - start : 0);
 }
 
 void oa_http_metrics_finish(struct oa_http_metric_request *m, int status, const char *error)
@@ -77,7 +75,7 @@ void oa_http_metrics_finish(struct oa_http_metric_request *m, int status, const 
         return;
     m->recording = false;
     leave_active(m);
-    record_duration(&m->key, m->address_hash, status, error, m->start_unix_nano);
+    record_duration(&m->key, status, error, m->start_unix_nano);
 }
 
 void oa_http_metrics_client_request(const char *method, size_t method_len, const char *url, size_t url_len,
@@ -92,7 +90,7 @@ void oa_http_metrics_client_request(const char *method, size_t method_len, const
     request_key(&key, OA_INSTRUMENT_CLIENT_DURATION, method, method_len, protocol);
     key.port = oa_http_url_server(url, url_len, &host, &host_len);
     key_set_address(&key, host, host_len);
-    record_duration(&key, oa_metric_address_hash(&key), status, error, start);
+    record_duration(&key, status, error, start);
     oa_metrics_reader_start();
 }
 

@@ -12,7 +12,14 @@
  *
  * The table is static (no allocation on the program's side, untouched pages
  * cost nothing). The collector keeps the previous values it needs for delta
- * temporality in its own memory. */
+ * temporality in its own memory.
+ *
+ * Each thread remembers the last series it found per instrument: a thread
+ * that records the same attribute set again (the common case: one route,
+ * one status) compares its key with that series' key and is done, without
+ * hashing or probing. A remembered series is only trusted within the table
+ * generation it was found in (a fork's reset starts a new one), and the
+ * overflow series is never remembered (its key is no attribute set). */
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +63,15 @@ struct oa_series {
 #define ALL_SLOTS (OA_METRICS_TABLE_SLOTS + OA_INSTRUMENTS)
 
 static struct oa_series table[ALL_SLOTS];
+static unsigned table_generation; /* bumped by each reset */
+
+struct series_cache {
+    struct oa_series *series; /* a READY slot of table_generation, or NULL */
+    unsigned generation;
+};
+
+/* Tiny and initial-exec, as every TLS of a preloaded library. */
+static __thread struct series_cache series_cache[OA_INSTRUMENTS] __attribute__((tls_model("initial-exec")));
 static uint32_t series_used[OA_INSTRUMENTS]; /* atomic */
 static uint64_t epoch_unix_nano;             /* first measurement; cumulative start time */
 
@@ -109,7 +125,7 @@ static uint64_t address_word(const char *address, size_t len, size_t i)
     return left >= 8 ? w : w & ((1ull << (8 * left)) - 1);
 }
 
-uint64_t oa_metric_address_hash(const struct oa_metric_key *k)
+static uint64_t address_hash(const struct oa_metric_key *k)
 {
     uint64_t h = 0x243f6a8885a308d3ull;
     for (size_t i = 0; 8 * i < k->address_len; i++)
@@ -126,18 +142,17 @@ static void head_words(const struct oa_metric_key *k, uint64_t w[3])
     w[2] = load_word((const char *)k + 16);
 }
 
-/* A multiplicative hash over the key's head, 8 bytes at a time, on top of
- * the hash of its address (which a request computes once, when its address
- * is known). */
-static uint32_t key_hash(const struct oa_metric_key *k, uint64_t address_hash)
+/* A multiplicative hash over the key's head and address, 8 bytes at a
+ * time, reading the address up to its length only. */
+static uint32_t key_hash(const struct oa_metric_key *k)
 {
     uint64_t w[3];
     head_words(k, w);
-    uint64_t h = mix(mix(mix(address_hash, w[0]), w[1]), w[2]);
+    uint64_t h = mix(mix(mix(address_hash(k), w[0]), w[1]), w[2]);
     return (uint32_t)(h ^ (h >> 32));
 }
 
-static bool key_equal(const struct oa_metric_key *a, const struct oa_metric_key *b)
+static inline __attribute__((always_inline)) bool key_equal(const struct oa_metric_key *a, const struct oa_metric_key *b)
 {
     uint64_t wa[3], wb[3];
     head_words(a, wa);
@@ -210,11 +225,6 @@ static bool claim(struct oa_series *s, const struct oa_metric_key *key, uint32_t
     return true;
 }
 
-struct oa_series *oa_metrics_series(const struct oa_metric_key *key)
-{
-    return oa_metrics_series_hashed(key, oa_metric_address_hash(key));
-}
-
 /* The probe past the home slot of a key: finds it further on, claims a slot
  * for it, or falls back to the overflow series. */
 static __attribute__((noinline)) struct oa_series *series_probe(const struct oa_metric_key *key, uint32_t hash)
@@ -243,17 +253,34 @@ static __attribute__((noinline)) struct oa_series *series_probe(const struct oa_
     return overflow_series(instrument);
 }
 
-/* Nearly every lookup of a running program finds its series at its home
- * slot: that path is a hash of three words and one compare, and the epoch
- * is already noted (by whoever claimed the slot since the last reset). */
-struct oa_series *oa_metrics_series_hashed(const struct oa_metric_key *key, uint64_t address_hash)
+/* A key this thread did not find last: at its home slot nearly always (the
+ * epoch is already noted then, by whoever claimed the slot since the last
+ * reset), else by the probe. Out of line, so that the path of a remembered
+ * series saves no registers. */
+static __attribute__((noinline)) struct oa_series *series_lookup(const struct oa_metric_key *key,
+                                                                 struct series_cache *cache, unsigned generation)
 {
-    uint32_t hash = key_hash(key, address_hash);
+    uint32_t hash = key_hash(key);
     struct oa_series *s = &table[hash & (OA_METRICS_TABLE_SLOTS - 1)];
 
-    if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) == SLOT_READY && s->hash == hash && key_equal(&s->key, key))
+    if (!(__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) == SLOT_READY && s->hash == hash && key_equal(&s->key, key)))
+        s = series_probe(key, hash);
+    if (s < &table[OA_METRICS_TABLE_SLOTS]) {
+        cache->series = s;
+        cache->generation = generation;
+    }
+    return s;
+}
+
+struct oa_series *oa_metrics_series(const struct oa_metric_key *key)
+{
+    struct series_cache *cache = &series_cache[key->instrument < OA_INSTRUMENTS ? key->instrument : 0];
+    unsigned generation = __atomic_load_n(&table_generation, __ATOMIC_RELAXED);
+    struct oa_series *s = cache->series;
+
+    if (s != NULL && cache->generation == generation && key_equal(&s->key, key))
         return s;
-    return series_probe(key, hash);
+    return series_lookup(key, cache, generation);
 }
 
 void oa_metrics_record_duration(struct oa_series *s, uint64_t ns)
@@ -300,6 +327,8 @@ void oa_metrics_table_reset(void)
     }
     memset(series_used, 0, sizeof series_used);
     epoch_unix_nano = 0;
+    /* every thread's remembered series belongs to the old table */
+    __atomic_add_fetch(&table_generation, 1, __ATOMIC_RELAXED);
 }
 
 /* ---- collection --------------------------------------------------------- */

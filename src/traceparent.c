@@ -30,7 +30,7 @@ static const uint8_t lower_hex_table[256] = {
 };
 
 /* Decodes 2*n lowercase hex chars into n bytes; false on any other char. */
-static bool decode_lower_hex(const char *s, uint8_t *out, size_t n)
+static inline __attribute__((always_inline)) bool decode_lower_hex(const char *s, uint8_t *out, size_t n)
 {
     unsigned valid = HEX;
     for (size_t i = 0; i < n; i++) {

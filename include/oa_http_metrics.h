@@ -13,12 +13,9 @@ struct oa_http_metric_request {
     uint64_t start_unix_nano;
     struct oa_series *active;  /* counted in http.server.active_requests, or NULL */
     bool recording;
-    uint8_t role;              /* enum oa_conn_role */
-    uint8_t method;
-    uint8_t protocol;
-    uint8_t address_len;
-    int32_t port;
-    char address[OA_METRIC_ADDRESS_MAX + 1];
+    /* Its duration's attribute set but for the outcome (status, error.type),
+     * built once at the start: finishing copies no string. */
+    struct oa_metric_key key;
 };
 
 /* A request head was sent (client) or received (server); start: unix ns of

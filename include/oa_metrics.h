@@ -42,8 +42,9 @@ enum oa_metric_protocol {
 /* Its text ("1.0", "1.1", "2", "3"), NULL for OA_METRIC_NO_VERSION */
 const char *oa_metric_protocol_text(uint8_t protocol);
 
-/* One attribute set. Compared and hashed as bytes: build it zeroed
- * (oa_metric_key_init) so that padding is zero too. error_type points to a
+/* One attribute set. Compared and hashed as bytes: build it with
+ * oa_metric_key_init, which zeroes everything before the address (padding
+ * included); the address is read up to address_len only. error_type points to a
  * string with static lifetime (an errno name, "connection_closed"). */
 struct oa_metric_key {
     uint8_t instrument;        /* enum oa_instrument */
@@ -63,7 +64,9 @@ void oa_metric_key_init(struct oa_metric_key *k, enum oa_instrument instrument);
 /* ---- program threads ---------------------------------------------------- */
 
 /* The series of this attribute set, created if new; the instrument's
- * overflow series when the limit is reached. Never NULL, never blocks. */
+ * overflow series when the limit is reached. Never NULL, never blocks.
+ * Each thread remembers the last series it found per instrument: finding
+ * it again is one key compare. */
 struct oa_series *oa_metrics_series(const struct oa_metric_key *key);
 void oa_metrics_record_duration(struct oa_series *s, uint64_t duration_ns);
 /* Up-down counters */

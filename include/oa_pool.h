@@ -17,7 +17,7 @@
 
 struct oa_pool {
     size_t obj_size;          /* payload bytes */
-    uint32_t chunk_objs;      /* objects per chunk */
+    uint32_t chunk_objs;      /* objects per chunk: a power of two, else nothing is pooled */
     uint32_t max_objs;        /* bound on pooled objects (<= chunk_objs * MAX_CHUNKS) */
     uint64_t head;            /* tag << 32 | (object number + 1); low half 0: empty */
     uint32_t n_objs;          /* objects carved so far */

@@ -8,6 +8,23 @@
 #include "oa_http_metrics.h"
 #include "oa_http_span.h"
 
+/* The attribute set of a request's duration, but for its outcome. */
+static void request_key(struct oa_metric_key *key, enum oa_instrument instrument, const char *method,
+                        size_t method_len, uint8_t protocol)
+{
+    oa_metric_key_init(key, instrument);
+    key->method = (uint8_t)oa_http_method_index(method, method_len);
+    key->protocol = protocol;
+}
+
+static void key_set_address(struct oa_metric_key *key, const char *host, size_t len)
+{
+    if (len > OA_METRIC_ADDRESS_MAX)
+        len = OA_METRIC_ADDRESS_MAX;
+    memcpy(key->address, host, len);
+    key->address_len = (uint8_t)len;
+}
+
 void oa_http_metrics_start(struct oa_http_metric_request *m, enum oa_conn_role role,
                            const struct oa_http1_head *h, struct oa_conn *c, uint64_t start)
 {
@@ -16,25 +33,19 @@ void oa_http_metrics_start(struct oa_http_metric_request *m, enum oa_conn_role r
     if (!oa_metrics_enabled())
         return;
     m->recording = true;
-    m->role = (uint8_t)role;
     m->start_unix_nano = start;
-    m->method = (uint8_t)oa_http_method_index(h->method, h->method_len);
-    m->protocol = h->version_minor == 0 ? OA_METRIC_HTTP_1_0 : OA_METRIC_HTTP_1_1;
-    m->address_len = 0;
-    m->port = -1;
+    request_key(&m->key, role == OA_ROLE_CLIENT ? OA_INSTRUMENT_CLIENT_DURATION : OA_INSTRUMENT_SERVER_DURATION,
+                h->method, h->method_len, h->version_minor == 0 ? OA_METRIC_HTTP_1_0 : OA_METRIC_HTTP_1_1);
     if (role == OA_ROLE_CLIENT) {
         const char *host;
         size_t len;
-        m->port = oa_http_client_server(h, c, &host, &len);
-        if (len > OA_METRIC_ADDRESS_MAX)
-            len = OA_METRIC_ADDRESS_MAX;
-        memcpy(m->address, host, len);
-        m->address_len = (uint8_t)len;
+        m->key.port = oa_http_client_server(h, c, &host, &len);
+        key_set_address(&m->key, host, len);
     } else {
-        struct oa_metric_key key;
-        oa_metric_key_init(&key, OA_INSTRUMENT_SERVER_ACTIVE);
-        key.method = m->method;
-        m->active = oa_metrics_series(&key);
+        struct oa_metric_key active;
+        oa_metric_key_init(&active, OA_INSTRUMENT_SERVER_ACTIVE);
+        active.method = m->key.method;
+        m->active = oa_metrics_series(&active);
         oa_metrics_add(m->active, 1);
     }
     oa_metrics_reader_start();
@@ -60,20 +71,11 @@ static void record_duration(struct oa_metric_key *key, int status, const char *e
 
 void oa_http_metrics_finish(struct oa_http_metric_request *m, int status, const char *error)
 {
-    struct oa_metric_key key;
-
     if (!m->recording)
         return;
     m->recording = false;
     leave_active(m);
-    oa_metric_key_init(&key, m->role == OA_ROLE_CLIENT ? OA_INSTRUMENT_CLIENT_DURATION
-                                                       : OA_INSTRUMENT_SERVER_DURATION);
-    key.method = m->method;
-    key.protocol = m->protocol;
-    key.port = m->port;
-    key.address_len = m->address_len;
-    memcpy(key.address, m->address, m->address_len);
-    record_duration(&key, status, error, m->start_unix_nano);
+    record_duration(&m->key, status, error, m->start_unix_nano);
 }
 
 void oa_http_metrics_client_request(const char *method, size_t method_len, const char *url, size_t url_len,
@@ -85,14 +87,9 @@ void oa_http_metrics_client_request(const char *method, size_t method_len, const
 
     if (!oa_metrics_enabled())
         return;
-    oa_metric_key_init(&key, OA_INSTRUMENT_CLIENT_DURATION);
-    key.method = (uint8_t)oa_http_method_index(method, method_len);
-    key.protocol = protocol;
+    request_key(&key, OA_INSTRUMENT_CLIENT_DURATION, method, method_len, protocol);
     key.port = oa_http_url_server(url, url_len, &host, &host_len);
-    if (host_len > OA_METRIC_ADDRESS_MAX)
-        host_len = OA_METRIC_ADDRESS_MAX;
-    memcpy(key.address, host, host_len);
-    key.address_len = (uint8_t)host_len;
+    key_set_address(&key, host, host_len);
     record_duration(&key, status, error, start);
     oa_metrics_reader_start();
 }

@@ -116,12 +116,17 @@ static __attribute__((noinline)) void seed_generator(void)
     errno = saved_errno;
 }
 
-/* xoshiro256** */
-static uint64_t next_u64(void)
+/* This thread's generator, seeded for this process. */
+static uint64_t *generator_state(void)
 {
     if (__builtin_expect(generator.generation != __atomic_load_n(&fork_generation, __ATOMIC_RELAXED), 0))
         seed_generator();
-    uint64_t *s = generator.s;
+    return generator.s;
+}
+
+/* xoshiro256** */
+static uint64_t next_u64(uint64_t *s)
+{
     uint64_t result = rotl(s[1] * 5, 7) * 9;
     uint64_t t = s[1] << 17;
     s[2] ^= s[0];
@@ -135,11 +140,12 @@ static uint64_t next_u64(void)
 
 void oa_ids_new_trace_id(uint8_t out[16])
 {
+    uint64_t *s = generator_state();
     uint64_t hi;
     uint64_t lo;
     do {
-        hi = next_u64();
-        lo = next_u64();
+        hi = next_u64(s);
+        lo = next_u64(s);
     } while ((hi | lo) == 0);
     memcpy(out, &hi, sizeof(hi));
     memcpy(out + 8, &lo, sizeof(lo));
@@ -147,9 +153,10 @@ void oa_ids_new_trace_id(uint8_t out[16])
 
 void oa_ids_new_span_id(uint8_t out[8])
 {
+    uint64_t *s = generator_state();
     uint64_t v;
     do {
-        v = next_u64();
+        v = next_u64(s);
     } while (v == 0);
     memcpy(out, &v, sizeof(v));
 }

@@ -12,7 +12,14 @@
  *
  * The table is static (no allocation on the program's side, untouched pages
  * cost nothing). The collector keeps the previous values it needs for delta
- * temporality in its own memory. */
+ * temporality in its own memory.
+ *
+ * Each thread remembers the last series it found per instrument: a thread
+ * that records the same attribute set again (the common case: one route,
+ * one status) compares its key with that series' key and is done, without
+ * hashing or probing. A remembered series is only trusted within the table
+ * generation it was found in (a fork's reset starts a new one), and the
+ * overflow series is never remembered (its key is no attribute set). */
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,12 +63,22 @@ struct oa_series {
 #define ALL_SLOTS (OA_METRICS_TABLE_SLOTS + OA_INSTRUMENTS)
 
 static struct oa_series table[ALL_SLOTS];
+static unsigned table_generation; /* bumped by each reset */
+
+struct series_cache {
+    struct oa_series *series; /* a READY slot of table_generation, or NULL */
+    unsigned generation;
+};
+
+/* Tiny and initial-exec, as every TLS of a preloaded library. */
+static __thread struct series_cache series_cache[OA_INSTRUMENTS] __attribute__((tls_model("initial-exec")));
 static uint32_t series_used[OA_INSTRUMENTS]; /* atomic */
 static uint64_t epoch_unix_nano;             /* first measurement; cumulative start time */
 
 void oa_metric_key_init(struct oa_metric_key *k, enum oa_instrument instrument)
 {
-    memset(k, 0, sizeof *k);
+    /* the address is read only up to address_len: no need to clear it */
+    memset(k, 0, offsetof(struct oa_metric_key, address));
     k->instrument = (uint8_t)instrument;
     k->protocol = OA_METRIC_NO_VERSION;
     k->port = -1;
@@ -76,8 +93,13 @@ size_t oa_metrics_bucket_index(uint64_t duration_ns)
 }
 
 /* The bytes of a key that can differ: everything before the address, and
- * the address up to its length (the rest is zero in every key). */
+ * the address up to its length (what follows it is never read as part of
+ * the key). */
 #define KEY_HEAD_BYTES offsetof(struct oa_metric_key, address)
+#define KEY_HEAD_WORDS (KEY_HEAD_BYTES / 8)
+_Static_assert(KEY_HEAD_BYTES % 8 == 0, "the key's head is read as whole words");
+_Static_assert(sizeof(((struct oa_metric_key *)0)->address) % 8 == 0,
+               "the address is read as whole words, its last one masked");
 
 static uint64_t mix(uint64_t h, uint64_t v)
 {
@@ -86,30 +108,62 @@ static uint64_t mix(uint64_t h, uint64_t v)
     return h ^ (h >> 29);
 }
 
-/* A multiplicative hash over the key's fields, 8 bytes at a time: the
- * program's threads pay for it on every request, so it reads only the
- * bytes in use. */
+static uint64_t load_word(const void *p)
+{
+    uint64_t w;
+    memcpy(&w, p, sizeof w);
+    return w;
+}
+
+/* Word i of an address of len bytes, its bytes from len on cleared: the
+ * array is a whole number of words, so the load stays inside it whatever
+ * the bytes past len hold. */
+static uint64_t address_word(const char *address, size_t len, size_t i)
+{
+    uint64_t w = load_word(address + 8 * i);
+    size_t left = len - 8 * i;
+    return left >= 8 ? w : w & ((1ull << (8 * left)) - 1);
+}
+
+static uint64_t address_hash(const struct oa_metric_key *k)
+{
+    uint64_t h = 0x243f6a8885a308d3ull;
+    for (size_t i = 0; 8 * i < k->address_len; i++)
+        h = mix(h, address_word(k->address, k->address_len, i));
+    return h;
+}
+
+/* The key's head as words (KEY_HEAD_WORDS of them). */
+static void head_words(const struct oa_metric_key *k, uint64_t w[3])
+{
+    _Static_assert(KEY_HEAD_WORDS == 3, "head_words reads three words");
+    w[0] = load_word((const char *)k);
+    w[1] = load_word((const char *)k + 8);
+    w[2] = load_word((const char *)k + 16);
+}
+
+/* A multiplicative hash over the key's head and address, 8 bytes at a
+ * time, reading the address up to its length only. */
 static uint32_t key_hash(const struct oa_metric_key *k)
 {
-    uint64_t words[KEY_HEAD_BYTES / 8 + 1] = {0};
-    uint64_t h = 0x243f6a8885a308d3ull;
-    uint64_t chunk;
-    size_t i;
-
-    memcpy(words, k, KEY_HEAD_BYTES);
-    for (i = 0; i < (KEY_HEAD_BYTES + 7) / 8; i++)
-        h = mix(h, words[i]);
-    for (i = 0; i < k->address_len; i += 8) {
-        chunk = 0;
-        memcpy(&chunk, k->address + i, k->address_len - i < 8 ? k->address_len - i : 8);
-        h = mix(h, chunk);
-    }
+    uint64_t w[3];
+    head_words(k, w);
+    uint64_t h = mix(mix(mix(address_hash(k), w[0]), w[1]), w[2]);
     return (uint32_t)(h ^ (h >> 32));
 }
 
-static bool key_equal(const struct oa_metric_key *a, const struct oa_metric_key *b)
+static inline __attribute__((always_inline)) bool key_equal(const struct oa_metric_key *a, const struct oa_metric_key *b)
 {
-    return memcmp(a, b, KEY_HEAD_BYTES) == 0 && memcmp(a->address, b->address, a->address_len) == 0;
+    uint64_t wa[3], wb[3];
+    head_words(a, wa);
+    head_words(b, wb);
+    if (((wa[0] ^ wb[0]) | (wa[1] ^ wb[1]) | (wa[2] ^ wb[2])) != 0)
+        return false;
+    /* address_len is in the head: both addresses have a's length */
+    uint64_t diff = 0;
+    for (size_t i = 0; 8 * i < a->address_len; i++)
+        diff |= address_word(a->address, a->address_len, i) ^ address_word(b->address, a->address_len, i);
+    return diff == 0;
 }
 
 static void note_epoch(void)
@@ -171,9 +225,10 @@ static bool claim(struct oa_series *s, const struct oa_metric_key *key, uint32_t
     return true;
 }
 
-struct oa_series *oa_metrics_series(const struct oa_metric_key *key)
+/* The probe past the home slot of a key: finds it further on, claims a slot
+ * for it, or falls back to the overflow series. */
+static __attribute__((noinline)) struct oa_series *series_probe(const struct oa_metric_key *key, uint32_t hash)
 {
-    uint32_t hash = key_hash(key);
     enum oa_instrument instrument = (enum oa_instrument)key->instrument;
 
     note_epoch();
@@ -196,6 +251,36 @@ struct oa_series *oa_metrics_series(const struct oa_metric_key *key)
             return s;
     }
     return overflow_series(instrument);
+}
+
+/* A key this thread did not find last: at its home slot nearly always (the
+ * epoch is already noted then, by whoever claimed the slot since the last
+ * reset), else by the probe. Out of line, so that the path of a remembered
+ * series saves no registers. */
+static __attribute__((noinline)) struct oa_series *series_lookup(const struct oa_metric_key *key,
+                                                                 struct series_cache *cache, unsigned generation)
+{
+    uint32_t hash = key_hash(key);
+    struct oa_series *s = &table[hash & (OA_METRICS_TABLE_SLOTS - 1)];
+
+    if (!(__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) == SLOT_READY && s->hash == hash && key_equal(&s->key, key)))
+        s = series_probe(key, hash);
+    if (s < &table[OA_METRICS_TABLE_SLOTS]) {
+        cache->series = s;
+        cache->generation = generation;
+    }
+    return s;
+}
+
+struct oa_series *oa_metrics_series(const struct oa_metric_key *key)
+{
+    struct series_cache *cache = &series_cache[key->instrument < OA_INSTRUMENTS ? key->instrument : 0];
+    unsigned generation = __atomic_load_n(&table_generation, __ATOMIC_RELAXED);
+    struct oa_series *s = cache->series;
+
+    if (s != NULL && cache->generation == generation && key_equal(&s->key, key))
+        return s;
+    return series_lookup(key, cache, generation);
 }
 
 void oa_metrics_record_duration(struct oa_series *s, uint64_t ns)
@@ -242,6 +327,8 @@ void oa_metrics_table_reset(void)
     }
     memset(series_used, 0, sizeof series_used);
     epoch_unix_nano = 0;
+    /* every thread's remembered series belongs to the old table */
+    __atomic_add_fetch(&table_generation, 1, __ATOMIC_RELAXED);
 }
 
 /* ---- collection --------------------------------------------------------- */

@@ -76,11 +76,14 @@ struct oa_server_context *oa_server_context_new(const struct oa_span_context *sc
         ctx->incoming = *incoming;
     else
         memset(&ctx->incoming, 0, sizeof(ctx->incoming));
+    /* most requests carry neither: no call to copy nothing */
     ctx->tracestate = ctx->storage;
-    memcpy(ctx->tracestate, tracestate, tracestate_len);
+    if (tracestate_len > 0)
+        memcpy(ctx->tracestate, tracestate, tracestate_len);
     ctx->tracestate[tracestate_len] = '\0';
     ctx->baggage = ctx->storage + tracestate_len + 1;
-    memcpy(ctx->baggage, baggage, baggage_len);
+    if (baggage_len > 0)
+        memcpy(ctx->baggage, baggage, baggage_len);
     ctx->baggage[baggage_len] = '\0';
     return ctx;
 }

@@ -79,6 +79,156 @@ static void test_series_identity(void)
     CHECK(oa_metrics_series_count(OA_INSTRUMENT_CLIENT_DURATION) == 2, "two client series");
 }
 
+/* A key whose address bytes after its length are not zero (what a request
+ * that reuses its key leaves there): they are no part of the attribute set. */
+static struct oa_metric_key client_key_dirty(const char *host, int port, int status)
+{
+    struct oa_metric_key k = client_key(host, port, status);
+    memset(k.address + k.address_len, 'X', sizeof k.address - k.address_len);
+    return k;
+}
+
+/* Lookups read the key a word at a time, the address up to its length:
+ * every component must still tell series apart, and nothing past the
+ * address may. */
+static void test_series_key_components(void)
+{
+    oa_metrics_table_reset();
+    struct oa_metric_key base = client_key("a.example.org", 8080, 200);
+    struct oa_series *s = oa_metrics_series(&base);
+    struct oa_metric_key same = client_key_dirty("a.example.org", 8080, 200);
+    CHECK(oa_metrics_series(&same) == s, "bytes after the address are not part of the key");
+    oa_metrics_table_reset(); /* nothing remembered: the same through the hash */
+    s = oa_metrics_series(&base);
+    struct oa_metric_key other_thread_view = client_key_dirty("a.example.org", 8080, 200);
+    oa_metrics_table_reset();
+    CHECK(oa_metrics_series(&other_thread_view) == s, "bytes after the address are not part of the hash");
+
+    struct oa_metric_key k[9];
+    const char *what[9];
+    for (int i = 0; i < 9; i++)
+        k[i] = client_key_dirty("a.example.org", 8080, 200);
+    k[0].instrument = OA_INSTRUMENT_SERVER_DURATION, what[0] = "instrument";
+    k[1].method = 3, what[1] = "method";
+    k[2].protocol = 0, what[2] = "protocol";
+    k[3].status = 201, what[3] = "status";
+    k[4].port = 8081, what[4] = "port";
+    k[5].error_type = "timeout", what[5] = "error.type";
+    k[6].address[12] = 'h', what[6] = "last byte of the address (past the first word)";
+    k[7].address[0] = 'b', what[7] = "first byte of the address";
+    k[8].address_len = 12, what[8] = "address length (a prefix)";
+    /* each right after base, which the thread then remembers: a key that
+     * differs in one component must not be taken for it */
+    for (int i = 0; i < 9; i++) {
+        bool base_again = oa_metrics_series(&base) == s;
+        struct oa_series *other = oa_metrics_series(&k[i]);
+        CHECK(base_again && other != s && oa_metrics_series(&k[i]) == other,
+              "another %s: another series, found again", what[i]);
+    }
+    CHECK(oa_metrics_series_count(OA_INSTRUMENT_CLIENT_DURATION) == 9, "nine client series: %zu",
+          oa_metrics_series_count(OA_INSTRUMENT_CLIENT_DURATION));
+
+    /* 150 series in 1024 slots share home slots: those found past theirs
+     * are found again, each its own */
+    oa_metrics_table_reset();
+    struct oa_series *first[150];
+    bool ok = true;
+    for (int i = 0; i < 150; i++) {
+        char host[32];
+        snprintf(host, sizeof host, "h%d.example", i);
+        struct oa_metric_key key = client_key(host, 80, 200);
+        first[i] = oa_metrics_series(&key);
+        for (int j = 0; j < i; j++)
+            ok = ok && first[j] != first[i];
+    }
+    for (int i = 0; i < 150; i++) {
+        char host[32];
+        snprintf(host, sizeof host, "h%d.example", i);
+        struct oa_metric_key key = client_key_dirty(host, 80, 200);
+        ok = ok && oa_metrics_series(&key) == first[i];
+    }
+    CHECK(ok, "150 attribute sets: 150 series, each found again");
+}
+
+/* The series a thread found last per instrument is remembered: replaced by
+ * the next one found, never the overflow series, forgotten by a reset, and
+ * each thread's own. */
+static void test_series_cache(void)
+{
+    oa_metrics_table_reset();
+    struct oa_metric_key a = client_key("a.example", 80, 200);
+    struct oa_metric_key b = client_key("b.example", 80, 200);
+    struct oa_metric_key server;
+    oa_metric_key_init(&server, OA_INSTRUMENT_SERVER_DURATION);
+    struct oa_series *sa = oa_metrics_series(&a);
+    struct oa_series *ss = oa_metrics_series(&server);
+    CHECK(oa_metrics_series(&a) == sa, "another instrument's lookup leaves the client one remembered");
+    struct oa_series *sb = oa_metrics_series(&b);
+    CHECK(sb != sa && oa_metrics_series(&a) == sa && oa_metrics_series(&b) == sb && oa_metrics_series(&server) == ss,
+          "a remembered series replaced by another is still found, and so is the other");
+
+    /* A reset clears the slots, so a slot's key is zero afterwards: a key
+     * that is all zero too would match it if the remembered slot outlived
+     * the reset. */
+    struct oa_metric_key zero;
+    memset(&zero, 0, sizeof zero);
+    oa_metrics_record_duration(oa_metrics_series(&zero), 1 * MS);
+    oa_metrics_table_reset();
+    oa_metrics_record_duration(oa_metrics_series(&zero), 1 * MS);
+    CHECK(oa_metrics_series_count(OA_INSTRUMENT_SERVER_DURATION) == 1,
+          "after a reset the remembered series is not trusted: the key gets a slot again (%zu series)",
+          oa_metrics_series_count(OA_INSTRUMENT_SERVER_DURATION));
+
+    /* Full instrument: the overflow series takes new keys, every time,
+     * whatever the thread remembers. */
+    oa_metrics_table_reset();
+    for (int i = 0; i < OA_METRICS_SERIES_LIMIT; i++) {
+        char host[32];
+        snprintf(host, sizeof host, "f%d.example", i);
+        struct oa_metric_key k = client_key(host, 80, 200);
+        oa_metrics_series(&k);
+    }
+    struct oa_metric_key late = client_key("late.example", 80, 200);
+    struct oa_series *overflow = oa_metrics_series(&late);
+    CHECK(overflow == oa_metrics_series(&late), "over the limit: the overflow series, every time");
+    CHECK(oa_metrics_series(&zero) == oa_metrics_series(&zero), "other instruments unaffected");
+}
+
+struct cache_thread {
+    const char *host;
+    struct oa_series *found[200];
+};
+
+/* Two threads alternate between their own key and a shared one. */
+static void *cache_thread_main(void *arg)
+{
+    struct cache_thread *t = arg;
+    struct oa_metric_key own = client_key(t->host, 80, 200);
+    struct oa_metric_key shared = client_key("shared.example", 80, 200);
+    for (int i = 0; i < 200; i++)
+        t->found[i] = oa_metrics_series(i % 3 == 0 ? &shared : &own);
+    return NULL;
+}
+
+static void test_series_cache_threads(void)
+{
+    oa_metrics_table_reset();
+    struct cache_thread t[2] = {{.host = "one.example"}, {.host = "two.example"}};
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++)
+        pthread_create(&th[i], NULL, cache_thread_main, &t[i]);
+    for (int i = 0; i < 2; i++)
+        pthread_join(th[i], NULL);
+    bool ok = true;
+    for (int i = 3; i < 200; i++)
+        for (int j = 0; j < 2; j++)
+            ok = ok && t[j].found[i] == t[j].found[i % 3 == 0 ? 0 : 1];
+    ok = ok && t[0].found[0] == t[1].found[0] && t[0].found[1] != t[1].found[1] && t[0].found[1] != t[0].found[0];
+    CHECK(ok, "two threads, each with its own remembered series: each finds its own key and the shared one, every time");
+    CHECK(oa_metrics_series_count(OA_INSTRUMENT_CLIENT_DURATION) == 3, "three series (%zu)",
+          oa_metrics_series_count(OA_INSTRUMENT_CLIENT_DURATION));
+}
+
 static void test_bound_and_overflow(void)
 {
     oa_metrics_table_reset();
@@ -478,6 +628,9 @@ int main(void)
 {
     test_buckets();
     test_series_identity();
+    test_series_key_components();
+    test_series_cache();
+    test_series_cache_threads();
     test_bound_and_overflow();
     test_concurrent_recording();
     test_delta();

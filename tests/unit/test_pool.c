@@ -41,6 +41,34 @@ static void test_get_put(void)
     CHECK(true, "large objects and NULL go back without harm");
 }
 
+/* Objects are found by shift and mask, which needs a power-of-two chunk:
+ * a pool declared with another size pools nothing and still works. Each
+ * round takes every object, marks it, gives them all back: a wrong slot
+ * mapping hands out one object twice (or one that overlaps another). */
+static void test_chunk_sizes(void)
+{
+    static struct oa_pool odd = OA_POOL_INIT(48, 3, 9);
+    static struct oa_pool even = OA_POOL_INIT(48, 4, 16);
+    struct oa_pool *pools[2] = {&odd, &even};
+    for (int p = 0; p < 2; p++) {
+        bool ok = true;
+        for (int round = 0; round < 3; round++) {
+            unsigned char *held[16];
+            for (int i = 0; i < 16; i++) {
+                held[i] = oa_pool_get(pools[p]);
+                memset(held[i], i + 16 * round, 48);
+            }
+            for (int i = 0; i < 16; i++)
+                ok = ok && held[i][0] == i + 16 * round && held[i][47] == i + 16 * round;
+            for (int i = 0; i < 16; i++)
+                oa_pool_put(pools[p], held[i]);
+        }
+        CHECK(ok, "chunks of %u objects: 16 held at once, three rounds, none shared", pools[p]->chunk_objs);
+    }
+    CHECK(odd.n_objs == 0, "a chunk size that is not a power of two pools nothing (%u pooled)", odd.n_objs);
+    CHECK(even.n_objs == 16, "chunks of 4: four chunks carved (%u pooled)", even.n_objs);
+}
+
 /* Two threads take and give back objects as fast as they can, each marking
  * what it holds with its own id: an object handed to both at once would show
  * the other's mark. */
@@ -78,6 +106,7 @@ static void test_threads(void)
 int main(void)
 {
     test_get_put();
+    test_chunk_sizes();
     test_threads();
     TEST_DONE();
 }

@@ -195,6 +195,84 @@ static void test_every_position(void)
     CHECK(ok, "every single-char corruption of a valid header is rejected");
 }
 
+static bool is_lower_hex(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+
+static unsigned hex_value(unsigned char c)
+{
+    return c <= '9' ? c - '0' : c - 'a' + 10;
+}
+
+/* Every byte value at every position of a valid header, against the rule
+ * char by char: the parser reads its ids 8 digits at a time, so a wrong
+ * lane, a byte >= 0x80 carrying into its neighbour, or a bound off by one
+ * (':' '`' 'g' '/') shows up here. */
+static void test_every_byte_everywhere(void)
+{
+    const char base[] = "00-0123456789abcdef0123456789abcdef-fedcba9876543210-01";
+    int ok = 1;
+    for (size_t pos = 0; pos < OA_TRACEPARENT_LEN; pos++) {
+        for (int c = 0; c < 256; c++) {
+            char v[OA_TRACEPARENT_LEN];
+            memcpy(v, base, OA_TRACEPARENT_LEN);
+            v[pos] = (char)c;
+            bool dash = pos == 2 || pos == 35 || pos == 52;
+            bool expect = dash ? c == '-' : is_lower_hex((unsigned char)c);
+            if (pos < 2 && v[0] == 'f' && v[1] == 'f')
+                expect = false; /* version ff is invalid */
+            struct oa_span_context sc;
+            bool got = oa_traceparent_parse(v, OA_TRACEPARENT_LEN, &sc);
+            EXPECT(ok, got == expect, "pos %zu byte 0x%02x: %d", pos, c, got);
+            if (!got || !expect)
+                continue;
+            for (size_t i = 0; i < 16; i++)
+                EXPECT(ok, sc.trace_id[i] == (hex_value((unsigned char)v[3 + 2 * i]) << 4 |
+                                             hex_value((unsigned char)v[4 + 2 * i])),
+                       "pos %zu byte 0x%02x: trace id byte %zu", pos, c, i);
+            for (size_t i = 0; i < 8; i++)
+                EXPECT(ok, sc.span_id[i] == (hex_value((unsigned char)v[36 + 2 * i]) << 4 |
+                                            hex_value((unsigned char)v[37 + 2 * i])),
+                       "pos %zu byte 0x%02x: span id byte %zu", pos, c, i);
+        }
+    }
+    CHECK(ok, "each of the 256 byte values at each of the 55 positions: accepted exactly when the rule says, ids decoded digit by digit");
+}
+
+/* Every byte value at every position of the ids, formatted digit by digit. */
+static void test_format_every_byte(void)
+{
+    static const char digits[] = "0123456789abcdef";
+    int ok = 1;
+    for (size_t pos = 0; pos < 24; pos++) {
+        for (int b = 0; b < 256; b++) {
+            struct oa_span_context sc = { .valid = true };
+            for (size_t i = 0; i < 16; i++)
+                sc.trace_id[i] = (uint8_t)(i * 17 + 3);
+            for (size_t i = 0; i < 8; i++)
+                sc.span_id[i] = (uint8_t)(i * 29 + 5);
+            if (pos < 16)
+                sc.trace_id[pos] = (uint8_t)b;
+            else
+                sc.span_id[pos - 16] = (uint8_t)b;
+            char out[OA_TRACEPARENT_LEN + 1];
+            oa_traceparent_format(&sc, out);
+            char want[OA_TRACEPARENT_LEN + 1];
+            char *p = want;
+            *p++ = '0', *p++ = '0', *p++ = '-';
+            for (size_t i = 0; i < 16; i++)
+                *p++ = digits[sc.trace_id[i] >> 4], *p++ = digits[sc.trace_id[i] & 15];
+            *p++ = '-';
+            for (size_t i = 0; i < 8; i++)
+                *p++ = digits[sc.span_id[i] >> 4], *p++ = digits[sc.span_id[i] & 15];
+            *p++ = '-', *p++ = '0', *p++ = '0', *p = '\0';
+            EXPECT(ok, strcmp(out, want) == 0, "byte %zu = 0x%02x: %s", pos, b, out);
+        }
+    }
+    CHECK(ok, "each of the 256 byte values at each of the 24 id positions formats as its two digits");
+}
+
 static void test_format(void)
 {
     struct oa_span_context sc = { .flags = OA_TRACE_FLAG_SAMPLED, .valid = true };
@@ -263,6 +341,8 @@ int main(void)
     test_valid();
     test_invalid();
     test_every_position();
+    test_every_byte_everywhere();
     test_format();
+    test_format_every_byte();
     TEST_DONE();
 }

@@ -150,6 +150,76 @@ static bool all_tchar(const unsigned char *s, size_t n)
     return (all & CC_TCHAR) != 0;
 }
 
+/* ---- one pass over a whole head: 16 bytes at a time ----
+ *
+ * Each function gives, for the 16 bytes at s, a bit per byte that ends a run
+ * (bit i for s[i]); the fast path asks only "where is the next such byte".
+ *   field stop:  a control byte but HTAB, or DEL: ends a field value or a
+ *                reason phrase (CR and LF among them), or makes it invalid
+ *   token stop:  a field stop, SP or HTAB: ends the method and the target
+ *   name stop:   a field stop or ':': ends a header name
+ * SSE2 is part of x86-64; elsewhere the same bits come from the class table. */
+enum stop_set {
+    STOP_FIELD = 0,
+    STOP_TOKEN,
+    STOP_NAME,
+};
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+
+static inline __attribute__((always_inline)) unsigned block_stops(const unsigned char *s, enum stop_set set)
+{
+    __m128i x = _mm_loadu_si128((const void *)s);
+    __m128i del = _mm_cmpeq_epi8(x, _mm_set1_epi8(0x7f));
+    if (set == STOP_TOKEN) {
+        /* unsigned x <= 0x20: min(x, 0x20) == x */
+        __m128i low = _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x20)), x);
+        return (unsigned)_mm_movemask_epi8(_mm_or_si128(low, del));
+    }
+    __m128i ctl = _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x1f)), x);
+    __m128i tab = _mm_cmpeq_epi8(x, _mm_set1_epi8('\t'));
+    __m128i stop = _mm_or_si128(_mm_andnot_si128(tab, ctl), del);
+    if (set == STOP_NAME)
+        stop = _mm_or_si128(stop, _mm_cmpeq_epi8(x, _mm_set1_epi8(':')));
+    return (unsigned)_mm_movemask_epi8(stop);
+}
+#else
+static unsigned block_stops(const unsigned char *s, enum stop_set set)
+{
+    unsigned bits = 0;
+    for (unsigned i = 0; i < 16; i++) {
+        unsigned char c = s[i];
+        bool stop = !(char_class[c] & CC_FIELD);
+        if (set == STOP_TOKEN)
+            stop = stop || c == ' ' || c == '\t';
+        else if (set == STOP_NAME)
+            stop = stop || c == ':';
+        bits |= (unsigned)stop << i;
+    }
+    return bits;
+}
+#endif
+
+/* Index of the first byte of s[k, n) in the stop set, n if none. n >= 16:
+ * the last bytes are looked at as the tail of the 16 ending at n, so no load
+ * reaches past s + n. */
+static inline __attribute__((always_inline)) size_t find_stop(const unsigned char *s, size_t k, size_t n,
+                                                              enum stop_set set)
+{
+    for (; k + 16 <= n; k += 16) {
+        unsigned bits = block_stops(s + k, set);
+        if (bits)
+            return k + (size_t)__builtin_ctz(bits);
+    }
+    if (k < n) {
+        unsigned bits = block_stops(s + n - 16, set) >> (16 - (n - k));
+        if (bits)
+            return k + (size_t)__builtin_ctz(bits);
+    }
+    return n;
+}
+
 static bool is_ows(unsigned char c)
 {
     return c == ' ' || c == '\t';
@@ -571,26 +641,65 @@ static bool connection_element(const char *e, size_t n, void *ctx)
 }
 
 /* Fills in the framing fields of the head and decides where HEAD_DONE leads. */
+/* A single Content-Length that is a plain number of at most 19 digits (no
+ * overflow possible): the common case, read without the list walk. */
+static bool plain_number(const char *s, size_t n, uint64_t *value)
+{
+    uint64_t v = 0;
+    if (n == 0 || n > 19)
+        return false;
+    for (size_t k = 0; k < n; k++) {
+        unsigned digit = (unsigned)((unsigned char)s[k] - '0');
+        if (digit > 9)
+            return false;
+        v = v * 10 + digit;
+    }
+    *value = v;
+    return true;
+}
+
 static bool derive_framing(struct oa_http1_parser *p)
 {
     struct oa_http1_head *h = &p->head;
     struct content_length_scan length = { 0 };
     struct coding_scan coding = { 0 };
     struct connection_scan connection = { 0 };
-    bool has_transfer_encoding = false;
+    bool has_transfer_encoding = h->known_count[OA_HTTP1_H_TRANSFER_ENCODING] > 0;
+    /* The usual forms first: one Content-Length with one number, one
+     * Connection with one token. Field values hold no control bytes, so
+     * name_is() compares them exactly as equals_nocase() would. Lists and
+     * repeated headers take the general walk below. */
+    bool walk_length = false;
+    bool walk_connection = false;
+    const struct oa_http1_header *f = oa_http1_find_known(h, OA_HTTP1_H_CONTENT_LENGTH, NULL);
+    if (f != NULL) {
+        walk_length = h->known_count[OA_HTTP1_H_CONTENT_LENGTH] > 1 ||
+                      !plain_number(f->value, f->value_len, &length.value);
+        length.seen = !walk_length;
+    }
+    f = oa_http1_find_known(h, OA_HTTP1_H_CONNECTION, NULL);
+    if (f != NULL) {
+        if (h->known_count[OA_HTTP1_H_CONNECTION] > 1)
+            walk_connection = true;
+        else if (NAME_IS(f->value, f->value_len, "keep-alive"))
+            connection.keep_alive = true;
+        else if (NAME_IS(f->value, f->value_len, "close"))
+            connection.close = true;
+        else
+            walk_connection = true;
+    }
 
-    for (size_t i = 0; i < h->n_headers; i++) {
-        const struct oa_http1_header *f = &h->headers[i];
-        if (h->known[i] == OA_HTTP1_H_CONTENT_LENGTH) {
+    for (size_t i = 0; (walk_length || walk_connection || has_transfer_encoding) && i < h->n_headers; i++) {
+        f = &h->headers[i];
+        if (h->known[i] == OA_HTTP1_H_CONTENT_LENGTH && walk_length) {
             length.elements = 0;
             if (!for_each_list_element(f->value, f->value_len, content_length_element, &length))
                 return false;
             if (length.elements == 0)
                 return false;
         } else if (h->known[i] == OA_HTTP1_H_TRANSFER_ENCODING) {
-            has_transfer_encoding = true;
             for_each_list_element(f->value, f->value_len, coding_element, &coding);
-        } else if (h->known[i] == OA_HTTP1_H_CONNECTION) {
+        } else if (h->known[i] == OA_HTTP1_H_CONNECTION && walk_connection) {
             for_each_list_element(f->value, f->value_len, connection_element, &connection);
         }
     }
@@ -674,6 +783,151 @@ static size_t head_done(struct oa_http1_parser *p, size_t consumed, enum oa_http
     return consumed;
 }
 
+/* feed_head's fast path did not apply: the general path takes the bytes */
+#define NOT_WHOLE ((size_t)-1)
+
+/* The common case in one pass: a message's whole head (up to its empty line)
+ * in the bytes given, valid and short enough for head_inline. Each line is
+ * scanned once, 16 bytes at a time, and checked while it is split into its
+ * parts; then the head is copied once. Anything else (a head cut short,
+ * anything invalid, a limit reached) returns NOT_WHOLE having changed nothing
+ * the general path relies on: that path then decides, so events, their
+ * positions and NOT_HTTP versus ERROR are the same wherever the stream was
+ * cut. Called right after begin_message. */
+static size_t parse_whole_head(struct oa_http1_parser *p, const char *buf, size_t len,
+                               enum oa_http1_event *ev)
+{
+    const unsigned char *s = (const unsigned char *)buf;
+    struct oa_http1_head *h = &p->head;
+    /* pointers go straight to where the head will be copied */
+    char *dst = p->head_buf != NULL ? p->head_buf : p->head_inline;
+    size_t n = min_size(len, OA_HTTP1_HEAD_INLINE + 2);
+    size_t k;
+    size_t method_len = 0;
+    size_t target_len = 0;
+    int status = 0;
+    int version_minor;
+
+    if (n < 16)
+        return NOT_WHOLE;
+    if (p->direction == OA_HTTP1_REQUESTS) {
+        size_t sp = find_stop(s, 0, n, STOP_TOKEN);
+        if (sp == 0 || sp > METHOD_MAX || sp >= n || s[sp] != ' ' || !all_tchar(s, sp))
+            return NOT_WHOLE;
+        method_len = sp;
+        size_t sp2 = find_stop(s, sp + 1, n, STOP_TOKEN);
+        if (sp2 == sp + 1 || n - sp2 < 1 + HTTP_VERSION_PREFIX_LEN + 2 || s[sp2] != ' ')
+            return NOT_WHOLE;
+        target_len = sp2 - sp - 1;
+        k = sp2 + 1;
+    } else {
+        k = 0;
+    }
+    /* "HTTP/1.x" (n - k >= 10 here) */
+    if (memcmp(s + k, http_version_prefix, HTTP_VERSION_PREFIX_LEN) != 0 ||
+        s[k + HTTP_VERSION_PREFIX_LEN] < '0' || s[k + HTTP_VERSION_PREFIX_LEN] > '9')
+        return NOT_WHOLE;
+    version_minor = s[k + HTTP_VERSION_PREFIX_LEN] > '0' ? 1 : 0;
+    k += HTTP_VERSION_PREFIX_LEN + 1;
+    if (p->direction == OA_HTTP1_RESPONSES) {
+        /* " ddd" then " reason", or the line's end (n >= 16 > k + 4) */
+        if (s[k] != ' ' || s[k + 1] < '1' || s[k + 1] > '9' || s[k + 2] < '0' || s[k + 2] > '9' ||
+            s[k + 3] < '0' || s[k + 3] > '9')
+            return NOT_WHOLE;
+        status = (s[k + 1] - '0') * 100 + (s[k + 2] - '0') * 10 + (s[k + 3] - '0');
+        k += 4;
+        if (s[k] == ' ')
+            k = find_stop(s, k + 1, n, STOP_FIELD);
+    }
+    /* the start line's end: CRLF or a bare LF */
+    if (k + 1 < n && s[k] == '\r' && s[k + 1] == '\n')
+        k += 2;
+    else if (k < n && s[k] == '\n')
+        k++;
+    else
+        return NOT_WHOLE;
+    size_t start_line_len = k;
+
+    size_t n_headers = 0;
+    memset(h->known_first, 0, sizeof(h->known_first));
+    memset(h->known_count, 0, sizeof(h->known_count));
+    for (;;) {
+        if (k >= n)
+            return NOT_WHOLE;
+        if (s[k] == '\r' || s[k] == '\n')
+            break;
+        /* name: up to ':' with no field stop before it, and all tchar */
+        size_t colon = find_stop(s, k, n, STOP_NAME);
+        if (colon >= n || s[colon] != ':' || colon == k || n_headers == OA_HTTP1_MAX_HEADERS)
+            return NOT_WHOLE;
+        size_t name_len = colon - k;
+        /* A known name matched with no control byte or DEL in it (none is
+         * before the colon) is all tchar: see name_is(). */
+        enum oa_http1_known id = known_header(buf + k, name_len);
+        if (id == OA_HTTP1_H_OTHER && !all_tchar(s + k, name_len))
+            return NOT_WHOLE;
+        /* value: every byte up to the line's end is a field byte */
+        size_t end = find_stop(s, colon + 1, n, STOP_FIELD);
+        size_t next;
+        if (end + 1 < n && s[end] == '\r' && s[end + 1] == '\n')
+            next = end + 2;
+        else if (end < n && s[end] == '\n')
+            next = end + 1;
+        else
+            return NOT_WHOLE;
+        size_t v = colon + 1;
+        while (v < end && is_ows(s[v]))
+            v++;
+        while (end > v && is_ows(s[end - 1]))
+            end--;
+        struct oa_http1_header *f = &h->headers[n_headers];
+        f->name = dst + k;
+        f->name_len = name_len;
+        f->value = dst + v;
+        f->value_len = end - v;
+        h->known[n_headers] = (uint8_t)id;
+        n_headers++;
+        if (id != OA_HTTP1_H_OTHER && h->known_count[id]++ == 0)
+            h->known_first[id] = (uint8_t)n_headers;
+        k = next;
+    }
+    /* k: the empty line's first byte; a response's needs its '\n' too */
+    size_t through = k + 1;
+    if (p->direction == OA_HTTP1_RESPONSES && s[k] == '\r') {
+        if (k + 1 >= n || s[k + 1] != '\n')
+            return NOT_WHOLE;
+        through = k + 2;
+    }
+    if (k > OA_HTTP1_HEAD_INLINE)
+        return NOT_WHOLE;
+
+    h->n_headers = n_headers;
+    h->method = p->direction == OA_HTTP1_REQUESTS ? dst : NULL;
+    h->method_len = method_len;
+    h->target = p->direction == OA_HTTP1_REQUESTS ? dst + method_len + 1 : NULL;
+    h->target_len = target_len;
+    h->status = status;
+    h->version_minor = version_minor;
+    if (p->head_buf == NULL) {
+        p->head_buf = p->head_inline;
+        p->head_cap = sizeof(p->head_inline);
+    }
+    memcpy(p->head_buf, buf, k);
+    p->head_len = k;
+    p->start_line_len = start_line_len;
+    p->head_parsed = true;
+    p->head_phase = HP_LINE_START;
+    p->seen_first_message = true;
+    /* what the general path does at the empty line's first byte */
+    if (!derive_framing(p))
+        return fail(p, k + 1, OA_HTTP1_ERROR, ev);
+    if (p->direction == OA_HTTP1_REQUESTS) {
+        *ev = OA_HTTP1_HEAD_END_NEXT;
+        return k;
+    }
+    return head_done(p, through, ev);
+}
+
 /* Not inlined into oa_http1_feed (nor feed_chunked): most calls (body bytes,
  * an event due without more bytes) need neither, and the dispatcher stays
  * cheap to enter. */
@@ -691,6 +945,9 @@ __attribute__((noinline)) static size_t feed_head(struct oa_http1_parser *p, con
         if (i == len)
             return len;
         begin_message(p);
+        size_t whole = parse_whole_head(p, buf + i, len - i, ev);
+        if (whole != NOT_WHOLE)
+            return i + whole;
     }
 
     while (i < len) {

@@ -793,7 +793,8 @@ static size_t head_done(struct oa_http1_parser *p, size_t consumed, enum oa_http
  * anything invalid, a limit reached) returns NOT_WHOLE having changed nothing
  * the general path relies on: that path then decides, so events, their
  * positions and NOT_HTTP versus ERROR are the same wherever the stream was
- * cut. Called right after begin_message. */
+ * cut. Called at a message's first byte in place of begin_message, whose
+ * work it does itself when it succeeds. */
 static size_t parse_whole_head(struct oa_http1_parser *p, const char *buf, size_t len,
                                enum oa_http1_event *ev)
 {
@@ -801,6 +802,9 @@ static size_t parse_whole_head(struct oa_http1_parser *p, const char *buf, size_
     struct oa_http1_head *h = &p->head;
     /* pointers go straight to where the head will be copied */
     char *dst = p->head_buf != NULL ? p->head_buf : p->head_inline;
+    /* a long head's buffer is shrunk by begin_message first */
+    if (p->head_cap > HEAD_BUF_KEEP)
+        return NOT_WHOLE;
     size_t n = min_size(len, OA_HTTP1_HEAD_INLINE + 2);
     size_t k;
     size_t method_len = 0;
@@ -908,6 +912,9 @@ static size_t parse_whole_head(struct oa_http1_parser *p, const char *buf, size_
     h->target_len = target_len;
     h->status = status;
     h->version_minor = version_minor;
+    /* the rest of what begin_message would have set */
+    p->state = OA_HTTP1_S_HEAD;
+    p->opaque_after_message = false;
     if (p->head_buf == NULL) {
         p->head_buf = p->head_inline;
         p->head_cap = sizeof(p->head_inline);
@@ -944,10 +951,10 @@ __attribute__((noinline)) static size_t feed_head(struct oa_http1_parser *p, con
         }
         if (i == len)
             return len;
-        begin_message(p);
         size_t whole = parse_whole_head(p, buf + i, len - i, ev);
         if (whole != NOT_WHOLE)
             return i + whole;
+        begin_message(p);
     }
 
     while (i < len) {
@@ -1195,6 +1202,9 @@ size_t oa_http1_feed(struct oa_http1_parser *p, const char *buf, size_t len,
     switch (p->state) {
     case OA_HTTP1_S_START:
     case OA_HTTP1_S_HEAD:
+        /* asked again after an event with nothing left: nothing to do */
+        if (len == 0)
+            return 0;
         return feed_head(p, buf, len, ev);
     case OA_HTTP1_S_BODY_LENGTH:
         return feed_body_length(p, len, ev);

@@ -157,7 +157,7 @@ static bool all_tchar(const unsigned char *s, size_t n)
  *   field stop:  a control byte but HTAB, or DEL: ends a field value or a
  *                reason phrase (CR and LF among them), or makes it invalid
  *   token stop:  a field stop, SP or HTAB: ends the method and the target
- *   name stop:   a field stop or ':': ends a header name
+ *   name stop:   a control byte or ':': ends a header name
  * SSE2 is part of x86-64; elsewhere the same bits come from the class table. */
 enum stop_set {
     STOP_FIELD = 0,
@@ -179,12 +179,25 @@ static inline __attribute__((always_inline)) unsigned block_stops(const unsigned
     }
     __m128i ctl = _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x1f)), x);
     __m128i tab = _mm_cmpeq_epi8(x, _mm_set1_epi8('\t'));
-    __m128i stop = _mm_or_si128(_mm_andnot_si128(tab, ctl), del);
-    if (set == STOP_NAME)
-        stop = _mm_or_si128(stop, _mm_cmpeq_epi8(x, _mm_set1_epi8(':')));
-    return (unsigned)_mm_movemask_epi8(stop);
+    return (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_andnot_si128(tab, ctl), del));
+}
+/* For a header name: its ':' or any control byte (HTAB too: no name holds
+ * one). DEL needs no bit: neither a known name nor all_tchar() accepts it. */
+static inline __attribute__((always_inline)) unsigned block_name_stops(const unsigned char *s)
+{
+    __m128i x = _mm_loadu_si128((const void *)s);
+    __m128i ctl = _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x1f)), x);
+    return (unsigned)_mm_movemask_epi8(_mm_or_si128(ctl, _mm_cmpeq_epi8(x, _mm_set1_epi8(':'))));
 }
 #else
+static unsigned block_name_stops(const unsigned char *s)
+{
+    unsigned bits = 0;
+    for (unsigned i = 0; i < 16; i++)
+        bits |= (unsigned)(s[i] < 0x20 || s[i] == ':') << i;
+    return bits;
+}
+
 static unsigned block_stops(const unsigned char *s, enum stop_set set)
 {
     unsigned bits = 0;
@@ -193,13 +206,17 @@ static unsigned block_stops(const unsigned char *s, enum stop_set set)
         bool stop = !(char_class[c] & CC_FIELD);
         if (set == STOP_TOKEN)
             stop = stop || c == ' ' || c == '\t';
-        else if (set == STOP_NAME)
-            stop = stop || c == ':';
         bits |= (unsigned)stop << i;
     }
     return bits;
 }
 #endif
+
+/* block_stops / block_name_stops by set */
+static inline __attribute__((always_inline)) unsigned stops_of(const unsigned char *s, enum stop_set set)
+{
+    return set == STOP_NAME ? block_name_stops(s) : block_stops(s, set);
+}
 
 /* Index of the first byte of s[k, n) in the stop set, n if none. n >= 16:
  * the last bytes are looked at as the tail of the 16 ending at n, so no load
@@ -208,12 +225,12 @@ static inline __attribute__((always_inline)) size_t find_stop(const unsigned cha
                                                               enum stop_set set)
 {
     for (; k + 16 <= n; k += 16) {
-        unsigned bits = block_stops(s + k, set);
+        unsigned bits = stops_of(s + k, set);
         if (bits)
             return k + (size_t)__builtin_ctz(bits);
     }
     if (k < n) {
-        unsigned bits = block_stops(s + n - 16, set) >> (16 - (n - k));
+        unsigned bits = stops_of(s + n - 16, set) >> (16 - (n - k));
         if (bits)
             return k + (size_t)__builtin_ctz(bits);
     }
@@ -289,7 +306,7 @@ _Static_assert(OA_HTTP1_MAX_HEADERS < 255, "known_first and known_count hold hea
 
 /* Which of the headers the shim reads this (valid, tchar-only) name is: by
  * its length first, so most names are settled without a comparison. */
-static enum oa_http1_known known_header(const char *name, size_t len)
+static inline __attribute__((always_inline)) enum oa_http1_known known_header(const char *name, size_t len)
 {
     switch (len) {
     case 4:
@@ -658,51 +675,74 @@ static bool plain_number(const char *s, size_t n, uint64_t *value)
     return true;
 }
 
-static bool derive_framing(struct oa_http1_parser *p)
+struct framing_scan {
+    struct content_length_scan length;
+    struct coding_scan coding;
+    struct connection_scan connection;
+};
+
+/* The general walk over every header of the framing kinds asked for: lists,
+ * repeated headers, Transfer-Encoding. */
+__attribute__((noinline)) static bool walk_framing_lists(const struct oa_http1_head *h, bool walk_length,
+                                                        bool walk_connection, struct framing_scan *scan)
+{
+    for (size_t i = 0; i < h->n_headers; i++) {
+        const struct oa_http1_header *f = &h->headers[i];
+        if (h->known[i] == OA_HTTP1_H_CONTENT_LENGTH && walk_length) {
+            scan->length.elements = 0;
+            if (!for_each_list_element(f->value, f->value_len, content_length_element, &scan->length))
+                return false;
+            if (scan->length.elements == 0)
+                return false;
+        } else if (h->known[i] == OA_HTTP1_H_TRANSFER_ENCODING) {
+            for_each_list_element(f->value, f->value_len, coding_element, &scan->coding);
+        } else if (h->known[i] == OA_HTTP1_H_CONNECTION && walk_connection) {
+            for_each_list_element(f->value, f->value_len, connection_element, &scan->connection);
+        }
+    }
+    return true;
+}
+
+/* Inlined in both callers: for most heads it is a few tests. */
+static inline __attribute__((always_inline)) bool derive_framing(struct oa_http1_parser *p)
 {
     struct oa_http1_head *h = &p->head;
-    struct content_length_scan length = { 0 };
-    struct coding_scan coding = { 0 };
-    struct connection_scan connection = { 0 };
+    struct framing_scan scan;
     bool has_transfer_encoding = h->known_count[OA_HTTP1_H_TRANSFER_ENCODING] > 0;
     /* The usual forms first: one Content-Length with one number, one
      * Connection with one token. Field values hold no control bytes, so
      * name_is() compares them exactly as equals_nocase() would. Lists and
-     * repeated headers take the general walk below. */
+     * repeated headers take the general walk. */
     bool walk_length = false;
     bool walk_connection = false;
-    const struct oa_http1_header *f = oa_http1_find_known(h, OA_HTTP1_H_CONTENT_LENGTH, NULL);
-    if (f != NULL) {
+    scan.length.seen = false;
+    scan.length.value = 0;
+    scan.coding.last_is_chunked = false;
+    scan.connection.close = false;
+    scan.connection.keep_alive = false;
+    if (h->known_first[OA_HTTP1_H_CONTENT_LENGTH]) {
+        const struct oa_http1_header *f = &h->headers[h->known_first[OA_HTTP1_H_CONTENT_LENGTH] - 1];
         walk_length = h->known_count[OA_HTTP1_H_CONTENT_LENGTH] > 1 ||
-                      !plain_number(f->value, f->value_len, &length.value);
-        length.seen = !walk_length;
+                      !plain_number(f->value, f->value_len, &scan.length.value);
+        scan.length.seen = !walk_length;
     }
-    f = oa_http1_find_known(h, OA_HTTP1_H_CONNECTION, NULL);
-    if (f != NULL) {
+    if (h->known_first[OA_HTTP1_H_CONNECTION]) {
+        const struct oa_http1_header *f = &h->headers[h->known_first[OA_HTTP1_H_CONNECTION] - 1];
         if (h->known_count[OA_HTTP1_H_CONNECTION] > 1)
             walk_connection = true;
         else if (NAME_IS(f->value, f->value_len, "keep-alive"))
-            connection.keep_alive = true;
+            scan.connection.keep_alive = true;
         else if (NAME_IS(f->value, f->value_len, "close"))
-            connection.close = true;
+            scan.connection.close = true;
         else
             walk_connection = true;
     }
-
-    for (size_t i = 0; (walk_length || walk_connection || has_transfer_encoding) && i < h->n_headers; i++) {
-        f = &h->headers[i];
-        if (h->known[i] == OA_HTTP1_H_CONTENT_LENGTH && walk_length) {
-            length.elements = 0;
-            if (!for_each_list_element(f->value, f->value_len, content_length_element, &length))
-                return false;
-            if (length.elements == 0)
-                return false;
-        } else if (h->known[i] == OA_HTTP1_H_TRANSFER_ENCODING) {
-            for_each_list_element(f->value, f->value_len, coding_element, &coding);
-        } else if (h->known[i] == OA_HTTP1_H_CONNECTION && walk_connection) {
-            for_each_list_element(f->value, f->value_len, connection_element, &connection);
-        }
-    }
+    if ((walk_length || walk_connection || has_transfer_encoding) &&
+        !walk_framing_lists(h, walk_length, walk_connection, &scan))
+        return false;
+    struct content_length_scan length = scan.length;
+    struct coding_scan coding = scan.coding;
+    struct connection_scan connection = scan.connection;
     h->has_content_length = length.seen;
     h->content_length = length.value;
     h->chunked = has_transfer_encoding && coding.last_is_chunked;
@@ -816,7 +856,9 @@ static size_t parse_whole_head(struct oa_http1_parser *p, const char *buf, size_
         return NOT_WHOLE;
     if (p->direction == OA_HTTP1_REQUESTS) {
         size_t sp = find_stop(s, 0, n, STOP_TOKEN);
-        if (sp == 0 || sp > METHOD_MAX || sp >= n || s[sp] != ' ' || !all_tchar(s, sp))
+        if (sp == 0 || sp > METHOD_MAX || sp >= n || s[sp] != ' ')
+            return NOT_WHOLE;
+        if (!(sp == 3 && memcmp(s, "GET", 3) == 0) && !all_tchar(s, sp))
             return NOT_WHOLE;
         method_len = sp;
         size_t sp2 = find_stop(s, sp + 1, n, STOP_TOKEN);
@@ -865,8 +907,8 @@ static size_t parse_whole_head(struct oa_http1_parser *p, const char *buf, size_
         if (colon >= n || s[colon] != ':' || colon == k || n_headers == OA_HTTP1_MAX_HEADERS)
             return NOT_WHOLE;
         size_t name_len = colon - k;
-        /* A known name matched with no control byte or DEL in it (none is
-         * before the colon) is all tchar: see name_is(). */
+        /* A known name matched with no control byte in it (none is before
+         * the colon) is all tchar: see name_is(); DEL cannot match. */
         enum oa_http1_known id = known_header(buf + k, name_len);
         if (id == OA_HTTP1_H_OTHER && !all_tchar(s + k, name_len))
             return NOT_WHOLE;
@@ -879,11 +921,16 @@ static size_t parse_whole_head(struct oa_http1_parser *p, const char *buf, size_
             next = end + 1;
         else
             return NOT_WHOLE;
+        /* OWS: mostly one SP before the value and none after it */
         size_t v = colon + 1;
-        while (v < end && is_ows(s[v]))
+        if (v < end && s[v] == ' ')
             v++;
-        while (end > v && is_ows(s[end - 1]))
-            end--;
+        if (v < end && (is_ows(s[v]) || is_ows(s[end - 1]))) {
+            while (v < end && is_ows(s[v]))
+                v++;
+            while (end > v && is_ows(s[end - 1]))
+                end--;
+        }
         struct oa_http1_header *f = &h->headers[n_headers];
         f->name = dst + k;
         f->name_len = name_len;
@@ -1205,6 +1252,11 @@ size_t oa_http1_feed(struct oa_http1_parser *p, const char *buf, size_t len,
         /* asked again after an event with nothing left: nothing to do */
         if (len == 0)
             return 0;
+        /* a request's empty line right after HEAD_END_NEXT (what feed_head
+         * would do, without entering it) */
+        if (p->head_parsed && p->state == OA_HTTP1_S_HEAD && p->head_phase == HP_LINE_START &&
+            len >= 2 && buf[0] == '\r' && buf[1] == '\n' && p->head_len <= OA_HTTP1_HEAD_MAX - 2)
+            return head_done(p, 2, ev);
         return feed_head(p, buf, len, ev);
     case OA_HTTP1_S_BODY_LENGTH:
         return feed_body_length(p, len, ev);

@@ -900,8 +900,12 @@ static size_t parse_whole_head(struct oa_http1_parser *p, const char *buf, size_
     for (;;) {
         if (k >= n)
             return NOT_WHOLE;
-        if (s[k] == '\r' || s[k] == '\n')
-            break;
+        /* the empty line; any other control byte fails the name below */
+        if (s[k] < 0x20) {
+            if (s[k] == '\r' || s[k] == '\n')
+                break;
+            return NOT_WHOLE;
+        }
         /* name: up to ':' with no field stop before it, and all tchar */
         size_t colon = find_stop(s, k, n, STOP_NAME);
         if (colon >= n || s[colon] != ':' || colon == k || n_headers == OA_HTTP1_MAX_HEADERS)
@@ -921,11 +925,13 @@ static size_t parse_whole_head(struct oa_http1_parser *p, const char *buf, size_
             next = end + 1;
         else
             return NOT_WHOLE;
-        /* OWS: mostly one SP before the value and none after it */
+        /* OWS: mostly one SP before the value and none after it. The only
+         * bytes <= SP in the value are SP and HTAB (s[end], the line's end,
+         * is one too: then the value is empty). */
         size_t v = colon + 1;
-        if (v < end && s[v] == ' ')
+        if (s[v] == ' ')
             v++;
-        if (v < end && (is_ows(s[v]) || is_ows(s[end - 1]))) {
+        if (s[v] <= ' ' || s[end - 1] <= ' ') {
             while (v < end && is_ows(s[v]))
                 v++;
             while (end > v && is_ows(s[end - 1]))

@@ -300,7 +300,31 @@ static bool name_is(const char *a, size_t a_len, const char *lower, size_t len)
     return true;
 }
 
-_Static_assert(OA_HTTP1_MAX_HEADERS < 255, "known_first and known_count hold header indexes in a byte");
+_Static_assert(OA_HTTP1_MAX_HEADERS < 255, "known_count holds a header count in a byte");
+_Static_assert(OA_HTTP1_HEAD_MAX <= 65536, "struct oa_http1_field holds offsets into the head in 16 bits");
+
+/* Appends a header (all offsets < OA_HTTP1_HEAD_MAX) to a head whose bytes
+ * are at base; the first of each known name is also kept ready to read. */
+static inline __attribute__((always_inline)) void add_header(struct oa_http1_head *h, const char *base,
+                                                             size_t name_at, size_t name_len,
+                                                             size_t value_at, size_t value_len,
+                                                             enum oa_http1_known id)
+{
+    struct oa_http1_field *f = &h->fields[h->n_headers];
+    f->name_at = (uint16_t)name_at;
+    f->name_len = (uint16_t)name_len;
+    f->value_at = (uint16_t)value_at;
+    f->value_len = (uint16_t)value_len;
+    h->known[h->n_headers] = (uint8_t)id;
+    h->n_headers++;
+    if (id != OA_HTTP1_H_OTHER && h->known_count[id]++ == 0) {
+        struct oa_http1_header *first = &h->known_first[id];
+        first->name = base + name_at;
+        first->name_len = name_len;
+        first->value = base + value_at;
+        first->value_len = value_len;
+    }
+}
 
 #define NAME_IS(name, name_len, lit) name_is(name, name_len, lit, sizeof(lit) - 1)
 
@@ -414,7 +438,6 @@ static void begin_message(struct oa_http1_parser *p)
     h->status = 0;
     h->version_minor = 0;
     h->n_headers = 0;
-    memset(h->known_first, 0, sizeof(h->known_first));
     memset(h->known_count, 0, sizeof(h->known_count));
     h->chunked = false;
     h->has_content_length = false;
@@ -687,17 +710,18 @@ __attribute__((noinline)) static bool walk_framing_lists(const struct oa_http1_h
                                                         bool walk_connection, struct framing_scan *scan)
 {
     for (size_t i = 0; i < h->n_headers; i++) {
-        const struct oa_http1_header *f = &h->headers[i];
+        const char *value = h->base + h->fields[i].value_at;
+        size_t value_len = h->fields[i].value_len;
         if (h->known[i] == OA_HTTP1_H_CONTENT_LENGTH && walk_length) {
             scan->length.elements = 0;
-            if (!for_each_list_element(f->value, f->value_len, content_length_element, &scan->length))
+            if (!for_each_list_element(value, value_len, content_length_element, &scan->length))
                 return false;
             if (scan->length.elements == 0)
                 return false;
         } else if (h->known[i] == OA_HTTP1_H_TRANSFER_ENCODING) {
-            for_each_list_element(f->value, f->value_len, coding_element, &scan->coding);
+            for_each_list_element(value, value_len, coding_element, &scan->coding);
         } else if (h->known[i] == OA_HTTP1_H_CONNECTION && walk_connection) {
-            for_each_list_element(f->value, f->value_len, connection_element, &scan->connection);
+            for_each_list_element(value, value_len, connection_element, &scan->connection);
         }
     }
     return true;
@@ -720,14 +744,14 @@ static inline __attribute__((always_inline)) bool derive_framing(struct oa_http1
     scan.coding.last_is_chunked = false;
     scan.connection.close = false;
     scan.connection.keep_alive = false;
-    if (h->known_first[OA_HTTP1_H_CONTENT_LENGTH]) {
-        const struct oa_http1_header *f = &h->headers[h->known_first[OA_HTTP1_H_CONTENT_LENGTH] - 1];
+    if (h->known_count[OA_HTTP1_H_CONTENT_LENGTH]) {
+        const struct oa_http1_header *f = &h->known_first[OA_HTTP1_H_CONTENT_LENGTH];
         walk_length = h->known_count[OA_HTTP1_H_CONTENT_LENGTH] > 1 ||
                       !plain_number(f->value, f->value_len, &scan.length.value);
         scan.length.seen = !walk_length;
     }
-    if (h->known_first[OA_HTTP1_H_CONNECTION]) {
-        const struct oa_http1_header *f = &h->headers[h->known_first[OA_HTTP1_H_CONNECTION] - 1];
+    if (h->known_count[OA_HTTP1_H_CONNECTION]) {
+        const struct oa_http1_header *f = &h->known_first[OA_HTTP1_H_CONNECTION];
         if (h->known_count[OA_HTTP1_H_CONNECTION] > 1)
             walk_connection = true;
         else if (NAME_IS(f->value, f->value_len, "keep-alive"))
@@ -781,8 +805,8 @@ static bool parse_head(struct oa_http1_parser *p)
         h->method = b;
         h->target = b + h->method_len + 1;
     }
+    h->base = b;
     h->n_headers = 0;
-    memset(h->known_first, 0, sizeof(h->known_first));
     memset(h->known_count, 0, sizeof(h->known_count));
     size_t pos = p->start_line_len;
     while (pos < p->head_len) {
@@ -796,16 +820,11 @@ static bool parse_head(struct oa_http1_parser *p)
             len--;
         if (h->n_headers == OA_HTTP1_MAX_HEADERS)
             return false;
-        struct oa_http1_header *f = &h->headers[h->n_headers];
-        if (!parse_header_line(line, len, f))
+        struct oa_http1_header f;
+        if (!parse_header_line(line, len, &f))
             return false;
-        uint8_t id = (uint8_t)known_header(f->name, f->name_len);
-        h->known[h->n_headers] = id;
-        h->n_headers++;
-        if (id != OA_HTTP1_H_OTHER) {
-            if (h->known_count[id]++ == 0)
-                h->known_first[id] = (uint8_t)h->n_headers;
-        }
+        add_header(h, b, (size_t)(f.name - b), f.name_len, (size_t)(f.value - b), f.value_len,
+                   known_header(f.name, f.name_len));
     }
     return derive_framing(p);
 }
@@ -894,8 +913,7 @@ static size_t parse_whole_head(struct oa_http1_parser *p, const char *buf, size_
         return NOT_WHOLE;
     size_t start_line_len = k;
 
-    size_t n_headers = 0;
-    memset(h->known_first, 0, sizeof(h->known_first));
+    h->n_headers = 0;
     memset(h->known_count, 0, sizeof(h->known_count));
     for (;;) {
         if (k >= n)
@@ -908,7 +926,7 @@ static size_t parse_whole_head(struct oa_http1_parser *p, const char *buf, size_
         }
         /* name: up to ':' with no field stop before it, and all tchar */
         size_t colon = find_stop(s, k, n, STOP_NAME);
-        if (colon >= n || s[colon] != ':' || colon == k || n_headers == OA_HTTP1_MAX_HEADERS)
+        if (colon >= n || s[colon] != ':' || colon == k || h->n_headers == OA_HTTP1_MAX_HEADERS)
             return NOT_WHOLE;
         size_t name_len = colon - k;
         /* A known name matched with no control byte in it (none is before
@@ -937,15 +955,7 @@ static size_t parse_whole_head(struct oa_http1_parser *p, const char *buf, size_
             while (end > v && is_ows(s[end - 1]))
                 end--;
         }
-        struct oa_http1_header *f = &h->headers[n_headers];
-        f->name = dst + k;
-        f->name_len = name_len;
-        f->value = dst + v;
-        f->value_len = end - v;
-        h->known[n_headers] = (uint8_t)id;
-        n_headers++;
-        if (id != OA_HTTP1_H_OTHER && h->known_count[id]++ == 0)
-            h->known_first[id] = (uint8_t)n_headers;
+        add_header(h, dst, k, name_len, v, end - v, id);
         k = next;
     }
     /* k: the empty line's first byte; a response's needs its '\n' too */
@@ -958,7 +968,7 @@ static size_t parse_whole_head(struct oa_http1_parser *p, const char *buf, size_
     if (k > OA_HTTP1_HEAD_INLINE)
         return NOT_WHOLE;
 
-    h->n_headers = n_headers;
+    h->base = dst;
     h->method = p->direction == OA_HTTP1_REQUESTS ? dst : NULL;
     h->method_len = method_len;
     h->target = p->direction == OA_HTTP1_REQUESTS ? dst + method_len + 1 : NULL;
@@ -1353,10 +1363,9 @@ enum oa_http1_event oa_http1_eof(struct oa_http1_parser *p)
     return ev;
 }
 
-const struct oa_http1_header *oa_http1_find(const struct oa_http1_head *h,
-                                            const char *name, size_t *count)
+bool oa_http1_find(const struct oa_http1_head *h, const char *name, struct oa_http1_header *out,
+                   size_t *count)
 {
-    const struct oa_http1_header *first = NULL;
     size_t n = 0;
     size_t name_len = strlen(name);
     /* the names we look up are lowercase already: then compared a word at a
@@ -1364,19 +1373,19 @@ const struct oa_http1_header *oa_http1_find(const struct oa_http1_head *h,
     int fast = -1;
 
     for (size_t i = 0; i < h->n_headers; i++) {
-        const struct oa_http1_header *f = &h->headers[i];
-        if (f->name_len != name_len)
+        struct oa_http1_header f = oa_http1_header_at(h, i);
+        if (f.name_len != name_len)
             continue;
         if (fast < 0)
             fast = class_run((const unsigned char *)name, name_len, CC_LOWER) == name_len;
-        if (fast ? !name_is(f->name, f->name_len, name, name_len)
-                 : !equals_nocase(f->name, f->name_len, name, name_len))
+        if (fast ? !name_is(f.name, f.name_len, name, name_len)
+                 : !equals_nocase(f.name, f.name_len, name, name_len))
             continue;
-        if (!first)
-            first = f;
+        if (n == 0 && out != NULL)
+            *out = f;
         n++;
     }
     if (count)
         *count = n;
-    return first;
+    return n > 0;
 }

@@ -50,14 +50,22 @@ static uint64_t head_digest(const struct oa_http1_head *h)
     if (h->target_len)
         d = digest_bytes(d, h->target, h->target_len);
     for (size_t i = 0; i < h->n_headers && i < OA_HTTP1_MAX_HEADERS; i++) {
-        const struct oa_http1_header *f = &h->headers[i];
-        d = digest_bytes(d, &f->name_len, sizeof(f->name_len));
-        d = digest_bytes(d, f->name, f->name_len);
-        d = digest_bytes(d, &f->value_len, sizeof(f->value_len));
-        d = digest_bytes(d, f->value, f->value_len);
+        struct oa_http1_header f = oa_http1_header_at(h, i);
+        d = digest_bytes(d, &f.name_len, sizeof(f.name_len));
+        d = digest_bytes(d, f.name, f.name_len);
+        d = digest_bytes(d, &f.value_len, sizeof(f.value_len));
+        d = digest_bytes(d, f.value, f.value_len);
         d = digest_bytes(d, &h->known[i], 1);
     }
-    return digest_bytes(d, h->known_count, sizeof(h->known_count));
+    d = digest_bytes(d, h->known_count, sizeof(h->known_count));
+    for (int id = 0; id < OA_HTTP1_H_KNOWN_N; id++) {
+        const struct oa_http1_header *f = oa_http1_find_known(h, (enum oa_http1_known)id, NULL);
+        if (f != NULL) {
+            d = digest_bytes(d, f->name, f->name_len);
+            d = digest_bytes(d, f->value, f->value_len);
+        }
+    }
+    return d;
 }
 
 static void record(struct trace *t, enum oa_http1_event ev, size_t at,
@@ -116,10 +124,11 @@ static bool feed_piece(struct oa_http1_parser *p, const uint8_t *src, size_t len
             for (size_t i = 0; i < h->n_headers; i++) {
                 /* every header must point into memory ASan lets us read */
                 volatile char c = 0;
-                if (h->headers[i].name_len)
-                    c ^= h->headers[i].name[h->headers[i].name_len - 1];
-                if (h->headers[i].value_len)
-                    c ^= h->headers[i].value[h->headers[i].value_len - 1];
+                struct oa_http1_header f = oa_http1_header_at(h, i);
+                if (f.name_len)
+                    c ^= f.name[f.name_len - 1];
+                if (f.value_len)
+                    c ^= f.value[f.value_len - 1];
                 (void)c;
             }
         }

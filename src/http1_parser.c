@@ -139,7 +139,7 @@ static inline __attribute__((always_inline)) size_t long_class_run(const unsigne
 
 /* Whether all n bytes are tchar: the class bits of all of them and-ed, four
  * at a time, with no early exit (names are short). */
-static bool all_tchar(const unsigned char *s, size_t n)
+static inline __attribute__((always_inline)) bool all_tchar(const unsigned char *s, size_t n)
 {
     unsigned all = CC_TCHAR;
     size_t k = 0;
@@ -874,13 +874,17 @@ static size_t parse_whole_head(struct oa_http1_parser *p, const char *buf, size_
     if (n < 16)
         return NOT_WHOLE;
     if (p->direction == OA_HTTP1_REQUESTS) {
-        size_t sp = find_stop(s, 0, n, STOP_TOKEN);
+        /* the method's and, mostly, the target's end from the first block */
+        unsigned first = stops_of(s, STOP_TOKEN);
+        size_t sp = first ? (size_t)__builtin_ctz(first) : find_stop(s, 16, n, STOP_TOKEN);
         if (sp == 0 || sp > METHOD_MAX || sp >= n || s[sp] != ' ')
             return NOT_WHOLE;
         if (!(sp == 3 && memcmp(s, "GET", 3) == 0) && !all_tchar(s, sp))
             return NOT_WHOLE;
         method_len = sp;
-        size_t sp2 = find_stop(s, sp + 1, n, STOP_TOKEN);
+        first = sp < 16 ? first & (~1u << sp) : 0;
+        size_t sp2 = first ? (size_t)__builtin_ctz(first)
+                           : find_stop(s, sp < 16 ? 16 : sp + 1, n, STOP_TOKEN);
         if (sp2 == sp + 1 || n - sp2 < 1 + HTTP_VERSION_PREFIX_LEN + 2 || s[sp2] != ' ')
             return NOT_WHOLE;
         target_len = sp2 - sp - 1;

@@ -68,6 +68,16 @@ struct oa_http1_header {
     size_t value_len;
 };
 
+/* A header as offsets into the head (which is at most OA_HTTP1_HEAD_MAX
+ * bytes): 8 bytes each instead of the 32 of struct oa_http1_header, for the
+ * 100 a head may have, in each of the two parsers of every connection. */
+struct oa_http1_field {
+    uint16_t name_at;
+    uint16_t name_len;
+    uint16_t value_at;
+    uint16_t value_len;
+};
+
 /* A parsed head. Pointers refer into the parser's head buffer and stay valid
  * until the next oa_http1_feed/oa_http1_eof/oa_http1_reset call. */
 struct oa_http1_head {
@@ -80,16 +90,16 @@ struct oa_http1_head {
     int status;
     /* both: 0 for HTTP/1.0, 1 for HTTP/1.1 */
     int version_minor;
-    struct oa_http1_header headers[OA_HTTP1_MAX_HEADERS];
+    /* every header in order (see oa_http1_header_at), offsets from base */
+    const char *base;
+    struct oa_http1_field fields[OA_HTTP1_MAX_HEADERS];
     size_t n_headers;
-    /* per header: enum oa_http1_known, OA_HTTP1_H_OTHER if none (a byte
-     * array beside the headers rather than a field in each: 100 bytes, not
-     * 800 of padding, per parser) */
+    /* per header: enum oa_http1_known, OA_HTTP1_H_OTHER if none */
     uint8_t known[OA_HTTP1_MAX_HEADERS];
-    /* per known header: 1 + index of its first occurrence (0: absent), and
-     * how many headers have that name */
-    uint8_t known_first[OA_HTTP1_H_KNOWN_N];
+    /* per known header: how many headers have that name, and the first of
+     * them ready to read (valid when the count is not 0) */
     uint8_t known_count[OA_HTTP1_H_KNOWN_N];
+    struct oa_http1_header known_first[OA_HTTP1_H_KNOWN_N];
     /* framing, derived from the headers */
     bool chunked;
     bool has_content_length;
@@ -163,19 +173,28 @@ enum oa_http1_event oa_http1_skip(struct oa_http1_parser *p, size_t n);
  * the close, ERROR if the stream ended inside a message, NEED_MORE otherwise. */
 enum oa_http1_event oa_http1_eof(struct oa_http1_parser *p);
 
-/* Case-insensitive header lookup in a head; returns the first match or NULL.
- * *count (if not NULL) receives the number of headers with that name. */
-const struct oa_http1_header *oa_http1_find(const struct oa_http1_head *h,
-                                            const char *name, size_t *count);
+/* Header i (< n_headers) of a head. */
+static inline struct oa_http1_header oa_http1_header_at(const struct oa_http1_head *h, size_t i)
+{
+    const struct oa_http1_field *f = &h->fields[i];
+    struct oa_http1_header out = { h->base + f->name_at, f->name_len, h->base + f->value_at, f->value_len };
+    return out;
+}
 
-/* oa_http1_find for the headers the shim reads, by their index. */
+/* Case-insensitive header lookup in a head: the first match into *out (if
+ * not NULL); false if none. *count (if not NULL) receives the number of
+ * headers with that name. */
+bool oa_http1_find(const struct oa_http1_head *h, const char *name, struct oa_http1_header *out,
+                   size_t *count);
+
+/* The first of the headers the shim reads, by their index, or NULL. */
 static inline const struct oa_http1_header *oa_http1_find_known(const struct oa_http1_head *h,
                                                                 enum oa_http1_known id,
                                                                 size_t *count)
 {
     if (count)
         *count = h->known_count[id];
-    return h->known_first[id] ? &h->headers[h->known_first[id] - 1] : NULL;
+    return h->known_count[id] ? &h->known_first[id] : NULL;
 }
 
 #endif

@@ -139,7 +139,7 @@ static inline __attribute__((always_inline)) size_t long_class_run(const unsigne
 
 /* Whether all n bytes are tchar: the class bits of all of them and-ed, four
  * at a time, with no early exit (names are short). */
-static bool all_tchar(const unsigned char *s, size_t n)
+static inline __attribute__((always_inline)) bool all_tchar(const unsigned char *s, size_t n)
 {
     unsigned all = CC_TCHAR;
     size_t k = 0;
@@ -148,6 +148,93 @@ static bool all_tchar(const unsigned char *s, size_t n)
     for (; k < n; k++)
         all &= char_class[s[k]];
     return (all & CC_TCHAR) != 0;
+}
+
+/* ---- one pass over a whole head: 16 bytes at a time ----
+ *
+ * Each function gives, for the 16 bytes at s, a bit per byte that ends a run
+ * (bit i for s[i]); the fast path asks only "where is the next such byte".
+ *   field stop:  a control byte but HTAB, or DEL: ends a field value or a
+ *                reason phrase (CR and LF among them), or makes it invalid
+ *   token stop:  a field stop, SP or HTAB: ends the method and the target
+ *   name stop:   a control byte or ':': ends a header name
+ * SSE2 is part of x86-64; elsewhere the same bits come from the class table. */
+enum stop_set {
+    STOP_FIELD = 0,
+    STOP_TOKEN,
+    STOP_NAME,
+};
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+
+static inline __attribute__((always_inline)) unsigned block_stops(const unsigned char *s, enum stop_set set)
+{
+    __m128i x = _mm_loadu_si128((const void *)s);
+    __m128i del = _mm_cmpeq_epi8(x, _mm_set1_epi8(0x7f));
+    if (set == STOP_TOKEN) {
+        /* unsigned x <= 0x20: min(x, 0x20) == x */
+        __m128i low = _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x20)), x);
+        return (unsigned)_mm_movemask_epi8(_mm_or_si128(low, del));
+    }
+    __m128i ctl = _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x1f)), x);
+    __m128i tab = _mm_cmpeq_epi8(x, _mm_set1_epi8('\t'));
+    return (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_andnot_si128(tab, ctl), del));
+}
+/* For a header name: its ':' or any control byte (HTAB too: no name holds
+ * one). DEL needs no bit: neither a known name nor all_tchar() accepts it. */
+static inline __attribute__((always_inline)) unsigned block_name_stops(const unsigned char *s)
+{
+    __m128i x = _mm_loadu_si128((const void *)s);
+    __m128i ctl = _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x1f)), x);
+    return (unsigned)_mm_movemask_epi8(_mm_or_si128(ctl, _mm_cmpeq_epi8(x, _mm_set1_epi8(':'))));
+}
+#else
+static unsigned block_name_stops(const unsigned char *s)
+{
+    unsigned bits = 0;
+    for (unsigned i = 0; i < 16; i++)
+        bits |= (unsigned)(s[i] < 0x20 || s[i] == ':') << i;
+    return bits;
+}
+
+static unsigned block_stops(const unsigned char *s, enum stop_set set)
+{
+    unsigned bits = 0;
+    for (unsigned i = 0; i < 16; i++) {
+        unsigned char c = s[i];
+        bool stop = !(char_class[c] & CC_FIELD);
+        if (set == STOP_TOKEN)
+            stop = stop || c == ' ' || c == '\t';
+        bits |= (unsigned)stop << i;
+    }
+    return bits;
+}
+#endif
+
+/* block_stops / block_name_stops by set */
+static inline __attribute__((always_inline)) unsigned stops_of(const unsigned char *s, enum stop_set set)
+{
+    return set == STOP_NAME ? block_name_stops(s) : block_stops(s, set);
+}
+
+/* Index of the first byte of s[k, n) in the stop set, n if none. n >= 16:
+ * the last bytes are looked at as the tail of the 16 ending at n, so no load
+ * reaches past s + n. */
+static inline __attribute__((always_inline)) size_t find_stop(const unsigned char *s, size_t k, size_t n,
+                                                              enum stop_set set)
+{
+    for (; k + 16 <= n; k += 16) {
+        unsigned bits = stops_of(s + k, set);
+        if (bits)
+            return k + (size_t)__builtin_ctz(bits);
+    }
+    if (k < n) {
+        unsigned bits = stops_of(s + n - 16, set) >> (16 - (n - k));
+        if (bits)
+            return k + (size_t)__builtin_ctz(bits);
+    }
+    return n;
 }
 
 static bool is_ows(unsigned char c)
@@ -213,13 +300,37 @@ static bool name_is(const char *a, size_t a_len, const char *lower, size_t len)
     return true;
 }
 
-_Static_assert(OA_HTTP1_MAX_HEADERS < 255, "known_first and known_count hold header indexes in a byte");
+_Static_assert(OA_HTTP1_MAX_HEADERS < 255, "known_count holds a header count in a byte");
+_Static_assert(OA_HTTP1_HEAD_MAX <= 65536, "struct oa_http1_field holds offsets into the head in 16 bits");
+
+/* Appends a header (all offsets < OA_HTTP1_HEAD_MAX) to a head whose bytes
+ * are at base; the first of each known name is also kept ready to read. */
+static inline __attribute__((always_inline)) void add_header(struct oa_http1_head *h, const char *base,
+                                                             size_t name_at, size_t name_len,
+                                                             size_t value_at, size_t value_len,
+                                                             enum oa_http1_known id)
+{
+    struct oa_http1_field *f = &h->fields[h->n_headers];
+    f->name_at = (uint16_t)name_at;
+    f->name_len = (uint16_t)name_len;
+    f->value_at = (uint16_t)value_at;
+    f->value_len = (uint16_t)value_len;
+    h->known[h->n_headers] = (uint8_t)id;
+    h->n_headers++;
+    if (id != OA_HTTP1_H_OTHER && h->known_count[id]++ == 0) {
+        struct oa_http1_header *first = &h->known_first[id];
+        first->name = base + name_at;
+        first->name_len = name_len;
+        first->value = base + value_at;
+        first->value_len = value_len;
+    }
+}
 
 #define NAME_IS(name, name_len, lit) name_is(name, name_len, lit, sizeof(lit) - 1)
 
 /* Which of the headers the shim reads this (valid, tchar-only) name is: by
  * its length first, so most names are settled without a comparison. */
-static enum oa_http1_known known_header(const char *name, size_t len)
+static inline __attribute__((always_inline)) enum oa_http1_known known_header(const char *name, size_t len)
 {
     switch (len) {
     case 4:
@@ -327,7 +438,6 @@ static void begin_message(struct oa_http1_parser *p)
     h->status = 0;
     h->version_minor = 0;
     h->n_headers = 0;
-    memset(h->known_first, 0, sizeof(h->known_first));
     memset(h->known_count, 0, sizeof(h->known_count));
     h->chunked = false;
     h->has_content_length = false;
@@ -571,29 +681,92 @@ static bool connection_element(const char *e, size_t n, void *ctx)
 }
 
 /* Fills in the framing fields of the head and decides where HEAD_DONE leads. */
-static bool derive_framing(struct oa_http1_parser *p)
+/* A single Content-Length that is a plain number of at most 19 digits (no
+ * overflow possible): the common case, read without the list walk. */
+static bool plain_number(const char *s, size_t n, uint64_t *value)
 {
-    struct oa_http1_head *h = &p->head;
-    struct content_length_scan length = { 0 };
-    struct coding_scan coding = { 0 };
-    struct connection_scan connection = { 0 };
-    bool has_transfer_encoding = false;
+    uint64_t v = 0;
+    if (n == 0 || n > 19)
+        return false;
+    for (size_t k = 0; k < n; k++) {
+        unsigned digit = (unsigned)((unsigned char)s[k] - '0');
+        if (digit > 9)
+            return false;
+        v = v * 10 + digit;
+    }
+    *value = v;
+    return true;
+}
 
+struct framing_scan {
+    struct content_length_scan length;
+    struct coding_scan coding;
+    struct connection_scan connection;
+};
+
+/* The general walk over every header of the framing kinds asked for: lists,
+ * repeated headers, Transfer-Encoding. */
+__attribute__((noinline)) static bool walk_framing_lists(const struct oa_http1_head *h, bool walk_length,
+                                                        bool walk_connection, struct framing_scan *scan)
+{
     for (size_t i = 0; i < h->n_headers; i++) {
-        const struct oa_http1_header *f = &h->headers[i];
-        if (h->known[i] == OA_HTTP1_H_CONTENT_LENGTH) {
-            length.elements = 0;
-            if (!for_each_list_element(f->value, f->value_len, content_length_element, &length))
+        const char *value = h->base + h->fields[i].value_at;
+        size_t value_len = h->fields[i].value_len;
+        if (h->known[i] == OA_HTTP1_H_CONTENT_LENGTH && walk_length) {
+            scan->length.elements = 0;
+            if (!for_each_list_element(value, value_len, content_length_element, &scan->length))
                 return false;
-            if (length.elements == 0)
+            if (scan->length.elements == 0)
                 return false;
         } else if (h->known[i] == OA_HTTP1_H_TRANSFER_ENCODING) {
-            has_transfer_encoding = true;
-            for_each_list_element(f->value, f->value_len, coding_element, &coding);
-        } else if (h->known[i] == OA_HTTP1_H_CONNECTION) {
-            for_each_list_element(f->value, f->value_len, connection_element, &connection);
+            for_each_list_element(value, value_len, coding_element, &scan->coding);
+        } else if (h->known[i] == OA_HTTP1_H_CONNECTION && walk_connection) {
+            for_each_list_element(value, value_len, connection_element, &scan->connection);
         }
     }
+    return true;
+}
+
+/* Inlined in both callers: for most heads it is a few tests. */
+static inline __attribute__((always_inline)) bool derive_framing(struct oa_http1_parser *p)
+{
+    struct oa_http1_head *h = &p->head;
+    struct framing_scan scan;
+    bool has_transfer_encoding = h->known_count[OA_HTTP1_H_TRANSFER_ENCODING] > 0;
+    /* The usual forms first: one Content-Length with one number, one
+     * Connection with one token. Field values hold no control bytes, so
+     * name_is() compares them exactly as equals_nocase() would. Lists and
+     * repeated headers take the general walk. */
+    bool walk_length = false;
+    bool walk_connection = false;
+    scan.length.seen = false;
+    scan.length.value = 0;
+    scan.coding.last_is_chunked = false;
+    scan.connection.close = false;
+    scan.connection.keep_alive = false;
+    if (h->known_count[OA_HTTP1_H_CONTENT_LENGTH]) {
+        const struct oa_http1_header *f = &h->known_first[OA_HTTP1_H_CONTENT_LENGTH];
+        walk_length = h->known_count[OA_HTTP1_H_CONTENT_LENGTH] > 1 ||
+                      !plain_number(f->value, f->value_len, &scan.length.value);
+        scan.length.seen = !walk_length;
+    }
+    if (h->known_count[OA_HTTP1_H_CONNECTION]) {
+        const struct oa_http1_header *f = &h->known_first[OA_HTTP1_H_CONNECTION];
+        if (h->known_count[OA_HTTP1_H_CONNECTION] > 1)
+            walk_connection = true;
+        else if (NAME_IS(f->value, f->value_len, "keep-alive"))
+            scan.connection.keep_alive = true;
+        else if (NAME_IS(f->value, f->value_len, "close"))
+            scan.connection.close = true;
+        else
+            walk_connection = true;
+    }
+    if ((walk_length || walk_connection || has_transfer_encoding) &&
+        !walk_framing_lists(h, walk_length, walk_connection, &scan))
+        return false;
+    struct content_length_scan length = scan.length;
+    struct coding_scan coding = scan.coding;
+    struct connection_scan connection = scan.connection;
     h->has_content_length = length.seen;
     h->content_length = length.value;
     h->chunked = has_transfer_encoding && coding.last_is_chunked;
@@ -632,8 +805,8 @@ static bool parse_head(struct oa_http1_parser *p)
         h->method = b;
         h->target = b + h->method_len + 1;
     }
+    h->base = b;
     h->n_headers = 0;
-    memset(h->known_first, 0, sizeof(h->known_first));
     memset(h->known_count, 0, sizeof(h->known_count));
     size_t pos = p->start_line_len;
     while (pos < p->head_len) {
@@ -647,16 +820,11 @@ static bool parse_head(struct oa_http1_parser *p)
             len--;
         if (h->n_headers == OA_HTTP1_MAX_HEADERS)
             return false;
-        struct oa_http1_header *f = &h->headers[h->n_headers];
-        if (!parse_header_line(line, len, f))
+        struct oa_http1_header f;
+        if (!parse_header_line(line, len, &f))
             return false;
-        uint8_t id = (uint8_t)known_header(f->name, f->name_len);
-        h->known[h->n_headers] = id;
-        h->n_headers++;
-        if (id != OA_HTTP1_H_OTHER) {
-            if (h->known_count[id]++ == 0)
-                h->known_first[id] = (uint8_t)h->n_headers;
-        }
+        add_header(h, b, (size_t)(f.name - b), f.name_len, (size_t)(f.value - b), f.value_len,
+                   known_header(f.name, f.name_len));
     }
     return derive_framing(p);
 }
@@ -672,6 +840,166 @@ static size_t head_done(struct oa_http1_parser *p, size_t consumed, enum oa_http
     p->head_done_last = true;
     *ev = OA_HTTP1_HEAD_DONE;
     return consumed;
+}
+
+/* feed_head's fast path did not apply: the general path takes the bytes */
+#define NOT_WHOLE ((size_t)-1)
+
+/* The common case in one pass: a message's whole head (up to its empty line)
+ * in the bytes given, valid and short enough for head_inline. Each line is
+ * scanned once, 16 bytes at a time, and checked while it is split into its
+ * parts; then the head is copied once. Anything else (a head cut short,
+ * anything invalid, a limit reached) returns NOT_WHOLE having changed nothing
+ * the general path relies on: that path then decides, so events, their
+ * positions and NOT_HTTP versus ERROR are the same wherever the stream was
+ * cut. Called at a message's first byte in place of begin_message, whose
+ * work it does itself when it succeeds. */
+static size_t parse_whole_head(struct oa_http1_parser *p, const char *buf, size_t len,
+                               enum oa_http1_event *ev)
+{
+    const unsigned char *s = (const unsigned char *)buf;
+    struct oa_http1_head *h = &p->head;
+    /* pointers go straight to where the head will be copied */
+    char *dst = p->head_buf != NULL ? p->head_buf : p->head_inline;
+    /* a long head's buffer is shrunk by begin_message first */
+    if (p->head_cap > HEAD_BUF_KEEP)
+        return NOT_WHOLE;
+    size_t n = min_size(len, OA_HTTP1_HEAD_INLINE + 2);
+    size_t k;
+    size_t method_len = 0;
+    size_t target_len = 0;
+    int status = 0;
+    int version_minor;
+
+    if (n < 16)
+        return NOT_WHOLE;
+    if (p->direction == OA_HTTP1_REQUESTS) {
+        /* the method's and, mostly, the target's end from the first block */
+        unsigned first = stops_of(s, STOP_TOKEN);
+        size_t sp = first ? (size_t)__builtin_ctz(first) : find_stop(s, 16, n, STOP_TOKEN);
+        if (sp == 0 || sp > METHOD_MAX || sp >= n || s[sp] != ' ')
+            return NOT_WHOLE;
+        if (!(sp == 3 && memcmp(s, "GET", 3) == 0) && !all_tchar(s, sp))
+            return NOT_WHOLE;
+        method_len = sp;
+        first = sp < 16 ? first & (~1u << sp) : 0;
+        size_t sp2 = first ? (size_t)__builtin_ctz(first)
+                           : find_stop(s, sp < 16 ? 16 : sp + 1, n, STOP_TOKEN);
+        if (sp2 == sp + 1 || n - sp2 < 1 + HTTP_VERSION_PREFIX_LEN + 2 || s[sp2] != ' ')
+            return NOT_WHOLE;
+        target_len = sp2 - sp - 1;
+        k = sp2 + 1;
+    } else {
+        k = 0;
+    }
+    /* "HTTP/1.x" (n - k >= 10 here) */
+    if (memcmp(s + k, http_version_prefix, HTTP_VERSION_PREFIX_LEN) != 0 ||
+        s[k + HTTP_VERSION_PREFIX_LEN] < '0' || s[k + HTTP_VERSION_PREFIX_LEN] > '9')
+        return NOT_WHOLE;
+    version_minor = s[k + HTTP_VERSION_PREFIX_LEN] > '0' ? 1 : 0;
+    k += HTTP_VERSION_PREFIX_LEN + 1;
+    if (p->direction == OA_HTTP1_RESPONSES) {
+        /* " ddd" then " reason", or the line's end (n >= 16 > k + 4) */
+        if (s[k] != ' ' || s[k + 1] < '1' || s[k + 1] > '9' || s[k + 2] < '0' || s[k + 2] > '9' ||
+            s[k + 3] < '0' || s[k + 3] > '9')
+            return NOT_WHOLE;
+        status = (s[k + 1] - '0') * 100 + (s[k + 2] - '0') * 10 + (s[k + 3] - '0');
+        k += 4;
+        if (s[k] == ' ')
+            k = find_stop(s, k + 1, n, STOP_FIELD);
+    }
+    /* the start line's end: CRLF or a bare LF */
+    if (k + 1 < n && s[k] == '\r' && s[k + 1] == '\n')
+        k += 2;
+    else if (k < n && s[k] == '\n')
+        k++;
+    else
+        return NOT_WHOLE;
+    size_t start_line_len = k;
+
+    h->n_headers = 0;
+    memset(h->known_count, 0, sizeof(h->known_count));
+    for (;;) {
+        if (k >= n)
+            return NOT_WHOLE;
+        /* the empty line; any other control byte fails the name below */
+        if (s[k] < 0x20) {
+            if (s[k] == '\r' || s[k] == '\n')
+                break;
+            return NOT_WHOLE;
+        }
+        /* name: up to ':' with no field stop before it, and all tchar */
+        size_t colon = find_stop(s, k, n, STOP_NAME);
+        if (colon >= n || s[colon] != ':' || colon == k || h->n_headers == OA_HTTP1_MAX_HEADERS)
+            return NOT_WHOLE;
+        size_t name_len = colon - k;
+        /* A known name matched with no control byte in it (none is before
+         * the colon) is all tchar: see name_is(); DEL cannot match. */
+        enum oa_http1_known id = known_header(buf + k, name_len);
+        if (id == OA_HTTP1_H_OTHER && !all_tchar(s + k, name_len))
+            return NOT_WHOLE;
+        /* value: every byte up to the line's end is a field byte */
+        size_t end = find_stop(s, colon + 1, n, STOP_FIELD);
+        size_t next;
+        if (end + 1 < n && s[end] == '\r' && s[end + 1] == '\n')
+            next = end + 2;
+        else if (end < n && s[end] == '\n')
+            next = end + 1;
+        else
+            return NOT_WHOLE;
+        /* OWS: mostly one SP before the value and none after it. The only
+         * bytes <= SP in the value are SP and HTAB (s[end], the line's end,
+         * is one too: then the value is empty). */
+        size_t v = colon + 1;
+        if (s[v] == ' ')
+            v++;
+        if (s[v] <= ' ' || s[end - 1] <= ' ') {
+            while (v < end && is_ows(s[v]))
+                v++;
+            while (end > v && is_ows(s[end - 1]))
+                end--;
+        }
+        add_header(h, dst, k, name_len, v, end - v, id);
+        k = next;
+    }
+    /* k: the empty line's first byte; a response's needs its '\n' too */
+    size_t through = k + 1;
+    if (p->direction == OA_HTTP1_RESPONSES && s[k] == '\r') {
+        if (k + 1 >= n || s[k + 1] != '\n')
+            return NOT_WHOLE;
+        through = k + 2;
+    }
+    if (k > OA_HTTP1_HEAD_INLINE)
+        return NOT_WHOLE;
+
+    h->base = dst;
+    h->method = p->direction == OA_HTTP1_REQUESTS ? dst : NULL;
+    h->method_len = method_len;
+    h->target = p->direction == OA_HTTP1_REQUESTS ? dst + method_len + 1 : NULL;
+    h->target_len = target_len;
+    h->status = status;
+    h->version_minor = version_minor;
+    /* the rest of what begin_message would have set */
+    p->state = OA_HTTP1_S_HEAD;
+    p->opaque_after_message = false;
+    if (p->head_buf == NULL) {
+        p->head_buf = p->head_inline;
+        p->head_cap = sizeof(p->head_inline);
+    }
+    memcpy(p->head_buf, buf, k);
+    p->head_len = k;
+    p->start_line_len = start_line_len;
+    p->head_parsed = true;
+    p->head_phase = HP_LINE_START;
+    p->seen_first_message = true;
+    /* what the general path does at the empty line's first byte */
+    if (!derive_framing(p))
+        return fail(p, k + 1, OA_HTTP1_ERROR, ev);
+    if (p->direction == OA_HTTP1_REQUESTS) {
+        *ev = OA_HTTP1_HEAD_END_NEXT;
+        return k;
+    }
+    return head_done(p, through, ev);
 }
 
 /* Not inlined into oa_http1_feed (nor feed_chunked): most calls (body bytes,
@@ -690,6 +1018,9 @@ __attribute__((noinline)) static size_t feed_head(struct oa_http1_parser *p, con
         }
         if (i == len)
             return len;
+        size_t whole = parse_whole_head(p, buf + i, len - i, ev);
+        if (whole != NOT_WHOLE)
+            return i + whole;
         begin_message(p);
     }
 
@@ -938,6 +1269,14 @@ size_t oa_http1_feed(struct oa_http1_parser *p, const char *buf, size_t len,
     switch (p->state) {
     case OA_HTTP1_S_START:
     case OA_HTTP1_S_HEAD:
+        /* asked again after an event with nothing left: nothing to do */
+        if (len == 0)
+            return 0;
+        /* a request's empty line right after HEAD_END_NEXT (what feed_head
+         * would do, without entering it) */
+        if (p->head_parsed && p->state == OA_HTTP1_S_HEAD && p->head_phase == HP_LINE_START &&
+            len >= 2 && buf[0] == '\r' && buf[1] == '\n' && p->head_len <= OA_HTTP1_HEAD_MAX - 2)
+            return head_done(p, 2, ev);
         return feed_head(p, buf, len, ev);
     case OA_HTTP1_S_BODY_LENGTH:
         return feed_body_length(p, len, ev);
@@ -1028,10 +1367,9 @@ enum oa_http1_event oa_http1_eof(struct oa_http1_parser *p)
     return ev;
 }
 
-const struct oa_http1_header *oa_http1_find(const struct oa_http1_head *h,
-                                            const char *name, size_t *count)
+bool oa_http1_find(const struct oa_http1_head *h, const char *name, struct oa_http1_header *out,
+                   size_t *count)
 {
-    const struct oa_http1_header *first = NULL;
     size_t n = 0;
     size_t name_len = strlen(name);
     /* the names we look up are lowercase already: then compared a word at a
@@ -1039,19 +1377,19 @@ const struct oa_http1_header *oa_http1_find(const struct oa_http1_head *h,
     int fast = -1;
 
     for (size_t i = 0; i < h->n_headers; i++) {
-        const struct oa_http1_header *f = &h->headers[i];
-        if (f->name_len != name_len)
+        struct oa_http1_header f = oa_http1_header_at(h, i);
+        if (f.name_len != name_len)
             continue;
         if (fast < 0)
             fast = class_run((const unsigned char *)name, name_len, CC_LOWER) == name_len;
-        if (fast ? !name_is(f->name, f->name_len, name, name_len)
-                 : !equals_nocase(f->name, f->name_len, name, name_len))
+        if (fast ? !name_is(f.name, f.name_len, name, name_len)
+                 : !equals_nocase(f.name, f.name_len, name, name_len))
             continue;
-        if (!first)
-            first = f;
+        if (n == 0 && out != NULL)
+            *out = f;
         n++;
     }
     if (count)
         *count = n;
-    return first;
+    return n > 0;
 }

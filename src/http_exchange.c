@@ -136,18 +136,18 @@ static size_t join_headers(const struct oa_http1_head *h, enum oa_http1_known na
     size_t pos = 0;
     *overflow = false;
     for (size_t i = 0; i < h->n_headers; i++) {
-        const struct oa_http1_header *hd = &h->headers[i];
         if (h->known[i] != name)
             continue;
-        size_t need = hd->value_len + (pos > 0 ? 1 : 0);
+        struct oa_http1_header hd = oa_http1_header_at(h, i);
+        size_t need = hd.value_len + (pos > 0 ? 1 : 0);
         if (pos + need + 1 > cap) {
             *overflow = true;
             return 0;
         }
         if (pos > 0)
             out[pos++] = ',';
-        memcpy(out + pos, hd->value, hd->value_len);
-        pos += hd->value_len;
+        memcpy(out + pos, hd.value, hd.value_len);
+        pos += hd.value_len;
     }
     if (cap > 0)
         out[pos] = '\0';

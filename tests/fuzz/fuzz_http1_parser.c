@@ -3,8 +3,10 @@
  * The first input byte picks the direction (requests or responses); the rest
  * is one stream. It is parsed twice: whole, and in pieces whose sizes come
  * from the stream itself (1 to 16 bytes). Both runs must report the same
- * events at the same stream offsets: the parser is incremental, so where a
- * stream is cut must not change what it sees. The parser's own contract is
+ * events at the same stream offsets with the same parsed heads: the parser is
+ * incremental, so where a stream is cut must not change what it sees (and a
+ * head that arrives whole takes its one-pass path, one in pieces the general
+ * path). The parser's own contract is
  * checked on every call: it consumes at most what it was given, and consumes
  * nothing only together with an event. A run stops at the first ERROR or
  * NOT_HTTP (the stream is dead after that). ASan catches any read outside
@@ -23,7 +25,48 @@ struct trace {
     uint8_t ev[MAX_EVENTS];
     size_t at[MAX_EVENTS];
     int status[MAX_EVENTS];   /* responses: the status of each HEAD_DONE */
+    uint64_t head[MAX_EVENTS]; /* a digest of the parsed head at each head event */
 };
+
+/* FNV-1a over the bytes of a head's fields, so that a head parsed whole (one
+ * pass) and in pieces (the general path) must agree on every field. */
+static uint64_t digest_bytes(uint64_t d, const void *bytes, size_t n)
+{
+    const unsigned char *b = bytes;
+    for (size_t i = 0; i < n; i++)
+        d = (d ^ b[i]) * 0x100000001b3ull;
+    return d;
+}
+
+static uint64_t head_digest(const struct oa_http1_head *h)
+{
+    uint64_t d = 0xcbf29ce484222325ull;
+    uint64_t nums[] = { h->method_len, h->target_len, (uint64_t)h->status, (uint64_t)h->version_minor,
+                        h->n_headers, h->chunked, h->has_content_length, h->content_length,
+                        h->connection_close };
+    d = digest_bytes(d, nums, sizeof(nums));
+    if (h->method_len)
+        d = digest_bytes(d, h->method, h->method_len);
+    if (h->target_len)
+        d = digest_bytes(d, h->target, h->target_len);
+    for (size_t i = 0; i < h->n_headers && i < OA_HTTP1_MAX_HEADERS; i++) {
+        struct oa_http1_header f = oa_http1_header_at(h, i);
+        d = digest_bytes(d, &f.name_len, sizeof(f.name_len));
+        d = digest_bytes(d, f.name, f.name_len);
+        d = digest_bytes(d, &f.value_len, sizeof(f.value_len));
+        d = digest_bytes(d, f.value, f.value_len);
+        d = digest_bytes(d, &h->known[i], 1);
+    }
+    d = digest_bytes(d, h->known_count, sizeof(h->known_count));
+    for (int id = 0; id < OA_HTTP1_H_KNOWN_N; id++) {
+        const struct oa_http1_header *f = oa_http1_find_known(h, (enum oa_http1_known)id, NULL);
+        if (f != NULL) {
+            d = digest_bytes(d, f->name, f->name_len);
+            d = digest_bytes(d, f->value, f->value_len);
+        }
+    }
+    return d;
+}
 
 static void record(struct trace *t, enum oa_http1_event ev, size_t at,
                    const struct oa_http1_parser *p)
@@ -33,6 +76,7 @@ static void record(struct trace *t, enum oa_http1_event ev, size_t at,
     t->ev[t->n] = (uint8_t)ev;
     t->at[t->n] = at;
     t->status[t->n] = ev == OA_HTTP1_HEAD_DONE ? oa_http1_head(p)->status : 0;
+    t->head[t->n] = ev == OA_HTTP1_HEAD_DONE || ev == OA_HTTP1_HEAD_END_NEXT ? head_digest(oa_http1_head(p)) : 0;
     t->n++;
 }
 
@@ -80,10 +124,11 @@ static bool feed_piece(struct oa_http1_parser *p, const uint8_t *src, size_t len
             for (size_t i = 0; i < h->n_headers; i++) {
                 /* every header must point into memory ASan lets us read */
                 volatile char c = 0;
-                if (h->headers[i].name_len)
-                    c ^= h->headers[i].name[h->headers[i].name_len - 1];
-                if (h->headers[i].value_len)
-                    c ^= h->headers[i].value[h->headers[i].value_len - 1];
+                struct oa_http1_header f = oa_http1_header_at(h, i);
+                if (f.name_len)
+                    c ^= f.name[f.name_len - 1];
+                if (f.value_len)
+                    c ^= f.value[f.value_len - 1];
                 (void)c;
             }
         }
@@ -139,7 +184,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fail("different number of events whole and in pieces");
     for (size_t i = 0; i < whole.n; i++) {
         if (whole.ev[i] != split.ev[i] || whole.at[i] != split.at[i] ||
-            whole.status[i] != split.status[i])
+            whole.status[i] != split.status[i] || whole.head[i] != split.head[i])
             fail("different events whole and in pieces");
     }
     return 0;

@@ -89,6 +89,6 @@ expect_eq(len(queries), $N, 'distinct requests seen by the server')
     traced_kb=$(peak_rss_kb "$NGINX_PID")
     local per_conn=$(((traced_kb - plain) * 1024 / N))
     echo "nginx peak RSS with $N connections: untraced ${plain} kB, traced ${traced_kb} kB: ${per_conn} bytes per connection" >&2
-    # the connection, its exchange (two parsers) and one span in flight: ~15 KiB
+    # the connection, its exchange (two parsers) and one span in flight: ~9.5 KiB
     ((per_conn < 24 * 1024))
 }

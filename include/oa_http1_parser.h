@@ -30,6 +30,23 @@ enum oa_http1_direction {
     OA_HTTP1_RESPONSES,
 };
 
+/* How much of a head is checked and kept.
+ *   FULL:  every header line checked as RFC 9112 asks and every header kept
+ *          (oa_http1_find sees them all). The exporter's parse of a request
+ *          head uses it before the head becomes a span.
+ *   LIGHT: what tracing relies on, for the program's threads: the start line
+ *          and the line structure exactly as in FULL (so NOT_HTTP, ERROR for
+ *          a malformed line or a limit, and the event positions are the
+ *          same), every header name checked (tchar, ':' right after it), but
+ *          only the headers of enum oa_http1_known have their values checked
+ *          and are kept; any other line is only scanned for its '\n'. A
+ *          head with a forbidden byte in another value is accepted here and
+ *          rejected by the exporter's FULL parse. */
+enum oa_http1_mode {
+    OA_HTTP1_FULL = 0,
+    OA_HTTP1_LIGHT,
+};
+
 enum oa_http1_event {
     OA_HTTP1_NEED_MORE = 0,   /* all bytes consumed, nothing to report */
     /* Requests only: the bytes consumed so far end exactly before the first
@@ -90,7 +107,8 @@ struct oa_http1_head {
     int status;
     /* both: 0 for HTTP/1.0, 1 for HTTP/1.1 */
     int version_minor;
-    /* every header in order (see oa_http1_header_at), offsets from base */
+    /* every header in order (see oa_http1_header_at), offsets from base;
+     * in OA_HTTP1_LIGHT only those of enum oa_http1_known */
     const char *base;
     struct oa_http1_field fields[OA_HTTP1_MAX_HEADERS];
     size_t n_headers;
@@ -119,6 +137,7 @@ enum oa_http1_state {
 
 struct oa_http1_parser {
     enum oa_http1_direction direction;
+    bool light;               /* OA_HTTP1_LIGHT */
     enum oa_http1_state state;
     bool seen_first_message;  /* NOT_HTTP is only reported for the stream's first bytes */
     bool opaque_after_message; /* 101 or a tunnel: opaque once this message is done */
@@ -144,7 +163,8 @@ struct oa_http1_parser {
     size_t chunk_line_len;    /* bounds chunk-size lines and the trailer section */
 };
 
-void oa_http1_init(struct oa_http1_parser *p, enum oa_http1_direction dir);
+void oa_http1_init(struct oa_http1_parser *p, enum oa_http1_direction dir); /* OA_HTTP1_FULL */
+void oa_http1_init_mode(struct oa_http1_parser *p, enum oa_http1_direction dir, enum oa_http1_mode mode);
 /* Frees the head buffer. The parser may be re-initialised afterwards. */
 void oa_http1_release(struct oa_http1_parser *p);
 

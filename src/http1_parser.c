@@ -158,11 +158,13 @@ static inline __attribute__((always_inline)) bool all_tchar(const unsigned char 
  *                reason phrase (CR and LF among them), or makes it invalid
  *   token stop:  a field stop, SP or HTAB: ends the method and the target
  *   name stop:   a control byte or ':': ends a header name
+ *   line stop:   '\n': ends a line whose value is not looked at (LIGHT)
  * SSE2 is part of x86-64; elsewhere the same bits come from the class table. */
 enum stop_set {
     STOP_FIELD = 0,
     STOP_TOKEN,
     STOP_NAME,
+    STOP_LINE,
 };
 
 #if defined(__SSE2__)
@@ -171,6 +173,8 @@ enum stop_set {
 static inline __attribute__((always_inline)) unsigned block_stops(const unsigned char *s, enum stop_set set)
 {
     __m128i x = _mm_loadu_si128((const void *)s);
+    if (set == STOP_LINE)
+        return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('\n')));
     __m128i del = _mm_cmpeq_epi8(x, _mm_set1_epi8(0x7f));
     if (set == STOP_TOKEN) {
         /* unsigned x <= 0x20: min(x, 0x20) == x */
@@ -204,7 +208,9 @@ static unsigned block_stops(const unsigned char *s, enum stop_set set)
     for (unsigned i = 0; i < 16; i++) {
         unsigned char c = s[i];
         bool stop = !(char_class[c] & CC_FIELD);
-        if (set == STOP_TOKEN)
+        if (set == STOP_LINE)
+            stop = c == '\n';
+        else if (set == STOP_TOKEN)
             stop = stop || c == ' ' || c == '\t';
         bits |= (unsigned)stop << i;
     }
@@ -577,16 +583,23 @@ static size_t scan_start_line(struct oa_http1_parser *p, const unsigned char *s,
 
 /* ---- complete head ---- */
 
-static bool parse_header_line(const char *line, size_t len, struct oa_http1_header *out)
+/* A header line's name: its length, 0 if the line has no valid one. No
+ * name, obs-fold (a line starting with whitespace), or whitespace between
+ * name and colon: all rejected, as RFC 9112 requires. ':' is no tchar, so
+ * the name is valid exactly when every byte before the first ':' is one:
+ * found by memchr, then checked without a branch per byte. */
+static size_t header_name_len(const char *line, size_t len)
 {
-    /* No name, obs-fold (a line starting with whitespace), or whitespace
-     * between name and colon: all rejected, as RFC 9112 requires. ':' is no
-     * tchar, so the name is valid exactly when every byte before the first
-     * ':' is one: found by memchr, then checked without a branch per byte. */
     const char *colon = memchr(line, ':', len);
-    if (colon == NULL || colon == line || !all_tchar((const unsigned char *)line, (size_t)(colon - line)))
-        return false;
-    size_t k = (size_t)(colon - line);
+    if (colon == NULL || !all_tchar((const unsigned char *)line, (size_t)(colon - line)))
+        return 0;
+    return (size_t)(colon - line);
+}
+
+/* The value of a header line whose name (name_len bytes, valid) is known. */
+static bool parse_header_value(const char *line, size_t len, size_t name_len, struct oa_http1_header *out)
+{
+    size_t k = name_len;
     out->name = line;
     out->name_len = k;
     k++;
@@ -809,6 +822,7 @@ static bool parse_head(struct oa_http1_parser *p)
     h->n_headers = 0;
     memset(h->known_count, 0, sizeof(h->known_count));
     size_t pos = p->start_line_len;
+    size_t lines = 0;
     while (pos < p->head_len) {
         const char *line = b + pos;
         const char *nl = memchr(line, '\n', p->head_len - pos);
@@ -818,13 +832,18 @@ static bool parse_head(struct oa_http1_parser *p)
         pos += len + 1;
         if (len > 0 && line[len - 1] == '\r')
             len--;
-        if (h->n_headers == OA_HTTP1_MAX_HEADERS)
+        if (lines++ == OA_HTTP1_MAX_HEADERS)
             return false;
+        size_t name_len = header_name_len(line, len);
+        if (name_len == 0)
+            return false;
+        enum oa_http1_known id = known_header(line, name_len);
+        if (p->light && id == OA_HTTP1_H_OTHER)
+            continue;
         struct oa_http1_header f;
-        if (!parse_header_line(line, len, &f))
+        if (!parse_header_value(line, len, name_len, &f))
             return false;
-        add_header(h, b, (size_t)(f.name - b), f.name_len, (size_t)(f.value - b), f.value_len,
-                   known_header(f.name, f.name_len));
+        add_header(h, b, (size_t)(f.name - b), f.name_len, (size_t)(f.value - b), f.value_len, id);
     }
     return derive_framing(p);
 }
@@ -919,6 +938,7 @@ static size_t parse_whole_head(struct oa_http1_parser *p, const char *buf, size_
 
     h->n_headers = 0;
     memset(h->known_count, 0, sizeof(h->known_count));
+    size_t lines = 0;
     for (;;) {
         if (k >= n)
             return NOT_WHOLE;
@@ -930,7 +950,7 @@ static size_t parse_whole_head(struct oa_http1_parser *p, const char *buf, size_
         }
         /* name: up to ':' with no field stop before it, and all tchar */
         size_t colon = find_stop(s, k, n, STOP_NAME);
-        if (colon >= n || s[colon] != ':' || colon == k || h->n_headers == OA_HTTP1_MAX_HEADERS)
+        if (colon >= n || s[colon] != ':' || colon == k || lines++ == OA_HTTP1_MAX_HEADERS)
             return NOT_WHOLE;
         size_t name_len = colon - k;
         /* A known name matched with no control byte in it (none is before
@@ -938,6 +958,14 @@ static size_t parse_whole_head(struct oa_http1_parser *p, const char *buf, size_
         enum oa_http1_known id = known_header(buf + k, name_len);
         if (id == OA_HTTP1_H_OTHER && !all_tchar(s + k, name_len))
             return NOT_WHOLE;
+        if (id == OA_HTTP1_H_OTHER && p->light) {
+            /* neither kept nor looked at: only its line's end matters */
+            size_t nl = find_stop(s, colon + 1, n, STOP_LINE);
+            if (nl >= n)
+                return NOT_WHOLE;
+            k = nl + 1;
+            continue;
+        }
         /* value: every byte up to the line's end is a field byte */
         size_t end = find_stop(s, colon + 1, n, STOP_FIELD);
         size_t next;
@@ -1243,11 +1271,17 @@ __attribute__((noinline)) static size_t feed_chunked(struct oa_http1_parser *p, 
 
 /* ---- public ---- */
 
-void oa_http1_init(struct oa_http1_parser *p, enum oa_http1_direction dir)
+void oa_http1_init_mode(struct oa_http1_parser *p, enum oa_http1_direction dir, enum oa_http1_mode mode)
 {
     memset(p, 0, sizeof(*p));
     p->direction = dir;
+    p->light = mode == OA_HTTP1_LIGHT;
     p->state = OA_HTTP1_S_START;
+}
+
+void oa_http1_init(struct oa_http1_parser *p, enum oa_http1_direction dir)
+{
+    oa_http1_init_mode(p, dir, OA_HTTP1_FULL);
 }
 
 void oa_http1_release(struct oa_http1_parser *p)

@@ -36,8 +36,9 @@ struct oa_http_exchange *oa_http_exchange_new(enum oa_conn_role role)
         return NULL;
     memset(x, 0, sizeof(*x));
     x->role = role;
-    oa_http1_init(&x->out, role == OA_ROLE_CLIENT ? OA_HTTP1_REQUESTS : OA_HTTP1_RESPONSES);
-    oa_http1_init(&x->in, role == OA_ROLE_CLIENT ? OA_HTTP1_RESPONSES : OA_HTTP1_REQUESTS);
+    /* LIGHT: values this code never reads are checked by the exporter's parse */
+    oa_http1_init_mode(&x->out, role == OA_ROLE_CLIENT ? OA_HTTP1_REQUESTS : OA_HTTP1_RESPONSES, OA_HTTP1_LIGHT);
+    oa_http1_init_mode(&x->in, role == OA_ROLE_CLIENT ? OA_HTTP1_RESPONSES : OA_HTTP1_REQUESTS, OA_HTTP1_LIGHT);
     return x;
 }
 

@@ -120,7 +120,8 @@ struct oa_span *oa_http_raw_span_materialize(struct oa_span *s)
         m->trace_state = oa_span_store(m, r->bytes, r->trace_state_len);
     const struct oa_http1_head *h = parse_head(r->bytes + r->trace_state_len + 1, r->head_len);
     if (h == NULL) {
-        /* cannot be: these very bytes parsed on the program's thread */
+        /* the program's thread parses LIGHT: a forbidden byte in a value it
+         * does not read is found only here. Dropped (and counted failed). */
         oa_span_free(m);
         oa_span_free(s);
         return NULL;

@@ -1,10 +1,13 @@
 /* The incremental HTTP/1.x parser: realistic streams fed whole, split at every
  * byte, one byte at a time and in random pieces must give the same events at
- * the same stream offsets with the same parsed heads; every input sits right
- * against a PROT_NONE page so any read outside the given bytes crashes. */
+ * the same stream offsets with the same parsed heads, in each mode (FULL and
+ * LIGHT); every input sits right against a PROT_NONE page so any read outside
+ * the given bytes crashes. */
 #include "oa_http1_parser.h"
+#include "oa_http_raw_span.h"
 #include "oa_test.h"
 
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -133,11 +136,14 @@ struct driver {
     struct text full;         /* events with the head at each */
 };
 
+/* the mode the stream table is run in */
+static enum oa_http1_mode stream_mode;
+
 static void driver_init(struct driver *d, enum oa_http1_direction dir, unsigned no_body_mask,
                         unsigned tunnel_mask)
 {
     memset(d, 0, sizeof(*d));
-    oa_http1_init(&d->p, dir);
+    oa_http1_init_mode(&d->p, dir, stream_mode);
     d->no_body_mask = no_body_mask;
     d->tunnel_mask = tunnel_mask;
     d->contract_ok = true;
@@ -399,9 +405,45 @@ static const struct stream_case stream_cases[] = {
     { "request coding other than chunked", REQ,
       BYTES("POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n"),
       "X@43 /DEAD", false, 0, 0 },
+
+    /* values the shim does not read: checked in FULL only (LIGHT leaves
+     * them to the exporter's parse: see light_expects); the ones it reads:
+     * in both */
     { "NUL in header value", REQ,
       BYTES("GET / HTTP/1.1\r\nX: a\0b\r\n\r\n"),
       "X@25 /DEAD", false, 0, 0 },
+    { "control byte in an unread request header", REQ,
+      BYTES("GET / HTTP/1.1\r\nHost: h\r\nAccept: te\x01xt/html\r\nX-Id: 7\r\n\r\n"),
+      "X@55 /DEAD", false, 0, 0 },
+    { "bare CR and DEL in unread values", REQ,
+      BYTES("POST / HTTP/1.1\r\nX-A: a\rb\r\nX-B: \x7f\r\nContent-Length: 1\r\n\r\nz"),
+      "X@55 /DEAD", false, 0, 0 },
+    { "control byte in an unread response header", RESP,
+      BYTES("HTTP/1.1 200 OK\r\nContent-Type: te\x02xt\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 204 No\r\n\r\n"),
+      "X@58 /DEAD", false, 0, 0 },
+    { "control byte in User-Agent (read by the shim)", REQ,
+      BYTES("GET / HTTP/1.1\r\nUser-Agent: a\x01" "b\r\n\r\n"),
+      "X@34 /DEAD", false, 0, 0 },
+    { "control byte in Connection", RESP,
+      BYTES("HTTP/1.1 200 OK\r\nConnection: clo\x01se\r\n\r\n"),
+      "X@38 /DEAD", false, 0, 0 },
+    { "bad name of an unread header", REQ,
+      BYTES("GET / HTTP/1.1\r\nX(y): 1\r\n\r\n"),
+      "X@26 /DEAD", false, 0, 0 },
+    { "101 headers, most unread", REQ,
+      BYTES("GET / HTTP/1.1\r\n"
+            "A:\r\nA:\r\nA:\r\nA:\r\nA:\r\nA:\r\nA:\r\nA:\r\nA:\r\nA:\r\n"
+            "A:\r\nA:\r\nA:\r\nA:\r\nA:\r\nA:\r\nA:\r\nA:\r\nA:\r\nA:\r\n"
+            "A:\r\nA:\r\nA:\r\nA:\r\nA:\r\nA:\r\nA:\r\nA:\r\nA:\r\nA:\r\n"
+            "A:\r\nA:\r\nA:\r\nA:\r\nA:\r\nA:\r\nA:\r\nA:\r\nA:\r\nA:\r\n"
+            "A:\r\nA:\r\nA:\r\nA:\r\nA:\r\nA:\r\nA:\r\nA:\r\nA:\r\nA:\r\n"
+            "A:\r\nA:\r\nA:\r\nA:\r\nA:\r\nA:\r\nA:\r\nA:\r\nA:\r\nA:\r\n"
+            "A:\r\nA:\r\nA:\r\nA:\r\nA:\r\nA:\r\nA:\r\nA:\r\nA:\r\nA:\r\n"
+            "A:\r\nA:\r\nA:\r\nA:\r\nA:\r\nA:\r\nA:\r\nA:\r\nA:\r\nA:\r\n"
+            "A:\r\nA:\r\nA:\r\nA:\r\nA:\r\nA:\r\nA:\r\nA:\r\nA:\r\nA:\r\n"
+            "A:\r\nA:\r\nA:\r\nA:\r\nA:\r\nA:\r\nA:\r\nA:\r\nA:\r\nA:\r\n"
+            "Host: x\r\n\r\n"),
+      "X@426 /DEAD", false, 0, 0 },
     { "CR not followed by LF in the empty line", REQ,
       BYTES("GET / HTTP/1.1\r\nHost: x\r\n\rX"),
       "E@25 X@27 /DEAD", false, 0, 0 },
@@ -426,6 +468,28 @@ static const struct stream_case stream_cases[] = {
 };
 
 #define N_CASES (sizeof(stream_cases) / sizeof(stream_cases[0]))
+
+/* Cases whose events differ in OA_HTTP1_LIGHT: a forbidden byte in a value
+ * the shim does not read is accepted (the exporter's FULL parse of the head
+ * rejects it). Every other case gives the same events in both modes. */
+static const struct {
+    const char *name;
+    const char *expect;
+} light_expects[] = {
+    { "NUL in header value", "E@24 H@26 M@26 /START" },
+    { "control byte in an unread request header", "E@54 H@56 M@56 /START" },
+    { "bare CR and DEL in unread values", "E@54 H@56 M@57 /START" },
+    { "control byte in an unread response header", "H@59 M@61 H@80 M@80 /START" },
+};
+
+static const char *expected_events(const struct stream_case *c)
+{
+    if (stream_mode == OA_HTTP1_LIGHT)
+        for (size_t i = 0; i < sizeof(light_expects) / sizeof(light_expects[0]); i++)
+            if (strcmp(light_expects[i].name, c->name) == 0)
+                return light_expects[i].expect;
+    return c->expect;
+}
 
 /* Feeds the stream in pieces ending at the given cut points. */
 static void run_pieces(struct driver *d, const struct stream_case *c, const size_t *cuts,
@@ -456,9 +520,10 @@ static uint64_t rng_next(void)
 
 static void test_stream_case(const struct stream_case *c)
 {
+    const char *expect = expected_events(c);
     run_pieces(&whole_run, c, NULL, 0, false);
-    CHECK(strcmp(whole_run.events.buf, c->expect) == 0, "%s: whole buffer gives \"%s\" (got \"%s\")",
-          c->name, c->expect, whole_run.events.buf);
+    CHECK(strcmp(whole_run.events.buf, expect) == 0, "%s%s: whole buffer gives \"%s\" (got \"%s\")",
+          stream_mode == OA_HTTP1_LIGHT ? "light: " : "", c->name, expect, whole_run.events.buf);
     CHECK(whole_run.contract_ok && whole_run.heads_consistent,
           "%s: consumption contract held, head at HEAD_END_NEXT == at HEAD_DONE", c->name);
 
@@ -553,6 +618,72 @@ static const struct oa_http1_head *case_head(struct oa_http1_parser *p, const ch
     const struct stream_case *c = find_case(name);
     oa_http1_init(p, c->dir);
     return feed_until(p, c->data, c->len, want, nth);
+}
+
+/* LIGHT keeps only the headers the shim reads, their values checked and
+ * trimmed as in FULL; the framing comes out the same. */
+static void test_light_keeps_read_headers(void)
+{
+    static const char request[] =
+        "GET /x HTTP/1.1\r\nAccept: */*\r\nHost:  h.example \r\nCookie: a=\x01\r\n"
+        "traceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\r\n\r\n";
+    static const char response[] =
+        "HTTP/1.1 200 OK\r\nServer: s\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n"
+        "Connection: close\r\n\r\nok";
+    struct oa_http1_parser p;
+    const struct oa_http1_header *f;
+
+    oa_http1_init_mode(&p, REQ, OA_HTTP1_LIGHT);
+    const struct oa_http1_head *h = feed_until(&p, request, sizeof request - 1, OA_HTTP1_HEAD_DONE, 0);
+    CHECK(h != NULL && h->n_headers == 2, "light request: only Host and traceparent kept (%zu)",
+          h ? h->n_headers : 0);
+    f = h ? oa_http1_find_known(h, OA_HTTP1_H_HOST, NULL) : NULL;
+    CHECK(f != NULL && span_is(f->value, f->value_len, "h.example"), "light request: Host trimmed");
+    CHECK(h != NULL && oa_http1_find_known(h, OA_HTTP1_H_TRACEPARENT, NULL) != NULL &&
+              !oa_http1_find(h, "cookie", NULL, NULL) && span_is(h->target, h->target_len, "/x"),
+          "light request: traceparent and target there, Cookie not kept");
+    oa_http1_release(&p);
+
+    oa_http1_init_mode(&p, RESP, OA_HTTP1_LIGHT);
+    h = feed_until(&p, response, sizeof response - 1, OA_HTTP1_HEAD_DONE, 0);
+    CHECK(h != NULL && h->n_headers == 2 && h->status == 200 && h->has_content_length &&
+              h->content_length == 2 && h->connection_close && !h->chunked,
+          "light response: status and framing, only Content-Length and Connection kept");
+    oa_http1_release(&p);
+}
+
+/* A request head LIGHT accepted with a forbidden byte in a value it does not
+ * read becomes a raw span on the program's thread; the exporter's FULL parse
+ * rejects it and the span is dropped, not built from a bad head. */
+static struct oa_span *light_raw_span(const char *request)
+{
+    struct oa_http1_parser p;
+    struct oa_conn c;
+    struct oa_span *s = NULL;
+
+    oa_http1_init_mode(&p, REQ, OA_HTTP1_LIGHT);
+    if (feed_until(&p, request, strlen(request), OA_HTTP1_HEAD_DONE, 0) != NULL) {
+        memset(&c, 0, sizeof c);
+        struct sockaddr_in *in = (struct sockaddr_in *)&c.peer;
+        in->sin_family = AF_INET;
+        c.peer_len = sizeof *in;
+        s = oa_http_raw_span_new(OA_SPAN_KIND_SERVER, &p, &c, NULL);
+        if (s != NULL)
+            oa_http_raw_span_finish(s, 200, NULL);
+    }
+    oa_http1_release(&p);
+    return s;
+}
+
+static void test_exporter_rejects_what_light_accepted(void)
+{
+    struct oa_span *bad = light_raw_span("GET /b HTTP/1.1\r\nHost: h\r\nAccept: te\x01xt\r\n\r\n");
+    struct oa_span *good = light_raw_span("GET /g HTTP/1.1\r\nHost: h\r\nAccept: text\r\n\r\n");
+    CHECK(bad != NULL && good != NULL, "light parse: both heads become raw spans");
+    CHECK(oa_http_raw_span_materialize(bad) == NULL, "exporter: the head with a control byte is dropped");
+    struct oa_span *built = oa_http_raw_span_materialize(good);
+    CHECK(built != NULL && !oa_span_is_raw(built), "exporter: the clean head is built");
+    oa_span_free(built);
 }
 
 /* The headers the shim reads are indexed while parsing: the index must agree
@@ -1411,10 +1542,14 @@ static void test_compact_headers(void)
 int main(void)
 {
     arena_init();
-    for (size_t i = 0; i < N_CASES; i++)
-        test_stream_case(&stream_cases[i]);
+    for (stream_mode = OA_HTTP1_FULL; stream_mode <= OA_HTTP1_LIGHT; stream_mode++)
+        for (size_t i = 0; i < N_CASES; i++)
+            test_stream_case(&stream_cases[i]);
+    stream_mode = OA_HTTP1_FULL;
     test_fields();
     test_known_headers();
+    test_light_keeps_read_headers();
+    test_exporter_rejects_what_light_accepted();
     test_injection_point();
     test_not_http();
     test_limits();

@@ -218,6 +218,36 @@ static unsigned block_stops(const unsigned char *s, enum stop_set set)
 }
 #endif
 
+/* Whether the n bytes at s + k (n <= 16, s + k + n <= s + end, end >= 16)
+ * are all letters, digits or '-': what almost every header name is made of,
+ * checked 16 at a time. False says nothing: then all_tchar() decides. */
+static inline __attribute__((always_inline)) bool plain_name(const unsigned char *s, size_t k, size_t n,
+                                                             size_t end)
+{
+#if defined(__SSE2__)
+    if (n > 16)
+        return false;
+    /* the 16 bytes from k, or the last 16 of the buffer (then the name is
+     * at their end) */
+    size_t at = k + 16 <= end ? k : end - 16;
+    unsigned shift = (unsigned)(k - at);
+    __m128i x = _mm_loadu_si128((const void *)(s + at));
+    /* signed compares: bytes >= 0x80 are negative, in no range */
+    __m128i y = _mm_or_si128(x, _mm_set1_epi8(0x20));
+    __m128i alpha = _mm_and_si128(_mm_cmpgt_epi8(y, _mm_set1_epi8('a' - 1)),
+                                  _mm_cmplt_epi8(y, _mm_set1_epi8('z' + 1)));
+    __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('0' - 1)),
+                                  _mm_cmplt_epi8(x, _mm_set1_epi8('9' + 1)));
+    __m128i plain = _mm_or_si128(_mm_or_si128(alpha, digit), _mm_cmpeq_epi8(x, _mm_set1_epi8('-')));
+    unsigned bits = (unsigned)_mm_movemask_epi8(plain) >> shift;
+    unsigned want = (1u << n) - 1;
+    return (bits & want) == want;
+#else
+    (void)s, (void)k, (void)n, (void)end;
+    return false;
+#endif
+}
+
 /* block_stops / block_name_stops by set */
 static inline __attribute__((always_inline)) unsigned stops_of(const unsigned char *s, enum stop_set set)
 {
@@ -278,7 +308,8 @@ static bool equals_nocase(const char *a, size_t a_len, const char *b, size_t b_l
 /* A header name (tchar only) against a name in lowercase letters, digits and
  * '-': setting bit 0x20 lowercases a letter, and no other tchar becomes one of
  * those characters that way, so eight bytes are compared at a time. */
-static bool name_is(const char *a, size_t a_len, const char *lower, size_t len)
+static inline __attribute__((always_inline)) bool name_is(const char *a, size_t a_len, const char *lower,
+                                                           size_t len)
 {
     uint64_t x;
     uint64_t y;
@@ -299,6 +330,17 @@ static bool name_is(const char *a, size_t a_len, const char *lower, size_t len)
         memcpy(&x, a + len - 8, 8);
         memcpy(&y, lower + len - 8, 8);
         return (x | ONES * 0x20) == y;
+    }
+    if (len >= 4) {
+        /* the first four and the last four, overlapping ("host": one word) */
+        uint32_t a4, b4;
+        memcpy(&a4, a, 4);
+        memcpy(&b4, lower, 4);
+        if ((a4 | 0x20202020u) != b4)
+            return false;
+        memcpy(&a4, a + len - 4, 4);
+        memcpy(&b4, lower + len - 4, 4);
+        return (a4 | 0x20202020u) == b4;
     }
     for (; i < len; i++)
         if (((unsigned char)a[i] | 0x20) != (unsigned char)lower[i])
@@ -956,7 +998,7 @@ static size_t parse_whole_head(struct oa_http1_parser *p, const char *buf, size_
         /* A known name matched with no control byte in it (none is before
          * the colon) is all tchar: see name_is(); DEL cannot match. */
         enum oa_http1_known id = known_header(buf + k, name_len);
-        if (id == OA_HTTP1_H_OTHER && !all_tchar(s + k, name_len))
+        if (id == OA_HTTP1_H_OTHER && !plain_name(s, k, name_len, n) && !all_tchar(s + k, name_len))
             return NOT_WHOLE;
         if (id == OA_HTTP1_H_OTHER && p->light) {
             /* neither kept nor looked at: only its line's end matters */

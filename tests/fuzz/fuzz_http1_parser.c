@@ -1,7 +1,8 @@
 /* libFuzzer target for the incremental HTTP/1 parser.
  *
- * The first input byte picks the direction (requests or responses); the rest
- * is one stream. It is parsed twice: whole, and in pieces whose sizes come
+ * The first input byte picks the direction (requests or responses) and the
+ * mode (FULL or LIGHT); the rest is one stream. It is parsed twice in that
+ * mode: whole, and in pieces whose sizes come
  * from the stream itself (1 to 16 bytes). Both runs must report the same
  * events at the same stream offsets with the same parsed heads: the parser is
  * incremental, so where a stream is cut must not change what it sees (and a
@@ -10,7 +11,10 @@
  * checked on every call: it consumes at most what it was given, and consumes
  * nothing only together with an event. A run stops at the first ERROR or
  * NOT_HTTP (the stream is dead after that). ASan catches any read outside
- * the given bytes: each piece is copied into a buffer of exactly its size. */
+ * the given bytes: each piece is copied into a buffer of exactly its size.
+ * Across modes: LIGHT checks a subset of what FULL checks, so parsed whole in
+ * each, LIGHT reports the same events at the same offsets (and statuses) as
+ * FULL up to FULL's first ERROR, if any. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,14 +145,14 @@ static bool feed_piece(struct oa_http1_parser *p, const uint8_t *src, size_t len
     return alive;
 }
 
-static void run(enum oa_http1_direction dir, const uint8_t *data, size_t size, bool pieces,
-                struct trace *t)
+static void run(enum oa_http1_direction dir, enum oa_http1_mode mode, const uint8_t *data, size_t size,
+                bool pieces, struct trace *t)
 {
     struct oa_http1_parser p;
     size_t offset = 0;
     size_t pos = 0;
 
-    oa_http1_init(&p, dir);
+    oa_http1_init_mode(&p, dir, mode);
     while (pos < size) {
         size_t len = pieces ? (size_t)(data[pos] % 16) + 1 : size - pos;
         if (len > size - pos)
@@ -165,21 +169,32 @@ static void run(enum oa_http1_direction dir, const uint8_t *data, size_t size, b
     oa_http1_release(&p);
 }
 
-static struct trace whole, split;
+static struct trace whole, split, other;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     enum oa_http1_direction dir;
+    enum oa_http1_mode mode;
 
     if (size < 1)
         return 0;
     dir = data[0] & 1 ? OA_HTTP1_RESPONSES : OA_HTTP1_REQUESTS;
+    mode = data[0] & 2 ? OA_HTTP1_LIGHT : OA_HTTP1_FULL;
     data++;
     size--;
     whole.n = 0;
     split.n = 0;
-    run(dir, data, size, false, &whole);
-    run(dir, data, size, true, &split);
+    other.n = 0;
+    run(dir, mode, data, size, false, &whole);
+    run(dir, mode, data, size, true, &split);
+    run(dir, mode == OA_HTTP1_FULL ? OA_HTTP1_LIGHT : OA_HTTP1_FULL, data, size, false, &other);
+    const struct trace *full = mode == OA_HTTP1_FULL ? &whole : &other;
+    const struct trace *light = mode == OA_HTTP1_FULL ? &other : &whole;
+    for (size_t i = 0; i < full->n && full->ev[i] != OA_HTTP1_ERROR; i++) {
+        if (i >= light->n || full->ev[i] != light->ev[i] || full->at[i] != light->at[i] ||
+            full->status[i] != light->status[i])
+            fail("LIGHT differs from FULL before FULL's first error");
+    }
     if (whole.n != split.n)
         fail("different number of events whole and in pieces");
     for (size_t i = 0; i < whole.n; i++) {

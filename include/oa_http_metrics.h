@@ -22,8 +22,9 @@ struct oa_http_metric_request {
  * its first byte. */
 void oa_http_metrics_start(struct oa_http_metric_request *m, enum oa_conn_role role,
                            const struct oa_http1_head *h, struct oa_conn *c, uint64_t start);
-/* Its exchange ended: status 0 = no response; error = error.type or NULL. */
-void oa_http_metrics_finish(struct oa_http_metric_request *m, int status, const char *error);
+/* Its exchange ended at end (unix ns; the span's end too): status 0 = no
+ * response; error = error.type or NULL. */
+void oa_http_metrics_finish_at(struct oa_http_metric_request *m, int status, const char *error, uint64_t end);
 /* It will never complete (the connection gave up parsing): no duration. */
 void oa_http_metrics_abandon(struct oa_http_metric_request *m);
 /* A client request measured by an HTTP library hook (libcurl) rather than

@@ -172,6 +172,14 @@ bool oa_io_relock(struct oa_conn *c, int fd, struct oa_http_exchange *x)
     return false;
 }
 
+static size_t iov_total(const struct iovec *iov, int iovcnt)
+{
+    size_t n = 0;
+    for (int i = 0; i < iovcnt; i++)
+        n += iov[i].iov_len;
+    return n;
+}
+
 static ssize_t send_traced(struct oa_conn *c, const struct oa_send_call *call)
 {
     struct iovec one;
@@ -222,8 +230,9 @@ static ssize_t send_traced(struct oa_conn *c, const struct oa_send_call *call)
     ssize_t result;
     int err;
     for (;;) {
-        uint64_t base = x->out_sent;
-        int nv = oa_io_plan(x, iov, iovcnt, base, v, seg, cap);
+        /* nothing owed (every call but a request head's): the program's
+         * buffers go as they are */
+        int nv = x->inj_count > 0 ? oa_io_plan(x, iov, iovcnt, x->out_sent, v, seg, cap) : 0;
         x->busy++;
         oa_conn_unlock(c);
         ssize_t r = syscall_unguarded(call, v, nv);
@@ -245,10 +254,7 @@ static ssize_t send_traced(struct oa_conn *c, const struct oa_send_call *call)
             app = (size_t)r;
             oa_http_exchange_sent_app(c, app);
         }
-        size_t asked = 0;
-        for (int i = 0; i < iovcnt; i++)
-            asked += iov[i].iov_len;
-        if (app > 0 || r == 0 || asked == 0) {
+        if (app > 0 || r == 0 || iov_total(iov, iovcnt) == 0) {
             result = (ssize_t)app;
             oa_conn_unlock(c);
             break;

@@ -63,12 +63,14 @@ static void inflight_pop(struct oa_http_exchange *x)
  * hands it to the exporter. */
 static void inflight_finish(struct oa_inflight *f, int status, const char *error)
 {
-    oa_http_metrics_finish(&f->metric, status, error);
+    /* one clock read ends both the span and the metric's duration */
+    uint64_t end = oa_now_unix_nano();
+    oa_http_metrics_finish_at(&f->metric, status, error, end);
     if (f->span != NULL) {
         if (oa_span_is_raw(f->span))
-            oa_http_raw_span_finish(f->span, status, error);
+            oa_http_raw_span_finish_at(f->span, status, error, end);
         else
-            oa_http_span_finish(f->span, status, error);
+            oa_http_span_finish_at(f->span, status, error, end);
         oa_export_submit(f->span);
         f->span = NULL;
     }
@@ -220,9 +222,11 @@ static struct oa_span *request_span(enum oa_span_kind kind, const struct oa_http
     return s;
 }
 
-static void append_line(char *buf, size_t *pos, const char *name, const char *value, size_t len)
+/* name: a string literal (its length known when compiling) */
+#define append_line(buf, pos, name, value, len) append_named_line(buf, pos, name, sizeof(name) - 1, value, len)
+
+static void append_named_line(char *buf, size_t *pos, const char *name, size_t nl, const char *value, size_t len)
 {
-    size_t nl = strlen(name);
     memcpy(buf + *pos, name, nl);
     *pos += nl;
     buf[(*pos)++] = ':';
@@ -309,7 +313,13 @@ static struct oa_inflight *inflight_push(struct oa_http_exchange *x, const struc
     if (x->fl_count == OA_HTTP_MAX_INFLIGHT)
         return NULL;
     struct oa_inflight *f = &x->fl[(x->fl_first + x->fl_count) % OA_HTTP_MAX_INFLIGHT];
-    memset(f, 0, sizeof(*f));
+    /* field by field, not a memset of the whole slot (its metric key is
+     * ~100 bytes that oa_http_metrics_start writes anyway) */
+    f->span = NULL;
+    f->ctx = NULL;
+    f->status = 0;
+    f->metric.recording = false;
+    f->metric.active = NULL;
     f->is_head = h->method_len == 4 && memcmp(h->method, "HEAD", 4) == 0;
     f->is_connect = h->method_len == 7 && memcmp(h->method, "CONNECT", 7) == 0;
     x->fl_count++;
@@ -474,7 +484,8 @@ static bool feed(struct oa_conn *c, enum stream s, const char *p, size_t n)
      * (MESSAGE_DONE of a bodiless message), so ask until it says NEED_MORE */
     bool more_due = false;
     while (n > 0 || more_due) {
-        if (n > 0 && pr->state == OA_HTTP1_S_START) {
+        /* only a request's start is read (its span's and metric's start) */
+        if (requests && n > 0 && pr->state == OA_HTTP1_S_START) {
             uint64_t now = oa_now_unix_nano();
             if (s == OUTGOING)
                 x->out_message_start = now;
@@ -483,7 +494,9 @@ static bool feed(struct oa_conn *c, enum stream s, const char *p, size_t n)
         }
         enum oa_http1_event ev;
         size_t used = oa_http1_feed(pr, p, n, &ev);
-        more_due = ev != OA_HTTP1_NEED_MORE;
+        /* after MESSAGE_DONE the parser waits for the next message's bytes
+         * (oa_http1_feed returns NEED_MORE for none): no call to learn it */
+        more_due = ev != OA_HTTP1_NEED_MORE && ev != OA_HTTP1_MESSAGE_DONE;
         p += used;
         n -= used;
         if (s == OUTGOING)

@@ -60,22 +60,22 @@ static void leave_active(struct oa_http_metric_request *m)
 }
 
 /* Records one finished request in its duration histogram. */
-static void record_duration(struct oa_metric_key *key, int status, const char *error, uint64_t start)
+static void record_duration(struct oa_metric_key *key, int status, const char *error, uint64_t start,
+                            uint64_t end)
 {
     key->status = status > 0 && status < 1000 ? (uint16_t)status : 0;
     key->error_type = error;
-    uint64_t end = oa_now_unix_nano();
     /* the wall clock may have stepped back meanwhile */
     oa_metrics_record_duration(oa_metrics_series(key), end > start ? end - start : 0);
 }
 
-void oa_http_metrics_finish(struct oa_http_metric_request *m, int status, const char *error)
+void oa_http_metrics_finish_at(struct oa_http_metric_request *m, int status, const char *error, uint64_t end)
 {
     if (!m->recording)
         return;
     m->recording = false;
     leave_active(m);
-    record_duration(&m->key, status, error, m->start_unix_nano);
+    record_duration(&m->key, status, error, m->start_unix_nano, end);
 }
 
 void oa_http_metrics_client_request(const char *method, size_t method_len, const char *url, size_t url_len,
@@ -90,7 +90,7 @@ void oa_http_metrics_client_request(const char *method, size_t method_len, const
     request_key(&key, OA_INSTRUMENT_CLIENT_DURATION, method, method_len, protocol);
     key.port = oa_http_url_server(url, url_len, &host, &host_len);
     key_set_address(&key, host, host_len);
-    record_duration(&key, status, error, start);
+    record_duration(&key, status, error, start, oa_now_unix_nano());
     oa_metrics_reader_start();
 }
 

@@ -398,6 +398,28 @@ static void test_raw_memory(void)
     CHECK(raw_bytes <= compact_bytes, "a raw span takes no more queue memory than a compact one");
 }
 
+/* Every known method maps to its own index; near misses (case, length, a
+ * prefix, the other name of the same length) are _OTHER. */
+static void test_method_index(void)
+{
+    int ok = 1;
+    for (int i = 0; i < OA_HTTP_KNOWN_METHODS; i++) {
+        const char *m = oa_http_known_methods[i];
+        size_t len = strlen(m);
+        char buf[16];
+        EXPECT(ok, oa_http_method_index(m, len) == i, "%s", m);
+        EXPECT(ok, oa_http_method_index(m, len - 1) == OA_HTTP_METHOD_OTHER, "%s shortened", m);
+        memcpy(buf, m, len);
+        buf[len] = 'X';
+        EXPECT(ok, oa_http_method_index(buf, len + 1) == OA_HTTP_METHOD_OTHER, "%s extended", m);
+        buf[len - 1] = (char)(buf[len - 1] | 0x20);
+        EXPECT(ok, oa_http_method_index(buf, len) == OA_HTTP_METHOD_OTHER, "%s in lower case", m);
+    }
+    CHECK(ok, "each known method has its index, near misses are _OTHER");
+    CHECK(oa_http_method_index("", 0) == OA_HTTP_METHOD_OTHER && oa_http_method_index("PROPFIND", 8) == OA_HTTP_METHOD_OTHER,
+          "empty and unknown methods are _OTHER");
+}
+
 int main(void)
 {
     char out[256];
@@ -504,6 +526,7 @@ int main(void)
     oa_span_free(s);
     oa_http1_release(&p);
 
+    test_method_index();
     test_raw_server();
     test_raw_client();
     test_raw_bound();

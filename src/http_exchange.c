@@ -137,9 +137,12 @@ static size_t join_headers(const struct oa_http1_head *h, enum oa_http1_known na
 {
     size_t pos = 0;
     *overflow = false;
-    for (size_t i = 0; i < h->n_headers; i++) {
+    /* most requests carry none: no walk over their headers */
+    size_t left = h->known_count[name];
+    for (size_t i = 0; i < h->n_headers && left > 0; i++) {
         if (h->known[i] != name)
             continue;
+        left--;
         struct oa_http1_header hd = oa_http1_header_at(h, i);
         size_t need = hd.value_len + (pos > 0 ? 1 : 0);
         if (pos + need + 1 > cap) {
@@ -330,7 +333,7 @@ static struct oa_inflight *inflight_push(struct oa_http_exchange *x, const struc
 
 /* Client: the head of a request we send is complete but for its empty line,
  * which starts at stream offset `at`: the place for our header lines. */
-static bool on_client_request_head(struct oa_conn *c, uint64_t at)
+__attribute__((noinline)) static bool on_client_request_head(struct oa_conn *c, uint64_t at)
 {
     struct oa_http_exchange *x = c->http;
     const struct oa_http1_head *h = oa_http1_head(&x->out);
@@ -366,7 +369,7 @@ static bool on_client_request_head(struct oa_conn *c, uint64_t at)
     } else if (oa_thread_context_parent(&parent_sc, &tracestate, &baggage)) {
         parent = &parent_sc;
     }
-    oa_http_metrics_start(&f->metric, OA_ROLE_CLIENT, h, c, x->out_message_start);
+    oa_http_metrics_start(&f->metric, OA_ROLE_CLIENT, h, c, x->out_message_start, &x->server_memo);
     struct oa_span_context own;
     bool sampled = oa_http_start_context(&own, parent);
     if (sampled)
@@ -432,7 +435,7 @@ static bool on_server_request_head(struct oa_conn *c)
         }
     }
 
-    oa_http_metrics_start(&f->metric, OA_ROLE_SERVER, h, c, x->in_message_start);
+    oa_http_metrics_start(&f->metric, OA_ROLE_SERVER, h, c, x->in_message_start, NULL);
     struct oa_span_context own;
     bool sampled = oa_http_start_context(&own, parent);
     f->ctx = oa_server_context_new(&own, parent, tracestate, strlen(tracestate), baggage != NULL ? baggage : "", baggage_len);

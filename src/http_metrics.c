@@ -25,8 +25,40 @@ static void key_set_address(struct oa_metric_key *key, const char *host, size_t 
     key->address_len = (uint8_t)len;
 }
 
+void oa_http_metrics_client_server(struct oa_metric_key *key, const struct oa_http1_head *h, struct oa_conn *c,
+                                   struct oa_http_metrics_server_memo *memo)
+{
+    const struct oa_http1_header *hv = oa_http1_find_known(h, OA_HTTP1_H_HOST, NULL);
+    size_t hv_len = hv != NULL ? hv->value_len : 0;
+    if (memo != NULL && memo->valid && memo->host_len == hv_len && memo->generation == c->generation &&
+        memo->peer_len == c->peer_len && (hv_len == 0 || memcmp(memo->host, hv->value, hv_len) == 0)) {
+        key->port = memo->port;
+        key_set_address(key, memo->address, memo->address_len);
+        return;
+    }
+    const char *host;
+    size_t len;
+    key->port = oa_http_client_server(h, c, &host, &len);
+    key_set_address(key, host, len);
+    if (memo == NULL)
+        return;
+    /* a Host value too long to keep is worked out at every request */
+    memo->valid = hv_len <= OA_METRIC_ADDRESS_MAX;
+    if (!memo->valid)
+        return;
+    memo->host_len = (uint8_t)hv_len;
+    if (hv_len > 0)
+        memcpy(memo->host, hv->value, hv_len);
+    memo->generation = c->generation;
+    memo->peer_len = c->peer_len;
+    memo->port = key->port;
+    memo->address_len = key->address_len;
+    memcpy(memo->address, key->address, key->address_len);
+}
+
 void oa_http_metrics_start(struct oa_http_metric_request *m, enum oa_conn_role role,
-                           const struct oa_http1_head *h, struct oa_conn *c, uint64_t start)
+                           const struct oa_http1_head *h, struct oa_conn *c, uint64_t start,
+                           struct oa_http_metrics_server_memo *memo)
 {
     m->recording = false;
     m->active = NULL;
@@ -37,10 +69,7 @@ void oa_http_metrics_start(struct oa_http_metric_request *m, enum oa_conn_role r
     request_key(&m->key, role == OA_ROLE_CLIENT ? OA_INSTRUMENT_CLIENT_DURATION : OA_INSTRUMENT_SERVER_DURATION,
                 h->method, h->method_len, h->version_minor == 0 ? OA_METRIC_HTTP_1_0 : OA_METRIC_HTTP_1_1);
     if (role == OA_ROLE_CLIENT) {
-        const char *host;
-        size_t len;
-        m->key.port = oa_http_client_server(h, c, &host, &len);
-        key_set_address(&m->key, host, len);
+        oa_http_metrics_client_server(&m->key, h, c, memo);
     } else {
         struct oa_metric_key active;
         oa_metric_key_init(&active, OA_INSTRUMENT_SERVER_ACTIVE);

@@ -481,28 +481,25 @@ static void on_response_done(struct oa_http_exchange *x)
 static bool feed(struct oa_conn *c, enum stream s, const char *p, size_t n)
 {
     struct oa_http_exchange *x = c->http;
-    struct oa_http1_parser *pr = s == OUTGOING ? &x->out : &x->in;
+    bool out = s == OUTGOING;
+    struct oa_http1_parser *pr = out ? &x->out : &x->in;
     bool requests = pr->direction == OA_HTTP1_REQUESTS;
+    /* only a request's start is read (its span's and metric's start) */
+    uint64_t *message_start = out ? &x->out_message_start : &x->in_message_start;
+    enum oa_http1_event ev;
+    if (n == 0)
+        return true;
     /* after an event the parser may have another one due without more bytes
-     * (MESSAGE_DONE of a bodiless message), so ask until it says NEED_MORE */
-    bool more_due = false;
-    while (n > 0 || more_due) {
-        /* only a request's start is read (its span's and metric's start) */
-        if (requests && n > 0 && pr->state == OA_HTTP1_S_START) {
-            uint64_t now = oa_now_unix_nano();
-            if (s == OUTGOING)
-                x->out_message_start = now;
-            else
-                x->in_message_start = now;
-        }
-        enum oa_http1_event ev;
+     * (MESSAGE_DONE of a bodiless message), so ask until it says NEED_MORE;
+     * after MESSAGE_DONE it waits for the next message's bytes (it would say
+     * NEED_MORE for none): no call to learn that */
+    do {
+        if (requests && n > 0 && pr->state == OA_HTTP1_S_START)
+            *message_start = oa_now_unix_nano();
         size_t used = oa_http1_feed(pr, p, n, &ev);
-        /* after MESSAGE_DONE the parser waits for the next message's bytes
-         * (oa_http1_feed returns NEED_MORE for none): no call to learn it */
-        more_due = ev != OA_HTTP1_NEED_MORE && ev != OA_HTTP1_MESSAGE_DONE;
         p += used;
         n -= used;
-        if (s == OUTGOING)
+        if (out)
             x->out_parsed += used;
         switch (ev) {
         case OA_HTTP1_NEED_MORE:
@@ -526,7 +523,7 @@ static bool feed(struct oa_conn *c, enum stream s, const char *p, size_t n)
         case OA_HTTP1_ERROR:
             return false;
         }
-    }
+    } while (n > 0 || (ev != OA_HTTP1_NEED_MORE && ev != OA_HTTP1_MESSAGE_DONE));
     return true;
 }
 

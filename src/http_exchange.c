@@ -228,7 +228,8 @@ static struct oa_span *request_span(enum oa_span_kind kind, const struct oa_http
 /* name: a string literal (its length known when compiling) */
 #define append_line(buf, pos, name, value, len) append_named_line(buf, pos, name, sizeof(name) - 1, value, len)
 
-static void append_named_line(char *buf, size_t *pos, const char *name, size_t nl, const char *value, size_t len)
+static inline __attribute__((always_inline)) void append_named_line(char *buf, size_t *pos, const char *name, size_t nl,
+                                                                    const char *value, size_t len)
 {
     memcpy(buf + *pos, name, nl);
     *pos += nl;
@@ -439,7 +440,8 @@ static bool on_server_request_head(struct oa_conn *c)
     struct oa_span_context own;
     bool sampled = oa_http_start_context(&own, parent);
     f->ctx = oa_server_context_new(&own, parent, tracestate, strlen(tracestate), baggage != NULL ? baggage : "", baggage_len);
-    free(baggage);
+    if (baggage != NULL)
+        free(baggage);
     if (f->ctx != NULL)
         oa_thread_context_enter(f->ctx);
     if (sampled)

@@ -21,7 +21,9 @@ struct oa_span *oa_http_raw_span_new(enum oa_span_kind kind, const struct oa_htt
         return NULL;
     struct oa_span_raw *r = &s->raw;
     s->kind = (uint8_t)kind;
-    memcpy(&r->peer, &c->peer, c->peer_len);
+    /* all of it (c->peer is larger): a copy of known size is a few moves;
+     * only peer_len bytes are ever read */
+    memcpy(&r->peer, &c->peer, sizeof(r->peer));
     r->peer_len = c->peer_len;
     r->tls = c->tls;
     r->status = 0;

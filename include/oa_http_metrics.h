@@ -9,6 +9,27 @@
 #include "oa_http1_parser.h"
 #include "oa_metrics.h"
 
+/* What the requests of one client connection share: their metrics'
+ * server.address and server.port come from the Host header (or the peer),
+ * which a keep-alive connection sends the same each time. Kept per
+ * connection (in its exchange, zeroed at its start) and used again while the
+ * Host value, the connection (its generation) and its peer stay the same. */
+struct oa_http_metrics_server_memo {
+    bool valid;
+    uint8_t host_len;              /* the Host value it was made from; 0 = none */
+    uint8_t address_len;
+    uint32_t generation;           /* the oa_conn's */
+    socklen_t peer_len;
+    int32_t port;
+    char host[OA_METRIC_ADDRESS_MAX + 1];
+    char address[OA_METRIC_ADDRESS_MAX + 1];
+};
+
+/* key's server.address and server.port for a client request with head h on
+ * c, from memo when it still applies (memo may be NULL: computed). */
+void oa_http_metrics_client_server(struct oa_metric_key *key, const struct oa_http1_head *h, struct oa_conn *c,
+                                   struct oa_http_metrics_server_memo *memo);
+
 struct oa_http_metric_request {
     uint64_t start_unix_nano;
     struct oa_series *active;  /* counted in http.server.active_requests, or NULL */
@@ -21,9 +42,11 @@ struct oa_http_metric_request {
 /* A request head was sent (client) or received (server); start: unix ns of
  * its first byte. */
 void oa_http_metrics_start(struct oa_http_metric_request *m, enum oa_conn_role role,
-                           const struct oa_http1_head *h, struct oa_conn *c, uint64_t start);
-/* Its exchange ended: status 0 = no response; error = error.type or NULL. */
-void oa_http_metrics_finish(struct oa_http_metric_request *m, int status, const char *error);
+                           const struct oa_http1_head *h, struct oa_conn *c, uint64_t start,
+                           struct oa_http_metrics_server_memo *memo);
+/* Its exchange ended at end (unix ns; the span's end too): status 0 = no
+ * response; error = error.type or NULL. */
+void oa_http_metrics_finish_at(struct oa_http_metric_request *m, int status, const char *error, uint64_t end);
 /* It will never complete (the connection gave up parsing): no duration. */
 void oa_http_metrics_abandon(struct oa_http_metric_request *m);
 /* A client request measured by an HTTP library hook (libcurl) rather than

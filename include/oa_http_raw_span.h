@@ -26,6 +26,8 @@ struct oa_span *oa_http_raw_span_new(enum oa_span_kind kind, const struct oa_htt
 /* Ends a raw span: status is the final response status or 0, error an
  * error.type with static lifetime, or NULL (as for oa_http_span_finish). */
 void oa_http_raw_span_finish(struct oa_span *s, int status, const char *error);
+/* The same, ended at end_unix_nano read by the caller. */
+void oa_http_raw_span_finish_at(struct oa_span *s, int status, const char *error, uint64_t end_unix_nano);
 
 /* The exporter's side: the full span (compacted when it can be) that the
  * program's thread would have built, with s freed; s itself when it is not

@@ -91,9 +91,41 @@ static const unsigned char *first_byte(const struct iovec *iov, int iovcnt)
     return NULL;
 }
 
+/* The plan of the common call that owes something: one buffer, in which
+ * starts the one injection owed, none of it sent yet (a request head written
+ * whole). The same plan as the general walk below, without the walk; -1 when
+ * the call is not that case. */
+static int plan_one_injection(struct oa_http_exchange *x, const struct iovec *iov, int iovcnt, uint64_t base,
+                              struct iovec *v, struct oa_io_segment *seg, int cap)
+{
+    if (iovcnt != 1 || x->inj_count != 1 || cap < 3)
+        return -1;
+    const struct oa_injection *inj = &x->inj[x->inj_first];
+    size_t len = iov[0].iov_len;
+    if (inj->replaces || inj->sent != 0 || inj->at < base || inj->at >= base + len)
+        return -1;
+    const char *p = iov[0].iov_base;
+    size_t before = (size_t)(inj->at - base);
+    int nv = 0;
+    if (before > 0) {
+        v[nv] = (struct iovec){(void *)p, before};
+        seg[nv++].injection = -1;
+    }
+    v[nv] = (struct iovec){inj->bytes, inj->len};
+    seg[nv++].injection = 0;
+    if (len > before) {
+        v[nv] = (struct iovec){(void *)(p + before), len - before};
+        seg[nv++].injection = -1;
+    }
+    return nv;
+}
+
 int oa_io_plan(struct oa_http_exchange *x, const struct iovec *iov, int iovcnt, uint64_t base,
                 struct iovec *v, struct oa_io_segment *seg, int cap)
 {
+    int one = plan_one_injection(x, iov, iovcnt, base, v, seg, cap);
+    if (one >= 0)
+        return one;
     int nv = 0;
     unsigned k = 0;
     bool spliced = false;
@@ -172,6 +204,14 @@ bool oa_io_relock(struct oa_conn *c, int fd, struct oa_http_exchange *x)
     return false;
 }
 
+static size_t iov_total(const struct iovec *iov, int iovcnt)
+{
+    size_t n = 0;
+    for (int i = 0; i < iovcnt; i++)
+        n += iov[i].iov_len;
+    return n;
+}
+
 static ssize_t send_traced(struct oa_conn *c, const struct oa_send_call *call)
 {
     struct iovec one;
@@ -222,8 +262,9 @@ static ssize_t send_traced(struct oa_conn *c, const struct oa_send_call *call)
     ssize_t result;
     int err;
     for (;;) {
-        uint64_t base = x->out_sent;
-        int nv = oa_io_plan(x, iov, iovcnt, base, v, seg, cap);
+        /* nothing owed (every call but a request head's): the program's
+         * buffers go as they are */
+        int nv = x->inj_count > 0 ? oa_io_plan(x, iov, iovcnt, x->out_sent, v, seg, cap) : 0;
         x->busy++;
         oa_conn_unlock(c);
         ssize_t r = syscall_unguarded(call, v, nv);
@@ -245,10 +286,7 @@ static ssize_t send_traced(struct oa_conn *c, const struct oa_send_call *call)
             app = (size_t)r;
             oa_http_exchange_sent_app(c, app);
         }
-        size_t asked = 0;
-        for (int i = 0; i < iovcnt; i++)
-            asked += iov[i].iov_len;
-        if (app > 0 || r == 0 || asked == 0) {
+        if (app > 0 || r == 0 || iov_total(iov, iovcnt) == 0) {
             result = (ssize_t)app;
             oa_conn_unlock(c);
             break;

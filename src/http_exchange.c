@@ -64,12 +64,14 @@ static void inflight_pop(struct oa_http_exchange *x)
  * hands it to the exporter. */
 static void inflight_finish(struct oa_inflight *f, int status, const char *error)
 {
-    oa_http_metrics_finish(&f->metric, status, error);
+    /* one clock read ends both the span and the metric's duration */
+    uint64_t end = oa_now_unix_nano();
+    oa_http_metrics_finish_at(&f->metric, status, error, end);
     if (f->span != NULL) {
         if (oa_span_is_raw(f->span))
-            oa_http_raw_span_finish(f->span, status, error);
+            oa_http_raw_span_finish_at(f->span, status, error, end);
         else
-            oa_http_span_finish(f->span, status, error);
+            oa_http_span_finish_at(f->span, status, error, end);
         oa_export_submit(f->span);
         f->span = NULL;
     }
@@ -136,9 +138,12 @@ static size_t join_headers(const struct oa_http1_head *h, enum oa_http1_known na
 {
     size_t pos = 0;
     *overflow = false;
-    for (size_t i = 0; i < h->n_headers; i++) {
+    /* most requests carry none: no walk over their headers */
+    size_t left = h->known_count[name];
+    for (size_t i = 0; i < h->n_headers && left > 0; i++) {
         if (h->known[i] != name)
             continue;
+        left--;
         struct oa_http1_header hd = oa_http1_header_at(h, i);
         size_t need = hd.value_len + (pos > 0 ? 1 : 0);
         if (pos + need + 1 > cap) {
@@ -221,9 +226,12 @@ static struct oa_span *request_span(enum oa_span_kind kind, const struct oa_http
     return s;
 }
 
-static void append_line(char *buf, size_t *pos, const char *name, const char *value, size_t len)
+/* name: a string literal (its length known when compiling) */
+#define append_line(buf, pos, name, value, len) append_named_line(buf, pos, name, sizeof(name) - 1, value, len)
+
+static inline __attribute__((always_inline)) void append_named_line(char *buf, size_t *pos, const char *name, size_t nl,
+                                                                    const char *value, size_t len)
 {
-    size_t nl = strlen(name);
     memcpy(buf + *pos, name, nl);
     *pos += nl;
     buf[(*pos)++] = ':';
@@ -310,7 +318,13 @@ static struct oa_inflight *inflight_push(struct oa_http_exchange *x, const struc
     if (x->fl_count == OA_HTTP_MAX_INFLIGHT)
         return NULL;
     struct oa_inflight *f = &x->fl[(x->fl_first + x->fl_count) % OA_HTTP_MAX_INFLIGHT];
-    memset(f, 0, sizeof(*f));
+    /* field by field, not a memset of the whole slot (its metric key is
+     * ~100 bytes that oa_http_metrics_start writes anyway) */
+    f->span = NULL;
+    f->ctx = NULL;
+    f->status = 0;
+    f->metric.recording = false;
+    f->metric.active = NULL;
     f->is_head = h->method_len == 4 && memcmp(h->method, "HEAD", 4) == 0;
     f->is_connect = h->method_len == 7 && memcmp(h->method, "CONNECT", 7) == 0;
     x->fl_count++;
@@ -321,7 +335,7 @@ static struct oa_inflight *inflight_push(struct oa_http_exchange *x, const struc
 
 /* Client: the head of a request we send is complete but for its empty line,
  * which starts at stream offset `at`: the place for our header lines. */
-static bool on_client_request_head(struct oa_conn *c, uint64_t at)
+__attribute__((noinline)) static bool on_client_request_head(struct oa_conn *c, uint64_t at)
 {
     struct oa_http_exchange *x = c->http;
     const struct oa_http1_head *h = oa_http1_head(&x->out);
@@ -357,7 +371,7 @@ static bool on_client_request_head(struct oa_conn *c, uint64_t at)
     } else if (oa_thread_context_parent(&parent_sc, &tracestate, &baggage)) {
         parent = &parent_sc;
     }
-    oa_http_metrics_start(&f->metric, OA_ROLE_CLIENT, h, c, x->out_message_start);
+    oa_http_metrics_start(&f->metric, OA_ROLE_CLIENT, h, c, x->out_message_start, &x->server_memo);
     struct oa_span_context own;
     bool sampled = oa_http_start_context(&own, parent);
     if (sampled)
@@ -423,11 +437,12 @@ static bool on_server_request_head(struct oa_conn *c)
         }
     }
 
-    oa_http_metrics_start(&f->metric, OA_ROLE_SERVER, h, c, x->in_message_start);
+    oa_http_metrics_start(&f->metric, OA_ROLE_SERVER, h, c, x->in_message_start, NULL);
     struct oa_span_context own;
     bool sampled = oa_http_start_context(&own, parent);
     f->ctx = oa_server_context_new(&own, parent, tracestate, strlen(tracestate), baggage != NULL ? baggage : "", baggage_len);
-    free(baggage);
+    if (baggage != NULL)
+        free(baggage);
     if (f->ctx != NULL)
         oa_thread_context_enter(f->ctx);
     if (sampled)
@@ -469,25 +484,25 @@ static void on_response_done(struct oa_http_exchange *x)
 static bool feed(struct oa_conn *c, enum stream s, const char *p, size_t n)
 {
     struct oa_http_exchange *x = c->http;
-    struct oa_http1_parser *pr = s == OUTGOING ? &x->out : &x->in;
+    bool out = s == OUTGOING;
+    struct oa_http1_parser *pr = out ? &x->out : &x->in;
     bool requests = pr->direction == OA_HTTP1_REQUESTS;
+    /* only a request's start is read (its span's and metric's start) */
+    uint64_t *message_start = out ? &x->out_message_start : &x->in_message_start;
+    enum oa_http1_event ev;
+    if (n == 0)
+        return true;
     /* after an event the parser may have another one due without more bytes
-     * (MESSAGE_DONE of a bodiless message), so ask until it says NEED_MORE */
-    bool more_due = false;
-    while (n > 0 || more_due) {
-        if (n > 0 && pr->state == OA_HTTP1_S_START) {
-            uint64_t now = oa_now_unix_nano();
-            if (s == OUTGOING)
-                x->out_message_start = now;
-            else
-                x->in_message_start = now;
-        }
-        enum oa_http1_event ev;
+     * (MESSAGE_DONE of a bodiless message), so ask until it says NEED_MORE;
+     * after MESSAGE_DONE it waits for the next message's bytes (it would say
+     * NEED_MORE for none): no call to learn that */
+    do {
+        if (requests && n > 0 && pr->state == OA_HTTP1_S_START)
+            *message_start = oa_now_unix_nano();
         size_t used = oa_http1_feed(pr, p, n, &ev);
-        more_due = ev != OA_HTTP1_NEED_MORE;
         p += used;
         n -= used;
-        if (s == OUTGOING)
+        if (out)
             x->out_parsed += used;
         switch (ev) {
         case OA_HTTP1_NEED_MORE:
@@ -511,7 +526,7 @@ static bool feed(struct oa_conn *c, enum stream s, const char *p, size_t n)
         case OA_HTTP1_ERROR:
             return false;
         }
-    }
+    } while (n > 0 || (ev != OA_HTTP1_NEED_MORE && ev != OA_HTTP1_MESSAGE_DONE));
     return true;
 }
 

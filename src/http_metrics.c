@@ -25,8 +25,40 @@ static void key_set_address(struct oa_metric_key *key, const char *host, size_t 
     key->address_len = (uint8_t)len;
 }
 
+void oa_http_metrics_client_server(struct oa_metric_key *key, const struct oa_http1_head *h, struct oa_conn *c,
+                                   struct oa_http_metrics_server_memo *memo)
+{
+    const struct oa_http1_header *hv = oa_http1_find_known(h, OA_HTTP1_H_HOST, NULL);
+    size_t hv_len = hv != NULL ? hv->value_len : 0;
+    if (memo != NULL && memo->valid && memo->host_len == hv_len && memo->generation == c->generation &&
+        memo->peer_len == c->peer_len && (hv_len == 0 || memcmp(memo->host, hv->value, hv_len) == 0)) {
+        key->port = memo->port;
+        key_set_address(key, memo->address, memo->address_len);
+        return;
+    }
+    const char *host;
+    size_t len;
+    key->port = oa_http_client_server(h, c, &host, &len);
+    key_set_address(key, host, len);
+    if (memo == NULL)
+        return;
+    /* a Host value too long to keep is worked out at every request */
+    memo->valid = hv_len <= OA_METRIC_ADDRESS_MAX;
+    if (!memo->valid)
+        return;
+    memo->host_len = (uint8_t)hv_len;
+    if (hv_len > 0)
+        memcpy(memo->host, hv->value, hv_len);
+    memo->generation = c->generation;
+    memo->peer_len = c->peer_len;
+    memo->port = key->port;
+    memo->address_len = key->address_len;
+    memcpy(memo->address, key->address, key->address_len);
+}
+
 void oa_http_metrics_start(struct oa_http_metric_request *m, enum oa_conn_role role,
-                           const struct oa_http1_head *h, struct oa_conn *c, uint64_t start)
+                           const struct oa_http1_head *h, struct oa_conn *c, uint64_t start,
+                           struct oa_http_metrics_server_memo *memo)
 {
     m->recording = false;
     m->active = NULL;
@@ -37,10 +69,7 @@ void oa_http_metrics_start(struct oa_http_metric_request *m, enum oa_conn_role r
     request_key(&m->key, role == OA_ROLE_CLIENT ? OA_INSTRUMENT_CLIENT_DURATION : OA_INSTRUMENT_SERVER_DURATION,
                 h->method, h->method_len, h->version_minor == 0 ? OA_METRIC_HTTP_1_0 : OA_METRIC_HTTP_1_1);
     if (role == OA_ROLE_CLIENT) {
-        const char *host;
-        size_t len;
-        m->key.port = oa_http_client_server(h, c, &host, &len);
-        key_set_address(&m->key, host, len);
+        oa_http_metrics_client_server(&m->key, h, c, memo);
     } else {
         struct oa_metric_key active;
         oa_metric_key_init(&active, OA_INSTRUMENT_SERVER_ACTIVE);
@@ -60,22 +89,22 @@ static void leave_active(struct oa_http_metric_request *m)
 }
 
 /* Records one finished request in its duration histogram. */
-static void record_duration(struct oa_metric_key *key, int status, const char *error, uint64_t start)
+static void record_duration(struct oa_metric_key *key, int status, const char *error, uint64_t start,
+                            uint64_t end)
 {
     key->status = status > 0 && status < 1000 ? (uint16_t)status : 0;
     key->error_type = error;
-    uint64_t end = oa_now_unix_nano();
     /* the wall clock may have stepped back meanwhile */
     oa_metrics_record_duration(oa_metrics_series(key), end > start ? end - start : 0);
 }
 
-void oa_http_metrics_finish(struct oa_http_metric_request *m, int status, const char *error)
+void oa_http_metrics_finish_at(struct oa_http_metric_request *m, int status, const char *error, uint64_t end)
 {
     if (!m->recording)
         return;
     m->recording = false;
     leave_active(m);
-    record_duration(&m->key, status, error, m->start_unix_nano);
+    record_duration(&m->key, status, error, m->start_unix_nano, end);
 }
 
 void oa_http_metrics_client_request(const char *method, size_t method_len, const char *url, size_t url_len,
@@ -90,7 +119,7 @@ void oa_http_metrics_client_request(const char *method, size_t method_len, const
     request_key(&key, OA_INSTRUMENT_CLIENT_DURATION, method, method_len, protocol);
     key.port = oa_http_url_server(url, url_len, &host, &host_len);
     key_set_address(&key, host, host_len);
-    record_duration(&key, status, error, start);
+    record_duration(&key, status, error, start, oa_now_unix_nano());
     oa_metrics_reader_start();
 }
 

@@ -21,7 +21,9 @@ struct oa_span *oa_http_raw_span_new(enum oa_span_kind kind, const struct oa_htt
         return NULL;
     struct oa_span_raw *r = &s->raw;
     s->kind = (uint8_t)kind;
-    memcpy(&r->peer, &c->peer, c->peer_len);
+    /* all of it (c->peer is larger): a copy of known size is a few moves;
+     * only peer_len bytes are ever read */
+    memcpy(&r->peer, &c->peer, sizeof(r->peer));
     r->peer_len = c->peer_len;
     r->tls = c->tls;
     r->status = 0;
@@ -35,11 +37,16 @@ struct oa_span *oa_http_raw_span_new(enum oa_span_kind kind, const struct oa_htt
     return s;
 }
 
-void oa_http_raw_span_finish(struct oa_span *s, int status, const char *error)
+void oa_http_raw_span_finish_at(struct oa_span *s, int status, const char *error, uint64_t end_unix_nano)
 {
     s->raw.status = status;
     s->raw.error = error;
-    s->end_unix_nano = oa_now_unix_nano();
+    s->end_unix_nano = end_unix_nano;
+}
+
+void oa_http_raw_span_finish(struct oa_span *s, int status, const char *error)
+{
+    oa_http_raw_span_finish_at(s, status, error, oa_now_unix_nano());
 }
 
 /* ---- the exporter's side ---- */

@@ -8,12 +8,29 @@
 const char *const oa_http_known_methods[OA_HTTP_KNOWN_METHODS] = {
     "CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "TRACE"};
 
+/* Indices in oa_http_known_methods */
+enum { M_CONNECT, M_DELETE, M_GET, M_HEAD, M_OPTIONS, M_PATCH, M_POST, M_PUT, M_TRACE };
+
+/* Once per traced request: the length picks the one or two candidates,
+ * compared with fixed-size memcmp (no strlen of every name). */
 int oa_http_method_index(const char *m, size_t len)
 {
-    for (int i = 0; i < OA_HTTP_KNOWN_METHODS; i++)
-        if (strlen(oa_http_known_methods[i]) == len && memcmp(oa_http_known_methods[i], m, len) == 0)
-            return i;
-    return OA_HTTP_METHOD_OTHER;
+#define IS(i, n) (memcmp(m, oa_http_known_methods[i], n) == 0)
+    switch (len) {
+    case 3:
+        return IS(M_GET, 3) ? M_GET : IS(M_PUT, 3) ? M_PUT : OA_HTTP_METHOD_OTHER;
+    case 4:
+        return IS(M_POST, 4) ? M_POST : IS(M_HEAD, 4) ? M_HEAD : OA_HTTP_METHOD_OTHER;
+    case 5:
+        return IS(M_PATCH, 5) ? M_PATCH : IS(M_TRACE, 5) ? M_TRACE : OA_HTTP_METHOD_OTHER;
+    case 6:
+        return IS(M_DELETE, 6) ? M_DELETE : OA_HTTP_METHOD_OTHER;
+    case 7:
+        return IS(M_OPTIONS, 7) ? M_OPTIONS : IS(M_CONNECT, 7) ? M_CONNECT : OA_HTTP_METHOD_OTHER;
+    default:
+        return OA_HTTP_METHOD_OTHER;
+    }
+#undef IS
 }
 
 static const char *known_method(const char *m, size_t len)

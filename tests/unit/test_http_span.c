@@ -9,6 +9,7 @@
 #include "oa_conn.h"
 #include "oa_http1_parser.h"
 #include "oa_http_exchange.h"
+#include "oa_http_metrics.h"
 #include "oa_http_raw_span.h"
 #include "oa_http_span.h"
 #include "oa_test.h"
@@ -398,6 +399,88 @@ static void test_raw_memory(void)
     CHECK(raw_bytes <= compact_bytes, "a raw span takes no more queue memory than a compact one");
 }
 
+/* The server.address/port memo of a client connection's metrics: used
+ * again for the next request with the same Host value, worked out again
+ * when the Host value changes, when there is none (the peer), and when the
+ * connection is reused (a new generation) for another peer. */
+static bool key_is(const struct oa_metric_key *k, const char *address, int port)
+{
+    return k->address_len == strlen(address) && memcmp(k->address, address, k->address_len) == 0 && k->port == port;
+}
+
+static void client_server_key(struct oa_metric_key *k, const char *req, struct oa_conn *c,
+                              struct oa_http_metrics_server_memo *memo)
+{
+    struct oa_http1_parser p;
+    const struct oa_http1_head *h = parse_request(&p, req);
+    oa_metric_key_init(k, OA_INSTRUMENT_CLIENT_DURATION);
+    oa_http_metrics_client_server(k, h, c, memo);
+    oa_http1_release(&p);
+}
+
+static void test_server_memo(void)
+{
+    struct oa_conn c;
+    struct oa_http_metrics_server_memo memo;
+    struct oa_metric_key k;
+    memset(&memo, 0, sizeof(memo));
+    peer_v4(&c, "10.1.2.3", 5555);
+    c.generation = 7;
+
+    client_server_key(&k, "GET / HTTP/1.1\r\nHost: a.example:8080\r\n\r\n", &c, &memo);
+    CHECK(key_is(&k, "a.example", 8080) && memo.valid, "memo: made from the Host header");
+    /* marked, to see that the next request takes it rather than the head */
+    memcpy(memo.address, "marked", 6);
+    memo.address_len = 6;
+    client_server_key(&k, "GET /next HTTP/1.1\r\nHost: a.example:8080\r\n\r\n", &c, &memo);
+    CHECK(key_is(&k, "marked", 8080), "memo: the next request with the same Host uses it");
+    client_server_key(&k, "GET / HTTP/1.1\r\nHost: a.example:8081\r\n\r\n", &c, &memo);
+    CHECK(key_is(&k, "a.example", 8081), "memo: another Host value is worked out again");
+    client_server_key(&k, "GET / HTTP/1.1\r\n\r\n", &c, &memo);
+    CHECK(key_is(&k, "10.1.2.3", 5555), "memo: no Host gives the peer");
+    client_server_key(&k, "GET / HTTP/1.1\r\nHost: b.example\r\n\r\n", &c, &memo);
+    CHECK(key_is(&k, "b.example", 80), "memo: Host without port, the scheme's default");
+
+    client_server_key(&k, "GET / HTTP/1.1\r\n\r\n", &c, &memo);
+    peer_v4(&c, "10.9.9.9", 6000);
+    c.generation = 8;
+    client_server_key(&k, "GET / HTTP/1.1\r\n\r\n", &c, &memo);
+    CHECK(key_is(&k, "10.9.9.9", 6000), "memo: a reused connection to another peer is worked out again");
+
+    char req[256];
+    char host[80];
+    memset(host, 'h', 70);
+    host[70] = '\0';
+    snprintf(req, sizeof(req), "GET / HTTP/1.1\r\nHost: %s:1\r\n\r\n", host);
+    client_server_key(&k, req, &c, &memo);
+    CHECK(!memo.valid && k.port == 1 && k.address_len == OA_METRIC_ADDRESS_MAX,
+          "memo: a Host value too long to keep is not kept; the address is cut at the bound");
+    client_server_key(&k, "GET / HTTP/1.1\r\n\r\n", &c, NULL);
+    CHECK(key_is(&k, "10.9.9.9", 6000), "no memo: worked out");
+}
+
+/* Every known method maps to its own index; near misses (case, length, a
+ * prefix, the other name of the same length) are _OTHER. */
+static void test_method_index(void)
+{
+    int ok = 1;
+    for (int i = 0; i < OA_HTTP_KNOWN_METHODS; i++) {
+        const char *m = oa_http_known_methods[i];
+        size_t len = strlen(m);
+        char buf[16];
+        EXPECT(ok, oa_http_method_index(m, len) == i, "%s", m);
+        EXPECT(ok, oa_http_method_index(m, len - 1) == OA_HTTP_METHOD_OTHER, "%s shortened", m);
+        memcpy(buf, m, len);
+        buf[len] = 'X';
+        EXPECT(ok, oa_http_method_index(buf, len + 1) == OA_HTTP_METHOD_OTHER, "%s extended", m);
+        buf[len - 1] = (char)(buf[len - 1] | 0x20);
+        EXPECT(ok, oa_http_method_index(buf, len) == OA_HTTP_METHOD_OTHER, "%s in lower case", m);
+    }
+    CHECK(ok, "each known method has its index, near misses are _OTHER");
+    CHECK(oa_http_method_index("", 0) == OA_HTTP_METHOD_OTHER && oa_http_method_index("PROPFIND", 8) == OA_HTTP_METHOD_OTHER,
+          "empty and unknown methods are _OTHER");
+}
+
 int main(void)
 {
     char out[256];
@@ -504,6 +587,8 @@ int main(void)
     oa_span_free(s);
     oa_http1_release(&p);
 
+    test_method_index();
+    test_server_memo();
     test_raw_server();
     test_raw_client();
     test_raw_bound();

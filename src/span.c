@@ -186,7 +186,8 @@ static inline __attribute__((always_inline)) struct oa_attr *attr_slot(struct oa
     return &s->attrs[s->n_attrs];
 }
 
-void oa_span_attr_str_keyed(struct oa_span *s, const char *key, uint64_t key_bit, const char *val, size_t len)
+void oa_span_attr_str_keyed(struct oa_span *s, const char *key, uint64_t key_bit, size_t key_len,
+                            const char *val, size_t len)
 {
     struct oa_attr *a = attr_slot(s, key, key_bit);
     const char *stored;
@@ -201,13 +202,14 @@ void oa_span_attr_str_keyed(struct oa_span *s, const char *key, uint64_t key_bit
     if (a == &s->attrs[s->n_attrs])
         s->n_attrs++;
     a->key = key;
+    a->key_len = (uint32_t)key_len;
     a->type = OA_VALUE_STRING;
     a->v.str.ptr = stored;
     /* The value may hold NUL bytes: its length is what the arena took. */
     a->v.str.len = (uint32_t)(s->arena + s->arena_used - 1 - stored);
 }
 
-void oa_span_attr_int_keyed(struct oa_span *s, const char *key, uint64_t key_bit, int64_t val)
+void oa_span_attr_int_keyed(struct oa_span *s, const char *key, uint64_t key_bit, size_t key_len, int64_t val)
 {
     struct oa_attr *a = attr_slot(s, key, key_bit);
 
@@ -216,6 +218,7 @@ void oa_span_attr_int_keyed(struct oa_span *s, const char *key, uint64_t key_bit
     if (a == &s->attrs[s->n_attrs])
         s->n_attrs++;
     a->key = key;
+    a->key_len = (uint32_t)key_len;
     a->type = OA_VALUE_INT;
     a->v.i = val;
 }

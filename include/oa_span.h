@@ -75,6 +75,7 @@ struct oa_span {
     uint8_t kind;                /* enum oa_span_kind */
     uint8_t status_code;         /* enum oa_status_code */
     uint8_t form;                /* enum oa_span_form */
+    bool arena_short;            /* a string was cut or left out (no room, or too long) */
     uint64_t start_unix_nano;
     uint64_t end_unix_nano;
     const char *name;            /* NUL-terminated, in arena */
@@ -96,6 +97,12 @@ struct oa_span {
 
 /* from the span pool, fields zeroed; NULL on allocation failure */
 struct oa_span *oa_span_new(void);
+/* The same in a compact block (form OA_SPAN_COMPACT), with room for
+ * OA_SPAN_COMPACT_ARENA bytes of strings: for a span whose strings are
+ * known to be few, built where it will wait. A string that does not fit
+ * sets arena_short: the span then differs from one built in a full block. */
+#define OA_SPAN_COMPACT_ARENA 640
+struct oa_span *oa_span_new_compact(void);
 /* A raw span with room for `bytes` in raw.bytes (form OA_SPAN_RAW_SMALL or
  * OA_SPAN_RAW), from pools of smaller blocks, the fields before attrs
  * zeroed, raw not; NULL when bytes is over OA_SPAN_RAW_BYTES or on

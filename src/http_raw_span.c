@@ -102,34 +102,56 @@ static struct oa_conn *conn_view(const struct oa_span_raw *r)
     return view;
 }
 
-struct oa_span *oa_http_raw_span_materialize(struct oa_span *s)
+/* m's name and attributes from the raw span s and its parsed head h, in the
+ * order the program's thread fills the arena: tracestate, attributes, then
+ * the finish. */
+static void build(struct oa_span *m, const struct oa_span *s, const struct oa_http1_head *h)
 {
-    if (s == NULL || !oa_span_is_raw(s))
-        return s;
     const struct oa_span_raw *r = &s->raw;
-    struct oa_span *m = oa_span_new();
-    if (m == NULL) {
-        oa_span_free(s);
-        return NULL;
-    }
-    /* ids, flags, parent, kind and times; in the order the program's
-     * thread fills the arena: tracestate, attributes, then the finish */
+
+    /* ids, flags, parent, kind and times */
+    uint8_t form = m->form;
     memcpy(m, s, offsetof(struct oa_span, attrs));
-    m->form = OA_SPAN_FULL;
+    m->form = form;
     if (r->trace_state_len > 0)
         m->trace_state = oa_span_store(m, r->bytes, r->trace_state_len);
-    const struct oa_http1_head *h = parse_head(r->bytes + r->trace_state_len + 1, r->head_len);
-    if (h == NULL) {
-        /* cannot be: these very bytes parsed on the program's thread */
-        oa_span_free(m);
-        oa_span_free(s);
-        return NULL;
-    }
     if (s->kind == OA_SPAN_KIND_SERVER)
         oa_http_span_server_start(m, h, conn_view(r));
     else
         oa_http_span_client_start(m, h, conn_view(r));
     oa_http_span_finish_at(m, r->status, r->error, s->end_unix_nano);
+}
+
+struct oa_span *oa_http_raw_span_materialize(struct oa_span *s)
+{
+    if (s == NULL || !oa_span_is_raw(s))
+        return s;
+    const struct oa_span_raw *r = &s->raw;
+    const struct oa_http1_head *h = parse_head(r->bytes + r->trace_state_len + 1, r->head_len);
+    if (h == NULL) {
+        /* cannot be: these very bytes parsed on the program's thread */
+        oa_span_free(s);
+        return NULL;
+    }
+    /* Most spans' strings fit a compact block: built there at once, with no
+     * full block filled and copied. One whose strings do not fit is built
+     * again in a full block, so that it is the span the program's thread
+     * would have built (cut where that one is cut, not sooner). */
+    struct oa_span *m = oa_span_new_compact();
+    if (m != NULL) {
+        build(m, s, h);
+        if (!m->arena_short) {
+            oa_span_free(s);
+            return m;
+        }
+        oa_span_free(m);
+    }
+    m = oa_span_new();
+    if (m == NULL) {
+        oa_span_free(s);
+        return NULL;
+    }
+    build(m, s, h);
     oa_span_free(s);
     return oa_span_compact(m);
 }

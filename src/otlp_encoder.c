@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "oa_otlp.h"
+#include "oa_short_copy.h"
 #include "otlp_text.h"
 
 #define SCOPE_NAME "otelauto"
@@ -41,10 +42,20 @@ static inline __attribute__((always_inline)) bool plain_ascii(const char *s, siz
         if (((x | ((x - ones) & ~x)) & highs) != 0)
             return false;
     }
-    if (i < len && len >= 8) {
+    if (len >= 8) {
+        if (i == len)
+            return true;
         /* the last bytes as the eight ending the string */
         memcpy(&x, s + len - 8, 8);
         return ((x | ((x - ones) & ~x)) & highs) == 0;
+    }
+    if (len >= 4) {
+        /* four to seven bytes: two overlapping words */
+        const uint32_t ones4 = 0x01010101u, highs4 = 0x80808080u;
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + len - 4, 4);
+        return (((a | ((a - ones4) & ~a)) | (b | ((b - ones4) & ~b))) & highs4) == 0;
     }
     for (; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
@@ -136,6 +147,13 @@ BACK back_varint(uint8_t *p, uint64_t v)
         p[1] = (uint8_t)(v >> 7);
         return p;
     }
+    if (v < 0x200000) { /* ports above 16383 */
+        p -= 3;
+        p[0] = (uint8_t)(v | 0x80);
+        p[1] = (uint8_t)((v >> 7) | 0x80);
+        p[2] = (uint8_t)(v >> 14);
+        return p;
+    }
     return back_varint_long(p, v);
 }
 
@@ -153,36 +171,11 @@ BACK back_len_prefix(uint8_t *p, unsigned field, const uint8_t *end)
     return back_tag(back_varint(p, (uint64_t)(end - p)), field, WT_LEN);
 }
 
-/* n bytes copied to just before p. Most are short (keys, methods, ports,
- * addresses): copied here in two overlapping moves rather than by a call. */
+/* n bytes copied to just before p. */
 BACK back_copy(uint8_t *p, const void *src, size_t n)
 {
-    const uint8_t *s = src;
     p -= n;
-    if (n > 16 && n <= 32) {
-        unsigned __int128 a, b;
-        memcpy(&a, s, 16);
-        memcpy(&b, s + n - 16, 16);
-        memcpy(p, &a, 16);
-        memcpy(p + n - 16, &b, 16);
-    } else if (n >= 8 && n <= 16) {
-        uint64_t a, b;
-        memcpy(&a, s, 8);
-        memcpy(&b, s + n - 8, 8);
-        memcpy(p, &a, 8);
-        memcpy(p + n - 8, &b, 8);
-    } else if (n >= 4 && n < 8) {
-        uint32_t a, b;
-        memcpy(&a, s, 4);
-        memcpy(&b, s + n - 4, 4);
-        memcpy(p, &a, 4);
-        memcpy(p + n - 4, &b, 4);
-    } else if (n < 4) {
-        for (size_t i = 0; i < n; i++)
-            p[i] = s[i];
-    } else {
-        memcpy(p, s, n);
-    }
+    oa_short_copy(p, src, n);
     return p;
 }
 
@@ -192,19 +185,28 @@ BACK back_bytes_field(uint8_t *p, unsigned field, const uint8_t *bytes, size_t n
     return back_len_prefix(back_copy(p, bytes, n), field, end);
 }
 
+/* fixed64 and fixed32 are little-endian on the wire */
 BACK back_fixed64(uint8_t *p, unsigned field, uint64_t v)
 {
     p -= 8;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(p, &v, 8);
+#else
     for (int i = 0; i < 8; i++)
         p[i] = (uint8_t)(v >> (8 * i));
+#endif
     return back_tag(p, field, WT_I64);
 }
 
 BACK back_fixed32(uint8_t *p, unsigned field, uint32_t v)
 {
     p -= 4;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(p, &v, 4);
+#else
     for (int i = 0; i < 4; i++)
         p[i] = (uint8_t)(v >> (8 * i));
+#endif
     return back_tag(p, field, WT_I32);
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "oa_pool.h"
+#include "oa_short_copy.h"
 #include "oa_span.h"
 
 /* Spans come from a pool: taking and giving back one is a compare-and-swap
@@ -27,9 +28,26 @@ struct oa_span *oa_span_new(void)
 }
 
 /* Finished spans that use little of their arena wait for export in these. */
-#define COMPACT_ARENA 640
+#define COMPACT_ARENA OA_SPAN_COMPACT_ARENA
 #define COMPACT_SIZE (offsetof(struct oa_span, arena) + COMPACT_ARENA)
 static struct oa_pool compact_pool = OA_POOL_INIT(COMPACT_SIZE, 64, 4096);
+
+struct oa_span *oa_span_new_compact(void)
+{
+    struct oa_span *s = oa_pool_get(&compact_pool);
+    if (s != NULL) {
+        memset(s, 0, offsetof(struct oa_span, attrs));
+        s->form = OA_SPAN_COMPACT;
+        s->arena_used = 0;
+    }
+    return s;
+}
+
+/* The bytes of arena a span's block has. */
+static inline size_t arena_size(const struct oa_span *s)
+{
+    return s->form == OA_SPAN_COMPACT ? COMPACT_ARENA : sizeof s->arena;
+}
 
 /* Raw spans wait for export in these: as many as a full default queue plus
  * the spans still open, of each size. */
@@ -128,25 +146,28 @@ static size_t utf8_safe_cut(const char *str, size_t len)
 static inline __attribute__((always_inline)) const char *store(struct oa_span *s, const char *str,
                                                                size_t len)
 {
-    size_t room = sizeof s->arena - s->arena_used;
+    size_t room = arena_size(s) - s->arena_used;
     size_t keep = len;
     char *dst;
 
-    if (room == 0)
+    if (room == 0) {
+        s->arena_short = true;
         return NULL;
+    }
     if (keep > OA_SPAN_MAX_VALUE_LEN)
         keep = OA_SPAN_MAX_VALUE_LEN;
     if (keep > room - 1)
         keep = room - 1;
-    if (keep < len)
+    if (keep < len) {
+        s->arena_short = true;
         keep = utf8_safe_cut(str, keep);
+    }
     /* Nothing of a non-empty string fits: that is not a value, it is a loss. */
     if (keep == 0 && len > 0)
         return NULL;
 
     dst = s->arena + s->arena_used;
-    if (keep > 0)
-        memcpy(dst, str, keep);
+    oa_short_copy(dst, str, keep);
     dst[keep] = '\0';
     s->arena_used += (uint32_t)(keep + 1);
     return dst;

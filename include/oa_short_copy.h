@@ -1,0 +1,44 @@
+/* Copies of a few bytes (attribute keys and values: methods, ports,
+ * addresses, paths) without a call to memcpy: a call and libc's dispatch on
+ * the length cost more than such a copy, and the encoder and the attribute
+ * setters make one per string of every span. */
+#ifndef OA_SHORT_COPY_H
+#define OA_SHORT_COPY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+/* n bytes from src to dst (not overlapping): up to 32 in two overlapping
+ * moves of the widest size that fits, longer ones by memcpy. */
+static inline __attribute__((always_inline)) void oa_short_copy(void *dst, const void *src, size_t n)
+{
+    uint8_t *d = dst;
+    const uint8_t *s = src;
+    if (n > 16 && n <= 32) {
+        unsigned __int128 a, b;
+        memcpy(&a, s, 16);
+        memcpy(&b, s + n - 16, 16);
+        memcpy(d, &a, 16);
+        memcpy(d + n - 16, &b, 16);
+    } else if (n >= 8 && n <= 16) {
+        uint64_t a, b;
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8, 8);
+        memcpy(d, &a, 8);
+        memcpy(d + n - 8, &b, 8);
+    } else if (n >= 4 && n < 8) {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        memcpy(d, &a, 4);
+        memcpy(d + n - 4, &b, 4);
+    } else if (n < 4) {
+        for (size_t i = 0; i < n; i++)
+            d[i] = s[i];
+    } else {
+        memcpy(d, s, n);
+    }
+}
+
+#endif

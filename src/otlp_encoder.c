@@ -107,9 +107,10 @@ static size_t span_attributes_bound(const struct oa_attr *attrs, size_t n)
 {
     size_t total = n * ATTR_OVERHEAD;
     for (size_t i = 0; i < n; i++) {
-        total += key_length(&attrs[i]);
-        if (attrs[i].type == OA_VALUE_STRING && attrs[i].v.str.ptr != NULL)
-            total += TEXT_GROWTH * attrs[i].v.str.len;
+        /* a value's length counted whether or not it is written (a NULL
+         * string is not): a bound, without a branch */
+        size_t value = attrs[i].type == OA_VALUE_STRING ? attrs[i].v.str.len : 0;
+        total += key_length(&attrs[i]) + TEXT_GROWTH * value;
     }
     return total;
 }

@@ -141,10 +141,8 @@ static size_t utf8_safe_cut(const char *str, size_t len)
     return cut;
 }
 
-/* oa_span_store, inlined into the attribute setter: every string attribute
- * of every traced request goes through it. */
-static inline __attribute__((always_inline)) const char *store(struct oa_span *s, const char *str,
-                                                               size_t len)
+/* A string that may not fit whole: cut to what fits, or left out. */
+static __attribute__((noinline)) const char *store_cut(struct oa_span *s, const char *str, size_t len)
 {
     size_t room = arena_size(s) - s->arena_used;
     size_t keep = len;
@@ -167,10 +165,29 @@ static inline __attribute__((always_inline)) const char *store(struct oa_span *s
         return NULL;
 
     dst = s->arena + s->arena_used;
-    oa_short_copy(dst, str, keep);
+    if (keep > 0)
+        memcpy(dst, str, keep);
     dst[keep] = '\0';
     s->arena_used += (uint32_t)(keep + 1);
     return dst;
+}
+
+/* oa_span_store, inlined into the attribute setter: every string attribute
+ * of every traced request goes through it. Most fit whole: that case is
+ * a copy and a NUL, the rest is store_cut's. */
+static inline __attribute__((always_inline)) const char *store(struct oa_span *s, const char *str,
+                                                               size_t len)
+{
+    uint32_t used = s->arena_used;
+
+    if (__builtin_expect(len < arena_size(s) - used && len <= OA_SPAN_MAX_VALUE_LEN, 1)) {
+        char *dst = s->arena + used;
+        oa_short_copy(dst, str, len);
+        dst[len] = '\0';
+        s->arena_used = used + (uint32_t)len + 1;
+        return dst;
+    }
+    return store_cut(s, str, len);
 }
 
 const char *oa_span_store(struct oa_span *s, const char *str, size_t len)
@@ -207,8 +224,9 @@ static inline __attribute__((always_inline)) struct oa_attr *attr_slot(struct oa
     return &s->attrs[s->n_attrs];
 }
 
-void oa_span_attr_str_keyed(struct oa_span *s, const char *key, uint64_t key_bit, size_t key_len,
-                            const char *val, size_t len)
+/* The setters in full: a key set again, no slot left, a value cut. */
+static __attribute__((noinline)) void attr_str_any(struct oa_span *s, const char *key, uint64_t key_bit,
+                                                   size_t key_len, const char *val, size_t len)
 {
     struct oa_attr *a = attr_slot(s, key, key_bit);
     const char *stored;
@@ -230,7 +248,8 @@ void oa_span_attr_str_keyed(struct oa_span *s, const char *key, uint64_t key_bit
     a->v.str.len = (uint32_t)(s->arena + s->arena_used - 1 - stored);
 }
 
-void oa_span_attr_int_keyed(struct oa_span *s, const char *key, uint64_t key_bit, size_t key_len, int64_t val)
+static __attribute__((noinline)) void attr_int_any(struct oa_span *s, const char *key, uint64_t key_bit,
+                                                   size_t key_len, int64_t val)
 {
     struct oa_attr *a = attr_slot(s, key, key_bit);
 
@@ -242,6 +261,53 @@ void oa_span_attr_int_keyed(struct oa_span *s, const char *key, uint64_t key_bit
     a->key_len = (uint32_t)key_len;
     a->type = OA_VALUE_INT;
     a->v.i = val;
+}
+
+/* The common case first, in a few instructions: a key not set before
+ * (its bit is not in key_bloom), a free slot, and room for a short value.
+ * What it does is what the full setters above do in that case. */
+void oa_span_attr_str_keyed(struct oa_span *s, const char *key, uint64_t key_bit, size_t key_len,
+                            const char *val, size_t len)
+{
+    uint32_t n = s->n_attrs;
+    uint32_t used = s->arena_used;
+
+    /* (short values: copied without a call, so that this path makes none) */
+    if (__builtin_expect(!(s->key_bloom & key_bit) && n < OA_SPAN_MAX_ATTRS && len <= 32 &&
+                             len < arena_size(s) - used,
+                         1)) {
+        char *dst = s->arena + used;
+        struct oa_attr *a = &s->attrs[n];
+        oa_copy_upto32(dst, val, len);
+        dst[len] = '\0';
+        s->arena_used = used + (uint32_t)len + 1;
+        s->key_bloom |= key_bit;
+        s->n_attrs = n + 1;
+        a->key = key;
+        a->key_len = (uint32_t)key_len;
+        a->type = OA_VALUE_STRING;
+        a->v.str.ptr = dst;
+        a->v.str.len = (uint32_t)len;
+        return;
+    }
+    attr_str_any(s, key, key_bit, key_len, val, len);
+}
+
+void oa_span_attr_int_keyed(struct oa_span *s, const char *key, uint64_t key_bit, size_t key_len, int64_t val)
+{
+    uint32_t n = s->n_attrs;
+
+    if (__builtin_expect(!(s->key_bloom & key_bit) && n < OA_SPAN_MAX_ATTRS, 1)) {
+        struct oa_attr *a = &s->attrs[n];
+        s->key_bloom |= key_bit;
+        s->n_attrs = n + 1;
+        a->key = key;
+        a->key_len = (uint32_t)key_len;
+        a->type = OA_VALUE_INT;
+        a->v.i = val;
+        return;
+    }
+    attr_int_any(s, key, key_bit, key_len, val);
 }
 
 const struct oa_attr *oa_span_find_attr(const struct oa_span *s, const char *key)

@@ -33,9 +33,12 @@ static inline __attribute__((always_inline)) void oa_copy_upto32(void *dst, cons
         memcpy(&b, s + n - 4, 4);
         memcpy(d, &a, 4);
         memcpy(d + n - 4, &b, 4);
-    } else {
-        for (size_t i = 0; i < n; i++)
-            d[i] = s[i];
+    } else if (n > 0) {
+        /* one to three bytes: the first, the middle and the last */
+        uint8_t first = s[0], mid = s[n / 2], last = s[n - 1];
+        d[0] = first;
+        d[n / 2] = mid;
+        d[n - 1] = last;
     }
 }
 

@@ -31,7 +31,8 @@
 #define SPAN_FLAGS_IS_REMOTE 0x200u
 
 /* True when every byte is printable-or-control ASCII other than NUL: then
- * the string is valid UTF-8 as it is. Eight bytes at a time. */
+ * the string is valid UTF-8 as it is. Eight bytes at a time, a short
+ * string in overlapping words or bytes. */
 static inline __attribute__((always_inline)) bool plain_ascii(const char *s, size_t len)
 {
     const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
@@ -57,10 +58,10 @@ static inline __attribute__((always_inline)) bool plain_ascii(const char *s, siz
         memcpy(&b, s + len - 4, 4);
         return (((a | ((a - ones4) & ~a)) | (b | ((b - ones4) & ~b))) & highs4) == 0;
     }
-    for (; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == 0 || c >= 0x80)
-            return false;
+    if (len > 0) {
+        /* one to three bytes: the first, the middle and the last */
+        unsigned char a = (unsigned char)s[0], b = (unsigned char)s[len / 2], c = (unsigned char)s[len - 1];
+        return a != 0 && b != 0 && c != 0 && ((a | b | c) & 0x80) == 0;
     }
     return true;
 }

@@ -197,7 +197,7 @@ const char *oa_span_store(struct oa_span *s, const char *str, size_t len)
 
 void oa_span_set_name(struct oa_span *s, const char *name, size_t len)
 {
-    const char *stored = oa_span_store(s, name, len);
+    const char *stored = store(s, name, len);
 
     /* Exporters may rely on a name; an empty one beats none. */
     s->name = stored ? stored : "";

@@ -48,29 +48,33 @@ void oa_http_raw_span_finish(struct oa_span *s, int status, const char *error)
  * exporter thread's stack. Used by one thread at a time. */
 static struct oa_http1_parser reparser;
 
-/* The head stored without its empty line, parsed again. */
+/* The head stored without its empty line, parsed again: given back its
+ * empty line and fed in one piece, so that the parser takes its one-pass
+ * path for a whole head (a head fed in two pieces goes the general way,
+ * about twice the instructions). */
+static char whole[OA_HTTP1_HEAD_INLINE + 2];
+
 static const struct oa_http1_head *parse_head(const char *head, size_t len)
 {
-    const char *pieces[2] = {head, "\r\n"};
-    size_t lens[2] = {len, 2};
-
+    if (len > OA_HTTP1_HEAD_INLINE)
+        return NULL;
+    memcpy(whole, head, len);
+    memcpy(whole + len, "\r\n", 2);
     oa_http1_release(&reparser);
     oa_http1_init(&reparser, OA_HTTP1_REQUESTS);
-    for (int i = 0; i < 2; i++) {
-        const char *b = pieces[i];
-        size_t n = lens[i];
-        /* each call consumes a byte or reports an event; HEAD_END_NEXT
-         * comes once, before the empty line */
-        while (n > 0) {
-            enum oa_http1_event ev;
-            size_t used = oa_http1_feed(&reparser, b, n, &ev);
-            b += used;
-            n -= used;
-            if (ev == OA_HTTP1_HEAD_DONE)
-                return oa_http1_head(&reparser);
-            if (ev == OA_HTTP1_NOT_HTTP || ev == OA_HTTP1_ERROR || ev == OA_HTTP1_MESSAGE_DONE)
-                return NULL;
-        }
+    const char *b = whole;
+    size_t n = len + 2;
+    /* each call consumes a byte or reports an event; HEAD_END_NEXT comes
+     * once, before the empty line */
+    while (n > 0) {
+        enum oa_http1_event ev;
+        size_t used = oa_http1_feed(&reparser, b, n, &ev);
+        b += used;
+        n -= used;
+        if (ev == OA_HTTP1_HEAD_DONE)
+            return oa_http1_head(&reparser);
+        if (ev == OA_HTTP1_NOT_HTTP || ev == OA_HTTP1_ERROR || ev == OA_HTTP1_MESSAGE_DONE)
+            return NULL;
     }
     return NULL;
 }

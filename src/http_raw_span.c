@@ -83,7 +83,8 @@ static const struct oa_http1_head *parse_head(const char *head, size_t len)
  * text is kept for the next spans from the same peer: a few views, one per
  * hash of the address, so that the client and server spans of one program
  * (or the spans of a few connections taking turns) do not evict each other. */
-#define VIEWS 16 /* hash >> 28 picks one */
+#define VIEWS 64 /* hash >> 26 picks one: few collisions among the dozens of
+                  * connections a benchmark (or a busy server) keeps open */
 static struct oa_conn views[VIEWS];
 
 static struct oa_conn *conn_view(const struct oa_span_raw *r)
@@ -95,7 +96,7 @@ static struct oa_conn *conn_view(const struct oa_span_raw *r)
     else if (r->peer.sa.sa_family == AF_INET6)
         hash = r->peer.in6.sin6_addr.s6_addr32[3] ^ r->peer.in6.sin6_port;
     hash *= 2654435761u;
-    struct oa_conn *view = &views[hash >> 28];
+    struct oa_conn *view = &views[hash >> 26];
     if (view->peer_len != r->peer_len || memcmp(&view->peer, &r->peer, r->peer_len) != 0) {
         memset(&view->peer, 0, sizeof(view->peer));
         memcpy(&view->peer, &r->peer, r->peer_len);

@@ -242,6 +242,15 @@ BACK back_cstr_field(uint8_t *p, unsigned field, const char *s)
     return back_string_field(p, field, s, cstr_len(s));
 }
 
+/* A string field of the shim's own (plain ASCII, not empty) */
+BACK back_literal_field(uint8_t *p, unsigned field, const char *s, size_t len)
+{
+    uint8_t *end = p;
+    p -= len;
+    memcpy(p, s, len);
+    return back_len_prefix(p, field, end);
+}
+
 /* ---- common.v1 KeyValue / AnyValue ---- */
 
 /* Which keys are known to be plain ASCII: a span's are semantic-convention
@@ -403,8 +412,8 @@ uint8_t *oa_otlp_encode_traces_at(const struct oa_resource *resource, struct oa_
     for (size_t i = n; i-- > 0;)
         p = back_span(p, spans[i]);
     uint8_t *scope_end = p;
-    p = back_cstr_field(p, 2, OA_VERSION);
-    p = back_cstr_field(p, 1, SCOPE_NAME);
+    p = back_literal_field(p, 2, OA_VERSION, sizeof OA_VERSION - 1);
+    p = back_literal_field(p, 1, SCOPE_NAME, sizeof SCOPE_NAME - 1);
     p = back_len_prefix(p, 1, scope_end);
     p = back_len_prefix(p, 2, scope_spans_end);
     uint8_t *resource_end = p;

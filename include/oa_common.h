@@ -25,6 +25,9 @@ enum oa_value_type {
 struct oa_attr {
     const char *key;
     enum oa_value_type type;
+    /* strlen(key) when the setter knew it (a span's literal keys: the
+     * compiler computes it), else 0: the encoder then measures the key */
+    uint32_t key_len;
     union {
         struct {
             const char *ptr;

@@ -53,6 +53,11 @@ typedef enum oa_otlp_result (*oa_otlp_send_metrics_fn)(struct oa_otlp_exporter *
  * serialized ExportTraceServiceRequest and its length, or NULL. */
 uint8_t *oa_otlp_encode_traces(const struct oa_resource *resource,
                                struct oa_span *const *spans, size_t n, size_t *out_len);
+/* The same without moving the bytes to the start of the block (the encoder
+ * writes from the block's end back, into a block sized by a bound): the
+ * request is *out_len bytes at *out, inside the returned malloc'd block. */
+uint8_t *oa_otlp_encode_traces_at(const struct oa_resource *resource, struct oa_span *const *spans,
+                                  size_t n, const uint8_t **out, size_t *out_len);
 
 /* Returns a malloc'd serialized ExportMetricsServiceRequest, or NULL. */
 uint8_t *oa_otlp_encode_metrics(const struct oa_resource *resource, const struct oa_metric_batch *batch,

@@ -75,6 +75,7 @@ struct oa_span {
     uint8_t kind;                /* enum oa_span_kind */
     uint8_t status_code;         /* enum oa_status_code */
     uint8_t form;                /* enum oa_span_form */
+    bool arena_short;            /* a string was cut or left out (no room, or too long) */
     uint64_t start_unix_nano;
     uint64_t end_unix_nano;
     const char *name;            /* NUL-terminated, in arena */
@@ -96,6 +97,12 @@ struct oa_span {
 
 /* from the span pool, fields zeroed; NULL on allocation failure */
 struct oa_span *oa_span_new(void);
+/* The same in a compact block (form OA_SPAN_COMPACT), with room for
+ * OA_SPAN_COMPACT_ARENA bytes of strings: for a span whose strings are
+ * known to be few, built where it will wait. A string that does not fit
+ * sets arena_short: the span then differs from one built in a full block. */
+#define OA_SPAN_COMPACT_ARENA 640
+struct oa_span *oa_span_new_compact(void);
 /* A raw span with room for `bytes` in raw.bytes (form OA_SPAN_RAW_SMALL or
  * OA_SPAN_RAW), from pools of smaller blocks, the fields before attrs
  * zeroed, raw not; NULL when bytes is over OA_SPAN_RAW_BYTES or on
@@ -120,10 +127,13 @@ const char *oa_span_store(struct oa_span *s, const char *str, size_t len);
 void oa_span_set_name(struct oa_span *s, const char *name, size_t len);
 /* key must be a string with static lifetime (semantic convention names).
  * Setting a key again replaces its value. These are macros so that the key's
- * bloom bit (see key_bloom) is computed by the compiler for a literal key;
- * key is evaluated more than once. */
-#define oa_span_attr_str(s, key, val, len) oa_span_attr_str_keyed((s), (key), oa_span_key_bit(key), (val), (len))
-#define oa_span_attr_int(s, key, val) oa_span_attr_int_keyed((s), (key), oa_span_key_bit(key), (val))
+ * bloom bit (see key_bloom) and length (the encoder's: struct oa_attr's
+ * key_len) are computed by the compiler for a literal key; key is evaluated
+ * more than once. */
+#define oa_span_attr_str(s, key, val, len) \
+    oa_span_attr_str_keyed((s), (key), oa_span_key_bit(key), __builtin_strlen(key), (val), (len))
+#define oa_span_attr_int(s, key, val) \
+    oa_span_attr_int_keyed((s), (key), oa_span_key_bit(key), __builtin_strlen(key), (val))
 
 /* One of 64 bits for a key, from its length and three of its bytes: equal
  * keys get equal bits, so a key whose bit is not in key_bloom is new. (The
@@ -137,8 +147,9 @@ static inline uint64_t oa_span_key_bit(const char *key)
     return 1ull << ((len + first + last + mid * 3u) & 63);
 }
 
-void oa_span_attr_str_keyed(struct oa_span *s, const char *key, uint64_t key_bit, const char *val, size_t len);
-void oa_span_attr_int_keyed(struct oa_span *s, const char *key, uint64_t key_bit, int64_t val);
+void oa_span_attr_str_keyed(struct oa_span *s, const char *key, uint64_t key_bit, size_t key_len,
+                            const char *val, size_t len);
+void oa_span_attr_int_keyed(struct oa_span *s, const char *key, uint64_t key_bit, size_t key_len, int64_t val);
 const struct oa_attr *oa_span_find_attr(const struct oa_span *s, const char *key);
 
 #endif

@@ -55,29 +55,33 @@ void oa_http_raw_span_finish(struct oa_span *s, int status, const char *error)
  * exporter thread's stack. Used by one thread at a time. */
 static struct oa_http1_parser reparser;
 
-/* The head stored without its empty line, parsed again. */
+/* The head stored without its empty line, parsed again: given back its
+ * empty line and fed in one piece, so that the parser takes its one-pass
+ * path for a whole head (a head fed in two pieces goes the general way,
+ * about twice the instructions). */
+static char whole[OA_HTTP1_HEAD_INLINE + 2];
+
 static const struct oa_http1_head *parse_head(const char *head, size_t len)
 {
-    const char *pieces[2] = {head, "\r\n"};
-    size_t lens[2] = {len, 2};
-
+    if (len > OA_HTTP1_HEAD_INLINE)
+        return NULL;
+    memcpy(whole, head, len);
+    memcpy(whole + len, "\r\n", 2);
     oa_http1_release(&reparser);
     oa_http1_init(&reparser, OA_HTTP1_REQUESTS);
-    for (int i = 0; i < 2; i++) {
-        const char *b = pieces[i];
-        size_t n = lens[i];
-        /* each call consumes a byte or reports an event; HEAD_END_NEXT
-         * comes once, before the empty line */
-        while (n > 0) {
-            enum oa_http1_event ev;
-            size_t used = oa_http1_feed(&reparser, b, n, &ev);
-            b += used;
-            n -= used;
-            if (ev == OA_HTTP1_HEAD_DONE)
-                return oa_http1_head(&reparser);
-            if (ev == OA_HTTP1_NOT_HTTP || ev == OA_HTTP1_ERROR || ev == OA_HTTP1_MESSAGE_DONE)
-                return NULL;
-        }
+    const char *b = whole;
+    size_t n = len + 2;
+    /* each call consumes a byte or reports an event; HEAD_END_NEXT comes
+     * once, before the empty line */
+    while (n > 0) {
+        enum oa_http1_event ev;
+        size_t used = oa_http1_feed(&reparser, b, n, &ev);
+        b += used;
+        n -= used;
+        if (ev == OA_HTTP1_HEAD_DONE)
+            return oa_http1_head(&reparser);
+        if (ev == OA_HTTP1_NOT_HTTP || ev == OA_HTTP1_ERROR || ev == OA_HTTP1_MESSAGE_DONE)
+            return NULL;
     }
     return NULL;
 }
@@ -86,7 +90,8 @@ static const struct oa_http1_head *parse_head(const char *head, size_t len)
  * text is kept for the next spans from the same peer: a few views, one per
  * hash of the address, so that the client and server spans of one program
  * (or the spans of a few connections taking turns) do not evict each other. */
-#define VIEWS 16 /* hash >> 28 picks one */
+#define VIEWS 64 /* hash >> 26 picks one: few collisions among the dozens of
+                  * connections a benchmark (or a busy server) keeps open */
 static struct oa_conn views[VIEWS];
 
 static struct oa_conn *conn_view(const struct oa_span_raw *r)
@@ -98,7 +103,7 @@ static struct oa_conn *conn_view(const struct oa_span_raw *r)
     else if (r->peer.sa.sa_family == AF_INET6)
         hash = r->peer.in6.sin6_addr.s6_addr32[3] ^ r->peer.in6.sin6_port;
     hash *= 2654435761u;
-    struct oa_conn *view = &views[hash >> 28];
+    struct oa_conn *view = &views[hash >> 26];
     if (view->peer_len != r->peer_len || memcmp(&view->peer, &r->peer, r->peer_len) != 0) {
         memset(&view->peer, 0, sizeof(view->peer));
         memcpy(&view->peer, &r->peer, r->peer_len);
@@ -109,35 +114,57 @@ static struct oa_conn *conn_view(const struct oa_span_raw *r)
     return view;
 }
 
-struct oa_span *oa_http_raw_span_materialize(struct oa_span *s)
+/* m's name and attributes from the raw span s and its parsed head h, in the
+ * order the program's thread fills the arena: tracestate, attributes, then
+ * the finish. */
+static void build(struct oa_span *m, const struct oa_span *s, const struct oa_http1_head *h)
 {
-    if (s == NULL || !oa_span_is_raw(s))
-        return s;
     const struct oa_span_raw *r = &s->raw;
-    struct oa_span *m = oa_span_new();
-    if (m == NULL) {
-        oa_span_free(s);
-        return NULL;
-    }
-    /* ids, flags, parent, kind and times; in the order the program's
-     * thread fills the arena: tracestate, attributes, then the finish */
+
+    /* ids, flags, parent, kind and times */
+    uint8_t form = m->form;
     memcpy(m, s, offsetof(struct oa_span, attrs));
-    m->form = OA_SPAN_FULL;
+    m->form = form;
     if (r->trace_state_len > 0)
         m->trace_state = oa_span_store(m, r->bytes, r->trace_state_len);
-    const struct oa_http1_head *h = parse_head(r->bytes + r->trace_state_len + 1, r->head_len);
-    if (h == NULL) {
-        /* the program's thread parses LIGHT: a forbidden byte in a value it
-         * does not read is found only here. Dropped (and counted failed). */
-        oa_span_free(m);
-        oa_span_free(s);
-        return NULL;
-    }
     if (s->kind == OA_SPAN_KIND_SERVER)
         oa_http_span_server_start(m, h, conn_view(r));
     else
         oa_http_span_client_start(m, h, conn_view(r));
     oa_http_span_finish_at(m, r->status, r->error, s->end_unix_nano);
+}
+
+struct oa_span *oa_http_raw_span_materialize(struct oa_span *s)
+{
+    if (s == NULL || !oa_span_is_raw(s))
+        return s;
+    const struct oa_span_raw *r = &s->raw;
+    const struct oa_http1_head *h = parse_head(r->bytes + r->trace_state_len + 1, r->head_len);
+    if (h == NULL) {
+        /* the program's thread parses LIGHT: a forbidden byte in a value it
+         * does not read is found only here. Dropped (and counted failed). */
+        oa_span_free(s);
+        return NULL;
+    }
+    /* Most spans' strings fit a compact block: built there at once, with no
+     * full block filled and copied. One whose strings do not fit is built
+     * again in a full block, so that it is the span the program's thread
+     * would have built (cut where that one is cut, not sooner). */
+    struct oa_span *m = oa_span_new_compact();
+    if (m != NULL) {
+        build(m, s, h);
+        if (!m->arena_short) {
+            oa_span_free(s);
+            return m;
+        }
+        oa_span_free(m);
+    }
+    m = oa_span_new();
+    if (m == NULL) {
+        oa_span_free(s);
+        return NULL;
+    }
+    build(m, s, h);
     oa_span_free(s);
     return oa_span_compact(m);
 }

@@ -43,8 +43,9 @@ void oa_http_span_set_method(struct oa_span *s, const char *method, size_t len)
 {
     const char *m = known_method(method, len);
     if (m != NULL) {
-        oa_span_set_name(s, m, strlen(m));
-        oa_span_attr_str(s, "http.request.method", m, strlen(m));
+        /* a known method is the very token it matched: len is its length */
+        oa_span_set_name(s, m, len);
+        oa_span_attr_str(s, "http.request.method", m, len);
     } else {
         oa_span_set_name(s, "HTTP", 4);
         oa_span_attr_str(s, "http.request.method", "_OTHER", 6);

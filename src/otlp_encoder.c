@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "oa_otlp.h"
+#include "oa_short_copy.h"
 #include "otlp_text.h"
 
 #define SCOPE_NAME "otelauto"
@@ -30,8 +31,9 @@
 #define SPAN_FLAGS_IS_REMOTE 0x200u
 
 /* True when every byte is printable-or-control ASCII other than NUL: then
- * the string is valid UTF-8 as it is. Eight bytes at a time. */
-static bool plain_ascii(const char *s, size_t len)
+ * the string is valid UTF-8 as it is. Eight bytes at a time, a short
+ * string in overlapping words or bytes. */
+static inline __attribute__((always_inline)) bool plain_ascii(const char *s, size_t len)
 {
     const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
     size_t i = 0;
@@ -41,15 +43,25 @@ static bool plain_ascii(const char *s, size_t len)
         if (((x | ((x - ones) & ~x)) & highs) != 0)
             return false;
     }
-    if (i < len && len >= 8) {
+    if (len >= 8) {
+        if (i == len)
+            return true;
         /* the last bytes as the eight ending the string */
         memcpy(&x, s + len - 8, 8);
         return ((x | ((x - ones) & ~x)) & highs) == 0;
     }
-    for (; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == 0 || c >= 0x80)
-            return false;
+    if (len >= 4) {
+        /* four to seven bytes: two overlapping words */
+        const uint32_t ones4 = 0x01010101u, highs4 = 0x80808080u;
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + len - 4, 4);
+        return (((a | ((a - ones4) & ~a)) | (b | ((b - ones4) & ~b))) & highs4) == 0;
+    }
+    if (len > 0) {
+        /* one to three bytes: the first, the middle and the last */
+        unsigned char a = (unsigned char)s[0], b = (unsigned char)s[len / 2], c = (unsigned char)s[len - 1];
+        return a != 0 && b != 0 && c != 0 && ((a | b | c) & 0x80) == 0;
     }
     return true;
 }
@@ -71,6 +83,13 @@ static size_t cstr_len(const char *s)
     return s ? strlen(s) : 0;
 }
 
+/* A span's keys are literals of the shim's code whose length the setter
+ * stored (struct oa_attr's key_len); any other key is measured. */
+static inline __attribute__((always_inline)) size_t key_length(const struct oa_attr *a)
+{
+    return a->key_len != 0 ? a->key_len : cstr_len(a->key);
+}
+
 static size_t attributes_bound(const struct oa_attr *attrs, size_t n)
 {
     size_t total = 0;
@@ -83,80 +102,134 @@ static size_t attributes_bound(const struct oa_attr *attrs, size_t n)
     return total;
 }
 
+/* The same for a span's attributes, whose keys are written as they are
+ * (KEYS_LITERAL: no growth) and measured once. */
+static size_t span_attributes_bound(const struct oa_attr *attrs, size_t n)
+{
+    size_t total = n * ATTR_OVERHEAD;
+    for (size_t i = 0; i < n; i++) {
+        /* a value's length counted whether or not it is written (a NULL
+         * string is not): a bound, without a branch */
+        size_t value = attrs[i].type == OA_VALUE_STRING ? attrs[i].v.str.len : 0;
+        total += key_length(&attrs[i]) + TEXT_GROWTH * value;
+    }
+    return total;
+}
+
 /* ---- wire format, written backwards ---- */
 
 enum wire_type { WT_VARINT = 0, WT_I64 = 1, WT_LEN = 2, WT_I32 = 5 };
 
 /* p is where the bytes written so far begin; each writer puts its bytes
- * just before p and returns where they begin. */
-static uint8_t *back_varint(uint8_t *p, uint64_t v)
+ * just before p and returns where they begin. The writers are inlined: most
+ * of what they write is a byte or two (tags, short lengths), and a call per
+ * byte cost more than the byte. */
+#define BACK static inline __attribute__((always_inline)) uint8_t *
+
+static __attribute__((noinline)) uint8_t *back_varint_long(uint8_t *p, uint64_t v)
 {
-    if (v < 0x80) {
-        *--p = (uint8_t)v;
-        return p;
-    }
-    uint8_t tmp[10];
-    size_t n = 0;
-    while (v >= 0x80) {
-        tmp[n++] = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    tmp[n++] = (uint8_t)v;
+    /* seven bits a byte, low groups first, each but the last flagged */
+    size_t n = (size_t)(64 - __builtin_clzll(v) + 6) / 7;
     p -= n;
-    memcpy(p, tmp, n);
+    for (size_t i = 0; i + 1 < n; i++, v >>= 7)
+        p[i] = (uint8_t)(v | 0x80);
+    p[n - 1] = (uint8_t)v;
     return p;
 }
 
-static uint8_t *back_tag(uint8_t *p, unsigned field, enum wire_type wt)
+BACK back_varint(uint8_t *p, uint64_t v)
+{
+    if (__builtin_expect(v < 0x80, 1)) {
+        *--p = (uint8_t)v;
+        return p;
+    }
+    if (v < 0x4000) {
+        p -= 2;
+        p[0] = (uint8_t)(v | 0x80);
+        p[1] = (uint8_t)(v >> 7);
+        return p;
+    }
+    if (v < 0x200000) { /* ports above 16383 */
+        p -= 3;
+        p[0] = (uint8_t)(v | 0x80);
+        p[1] = (uint8_t)((v >> 7) | 0x80);
+        p[2] = (uint8_t)(v >> 14);
+        return p;
+    }
+    return back_varint_long(p, v);
+}
+
+/* Tags of fields 1 to 15 are one byte; the compiler folds the others'
+ * constant too. */
+BACK back_tag(uint8_t *p, unsigned field, enum wire_type wt)
 {
     return back_varint(p, (uint64_t)field << 3 | wt);
 }
 
 /* The tag and length prefix of a length-delimited field whose body is the
  * bytes from p to end. */
-static uint8_t *back_len_prefix(uint8_t *p, unsigned field, const uint8_t *end)
+BACK back_len_prefix(uint8_t *p, unsigned field, const uint8_t *end)
 {
     return back_tag(back_varint(p, (uint64_t)(end - p)), field, WT_LEN);
 }
 
-static uint8_t *back_bytes_field(uint8_t *p, unsigned field, const uint8_t *bytes, size_t n)
+/* n bytes copied to just before p. */
+BACK back_copy(uint8_t *p, const void *src, size_t n)
 {
-    uint8_t *end = p;
     p -= n;
-    memcpy(p, bytes, n);
-    return back_len_prefix(p, field, end);
+    oa_short_copy(p, src, n);
+    return p;
 }
 
-static uint8_t *back_fixed64(uint8_t *p, unsigned field, uint64_t v)
+BACK back_bytes_field(uint8_t *p, unsigned field, const uint8_t *bytes, size_t n)
 {
-    for (int i = 7; i >= 0; i--)
-        *--p = (uint8_t)(v >> (8 * i));
+    uint8_t *end = p;
+    return back_len_prefix(back_copy(p, bytes, n), field, end);
+}
+
+/* fixed64 and fixed32 are little-endian on the wire */
+BACK back_fixed64(uint8_t *p, unsigned field, uint64_t v)
+{
+    p -= 8;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(p, &v, 8);
+#else
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+#endif
     return back_tag(p, field, WT_I64);
 }
 
-static uint8_t *back_fixed32(uint8_t *p, unsigned field, uint32_t v)
+BACK back_fixed32(uint8_t *p, unsigned field, uint32_t v)
 {
-    for (int i = 3; i >= 0; i--)
-        *--p = (uint8_t)(v >> (8 * i));
+    p -= 4;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(p, &v, 4);
+#else
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+#endif
     return back_tag(p, field, WT_I32);
 }
 
-/* The sanitised text of s[0..len), without prefix. */
-static uint8_t *back_text(uint8_t *p, const char *s, size_t len)
+static __attribute__((noinline)) uint8_t *back_sanitised(uint8_t *p, const char *s, size_t len)
 {
-    if (plain_ascii(s, len)) {
-        p -= len;
-        memcpy(p, s, len);
-        return p;
-    }
     p -= oa_otlp_utf8_len(s, len);
     oa_otlp_utf8_put((char *)p, s, len);
     return p;
 }
 
+/* The sanitised text of s[0..len), without prefix. */
+BACK back_text(uint8_t *p, const char *s, size_t len)
+{
+    if (__builtin_expect(plain_ascii(s, len), 1))
+        return back_copy(p, s, len);
+    return back_sanitised(p, s, len);
+}
+
 /* proto3 string field: left out when empty (sanitising never empties a
  * string: a bad byte becomes U+FFFD) */
-static uint8_t *back_string_field(uint8_t *p, unsigned field, const char *s, size_t len)
+BACK back_string_field(uint8_t *p, unsigned field, const char *s, size_t len)
 {
     if (s == NULL || len == 0)
         return p;
@@ -164,9 +237,18 @@ static uint8_t *back_string_field(uint8_t *p, unsigned field, const char *s, siz
     return back_len_prefix(back_text(p, s, len), field, end);
 }
 
-static uint8_t *back_cstr_field(uint8_t *p, unsigned field, const char *s)
+BACK back_cstr_field(uint8_t *p, unsigned field, const char *s)
 {
     return back_string_field(p, field, s, cstr_len(s));
+}
+
+/* A string field of the shim's own (plain ASCII, not empty) */
+BACK back_literal_field(uint8_t *p, unsigned field, const char *s, size_t len)
+{
+    uint8_t *end = p;
+    p -= len;
+    memcpy(p, s, len);
+    return back_len_prefix(p, field, end);
 }
 
 /* ---- common.v1 KeyValue / AnyValue ---- */
@@ -178,7 +260,7 @@ enum key_origin { KEYS_CHECKED, KEYS_LITERAL };
 
 /* KeyValue: key (1, left out when empty), value (2, always: a message whose
  * oneof member is written even when it is empty or 0) */
-static uint8_t *back_key_value(uint8_t *p, unsigned field, const struct oa_attr *a, enum key_origin keys)
+BACK back_key_value(uint8_t *p, unsigned field, const struct oa_attr *a, enum key_origin keys)
 {
     uint8_t *end = p;
     uint8_t *value_end = p;
@@ -205,24 +287,32 @@ static uint8_t *back_key_value(uint8_t *p, unsigned field, const struct oa_attr 
     }
     }
     p = back_len_prefix(p, 2, value_end);
-    if (keys == KEYS_LITERAL && a->key != NULL && a->key[0] != '\0') {
-        uint8_t *key_end = p;
-        size_t len = strlen(a->key);
-        p -= len;
-        memcpy(p, a->key, len);
-        p = back_len_prefix(p, 1, key_end);
+    if (keys == KEYS_LITERAL) {
+        size_t len = key_length(a);
+        if (len > 0) {
+            uint8_t *key_end = p;
+            p = back_len_prefix(back_copy(p, a->key, len), 1, key_end);
+        }
     } else {
         p = back_cstr_field(p, 1, a->key);
     }
     return back_len_prefix(p, field, end);
 }
 
-/* repeated KeyValue: the last first, so that they read in order */
-static uint8_t *back_attributes(uint8_t *p, unsigned field, const struct oa_attr *attrs, size_t n,
-                                enum key_origin keys)
+/* repeated KeyValue: the last first, so that they read in order; a span's
+ * (literal keys) and a resource's (checked keys) apart, so that each loop
+ * has its own inlined writer */
+static uint8_t *back_span_attributes(uint8_t *p, unsigned field, const struct oa_attr *attrs, size_t n)
 {
     for (size_t i = n; i-- > 0;)
-        p = back_key_value(p, field, &attrs[i], keys);
+        p = back_key_value(p, field, &attrs[i], KEYS_LITERAL);
+    return p;
+}
+
+static uint8_t *back_checked_attributes(uint8_t *p, unsigned field, const struct oa_attr *attrs, size_t n)
+{
+    for (size_t i = n; i-- > 0;)
+        p = back_key_value(p, field, &attrs[i], KEYS_CHECKED);
     return p;
 }
 
@@ -254,7 +344,7 @@ static uint32_t span_flags(const struct oa_span *s)
 static size_t span_bound(const struct oa_span *s)
 {
     size_t text = cstr_len(s->trace_state) + cstr_len(s->name) + cstr_len(s->status_message);
-    return SPAN_OVERHEAD + TEXT_GROWTH * text + attributes_bound(s->attrs, span_attr_count(s));
+    return SPAN_OVERHEAD + TEXT_GROWTH * text + span_attributes_bound(s->attrs, span_attr_count(s));
 }
 
 /* Span (field 2 of ScopeSpans), fields 16 down to 1. */
@@ -273,7 +363,7 @@ static uint8_t *back_span(uint8_t *p, const struct oa_span *s)
     p = back_len_prefix(p, 15, status_end);
     if (s->dropped_attrs)
         p = back_tag(back_varint(p, s->dropped_attrs), 10, WT_VARINT);
-    p = back_attributes(p, 9, s->attrs, span_attr_count(s), KEYS_LITERAL);
+    p = back_span_attributes(p, 9, s->attrs, span_attr_count(s));
     if (s->end_unix_nano)
         p = back_fixed64(p, 8, s->end_unix_nano);
     if (s->start_unix_nano)
@@ -291,14 +381,17 @@ static uint8_t *back_span(uint8_t *p, const struct oa_span *s)
 
 /* ---- the request ---- */
 
-uint8_t *oa_otlp_encode_traces(const struct oa_resource *resource,
-                               struct oa_span *const *spans, size_t n, size_t *out_len)
+uint8_t *oa_otlp_encode_traces_at(const struct oa_resource *resource, struct oa_span *const *spans,
+                                  size_t n, const uint8_t **out, size_t *out_len)
 {
     *out_len = 0;
     /* An empty request is valid and encodes to zero bytes; the exporter does
      * not send it, but callers get a buffer they can free like any other. */
-    if (n == 0)
-        return malloc(1);
+    if (n == 0) {
+        uint8_t *empty = malloc(1);
+        *out = empty;
+        return empty;
+    }
 
     size_t n_res_attrs = resource_attr_count(resource);
     const struct oa_attr *res_attrs = resource ? resource->attrs : NULL;
@@ -319,17 +412,27 @@ uint8_t *oa_otlp_encode_traces(const struct oa_resource *resource,
     for (size_t i = n; i-- > 0;)
         p = back_span(p, spans[i]);
     uint8_t *scope_end = p;
-    p = back_cstr_field(p, 2, OA_VERSION);
-    p = back_cstr_field(p, 1, SCOPE_NAME);
+    p = back_literal_field(p, 2, OA_VERSION, sizeof OA_VERSION - 1);
+    p = back_literal_field(p, 1, SCOPE_NAME, sizeof SCOPE_NAME - 1);
     p = back_len_prefix(p, 1, scope_end);
     p = back_len_prefix(p, 2, scope_spans_end);
     uint8_t *resource_end = p;
-    p = back_attributes(p, 1, res_attrs, n_res_attrs, KEYS_CHECKED);
+    p = back_checked_attributes(p, 1, res_attrs, n_res_attrs);
     p = back_len_prefix(p, 1, resource_end);
     /* the request: resource_spans (1) */
     p = back_len_prefix(p, 1, end);
 
     *out_len = (size_t)(end - p);
-    memmove(buf, p, *out_len);
+    *out = p;
+    return buf;
+}
+
+uint8_t *oa_otlp_encode_traces(const struct oa_resource *resource,
+                               struct oa_span *const *spans, size_t n, size_t *out_len)
+{
+    const uint8_t *at;
+    uint8_t *buf = oa_otlp_encode_traces_at(resource, spans, n, &at, out_len);
+    if (buf != NULL)
+        memmove(buf, at, *out_len);
     return buf;
 }

@@ -429,26 +429,30 @@ static void report_partial_success(struct oa_otlp_exporter *e, const char *what)
     opentelemetry__proto__collector__trace__v1__export_trace_service_response__free_unpacked(r, NULL);
 }
 
-/* POSTs one encoded request (taking ownership of it) holding n items
- * ("span(s)", "data point(s)"). */
-static enum oa_otlp_result post(struct oa_otlp_exporter *e, uint8_t *encoded, size_t len, size_t n,
-                                const char *what, long *retry_after_ms)
+/* POSTs one encoded request of len bytes at data, inside the malloc'd
+ * block encoded (whose ownership it takes), holding n items ("span(s)",
+ * "data point(s)"). */
+static enum oa_otlp_result post(struct oa_otlp_exporter *e, uint8_t *encoded, const uint8_t *data, size_t len,
+                                size_t n, const char *what, long *retry_after_ms)
 {
     size_t wire_len;
-    uint8_t *wire;
+    const uint8_t *wire;
+    uint8_t *block;
 
     *retry_after_ms = -1;
     if (!encoded) {
         exporter_log(&e->env, OA_LOG_ERROR, "OTLP exporter: out of memory encoding %zu %s", n, what);
         return OA_OTLP_FAILED;
     }
-    wire = encoded;
+    block = encoded;
+    wire = data;
     wire_len = len;
     if (e->env.config->compression_gzip) {
-        wire = gzip_compress(encoded, len, &wire_len);
+        block = gzip_compress(data, len, &wire_len);
         free(encoded);
         encoded = NULL;
-        if (!wire) {
+        wire = block;
+        if (!block) {
             exporter_log(&e->env, OA_LOG_ERROR, "OTLP exporter: gzip failed for %zu %s", n, what);
             return OA_OTLP_FAILED;
         }
@@ -462,7 +466,7 @@ static enum oa_otlp_result post(struct oa_otlp_exporter *e, uint8_t *encoded, si
     CURLcode rc = curl_easy_perform(e->curl);
     /* libcurl must not keep a pointer to the freed body. */
     curl_easy_setopt(e->curl, CURLOPT_POSTFIELDS, NULL);
-    free(wire);
+    free(block);
 
     if (rc != CURLE_OK && certificate_error(rc)) {
         /* will not heal by itself: said once, then the spans just go */
@@ -513,8 +517,9 @@ OA_EXPORT enum oa_otlp_result oa_otlp_exporter_send(struct oa_otlp_exporter *e,
     *retry_after_ms = -1;
     if (n == 0)
         return OA_OTLP_OK;
-    uint8_t *encoded = oa_otlp_encode_traces(e->env.resource, spans, n, &len);
-    return post(e, encoded, len, n, "span(s)", retry_after_ms);
+    const uint8_t *data = NULL;
+    uint8_t *encoded = oa_otlp_encode_traces_at(e->env.resource, spans, n, &data, &len);
+    return post(e, encoded, data, len, n, "span(s)", retry_after_ms);
 }
 
 OA_EXPORT enum oa_otlp_result oa_otlp_exporter_send_metrics(struct oa_otlp_exporter *e,
@@ -530,7 +535,7 @@ OA_EXPORT enum oa_otlp_result oa_otlp_exporter_send_metrics(struct oa_otlp_expor
     if (points == 0)
         return OA_OTLP_OK;
     uint8_t *encoded = oa_otlp_encode_metrics(e->env.resource, batch, &len);
-    return post(e, encoded, len, points, "data point(s)", retry_after_ms);
+    return post(e, encoded, encoded, len, points, "data point(s)", retry_after_ms);
 }
 
 OA_EXPORT void oa_otlp_exporter_destroy(struct oa_otlp_exporter *e)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "oa_pool.h"
+#include "oa_short_copy.h"
 #include "oa_span.h"
 
 /* Spans come from a pool: taking and giving back one is a compare-and-swap
@@ -27,9 +28,26 @@ struct oa_span *oa_span_new(void)
 }
 
 /* Finished spans that use little of their arena wait for export in these. */
-#define COMPACT_ARENA 640
+#define COMPACT_ARENA OA_SPAN_COMPACT_ARENA
 #define COMPACT_SIZE (offsetof(struct oa_span, arena) + COMPACT_ARENA)
 static struct oa_pool compact_pool = OA_POOL_INIT(COMPACT_SIZE, 64, 4096);
+
+struct oa_span *oa_span_new_compact(void)
+{
+    struct oa_span *s = oa_pool_get(&compact_pool);
+    if (s != NULL) {
+        memset(s, 0, offsetof(struct oa_span, attrs));
+        s->form = OA_SPAN_COMPACT;
+        s->arena_used = 0;
+    }
+    return s;
+}
+
+/* The bytes of arena a span's block has. */
+static inline size_t arena_size(const struct oa_span *s)
+{
+    return s->form == OA_SPAN_COMPACT ? COMPACT_ARENA : sizeof s->arena;
+}
 
 /* Raw spans wait for export in these: as many as a full default queue plus
  * the spans still open, of each size. */
@@ -123,23 +141,25 @@ static size_t utf8_safe_cut(const char *str, size_t len)
     return cut;
 }
 
-/* oa_span_store, inlined into the attribute setter: every string attribute
- * of every traced request goes through it. */
-static inline __attribute__((always_inline)) const char *store(struct oa_span *s, const char *str,
-                                                               size_t len)
+/* A string that may not fit whole: cut to what fits, or left out. */
+static __attribute__((noinline)) const char *store_cut(struct oa_span *s, const char *str, size_t len)
 {
-    size_t room = sizeof s->arena - s->arena_used;
+    size_t room = arena_size(s) - s->arena_used;
     size_t keep = len;
     char *dst;
 
-    if (room == 0)
+    if (room == 0) {
+        s->arena_short = true;
         return NULL;
+    }
     if (keep > OA_SPAN_MAX_VALUE_LEN)
         keep = OA_SPAN_MAX_VALUE_LEN;
     if (keep > room - 1)
         keep = room - 1;
-    if (keep < len)
+    if (keep < len) {
+        s->arena_short = true;
         keep = utf8_safe_cut(str, keep);
+    }
     /* Nothing of a non-empty string fits: that is not a value, it is a loss. */
     if (keep == 0 && len > 0)
         return NULL;
@@ -152,6 +172,24 @@ static inline __attribute__((always_inline)) const char *store(struct oa_span *s
     return dst;
 }
 
+/* oa_span_store, inlined into the attribute setter: every string attribute
+ * of every traced request goes through it. Most fit whole: that case is
+ * a copy and a NUL, the rest is store_cut's. */
+static inline __attribute__((always_inline)) const char *store(struct oa_span *s, const char *str,
+                                                               size_t len)
+{
+    uint32_t used = s->arena_used;
+
+    if (__builtin_expect(len < arena_size(s) - used && len <= OA_SPAN_MAX_VALUE_LEN, 1)) {
+        char *dst = s->arena + used;
+        oa_short_copy(dst, str, len);
+        dst[len] = '\0';
+        s->arena_used = used + (uint32_t)len + 1;
+        return dst;
+    }
+    return store_cut(s, str, len);
+}
+
 const char *oa_span_store(struct oa_span *s, const char *str, size_t len)
 {
     return store(s, str, len);
@@ -159,7 +197,7 @@ const char *oa_span_store(struct oa_span *s, const char *str, size_t len)
 
 void oa_span_set_name(struct oa_span *s, const char *name, size_t len)
 {
-    const char *stored = oa_span_store(s, name, len);
+    const char *stored = store(s, name, len);
 
     /* Exporters may rely on a name; an empty one beats none. */
     s->name = stored ? stored : "";
@@ -186,7 +224,9 @@ static inline __attribute__((always_inline)) struct oa_attr *attr_slot(struct oa
     return &s->attrs[s->n_attrs];
 }
 
-void oa_span_attr_str_keyed(struct oa_span *s, const char *key, uint64_t key_bit, const char *val, size_t len)
+/* The setters in full: a key set again, no slot left, a value cut. */
+static __attribute__((noinline)) void attr_str_any(struct oa_span *s, const char *key, uint64_t key_bit,
+                                                   size_t key_len, const char *val, size_t len)
 {
     struct oa_attr *a = attr_slot(s, key, key_bit);
     const char *stored;
@@ -201,13 +241,15 @@ void oa_span_attr_str_keyed(struct oa_span *s, const char *key, uint64_t key_bit
     if (a == &s->attrs[s->n_attrs])
         s->n_attrs++;
     a->key = key;
+    a->key_len = (uint32_t)key_len;
     a->type = OA_VALUE_STRING;
     a->v.str.ptr = stored;
     /* The value may hold NUL bytes: its length is what the arena took. */
     a->v.str.len = (uint32_t)(s->arena + s->arena_used - 1 - stored);
 }
 
-void oa_span_attr_int_keyed(struct oa_span *s, const char *key, uint64_t key_bit, int64_t val)
+static __attribute__((noinline)) void attr_int_any(struct oa_span *s, const char *key, uint64_t key_bit,
+                                                   size_t key_len, int64_t val)
 {
     struct oa_attr *a = attr_slot(s, key, key_bit);
 
@@ -216,8 +258,56 @@ void oa_span_attr_int_keyed(struct oa_span *s, const char *key, uint64_t key_bit
     if (a == &s->attrs[s->n_attrs])
         s->n_attrs++;
     a->key = key;
+    a->key_len = (uint32_t)key_len;
     a->type = OA_VALUE_INT;
     a->v.i = val;
+}
+
+/* The common case first, in a few instructions: a key not set before
+ * (its bit is not in key_bloom), a free slot, and room for a short value.
+ * What it does is what the full setters above do in that case. */
+void oa_span_attr_str_keyed(struct oa_span *s, const char *key, uint64_t key_bit, size_t key_len,
+                            const char *val, size_t len)
+{
+    uint32_t n = s->n_attrs;
+    uint32_t used = s->arena_used;
+
+    /* (short values: copied without a call, so that this path makes none) */
+    if (__builtin_expect(!(s->key_bloom & key_bit) && n < OA_SPAN_MAX_ATTRS && len <= 32 &&
+                             len < arena_size(s) - used,
+                         1)) {
+        char *dst = s->arena + used;
+        struct oa_attr *a = &s->attrs[n];
+        oa_copy_upto32(dst, val, len);
+        dst[len] = '\0';
+        s->arena_used = used + (uint32_t)len + 1;
+        s->key_bloom |= key_bit;
+        s->n_attrs = n + 1;
+        a->key = key;
+        a->key_len = (uint32_t)key_len;
+        a->type = OA_VALUE_STRING;
+        a->v.str.ptr = dst;
+        a->v.str.len = (uint32_t)len;
+        return;
+    }
+    attr_str_any(s, key, key_bit, key_len, val, len);
+}
+
+void oa_span_attr_int_keyed(struct oa_span *s, const char *key, uint64_t key_bit, size_t key_len, int64_t val)
+{
+    uint32_t n = s->n_attrs;
+
+    if (__builtin_expect(!(s->key_bloom & key_bit) && n < OA_SPAN_MAX_ATTRS, 1)) {
+        struct oa_attr *a = &s->attrs[n];
+        s->key_bloom |= key_bit;
+        s->n_attrs = n + 1;
+        a->key = key;
+        a->key_len = (uint32_t)key_len;
+        a->type = OA_VALUE_INT;
+        a->v.i = val;
+        return;
+    }
+    attr_int_any(s, key, key_bit, key_len, val);
 }
 
 const struct oa_attr *oa_span_find_attr(const struct oa_span *s, const char *key)

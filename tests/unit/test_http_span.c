@@ -481,6 +481,38 @@ static void test_method_index(void)
           "empty and unknown methods are _OTHER");
 }
 
+/* A span whose strings fit a compact block is built in one, at once; one
+ * whose strings do not is built again in a full block and is the very span
+ * the program's thread builds (values cut at the same place, not sooner). */
+static void test_raw_compact(void)
+{
+    struct oa_conn c;
+    struct pair sp;
+    char req[1024];
+
+    peer_v4(&c, "10.9.8.7", 4242);
+    sp = both_ways(OA_SPAN_KIND_SERVER, "GET /small HTTP/1.1\r\nHost: h\r\n\r\n", &c, NULL, 200, NULL);
+    check_same(sp, "compact: a small server span");
+    CHECK(sp.built != NULL && sp.built->form == OA_SPAN_COMPACT && !sp.built->arena_short,
+          "compact: a small span is built in a compact block");
+    drop(sp);
+
+    /* user agents around the compact arena's size: the last ones fit only
+     * a full block */
+    for (size_t ua = OA_SPAN_COMPACT_ARENA - 40; ua <= OA_SPAN_COMPACT_ARENA + 10; ua += 5) {
+        int n = snprintf(req, sizeof req, "GET /big HTTP/1.1\r\nHost: h\r\nUser-Agent: ");
+        memset(req + n, 'u', ua);
+        memcpy(req + n + ua, "\r\n\r\n", 5);
+        sp = both_ways(OA_SPAN_KIND_SERVER, req, &c, "k=v", 200, NULL);
+        check_same(sp, "compact: a user agent of %zu bytes", ua);
+        const struct oa_attr *a = sp.built ? oa_span_find_attr(sp.built, "user_agent.original") : NULL;
+        CHECK(a != NULL && a->v.str.len == ua, "compact: the user agent of %zu bytes whole", ua);
+        if (ua > OA_SPAN_COMPACT_ARENA)
+            CHECK(sp.built && sp.built->form == OA_SPAN_FULL, "compact: %zu bytes need a full block", ua);
+        drop(sp);
+    }
+}
+
 int main(void)
 {
     char out[256];
@@ -592,6 +624,7 @@ int main(void)
     test_raw_server();
     test_raw_client();
     test_raw_bound();
+    test_raw_compact();
     test_raw_exchange();
     test_raw_memory();
     TEST_DONE();

@@ -952,6 +952,66 @@ static int send_fixture(int argc, char **argv)
     return 0;
 }
 
+/* Keys and values of every length up to past 32 (the encoder copies short
+ * strings and checks them for ASCII in words of 4, 8 and 16 bytes, with
+ * overlapping ends), clean and with one bad byte (NUL, or Latin-1) at each
+ * place: each comes out whole, the bad byte as U+FFFD. Keys with their
+ * length stored (as the setters store it) and without (measured). */
+static void check_short_strings(void)
+{
+    static char keys[41][41];
+    bool all_ok = true;
+    char failed[80] = "";
+    for (size_t len = 1; len <= 40; len++) {
+        for (int bad = -1; bad < (int)len; bad++) {
+            for (int kind = 0; kind < 2; kind++) {
+                char value[41], want[41 + 2];
+                for (size_t i = 0; i < len; i++)
+                    value[i] = (char)('a' + (i * 7 + len) % 26);
+                memcpy(want, value, len);
+                size_t want_len = len;
+                if (bad >= 0) {
+                    value[bad] = kind == 0 ? '\0' : '\xe9';
+                    memmove(want + bad + 3, want + bad + 1, len - (size_t)bad - 1);
+                    memcpy(want + bad, "\xef\xbf\xbd", 3);
+                    want_len += 2;
+                }
+                memset(keys[len], 'k', len);
+                keys[len][len - 1] = (char)('0' + len % 10);
+                keys[len][len] = '\0';
+                struct oa_span *sp = calloc(1, sizeof *sp);
+                fill_ids(sp, 0x11, 0x22);
+                sp->name = arena_store(sp, "n");
+                attr_str(&sp->attrs[0], keys[len], value, (uint32_t)len);
+                sp->attrs[0].key_len = kind == 0 ? (uint32_t)len : 0;
+                sp->n_attrs = 1;
+                size_t out_len = 0;
+                uint8_t *buf = oa_otlp_encode_traces(NULL, &sp, 1, &out_len);
+                pb_request *req = buf ? UNPACK(buf, out_len) : NULL;
+                const pb_span *d = req && req->n_resource_spans == 1 &&
+                                           req->resource_spans[0]->n_scope_spans == 1 &&
+                                           req->resource_spans[0]->scope_spans[0]->n_spans == 1
+                                       ? req->resource_spans[0]->scope_spans[0]->spans[0]
+                                       : NULL;
+                bool ok = d != NULL && d->n_attributes == 1 && strcmp(d->attributes[0]->key, keys[len]) == 0 &&
+                          d->attributes[0]->value->string_value != NULL &&
+                          strlen(d->attributes[0]->value->string_value) == want_len &&
+                          memcmp(d->attributes[0]->value->string_value, want, want_len) == 0;
+                if (!ok && all_ok)
+                    snprintf(failed, sizeof failed, "length %zu, bad byte at %d (%s)", len, bad,
+                             kind == 0 ? "NUL" : "Latin-1");
+                all_ok = all_ok && ok;
+                if (req)
+                    FREE_UNPACKED(req);
+                free(buf);
+                free(sp);
+            }
+        }
+    }
+    CHECK(all_ok, "keys and values of 1 to 40 bytes, clean or with a bad byte anywhere, come out whole%s%s",
+          failed[0] ? ": first wrong: " : "", failed);
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], "--write") == 0)
@@ -997,5 +1057,6 @@ int main(int argc, char **argv)
     check_null_resource();
     check_many_spans();
     check_attr_count_clamped();
+    check_short_strings();
     TEST_DONE();
 }

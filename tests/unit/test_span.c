@@ -209,6 +209,28 @@ static void test_compact(void)
     CHECK(oa_span_compact(NULL) == NULL, "compact: NULL is NULL");
 }
 
+/* The setters keep each key's length for the encoder; a compact block takes
+ * what its arena holds and says when a string did not fit. */
+static void test_key_len_and_compact_new(void)
+{
+    struct oa_span *s = oa_span_new();
+    oa_span_attr_str(s, "url.path", "/", 1);
+    oa_span_attr_int(s, "network.peer.port", 1);
+    CHECK(s->attrs[0].key_len == 8 && s->attrs[1].key_len == 17, "setters store the key's length");
+    oa_span_free(s);
+
+    static char big[OA_SPAN_COMPACT_ARENA + 1];
+    memset(big, 'x', sizeof big);
+    struct oa_span *c = oa_span_new_compact();
+    CHECK(c != NULL && c->form == OA_SPAN_COMPACT && c->arena_used == 0 && c->n_attrs == 0 && !c->arena_short,
+          "a new compact span is empty");
+    oa_span_attr_str(c, "a.b", big, 100);
+    CHECK(!c->arena_short && c->n_attrs == 1, "a value that fits is stored");
+    oa_span_attr_str(c, "c.d", big, OA_SPAN_COMPACT_ARENA);
+    CHECK(c->arena_short && c->arena_used <= OA_SPAN_COMPACT_ARENA, "one that does not is cut, and said so");
+    oa_span_free(c);
+}
+
 int main(void)
 {
     test_new_and_store();
@@ -216,5 +238,6 @@ int main(void)
     test_arena_full();
     test_attributes();
     test_compact();
+    test_key_len_and_compact_new();
     TEST_DONE();
 }

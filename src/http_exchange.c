@@ -36,8 +36,15 @@ struct oa_http_exchange *oa_http_exchange_new(enum oa_conn_role role)
         return NULL;
     memset(x, 0, sizeof(*x));
     x->role = role;
-    /* LIGHT: values this code never reads are checked by the exporter's parse */
-    oa_http1_init_mode(&x->out, role == OA_ROLE_CLIENT ? OA_HTTP1_REQUESTS : OA_HTTP1_RESPONSES, OA_HTTP1_LIGHT);
+    /* LIGHT: values this code never reads are checked by the exporter's
+     * parse. Except on the one stream we add bytes to, a client's requests:
+     * there a value LIGHT does not look into could hide where the head ends
+     * for the receiver (a bare CR before "Content-Length" in an unread
+     * header, which some receivers take as a line break), and header lines
+     * would go into what the receiver reads as a body. FULL rejects such a
+     * head, and the connection is passed through untouched. */
+    oa_http1_init_mode(&x->out, role == OA_ROLE_CLIENT ? OA_HTTP1_REQUESTS : OA_HTTP1_RESPONSES,
+                       role == OA_ROLE_CLIENT ? OA_HTTP1_FULL : OA_HTTP1_LIGHT);
     oa_http1_init_mode(&x->in, role == OA_ROLE_CLIENT ? OA_HTTP1_RESPONSES : OA_HTTP1_REQUESTS, OA_HTTP1_LIGHT);
     return x;
 }

@@ -148,3 +148,21 @@ expect_eq(s.get('trace_id'), '0af7651916cd43dd8448eb211c80319c', 'trace id conti
 expect_eq(s.get('parent_span_id'), 'b7ad6b7169203331', 'parent')
 "
 }
+
+@test "a traced client's request with a bare CR before Content-Length in another header: passed through untouched, nothing injected" {
+    # "X-A: b\rContent-Length: 28": a receiver that takes the bare CR for a
+    # line break reads a 28-byte body, which here looks like a request; header
+    # lines added where the shim thinks the heads end would land in that body.
+    start_recording_server recorder
+    printf 'POST / HTTP/1.1\r\nHost: a\r\nX-A: b\rContent-Length: 28\r\n\r\nGET /x HTTP/1.1\r\nHost: a\r\n\r\n' >"$T/cr.req"
+    run traced cr-client "$PY" "$PY_PROGRAMS/raw_client.py" "$RECORDER_PORT" "$T/cr.req"
+    assert_ok
+    "$PY" - "$RECORDS" "$T/cr.req" <<'PY'
+import json, sys
+records = [json.loads(l) for l in open(sys.argv[1])]
+sent = open(sys.argv[2], 'rb').read().decode('latin-1')
+assert records, 'nothing recorded'
+assert all(r['traceparent'] == [] for r in records), [r['traceparent'] for r in records]
+assert ''.join(r['head'] + '\r\n\r\n' for r in records) == sent[:sum(len(r['head']) + 4 for r in records)], 'bytes changed'
+PY
+}

@@ -167,6 +167,10 @@ void oa_http1_init(struct oa_http1_parser *p, enum oa_http1_direction dir); /* O
 void oa_http1_init_mode(struct oa_http1_parser *p, enum oa_http1_direction dir, enum oa_http1_mode mode);
 /* Frees the head buffer. The parser may be re-initialised afterwards. */
 void oa_http1_release(struct oa_http1_parser *p);
+/* Releases the head buffer and starts over as oa_http1_init_mode would,
+ * without clearing the header slots a new message overwrites: for a parser
+ * used again and again (the exporter's). Parses exactly as a fresh one. */
+void oa_http1_reset(struct oa_http1_parser *p, enum oa_http1_direction dir, enum oa_http1_mode mode);
 
 size_t oa_http1_feed(struct oa_http1_parser *p, const char *buf, size_t len,
                      enum oa_http1_event *ev);

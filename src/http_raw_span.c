@@ -67,8 +67,7 @@ static const struct oa_http1_head *parse_head(const char *head, size_t len)
         return NULL;
     memcpy(whole, head, len);
     memcpy(whole + len, "\r\n", 2);
-    oa_http1_release(&reparser);
-    oa_http1_init(&reparser, OA_HTTP1_REQUESTS);
+    oa_http1_reset(&reparser, OA_HTTP1_REQUESTS, OA_HTTP1_FULL);
     const char *b = whole;
     size_t n = len + 2;
     /* each call consumes a byte or reports an event; HEAD_END_NEXT comes

@@ -572,6 +572,52 @@ static void test_stream_case(const struct stream_case *c)
     free(every);
 }
 
+/* ---- a parser used again (the exporter's) ---- */
+
+static struct driver reused_run;
+
+/* Each case fed to a parser that was left inside the previous case (its
+ * other direction and mode on every other case, so that every field is
+ * dirty), its header slots and inline buffer then filled with garbage, and
+ * reset: the events, offsets and heads must be those of a fresh parser. */
+static void test_reset_parses_like_fresh(void)
+{
+    int same = 1;
+    for (size_t i = 0; i < N_CASES; i++) {
+        const struct stream_case *c = &stream_cases[i];
+        const struct stream_case *prev = &stream_cases[(i + N_CASES - 1) % N_CASES];
+        stream_mode = OA_HTTP1_FULL;
+        run_pieces(&whole_run, c, NULL, 0, false);
+
+        stream_mode = i % 2 ? OA_HTTP1_LIGHT : OA_HTTP1_FULL;
+        driver_init(&reused_run, i % 2 ? (prev->dir == REQ ? RESP : REQ) : prev->dir, 0, 0);
+        driver_feed(&reused_run, prev->data, prev->len / 2 + 1, false);
+        struct oa_http1_head *h = &reused_run.p.head;
+        oa_http1_reset(&reused_run.p, c->dir, OA_HTTP1_FULL);
+        memset(h->fields, 0xa5, sizeof(h->fields));
+        memset(h->known, 0x5a, sizeof(h->known));
+        memset(h->known_first, 0xa5, sizeof(h->known_first));
+        memset(reused_run.p.head_inline, 'Z', sizeof(reused_run.p.head_inline));
+        reused_run.offset = 0;
+        reused_run.heads_done = 0;
+        reused_run.no_body_mask = c->no_body_mask;
+        reused_run.tunnel_mask = c->tunnel_mask;
+        reused_run.contract_ok = true;
+        reused_run.heads_consistent = true;
+        reused_run.events.len = reused_run.full.len = 0;
+        reused_run.events.buf[0] = reused_run.full.buf[0] = '\0';
+        driver_feed(&reused_run, c->data, c->len, false);
+        driver_finish(&reused_run, c->eof);
+        EXPECT(same,
+               reused_run.contract_ok && reused_run.heads_consistent &&
+                   strcmp(reused_run.full.buf, whole_run.full.buf) == 0,
+               "%s: after reset:\n  %s\nvs fresh:\n  %s", c->name, reused_run.full.buf, whole_run.full.buf);
+    }
+    stream_mode = OA_HTTP1_FULL;
+    CHECK(same, "a reset parser (left mid-message, other direction and mode, slots garbage) parses each "
+                "of the %zu streams exactly as a fresh one, FULL mode", N_CASES);
+}
+
 /* ---- parsed fields ---- */
 
 /* Feeds the whole stream and stops at the nth (0-based) occurrence of `want`. */
@@ -1560,5 +1606,6 @@ int main(void)
     test_whole_head_odd_bytes();
     test_whole_head_framing();
     test_compact_headers();
+    test_reset_parses_like_fresh();
     TEST_DONE();
 }

@@ -248,8 +248,8 @@ static bool queue_injection(struct oa_http_exchange *x, uint64_t at, const struc
 {
     if (x->inj_count == OA_HTTP_MAX_INJECTIONS)
         return false;
-    size_t ts_len = tracestate != NULL ? strlen(tracestate) : 0;
-    size_t bg_len = baggage != NULL ? strlen(baggage) : 0;
+    size_t ts_len = oa_strlen_or_0(tracestate);
+    size_t bg_len = oa_strlen_or_0(baggage);
     size_t need = 0;
     if (oa_config.propagate_tracecontext) {
         need += sizeof("traceparent: \r\n") + OA_TRACEPARENT_LEN;
@@ -440,7 +440,7 @@ static bool on_server_request_head(struct oa_conn *c)
     oa_http_metrics_start(&f->metric, OA_ROLE_SERVER, h, c, x->in_message_start, NULL);
     struct oa_span_context own;
     bool sampled = oa_http_start_context(&own, parent);
-    f->ctx = oa_server_context_new(&own, parent, tracestate, strlen(tracestate), baggage != NULL ? baggage : "", baggage_len);
+    f->ctx = oa_server_context_new(&own, parent, tracestate, oa_strlen_or_0(tracestate), baggage != NULL ? baggage : "", baggage_len);
     if (baggage != NULL)
         free(baggage);
     if (f->ctx != NULL)

@@ -612,6 +612,27 @@ void oa_http_exchange_settle(struct oa_conn *c)
         c->mode = OA_MODE_PASS;
 }
 
+bool oa_http_exchange_sent_whole(struct oa_conn *c, size_t inj_n, size_t app)
+{
+    struct oa_http_exchange *x = c->http;
+    if (x->inj_count != 1)
+        return false;
+    struct oa_injection *inj = &x->inj[x->inj_first];
+    /* a replacement's progress follows out_sent (sent_app): the long way */
+    if (inj->replaces || inj->sent + inj_n != inj->len)
+        return false;
+    x->out_sent += app;
+    if (x->out_parsed < x->out_sent)
+        x->out_parsed = x->out_sent;
+    inj->sent = inj->len;
+    injection_release(inj);
+    x->inj_first = (x->inj_first + 1) % OA_HTTP_MAX_INJECTIONS;
+    x->inj_count = 0;
+    if (x->gave_up)
+        c->mode = OA_MODE_PASS;
+    return true;
+}
+
 bool oa_http_exchange_skipped(struct oa_conn *c, size_t n)
 {
     struct oa_http_exchange *x = c->http;

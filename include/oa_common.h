@@ -39,6 +39,13 @@ struct oa_attr {
     } v;
 };
 
+/* strlen of a string that is mostly empty or absent (NULL: 0) on the
+ * request path (tracestate, baggage): no call for those */
+static inline size_t oa_strlen_or_0(const char *s)
+{
+    return s == NULL || s[0] == '\0' ? 0 : __builtin_strlen(s);
+}
+
 static inline uint64_t oa_now_unix_nano(void)
 {
     struct timespec ts;

@@ -78,6 +78,11 @@ void oa_http_exchange_sent_injection(struct oa_conn *c, unsigned i, size_t n);
 /* Drops injections fully sent; gives up the connection if it was waiting
  * for that. */
 void oa_http_exchange_settle(struct oa_conn *c);
+/* A send that took the one owed injection's remaining `inj_n` bytes and `app`
+ * of the program's (a request head written whole, all of it sent): what
+ * oa_http_exchange_sent_injection, _sent_app and _settle do then, in one
+ * step. false, nothing changed, when the exchange is not in that case. */
+bool oa_http_exchange_sent_whole(struct oa_conn *c, size_t inj_n, size_t app);
 
 /* Parses bytes received (the first `total` bytes of iov). */
 bool oa_http_exchange_incoming(struct oa_conn *c, const struct iovec *iov, int iovcnt, size_t total);

@@ -22,7 +22,18 @@ void oa_queue_destroy(struct oa_queue *q);
 bool oa_queue_push(struct oa_queue *q, void *item);
 /* Pops up to max items into out; returns how many. Any thread may pop. */
 size_t oa_queue_pop(struct oa_queue *q, void **out, size_t max);
-/* Approximate number of queued items. */
-size_t oa_queue_size(const struct oa_queue *q);
+/* Approximate number of queued items (inline: every submit asks). */
+static inline size_t oa_queue_size(const struct oa_queue *q)
+{
+    /* Head first, so the tail is normally at least as far along; the counters
+     * are read separately, so the answer is only approximate. */
+    size_t head = __atomic_load_n(&q->dequeue_pos, __ATOMIC_ACQUIRE);
+    size_t tail = __atomic_load_n(&q->enqueue_pos, __ATOMIC_ACQUIRE);
+    intptr_t n = (intptr_t)(tail - head);
+
+    if (n <= 0)
+        return 0;
+    return (size_t)n > q->limit ? q->limit : (size_t)n;
+}
 
 #endif

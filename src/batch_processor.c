@@ -364,7 +364,9 @@ void oa_export_submit(struct oa_span *s)
         __atomic_store_n(&bsp.ever_submitted, 1, __ATOMIC_RELEASE);
 
     q = ready_queue();
-    if (q)
+    /* only a full span is ever cut to a compact one: a raw span (what the
+     * program's threads mostly submit) skips the call */
+    if (q && s->form == OA_SPAN_FULL)
         s = oa_span_compact(s);
     if (!q || !oa_queue_push(q, s)) {
         oa_span_free(s);

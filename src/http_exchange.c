@@ -255,8 +255,8 @@ static bool queue_injection(struct oa_http_exchange *x, uint64_t at, const struc
 {
     if (x->inj_count == OA_HTTP_MAX_INJECTIONS)
         return false;
-    size_t ts_len = tracestate != NULL ? strlen(tracestate) : 0;
-    size_t bg_len = baggage != NULL ? strlen(baggage) : 0;
+    size_t ts_len = oa_strlen_or_0(tracestate);
+    size_t bg_len = oa_strlen_or_0(baggage);
     size_t need = 0;
     if (oa_config.propagate_tracecontext) {
         need += sizeof("traceparent: \r\n") + OA_TRACEPARENT_LEN;
@@ -447,7 +447,7 @@ static bool on_server_request_head(struct oa_conn *c)
     oa_http_metrics_start(&f->metric, OA_ROLE_SERVER, h, c, x->in_message_start, NULL);
     struct oa_span_context own;
     bool sampled = oa_http_start_context(&own, parent);
-    f->ctx = oa_server_context_new(&own, parent, tracestate, strlen(tracestate), baggage != NULL ? baggage : "", baggage_len);
+    f->ctx = oa_server_context_new(&own, parent, tracestate, oa_strlen_or_0(tracestate), baggage != NULL ? baggage : "", baggage_len);
     if (baggage != NULL)
         free(baggage);
     if (f->ctx != NULL)
@@ -617,6 +617,27 @@ void oa_http_exchange_settle(struct oa_conn *c)
     }
     if (x->gave_up && x->inj_count == 0)
         c->mode = OA_MODE_PASS;
+}
+
+bool oa_http_exchange_sent_whole(struct oa_conn *c, size_t inj_n, size_t app)
+{
+    struct oa_http_exchange *x = c->http;
+    if (x->inj_count != 1)
+        return false;
+    struct oa_injection *inj = &x->inj[x->inj_first];
+    /* a replacement's progress follows out_sent (sent_app): the long way */
+    if (inj->replaces || inj->sent + inj_n != inj->len)
+        return false;
+    x->out_sent += app;
+    if (x->out_parsed < x->out_sent)
+        x->out_parsed = x->out_sent;
+    inj->sent = inj->len;
+    injection_release(inj);
+    x->inj_first = (x->inj_first + 1) % OA_HTTP_MAX_INJECTIONS;
+    x->inj_count = 0;
+    if (x->gave_up)
+        c->mode = OA_MODE_PASS;
+    return true;
 }
 
 bool oa_http_exchange_skipped(struct oa_conn *c, size_t n)

@@ -8,7 +8,7 @@
 struct oa_span *oa_http_raw_span_new(enum oa_span_kind kind, const struct oa_http1_parser *p,
                                      const struct oa_conn *c, const char *tracestate)
 {
-    size_t ts_len = tracestate != NULL ? strlen(tracestate) : 0;
+    size_t ts_len = oa_strlen_or_0(tracestate);
     size_t head_len = p->head_len;
 
     /* The exporter parses the head again in its parser's inline buffer:

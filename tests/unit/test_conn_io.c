@@ -84,8 +84,81 @@ static void test_one_injection_plan(void)
     oa_http_exchange_free(x);
 }
 
+/* What a send leaves behind: the plan of one buffer owing one injection,
+ * all sent, is accounted in one step (oa_http_exchange_sent_whole); an empty
+ * fourth segment forces the general walk, which must leave the same state,
+ * also for every shorter send and for an exchange that gave up. */
+struct account_state {
+    uint64_t out_sent, out_parsed;
+    unsigned inj_count, inj_first;
+    int mode;
+    size_t app;
+};
+
+static struct account_state account_once(struct oa_http_exchange *x, uint64_t at, bool gave_up, size_t r, bool walk)
+{
+    struct oa_conn c;
+    memset(&c, 0, sizeof(c));
+    c.http = x;
+    c.mode = OA_MODE_HTTP;
+    x->inj_first = 2;
+    x->out_sent = x->out_parsed = 1000;
+    x->gave_up = gave_up;
+    owe(x, at, 0, false);
+    size_t len = sizeof(head) - 1;
+    struct iovec one[1] = {{(void *)head, len}};
+    struct iovec v[8];
+    struct oa_io_segment seg[8];
+    int nv = oa_io_plan(x, one, 1, 1000, v, seg, 8);
+    if (walk) {
+        v[nv] = (struct iovec){(void *)(head + len), 0};
+        seg[nv++].injection = -1;
+    }
+    struct account_state st;
+    memset(&st, 0, sizeof(st)); /* compared whole, padding too */
+    st.app = oa_io_account(&c, v, seg, nv, r);
+    st.out_sent = x->out_sent;
+    st.out_parsed = x->out_parsed;
+    st.inj_count = x->inj_count;
+    st.inj_first = x->inj_first;
+    st.mode = c.mode;
+    /* the injection's bytes are inline: nothing to free */
+    x->inj_count = 0;
+    x->gave_up = false;
+    return st;
+}
+
+static void test_account_whole_send(void)
+{
+    struct oa_http_exchange *x = oa_http_exchange_new(OA_ROLE_CLIENT);
+    size_t len = sizeof(head) - 1;
+    size_t total = len + sizeof(lines) - 1;
+    int ok = 1;
+    int whole = 0;
+    for (uint64_t at = 1000; at < 1000 + len; at++) {
+        for (int gave_up = 0; gave_up <= 1; gave_up++) {
+            for (size_t r = 1; r <= total; r++) {
+                struct account_state a = account_once(x, at, gave_up, r, false);
+                struct account_state b = account_once(x, at, gave_up, r, true);
+                EXPECT(ok, memcmp(&a, &b, sizeof(a)) == 0,
+                       "at %d, gave up %d, %zu sent: app %zu/%zu sent %lu/%lu inj %u/%u mode %d/%d", (int)(at - 1000),
+                       gave_up, r, a.app, b.app, (unsigned long)a.out_sent, (unsigned long)b.out_sent, a.inj_count,
+                       b.inj_count, a.mode, b.mode);
+                whole += r == total && a.inj_count == 0;
+            }
+        }
+    }
+    CHECK(ok, "a request head sent whole: accounted as the general walk accounts it");
+    CHECK(whole > 0, "the comparison covered whole sends (%d)", whole);
+    struct account_state a = account_once(x, 1000 + len - 2, false, total, false);
+    CHECK(a.app == len && a.out_sent == 1000 + len && a.inj_count == 0 && a.inj_first == 3 && a.mode == OA_MODE_HTTP,
+          "all sent: the program's bytes counted, the lines dropped");
+    oa_http_exchange_free(x);
+}
+
 int main(void)
 {
     test_one_injection_plan();
+    test_account_whole_send();
     TEST_DONE();
 }

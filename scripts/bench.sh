@@ -459,7 +459,7 @@ cat >"$out" <<EOF
 # Benchmarks
 
 Written by \`make bench\` (scripts/bench.sh) on $(date -u '+%Y-%m-%d %H:%M UTC'), commit
-\`$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$root" diff --quiet 2>/dev/null || echo +changes)\`.
+\`$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$root" diff --quiet -- . ":!BENCHMARKS.md" ":!docs/bench-load.png" 2>/dev/null || echo +changes)\`.
 Machine: $(nproc) CPUs ($cpu_model), Linux $(uname -r), load average at the end $loadavg
 (shared machine: other jobs were running; the wall-clock figures are only as steady as their
 spread says, the instruction counts are exact). Rounds: $rounds.

@@ -46,6 +46,7 @@
 #include "oa_otlp.h"
 #include "oa_queue.h"
 #include "oa_resource.h"
+#include "oa_thread_priority.h"
 
 #define NS_PER_MS 1000000ull
 #define NS_PER_S 1000000000ull
@@ -680,6 +681,7 @@ static void *exporter_main(void *unused)
     /* Everything this thread does (libcurl's sockets above all) is ours:
      * the hooks must let it through untouched. */
     oa_in_library = 1;
+    oa_thread_lower_priority();
     /* The thread starts with the first span: that is the first need of the
      * exporter. Setting it up now rather than at the first batch keeps
      * libcurl's initialisation out of exit, where a short-lived program

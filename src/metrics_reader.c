@@ -43,6 +43,7 @@
 #include "oa_otlp.h"
 #include "oa_prometheus.h"
 #include "oa_resource.h"
+#include "oa_thread_priority.h"
 
 #define NS_PER_MS 1000000ull
 /* How long exit waits when the export timeout is 0 ("no limit"). */
@@ -312,6 +313,7 @@ static void *reader_main(void *unused)
 {
     (void)unused;
     oa_in_library = 1;
+    oa_thread_lower_priority();
     if (!collector)
         collector = oa_metrics_collector_new();
     if (!collector) {

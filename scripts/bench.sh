@@ -95,6 +95,14 @@ malformed_decoded() { awk '{ print $4 }' "$work/dec.count" 2>/dev/null || echo 0
 # ~20k spans/s with a whole core: on two cores it takes CPU from nginx and
 # wrk. Measured as a second reading ("py"), to show what a slow collector
 # on the same machine costs.
+# A null receiver (reads each request, answers 200, decodes nothing) for a
+# second latency reading: on two cores the decoding receiver's bursts of CPU
+# land on the latency of the program measured beside it, which a collector
+# on its own machine would not do.
+"$build/bench/export_bench" sink "$work/null.port" &
+pids+=($!)
+for _ in $(seq 100); do [[ -s $work/null.port ]] && break; sleep 0.05; done
+null_port=$(tr -dc 0-9 <"$work/null.port")
 receiver_port_file=$work/receiver.port
 python3 "$root/tests/lib/otlp_receiver.py" --port 0 --out "$work/spans.jsonl" \
     --ready-file "$receiver_port_file" >/dev/null 2>&1 &
@@ -112,6 +120,8 @@ run_as() {
         pass) exec env LD_PRELOAD="$pass" "$@" ;;
         shim) exec env LD_PRELOAD="$shim" OTEL_SERVICE_NAME=bench \
             OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$dec_port" "$@" ;;
+        null) exec env LD_PRELOAD="$shim" OTEL_SERVICE_NAME=bench \
+            OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$null_port" "$@" ;;
         py) exec env LD_PRELOAD="$shim" OTEL_SERVICE_NAME=bench \
             OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$receiver_port" "$@" ;;
     esac
@@ -173,8 +183,15 @@ served_shim=0
 spans_before=$(spans_decoded)
 say "nginx + wrk (throughput) and load_gen at $lat_rate/s (latency), $rounds rounds"
 for ((r = 0; r < rounds; r++)); do
-    for cfg in $(order "$r") py; do
+    for cfg in $(order "$r") py null; do
         start_nginx "$cfg"
+        if [[ $cfg == null ]]; then
+            read -r _ _ _ _ _ l50 _ _ _ l99 _ < <("${lat_cmd[@]}")
+            p50[$cfg]+=" $l50"
+            p99[$cfg]+=" $l99"
+            stop_nginx
+            continue
+        fi
         out_wrk=$("${wrk_cmd[@]}")
         rps[$cfg]+=" $(awk '/^Requests\/sec/ { print $2 }' <<<"$out_wrk")"
         if [[ $cfg == shim ]]; then
@@ -215,6 +232,8 @@ p50_add_none=($(diff_list "${p50[shim]}" "${p50[none]}"))
 p50_add_pass=($(diff_list "${p50[shim]}" "${p50[pass]}"))
 p99_add_none=($(diff_list "${p99[shim]}" "${p99[none]}"))
 p99_add_pass=($(diff_list "${p99[shim]}" "${p99[pass]}"))
+p50_add_null=($(diff_list "${p50[null]}" "${p50[none]}"))
+p99_add_null=($(diff_list "${p99[null]}" "${p99[none]}"))
 rss_add=($(diff_list "${rss[shim]}" "${rss[pass]}"))
 anon_add=($(diff_list "${anon[shim]}" "${anon[pass]}"))
 rss_add_py=($(diff_list "${rss[py]}" "${rss[pass]}"))
@@ -441,6 +460,8 @@ a50=$(median "${p50_add_none[@]}")
 a50p=$(median "${p50_add_pass[@]}")
 a99=$(median "${p99_add_none[@]}")
 a99p=$(median "${p99_add_pass[@]}")
+a50n=$(median "${p50_add_null[@]}")
+a99n=$(median "${p99_add_null[@]}")
 st=$(median "${stream_vs_none[@]}")
 stp=$(median "${stream_vs_pass[@]}")
 rd=$(median "${redis_vs_none[@]}")
@@ -482,6 +503,7 @@ rows are the ones to trust then.
 | 1b | the same, exporting to the Python test receiver instead (it takes a core from nginx and wrk) | | **$tpy** ($(minmax "${tp_py_vs_none[@]}")) | |
 | 2 | latency added at $lat_rate req/s, p50 | +1 us | **$a50 us** vs none ($(minmax "${p50_add_none[@]}")); $a50p us vs pass | $(verdict "$a50" 1 le 10 "${p50_add_none[@]}") |
 | 2 | latency added at $lat_rate req/s, p99 | +5 us | **$a99 us** vs none ($(minmax "${p99_add_none[@]}")); $a99p us vs pass | $(verdict "$a99" 5 le 50 "${p99_add_none[@]}") |
+| 2b | the same latency, exporting to a null receiver (no decoding on these 2 cores), p50 / p99 | | **$a50n us / $a99n us** vs none (p50 $(minmax "${p50_add_null[@]}"); p99 $(minmax "${p99_add_null[@]}")) | |
 | 3 | TCP stream of 64-byte writes, shim / none | >= 0.99 | **$st** ($(minmax "${stream_vs_none[@]}")); shim / pass $stp ($(minmax "${stream_vs_pass[@]}")) | $(verdict "$st" 0.99 ge 0.1 "${stream_vs_none[@]}") |
 | 3 | the same stream in lockstep, instructions per write + read in user space (callgrind) | | **shim +$((stream_ipw[shim] - stream_ipw[pass])) over pass**, +$((stream_ipw[shim] - stream_ipw[none])) over none (none ${stream_ipw[none]}, pass ${stream_ipw[pass]}, shim ${stream_ipw[shim]}; the system calls themselves are not counted) | |
 | 3 | redis-server under redis-benchmark, shim / none | >= 0.99 | **$rd** ($(minmax "${redis_vs_none[@]}")); shim / pass $rdp ($(minmax "${redis_vs_pass[@]}")) | $(verdict "$rd" 0.99 ge 0.1 "${redis_vs_none[@]}") |
@@ -499,6 +521,7 @@ rows are the ones to trust then.
 - nginx requests/s (wrk): none${rps[none]}; pass${rps[pass]}; shim${rps[shim]}
 - p50 us at $lat_rate req/s: none${p50[none]}; pass${p50[pass]}; shim${p50[shim]}
 - p99 us at $lat_rate req/s: none${p99[none]}; pass${p99[pass]}; shim${p99[shim]}
+- p50 / p99 us at $lat_rate req/s, shim exporting to the null receiver: ${p50[null]} /${p99[null]}
 - nginx requests/s, shim exporting to the Python receiver: py${rps[py]}
 - nginx worker VmRSS KiB after each run: none${rss[none]}; pass${rss[pass]}; shim${rss[shim]}; py${rss[py]}
 - of which anonymous (smaps_rollup) KiB: none${anon[none]}; pass${anon[pass]}; shim${anon[shim]}; py${anon[py]}

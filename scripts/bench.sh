@@ -311,13 +311,13 @@ redis_n=$((quick ? 30000 : 60000))
 # server and client on CPUs of their own: left to the scheduler on a shared
 # 2-CPU machine, where they land from run to run swamped the figure (rounds
 # spread 0.80..1.17 with both free to move)
+redis_cmd=(redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --dir "$work")
 redis_bench_cmd=(taskset -c 1 redis-benchmark -p "$redis_port" -t set,get -n "$redis_n" -c 16 -q)
 declare -A redis_ops
 say "redis-server under redis-benchmark, $rounds rounds"
 for ((r = 0; r < rounds; r++)); do
     for cfg in $(order "$r"); do
-        run_as "$cfg" taskset -c 0 redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no \
-            --dir "$work" >/dev/null &
+        run_as "$cfg" taskset -c 0 "${redis_cmd[@]}" >/dev/null &
         rp=$!
         pids+=("$rp")
         wait_port "$redis_port"
@@ -338,18 +338,19 @@ redis_vs_pass=($(ratio_list "${redis_ops[shim]}" "${redis_ops[pass]}"))
 # callgrind (--separate-threads: the program's thread apart from the
 # shim's exporter thread), each config driven for a fixed time. The system
 # calls themselves are not counted.
-# cg_server CONFIG NAME PORT CLIENT ARG: prints "requests main_instr other_instr"
+# cg_server CONFIG nginx|redis CLIENT ARG: prints "requests main_instr
+# other_instr preload_instr"
 cg_server() {
-    local cfg=$1 name=$2 port=$3 dir
+    local cfg=$1 name=$2 port dir
+    local -a server
     dir=$(mktemp -d "$work/cg-$1-$2.XXXX")
-    shift 3
+    shift 2
     case $name in
-        nginx) run_as "$cfg" valgrind --tool=callgrind --separate-threads=yes \
-            --callgrind-out-file="$dir/cg.out" "${nginx_cmd[@]}" >/dev/null 2>&1 & ;;
-        redis) run_as "$cfg" valgrind --tool=callgrind --separate-threads=yes \
-            --callgrind-out-file="$dir/cg.out" redis-server --port "$port" --bind 127.0.0.1 --save "" \
-            --appendonly no --dir "$work" >/dev/null 2>&1 & ;;
+        nginx) server=("${nginx_cmd[@]}") port=$nginx_port ;;
+        redis) server=("${redis_cmd[@]}") port=$redis_port ;;
     esac
+    run_as "$cfg" valgrind --tool=callgrind --separate-threads=yes --callgrind-out-file="$dir/cg.out" \
+        "${server[@]}" >/dev/null 2>&1 &
     local vp=$!
     pids+=("$vp")
     for _ in $(seq 200); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
@@ -385,10 +386,10 @@ per_req() {
 declare -A cg_ngx cg_rds
 say "nginx and redis-server under callgrind: instructions per request"
 for cfg in none pass shim; do
-    cg_ngx[$cfg]=$(per_req "$(cg_server "$cfg" nginx "$nginx_port" nginx_served 2)" \
-        "$(cg_server "$cfg" nginx "$nginx_port" nginx_served 6)")
-    cg_rds[$cfg]=$(per_req "$(cg_server "$cfg" redis "$redis_port" redis_served 1000)" \
-        "$(cg_server "$cfg" redis "$redis_port" redis_served 6000)")
+    cg_ngx[$cfg]=$(per_req "$(cg_server "$cfg" nginx nginx_served 2)" \
+        "$(cg_server "$cfg" nginx nginx_served 6)")
+    cg_rds[$cfg]=$(per_req "$(cg_server "$cfg" redis redis_served 1000)" \
+        "$(cg_server "$cfg" redis redis_served 6000)")
 done
 read -r ngx_none _ _ <<<"${cg_ngx[none]}"
 read -r ngx_pass _ _ <<<"${cg_ngx[pass]}"

@@ -78,40 +78,28 @@ static inline __attribute__((always_inline)) bool plain_ascii(const char *s, siz
  * and its own prefix. */
 #define SPAN_OVERHEAD 256
 
-static size_t cstr_len(const char *s)
-{
-    return s ? strlen(s) : 0;
-}
-
 /* A span's keys are literals of the shim's code whose length the setter
  * stored (struct oa_attr's key_len); any other key is measured. */
 static inline __attribute__((always_inline)) size_t key_length(const struct oa_attr *a)
 {
-    return a->key_len != 0 ? a->key_len : cstr_len(a->key);
+    return a->key_len != 0 ? a->key_len : oa_strlen_or_0(a->key);
 }
 
-static size_t attributes_bound(const struct oa_attr *attrs, size_t n)
-{
-    size_t total = 0;
-    for (size_t i = 0; i < n; i++) {
-        size_t text = cstr_len(attrs[i].key);
-        if (attrs[i].type == OA_VALUE_STRING && attrs[i].v.str.ptr != NULL)
-            text += attrs[i].v.str.len;
-        total += ATTR_OVERHEAD + TEXT_GROWTH * text;
-    }
-    return total;
-}
+/* Which keys are known to be plain ASCII: a span's are semantic-convention
+ * names, string literals of the shim's own code (oa_span_attr_*); a
+ * resource's come from OTEL_RESOURCE_ATTRIBUTES and are checked. */
+enum key_origin { KEYS_CHECKED, KEYS_LITERAL };
 
-/* The same for a span's attributes, whose keys are written as they are
- * (KEYS_LITERAL: no growth) and measured once. */
-static size_t span_attributes_bound(const struct oa_attr *attrs, size_t n)
+/* Room for n attributes: literal keys are written as they are, checked keys
+ * and string values may grow. A value's length is counted whether or not it
+ * is written (a NULL string is not): a bound, without a branch. */
+static size_t attributes_bound(const struct oa_attr *attrs, size_t n, enum key_origin keys)
 {
+    size_t key_growth = keys == KEYS_LITERAL ? 1 : TEXT_GROWTH;
     size_t total = n * ATTR_OVERHEAD;
     for (size_t i = 0; i < n; i++) {
-        /* a value's length counted whether or not it is written (a NULL
-         * string is not): a bound, without a branch */
         size_t value = attrs[i].type == OA_VALUE_STRING ? attrs[i].v.str.len : 0;
-        total += key_length(&attrs[i]) + TEXT_GROWTH * value;
+        total += key_growth * key_length(&attrs[i]) + TEXT_GROWTH * value;
     }
     return total;
 }
@@ -239,7 +227,7 @@ BACK back_string_field(uint8_t *p, unsigned field, const char *s, size_t len)
 
 BACK back_cstr_field(uint8_t *p, unsigned field, const char *s)
 {
-    return back_string_field(p, field, s, cstr_len(s));
+    return back_string_field(p, field, s, oa_strlen_or_0(s));
 }
 
 /* A string field of the shim's own (plain ASCII, not empty) */
@@ -252,11 +240,6 @@ BACK back_literal_field(uint8_t *p, unsigned field, const char *s, size_t len)
 }
 
 /* ---- common.v1 KeyValue / AnyValue ---- */
-
-/* Which keys are known to be plain ASCII: a span's are semantic-convention
- * names, string literals of the shim's own code (oa_span_attr_*); a
- * resource's come from OTEL_RESOURCE_ATTRIBUTES and are checked. */
-enum key_origin { KEYS_CHECKED, KEYS_LITERAL };
 
 /* KeyValue: key (1, left out when empty), value (2, always: a message whose
  * oneof member is written even when it is empty or 0) */
@@ -343,8 +326,8 @@ static uint32_t span_flags(const struct oa_span *s)
 
 static size_t span_bound(const struct oa_span *s)
 {
-    size_t text = cstr_len(s->trace_state) + cstr_len(s->name) + cstr_len(s->status_message);
-    return SPAN_OVERHEAD + TEXT_GROWTH * text + span_attributes_bound(s->attrs, span_attr_count(s));
+    size_t text = oa_strlen_or_0(s->trace_state) + oa_strlen_or_0(s->name) + oa_strlen_or_0(s->status_message);
+    return SPAN_OVERHEAD + TEXT_GROWTH * text + attributes_bound(s->attrs, span_attr_count(s), KEYS_LITERAL);
 }
 
 /* Span (field 2 of ScopeSpans), fields 16 down to 1. */
@@ -396,7 +379,7 @@ uint8_t *oa_otlp_encode_traces_at(const struct oa_resource *resource, struct oa_
     size_t n_res_attrs = resource_attr_count(resource);
     const struct oa_attr *res_attrs = resource ? resource->attrs : NULL;
     size_t cap = SPAN_OVERHEAD + TEXT_GROWTH * (sizeof SCOPE_NAME + sizeof OA_VERSION) +
-                 attributes_bound(res_attrs, n_res_attrs);
+                 attributes_bound(res_attrs, n_res_attrs, KEYS_CHECKED);
     for (size_t i = 0; i < n; i++)
         cap += span_bound(spans[i]);
 

@@ -15,6 +15,7 @@ struct oa_export_counters {
     uint64_t exported;
     uint64_t dropped_queue_full;
     uint64_t failed;             /* spans in batches whose export failed for good */
+    uint64_t wakeups_by_submitters; /* FUTEX_WAKE calls made on a program's thread */
 };
 
 /* Called once from library initialisation, after oa_config is loaded. Cheap:

@@ -4,8 +4,9 @@
  * Any thread may take or give back an object without a lock: the free
  * objects form a stack whose head is a 32-bit object number tagged with a
  * 32-bit counter, swapped with one compare-and-swap (the tag defeats ABA).
- * Objects live in chunks that are mmap'ed on demand and never unmapped, so a
- * stale read of a free object's link is harmless. The pool is bounded: once
+ * Objects live in chunks carved on demand from one reservation of address
+ * space (mmap'ed at the first use, never unmapped), so a stale read of a free
+ * object's link is harmless. The pool is bounded: once
  * it holds max objects, or when a chunk cannot be added at once (another
  * thread is adding one), objects come from malloc and go back to free. */
 #ifndef OA_POOL_H

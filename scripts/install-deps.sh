@@ -5,7 +5,7 @@ packages=(
   gcc make pkg-config
   libcurl4-openssl-dev libprotobuf-c-dev protobuf-c-compiler libunwind-dev zlib1g-dev
   bats bats-assert bats-support
-  curl python3 nginx-light valgrind procps iproute2
+  curl python3 nginx-light valgrind procps iproute2 strace
   clang libclang-rt-14-dev libpython3.11-testsuite
   openssl libssl-dev
   nodejs

@@ -3,15 +3,21 @@
  *
  * The program's side (oa_export_submit) never waits. It pushes onto a
  * lock-free queue (a full queue drops the span and counts it) and, when the
- * queue reaches a full batch, wakes the exporter thread through a futex: an
- * atomic increment of a 32-bit word and one FUTEX_WAKE system call. Neither
- * can block, neither takes a lock (a signal handler that ends up here finds
- * nothing held), and a wake-up cannot be lost, because the exporter sleeps
- * with FUTEX_WAIT on the value it read before looking at the queue: any
- * increment after that look makes the sleep return at once. A condition
- * variable would need the program thread either to block on its mutex or,
- * with a trylock, to give up the wake-up whenever the exporter happens to
- * hold it.
+ * queue reaches the size the exporter asked to be woken at, wakes the
+ * exporter thread through a futex: an atomic increment of a 32-bit word and
+ * one FUTEX_WAKE system call. Neither can block, neither takes a lock (a
+ * signal handler that ends up here finds nothing held), and a wake-up cannot
+ * be lost, because the exporter sleeps with FUTEX_WAIT on the value it read
+ * before looking at the queue: any increment after that look makes the sleep
+ * return at once. A condition variable would need the program thread either
+ * to block on its mutex or, with a trylock, to give up the wake-up whenever
+ * the exporter happens to hold it.
+ *
+ * While spans flow, the program's threads make no system call at all: the
+ * exporter measures the rate spans arrive at and sleeps until the queue
+ * should hold a full batch, asking to be woken only if the queue fills well
+ * beyond that (a burst). The wake-up at a full batch is left for a quiet
+ * process, where the exporter sleeps until the schedule delay.
  *
  * The exporter thread exports a batch when the queue holds a full one, when
  * OTEL_BSP_SCHEDULE_DELAY has passed, or when shutdown asks it to flush. It
@@ -94,7 +100,8 @@ static struct {
     int ever_submitted; /* atomic */
 
     uint32_t wake_word; /* futex: incremented to wake the exporter */
-    int wake_pending;   /* a full-batch wake-up is already on its way */
+    int wake_pending;   /* a wake-up is already on its way */
+    size_t wake_at;     /* queue size at which a submitter wakes the exporter */
 
     /* Flush requests from shutdown: one generation number each. Written under
      * lock, read without it by the exporter. */
@@ -260,6 +267,7 @@ static struct oa_queue *ready_queue(void)
     }
     bsp.batch_cap = batch;
     bsp.batch_n = 0;
+    __atomic_store_n(&bsp.wake_at, batch, __ATOMIC_RELAXED);
     __atomic_store_n(&bsp.queue_state, LAZY_READY, __ATOMIC_RELEASE);
     return &bsp.queue;
 }
@@ -339,18 +347,22 @@ static void ensure_exporter_thread(bool retry_failed)
     }
 }
 
-/* One wake-up per full batch: the first submitter to see the queue at the
- * batch size claims wake_pending, which the exporter clears each time it
- * looks at the queue. */
-static void wake_if_full_batch(struct oa_queue *q)
+/* At most one wake-up per look of the exporter: the first submitter to see
+ * the queue at wake_at claims wake_pending, which the exporter clears each
+ * time it looks at the queue. */
+static void wake_if_asked(struct oa_queue *q)
 {
-    /* Pairs with the fence in exporter_main: either the exporter sees our
-     * push when it looks at the queue, or we see its cleared wake_pending. */
+    /* Pairs with the fences in exporter_main: either the exporter sees our
+     * push when it looks at the queue, or we see its cleared wake_pending and
+     * its last wake_at. */
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    if (oa_queue_size(q) < bsp.batch_cap || __atomic_load_n(&bsp.wake_pending, __ATOMIC_RELAXED))
+    if (oa_queue_size(q) < __atomic_load_n(&bsp.wake_at, __ATOMIC_RELAXED) ||
+        __atomic_load_n(&bsp.wake_pending, __ATOMIC_RELAXED))
         return;
-    if (!__atomic_exchange_n(&bsp.wake_pending, 1, __ATOMIC_SEQ_CST))
+    if (!__atomic_exchange_n(&bsp.wake_pending, 1, __ATOMIC_SEQ_CST)) {
+        counter_add(&bsp.counters.wakeups_by_submitters, 1);
         wake_exporter();
+    }
 }
 
 void oa_export_submit(struct oa_span *s)
@@ -377,7 +389,7 @@ void oa_export_submit(struct oa_span *s)
     }
 
     if (q)
-        wake_if_full_batch(q);
+        wake_if_asked(q);
     errno = saved_errno;
 }
 
@@ -387,6 +399,7 @@ void oa_export_get_counters(struct oa_export_counters *out)
     out->exported = atomic_get(&bsp.counters.exported);
     out->dropped_queue_full = atomic_get(&bsp.counters.dropped_queue_full);
     out->failed = atomic_get(&bsp.counters.failed);
+    out->wakeups_by_submitters = atomic_get(&bsp.counters.wakeups_by_submitters);
 }
 
 /* ---- the OTLP exporter object ------------------------------------------ */
@@ -673,9 +686,67 @@ static uint64_t schedule_delay_ns(void)
     return (uint64_t)ms * NS_PER_MS;
 }
 
+/* The shortest sleep on a predicted full batch: beyond ~500,000 spans/s the
+ * exporter looks every millisecond (and a burst still wakes it). */
+#define PREDICTED_SLEEP_MIN_NS NS_PER_MS
+/* The rate is measured over at least this long: a look just after an export
+ * would otherwise see no span arrive and conclude the flow had stopped. */
+#define RATE_WINDOW_MIN_NS NS_PER_MS
+
+/* The exporter's estimate of how fast spans arrive. */
+struct arrival_rate {
+    uint64_t mark_ns;
+    uint64_t mark_submitted;
+    double per_ns;
+};
+
+static void arrival_rate_update(struct arrival_rate *r, uint64_t now)
+{
+    uint64_t submitted = atomic_get(&bsp.counters.submitted);
+
+    if (now - r->mark_ns < RATE_WINDOW_MIN_NS)
+        return;
+    r->per_ns = (double)(submitted - r->mark_submitted) / (double)(now - r->mark_ns);
+    r->mark_ns = now;
+    r->mark_submitted = submitted;
+}
+
+/* Sleeps until the next look: until the queue should hold a full batch at
+ * the measured rate (submitters then wake the exporter only on a burst that
+ * fills the queue halfway beyond a batch), or, when spans come slower than
+ * the schedule delay, until the delay (a submitter wakes it at a full batch).
+ * Returns without sleeping when the queue already holds what a submitter
+ * would have woken it for. */
+static void sleep_until_next_look(uint32_t seen, size_t queued, uint64_t now, uint64_t next_due,
+                                  const struct arrival_rate *rate)
+{
+    uint64_t until_due = next_due - now;
+    uint64_t sleep_ns = until_due;
+    size_t wake_at = bsp.batch_cap;
+
+    if (rate->per_ns > 0 && queued < bsp.batch_cap) {
+        double predicted = (double)(bsp.batch_cap - queued) / rate->per_ns;
+        if (predicted < (double)until_due) {
+            sleep_ns = predicted < (double)PREDICTED_SLEEP_MIN_NS ? PREDICTED_SLEEP_MIN_NS
+                                                                  : (uint64_t)predicted;
+            if (sleep_ns > until_due)
+                sleep_ns = until_due;
+            wake_at = bsp.batch_cap + (bsp.queue.limit - bsp.batch_cap) / 2;
+        }
+    }
+    __atomic_store_n(&bsp.wake_at, wake_at, __ATOMIC_SEQ_CST);
+    /* Pairs with the fence in wake_if_asked: a submitter that pushed while
+     * wake_at was higher, and so did not wake us, is seen here. */
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (oa_queue_size(&bsp.queue) >= wake_at)
+        return;
+    sleep_unless_woken(seen, sleep_ns);
+}
+
 static void *exporter_main(void *unused)
 {
     uint64_t next_due = mono_ns() + schedule_delay_ns();
+    struct arrival_rate rate = {.mark_ns = mono_ns()};
 
     (void)unused;
     /* Everything this thread does (libcurl's sockets above all) is ours:
@@ -709,7 +780,8 @@ static void *exporter_main(void *unused)
             next_due = now + schedule_delay_ns();
             continue;
         }
-        sleep_unless_woken(seen, next_due - now);
+        arrival_rate_update(&rate, now);
+        sleep_until_next_look(seen, queued, now, next_due, &rate);
     }
     return NULL;
 }

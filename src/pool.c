@@ -72,6 +72,25 @@ static struct obj_header *pop(struct oa_pool *pool)
     return NULL;
 }
 
+/* The address space of every chunk the pool may ever carve, reserved by
+ * one mmap at its first use: carving a chunk later is then no system call
+ * (a program's thread that takes the pool's next chunk in the middle of a
+ * request pays page faults only). Pages nobody touches stay virtual. */
+static char *reserve(struct oa_pool *pool, size_t chunk_bytes)
+{
+    if (pool->chunks[0] == NULL) {
+        size_t n_chunks = (pool->max_objs + pool->chunk_objs - 1) / pool->chunk_objs;
+        if (n_chunks > OA_POOL_MAX_CHUNKS)
+            n_chunks = OA_POOL_MAX_CHUNKS;
+        void *mem = mmap(NULL, n_chunks * chunk_bytes, PROT_READ | PROT_WRITE,
+                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (mem == MAP_FAILED)
+            return NULL;
+        __atomic_store_n(&pool->chunks[0], (char *)mem, __ATOMIC_RELEASE);
+    }
+    return pool->chunks[0];
+}
+
 /* Carves one more chunk; keeps its first object for the caller. Only one
  * thread at a time, and never waiting: a loser gets NULL (malloc). Out of
  * line: taking a free object is the path that runs per request. */
@@ -88,7 +107,8 @@ static __attribute__((noinline)) struct obj_header *grow(struct oa_pool *pool)
     uint32_t idx = first / pool->chunk_objs;
     if (first < pool->max_objs && idx < OA_POOL_MAX_CHUNKS) {
         size_t bytes = (size_t)pool->chunk_objs * stride(pool);
-        void *mem = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        char *region = reserve(pool, bytes);
+        void *mem = region != NULL ? region + idx * bytes : MAP_FAILED;
         if (mem != MAP_FAILED) {
             __atomic_store_n(&pool->chunks[idx], (char *)mem, __ATOMIC_RELEASE);
             __atomic_store_n(&pool->n_objs, first + pool->chunk_objs, __ATOMIC_RELAXED);

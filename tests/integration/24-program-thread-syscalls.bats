@@ -1,0 +1,68 @@
+#!/usr/bin/env bats
+# Issue 6: a traced request costs the program's threads no lock, allocation or
+# system call beyond what the program itself does. build/bench/request_loop
+# plays client and server of a keep-alive connection in one thread (four
+# system calls per exchange of its own); strace counts that thread's system
+# calls for two run lengths, under the pass-through preload and under the
+# shim. The difference per run length must be the program's own calls: no
+# futex wake of the exporter at every batch, no mmap of span memory as the
+# pools fill. The spans go to the no-op exporter: under strace an exporter
+# that sends falls behind the program, and then it never sleeps and needs no
+# waking, which is the case this test must not be reduced to.
+
+load test_helper
+
+setup() {
+    common_setup
+}
+
+teardown() {
+    common_teardown
+}
+
+LOOP=$REPO_ROOT/build/bench/request_loop
+PASS_LIB=$REPO_ROOT/build/libpassthrough.so
+
+# main_thread_syscalls PRELOAD N: system calls of request_loop's only thread
+# for N exchanges (its strace file is the one holding the execve)
+main_thread_syscalls() {
+    local preload=$1 n=$2 dir args=() v
+    dir=$T/strace.$RANDOM
+    mkdir -p "$dir"
+    EXTRA_ENV=(OTEL_TRACES_EXPORTER=none OTEL_LOG_LEVEL=debug)
+    traced_env syscalls
+    for v in "${TRACED_ENV[@]}"; do
+        [[ $v == LD_PRELOAD=* ]] || args+=(-E "$v")
+    done
+    strace -qq -ff -o "$dir/t" -E "LD_PRELOAD=$preload" "${args[@]}" "$LOOP" "$n" >/dev/null 2>"$dir/err"
+    local main
+    main=$(grep -l '^execve(' "$dir"/t.*)
+    # all its calls, and those that sent a request head with traceparent
+    # added (the client's write becomes a writev)
+    echo "$(grep -vc '^+++\|^---' "$main") $(grep -c '^writev(.*traceparent' "$main")"
+}
+
+@test "a traced request makes no system call on the program's thread beyond the program's own" {
+    skip_if_sanitized "the sanitizer runtime makes system calls of its own"
+    [[ -x $LOOP && -f $PASS_LIB ]] || fail_now "build/bench/request_loop and the pass-through preload are built by make test"
+    local n1=500 n2=5500 p1 p2 s1 s2 i1 i2
+    read -r p1 _ < <(main_thread_syscalls "$PASS_LIB" $n1)
+    read -r p2 _ < <(main_thread_syscalls "$PASS_LIB" $n2)
+    read -r s1 i1 < <(main_thread_syscalls "$SHIM_LIB" $n1)
+    read -r s2 i2 < <(main_thread_syscalls "$SHIM_LIB" $n2)
+    echo "pass-through: $p1 / $p2, shim: $s1 / $s2 system calls for $n1 / $n2 exchanges" >&2
+    # every exchange traced: the client's request carried a traceparent
+    [ "$i1" -eq $n1 ]
+    [ "$i2" -eq $n2 ]
+    # the program's own: four per exchange
+    [ $((p2 - p1)) -eq $((4 * (n2 - n1))) ]
+    # the shim's 10,000 extra spans, ~20 batches, cost the program's thread
+    # nothing; the margin is for the exit's flush, whose waits vary with
+    # timing
+    local extra=$(((s2 - s1) - (p2 - p1)))
+    echo "extra system calls on the program's thread: $extra" >&2
+    [ "$extra" -le 8 ]
+    [ "$extra" -ge -8 ]
+    # and every span reached the exporter: none dropped
+    grep -q "shutdown: submitted=$((2 * n2)) exported=$((2 * n2)) dropped=0" "$T"/strace.*/err
+}

@@ -66,3 +66,34 @@ main_thread_syscalls() {
     # and every span reached the exporter: none dropped
     grep -q "shutdown: submitted=$((2 * n2)) exported=$((2 * n2)) dropped=0" "$T"/strace.*/err
 }
+
+# user-space instructions of request_loop's thread per exchange, under
+# callgrind, from runs of 200 and 1200 exchanges (start-up cancels out)
+instructions_per_exchange() {
+    local preload=$1 n a b dir=$T/cg.$RANDOM
+    mkdir -p "$dir"
+    for n in 200 1200; do
+        OTEL_TRACES_EXPORTER=none LD_PRELOAD=$preload valgrind --tool=callgrind --separate-threads=yes \
+            --callgrind-out-file="$dir/cg.$n" "$LOOP" "$n" >/dev/null 2>&1
+    done
+    a=$(sed -n 's/^summary: //p' "$dir/cg.200-01")
+    b=$(sed -n 's/^summary: //p' "$dir/cg.1200-01")
+    echo $(((b - a) / 1000))
+}
+
+# The fast paths (the parser's one pass over a whole head, the raw span, the
+# send shortcut, the remembered metric series) give the same results as the
+# general ones, so only their cost shows that they are taken. callgrind's
+# counts are exact: the budget is the measured cost with a margin of ~25%
+# for compiler and library updates, and a change that sends requests back to
+# the general paths exceeds it.
+@test "a traced exchange stays within its instruction budget on the program's thread" {
+    skip_if_sanitized "instruction counts of a sanitized build say nothing"
+    command -v valgrind >/dev/null || fail_now "valgrind is installed by make deps"
+    local budget=${OTELAUTO_EXCHANGE_BUDGET:-8000} pass shim
+    pass=$(instructions_per_exchange "$PASS_LIB")
+    shim=$(instructions_per_exchange "$SHIM_LIB")
+    echo "instructions per exchange on the program's thread: pass-through $pass, shim $shim (+$((shim - pass)); budget +$budget)" >&2
+    [ "$pass" -gt 0 ]
+    [ $((shim - pass)) -le "$budget" ]
+}

@@ -26,7 +26,19 @@ struct oa_pool {
     char *chunks[OA_POOL_MAX_CHUNKS];
 };
 
-#define OA_POOL_INIT(size, per_chunk, max) { .obj_size = (size), .chunk_objs = (per_chunk), .max_objs = (max) }
+/* per_chunk must be a power of two (a shift and a mask take an object's
+ * chunk apart): checked when the pool is compiled, since a pool that is not
+ * would silently pool nothing. */
+#define OA_POOL_INIT(size, per_chunk, max)                                                    \
+    {                                                                                         \
+        .obj_size = (size),                                                                   \
+        .chunk_objs = (per_chunk) + 0 * sizeof(struct {                                       \
+            _Static_assert((per_chunk) > 0 && ((per_chunk) & ((per_chunk) - 1)) == 0,          \
+                           "OA_POOL_INIT: objects per chunk must be a power of two");         \
+            int unused;                                                                       \
+        }),                                                                                   \
+        .max_objs = (max)                                                                     \
+    }
 
 /* An object of pool->obj_size bytes (contents undefined), or NULL when the
  * pool is exhausted and malloc fails too. */

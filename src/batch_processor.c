@@ -901,6 +901,7 @@ void oa_export_atfork_child(void)
     memset(&bsp.counters, 0, sizeof bsp.counters);
     bsp.ever_submitted = 0;
     bsp.wake_pending = 0;
+    bsp.wake_at = bsp.batch_cap; /* the parent's exporter may have asked for later */
     bsp.flush_requested = 0;
     bsp.flush_done = 0;
     bsp.flush_deadline_ns = 0;

@@ -376,35 +376,86 @@ static inline __attribute__((always_inline)) void add_header(struct oa_http1_hea
 
 #define NAME_IS(name, name_len, lit) name_is(name, name_len, lit, sizeof(lit) - 1)
 
-/* Which of the headers the shim reads this (valid, tchar-only) name is: by
- * its length first, so most names are settled without a comparison. */
-static inline __attribute__((always_inline)) enum oa_http1_known known_header(const char *name, size_t len)
+/* name_id(): a name matched one of the names it lists, so it is valid (all
+ * tchar: see name_is()) with no other test. */
+#define NAME_LISTED 0x80u
+
+/* Which of the headers the shim reads this name is (the low bits: enum
+ * oa_http1_known), and NAME_LISTED when it is that one or one of the names
+ * most heads carry: those need no byte-by-byte check. By its length first, so
+ * most names are settled with one or two word compares. The name may hold any
+ * byte but a control byte or ':' (see name_is()). */
+static inline __attribute__((always_inline)) unsigned name_id(const char *name, size_t len)
 {
+#define LISTED(lit, id) \
+    if (NAME_IS(name, len, lit)) \
+        return NAME_LISTED | (id)
     switch (len) {
     case 4:
-        return NAME_IS(name, len, "host") ? OA_HTTP1_H_HOST : OA_HTTP1_H_OTHER;
+        LISTED("host", OA_HTTP1_H_HOST);
+        LISTED("date", OA_HTTP1_H_OTHER);
+        LISTED("etag", OA_HTTP1_H_OTHER);
+        LISTED("vary", OA_HTTP1_H_OTHER);
+        break;
+    case 6:
+        LISTED("server", OA_HTTP1_H_OTHER);
+        LISTED("accept", OA_HTTP1_H_OTHER);
+        LISTED("cookie", OA_HTTP1_H_OTHER);
+        LISTED("origin", OA_HTTP1_H_OTHER);
+        break;
     case 7:
-        return NAME_IS(name, len, "baggage") ? OA_HTTP1_H_BAGGAGE : OA_HTTP1_H_OTHER;
+        LISTED("baggage", OA_HTTP1_H_BAGGAGE);
+        LISTED("expires", OA_HTTP1_H_OTHER);
+        LISTED("referer", OA_HTTP1_H_OTHER);
+        LISTED("upgrade", OA_HTTP1_H_OTHER);
+        break;
+    case 8:
+        LISTED("location", OA_HTTP1_H_OTHER);
+        break;
     case 10:
-        if (NAME_IS(name, len, "user-agent"))
-            return OA_HTTP1_H_USER_AGENT;
-        if (NAME_IS(name, len, "tracestate"))
-            return OA_HTTP1_H_TRACESTATE;
-        if (NAME_IS(name, len, "connection"))
-            return OA_HTTP1_H_CONNECTION;
-        return OA_HTTP1_H_OTHER;
+        LISTED("connection", OA_HTTP1_H_CONNECTION);
+        LISTED("user-agent", OA_HTTP1_H_USER_AGENT);
+        LISTED("tracestate", OA_HTTP1_H_TRACESTATE);
+        LISTED("keep-alive", OA_HTTP1_H_OTHER);
+        LISTED("set-cookie", OA_HTTP1_H_OTHER);
+        break;
     case 11:
-        return NAME_IS(name, len, "traceparent") ? OA_HTTP1_H_TRACEPARENT : OA_HTTP1_H_OTHER;
+        LISTED("traceparent", OA_HTTP1_H_TRACEPARENT);
+        break;
+    case 12:
+        LISTED("content-type", OA_HTTP1_H_OTHER);
+        break;
+    case 13:
+        LISTED("last-modified", OA_HTTP1_H_OTHER);
+        LISTED("accept-ranges", OA_HTTP1_H_OTHER);
+        LISTED("cache-control", OA_HTTP1_H_OTHER);
+        LISTED("authorization", OA_HTTP1_H_OTHER);
+        break;
     case 14:
-        return NAME_IS(name, len, "content-length") ? OA_HTTP1_H_CONTENT_LENGTH : OA_HTTP1_H_OTHER;
+        LISTED("content-length", OA_HTTP1_H_CONTENT_LENGTH);
+        break;
     case 15:
-        return NAME_IS(name, len, "x-forwarded-for") ? OA_HTTP1_H_X_FORWARDED_FOR : OA_HTTP1_H_OTHER;
+        LISTED("x-forwarded-for", OA_HTTP1_H_X_FORWARDED_FOR);
+        LISTED("accept-encoding", OA_HTTP1_H_OTHER);
+        LISTED("accept-language", OA_HTTP1_H_OTHER);
+        break;
+    case 16:
+        LISTED("content-encoding", OA_HTTP1_H_OTHER);
+        break;
     case 17:
-        return NAME_IS(name, len, "transfer-encoding") ? OA_HTTP1_H_TRANSFER_ENCODING
-                                                       : OA_HTTP1_H_OTHER;
+        LISTED("transfer-encoding", OA_HTTP1_H_TRANSFER_ENCODING);
+        break;
     default:
-        return OA_HTTP1_H_OTHER;
+        break;
     }
+#undef LISTED
+    return OA_HTTP1_H_OTHER;
+}
+
+/* Which of the headers the shim reads this (valid, tchar-only) name is. */
+static inline __attribute__((always_inline)) enum oa_http1_known known_header(const char *name, size_t len)
+{
+    return (enum oa_http1_known)(name_id(name, len) & ~NAME_LISTED);
 }
 
 static size_t min_size(size_t a, size_t b)
@@ -996,15 +1047,19 @@ static size_t parse_whole_head(struct oa_http1_parser *p, const char *buf, size_
                 break;
             return NOT_WHOLE;
         }
-        /* name: up to ':' with no field stop before it, and all tchar */
-        size_t colon = find_stop(s, k, n, STOP_NAME);
+        /* name: up to ':' with no control byte before it, found in the 16
+         * bytes from the line's start (or the buffer's last 16, the line's
+         * start among them) unless it is longer */
+        size_t at = k + 16 <= n ? k : n - 16;
+        unsigned stops = block_name_stops(s + at) >> (k - at);
+        size_t colon = stops ? k + (size_t)__builtin_ctz(stops) : find_stop(s, at + 16, n, STOP_NAME);
         if (colon >= n || s[colon] != ':' || colon == k || lines++ == OA_HTTP1_MAX_HEADERS)
             return NOT_WHOLE;
         size_t name_len = colon - k;
-        /* A known name matched with no control byte in it (none is before
-         * the colon) is all tchar: see name_is(); DEL cannot match. */
-        enum oa_http1_known id = known_header(buf + k, name_len);
-        if (id == OA_HTTP1_H_OTHER && !plain_name(s, k, name_len, n) && !all_tchar(s + k, name_len))
+        /* a listed name is all tchar; any other is checked */
+        unsigned listed = name_id(buf + k, name_len);
+        enum oa_http1_known id = (enum oa_http1_known)(listed & ~NAME_LISTED);
+        if (!(listed & NAME_LISTED) && !plain_name(s, k, name_len, n) && !all_tchar(s + k, name_len))
             return NOT_WHOLE;
         if (id == OA_HTTP1_H_OTHER && p->light) {
             /* neither kept nor looked at: only its line's end matters */

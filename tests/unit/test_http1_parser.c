@@ -402,6 +402,31 @@ static const struct stream_case stream_cases[] = {
     { "obs-fold", REQ,
       BYTES("GET / HTTP/1.1\r\nX-A: a\r\n  continued\r\n\r\n"),
       "X@38 /DEAD", false, 0, 0 },
+    /* names matched against the list of common ones (any case), or near
+     * it: a listed name needs no other check, any other is checked byte by
+     * byte */
+    { "listed names in any case", RESP,
+      BYTES("HTTP/1.1 200 OK\r\nSERVER: s\r\ndAtE: d\r\nETAG: \"e\"\r\naccept-RANGES: bytes\r\n"
+            "CONTENT-length: 3\r\ncOnNeCtIoN: close\r\n\r\nabcHTTP/1.1 204 No\r\n\r\n"),
+      "H@110 M@113 H@132 M@132 /START", false, 0, 0 },
+    { "names one byte off a listed one", REQ,
+      BYTES("POST / HTTP/1.1\r\nHosu: a\r\nDate_: b\r\nContent-Lengtx: 9\r\nX-Forwarded-Fox: c\r\n"
+            "Connectiom: close\r\nContent-Length: 2\r\n\r\nok"),
+      "E@113 H@115 M@117 /START", false, 0, 0 },
+    { "a read header after many unread lines", REQ,
+      BYTES("POST / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\nE: 5\r\nF: 6\r\nG: 7\r\nH: 8\r\n"
+            "Server: 9\r\nAccept: 10\r\nCookie: 11\r\nX-Long-Header-Name-Here: 12\r\n"
+            "transfer-ENCODING: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n"),
+      "E@157 H@159 M@171 /START", false, 0, 0 },
+    { "byte above 0x7f in a name of a listed length", REQ,
+      BYTES("GET / HTTP/1.1\r\nDat\xe5: x\r\n\r\n"),
+      "X@26 /DEAD", false, 0, 0 },
+    { "DEL in a name of a listed length", RESP,
+      BYTES("HTTP/1.1 200 OK\r\nServe\x7f: x\r\nContent-Length: 0\r\n\r\n"),
+      "X@48 /DEAD", false, 0, 0 },
+    { "space inside a name of a listed length", RESP,
+      BYTES("HTTP/1.1 200 OK\r\nET g: x\r\nContent-Length: 0\r\n\r\n"),
+      "X@46 /DEAD", false, 0, 0 },
     { "request coding other than chunked", REQ,
       BYTES("POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n"),
       "X@43 /DEAD", false, 0, 0 },

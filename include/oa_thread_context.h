@@ -21,6 +21,7 @@
 struct oa_server_context {
     int refs;
     int answered;                  /* set once its response is complete */
+    bool pooled;                   /* a block of the contexts' pool (not a larger one) */
     struct oa_span_context sc;     /* the server span's own ids: the parent of children */
     struct oa_span_context incoming; /* the traceparent it carried (valid=false: none) */
     char *tracestate;              /* NUL-terminated, may be empty */

@@ -175,11 +175,12 @@ static uint8_t child_flags(bool sampled, const struct oa_span_context *parent)
 
 bool oa_http_start_context(struct oa_span_context *own, const struct oa_span_context *parent)
 {
-    if (parent != NULL)
+    if (parent != NULL) {
         memcpy(own->trace_id, parent->trace_id, 16);
-    else
-        oa_ids_new_trace_id(own->trace_id);
-    oa_ids_new_span_id(own->span_id);
+        oa_ids_new_span_id(own->span_id);
+    } else {
+        oa_ids_new_trace_and_span_id(own->trace_id, own->span_id);
+    }
     bool sampled = oa_sampler_should_sample(oa_config.sampler, oa_config.sampler_ratio, parent, own->trace_id);
     own->flags = child_flags(sampled, parent);
     own->valid = true;

@@ -489,7 +489,8 @@ static void on_response_done(struct oa_http_exchange *x)
 }
 
 /* Feeds one piece of one stream and acts on its events. */
-static bool feed(struct oa_conn *c, enum stream s, const char *p, size_t n)
+/* inlined into its two callers: each knows its stream */
+static inline __attribute__((always_inline)) bool feed(struct oa_conn *c, enum stream s, const char *p, size_t n)
 {
     struct oa_http_exchange *x = c->http;
     bool out = s == OUTGOING;

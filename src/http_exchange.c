@@ -69,11 +69,11 @@ static void inflight_pop(struct oa_http_exchange *x)
 
 /* Ends the span (status 0 = no response; error = error.type or NULL) and
  * hands it to the exporter. */
-static void inflight_finish(struct oa_inflight *f, int status, const char *error)
+static void inflight_finish(struct oa_http_exchange *x, struct oa_inflight *f, int status, const char *error)
 {
     /* one clock read ends both the span and the metric's duration */
     uint64_t end = oa_now_unix_nano();
-    oa_http_metrics_finish_at(&f->metric, status, error, end);
+    oa_http_metrics_finish_at(&f->metric, status, error, end, &x->series_memo);
     if (f->span != NULL) {
         if (oa_span_is_raw(f->span))
             oa_http_raw_span_finish_at(f->span, status, error, end);
@@ -445,7 +445,7 @@ static bool on_server_request_head(struct oa_conn *c)
         }
     }
 
-    oa_http_metrics_start(&f->metric, OA_ROLE_SERVER, h, c, x->in_message_start, NULL);
+    oa_http_metrics_start_server(&f->metric, h, x->in_message_start, &x->series_memo);
     struct oa_span_context own;
     bool sampled = oa_http_start_context(&own, parent);
     f->ctx = oa_server_context_new(&own, parent, tracestate, oa_strlen_or_0(tracestate), baggage != NULL ? baggage : "", baggage_len);
@@ -484,7 +484,7 @@ static void on_response_done(struct oa_http_exchange *x)
     struct oa_inflight *f = inflight_front(x);
     if (f == NULL)
         return;
-    inflight_finish(f, f->status, NULL);
+    inflight_finish(x, f, f->status, NULL);
     inflight_pop(x);
 }
 
@@ -682,7 +682,7 @@ static void responses_ended(struct oa_http_exchange *x, int err)
         on_response_done(x);
     while (x->fl_count > 0) {
         struct oa_inflight *f = inflight_front(x);
-        inflight_finish(f, f->status, error_type(err));
+        inflight_finish(x, f, f->status, error_type(err));
         inflight_pop(x);
     }
 }

@@ -448,11 +448,10 @@ static bool on_server_request_head(struct oa_conn *c)
     oa_http_metrics_start_server(&f->metric, h, x->in_message_start, &x->series_memo);
     struct oa_span_context own;
     bool sampled = oa_http_start_context(&own, parent);
-    f->ctx = oa_server_context_new(&own, parent, tracestate, oa_strlen_or_0(tracestate), baggage != NULL ? baggage : "", baggage_len);
+    f->ctx = oa_thread_context_enter_new(&own, parent, tracestate, oa_strlen_or_0(tracestate),
+                                         baggage != NULL ? baggage : "", baggage_len);
     if (baggage != NULL)
         free(baggage);
-    if (f->ctx != NULL)
-        oa_thread_context_enter(f->ctx);
     if (sampled)
         f->span = request_span(OA_SPAN_KIND_SERVER, &x->in, c, &own, parent, x->in_message_start, tracestate);
     return true;

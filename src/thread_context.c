@@ -147,20 +147,49 @@ static void prune(struct thread_requests *t)
         t->lost = false;
 }
 
-void oa_thread_context_enter(struct oa_server_context *ctx)
+/* Before a request is entered: the thread's exit hook, and its answered
+ * requests dropped. */
+static struct thread_requests *ready_to_enter(void)
 {
     struct thread_requests *t = &mine;
     if (!t->exit_registered)
         register_thread_exit(t);
     prune(t);
+    return t;
+}
+
+/* Adds ctx, whose reference the thread now holds. */
+static void add(struct thread_requests *t, struct oa_server_context *ctx)
+{
     if (t->n == THREAD_REQUESTS_MAX) {
         oa_server_context_unref(t->ctx[0]);
         memmove(&t->ctx[0], &t->ctx[1], sizeof(t->ctx[0]) * (THREAD_REQUESTS_MAX - 1));
         t->n--;
         t->lost = true;
     }
-    oa_server_context_ref(ctx);
     t->ctx[t->n++] = ctx;
+}
+
+void oa_thread_context_enter(struct oa_server_context *ctx)
+{
+    struct thread_requests *t = ready_to_enter();
+    oa_server_context_ref(ctx);
+    add(t, ctx);
+}
+
+struct oa_server_context *oa_thread_context_enter_new(const struct oa_span_context *sc,
+                                                      const struct oa_span_context *incoming, const char *tracestate,
+                                                      size_t tracestate_len, const char *baggage, size_t baggage_len)
+{
+    /* pruned first: the block of the request answered last is the one the
+     * new context is made in */
+    struct thread_requests *t = ready_to_enter();
+    struct oa_server_context *ctx = oa_server_context_new(sc, incoming, tracestate, tracestate_len, baggage, baggage_len);
+    if (ctx == NULL)
+        return NULL;
+    ctx->refs = 2; /* the caller's and this thread's, without an atomic add */
+    add(t, ctx);
+    return ctx;
 }
 
 static struct oa_server_context *choose(const struct thread_requests *t, unsigned unanswered,

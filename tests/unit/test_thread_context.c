@@ -161,6 +161,32 @@ static void test_spare_block(void)
     oa_server_context_unref(e);
 }
 
+/* A request entered as it is made: what oa_server_context_new then
+ * oa_thread_context_enter leave (the parent rule, both references), and
+ * the block of the request answered before it made again. */
+static void test_enter_new(void)
+{
+    oa_thread_context_current();
+    struct oa_span_context sc = sc_with(8, 1);
+    struct oa_span_context in = sc_with(8, 9);
+    struct oa_server_context *a = oa_thread_context_enter_new(&sc, &in, "k=v", 3, "u=1", 3);
+    struct oa_server_context *b = request(8, 1, &in, "k=v", "u=1");
+    oa_thread_context_enter(b);
+    CHECK(a != NULL && a->refs == 2 && same_context(a, b), "the same context and references as made then entered");
+    CHECK(oa_thread_context_current() == NULL && oa_thread_context_forwarded(&in) == b,
+          "entered: two open requests, the later one named by its traceparent");
+    finish(b);
+    CHECK(oa_thread_context_current() == a, "b answered: a is the parent");
+    finish(a);
+    CHECK(oa_thread_context_current() == NULL, "all answered");
+    struct oa_span_context sc2 = sc_with(8, 2);
+    struct oa_server_context *c = oa_thread_context_enter_new(&sc2, NULL, "", 0, "", 0);
+    CHECK(c == b || c == a, "the next request is made in a block freed by the prune before it");
+    CHECK(oa_thread_context_current() == c && c->refs == 2 && !c->incoming.valid && c->sc.span_id[0] == 2,
+          "and is this thread's one open request, fresh");
+    finish(c);
+}
+
 static const char *fake_env(const char *name)
 {
     if (strcmp(name, "TRACEPARENT") == 0)
@@ -230,6 +256,7 @@ int main(void)
     test_overflow();
     test_thread_exit();
     test_spare_block();
+    test_enter_new();
     test_env_carrier();
     TEST_DONE();
 }

@@ -102,17 +102,26 @@ struct oa_series *oa_http_metrics_duration_series(struct oa_http_metrics_series_
     return s;
 }
 
-void oa_http_metrics_start_server(struct oa_http_metric_request *m, const struct oa_http1_head *h, uint64_t start,
-                                  struct oa_http_metrics_series_memo *series)
+/* The start both roles share: false when metrics are off (nothing recorded). */
+static bool begin(struct oa_http_metric_request *m, enum oa_instrument instrument, const struct oa_http1_head *h,
+                  uint64_t start)
 {
     m->recording = false;
     m->active = NULL;
     if (!oa_metrics_enabled())
-        return;
+        return false;
     m->recording = true;
     m->start_unix_nano = start;
-    request_key(&m->key, OA_INSTRUMENT_SERVER_DURATION, h->method, h->method_len,
+    request_key(&m->key, instrument, h->method, h->method_len,
                 h->version_minor == 0 ? OA_METRIC_HTTP_1_0 : OA_METRIC_HTTP_1_1);
+    return true;
+}
+
+void oa_http_metrics_start_server(struct oa_http_metric_request *m, const struct oa_http1_head *h, uint64_t start,
+                                  struct oa_http_metrics_series_memo *series)
+{
+    if (!begin(m, OA_INSTRUMENT_SERVER_DURATION, h, start))
+        return;
     m->active = oa_http_metrics_active_series(series, &m->key);
     oa_metrics_add(m->active, 1);
     oa_metrics_reader_start();
@@ -122,23 +131,13 @@ void oa_http_metrics_start(struct oa_http_metric_request *m, enum oa_conn_role r
                            const struct oa_http1_head *h, struct oa_conn *c, uint64_t start,
                            struct oa_http_metrics_server_memo *memo)
 {
-    m->recording = false;
-    m->active = NULL;
-    if (!oa_metrics_enabled())
+    if (role != OA_ROLE_CLIENT) {
+        oa_http_metrics_start_server(m, h, start, NULL);
         return;
-    m->recording = true;
-    m->start_unix_nano = start;
-    request_key(&m->key, role == OA_ROLE_CLIENT ? OA_INSTRUMENT_CLIENT_DURATION : OA_INSTRUMENT_SERVER_DURATION,
-                h->method, h->method_len, h->version_minor == 0 ? OA_METRIC_HTTP_1_0 : OA_METRIC_HTTP_1_1);
-    if (role == OA_ROLE_CLIENT) {
-        oa_http_metrics_client_server(&m->key, h, c, memo);
-    } else {
-        struct oa_metric_key active;
-        oa_metric_key_init(&active, OA_INSTRUMENT_SERVER_ACTIVE);
-        active.method = m->key.method;
-        m->active = oa_metrics_series(&active);
-        oa_metrics_add(m->active, 1);
     }
+    if (!begin(m, OA_INSTRUMENT_CLIENT_DURATION, h, start))
+        return;
+    oa_http_metrics_client_server(&m->key, h, c, memo);
     oa_metrics_reader_start();
 }
 

@@ -21,6 +21,15 @@ ifeq ($(SAN),thread)
 CFLAGS_BASE += -fsanitize=thread -fno-omit-frame-pointer -Wno-tsan
 LDFLAGS_SAN = -fsanitize=thread
 endif
+# The preloaded object is linked with link-time optimisation: a traced
+# request's path crosses files (hook, connection I/O, exchange, parser,
+# metrics, spans) and inlining across them is ~7% of what it costs the
+# program's thread. Objects keep their ordinary code too (fat), for the
+# archive the unit tests and benchmarks link. Not with the sanitizers.
+ifeq ($(SAN),)
+LTO ?= -flto=auto -ffat-lto-objects
+endif
+CFLAGS_BASE += $(LTO)
 CFLAGS  ?=
 ALL_CFLAGS = $(CFLAGS_BASE) $(CFLAGS)
 
@@ -70,7 +79,7 @@ $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c | $(PROTO_H)
 	$(CC) $(filter-out -Wextra,$(ALL_CFLAGS)) -c $< -o $@
 
 $(LIB): $(ENGINE_OBJS) $(HOOK_OBJS)
-	$(CC) -shared -o $@ $^ $(LDFLAGS_SAN) -pthread -ldl -Wl,--no-undefined -Wl,-z,nodelete
+	$(CC) $(OPT) $(LTO) -shared -o $@ $^ $(LDFLAGS_SAN) -pthread -ldl -Wl,--no-undefined -Wl,-z,nodelete
 
 $(OTLP_LIB): $(OTLP_OBJS)
 	$(CC) -shared -o $@ $^ $(LDFLAGS_SAN) -lcurl -lprotobuf-c -lz -pthread -Wl,--no-undefined

@@ -70,14 +70,36 @@ struct oa_conn *oa_fd_track(int fd, enum oa_conn_role role, const struct sockadd
 /* Forgets fd: finishes its spans (the connection ended) and recycles it. */
 void oa_fd_forget(int fd);
 
+/* Locks c whatever fd it belongs to now; false only on re-entry. */
+bool oa_conn_lock_raw(struct oa_conn *c);
+/* oa_conn_lock the long way: the thread's first lock, or c held. */
+bool oa_conn_lock_waiting(struct oa_conn *c, int fd);
+/* This thread's id as the lock word holds it; 0 until its first lock. */
+extern __thread int oa_conn_tid __attribute__((tls_model("initial-exec")));
+
+static inline void oa_conn_unlock(struct oa_conn *c)
+{
+    __atomic_store_n(&c->lock, 0, __ATOMIC_RELEASE);
+}
+
 /* Locks c for fd. Returns false if c no longer belongs to fd, or if this very
  * thread already holds it (a signal handler interrupted our own bookkeeping):
  * the caller then passes through, and the connection is given up, since bytes
- * will go by unparsed. */
-bool oa_conn_lock(struct oa_conn *c, int fd);
-/* Locks c whatever fd it belongs to now; false only on re-entry. */
-bool oa_conn_lock_raw(struct oa_conn *c);
-void oa_conn_unlock(struct oa_conn *c);
+ * will go by unparsed. Inline for the common case, a free lock taken by a
+ * thread that has locked before: every traced call locks once or twice. */
+static inline bool oa_conn_lock(struct oa_conn *c, int fd)
+{
+    int me = oa_conn_tid;
+    int expected = 0;
+    if (__builtin_expect(me == 0, 0) ||
+        !__atomic_compare_exchange_n(&c->lock, &expected, me, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+        return oa_conn_lock_waiting(c, fd);
+    if (__builtin_expect(!c->in_use || c->fd != fd, 0)) {
+        oa_conn_unlock(c);
+        return false;
+    }
+    return true;
+}
 /* Gives c up without locking or allocating (safe in a re-entered hook). */
 void oa_conn_abandon(struct oa_conn *c);
 

@@ -53,6 +53,7 @@ struct oa_http_exchange {
     unsigned inj_first, inj_count;
     struct oa_inflight fl[OA_HTTP_MAX_INFLIGHT];
     struct oa_http_metrics_server_memo server_memo; /* client role */
+    struct oa_http_metrics_series_memo series_memo; /* server role */
     unsigned fl_first, fl_count;
     int io_error;                    /* errno of a failed receive, for error.type */
     bool interim;                    /* the response being parsed is a 1xx */

@@ -30,6 +30,21 @@ struct oa_http_metrics_server_memo {
 void oa_http_metrics_client_server(struct oa_metric_key *key, const struct oa_http1_head *h, struct oa_conn *c,
                                    struct oa_http_metrics_server_memo *memo);
 
+/* The series a server connection's requests found last: a keep-alive
+ * connection's requests nearly always have the method, version and outcome
+ * of the one before, and then neither key is built and looked up again (a
+ * server's keys hold nothing else). Kept per connection (in its exchange,
+ * zeroed at its start); valid for one generation of the table. */
+struct oa_http_metrics_series_memo {
+    unsigned generation;           /* oa_metrics_generation() when found */
+    uint8_t method;
+    uint8_t protocol;
+    uint16_t status;               /* of the duration series */
+    const char *error_type;        /* of the duration series */
+    struct oa_series *active;      /* http.server.active_requests of method; NULL = nothing kept */
+    struct oa_series *duration;    /* http.server.request.duration of method, protocol and outcome, or NULL */
+};
+
 struct oa_http_metric_request {
     uint64_t start_unix_nano;
     struct oa_series *active;  /* counted in http.server.active_requests, or NULL */
@@ -44,9 +59,23 @@ struct oa_http_metric_request {
 void oa_http_metrics_start(struct oa_http_metric_request *m, enum oa_conn_role role,
                            const struct oa_http1_head *h, struct oa_conn *c, uint64_t start,
                            struct oa_http_metrics_server_memo *memo);
+/* The same for a server's request, with the series its connection found
+ * last (series may be NULL: looked up). */
+void oa_http_metrics_start_server(struct oa_http_metric_request *m, const struct oa_http1_head *h, uint64_t start,
+                                  struct oa_http_metrics_series_memo *series);
+/* The series of a server request with duration key `key` (its outcome
+ * set, for the duration): what oa_metrics_series finds for its
+ * http.server.active_requests key and for key, from the memo when it holds
+ * them (series may be NULL: looked up; a client's key is always looked up). */
+struct oa_series *oa_http_metrics_active_series(struct oa_http_metrics_series_memo *series,
+                                                const struct oa_metric_key *key);
+struct oa_series *oa_http_metrics_duration_series(struct oa_http_metrics_series_memo *series,
+                                                  const struct oa_metric_key *key);
 /* Its exchange ended at end (unix ns; the span's end too): status 0 = no
- * response; error = error.type or NULL. */
-void oa_http_metrics_finish_at(struct oa_http_metric_request *m, int status, const char *error, uint64_t end);
+ * response; error = error.type or NULL. series: the memo its start was
+ * given, or NULL. */
+void oa_http_metrics_finish_at(struct oa_http_metric_request *m, int status, const char *error, uint64_t end,
+                               struct oa_http_metrics_series_memo *series);
 /* It will never complete (the connection gave up parsing): no duration. */
 void oa_http_metrics_abandon(struct oa_http_metric_request *m);
 /* A client request measured by an HTTP library hook (libcurl) rather than

@@ -69,6 +69,9 @@ void oa_metric_key_init(struct oa_metric_key *k, enum oa_instrument instrument);
  * it again is one key compare. */
 struct oa_series *oa_metrics_series(const struct oa_metric_key *key);
 void oa_metrics_record_duration(struct oa_series *s, uint64_t duration_ns);
+/* Changes at every reset of the table: a series found under another
+ * generation is no longer the key's. */
+unsigned oa_metrics_generation(void);
 /* Up-down counters */
 void oa_metrics_add(struct oa_series *s, int64_t delta);
 

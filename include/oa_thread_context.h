@@ -21,6 +21,7 @@
 struct oa_server_context {
     int refs;
     int answered;                  /* set once its response is complete */
+    bool pooled;                   /* a block of the contexts' pool (not a larger one) */
     struct oa_span_context sc;     /* the server span's own ids: the parent of children */
     struct oa_span_context incoming; /* the traceparent it carried (valid=false: none) */
     char *tracestate;              /* NUL-terminated, may be empty */
@@ -39,6 +40,12 @@ void oa_server_context_answered(struct oa_server_context *ctx);
 
 /* This thread read the head of ctx's request (takes a reference). */
 void oa_thread_context_enter(struct oa_server_context *ctx);
+/* oa_server_context_new, then oa_thread_context_enter of the new context
+ * (the caller holds one reference, the thread the other), in one step. NULL
+ * when no memory: nothing entered. */
+struct oa_server_context *oa_thread_context_enter_new(const struct oa_span_context *sc,
+                                                      const struct oa_span_context *incoming, const char *tracestate,
+                                                      size_t tracestate_len, const char *baggage, size_t baggage_len);
 /* The parent for work this thread starts now, by the rule above, or NULL.
  * Valid until the thread's next oa_thread_context_* call. */
 struct oa_server_context *oa_thread_context_current(void);

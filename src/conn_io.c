@@ -228,6 +228,25 @@ static size_t iov_total(const struct iovec *iov, int iovcnt)
     return n;
 }
 
+/* The call when nothing is owed (every call but a request head's, so every
+ * call of a server): the program's buffers go as they are. What the loop of
+ * send_traced does for a plan of no segments, without making one. c locked
+ * on entry, not on return. */
+static ssize_t send_as_is(struct oa_conn *c, const struct oa_send_call *call, struct oa_http_exchange *x, int fd)
+{
+    x->busy++;
+    oa_conn_unlock(c);
+    ssize_t r = syscall_unguarded(call, NULL, 0);
+    int err = errno;
+    if (oa_io_relock(c, fd, x)) {
+        if (r >= 0)
+            oa_http_exchange_sent_app(c, (size_t)r);
+        oa_conn_unlock(c);
+    }
+    errno = err;
+    return r;
+}
+
 static ssize_t send_traced(struct oa_conn *c, const struct oa_send_call *call)
 {
     struct iovec one;
@@ -257,6 +276,8 @@ static ssize_t send_traced(struct oa_conn *c, const struct oa_send_call *call)
         return syscall_unguarded(call, NULL, 0);
     }
     oa_http_exchange_outgoing(c, iov, iovcnt);
+    if (x->inj_count == 0)
+        return send_as_is(c, call, x, fd);
 
     struct iovec v_stack[PLAN_STACK_SEGMENTS];
     struct oa_io_segment seg_stack[PLAN_STACK_SEGMENTS];

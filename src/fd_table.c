@@ -33,13 +33,13 @@ static struct oa_conn *slab;
 static unsigned slab_used = SLAB_CONNS;
 static int slab_lock;
 
-static __thread int my_tid __attribute__((tls_model("initial-exec")));
+__thread int oa_conn_tid __attribute__((tls_model("initial-exec")));
 
 static int current_tid(void)
 {
-    if (my_tid == 0)
-        my_tid = (int)syscall(SYS_gettid);
-    return my_tid;
+    if (oa_conn_tid == 0)
+        oa_conn_tid = (int)syscall(SYS_gettid);
+    return oa_conn_tid;
 }
 
 static bool try_lock_word(int *word)
@@ -134,7 +134,7 @@ bool oa_conn_lock_raw(struct oa_conn *c)
     return true;
 }
 
-bool oa_conn_lock(struct oa_conn *c, int fd)
+bool oa_conn_lock_waiting(struct oa_conn *c, int fd)
 {
     if (!oa_conn_lock_raw(c))
         return false;
@@ -143,11 +143,6 @@ bool oa_conn_lock(struct oa_conn *c, int fd)
         return false;
     }
     return true;
-}
-
-void oa_conn_unlock(struct oa_conn *c)
-{
-    __atomic_store_n(&c->lock, 0, __ATOMIC_RELEASE);
 }
 
 /* Ends whatever the connection had in flight and detaches it from the
@@ -275,7 +270,7 @@ void oa_fd_table_atfork_child(void)
 {
     free_list_lock = 0;
     slab_lock = 0;
-    my_tid = 0;
+    oa_conn_tid = 0;
     for (unsigned i = 0; i < OA_FD_TABLE_CHUNKS; i++) {
         struct oa_conn **chunk = oa_fd_chunks[i];
         if (chunk == NULL)

@@ -69,11 +69,11 @@ static void inflight_pop(struct oa_http_exchange *x)
 
 /* Ends the span (status 0 = no response; error = error.type or NULL) and
  * hands it to the exporter. */
-static void inflight_finish(struct oa_inflight *f, int status, const char *error)
+static void inflight_finish(struct oa_http_exchange *x, struct oa_inflight *f, int status, const char *error)
 {
     /* one clock read ends both the span and the metric's duration */
     uint64_t end = oa_now_unix_nano();
-    oa_http_metrics_finish_at(&f->metric, status, error, end);
+    oa_http_metrics_finish_at(&f->metric, status, error, end, &x->series_memo);
     if (f->span != NULL) {
         if (oa_span_is_raw(f->span))
             oa_http_raw_span_finish_at(f->span, status, error, end);
@@ -175,11 +175,12 @@ static uint8_t child_flags(bool sampled, const struct oa_span_context *parent)
 
 bool oa_http_start_context(struct oa_span_context *own, const struct oa_span_context *parent)
 {
-    if (parent != NULL)
+    if (parent != NULL) {
         memcpy(own->trace_id, parent->trace_id, 16);
-    else
-        oa_ids_new_trace_id(own->trace_id);
-    oa_ids_new_span_id(own->span_id);
+        oa_ids_new_span_id(own->span_id);
+    } else {
+        oa_ids_new_trace_and_span_id(own->trace_id, own->span_id);
+    }
     bool sampled = oa_sampler_should_sample(oa_config.sampler, oa_config.sampler_ratio, parent, own->trace_id);
     own->flags = child_flags(sampled, parent);
     own->valid = true;
@@ -444,14 +445,13 @@ static bool on_server_request_head(struct oa_conn *c)
         }
     }
 
-    oa_http_metrics_start(&f->metric, OA_ROLE_SERVER, h, c, x->in_message_start, NULL);
+    oa_http_metrics_start_server(&f->metric, h, x->in_message_start, &x->series_memo);
     struct oa_span_context own;
     bool sampled = oa_http_start_context(&own, parent);
-    f->ctx = oa_server_context_new(&own, parent, tracestate, oa_strlen_or_0(tracestate), baggage != NULL ? baggage : "", baggage_len);
+    f->ctx = oa_thread_context_enter_new(&own, parent, tracestate, oa_strlen_or_0(tracestate),
+                                         baggage != NULL ? baggage : "", baggage_len);
     if (baggage != NULL)
         free(baggage);
-    if (f->ctx != NULL)
-        oa_thread_context_enter(f->ctx);
     if (sampled)
         f->span = request_span(OA_SPAN_KIND_SERVER, &x->in, c, &own, parent, x->in_message_start, tracestate);
     return true;
@@ -483,12 +483,13 @@ static void on_response_done(struct oa_http_exchange *x)
     struct oa_inflight *f = inflight_front(x);
     if (f == NULL)
         return;
-    inflight_finish(f, f->status, NULL);
+    inflight_finish(x, f, f->status, NULL);
     inflight_pop(x);
 }
 
 /* Feeds one piece of one stream and acts on its events. */
-static bool feed(struct oa_conn *c, enum stream s, const char *p, size_t n)
+/* inlined into its two callers: each knows its stream */
+static inline __attribute__((always_inline)) bool feed(struct oa_conn *c, enum stream s, const char *p, size_t n)
 {
     struct oa_http_exchange *x = c->http;
     bool out = s == OUTGOING;
@@ -680,7 +681,7 @@ static void responses_ended(struct oa_http_exchange *x, int err)
         on_response_done(x);
     while (x->fl_count > 0) {
         struct oa_inflight *f = inflight_front(x);
-        inflight_finish(f, f->status, error_type(err));
+        inflight_finish(x, f, f->status, error_type(err));
         inflight_pop(x);
     }
 }

@@ -56,27 +56,88 @@ void oa_http_metrics_client_server(struct oa_metric_key *key, const struct oa_ht
     memcpy(memo->address, key->address, key->address_len);
 }
 
-void oa_http_metrics_start(struct oa_http_metric_request *m, enum oa_conn_role role,
-                           const struct oa_http1_head *h, struct oa_conn *c, uint64_t start,
-                           struct oa_http_metrics_server_memo *memo)
+/* The server request's keys: method and version are all they hold before
+ * the outcome. */
+static bool memo_holds(const struct oa_http_metrics_series_memo *series, const struct oa_metric_key *key,
+                       unsigned generation)
+{
+    return series->active != NULL && series->generation == generation && series->method == key->method &&
+           series->protocol == key->protocol;
+}
+
+struct oa_series *oa_http_metrics_active_series(struct oa_http_metrics_series_memo *series,
+                                                const struct oa_metric_key *key)
+{
+    unsigned generation = oa_metrics_generation();
+    if (series != NULL && memo_holds(series, key, generation))
+        return series->active;
+    struct oa_metric_key active;
+    oa_metric_key_init(&active, OA_INSTRUMENT_SERVER_ACTIVE);
+    active.method = key->method;
+    struct oa_series *s = oa_metrics_series(&active);
+    if (series != NULL) {
+        series->generation = generation;
+        series->method = key->method;
+        series->protocol = key->protocol;
+        series->active = s;
+        series->duration = NULL;
+    }
+    return s;
+}
+
+struct oa_series *oa_http_metrics_duration_series(struct oa_http_metrics_series_memo *series,
+                                                  const struct oa_metric_key *key)
+{
+    if (series == NULL || key->instrument != OA_INSTRUMENT_SERVER_DURATION)
+        return oa_metrics_series(key);
+    bool same = memo_holds(series, key, oa_metrics_generation());
+    if (same && series->duration != NULL && series->status == key->status && series->error_type == key->error_type)
+        return series->duration;
+    struct oa_series *s = oa_metrics_series(key);
+    if (same) {
+        series->status = key->status;
+        series->error_type = key->error_type;
+        series->duration = s;
+    }
+    return s;
+}
+
+/* The start both roles share: false when metrics are off (nothing recorded). */
+static bool begin(struct oa_http_metric_request *m, enum oa_instrument instrument, const struct oa_http1_head *h,
+                  uint64_t start)
 {
     m->recording = false;
     m->active = NULL;
     if (!oa_metrics_enabled())
-        return;
+        return false;
     m->recording = true;
     m->start_unix_nano = start;
-    request_key(&m->key, role == OA_ROLE_CLIENT ? OA_INSTRUMENT_CLIENT_DURATION : OA_INSTRUMENT_SERVER_DURATION,
-                h->method, h->method_len, h->version_minor == 0 ? OA_METRIC_HTTP_1_0 : OA_METRIC_HTTP_1_1);
-    if (role == OA_ROLE_CLIENT) {
-        oa_http_metrics_client_server(&m->key, h, c, memo);
-    } else {
-        struct oa_metric_key active;
-        oa_metric_key_init(&active, OA_INSTRUMENT_SERVER_ACTIVE);
-        active.method = m->key.method;
-        m->active = oa_metrics_series(&active);
-        oa_metrics_add(m->active, 1);
+    request_key(&m->key, instrument, h->method, h->method_len,
+                h->version_minor == 0 ? OA_METRIC_HTTP_1_0 : OA_METRIC_HTTP_1_1);
+    return true;
+}
+
+void oa_http_metrics_start_server(struct oa_http_metric_request *m, const struct oa_http1_head *h, uint64_t start,
+                                  struct oa_http_metrics_series_memo *series)
+{
+    if (!begin(m, OA_INSTRUMENT_SERVER_DURATION, h, start))
+        return;
+    m->active = oa_http_metrics_active_series(series, &m->key);
+    oa_metrics_add(m->active, 1);
+    oa_metrics_reader_start();
+}
+
+void oa_http_metrics_start(struct oa_http_metric_request *m, enum oa_conn_role role,
+                           const struct oa_http1_head *h, struct oa_conn *c, uint64_t start,
+                           struct oa_http_metrics_server_memo *memo)
+{
+    if (role != OA_ROLE_CLIENT) {
+        oa_http_metrics_start_server(m, h, start, NULL);
+        return;
     }
+    if (!begin(m, OA_INSTRUMENT_CLIENT_DURATION, h, start))
+        return;
+    oa_http_metrics_client_server(&m->key, h, c, memo);
     oa_metrics_reader_start();
 }
 
@@ -98,13 +159,19 @@ static void record_duration(struct oa_metric_key *key, int status, const char *e
     oa_metrics_record_duration(oa_metrics_series(key), end > start ? end - start : 0);
 }
 
-void oa_http_metrics_finish_at(struct oa_http_metric_request *m, int status, const char *error, uint64_t end)
+void oa_http_metrics_finish_at(struct oa_http_metric_request *m, int status, const char *error, uint64_t end,
+                               struct oa_http_metrics_series_memo *series)
 {
     if (!m->recording)
         return;
     m->recording = false;
     leave_active(m);
-    record_duration(&m->key, status, error, m->start_unix_nano, end);
+    struct oa_metric_key *key = &m->key;
+    key->status = status > 0 && status < 1000 ? (uint16_t)status : 0;
+    key->error_type = error;
+    uint64_t start = m->start_unix_nano;
+    /* the wall clock may have stepped back meanwhile */
+    oa_metrics_record_duration(oa_http_metrics_duration_series(series, key), end > start ? end - start : 0);
 }
 
 void oa_http_metrics_client_request(const char *method, size_t method_len, const char *url, size_t url_len,

@@ -138,9 +138,22 @@ static uint64_t next_u64(uint64_t *s)
     return result;
 }
 
-void oa_ids_new_trace_id(uint8_t out[16])
+/* xoshiro256** on a state held in registers (next_u64 on the generator's
+ * memory reloads and stores the four words at each step) */
+#define NEXT_IN_REGISTERS(out, s0, s1, s2, s3)      \
+    do {                                            \
+        (out) = rotl((s1) * 5, 7) * 9;              \
+        uint64_t t_ = (s1) << 17;                   \
+        (s2) ^= (s0);                               \
+        (s3) ^= (s1);                               \
+        (s1) ^= (s2);                               \
+        (s0) ^= (s3);                               \
+        (s2) ^= t_;                                 \
+        (s3) = rotl((s3), 45);                      \
+    } while (0)
+
+void oa_ids_trace_id_from(uint64_t s[4], uint8_t out[16])
 {
-    uint64_t *s = generator_state();
     uint64_t hi;
     uint64_t lo;
     do {
@@ -151,12 +164,46 @@ void oa_ids_new_trace_id(uint8_t out[16])
     memcpy(out + 8, &lo, sizeof(lo));
 }
 
-void oa_ids_new_span_id(uint8_t out[8])
+void oa_ids_span_id_from(uint64_t s[4], uint8_t out[8])
 {
-    uint64_t *s = generator_state();
     uint64_t v;
     do {
         v = next_u64(s);
     } while (v == 0);
     memcpy(out, &v, sizeof(v));
+}
+
+void oa_ids_trace_and_span_id_from(uint64_t s[4], uint8_t trace[16], uint8_t span[8])
+{
+    uint64_t s0 = s[0], s1 = s[1], s2 = s[2], s3 = s[3];
+    uint64_t hi, lo, v;
+    do {
+        NEXT_IN_REGISTERS(hi, s0, s1, s2, s3);
+        NEXT_IN_REGISTERS(lo, s0, s1, s2, s3);
+    } while ((hi | lo) == 0);
+    do {
+        NEXT_IN_REGISTERS(v, s0, s1, s2, s3);
+    } while (v == 0);
+    s[0] = s0;
+    s[1] = s1;
+    s[2] = s2;
+    s[3] = s3;
+    memcpy(trace, &hi, sizeof(hi));
+    memcpy(trace + 8, &lo, sizeof(lo));
+    memcpy(span, &v, sizeof(v));
+}
+
+void oa_ids_new_trace_id(uint8_t out[16])
+{
+    oa_ids_trace_id_from(generator_state(), out);
+}
+
+void oa_ids_new_span_id(uint8_t out[8])
+{
+    oa_ids_span_id_from(generator_state(), out);
+}
+
+void oa_ids_new_trace_and_span_id(uint8_t trace[16], uint8_t span[8])
+{
+    oa_ids_trace_and_span_id_from(generator_state(), trace, span);
 }

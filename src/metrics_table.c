@@ -283,6 +283,11 @@ struct oa_series *oa_metrics_series(const struct oa_metric_key *key)
     return series_lookup(key, cache, generation);
 }
 
+unsigned oa_metrics_generation(void)
+{
+    return __atomic_load_n(&table_generation, __ATOMIC_RELAXED);
+}
+
 void oa_metrics_record_duration(struct oa_series *s, uint64_t ns)
 {
     uint64_t seen;

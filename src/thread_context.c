@@ -27,6 +27,19 @@ static pthread_key_t exit_key;
 static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
 static bool exit_key_ok;
 
+/* Contexts with a short tracestate and baggage (nearly all) are recycled
+ * through a pool instead of malloc/free per request. */
+#define CONTEXT_POOLED_STORAGE 256
+static struct oa_pool context_pool =
+    OA_POOL_INIT(sizeof(struct oa_server_context) + CONTEXT_POOLED_STORAGE, 64, 4096);
+
+/* A keep-alive connection's requests follow one another on one thread: the
+ * context of the request answered last is freed (pruned) just as the next
+ * one is made. The thread keeps that one block for it, instead of a pool
+ * round trip per request. Only threads whose exit hands it back keep one. */
+static __thread struct oa_server_context *spare __attribute__((tls_model("initial-exec")));
+static __thread bool keeps_spare __attribute__((tls_model("initial-exec")));
+
 static void release_at_thread_exit(void *unused)
 {
     (void)unused;
@@ -35,6 +48,11 @@ static void release_at_thread_exit(void *unused)
         oa_server_context_unref(t->ctx[i]);
     t->n = 0;
     t->lost = false;
+    keeps_spare = false;
+    if (spare != NULL) {
+        oa_pool_put(&context_pool, spare);
+        spare = NULL;
+    }
 }
 
 static void create_exit_key(void)
@@ -47,16 +65,10 @@ static void register_thread_exit(struct thread_requests *t)
     t->exit_registered = true;
     pthread_once(&exit_key_once, create_exit_key);
     if (exit_key_ok)
-        pthread_setspecific(exit_key, t);
+        keeps_spare = pthread_setspecific(exit_key, t) == 0;
 }
 
 static struct oa_server_context *process_context;
-
-/* Contexts with a short tracestate and baggage (nearly all) are recycled
- * through a pool instead of malloc/free per request. */
-#define CONTEXT_POOLED_STORAGE 256
-static struct oa_pool context_pool =
-    OA_POOL_INIT(sizeof(struct oa_server_context) + CONTEXT_POOLED_STORAGE, 64, 4096);
 
 struct oa_server_context *oa_server_context_new(const struct oa_span_context *sc,
                                                 const struct oa_span_context *incoming,
@@ -64,11 +76,18 @@ struct oa_server_context *oa_server_context_new(const struct oa_span_context *sc
                                                 const char *baggage, size_t baggage_len)
 {
     size_t storage = tracestate_len + baggage_len + 2;
-    struct oa_server_context *ctx = storage <= CONTEXT_POOLED_STORAGE
-                                        ? oa_pool_get(&context_pool)
-                                        : oa_pool_get_large(sizeof(*ctx) + storage);
+    struct oa_server_context *ctx;
+    if (storage > CONTEXT_POOLED_STORAGE) {
+        ctx = oa_pool_get_large(sizeof(*ctx) + storage);
+    } else if (spare != NULL) {
+        ctx = spare;
+        spare = NULL;
+    } else {
+        ctx = oa_pool_get(&context_pool);
+    }
     if (ctx == NULL)
         return NULL;
+    ctx->pooled = storage <= CONTEXT_POOLED_STORAGE;
     ctx->refs = 1;
     ctx->answered = 0;
     ctx->sc = *sc;
@@ -95,7 +114,11 @@ void oa_server_context_ref(struct oa_server_context *ctx)
 
 void oa_server_context_unref(struct oa_server_context *ctx)
 {
-    if (ctx != NULL && __atomic_sub_fetch(&ctx->refs, 1, __ATOMIC_ACQ_REL) == 0)
+    if (ctx == NULL || __atomic_sub_fetch(&ctx->refs, 1, __ATOMIC_ACQ_REL) != 0)
+        return;
+    if (ctx->pooled && spare == NULL && keeps_spare)
+        spare = ctx;
+    else
         oa_pool_put(&context_pool, ctx);
 }
 
@@ -124,20 +147,49 @@ static void prune(struct thread_requests *t)
         t->lost = false;
 }
 
-void oa_thread_context_enter(struct oa_server_context *ctx)
+/* Before a request is entered: the thread's exit hook, and its answered
+ * requests dropped. */
+static struct thread_requests *ready_to_enter(void)
 {
     struct thread_requests *t = &mine;
     if (!t->exit_registered)
         register_thread_exit(t);
     prune(t);
+    return t;
+}
+
+/* Adds ctx, whose reference the thread now holds. */
+static void add(struct thread_requests *t, struct oa_server_context *ctx)
+{
     if (t->n == THREAD_REQUESTS_MAX) {
         oa_server_context_unref(t->ctx[0]);
         memmove(&t->ctx[0], &t->ctx[1], sizeof(t->ctx[0]) * (THREAD_REQUESTS_MAX - 1));
         t->n--;
         t->lost = true;
     }
-    oa_server_context_ref(ctx);
     t->ctx[t->n++] = ctx;
+}
+
+void oa_thread_context_enter(struct oa_server_context *ctx)
+{
+    struct thread_requests *t = ready_to_enter();
+    oa_server_context_ref(ctx);
+    add(t, ctx);
+}
+
+struct oa_server_context *oa_thread_context_enter_new(const struct oa_span_context *sc,
+                                                      const struct oa_span_context *incoming, const char *tracestate,
+                                                      size_t tracestate_len, const char *baggage, size_t baggage_len)
+{
+    /* pruned first: the block of the request answered last is the one the
+     * new context is made in */
+    struct thread_requests *t = ready_to_enter();
+    struct oa_server_context *ctx = oa_server_context_new(sc, incoming, tracestate, tracestate_len, baggage, baggage_len);
+    if (ctx == NULL)
+        return NULL;
+    ctx->refs = 2; /* the caller's and this thread's, without an atomic add */
+    add(t, ctx);
+    return ctx;
 }
 
 static struct oa_server_context *choose(const struct thread_requests *t, unsigned unanswered,

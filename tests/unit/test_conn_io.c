@@ -3,6 +3,7 @@
  * short cut) must be the plan the general walk makes, which a second, empty
  * buffer forces: compared for every place of the injection around and inside
  * the buffer, sent or partly sent. */
+#include <errno.h>
 #include <string.h>
 #include <sys/uio.h>
 
@@ -156,9 +157,97 @@ static void test_account_whole_send(void)
     oa_http_exchange_free(x);
 }
 
+/* A send that owes nothing goes as it is (send_as_is): what the general
+ * loop does for a plan of no segments, which an injection owed further on
+ * forces. Compared through oa_io_send with the kernel's answers played by a
+ * fake write(): all taken, part, none, an error, and the connection closed
+ * by another thread during the call. */
+static struct oa_conn *fake_conn;
+static ssize_t fake_r;
+static int fake_errno;
+static bool fake_close;
+
+static ssize_t fake_write(int fd, const void *buf, size_t n)
+{
+    (void)fd;
+    (void)buf;
+    (void)n;
+    if (fake_close)
+        fake_conn->fd = 99; /* closed and its number given up meanwhile */
+    errno = fake_errno;
+    return fake_r;
+}
+
+struct send_state {
+    ssize_t result;
+    int err;
+    uint64_t out_sent, out_parsed;
+    int busy;
+    int mode;
+};
+
+static struct send_state send_once(bool owes_further, ssize_t r, int err, bool close)
+{
+    static const char part[] = "GET / HTTP/1.1\r\nHo";
+    struct oa_http_exchange *x = oa_http_exchange_new(OA_ROLE_CLIENT);
+    struct oa_conn c;
+    memset(&c, 0, sizeof(c));
+    c.fd = 7;
+    c.in_use = true;
+    c.role = OA_ROLE_CLIENT;
+    c.mode = OA_MODE_HTTP;
+    c.http = x;
+    x->out_sent = x->out_parsed = 0;
+    if (owes_further)
+        owe(x, 1000, 0, false);
+    fake_conn = &c;
+    fake_r = r;
+    fake_errno = err;
+    fake_close = close;
+    struct oa_send_call call = {.kind = OA_CALL_WRITE, .fd = 7, .buf = part, .len = sizeof(part) - 1};
+    struct send_state st;
+    memset(&st, 0, sizeof(st));
+    errno = 0;
+    st.result = oa_io_send(&c, &call);
+    st.err = errno;
+    st.out_sent = x->out_sent;
+    st.out_parsed = x->out_parsed;
+    st.busy = x->busy;
+    st.mode = c.mode;
+    x->inj_count = 0;
+    oa_http_exchange_free(x);
+    return st;
+}
+
+static void test_send_as_is(void)
+{
+    oa_libc.write = fake_write;
+    static const struct {
+        ssize_t r;
+        int err;
+        bool close;
+    } cases[] = {{18, 0, false}, {5, 0, false}, {0, 0, false}, {-1, EAGAIN, false}, {-1, EPIPE, false},
+                 {18, 0, true},  {-1, EINTR, true}};
+    int ok = 1;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct send_state a = send_once(false, cases[i].r, cases[i].err, cases[i].close);
+        struct send_state b = send_once(true, cases[i].r, cases[i].err, cases[i].close);
+        EXPECT(ok, memcmp(&a, &b, sizeof(a)) == 0,
+               "case %zu: result %zd/%zd errno %d/%d sent %lu/%lu parsed %lu/%lu busy %d/%d mode %d/%d", i,
+               a.result, b.result, a.err, b.err, (unsigned long)a.out_sent, (unsigned long)b.out_sent,
+               (unsigned long)a.out_parsed, (unsigned long)b.out_parsed, a.busy, b.busy, a.mode, b.mode);
+    }
+    CHECK(ok, "nothing owed: the call and its accounting as the general loop makes them");
+    struct send_state a = send_once(false, 5, 0, false);
+    CHECK(a.result == 5 && a.out_sent == 5 && a.out_parsed == 18 && a.busy == 0,
+          "part taken: 5 reported and counted, all 18 parsed ahead");
+    oa_libc.write = NULL;
+}
+
 int main(void)
 {
     test_one_injection_plan();
     test_account_whole_send();
+    test_send_as_is();
     TEST_DONE();
 }

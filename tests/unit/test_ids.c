@@ -100,6 +100,36 @@ static void test_single_thread(void)
     free(traces);
 }
 
+/* A new trace's first ids in one step are the ids of a trace id then a span
+ * id drawn apart, from the same state, which both leave the same. */
+static void test_trace_and_span_in_one_step(void)
+{
+    int same = 1;
+    uint64_t x = 0x0123456789abcdefull;
+    for (int i = 0; i < 20000; i++) {
+        uint64_t a[4];
+        for (int k = 0; k < 4; k++) {
+            x = x * 6364136223846793005ull + 1442695040888963407ull;
+            a[k] = x ^ (x >> 29);
+        }
+        uint64_t b[4];
+        memcpy(b, a, sizeof(a));
+        uint8_t t1[16], s1[8], t2[16], s2[8];
+        oa_ids_trace_id_from(a, t1);
+        oa_ids_span_id_from(a, s1);
+        oa_ids_trace_and_span_id_from(b, t2, s2);
+        EXPECT(same, memcmp(t1, t2, 16) == 0 && memcmp(s1, s2, 8) == 0 && memcmp(a, b, sizeof(a)) == 0,
+               "state %d: ids or state differ", i);
+    }
+    CHECK(same, "trace and span id in one step: the same ids and state as drawn apart (20000 states)");
+    uint8_t t[16], s[8];
+    static const uint8_t zero[16];
+    errno = 77;
+    oa_ids_new_trace_and_span_id(t, s);
+    CHECK(errno == 77 && memcmp(t, zero, 16) != 0 && memcmp(s, zero, 8) != 0,
+          "from this thread's generator: non-zero ids, errno untouched");
+}
+
 struct thread_job {
     uint64_t ids[2 * PER_THREAD];
     int errno_kept;
@@ -254,6 +284,7 @@ static void test_speed(void)
 
 int main(void)
 {
+    test_trace_and_span_in_one_step();
     test_single_thread();
     test_threads();
     test_fork();

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "oa_config.h"
+#include "oa_http_metrics.h"
 #include "oa_metrics.h"
 #include "oa_otlp.h"
 #include "oa_prometheus.h"
@@ -192,6 +193,61 @@ static void test_series_cache(void)
     struct oa_series *overflow = oa_metrics_series(&late);
     CHECK(overflow == oa_metrics_series(&late), "over the limit: the overflow series, every time");
     CHECK(oa_metrics_series(&zero) == oa_metrics_series(&zero), "other instruments unaffected");
+}
+
+/* A server connection's memo of its series: the series it hands out are
+ * the ones the table finds for the same keys, whatever the sequence of
+ * methods, versions and outcomes, across resets of the table; a client's
+ * key is always looked up. */
+static void test_server_series_memo(void)
+{
+    static const char *errors[] = {NULL, "timeout", "connection_closed"};
+    static const uint16_t statuses[] = {200, 404, 500, 0};
+    struct oa_http_metrics_series_memo memo;
+    memset(&memo, 0, sizeof memo);
+    oa_metrics_table_reset();
+    int same = 1;
+    uint32_t x = 12345;
+    for (int i = 0; i < 3000; i++) {
+        x = x * 1103515245u + 12345u;
+        if (i % 500 == 499)
+            oa_metrics_table_reset();
+        struct oa_metric_key key;
+        oa_metric_key_init(&key, OA_INSTRUMENT_SERVER_DURATION);
+        /* runs of the same request, as on a keep-alive connection */
+        uint32_t r = (x >> 16) % 16 < 12 ? 0 : x >> 8;
+        key.method = (uint8_t)(r % 3);
+        key.protocol = (uint8_t)((r >> 2) % 2);
+        struct oa_metric_key active;
+        oa_metric_key_init(&active, OA_INSTRUMENT_SERVER_ACTIVE);
+        active.method = key.method;
+        struct oa_series *a = oa_http_metrics_active_series(&memo, &key);
+        EXPECT(same, a == oa_metrics_series(&active), "request %d: active series", i);
+        key.status = statuses[(x >> 4) % 16 < 13 ? 0 : (x >> 12) % 4];
+        key.error_type = errors[(x >> 20) % 16 < 14 ? 0 : (x >> 24) % 3];
+        struct oa_series *d = oa_http_metrics_duration_series(&memo, &key);
+        EXPECT(same, d == oa_metrics_series(&key), "request %d: duration series", i);
+    }
+    CHECK(same, "the memo's series are the table's for the same keys (3000 requests, 5 resets)");
+
+    struct oa_metric_key key;
+    oa_metric_key_init(&key, OA_INSTRUMENT_SERVER_DURATION);
+    key.method = 2;
+    oa_http_metrics_active_series(&memo, &key);
+    oa_http_metrics_duration_series(&memo, &key);
+    oa_metrics_table_reset();
+    oa_http_metrics_active_series(&memo, &key);
+    oa_http_metrics_duration_series(&memo, &key);
+    CHECK(oa_metrics_series_count(OA_INSTRUMENT_SERVER_ACTIVE) == 1 &&
+              oa_metrics_series_count(OA_INSTRUMENT_SERVER_DURATION) == 1,
+          "after a reset the memo is not trusted: both keys get their slots again");
+
+    struct oa_metric_key a = client_key("a.example", 80, 200);
+    struct oa_metric_key b = client_key("b.example", 80, 200);
+    struct oa_series *sa = oa_http_metrics_duration_series(&memo, &a);
+    CHECK(sa == oa_metrics_series(&a) && oa_http_metrics_duration_series(&memo, &b) == oa_metrics_series(&b) &&
+              oa_http_metrics_duration_series(NULL, &a) == sa,
+          "a client's key (server.address) is looked up, memo or not");
 }
 
 struct cache_thread {
@@ -631,6 +687,7 @@ int main(void)
     test_series_key_components();
     test_series_cache();
     test_series_cache_threads();
+    test_server_series_memo();
     test_bound_and_overflow();
     test_concurrent_recording();
     test_delta();

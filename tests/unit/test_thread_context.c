@@ -99,6 +99,94 @@ static void test_thread_exit(void)
     finish(r);
 }
 
+/* The block a thread keeps for its next request: the context freed last on
+ * a thread that entered one is made again in the same block, with every
+ * field as a fresh block would have it; a context too large for the pool is
+ * never kept; a thread that exits hands its block back. */
+static bool same_context(const struct oa_server_context *a, const struct oa_server_context *b)
+{
+    return a->refs == b->refs && a->answered == b->answered && a->pooled == b->pooled &&
+           memcmp(&a->sc, &b->sc, sizeof(a->sc)) == 0 && memcmp(&a->incoming, &b->incoming, sizeof(a->incoming)) == 0 &&
+           strcmp(a->tracestate, b->tracestate) == 0 && strcmp(a->baggage, b->baggage) == 0;
+}
+
+static void *keep_and_exit(void *arg)
+{
+    struct oa_server_context *r = request(9, 9, NULL, "", "");
+    oa_thread_context_enter(r);
+    finish(r);
+    oa_thread_context_current(); /* prunes r: the thread keeps its block */
+    *(struct oa_server_context **)arg = r;
+    return NULL;
+}
+
+static void test_spare_block(void)
+{
+    /* whatever the tests before left: pruned, and the block kept taken */
+    oa_thread_context_current();
+    struct oa_server_context *before = request(6, 0, NULL, "", "");
+    struct oa_span_context in = sc_with(6, 6);
+    struct oa_server_context *a = request(6, 1, &in, "k=v", "user=1");
+    oa_thread_context_enter(a);
+    finish(a);
+    CHECK(oa_thread_context_current() == NULL, "a answered: pruned");
+    struct oa_server_context *b = request(6, 2, NULL, "", "");
+    CHECK(b == a, "the next context of the thread is made in the block freed last");
+    struct oa_server_context *fresh = request(6, 2, NULL, "", "");
+    CHECK(fresh != b && same_context(b, fresh),
+          "the recycled block holds what a fresh one does (refs, answered, ids, incoming, tracestate, baggage)");
+    oa_server_context_unref(fresh);
+
+    char long_state[300];
+    memset(long_state, 'x', sizeof(long_state) - 1);
+    long_state[sizeof(long_state) - 1] = '\0';
+    struct oa_server_context *big = request(6, 3, NULL, long_state, "");
+    CHECK(!big->pooled, "a context with a long tracestate is not a pool block");
+    oa_server_context_unref(big);
+    struct oa_server_context *c = request(6, 4, NULL, "", "");
+    CHECK(c != big, "and it is not kept for the next one");
+    oa_server_context_unref(c); /* kept */
+    oa_server_context_unref(b); /* to the pool: the thread keeps one */
+    oa_server_context_unref(before);
+
+    struct oa_server_context *kept = NULL;
+    pthread_t th;
+    pthread_create(&th, NULL, keep_and_exit, &kept);
+    pthread_join(th, NULL);
+    struct oa_server_context *d = request(6, 5, NULL, "", "");
+    CHECK(d == c, "this thread's kept block first");
+    struct oa_server_context *e = request(6, 6, NULL, "", "");
+    CHECK(kept != NULL && e == kept, "then the pool's last block: the one the exited thread handed back");
+    oa_server_context_unref(d);
+    oa_server_context_unref(e);
+}
+
+/* A request entered as it is made: what oa_server_context_new then
+ * oa_thread_context_enter leave (the parent rule, both references), and
+ * the block of the request answered before it made again. */
+static void test_enter_new(void)
+{
+    oa_thread_context_current();
+    struct oa_span_context sc = sc_with(8, 1);
+    struct oa_span_context in = sc_with(8, 9);
+    struct oa_server_context *a = oa_thread_context_enter_new(&sc, &in, "k=v", 3, "u=1", 3);
+    struct oa_server_context *b = request(8, 1, &in, "k=v", "u=1");
+    oa_thread_context_enter(b);
+    CHECK(a != NULL && a->refs == 2 && same_context(a, b), "the same context and references as made then entered");
+    CHECK(oa_thread_context_current() == NULL && oa_thread_context_forwarded(&in) == b,
+          "entered: two open requests, the later one named by its traceparent");
+    finish(b);
+    CHECK(oa_thread_context_current() == a, "b answered: a is the parent");
+    finish(a);
+    CHECK(oa_thread_context_current() == NULL, "all answered");
+    struct oa_span_context sc2 = sc_with(8, 2);
+    struct oa_server_context *c = oa_thread_context_enter_new(&sc2, NULL, "", 0, "", 0);
+    CHECK(c == b || c == a, "the next request is made in a block freed by the prune before it");
+    CHECK(oa_thread_context_current() == c && c->refs == 2 && !c->incoming.valid && c->sc.span_id[0] == 2,
+          "and is this thread's one open request, fresh");
+    finish(c);
+}
+
 static const char *fake_env(const char *name)
 {
     if (strcmp(name, "TRACEPARENT") == 0)
@@ -167,6 +255,8 @@ int main(void)
     test_rule();
     test_overflow();
     test_thread_exit();
+    test_spare_block();
+    test_enter_new();
     test_env_carrier();
     TEST_DONE();
 }

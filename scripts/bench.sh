@@ -135,34 +135,9 @@ run_as() {
 }
 
 # ---------------------------------------------------------------- nginx
-www=$work/www
-mkdir -p "$www" "$work/nginx/tmp"
-head -c 612 /dev/zero | tr '\0' 'x' >"$www/index.html"
 nginx_port=$(free_port)
-cat >"$work/nginx/nginx.conf" <<EOF
-daemon off;
-master_process off;
-worker_processes 1;
-error_log $work/nginx/error.log warn;
-pid $work/nginx/nginx.pid;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    sendfile on;
-    keepalive_timeout 60s;
-    keepalive_requests 10000000;
-    client_body_temp_path $work/nginx/tmp/body;
-    proxy_temp_path $work/nginx/tmp/proxy;
-    fastcgi_temp_path $work/nginx/tmp/fastcgi;
-    uwsgi_temp_path $work/nginx/tmp/uwsgi;
-    scgi_temp_path $work/nginx/tmp/scgi;
-    default_type application/octet-stream;
-    server {
-        listen 127.0.0.1:$nginx_port;
-        root $www;
-    }
-}
-EOF
+source "$root/scripts/bench-nginx.bash"
+write_bench_nginx "$work/nginx" "$nginx_port"
 nginx_cmd=(nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" -e "$work/nginx/error.log")
 nginx_pid=
 start_nginx() {

@@ -20,32 +20,8 @@ done
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-mkdir -p "$work/www" "$work/tmp"
-head -c 612 /dev/zero | tr '\0' 'x' >"$work/www/index.html"
-cat >"$work/nginx.conf" <<EOF
-daemon off;
-master_process off;
-worker_processes 1;
-error_log $work/error.log warn;
-pid $work/nginx.pid;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    sendfile on;
-    keepalive_timeout 60s;
-    keepalive_requests 10000000;
-    client_body_temp_path $work/tmp/body;
-    proxy_temp_path $work/tmp/proxy;
-    fastcgi_temp_path $work/tmp/fastcgi;
-    uwsgi_temp_path $work/tmp/uwsgi;
-    scgi_temp_path $work/tmp/scgi;
-    default_type application/octet-stream;
-    server {
-        listen 127.0.0.1:$port;
-        root $work/www;
-    }
-}
-EOF
+source "$root/scripts/bench-nginx.bash"
+write_bench_nginx "$work" "$port"
 
 # exclusive instructions of the worker thread in one profile: "parser rest"
 # of the preloaded library's code (its inlined parts by source file)

@@ -1075,20 +1075,24 @@ static inline __attribute__((always_inline)) size_t whole_value(struct oa_http1_
     return next;
 }
 
-/* Bit i: s[at + i] is '\n', for the 16 bytes from at (< n; n >= 16).
+/* Bit i: s[at + i] is '\n', for the 32 bytes from at (< n; n >= 16).
  * Bits at or past n are clear, and so is that of a '\n' that is the last
  * byte, s[n - 1]: no line can start after it, so the walk below needs no
  * test for one that would. */
-static inline __attribute__((always_inline)) unsigned newlines16(const unsigned char *s, size_t at, size_t n)
+static inline __attribute__((always_inline)) uint32_t newlines32(const unsigned char *s, size_t at, size_t n)
 {
+    if (at + 32 < n)
+        return block_stops(s + at, STOP_LINE) | block_stops(s + at + 16, STOP_LINE) << 16;
+    uint32_t bits;
     if (at + 16 < n)
-        return block_stops(s + at, STOP_LINE);
-    unsigned bits = block_stops(s + n - 16, STOP_LINE) >> (16 - (n - at));
+        bits = block_stops(s + at, STOP_LINE) | (block_stops(s + n - 16, STOP_LINE) >> (32 - (n - at))) << 16;
+    else
+        bits = block_stops(s + n - 16, STOP_LINE) >> (16 - (n - at));
     return bits & ~(1u << (n - 1 - at));
 }
 
 /* The one-pass path's header lines in LIGHT, from k (the first one's start)
- * in s[0, n), n >= 16. The '\n's come 16 bytes at a time, and each line is
+ * in s[0, n), n >= 16. The '\n's come 32 bytes at a time, and each line is
  * judged by its first byte: most cost that byte and their '\n'. A header
  * the shim reads is checked as the FULL path checks it, its value scanned
  * to the line's end. Returns the offset of the empty line's first byte, or
@@ -1099,33 +1103,39 @@ static inline __attribute__((always_inline)) size_t light_whole_lines(struct oa_
                                                                       size_t n, const char *base)
 {
     size_t lines_left = OA_HTTP1_MAX_HEADERS + 1;
-    /* the '\n's of [at, at + 16) at or after k */
-    size_t at = k;
-    unsigned nls;
+    /* the '\n's of [at, at + 32) at or after k; found only when a line is
+     * skipped (none yet: the next block is the one at k; at may wrap) */
+    size_t at = k - 32;
+    uint32_t nls = 0;
     if (k >= n)
         return NOT_WHOLE;
-    nls = newlines16(s, at, n);
     for (;;) {
         unsigned kind = line_start[s[k]];
-        if (--lines_left == 0 || kind >= LS_EMPTY)
-            return kind == LS_EMPTY ? k : NOT_WHOLE;
-        size_t name_len;
-        enum oa_http1_known id = kind == LS_SKIP ? OA_HTTP1_H_OTHER : line_known(s + k, n - k, kind, &name_len);
-        if (id != OA_HTTP1_H_OTHER) {
-            size_t next = whole_value(h, s, k, name_len, n, id, base);
-            if (next >= n)
-                return NOT_WHOLE;
-            k = next;
-            at = next;
-            nls = newlines16(s, at, n);
-            continue;
+        if (__builtin_expect(kind != LS_SKIP, 0)) {
+            if (kind >= LS_EMPTY)
+                return kind == LS_EMPTY ? k : NOT_WHOLE;
+            size_t name_len;
+            enum oa_http1_known id = line_known(s + k, n - k, kind, &name_len);
+            if (id != OA_HTTP1_H_OTHER) {
+                if (--lines_left == 0)
+                    return NOT_WHOLE;
+                size_t next = whole_value(h, s, k, name_len, n, id, base);
+                if (next >= n)
+                    return NOT_WHOLE;
+                k = next;
+                at = next - 32;
+                nls = 0;
+                continue;
+            }
         }
+        if (--lines_left == 0)
+            return NOT_WHOLE;
         /* not read: on to the next '\n' */
         while (nls == 0) {
-            at += 16;
+            at += 32;
             if (at >= n)
                 return NOT_WHOLE;
-            nls = newlines16(s, at, n);
+            nls = newlines32(s, at, n);
         }
         k = at + (unsigned)__builtin_ctz(nls) + 1;
         nls &= nls - 1;
@@ -1330,7 +1340,11 @@ static size_t parse_whole_head(struct oa_http1_parser *p, const char *buf, size_
         p->head_buf = p->head_inline;
         p->head_cap = sizeof(p->head_inline);
     }
-    memcpy(p->head_buf, buf, k);
+    /* gcc, knowing k <= OA_HTTP1_HEAD_INLINE here, copies with "rep movsq",
+     * slower for a few hundred bytes than libc's memcpy: hide the bound */
+    size_t copy_len = k;
+    __asm__("" : "+r"(copy_len));
+    memcpy(p->head_buf, buf, copy_len);
     p->head_len = k;
     p->start_line_len = start_line_len;
     p->head_parsed = true;

@@ -35,13 +35,21 @@ enum oa_http1_direction {
  *          (oa_http1_find sees them all). The exporter's parse of a request
  *          head uses it before the head becomes a span.
  *   LIGHT: what tracing relies on, for the program's threads: the start line
- *          and the line structure exactly as in FULL (so NOT_HTTP, ERROR for
- *          a malformed line or a limit, and the event positions are the
- *          same), every header name checked (tchar, ':' right after it), but
- *          only the headers of enum oa_http1_known have their values checked
- *          and are kept; any other line is only scanned for its '\n'. A
- *          head with a forbidden byte in another value is accepted here and
- *          rejected by the exporter's FULL parse. */
+ *          and the line structure exactly as in FULL (so NOT_HTTP, the
+ *          header line limit, and the event positions are the same), and
+ *          the headers of enum oa_http1_known found, checked and kept
+ *          exactly as FULL finds them. Any other header line is judged by
+ *          its first byte alone: one that cannot begin a known name (only
+ *          h t b u x c, either case) is not looked at beyond its '\n'; one
+ *          that can is compared with those names, and left alone if it is
+ *          none of them. So a head with a fault in a line the shim does not
+ *          read (a forbidden byte in a value or a name, no ':') is accepted
+ *          here and rejected by the exporter's FULL parse (its span is
+ *          dropped); a line beginning with a control byte, SP or HTAB
+ *          (obs-fold: it would continue the line before, which may be a
+ *          known header) is refused as in FULL. Whatever FULL accepts,
+ *          LIGHT reads the same from it. Never for the bytes the shim adds
+ *          to (a client's requests): those are parsed FULL. */
 enum oa_http1_mode {
     OA_HTTP1_FULL = 0,
     OA_HTTP1_LIGHT,

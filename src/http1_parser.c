@@ -907,6 +907,241 @@ static inline __attribute__((always_inline)) bool derive_framing(struct oa_http1
     return true;
 }
 
+/* feed_head's fast path did not apply: the general path takes the bytes */
+#define NOT_WHOLE ((size_t)-1)
+
+/* ---- LIGHT: only the lines that may be a header the shim reads ----
+ *
+ * The program's threads read nothing of a head but its start line, its
+ * framing and the headers of enum oa_http1_known, whose names begin with
+ * h, t, b, u, x or c. A header line beginning with any other letter is
+ * neither checked nor kept: it costs its first byte and its '\n'. A line
+ * beginning with one of those letters is compared with the known names of
+ * that letter, and only a known header's value is checked and kept. The
+ * exporter's FULL parse of the head (or the peer) judges the rest. */
+enum line_start {
+    LS_SKIP = 0,        /* cannot be a header the shim reads */
+    LS_B, LS_C, LS_H, LS_T, LS_U, LS_X, /* the first letter of known names */
+    LS_EMPTY,           /* CR or LF: the empty line that ends the head */
+    LS_BAD,             /* a control byte, SP or HTAB: no header name at all.
+                         * Refused as in FULL: a line beginning with SP or
+                         * HTAB continues the previous one (obs-fold), which
+                         * may be a header the shim reads. */
+};
+static const uint8_t line_start[256] = {
+    [0 ... '\t'] = LS_BAD, ['\n'] = LS_EMPTY, ['\v' ... '\f'] = LS_BAD, ['\r'] = LS_EMPTY,
+    [0x0e ... ' '] = LS_BAD,
+    ['B'] = LS_B, ['C'] = LS_C, ['H'] = LS_H, ['T'] = LS_T, ['U'] = LS_U, ['X'] = LS_X,
+    ['b'] = LS_B, ['c'] = LS_C, ['h'] = LS_H, ['t'] = LS_T, ['u'] = LS_U, ['x'] = LS_X,
+};
+
+/* Whether the len bytes at a are the name lower (lowercase letters and '-')
+ * in any case: a letter may differ from lower's only in bit 0x20 (which
+ * lower's letters mark with bit 0x40), a '-' not at all, so no other byte
+ * passes for either. Words of 8 (or 4) bytes, the last one overlapping. */
+static inline __attribute__((always_inline)) bool name_at_is(const unsigned char *a, const char *lower, size_t len)
+{
+    if (len >= 8) {
+        uint64_t x, y;
+        for (size_t i = 0; i + 8 <= len; i += 8) {
+            memcpy(&x, a + i, 8);
+            memcpy(&y, lower + i, 8);
+            if ((x ^ y) & ~((y & ONES * 0x40) >> 1))
+                return false;
+        }
+        memcpy(&x, a + len - 8, 8);
+        memcpy(&y, lower + len - 8, 8);
+        return !((x ^ y) & ~((y & ONES * 0x40) >> 1));
+    }
+    uint32_t x, y, z;
+    memcpy(&x, a, 4);
+    memcpy(&y, lower, 4);
+    memcpy(&z, a + len - 4, 4);
+    uint32_t w;
+    memcpy(&w, lower + len - 4, 4);
+    return !((x ^ y) & ~((y & 0x40404040u) >> 1)) && !((z ^ w) & ~((w & 0x40404040u) >> 1));
+}
+
+/* The line at a (avail bytes readable from a) begins with the name lit
+ * and its ':'. A name's bytes are letters and '-', so no '\n' comes before
+ * the ':': the name is within the line, wherever that ends. */
+#define LINE_NAMES(a, avail, lit) \
+    ((avail) > sizeof(lit) - 1 && (a)[sizeof(lit) - 1] == ':' && name_at_is(a, lit, sizeof(lit) - 1))
+
+/* Which header the shim reads the line at a (avail bytes readable from a,
+ * its first byte of class kind) names, and its name's length. */
+static inline __attribute__((always_inline)) enum oa_http1_known line_known(const unsigned char *a, size_t avail,
+                                                                           unsigned kind, size_t *name_len)
+{
+#define KNOWN(lit, id) \
+    if (LINE_NAMES(a, avail, lit)) { \
+        *name_len = sizeof(lit) - 1; \
+        return id; \
+    }
+    switch (kind) {
+    case LS_B:
+        KNOWN("baggage", OA_HTTP1_H_BAGGAGE);
+        break;
+    case LS_C:
+        KNOWN("connection", OA_HTTP1_H_CONNECTION);
+        KNOWN("content-length", OA_HTTP1_H_CONTENT_LENGTH);
+        break;
+    case LS_H:
+        KNOWN("host", OA_HTTP1_H_HOST);
+        break;
+    case LS_T:
+        KNOWN("traceparent", OA_HTTP1_H_TRACEPARENT);
+        KNOWN("tracestate", OA_HTTP1_H_TRACESTATE);
+        KNOWN("transfer-encoding", OA_HTTP1_H_TRANSFER_ENCODING);
+        break;
+    case LS_U:
+        KNOWN("user-agent", OA_HTTP1_H_USER_AGENT);
+        break;
+    case LS_X:
+        KNOWN("x-forwarded-for", OA_HTTP1_H_X_FORWARDED_FOR);
+        break;
+    default:
+        break;
+    }
+#undef KNOWN
+    return OA_HTTP1_H_OTHER;
+}
+
+/* A LIGHT header line whose first byte is of class kind (LS_B .. LS_X):
+ * s[k, nl), nl its '\n', within s[0, n). Only the bytes of the line are
+ * read (but for a 16-byte load ending at or before n). If it is a header the
+ * shim reads, its value is checked and trimmed as in FULL and the header
+ * kept (offsets into base); any other line is left alone. False: a read
+ * header's value holds a forbidden byte. Both the one-pass path and the
+ * general one take their lines here, so a head gets the same verdict and
+ * fields wherever the stream was cut. */
+static inline __attribute__((always_inline)) bool light_line(struct oa_http1_head *h, const unsigned char *s,
+                                                             size_t k, size_t nl, size_t n, unsigned kind,
+                                                             const char *base)
+{
+    size_t name_len;
+    enum oa_http1_known id = line_known(s + k, n - k, kind, &name_len);
+    if (id == OA_HTTP1_H_OTHER)
+        return true;
+    size_t v = k + name_len + 1;
+    size_t end = s[nl - 1] == '\r' ? nl - 1 : nl;
+    /* every byte of the value a field byte (no load past end, nor before s) */
+    if (end >= 16 && n >= 16 ? find_stop(s, v, end, STOP_FIELD) != end
+                             : long_class_run(s + v, end - v, CC_FIELD) != end - v)
+        return false;
+    /* OWS: mostly one SP before the value and none after it */
+    if (v < end && s[v] == ' ')
+        v++;
+    if (v < end && (s[v] <= ' ' || s[end - 1] <= ' ')) {
+        while (v < end && is_ows(s[v]))
+            v++;
+        while (end > v && is_ows(s[end - 1]))
+            end--;
+    }
+    add_header(h, base, k, name_len, v, end - v, id);
+    return true;
+}
+
+/* The one-pass path's header line at k in s[0, n) whose name (name_len
+ * bytes, valid) is known: its value checked (every byte up to the line's
+ * end a field byte), trimmed and kept with the header (offsets into base).
+ * Returns the next line's start, NOT_WHOLE if the value is refused or the
+ * line not complete in s. */
+static inline __attribute__((always_inline)) size_t whole_value(struct oa_http1_head *h, const unsigned char *s,
+                                                                size_t k, size_t name_len, size_t n,
+                                                                enum oa_http1_known id, const char *base)
+{
+    size_t v = k + name_len + 1;
+    size_t end = find_stop(s, v, n, STOP_FIELD);
+    size_t next;
+    if (end + 1 < n && s[end] == '\r' && s[end + 1] == '\n')
+        next = end + 2;
+    else if (end < n && s[end] == '\n')
+        next = end + 1;
+    else
+        return NOT_WHOLE;
+    /* OWS: mostly one SP before the value and none after it. The only bytes
+     * <= SP in the value are SP and HTAB (s[end], the line's end, is one
+     * too: then the value is empty). */
+    if (s[v] == ' ')
+        v++;
+    if (s[v] <= ' ' || s[end - 1] <= ' ') {
+        while (v < end && is_ows(s[v]))
+            v++;
+        while (end > v && is_ows(s[end - 1]))
+            end--;
+    }
+    add_header(h, base, k, name_len, v, end - v, id);
+    return next;
+}
+
+/* Bit i: s[at + i] is '\n', for the 32 bytes from at (< n; n >= 16).
+ * Bits at or past n are clear, and so is that of a '\n' that is the last
+ * byte, s[n - 1]: no line can start after it, so the walk below needs no
+ * test for one that would. */
+static inline __attribute__((always_inline)) uint32_t newlines32(const unsigned char *s, size_t at, size_t n)
+{
+    if (at + 32 < n)
+        return block_stops(s + at, STOP_LINE) | block_stops(s + at + 16, STOP_LINE) << 16;
+    uint32_t bits;
+    if (at + 16 < n)
+        bits = block_stops(s + at, STOP_LINE) | (block_stops(s + n - 16, STOP_LINE) >> (32 - (n - at))) << 16;
+    else
+        bits = block_stops(s + n - 16, STOP_LINE) >> (16 - (n - at));
+    return bits & ~(1u << (n - 1 - at));
+}
+
+/* The one-pass path's header lines in LIGHT, from k (the first one's start)
+ * in s[0, n), n >= 16. The '\n's come 32 bytes at a time, and each line is
+ * judged by its first byte: most cost that byte and their '\n'. A header
+ * the shim reads is checked as the FULL path checks it, its value scanned
+ * to the line's end. Returns the offset of the empty line's first byte, or
+ * NOT_WHOLE (a line refused, more than OA_HTTP1_MAX_HEADERS of them, or the
+ * head not complete in s). */
+static inline __attribute__((always_inline)) size_t light_whole_lines(struct oa_http1_head *h,
+                                                                      const unsigned char *s, size_t k,
+                                                                      size_t n, const char *base)
+{
+    size_t lines_left = OA_HTTP1_MAX_HEADERS + 1;
+    /* the '\n's of [at, at + 32) at or after k; found only when a line is
+     * skipped (none yet: the next block is the one at k; at may wrap) */
+    size_t at = k - 32;
+    uint32_t nls = 0;
+    if (k >= n)
+        return NOT_WHOLE;
+    for (;;) {
+        unsigned kind = line_start[s[k]];
+        if (__builtin_expect(kind != LS_SKIP, 0)) {
+            if (kind >= LS_EMPTY)
+                return kind == LS_EMPTY ? k : NOT_WHOLE;
+            size_t name_len;
+            enum oa_http1_known id = line_known(s + k, n - k, kind, &name_len);
+            if (id != OA_HTTP1_H_OTHER) {
+                if (--lines_left == 0)
+                    return NOT_WHOLE;
+                size_t next = whole_value(h, s, k, name_len, n, id, base);
+                if (next >= n)
+                    return NOT_WHOLE;
+                k = next;
+                at = next - 32;
+                nls = 0;
+                continue;
+            }
+        }
+        if (--lines_left == 0)
+            return NOT_WHOLE;
+        /* not read: on to the next '\n' */
+        while (nls == 0) {
+            at += 32;
+            if (at >= n)
+                return NOT_WHOLE;
+            nls = newlines32(s, at, n);
+        }
+        k = at + (unsigned)__builtin_ctz(nls) + 1;
+        nls &= nls - 1;
+    }
+}
+
 /* Parses every line stored so far (all complete) into p->head. */
 static bool parse_head(struct oa_http1_parser *p)
 {
@@ -922,6 +1157,20 @@ static bool parse_head(struct oa_http1_parser *p)
     memset(h->known_count, 0, sizeof(h->known_count));
     size_t pos = p->start_line_len;
     size_t lines = 0;
+    if (p->light) {
+        /* the lines as the one-pass path judges them (light_whole_lines) */
+        const unsigned char *s = (const unsigned char *)b;
+        while (pos < p->head_len) {
+            const char *nl = memchr(b + pos, '\n', p->head_len - pos);
+            unsigned kind = line_start[s[pos]];
+            if (!nl || kind >= LS_EMPTY || lines++ == OA_HTTP1_MAX_HEADERS)
+                return false;
+            if (kind != LS_SKIP && !light_line(h, s, pos, (size_t)(nl - b), p->head_len, kind, b))
+                return false;
+            pos = (size_t)(nl - b) + 1;
+        }
+        return derive_framing(p);
+    }
     while (pos < p->head_len) {
         const char *line = b + pos;
         const char *nl = memchr(line, '\n', p->head_len - pos);
@@ -937,8 +1186,6 @@ static bool parse_head(struct oa_http1_parser *p)
         if (name_len == 0)
             return false;
         enum oa_http1_known id = known_header(line, name_len);
-        if (p->light && id == OA_HTTP1_H_OTHER)
-            continue;
         struct oa_http1_header f;
         if (!parse_header_value(line, len, name_len, &f))
             return false;
@@ -960,8 +1207,6 @@ static size_t head_done(struct oa_http1_parser *p, size_t consumed, enum oa_http
     return consumed;
 }
 
-/* feed_head's fast path did not apply: the general path takes the bytes */
-#define NOT_WHOLE ((size_t)-1)
 
 /* The common case in one pass: a message's whole head (up to its empty line)
  * in the bytes given, valid and short enough for head_inline. Each line is
@@ -1038,7 +1283,12 @@ static size_t parse_whole_head(struct oa_http1_parser *p, const char *buf, size_
     h->n_headers = 0;
     memset(h->known_count, 0, sizeof(h->known_count));
     size_t lines = 0;
-    for (;;) {
+    if (p->light) {
+        k = light_whole_lines(h, s, k, n, dst);
+        if (k == NOT_WHOLE)
+            return NOT_WHOLE;
+    }
+    while (!p->light) {
         if (k >= n)
             return NOT_WHOLE;
         /* the empty line; any other control byte fails the name below */
@@ -1061,36 +1311,9 @@ static size_t parse_whole_head(struct oa_http1_parser *p, const char *buf, size_
         enum oa_http1_known id = (enum oa_http1_known)(listed & ~NAME_LISTED);
         if (!(listed & NAME_LISTED) && !plain_name(s, k, name_len, n) && !all_tchar(s + k, name_len))
             return NOT_WHOLE;
-        if (id == OA_HTTP1_H_OTHER && p->light) {
-            /* neither kept nor looked at: only its line's end matters */
-            size_t nl = find_stop(s, colon + 1, n, STOP_LINE);
-            if (nl >= n)
-                return NOT_WHOLE;
-            k = nl + 1;
-            continue;
-        }
-        /* value: every byte up to the line's end is a field byte */
-        size_t end = find_stop(s, colon + 1, n, STOP_FIELD);
-        size_t next;
-        if (end + 1 < n && s[end] == '\r' && s[end + 1] == '\n')
-            next = end + 2;
-        else if (end < n && s[end] == '\n')
-            next = end + 1;
-        else
+        size_t next = whole_value(h, s, k, name_len, n, id, dst);
+        if (next == NOT_WHOLE)
             return NOT_WHOLE;
-        /* OWS: mostly one SP before the value and none after it. The only
-         * bytes <= SP in the value are SP and HTAB (s[end], the line's end,
-         * is one too: then the value is empty). */
-        size_t v = colon + 1;
-        if (s[v] == ' ')
-            v++;
-        if (s[v] <= ' ' || s[end - 1] <= ' ') {
-            while (v < end && is_ows(s[v]))
-                v++;
-            while (end > v && is_ows(s[end - 1]))
-                end--;
-        }
-        add_header(h, dst, k, name_len, v, end - v, id);
         k = next;
     }
     /* k: the empty line's first byte; a response's needs its '\n' too */
@@ -1117,7 +1340,11 @@ static size_t parse_whole_head(struct oa_http1_parser *p, const char *buf, size_
         p->head_buf = p->head_inline;
         p->head_cap = sizeof(p->head_inline);
     }
-    memcpy(p->head_buf, buf, k);
+    /* gcc, knowing k <= OA_HTTP1_HEAD_INLINE here, copies with "rep movsq",
+     * slower for a few hundred bytes than libc's memcpy: hide the bound */
+    size_t copy_len = k;
+    __asm__("" : "+r"(copy_len));
+    memcpy(p->head_buf, buf, copy_len);
     p->head_len = k;
     p->start_line_len = start_line_len;
     p->head_parsed = true;

@@ -121,6 +121,31 @@ static void describe_head(struct text *t, const struct oa_http1_head *h)
              (unsigned long long)h->content_length, h->chunked, h->connection_close);
 }
 
+/* What the program's threads read of a head (LIGHT must give exactly what
+ * FULL gives): the start line, the framing, and the headers of enum
+ * oa_http1_known, in order (join_headers), with their counts and first
+ * ones (oa_http1_find_known). */
+static void describe_known(struct text *t, const struct oa_http1_head *h)
+{
+    text_add(t, "{%.*s %.*s s=%d v=%d", (int)h->method_len, h->method ? h->method : "",
+             (int)h->target_len, h->target ? h->target : "", h->status, h->version_minor);
+    for (size_t i = 0; i < h->n_headers; i++) {
+        if (h->known[i] == OA_HTTP1_H_OTHER)
+            continue;
+        struct oa_http1_header f = oa_http1_header_at(h, i);
+        text_add(t, " %d:%.*s=[%.*s]", h->known[i], (int)f.name_len, f.name, (int)f.value_len, f.value);
+    }
+    for (int id = 0; id < OA_HTTP1_H_KNOWN_N; id++) {
+        size_t count;
+        const struct oa_http1_header *f = oa_http1_find_known(h, (enum oa_http1_known)id, &count);
+        if (f != NULL)
+            text_add(t, " first%d=%zu:%.*s=[%.*s]", id, count, (int)f->name_len, f->name, (int)f->value_len,
+                     f->value);
+    }
+    text_add(t, " cl=%d:%llu ch=%d cc=%d}", h->has_content_length,
+             (unsigned long long)h->content_length, h->chunked, h->connection_close);
+}
+
 /* ---- driving a parser the way the shim does ---- */
 
 struct driver {
@@ -134,6 +159,7 @@ struct driver {
     struct text head_at_end_next;
     struct text events;       /* "E@90 H@92 ..." */
     struct text full;         /* events with the head at each */
+    struct text known;        /* events with what the shim reads of the head at each */
 };
 
 /* the mode the stream table is run in */
@@ -156,8 +182,10 @@ static void driver_record(struct driver *d, enum oa_http1_event ev)
     text_add(&d->events, "%s%c@%llu", d->events.len ? " " : "", letter,
              (unsigned long long)d->offset);
     text_add(&d->full, " %c@%llu", letter, (unsigned long long)d->offset);
+    text_add(&d->known, " %c@%llu", letter, (unsigned long long)d->offset);
     if (ev != OA_HTTP1_HEAD_END_NEXT && ev != OA_HTTP1_HEAD_DONE && ev != OA_HTTP1_MESSAGE_DONE)
         return;
+    describe_known(&d->known, oa_http1_head(&d->p));
     struct text now;
     now.len = 0;
     describe_head(&now, oa_http1_head(&d->p));
@@ -427,6 +455,39 @@ static const struct stream_case stream_cases[] = {
     { "space inside a name of a listed length", RESP,
       BYTES("HTTP/1.1 200 OK\r\nET g: x\r\nContent-Length: 0\r\n\r\n"),
       "X@46 /DEAD", false, 0, 0 },
+    /* LIGHT judges a header line by its first byte: only h t b u x c (any
+     * case) may begin a header the shim reads. Those are compared with the
+     * known names; every other line costs its '\n' and is not checked
+     * (light_expects). A read header is found exactly as FULL finds it. */
+    { "read headers among many unread lines, any case", REQ,
+      BYTES("POST /u HTTP/1.1\r\nAccept: */*\r\nCache-Control: no-cache\r\nCookie: a=b\r\n"
+            "Content-Type: text/plain\r\nUpgrade-Insecure-Requests: 1\r\nX-Request-Id: 7\r\nTE: trailers\r\n"
+            "hOsT: h.example\r\nDNT: 1\r\nBaggage-X: no\r\n"
+            "TRACEPARENT: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\r\nuser-AGENT: ua\r\n"
+            "X-FORWARDED-FOR: 10.0.0.1\r\nCONTENT-length: 2\r\nConnection: close\r\n\r\nok"),
+      "E@347 H@349 M@351 /START", false, 0, 0 },
+    { "names that begin like a read one", REQ,
+      BYTES("GET / HTTP/1.1\r\nHostname: a\r\nHosts: b\r\nHost-X: c\r\nConnection-Id: close\r\n"
+            "Content-Lengths: 9\r\nContent-Length-X: 9\r\ntraceparents: x\r\nTransfer-Encodings: gzip\r\n"
+            "User-Agents: u\r\nbaggages: k=v\r\nX-Forwarded-Fort: z\r\nHost: real\r\n\r\n"),
+      "E@220 H@222 M@222 /START", false, 0, 0 },
+    { "colon oddities in unread lines", REQ,
+      BYTES("GET / HTTP/1.1\r\nA:b:c\r\nDate::\r\nETag : x\r\n:\r\nServer\r\nHost: h\r\n\r\n"),
+      "X@62 /DEAD", false, 0, 0 },
+    { "bare CR and control bytes in unread lines hide no read header", REQ,
+      BYTES("GET / HTTP/1.1\r\nAccept: a\rHost: evil\r\nuser\ragent: evil\r\nHost\x1a evil\r\n"
+            "Server\r: x\r\nHost: good\r\n\r\n"),
+      "X@93 /DEAD", false, 0, 0 },
+    { "obs-fold of a read header", REQ,
+      BYTES("GET / HTTP/1.1\r\nHost: a\r\n b\r\n\r\n"),
+      "X@30 /DEAD", false, 0, 0 },
+    { "heads ending in bare-LF forms, unread lines", RESP,
+      BYTES("HTTP/1.1 200 OK\nServer: s\nContent-Length: 1\n\nzHTTP/1.1 204 No\r\nDate: d\n\r\n"
+            "HTTP/1.1 200 OK\r\nETag: e\r\nContent-Length: 0\r\n\nHTTP/1.1 200 OK\nContent-Length: 0\r\n\n"),
+      "H@45 M@46 H@73 M@73 H@119 M@119 H@155 M@155 /START", false, 0, 0 },
+    { "bare-LF request heads, unread lines", REQ,
+      BYTES("GET / HTTP/1.1\nAccept: b\nHost: a\n\nGET /2 HTTP/1.1\r\nServer: a\n\r\n"),
+      "E@33 H@34 M@34 E@61 H@63 M@63 /START", false, 0, 0 },
     { "request coding other than chunked", REQ,
       BYTES("POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n"),
       "X@43 /DEAD", false, 0, 0 },
@@ -495,8 +556,10 @@ static const struct stream_case stream_cases[] = {
 #define N_CASES (sizeof(stream_cases) / sizeof(stream_cases[0]))
 
 /* Cases whose events differ in OA_HTTP1_LIGHT: a forbidden byte in a value
- * the shim does not read is accepted (the exporter's FULL parse of the head
- * rejects it). Every other case gives the same events in both modes. */
+ * the shim does not read, or any fault of a line whose first byte cannot
+ * begin a header it reads (or whose name is not one of those), is accepted
+ * (the exporter's FULL parse of the head rejects it). Every other case gives
+ * the same events in both modes. */
 static const struct {
     const char *name;
     const char *expect;
@@ -505,6 +568,15 @@ static const struct {
     { "control byte in an unread request header", "E@54 H@56 M@56 /START" },
     { "bare CR and DEL in unread values", "E@54 H@56 M@57 /START" },
     { "control byte in an unread response header", "H@59 M@61 H@80 M@80 /START" },
+    /* lines that cannot begin a header the shim reads are not checked */
+    { "header line without colon", "E@22 H@24 M@24 /START" },
+    { "space before colon", "E@26 H@28 M@28 /START" },
+    { "byte above 0x7f in a name of a listed length", "E@25 H@27 M@27 /START" },
+    { "DEL in a name of a listed length", "H@49 M@49 /START" },
+    { "space inside a name of a listed length", "H@47 M@47 /START" },
+    { "bad name of an unread header", "E@25 H@27 M@27 /START" },
+    { "colon oddities in unread lines", "E@61 H@63 M@63 /START" },
+    { "bare CR and control bytes in unread lines hide no read header", "E@92 H@94 M@94 /START" },
 };
 
 static const char *expected_events(const struct stream_case *c)
@@ -597,6 +669,33 @@ static void test_stream_case(const struct stream_case *c)
     free(every);
 }
 
+/* Every stream parsed whole in each mode: up to FULL's first error, LIGHT
+ * reports the same events at the same offsets, and at each of them the
+ * start line, framing and read headers (names, values, order, counts) are
+ * those FULL gives. */
+static struct driver light_run;
+
+static void test_light_reads_what_full_reads(void)
+{
+    int same = 1;
+    for (size_t i = 0; i < N_CASES; i++) {
+        const struct stream_case *c = &stream_cases[i];
+        stream_mode = OA_HTTP1_FULL;
+        run_pieces(&whole_run, c, NULL, 0, false);
+        stream_mode = OA_HTTP1_LIGHT;
+        run_pieces(&light_run, c, NULL, 0, false);
+        const char *error = strstr(whole_run.known.buf, " X@");
+        size_t upto = error ? (size_t)(error - whole_run.known.buf) : whole_run.known.len;
+        EXPECT(same,
+               strncmp(whole_run.known.buf, light_run.known.buf, upto) == 0 &&
+                   (error || strcmp(whole_run.known.buf, light_run.known.buf) == 0),
+               "%s: FULL reads\n  %s\nLIGHT reads\n  %s", c->name, whole_run.known.buf, light_run.known.buf);
+    }
+    stream_mode = OA_HTTP1_FULL;
+    CHECK(same, "LIGHT gives the events, start lines, framing and read headers FULL gives, up to FULL's "
+                "first error, in each of the %zu streams", N_CASES);
+}
+
 /* ---- a parser used again (the exporter's) ---- */
 
 static struct driver reused_run;
@@ -629,8 +728,8 @@ static void test_reset_parses_like_fresh(void)
         reused_run.tunnel_mask = c->tunnel_mask;
         reused_run.contract_ok = true;
         reused_run.heads_consistent = true;
-        reused_run.events.len = reused_run.full.len = 0;
-        reused_run.events.buf[0] = reused_run.full.buf[0] = '\0';
+        reused_run.events.len = reused_run.full.len = reused_run.known.len = 0;
+        reused_run.events.buf[0] = reused_run.full.buf[0] = reused_run.known.buf[0] = '\0';
         driver_feed(&reused_run, c->data, c->len, false);
         driver_finish(&reused_run, c->eof);
         EXPECT(same,
@@ -714,6 +813,26 @@ static void test_light_keeps_read_headers(void)
               !oa_http1_find(h, "cookie", NULL, NULL) && span_is(h->target, h->target_len, "/x"),
           "light request: traceparent and target there, Cookie not kept");
     oa_http1_release(&p);
+
+    /* a bare CR or another control byte in a line LIGHT does not read
+     * makes no read header of what follows it (FULL refuses this head) */
+    const struct stream_case *c = find_case("bare CR and control bytes in unread lines hide no read header");
+    for (int cut = 0; cut < 2; cut++) {
+        oa_http1_init_mode(&p, REQ, OA_HTTP1_LIGHT);
+        enum oa_http1_event ev = OA_HTTP1_NEED_MORE;
+        size_t half = cut ? 40 : c->len;
+        size_t used = oa_http1_feed(&p, guarded(c->data, half, false), half, &ev);
+        if (cut && ev == OA_HTTP1_NEED_MORE && used == half)
+            oa_http1_feed(&p, guarded(c->data + half, c->len - half, false), c->len - half, &ev);
+        size_t hosts = 0;
+        h = oa_http1_head(&p);
+        f = oa_http1_find_known(h, OA_HTTP1_H_HOST, &hosts);
+        CHECK(ev == OA_HTTP1_HEAD_END_NEXT && hosts == 1 && span_is(f->value, f->value_len, "good") &&
+                  oa_http1_find_known(h, OA_HTTP1_H_USER_AGENT, NULL) == NULL && h->n_headers == 1,
+              "light request%s: Host after \"a\\rHost: evil\", \"user\\ragent\", \"Host\\x1a\" is the "
+              "one real Host, and no User-Agent", cut ? " in two pieces" : "");
+        oa_http1_release(&p);
+    }
 
     oa_http1_init_mode(&p, RESP, OA_HTTP1_LIGHT);
     h = feed_until(&p, response, sizeof response - 1, OA_HTTP1_HEAD_DONE, 0);
@@ -1437,7 +1556,8 @@ static void test_whole_head_lengths(void)
                    resp ? "response" : "request", whole_run.events.buf);
         }
     }
-    CHECK(same, "whole head == byte by byte for target, name, value, reason of 1..40 bytes");
+    CHECK(same, "%swhole head == byte by byte for target, name, value, reason of 1..40 bytes",
+          stream_mode == OA_HTTP1_LIGHT ? "light: " : "");
     CHECK(accepted, "and every one of them is a valid head");
 }
 
@@ -1492,15 +1612,16 @@ static void test_whole_head_odd_bytes(void)
                     expect_ok = where != 1;     /* obs-text: not in a name */
                 else if (c == '\t')
                     expect_ok = where >= 2;     /* field value and reason only */
-                if (expect_ok >= 0)
+                /* LIGHT does not look into the unread name and value */
+                if (expect_ok >= 0 && (stream_mode == OA_HTTP1_FULL || where == 0 || where == 3))
                     EXPECT(verdict, (first == 'E' || first == 'H') == (expect_ok == 1),
                            "byte 0x%02x at %zu of part %d: %s (%s)", c, offsets[o], where,
                            expect_ok ? "accepted" : "refused", whole_run.events.buf);
             }
         }
     }
-    CHECK(same, "whole head == byte by byte with control bytes, DEL, NUL, obs-text, HTAB, SP, ':' "
-                "around block edges of target, name, value, reason");
+    CHECK(same, "%swhole head == byte by byte with control bytes, DEL, NUL, obs-text, HTAB, SP, ':' "
+                "around block edges of target, name, value, reason", stream_mode == OA_HTTP1_LIGHT ? "light: " : "");
     CHECK(verdict, "NUL, controls and DEL refused everywhere; obs-text and HTAB only where RFC 9112 allows");
 }
 
@@ -1620,6 +1741,7 @@ int main(void)
     test_fields();
     test_known_headers();
     test_light_keeps_read_headers();
+    test_light_reads_what_full_reads();
     test_exporter_rejects_what_light_accepted();
     test_injection_point();
     test_not_http();
@@ -1627,8 +1749,11 @@ int main(void)
     test_body_not_read();
     test_skip();
     test_eof();
-    test_whole_head_lengths();
-    test_whole_head_odd_bytes();
+    for (stream_mode = OA_HTTP1_FULL; stream_mode <= OA_HTTP1_LIGHT; stream_mode++) {
+        test_whole_head_lengths();
+        test_whole_head_odd_bytes();
+    }
+    stream_mode = OA_HTTP1_FULL;
     test_whole_head_framing();
     test_compact_headers();
     test_reset_parses_like_fresh();

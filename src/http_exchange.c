@@ -36,9 +36,10 @@ struct oa_http_exchange *oa_http_exchange_new(enum oa_conn_role role)
         return NULL;
     memset(x, 0, sizeof(*x));
     x->role = role;
-    /* LIGHT: values this code never reads are checked by the exporter's
-     * parse. Except on the one stream we add bytes to, a client's requests:
-     * there a value LIGHT does not look into could hide where the head ends
+    /* LIGHT: header lines this code never reads are skipped, left for the
+     * exporter's FULL parse to check. Except on the one stream we add bytes
+     * to, a client's requests: there a line LIGHT does not look into could
+     * hide where the head ends
      * for the receiver (a bare CR before "Content-Length" in an unread
      * header, which some receivers take as a line break), and header lines
      * would go into what the receiver reads as a body. FULL rejects such a

@@ -90,7 +90,7 @@ instructions_per_exchange() {
 @test "a traced exchange stays within its instruction budget on the program's thread" {
     skip_if_sanitized "instruction counts of a sanitized build say nothing"
     command -v valgrind >/dev/null || fail_now "valgrind is installed by make deps"
-    local budget=${OTELAUTO_EXCHANGE_BUDGET:-8000} pass shim
+    local budget=${OTELAUTO_EXCHANGE_BUDGET:-7200} pass shim
     pass=$(instructions_per_exchange "$PASS_LIB")
     shim=$(instructions_per_exchange "$SHIM_LIB")
     echo "instructions per exchange on the program's thread: pass-through $pass, shim $shim (+$((shim - pass)); budget +$budget)" >&2

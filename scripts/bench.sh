@@ -284,15 +284,17 @@ stream_vs_pass=($(ratio_list "${mbs[shim]}" "${mbs[pass]}"))
 
 # ---------------------------------------------------------------- redis
 redis_port=$(free_port)
-redis_n=$((quick ? 30000 : 60000))
+# long enough runs (~1.5 s each at ~90,000 ops/s) that a neighbour's burst moves a
+# ratio by little; more rounds than the others for the same reason
+redis_n=$((quick ? 30000 : 150000))
 # server and client on CPUs of their own: left to the scheduler on a shared
 # 2-CPU machine, where they land from run to run swamped the figure (rounds
 # spread 0.80..1.17 with both free to move)
 redis_cmd=(redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --dir "$work")
 redis_bench_cmd=(taskset -c 1 redis-benchmark -p "$redis_port" -t set,get -n "$redis_n" -c 16 -q)
 declare -A redis_ops
-say "redis-server under redis-benchmark, $rounds rounds"
-for ((r = 0; r < rounds; r++)); do
+say "redis-server under redis-benchmark, $((rounds + 2)) rounds"
+for ((r = 0; r < rounds + 2; r++)); do
     for cfg in $(order "$r"); do
         run_as "$cfg" taskset -c 0 "${redis_cmd[@]}" >/dev/null &
         rp=$!

@@ -57,7 +57,7 @@ PASSTHRU  := $(BUILD)/libpassthrough.so
 ENGINE_A  := $(BUILD)/libengine.a
 
 .SECONDARY: $(PROTO_C) $(PROTO_H)
-.PHONY: all deps lib test unit integration demo clean asan check-exports bench-startup
+.PHONY: all deps lib test demo clean check-exports
 all: deps lib
 
 lib: $(LIB) $(OTLP_LIB) $(PASSTHRU)

@@ -268,9 +268,10 @@ static void test_steady_flow_needs_no_wakeups(void)
           (unsigned long long)(after.dropped_queue_full - before.dropped_queue_full));
     CHECK(exported + 32 >= (uint64_t)spans, "steady flow: the exporter kept up (%llu of %d)",
           (unsigned long long)exported, spans);
-    /* One wake-up while the rate is not yet known; a few more are allowed
-     * for a scheduler that lets the exporter oversleep by ~16 ms. */
-    CHECK(wakeups <= 6, "steady flow: %llu wake-ups by submitters for %d full batches",
+    /* One wake-up while the rate is not yet known; more are allowed for a
+     * loaded machine (or ThreadSanitizer) that lets the exporter oversleep
+     * by ~16 ms now and then. Waking at every batch makes 37. */
+    CHECK(wakeups <= 12, "steady flow: %llu wake-ups by submitters for %d full batches",
           (unsigned long long)wakeups, spans / 32);
 
     /* A burst that fills the queue past the halfway mark beyond a batch

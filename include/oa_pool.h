@@ -23,7 +23,7 @@ struct oa_pool {
     uint64_t head;            /* tag << 32 | (object number + 1); low half 0: empty */
     uint32_t n_objs;          /* objects carved so far */
     int grow_lock;
-    char *chunks[OA_POOL_MAX_CHUNKS];
+    char *region;             /* the reservation every chunk is carved from */
 };
 
 /* per_chunk must be a power of two (a shift and a mask take an object's

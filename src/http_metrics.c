@@ -149,14 +149,15 @@ static void leave_active(struct oa_http_metric_request *m)
     }
 }
 
-/* Records one finished request in its duration histogram. */
+/* Records one finished request in its duration histogram, its series from
+ * the connection's memo when it holds it (series may be NULL). */
 static void record_duration(struct oa_metric_key *key, int status, const char *error, uint64_t start,
-                            uint64_t end)
+                            uint64_t end, struct oa_http_metrics_series_memo *series)
 {
     key->status = status > 0 && status < 1000 ? (uint16_t)status : 0;
     key->error_type = error;
     /* the wall clock may have stepped back meanwhile */
-    oa_metrics_record_duration(oa_metrics_series(key), end > start ? end - start : 0);
+    oa_metrics_record_duration(oa_http_metrics_duration_series(series, key), end > start ? end - start : 0);
 }
 
 void oa_http_metrics_finish_at(struct oa_http_metric_request *m, int status, const char *error, uint64_t end,
@@ -166,12 +167,7 @@ void oa_http_metrics_finish_at(struct oa_http_metric_request *m, int status, con
         return;
     m->recording = false;
     leave_active(m);
-    struct oa_metric_key *key = &m->key;
-    key->status = status > 0 && status < 1000 ? (uint16_t)status : 0;
-    key->error_type = error;
-    uint64_t start = m->start_unix_nano;
-    /* the wall clock may have stepped back meanwhile */
-    oa_metrics_record_duration(oa_http_metrics_duration_series(series, key), end > start ? end - start : 0);
+    record_duration(&m->key, status, error, m->start_unix_nano, end, series);
 }
 
 void oa_http_metrics_client_request(const char *method, size_t method_len, const char *url, size_t url_len,
@@ -186,7 +182,7 @@ void oa_http_metrics_client_request(const char *method, size_t method_len, const
     request_key(&key, OA_INSTRUMENT_CLIENT_DURATION, method, method_len, protocol);
     key.port = oa_http_url_server(url, url_len, &host, &host_len);
     key_set_address(&key, host, host_len);
-    record_duration(&key, status, error, start, oa_now_unix_nano());
+    record_duration(&key, status, error, start, oa_now_unix_nano(), NULL);
     oa_metrics_reader_start();
 }
 

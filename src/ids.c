@@ -125,7 +125,7 @@ static uint64_t *generator_state(void)
 }
 
 /* xoshiro256** */
-static uint64_t next_u64(uint64_t *s)
+static inline uint64_t next_u64(uint64_t *s)
 {
     uint64_t result = rotl(s[1] * 5, 7) * 9;
     uint64_t t = s[1] << 17;
@@ -137,20 +137,6 @@ static uint64_t next_u64(uint64_t *s)
     s[3] = rotl(s[3], 45);
     return result;
 }
-
-/* xoshiro256** on a state held in registers (next_u64 on the generator's
- * memory reloads and stores the four words at each step) */
-#define NEXT_IN_REGISTERS(out, s0, s1, s2, s3)      \
-    do {                                            \
-        (out) = rotl((s1) * 5, 7) * 9;              \
-        uint64_t t_ = (s1) << 17;                   \
-        (s2) ^= (s0);                               \
-        (s3) ^= (s1);                               \
-        (s1) ^= (s2);                               \
-        (s0) ^= (s3);                               \
-        (s2) ^= t_;                                 \
-        (s3) = rotl((s3), 45);                      \
-    } while (0)
 
 void oa_ids_trace_id_from(uint64_t s[4], uint8_t out[16])
 {
@@ -175,19 +161,20 @@ void oa_ids_span_id_from(uint64_t s[4], uint8_t out[8])
 
 void oa_ids_trace_and_span_id_from(uint64_t s[4], uint8_t trace[16], uint8_t span[8])
 {
-    uint64_t s0 = s[0], s1 = s[1], s2 = s[2], s3 = s[3];
+    /* a local copy of the state: the compiler keeps it in registers across
+     * the three steps (next_u64 on the generator's memory reloads and
+     * stores the four words at each step) */
+    uint64_t st[4];
+    memcpy(st, s, sizeof(st));
     uint64_t hi, lo, v;
     do {
-        NEXT_IN_REGISTERS(hi, s0, s1, s2, s3);
-        NEXT_IN_REGISTERS(lo, s0, s1, s2, s3);
+        hi = next_u64(st);
+        lo = next_u64(st);
     } while ((hi | lo) == 0);
     do {
-        NEXT_IN_REGISTERS(v, s0, s1, s2, s3);
+        v = next_u64(st);
     } while (v == 0);
-    s[0] = s0;
-    s[1] = s1;
-    s[2] = s2;
-    s[3] = s3;
+    memcpy(s, st, sizeof(st));
     memcpy(trace, &hi, sizeof(hi));
     memcpy(trace + 8, &lo, sizeof(lo));
     memcpy(span, &v, sizeof(v));

@@ -38,13 +38,11 @@ static size_t stride(const struct oa_pool *pool)
     return (sizeof(struct obj_header) + pool->obj_size + 15) & ~(size_t)15;
 }
 
-/* chunk_objs is a power of two (grow refuses others): a shift and a mask
- * rather than a division on every take. */
+/* Chunks follow one another in the reservation: object n is n strides in. */
 static struct obj_header *header_of_slot(const struct oa_pool *pool, uint32_t slot)
 {
-    uint32_t n = slot - 1;
-    char *chunk = __atomic_load_n(&pool->chunks[n >> __builtin_ctz(pool->chunk_objs)], __ATOMIC_ACQUIRE);
-    return (struct obj_header *)(void *)(chunk + (size_t)(n & (pool->chunk_objs - 1)) * stride(pool));
+    char *region = __atomic_load_n(&pool->region, __ATOMIC_ACQUIRE);
+    return (struct obj_header *)(void *)(region + (size_t)(slot - 1) * stride(pool));
 }
 
 static void push(struct oa_pool *pool, struct obj_header *h)
@@ -78,7 +76,7 @@ static struct obj_header *pop(struct oa_pool *pool)
  * request pays page faults only). Pages nobody touches stay virtual. */
 static char *reserve(struct oa_pool *pool, size_t chunk_bytes)
 {
-    if (pool->chunks[0] == NULL) {
+    if (pool->region == NULL) {
         size_t n_chunks = (pool->max_objs + pool->chunk_objs - 1) / pool->chunk_objs;
         if (n_chunks > OA_POOL_MAX_CHUNKS)
             n_chunks = OA_POOL_MAX_CHUNKS;
@@ -86,9 +84,9 @@ static char *reserve(struct oa_pool *pool, size_t chunk_bytes)
                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         if (mem == MAP_FAILED)
             return NULL;
-        __atomic_store_n(&pool->chunks[0], (char *)mem, __ATOMIC_RELEASE);
+        __atomic_store_n(&pool->region, (char *)mem, __ATOMIC_RELEASE);
     }
-    return pool->chunks[0];
+    return pool->region;
 }
 
 /* Carves one more chunk; keeps its first object for the caller. Only one
@@ -108,12 +106,11 @@ static __attribute__((noinline)) struct obj_header *grow(struct oa_pool *pool)
     if (first < pool->max_objs && idx < OA_POOL_MAX_CHUNKS) {
         size_t bytes = (size_t)pool->chunk_objs * stride(pool);
         char *region = reserve(pool, bytes);
-        void *mem = region != NULL ? region + idx * bytes : MAP_FAILED;
-        if (mem != MAP_FAILED) {
-            __atomic_store_n(&pool->chunks[idx], (char *)mem, __ATOMIC_RELEASE);
+        if (region != NULL) {
+            char *mem = region + idx * bytes;
             __atomic_store_n(&pool->n_objs, first + pool->chunk_objs, __ATOMIC_RELAXED);
             for (uint32_t k = 0; k < pool->chunk_objs; k++) {
-                struct obj_header *h = (struct obj_header *)(void *)((char *)mem + (size_t)k * stride(pool));
+                struct obj_header *h = (struct obj_header *)(void *)(mem + (size_t)k * stride(pool));
                 h->slot = first + k + 1;
                 if (k == 0) {
                     mine = h;

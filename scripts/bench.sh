@@ -11,7 +11,7 @@
 #   scripts/bench.sh [--rounds N] [--out FILE] [--plot FILE] [--quick]
 #
 # Needs: nginx, wrk, redis-server, redis-benchmark, valgrind, gnuplot
-# (scripts/install-deps.sh). Takes about 6 minutes on 2 cores (--quick: 2).
+# (scripts/install-deps.sh). Takes about 9 minutes on 2 cores (--quick: 3).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -122,7 +122,7 @@ run_as() {
     local cfg=$1
     shift
     case $cfg in
-        none) exec env "$@" ;;
+        none | feed | spin) exec env "$@" ;;
         pass) exec env LD_PRELOAD="$pass" "$@" ;;
         shim) exec env LD_PRELOAD="$shim" OTEL_SERVICE_NAME=bench \
             OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$dec_port" "$@" ;;
@@ -160,25 +160,75 @@ lat_secs=$((quick ? 2 : 3))
 wrk_cmd=(wrk -t1 -c16 -d"${wrk_secs}s" "http://127.0.0.1:$nginx_port/index.html")
 lat_cmd=("$build/bench/load_gen" "$nginx_port" /index.html "$lat_rate" "$lat_secs" 16)
 
-declare -A rps p50 p99 rss anon
+declare -A rps p50 p99 rss anon cpu_ticks cpu_reqs
 served_shim=0
+fed_spans=0
+feed_log=""
 spans_before=$(spans_decoded)
+dec_pid=${pids[0]}
+clk_tck=$(getconf CLK_TCK)
+# CPU time (user + system, in clock ticks) of a process, or of one thread
+ticks() {
+    [[ -n $1 ]] || { echo 0; return; }
+    awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+# feed RATE SECONDS: the export path alone, beside the untraced nginx of
+# config "feed" (export_bench feed: spans made at RATE per second, queued,
+# built, encoded and sent by the shim's batch processor and OTLP exporter to
+# the decoding receiver); its pid in feed_pid, its report in $work/feed.out
+feed() {
+    "$build/bench/export_bench" feed "$1" "$2" "$work/dec.port" >>"$work/feed.out" &
+    feed_pid=$!
+    pids+=("$feed_pid")
+    sleep 0.2
+}
+feed_done() {
+    wait "$feed_pid" 2>/dev/null || true
+}
 say "nginx + wrk (throughput) and load_gen at $lat_rate/s (latency), $rounds rounds"
 for ((r = 0; r < rounds; r++)); do
-    for cfg in $(order "$r") py null off; do
+    for cfg in $(order "$r") py null off feed spin; do
         start_nginx "$cfg"
-        out_wrk=$("${wrk_cmd[@]}")
-        rps[$cfg]+=" $(awk '/^Requests\/sec/ { print $2 }' <<<"$out_wrk")"
-        if [[ $cfg == shim ]]; then
-            served_shim=$((served_shim + $(awk '/requests in/ { print $1 }' <<<"$out_wrk")))
+        feed_pid=
+        spin_pid=
+        # a loop that touches no memory and runs only on a CPU that would
+        # otherwise be idle (SCHED_IDLE): whether the CPU time wrk leaves
+        # idle is free for other work on this machine
+        if [[ $cfg == spin ]]; then
+            chrt --idle 0 sh -c 'while :; do :; done' &
+            spin_pid=$!
+            pids+=("$spin_pid")
         fi
+        # the shim's rate of this round (it always runs before "feed")
+        [[ $cfg != feed ]] || feed "$(awk '{ printf "%d", $NF }' <<<"${rps[shim]}")" $((wrk_secs + 1))
+        # CPU per request, by thread and process, during the wrk run
+        c0=("$(ticks "$nginx_pid/task/$nginx_pid")" "$(ticks "$nginx_pid")" "$(ticks "$dec_pid")"
+            "$(ticks "$feed_pid")")
+        out_wrk=$({ TIMEFORMAT='%3U %3S'; time "${wrk_cmd[@]}"; } 2>"$work/wrk.time")
+        c1=("$(ticks "$nginx_pid/task/$nginx_pid")" "$(ticks "$nginx_pid")" "$(ticks "$dec_pid")"
+            "$(ticks "$feed_pid")")
+        [[ -z $feed_pid ]] || feed_done
+        [[ -z $spin_pid ]] || { kill "$spin_pid"; wait "$spin_pid" 2>/dev/null || true; }
+        rps[$cfg]+=" $(awk '/^Requests\/sec/ { print $2 }' <<<"$out_wrk")"
+        served=$(awk '/requests in/ { print $1 }' <<<"$out_wrk")
+        if [[ $cfg == shim ]]; then
+            served_shim=$((served_shim + served))
+        fi
+        # ticks: program thread, shim's threads, receiver, feed, wrk
+        read -r -a acc <<<"${cpu_ticks[$cfg]:-0 0 0 0 0}"
+        wrk_ticks=$(awk -v t="$clk_tck" '{ printf "%d", ($1 + $2) * t + 0.5 }' "$work/wrk.time")
+        cpu_ticks[$cfg]="$((acc[0] + c1[0] - c0[0])) $((acc[1] + c1[1] - c0[1] - c1[0] + c0[0]))"
+        cpu_ticks[$cfg]+=" $((acc[2] + c1[2] - c0[2])) $((acc[3] + c1[3] - c0[3])) $((acc[4] + wrk_ticks))"
+        cpu_reqs[$cfg]=$((${cpu_reqs[$cfg]:-0} + served))
         rss[$cfg]+=" $(rss_kib "$nginx_pid")"
         anon[$cfg]+=" $(anon_kib "$nginx_pid")"
-        if [[ $cfg == py || $cfg == off ]]; then
+        if [[ $cfg == py || $cfg == off || $cfg == spin ]]; then
             stop_nginx
             continue
         fi
+        [[ $cfg != feed ]] || feed "$lat_rate" $((lat_secs + 1))
         read -r _ _ _ lat_ach _ l50 _ _ _ l99 _ < <("${lat_cmd[@]}")
+        [[ -z $feed_pid ]] || feed_done
         if [[ $cfg == shim ]]; then
             served_shim=$((served_shim + $(awk -v a="$lat_ach" -v t="$lat_secs" 'BEGIN { printf "%d", a * t }')))
         fi
@@ -188,7 +238,10 @@ for ((r = 0; r < rounds; r++)); do
     done
 done
 sleep 1
-spans_nginx=$(($(spans_decoded) - spans_before))
+# the feed's spans went to the same receiver: counted apart
+fed_spans=$(awk '{ for (i = 1; i < NF; i++) if ($i == "exported") s += $(i + 1) } END { print s + 0 }' "$work/feed.out")
+fed_dropped=$(awk '{ for (i = 1; i < NF; i++) if ($i == "dropped") s += $(i + 1) } END { print s + 0 }' "$work/feed.out")
+spans_nginx=$(($(spans_decoded) - spans_before - fed_spans))
 malformed_nginx=$(malformed_decoded)
 
 ratio_list() { # ratio_list "a1 a2 .." "b1 b2 ..": per-round a/b
@@ -215,6 +268,17 @@ rss_add_py=($(diff_list "${rss[py]}" "${rss[pass]}"))
 tp_py_vs_none=($(ratio_list "${rps[py]}" "${rps[none]}"))
 tp_null_vs_none=($(ratio_list "${rps[null]}" "${rps[none]}"))
 tp_off_vs_none=($(ratio_list "${rps[off]}" "${rps[none]}"))
+tp_feed_vs_none=($(ratio_list "${rps[feed]}" "${rps[none]}"))
+tp_spin_vs_none=($(ratio_list "${rps[spin]}" "${rps[none]}"))
+p50_add_feed=($(diff_list "${p50[feed]}" "${p50[none]}"))
+p99_add_feed=($(diff_list "${p99[feed]}" "${p99[none]}"))
+# us of CPU per request: "program shim receiver feed wrk" for CONFIG
+cpu_per_req() {
+    awk -v t="$clk_tck" -v n="${cpu_reqs[$1]}" '{ for (i = 1; i <= NF; i++) printf "%.2f ", $i * 1e6 / t / (n ? n : 1) }' <<<"${cpu_ticks[$1]}"
+}
+read -r cpu_none_prog _ _ _ cpu_none_wrk <<<"$(cpu_per_req none)"
+read -r cpu_shim_prog cpu_shim_bg cpu_shim_recv _ cpu_shim_wrk <<<"$(cpu_per_req shim)"
+read -r cpu_feed_prog _ cpu_feed_recv cpu_feed_feed cpu_feed_wrk <<<"$(cpu_per_req feed)"
 
 # ---------------------------------------------------------------- load sweep (plot)
 say "load sweep for the plot"
@@ -332,11 +396,16 @@ cg_server() {
         "${server[@]}" >/dev/null 2>&1 &
     local vp=$!
     pids+=("$vp")
-    for _ in $(seq 200); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+    # valgrind starts slowly on a loaded machine: up to a minute
+    for _ in $(seq 600); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
     local served
     served=$("$@")
     kill -INT "$vp" 2>/dev/null || true
     kill "$vp" 2>/dev/null || true
+    # a signal that reached valgrind before the server was up can be lost:
+    # never wait for ever (the run's counts are then missing, not the suite)
+    for _ in $(seq 300); do kill -0 "$vp" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$vp" 2>/dev/null || true
     wait "$vp" 2>/dev/null || true
     local main other preload=0 f
     main=$(sed -n 's/^summary: //p' "$dir/cg.out-01" 2>/dev/null)
@@ -453,6 +522,10 @@ rp_mib=$(awk -v k="$(median "${rss_add_py[@]}")" 'BEGIN { printf "%.1f", k / 102
 tpy=$(median "${tp_py_vs_none[@]}")
 tnull=$(median "${tp_null_vs_none[@]}")
 toff=$(median "${tp_off_vs_none[@]}")
+tfeed=$(median "${tp_feed_vs_none[@]}")
+tspin=$(median "${tp_spin_vs_none[@]}")
+a50f=$(median "${p50_add_feed[@]}")
+a99f=$(median "${p99_add_feed[@]}")
 loadavg=$(cut -d' ' -f1-3 /proc/loadavg)
 cpu_model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 drop_pct=$(awk -v s="$spans_nginx" -v n="$served_shim" 'BEGIN { printf "%.1f", n ? 100 * (1 - s / n) : 0 }')
@@ -486,9 +559,13 @@ rows are the ones to trust then.
 | 1b | the same, exporting to the Python test receiver instead (it takes a core from nginx and wrk) | | **$tpy** ($(minmax "${tp_py_vs_none[@]}")) | |
 | 1d | the same, exporting to a null receiver (the collector's decoding off these 2 cores) | | **$tnull** ($(minmax "${tp_null_vs_none[@]}")) | |
 | 1e | the same, spans recorded and built but not exported (\`OTEL_TRACES_EXPORTER=none\`): the program's thread and the exporter's building | | **$toff** ($(minmax "${tp_off_vs_none[@]}")) | |
+| 1f | **the export path alone**: untraced nginx (no hook at all) beside \`export_bench feed\`, which sends the shim's span rate of the round through the same batch processor and OTLP exporter to the same decoding receiver: what exporting 100% of the spans costs on these 2 cores, the ceiling of figure 1 here | | **$tfeed** ($(minmax "${tp_feed_vs_none[@]}")) | |
+| 1g | untraced nginx beside a loop that uses only idle CPU time (\`chrt --idle 0\`, touching no memory): whether the CPU time wrk leaves idle is free for other work on this machine | | **$tspin** ($(minmax "${tp_spin_vs_none[@]}")) | |
+| 1a | CPU per request during the wrk runs, us (user + system from /proc, all rounds) | | none: nginx $cpu_none_prog, wrk $cpu_none_wrk. shim: nginx's thread **$cpu_shim_prog**, the shim's threads $cpu_shim_bg, receiver $cpu_shim_recv, wrk $cpu_shim_wrk. 1f: nginx $cpu_feed_prog, feed $cpu_feed_feed, receiver $cpu_feed_recv, wrk $cpu_feed_wrk | |
 | 2 | latency added at $lat_rate req/s, p50 | +1 us | **$a50 us** vs none ($(minmax "${p50_add_none[@]}")); $a50p us vs pass | $(verdict "$a50" 1 le 10 "${p50_add_none[@]}") |
 | 2 | latency added at $lat_rate req/s, p99 | +5 us | **$a99 us** vs none ($(minmax "${p99_add_none[@]}")); $a99p us vs pass | $(verdict "$a99" 5 le 50 "${p99_add_none[@]}") |
 | 2b | the same latency, exporting to a null receiver (no decoding on these 2 cores), p50 / p99 | | **$a50n us / $a99n us** vs none (p50 $(minmax "${p50_add_null[@]}"); p99 $(minmax "${p99_add_null[@]}")) | |
+| 2f | the same latency with the export path alone (untraced nginx beside \`export_bench feed\` at $lat_rate spans/s to the decoding receiver), p50 / p99 | | **$a50f us / $a99f us** vs none (p50 $(minmax "${p50_add_feed[@]}"); p99 $(minmax "${p99_add_feed[@]}")) | |
 | 3 | TCP stream of 64-byte writes, shim / none | >= 0.99 | **$st** ($(minmax "${stream_vs_none[@]}")); shim / pass $stp ($(minmax "${stream_vs_pass[@]}")) | $(verdict "$st" 0.99 ge 0.1 "${stream_vs_none[@]}") |
 | 3 | the same stream in lockstep, instructions per write + read in user space (callgrind) | | **shim +$((stream_ipw[shim] - stream_ipw[pass])) over pass**, +$((stream_ipw[shim] - stream_ipw[none])) over none (none ${stream_ipw[none]}, pass ${stream_ipw[pass]}, shim ${stream_ipw[shim]}; the system calls themselves are not counted) | |
 | 3 | redis-server under redis-benchmark, shim / none | >= 0.99 | **$rd** ($(minmax "${redis_vs_none[@]}")); shim / pass $rdp ($(minmax "${redis_vs_pass[@]}")) | $(verdict "$rd" 0.99 ge 0.1 "${redis_vs_none[@]}") |
@@ -509,6 +586,7 @@ rows are the ones to trust then.
 - p50 / p99 us at $lat_rate req/s, shim exporting to the null receiver: ${p50[null]} /${p99[null]}
 - nginx requests/s, shim exporting to the Python receiver: py${rps[py]}
 - nginx requests/s, shim exporting to the null receiver: null${rps[null]}; shim with OTEL_TRACES_EXPORTER=none: off${rps[off]}
+- untraced nginx beside the export path alone (1f, 2f): requests/s${rps[feed]}; p50${p50[feed]}; p99${p99[feed]}; spans the feed exported $fed_spans, dropped $fed_dropped; beside the idle-time loop (1g): requests/s${rps[spin]}
 - nginx worker VmRSS KiB after each run: none${rss[none]}; pass${rss[pass]}; shim${rss[shim]}; py${rss[py]}
 - of which anonymous (smaps_rollup) KiB: none${anon[none]}; pass${anon[pass]}; shim${anon[shim]}; py${anon[py]}
 - spans decoded by the C receiver from the traced nginx runs (wrk and load_gen): $spans_nginx
@@ -536,8 +614,12 @@ OTEL_SERVICE_NAME=bench OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:RECEIVER\`,
 1. \`CONFIG nginx -c nginx.conf\` (one worker, \`master_process off\`, 612-byte file, keep-alive;
    the file is generated by scripts/bench.sh), then \`${wrk_cmd[*]/$nginx_port/PORT}\`; 1b: the
    shim with its endpoint at \`python3 tests/lib/otlp_receiver.py --port 0 --out spans.jsonl\`
+   1f: no preload, with \`build/bench/export_bench feed RATE $((wrk_secs + 1)) PORTFILE\` (RATE the round's
+   traced requests/s) started 0.2 s before wrk; 1a: fields 14 and 15 of /proc/PID/stat and
+   /proc/PID/task/PID/stat before and after wrk, and bash's \`time\` of wrk; 1g: no preload, with
+   \`chrt --idle 0 sh -c 'while :; do :; done'\` running during wrk
 2. the same nginx, then \`build/bench/load_gen PORT /index.html $lat_rate $lat_secs 16\` (open loop:
-   latency counted from when each request was due)
+   latency counted from when each request was due); 2f: \`export_bench feed $lat_rate $((lat_secs + 1)) PORTFILE\` beside it
 3. \`CONFIG ${stream_cmd[*]/$root\//}\`, and under \`valgrind --tool=callgrind\` with 2000 and
    12000 writes and \`lockstep\`; \`CONFIG redis-server --port PORT --save "" --appendonly no\`
    and \`redis-benchmark -p PORT -t set,get -n $redis_n -c 16 -q\` (server on CPU 0, client on CPU 1)

@@ -20,6 +20,13 @@
  *       512, OTEL_BSP_* from the environment): a producer thread submits RATE
  *       spans per second, paced every millisecond, for SECONDS; prints the
  *       processor's counters. No drops at a rate = the exporter keeps up.
+ *   export_bench feed RATE SECONDS PORT_FILE
+ *       The same producer and processor, exporting to the receiver whose port
+ *       is in PORT_FILE instead of one of its own: the export path of a
+ *       traced program (spans made, queued, built, encoded, sent, and
+ *       decoded by that receiver) without the program. Run beside an
+ *       untraced nginx, it measures what exporting its spans costs on these
+ *       cores whatever the shim's hooks cost (BENCHMARKS.md, rows 1f, 2f).
  *
  * Built against the engine's static library and the OTLP objects
  * (make build/bench/export_bench). */
@@ -319,7 +326,18 @@ int main(int argc, char **argv)
         return 2;
     }
     sink_decodes = strcmp(argv[1], "decode") == 0 && argc > 3;
-    int port = start_sink();
+    bool feeds = strcmp(argv[1], "feed") == 0 && argc > 4;
+    int port = 0;
+    if (feeds) {
+        FILE *f = fopen(argv[4], "r");
+        if (f == NULL || fscanf(f, "%d", &port) != 1) {
+            fprintf(stderr, "export_bench: no port in %s\n", argv[4]);
+            return 2;
+        }
+        fclose(f);
+    } else {
+        port = start_sink();
+    }
     if (sink_decodes) {
         FILE *f = fopen(argv[2], "w");
         if (f == NULL || fprintf(f, "%d\n", port) < 0 || fclose(f) != 0)
@@ -354,7 +372,7 @@ int main(int argc, char **argv)
 
     if (strcmp(argv[1], "throughput") == 0)
         return throughput(atof(argv[2]));
-    if (strcmp(argv[1], "capacity") == 0 && argc > 3)
+    if ((strcmp(argv[1], "capacity") == 0 && argc > 3) || feeds)
         return capacity(atof(argv[2]), atof(argv[3]));
     fprintf(stderr, "export_bench: unknown mode %s\n", argv[1]);
     return 2;

@@ -46,11 +46,11 @@ static void test_defaults(void)
     CHECK(cfg.propagate_tracecontext && cfg.propagate_baggage,
           "default propagators tracecontext,baggage");
     CHECK(cfg.traces_exporter == OA_TRACES_EXPORTER_OTLP, "default exporter otlp");
-    CHECK(strcmp(cfg.traces_endpoint, "http://localhost:4318/v1/traces") == 0,
-          "default endpoint (%s)", cfg.traces_endpoint);
-    CHECK(cfg.n_headers == 0, "default: no headers");
-    CHECK(cfg.export_timeout_ms == 10000, "default export timeout 10000");
-    CHECK(!cfg.compression_gzip, "default: no compression");
+    CHECK(strcmp(cfg.traces_otlp.endpoint, "http://localhost:4318/v1/traces") == 0,
+          "default endpoint (%s)", cfg.traces_otlp.endpoint);
+    CHECK(cfg.traces_otlp.n_headers == 0, "default: no headers");
+    CHECK(cfg.traces_otlp.timeout_ms == 10000, "default export timeout 10000");
+    CHECK(!cfg.traces_otlp.compression_gzip, "default: no compression");
     CHECK(cfg.max_queue_size == 2048, "default queue 2048");
     CHECK(cfg.max_export_batch_size == 512, "default batch 512");
     CHECK(cfg.schedule_delay_ms == 5000, "default schedule delay 5000");
@@ -62,7 +62,7 @@ static void test_defaults(void)
          "OTEL_BSP_MAX_QUEUE_SIZE", "", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "");
     CHECK(!cfg.sdk_disabled && cfg.sampler == OA_SAMPLER_PARENTBASED_ALWAYS_ON &&
               cfg.propagate_tracecontext && cfg.propagate_baggage && cfg.max_queue_size == 2048 &&
-              strcmp(cfg.traces_endpoint, "http://localhost:4318/v1/traces") == 0,
+              strcmp(cfg.traces_otlp.endpoint, "http://localhost:4318/v1/traces") == 0,
           "empty values are unset");
 }
 
@@ -165,8 +165,8 @@ static void check_endpoint(const char *generic, const char *traces, const char *
     }
     env[n] = NULL;
     load(env);
-    CHECK(strcmp(cfg.traces_endpoint, expect) == 0, "endpoint generic=%s traces=%s -> %s (got %s)",
-          generic ? generic : "-", traces ? traces : "-", expect, cfg.traces_endpoint);
+    CHECK(strcmp(cfg.traces_otlp.endpoint, expect) == 0, "endpoint generic=%s traces=%s -> %s (got %s)",
+          generic ? generic : "-", traces ? traces : "-", expect, cfg.traces_otlp.endpoint);
 }
 
 static void test_endpoints(void)
@@ -197,8 +197,8 @@ static void test_endpoints(void)
 
 static bool has_header(const char *line)
 {
-    for (int i = 0; i < cfg.n_headers; i++) {
-        if (strcmp(cfg.headers[i], line) == 0)
+    for (int i = 0; i < cfg.traces_otlp.n_headers; i++) {
+        if (strcmp(cfg.traces_otlp.headers[i], line) == 0)
             return true;
     }
     return false;
@@ -211,28 +211,28 @@ static void test_headers(void)
     size_t len = 0;
 
     LOAD("OTEL_EXPORTER_OTLP_HEADERS", "api-key=secret,other-config-value=value%20with%20space");
-    CHECK(cfg.n_headers == 2 && strcmp(cfg.headers[0], "api-key: secret") == 0 &&
-              strcmp(cfg.headers[1], "other-config-value: value with space") == 0,
+    CHECK(cfg.traces_otlp.n_headers == 2 && strcmp(cfg.traces_otlp.headers[0], "api-key: secret") == 0 &&
+              strcmp(cfg.traces_otlp.headers[1], "other-config-value: value with space") == 0,
           "headers decoded into lines");
     LOAD("OTEL_EXPORTER_OTLP_HEADERS", " a = b ,, Authorization=Basic%20dXNlcjpwYXNz%3D ");
-    CHECK(cfg.n_headers == 2 && has_header("a: b") &&
+    CHECK(cfg.traces_otlp.n_headers == 2 && has_header("a: b") &&
               has_header("Authorization: Basic dXNlcjpwYXNz="),
           "headers trimmed, empty members skipped, %%3D decoded");
     LOAD("OTEL_EXPORTER_OTLP_HEADERS", "novalue,k=v,=v2,bad key=v3,x=%zz,y=%0d%0aInjected: 1,z=%");
-    CHECK(cfg.n_headers == 1 && has_header("k: v"),
+    CHECK(cfg.traces_otlp.n_headers == 1 && has_header("k: v"),
           "invalid pairs skipped (no '=', empty name, bad name, bad escape, CRLF)");
     LOAD("OTEL_EXPORTER_OTLP_HEADERS", "a=1", "OTEL_EXPORTER_OTLP_TRACES_HEADERS", "b=2");
-    CHECK(cfg.n_headers == 1 && has_header("b: 2"), "traces headers override the generic ones");
+    CHECK(cfg.traces_otlp.n_headers == 1 && has_header("b: 2"), "traces headers override the generic ones");
     LOAD("OTEL_EXPORTER_OTLP_HEADERS", "a=1", "OTEL_EXPORTER_OTLP_TRACES_HEADERS", "");
-    CHECK(cfg.n_headers == 1 && has_header("a: 1"), "empty traces headers = unset");
+    CHECK(cfg.traces_otlp.n_headers == 1 && has_header("a: 1"), "empty traces headers = unset");
     LOAD("OTEL_EXPORTER_OTLP_HEADERS", "tab=a%09b");
-    CHECK(cfg.n_headers == 1 && has_header("tab: a\tb"), "a tab is allowed in a value");
+    CHECK(cfg.traces_otlp.n_headers == 1 && has_header("tab: a\tb"), "a tab is allowed in a value");
 
     for (int i = 0; i < 40; i++)
         len += (size_t)snprintf(many + len, sizeof many - len, "h%d=v%d,", i, i);
     const char *env_many[] = {"OTEL_EXPORTER_OTLP_HEADERS", many, NULL};
     load(env_many);
-    CHECK(cfg.n_headers == OA_CONFIG_MAX_HEADERS && has_header("h31: v31") &&
+    CHECK(cfg.traces_otlp.n_headers == OA_CONFIG_MAX_HEADERS && has_header("h31: v31") &&
               !has_header("h32: v32"),
           "at most %d headers", OA_CONFIG_MAX_HEADERS);
 
@@ -241,32 +241,32 @@ static void test_headers(void)
     const char *env_long[] = {"OTEL_EXPORTER_OTLP_HEADERS", "small=1",
                               "OTEL_EXPORTER_OTLP_TRACES_HEADERS", long_value, NULL};
     load(env_long);
-    CHECK(cfg.n_headers == 0, "a header too long for the line is skipped, not cut");
+    CHECK(cfg.traces_otlp.n_headers == 0, "a header too long for the line is skipped, not cut");
 }
 
 static void test_exporter_options(void)
 {
     LOAD("OTEL_EXPORTER_OTLP_TIMEOUT", "700", "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "500");
-    CHECK(cfg.export_timeout_ms == 500, "traces timeout overrides the generic one");
+    CHECK(cfg.traces_otlp.timeout_ms == 500, "traces timeout overrides the generic one");
     LOAD("OTEL_EXPORTER_OTLP_TIMEOUT", "700");
-    CHECK(cfg.export_timeout_ms == 700, "generic timeout");
+    CHECK(cfg.traces_otlp.timeout_ms == 700, "generic timeout");
     LOAD("OTEL_EXPORTER_OTLP_TIMEOUT", "0");
-    CHECK(cfg.export_timeout_ms == 0, "timeout 0 = no limit");
+    CHECK(cfg.traces_otlp.timeout_ms == 0, "timeout 0 = no limit");
     LOAD("OTEL_EXPORTER_OTLP_TIMEOUT", "abc");
-    CHECK(cfg.export_timeout_ms == 10000, "bad timeout => default");
+    CHECK(cfg.traces_otlp.timeout_ms == 10000, "bad timeout => default");
     LOAD("OTEL_EXPORTER_OTLP_TIMEOUT", "-5");
-    CHECK(cfg.export_timeout_ms == 10000, "negative timeout => default");
+    CHECK(cfg.traces_otlp.timeout_ms == 10000, "negative timeout => default");
     LOAD("OTEL_EXPORTER_OTLP_TIMEOUT", "99999999999999999999999");
-    CHECK(cfg.export_timeout_ms == 10000, "overflowing timeout => default");
+    CHECK(cfg.traces_otlp.timeout_ms == 10000, "overflowing timeout => default");
 
     LOAD("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip");
-    CHECK(cfg.compression_gzip, "compression gzip");
+    CHECK(cfg.traces_otlp.compression_gzip, "compression gzip");
     LOAD("OTEL_EXPORTER_OTLP_COMPRESSION", "GZIP");
-    CHECK(cfg.compression_gzip, "compression GZIP");
+    CHECK(cfg.traces_otlp.compression_gzip, "compression GZIP");
     LOAD("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip", "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "none");
-    CHECK(!cfg.compression_gzip, "traces compression overrides the generic one");
+    CHECK(!cfg.traces_otlp.compression_gzip, "traces compression overrides the generic one");
     LOAD("OTEL_EXPORTER_OTLP_COMPRESSION", "brotli");
-    CHECK(!cfg.compression_gzip, "unknown compression => none");
+    CHECK(!cfg.traces_otlp.compression_gzip, "unknown compression => none");
 }
 
 static void test_batch_options(void)

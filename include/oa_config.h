@@ -31,7 +31,8 @@ enum oa_metrics_exporter {
 
 /* One signal's OTLP exporter: each OTEL_EXPORTER_OTLP_<SIGNAL>_<OPTION>
  * (SIGNAL TRACES or METRICS) wins over the generic OTEL_EXPORTER_OTLP_<OPTION>,
- * so that, say, a traces-only API key is never sent with metrics. */
+ * so that, say, a traces-only API key is never sent with metrics. ..._PROTOCOL
+ * is only checked (http/protobuf is all there is), not kept. */
 struct oa_config_otlp {
     char endpoint[2048];               /* resolved full URL, e.g. http://localhost:4318/v1/traces */
     /* ..._HEADERS, already decoded, as "Name: value" lines for libcurl */

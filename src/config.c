@@ -450,11 +450,11 @@ static void load_signal_endpoint(char *out, size_t cap, oa_getenv_fn getenv_fn, 
 {
     char signal_var[OTLP_VAR_NAME_MAX];
     const char *own;
+    const char *base = env_value(getenv_fn, "OTEL_EXPORTER_OTLP_ENDPOINT");
+    size_t len;
 
     snprintf(signal_var, sizeof signal_var, "OTEL_EXPORTER_OTLP_%s_ENDPOINT", signal);
     own = env_value(getenv_fn, signal_var);
-    const char *base = env_value(getenv_fn, "OTEL_EXPORTER_OTLP_ENDPOINT");
-    size_t len;
 
     if (own) {
         len = strlen(own);

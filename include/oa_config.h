@@ -29,6 +29,25 @@ enum oa_metrics_exporter {
 
 #define OA_CONFIG_MAX_HEADERS 32
 
+/* One signal's OTLP exporter: each OTEL_EXPORTER_OTLP_<SIGNAL>_<OPTION>
+ * (SIGNAL TRACES or METRICS) wins over the generic OTEL_EXPORTER_OTLP_<OPTION>,
+ * so that, say, a traces-only API key is never sent with metrics. ..._PROTOCOL
+ * is only checked (http/protobuf is all there is), not kept. */
+struct oa_config_otlp {
+    char endpoint[2048];               /* resolved full URL, e.g. http://localhost:4318/v1/traces */
+    /* ..._HEADERS, already decoded, as "Name: value" lines for libcurl */
+    char headers[OA_CONFIG_MAX_HEADERS][512];
+    int n_headers;
+    long timeout_ms;                   /* ..._TIMEOUT (10000), 0 = no limit */
+    bool compression_gzip;             /* ..._COMPRESSION=gzip */
+    /* HTTPS to the collector: ..._CERTIFICATE (CA bundle that verifies the
+     * collector, "" = the system's), ..._CLIENT_CERTIFICATE and ..._CLIENT_KEY
+     * (mutual TLS, "" = none); PEM file paths */
+    char certificate[1024];
+    char client_certificate[1024];
+    char client_key[1024];
+};
+
 struct oa_config {
     bool sdk_disabled;                 /* OTEL_SDK_DISABLED=true */
     char service_name[256];            /* OTEL_SERVICE_NAME, "" if unset */
@@ -41,18 +60,7 @@ struct oa_config {
     bool propagate_baggage;            /* OTEL_PROPAGATORS contains baggage */
 
     enum oa_traces_exporter traces_exporter; /* OTEL_TRACES_EXPORTER (otlp) */
-    char traces_endpoint[2048];        /* resolved full URL, e.g. http://localhost:4318/v1/traces */
-    /* OTEL_EXPORTER_OTLP_[TRACES_]HEADERS, already decoded, as "Name: value" lines for libcurl */
-    char headers[OA_CONFIG_MAX_HEADERS][512];
-    int n_headers;
-    long export_timeout_ms;            /* OTEL_EXPORTER_OTLP_[TRACES_]TIMEOUT (10000), 0 = no limit */
-    bool compression_gzip;             /* OTEL_EXPORTER_OTLP_[TRACES_]COMPRESSION=gzip */
-    /* HTTPS to the collector: OTEL_EXPORTER_OTLP_[TRACES_]CERTIFICATE (CA bundle
-     * that verifies the collector, "" = the system's), ..._CLIENT_CERTIFICATE
-     * and ..._CLIENT_KEY (mutual TLS, "" = none); PEM file paths */
-    char certificate[1024];
-    char client_certificate[1024];
-    char client_key[1024];
+    struct oa_config_otlp traces_otlp; /* OTEL_EXPORTER_OTLP_[TRACES_]* */
 
     unsigned max_queue_size;           /* OTEL_BSP_MAX_QUEUE_SIZE (2048) */
     unsigned max_export_batch_size;    /* OTEL_BSP_MAX_EXPORT_BATCH_SIZE (512), clamped to queue size */
@@ -60,7 +68,7 @@ struct oa_config {
     long bsp_export_timeout_ms;        /* OTEL_BSP_EXPORT_TIMEOUT (30000) */
 
     enum oa_metrics_exporter metrics_exporter; /* OTEL_METRICS_EXPORTER (otlp) */
-    char metrics_endpoint[2048];       /* resolved full URL, e.g. http://localhost:4318/v1/metrics */
+    struct oa_config_otlp metrics_otlp; /* OTEL_EXPORTER_OTLP_[METRICS_]* */
     long metric_export_interval_ms;    /* OTEL_METRIC_EXPORT_INTERVAL (60000) */
     long metric_export_timeout_ms;     /* OTEL_METRIC_EXPORT_TIMEOUT (30000) */
     bool metrics_delta;                /* OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE=delta|lowmemory */

@@ -52,9 +52,9 @@ void oa_export_setup_end(void);
  * handle, or NULL with an error logged saying that `what` ("spans",
  * "metrics") will not be exported. */
 void *oa_export_otlp_load(const char *what, const char *send_symbol, oa_otlp_create_fn *create, void **send);
-/* An exporter environment posting to endpoint, with the process's
- * configuration, resource and log. */
-void oa_export_otlp_env(struct oa_otlp_env *env, const char *endpoint);
+/* An exporter environment posting as otlp says (oa_config.traces_otlp or
+ * .metrics_otlp), with the process's configuration, resource and log. */
+void oa_export_otlp_env(struct oa_otlp_env *env, const struct oa_config_otlp *otlp);
 
 /* The dlopen handle of the loaded OTLP object, or NULL before it is loaded:
  * symbols looked up through it are the ones the exporter's own libraries

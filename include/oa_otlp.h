@@ -10,16 +10,16 @@
 #include "oa_resource.h"
 #include "oa_span.h"
 
-#define OA_OTLP_ABI_VERSION 2
+#define OA_OTLP_ABI_VERSION 3
 
 struct oa_otlp_env {
     int abi_version;                       /* OA_OTLP_ABI_VERSION */
     const struct oa_config *config;
     const struct oa_resource *resource;
     void (*log)(int level, const char *fmt, ...);
-    /* The URL to POST to: config->traces_endpoint for a span exporter,
-     * config->metrics_endpoint for a metrics exporter. */
-    const char *endpoint;
+    /* Where and how to POST: config->traces_otlp for a span exporter,
+     * config->metrics_otlp for a metrics exporter (NULL: the traces ones). */
+    const struct oa_config_otlp *otlp;
 };
 
 enum oa_otlp_result {
@@ -32,7 +32,7 @@ struct oa_otlp_exporter;
 
 typedef struct oa_otlp_exporter *(*oa_otlp_create_fn)(const struct oa_otlp_env *env);
 /* Encodes the spans as one ExportTraceServiceRequest and POSTs it, waiting at
- * most config->export_timeout_ms. On RETRYABLE, *retry_after_ms is the
+ * most otlp->timeout_ms. On RETRYABLE, *retry_after_ms is the
  * server's Retry-After in ms if it sent one, else -1. */
 typedef enum oa_otlp_result (*oa_otlp_send_fn)(struct oa_otlp_exporter *e,
                                                struct oa_span *const *spans, size_t n,

@@ -454,13 +454,13 @@ void *oa_export_otlp_load(const char *what, const char *send_symbol, oa_otlp_cre
     return handle;
 }
 
-void oa_export_otlp_env(struct oa_otlp_env *env, const char *endpoint)
+void oa_export_otlp_env(struct oa_otlp_env *env, const struct oa_config_otlp *otlp)
 {
     env->abi_version = OA_OTLP_ABI_VERSION;
     env->config = &oa_config;
     env->resource = &oa_resource;
     env->log = oa_log_write;
-    env->endpoint = endpoint;
+    env->otlp = otlp;
 }
 
 static bool otlp_load(void)
@@ -485,13 +485,13 @@ static struct oa_otlp_exporter *otlp_exporter_setup(void)
 {
     if (!otlp_load())
         return NULL;
-    oa_export_otlp_env(&otlp.env, oa_config.traces_endpoint);
+    oa_export_otlp_env(&otlp.env, &oa_config.traces_otlp);
     otlp.exporter = otlp.create(&otlp.env);
     if (otlp.exporter) {
         register_flush_at_exit(&flush_registered_after_exporter);
     } else if (!otlp.create_failure_logged) {
         otlp.create_failure_logged = true;
-        OA_ERROR("cannot create the OTLP exporter for %s", oa_config.traces_endpoint);
+        OA_ERROR("cannot create the OTLP exporter for %s", oa_config.traces_otlp.endpoint);
     }
     return otlp.exporter;
 }
@@ -802,7 +802,7 @@ static void flush_spans(void)
 {
     int saved_errno = errno;
     long wait_ms =
-        oa_config.export_timeout_ms > 0 ? oa_config.export_timeout_ms : SHUTDOWN_DEFAULT_WAIT_MS;
+        oa_config.traces_otlp.timeout_ms > 0 ? oa_config.traces_otlp.timeout_ms : SHUTDOWN_DEFAULT_WAIT_MS;
     struct timespec deadline;
     uint64_t generation;
 

@@ -152,15 +152,23 @@ static const char *env_value(oa_getenv_fn getenv_fn, const char *name)
     return (v && v[0] != '\0') ? v : NULL;
 }
 
-/* The signal-specific variable wins over the generic one. */
-static const char *env_value_for_traces(oa_getenv_fn getenv_fn, const char *traces_name,
-                                        const char *generic_name, const char **used_name)
+/* Room for the longest exporter variable name,
+ * OTEL_EXPORTER_OTLP_METRICS_CLIENT_CERTIFICATE. */
+#define OTLP_VAR_NAME_MAX 64
+
+/* OTEL_EXPORTER_OTLP_<signal>_<option> wins over the generic
+ * OTEL_EXPORTER_OTLP_<option>; var receives the name of the one the value
+ * came from, for warnings. */
+static const char *env_value_for_signal(oa_getenv_fn getenv_fn, const char *signal,
+                                        const char *option, char var[OTLP_VAR_NAME_MAX])
 {
-    const char *v = env_value(getenv_fn, traces_name);
-    *used_name = traces_name;
+    const char *v;
+
+    snprintf(var, OTLP_VAR_NAME_MAX, "OTEL_EXPORTER_OTLP_%s_%s", signal, option);
+    v = env_value(getenv_fn, var);
     if (!v) {
-        v = env_value(getenv_fn, generic_name);
-        *used_name = generic_name;
+        snprintf(var, OTLP_VAR_NAME_MAX, "OTEL_EXPORTER_OTLP_%s", option);
+        v = env_value(getenv_fn, var);
     }
     return v;
 }
@@ -406,9 +414,9 @@ static size_t url_authority_end(const char *s, size_t len)
     return end > start ? end : 0;
 }
 
-/* OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is the full URL, used as-is; only a URL
+/* OTEL_EXPORTER_OTLP_<SIGNAL>_ENDPOINT is the full URL, used as-is; only a URL
  * without any path gets the root path "/". */
-static bool endpoint_from_traces_url(char *out, size_t cap, const char *url, size_t len)
+static bool endpoint_from_signal_url(char *out, size_t cap, const char *url, size_t len)
 {
     size_t authority_end = url_authority_end(url, len);
     int n;
@@ -437,17 +445,21 @@ static bool endpoint_from_base_url(char *out, size_t cap, const char *url, size_
 
 /* One signal's endpoint: its own variable (full URL), else the generic base
  * URL plus path, else the default. */
-static void load_signal_endpoint(char *out, size_t cap, oa_getenv_fn getenv_fn,
-                                 const char *signal_var, const char *path, const char *def)
+static void load_signal_endpoint(char *out, size_t cap, oa_getenv_fn getenv_fn, const char *signal,
+                                 const char *path, const char *def)
 {
-    const char *own = env_value(getenv_fn, signal_var);
+    char signal_var[OTLP_VAR_NAME_MAX];
+    const char *own;
     const char *base = env_value(getenv_fn, "OTEL_EXPORTER_OTLP_ENDPOINT");
     size_t len;
+
+    snprintf(signal_var, sizeof signal_var, "OTEL_EXPORTER_OTLP_%s_ENDPOINT", signal);
+    own = env_value(getenv_fn, signal_var);
 
     if (own) {
         len = strlen(own);
         trim(&own, &len);
-        if (endpoint_from_traces_url(out, cap, own, len))
+        if (endpoint_from_signal_url(out, cap, own, len))
             return;
         OA_WARN("%s: \"%.*s\" is not a usable http(s) URL; ignored", signal_var, (int)len, own);
     }
@@ -460,12 +472,6 @@ static void load_signal_endpoint(char *out, size_t cap, oa_getenv_fn getenv_fn,
                 (int)len, base);
     }
     copy_exact(out, cap, def, strlen(def));
-}
-
-static void load_endpoint(struct oa_config *c, oa_getenv_fn getenv_fn)
-{
-    load_signal_endpoint(c->traces_endpoint, sizeof c->traces_endpoint, getenv_fn,
-                         "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", TRACES_PATH, DEFAULT_TRACES_ENDPOINT);
 }
 
 static bool is_token_char(unsigned char ch)
@@ -499,11 +505,11 @@ static bool is_header_value(const char *s, size_t len)
 }
 
 /* Warnings name a header by its position only: values are often secrets. */
-static void add_header(struct oa_config *c, const char *var, int index,
+static void add_header(struct oa_config_otlp *o, const char *var, int index,
                        const struct oa_config_member *m)
 {
-    char name[sizeof c->headers[0]];
-    char value[sizeof c->headers[0]];
+    char name[sizeof o->headers[0]];
+    char value[sizeof o->headers[0]];
     long name_len;
     long value_len;
     int n;
@@ -519,42 +525,41 @@ static void add_header(struct oa_config *c, const char *var, int index,
         OA_WARN("%s: member %d is malformed or too long; ignored", var, index);
         return;
     }
-    if (c->n_headers >= OA_CONFIG_MAX_HEADERS) {
+    if (o->n_headers >= OA_CONFIG_MAX_HEADERS) {
         OA_WARN("%s: more than %d headers; member %d ignored", var, OA_CONFIG_MAX_HEADERS, index);
         return;
     }
     /* A cut header (a token, a password) is worse than none. */
-    n = snprintf(c->headers[c->n_headers], sizeof c->headers[0], "%s: %s", name, value);
-    if (n < 0 || (size_t)n >= sizeof c->headers[0]) {
-        c->headers[c->n_headers][0] = '\0';
+    n = snprintf(o->headers[o->n_headers], sizeof o->headers[0], "%s: %s", name, value);
+    if (n < 0 || (size_t)n >= sizeof o->headers[0]) {
+        o->headers[o->n_headers][0] = '\0';
         OA_WARN("%s: member %d is too long; ignored", var, index);
         return;
     }
-    c->n_headers++;
+    o->n_headers++;
 }
 
-static void load_headers(struct oa_config *c, oa_getenv_fn getenv_fn)
+static void load_headers(struct oa_config_otlp *o, oa_getenv_fn getenv_fn, const char *signal)
 {
-    const char *var;
-    const char *v = env_value_for_traces(getenv_fn, "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
-                                         "OTEL_EXPORTER_OTLP_HEADERS", &var);
+    char var[OTLP_VAR_NAME_MAX];
+    const char *v = env_value_for_signal(getenv_fn, signal, "HEADERS", var);
     struct oa_config_member m;
     int index = 0;
 
-    c->n_headers = 0;
+    o->n_headers = 0;
     if (!v)
         return;
     while (oa_config_next_member(&v, &m))
-        add_header(c, var, ++index, &m);
+        add_header(o, var, ++index, &m);
 }
 
 /* A file path for the exporter's TLS; one too long for out is ignored (a
  * cut path names another file). */
-static void load_path(char *out, size_t cap, oa_getenv_fn getenv_fn, const char *traces_name,
-                      const char *generic_name)
+static void load_path(char *out, size_t cap, oa_getenv_fn getenv_fn, const char *signal,
+                      const char *option)
 {
-    const char *var;
-    const char *v = env_value_for_traces(getenv_fn, traces_name, generic_name, &var);
+    char var[OTLP_VAR_NAME_MAX];
+    const char *v = env_value_for_signal(getenv_fn, signal, option, var);
     size_t len = v ? strlen(v) : 0;
 
     out[0] = '\0';
@@ -565,37 +570,39 @@ static void load_path(char *out, size_t cap, oa_getenv_fn getenv_fn, const char 
         OA_WARN("%s: path longer than %zu bytes; ignored", var, cap - 1);
 }
 
-static void load_exporter_options(struct oa_config *c, oa_getenv_fn getenv_fn)
+/* One signal's exporter options; signal is "TRACES" or "METRICS", path its
+ * URL path under a base endpoint. */
+static void load_otlp_options(struct oa_config_otlp *o, oa_getenv_fn getenv_fn, const char *signal,
+                              const char *path, const char *default_endpoint)
 {
-    const char *var;
+    char var[OTLP_VAR_NAME_MAX];
     const char *v;
     size_t len;
 
-    v = env_value_for_traces(getenv_fn, "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
-                             "OTEL_EXPORTER_OTLP_TIMEOUT", &var);
-    c->export_timeout_ms = v ? env_count(getenv_fn, var, 10000, 0, MAX_DURATION_MS) : 10000;
+    load_signal_endpoint(o->endpoint, sizeof o->endpoint, getenv_fn, signal, path,
+                         default_endpoint);
+    load_headers(o, getenv_fn, signal);
 
-    c->compression_gzip = false;
-    v = env_value_for_traces(getenv_fn, "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION",
-                             "OTEL_EXPORTER_OTLP_COMPRESSION", &var);
+    v = env_value_for_signal(getenv_fn, signal, "TIMEOUT", var);
+    o->timeout_ms = v ? env_count(getenv_fn, var, 10000, 0, MAX_DURATION_MS) : 10000;
+
+    o->compression_gzip = false;
+    v = env_value_for_signal(getenv_fn, signal, "COMPRESSION", var);
     if (v) {
         len = strlen(v);
         trim(&v, &len);
         if (equals_ignoring_case(v, len, "gzip"))
-            c->compression_gzip = true;
+            o->compression_gzip = true;
         else if (!equals_ignoring_case(v, len, "none"))
             OA_WARN("%s: unknown value \"%.*s\" ignored", var, (int)len, v);
     }
 
-    load_path(c->certificate, sizeof c->certificate, getenv_fn, "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE",
-              "OTEL_EXPORTER_OTLP_CERTIFICATE");
-    load_path(c->client_certificate, sizeof c->client_certificate, getenv_fn,
-              "OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE", "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE");
-    load_path(c->client_key, sizeof c->client_key, getenv_fn, "OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY",
-              "OTEL_EXPORTER_OTLP_CLIENT_KEY");
+    load_path(o->certificate, sizeof o->certificate, getenv_fn, signal, "CERTIFICATE");
+    load_path(o->client_certificate, sizeof o->client_certificate, getenv_fn, signal,
+              "CLIENT_CERTIFICATE");
+    load_path(o->client_key, sizeof o->client_key, getenv_fn, signal, "CLIENT_KEY");
 
-    v = env_value_for_traces(getenv_fn, "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
-                             "OTEL_EXPORTER_OTLP_PROTOCOL", &var);
+    v = env_value_for_signal(getenv_fn, signal, "PROTOCOL", var);
     if (v) {
         len = strlen(v);
         trim(&v, &len);
@@ -684,9 +691,8 @@ static void load_metrics_options(struct oa_config *c, oa_getenv_fn getenv_fn)
     load_enum(getenv_fn, "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", temporality_names,
               COUNT_OF(temporality_names), &value);
     c->metrics_delta = value != 0;
-    load_signal_endpoint(c->metrics_endpoint, sizeof c->metrics_endpoint, getenv_fn,
-                         "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", METRICS_PATH,
-                         DEFAULT_METRICS_ENDPOINT);
+    load_otlp_options(&c->metrics_otlp, getenv_fn, "METRICS", METRICS_PATH,
+                      DEFAULT_METRICS_ENDPOINT);
     c->metric_export_interval_ms =
         env_count(getenv_fn, "OTEL_METRIC_EXPORT_INTERVAL", 60000, 1, MAX_DURATION_MS);
     c->metric_export_timeout_ms =
@@ -708,9 +714,7 @@ void oa_config_load(struct oa_config *c, const char *(*getenv_fn)(const char *na
     load_sampler(c, getenv_fn);
     load_propagators(c, getenv_fn);
     load_exporter(c, getenv_fn);
-    load_endpoint(c, getenv_fn);
-    load_headers(c, getenv_fn);
-    load_exporter_options(c, getenv_fn);
+    load_otlp_options(&c->traces_otlp, getenv_fn, "TRACES", TRACES_PATH, DEFAULT_TRACES_ENDPOINT);
     load_batch_options(c, getenv_fn);
     load_metrics_options(c, getenv_fn);
 }

@@ -152,13 +152,13 @@ static struct oa_otlp_exporter *otlp_exporter_setup(void)
 {
     if (!otlp_load())
         return NULL;
-    oa_export_otlp_env(&otlp.env, oa_config.metrics_endpoint);
+    oa_export_otlp_env(&otlp.env, &oa_config.metrics_otlp);
     otlp.exporter = otlp.create(&otlp.env);
     if (otlp.exporter) {
         register_flush_at_exit(&rd.atexit_registered_after_exporter);
     } else if (!otlp.create_failure_logged) {
         otlp.create_failure_logged = true;
-        OA_ERROR("cannot create the OTLP metrics exporter for %s", oa_config.metrics_endpoint);
+        OA_ERROR("cannot create the OTLP metrics exporter for %s", oa_config.metrics_otlp.endpoint);
     }
     return otlp.exporter;
 }
@@ -195,7 +195,7 @@ static void export_now(void)
         e = otlp_exporter();
         batch = collect(oa_config.metrics_delta);
         if (e && otlp.send(e, batch, &retry_after_ms) != OA_OTLP_OK)
-            OA_WARN("metrics export to %s failed", oa_config.metrics_endpoint);
+            OA_WARN("metrics export to %s failed", oa_config.metrics_otlp.endpoint);
         break;
     default:
         break;
@@ -386,7 +386,7 @@ void oa_metrics_init(void)
 
 void oa_metrics_begin_exit_flush(void)
 {
-    long wait_ms = oa_config.export_timeout_ms > 0 ? oa_config.export_timeout_ms : SHUTDOWN_DEFAULT_WAIT_MS;
+    long wait_ms = oa_config.metrics_otlp.timeout_ms > 0 ? oa_config.metrics_otlp.timeout_ms : SHUTDOWN_DEFAULT_WAIT_MS;
     uint64_t generation;
 
     if (__atomic_load_n(&rd.thread_state, __ATOMIC_ACQUIRE) != THREAD_RUNNING || !pushes() ||

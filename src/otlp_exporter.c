@@ -66,17 +66,11 @@ struct oa_otlp_exporter {
     char body[RESPONSE_BODY_MAX];
 };
 
-/* Where this exporter posts (an env from before the endpoint field existed
- * leaves it NULL: traces). */
-static const char *endpoint_of(const struct oa_otlp_env *env)
-{
-    return env->endpoint ? env->endpoint : env->config->traces_endpoint;
-}
-
 static pthread_once_t curl_init_once = PTHREAD_ONCE_INIT;
 
 /* A certificate problem is said once per process, whichever signal (traces,
- * metrics) meets it first: both exporters use the same endpoint settings. */
+ * metrics) meets it first: both usually share the collector and its TLS
+ * settings. */
 static int certificate_error_reported;
 static CURLcode curl_init_result = CURLE_FAILED_INIT;
 
@@ -233,7 +227,7 @@ static bool header_line_acceptable(const char *line, size_t cap)
 
 static struct curl_slist *build_headers(const struct oa_otlp_env *env)
 {
-    const struct oa_config *c = env->config;
+    const struct oa_config_otlp *c = env->otlp;
     struct curl_slist *list = NULL;
     struct curl_slist *grown;
     const char *fixed[] = {
@@ -299,11 +293,11 @@ static uint8_t *gzip_compress(const uint8_t *in, size_t in_len, size_t *out_len)
 
 static bool set_options(struct oa_otlp_exporter *e)
 {
-    const struct oa_config *c = e->env.config;
+    const struct oa_config_otlp *c = e->env.otlp;
     CURL *h = e->curl;
     bool ok = true;
 
-    ok = ok && curl_easy_setopt(h, CURLOPT_URL, endpoint_of(&e->env)) == CURLE_OK;
+    ok = ok && curl_easy_setopt(h, CURLOPT_URL, e->env.otlp->endpoint) == CURLE_OK;
     ok = ok && curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https") == CURLE_OK;
     ok = ok && curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L) == CURLE_OK;
     /* The exporter thread may not be the only one; libcurl must not use
@@ -327,9 +321,9 @@ static bool set_options(struct oa_otlp_exporter *e)
         ok = ok && curl_easy_setopt(h, CURLOPT_SSLCERT, c->client_certificate) == CURLE_OK;
     if (c->client_key[0])
         ok = ok && curl_easy_setopt(h, CURLOPT_SSLKEY, c->client_key) == CURLE_OK;
-    if (c->export_timeout_ms > 0) {
-        ok = ok && curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->export_timeout_ms) == CURLE_OK;
-        ok = ok && curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->export_timeout_ms) == CURLE_OK;
+    if (c->timeout_ms > 0) {
+        ok = ok && curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms) == CURLE_OK;
+        ok = ok && curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->timeout_ms) == CURLE_OK;
     }
     return ok;
 }
@@ -354,16 +348,19 @@ OA_EXPORT struct oa_otlp_exporter *oa_otlp_exporter_create(const struct oa_otlp_
     if (!e)
         return NULL;
     e->env = *env;
+    /* An env that names no options is a span exporter's. */
+    if (!e->env.otlp)
+        e->env.otlp = &env->config->traces_otlp;
     e->curl = curl_easy_init();
-    e->headers = build_headers(env);
+    e->headers = build_headers(&e->env);
     if (!e->curl || !e->headers || !set_options(e)) {
         exporter_log(env, OA_LOG_ERROR, "OTLP exporter: cannot set up libcurl for %s",
-                     endpoint_of(env));
+                     e->env.otlp->endpoint);
         oa_otlp_exporter_destroy(e);
         return NULL;
     }
-    exporter_log(env, OA_LOG_DEBUG, "OTLP exporter: sending to %s%s", endpoint_of(env),
-                 env->config->compression_gzip ? " (gzip)" : "");
+    exporter_log(env, OA_LOG_DEBUG, "OTLP exporter: sending to %s%s", e->env.otlp->endpoint,
+                 e->env.otlp->compression_gzip ? " (gzip)" : "");
     return e;
 }
 
@@ -447,7 +444,7 @@ static enum oa_otlp_result post(struct oa_otlp_exporter *e, uint8_t *encoded, co
     block = encoded;
     wire = data;
     wire_len = len;
-    if (e->env.config->compression_gzip) {
+    if (e->env.otlp->compression_gzip) {
         block = gzip_compress(data, len, &wire_len);
         free(encoded);
         encoded = NULL;
@@ -483,7 +480,7 @@ static enum oa_otlp_result post(struct oa_otlp_exporter *e, uint8_t *encoded, co
         bool transient = curl_error_is_transient(rc);
         exporter_log(&e->env, transient ? OA_LOG_WARN : OA_LOG_ERROR,
                      "OTLP exporter: sending %zu %s to %s failed: %s%s%s", n, what,
-                     endpoint_of(&e->env), curl_easy_strerror(rc),
+                     e->env.otlp->endpoint, curl_easy_strerror(rc),
                      e->curl_error[0] ? ": " : "", e->curl_error);
         return transient ? OA_OTLP_RETRYABLE : OA_OTLP_FAILED;
     }

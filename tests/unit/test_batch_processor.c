@@ -206,7 +206,7 @@ static void test_none_exporter(void)
     oa_config.max_queue_size = 64;
     oa_config.max_export_batch_size = 32;
     oa_config.schedule_delay_ms = 100;
-    oa_config.export_timeout_ms = 2000;
+    oa_config.traces_otlp.timeout_ms = 2000;
 
     submit_n("none-%d", 0, 3);
     CHECK(count_threads() == threads + 1, "first span starts exactly one exporter thread");
@@ -605,9 +605,9 @@ static void test_otlp_deadlines(void)
     /* Nothing listens on port 1: every attempt is refused at once, retrying
      * would outlast the shutdown deadline, so the batch is given up. */
     before = counters();
-    snprintf(oa_config.traces_endpoint, sizeof oa_config.traces_endpoint,
+    snprintf(oa_config.traces_otlp.endpoint, sizeof oa_config.traces_otlp.endpoint,
              "http://127.0.0.1:1/v1/traces");
-    oa_config.export_timeout_ms = 1500;
+    oa_config.traces_otlp.timeout_ms = 1500;
     submit_n("refused-%d", 0, 5);
     t0 = now_ms();
     oa_export_shutdown();
@@ -634,9 +634,9 @@ static void test_otlp_deadlines(void)
     fflush(stdout);
     pid_t pid = fork();
     if (pid == 0) {
-        snprintf(oa_config.traces_endpoint, sizeof oa_config.traces_endpoint,
+        snprintf(oa_config.traces_otlp.endpoint, sizeof oa_config.traces_otlp.endpoint,
                  "http://127.0.0.1:%d/v1/traces", ntohs(addr.sin_port));
-        oa_config.export_timeout_ms = 1000;
+        oa_config.traces_otlp.timeout_ms = 1000;
         submit_n("silent-%d", 0, 5);
         t0 = now_ms();
         oa_export_shutdown();
@@ -751,9 +751,9 @@ static void test_otlp_retry_then_success(void)
     if (pid == 0) {
         oa_config.traces_exporter = OA_TRACES_EXPORTER_OTLP;
         oa_export_otlp_library_override = otlp_path;
-        snprintf(oa_config.traces_endpoint, sizeof oa_config.traces_endpoint,
+        snprintf(oa_config.traces_otlp.endpoint, sizeof oa_config.traces_otlp.endpoint,
                  "http://127.0.0.1:%d/v1/traces", ntohs(addr.sin_port));
-        oa_config.export_timeout_ms = 3000;
+        oa_config.traces_otlp.timeout_ms = 3000;
         submit_n("sent-%d", 0, 3);
         oa_export_shutdown();
         struct oa_export_counters c = counters();

@@ -1,7 +1,9 @@
 /* Configuration from OTEL_* variables: defaults, each variable, bad values
  * falling back, endpoint resolution, header decoding, propagator lists. */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "oa_config.h"
 #include "oa_log.h"
@@ -46,11 +48,11 @@ static void test_defaults(void)
     CHECK(cfg.propagate_tracecontext && cfg.propagate_baggage,
           "default propagators tracecontext,baggage");
     CHECK(cfg.traces_exporter == OA_TRACES_EXPORTER_OTLP, "default exporter otlp");
-    CHECK(strcmp(cfg.traces_endpoint, "http://localhost:4318/v1/traces") == 0,
-          "default endpoint (%s)", cfg.traces_endpoint);
-    CHECK(cfg.n_headers == 0, "default: no headers");
-    CHECK(cfg.export_timeout_ms == 10000, "default export timeout 10000");
-    CHECK(!cfg.compression_gzip, "default: no compression");
+    CHECK(strcmp(cfg.traces_otlp.endpoint, "http://localhost:4318/v1/traces") == 0,
+          "default endpoint (%s)", cfg.traces_otlp.endpoint);
+    CHECK(cfg.traces_otlp.n_headers == 0, "default: no headers");
+    CHECK(cfg.traces_otlp.timeout_ms == 10000, "default export timeout 10000");
+    CHECK(!cfg.traces_otlp.compression_gzip, "default: no compression");
     CHECK(cfg.max_queue_size == 2048, "default queue 2048");
     CHECK(cfg.max_export_batch_size == 512, "default batch 512");
     CHECK(cfg.schedule_delay_ms == 5000, "default schedule delay 5000");
@@ -62,7 +64,7 @@ static void test_defaults(void)
          "OTEL_BSP_MAX_QUEUE_SIZE", "", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "");
     CHECK(!cfg.sdk_disabled && cfg.sampler == OA_SAMPLER_PARENTBASED_ALWAYS_ON &&
               cfg.propagate_tracecontext && cfg.propagate_baggage && cfg.max_queue_size == 2048 &&
-              strcmp(cfg.traces_endpoint, "http://localhost:4318/v1/traces") == 0,
+              strcmp(cfg.traces_otlp.endpoint, "http://localhost:4318/v1/traces") == 0,
           "empty values are unset");
 }
 
@@ -165,8 +167,8 @@ static void check_endpoint(const char *generic, const char *traces, const char *
     }
     env[n] = NULL;
     load(env);
-    CHECK(strcmp(cfg.traces_endpoint, expect) == 0, "endpoint generic=%s traces=%s -> %s (got %s)",
-          generic ? generic : "-", traces ? traces : "-", expect, cfg.traces_endpoint);
+    CHECK(strcmp(cfg.traces_otlp.endpoint, expect) == 0, "endpoint generic=%s traces=%s -> %s (got %s)",
+          generic ? generic : "-", traces ? traces : "-", expect, cfg.traces_otlp.endpoint);
 }
 
 static void test_endpoints(void)
@@ -197,8 +199,8 @@ static void test_endpoints(void)
 
 static bool has_header(const char *line)
 {
-    for (int i = 0; i < cfg.n_headers; i++) {
-        if (strcmp(cfg.headers[i], line) == 0)
+    for (int i = 0; i < cfg.traces_otlp.n_headers; i++) {
+        if (strcmp(cfg.traces_otlp.headers[i], line) == 0)
             return true;
     }
     return false;
@@ -211,28 +213,28 @@ static void test_headers(void)
     size_t len = 0;
 
     LOAD("OTEL_EXPORTER_OTLP_HEADERS", "api-key=secret,other-config-value=value%20with%20space");
-    CHECK(cfg.n_headers == 2 && strcmp(cfg.headers[0], "api-key: secret") == 0 &&
-              strcmp(cfg.headers[1], "other-config-value: value with space") == 0,
+    CHECK(cfg.traces_otlp.n_headers == 2 && strcmp(cfg.traces_otlp.headers[0], "api-key: secret") == 0 &&
+              strcmp(cfg.traces_otlp.headers[1], "other-config-value: value with space") == 0,
           "headers decoded into lines");
     LOAD("OTEL_EXPORTER_OTLP_HEADERS", " a = b ,, Authorization=Basic%20dXNlcjpwYXNz%3D ");
-    CHECK(cfg.n_headers == 2 && has_header("a: b") &&
+    CHECK(cfg.traces_otlp.n_headers == 2 && has_header("a: b") &&
               has_header("Authorization: Basic dXNlcjpwYXNz="),
           "headers trimmed, empty members skipped, %%3D decoded");
     LOAD("OTEL_EXPORTER_OTLP_HEADERS", "novalue,k=v,=v2,bad key=v3,x=%zz,y=%0d%0aInjected: 1,z=%");
-    CHECK(cfg.n_headers == 1 && has_header("k: v"),
+    CHECK(cfg.traces_otlp.n_headers == 1 && has_header("k: v"),
           "invalid pairs skipped (no '=', empty name, bad name, bad escape, CRLF)");
     LOAD("OTEL_EXPORTER_OTLP_HEADERS", "a=1", "OTEL_EXPORTER_OTLP_TRACES_HEADERS", "b=2");
-    CHECK(cfg.n_headers == 1 && has_header("b: 2"), "traces headers override the generic ones");
+    CHECK(cfg.traces_otlp.n_headers == 1 && has_header("b: 2"), "traces headers override the generic ones");
     LOAD("OTEL_EXPORTER_OTLP_HEADERS", "a=1", "OTEL_EXPORTER_OTLP_TRACES_HEADERS", "");
-    CHECK(cfg.n_headers == 1 && has_header("a: 1"), "empty traces headers = unset");
+    CHECK(cfg.traces_otlp.n_headers == 1 && has_header("a: 1"), "empty traces headers = unset");
     LOAD("OTEL_EXPORTER_OTLP_HEADERS", "tab=a%09b");
-    CHECK(cfg.n_headers == 1 && has_header("tab: a\tb"), "a tab is allowed in a value");
+    CHECK(cfg.traces_otlp.n_headers == 1 && has_header("tab: a\tb"), "a tab is allowed in a value");
 
     for (int i = 0; i < 40; i++)
         len += (size_t)snprintf(many + len, sizeof many - len, "h%d=v%d,", i, i);
     const char *env_many[] = {"OTEL_EXPORTER_OTLP_HEADERS", many, NULL};
     load(env_many);
-    CHECK(cfg.n_headers == OA_CONFIG_MAX_HEADERS && has_header("h31: v31") &&
+    CHECK(cfg.traces_otlp.n_headers == OA_CONFIG_MAX_HEADERS && has_header("h31: v31") &&
               !has_header("h32: v32"),
           "at most %d headers", OA_CONFIG_MAX_HEADERS);
 
@@ -241,32 +243,187 @@ static void test_headers(void)
     const char *env_long[] = {"OTEL_EXPORTER_OTLP_HEADERS", "small=1",
                               "OTEL_EXPORTER_OTLP_TRACES_HEADERS", long_value, NULL};
     load(env_long);
-    CHECK(cfg.n_headers == 0, "a header too long for the line is skipped, not cut");
+    CHECK(cfg.traces_otlp.n_headers == 0, "a header too long for the line is skipped, not cut");
 }
 
 static void test_exporter_options(void)
 {
     LOAD("OTEL_EXPORTER_OTLP_TIMEOUT", "700", "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "500");
-    CHECK(cfg.export_timeout_ms == 500, "traces timeout overrides the generic one");
+    CHECK(cfg.traces_otlp.timeout_ms == 500, "traces timeout overrides the generic one");
     LOAD("OTEL_EXPORTER_OTLP_TIMEOUT", "700");
-    CHECK(cfg.export_timeout_ms == 700, "generic timeout");
+    CHECK(cfg.traces_otlp.timeout_ms == 700, "generic timeout");
     LOAD("OTEL_EXPORTER_OTLP_TIMEOUT", "0");
-    CHECK(cfg.export_timeout_ms == 0, "timeout 0 = no limit");
+    CHECK(cfg.traces_otlp.timeout_ms == 0, "timeout 0 = no limit");
     LOAD("OTEL_EXPORTER_OTLP_TIMEOUT", "abc");
-    CHECK(cfg.export_timeout_ms == 10000, "bad timeout => default");
+    CHECK(cfg.traces_otlp.timeout_ms == 10000, "bad timeout => default");
     LOAD("OTEL_EXPORTER_OTLP_TIMEOUT", "-5");
-    CHECK(cfg.export_timeout_ms == 10000, "negative timeout => default");
+    CHECK(cfg.traces_otlp.timeout_ms == 10000, "negative timeout => default");
     LOAD("OTEL_EXPORTER_OTLP_TIMEOUT", "99999999999999999999999");
-    CHECK(cfg.export_timeout_ms == 10000, "overflowing timeout => default");
+    CHECK(cfg.traces_otlp.timeout_ms == 10000, "overflowing timeout => default");
 
     LOAD("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip");
-    CHECK(cfg.compression_gzip, "compression gzip");
+    CHECK(cfg.traces_otlp.compression_gzip, "compression gzip");
     LOAD("OTEL_EXPORTER_OTLP_COMPRESSION", "GZIP");
-    CHECK(cfg.compression_gzip, "compression GZIP");
+    CHECK(cfg.traces_otlp.compression_gzip, "compression GZIP");
     LOAD("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip", "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "none");
-    CHECK(!cfg.compression_gzip, "traces compression overrides the generic one");
+    CHECK(!cfg.traces_otlp.compression_gzip, "traces compression overrides the generic one");
     LOAD("OTEL_EXPORTER_OTLP_COMPRESSION", "brotli");
-    CHECK(!cfg.compression_gzip, "unknown compression => none");
+    CHECK(!cfg.traces_otlp.compression_gzip, "unknown compression => none");
+}
+
+/* Per-signal exporter options: OTEL_EXPORTER_OTLP_<SIGNAL>_<OPTION> over
+ * OTEL_EXPORTER_OTLP_<OPTION>, for traces and metrics alike, and never one
+ * signal's for the other. */
+enum { GENERIC, TRACES, METRICS };
+
+struct signal_option {
+    const char *option;            /* HEADERS: OTEL_EXPORTER_OTLP_[<SIGNAL>_]HEADERS */
+    const char *set[3];            /* the value given to the GENERIC, TRACES, METRICS variable */
+    /* What the traces and the metrics options hold: from the generic
+     * variable, from their own, and by default. */
+    const char *from_generic[2];
+    const char *from_own[2];
+    const char *by_default[2];
+};
+
+static const struct signal_option signal_options[] = {
+    {"ENDPOINT", {"http://g:1", "http://t:2/t", "http://m:3/m"},
+     {"http://g:1/v1/traces", "http://g:1/v1/metrics"}, {"http://t:2/t", "http://m:3/m"},
+     {"http://localhost:4318/v1/traces", "http://localhost:4318/v1/metrics"}},
+    {"HEADERS", {"x-key=g", "x-key=t,x-t=1", "x-key=m"}, {"x-key: g", "x-key: g"},
+     {"x-key: t|x-t: 1", "x-key: m"}, {"", ""}},
+    {"TIMEOUT", {"700", "500", "300"}, {"700", "700"}, {"500", "300"}, {"10000", "10000"}},
+    /* "none" is also the default: generic gzip is checked on its own below */
+    {"COMPRESSION", {"none", "gzip", "GZIP"}, {"none", "none"}, {"gzip", "gzip"}, {"none", "none"}},
+    {"CERTIFICATE", {"/g/ca.pem", "/t/ca.pem", "/m/ca.pem"}, {"/g/ca.pem", "/g/ca.pem"},
+     {"/t/ca.pem", "/m/ca.pem"}, {"", ""}},
+    {"CLIENT_CERTIFICATE", {"/g/c.pem", "/t/c.pem", "/m/c.pem"}, {"/g/c.pem", "/g/c.pem"},
+     {"/t/c.pem", "/m/c.pem"}, {"", ""}},
+    {"CLIENT_KEY", {"/g/k.pem", "/t/k.pem", "/m/k.pem"}, {"/g/k.pem", "/g/k.pem"},
+     {"/t/k.pem", "/m/k.pem"}, {"", ""}},
+};
+
+/* The option as text, for comparing and printing. */
+static void show_option(const char *option, const struct oa_config_otlp *o, char *out, size_t cap)
+{
+    size_t len = 0;
+
+    out[0] = '\0';
+    if (strcmp(option, "ENDPOINT") == 0)
+        snprintf(out, cap, "%s", o->endpoint);
+    else if (strcmp(option, "TIMEOUT") == 0)
+        snprintf(out, cap, "%ld", o->timeout_ms);
+    else if (strcmp(option, "COMPRESSION") == 0)
+        snprintf(out, cap, "%s", o->compression_gzip ? "gzip" : "none");
+    else if (strcmp(option, "CERTIFICATE") == 0)
+        snprintf(out, cap, "%s", o->certificate);
+    else if (strcmp(option, "CLIENT_CERTIFICATE") == 0)
+        snprintf(out, cap, "%s", o->client_certificate);
+    else if (strcmp(option, "CLIENT_KEY") == 0)
+        snprintf(out, cap, "%s", o->client_key);
+    else if (strcmp(option, "HEADERS") == 0) {
+        for (int i = 0; i < o->n_headers && len < cap; i++)
+            len += (size_t)snprintf(out + len, cap - len, "%s%s", i ? "|" : "", o->headers[i]);
+    }
+}
+
+/* Loads an environment where only the variables in `given` (bits 1 << GENERIC,
+ * 1 << TRACES, 1 << METRICS) set the option, and checks both signals. */
+static void check_signal_option(const struct signal_option *t, unsigned given)
+{
+    static const char *const var_format[] = {"OTEL_EXPORTER_OTLP_%s%s", "OTEL_EXPORTER_OTLP_TRACES_%s%s",
+                                             "OTEL_EXPORTER_OTLP_METRICS_%s%s"};
+    char names[3][64];
+    const char *env[7];
+    size_t n = 0;
+    char seen[2][4096];
+
+    for (int v = GENERIC; v <= METRICS; v++) {
+        snprintf(names[v], sizeof names[v], var_format[v], t->option, "");
+        if (given & (1u << v)) {
+            env[n++] = names[v];
+            env[n++] = t->set[v];
+        }
+    }
+    env[n] = NULL;
+    load(env);
+    show_option(t->option, &cfg.traces_otlp, seen[0], sizeof seen[0]);
+    show_option(t->option, &cfg.metrics_otlp, seen[1], sizeof seen[1]);
+    for (int signal = 0; signal < 2; signal++) {
+        const char *expect = (given & (1u << (TRACES + signal))) ? t->from_own[signal]
+                             : (given & (1u << GENERIC))          ? t->from_generic[signal]
+                                                                  : t->by_default[signal];
+        CHECK(strcmp(seen[signal], expect) == 0, "%s set by {%s%s%s}: %s has \"%s\" (expected \"%s\")",
+              t->option, given & 1 ? " generic" : "", given & 2 ? " TRACES_" : "",
+              given & 4 ? " METRICS_" : "", signal ? "metrics" : "traces", seen[signal], expect);
+    }
+}
+
+static int occurrences(const char *haystack, const char *needle)
+{
+    int n = 0;
+
+    for (const char *p = strstr(haystack, needle); p; p = strstr(p + 1, needle))
+        n++;
+    return n;
+}
+
+/* What loading env writes to stderr at warn level (the log writes to fd 2). */
+static void warnings_of(const char *const *env, char *out, size_t cap)
+{
+    FILE *f = tmpfile();
+    int saved = dup(STDERR_FILENO);
+    size_t n = 0;
+
+    out[0] = '\0';
+    if (!f || saved < 0)
+        return;
+    fflush(stderr);
+    dup2(fileno(f), STDERR_FILENO);
+    load(env);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    rewind(f);
+    n = fread(out, 1, cap - 1, f);
+    out[n] = '\0';
+    for (char *nl = strchr(out, '\n'); nl; nl = strchr(nl, '\n'))
+        *nl = ' ';
+    fclose(f);
+}
+
+static void test_signal_options(void)
+{
+    static char log[4096];
+
+    for (size_t i = 0; i < sizeof signal_options / sizeof signal_options[0]; i++) {
+        /* unset, generic alone, each signal's alone, each over the generic, all three */
+        for (unsigned given = 0; given < 8; given++)
+            check_signal_option(&signal_options[i], given);
+    }
+    LOAD("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip");
+    CHECK(cfg.traces_otlp.compression_gzip && cfg.metrics_otlp.compression_gzip,
+          "generic compression gzip applies to both signals");
+    LOAD("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip", "OTEL_EXPORTER_OTLP_METRICS_COMPRESSION", "none");
+    CHECK(cfg.traces_otlp.compression_gzip && !cfg.metrics_otlp.compression_gzip,
+          "metrics compression none over the generic gzip, traces keep gzip");
+    LOAD("OTEL_EXPORTER_OTLP_METRICS_TIMEOUT", "abc", "OTEL_EXPORTER_OTLP_TIMEOUT", "700");
+    CHECK(cfg.metrics_otlp.timeout_ms == 10000 && cfg.traces_otlp.timeout_ms == 700,
+          "a bad metrics timeout => the default, not the generic value (as for traces)");
+
+    /* _PROTOCOL is only checked (http/protobuf is all we speak): the warning
+     * names the variable the value came from, once per signal that has it. */
+    const char *env_protocol[] = {"OTEL_LOG_LEVEL", "warn", "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "grpc",
+                                  "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "http/protobuf", NULL};
+    warnings_of(env_protocol, log, sizeof log);
+    CHECK(strstr(log, "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: only http/protobuf") != NULL &&
+              strstr(log, "TRACES_PROTOCOL") == NULL,
+          "metrics protocol grpc warned about, traces http/protobuf not: [%s]", log);
+    const char *env_protocol_generic[] = {"OTEL_LOG_LEVEL", "warn", "OTEL_EXPORTER_OTLP_PROTOCOL", "http/json",
+                                          "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "http/protobuf", NULL};
+    warnings_of(env_protocol_generic, log, sizeof log);
+    CHECK(occurrences(log, "OTEL_EXPORTER_OTLP_PROTOCOL: only http/protobuf") == 1,
+          "generic protocol warned about for traces only (metrics has its own): [%s]", log);
+    oa_log_threshold = OA_LOG_NONE;
 }
 
 static void test_batch_options(void)
@@ -374,6 +531,7 @@ int main(void)
     test_endpoints();
     test_headers();
     test_exporter_options();
+    test_signal_options();
     test_batch_options();
     test_log_level();
     test_service_and_resource();

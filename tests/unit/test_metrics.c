@@ -643,7 +643,7 @@ static void test_config(void)
     fake_env = none;
     oa_config_load(&cfg, fake_getenv);
     CHECK(cfg.metrics_exporter == OA_METRICS_EXPORTER_OTLP, "default exporter otlp");
-    CHECK(strcmp(cfg.metrics_endpoint, "http://localhost:4318/v1/metrics") == 0, "default endpoint");
+    CHECK(strcmp(cfg.metrics_otlp.endpoint, "http://localhost:4318/v1/metrics") == 0, "default endpoint");
     CHECK(cfg.metric_export_interval_ms == 60000 && cfg.metric_export_timeout_ms == 30000, "default interval/timeout");
     CHECK(!cfg.metrics_delta, "cumulative by default");
     CHECK(strcmp(cfg.prometheus_host, "localhost") == 0 && cfg.prometheus_port == 9464, "prometheus defaults");
@@ -656,9 +656,9 @@ static void test_config(void)
                                        "OTEL_EXPORTER_PROMETHEUS_PORT", "9999", NULL};
     fake_env = base;
     oa_config_load(&cfg, fake_getenv);
-    CHECK(strcmp(cfg.metrics_endpoint, "http://c:4318/x/v1/metrics") == 0, "base URL + v1/metrics: %s",
-          cfg.metrics_endpoint);
-    CHECK(strcmp(cfg.traces_endpoint, "http://c:4318/x/v1/traces") == 0, "traces unchanged: %s", cfg.traces_endpoint);
+    CHECK(strcmp(cfg.metrics_otlp.endpoint, "http://c:4318/x/v1/metrics") == 0, "base URL + v1/metrics: %s",
+          cfg.metrics_otlp.endpoint);
+    CHECK(strcmp(cfg.traces_otlp.endpoint, "http://c:4318/x/v1/traces") == 0, "traces unchanged: %s", cfg.traces_otlp.endpoint);
     CHECK(cfg.metrics_exporter == OA_METRICS_EXPORTER_PROMETHEUS, "prometheus (case-insensitive)");
     CHECK(cfg.metrics_delta, "delta");
     CHECK(cfg.metric_export_interval_ms == 250, "interval");
@@ -672,8 +672,8 @@ static void test_config(void)
                                       "OTEL_EXPORTER_PROMETHEUS_PORT", "70000", NULL};
     fake_env = own;
     oa_config_load(&cfg, fake_getenv);
-    CHECK(strcmp(cfg.metrics_endpoint, "http://m:1234/") == 0, "per-signal URL as is, root path added: %s",
-          cfg.metrics_endpoint);
+    CHECK(strcmp(cfg.metrics_otlp.endpoint, "http://m:1234/") == 0, "per-signal URL as is, root path added: %s",
+          cfg.metrics_otlp.endpoint);
     CHECK(cfg.metrics_exporter == OA_METRICS_EXPORTER_OTLP, "unknown exporter ignored");
     CHECK(cfg.metrics_delta, "lowmemory is delta for histograms");
     CHECK(cfg.metric_export_interval_ms == 60000, "bad interval: default");

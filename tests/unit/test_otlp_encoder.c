@@ -910,18 +910,20 @@ static int send_fixture(int argc, char **argv)
     struct oa_span *spans[3];
     int repeat = 1;
 
-    cfg.export_timeout_ms = 10000;
+    struct oa_config_otlp *otlp = &cfg.traces_otlp;
+
+    otlp->timeout_ms = 10000;
     cfg.log_level = 4;
-    snprintf(cfg.traces_endpoint, sizeof cfg.traces_endpoint, "%s", argv[2]);
+    snprintf(otlp->endpoint, sizeof otlp->endpoint, "%s", argv[2]);
     for (int i = 3; i < argc; i++) {
         if (strcmp(argv[i], "--gzip") == 0) {
-            cfg.compression_gzip = true;
+            otlp->compression_gzip = true;
         } else if (strcmp(argv[i], "--timeout-ms") == 0 && i + 1 < argc) {
-            cfg.export_timeout_ms = atol(argv[++i]);
+            otlp->timeout_ms = atol(argv[++i]);
         } else if (strcmp(argv[i], "--repeat") == 0 && i + 1 < argc) {
             repeat = atoi(argv[++i]);
-        } else if (strcmp(argv[i], "--header") == 0 && i + 1 < argc && cfg.n_headers < OA_CONFIG_MAX_HEADERS) {
-            snprintf(cfg.headers[cfg.n_headers++], sizeof cfg.headers[0], "%s", argv[++i]);
+        } else if (strcmp(argv[i], "--header") == 0 && i + 1 < argc && otlp->n_headers < OA_CONFIG_MAX_HEADERS) {
+            snprintf(otlp->headers[otlp->n_headers++], sizeof otlp->headers[0], "%s", argv[++i]);
         } else {
             fprintf(stderr, "unknown option %s\n", argv[i]);
             return 2;
@@ -930,7 +932,7 @@ static int send_fixture(int argc, char **argv)
     fixture_resource(&res);
     fixture_spans(spans);
 
-    struct oa_otlp_env env = {OA_OTLP_ABI_VERSION, &cfg, &res, driver_log, cfg.traces_endpoint};
+    struct oa_otlp_env env = {OA_OTLP_ABI_VERSION, &cfg, &res, driver_log, otlp};
     struct oa_otlp_exporter *e = oa_otlp_exporter_create(&env);
     if (!e) {
         fprintf(stderr, "exporter creation failed\n");

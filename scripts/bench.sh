@@ -279,6 +279,7 @@ cpu_per_req() {
 read -r cpu_none_prog _ _ _ cpu_none_wrk <<<"$(cpu_per_req none)"
 read -r cpu_shim_prog cpu_shim_bg cpu_shim_recv _ cpu_shim_wrk <<<"$(cpu_per_req shim)"
 read -r cpu_feed_prog _ cpu_feed_recv cpu_feed_feed cpu_feed_wrk <<<"$(cpu_per_req feed)"
+read -r cpu_spin_prog _ _ _ cpu_spin_wrk <<<"$(cpu_per_req spin)"
 
 # ---------------------------------------------------------------- load sweep (plot)
 say "load sweep for the plot"
@@ -561,7 +562,7 @@ rows are the ones to trust then.
 | 1e | the same, spans recorded and built but not exported (\`OTEL_TRACES_EXPORTER=none\`): the program's thread and the exporter's building | | **$toff** ($(minmax "${tp_off_vs_none[@]}")) | |
 | 1f | **the export path alone**: untraced nginx (no hook at all) beside \`export_bench feed\`, which sends the shim's span rate of the round through the same batch processor and OTLP exporter to the same decoding receiver: what exporting 100% of the spans costs on these 2 cores, the ceiling of figure 1 here | | **$tfeed** ($(minmax "${tp_feed_vs_none[@]}")) | |
 | 1g | untraced nginx beside a loop that uses only idle CPU time (\`chrt --idle 0\`, touching no memory): whether the CPU time wrk leaves idle is free for other work on this machine | | **$tspin** ($(minmax "${tp_spin_vs_none[@]}")) | |
-| 1a | CPU per request during the wrk runs, us (user + system from /proc, all rounds) | | none: nginx $cpu_none_prog, wrk $cpu_none_wrk. shim: nginx's thread **$cpu_shim_prog**, the shim's threads $cpu_shim_bg, receiver $cpu_shim_recv, wrk $cpu_shim_wrk. 1f: nginx $cpu_feed_prog, feed $cpu_feed_feed, receiver $cpu_feed_recv, wrk $cpu_feed_wrk | |
+| 1a | CPU per request during the wrk runs, us (user + system from /proc, all rounds) | | none: nginx $cpu_none_prog, wrk $cpu_none_wrk. shim: nginx's thread **$cpu_shim_prog**, the shim's threads $cpu_shim_bg, receiver $cpu_shim_recv, wrk $cpu_shim_wrk. 1f: nginx $cpu_feed_prog, feed $cpu_feed_feed, receiver $cpu_feed_recv, wrk $cpu_feed_wrk. 1g: nginx $cpu_spin_prog, wrk $cpu_spin_wrk | |
 | 2 | latency added at $lat_rate req/s, p50 | +1 us | **$a50 us** vs none ($(minmax "${p50_add_none[@]}")); $a50p us vs pass | $(verdict "$a50" 1 le 10 "${p50_add_none[@]}") |
 | 2 | latency added at $lat_rate req/s, p99 | +5 us | **$a99 us** vs none ($(minmax "${p99_add_none[@]}")); $a99p us vs pass | $(verdict "$a99" 5 le 50 "${p99_add_none[@]}") |
 | 2b | the same latency, exporting to a null receiver (no decoding on these 2 cores), p50 / p99 | | **$a50n us / $a99n us** vs none (p50 $(minmax "${p50_add_null[@]}"); p99 $(minmax "${p99_add_null[@]}")) | |

@@ -99,3 +99,29 @@ instructions_per_exchange() {
     [ "$pass" -gt 0 ]
     [ $((shim - pass)) -le "$budget" ]
 }
+
+# Calls into the allocator and into anything that can wait for a lock, on
+# the program's thread, for N2 - N1 more traced exchanges: none. The counts
+# are callgrind's (exact); start-up and exit are the same in both runs and
+# cancel. A lock is counted where it is taken (pthread_mutex_lock, ...), not
+# in its contended slow path, which the exit's flush may or may not meet.
+# OTELAUTO_FORBIDDEN_CALLS replaces the list (a regular expression
+# of function names), which is how the test is shown to fail: with
+# clock_gettime in it, it counts two calls per traced request.
+@test "a traced exchange calls no allocator and no waiting lock on the program's thread" {
+    skip_if_sanitized "a sanitizer replaces the allocator"
+    command -v valgrind >/dev/null || fail_now "valgrind is installed by make deps"
+    local forbidden=${OTELAUTO_FORBIDDEN_CALLS:-'malloc|calloc|realloc|free|posix_memalign|aligned_alloc|memalign|mmap|pthread_mutex_lock|pthread_mutex_timedlock|pthread_rwlock_rdlock|pthread_rwlock_wrlock|pthread_spin_lock|pthread_cond_wait|pthread_cond_timedwait|sem_wait|sem_timedwait'}
+    local dir=$T/calls n counts=()
+    mkdir -p "$dir"
+    for n in 200 1200; do
+        OTEL_TRACES_EXPORTER=none LD_PRELOAD=$SHIM_LIB valgrind --tool=callgrind --separate-threads=yes \
+            --callgrind-out-file="$dir/cg.$n" "$LOOP" "$n" >/dev/null 2>&1
+        counts+=("$(awk -f "$REPO_ROOT/tests/lib/callgrind_calls.awk" "$dir/cg.$n-01" |
+            awk -v re="^($forbidden)\$" '$1 ~ re { s += $2; print "  " $0 > "/dev/stderr" } END { print s + 0 }')")
+    done
+    echo "calls of ($forbidden) on the program's thread: ${counts[0]} for 200 exchanges, ${counts[1]} for 1200" >&2
+    # the counter sees the program's thread at all: its own read() calls
+    [ "$(awk -f "$REPO_ROOT/tests/lib/callgrind_calls.awk" "$dir/cg.1200-01" | awk '$1 == "read" { print $2 }')" -ge 2400 ]
+    [ "${counts[1]}" -eq "${counts[0]}" ]
+}

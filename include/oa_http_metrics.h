@@ -54,13 +54,12 @@ struct oa_http_metric_request {
     struct oa_metric_key key;
 };
 
-/* A request head was sent (client) or received (server); start: unix ns of
- * its first byte. */
-void oa_http_metrics_start(struct oa_http_metric_request *m, enum oa_conn_role role,
-                           const struct oa_http1_head *h, struct oa_conn *c, uint64_t start,
-                           struct oa_http_metrics_server_memo *memo);
-/* The same for a server's request, with the series its connection found
- * last (series may be NULL: looked up). */
+/* A client's request head was sent; start: unix ns of its first byte; memo:
+ * the connection's server.address and server.port, found once. */
+void oa_http_metrics_start_client(struct oa_http_metric_request *m, const struct oa_http1_head *h,
+                                  struct oa_conn *c, uint64_t start, struct oa_http_metrics_server_memo *memo);
+/* A server's request head was received; start: unix ns of its first byte;
+ * series: the series its connection found last (NULL: looked up). */
 void oa_http_metrics_start_server(struct oa_http_metric_request *m, const struct oa_http1_head *h, uint64_t start,
                                   struct oa_http_metrics_series_memo *series);
 /* The series of a server request with duration key `key` (its outcome

@@ -18,7 +18,7 @@ struct oa_otlp_env {
     const struct oa_resource *resource;
     void (*log)(int level, const char *fmt, ...);
     /* Where and how to POST: config->traces_otlp for a span exporter,
-     * config->metrics_otlp for a metrics exporter (NULL: the traces ones). */
+     * config->metrics_otlp for a metrics exporter. */
     const struct oa_config_otlp *otlp;
 };
 

@@ -26,9 +26,11 @@ struct oa_pool {
     char *region;             /* the reservation every chunk is carved from */
 };
 
-/* per_chunk must be a power of two (a shift and a mask take an object's
- * chunk apart): checked when the pool is compiled, since a pool that is not
- * would silently pool nothing. */
+/* per_chunk must be a power of two: the pool's contract (grow() pools
+ * nothing for any other size, and test_pool holds it to that), checked when
+ * the pool is compiled, since such a pool would silently pool nothing.
+ * Finding an object no longer needs it (object n is n strides into the
+ * region). */
 #define OA_POOL_INIT(size, per_chunk, max)                                                    \
     {                                                                                         \
         .obj_size = (size),                                                                   \

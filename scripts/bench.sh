@@ -162,8 +162,6 @@ lat_cmd=("$build/bench/load_gen" "$nginx_port" /index.html "$lat_rate" "$lat_sec
 
 declare -A rps p50 p99 rss anon cpu_ticks cpu_reqs
 served_shim=0
-fed_spans=0
-feed_log=""
 spans_before=$(spans_decoded)
 dec_pid=${pids[0]}
 clk_tck=$(getconf CLK_TCK)
@@ -171,6 +169,14 @@ clk_tck=$(getconf CLK_TCK)
 ticks() {
     [[ -n $1 ]] || { echo 0; return; }
     awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+# ticks of nginx's thread, of nginx in all, of the receiver and of the feed
+cpu_snapshot() {
+    echo "$(ticks "$nginx_pid/task/$nginx_pid") $(ticks "$nginx_pid") $(ticks "$dec_pid") $(ticks "$feed_pid")"
+}
+# sum_after KEY FILE: the sum of the values after KEY on FILE's lines
+sum_after() {
+    awk -v k="$1" '{ for (i = 1; i < NF; i++) if ($i == k) s += $(i + 1) } END { print s + 0 }' "$2"
 }
 # feed RATE SECONDS: the export path alone, beside the untraced nginx of
 # config "feed" (export_bench feed: spans made at RATE per second, queued,
@@ -202,11 +208,9 @@ for ((r = 0; r < rounds; r++)); do
         # the shim's rate of this round (it always runs before "feed")
         [[ $cfg != feed ]] || feed "$(awk '{ printf "%d", $NF }' <<<"${rps[shim]}")" $((wrk_secs + 1))
         # CPU per request, by thread and process, during the wrk run
-        c0=("$(ticks "$nginx_pid/task/$nginx_pid")" "$(ticks "$nginx_pid")" "$(ticks "$dec_pid")"
-            "$(ticks "$feed_pid")")
+        read -r -a c0 <<<"$(cpu_snapshot)"
         out_wrk=$({ TIMEFORMAT='%3U %3S'; time "${wrk_cmd[@]}"; } 2>"$work/wrk.time")
-        c1=("$(ticks "$nginx_pid/task/$nginx_pid")" "$(ticks "$nginx_pid")" "$(ticks "$dec_pid")"
-            "$(ticks "$feed_pid")")
+        read -r -a c1 <<<"$(cpu_snapshot)"
         [[ -z $feed_pid ]] || feed_done
         [[ -z $spin_pid ]] || { kill "$spin_pid"; wait "$spin_pid" 2>/dev/null || true; }
         rps[$cfg]+=" $(awk '/^Requests\/sec/ { print $2 }' <<<"$out_wrk")"
@@ -239,8 +243,8 @@ for ((r = 0; r < rounds; r++)); do
 done
 sleep 1
 # the feed's spans went to the same receiver: counted apart
-fed_spans=$(awk '{ for (i = 1; i < NF; i++) if ($i == "exported") s += $(i + 1) } END { print s + 0 }' "$work/feed.out")
-fed_dropped=$(awk '{ for (i = 1; i < NF; i++) if ($i == "dropped") s += $(i + 1) } END { print s + 0 }' "$work/feed.out")
+fed_spans=$(sum_after exported "$work/feed.out")
+fed_dropped=$(sum_after dropped "$work/feed.out")
 spans_nginx=$(($(spans_decoded) - spans_before - fed_spans))
 malformed_nginx=$(malformed_decoded)
 

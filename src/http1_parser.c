@@ -1007,6 +1007,26 @@ static inline __attribute__((always_inline)) enum oa_http1_known line_known(cons
     return OA_HTTP1_H_OTHER;
 }
 
+/* Keeps the header whose line starts at k (name name_len bytes) with its
+ * value s[v, end), checked, where s[end] is the line's CR or LF: OWS trimmed
+ * off both ends, mostly one SP before the value and none after it. The only
+ * bytes <= SP in a checked value are SP and HTAB, and s[end] is one too (so
+ * an empty value needs no test of its own). Offsets into base. */
+static inline __attribute__((always_inline)) void keep_value(struct oa_http1_head *h, const unsigned char *s,
+                                                             size_t k, size_t name_len, size_t v, size_t end,
+                                                             enum oa_http1_known id, const char *base)
+{
+    if (s[v] == ' ')
+        v++;
+    if (s[v] <= ' ' || s[end - 1] <= ' ') {
+        while (v < end && is_ows(s[v]))
+            v++;
+        while (end > v && is_ows(s[end - 1]))
+            end--;
+    }
+    add_header(h, base, k, name_len, v, end - v, id);
+}
+
 /* A LIGHT header line whose first byte is of class kind (LS_B .. LS_X):
  * s[k, nl), nl its '\n', within s[0, n). Only the bytes of the line are
  * read (but for a 16-byte load ending at or before n). If it is a header the
@@ -1029,16 +1049,7 @@ static inline __attribute__((always_inline)) bool light_line(struct oa_http1_hea
     if (end >= 16 && n >= 16 ? find_stop(s, v, end, STOP_FIELD) != end
                              : long_class_run(s + v, end - v, CC_FIELD) != end - v)
         return false;
-    /* OWS: mostly one SP before the value and none after it */
-    if (v < end && s[v] == ' ')
-        v++;
-    if (v < end && (s[v] <= ' ' || s[end - 1] <= ' ')) {
-        while (v < end && is_ows(s[v]))
-            v++;
-        while (end > v && is_ows(s[end - 1]))
-            end--;
-    }
-    add_header(h, base, k, name_len, v, end - v, id);
+    keep_value(h, s, k, name_len, v, end, id, base);
     return true;
 }
 
@@ -1060,18 +1071,7 @@ static inline __attribute__((always_inline)) size_t whole_value(struct oa_http1_
         next = end + 1;
     else
         return NOT_WHOLE;
-    /* OWS: mostly one SP before the value and none after it. The only bytes
-     * <= SP in the value are SP and HTAB (s[end], the line's end, is one
-     * too: then the value is empty). */
-    if (s[v] == ' ')
-        v++;
-    if (s[v] <= ' ' || s[end - 1] <= ' ') {
-        while (v < end && is_ows(s[v]))
-            v++;
-        while (end > v && is_ows(s[end - 1]))
-            end--;
-    }
-    add_header(h, base, k, name_len, v, end - v, id);
+    keep_value(h, s, k, name_len, v, end, id, base);
     return next;
 }
 

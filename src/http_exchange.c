@@ -328,7 +328,7 @@ static struct oa_inflight *inflight_push(struct oa_http_exchange *x, const struc
         return NULL;
     struct oa_inflight *f = &x->fl[(x->fl_first + x->fl_count) % OA_HTTP_MAX_INFLIGHT];
     /* field by field, not a memset of the whole slot (its metric key is
-     * ~100 bytes that oa_http_metrics_start writes anyway) */
+     * ~100 bytes that oa_http_metrics_start_client writes anyway) */
     f->span = NULL;
     f->ctx = NULL;
     f->status = 0;
@@ -380,7 +380,7 @@ __attribute__((noinline)) static bool on_client_request_head(struct oa_conn *c, 
     } else if (oa_thread_context_parent(&parent_sc, &tracestate, &baggage)) {
         parent = &parent_sc;
     }
-    oa_http_metrics_start(&f->metric, OA_ROLE_CLIENT, h, c, x->out_message_start, &x->server_memo);
+    oa_http_metrics_start_client(&f->metric, h, c, x->out_message_start, &x->server_memo);
     struct oa_span_context own;
     bool sampled = oa_http_start_context(&own, parent);
     if (sampled)

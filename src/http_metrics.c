@@ -127,14 +127,9 @@ void oa_http_metrics_start_server(struct oa_http_metric_request *m, const struct
     oa_metrics_reader_start();
 }
 
-void oa_http_metrics_start(struct oa_http_metric_request *m, enum oa_conn_role role,
-                           const struct oa_http1_head *h, struct oa_conn *c, uint64_t start,
-                           struct oa_http_metrics_server_memo *memo)
+void oa_http_metrics_start_client(struct oa_http_metric_request *m, const struct oa_http1_head *h,
+                                  struct oa_conn *c, uint64_t start, struct oa_http_metrics_server_memo *memo)
 {
-    if (role != OA_ROLE_CLIENT) {
-        oa_http_metrics_start_server(m, h, start, NULL);
-        return;
-    }
     if (!begin(m, OA_INSTRUMENT_CLIENT_DURATION, h, start))
         return;
     oa_http_metrics_client_server(&m->key, h, c, memo);

@@ -348,9 +348,6 @@ OA_EXPORT struct oa_otlp_exporter *oa_otlp_exporter_create(const struct oa_otlp_
     if (!e)
         return NULL;
     e->env = *env;
-    /* An env that names no options is a span exporter's. */
-    if (!e->env.otlp)
-        e->env.otlp = &env->config->traces_otlp;
     e->curl = curl_easy_init();
     e->headers = build_headers(&e->env);
     if (!e->curl || !e->headers || !set_options(e)) {

@@ -248,8 +248,11 @@ static int throughput(double duration)
     }
     double encode_rate = (double)encoded / (seconds(CLOCK_THREAD_CPUTIME_ID) - t0);
 
-    struct oa_otlp_env env = {
-        .abi_version = OA_OTLP_ABI_VERSION, .config = &oa_config, .resource = &oa_resource, .log = log_nothing};
+    struct oa_otlp_env env = {.abi_version = OA_OTLP_ABI_VERSION,
+                              .config = &oa_config,
+                              .resource = &oa_resource,
+                              .log = log_nothing,
+                              .otlp = &oa_config.traces_otlp};
     struct oa_otlp_exporter *e = oa_otlp_exporter_create(&env);
     if (e == NULL) {
         fprintf(stderr, "export_bench: no exporter\n");

@@ -41,7 +41,7 @@ static void test_get_put(void)
     CHECK(true, "large objects and NULL go back without harm");
 }
 
-/* Objects are found by shift and mask, which needs a power-of-two chunk:
+/* A pool's chunk size is a power of two (its contract, see OA_POOL_INIT):
  * a pool declared with another size pools nothing and still works. Each
  * round takes every object, marks it, gives them all back: a wrong slot
  * mapping hands out one object twice (or one that overlaps another). */

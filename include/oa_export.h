@@ -18,6 +18,11 @@ struct oa_export_counters {
     uint64_t wakeups_by_submitters; /* FUTEX_WAKE calls made on a program's thread */
 };
 
+/* The live counters, read by oa_export_get_counters. Their layout (five
+ * uint64_t in the order above) and the symbol's name are what
+ * `otelauto doctor PID` reads from a running process: change both together. */
+extern struct oa_export_counters oa_export_counters_live;
+
 /* Called once from library initialisation, after oa_config is loaded. Cheap:
  * allocates nothing, starts nothing. */
 void oa_export_init(void);

@@ -109,11 +109,16 @@ static struct {
     uint64_t flush_done;
     uint64_t flush_deadline_ns; /* CLOCK_MONOTONIC */
 
-    struct oa_export_counters counters; /* atomic adds */
 } bsp = {
     .lock = PTHREAD_MUTEX_INITIALIZER,
     .flushed = PTHREAD_COND_INITIALIZER,
 };
+
+/* The process's export counters (atomic adds). A named global, not a field
+ * of bsp, so that `otelauto doctor PID` can find it by name in the shared
+ * object's symbol table and read it from the process's memory: the running
+ * program pays nothing for being asked. */
+struct oa_export_counters oa_export_counters_live;
 
 /* The OTLP exporter object, touched only by the exporter thread (and by the
  * fork child handler, when no exporter thread exists). */
@@ -360,7 +365,7 @@ static void wake_if_asked(struct oa_queue *q)
         __atomic_load_n(&bsp.wake_pending, __ATOMIC_RELAXED))
         return;
     if (!__atomic_exchange_n(&bsp.wake_pending, 1, __ATOMIC_SEQ_CST)) {
-        counter_add(&bsp.counters.wakeups_by_submitters, 1);
+        counter_add(&oa_export_counters_live.wakeups_by_submitters, 1);
         wake_exporter();
     }
 }
@@ -372,7 +377,7 @@ void oa_export_submit(struct oa_span *s)
 
     if (!s)
         return;
-    counter_add(&bsp.counters.submitted, 1);
+    counter_add(&oa_export_counters_live.submitted, 1);
     if (!__atomic_load_n(&bsp.ever_submitted, __ATOMIC_RELAXED))
         __atomic_store_n(&bsp.ever_submitted, 1, __ATOMIC_RELEASE);
 
@@ -383,7 +388,7 @@ void oa_export_submit(struct oa_span *s)
         s = oa_span_compact(s);
     if (!q || !oa_queue_push(q, s)) {
         oa_span_free(s);
-        counter_add(&bsp.counters.dropped_queue_full, 1);
+        counter_add(&oa_export_counters_live.dropped_queue_full, 1);
     } else {
         ensure_exporter_thread(false);
     }
@@ -395,11 +400,11 @@ void oa_export_submit(struct oa_span *s)
 
 void oa_export_get_counters(struct oa_export_counters *out)
 {
-    out->submitted = atomic_get(&bsp.counters.submitted);
-    out->exported = atomic_get(&bsp.counters.exported);
-    out->dropped_queue_full = atomic_get(&bsp.counters.dropped_queue_full);
-    out->failed = atomic_get(&bsp.counters.failed);
-    out->wakeups_by_submitters = atomic_get(&bsp.counters.wakeups_by_submitters);
+    out->submitted = atomic_get(&oa_export_counters_live.submitted);
+    out->exported = atomic_get(&oa_export_counters_live.exported);
+    out->dropped_queue_full = atomic_get(&oa_export_counters_live.dropped_queue_full);
+    out->failed = atomic_get(&oa_export_counters_live.failed);
+    out->wakeups_by_submitters = atomic_get(&oa_export_counters_live.wakeups_by_submitters);
 }
 
 /* ---- the OTLP exporter object ------------------------------------------ */
@@ -564,7 +569,7 @@ static void export_otlp(struct oa_span *const *spans, size_t n)
     uint64_t backoff_ms = RETRY_INITIAL_MS;
 
     if (!e) {
-        counter_add(&bsp.counters.failed, n);
+        counter_add(&oa_export_counters_live.failed, n);
         return;
     }
     for (;;) {
@@ -573,18 +578,18 @@ static void export_otlp(struct oa_span *const *spans, size_t n)
         uint64_t wait_ms;
 
         if (result == OA_OTLP_OK) {
-            counter_add(&bsp.counters.exported, n);
+            counter_add(&oa_export_counters_live.exported, n);
             return;
         }
         if (result != OA_OTLP_RETRYABLE) {
-            counter_add(&bsp.counters.failed, n);
+            counter_add(&oa_export_counters_live.failed, n);
             OA_WARN("dropping %zu span(s): the collector did not accept them", n);
             return;
         }
         wait_ms = retry_after_ms >= 0 ? (uint64_t)retry_after_ms : jittered_ms(backoff_ms);
         backoff_ms = backoff_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : backoff_ms * 2;
         if (!wait_before_retry(started, wait_ms)) {
-            counter_add(&bsp.counters.failed, n);
+            counter_add(&oa_export_counters_live.failed, n);
             OA_WARN("dropping %zu span(s): the collector is still unavailable", n);
             return;
         }
@@ -599,11 +604,11 @@ static void export_batch(struct oa_span *const *spans, size_t n)
     switch (oa_config.traces_exporter) {
     case OA_TRACES_EXPORTER_NONE:
         /* The no-op exporter accepts everything. */
-        counter_add(&bsp.counters.exported, n);
+        counter_add(&oa_export_counters_live.exported, n);
         break;
     case OA_TRACES_EXPORTER_CONSOLE:
         oa_console_export(STDERR_FILENO, spans, n);
-        counter_add(&bsp.counters.exported, n);
+        counter_add(&oa_export_counters_live.exported, n);
         break;
     case OA_TRACES_EXPORTER_OTLP:
     default:
@@ -636,7 +641,7 @@ static size_t take_batch(void)
             if (s != NULL)
                 bsp.batch[n++] = s;
             else
-                counter_add(&bsp.counters.failed, 1);
+                counter_add(&oa_export_counters_live.failed, 1);
         }
         bsp.batch_n = n;
         pthread_mutex_unlock(&bsp.lock);
@@ -702,7 +707,7 @@ struct arrival_rate {
 
 static void arrival_rate_update(struct arrival_rate *r, uint64_t now)
 {
-    uint64_t submitted = atomic_get(&bsp.counters.submitted);
+    uint64_t submitted = atomic_get(&oa_export_counters_live.submitted);
 
     if (now - r->mark_ns < RATE_WINDOW_MIN_NS)
         return;
@@ -898,7 +903,7 @@ void oa_export_atfork_child(void)
     else if (bsp.queue_state == LAZY_BUSY)
         bsp.queue_state = LAZY_UNSET; /* its allocating thread is not here */
 
-    memset(&bsp.counters, 0, sizeof bsp.counters);
+    memset(&oa_export_counters_live, 0, sizeof oa_export_counters_live);
     bsp.ever_submitted = 0;
     bsp.wake_pending = 0;
     bsp.wake_at = bsp.batch_cap; /* the parent's exporter may have asked for later */

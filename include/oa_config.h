@@ -97,6 +97,12 @@ struct oa_config_member {
 
 /* Returns the next non-empty member of the list at *cursor and advances it;
  * false at the end of the list. */
+/* The variables' spelling of a loaded value, for messages ("otlp",
+ * "parentbased_always_on"); "?" for a value no table names. */
+const char *oa_config_sampler_name(enum oa_sampler_kind kind);
+const char *oa_config_traces_exporter_name(enum oa_traces_exporter exporter);
+const char *oa_config_metrics_exporter_name(enum oa_metrics_exporter exporter);
+
 bool oa_config_next_member(const char **cursor, struct oa_config_member *out);
 
 /* Percent-decodes in[0..len) into out (NUL-terminated). Returns the decoded

@@ -590,7 +590,9 @@ static void export_otlp(struct oa_span *const *spans, size_t n)
         backoff_ms = backoff_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : backoff_ms * 2;
         if (!wait_before_retry(started, wait_ms)) {
             counter_add(&oa_export_counters_live.failed, n);
-            OA_WARN("dropping %zu span(s): the collector is still unavailable", n);
+            /* The exporter said once that the collector is unavailable; the
+             * drops are counted and summed up at exit. */
+            OA_DEBUG("dropping %zu span(s): the collector is still unavailable", n);
             return;
         }
         OA_DEBUG("retrying %zu span(s)", n);

@@ -136,6 +136,31 @@ static bool find_name(const struct named_value *table, size_t n, const char *s, 
     return false;
 }
 
+static const char *name_of(const struct named_value *table, size_t n, int value)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (table[i].value == value)
+            return table[i].name;
+    }
+    return "?";
+}
+
+const char *oa_config_sampler_name(enum oa_sampler_kind kind)
+{
+    return name_of(sampler_names, sizeof sampler_names / sizeof sampler_names[0], (int)kind);
+}
+
+const char *oa_config_traces_exporter_name(enum oa_traces_exporter exporter)
+{
+    return name_of(exporter_names, sizeof exporter_names / sizeof exporter_names[0], (int)exporter);
+}
+
+const char *oa_config_metrics_exporter_name(enum oa_metrics_exporter exporter)
+{
+    return name_of(metrics_exporter_names,
+                   sizeof metrics_exporter_names / sizeof metrics_exporter_names[0], (int)exporter);
+}
+
 static bool in_list(const char *const *list, size_t n, const char *s, size_t len)
 {
     for (size_t i = 0; i < n; i++) {

@@ -24,6 +24,7 @@
 #include "oa_metrics.h"
 #include "oa_resource.h"
 #include "oa_env_carrier.h"
+#include "oa_run_report.h"
 
 /* 0 not yet, 1 tracing, 2 inert (setuid, disabled) */
 int oa_library_state;
@@ -47,7 +48,7 @@ static void configure(void)
     oa_export_init();
     oa_metrics_init();
     oa_env_carrier_load(read_env);
-    OA_DEBUG("tracing enabled");
+    oa_run_report_start();
     __atomic_store_n(&configured, 1, __ATOMIC_RELEASE);
 }
 
@@ -125,6 +126,7 @@ __attribute__((destructor)) static void oa_library_fini(void)
     int saved = errno;
     oa_in_library++;
     oa_export_shutdown();
+    oa_run_report_exit();
     oa_in_library--;
     errno = saved;
 }

@@ -195,7 +195,7 @@ static void export_now(void)
         e = otlp_exporter();
         batch = collect(oa_config.metrics_delta);
         if (e && otlp.send(e, batch, &retry_after_ms) != OA_OTLP_OK)
-            OA_WARN("metrics export to %s failed", oa_config.metrics_otlp.endpoint);
+            OA_DEBUG("metrics export to %s failed", oa_config.metrics_otlp.endpoint); /* the exporter said why */
         break;
     default:
         break;

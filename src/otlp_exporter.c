@@ -60,11 +60,40 @@ struct oa_otlp_exporter {
     struct curl_slist *headers;
     char curl_error[CURL_ERROR_SIZE];
 
+    /* The collector failed the last request in a way that may heal (no
+     * connection, a time-out, 429/502/503/504): said once when it starts,
+     * once when it ends, and at debug level in between. said_down: this
+     * exporter said it (the other signal's exporter may have, for the same
+     * collector). collector_hash: the endpoint's scheme and authority. */
+    bool collector_down;
+    bool said_down;
+    uint64_t collector_hash;
+
     /* What the current response said, reset before every request. */
     long retry_after_ms;
     size_t body_len;
     char body[RESPONSE_BODY_MAX];
 };
+
+/* The collector (scheme and authority hash) whose outage has been said, 0
+ * for none: traces and metrics usually share one collector, and its outage
+ * is one fact, said once. An atomic word, not a lock: a fork may happen at
+ * any time on another thread. */
+static uint64_t outage_said_for;
+
+/* FNV-1a over the endpoint up to the end of its authority ("http://h:p"),
+ * never 0. */
+static uint64_t collector_hash(const char *endpoint)
+{
+    const char *p = strstr(endpoint, "://");
+    uint64_t h = 14695981039346656037ull;
+
+    p = p ? p + 3 : endpoint;
+    p += strcspn(p, "/?#");
+    for (const char *c = endpoint; c < p; c++)
+        h = (h ^ (unsigned char)*c) * 1099511628211ull;
+    return h ? h : 1;
+}
 
 static pthread_once_t curl_init_once = PTHREAD_ONCE_INIT;
 
@@ -348,6 +377,7 @@ OA_EXPORT struct oa_otlp_exporter *oa_otlp_exporter_create(const struct oa_otlp_
     if (!e)
         return NULL;
     e->env = *env;
+    e->collector_hash = collector_hash(env->otlp->endpoint);
     e->curl = curl_easy_init();
     e->headers = build_headers(&e->env);
     if (!e->curl || !e->headers || !set_options(e)) {
@@ -423,6 +453,47 @@ static void report_partial_success(struct oa_otlp_exporter *e, const char *what)
     opentelemetry__proto__collector__trace__v1__export_trace_service_response__free_unpacked(r, NULL);
 }
 
+/* A transient failure: the first of an outage is said at warn level (what
+ * happens to the data included), the ones after it at debug level only, so
+ * that a collector that is down for an hour costs one line. */
+static void collector_unavailable(struct oa_otlp_exporter *e, size_t n, const char *what,
+                                  const char *reason, const char *detail)
+{
+    uint64_t none = 0;
+
+    if (e->collector_down ||
+        (!__atomic_compare_exchange_n(&outage_said_for, &none, e->collector_hash, false, __ATOMIC_ACQ_REL,
+                                      __ATOMIC_ACQUIRE) &&
+         none == e->collector_hash)) {
+        /* said already, by this exporter or by the other signal's */
+        e->collector_down = true;
+        exporter_log(&e->env, OA_LOG_DEBUG, "OTLP exporter: sending %zu %s to %s failed again: %s%s%s", n,
+                     what, e->env.otlp->endpoint, reason, detail[0] ? ": " : "", detail);
+        return;
+    }
+    e->collector_down = true;
+    e->said_down = true;
+    exporter_log(&e->env, OA_LOG_WARN,
+                 "OTLP exporter: the collector at %s is unavailable (%s%s%s); what cannot be sent is "
+                 "dropped and counted; nothing more is said until it is reachable again",
+                 e->env.otlp->endpoint, reason, detail[0] ? ": " : "", detail);
+}
+
+static void collector_available(struct oa_otlp_exporter *e)
+{
+    uint64_t mine = e->collector_hash;
+
+    if (!e->collector_down)
+        return;
+    e->collector_down = false;
+    if (!e->said_down)
+        return;
+    e->said_down = false;
+    __atomic_compare_exchange_n(&outage_said_for, &mine, 0, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+    exporter_log(&e->env, OA_LOG_INFO, "OTLP exporter: the collector at %s is reachable again",
+                 e->env.otlp->endpoint);
+}
+
 /* POSTs one encoded request of len bytes at data, inside the malloc'd
  * block encoded (whose ownership it takes), holding n items ("span(s)",
  * "data point(s)"). */
@@ -474,27 +545,31 @@ static enum oa_otlp_result post(struct oa_otlp_exporter *e, uint8_t *encoded, co
         return OA_OTLP_FAILED;
     }
     if (rc != CURLE_OK) {
-        bool transient = curl_error_is_transient(rc);
-        exporter_log(&e->env, transient ? OA_LOG_WARN : OA_LOG_ERROR,
-                     "OTLP exporter: sending %zu %s to %s failed: %s%s%s", n, what,
-                     e->env.otlp->endpoint, curl_easy_strerror(rc),
-                     e->curl_error[0] ? ": " : "", e->curl_error);
-        return transient ? OA_OTLP_RETRYABLE : OA_OTLP_FAILED;
+        if (curl_error_is_transient(rc)) {
+            collector_unavailable(e, n, what, curl_easy_strerror(rc), e->curl_error);
+            return OA_OTLP_RETRYABLE;
+        }
+        exporter_log(&e->env, OA_LOG_ERROR, "OTLP exporter: sending %zu %s to %s failed: %s%s%s", n, what,
+                     e->env.otlp->endpoint, curl_easy_strerror(rc), e->curl_error[0] ? ": " : "",
+                     e->curl_error);
+        return OA_OTLP_FAILED;
     }
 
     long status = 0;
     curl_easy_getinfo(e->curl, CURLINFO_RESPONSE_CODE, &status);
     if (status >= 200 && status < 300) {
+        collector_available(e);
         exporter_log(&e->env, OA_LOG_DEBUG, "OTLP exporter: sent %zu %s, %zu bytes, HTTP %ld", n,
                      what, wire_len, status);
         report_partial_success(e, what);
         return OA_OTLP_OK;
     }
     if (status_is_retryable(status)) {
+        char reason[64];
+
         *retry_after_ms = e->retry_after_ms;
-        exporter_log(&e->env, OA_LOG_WARN,
-                     "OTLP exporter: collector answered HTTP %ld for %zu %s, will retry (Retry-After %ld ms)",
-                     status, n, what, e->retry_after_ms);
+        snprintf(reason, sizeof reason, "HTTP %ld, Retry-After %ld ms", status, e->retry_after_ms);
+        collector_unavailable(e, n, what, reason, "");
         return OA_OTLP_RETRYABLE;
     }
     exporter_log(&e->env, OA_LOG_ERROR, "OTLP exporter: collector answered HTTP %ld, dropping %zu %s",
@@ -536,6 +611,10 @@ OA_EXPORT void oa_otlp_exporter_destroy(struct oa_otlp_exporter *e)
 {
     if (!e)
         return;
+    if (e->said_down) {
+        uint64_t mine = e->collector_hash;
+        __atomic_compare_exchange_n(&outage_said_for, &mine, 0, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+    }
     if (e->curl)
         curl_easy_cleanup(e->curl);
     curl_slist_free_all(e->headers);

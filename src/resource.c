@@ -3,8 +3,8 @@
  *
  * Precedence, highest first: OTEL_SERVICE_NAME for service.name, then
  * OTEL_RESOURCE_ATTRIBUTES, then what we know or detect ourselves
- * (the unknown_service default, telemetry.sdk.*, process.*, host.name,
- * os.type). Everything is copied into the struct's own
+ * (the unknown_service default, telemetry.sdk.*, process.* with the parent
+ * pid and the owner, host.name, host.arch, os.type, container.id). Everything is copied into the struct's own
  * storage; nothing is allocated. /proc is read with raw system calls so that
  * the reads never pass through our own read/close hooks. */
 #include <fcntl.h>
@@ -13,8 +13,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "oa_container_id.h"
 #include "oa_log.h"
 #include "oa_resource.h"
+#include "oa_user_name.h"
 
 struct oa_resource oa_resource;
 
@@ -23,6 +25,29 @@ struct oa_resource oa_resource;
  * rust, swift, webjs); the attribute is an open enumeration, so we say what
  * we are written in rather than borrow "cpp". */
 #define SDK_LANGUAGE "c"
+
+/* host.arch, in the semantic conventions' values: the architecture this
+ * library was built for is the one the process runs (a preloaded object of
+ * another architecture is not loaded at all). */
+#if defined(__x86_64__)
+#define HOST_ARCH "amd64"
+#elif defined(__aarch64__)
+#define HOST_ARCH "arm64"
+#elif defined(__i386__)
+#define HOST_ARCH "x86"
+#elif defined(__arm__)
+#define HOST_ARCH "arm32"
+#elif defined(__powerpc64__)
+#define HOST_ARCH "ppc64"
+#elif defined(__powerpc__)
+#define HOST_ARCH "ppc32"
+#elif defined(__s390x__)
+#define HOST_ARCH "s390x"
+#elif defined(__ia64__)
+#define HOST_ARCH "ia64"
+#else
+#error "host.arch: add this architecture's semantic-conventions value"
+#endif
 
 static bool add_bytes(struct oa_resource *r, const char *s, size_t len, const char **out)
 {
@@ -174,7 +199,12 @@ static void add_process_attributes(struct oa_resource *r, const char *exe, const
 {
     char cmdline[PATH_MAX];
 
+    char owner[256];
+
     put_int(r, "process.pid", (int64_t)getpid());
+    put_int(r, "process.parent_pid", (int64_t)getppid());
+    oa_user_name(geteuid(), owner, sizeof owner);
+    put_cstring(r, "process.owner", owner, false);
     if (exe) {
         put_cstring(r, "process.executable.name", exe_name, false);
         put_cstring(r, "process.executable.path", exe, false);
@@ -194,6 +224,16 @@ static void add_host_attributes(struct oa_resource *r)
             put_cstring(r, "host.name", host, false);
     }
     put_cstring(r, "os.type", "linux", false);
+    put_cstring(r, "host.arch", HOST_ARCH, false);
+}
+
+/* container.id, when the process runs in a container whose id it can see. */
+static void add_container_attributes(struct oa_resource *r)
+{
+    char id[OA_CONTAINER_ID_LEN + 1];
+
+    if (oa_container_id_detect(id))
+        put_cstring(r, "container.id", id, false);
 }
 
 void oa_resource_build(struct oa_resource *r, const struct oa_config *c)
@@ -230,6 +270,7 @@ void oa_resource_build(struct oa_resource *r, const struct oa_config *c)
     add_resource_attributes(r, c);
     add_process_attributes(r, exe_len > 0 ? exe : NULL, exe_name);
     add_host_attributes(r);
+    add_container_attributes(r);
 }
 
 const struct oa_attr *oa_resource_find(const struct oa_resource *r, const char *key)

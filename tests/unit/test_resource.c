@@ -2,10 +2,14 @@
  * decoding (and discarding), detected process/host attributes. */
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "oa_container_id.h"
+#include "oa_line_file.h"
 #include "oa_resource.h"
+#include "oa_user_name.h"
 #include "oa_test.h"
 
 static struct oa_config cfg;
@@ -163,6 +167,140 @@ static void test_limits(void)
           "a 4 KB value fits in the storage");
 }
 
+#define ID "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+static bool cgroup_id(const char *line, char *id)
+{
+    return oa_container_id_from_cgroup_line(line, strlen(line), id);
+}
+
+static bool mountinfo_id(const char *line, char *id)
+{
+    return oa_container_id_from_mountinfo_line(line, strlen(line), id);
+}
+
+/* Lines as the runtimes write them: docker on cgroup v1 and v2 (systemd
+ * driver), containerd and CRI-O under Kubernetes, podman; and the lines that
+ * must give nothing (a host, a 32-digit id, a 65-digit run, a pod sandbox). */
+static void test_container_id(void)
+{
+    char id[OA_CONTAINER_ID_LEN + 1];
+    static const char *const found[] = {
+        "12:memory:/docker/" ID,
+        "0::/system.slice/docker-" ID ".scope",
+        "11:cpu,cpuacct:/kubepods/besteffort/pod5e0a7a57-0c54-4b8e-9b6a-2f55d3b0f4c1/" ID,
+        "0::/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod5e0a.slice/cri-containerd-" ID ".scope",
+        "0::/kubepods.slice/kubepods-pod1.slice/crio-" ID ".scope",
+        "0::/machine.slice/libpod-" ID ".scope",
+        "1:name=systemd:/docker/" ID,
+    };
+    static const char *const none[] = {
+        "0::/",
+        "9:name=systemd:/",
+        "4:memory:/process_api/c0b9b6c05938996fb326469d5f250969",
+        "0::/user.slice/user-1000.slice/session-2.scope",
+        "12:memory:/docker/0" ID,
+        "12:memory:/docker/" ID "/sub",
+        "no colon at all " ID,
+        "0::/docker-" "0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef" ".scope",
+    };
+    for (size_t i = 0; i < sizeof found / sizeof found[0]; i++) {
+        memset(id, 0, sizeof id);
+        CHECK(cgroup_id(found[i], id) && strcmp(id, ID) == 0, "cgroup line %zu gives the id", i);
+    }
+    for (size_t i = 0; i < sizeof none / sizeof none[0]; i++)
+        CHECK(!cgroup_id(none[i], id), "cgroup line '%s' gives no id", none[i]);
+
+    CHECK(mountinfo_id("1234 1200 0:45 /var/lib/docker/containers/" ID "/hostname /etc/hostname rw,relatime - ext4 /dev/sda1 rw", id) &&
+              strcmp(id, ID) == 0,
+          "docker's bind-mounted hostname gives the id");
+    CHECK(mountinfo_id("600 590 0:50 /containers/storage/overlay-containers/" ID "/userdata/resolv.conf /etc/resolv.conf rw - tmpfs tmpfs rw", id) &&
+              strcmp(id, ID) == 0,
+          "podman's overlay-containers gives the id");
+    CHECK(!mountinfo_id("700 690 0:51 /var/lib/containerd/io.containerd.grpc.v1.cri/sandboxes/" ID "/hostname /etc/hostname rw - ext4 /dev/vda1 rw", id),
+          "a pod sandbox's hostname is not the container's id");
+    CHECK(!mountinfo_id("22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw", id), "a host's root gives nothing");
+    CHECK(!mountinfo_id("30 22 0:26 /containers/" ID "x/hostname /etc/hostname rw - ext4 /dev/sda1 rw", id),
+          "an id followed by more than '/' is not taken");
+}
+
+static void test_user_name(void)
+{
+    char name[64];
+    static const char line[] = "www-data:x:33:33:www-data:/var/www:/usr/sbin/nologin";
+
+    CHECK(oa_user_name_from_passwd_line(line, sizeof line - 1, 33, name, sizeof name) &&
+              strcmp(name, "www-data") == 0,
+          "passwd line of uid 33");
+    CHECK(!oa_user_name_from_passwd_line(line, sizeof line - 1, 3, name, sizeof name), "uid 3 is not 33");
+    CHECK(!oa_user_name_from_passwd_line(line, sizeof line - 1, 333, name, sizeof name), "uid 333 is not 33");
+    CHECK(!oa_user_name_from_passwd_line(line, sizeof line - 1, 33, name, 8), "a name longer than the buffer is refused");
+    CHECK(!oa_user_name_from_passwd_line("+::::::", 7, 0, name, sizeof name), "a NIS '+' line is no user");
+    CHECK(!oa_user_name_from_passwd_line("root:x:", 7, 0, name, sizeof name), "a cut line is no user");
+    oa_user_name((uid_t)4000000000u, name, sizeof name);
+    CHECK(strcmp(name, "4000000000") == 0, "a uid /etc/passwd does not know is its number (%s)", name);
+}
+
+static bool count_line(const char *line, size_t len, void *ctx)
+{
+    size_t *n = ctx;
+    (void)line;
+    (void)len;
+    (*n)++;
+    return false;
+}
+
+static bool find_marker(const char *line, size_t len, void *ctx)
+{
+    (void)ctx;
+    return len == 6 && strcmp(line, "marker") == 0;
+}
+
+/* Lines longer than the buffer are skipped whole, wherever the reads cut
+ * them; a last line without '\n' still counts. */
+static void test_line_file(void)
+{
+    char path[] = "/tmp/oa-line-file-XXXXXX";
+    int fd = mkstemp(path);
+    static char text[3 * OA_LINE_FILE_MAX];
+    size_t n = 0, at = 0;
+
+    at += (size_t)snprintf(text + at, sizeof text - at, "a\n");
+    memset(text + at, 'x', OA_LINE_FILE_MAX + 10);
+    at += OA_LINE_FILE_MAX + 10;
+    at += (size_t)snprintf(text + at, sizeof text - at, "\nmarker\nlast");
+    CHECK(fd >= 0 && write(fd, text, at) == (ssize_t)at, "wrote the file");
+    close(fd);
+    CHECK(!oa_line_file_find(path, count_line, &n) && n == 3, "3 lines handed over (a, marker, last), got %zu", n);
+    CHECK(oa_line_file_find(path, find_marker, NULL), "the line after a too-long one is found");
+    unlink(path);
+    CHECK(!oa_line_file_find(path, count_line, &n), "a missing file finds nothing");
+}
+
+static void test_detected_process(void)
+{
+    const struct oa_attr *a;
+    char owner[64];
+    char id[OA_CONTAINER_ID_LEN + 1];
+
+    build("", "");
+    a = oa_resource_find(&res, "process.parent_pid");
+    CHECK(a && a->type == OA_VALUE_INT && a->v.i == (int64_t)getppid(), "process.parent_pid is getppid()");
+    oa_user_name(geteuid(), owner, sizeof owner);
+    CHECK(str_attr_is("process.owner", owner), "process.owner is %s", owner);
+    CHECK(geteuid() != 0 || str_attr_is("process.owner", "root"), "uid 0 is root");
+#if defined(__x86_64__)
+    CHECK(str_attr_is("host.arch", "amd64"), "host.arch is amd64");
+#endif
+    if (oa_container_id_detect(id))
+        CHECK(str_attr_is("container.id", id), "container.id is the detected one");
+    else
+        CHECK(oa_resource_find(&res, "container.id") == NULL, "no container.id outside a container");
+    build("", "process.owner=someone,host.arch=arm64");
+    CHECK(str_attr_is("process.owner", "someone") && str_attr_is("host.arch", "arm64"),
+          "OTEL_RESOURCE_ATTRIBUTES wins over the detected owner and arch");
+}
+
 int main(int argc, char **argv)
 {
     /* process.command is argv[0]: re-run with a known one. */
@@ -184,5 +322,9 @@ int main(int argc, char **argv)
     test_attributes();
     test_discard();
     test_limits();
+    test_container_id();
+    test_user_name();
+    test_line_file();
+    test_detected_process();
     TEST_DONE();
 }

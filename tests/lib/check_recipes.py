@@ -459,7 +459,7 @@ def env_dict(env):
     return out
 
 
-def check_compose(rel, path, doc, collector_docs):
+def check_compose(rel, path, doc, collector_docs, yaml_docs):
     base = os.path.dirname(path)
     services = (doc or {}).get("services") or {}
     if not services:
@@ -520,6 +520,14 @@ def check_compose(rel, path, doc, collector_docs):
                     err(where, "%s points at %s, which mounts no Collector config of this folder" % (var, host))
                 elif not any(port in otlp_http_ports(c) for c in target_cfgs):
                     err(where, "%s: the Collector %s does not receive OTLP/HTTP on port %s" % (var, host, port))
+    # The demo's parts: a traced program, the Collector, Jaeger, Prometheus, Grafana.
+    images = " ".join(str((s or {}).get("image", "")) for s in services.values())
+    for part in ("opentelemetry-collector", "jaeger", "prometheus", "grafana"):
+        if part not in images:
+            err(rel, "no service runs %s" % part)
+    if not any("libotelauto.so" in env_dict((s or {}).get("environment")).get("LD_PRELOAD", "")
+               for s in services.values()):
+        err(rel, "no service preloads libotelauto.so")
     # The mounted configuration files are consistent with the services.
     for name, m in mounts.items():
         for target, src in m.items():
@@ -529,7 +537,8 @@ def check_compose(rel, path, doc, collector_docs):
                         err("%s (exporter %s)" % (os.path.relpath(src, base), exp),
                             "endpoint host %s is not a compose service" % host)
             elif os.path.basename(src).startswith("prometheus") and src.endswith((".yml", ".yaml")):
-                prom = yaml.safe_load(read(src)) or {}
+                prom = (yaml_docs.get(src) or [{}])[0]
+                prom = prom if isinstance(prom, dict) else {}
                 for job in prom.get("scrape_configs") or []:
                     for sc in job.get("static_configs") or []:
                         for t in sc.get("targets") or []:
@@ -538,7 +547,7 @@ def check_compose(rel, path, doc, collector_docs):
             elif os.path.isdir(src):
                 for f in recipe_files(src):
                     if f.endswith((".yaml", ".yml")):
-                        for d in load_yaml_docs(f, f) or []:
+                        for d in yaml_docs.get(f) or []:
                             for ds in (d or {}).get("datasources") or [] if isinstance(d, dict) else []:
                                 host = endpoint_host(str(ds.get("url", "")))
                                 if host and host not in services:
@@ -679,7 +688,7 @@ def main(argv):
         if len(docs) != 1:
             err(rel[f], "a compose file is one YAML document")
             continue
-        check_compose(rel[f], f, docs[0], collector_docs)
+        check_compose(rel[f], f, docs[0], collector_docs, yaml_docs)
 
     datasource_uids = set()
     for f, docs in yaml_docs.items():

@@ -44,8 +44,6 @@ LIB_FILES = {"libotelauto.so", "libotelauto-otlp.so"}
 LAYOUT_DIRS = {"lib/otelauto", "share/doc/otelauto"}
 LAYOUT_FILES = {"bin/otelauto"} | {"lib/otelauto/" + f for f in LIB_FILES}
 
-TEXT_SUFFIXES = (".yaml", ".yml", ".json", ".conf", ".md", ".snippet", ".txt", ".sh")
-
 errors = []
 
 
@@ -660,8 +658,11 @@ def main(argv):
             doc = load_json(f, rel[f])
             if doc is not None:
                 json_docs[f] = doc
-        if f.endswith(TEXT_SUFFIXES) or os.path.basename(f).startswith("Dockerfile"):
+        try:
             text = read(f)
+        except UnicodeDecodeError:
+            text = None  # not text (an image): nothing to read in it
+        if text is not None:
             check_text(rel[f], text, variables)
             for value in re.findall(r"OTEL_RESOURCE_ATTRIBUTES\W+([^\s\"']+)", text):
                 resource_keys.update(k for k in re.findall(r"(?:^|,)([A-Za-z0-9_.]+)=", value))

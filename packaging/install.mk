@@ -52,7 +52,7 @@ install: lib $(OA_TOOL) docs/man/otelauto.1 docs/man/otelauto.7
 	gzip -9n -c docs/man/otelauto.7 >$(inst_man7)/otelauto.7.gz
 	chmod 0644 $(inst_man1)/otelauto.1.gz $(inst_man7)/otelauto.7.gz
 	$(INSTALL) -D -m 0644 README.md $(inst_docdir)/README.md
-	$(foreach f,$(RECIPE_FILES),$(INSTALL) -D -m 0644 $(f) $(patsubst docs/%,$(inst_docdir)/%,$(f)) && ) true
+	$(if $(RECIPE_FILES),$(foreach f,$(RECIPE_FILES),$(INSTALL) -D -m 0644 $(f) $(patsubst docs/%,$(inst_docdir)/%,$(f)) &&) true)
 
 # Only folders left empty go: a file someone else put there keeps its folder.
 uninstall:

@@ -9,6 +9,7 @@
  * - the string literals of src/ and hooks/: each complete "OTEL_..." or
  *   "OTELAUTO_..." name, and each literal passed to a *getenv* function
  *   (TRACEPARENT, read outside the configuration loader).
+ * The page's .TH line must also carry OA_VERSION.
  * Run from the repository root (scripts/run-tests.sh does). */
 #include <ctype.h>
 #include <glob.h>
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "oa_common.h"
 #include "oa_config.h"
 #include "oa_test.h"
 
@@ -167,6 +169,10 @@ int main(void)
     CHECK(page != NULL, "%s is readable (run from the repository root)", MAN_PAGE);
     if (page == NULL)
         TEST_DONE();
+
+    /* the page's footer names the version; a release must update it */
+    CHECK(strstr(page, "\"otelauto " OA_VERSION "\"") != NULL, "%s is the page of version %s (.TH)",
+          MAN_PAGE, OA_VERSION);
 
     for (int i = 0; i < n_names; i++)
         CHECK(page_names(page, names[i]), "%s (read by %s) is in %s", names[i], origin[i], MAN_PAGE);

@@ -27,7 +27,7 @@
 #define NAME_MAX_LEN 96
 
 static char names[MAX_NAMES][NAME_MAX_LEN];
-static const char *origin[MAX_NAMES];
+static char origin[MAX_NAMES][64]; /* who reads it: a source file or the loader */
 static int n_names;
 
 static void add_name(const char *name, size_t len, const char *from)
@@ -42,7 +42,7 @@ static void add_name(const char *name, size_t len, const char *from)
         return;
     memcpy(names[n_names], name, len);
     names[n_names][len] = '\0';
-    origin[n_names++] = from;
+    snprintf(origin[n_names++], sizeof origin[0], "%s", from);
 }
 
 static const char *recording_getenv(const char *name)
@@ -153,8 +153,7 @@ int main(void)
             if (text == NULL)
                 continue;
             files++;
-            /* the path outlives the glob: names keep pointing at it */
-            scan_source(strdup(g.gl_pathv[j]), text);
+            scan_source(g.gl_pathv[j], text);
             free(text);
         }
         globfree(&g);

@@ -188,6 +188,10 @@ build_deb() {
     files=$(dpkg -L otelauto | while read -r f; do [[ -f $f ]] && echo "$f"; done)
     [[ $files == *"/usr/bin/otelauto"* && $files == *"/usr/lib/otelauto/libotelauto.so"* ]]
     [[ -x /usr/bin/otelauto ]]
+    # the installed command preloads the installed shim, not one of the tree
+    run /usr/bin/otelauto run --service pkgtest -- cat /proc/self/maps
+    assert_ok
+    [[ $output == *" /usr/lib/otelauto/libotelauto.so"* && $output != *"$REPO_ROOT"* ]]
 
     run env OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$RECEIVER_PORT" OTEL_BSP_SCHEDULE_DELAY=100 \
         timeout 60 /usr/bin/otelauto run --service pkgtest -- curl -s "http://127.0.0.1:$HTTP_SERVER_PORT/hello.txt"

@@ -3,7 +3,8 @@
 # DESTDIR/PREFIX and `make uninstall` takes them all away again; `make deb`
 # builds a Debian package whose Depends were worked out from the ELF files;
 # installed with dpkg (as root), the otelauto command traces a real curl
-# with the packaged shim, and dpkg -r / -P leave nothing behind.
+# with the packaged shim, doctor reads a traced process's counters from the
+# packaged shim's symbol table, and dpkg -r / -P leave nothing behind.
 #
 # make runs on the build folder of the shim under test (build/ or
 # build/asan/), with that build's flags, so that it finds everything
@@ -165,7 +166,9 @@ build_deb() {
     dpkg-deb -x "$DEB_FILE" "$T/x"
     readelf -SW "$T/x/usr/lib/otelauto/libotelauto.so" | grep -q '\.symtab'
     readelf -sW "$T/x/usr/lib/otelauto/libotelauto.so" | grep -qw oa_export_counters_live
-    ! readelf -SW "$T/x/usr/lib/otelauto/libotelauto.so" | grep -q '\.debug_info'
+    if readelf -SW "$T/x/usr/lib/otelauto/libotelauto.so" | grep -q '\.debug_info'; then
+        fail_now "the packaged shim still has its debug information"
+    fi
 }
 
 @test "dpkg -i: otelauto run traces curl with the installed shim, doctor refuses a static program; dpkg -r/-P remove every file" {
@@ -203,6 +206,24 @@ c = one(service='pkgtest', kind='client')
 expect_eq(attr(c, 'url.full'), 'http://127.0.0.1:$HTTP_SERVER_PORT/hello.txt', 'url.full')
 expect_eq(attr(c, 'http.response.status_code'), 200, 'status code')
 "
+
+    # doctor PID reads the span counters from the .symtab of the mapped
+    # shim: the packaged (debug-stripped) one must still have it
+    local port
+    port=$(free_port)
+    start_bg traced-server env OTEL_TRACES_EXPORTER=none \
+        /usr/bin/otelauto run --service pkgtest-server -- "$PY" -m http.server --bind 127.0.0.1 \
+        --directory "$T/www" "$port"
+    local server_pid=$BG_PID
+    wait_port "$port" 10 "$server_pid" traced-server
+    curl -sf -o /dev/null "http://127.0.0.1:$port/hello.txt"
+    local pid
+    pid=$(pgrep -f -n "http.server --bind 127.0.0.1 --directory $T/www $port")
+    run /usr/bin/otelauto doctor "$pid"
+    echo "$output" >&2
+    assert_ok
+    [[ $output == *"/usr/lib/otelauto/libotelauto.so"* && $output == *"submitted 1"* ]]
+    stop_bg "$server_pid"
 
     printf 'int main(void) { return 0; }\n' >"$T/hello.c"
     gcc -static -o "$T/hello-static" "$T/hello.c" || skip "no static C library to link a static program"

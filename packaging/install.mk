@@ -60,5 +60,6 @@ uninstall:
 	@for d in $(PRIVATE_DIRS); do \
 	    if [ -d "$$d" ]; then rmdir --ignore-fail-on-non-empty "$$d"; fi; \
 	done
+
 # make deb: the same files as a Debian package
 include packaging/deb.mk

@@ -134,6 +134,7 @@ clean:
 	rm -rf build
 
 include tests/fuzz/fuzz.mk
+include packaging/install.mk
 include tests/programs/early/early.mk
 
 $(BUILD)/bench/%: tests/bench/%.c

@@ -146,7 +146,9 @@ static bool is_go_program(const struct elf_image *image)
            elf_contains_bytes(image, buildinfo_magic, sizeof buildinfo_magic - 1);
 }
 
-static void note_libraries(struct program_report *report, const struct library_deps *deps)
+/* resolved: whether the libraries were looked for the glibc loader's way
+ * (for musl's loader, which has its own search path, they are not). */
+static void note_libraries(struct program_report *report, const struct library_deps *deps, bool resolved)
 {
     char list[512] = "";
     size_t used = 0;
@@ -156,7 +158,7 @@ static void note_libraries(struct program_report *report, const struct library_d
         report_note(report, "needs no shared library");
     else
         report_note(report, "needs: %s", list);
-    for (size_t i = 0; i < deps->count; i++) {
+    for (size_t i = 0; resolved && i < deps->count; i++) {
         if (deps->deps[i].path == NULL)
             report_note(report, "warning: %s is not found (the program may not start at all)", deps->deps[i].name);
     }
@@ -223,12 +225,13 @@ static void examine_elf(struct program_report *report, const char *path, const s
         return;
     }
     report_note(report, "dynamically linked, loader %s", interp);
-    if (strstr(interp, "ld-musl") != NULL)
+    bool musl = strstr(interp, "ld-musl") != NULL;
+    if (musl)
         report_block(report, "linked with musl: the shim is built for glibc and cannot be loaded into it");
 
     struct library_deps deps;
     library_deps_collect(&deps, path, image);
-    note_libraries(report, &deps);
+    note_libraries(report, &deps, !musl);
     check_tls(report, image, &deps);
     library_deps_free(&deps);
 }

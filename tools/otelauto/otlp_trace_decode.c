@@ -19,7 +19,32 @@ typedef Opentelemetry__Proto__Trace__V1__Span Span;
 #define KIND_SERVER OPENTELEMETRY__PROTO__TRACE__V1__SPAN__SPAN_KIND__SPAN_KIND_SERVER
 #define KIND_CLIENT OPENTELEMETRY__PROTO__TRACE__V1__SPAN__SPAN_KIND__SPAN_KIND_CLIENT
 
-/* A copy of at most TEXT_MAX bytes with control characters replaced by '?'. */
+/* Length of the valid UTF-8 sequence at s[0..len) that encodes a printable
+ * character (not a C0/C1 control, not DEL), or 0. */
+static size_t printable_utf8_length(const unsigned char *s, size_t len)
+{
+    unsigned char c = s[0];
+    if (c < 0x20 || c == 0x7f)
+        return 0;
+    if (c < 0x80)
+        return 1;
+    size_t n = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    if (n == 0 || n > len)
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+    }
+    if (c == 0xc2 && s[1] < 0xa0)
+        return 0; /* U+0080..U+009F: C1 controls (0x9b is a CSI to some terminals) */
+    if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] > 0x8f) ||
+        (c == 0xed && s[1] > 0x9f))
+        return 0; /* overlong, beyond U+10FFFF, or a surrogate */
+    return n;
+}
+
+/* A copy of at most TEXT_MAX bytes in which anything but printable UTF-8
+ * (control characters, terminal escapes, broken sequences) becomes '?'. */
 static char *clean_copy(const char *s)
 {
     if (s == NULL)
@@ -28,11 +53,20 @@ static char *clean_copy(const char *s)
     char *copy = malloc(len + 1);
     if (copy == NULL)
         return NULL;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        copy[i] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+    const unsigned char *in = (const unsigned char *)s;
+    size_t out = 0;
+    for (size_t i = 0; i < len;) {
+        size_t n = printable_utf8_length(in + i, len - i);
+        if (n == 0) {
+            copy[out++] = '?';
+            i++;
+        } else {
+            memcpy(copy + out, in + i, n);
+            out += n;
+            i += n;
+        }
     }
-    copy[len] = '\0';
+    copy[out] = '\0';
     return copy;
 }
 

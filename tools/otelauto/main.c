@@ -53,7 +53,6 @@ static void print_overview(FILE *out)
 
 static int version_main(int argc, char **argv)
 {
-    (void)argv;
     if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         fputs(version_usage, stdout);
         return 0;

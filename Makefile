@@ -121,7 +121,7 @@ check-exports: $(LIB)
 TSAN_UNIT_BINS := build/tsan/tests/test_queue build/tsan/tests/test_batch_processor
 
 test: deps
-	$(MAKE) lib unit-bins programs $(PASSTHRU) $(BUILD)/bench/request_loop
+	$(MAKE) lib unit-bins programs $(PASSTHRU) $(BUILD)/bench/request_loop $(BUILD)/otelauto
 	$(MAKE) BUILD=build/asan SAN=1 OPT=-O1 lib unit-bins
 	$(MAKE) BUILD=build/tsan SAN=thread OPT=-O1 $(TSAN_UNIT_BINS) build/tsan/libotelauto-otlp.so
 	$(MAKE) fuzz-bins
@@ -136,6 +136,7 @@ clean:
 include tests/fuzz/fuzz.mk
 include packaging/install.mk
 include tests/programs/early/early.mk
+include tools/otelauto/otelauto.mk
 
 $(BUILD)/bench/%: tests/bench/%.c
 	@mkdir -p $(dir $@)

@@ -10,7 +10,7 @@ packages=(
   openssl libssl-dev
   nodejs
   wrk redis-server redis-tools gnuplot-nox
-  python3-yaml libcap2-bin file musl-tools golang-go
+  python3-yaml libcap2-bin musl-tools golang-go
 )
 # The HTTPS tests need nginx with the ssl and http_v2 modules: Debian 12's
 # nginx (which nginx-light depends on) has both; older flavours may not.

@@ -10,7 +10,7 @@ SAN      ?=
 OPT      ?= -O2
 
 CFLAGS_BASE = -std=gnu11 $(OPT) -g -Wall -Wextra -Werror -fPIC -fvisibility=hidden \
-              -D_GNU_SOURCE -Iinclude -I$(BUILD)/gen -pthread
+              -D_GNU_SOURCE -Isrc -I$(BUILD)/gen -pthread -MMD -MP
 ifeq ($(SAN),1)
 CFLAGS_BASE += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS_SAN = -fsanitize=address,undefined
@@ -35,8 +35,10 @@ ALL_CFLAGS = $(CFLAGS_BASE) $(CFLAGS)
 
 # The preloaded object: libc only. Exporter dependencies live in the OTLP object,
 # which is dlopen'ed by the exporter thread the first time there is something to send.
-OTLP_SRCS   := $(wildcard src/otlp_*.c)
-ENGINE_SRCS := $(filter-out $(OTLP_SRCS),$(wildcard src/*.c))
+# Which object a file goes into is decided by its folder: src/export/otlp/ is
+# the lazily loaded exporter object, the rest of src/ the preloaded engine.
+OTLP_SRCS   := $(wildcard src/export/otlp/*.c)
+ENGINE_SRCS := $(filter-out $(OTLP_SRCS),$(shell find src -name '*.c' | sort))
 HOOK_SRCS   := $(wildcard hooks/*.c)
 PROTO_FILES := $(shell find proto -name '*.proto' 2>/dev/null | sort)
 PROTO_C     := $(patsubst proto/%.proto,$(BUILD)/gen/%.pb-c.c,$(PROTO_FILES))
@@ -65,7 +67,9 @@ lib: $(LIB) $(OTLP_LIB) $(PASSTHRU)
 deps:
 	@scripts/install-deps.sh
 
-$(BUILD)/obj/%.o: %.c $(wildcard include/*.h) | $(PROTO_H)
+# Header dependencies come from the compiler (-MMD -MP: one .d file beside
+# each object).
+$(BUILD)/obj/%.o: %.c | $(PROTO_H)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
@@ -156,3 +160,5 @@ bench-bins: $(BENCH_BINS)
 bench: deps
 	$(MAKE) lib bench-bins programs
 	scripts/bench.sh
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

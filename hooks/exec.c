@@ -25,10 +25,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "oa_common.h"
-#include "oa_env_carrier.h"
-#include "oa_guard.h"
-#include "oa_library.h"
+#include "base/common.h"
+#include "trace/env_carrier.h"
+#include "base/guard.h"
+#include "lifecycle/library.h"
 
 extern char **environ;
 

@@ -4,9 +4,9 @@
  * a few instructions whether the fd is a TCP connection we look at, and pass
  * straight through otherwise. Everything else happens in src/conn_io.c.
  *
- * Until the real symbols are bound (and on the thread that is binding them,
- * since dlsym may allocate and an allocator may call read), calls go to the
- * kernel directly through syscall(2). */
+ * Until the real symbols are bound (src/sys/real_libc.c; and on the thread
+ * that is binding them, since dlsym may allocate and an allocator may call
+ * read), calls go to the kernel directly through syscall(2). */
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
@@ -16,73 +16,15 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "oa_common.h"
-#include "oa_conn.h"
-#include "oa_conn_io.h"
-#include "oa_guard.h"
-#include "oa_libc.h"
-#include "oa_library.h"
+#include "base/common.h"
+#include "wire/fd_table.h"
+#include "wire/conn_io.h"
+#include "base/guard.h"
+#include "sys/real_libc.h"
+#include "lifecycle/library.h"
 
 #define LIKELY(x) __builtin_expect(!!(x), 1)
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)
-
-struct oa_libc oa_libc;
-
-static pthread_once_t bind_once = PTHREAD_ONCE_INIT;
-static __thread int binding_on_this_thread __attribute__((tls_model("initial-exec")));
-
-static void *bind_symbol(const char *name)
-{
-    void *p = dlsym(RTLD_NEXT, name);
-    /* dlerror() state is per thread and may hold an allocated message:
-     * leave it clean for the program. */
-    if (p == NULL)
-        (void)dlerror();
-    return p;
-}
-
-static void bind_all(void)
-{
-    binding_on_this_thread = 1;
-    struct oa_libc t;
-    t.socket = bind_symbol("socket");
-    t.connect = bind_symbol("connect");
-    t.accept = bind_symbol("accept");
-    t.accept4 = bind_symbol("accept4");
-    t.close = bind_symbol("close");
-    t.dup = bind_symbol("dup");
-    t.dup2 = bind_symbol("dup2");
-    t.dup3 = bind_symbol("dup3");
-    t.send = bind_symbol("send");
-    t.sendto = bind_symbol("sendto");
-    t.sendmsg = bind_symbol("sendmsg");
-    t.recv = bind_symbol("recv");
-    t.recvfrom = bind_symbol("recvfrom");
-    t.recvmsg = bind_symbol("recvmsg");
-    t.read = bind_symbol("read");
-    t.write = bind_symbol("write");
-    t.readv = bind_symbol("readv");
-    t.writev = bind_symbol("writev");
-    t.sendfile = bind_symbol("sendfile");
-    t.sendfile64 = bind_symbol("sendfile64");
-    t.read_chk = bind_symbol("__read_chk");
-    t.recv_chk = bind_symbol("__recv_chk");
-    t.recvfrom_chk = bind_symbol("__recvfrom_chk");
-    /* Publish field by field with release stores: a hook on another thread
-     * either sees NULL (and waits in pthread_once) or the real function. */
-    void **dst = (void **)&oa_libc;
-    void **src = (void **)&t;
-    for (size_t i = 0; i < sizeof(t) / sizeof(void *); i++)
-        __atomic_store_n(&dst[i], src[i], __ATOMIC_RELEASE);
-    binding_on_this_thread = 0;
-}
-
-void oa_libc_bind(void)
-{
-    if (binding_on_this_thread)
-        return;
-    pthread_once(&bind_once, bind_all);
-}
 
 /* Loads the real function into `fn`, binding first if necessary. Evaluates to
  * false when the real function is not available (yet): use the syscall. */

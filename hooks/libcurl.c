@@ -28,18 +28,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "oa_common.h"
-#include "oa_export.h"
-#include "oa_guard.h"
-#include "oa_http_exchange.h"
-#include "oa_http_metrics.h"
-#include "oa_http_span.h"
-#include "oa_config.h"
-#include "oa_library.h"
-#include "oa_propagation.h"
-#include "oa_real_library.h"
-#include "oa_span.h"
-#include "oa_thread_context.h"
+#include "base/common.h"
+#include "export/batch_processor.h"
+#include "base/guard.h"
+#include "protocols/http1/http_exchange.h"
+#include "protocols/http1/http_metrics.h"
+#include "protocols/http1/http_span.h"
+#include "config/config.h"
+#include "lifecycle/library.h"
+#include "trace/propagation.h"
+#include "sys/real_library.h"
+#include "trace/span.h"
+#include "trace/thread_context.h"
 
 static struct {
     CURLcode (*easy_setopt)(CURL *, CURLoption, ...);

@@ -15,11 +15,11 @@
 #include <pthread.h>
 #include <stddef.h>
 
-#include "oa_common.h"
-#include "oa_guard.h"
-#include "oa_library.h"
-#include "oa_real_library.h"
-#include "oa_tls_io.h"
+#include "base/common.h"
+#include "base/guard.h"
+#include "lifecycle/library.h"
+#include "sys/real_library.h"
+#include "wire/tls_io.h"
 
 typedef struct ssl_st SSL;
 

@@ -5,7 +5,7 @@
 #
 # Recursive (=) on purpose: dpkg and the header are consulted only when a
 # package is made, not by every make run.
-OA_VERSION_STR = $(shell sed -n 's/^\#define OA_VERSION "\(.*\)"$$/\1/p' include/oa_common.h)
+OA_VERSION_STR = $(shell sed -n 's/^\#define OA_VERSION "\(.*\)"$$/\1/p' src/base/common.h)
 DEB_ARCH       = $(shell dpkg --print-architecture)
 DEB_ROOT       = $(BUILD)/deb-root
 DEB            = $(BUILD)/otelauto_$(OA_VERSION_STR)_$(DEB_ARCH).deb
@@ -14,7 +14,7 @@ DEB            = $(BUILD)/otelauto_$(OA_VERSION_STR)_$(DEB_ARCH).deb
 # The staging folder is made anew each time: a file dropped from install
 # must not linger in the package.
 deb: lib $(OA_TOOL)
-	@test -n "$(OA_VERSION_STR)" || { echo "no OA_VERSION in include/oa_common.h" >&2; exit 1; }
+	@test -n "$(OA_VERSION_STR)" || { echo "no OA_VERSION in src/base/common.h" >&2; exit 1; }
 	rm -rf $(DEB_ROOT)
 	$(MAKE) --no-print-directory install DESTDIR=$(abspath $(DEB_ROOT)) PREFIX=/usr
 	packaging/build-deb.sh $(DEB_ROOT) $(OA_VERSION_STR) $(DEB)

@@ -24,7 +24,7 @@ exact=0
 [[ ${2:-} == --exact ]] && exact=1
 [[ -f $lib ]] || { echo "check-exports: $lib: no such file" >&2; exit 2; }
 
-# Keep in step with struct oa_libc (include/oa_libc.h), hooks/exec.c and
+# Keep in step with struct oa_libc (src/sys/real_libc.h), hooks/exec.c and
 # tests/bench/passthrough.c, and with hooks/openssl.c and hooks/libcurl.c.
 interposed=(
     socket connect accept accept4 close dup dup2 dup3

@@ -6,7 +6,7 @@
 # requests(S1)) of the worker thread is the per-request count, free of
 # start-up. Done with no preload, the pass-through preload and the shim
 # (OTEL_TRACES_EXPORTER=none). The shim's own code is split into the
-# parser (src/http1_parser.c) and the rest, from the same two runs.
+# parser (src/protocols/http1/http1_parser.c) and the rest, from the same two runs.
 #
 #   scripts/measure-nginx-worker.sh [S1 S2]
 set -euo pipefail

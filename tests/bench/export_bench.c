@@ -44,12 +44,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "oa_config.h"
-#include "oa_export.h"
-#include "oa_log.h"
-#include "oa_otlp.h"
-#include "oa_resource.h"
-#include "oa_span.h"
+#include "config/config.h"
+#include "export/batch_processor.h"
+#include "base/log.h"
+#include "export/otlp/otlp_exporter.h"
+#include "config/resource.h"
+#include "trace/span.h"
 #include "otlp_decode.h"
 
 extern const char *oa_export_otlp_library_override;

@@ -8,14 +8,14 @@
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS  = -std=gnu11 -g -O1 -fno-omit-frame-pointer -Wall -Wextra -Werror \
-               -D_GNU_SOURCE -Iinclude \
+               -D_GNU_SOURCE -Isrc \
                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 
 # target name => the engine source it fuzzes
-FUZZ_SRC_http1_parser = src/http1_parser.c
-FUZZ_SRC_traceparent  = src/traceparent.c
-FUZZ_SRC_tracestate   = src/tracestate.c
-FUZZ_SRC_baggage      = src/baggage.c
+FUZZ_SRC_http1_parser = src/protocols/http1/http1_parser.c
+FUZZ_SRC_traceparent  = src/trace/traceparent.c
+FUZZ_SRC_tracestate   = src/trace/tracestate.c
+FUZZ_SRC_baggage      = src/trace/baggage.c
 
 FUZZ_NAMES := http1_parser traceparent tracestate baggage
 FUZZ_BINS  := $(patsubst %,build/fuzz/fuzz_%,$(FUZZ_NAMES))
@@ -24,7 +24,7 @@ FUZZ_BINS  := $(patsubst %,build/fuzz/fuzz_%,$(FUZZ_NAMES))
 fuzz-bins: $(FUZZ_BINS)
 
 .SECONDEXPANSION:
-build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRC_$$*) $(wildcard include/*.h)
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRC_$$*) $(shell find src -name '*.h')
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRC_$*)
 

@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "oa_http1_parser.h"
+#include "protocols/http1/http1_parser.h"
 
 #define MAX_EVENTS 4096
 

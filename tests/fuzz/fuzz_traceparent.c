@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "oa_propagation.h"
+#include "trace/propagation.h"
 
 static void fail(const char *what)
 {

@@ -76,7 +76,7 @@ files_under() {
 # make deb; sets DEB_FILE to the package it built.
 build_deb() {
     local version arch
-    version=$(sed -n 's/^#define OA_VERSION "\(.*\)"$/\1/p' "$REPO_ROOT/include/oa_common.h")
+    version=$(sed -n 's/^#define OA_VERSION "\(.*\)"$/\1/p' "$REPO_ROOT/src/base/common.h")
     arch=$(dpkg --print-architecture)
     DEB_FILE=$REPO_ROOT/$TEST_BUILD/otelauto_${version}_${arch}.deb
     [[ $TEST_BUILD != /* ]] || DEB_FILE=$TEST_BUILD/otelauto_${version}_${arch}.deb

@@ -10,7 +10,7 @@ stderr and exits 1 if there is any; prints a summary and exits 0 otherwise.
 What is checked:
 - every .yaml/.yml parses (all documents), every .json parses;
 - every OTEL_*/OTELAUTO_* variable named anywhere is one the shim reads (a
-  complete name quoted in src/, include/ or hooks/, or listed in README.md's
+  complete name quoted in src/ or hooks/, or listed in README.md's
   "Configuration" section);
 - every installed path (/usr/lib/otelauto/..., /usr/local/lib/otelauto/...,
   /usr/bin/otelauto) and every libotelauto*.so name is one of the layout;
@@ -26,7 +26,7 @@ What is checked:
   services, the apps' endpoint is the Collector's OTLP/HTTP receiver;
 - Grafana dashboards: every PromQL query names only metrics and labels that
   the shim's metrics have after the Prometheus translation (from
-  src/metrics_table.c and src/resource.c), data sources are provisioned;
+  src/metrics/metrics_table.c and src/config/resource.c), data sources are provisioned;
 - docs/recipes/README.md mentions every recipe.
 """
 import json
@@ -61,13 +61,13 @@ def read(path):
 
 
 def source_files(repo):
-    for d in ("src", "include", "hooks"):
+    for d in ("src", "hooks"):
         top = os.path.join(repo, d)
-        if not os.path.isdir(top):
-            continue
-        for name in sorted(os.listdir(top)):
-            if name.endswith((".c", ".h")):
-                yield os.path.join(top, name)
+        for folder, dirs, names in sorted(os.walk(top)):
+            dirs.sort()
+            for name in sorted(names):
+                if name.endswith((".c", ".h")):
+                    yield os.path.join(folder, name)
 
 
 def known_variables(repo):
@@ -92,7 +92,7 @@ def known_variables(repo):
 
 def prom_label(key):
     """An attribute key as a Prometheus label (the Collector's translation,
-    and src/prometheus_exporter.c's): every other character becomes '_'."""
+    and src/export/prometheus_exporter.c's): every other character becomes '_'."""
     return re.sub(r"[^a-zA-Z0-9_]", "_", key)
 
 
@@ -101,13 +101,13 @@ def known_metrics(repo):
     prometheus exporter (and the shim's own endpoint) name them: dots to
     underscores, unit "s" -> _seconds, annotations such as {request} dropped,
     monotonic counters _total, histograms _bucket/_sum/_count."""
-    text = read(os.path.join(repo, "src", "metrics_table.c"))
+    text = read(os.path.join(repo, "src", "metrics", "metrics_table.c"))
     series = {"target_info"}
     instruments = re.findall(
         r'\[OA_INSTRUMENT_\w+\]\s*=\s*\{\s*"([^"]+)",\s*"[^"]*",\s*"([^"]*)",\s*(OA_METRIC_\w+)\s*\}', text)
     health = re.findall(r'\[HEALTH_\w+\]\s*=\s*\{\s*"([^"]+)"', text)
     if not instruments or not health:
-        err("src/metrics_table.c", "instrument tables not found (has the file changed shape?)")
+        err("src/metrics/metrics_table.c", "instrument tables not found (has the file changed shape?)")
     for name, unit, kind in instruments:
         base = prom_label(name)
         if unit == "s":
@@ -130,12 +130,12 @@ def known_labels(repo, extra_resource_keys):
     instance (service.name, service.instance.id), le, and, with the
     Collector's resource_to_telemetry_conversion, the resource attributes
     (the shim's own and those the recipes set in OTEL_RESOURCE_ATTRIBUTES)."""
-    metrics_c = read(os.path.join(repo, "src", "metrics_table.c"))
+    metrics_c = read(os.path.join(repo, "src", "metrics", "metrics_table.c"))
     keys = set(re.findall(r'point_attr_(?:str|int)\(\s*p,\s*"([^"]+)"', metrics_c))
     keys.update(re.findall(r'"(otel\.metric\.overflow)"', metrics_c))
     if not keys:
-        err("src/metrics_table.c", "no metric attribute keys found")
-    resource_c = read(os.path.join(repo, "src", "resource.c"))
+        err("src/metrics/metrics_table.c", "no metric attribute keys found")
+    resource_c = read(os.path.join(repo, "src", "config", "resource.c"))
     keys.update(re.findall(r'put_\w+\(\s*r,\s*"([a-z0-9_.]+)"', resource_c))
     keys.update(extra_resource_keys)
     return {prom_label(k) for k in keys} | {"job", "instance", "le"}
@@ -181,7 +181,7 @@ def check_text(rel, text, variables):
         where = "%s:%d" % (rel, lineno)
         for name in re.findall(r"\b((?:OTEL|OTELAUTO)_[A-Z0-9_]*[A-Z0-9])\b", line):
             if name not in variables:
-                err(where, "%s is not a variable otelauto reads (src/config.c, README.md)" % name)
+                err(where, "%s is not a variable otelauto reads (src/config/config.c, README.md)" % name)
         for prefix, rest in re.findall(
                 r"(/usr/(?:local/)?)((?:lib|lib64|libexec|bin|sbin|share/doc|share/man/man[0-9])/otelauto[^\s\"'`,;:)\]}*]*)",
                 line):

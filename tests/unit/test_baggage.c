@@ -3,7 +3,7 @@
  * catches any over-read. */
 #include <stdlib.h>
 
-#include "oa_propagation.h"
+#include "trace/propagation.h"
 #include "oa_test.h"
 
 static char out[OA_BAGGAGE_MAX + 1];

@@ -25,10 +25,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "oa_config.h"
-#include "oa_export.h"
-#include "oa_http_raw_span.h"
-#include "oa_log.h"
+#include "config/config.h"
+#include "export/batch_processor.h"
+#include "protocols/http1/http_raw_span.h"
+#include "base/log.h"
 #include "oa_test.h"
 
 /* batch_processor.c's test seam */
@@ -507,7 +507,7 @@ static void test_flush_at_exit(void)
           "spans queued when the process exits are flushed by exit itself (status 0x%x)", status);
 }
 
-/* A raw span (src/http_raw_span.c) as the socket path records it. */
+/* A raw span (src/protocols/http1/http_raw_span.c) as the socket path records it. */
 static struct oa_span *make_raw_span(const char *request)
 {
     struct oa_http1_parser p;

@@ -5,8 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "oa_config.h"
-#include "oa_log.h"
+#include "config/config.h"
+#include "base/log.h"
 #include "oa_test.h"
 
 /* The fake environment: NULL-terminated name/value pairs. */

@@ -18,8 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "oa_common.h"
-#include "oa_config.h"
+#include "base/common.h"
+#include "config/config.h"
 #include "oa_test.h"
 
 #define MAN_PAGE "docs/man/otelauto.7"
@@ -142,7 +142,7 @@ int main(void)
     int from_loader = n_names;
     CHECK(from_loader >= 40, "oa_config_load asked for %d variables", from_loader);
 
-    static const char *const patterns[] = {"src/*.c", "hooks/*.c"};
+    static const char *const patterns[] = {"src/*.c", "src/*/*.c", "src/*/*/*.c", "hooks/*.c"};
     int files = 0;
     for (size_t i = 0; i < sizeof patterns / sizeof patterns[0]; i++) {
         glob_t g;

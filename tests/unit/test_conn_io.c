@@ -1,4 +1,4 @@
-/* The send plan (src/conn_io.c): where owed header lines are spliced into
+/* The send plan (src/wire/conn_io.c): where owed header lines are spliced into
  * the program's buffers. The plan of one buffer owing one injection (a
  * short cut) must be the plan the general walk makes, which a second, empty
  * buffer forces: compared for every place of the injection around and inside
@@ -7,9 +7,9 @@
 #include <string.h>
 #include <sys/uio.h>
 
-#include "oa_conn_io.h"
-#include "oa_http_exchange.h"
-#include "oa_libc.h"
+#include "wire/conn_io.h"
+#include "protocols/http1/http_exchange.h"
+#include "sys/real_libc.h"
 #include "oa_test.h"
 
 /* The engine's only links to the libc hooks, not wanted here. */

@@ -5,7 +5,7 @@
  * table covers are tracked, found, and forgotten like small ones, without
  * touching their neighbours; numbers beyond it are passed through (never
  * tracked) and never crash. */
-#include "oa_conn.h"
+#include "wire/fd_table.h"
 #include "oa_test.h"
 
 #include <arpa/inet.h>

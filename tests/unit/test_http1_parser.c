@@ -3,8 +3,8 @@
  * the same stream offsets with the same parsed heads, in each mode (FULL and
  * LIGHT); every input sits right against a PROT_NONE page so any read outside
  * the given bytes crashes. */
-#include "oa_http1_parser.h"
-#include "oa_http_raw_span.h"
+#include "protocols/http1/http1_parser.h"
+#include "protocols/http1/http_raw_span.h"
 #include "oa_test.h"
 
 #include <netinet/in.h>

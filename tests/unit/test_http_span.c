@@ -6,12 +6,12 @@
 #include <string.h>
 #include <sys/uio.h>
 
-#include "oa_conn.h"
-#include "oa_http1_parser.h"
-#include "oa_http_exchange.h"
-#include "oa_http_metrics.h"
-#include "oa_http_raw_span.h"
-#include "oa_http_span.h"
+#include "wire/fd_table.h"
+#include "protocols/http1/http1_parser.h"
+#include "protocols/http1/http_exchange.h"
+#include "protocols/http1/http_metrics.h"
+#include "protocols/http1/http_raw_span.h"
+#include "protocols/http1/http_span.h"
 #include "oa_test.h"
 
 static const struct oa_http1_head *parse_request(struct oa_http1_parser *p, const char *req)
@@ -53,7 +53,7 @@ static void peer_v4(struct oa_conn *c, const char *ip, int port)
     c->peer_len = sizeof(*in);
 }
 
-/* ---- raw spans (src/http_raw_span.c) ----
+/* ---- raw spans (src/protocols/http1/http_raw_span.c) ----
  * What the program's thread records and the exporter thread builds must be
  * exactly the span the program's thread would have built itself: same
  * name, kind, status, ids, times, tracestate, and the same attributes in the

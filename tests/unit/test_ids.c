@@ -6,7 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "oa_ids.h"
+#include "trace/ids.h"
 #include "oa_test.h"
 
 #define MANY 100000

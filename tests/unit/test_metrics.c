@@ -8,12 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "oa_config.h"
-#include "oa_http_metrics.h"
-#include "oa_metrics.h"
-#include "oa_otlp.h"
-#include "oa_prometheus.h"
-#include "oa_resource.h"
+#include "config/config.h"
+#include "protocols/http1/http_metrics.h"
+#include "metrics/metrics_table.h"
+#include "export/otlp/otlp_exporter.h"
+#include "export/prometheus_exporter.h"
+#include "config/resource.h"
 #include "oa_test.h"
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb-c.h"
 

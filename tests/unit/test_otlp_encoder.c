@@ -16,7 +16,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "oa_otlp.h"
+#include "export/otlp/otlp_exporter.h"
 #include "oa_test.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"
 

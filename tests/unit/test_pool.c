@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "oa_pool.h"
+#include "base/pool.h"
 #include "oa_test.h"
 
 static void test_get_put(void)

@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "oa_queue.h"
+#include "base/queue.h"
 #include "oa_test.h"
 
 #define ITEM(n) ((void *)(uintptr_t)((n) + 1))

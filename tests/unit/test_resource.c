@@ -6,10 +6,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "oa_container_id.h"
-#include "oa_line_file.h"
-#include "oa_resource.h"
-#include "oa_user_name.h"
+#include "config/container_id.h"
+#include "base/line_file.h"
+#include "config/resource.h"
+#include "config/user_name.h"
 #include "oa_test.h"
 
 static struct oa_config cfg;

@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "oa_config.h"
-#include "oa_run_report.h"
+#include "config/config.h"
+#include "lifecycle/run_report.h"
 #include "oa_test.h"
 
 static const char *env_table[16][2];

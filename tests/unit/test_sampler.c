@@ -1,8 +1,8 @@
 /* Head sampling decisions for every OTEL_TRACES_SAMPLER kind we support. */
 #include <math.h>
 
-#include "oa_ids.h"
-#include "oa_sampler.h"
+#include "trace/ids.h"
+#include "trace/sampler.h"
 #include "oa_test.h"
 
 /* A trace id whose last 8 bytes are v, big-endian. */

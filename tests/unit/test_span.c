@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "oa_span.h"
+#include "trace/span.h"
 #include "oa_test.h"
 
 static bool in_arena(const struct oa_span *s, const char *p)

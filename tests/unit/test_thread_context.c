@@ -7,11 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "oa_config.h"
-#include "oa_env_carrier.h"
-#include "oa_library.h"
+#include "config/config.h"
+#include "trace/env_carrier.h"
+#include "lifecycle/library.h"
 #include "oa_test.h"
-#include "oa_thread_context.h"
+#include "trace/thread_context.h"
 
 /* Defined here so that the engine's library.o (constructor, hooks) is not
  * linked in: the carrier only reads this flag. */

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "oa_test.h"
-#include "oa_thread_priority.h"
+#include "export/thread_priority.h"
 
 struct seen {
     int nice_before;

@@ -1,4 +1,4 @@
-/* TLS plaintext streams (src/tls_io.c) against a scripted fake of the TLS
+/* TLS plaintext streams (src/wire/tls_io.c) against a scripted fake of the TLS
  * library's write: header injection into one buffer, the same buffer given
  * again after a refusal, partial writes, and the program's byte counts. */
 #include <stdlib.h>
@@ -6,9 +6,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "oa_http_span.h"
-#include "oa_libc.h"
-#include "oa_tls_io.h"
+#include "protocols/http1/http_span.h"
+#include "sys/real_libc.h"
+#include "wire/tls_io.h"
 #include "oa_test.h"
 
 /* The engine's only links to the libc hooks, not wanted here. */

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "commands.h"
-#include "oa_common.h"
+#include "base/common.h"
 
 struct subcommand {
     const char *name;

@@ -8,9 +8,6 @@ OTELAUTO_CMD_SRCS  := $(wildcard tools/otelauto/*.c)
 OTELAUTO_CMD_OBJS  := $(patsubst %.c,$(BUILD)/obj/%.o,$(OTELAUTO_CMD_SRCS))
 OTELAUTO_PROTO_OBJS := $(patsubst $(BUILD)/gen/%.c,$(BUILD)/obj/gen/%.o,$(PROTO_C))
 
-# the pattern rule tracks include/*.h; the command's own headers too
-$(OTELAUTO_CMD_OBJS): $(wildcard tools/otelauto/*.h)
-
 $(OTELAUTO_CMD): $(OTELAUTO_CMD_OBJS) $(OTELAUTO_PROTO_OBJS)
 	$(CC) $(OPT) $(LTO) -o $@ $^ $(LDFLAGS_SAN) -lprotobuf-c -lz
 

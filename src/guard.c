@@ -1,7 +1,0 @@
-/* The per-thread "inside the library" flag (see oa_guard.h), in a file of its
- * own so that engine code and unit tests can use it without the library's
- * constructor. */
-#include "oa_guard.h"
-
-__thread int oa_in_library __attribute__((tls_model("initial-exec")));
-__thread int oa_in_traced_transfer __attribute__((tls_model("initial-exec")));

@@ -1,0 +1,716 @@
+/* HTTP/1.x exchanges on one connection: parser events become spans, and
+ * outgoing requests get their trace headers. Called with the connection
+ * locked; never blocks. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/config.h"
+#include "export/batch_processor.h"
+#include "protocols/http1/http_exchange.h"
+#include "protocols/http1/http_raw_span.h"
+#include "protocols/http1/http_span.h"
+#include "trace/ids.h"
+#include "base/log.h"
+#include "base/pool.h"
+#include "trace/propagation.h"
+#include "trace/sampler.h"
+#include "trace/span.h"
+#include "trace/thread_context.h"
+
+#define TRACESTATE_JOIN_MAX 2048
+
+enum stream { OUTGOING, INCOMING };
+
+/* Exchanges come from a lock-free pool, not malloc: the first send or
+ * receive on a connection creates one, and that may be a call from a signal
+ * handler that interrupted malloc (the program may write() there; malloc
+ * would wait for the lock its own thread holds). Beyond the bound (that many
+ * connections with HTTP traffic at once), malloc. */
+static struct oa_pool exchange_pool = OA_POOL_INIT(sizeof(struct oa_http_exchange), 16, 1024);
+
+struct oa_http_exchange *oa_http_exchange_new(enum oa_conn_role role)
+{
+    struct oa_http_exchange *x = oa_pool_get(&exchange_pool);
+    if (x == NULL)
+        return NULL;
+    memset(x, 0, sizeof(*x));
+    x->role = role;
+    /* LIGHT: header lines this code never reads are skipped, left for the
+     * exporter's FULL parse to check. Except on the one stream we add bytes
+     * to, a client's requests: there a line LIGHT does not look into could
+     * hide where the head ends
+     * for the receiver (a bare CR before "Content-Length" in an unread
+     * header, which some receivers take as a line break), and header lines
+     * would go into what the receiver reads as a body. FULL rejects such a
+     * head, and the connection is passed through untouched. */
+    oa_http1_init_mode(&x->out, role == OA_ROLE_CLIENT ? OA_HTTP1_REQUESTS : OA_HTTP1_RESPONSES,
+                       role == OA_ROLE_CLIENT ? OA_HTTP1_FULL : OA_HTTP1_LIGHT);
+    oa_http1_init_mode(&x->in, role == OA_ROLE_CLIENT ? OA_HTTP1_RESPONSES : OA_HTTP1_REQUESTS, OA_HTTP1_LIGHT);
+    return x;
+}
+
+static void injection_release(struct oa_injection *inj)
+{
+    if (inj->bytes != NULL && inj->bytes != inj->inline_bytes)
+        free(inj->bytes);
+    inj->bytes = NULL;
+}
+
+static struct oa_inflight *inflight_front(struct oa_http_exchange *x)
+{
+    return x->fl_count > 0 ? &x->fl[x->fl_first] : NULL;
+}
+
+static void inflight_pop(struct oa_http_exchange *x)
+{
+    x->fl_first = (x->fl_first + 1) % OA_HTTP_MAX_INFLIGHT;
+    x->fl_count--;
+}
+
+/* Ends the span (status 0 = no response; error = error.type or NULL) and
+ * hands it to the exporter. */
+static void inflight_finish(struct oa_http_exchange *x, struct oa_inflight *f, int status, const char *error)
+{
+    /* one clock read ends both the span and the metric's duration */
+    uint64_t end = oa_now_unix_nano();
+    oa_http_metrics_finish_at(&f->metric, status, error, end, &x->series_memo);
+    if (f->span != NULL) {
+        if (oa_span_is_raw(f->span))
+            oa_http_raw_span_finish_at(f->span, status, error, end);
+        else
+            oa_http_span_finish_at(f->span, status, error, end);
+        oa_export_submit(f->span);
+        f->span = NULL;
+    }
+    if (f->ctx != NULL) {
+        oa_server_context_answered(f->ctx);
+        oa_server_context_unref(f->ctx);
+        f->ctx = NULL;
+    }
+}
+
+static void inflight_drop(struct oa_inflight *f)
+{
+    oa_http_metrics_abandon(&f->metric);
+    oa_span_free(f->span);
+    f->span = NULL;
+    if (f->ctx != NULL) {
+        oa_server_context_answered(f->ctx);
+        oa_server_context_unref(f->ctx);
+        f->ctx = NULL;
+    }
+}
+
+void oa_http_exchange_free(struct oa_http_exchange *x)
+{
+    if (x == NULL)
+        return;
+    while (x->fl_count > 0) {
+        inflight_drop(inflight_front(x));
+        inflight_pop(x);
+    }
+    for (unsigned i = 0; i < x->inj_count; i++)
+        injection_release(&x->inj[(x->inj_first + i) % OA_HTTP_MAX_INJECTIONS]);
+    oa_http1_release(&x->out);
+    oa_http1_release(&x->in);
+    oa_pool_put(&exchange_pool, x);
+}
+
+void oa_http_exchange_give_up(struct oa_conn *c)
+{
+    struct oa_http_exchange *x = c->http;
+    if (x->gave_up)
+        return;
+    x->gave_up = true;
+    while (x->fl_count > 0) {
+        inflight_drop(inflight_front(x));
+        inflight_pop(x);
+    }
+    /* injections not begun are simply not sent; one begun must be finished
+     * or the peer would see a broken header line */
+    while (x->inj_count > 0) {
+        struct oa_injection *last = &x->inj[(x->inj_first + x->inj_count - 1) % OA_HTTP_MAX_INJECTIONS];
+        if (last->sent > 0)
+            break;
+        injection_release(last);
+        x->inj_count--;
+    }
+    if (x->inj_count == 0)
+        c->mode = OA_MODE_PASS;
+}
+
+/* ---- propagation helpers ---- */
+
+static size_t join_headers(const struct oa_http1_head *h, enum oa_http1_known name, char *out, size_t cap, bool *overflow)
+{
+    size_t pos = 0;
+    *overflow = false;
+    /* most requests carry none: no walk over their headers */
+    size_t left = h->known_count[name];
+    for (size_t i = 0; i < h->n_headers && left > 0; i++) {
+        if (h->known[i] != name)
+            continue;
+        left--;
+        struct oa_http1_header hd = oa_http1_header_at(h, i);
+        size_t need = hd.value_len + (pos > 0 ? 1 : 0);
+        if (pos + need + 1 > cap) {
+            *overflow = true;
+            return 0;
+        }
+        if (pos > 0)
+            out[pos++] = ',';
+        memcpy(out + pos, hd.value, hd.value_len);
+        pos += hd.value_len;
+    }
+    if (cap > 0)
+        out[pos] = '\0';
+    return pos;
+}
+
+static uint8_t child_flags(bool sampled, const struct oa_span_context *parent)
+{
+    uint8_t random = parent != NULL ? (parent->flags & OA_TRACE_FLAG_RANDOM) : OA_TRACE_FLAG_RANDOM;
+    return (uint8_t)((sampled ? OA_TRACE_FLAG_SAMPLED : 0) | random);
+}
+
+bool oa_http_start_context(struct oa_span_context *own, const struct oa_span_context *parent)
+{
+    if (parent != NULL) {
+        memcpy(own->trace_id, parent->trace_id, 16);
+        oa_ids_new_span_id(own->span_id);
+    } else {
+        oa_ids_new_trace_and_span_id(own->trace_id, own->span_id);
+    }
+    bool sampled = oa_sampler_should_sample(oa_config.sampler, oa_config.sampler_ratio, parent, own->trace_id);
+    own->flags = child_flags(sampled, parent);
+    own->valid = true;
+    own->remote = false;
+    return sampled;
+}
+
+static void span_context(struct oa_span *s, const struct oa_span_context *own, const struct oa_span_context *parent,
+                         uint64_t start)
+{
+    memcpy(s->trace_id, own->trace_id, 16);
+    memcpy(s->span_id, own->span_id, 8);
+    s->trace_flags = own->flags;
+    if (parent != NULL) {
+        memcpy(s->parent_span_id, parent->span_id, 8);
+        s->has_parent = true;
+        s->parent_is_remote = parent->remote;
+    }
+    s->start_unix_nano = start;
+}
+
+struct oa_span *oa_http_span_begin(const struct oa_span_context *own, const struct oa_span_context *parent,
+                                   uint64_t start, const char *tracestate)
+{
+    struct oa_span *s = oa_span_new();
+    if (s == NULL)
+        return NULL;
+    span_context(s, own, parent, start);
+    if (tracestate != NULL && tracestate[0] != '\0')
+        s->trace_state = oa_span_store(s, tracestate, strlen(tracestate));
+    return s;
+}
+
+/* The span of the request head p has just parsed: raw, its name and
+ * attributes left to the exporter thread, unless the head is too long for
+ * that; then built now, as the other paths do. */
+static struct oa_span *request_span(enum oa_span_kind kind, const struct oa_http1_parser *p, struct oa_conn *c,
+                                    const struct oa_span_context *own, const struct oa_span_context *parent,
+                                    uint64_t start, const char *tracestate)
+{
+    struct oa_span *s = oa_http_raw_span_new(kind, p, c, tracestate);
+    if (s != NULL) {
+        span_context(s, own, parent, start);
+        return s;
+    }
+    s = oa_http_span_begin(own, parent, start, tracestate);
+    if (s != NULL && kind == OA_SPAN_KIND_SERVER)
+        oa_http_span_server_start(s, oa_http1_head(p), c);
+    else if (s != NULL)
+        oa_http_span_client_start(s, oa_http1_head(p), c);
+    return s;
+}
+
+/* name: a string literal (its length known when compiling) */
+#define append_line(buf, pos, name, value, len) append_named_line(buf, pos, name, sizeof(name) - 1, value, len)
+
+static inline __attribute__((always_inline)) void append_named_line(char *buf, size_t *pos, const char *name, size_t nl,
+                                                                    const char *value, size_t len)
+{
+    memcpy(buf + *pos, name, nl);
+    *pos += nl;
+    buf[(*pos)++] = ':';
+    buf[(*pos)++] = ' ';
+    memcpy(buf + *pos, value, len);
+    *pos += len;
+    buf[(*pos)++] = '\r';
+    buf[(*pos)++] = '\n';
+}
+
+/* Queues the header lines to insert at stream offset `at`. */
+static bool queue_injection(struct oa_http_exchange *x, uint64_t at, const struct oa_span_context *own,
+                            const char *tracestate, const char *baggage)
+{
+    if (x->inj_count == OA_HTTP_MAX_INJECTIONS)
+        return false;
+    size_t ts_len = oa_strlen_or_0(tracestate);
+    size_t bg_len = oa_strlen_or_0(baggage);
+    size_t need = 0;
+    if (oa_config.propagate_tracecontext) {
+        need += sizeof("traceparent: \r\n") + OA_TRACEPARENT_LEN;
+        if (ts_len > 0)
+            need += sizeof("tracestate: \r\n") + ts_len;
+    }
+    if (oa_config.propagate_baggage && bg_len > 0)
+        need += sizeof("baggage: \r\n") + bg_len;
+    if (need == 0)
+        return true;
+    struct oa_injection *inj = &x->inj[(x->inj_first + x->inj_count) % OA_HTTP_MAX_INJECTIONS];
+    memset(inj, 0, offsetof(struct oa_injection, inline_bytes));
+    inj->bytes = need <= sizeof(inj->inline_bytes) ? inj->inline_bytes : malloc(need);
+    if (inj->bytes == NULL)
+        return false;
+    size_t pos = 0;
+    if (oa_config.propagate_tracecontext) {
+        char tp[OA_TRACEPARENT_LEN + 1];
+        oa_traceparent_format(own, tp);
+        append_line(inj->bytes, &pos, "traceparent", tp, OA_TRACEPARENT_LEN);
+        if (ts_len > 0)
+            append_line(inj->bytes, &pos, "tracestate", tracestate, ts_len);
+    }
+    if (oa_config.propagate_baggage && bg_len > 0)
+        append_line(inj->bytes, &pos, "baggage", baggage, bg_len);
+    inj->at = at;
+    inj->len = (uint32_t)pos;
+    inj->sent = 0;
+    x->inj_count++;
+    return true;
+}
+
+/* Stream offset of a request header's value in the outgoing head that ends
+ * at `at`, if it is a version-00 traceparent not sent yet. */
+static bool forwarded_value_offset(const struct oa_http_exchange *x, const struct oa_http1_header *tp,
+                                   uint64_t at, uint64_t *value_at)
+{
+    const struct oa_http1_parser *p = &x->out;
+    if (tp->value_len != OA_TRACEPARENT_LEN || p->head_buf == NULL || tp->value < p->head_buf ||
+        tp->value + tp->value_len > p->head_buf + p->head_len || at < p->head_len)
+        return false;
+    *value_at = at - p->head_len + (uint64_t)(tp->value - p->head_buf);
+    return *value_at >= x->out_sent;
+}
+
+/* Queues our traceparent value in place of the forwarded one at `at`. */
+static bool queue_replacement(struct oa_http_exchange *x, uint64_t at, const struct oa_span_context *own)
+{
+    if (x->inj_count == OA_HTTP_MAX_INJECTIONS)
+        return false;
+    struct oa_injection *inj = &x->inj[(x->inj_first + x->inj_count) % OA_HTTP_MAX_INJECTIONS];
+    memset(inj, 0, offsetof(struct oa_injection, inline_bytes));
+    char tp[OA_TRACEPARENT_LEN + 1];
+    oa_traceparent_format(own, tp);
+    memcpy(inj->inline_bytes, tp, OA_TRACEPARENT_LEN);
+    inj->bytes = inj->inline_bytes;
+    inj->at = at;
+    inj->len = OA_TRACEPARENT_LEN;
+    inj->replaces = true;
+    x->inj_count++;
+    return true;
+}
+
+static struct oa_inflight *inflight_push(struct oa_http_exchange *x, const struct oa_http1_head *h)
+{
+    if (x->fl_count == OA_HTTP_MAX_INFLIGHT)
+        return NULL;
+    struct oa_inflight *f = &x->fl[(x->fl_first + x->fl_count) % OA_HTTP_MAX_INFLIGHT];
+    /* field by field, not a memset of the whole slot (its metric key is
+     * ~100 bytes that oa_http_metrics_start_client writes anyway) */
+    f->span = NULL;
+    f->ctx = NULL;
+    f->status = 0;
+    f->metric.recording = false;
+    f->metric.active = NULL;
+    f->is_head = h->method_len == 4 && memcmp(h->method, "HEAD", 4) == 0;
+    f->is_connect = h->method_len == 7 && memcmp(h->method, "CONNECT", 7) == 0;
+    x->fl_count++;
+    return f;
+}
+
+/* ---- the events ---- */
+
+/* Client: the head of a request we send is complete but for its empty line,
+ * which starts at stream offset `at`: the place for our header lines. */
+__attribute__((noinline)) static bool on_client_request_head(struct oa_conn *c, uint64_t at)
+{
+    struct oa_http_exchange *x = c->http;
+    const struct oa_http1_head *h = oa_http1_head(&x->out);
+    struct oa_inflight *f = inflight_push(x, h);
+    if (f == NULL)
+        return false;
+
+    size_t own_tp_count = 0;
+    const struct oa_http1_header *own_tp = oa_http1_find_known(h, OA_HTTP1_H_TRACEPARENT, &own_tp_count);
+    struct oa_span_context parent_sc;
+    const struct oa_span_context *parent = NULL;
+    const char *tracestate = NULL;
+    const char *baggage = NULL;
+    uint64_t forwarded_at = 0;
+    bool forwarded = false;
+    if (own_tp_count > 0) {
+        /* The program propagates by itself. If it forwards the traceparent
+         * of a request this thread is handling (a proxy), our client span
+         * is that server span's child and takes the header's place, so the
+         * next hop is our child. Otherwise its bytes are left alone, and
+         * our span joins the trace it announces. */
+        if (own_tp_count == 1 && oa_traceparent_parse(own_tp->value, own_tp->value_len, &parent_sc)) {
+            struct oa_server_context *fwd = oa_thread_context_forwarded(&parent_sc);
+            if (fwd != NULL && forwarded_value_offset(x, own_tp, at, &forwarded_at)) {
+                forwarded = true;
+                parent_sc = fwd->sc;
+                tracestate = fwd->tracestate;
+            } else {
+                parent_sc.remote = false;
+            }
+            parent = &parent_sc;
+        }
+    } else if (oa_thread_context_parent(&parent_sc, &tracestate, &baggage)) {
+        parent = &parent_sc;
+    }
+    oa_http_metrics_start_client(&f->metric, h, c, x->out_message_start, &x->server_memo);
+    struct oa_span_context own;
+    bool sampled = oa_http_start_context(&own, parent);
+    if (sampled)
+        f->span = request_span(OA_SPAN_KIND_CLIENT, &x->out, c, &own, parent, x->out_message_start, tracestate);
+    if (forwarded && !queue_replacement(x, forwarded_at, &own))
+        OA_DEBUG("fd %d: no room to replace the forwarded traceparent", c->fd);
+    if (own_tp_count == 0) {
+        if (oa_http1_find_known(h, OA_HTTP1_H_TRACESTATE, NULL) != NULL)
+            tracestate = NULL;
+        if (oa_http1_find_known(h, OA_HTTP1_H_BAGGAGE, NULL) != NULL)
+            baggage = NULL;
+        if (!queue_injection(x, at, &own, tracestate, baggage))
+            OA_DEBUG("fd %d: no room to inject trace headers", c->fd);
+    }
+    return true;
+}
+
+/* Server: a request head arrived: continue its trace or start one. */
+static bool on_server_request_head(struct oa_conn *c)
+{
+    struct oa_http_exchange *x = c->http;
+    const struct oa_http1_head *h = oa_http1_head(&x->in);
+    struct oa_inflight *f = inflight_push(x, h);
+    if (f == NULL)
+        return false;
+
+    struct oa_span_context parent_sc;
+    const struct oa_span_context *parent = NULL;
+    /* only the string is read, never the bytes after its NUL: no need to
+     * clear all 513 bytes for every request */
+    char tracestate[OA_TRACESTATE_MAX + 1];
+    tracestate[0] = '\0';
+    if (oa_config.propagate_tracecontext) {
+        size_t n = 0;
+        const struct oa_http1_header *tp = oa_http1_find_known(h, OA_HTTP1_H_TRACEPARENT, &n);
+        if (n == 1 && oa_traceparent_parse(tp->value, tp->value_len, &parent_sc)) {
+            parent = &parent_sc;
+            char joined[TRACESTATE_JOIN_MAX];
+            bool overflow;
+            size_t len = join_headers(h, OA_HTTP1_H_TRACESTATE, joined, sizeof(joined), &overflow);
+            if (len > 0 && !overflow && oa_tracestate_normalize(joined, len, tracestate, sizeof(tracestate)) < 0)
+                tracestate[0] = '\0';
+        }
+    }
+    char *baggage = NULL;
+    size_t baggage_len = 0;
+    if (oa_config.propagate_baggage && oa_http1_find_known(h, OA_HTTP1_H_BAGGAGE, NULL) != NULL) {
+        /* joined input, then the sanitised copy; only requests that carry
+         * baggage pay for this */
+        char *buf = malloc(2 * (OA_BAGGAGE_MAX + 1));
+        if (buf != NULL) {
+            bool overflow;
+            size_t len = join_headers(h, OA_HTTP1_H_BAGGAGE, buf, OA_BAGGAGE_MAX + 1, &overflow);
+            char *clean = buf + OA_BAGGAGE_MAX + 1;
+            if (!overflow)
+                baggage_len = oa_baggage_sanitize(buf, len, clean, OA_BAGGAGE_MAX + 1);
+            if (baggage_len > 0) {
+                memmove(buf, clean, baggage_len + 1);
+                baggage = buf;
+            } else {
+                free(buf);
+            }
+        }
+    }
+
+    oa_http_metrics_start_server(&f->metric, h, x->in_message_start, &x->series_memo);
+    struct oa_span_context own;
+    bool sampled = oa_http_start_context(&own, parent);
+    f->ctx = oa_thread_context_enter_new(&own, parent, tracestate, oa_strlen_or_0(tracestate),
+                                         baggage != NULL ? baggage : "", baggage_len);
+    if (baggage != NULL)
+        free(baggage);
+    if (sampled)
+        f->span = request_span(OA_SPAN_KIND_SERVER, &x->in, c, &own, parent, x->in_message_start, tracestate);
+    return true;
+}
+
+static bool on_response_head(struct oa_http_exchange *x, struct oa_http1_parser *p)
+{
+    const struct oa_http1_head *h = oa_http1_head(p);
+    struct oa_inflight *f = inflight_front(x);
+    if (f == NULL)
+        return false; /* a response to nothing: we lost the thread */
+    x->interim = h->status >= 100 && h->status < 200 && h->status != 101;
+    if (x->interim)
+        return true;
+    f->status = h->status;
+    if (f->is_head)
+        oa_http1_response_has_no_body(p, false);
+    else if (f->is_connect && h->status >= 200 && h->status < 300)
+        oa_http1_response_has_no_body(p, true);
+    return true;
+}
+
+static void on_response_done(struct oa_http_exchange *x)
+{
+    if (x->interim) {
+        x->interim = false;
+        return;
+    }
+    struct oa_inflight *f = inflight_front(x);
+    if (f == NULL)
+        return;
+    inflight_finish(x, f, f->status, NULL);
+    inflight_pop(x);
+}
+
+/* Feeds one piece of one stream and acts on its events. */
+/* inlined into its two callers: each knows its stream */
+static inline __attribute__((always_inline)) bool feed(struct oa_conn *c, enum stream s, const char *p, size_t n)
+{
+    struct oa_http_exchange *x = c->http;
+    bool out = s == OUTGOING;
+    struct oa_http1_parser *pr = out ? &x->out : &x->in;
+    bool requests = pr->direction == OA_HTTP1_REQUESTS;
+    /* only a request's start is read (its span's and metric's start) */
+    uint64_t *message_start = out ? &x->out_message_start : &x->in_message_start;
+    enum oa_http1_event ev;
+    if (n == 0)
+        return true;
+    /* after an event the parser may have another one due without more bytes
+     * (MESSAGE_DONE of a bodiless message), so ask until it says NEED_MORE;
+     * after MESSAGE_DONE it waits for the next message's bytes (it would say
+     * NEED_MORE for none): no call to learn that */
+    do {
+        if (requests && n > 0 && pr->state == OA_HTTP1_S_START)
+            *message_start = oa_now_unix_nano();
+        size_t used = oa_http1_feed(pr, p, n, &ev);
+        p += used;
+        n -= used;
+        if (out)
+            x->out_parsed += used;
+        switch (ev) {
+        case OA_HTTP1_NEED_MORE:
+        case OA_HTTP1_MESSAGE_DONE:
+            if (ev == OA_HTTP1_MESSAGE_DONE && !requests)
+                on_response_done(x);
+            break;
+        case OA_HTTP1_HEAD_END_NEXT:
+            if (x->role == OA_ROLE_CLIENT && s == OUTGOING && !on_client_request_head(c, x->out_parsed))
+                return false;
+            break;
+        case OA_HTTP1_HEAD_DONE:
+            if (requests) {
+                if (x->role == OA_ROLE_SERVER && !on_server_request_head(c))
+                    return false;
+            } else if (!on_response_head(x, pr)) {
+                return false;
+            }
+            break;
+        case OA_HTTP1_NOT_HTTP:
+        case OA_HTTP1_ERROR:
+            return false;
+        }
+    } while (n > 0 || (ev != OA_HTTP1_NEED_MORE && ev != OA_HTTP1_MESSAGE_DONE));
+    return true;
+}
+
+bool oa_http_exchange_outgoing(struct oa_conn *c, const struct iovec *iov, int iovcnt)
+{
+    struct oa_http_exchange *x = c->http;
+    if (x->gave_up)
+        return false;
+    uint64_t skip = x->out_parsed - x->out_sent;
+    for (int i = 0; i < iovcnt; i++) {
+        size_t len = iov[i].iov_len;
+        if (skip >= len) {
+            skip -= len;
+            continue;
+        }
+        const char *p = (const char *)iov[i].iov_base + skip;
+        len -= (size_t)skip;
+        skip = 0;
+        if (!feed(c, OUTGOING, p, len)) {
+            oa_http_exchange_give_up(c);
+            return false;
+        }
+    }
+    return true;
+}
+
+bool oa_http_exchange_incoming(struct oa_conn *c, const struct iovec *iov, int iovcnt, size_t total)
+{
+    struct oa_http_exchange *x = c->http;
+    if (x->gave_up)
+        return false;
+    for (int i = 0; i < iovcnt && total > 0; i++) {
+        size_t len = iov[i].iov_len < total ? iov[i].iov_len : total;
+        total -= len;
+        if (len > 0 && !feed(c, INCOMING, iov[i].iov_base, len)) {
+            oa_http_exchange_give_up(c);
+            return false;
+        }
+    }
+    return true;
+}
+
+struct oa_injection *oa_http_exchange_injection(struct oa_http_exchange *x, unsigned i)
+{
+    if (i >= x->inj_count)
+        return NULL;
+    return &x->inj[(x->inj_first + i) % OA_HTTP_MAX_INJECTIONS];
+}
+
+void oa_http_exchange_sent_app(struct oa_conn *c, size_t n)
+{
+    c->http->out_sent += n;
+    /* a replacement goes out in the place of the program's bytes */
+    for (unsigned i = 0; i < c->http->inj_count; i++) {
+        struct oa_injection *inj = oa_http_exchange_injection(c->http, i);
+        if (inj->replaces && c->http->out_sent > inj->at)
+            inj->sent = (uint32_t)(c->http->out_sent - inj->at < inj->len ? c->http->out_sent - inj->at : inj->len);
+    }
+    /* parse-ahead never lags what was sent, unless parsing stopped */
+    if (c->http->out_parsed < c->http->out_sent)
+        c->http->out_parsed = c->http->out_sent;
+}
+
+void oa_http_exchange_sent_injection(struct oa_conn *c, unsigned i, size_t n)
+{
+    struct oa_injection *inj = oa_http_exchange_injection(c->http, i);
+    if (inj != NULL)
+        inj->sent += (uint32_t)n;
+}
+
+void oa_http_exchange_settle(struct oa_conn *c)
+{
+    struct oa_http_exchange *x = c->http;
+    while (x->inj_count > 0) {
+        struct oa_injection *inj = &x->inj[x->inj_first];
+        if (inj->sent < inj->len)
+            break;
+        injection_release(inj);
+        x->inj_first = (x->inj_first + 1) % OA_HTTP_MAX_INJECTIONS;
+        x->inj_count--;
+    }
+    if (x->gave_up && x->inj_count == 0)
+        c->mode = OA_MODE_PASS;
+}
+
+bool oa_http_exchange_sent_whole(struct oa_conn *c, size_t inj_n, size_t app)
+{
+    struct oa_http_exchange *x = c->http;
+    if (x->inj_count != 1)
+        return false;
+    struct oa_injection *inj = &x->inj[x->inj_first];
+    /* a replacement's progress follows out_sent (sent_app): the long way */
+    if (inj->replaces || inj->sent + inj_n != inj->len)
+        return false;
+    x->out_sent += app;
+    if (x->out_parsed < x->out_sent)
+        x->out_parsed = x->out_sent;
+    inj->sent = inj->len;
+    injection_release(inj);
+    x->inj_first = (x->inj_first + 1) % OA_HTTP_MAX_INJECTIONS;
+    x->inj_count = 0;
+    if (x->gave_up)
+        c->mode = OA_MODE_PASS;
+    return true;
+}
+
+bool oa_http_exchange_skipped(struct oa_conn *c, size_t n)
+{
+    struct oa_http_exchange *x = c->http;
+    if (x->gave_up)
+        return false;
+    if (x->out_parsed != x->out_sent) {
+        oa_http_exchange_give_up(c);
+        return false;
+    }
+    x->out_parsed += n;
+    x->out_sent += n;
+    enum oa_http1_event ev = oa_http1_skip(&x->out, n);
+    if (ev == OA_HTTP1_ERROR) {
+        oa_http_exchange_give_up(c);
+        return false;
+    }
+    if (ev == OA_HTTP1_MESSAGE_DONE && x->out.direction == OA_HTTP1_RESPONSES)
+        on_response_done(x);
+    return true;
+}
+
+static const char *error_type(int err)
+{
+    if (err != 0) {
+        const char *name = strerrorname_np(err);
+        if (name != NULL)
+            return name;
+    }
+    return "connection_closed";
+}
+
+/* The responses stream ended: a response delimited by the close is complete;
+ * requests still waiting for one failed. */
+static void responses_ended(struct oa_http_exchange *x, int err)
+{
+    struct oa_http1_parser *responses = x->role == OA_ROLE_CLIENT ? &x->in : &x->out;
+    if (oa_http1_eof(responses) == OA_HTTP1_MESSAGE_DONE)
+        on_response_done(x);
+    while (x->fl_count > 0) {
+        struct oa_inflight *f = inflight_front(x);
+        inflight_finish(x, f, f->status, error_type(err));
+        inflight_pop(x);
+    }
+}
+
+void oa_http_exchange_eof(struct oa_conn *c)
+{
+    struct oa_http_exchange *x = c->http;
+    /* A server may still answer after the client half-closed; a client's
+     * responses are over. */
+    if (x->gave_up || x->role != OA_ROLE_CLIENT)
+        return;
+    responses_ended(x, x->io_error);
+}
+
+void oa_http_exchange_end(struct oa_conn *c, int err)
+{
+    struct oa_http_exchange *x = c->http;
+    if (x->gave_up)
+        return;
+    responses_ended(x, err != 0 ? err : x->io_error);
+}
+
+void oa_http_exchange_disown(struct oa_http_exchange *x)
+{
+    for (unsigned i = 0; i < x->fl_count; i++) {
+        struct oa_inflight *f = &x->fl[(x->fl_first + i) % OA_HTTP_MAX_INFLIGHT];
+        oa_span_free(f->span);
+        f->span = NULL;
+        oa_http_metrics_disown(&f->metric);
+    }
+}

@@ -1,0 +1,194 @@
+/* HTTP request metrics (include/oa_http_metrics.h): attribute sets of the
+ * stable HTTP metric conventions, and never the path, the query or anything
+ * else whose values are unbounded. server.address of clients comes from the
+ * Host header, which a client chooses freely: the table's per-instrument
+ * limit and overflow series bound it. */
+#include <string.h>
+
+#include "protocols/http1/http_metrics.h"
+#include "protocols/http1/http_span.h"
+
+/* The attribute set of a request's duration, but for its outcome. */
+static void request_key(struct oa_metric_key *key, enum oa_instrument instrument, const char *method,
+                        size_t method_len, uint8_t protocol)
+{
+    oa_metric_key_init(key, instrument);
+    key->method = (uint8_t)oa_http_method_index(method, method_len);
+    key->protocol = protocol;
+}
+
+static void key_set_address(struct oa_metric_key *key, const char *host, size_t len)
+{
+    if (len > OA_METRIC_ADDRESS_MAX)
+        len = OA_METRIC_ADDRESS_MAX;
+    memcpy(key->address, host, len);
+    key->address_len = (uint8_t)len;
+}
+
+void oa_http_metrics_client_server(struct oa_metric_key *key, const struct oa_http1_head *h, struct oa_conn *c,
+                                   struct oa_http_metrics_server_memo *memo)
+{
+    const struct oa_http1_header *hv = oa_http1_find_known(h, OA_HTTP1_H_HOST, NULL);
+    size_t hv_len = hv != NULL ? hv->value_len : 0;
+    if (memo != NULL && memo->valid && memo->host_len == hv_len && memo->generation == c->generation &&
+        memo->peer_len == c->peer_len && (hv_len == 0 || memcmp(memo->host, hv->value, hv_len) == 0)) {
+        key->port = memo->port;
+        key_set_address(key, memo->address, memo->address_len);
+        return;
+    }
+    const char *host;
+    size_t len;
+    key->port = oa_http_client_server(h, c, &host, &len);
+    key_set_address(key, host, len);
+    if (memo == NULL)
+        return;
+    /* a Host value too long to keep is worked out at every request */
+    memo->valid = hv_len <= OA_METRIC_ADDRESS_MAX;
+    if (!memo->valid)
+        return;
+    memo->host_len = (uint8_t)hv_len;
+    if (hv_len > 0)
+        memcpy(memo->host, hv->value, hv_len);
+    memo->generation = c->generation;
+    memo->peer_len = c->peer_len;
+    memo->port = key->port;
+    memo->address_len = key->address_len;
+    memcpy(memo->address, key->address, key->address_len);
+}
+
+/* The server request's keys: method and version are all they hold before
+ * the outcome. */
+static bool memo_holds(const struct oa_http_metrics_series_memo *series, const struct oa_metric_key *key,
+                       unsigned generation)
+{
+    return series->active != NULL && series->generation == generation && series->method == key->method &&
+           series->protocol == key->protocol;
+}
+
+struct oa_series *oa_http_metrics_active_series(struct oa_http_metrics_series_memo *series,
+                                                const struct oa_metric_key *key)
+{
+    unsigned generation = oa_metrics_generation();
+    if (series != NULL && memo_holds(series, key, generation))
+        return series->active;
+    struct oa_metric_key active;
+    oa_metric_key_init(&active, OA_INSTRUMENT_SERVER_ACTIVE);
+    active.method = key->method;
+    struct oa_series *s = oa_metrics_series(&active);
+    if (series != NULL) {
+        series->generation = generation;
+        series->method = key->method;
+        series->protocol = key->protocol;
+        series->active = s;
+        series->duration = NULL;
+    }
+    return s;
+}
+
+struct oa_series *oa_http_metrics_duration_series(struct oa_http_metrics_series_memo *series,
+                                                  const struct oa_metric_key *key)
+{
+    if (series == NULL || key->instrument != OA_INSTRUMENT_SERVER_DURATION)
+        return oa_metrics_series(key);
+    bool same = memo_holds(series, key, oa_metrics_generation());
+    if (same && series->duration != NULL && series->status == key->status && series->error_type == key->error_type)
+        return series->duration;
+    struct oa_series *s = oa_metrics_series(key);
+    if (same) {
+        series->status = key->status;
+        series->error_type = key->error_type;
+        series->duration = s;
+    }
+    return s;
+}
+
+/* The start both roles share: false when metrics are off (nothing recorded). */
+static bool begin(struct oa_http_metric_request *m, enum oa_instrument instrument, const struct oa_http1_head *h,
+                  uint64_t start)
+{
+    m->recording = false;
+    m->active = NULL;
+    if (!oa_metrics_enabled())
+        return false;
+    m->recording = true;
+    m->start_unix_nano = start;
+    request_key(&m->key, instrument, h->method, h->method_len,
+                h->version_minor == 0 ? OA_METRIC_HTTP_1_0 : OA_METRIC_HTTP_1_1);
+    return true;
+}
+
+void oa_http_metrics_start_server(struct oa_http_metric_request *m, const struct oa_http1_head *h, uint64_t start,
+                                  struct oa_http_metrics_series_memo *series)
+{
+    if (!begin(m, OA_INSTRUMENT_SERVER_DURATION, h, start))
+        return;
+    m->active = oa_http_metrics_active_series(series, &m->key);
+    oa_metrics_add(m->active, 1);
+    oa_metrics_reader_start();
+}
+
+void oa_http_metrics_start_client(struct oa_http_metric_request *m, const struct oa_http1_head *h,
+                                  struct oa_conn *c, uint64_t start, struct oa_http_metrics_server_memo *memo)
+{
+    if (!begin(m, OA_INSTRUMENT_CLIENT_DURATION, h, start))
+        return;
+    oa_http_metrics_client_server(&m->key, h, c, memo);
+    oa_metrics_reader_start();
+}
+
+static void leave_active(struct oa_http_metric_request *m)
+{
+    if (m->active != NULL) {
+        oa_metrics_add(m->active, -1);
+        m->active = NULL;
+    }
+}
+
+/* Records one finished request in its duration histogram, its series from
+ * the connection's memo when it holds it (series may be NULL). */
+static void record_duration(struct oa_metric_key *key, int status, const char *error, uint64_t start,
+                            uint64_t end, struct oa_http_metrics_series_memo *series)
+{
+    key->status = status > 0 && status < 1000 ? (uint16_t)status : 0;
+    key->error_type = error;
+    /* the wall clock may have stepped back meanwhile */
+    oa_metrics_record_duration(oa_http_metrics_duration_series(series, key), end > start ? end - start : 0);
+}
+
+void oa_http_metrics_finish_at(struct oa_http_metric_request *m, int status, const char *error, uint64_t end,
+                               struct oa_http_metrics_series_memo *series)
+{
+    if (!m->recording)
+        return;
+    m->recording = false;
+    leave_active(m);
+    record_duration(&m->key, status, error, m->start_unix_nano, end, series);
+}
+
+void oa_http_metrics_client_request(const char *method, size_t method_len, const char *url, size_t url_len,
+                                    uint8_t protocol, int status, const char *error, uint64_t start)
+{
+    struct oa_metric_key key;
+    const char *host;
+    size_t host_len;
+
+    if (!oa_metrics_enabled())
+        return;
+    request_key(&key, OA_INSTRUMENT_CLIENT_DURATION, method, method_len, protocol);
+    key.port = oa_http_url_server(url, url_len, &host, &host_len);
+    key_set_address(&key, host, host_len);
+    record_duration(&key, status, error, start, oa_now_unix_nano(), NULL);
+    oa_metrics_reader_start();
+}
+
+void oa_http_metrics_abandon(struct oa_http_metric_request *m)
+{
+    leave_active(m);
+    m->recording = false;
+}
+
+void oa_http_metrics_disown(struct oa_http_metric_request *m)
+{
+    m->active = NULL;
+    m->recording = false;
+}

@@ -1,0 +1,406 @@
+/* HTTP span names and attributes (stable HTTP semantic conventions). */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "protocols/http1/http_span.h"
+
+const char *const oa_http_known_methods[OA_HTTP_KNOWN_METHODS] = {
+    "CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "TRACE"};
+
+/* Indices in oa_http_known_methods */
+enum { M_CONNECT, M_DELETE, M_GET, M_HEAD, M_OPTIONS, M_PATCH, M_POST, M_PUT, M_TRACE };
+
+/* Once per traced request: the length picks the one or two candidates,
+ * compared with fixed-size memcmp (no strlen of every name). */
+int oa_http_method_index(const char *m, size_t len)
+{
+#define IS(i, n) (memcmp(m, oa_http_known_methods[i], n) == 0)
+    switch (len) {
+    case 3:
+        return IS(M_GET, 3) ? M_GET : IS(M_PUT, 3) ? M_PUT : OA_HTTP_METHOD_OTHER;
+    case 4:
+        return IS(M_POST, 4) ? M_POST : IS(M_HEAD, 4) ? M_HEAD : OA_HTTP_METHOD_OTHER;
+    case 5:
+        return IS(M_PATCH, 5) ? M_PATCH : IS(M_TRACE, 5) ? M_TRACE : OA_HTTP_METHOD_OTHER;
+    case 6:
+        return IS(M_DELETE, 6) ? M_DELETE : OA_HTTP_METHOD_OTHER;
+    case 7:
+        return IS(M_OPTIONS, 7) ? M_OPTIONS : IS(M_CONNECT, 7) ? M_CONNECT : OA_HTTP_METHOD_OTHER;
+    default:
+        return OA_HTTP_METHOD_OTHER;
+    }
+#undef IS
+}
+
+static const char *known_method(const char *m, size_t len)
+{
+    int i = oa_http_method_index(m, len);
+    return i < OA_HTTP_KNOWN_METHODS ? oa_http_known_methods[i] : NULL;
+}
+
+void oa_http_span_set_method(struct oa_span *s, const char *method, size_t len)
+{
+    const char *m = known_method(method, len);
+    if (m != NULL) {
+        /* a known method is the very token it matched: len is its length */
+        oa_span_set_name(s, m, len);
+        oa_span_attr_str(s, "http.request.method", m, len);
+    } else {
+        oa_span_set_name(s, "HTTP", 4);
+        oa_span_attr_str(s, "http.request.method", "_OTHER", 6);
+        oa_span_attr_str(s, "http.request.method_original", method, len);
+    }
+}
+
+static void set_method(struct oa_span *s, const struct oa_http1_head *h)
+{
+    oa_http_span_set_method(s, h->method, h->method_len);
+}
+
+static void set_version(struct oa_span *s, const struct oa_http1_head *h)
+{
+    const char *v = h->version_minor == 0 ? "1.0" : "1.1";
+    oa_span_attr_str(s, "network.protocol.version", v, 3);
+}
+
+/* Splits "host", "host:port", "[v6]:port". Returns port or -1. */
+static int split_host(const char *v, size_t len, const char **host, size_t *host_len)
+{
+    *host = v;
+    *host_len = len;
+    size_t colon = len;
+    if (len > 0 && v[0] == '[') {
+        const char *close = memchr(v, ']', len);
+        if (close == NULL)
+            return -1;
+        *host = v + 1;
+        *host_len = (size_t)(close - v) - 1;
+        size_t after = (size_t)(close - v) + 1;
+        if (after < len && v[after] == ':')
+            colon = after;
+        else
+            return -1;
+    } else {
+        const char *c = memchr(v, ':', len);
+        if (c == NULL)
+            return -1;
+        colon = (size_t)(c - v);
+        *host_len = colon;
+    }
+    int port = 0;
+    if (colon + 1 >= len)
+        return -1;
+    for (size_t i = colon + 1; i < len; i++) {
+        if (v[i] < '0' || v[i] > '9' || port > 65535)
+            return -1;
+        port = port * 10 + (v[i] - '0');
+    }
+    return port <= 65535 ? port : -1;
+}
+
+/* "a.b.c.d", as inet_ntop writes it, without its trip through sprintf. */
+static void ipv4_text(const struct in_addr *a, char *out)
+{
+    const unsigned char *b = (const unsigned char *)&a->s_addr;
+    for (int i = 0; i < 4; i++) {
+        unsigned v = b[i];
+        if (v >= 100)
+            *out++ = (char)('0' + v / 100);
+        if (v >= 10)
+            *out++ = (char)('0' + v / 10 % 10);
+        *out++ = (char)('0' + v % 10);
+        *out++ = i < 3 ? '.' : '\0';
+    }
+}
+
+/* Formats the peer once per connection (inet_ntop goes through sprintf). */
+static int peer_text(struct oa_conn *c, const char **text)
+{
+    *text = c->peer_text;
+    if (c->peer_port != 0)
+        return c->peer_port;
+    c->peer_port = -1;
+    c->peer_text[0] = '\0';
+    if (c->peer_len == 0)
+        return -1;
+    if (c->peer.ss_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)&c->peer;
+        ipv4_text(&in->sin_addr, c->peer_text);
+        c->peer_port = ntohs(in->sin_port);
+    } else if (c->peer.ss_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&c->peer;
+        inet_ntop(AF_INET6, &in6->sin6_addr, c->peer_text, sizeof(c->peer_text));
+        c->peer_port = ntohs(in6->sin6_port);
+    }
+    return c->peer_port;
+}
+
+static int set_peer(struct oa_span *s, struct oa_conn *c, const char **addr)
+{
+    int port = peer_text(c, addr);
+    if (port >= 0) {
+        oa_span_attr_str(s, "network.peer.address", *addr, strlen(*addr));
+        oa_span_attr_int(s, "network.peer.port", port);
+    }
+    return port;
+}
+
+static bool is_sensitive_param(const char *k, size_t len)
+{
+    static const char *const names[] = {"AWSAccessKeyId", "Signature", "sig", "X-Goog-Signature"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strlen(names[i]) == len && memcmp(names[i], k, len) == 0)
+            return true;
+    return false;
+}
+
+/* Appends [s, s+n) to out at *pos, keeping room for the NUL. */
+static void append(char *out, size_t cap, size_t *pos, const char *s, size_t n)
+{
+    if (*pos + 1 >= cap)
+        return;
+    size_t room = cap - 1 - *pos;
+    if (n > room)
+        n = room;
+    memcpy(out + *pos, s, n);
+    *pos += n;
+}
+
+static void append_redacted_query(char *out, size_t cap, size_t *pos, const char *q, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        size_t end = i;
+        while (end < len && q[end] != '&')
+            end++;
+        const char *eq = memchr(q + i, '=', end - i);
+        if (eq != NULL && is_sensitive_param(q + i, (size_t)(eq - (q + i)))) {
+            append(out, cap, pos, q + i, (size_t)(eq - (q + i)) + 1);
+            append(out, cap, pos, "REDACTED", 8);
+        } else {
+            append(out, cap, pos, q + i, end - i);
+        }
+        if (end < len)
+            append(out, cap, pos, "&", 1);
+        i = end + 1;
+    }
+}
+
+size_t oa_http_redact_url(const char *url, size_t len, char *out, size_t cap)
+{
+    size_t pos = 0;
+    const char *query = memchr(url, '?', len);
+    size_t before_query = query != NULL ? (size_t)(query - url) : len;
+    const char *scheme_end = NULL;
+    for (size_t i = 0; i + 2 < before_query; i++) {
+        if (url[i] == ':' && url[i + 1] == '/' && url[i + 2] == '/') {
+            scheme_end = url + i + 3;
+            break;
+        }
+    }
+    size_t copied = 0;
+    if (scheme_end != NULL) {
+        size_t auth_start = (size_t)(scheme_end - url);
+        size_t auth_end = auth_start;
+        while (auth_end < before_query && url[auth_end] != '/')
+            auth_end++;
+        const char *at = NULL;
+        for (size_t i = auth_start; i < auth_end; i++)
+            if (url[i] == '@')
+                at = url + i;
+        append(out, cap, &pos, url, auth_start);
+        if (at != NULL) {
+            append(out, cap, &pos, "REDACTED:REDACTED@", 18);
+            copied = (size_t)(at - url) + 1;
+        } else {
+            copied = auth_start;
+        }
+    }
+    append(out, cap, &pos, url + copied, before_query - copied);
+    if (query != NULL) {
+        append(out, cap, &pos, "?", 1);
+        append_redacted_query(out, cap, &pos, query + 1, len - before_query - 1);
+    }
+    if (cap > 0)
+        out[pos] = '\0';
+    return pos;
+}
+
+static int default_port(const struct oa_conn *c)
+{
+    return c->tls ? 443 : 80;
+}
+
+static const struct oa_http1_header *header(const struct oa_http1_head *h, enum oa_http1_known name)
+{
+    return oa_http1_find_known(h, name, NULL);
+}
+
+void oa_http_span_server_start(struct oa_span *s, const struct oa_http1_head *h, struct oa_conn *c)
+{
+    s->kind = OA_SPAN_KIND_SERVER;
+    set_method(s, h);
+    /* origin-form "/p?q", or absolute-form "http://h/p?q" sent to proxies */
+    const char *t = h->target;
+    size_t tl = h->target_len;
+    if (tl > 0 && t[0] != '/' && t[0] != '*') {
+        const char *sep = tl > 3 ? memmem(t, tl, "://", 3) : NULL;
+        if (sep != NULL) {
+            const char *path = memchr(sep + 3, '/', tl - (size_t)(sep + 3 - t));
+            tl = path != NULL ? tl - (size_t)(path - t) : 0;
+            t = path != NULL ? path : "/";
+            if (tl == 0)
+                tl = 1;
+        }
+    }
+    const char *q = memchr(t, '?', tl);
+    size_t path_len = q != NULL ? (size_t)(q - t) : tl;
+    oa_span_attr_str(s, "url.path", t, path_len);
+    if (q != NULL) {
+        char buf[OA_SPAN_MAX_VALUE_LEN];
+        size_t pos = 0;
+        append_redacted_query(buf, sizeof(buf), &pos, q + 1, tl - path_len - 1);
+        oa_span_attr_str(s, "url.query", buf, pos);
+    }
+    oa_span_attr_str(s, "url.scheme", c->tls ? "https" : "http", c->tls ? 5 : 4);
+    const struct oa_http1_header *host = header(h, OA_HTTP1_H_HOST);
+    if (host != NULL && host->value_len > 0) {
+        const char *hn;
+        size_t hl;
+        int port = split_host(host->value, host->value_len, &hn, &hl);
+        oa_span_attr_str(s, "server.address", hn, hl);
+        oa_span_attr_int(s, "server.port", port >= 0 ? port : default_port(c));
+    }
+    const char *addr;
+    int pport = set_peer(s, c, &addr);
+    const struct oa_http1_header *xff = header(h, OA_HTTP1_H_X_FORWARDED_FOR);
+    if (xff != NULL && xff->value_len > 0) {
+        const char *comma = memchr(xff->value, ',', xff->value_len);
+        size_t n = comma != NULL ? (size_t)(comma - xff->value) : xff->value_len;
+        while (n > 0 && (xff->value[n - 1] == ' ' || xff->value[n - 1] == '\t'))
+            n--;
+        oa_span_attr_str(s, "client.address", xff->value, n);
+    } else if (pport >= 0) {
+        oa_span_attr_str(s, "client.address", addr, strlen(addr));
+    }
+    set_version(s, h);
+    const struct oa_http1_header *ua = header(h, OA_HTTP1_H_USER_AGENT);
+    if (ua != NULL)
+        oa_span_attr_str(s, "user_agent.original", ua->value, ua->value_len);
+}
+
+int oa_http_client_server(const struct oa_http1_head *h, struct oa_conn *c, const char **host_name,
+                          size_t *host_len)
+{
+    const char *addr;
+    int port = peer_text(c, &addr);
+    const struct oa_http1_header *host = header(h, OA_HTTP1_H_HOST);
+
+    *host_name = addr;
+    *host_len = strlen(addr);
+    if (host != NULL && host->value_len > 0) {
+        int p = split_host(host->value, host->value_len, host_name, host_len);
+        port = p >= 0 ? p : default_port(c);
+    }
+    return port;
+}
+
+void oa_http_span_client_start(struct oa_span *s, const struct oa_http1_head *h, struct oa_conn *c)
+{
+    s->kind = OA_SPAN_KIND_CLIENT;
+    set_method(s, h);
+    const char *addr;
+    int pport = set_peer(s, c, &addr);
+
+    const struct oa_http1_header *host = header(h, OA_HTTP1_H_HOST);
+    const char *hn;
+    size_t hl;
+    int port = oa_http_client_server(h, c, &hn, &hl);
+    char url[OA_SPAN_MAX_VALUE_LEN];
+    size_t url_len;
+    if (h->target_len > 0 && h->target[0] != '/' && memmem(h->target, h->target_len, "://", 3) != NULL) {
+        url_len = oa_http_redact_url(h->target, h->target_len, url, sizeof(url));
+    } else {
+        char raw[OA_SPAN_MAX_VALUE_LEN];
+        size_t pos = 0;
+        append(raw, sizeof(raw), &pos, c->tls ? "https://" : "http://", c->tls ? 8 : 7);
+        if (host != NULL && host->value_len > 0) {
+            append(raw, sizeof(raw), &pos, host->value, host->value_len);
+        } else if (c->peer.ss_family == AF_INET6) {
+            int n = snprintf(raw + pos, sizeof(raw) - pos, "[%s]:%d", addr, pport);
+            pos += n > 0 ? (size_t)n : 0;
+        } else {
+            int n = snprintf(raw + pos, sizeof(raw) - pos, "%s:%d", addr, pport);
+            pos += n > 0 ? (size_t)n : 0;
+        }
+        if (pos >= sizeof(raw))
+            pos = sizeof(raw) - 1;
+        append(raw, sizeof(raw), &pos, h->target, h->target_len);
+        url_len = oa_http_redact_url(raw, pos, url, sizeof(url));
+    }
+    oa_span_attr_str(s, "url.full", url, url_len);
+    if (hl > 0)
+        oa_span_attr_str(s, "server.address", hn, hl);
+    if (port >= 0)
+        oa_span_attr_int(s, "server.port", port);
+    set_version(s, h);
+}
+
+void oa_http_span_client_url(struct oa_span *s, const char *url, size_t len)
+{
+    char redacted[OA_SPAN_MAX_VALUE_LEN];
+    size_t n = oa_http_redact_url(url, len, redacted, sizeof(redacted));
+    oa_span_attr_str(s, "url.full", redacted, n);
+    const char *host;
+    size_t host_len;
+    int port = oa_http_url_server(url, len, &host, &host_len);
+    if (host_len > 0)
+        oa_span_attr_str(s, "server.address", host, host_len);
+    if (port >= 0)
+        oa_span_attr_int(s, "server.port", port);
+}
+
+int oa_http_url_server(const char *url, size_t len, const char **host, size_t *host_len)
+{
+    *host = url;
+    *host_len = 0;
+    const char *sep = memmem(url, len, "://", 3);
+    if (sep == NULL)
+        return -1;
+    bool tls = (size_t)(sep - url) == 5 && strncasecmp(url, "https", 5) == 0;
+    const char *auth = sep + 3;
+    const char *end = auth;
+    while (end < url + len && *end != '/' && *end != '?' && *end != '#')
+        end++;
+    const char *at = NULL;
+    for (const char *p = auth; p < end; p++)
+        if (*p == '@')
+            at = p;
+    if (at != NULL)
+        auth = at + 1;
+    int port = split_host(auth, (size_t)(end - auth), host, host_len);
+    return port >= 0 ? port : tls ? 443 : 80;
+}
+
+void oa_http_span_finish(struct oa_span *s, int status, const char *error)
+{
+    oa_http_span_finish_at(s, status, error, oa_now_unix_nano());
+}
+
+void oa_http_span_finish_at(struct oa_span *s, int status, const char *error, uint64_t end_unix_nano)
+{
+    if (status > 0)
+        oa_span_attr_int(s, "http.response.status_code", status);
+    int error_from = s->kind == OA_SPAN_KIND_SERVER ? 500 : 400;
+    if (error != NULL) {
+        s->status_code = OA_STATUS_ERROR;
+        oa_span_attr_str(s, "error.type", error, strlen(error));
+    } else if (status >= error_from) {
+        char code[8];
+        int n = snprintf(code, sizeof(code), "%d", status);
+        s->status_code = OA_STATUS_ERROR;
+        oa_span_attr_str(s, "error.type", code, (size_t)n);
+    }
+    s->end_unix_nano = end_unix_nano;
+}

@@ -1,0 +1,320 @@
+/* Span records: a single fixed-size heap block per span, so building one on
+ * the program's thread costs exactly one allocation however many attributes
+ * it gets, and handing it to the exporter is handing over one pointer. */
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/pool.h"
+#include "base/short_copy.h"
+#include "trace/span.h"
+
+/* Spans come from a pool: taking and giving back one is a compare-and-swap
+ * each, not a malloc/free of 3.5 KiB. Enough for a full default queue plus
+ * the batch being exported and the spans still open; beyond it, malloc. */
+static struct oa_pool span_pool = OA_POOL_INIT(sizeof(struct oa_span), 32, 3072);
+
+struct oa_span *oa_span_new(void)
+{
+    /* The arena is written before it is read, and so is every attribute
+     * slot below n_attrs: zero only the other fields (the 24 slots are most
+     * of the bytes). */
+    struct oa_span *s = oa_pool_get(&span_pool);
+    if (s != NULL) {
+        memset(s, 0, offsetof(struct oa_span, attrs));
+        s->arena_used = 0;
+    }
+    return s;
+}
+
+/* Finished spans that use little of their arena wait for export in these. */
+#define COMPACT_ARENA OA_SPAN_COMPACT_ARENA
+#define COMPACT_SIZE (offsetof(struct oa_span, arena) + COMPACT_ARENA)
+static struct oa_pool compact_pool = OA_POOL_INIT(COMPACT_SIZE, 64, 4096);
+
+struct oa_span *oa_span_new_compact(void)
+{
+    struct oa_span *s = oa_pool_get(&compact_pool);
+    if (s != NULL) {
+        memset(s, 0, offsetof(struct oa_span, attrs));
+        s->form = OA_SPAN_COMPACT;
+        s->arena_used = 0;
+    }
+    return s;
+}
+
+/* The bytes of arena a span's block has. */
+static inline size_t arena_size(const struct oa_span *s)
+{
+    return s->form == OA_SPAN_COMPACT ? COMPACT_ARENA : sizeof s->arena;
+}
+
+/* Raw spans wait for export in these: as many as a full default queue plus
+ * the spans still open, of each size. */
+#define RAW_SIZE (offsetof(struct oa_span, raw) + sizeof(struct oa_span_raw))
+#define RAW_SMALL_SIZE (offsetof(struct oa_span, raw.bytes) + OA_SPAN_RAW_SMALL_BYTES)
+_Static_assert(RAW_SIZE <= COMPACT_SIZE, "a raw span takes no more room in the queue than a compact one");
+static struct oa_pool raw_pool = OA_POOL_INIT(RAW_SIZE, 64, 4096);
+static struct oa_pool raw_small_pool = OA_POOL_INIT(RAW_SMALL_SIZE, 64, 4096);
+
+struct oa_span *oa_span_new_raw(size_t bytes)
+{
+    bool small = bytes <= OA_SPAN_RAW_SMALL_BYTES;
+    if (bytes > OA_SPAN_RAW_BYTES)
+        return NULL;
+    struct oa_span *s = oa_pool_get(small ? &raw_small_pool : &raw_pool);
+    if (s != NULL) {
+        memset(s, 0, offsetof(struct oa_span, attrs));
+        s->form = small ? OA_SPAN_RAW_SMALL : OA_SPAN_RAW;
+    }
+    return s;
+}
+
+void oa_span_free(struct oa_span *s)
+{
+    if (s == NULL)
+        return;
+    switch (s->form) {
+    case OA_SPAN_COMPACT:
+        oa_pool_put(&compact_pool, s);
+        break;
+    case OA_SPAN_RAW_SMALL:
+        oa_pool_put(&raw_small_pool, s);
+        break;
+    case OA_SPAN_RAW:
+        oa_pool_put(&raw_pool, s);
+        break;
+    default:
+        oa_pool_put(&span_pool, s);
+        break;
+    }
+}
+
+/* A pointer into from's arena, moved to the same place in to's. */
+static const char *moved(const char *p, const struct oa_span *from, struct oa_span *to)
+{
+    if (p >= from->arena && p < from->arena + from->arena_used)
+        return to->arena + (p - from->arena);
+    return p;
+}
+
+struct oa_span *oa_span_compact(struct oa_span *s)
+{
+    if (s == NULL || s->form != OA_SPAN_FULL || s->arena_used > COMPACT_ARENA)
+        return s;
+    struct oa_span *c = oa_pool_get(&compact_pool);
+    if (c == NULL)
+        return s;
+    memcpy(c, s, offsetof(struct oa_span, attrs));
+    memcpy(c->attrs, s->attrs, s->n_attrs * sizeof(s->attrs[0]));
+    c->arena_used = s->arena_used;
+    memcpy(c->arena, s->arena, s->arena_used);
+    c->form = OA_SPAN_COMPACT;
+    c->name = moved(s->name, s, c);
+    c->trace_state = moved(s->trace_state, s, c);
+    c->status_message = moved(s->status_message, s, c);
+    for (uint32_t i = 0; i < c->n_attrs; i++) {
+        if (c->attrs[i].type == OA_VALUE_STRING)
+            c->attrs[i].v.str.ptr = moved(c->attrs[i].v.str.ptr, s, c);
+    }
+    oa_span_free(s);
+    return c;
+}
+
+static bool is_utf8_continuation(unsigned char ch)
+{
+    return (ch & 0xc0) == 0x80;
+}
+
+/* Shortens a cut of str to len bytes so that it does not end in the middle
+ * of a UTF-8 sequence. Only a few bytes are ever given back: a sequence is at
+ * most 4 bytes long, and invalid input is not worth searching further. */
+static size_t utf8_safe_cut(const char *str, size_t len)
+{
+    size_t cut = len;
+
+    for (int back = 0; back < 3 && cut > 0 && is_utf8_continuation((unsigned char)str[cut]); back++)
+        cut--;
+    /* str[cut] now starts the sequence that did not fit (or is not UTF-8 at all). */
+    if (is_utf8_continuation((unsigned char)str[cut]))
+        return len;
+    return cut;
+}
+
+/* A string that may not fit whole: cut to what fits, or left out. */
+static __attribute__((noinline)) const char *store_cut(struct oa_span *s, const char *str, size_t len)
+{
+    size_t room = arena_size(s) - s->arena_used;
+    size_t keep = len;
+    char *dst;
+
+    if (room == 0) {
+        s->arena_short = true;
+        return NULL;
+    }
+    if (keep > OA_SPAN_MAX_VALUE_LEN)
+        keep = OA_SPAN_MAX_VALUE_LEN;
+    if (keep > room - 1)
+        keep = room - 1;
+    if (keep < len) {
+        s->arena_short = true;
+        keep = utf8_safe_cut(str, keep);
+    }
+    /* Nothing of a non-empty string fits: that is not a value, it is a loss. */
+    if (keep == 0 && len > 0)
+        return NULL;
+
+    dst = s->arena + s->arena_used;
+    if (keep > 0)
+        memcpy(dst, str, keep);
+    dst[keep] = '\0';
+    s->arena_used += (uint32_t)(keep + 1);
+    return dst;
+}
+
+/* oa_span_store, inlined into the attribute setter: every string attribute
+ * of every traced request goes through it. Most fit whole: that case is
+ * a copy and a NUL, the rest is store_cut's. */
+static inline __attribute__((always_inline)) const char *store(struct oa_span *s, const char *str,
+                                                               size_t len)
+{
+    uint32_t used = s->arena_used;
+
+    if (__builtin_expect(len < arena_size(s) - used && len <= OA_SPAN_MAX_VALUE_LEN, 1)) {
+        char *dst = s->arena + used;
+        oa_short_copy(dst, str, len);
+        dst[len] = '\0';
+        s->arena_used = used + (uint32_t)len + 1;
+        return dst;
+    }
+    return store_cut(s, str, len);
+}
+
+const char *oa_span_store(struct oa_span *s, const char *str, size_t len)
+{
+    return store(s, str, len);
+}
+
+void oa_span_set_name(struct oa_span *s, const char *name, size_t len)
+{
+    const char *stored = store(s, name, len);
+
+    /* Exporters may rely on a name; an empty one beats none. */
+    s->name = stored ? stored : "";
+}
+
+/* Setting a key again replaces its value, as in the OpenTelemetry API.
+ * Inlined into both setters: a call per attribute cost more than its body. */
+static inline __attribute__((always_inline)) struct oa_attr *attr_slot(struct oa_span *s, const char *key, uint64_t bit)
+{
+    /* a key whose bit is not set yet cannot be among the attributes, so the
+     * common case (every key set once) needs no string comparison at all */
+    if (s->key_bloom & bit) {
+        for (uint32_t i = 0; i < s->n_attrs; i++) {
+            const char *k = s->attrs[i].key;
+            if (k == key || (k[0] == key[0] && strcmp(k, key) == 0))
+                return &s->attrs[i];
+        }
+    }
+    if (s->n_attrs >= OA_SPAN_MAX_ATTRS) {
+        s->dropped_attrs++;
+        return NULL;
+    }
+    s->key_bloom |= bit;
+    return &s->attrs[s->n_attrs];
+}
+
+/* The setters in full: a key set again, no slot left, a value cut. */
+static __attribute__((noinline)) void attr_str_any(struct oa_span *s, const char *key, uint64_t key_bit,
+                                                   size_t key_len, const char *val, size_t len)
+{
+    struct oa_attr *a = attr_slot(s, key, key_bit);
+    const char *stored;
+
+    if (!a)
+        return;
+    stored = store(s, val, len);
+    if (!stored) {
+        s->dropped_attrs++;
+        return;
+    }
+    if (a == &s->attrs[s->n_attrs])
+        s->n_attrs++;
+    a->key = key;
+    a->key_len = (uint32_t)key_len;
+    a->type = OA_VALUE_STRING;
+    a->v.str.ptr = stored;
+    /* The value may hold NUL bytes: its length is what the arena took. */
+    a->v.str.len = (uint32_t)(s->arena + s->arena_used - 1 - stored);
+}
+
+static __attribute__((noinline)) void attr_int_any(struct oa_span *s, const char *key, uint64_t key_bit,
+                                                   size_t key_len, int64_t val)
+{
+    struct oa_attr *a = attr_slot(s, key, key_bit);
+
+    if (!a)
+        return;
+    if (a == &s->attrs[s->n_attrs])
+        s->n_attrs++;
+    a->key = key;
+    a->key_len = (uint32_t)key_len;
+    a->type = OA_VALUE_INT;
+    a->v.i = val;
+}
+
+/* The common case first, in a few instructions: a key not set before
+ * (its bit is not in key_bloom), a free slot, and room for a short value.
+ * What it does is what the full setters above do in that case. */
+void oa_span_attr_str_keyed(struct oa_span *s, const char *key, uint64_t key_bit, size_t key_len,
+                            const char *val, size_t len)
+{
+    uint32_t n = s->n_attrs;
+    uint32_t used = s->arena_used;
+
+    /* (short values: copied without a call, so that this path makes none) */
+    if (__builtin_expect(!(s->key_bloom & key_bit) && n < OA_SPAN_MAX_ATTRS && len <= 32 &&
+                             len < arena_size(s) - used,
+                         1)) {
+        char *dst = s->arena + used;
+        struct oa_attr *a = &s->attrs[n];
+        oa_copy_upto32(dst, val, len);
+        dst[len] = '\0';
+        s->arena_used = used + (uint32_t)len + 1;
+        s->key_bloom |= key_bit;
+        s->n_attrs = n + 1;
+        a->key = key;
+        a->key_len = (uint32_t)key_len;
+        a->type = OA_VALUE_STRING;
+        a->v.str.ptr = dst;
+        a->v.str.len = (uint32_t)len;
+        return;
+    }
+    attr_str_any(s, key, key_bit, key_len, val, len);
+}
+
+void oa_span_attr_int_keyed(struct oa_span *s, const char *key, uint64_t key_bit, size_t key_len, int64_t val)
+{
+    uint32_t n = s->n_attrs;
+
+    if (__builtin_expect(!(s->key_bloom & key_bit) && n < OA_SPAN_MAX_ATTRS, 1)) {
+        struct oa_attr *a = &s->attrs[n];
+        s->key_bloom |= key_bit;
+        s->n_attrs = n + 1;
+        a->key = key;
+        a->key_len = (uint32_t)key_len;
+        a->type = OA_VALUE_INT;
+        a->v.i = val;
+        return;
+    }
+    attr_int_any(s, key, key_bit, key_len, val);
+}
+
+const struct oa_attr *oa_span_find_attr(const struct oa_span *s, const char *key)
+{
+    for (uint32_t i = 0; i < s->n_attrs; i++) {
+        if (s->attrs[i].key == key || strcmp(s->attrs[i].key, key) == 0)
+            return &s->attrs[i];
+    }
+    return NULL;
+}

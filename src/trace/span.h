@@ -1,0 +1,155 @@
+/* A finished (or finishing) span: one heap block holding the ids, timing,
+ * status, attributes and the bytes of every string they refer to. Built on
+ * the program's thread, handed to the export queue, freed by the exporter.
+ * A span may also travel raw: its ids and timing with the facts its
+ * attributes are made of (src/http_raw_span.c), built into a full span by
+ * the exporter thread. */
+#ifndef OA_SPAN_H
+#define OA_SPAN_H
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "base/common.h"
+#include "trace/propagation.h"
+
+/* OTLP SpanKind / StatusCode numbers */
+enum oa_span_kind {
+    OA_SPAN_KIND_INTERNAL = 1,
+    OA_SPAN_KIND_SERVER = 2,
+    OA_SPAN_KIND_CLIENT = 3,
+};
+
+enum oa_status_code {
+    OA_STATUS_UNSET = 0,
+    OA_STATUS_OK = 1,
+    OA_STATUS_ERROR = 2,
+};
+
+#define OA_SPAN_MAX_ATTRS 24
+/* Room for all string bytes of a span (name, attribute values, tracestate).
+ * A string that does not fit is truncated; one that cannot fit at all is
+ * dropped and counted in dropped_attrs. */
+#define OA_SPAN_ARENA 3072
+/* No single attribute value longer than this (url.full, user_agent.original) */
+#define OA_SPAN_MAX_VALUE_LEN 1024
+
+/* Which block a span is, and so which pool it goes back to. */
+enum oa_span_form {
+    OA_SPAN_FULL = 0,
+    OA_SPAN_COMPACT, /* arena cut to its used part (oa_span_compact) */
+    OA_SPAN_RAW_SMALL, /* attributes not built yet: see struct oa_span_raw */
+    OA_SPAN_RAW,       /* the same, in a block with all OA_SPAN_RAW_BYTES */
+};
+
+/* Room for the tracestate and the request head of a raw span. With the
+ * other fields, a raw block is no larger than a compact span; most heads
+ * fit the small blocks, with room for OA_SPAN_RAW_SMALL_BYTES only. */
+#define OA_SPAN_RAW_BYTES 1280
+#define OA_SPAN_RAW_SMALL_BYTES 512
+
+/* The facts an HTTP span's name and attributes are made of, recorded on the
+ * program's thread in place of the attributes; see include/oa_http_raw_span.h. */
+struct oa_span_raw {
+    union {
+        struct sockaddr sa;
+        struct sockaddr_in in;
+        struct sockaddr_in6 in6;
+    } peer;
+    socklen_t peer_len;
+    bool tls;
+    int status;               /* final response status, 0 if none */
+    const char *error;        /* error.type (a static string) or NULL */
+    uint16_t trace_state_len; /* bytes[0..len), then a NUL, or 0: none */
+    uint16_t head_len;        /* the request head, after the tracestate */
+    char bytes[OA_SPAN_RAW_BYTES];
+};
+
+struct oa_span {
+    uint8_t trace_id[16];
+    uint8_t span_id[8];
+    uint8_t parent_span_id[8];
+    bool has_parent;
+    bool parent_is_remote;
+    uint8_t trace_flags;         /* W3C flags (sampled, random) */
+    uint8_t kind;                /* enum oa_span_kind */
+    uint8_t status_code;         /* enum oa_status_code */
+    uint8_t form;                /* enum oa_span_form */
+    bool arena_short;            /* a string was cut or left out (no room, or too long) */
+    uint64_t start_unix_nano;
+    uint64_t end_unix_nano;
+    const char *name;            /* NUL-terminated, in arena */
+    const char *trace_state;     /* NUL-terminated, in arena, or NULL */
+    const char *status_message;  /* NUL-terminated, in arena, or NULL */
+    uint32_t n_attrs;
+    uint32_t dropped_attrs;
+    uint64_t key_bloom;          /* which key hashes are among attrs (span.c) */
+    union {
+        struct {
+            struct oa_attr attrs[OA_SPAN_MAX_ATTRS];
+            uint32_t arena_used;
+            char arena[OA_SPAN_ARENA];
+        };
+        struct oa_span_raw raw;  /* form OA_SPAN_RAW[_SMALL] (a block that ends after it, or
+                                  * after OA_SPAN_RAW_SMALL_BYTES of its bytes) */
+    };
+};
+
+/* from the span pool, fields zeroed; NULL on allocation failure */
+struct oa_span *oa_span_new(void);
+/* The same in a compact block (form OA_SPAN_COMPACT), with room for
+ * OA_SPAN_COMPACT_ARENA bytes of strings: for a span whose strings are
+ * known to be few, built where it will wait. A string that does not fit
+ * sets arena_short: the span then differs from one built in a full block. */
+#define OA_SPAN_COMPACT_ARENA 640
+struct oa_span *oa_span_new_compact(void);
+/* A raw span with room for `bytes` in raw.bytes (form OA_SPAN_RAW_SMALL or
+ * OA_SPAN_RAW), from pools of smaller blocks, the fields before attrs
+ * zeroed, raw not; NULL when bytes is over OA_SPAN_RAW_BYTES or on
+ * allocation failure. */
+struct oa_span *oa_span_new_raw(size_t bytes);
+static inline bool oa_span_is_raw(const struct oa_span *s)
+{
+    return s->form == OA_SPAN_RAW || s->form == OA_SPAN_RAW_SMALL;
+}
+void oa_span_free(struct oa_span *s);
+/* A finished span moved into a block that holds only the arena bytes it uses
+ * (most spans use a few hundred of the 3 KiB), so that spans waiting in the
+ * export queue take a third of the memory. Returns the moved span (s is then
+ * freed) or s itself when it does not fit or nothing is free. The result may
+ * only be read, encoded and freed: its arena has no room left. */
+struct oa_span *oa_span_compact(struct oa_span *s);
+
+/* Copies len bytes (truncated to fit, NUL added) into the arena. Returns the
+ * copy or NULL if the arena is full. */
+const char *oa_span_store(struct oa_span *s, const char *str, size_t len);
+
+void oa_span_set_name(struct oa_span *s, const char *name, size_t len);
+/* key must be a string with static lifetime (semantic convention names).
+ * Setting a key again replaces its value. These are macros so that the key's
+ * bloom bit (see key_bloom) and length (the encoder's: struct oa_attr's
+ * key_len) are computed by the compiler for a literal key; key is evaluated
+ * more than once. */
+#define oa_span_attr_str(s, key, val, len) \
+    oa_span_attr_str_keyed((s), (key), oa_span_key_bit(key), __builtin_strlen(key), (val), (len))
+#define oa_span_attr_int(s, key, val) \
+    oa_span_attr_int_keyed((s), (key), oa_span_key_bit(key), __builtin_strlen(key), (val))
+
+/* One of 64 bits for a key, from its length and three of its bytes: equal
+ * keys get equal bits, so a key whose bit is not in key_bloom is new. (The
+ * mix gives the HTTP semantic-convention keys of a span distinct bits.) */
+static inline uint64_t oa_span_key_bit(const char *key)
+{
+    size_t len = __builtin_strlen(key);
+    unsigned first = (unsigned char)key[0];
+    unsigned last = len > 0 ? (unsigned char)key[len - 1] : 0;
+    unsigned mid = (unsigned char)key[len / 2];
+    return 1ull << ((len + first + last + mid * 3u) & 63);
+}
+
+void oa_span_attr_str_keyed(struct oa_span *s, const char *key, uint64_t key_bit, size_t key_len,
+                            const char *val, size_t len);
+void oa_span_attr_int_keyed(struct oa_span *s, const char *key, uint64_t key_bit, size_t key_len, int64_t val);
+const struct oa_attr *oa_span_find_attr(const struct oa_span *s, const char *key);
+
+#endif

@@ -1,0 +1,425 @@
+/* The traced send and receive paths.
+ *
+ * Sending: under the connection lock, parse what the program is about to
+ * send and plan the call (its buffers, with any owed header lines spliced in
+ * at their stream offsets); release the lock for the system call itself, so a
+ * blocked send never holds up a reader of the same connection; lock again to
+ * account for what the kernel took. The program is told only how many of its
+ * own bytes went out; if a call moved only injected bytes, it is repeated, so
+ * that it never returns 0 for a non-empty buffer. */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include "wire/conn_io.h"
+#include "base/guard.h"
+#include "protocols/http1/http_exchange.h"
+#include "sys/real_libc.h"
+#include "base/log.h"
+
+#define PLAN_STACK_SEGMENTS 64
+/* beyond this many buffers in one call we do not splice (IOV_MAX is 1024) */
+#define MAX_PROGRAM_IOVECS (IOV_MAX - 2 * OA_HTTP_MAX_INJECTIONS)
+
+
+static ssize_t pass_through(const struct oa_send_call *call)
+{
+    switch (call->kind) {
+    case OA_CALL_WRITE:
+        return oa_libc.write(call->fd, call->buf, call->len);
+    case OA_CALL_SEND:
+        return oa_libc.send(call->fd, call->buf, call->len, call->flags);
+    case OA_CALL_SENDTO:
+        return oa_libc.sendto(call->fd, call->buf, call->len, call->flags, NULL, 0);
+    case OA_CALL_SENDMSG:
+        return oa_libc.sendmsg(call->fd, call->msg, call->flags);
+    case OA_CALL_WRITEV:
+        return oa_libc.writev(call->fd, call->iov, call->iovcnt);
+    }
+    errno = EINVAL;
+    return -1;
+}
+
+static ssize_t send_spliced(const struct oa_send_call *call, struct iovec *v, int nv)
+{
+    if (call->kind == OA_CALL_WRITE || call->kind == OA_CALL_WRITEV)
+        return oa_libc.writev(call->fd, v, nv);
+    struct msghdr m;
+    if (call->msg != NULL)
+        m = *call->msg;
+    else
+        memset(&m, 0, sizeof(m));
+    m.msg_iov = v;
+    m.msg_iovlen = (size_t)nv;
+    return oa_libc.sendmsg(call->fd, &m, call->flags);
+}
+
+/* The program's call (with the spliced buffers when nv > 0), made with our
+ * bookkeeping flag down (see oa_io_send). */
+static ssize_t syscall_unguarded(const struct oa_send_call *call, struct iovec *v, int nv)
+{
+    oa_in_library--;
+    ssize_t r = nv > 0 ? send_spliced(call, v, nv) : pass_through(call);
+    oa_in_library++;
+    return r;
+}
+
+bool oa_io_decide_outgoing(struct oa_conn *c, unsigned char first)
+{
+    if (c->role != OA_ROLE_CLIENT || !oa_http_could_start_request(first) || oa_in_traced_transfer) {
+        /* server speaks first, not a request, or an HTTP library traces it */
+        c->mode = OA_MODE_PASS;
+        return false;
+    }
+    c->http = oa_http_exchange_new(OA_ROLE_CLIENT);
+    if (c->http == NULL) {
+        c->mode = OA_MODE_PASS;
+        return false;
+    }
+    c->mode = OA_MODE_HTTP;
+    return true;
+}
+
+static const unsigned char *first_byte(const struct iovec *iov, int iovcnt)
+{
+    for (int i = 0; i < iovcnt; i++)
+        if (iov[i].iov_len > 0)
+            return iov[i].iov_base;
+    return NULL;
+}
+
+/* The plan of the common call that owes something: one buffer, in which
+ * starts the one injection owed, none of it sent yet (a request head written
+ * whole). The same plan as the general walk below, without the walk; -1 when
+ * the call is not that case. */
+static int plan_one_injection(struct oa_http_exchange *x, const struct iovec *iov, int iovcnt, uint64_t base,
+                              struct iovec *v, struct oa_io_segment *seg, int cap)
+{
+    if (iovcnt != 1 || x->inj_count != 1 || cap < 3)
+        return -1;
+    const struct oa_injection *inj = &x->inj[x->inj_first];
+    size_t len = iov[0].iov_len;
+    if (inj->replaces || inj->sent != 0 || inj->at < base || inj->at >= base + len)
+        return -1;
+    const char *p = iov[0].iov_base;
+    size_t before = (size_t)(inj->at - base);
+    int nv = 0;
+    if (before > 0) {
+        v[nv] = (struct iovec){(void *)p, before};
+        seg[nv++].injection = -1;
+    }
+    v[nv] = (struct iovec){inj->bytes, inj->len};
+    seg[nv++].injection = 0;
+    if (len > before) {
+        v[nv] = (struct iovec){(void *)(p + before), len - before};
+        seg[nv++].injection = -1;
+    }
+    return nv;
+}
+
+int oa_io_plan(struct oa_http_exchange *x, const struct iovec *iov, int iovcnt, uint64_t base,
+                struct iovec *v, struct oa_io_segment *seg, int cap)
+{
+    int one = plan_one_injection(x, iov, iovcnt, base, v, seg, cap);
+    if (one >= 0)
+        return one;
+    int nv = 0;
+    unsigned k = 0;
+    bool spliced = false;
+    uint64_t pos = base;
+    for (int i = 0; i < iovcnt; i++) {
+        const char *p = iov[i].iov_base;
+        size_t len = iov[i].iov_len;
+        for (;;) {
+            struct oa_injection *inj = oa_http_exchange_injection(x, k);
+            if (inj == NULL || inj->at >= pos + len)
+                break;
+            size_t before = inj->at > pos ? (size_t)(inj->at - pos) : 0;
+            if (nv + 2 > cap)
+                return -1;
+            if (before > 0) {
+                v[nv] = (struct iovec){(void *)p, before};
+                seg[nv++].injection = -1;
+            }
+            p += before;
+            len -= before;
+            pos += before;
+            spliced = true;
+            if (inj->replaces) {
+                size_t off = (size_t)(pos - inj->at);
+                size_t take = inj->len - off < len ? inj->len - off : len;
+                v[nv] = (struct iovec){inj->bytes + off, take};
+                seg[nv++].injection = -1;
+                p += take;
+                len -= take;
+                pos += take;
+                if (off + take < inj->len)
+                    break; /* continues in the next buffer */
+            } else {
+                v[nv] = (struct iovec){inj->bytes + inj->sent, inj->len - inj->sent};
+                seg[nv++].injection = (int)k;
+            }
+            k++;
+        }
+        if (len > 0) {
+            if (nv + 1 > cap)
+                return -1;
+            v[nv] = (struct iovec){(void *)p, len};
+            seg[nv++].injection = -1;
+        }
+        pos += len;
+    }
+    return spliced ? nv : 0;
+}
+
+size_t oa_io_account(struct oa_conn *c, const struct iovec *v, const struct oa_io_segment *seg, int nv, size_t r)
+{
+    /* the common case (plan_one_injection's plan, all of it sent): the
+     * owed lines are gone and the rest was the program's, in one step */
+    if (nv <= 3) {
+        size_t total = 0;
+        size_t inj_n = 0;
+        int owed = 0;
+        for (int i = 0; i < nv; i++) {
+            total += v[i].iov_len;
+            if (seg[i].injection >= 0) {
+                owed += seg[i].injection == 0 ? 1 : 2;
+                inj_n = v[i].iov_len;
+            }
+        }
+        if (owed == 1 && r == total && oa_http_exchange_sent_whole(c, inj_n, total - inj_n))
+            return total - inj_n;
+    }
+    size_t app = 0;
+    for (int i = 0; i < nv && r > 0; i++) {
+        size_t n = v[i].iov_len < r ? v[i].iov_len : r;
+        r -= n;
+        if (seg[i].injection < 0)
+            app += n;
+        else
+            oa_http_exchange_sent_injection(c, (unsigned)seg[i].injection, n);
+    }
+    oa_http_exchange_sent_app(c, app);
+    oa_http_exchange_settle(c);
+    return app;
+}
+
+bool oa_io_relock(struct oa_conn *c, int fd, struct oa_http_exchange *x)
+{
+    if (!oa_conn_lock_raw(c))
+        return false;
+    x->busy--;
+    if (c->http == x && c->fd == fd && c->in_use)
+        return true;
+    if (x->orphaned && x->busy == 0)
+        oa_http_exchange_free(x);
+    oa_conn_unlock(c);
+    return false;
+}
+
+static size_t iov_total(const struct iovec *iov, int iovcnt)
+{
+    size_t n = 0;
+    for (int i = 0; i < iovcnt; i++)
+        n += iov[i].iov_len;
+    return n;
+}
+
+/* The call when nothing is owed (every call but a request head's, so every
+ * call of a server): the program's buffers go as they are. What the loop of
+ * send_traced does for a plan of no segments, without making one. c locked
+ * on entry, not on return. */
+static ssize_t send_as_is(struct oa_conn *c, const struct oa_send_call *call, struct oa_http_exchange *x, int fd)
+{
+    x->busy++;
+    oa_conn_unlock(c);
+    ssize_t r = syscall_unguarded(call, NULL, 0);
+    int err = errno;
+    if (oa_io_relock(c, fd, x)) {
+        if (r >= 0)
+            oa_http_exchange_sent_app(c, (size_t)r);
+        oa_conn_unlock(c);
+    }
+    errno = err;
+    return r;
+}
+
+static ssize_t send_traced(struct oa_conn *c, const struct oa_send_call *call)
+{
+    struct iovec one;
+    const struct iovec *iov = call->iov;
+    int iovcnt = call->iovcnt;
+    if (call->kind == OA_CALL_WRITE || call->kind == OA_CALL_SEND || call->kind == OA_CALL_SENDTO) {
+        one = (struct iovec){(void *)call->buf, call->len};
+        iov = &one;
+        iovcnt = 1;
+    }
+    if (iovcnt < 0 || iovcnt > MAX_PROGRAM_IOVECS || (iovcnt > 0 && iov == NULL))
+        return syscall_unguarded(call, NULL, 0);
+
+    int fd = call->fd;
+    if (!oa_conn_lock(c, fd))
+        return syscall_unguarded(call, NULL, 0);
+    if (c->mode == OA_MODE_UNDECIDED) {
+        const unsigned char *b = first_byte(iov, iovcnt);
+        if (b == NULL || !oa_io_decide_outgoing(c, *b)) {
+            oa_conn_unlock(c);
+            return syscall_unguarded(call, NULL, 0);
+        }
+    }
+    struct oa_http_exchange *x = c->http;
+    if (c->mode != OA_MODE_HTTP || x == NULL) {
+        oa_conn_unlock(c);
+        return syscall_unguarded(call, NULL, 0);
+    }
+    oa_http_exchange_outgoing(c, iov, iovcnt);
+    if (x->inj_count == 0)
+        return send_as_is(c, call, x, fd);
+
+    struct iovec v_stack[PLAN_STACK_SEGMENTS];
+    struct oa_io_segment seg_stack[PLAN_STACK_SEGMENTS];
+    struct iovec *v = v_stack;
+    struct oa_io_segment *seg = seg_stack;
+    int cap = PLAN_STACK_SEGMENTS;
+    if (iovcnt + 2 * OA_HTTP_MAX_INJECTIONS > PLAN_STACK_SEGMENTS) {
+        cap = iovcnt + 2 * OA_HTTP_MAX_INJECTIONS;
+        v = malloc(sizeof(*v) * (size_t)cap);
+        seg = malloc(sizeof(*seg) * (size_t)cap);
+        if (v == NULL || seg == NULL) {
+            free(v);
+            free(seg);
+            oa_conn_unlock(c);
+            return syscall_unguarded(call, NULL, 0);
+        }
+    }
+
+    ssize_t result;
+    int err;
+    for (;;) {
+        /* nothing owed (every call but a request head's): the program's
+         * buffers go as they are */
+        int nv = x->inj_count > 0 ? oa_io_plan(x, iov, iovcnt, x->out_sent, v, seg, cap) : 0;
+        x->busy++;
+        oa_conn_unlock(c);
+        ssize_t r = syscall_unguarded(call, v, nv);
+        err = errno;
+        if (!oa_io_relock(c, fd, x)) {
+            /* closed under us: report what the kernel said, as best we can */
+            result = r;
+            break;
+        }
+        if (r < 0) {
+            result = r;
+            oa_conn_unlock(c);
+            break;
+        }
+        size_t app;
+        if (nv > 0) {
+            app = oa_io_account(c, v, seg, nv, (size_t)r);
+        } else {
+            app = (size_t)r;
+            oa_http_exchange_sent_app(c, app);
+        }
+        if (app > 0 || r == 0 || iov_total(iov, iovcnt) == 0) {
+            result = (ssize_t)app;
+            oa_conn_unlock(c);
+            break;
+        }
+        /* only injected bytes went out: go again for the program's bytes;
+         * a non-blocking socket then says EAGAIN, which is the truth for
+         * the program's bytes */
+    }
+    if (v != v_stack) {
+        free(v);
+        free(seg);
+    }
+    errno = err;
+    return result;
+}
+
+/* Our bookkeeping runs with oa_in_library raised, so that a signal handler
+ * interrupting it (inside malloc, or holding a connection lock) and calling a
+ * hook passes through instead of re-entering it; the system call itself runs
+ * with the flag down: a thread blocked in send() holds nothing, and a
+ * handler's own traced call is fine there. */
+ssize_t oa_io_send(struct oa_conn *c, const struct oa_send_call *call)
+{
+    oa_in_library++;
+    ssize_t r = send_traced(c, call);
+    oa_in_library--;
+    return r;
+}
+
+static void received(struct oa_conn *c, int fd, const struct iovec *iov, int iovcnt, ssize_t r, int flags)
+{
+    if (flags & MSG_PEEK)
+        return;
+    int err = errno;
+    if (r < 0 && (err == EAGAIN || err == EWOULDBLOCK || err == EINTR))
+        return;
+    if (!oa_conn_lock(c, fd)) {
+        errno = err;
+        return;
+    }
+    if (flags & MSG_TRUNC) {
+        /* the bytes were discarded unseen */
+        if (c->http != NULL)
+            oa_http_exchange_give_up(c);
+        else
+            c->mode = OA_MODE_PASS;
+    } else if (r < 0) {
+        if (c->http != NULL)
+            c->http->io_error = err;
+    } else if (r == 0) {
+        /* end of stream; a connection that never sent a byte stays undecided */
+        if (c->http != NULL)
+            oa_http_exchange_eof(c);
+    } else {
+        if (c->mode == OA_MODE_UNDECIDED) {
+            const unsigned char *b = first_byte(iov, iovcnt);
+            if (c->role == OA_ROLE_SERVER && b != NULL && oa_http_could_start_request(*b)) {
+                c->http = oa_http_exchange_new(OA_ROLE_SERVER);
+                c->mode = c->http != NULL ? OA_MODE_HTTP : OA_MODE_PASS;
+            } else {
+                c->mode = OA_MODE_PASS; /* the peer speaks first, or not HTTP */
+            }
+        }
+        if (c->mode == OA_MODE_HTTP && c->http != NULL)
+            oa_http_exchange_incoming(c, iov, iovcnt, (size_t)r);
+    }
+    oa_conn_unlock(c);
+    errno = err;
+}
+
+void oa_io_received(struct oa_conn *c, int fd, const struct iovec *iov, int iovcnt, ssize_t r, int flags)
+{
+    oa_in_library++; /* see oa_io_send */
+    received(c, fd, iov, iovcnt, r, flags);
+    oa_in_library--;
+}
+
+void oa_io_received_buf(struct oa_conn *c, int fd, const void *buf, ssize_t r, int flags)
+{
+    struct iovec one = {(void *)buf, r > 0 ? (size_t)r : 0};
+    oa_in_library++;
+    received(c, fd, &one, 1, r, flags);
+    oa_in_library--;
+}
+
+void oa_io_sendfile(struct oa_conn *c, int fd, ssize_t r)
+{
+    int err = errno;
+    oa_in_library++;
+    if (oa_conn_lock(c, fd)) {
+        if (c->mode == OA_MODE_HTTP && c->http != NULL)
+            oa_http_exchange_skipped(c, (size_t)r);
+        else if (c->mode == OA_MODE_UNDECIDED)
+            c->mode = OA_MODE_PASS;
+        oa_conn_unlock(c);
+    }
+    oa_in_library--;
+    errno = err;
+}

@@ -1,0 +1,68 @@
+/* The traced I/O paths, called by the hooks for fds that oa_fd_peek found.
+ * Sending performs the real call itself (through oa_libc) and returns exactly
+ * what the program must see, with errno as the real call left it. Receiving
+ * is told what the real call returned and changes neither result nor errno. */
+#ifndef OA_CONN_IO_H
+#define OA_CONN_IO_H
+
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include "wire/fd_table.h"
+
+enum oa_call_kind {
+    OA_CALL_WRITE = 0,
+    OA_CALL_SEND,
+    OA_CALL_SENDTO,
+    OA_CALL_SENDMSG,
+    OA_CALL_WRITEV,
+};
+
+/* One send-side call exactly as the program made it. Single-buffer calls use
+ * buf/len; the others iov/iovcnt (and msg for sendmsg). */
+struct oa_send_call {
+    enum oa_call_kind kind;
+    int fd;
+    const void *buf;
+    size_t len;
+    const struct iovec *iov;
+    int iovcnt;
+    int flags;
+    const struct msghdr *msg;
+};
+
+ssize_t oa_io_send(struct oa_conn *c, const struct oa_send_call *call);
+
+void oa_io_received(struct oa_conn *c, int fd, const struct iovec *iov, int iovcnt, ssize_t r, int flags);
+void oa_io_received_buf(struct oa_conn *c, int fd, const void *buf, ssize_t r, int flags);
+
+/* sendfile moved r body bytes out of fd without us seeing them. */
+void oa_io_sendfile(struct oa_conn *c, int fd, ssize_t r);
+
+/* ---- building blocks of the send path, shared with src/tls_io.c ---- */
+
+struct oa_http_exchange;
+
+/* What one planned iovec is: the program's bytes, or injection i. */
+struct oa_io_segment {
+    int injection; /* -1 for program bytes */
+};
+
+/* Decides, at the first outgoing byte, whether c carries HTTP requests
+ * (allocating its exchange) or is passed through from now on. c locked. */
+bool oa_io_decide_outgoing(struct oa_conn *c, unsigned char first);
+/* Builds the spliced buffers: program bytes [base, base+total) with every
+ * owed injection whose offset falls inside inserted before its byte, and
+ * replacements sent instead of the program bytes they cover (as program
+ * bytes: one for one). Returns
+ * the number of segments, 0 when nothing is to be inserted, -1 past cap. */
+int oa_io_plan(struct oa_http_exchange *x, const struct iovec *iov, int iovcnt, uint64_t base,
+               struct iovec *v, struct oa_io_segment *seg, int cap);
+/* Splits r bytes that went out over the planned segments; returns how many
+ * were the program's. */
+size_t oa_io_account(struct oa_conn *c, const struct iovec *v, const struct oa_io_segment *seg, int nv, size_t r);
+/* After the unlocked call: locks c again if it still carries x for fd; else
+ * frees x if it was retired meanwhile and it is the last user. */
+bool oa_io_relock(struct oa_conn *c, int fd, struct oa_http_exchange *x);
+
+#endif

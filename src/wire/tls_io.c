@@ -1,0 +1,213 @@
+/* The traced plaintext of TLS sessions (see oa_tls_io.h).
+ *
+ * A TLS write cannot be split into several buffers the way writev splices
+ * headers into a socket write, so a write that owes trace headers is given to
+ * the library as one buffer: the program's bytes with the header lines copied
+ * in. That buffer is kept until the library accepts it, because a refused
+ * write must be repeated with the very same buffer and length. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "wire/conn_io.h"
+#include "base/guard.h"
+#include "protocols/http1/http_exchange.h"
+#include "lifecycle/library.h"
+#include "wire/tls_io.h"
+
+/* one program buffer with every injection spliced in */
+#define PLAN_SEGMENTS (2 * OA_HTTP_MAX_INJECTIONS + 1)
+
+struct tls_stream {
+    struct oa_conn conn; /* first: a stream is used as its conn */
+    pid_t owner;         /* a forked child freeing an inherited session does not own its spans */
+    /* the spliced write the library has not accepted yet, and its plan */
+    char *pending;
+    size_t pending_len;
+    int pending_nv;
+    struct iovec pending_v[PLAN_SEGMENTS];
+    struct oa_io_segment pending_seg[PLAN_SEGMENTS];
+};
+
+/* The socket carries ciphertext from now on: its own view stops parsing. */
+static void socket_view_passes(int fd, struct oa_conn *stream)
+{
+    struct oa_conn *sc = oa_fd_peek(fd);
+    if (sc != NULL && oa_conn_lock(sc, fd)) {
+        if (sc->http != NULL)
+            oa_http_exchange_give_up(sc);
+        sc->mode = OA_MODE_PASS;
+        if (sc->peer_len > 0) {
+            stream->peer = sc->peer;
+            stream->peer_len = sc->peer_len;
+        }
+        oa_conn_unlock(sc);
+    }
+    if (stream->peer_len == 0) {
+        socklen_t len = sizeof(stream->peer);
+        if (getpeername(fd, (struct sockaddr *)&stream->peer, &len) == 0 && len <= sizeof(stream->peer))
+            stream->peer_len = len;
+    }
+}
+
+struct oa_conn *oa_tls_open(int fd, bool server)
+{
+    if (fd < 0)
+        return NULL;
+    int saved = errno;
+    oa_library_configure();
+    struct tls_stream *st = calloc(1, sizeof(*st));
+    if (st == NULL) {
+        errno = saved;
+        return NULL;
+    }
+    struct oa_conn *c = &st->conn;
+    c->fd = fd;
+    c->role = (uint8_t)(server ? OA_ROLE_SERVER : OA_ROLE_CLIENT);
+    c->mode = OA_MODE_UNDECIDED;
+    c->in_use = true;
+    c->tls = true;
+    st->owner = getpid();
+    socket_view_passes(fd, c);
+    errno = saved;
+    return c;
+}
+
+void oa_tls_close(struct oa_conn *c)
+{
+    struct tls_stream *st = (struct tls_stream *)c;
+    int saved = errno;
+    if (!oa_conn_lock_raw(c))
+        return; /* re-entered from a signal handler: leak rather than race */
+    struct oa_http_exchange *x = c->http;
+    if (x != NULL) {
+        if (st->owner != getpid())
+            oa_http_exchange_disown(x);
+        oa_http_exchange_end(c, 0);
+        c->http = NULL;
+        if (x->busy > 0)
+            x->orphaned = true;
+        else
+            oa_http_exchange_free(x);
+    }
+    c->in_use = false;
+    c->fd = -1;
+    c->mode = OA_MODE_PASS;
+    oa_conn_unlock(c);
+    free(st->pending);
+    free(st);
+    errno = saved;
+}
+
+/* Copies the planned segments into one buffer, kept as the pending write. */
+static bool make_pending(struct tls_stream *st, const struct iovec *v, const struct oa_io_segment *seg, int nv)
+{
+    size_t total = 0;
+    for (int i = 0; i < nv; i++)
+        total += v[i].iov_len;
+    char *b = malloc(total);
+    if (b == NULL)
+        return false;
+    size_t pos = 0;
+    for (int i = 0; i < nv; i++) {
+        memcpy(b + pos, v[i].iov_base, v[i].iov_len);
+        st->pending_v[i] = (struct iovec){b + pos, v[i].iov_len};
+        st->pending_seg[i] = seg[i];
+        pos += v[i].iov_len;
+    }
+    st->pending = b;
+    st->pending_len = total;
+    st->pending_nv = nv;
+    return true;
+}
+
+static void drop_pending(struct tls_stream *st)
+{
+    free(st->pending);
+    st->pending = NULL;
+    st->pending_len = 0;
+    st->pending_nv = 0;
+}
+
+int oa_tls_send(struct oa_conn *c, void *session, oa_tls_write_fn w, const void *buf, size_t n, size_t *written)
+{
+    struct tls_stream *st = (struct tls_stream *)c;
+    if (!oa_conn_lock_raw(c))
+        return w(session, buf, n, written);
+    if (st->pending == NULL) {
+        if (c->mode == OA_MODE_UNDECIDED && (n == 0 || !oa_io_decide_outgoing(c, *(const unsigned char *)buf))) {
+            oa_conn_unlock(c);
+            return w(session, buf, n, written);
+        }
+        if (c->mode != OA_MODE_HTTP || c->http == NULL) {
+            oa_conn_unlock(c);
+            return w(session, buf, n, written);
+        }
+        struct iovec all = {(void *)buf, n};
+        oa_http_exchange_outgoing(c, &all, 1);
+    }
+    struct oa_http_exchange *x = c->http;
+    if (x == NULL) { /* a pending write outlived its exchange: cannot happen while open */
+        oa_conn_unlock(c);
+        return w(session, buf, n, written);
+    }
+    int fd = c->fd;
+    for (;;) {
+        if (st->pending == NULL) {
+            struct iovec all = {(void *)buf, n};
+            struct iovec v[PLAN_SEGMENTS];
+            struct oa_io_segment seg[PLAN_SEGMENTS];
+            int nv = oa_io_plan(x, &all, 1, x->out_sent, v, seg, PLAN_SEGMENTS);
+            if (nv > 0 && !make_pending(st, v, seg, nv)) {
+                oa_http_exchange_give_up(c); /* out of memory: the headers are not sent */
+                nv = 0;
+            }
+            if (nv <= 0) {
+                x->busy++;
+                oa_conn_unlock(c);
+                int r = w(session, buf, n, written);
+                int err = errno;
+                if (oa_io_relock(c, fd, x)) {
+                    if (r > 0)
+                        oa_http_exchange_sent_app(c, *written);
+                    oa_conn_unlock(c);
+                }
+                errno = err;
+                return r;
+            }
+        }
+        size_t out = 0;
+        x->busy++;
+        oa_conn_unlock(c);
+        int r = w(session, st->pending, st->pending_len, &out);
+        int err = errno;
+        if (!oa_io_relock(c, fd, x)) {
+            *written = out < n ? out : n;
+            errno = err;
+            return r;
+        }
+        if (r <= 0) {
+            /* kept: the program must repeat this write */
+            oa_conn_unlock(c);
+            errno = err;
+            return r;
+        }
+        size_t app = oa_io_account(c, st->pending_v, st->pending_seg, st->pending_nv, out);
+        drop_pending(st);
+        if (app > 0 || n == 0) {
+            oa_conn_unlock(c);
+            *written = app < n ? app : n;
+            errno = err;
+            return r;
+        }
+        /* a partial write (SSL_MODE_ENABLE_PARTIAL_WRITE) took only header
+         * bytes: the program must not see 0, go on with the rest */
+    }
+}
+
+void oa_tls_received(struct oa_conn *c, const void *buf, size_t n)
+{
+    oa_io_received_buf(c, c->fd, buf, (ssize_t)n, 0);
+}

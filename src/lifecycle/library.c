@@ -22,12 +22,11 @@
 #include "lifecycle/library.h"
 #include "base/log.h"
 #include "metrics/metrics_table.h"
+#include "protocols/http1/http_metrics.h"
 #include "config/resource.h"
 #include "trace/env_carrier.h"
 #include "lifecycle/run_report.h"
 
-/* 0 not yet, 1 tracing, 2 inert (setuid, disabled) */
-int oa_library_state;
 
 /* 0 not yet, 1 a thread is configuring, 2 done (configured = 1 then). Not
  * a pthread_once: a fork while another thread configures would leave the
@@ -46,10 +45,12 @@ static void configure(void)
     oa_config_load(&oa_config, read_env);
     oa_resource_build(&oa_resource, &oa_config);
     oa_export_init();
+    oa_http_metrics_register();
     oa_metrics_init();
     oa_env_carrier_load(read_env);
     oa_run_report_start();
     __atomic_store_n(&configured, 1, __ATOMIC_RELEASE);
+    __atomic_store_n(&oa_wire_set_up, 1, __ATOMIC_RELEASE);
 }
 
 void oa_library_configure(void)
@@ -114,6 +115,7 @@ __attribute__((constructor)) static void oa_library_init(void)
         errno = saved;
         return;
     }
+    oa_wire_setup = oa_library_configure;
     pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
     __atomic_store_n(&oa_library_state, 1, __ATOMIC_RELEASE);
     errno = saved;

@@ -25,7 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "protocols/http1/http_span.h"
 #include "metrics/metrics_table.h"
 
 const double oa_http_duration_bounds[OA_HTTP_DURATION_BOUNDS] = {
@@ -377,9 +376,7 @@ void oa_metrics_collector_free(struct oa_metrics_collector *c)
     free(c);
 }
 
-static const char *const method_names_other = "_OTHER";
-
-static void point_attr_str(struct oa_metric_point *p, const char *key, const char *value, size_t len)
+void oa_metric_point_attr_str(struct oa_metric_point *p, const char *key, const char *value, size_t len)
 {
     struct oa_attr *a;
 
@@ -392,7 +389,7 @@ static void point_attr_str(struct oa_metric_point *p, const char *key, const cha
     a->v.str.len = (uint32_t)len;
 }
 
-static void point_attr_int(struct oa_metric_point *p, const char *key, int64_t value)
+void oa_metric_point_attr_int(struct oa_metric_point *p, const char *key, int64_t value)
 {
     struct oa_attr *a;
 
@@ -404,12 +401,23 @@ static void point_attr_int(struct oa_metric_point *p, const char *key, int64_t v
     a->v.i = value;
 }
 
-/* The attributes of a key, by the HTTP semantic conventions. The key's
- * bytes stay valid (a slot is never rewritten while the table lives). */
+/* Per instrument, the function that turns a key into attributes: the
+ * instrument's protocol registers it (oa_metrics_set_attributes); the table
+ * itself knows no protocol's conventions. */
+static oa_metric_attributes_fn attributes_of[OA_INSTRUMENTS];
+
+void oa_metrics_set_attributes(enum oa_instrument instrument, oa_metric_attributes_fn fn)
+{
+    if ((unsigned)instrument < OA_INSTRUMENTS)
+        __atomic_store_n(&attributes_of[instrument], fn, __ATOMIC_RELEASE);
+}
+
+/* The attributes of a key: the overflow series' own, else what the
+ * instrument's protocol says. The key's bytes stay valid (a slot is never
+ * rewritten while the table lives). */
 static void key_attributes(struct oa_metric_point *p, const struct oa_series *s, bool overflow)
 {
-    const struct oa_metric_key *k = &s->key;
-    const char *method;
+    oa_metric_attributes_fn fn;
 
     if (overflow) {
         p->attrs[0].key = "otel.metric.overflow";
@@ -418,26 +426,10 @@ static void key_attributes(struct oa_metric_point *p, const struct oa_series *s,
         p->n_attrs = 1;
         return;
     }
-    method = k->method < OA_HTTP_KNOWN_METHODS ? oa_http_known_methods[k->method] : method_names_other;
-    point_attr_str(p, "http.request.method", method, strlen(method));
-    point_attr_str(p, "url.scheme", "http", 4);
-    if (k->instrument == OA_INSTRUMENT_SERVER_ACTIVE)
-        return;
-    if (k->address_len > 0)
-        point_attr_str(p, "server.address", k->address, k->address_len);
-    if (k->port >= 0)
-        point_attr_int(p, "server.port", k->port);
-    if (k->status > 0)
-        point_attr_int(p, "http.response.status_code", k->status);
-    if (k->error_type) {
-        point_attr_str(p, "error.type", k->error_type, strlen(k->error_type));
-    } else if (k->status >= (k->instrument == OA_INSTRUMENT_SERVER_DURATION ? 500 : 400)) {
-        int n = snprintf(p->text, sizeof p->text, "%u", (unsigned)k->status);
-        point_attr_str(p, "error.type", p->text, (size_t)n);
-    }
-    const char *version = oa_metric_protocol_text(k->protocol);
-    if (version != NULL)
-        point_attr_str(p, "network.protocol.version", version, strlen(version));
+    fn = __atomic_load_n(&attributes_of[s->key.instrument < OA_INSTRUMENTS ? s->key.instrument : 0],
+                         __ATOMIC_ACQUIRE);
+    if (fn != NULL)
+        fn(p, &s->key);
 }
 
 const char *oa_metric_protocol_text(uint8_t protocol)

@@ -58,6 +58,15 @@ struct oa_metric_key {
 };
 
 struct oa_series;
+struct oa_metric_point;
+
+/* Fills a point's attributes from a series' key: each instrument's protocol
+ * provides one, registered at start-up (the table knows no protocol). */
+typedef void (*oa_metric_attributes_fn)(struct oa_metric_point *p, const struct oa_metric_key *k);
+void oa_metrics_set_attributes(enum oa_instrument instrument, oa_metric_attributes_fn fn);
+/* For attribute functions: appends one attribute (ignored past the point's room). */
+void oa_metric_point_attr_str(struct oa_metric_point *p, const char *key, const char *value, size_t len);
+void oa_metric_point_attr_int(struct oa_metric_point *p, const char *key, int64_t value);
 
 void oa_metric_key_init(struct oa_metric_key *k, enum oa_instrument instrument);
 

@@ -5,7 +5,6 @@
 #include "config/config.h"
 #include "trace/env_carrier.h"
 #include "base/guard.h"
-#include "lifecycle/library.h"
 #include "base/log.h"
 #include "trace/propagation.h"
 #include "trace/thread_context.h"

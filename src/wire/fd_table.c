@@ -15,7 +15,6 @@
 #include "wire/fd_table.h"
 #include "base/guard.h"
 #include "protocols/http1/http_exchange.h"
-#include "lifecycle/library.h"
 #include "base/log.h"
 
 #define CHUNK_ENTRIES (1u << OA_FD_TABLE_CHUNK_BITS)
@@ -26,6 +25,9 @@ struct oa_conn **oa_fd_chunks[OA_FD_TABLE_CHUNKS];
 /* Recycled connections. Guarded by a try-lock only: a caller that cannot get
  * it (contention, or a signal handler interrupting the holder) takes fresh
  * memory or leaves a connection unrecycled, and never waits. */
+void (*oa_wire_setup)(void);
+int oa_wire_set_up;
+
 static int free_list_lock;
 static struct oa_conn *free_list;
 /* The current slab and how many of its connections were handed out. */
@@ -211,7 +213,7 @@ void oa_fd_forget(int fd)
 
 static struct oa_conn *track(int fd, enum oa_conn_role role, const struct sockaddr *peer, socklen_t peer_len)
 {
-    oa_library_configure();
+    oa_wire_configure();
     struct oa_conn **chunk = chunk_for(fd, true);
     if (chunk == NULL)
         return NULL;

@@ -46,6 +46,19 @@ struct oa_conn {
     struct oa_conn *next_free;
 };
 
+/* The set-up the life cycle does before the first connection is tracked
+ * (configuration, resource, exporters): registered by it at start-up,
+ * because the wire layer may not call upwards. oa_wire_configure() is the
+ * cheap check the tracking paths make: one load once set up. */
+extern void (*oa_wire_setup)(void);
+extern int oa_wire_set_up; /* 1 once oa_wire_setup has run to its end */
+
+static inline void oa_wire_configure(void)
+{
+    if (__builtin_expect(__atomic_load_n(&oa_wire_set_up, __ATOMIC_ACQUIRE) == 0, 0) && oa_wire_setup != NULL)
+        oa_wire_setup();
+}
+
 /* Highest fd number the table covers (others are passed through untouched). */
 #define OA_FD_TABLE_CHUNK_BITS 10
 #define OA_FD_TABLE_CHUNKS 4096

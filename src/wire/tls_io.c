@@ -14,7 +14,6 @@
 #include "wire/conn_io.h"
 #include "base/guard.h"
 #include "protocols/http1/http_exchange.h"
-#include "lifecycle/library.h"
 #include "wire/tls_io.h"
 
 /* one program buffer with every injection spliced in */
@@ -57,7 +56,7 @@ struct oa_conn *oa_tls_open(int fd, bool server)
     if (fd < 0)
         return NULL;
     int saved = errno;
-    oa_library_configure();
+    oa_wire_configure();
     struct tls_stream *st = calloc(1, sizeof(*st));
     if (st == NULL) {
         errno = saved;

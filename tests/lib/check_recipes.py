@@ -130,11 +130,12 @@ def known_labels(repo, extra_resource_keys):
     instance (service.name, service.instance.id), le, and, with the
     Collector's resource_to_telemetry_conversion, the resource attributes
     (the shim's own and those the recipes set in OTEL_RESOURCE_ATTRIBUTES)."""
-    metrics_c = read(os.path.join(repo, "src", "metrics", "metrics_table.c"))
+    metrics_c = read(os.path.join(repo, "src", "metrics", "metrics_table.c")) + read(
+        os.path.join(repo, "src", "protocols", "http1", "http_metrics.c"))
     keys = set(re.findall(r'point_attr_(?:str|int)\(\s*p,\s*"([^"]+)"', metrics_c))
     keys.update(re.findall(r'"(otel\.metric\.overflow)"', metrics_c))
     if not keys:
-        err("src/metrics/metrics_table.c", "no metric attribute keys found")
+        err("src/protocols/http1/http_metrics.c", "no metric attribute keys found")
     resource_c = read(os.path.join(repo, "src", "config", "resource.c"))
     keys.update(re.findall(r'put_\w+\(\s*r,\s*"([a-z0-9_.]+)"', resource_c))
     keys.update(extra_resource_keys)

@@ -682,6 +682,9 @@ static void test_config(void)
 
 int main(void)
 {
+    /* what the life cycle does at start-up: HTTP's instruments say how
+     * their keys become attributes */
+    oa_http_metrics_register();
     test_buckets();
     test_series_identity();
     test_series_key_components();

@@ -15,7 +15,7 @@
 
 /* Defined here so that the engine's library.o (constructor, hooks) is not
  * linked in: the carrier only reads this flag. */
-int oa_library_state;
+
 
 static struct oa_span_context sc_with(uint8_t trace, uint8_t span)
 {

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "lifecycle/library.h"
 #include "protocols/http1/http_span.h"
 #include "sys/real_libc.h"
 #include "wire/tls_io.h"
@@ -71,6 +72,9 @@ static bool wire_is_request_with_traceparent(char *tp_out)
 int main(void)
 {
     setenv("OTEL_TRACES_EXPORTER", "none", 1);
+    /* what the shim's constructor registers: the set-up before the first
+     * connection (configuration: propagators on) */
+    oa_wire_setup = oa_library_configure;
     int sv[2];
     CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0, "socketpair");
     CHECK(oa_tls_open(-1, false) == NULL, "no stream without a socket");

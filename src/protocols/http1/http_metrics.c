@@ -5,6 +5,9 @@
  * limit and overflow series bound it. */
 #include <string.h>
 
+#include <stdio.h>
+#include <string.h>
+
 #include "protocols/http1/http_metrics.h"
 #include "protocols/http1/http_span.h"
 
@@ -191,4 +194,40 @@ void oa_http_metrics_disown(struct oa_http_metric_request *m)
 {
     m->active = NULL;
     m->recording = false;
+}
+
+static const char *const method_other = "_OTHER";
+
+/* The attributes of an HTTP series, by the HTTP semantic conventions: what
+ * the metrics table asks of each of the three HTTP instruments. */
+static void key_attributes(struct oa_metric_point *p, const struct oa_metric_key *k)
+{
+    const char *method = k->method < OA_HTTP_KNOWN_METHODS ? oa_http_known_methods[k->method] : method_other;
+
+    oa_metric_point_attr_str(p, "http.request.method", method, strlen(method));
+    oa_metric_point_attr_str(p, "url.scheme", "http", 4);
+    if (k->instrument == OA_INSTRUMENT_SERVER_ACTIVE)
+        return;
+    if (k->address_len > 0)
+        oa_metric_point_attr_str(p, "server.address", k->address, k->address_len);
+    if (k->port >= 0)
+        oa_metric_point_attr_int(p, "server.port", k->port);
+    if (k->status > 0)
+        oa_metric_point_attr_int(p, "http.response.status_code", k->status);
+    if (k->error_type) {
+        oa_metric_point_attr_str(p, "error.type", k->error_type, strlen(k->error_type));
+    } else if (k->status >= (k->instrument == OA_INSTRUMENT_SERVER_DURATION ? 500 : 400)) {
+        int n = snprintf(p->text, sizeof p->text, "%u", (unsigned)k->status);
+        oa_metric_point_attr_str(p, "error.type", p->text, (size_t)n);
+    }
+    const char *version = oa_metric_protocol_text(k->protocol);
+    if (version != NULL)
+        oa_metric_point_attr_str(p, "network.protocol.version", version, strlen(version));
+}
+
+void oa_http_metrics_register(void)
+{
+    oa_metrics_set_attributes(OA_INSTRUMENT_SERVER_DURATION, key_attributes);
+    oa_metrics_set_attributes(OA_INSTRUMENT_CLIENT_DURATION, key_attributes);
+    oa_metrics_set_attributes(OA_INSTRUMENT_SERVER_ACTIVE, key_attributes);
 }

@@ -86,4 +86,9 @@ void oa_http_metrics_client_request(const char *method, size_t method_len, const
 /* Forked child: the request is the parent's. */
 void oa_http_metrics_disown(struct oa_http_metric_request *m);
 
+/* Tells the metrics table how the HTTP instruments' keys become attributes
+ * (the HTTP semantic conventions). Called once at start-up, before any
+ * collection. */
+void oa_http_metrics_register(void);
+
 #endif

@@ -22,6 +22,7 @@
 #include "lifecycle/library.h"
 #include "base/log.h"
 #include "metrics/metrics_table.h"
+#include "protocols/http1/http_exchange.h"
 #include "protocols/http1/http_metrics.h"
 #include "config/resource.h"
 #include "trace/env_carrier.h"
@@ -116,6 +117,8 @@ __attribute__((constructor)) static void oa_library_init(void)
         return;
     }
     oa_wire_setup = oa_library_configure;
+    /* the protocols the wire layer offers connections to, in order */
+    oa_http1_register();
     pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
     __atomic_store_n(&oa_library_state, 1, __ATOMIC_RELEASE);
     errno = saved;

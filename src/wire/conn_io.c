@@ -16,13 +16,14 @@
 
 #include "wire/conn_io.h"
 #include "base/guard.h"
-#include "protocols/http1/http_exchange.h"
+#include "wire/protocol.h"
+#include "wire/splice.h"
 #include "sys/real_libc.h"
 #include "base/log.h"
 
 #define PLAN_STACK_SEGMENTS 64
 /* beyond this many buffers in one call we do not splice (IOV_MAX is 1024) */
-#define MAX_PROGRAM_IOVECS (IOV_MAX - 2 * OA_HTTP_MAX_INJECTIONS)
+#define MAX_PROGRAM_IOVECS (IOV_MAX - 2 * OA_SPLICE_MAX)
 
 
 static ssize_t pass_through(const struct oa_send_call *call)
@@ -67,27 +68,22 @@ static ssize_t syscall_unguarded(const struct oa_send_call *call, struct iovec *
     return r;
 }
 
-bool oa_io_decide_outgoing(struct oa_conn *c, unsigned char first)
+bool oa_io_decide_outgoing(struct oa_conn *c, const unsigned char *b, size_t n)
 {
-    if (c->role != OA_ROLE_CLIENT || !oa_http_could_start_request(first) || oa_in_traced_transfer) {
-        /* server speaks first, not a request, or an HTTP library traces it */
+    if (oa_in_traced_transfer) {
+        /* an HTTP library traces this connection at its own level */
         c->mode = OA_MODE_PASS;
         return false;
     }
-    c->http = oa_http_exchange_new(OA_ROLE_CLIENT);
-    if (c->http == NULL) {
-        c->mode = OA_MODE_PASS;
-        return false;
-    }
-    c->mode = OA_MODE_HTTP;
-    return true;
+    return oa_protocol_decide(c, true, b, n);
 }
 
-static const unsigned char *first_byte(const struct iovec *iov, int iovcnt)
+/* The first non-empty buffer of a call, or NULL. */
+static const struct iovec *first_buffer(const struct iovec *iov, int iovcnt)
 {
     for (int i = 0; i < iovcnt; i++)
         if (iov[i].iov_len > 0)
-            return iov[i].iov_base;
+            return &iov[i];
     return NULL;
 }
 
@@ -95,12 +91,12 @@ static const unsigned char *first_byte(const struct iovec *iov, int iovcnt)
  * starts the one injection owed, none of it sent yet (a request head written
  * whole). The same plan as the general walk below, without the walk; -1 when
  * the call is not that case. */
-static int plan_one_injection(struct oa_http_exchange *x, const struct iovec *iov, int iovcnt, uint64_t base,
+static int plan_one_injection(struct oa_splice *sp, const struct iovec *iov, int iovcnt, uint64_t base,
                               struct iovec *v, struct oa_io_segment *seg, int cap)
 {
-    if (iovcnt != 1 || x->inj_count != 1 || cap < 3)
+    if (iovcnt != 1 || sp->count != 1 || cap < 3)
         return -1;
-    const struct oa_injection *inj = &x->inj[x->inj_first];
+    const struct oa_injection *inj = &sp->inj[sp->first];
     size_t len = iov[0].iov_len;
     if (inj->replaces || inj->sent != 0 || inj->at < base || inj->at >= base + len)
         return -1;
@@ -120,10 +116,10 @@ static int plan_one_injection(struct oa_http_exchange *x, const struct iovec *io
     return nv;
 }
 
-int oa_io_plan(struct oa_http_exchange *x, const struct iovec *iov, int iovcnt, uint64_t base,
+int oa_io_plan(struct oa_splice *sp, const struct iovec *iov, int iovcnt, uint64_t base,
                 struct iovec *v, struct oa_io_segment *seg, int cap)
 {
-    int one = plan_one_injection(x, iov, iovcnt, base, v, seg, cap);
+    int one = plan_one_injection(sp, iov, iovcnt, base, v, seg, cap);
     if (one >= 0)
         return one;
     int nv = 0;
@@ -134,7 +130,7 @@ int oa_io_plan(struct oa_http_exchange *x, const struct iovec *iov, int iovcnt, 
         const char *p = iov[i].iov_base;
         size_t len = iov[i].iov_len;
         for (;;) {
-            struct oa_injection *inj = oa_http_exchange_injection(x, k);
+            struct oa_injection *inj = oa_splice_at(sp, k);
             if (inj == NULL || inj->at >= pos + len)
                 break;
             size_t before = inj->at > pos ? (size_t)(inj->at - pos) : 0;
@@ -190,8 +186,11 @@ size_t oa_io_account(struct oa_conn *c, const struct iovec *v, const struct oa_i
                 inj_n = v[i].iov_len;
             }
         }
-        if (owed == 1 && r == total && oa_http_exchange_sent_whole(c, inj_n, total - inj_n))
+        if (owed == 1 && r == total && oa_splice_sent_whole(&c->proto->out, inj_n, total - inj_n)) {
+            if (c->proto->gave_up)
+                c->mode = OA_MODE_PASS;
             return total - inj_n;
+        }
     }
     size_t app = 0;
     for (int i = 0; i < nv && r > 0; i++) {
@@ -200,22 +199,23 @@ size_t oa_io_account(struct oa_conn *c, const struct iovec *v, const struct oa_i
         if (seg[i].injection < 0)
             app += n;
         else
-            oa_http_exchange_sent_injection(c, (unsigned)seg[i].injection, n);
+            oa_splice_sent_injection(&c->proto->out, (unsigned)seg[i].injection, n);
     }
-    oa_http_exchange_sent_app(c, app);
-    oa_http_exchange_settle(c);
+    oa_splice_sent_app(&c->proto->out, app);
+    if (oa_splice_settle(&c->proto->out) && c->proto->gave_up)
+        c->mode = OA_MODE_PASS;
     return app;
 }
 
-bool oa_io_relock(struct oa_conn *c, int fd, struct oa_http_exchange *x)
+bool oa_io_relock(struct oa_conn *c, int fd, struct oa_proto_conn *x)
 {
     if (!oa_conn_lock_raw(c))
         return false;
     x->busy--;
-    if (c->http == x && c->fd == fd && c->in_use)
+    if (c->proto == x && c->fd == fd && c->in_use)
         return true;
     if (x->orphaned && x->busy == 0)
-        oa_http_exchange_free(x);
+        oa_protocol_free(x);
     oa_conn_unlock(c);
     return false;
 }
@@ -232,7 +232,7 @@ static size_t iov_total(const struct iovec *iov, int iovcnt)
  * call of a server): the program's buffers go as they are. What the loop of
  * send_traced does for a plan of no segments, without making one. c locked
  * on entry, not on return. */
-static ssize_t send_as_is(struct oa_conn *c, const struct oa_send_call *call, struct oa_http_exchange *x, int fd)
+static ssize_t send_as_is(struct oa_conn *c, const struct oa_send_call *call, struct oa_proto_conn *x, int fd)
 {
     x->busy++;
     oa_conn_unlock(c);
@@ -240,7 +240,7 @@ static ssize_t send_as_is(struct oa_conn *c, const struct oa_send_call *call, st
     int err = errno;
     if (oa_io_relock(c, fd, x)) {
         if (r >= 0)
-            oa_http_exchange_sent_app(c, (size_t)r);
+            oa_splice_sent_app(&x->out, (size_t)r);
         oa_conn_unlock(c);
     }
     errno = err;
@@ -264,19 +264,20 @@ static ssize_t send_traced(struct oa_conn *c, const struct oa_send_call *call)
     if (!oa_conn_lock(c, fd))
         return syscall_unguarded(call, NULL, 0);
     if (c->mode == OA_MODE_UNDECIDED) {
-        const unsigned char *b = first_byte(iov, iovcnt);
-        if (b == NULL || !oa_io_decide_outgoing(c, *b)) {
+        const struct iovec *b = first_buffer(iov, iovcnt);
+        if (b == NULL || !oa_io_decide_outgoing(c, b->iov_base, b->iov_len)) {
             oa_conn_unlock(c);
             return syscall_unguarded(call, NULL, 0);
         }
     }
-    struct oa_http_exchange *x = c->http;
-    if (c->mode != OA_MODE_HTTP || x == NULL) {
+    struct oa_proto_conn *x = c->proto;
+    if (c->mode != OA_MODE_PARSING || x == NULL) {
         oa_conn_unlock(c);
         return syscall_unguarded(call, NULL, 0);
     }
-    oa_http_exchange_outgoing(c, iov, iovcnt);
-    if (x->inj_count == 0)
+    if (!x->gave_up)
+        x->protocol->outgoing(c, iov, iovcnt);
+    if (x->out.count == 0)
         return send_as_is(c, call, x, fd);
 
     struct iovec v_stack[PLAN_STACK_SEGMENTS];
@@ -284,8 +285,8 @@ static ssize_t send_traced(struct oa_conn *c, const struct oa_send_call *call)
     struct iovec *v = v_stack;
     struct oa_io_segment *seg = seg_stack;
     int cap = PLAN_STACK_SEGMENTS;
-    if (iovcnt + 2 * OA_HTTP_MAX_INJECTIONS > PLAN_STACK_SEGMENTS) {
-        cap = iovcnt + 2 * OA_HTTP_MAX_INJECTIONS;
+    if (iovcnt + 2 * OA_SPLICE_MAX > PLAN_STACK_SEGMENTS) {
+        cap = iovcnt + 2 * OA_SPLICE_MAX;
         v = malloc(sizeof(*v) * (size_t)cap);
         seg = malloc(sizeof(*seg) * (size_t)cap);
         if (v == NULL || seg == NULL) {
@@ -301,7 +302,7 @@ static ssize_t send_traced(struct oa_conn *c, const struct oa_send_call *call)
     for (;;) {
         /* nothing owed (every call but a request head's): the program's
          * buffers go as they are */
-        int nv = x->inj_count > 0 ? oa_io_plan(x, iov, iovcnt, x->out_sent, v, seg, cap) : 0;
+        int nv = x->out.count > 0 ? oa_io_plan(&x->out, iov, iovcnt, x->out.sent, v, seg, cap) : 0;
         x->busy++;
         oa_conn_unlock(c);
         ssize_t r = syscall_unguarded(call, v, nv);
@@ -321,7 +322,7 @@ static ssize_t send_traced(struct oa_conn *c, const struct oa_send_call *call)
             app = oa_io_account(c, v, seg, nv, (size_t)r);
         } else {
             app = (size_t)r;
-            oa_http_exchange_sent_app(c, app);
+            oa_splice_sent_app(&x->out, app);
         }
         if (app > 0 || r == 0 || iov_total(iov, iovcnt) == 0) {
             result = (ssize_t)app;
@@ -366,29 +367,29 @@ static void received(struct oa_conn *c, int fd, const struct iovec *iov, int iov
     }
     if (flags & MSG_TRUNC) {
         /* the bytes were discarded unseen */
-        if (c->http != NULL)
-            oa_http_exchange_give_up(c);
+        if (c->proto != NULL)
+            oa_protocol_give_up(c);
         else
             c->mode = OA_MODE_PASS;
     } else if (r < 0) {
-        if (c->http != NULL)
-            c->http->io_error = err;
+        if (c->proto != NULL)
+            c->proto->io_error = err;
     } else if (r == 0) {
         /* end of stream; a connection that never sent a byte stays undecided */
-        if (c->http != NULL)
-            oa_http_exchange_eof(c);
+        if (c->proto != NULL && !c->proto->gave_up)
+            c->proto->protocol->eof(c);
     } else {
         if (c->mode == OA_MODE_UNDECIDED) {
-            const unsigned char *b = first_byte(iov, iovcnt);
-            if (c->role == OA_ROLE_SERVER && b != NULL && oa_http_could_start_request(*b)) {
-                c->http = oa_http_exchange_new(OA_ROLE_SERVER);
-                c->mode = c->http != NULL ? OA_MODE_HTTP : OA_MODE_PASS;
-            } else {
-                c->mode = OA_MODE_PASS; /* the peer speaks first, or not HTTP */
-            }
+            /* the first bytes of the connection are the peer's */
+            const struct iovec *b = first_buffer(iov, iovcnt);
+            size_t n = b != NULL ? (b->iov_len < (size_t)r ? b->iov_len : (size_t)r) : 0;
+            if (n == 0)
+                c->mode = OA_MODE_PASS;
+            else
+                oa_protocol_decide(c, false, b->iov_base, n);
         }
-        if (c->mode == OA_MODE_HTTP && c->http != NULL)
-            oa_http_exchange_incoming(c, iov, iovcnt, (size_t)r);
+        if (c->mode == OA_MODE_PARSING && c->proto != NULL && !c->proto->gave_up)
+            c->proto->protocol->incoming(c, iov, iovcnt, (size_t)r);
     }
     oa_conn_unlock(c);
     errno = err;
@@ -414,8 +415,8 @@ void oa_io_sendfile(struct oa_conn *c, int fd, ssize_t r)
     int err = errno;
     oa_in_library++;
     if (oa_conn_lock(c, fd)) {
-        if (c->mode == OA_MODE_HTTP && c->http != NULL)
-            oa_http_exchange_skipped(c, (size_t)r);
+        if (c->mode == OA_MODE_PARSING && c->proto != NULL && !c->proto->gave_up)
+            c->proto->protocol->skipped(c, (size_t)r);
         else if (c->mode == OA_MODE_UNDECIDED)
             c->mode = OA_MODE_PASS;
         oa_conn_unlock(c);

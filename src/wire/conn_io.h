@@ -9,6 +9,7 @@
 #include <sys/uio.h>
 
 #include "wire/fd_table.h"
+#include "wire/protocol.h"
 
 enum oa_call_kind {
     OA_CALL_WRITE = 0,
@@ -41,28 +42,26 @@ void oa_io_sendfile(struct oa_conn *c, int fd, ssize_t r);
 
 /* ---- building blocks of the send path, shared with src/tls_io.c ---- */
 
-struct oa_http_exchange;
-
 /* What one planned iovec is: the program's bytes, or injection i. */
 struct oa_io_segment {
     int injection; /* -1 for program bytes */
 };
 
-/* Decides, at the first outgoing byte, whether c carries HTTP requests
- * (allocating its exchange) or is passed through from now on. c locked. */
-bool oa_io_decide_outgoing(struct oa_conn *c, unsigned char first);
+/* Decides, at the first outgoing bytes (n > 0), whether a protocol parses c
+ * (opening its state) or c is passed through from now on. c locked. */
+bool oa_io_decide_outgoing(struct oa_conn *c, const unsigned char *b, size_t n);
 /* Builds the spliced buffers: program bytes [base, base+total) with every
  * owed injection whose offset falls inside inserted before its byte, and
  * replacements sent instead of the program bytes they cover (as program
  * bytes: one for one). Returns
  * the number of segments, 0 when nothing is to be inserted, -1 past cap. */
-int oa_io_plan(struct oa_http_exchange *x, const struct iovec *iov, int iovcnt, uint64_t base,
+int oa_io_plan(struct oa_splice *sp, const struct iovec *iov, int iovcnt, uint64_t base,
                struct iovec *v, struct oa_io_segment *seg, int cap);
 /* Splits r bytes that went out over the planned segments; returns how many
  * were the program's. */
 size_t oa_io_account(struct oa_conn *c, const struct iovec *v, const struct oa_io_segment *seg, int nv, size_t r);
 /* After the unlocked call: locks c again if it still carries x for fd; else
  * frees x if it was retired meanwhile and it is the last user. */
-bool oa_io_relock(struct oa_conn *c, int fd, struct oa_http_exchange *x);
+bool oa_io_relock(struct oa_conn *c, int fd, struct oa_proto_conn *x);
 
 #endif

@@ -14,7 +14,7 @@
 
 #include "wire/fd_table.h"
 #include "base/guard.h"
-#include "protocols/http1/http_exchange.h"
+#include "wire/protocol.h"
 #include "base/log.h"
 
 #define CHUNK_ENTRIES (1u << OA_FD_TABLE_CHUNK_BITS)
@@ -151,21 +151,10 @@ bool oa_conn_lock_waiting(struct oa_conn *c, int fd)
  * table. Called with c locked; unlocks and recycles it. */
 static void conn_retire(struct oa_conn *c, int err)
 {
-    struct oa_http_exchange *x = c->http;
-    c->http = NULL;
     c->in_use = false;
     c->mode = OA_MODE_PASS;
     c->generation++;
-    if (x != NULL) {
-        /* the exchange still points at c while it finishes its spans */
-        c->http = x;
-        oa_http_exchange_end(c, err);
-        c->http = NULL;
-        if (x->busy > 0)
-            x->orphaned = true; /* a sender between its two locked sections frees it */
-        else
-            oa_http_exchange_free(x);
-    }
+    oa_protocol_retire(c, err);
     c->fd = -1;
     oa_conn_unlock(c);
     conn_recycle(c);
@@ -221,7 +210,7 @@ static struct oa_conn *track(int fd, enum oa_conn_role role, const struct sockad
     struct oa_conn *c = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
     if (c != NULL && role == OA_ROLE_CLIENT && oa_conn_lock(c, fd)) {
         /* socket() then connect(): the same connection gets its role */
-        if (c->role == OA_ROLE_UNKNOWN && c->http == NULL) {
+        if (c->role == OA_ROLE_UNKNOWN && c->proto == NULL) {
             c->role = (uint8_t)role;
             c->mode = OA_MODE_UNDECIDED;
             if (peer != NULL && peer_len <= sizeof(c->peer)) {
@@ -282,8 +271,8 @@ void oa_fd_table_atfork_child(void)
             if (c == NULL)
                 continue;
             c->lock = 0;
-            if (c->http != NULL)
-                oa_http_exchange_disown(c->http);
+            if (c->proto != NULL)
+                c->proto->protocol->disown(c->proto);
         }
     }
 }

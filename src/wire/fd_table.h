@@ -21,11 +21,11 @@ enum oa_conn_role {
 
 enum oa_conn_mode {
     OA_MODE_UNDECIDED = 0, /* no byte seen yet */
-    OA_MODE_HTTP,          /* parsing */
-    OA_MODE_PASS,          /* not HTTP, lost sync, or gave up: never parsed again */
+    OA_MODE_PARSING,       /* a protocol parses it (c->proto) */
+    OA_MODE_PASS,          /* no protocol claimed it, lost sync, or gave up: never parsed again */
 };
 
-struct oa_http_exchange;   /* src/http_exchange.c */
+struct oa_proto_conn;      /* wire/protocol.h: the protocol's per-connection state */
 
 struct oa_conn {
     /* Lock word: 0 free, else the tid of the holder. Taken only around our
@@ -42,7 +42,7 @@ struct oa_conn {
     /* the peer as text, formatted once for all the spans of the connection */
     char peer_text[48];
     int peer_port;                  /* -1 unknown; 0 not formatted yet */
-    struct oa_http_exchange *http;  /* allocated when the first byte looks like HTTP */
+    struct oa_proto_conn *proto;    /* opened when a protocol claims the first bytes */
     struct oa_conn *next_free;
 };
 

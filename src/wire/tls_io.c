@@ -13,11 +13,12 @@
 
 #include "wire/conn_io.h"
 #include "base/guard.h"
-#include "protocols/http1/http_exchange.h"
+#include "wire/protocol.h"
+#include "wire/splice.h"
 #include "wire/tls_io.h"
 
 /* one program buffer with every injection spliced in */
-#define PLAN_SEGMENTS (2 * OA_HTTP_MAX_INJECTIONS + 1)
+#define PLAN_SEGMENTS (2 * OA_SPLICE_MAX + 1)
 
 struct tls_stream {
     struct oa_conn conn; /* first: a stream is used as its conn */
@@ -35,8 +36,8 @@ static void socket_view_passes(int fd, struct oa_conn *stream)
 {
     struct oa_conn *sc = oa_fd_peek(fd);
     if (sc != NULL && oa_conn_lock(sc, fd)) {
-        if (sc->http != NULL)
-            oa_http_exchange_give_up(sc);
+        if (sc->proto != NULL)
+            oa_protocol_give_up(sc);
         sc->mode = OA_MODE_PASS;
         if (sc->peer_len > 0) {
             stream->peer = sc->peer;
@@ -80,17 +81,9 @@ void oa_tls_close(struct oa_conn *c)
     int saved = errno;
     if (!oa_conn_lock_raw(c))
         return; /* re-entered from a signal handler: leak rather than race */
-    struct oa_http_exchange *x = c->http;
-    if (x != NULL) {
-        if (st->owner != getpid())
-            oa_http_exchange_disown(x);
-        oa_http_exchange_end(c, 0);
-        c->http = NULL;
-        if (x->busy > 0)
-            x->orphaned = true;
-        else
-            oa_http_exchange_free(x);
-    }
+    if (c->proto != NULL && st->owner != getpid())
+        c->proto->protocol->disown(c->proto);
+    oa_protocol_retire(c, 0);
     c->in_use = false;
     c->fd = -1;
     c->mode = OA_MODE_PASS;
@@ -136,18 +129,19 @@ int oa_tls_send(struct oa_conn *c, void *session, oa_tls_write_fn w, const void 
     if (!oa_conn_lock_raw(c))
         return w(session, buf, n, written);
     if (st->pending == NULL) {
-        if (c->mode == OA_MODE_UNDECIDED && (n == 0 || !oa_io_decide_outgoing(c, *(const unsigned char *)buf))) {
+        if (c->mode == OA_MODE_UNDECIDED && (n == 0 || !oa_io_decide_outgoing(c, buf, n))) {
             oa_conn_unlock(c);
             return w(session, buf, n, written);
         }
-        if (c->mode != OA_MODE_HTTP || c->http == NULL) {
+        if (c->mode != OA_MODE_PARSING || c->proto == NULL) {
             oa_conn_unlock(c);
             return w(session, buf, n, written);
         }
         struct iovec all = {(void *)buf, n};
-        oa_http_exchange_outgoing(c, &all, 1);
+        if (!c->proto->gave_up)
+            c->proto->protocol->outgoing(c, &all, 1);
     }
-    struct oa_http_exchange *x = c->http;
+    struct oa_proto_conn *x = c->proto;
     if (x == NULL) { /* a pending write outlived its exchange: cannot happen while open */
         oa_conn_unlock(c);
         return w(session, buf, n, written);
@@ -158,9 +152,9 @@ int oa_tls_send(struct oa_conn *c, void *session, oa_tls_write_fn w, const void 
             struct iovec all = {(void *)buf, n};
             struct iovec v[PLAN_SEGMENTS];
             struct oa_io_segment seg[PLAN_SEGMENTS];
-            int nv = oa_io_plan(x, &all, 1, x->out_sent, v, seg, PLAN_SEGMENTS);
+            int nv = oa_io_plan(&x->out, &all, 1, x->out.sent, v, seg, PLAN_SEGMENTS);
             if (nv > 0 && !make_pending(st, v, seg, nv)) {
-                oa_http_exchange_give_up(c); /* out of memory: the headers are not sent */
+                oa_protocol_give_up(c); /* out of memory: the spliced bytes are not sent */
                 nv = 0;
             }
             if (nv <= 0) {
@@ -170,7 +164,7 @@ int oa_tls_send(struct oa_conn *c, void *session, oa_tls_write_fn w, const void 
                 int err = errno;
                 if (oa_io_relock(c, fd, x)) {
                     if (r > 0)
-                        oa_http_exchange_sent_app(c, *written);
+                        oa_splice_sent_app(&x->out, *written);
                     oa_conn_unlock(c);
                 }
                 errno = err;

@@ -1,5 +1,5 @@
-/* The send plan (src/wire/conn_io.c): where owed header lines are spliced into
- * the program's buffers. The plan of one buffer owing one injection (a
+/* The send plan (src/wire/conn_io.c) over the splice (src/wire/splice.c):
+ * where owed bytes are spliced into the program's buffers. The plan of one buffer owing one injection (a
  * short cut) must be the plan the general walk makes, which a second, empty
  * buffer forces: compared for every place of the injection around and inside
  * the buffer, sent or partly sent. */
@@ -8,6 +8,7 @@
 #include <sys/uio.h>
 
 #include "wire/conn_io.h"
+#include "wire/protocol.h"
 #include "protocols/http1/http_exchange.h"
 #include "sys/real_libc.h"
 #include "oa_test.h"
@@ -21,9 +22,17 @@ void oa_libc_bind(void)
 static const char head[] = "GET / HTTP/1.1\r\nHost: h\r\n\r\n";
 static const char lines[] = "traceparent: 00-x\r\n";
 
-static void owe(struct oa_http_exchange *x, uint64_t at, uint32_t sent, bool replaces)
+/* An HTTP/1 client connection's state, as the wire layer opens it. */
+static struct oa_proto_conn *open_client(void)
 {
-    struct oa_injection *inj = &x->inj[x->inj_first];
+    struct oa_proto_conn *x = oa_http1_protocol.open(OA_ROLE_CLIENT);
+    x->protocol = &oa_http1_protocol;
+    return x;
+}
+
+static void owe(struct oa_proto_conn *x, uint64_t at, uint32_t sent, bool replaces)
+{
+    struct oa_injection *inj = &x->out.inj[x->out.first];
     memset(inj, 0, sizeof(*inj));
     memcpy(inj->inline_bytes, lines, sizeof(lines) - 1);
     inj->bytes = inj->inline_bytes;
@@ -31,7 +40,7 @@ static void owe(struct oa_http_exchange *x, uint64_t at, uint32_t sent, bool rep
     inj->at = at;
     inj->sent = sent;
     inj->replaces = replaces;
-    x->inj_count = 1;
+    x->out.count = 1;
 }
 
 static bool same_plan(const struct iovec *a, const struct oa_io_segment *sa, int na, const struct iovec *b,
@@ -47,21 +56,21 @@ static bool same_plan(const struct iovec *a, const struct oa_io_segment *sa, int
 
 static void test_one_injection_plan(void)
 {
-    struct oa_http_exchange *x = oa_http_exchange_new(OA_ROLE_CLIENT);
+    struct oa_proto_conn *x = open_client();
     size_t len = sizeof(head) - 1;
     const uint64_t base = 1000;
     struct iovec one[1] = {{(void *)head, len}};
     struct iovec two[2] = {{(void *)head, len}, {(void *)(head + len), 0}};
     int ok = 1;
     int spliced = 0;
-    x->inj_first = 2; /* not the first slot: the ring's start is honoured */
+    x->out.first = 2; /* not the first slot: the ring's start is honoured */
     for (uint64_t at = base - 2; at <= base + len + 2; at++) {
         for (uint32_t sent = 0; sent <= 3; sent += 3) {
             struct iovec va[8], vb[8];
             struct oa_io_segment sa[8], sb[8];
             owe(x, at, sent, false);
-            int na = oa_io_plan(x, one, 1, base, va, sa, 8);
-            int nb = oa_io_plan(x, two, 2, base, vb, sb, 8);
+            int na = oa_io_plan(&x->out, one, 1, base, va, sa, 8);
+            int nb = oa_io_plan(&x->out, two, 2, base, vb, sb, 8);
             EXPECT(ok, same_plan(va, sa, na, vb, sb, nb), "at %d, sent %u: %d vs %d segments", (int)(at - base), sent,
                    na, nb);
             spliced += na > 0;
@@ -73,20 +82,20 @@ static void test_one_injection_plan(void)
     struct iovec v[8];
     struct oa_io_segment seg[8];
     owe(x, base + len - 2, 0, false);
-    int n = oa_io_plan(x, one, 1, base, v, seg, 8);
+    int n = oa_io_plan(&x->out, one, 1, base, v, seg, 8);
     CHECK(n == 3 && v[0].iov_base == head && v[0].iov_len == len - 2 && seg[0].injection == -1 &&
               v[1].iov_len == sizeof(lines) - 1 && memcmp(v[1].iov_base, lines, v[1].iov_len) == 0 &&
               seg[1].injection == 0 && v[2].iov_base == head + len - 2 && v[2].iov_len == 2 && seg[2].injection == -1,
           "the lines go before the empty line: %d segments", n);
     owe(x, base + len, 0, false);
-    CHECK(oa_io_plan(x, one, 1, base, v, seg, 8) == 0, "an injection at the buffer's end waits for the next call");
+    CHECK(oa_io_plan(&x->out, one, 1, base, v, seg, 8) == 0, "an injection at the buffer's end waits for the next call");
     CHECK(spliced > 0, "the comparison covered spliced plans (%d)", spliced);
-    x->inj_count = 0;
-    oa_http_exchange_free(x);
+    x->out.count = 0;
+    oa_protocol_free(x);
 }
 
 /* What a send leaves behind: the plan of one buffer owing one injection,
- * all sent, is accounted in one step (oa_http_exchange_sent_whole); an empty
+ * all sent, is accounted in one step (oa_splice_sent_whole); an empty
  * fourth segment forces the general walk, which must leave the same state,
  * also for every shorter send and for an exchange that gave up. */
 struct account_state {
@@ -96,21 +105,21 @@ struct account_state {
     size_t app;
 };
 
-static struct account_state account_once(struct oa_http_exchange *x, uint64_t at, bool gave_up, size_t r, bool walk)
+static struct account_state account_once(struct oa_proto_conn *x, uint64_t at, bool gave_up, size_t r, bool walk)
 {
     struct oa_conn c;
     memset(&c, 0, sizeof(c));
-    c.http = x;
-    c.mode = OA_MODE_HTTP;
-    x->inj_first = 2;
-    x->out_sent = x->out_parsed = 1000;
+    c.proto = x;
+    c.mode = OA_MODE_PARSING;
+    x->out.first = 2;
+    x->out.sent = x->out.parsed = 1000;
     x->gave_up = gave_up;
     owe(x, at, 0, false);
     size_t len = sizeof(head) - 1;
     struct iovec one[1] = {{(void *)head, len}};
     struct iovec v[8];
     struct oa_io_segment seg[8];
-    int nv = oa_io_plan(x, one, 1, 1000, v, seg, 8);
+    int nv = oa_io_plan(&x->out, one, 1, 1000, v, seg, 8);
     if (walk) {
         v[nv] = (struct iovec){(void *)(head + len), 0};
         seg[nv++].injection = -1;
@@ -118,20 +127,20 @@ static struct account_state account_once(struct oa_http_exchange *x, uint64_t at
     struct account_state st;
     memset(&st, 0, sizeof(st)); /* compared whole, padding too */
     st.app = oa_io_account(&c, v, seg, nv, r);
-    st.out_sent = x->out_sent;
-    st.out_parsed = x->out_parsed;
-    st.inj_count = x->inj_count;
-    st.inj_first = x->inj_first;
+    st.out_sent = x->out.sent;
+    st.out_parsed = x->out.parsed;
+    st.inj_count = x->out.count;
+    st.inj_first = x->out.first;
     st.mode = c.mode;
     /* the injection's bytes are inline: nothing to free */
-    x->inj_count = 0;
+    x->out.count = 0;
     x->gave_up = false;
     return st;
 }
 
 static void test_account_whole_send(void)
 {
-    struct oa_http_exchange *x = oa_http_exchange_new(OA_ROLE_CLIENT);
+    struct oa_proto_conn *x = open_client();
     size_t len = sizeof(head) - 1;
     size_t total = len + sizeof(lines) - 1;
     int ok = 1;
@@ -152,9 +161,9 @@ static void test_account_whole_send(void)
     CHECK(ok, "a request head sent whole: accounted as the general walk accounts it");
     CHECK(whole > 0, "the comparison covered whole sends (%d)", whole);
     struct account_state a = account_once(x, 1000 + len - 2, false, total, false);
-    CHECK(a.app == len && a.out_sent == 1000 + len && a.inj_count == 0 && a.inj_first == 3 && a.mode == OA_MODE_HTTP,
+    CHECK(a.app == len && a.out_sent == 1000 + len && a.inj_count == 0 && a.inj_first == 3 && a.mode == OA_MODE_PARSING,
           "all sent: the program's bytes counted, the lines dropped");
-    oa_http_exchange_free(x);
+    oa_protocol_free(x);
 }
 
 /* A send that owes nothing goes as it is (send_as_is): what the general
@@ -189,15 +198,15 @@ struct send_state {
 static struct send_state send_once(bool owes_further, ssize_t r, int err, bool close)
 {
     static const char part[] = "GET / HTTP/1.1\r\nHo";
-    struct oa_http_exchange *x = oa_http_exchange_new(OA_ROLE_CLIENT);
+    struct oa_proto_conn *x = open_client();
     struct oa_conn c;
     memset(&c, 0, sizeof(c));
     c.fd = 7;
     c.in_use = true;
     c.role = OA_ROLE_CLIENT;
-    c.mode = OA_MODE_HTTP;
-    c.http = x;
-    x->out_sent = x->out_parsed = 0;
+    c.mode = OA_MODE_PARSING;
+    c.proto = x;
+    x->out.sent = x->out.parsed = 0;
     if (owes_further)
         owe(x, 1000, 0, false);
     fake_conn = &c;
@@ -210,12 +219,12 @@ static struct send_state send_once(bool owes_further, ssize_t r, int err, bool c
     errno = 0;
     st.result = oa_io_send(&c, &call);
     st.err = errno;
-    st.out_sent = x->out_sent;
-    st.out_parsed = x->out_parsed;
+    st.out_sent = x->out.sent;
+    st.out_parsed = x->out.parsed;
     st.busy = x->busy;
     st.mode = c.mode;
-    x->inj_count = 0;
-    oa_http_exchange_free(x);
+    x->out.count = 0;
+    oa_protocol_free(x);
     return st;
 }
 

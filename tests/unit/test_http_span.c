@@ -9,6 +9,7 @@
 #include "wire/fd_table.h"
 #include "protocols/http1/http1_parser.h"
 #include "protocols/http1/http_exchange.h"
+#include "wire/protocol.h"
 #include "protocols/http1/http_metrics.h"
 #include "protocols/http1/http_raw_span.h"
 #include "protocols/http1/http_span.h"
@@ -330,9 +331,12 @@ static struct oa_span *exchange_span(const char *req, struct oa_conn *c, struct 
     struct iovec iov = {(void *)req, strlen(req)};
 
     c->role = OA_ROLE_SERVER;
-    c->mode = OA_MODE_HTTP;
-    c->http = *x = oa_http_exchange_new(OA_ROLE_SERVER);
-    if (!oa_http_exchange_incoming(c, &iov, 1, iov.iov_len) || (*x)->fl_count != 1)
+    c->mode = OA_MODE_PARSING;
+    c->proto = oa_http1_protocol.open(OA_ROLE_SERVER);
+    c->proto->protocol = &oa_http1_protocol;
+    *x = (struct oa_http_exchange *)c->proto;
+    oa_http1_protocol.incoming(c, &iov, 1, iov.iov_len);
+    if (c->proto->gave_up || (*x)->fl_count != 1)
         return NULL;
     return (*x)->fl[(*x)->fl_first].span;
 }
@@ -348,7 +352,7 @@ static void test_raw_exchange(void)
     CHECK(s != NULL && oa_span_is_raw(s) && s->n_attrs == 0 && s->name == NULL && s->kind == OA_SPAN_KIND_SERVER &&
               s->start_unix_nano != 0,
           "exchange: a request's span is recorded raw, no attribute built on the program's thread");
-    oa_http_exchange_free(x);
+    oa_protocol_free(&x->base);
 
     char *req = head_of(OA_HTTP1_HEAD_INLINE + 200);
     peer_v4(&c, "10.0.0.2", 2000);
@@ -356,7 +360,7 @@ static void test_raw_exchange(void)
     CHECK(s != NULL && s->form == OA_SPAN_FULL && s->name != NULL && strcmp(s->name, "GET") == 0 &&
               attr_is(s, "url.path", "/big") && attr_is(s, "client.address", "10.0.0.2"),
           "exchange: a head over the bound gets its span built on the program's thread, as before");
-    oa_http_exchange_free(x);
+    oa_protocol_free(&x->base);
     free(req);
 }
 

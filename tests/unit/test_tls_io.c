@@ -134,7 +134,7 @@ int main(void)
     static const char IN[] = "GET / HTTP/1.1\r\nHost: h\r\n"
                              "traceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\r\n\r\n";
     oa_tls_received(c, IN, sizeof(IN) - 1);
-    CHECK(c->mode == OA_MODE_HTTP, "the request is parsed");
+    CHECK(c->mode == OA_MODE_PARSING, "the request is parsed");
     static const char OUT[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
     fake_reset();
     r = oa_tls_send(c, NULL, fake_write, OUT, sizeof(OUT) - 1, &written);

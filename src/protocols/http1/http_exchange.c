@@ -29,7 +29,7 @@ enum stream { OUTGOING, INCOMING };
  * connections with HTTP traffic at once), malloc. */
 static struct oa_pool exchange_pool = OA_POOL_INIT(sizeof(struct oa_http_exchange), 16, 1024);
 
-struct oa_http_exchange *oa_http_exchange_new(enum oa_conn_role role)
+static struct oa_proto_conn *exchange_open(enum oa_conn_role role)
 {
     struct oa_http_exchange *x = oa_pool_get(&exchange_pool);
     if (x == NULL)
@@ -47,14 +47,13 @@ struct oa_http_exchange *oa_http_exchange_new(enum oa_conn_role role)
     oa_http1_init_mode(&x->out, role == OA_ROLE_CLIENT ? OA_HTTP1_REQUESTS : OA_HTTP1_RESPONSES,
                        role == OA_ROLE_CLIENT ? OA_HTTP1_FULL : OA_HTTP1_LIGHT);
     oa_http1_init_mode(&x->in, role == OA_ROLE_CLIENT ? OA_HTTP1_RESPONSES : OA_HTTP1_REQUESTS, OA_HTTP1_LIGHT);
-    return x;
+    return &x->base;
 }
 
-static void injection_release(struct oa_injection *inj)
+/* The exchange of a connection HTTP/1 claimed. */
+static inline struct oa_http_exchange *exchange_of(struct oa_conn *c)
 {
-    if (inj->bytes != NULL && inj->bytes != inj->inline_bytes)
-        free(inj->bytes);
-    inj->bytes = NULL;
+    return (struct oa_http_exchange *)c->proto;
 }
 
 static struct oa_inflight *inflight_front(struct oa_http_exchange *x)
@@ -102,42 +101,28 @@ static void inflight_drop(struct oa_inflight *f)
     }
 }
 
-void oa_http_exchange_free(struct oa_http_exchange *x)
+/* The splice's buffers are freed by the wire layer (oa_protocol_free). */
+static void exchange_free(struct oa_proto_conn *p)
 {
-    if (x == NULL)
-        return;
+    struct oa_http_exchange *x = (struct oa_http_exchange *)p;
     while (x->fl_count > 0) {
         inflight_drop(inflight_front(x));
         inflight_pop(x);
     }
-    for (unsigned i = 0; i < x->inj_count; i++)
-        injection_release(&x->inj[(x->inj_first + i) % OA_HTTP_MAX_INJECTIONS]);
     oa_http1_release(&x->out);
     oa_http1_release(&x->in);
     oa_pool_put(&exchange_pool, x);
 }
 
-void oa_http_exchange_give_up(struct oa_conn *c)
+/* Parsing stops (oa_protocol_give_up, which also keeps of the splice only
+ * what began): the requests in flight are dropped. */
+static void exchange_give_up(struct oa_conn *c)
 {
-    struct oa_http_exchange *x = c->http;
-    if (x->gave_up)
-        return;
-    x->gave_up = true;
+    struct oa_http_exchange *x = exchange_of(c);
     while (x->fl_count > 0) {
         inflight_drop(inflight_front(x));
         inflight_pop(x);
     }
-    /* injections not begun are simply not sent; one begun must be finished
-     * or the peer would see a broken header line */
-    while (x->inj_count > 0) {
-        struct oa_injection *last = &x->inj[(x->inj_first + x->inj_count - 1) % OA_HTTP_MAX_INJECTIONS];
-        if (last->sent > 0)
-            break;
-        injection_release(last);
-        x->inj_count--;
-    }
-    if (x->inj_count == 0)
-        c->mode = OA_MODE_PASS;
 }
 
 /* ---- propagation helpers ---- */
@@ -255,8 +240,6 @@ static inline __attribute__((always_inline)) void append_named_line(char *buf, s
 static bool queue_injection(struct oa_http_exchange *x, uint64_t at, const struct oa_span_context *own,
                             const char *tracestate, const char *baggage)
 {
-    if (x->inj_count == OA_HTTP_MAX_INJECTIONS)
-        return false;
     size_t ts_len = oa_strlen_or_0(tracestate);
     size_t bg_len = oa_strlen_or_0(baggage);
     size_t need = 0;
@@ -269,10 +252,8 @@ static bool queue_injection(struct oa_http_exchange *x, uint64_t at, const struc
         need += sizeof("baggage: \r\n") + bg_len;
     if (need == 0)
         return true;
-    struct oa_injection *inj = &x->inj[(x->inj_first + x->inj_count) % OA_HTTP_MAX_INJECTIONS];
-    memset(inj, 0, offsetof(struct oa_injection, inline_bytes));
-    inj->bytes = need <= sizeof(inj->inline_bytes) ? inj->inline_bytes : malloc(need);
-    if (inj->bytes == NULL)
+    struct oa_injection *inj = oa_splice_reserve(&x->base.out, need);
+    if (inj == NULL)
         return false;
     size_t pos = 0;
     if (oa_config.propagate_tracecontext) {
@@ -284,10 +265,7 @@ static bool queue_injection(struct oa_http_exchange *x, uint64_t at, const struc
     }
     if (oa_config.propagate_baggage && bg_len > 0)
         append_line(inj->bytes, &pos, "baggage", baggage, bg_len);
-    inj->at = at;
-    inj->len = (uint32_t)pos;
-    inj->sent = 0;
-    x->inj_count++;
+    oa_splice_commit(&x->base.out, inj, at, pos, false);
     return true;
 }
 
@@ -301,25 +279,15 @@ static bool forwarded_value_offset(const struct oa_http_exchange *x, const struc
         tp->value + tp->value_len > p->head_buf + p->head_len || at < p->head_len)
         return false;
     *value_at = at - p->head_len + (uint64_t)(tp->value - p->head_buf);
-    return *value_at >= x->out_sent;
+    return *value_at >= x->base.out.sent;
 }
 
 /* Queues our traceparent value in place of the forwarded one at `at`. */
 static bool queue_replacement(struct oa_http_exchange *x, uint64_t at, const struct oa_span_context *own)
 {
-    if (x->inj_count == OA_HTTP_MAX_INJECTIONS)
-        return false;
-    struct oa_injection *inj = &x->inj[(x->inj_first + x->inj_count) % OA_HTTP_MAX_INJECTIONS];
-    memset(inj, 0, offsetof(struct oa_injection, inline_bytes));
     char tp[OA_TRACEPARENT_LEN + 1];
     oa_traceparent_format(own, tp);
-    memcpy(inj->inline_bytes, tp, OA_TRACEPARENT_LEN);
-    inj->bytes = inj->inline_bytes;
-    inj->at = at;
-    inj->len = OA_TRACEPARENT_LEN;
-    inj->replaces = true;
-    x->inj_count++;
-    return true;
+    return oa_splice_replace(&x->base.out, at, tp, OA_TRACEPARENT_LEN);
 }
 
 static struct oa_inflight *inflight_push(struct oa_http_exchange *x, const struct oa_http1_head *h)
@@ -346,7 +314,7 @@ static struct oa_inflight *inflight_push(struct oa_http_exchange *x, const struc
  * which starts at stream offset `at`: the place for our header lines. */
 __attribute__((noinline)) static bool on_client_request_head(struct oa_conn *c, uint64_t at)
 {
-    struct oa_http_exchange *x = c->http;
+    struct oa_http_exchange *x = exchange_of(c);
     const struct oa_http1_head *h = oa_http1_head(&x->out);
     struct oa_inflight *f = inflight_push(x, h);
     if (f == NULL)
@@ -401,7 +369,7 @@ __attribute__((noinline)) static bool on_client_request_head(struct oa_conn *c, 
 /* Server: a request head arrived: continue its trace or start one. */
 static bool on_server_request_head(struct oa_conn *c)
 {
-    struct oa_http_exchange *x = c->http;
+    struct oa_http_exchange *x = exchange_of(c);
     const struct oa_http1_head *h = oa_http1_head(&x->in);
     struct oa_inflight *f = inflight_push(x, h);
     if (f == NULL)
@@ -492,7 +460,7 @@ static void on_response_done(struct oa_http_exchange *x)
 /* inlined into its two callers: each knows its stream */
 static inline __attribute__((always_inline)) bool feed(struct oa_conn *c, enum stream s, const char *p, size_t n)
 {
-    struct oa_http_exchange *x = c->http;
+    struct oa_http_exchange *x = exchange_of(c);
     bool out = s == OUTGOING;
     struct oa_http1_parser *pr = out ? &x->out : &x->in;
     bool requests = pr->direction == OA_HTTP1_REQUESTS;
@@ -512,7 +480,7 @@ static inline __attribute__((always_inline)) bool feed(struct oa_conn *c, enum s
         p += used;
         n -= used;
         if (out)
-            x->out_parsed += used;
+            x->base.out.parsed += used;
         switch (ev) {
         case OA_HTTP1_NEED_MORE:
         case OA_HTTP1_MESSAGE_DONE:
@@ -520,7 +488,7 @@ static inline __attribute__((always_inline)) bool feed(struct oa_conn *c, enum s
                 on_response_done(x);
             break;
         case OA_HTTP1_HEAD_END_NEXT:
-            if (x->role == OA_ROLE_CLIENT && s == OUTGOING && !on_client_request_head(c, x->out_parsed))
+            if (x->role == OA_ROLE_CLIENT && s == OUTGOING && !on_client_request_head(c, x->base.out.parsed))
                 return false;
             break;
         case OA_HTTP1_HEAD_DONE:
@@ -539,12 +507,13 @@ static inline __attribute__((always_inline)) bool feed(struct oa_conn *c, enum s
     return true;
 }
 
-bool oa_http_exchange_outgoing(struct oa_conn *c, const struct iovec *iov, int iovcnt)
+/* Parses bytes the program is about to send, skipping any it already parsed
+ * in an earlier, partly refused attempt (the wire layer calls it only while
+ * the exchange has not given up). */
+static void exchange_outgoing(struct oa_conn *c, const struct iovec *iov, int iovcnt)
 {
-    struct oa_http_exchange *x = c->http;
-    if (x->gave_up)
-        return false;
-    uint64_t skip = x->out_parsed - x->out_sent;
+    struct oa_http_exchange *x = exchange_of(c);
+    uint64_t skip = x->base.out.parsed - x->base.out.sent;
     for (int i = 0; i < iovcnt; i++) {
         size_t len = iov[i].iov_len;
         if (skip >= len) {
@@ -555,112 +524,41 @@ bool oa_http_exchange_outgoing(struct oa_conn *c, const struct iovec *iov, int i
         len -= (size_t)skip;
         skip = 0;
         if (!feed(c, OUTGOING, p, len)) {
-            oa_http_exchange_give_up(c);
-            return false;
+            oa_protocol_give_up(c);
+            return;
         }
     }
-    return true;
 }
 
-bool oa_http_exchange_incoming(struct oa_conn *c, const struct iovec *iov, int iovcnt, size_t total)
+/* Parses bytes received (the first `total` bytes of iov). */
+static void exchange_incoming(struct oa_conn *c, const struct iovec *iov, int iovcnt, size_t total)
 {
-    struct oa_http_exchange *x = c->http;
-    if (x->gave_up)
-        return false;
     for (int i = 0; i < iovcnt && total > 0; i++) {
         size_t len = iov[i].iov_len < total ? iov[i].iov_len : total;
         total -= len;
         if (len > 0 && !feed(c, INCOMING, iov[i].iov_base, len)) {
-            oa_http_exchange_give_up(c);
-            return false;
+            oa_protocol_give_up(c);
+            return;
         }
     }
-    return true;
 }
 
-struct oa_injection *oa_http_exchange_injection(struct oa_http_exchange *x, unsigned i)
+/* n body bytes sent by sendfile */
+static void exchange_skipped(struct oa_conn *c, size_t n)
 {
-    if (i >= x->inj_count)
-        return NULL;
-    return &x->inj[(x->inj_first + i) % OA_HTTP_MAX_INJECTIONS];
-}
-
-void oa_http_exchange_sent_app(struct oa_conn *c, size_t n)
-{
-    c->http->out_sent += n;
-    /* a replacement goes out in the place of the program's bytes */
-    for (unsigned i = 0; i < c->http->inj_count; i++) {
-        struct oa_injection *inj = oa_http_exchange_injection(c->http, i);
-        if (inj->replaces && c->http->out_sent > inj->at)
-            inj->sent = (uint32_t)(c->http->out_sent - inj->at < inj->len ? c->http->out_sent - inj->at : inj->len);
+    struct oa_http_exchange *x = exchange_of(c);
+    if (x->base.out.parsed != x->base.out.sent) {
+        oa_protocol_give_up(c);
+        return;
     }
-    /* parse-ahead never lags what was sent, unless parsing stopped */
-    if (c->http->out_parsed < c->http->out_sent)
-        c->http->out_parsed = c->http->out_sent;
-}
-
-void oa_http_exchange_sent_injection(struct oa_conn *c, unsigned i, size_t n)
-{
-    struct oa_injection *inj = oa_http_exchange_injection(c->http, i);
-    if (inj != NULL)
-        inj->sent += (uint32_t)n;
-}
-
-void oa_http_exchange_settle(struct oa_conn *c)
-{
-    struct oa_http_exchange *x = c->http;
-    while (x->inj_count > 0) {
-        struct oa_injection *inj = &x->inj[x->inj_first];
-        if (inj->sent < inj->len)
-            break;
-        injection_release(inj);
-        x->inj_first = (x->inj_first + 1) % OA_HTTP_MAX_INJECTIONS;
-        x->inj_count--;
-    }
-    if (x->gave_up && x->inj_count == 0)
-        c->mode = OA_MODE_PASS;
-}
-
-bool oa_http_exchange_sent_whole(struct oa_conn *c, size_t inj_n, size_t app)
-{
-    struct oa_http_exchange *x = c->http;
-    if (x->inj_count != 1)
-        return false;
-    struct oa_injection *inj = &x->inj[x->inj_first];
-    /* a replacement's progress follows out_sent (sent_app): the long way */
-    if (inj->replaces || inj->sent + inj_n != inj->len)
-        return false;
-    x->out_sent += app;
-    if (x->out_parsed < x->out_sent)
-        x->out_parsed = x->out_sent;
-    inj->sent = inj->len;
-    injection_release(inj);
-    x->inj_first = (x->inj_first + 1) % OA_HTTP_MAX_INJECTIONS;
-    x->inj_count = 0;
-    if (x->gave_up)
-        c->mode = OA_MODE_PASS;
-    return true;
-}
-
-bool oa_http_exchange_skipped(struct oa_conn *c, size_t n)
-{
-    struct oa_http_exchange *x = c->http;
-    if (x->gave_up)
-        return false;
-    if (x->out_parsed != x->out_sent) {
-        oa_http_exchange_give_up(c);
-        return false;
-    }
-    x->out_parsed += n;
-    x->out_sent += n;
+    oa_splice_skip(&x->base.out, n);
     enum oa_http1_event ev = oa_http1_skip(&x->out, n);
     if (ev == OA_HTTP1_ERROR) {
-        oa_http_exchange_give_up(c);
-        return false;
+        oa_protocol_give_up(c);
+        return;
     }
     if (ev == OA_HTTP1_MESSAGE_DONE && x->out.direction == OA_HTTP1_RESPONSES)
         on_response_done(x);
-    return true;
 }
 
 static const char *error_type(int err)
@@ -687,30 +585,57 @@ static void responses_ended(struct oa_http_exchange *x, int err)
     }
 }
 
-void oa_http_exchange_eof(struct oa_conn *c)
+/* The peer closed its side (a receive returned 0). A server may still answer
+ * after the client half-closed; a client's responses are over. */
+static void exchange_eof(struct oa_conn *c)
 {
-    struct oa_http_exchange *x = c->http;
-    /* A server may still answer after the client half-closed; a client's
-     * responses are over. */
-    if (x->gave_up || x->role != OA_ROLE_CLIENT)
+    struct oa_http_exchange *x = exchange_of(c);
+    if (x->role != OA_ROLE_CLIENT)
         return;
-    responses_ended(x, x->io_error);
+    responses_ended(x, x->base.io_error);
 }
 
-void oa_http_exchange_end(struct oa_conn *c, int err)
+/* The connection ends (close): every span in flight is finished. */
+static void exchange_end(struct oa_conn *c, int err)
 {
-    struct oa_http_exchange *x = c->http;
-    if (x->gave_up)
-        return;
-    responses_ended(x, err != 0 ? err : x->io_error);
+    responses_ended(exchange_of(c), err);
 }
 
-void oa_http_exchange_disown(struct oa_http_exchange *x)
+/* fork child: in-flight spans belong to the parent */
+static void exchange_disown(struct oa_proto_conn *p)
 {
+    struct oa_http_exchange *x = (struct oa_http_exchange *)p;
     for (unsigned i = 0; i < x->fl_count; i++) {
         struct oa_inflight *f = &x->fl[(x->fl_first + i) % OA_HTTP_MAX_INFLIGHT];
         oa_span_free(f->span);
         f->span = NULL;
         oa_http_metrics_disown(&f->metric);
     }
+}
+
+/* A client's first outgoing byte, or a server's first incoming one, could
+ * start a request: one look at one byte, as before any protocol interface. */
+static bool exchange_detect(enum oa_conn_role role, bool outgoing, const unsigned char *b, size_t n)
+{
+    (void)n;
+    return (outgoing ? role == OA_ROLE_CLIENT : role == OA_ROLE_SERVER) && oa_http_could_start_request(b[0]);
+}
+
+const struct oa_protocol oa_http1_protocol = {
+    .name = "http1",
+    .detect = exchange_detect,
+    .open = exchange_open,
+    .outgoing = exchange_outgoing,
+    .incoming = exchange_incoming,
+    .skipped = exchange_skipped,
+    .eof = exchange_eof,
+    .end = exchange_end,
+    .give_up = exchange_give_up,
+    .disown = exchange_disown,
+    .free = exchange_free,
+};
+
+void oa_http1_register(void)
+{
+    oa_protocol_register(&oa_http1_protocol);
 }

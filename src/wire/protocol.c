@@ -1,0 +1,79 @@
+/* The registered protocols, detection, and the life of a connection's
+ * protocol state (see protocol.h). */
+#include "wire/protocol.h"
+
+static const struct oa_protocol *registered[OA_PROTOCOLS_MAX];
+static unsigned n_registered;
+
+void oa_protocol_register(const struct oa_protocol *p)
+{
+    for (unsigned i = 0; i < n_registered; i++) {
+        if (registered[i] == p)
+            return;
+    }
+    if (n_registered < OA_PROTOCOLS_MAX) {
+        registered[n_registered] = p;
+        /* registered before any connection, from the constructor: the
+         * release makes it visible to every thread that reads the count */
+        __atomic_store_n(&n_registered, n_registered + 1, __ATOMIC_RELEASE);
+    }
+}
+
+void oa_protocol_reset(void)
+{
+    __atomic_store_n(&n_registered, 0, __ATOMIC_RELEASE);
+}
+
+bool oa_protocol_decide(struct oa_conn *c, bool outgoing, const unsigned char *b, size_t n)
+{
+    unsigned count = __atomic_load_n(&n_registered, __ATOMIC_ACQUIRE);
+
+    for (unsigned i = 0; i < count; i++) {
+        const struct oa_protocol *p = registered[i];
+        if (!p->detect((enum oa_conn_role)c->role, outgoing, b, n))
+            continue;
+        struct oa_proto_conn *s = p->open((enum oa_conn_role)c->role);
+        if (s == NULL)
+            break;
+        s->protocol = p;
+        c->proto = s;
+        c->mode = OA_MODE_PARSING;
+        return true;
+    }
+    c->mode = OA_MODE_PASS;
+    return false;
+}
+
+void oa_protocol_give_up(struct oa_conn *c)
+{
+    struct oa_proto_conn *s = c->proto;
+    if (s->gave_up)
+        return;
+    s->gave_up = true;
+    s->protocol->give_up(c);
+    if (oa_splice_drop_unsent(&s->out))
+        c->mode = OA_MODE_PASS;
+}
+
+void oa_protocol_free(struct oa_proto_conn *p)
+{
+    if (p == NULL)
+        return;
+    oa_splice_release_all(&p->out);
+    p->protocol->free(p);
+}
+
+void oa_protocol_retire(struct oa_conn *c, int err)
+{
+    struct oa_proto_conn *s = c->proto;
+    if (s == NULL)
+        return;
+    /* the state still points at c while it finishes its spans */
+    if (!s->gave_up)
+        s->protocol->end(c, err != 0 ? err : s->io_error);
+    c->proto = NULL;
+    if (s->busy > 0)
+        s->orphaned = true; /* a sender between its two locked sections frees it */
+    else
+        oa_protocol_free(s);
+}

@@ -1,0 +1,93 @@
+/* The protocol interface: what the wire layer knows of a protocol.
+ *
+ * A protocol (src/protocols/<name>/) registers a struct oa_protocol at
+ * start-up. The wire layer offers each connection's first bytes, in the
+ * direction they flow, to the registered protocols in order; the first that
+ * claims them opens its per-connection state, which begins with a struct
+ * oa_proto_conn (the part the wire layer reads and writes: the splice of
+ * outgoing bytes, the senders in flight, whether the protocol gave up).
+ * From then on the wire layer hands it every byte the program sends
+ * (before it is sent, so that the protocol can queue splices) and receives,
+ * the bytes sendfile moved unseen, the end of the incoming stream, and the
+ * connection's end. Everything else (pending requests, spans, metrics, the
+ * parent rules) is the protocol's, through the layers below it.
+ *
+ * Every callback runs with the connection's lock held, on the program's
+ * thread: no blocking, no allocation beyond the protocol's own pools. */
+#ifndef OA_PROTOCOL_H
+#define OA_PROTOCOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/uio.h>
+
+#include "wire/fd_table.h"
+#include "wire/splice.h"
+
+struct oa_protocol;
+
+/* The start of every protocol's per-connection state. */
+struct oa_proto_conn {
+    const struct oa_protocol *protocol;
+    struct oa_splice out;   /* what is owed to the outgoing stream */
+    int io_error;           /* errno of a failed receive, for error.type */
+    /* senders between their two locked sections; a retired state waits for
+     * them before it is freed */
+    int busy;
+    bool orphaned;
+    bool gave_up;           /* no more parsing; only owed spliced bytes */
+};
+
+struct oa_protocol {
+    const char *name;
+    /* Whether the connection speaks this protocol, from the first bytes
+     * seen in one direction (outgoing: the program sends them). b holds n >
+     * 0 bytes of one call. */
+    bool (*detect)(enum oa_conn_role role, bool outgoing, const unsigned char *b, size_t n);
+    /* Its per-connection state, from the protocol's pool; NULL when none is
+     * left (the connection is then passed through). */
+    struct oa_proto_conn *(*open)(enum oa_conn_role role);
+    /* The program is about to send these bytes: parse them, queue splices. */
+    void (*outgoing)(struct oa_conn *c, const struct iovec *iov, int iovcnt);
+    /* The program received total bytes into these buffers. */
+    void (*incoming)(struct oa_conn *c, const struct iovec *iov, int iovcnt, size_t total);
+    /* n outgoing bytes went by unseen (sendfile). */
+    void (*skipped)(struct oa_conn *c, size_t n);
+    /* The incoming stream ended (a read returned 0). */
+    void (*eof)(struct oa_conn *c);
+    /* The connection ends (close, or given up for good): finish what is
+     * pending, err = errno or 0. */
+    void (*end)(struct oa_conn *c, int err);
+    /* Parsing stops for good: drop what is pending (its spans unsent). */
+    void (*give_up)(struct oa_conn *c);
+    /* A fork child: the pending requests are the parent's; forget them
+     * without ending them. */
+    void (*disown)(struct oa_proto_conn *p);
+    /* Back to the protocol's pool. */
+    void (*free)(struct oa_proto_conn *p);
+};
+
+/* At start-up, in order of precedence (a protocol whose detection is the
+ * more specific first). */
+#define OA_PROTOCOLS_MAX 8
+void oa_protocol_register(const struct oa_protocol *p);
+/* Forgets every registration (unit tests). */
+void oa_protocol_reset(void);
+
+/* Decides an undecided connection from its first bytes in one direction:
+ * opens the state of the protocol that claims them (mode PARSING), else
+ * passes the connection through for good. True when it is now parsed. */
+bool oa_protocol_decide(struct oa_conn *c, bool outgoing, const unsigned char *b, size_t n);
+
+/* Gives the connection's protocol up: the protocol drops what is pending,
+ * the splice keeps only what it began; passed through once nothing is owed. */
+void oa_protocol_give_up(struct oa_conn *c);
+
+/* Ends and frees (or, while senders are in flight, orphans) the state of a
+ * connection that goes away; c->proto is NULL afterwards. err as for end. */
+void oa_protocol_retire(struct oa_conn *c, int err);
+
+/* Frees a state: its splices and the protocol's own. */
+void oa_protocol_free(struct oa_proto_conn *p);
+
+#endif

@@ -1,0 +1,131 @@
+/* The splice's queue and accounting (see splice.h). Called with the
+ * connection's lock held. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "wire/splice.h"
+
+static void release(struct oa_injection *inj)
+{
+    if (inj->bytes != NULL && inj->bytes != inj->inline_bytes)
+        free(inj->bytes);
+    inj->bytes = NULL;
+}
+
+static void pop_front(struct oa_splice *sp)
+{
+    release(&sp->inj[sp->first]);
+    sp->first = (sp->first + 1) % OA_SPLICE_MAX;
+    sp->count--;
+}
+
+struct oa_injection *oa_splice_reserve(struct oa_splice *sp, size_t need)
+{
+    if (sp->count == OA_SPLICE_MAX || need > UINT32_MAX)
+        return NULL;
+    struct oa_injection *inj = &sp->inj[(sp->first + sp->count) % OA_SPLICE_MAX];
+    memset(inj, 0, offsetof(struct oa_injection, inline_bytes));
+    inj->bytes = need <= sizeof(inj->inline_bytes) ? inj->inline_bytes : malloc(need);
+    return inj->bytes != NULL ? inj : NULL;
+}
+
+void oa_splice_commit(struct oa_splice *sp, struct oa_injection *inj, uint64_t at, size_t len, bool replaces)
+{
+    inj->at = at;
+    inj->len = (uint32_t)len;
+    inj->sent = 0;
+    inj->replaces = replaces;
+    sp->count++;
+}
+
+static bool queue_copy(struct oa_splice *sp, uint64_t at, const void *bytes, size_t len, bool replaces)
+{
+    struct oa_injection *inj = oa_splice_reserve(sp, len);
+    if (inj == NULL)
+        return false;
+    memcpy(inj->bytes, bytes, len);
+    oa_splice_commit(sp, inj, at, len, replaces);
+    return true;
+}
+
+bool oa_splice_insert(struct oa_splice *sp, uint64_t at, const void *bytes, size_t len)
+{
+    return queue_copy(sp, at, bytes, len, false);
+}
+
+bool oa_splice_replace(struct oa_splice *sp, uint64_t at, const void *bytes, size_t len)
+{
+    /* the program's own bytes must still be ahead: they are what goes out
+     * as ours */
+    return at >= sp->sent && queue_copy(sp, at, bytes, len, true);
+}
+
+void oa_splice_sent_app(struct oa_splice *sp, size_t n)
+{
+    sp->sent += n;
+    /* a replacement goes out in the place of the program's bytes */
+    for (unsigned i = 0; i < sp->count; i++) {
+        struct oa_injection *inj = oa_splice_at(sp, i);
+        if (inj->replaces && sp->sent > inj->at)
+            inj->sent = (uint32_t)(sp->sent - inj->at < inj->len ? sp->sent - inj->at : inj->len);
+    }
+    /* parse-ahead never lags what was sent, unless parsing stopped */
+    if (sp->parsed < sp->sent)
+        sp->parsed = sp->sent;
+}
+
+void oa_splice_sent_injection(struct oa_splice *sp, unsigned i, size_t n)
+{
+    struct oa_injection *inj = oa_splice_at(sp, i);
+    if (inj != NULL)
+        inj->sent += (uint32_t)n;
+}
+
+bool oa_splice_settle(struct oa_splice *sp)
+{
+    while (sp->count > 0 && sp->inj[sp->first].sent >= sp->inj[sp->first].len)
+        pop_front(sp);
+    return sp->count == 0;
+}
+
+bool oa_splice_sent_whole(struct oa_splice *sp, size_t inj_n, size_t app)
+{
+    if (sp->count != 1)
+        return false;
+    struct oa_injection *inj = &sp->inj[sp->first];
+    /* a replacement's progress follows the program's bytes (sent_app): the
+     * long way */
+    if (inj->replaces || inj->sent + inj_n != inj->len)
+        return false;
+    sp->sent += app;
+    if (sp->parsed < sp->sent)
+        sp->parsed = sp->sent;
+    inj->sent = inj->len;
+    pop_front(sp);
+    return true;
+}
+
+void oa_splice_skip(struct oa_splice *sp, size_t n)
+{
+    sp->parsed += n;
+    sp->sent += n;
+}
+
+bool oa_splice_drop_unsent(struct oa_splice *sp)
+{
+    while (sp->count > 0) {
+        struct oa_injection *last = &sp->inj[(sp->first + sp->count - 1) % OA_SPLICE_MAX];
+        if (last->sent > 0)
+            break;
+        release(last);
+        sp->count--;
+    }
+    return sp->count == 0;
+}
+
+void oa_splice_release_all(struct oa_splice *sp)
+{
+    for (unsigned i = 0; i < sp->count; i++)
+        release(&sp->inj[(sp->first + i) % OA_SPLICE_MAX]);
+    sp->count = 0;
+}

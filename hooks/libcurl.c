@@ -17,7 +17,10 @@
  *
  * Nothing here runs unless the program calls libcurl, and nothing is loaded:
  * the real functions are looked up in the libcurl the program has, at the
- * first call. Our own exporter's libcurl calls (oa_in_library) pass through. */
+ * first call (sys/real_libcurl.h). Our own exporter calls libcurl's functions
+ * directly, never these hooks (src/export/otlp/otlp_exporter.c); should a
+ * call come from one of our threads all the same (oa_in_library), it passes
+ * through. */
 #define CURL_DISABLE_TYPECHECK 1
 #include <curl/curl.h>
 #include <errno.h>

@@ -82,13 +82,27 @@ $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c | $(PROTO_H)
 	@mkdir -p $(dir $@)
 	$(CC) $(filter-out -Wextra,$(ALL_CFLAGS)) -c $< -o $@
 
-$(LIB): $(ENGINE_OBJS) $(HOOK_OBJS)
-	$(CC) $(OPT) $(LTO) -shared -o $@ $^ $(LDFLAGS_SAN) -pthread -ldl -Wl,--no-undefined -Wl,-z,nodelete
+# The linker version script of the preloaded object, made from the one list
+# of interposed symbols: only those can ever be exported, even if a
+# visibility attribute somewhere is wrong (everything else is local). No
+# version name: a named version node would stop the hooks from matching the
+# programs' versioned references (socket@GLIBC_2.2.5).
+INTERPOSED_DEF := src/sys/interposed.def
+EXPORTS_MAP    := $(BUILD)/libotelauto.map
+
+$(EXPORTS_MAP): $(INTERPOSED_DEF) scripts/interposed-names.sh
+	@mkdir -p $(dir $@)
+	{ echo '{ global:'; CC=$(CC) scripts/interposed-names.sh $< | sed 's/.*/    &;/'; echo '  local: *; };'; } >$@.tmp
+	mv $@.tmp $@
+
+$(LIB): $(ENGINE_OBJS) $(HOOK_OBJS) $(EXPORTS_MAP)
+	$(CC) $(OPT) $(LTO) -shared -o $@ $(ENGINE_OBJS) $(HOOK_OBJS) $(LDFLAGS_SAN) -pthread -ldl -Wl,--no-undefined -Wl,-z,nodelete \
+		-Wl,--version-script=$(EXPORTS_MAP)
 
 $(OTLP_LIB): $(OTLP_OBJS)
 	$(CC) -shared -o $@ $^ $(LDFLAGS_SAN) -lcurl -lprotobuf-c -lz -pthread -Wl,--no-undefined
 
-$(PASSTHRU): tests/bench/passthrough.c
+$(PASSTHRU): tests/bench/passthrough.c $(INTERPOSED_DEF)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -shared -o $@ $< $(LDFLAGS_SAN) -ldl
 
@@ -113,9 +127,16 @@ $(BUILD)/programs/tls_write_client: tests/programs/tls_write_client.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDFLAGS_SAN) -lssl -lcrypto
 
+# a preload put before the shim that reports the shim calling its own hooks
+# (tests/integration/09-exporter-isolation.bats, 41-metrics-prometheus.bats)
+WITNESS := $(BUILD)/programs/libhook_witness.so
+$(WITNESS): tests/programs/witness/hook_witness.c $(INTERPOSED_DEF)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -shared -o $@ $< $(LDFLAGS_SAN) -ldl
+
 .PHONY: unit-bins programs
 unit-bins: $(UNIT_BINS)
-programs: $(PROG_BINS)
+programs: $(PROG_BINS) $(WITNESS)
 
 # Only the interposed libc symbols may be exported from the preloaded object.
 check-exports: $(LIB)

@@ -13,7 +13,6 @@
  * through the exported posix_spawn or execve: interposing those does not see
  * them. system() is therefore redone here on top of posix_spawn, with glibc's
  * signal handling, when there is a context to pass; popen() is not. */
-#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -29,34 +28,25 @@
 #include "trace/env_carrier.h"
 #include "base/guard.h"
 #include "lifecycle/library.h"
+#include "sys/real_exec.h"
 
 extern char **environ;
 
 typedef int (*spawn_fn)(pid_t *, const char *, const posix_spawn_file_actions_t *, const posix_spawnattr_t *,
                         char *const[], char *const[]);
 
-static struct {
-    int (*execve)(const char *, char *const[], char *const[]);
-    int (*execvpe)(const char *, char *const[], char *const[]);
-    int (*fexecve)(int, char *const[], char *const[]);
-    int (*execveat)(int, const char *, char *const[], char *const[], int);
-    spawn_fn posix_spawn;
-    spawn_fn posix_spawnp;
-    int (*system)(const char *);
-} real;
+/* Every exported function here matches its entry in the list of interposed
+ * symbols (sys/interposed.def), from which the real table is made. */
+#define OA_EXEC(name, field, ret, params, args) \
+    _Static_assert(__builtin_types_compatible_p(__typeof__(&name), ret(*) params), #name " as listed");
+#include "sys/interposed.def"
 
 static void system_lock_reset_in_child(void);
 
 __attribute__((constructor)) static void exec_hooks_bind(void)
 {
-    pthread_atfork(NULL, NULL, system_lock_reset_in_child);
-    real.execve = dlsym(RTLD_NEXT, "execve");
-    real.execvpe = dlsym(RTLD_NEXT, "execvpe");
-    real.fexecve = dlsym(RTLD_NEXT, "fexecve");
-    real.execveat = dlsym(RTLD_NEXT, "execveat");
-    real.posix_spawn = dlsym(RTLD_NEXT, "posix_spawn");
-    real.posix_spawnp = dlsym(RTLD_NEXT, "posix_spawnp");
-    real.system = dlsym(RTLD_NEXT, "system");
+    oa_library_on_fork_child(OA_FORK_CHILD_EXEC, system_lock_reset_in_child);
+    oa_exec_bind();
 }
 
 /* ---- exec ---- */
@@ -76,20 +66,20 @@ static int run_exec(void *arg, char *const env[])
     const struct exec_call *c = arg;
     switch (c->kind) {
     case EXEC_SEARCH:
-        if (real.execvpe != NULL)
-            return real.execvpe(c->path, c->argv, env);
+        if (oa_exec.execvpe != NULL)
+            return oa_exec.execvpe(c->path, c->argv, env);
         break;
     case EXEC_FD:
-        if (real.fexecve != NULL)
-            return real.fexecve(c->fd, c->argv, env);
+        if (oa_exec.fexecve != NULL)
+            return oa_exec.fexecve(c->fd, c->argv, env);
         break;
     case EXEC_AT:
-        if (real.execveat != NULL)
-            return real.execveat(c->fd, c->path, c->argv, env, c->flags);
+        if (oa_exec.execveat != NULL)
+            return oa_exec.execveat(c->fd, c->path, c->argv, env, c->flags);
         break;
     default:
-        if (real.execve != NULL)
-            return real.execve(c->path, c->argv, env);
+        if (oa_exec.execve != NULL)
+            return oa_exec.execve(c->path, c->argv, env);
         return (int)syscall(SYS_execve, c->path, c->argv, env);
     }
     errno = ENOSYS;
@@ -213,14 +203,14 @@ static int run_spawn(void *arg, char *const env[])
 OA_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *actions,
                           const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
-    struct spawn_call c = {real.posix_spawn, pid, path, actions, attr, argv};
+    struct spawn_call c = {oa_exec.posix_spawn, pid, path, actions, attr, argv};
     return oa_env_carrier_exec(envp, run_spawn, &c);
 }
 
 OA_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *actions,
                            const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
-    struct spawn_call c = {real.posix_spawnp, pid, file, actions, attr, argv};
+    struct spawn_call c = {oa_exec.posix_spawnp, pid, file, actions, attr, argv};
     return oa_env_carrier_exec(envp, run_spawn, &c);
 }
 
@@ -260,7 +250,7 @@ static int run_system(void *arg, char *const env[])
 {
     const char *command = arg;
     if (env == environ)
-        return real.system(command); /* no context to pass: glibc's own */
+        return oa_exec.system(command); /* no context to pass: glibc's own */
     struct sigaction ignore = {.sa_handler = SIG_IGN};
     sigset_t child, old_mask;
     sigemptyset(&ignore.sa_mask);
@@ -289,7 +279,7 @@ static int run_system(void *arg, char *const env[])
     char *argv[] = {"sh", "-c", "--", (char *)command, NULL};
     pid_t pid;
     int status;
-    int rc = real.posix_spawn != NULL ? real.posix_spawn(&pid, "/bin/sh", NULL, &attr, argv, env) : ENOSYS;
+    int rc = oa_exec.posix_spawn != NULL ? oa_exec.posix_spawn(&pid, "/bin/sh", NULL, &attr, argv, env) : ENOSYS;
     posix_spawnattr_destroy(&attr);
     if (rc == 0) {
         pid_t r;
@@ -316,11 +306,11 @@ static int run_system(void *arg, char *const env[])
 
 OA_EXPORT int system(const char *command)
 {
-    if (real.system == NULL) {
+    if (oa_exec.system == NULL) {
         errno = ENOSYS;
         return -1;
     }
     if (command == NULL)
-        return real.system(NULL);
+        return oa_exec.system(NULL);
     return oa_env_carrier_exec(environ, run_system, (void *)command);
 }

@@ -355,3 +355,9 @@ OA_EXPORT ssize_t readv(int fd, const struct iovec *iov, int iovcnt)
     oa_io_received(c, fd, iov, iovcnt, r, 0);
     return r;
 }
+
+/* Every exported function here matches its entry in the list of interposed
+ * symbols (sys/interposed.def), from which the real table is made. */
+#define OA_LIBC(name, field, ret, params, args) \
+    _Static_assert(__builtin_types_compatible_p(__typeof__(&name), ret(*) params), #name " as listed");
+#include "sys/interposed.def"

@@ -17,7 +17,10 @@
  *
  * Nothing here runs unless the program calls libcurl, and nothing is loaded:
  * the real functions are looked up in the libcurl the program has, at the
- * first call. Our own exporter's libcurl calls (oa_in_library) pass through. */
+ * first call (sys/real_libcurl.h). Our own exporter calls libcurl's functions
+ * directly, never these hooks (src/export/otlp/otlp_exporter.c); should a
+ * call come from one of our threads all the same (oa_in_library), it passes
+ * through. */
 #define CURL_DISABLE_TYPECHECK 1
 #include <curl/curl.h>
 #include <errno.h>
@@ -38,24 +41,9 @@
 #include "lifecycle/library.h"
 #include "trace/propagation.h"
 #include "sys/real_library.h"
+#include "sys/real_libcurl.h"
 #include "trace/span.h"
 #include "trace/thread_context.h"
-
-static struct {
-    CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
-    CURLcode (*easy_perform)(CURL *);
-    void (*easy_cleanup)(CURL *);
-    void (*easy_reset)(CURL *);
-    CURL *(*easy_duphandle)(CURL *);
-    CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
-    CURLMcode (*multi_add_handle)(CURLM *, CURL *);
-    CURLMcode (*multi_remove_handle)(CURLM *, CURL *);
-    CURLMcode (*multi_perform)(CURLM *, int *);
-    CURLMcode (*multi_socket_action)(CURLM *, curl_socket_t, int, int *);
-    CURLMsg *(*multi_info_read)(CURLM *, int *);
-    struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
-    void (*slist_free_all)(struct curl_slist *);
-} curl;
 
 static pthread_once_t bind_once = PTHREAD_ONCE_INIT;
 
@@ -140,24 +128,10 @@ static void forget(CURL *h)
 
 static void bind_all(void)
 {
-    static const char *const sonames[] = {"libcurl.so.4", "libcurl-gnutls.so.4", "libcurl-nss.so.4", NULL};
     int saved = errno;
     oa_in_library++;
-    void *lib = oa_real_library("curl_easy_perform", sonames);
-    curl.easy_setopt = oa_real_symbol(lib, "curl_easy_setopt");
-    curl.easy_perform = oa_real_symbol(lib, "curl_easy_perform");
-    curl.easy_cleanup = oa_real_symbol(lib, "curl_easy_cleanup");
-    curl.easy_reset = oa_real_symbol(lib, "curl_easy_reset");
-    curl.easy_duphandle = oa_real_symbol(lib, "curl_easy_duphandle");
-    curl.easy_getinfo = oa_real_symbol(lib, "curl_easy_getinfo");
-    curl.multi_add_handle = oa_real_symbol(lib, "curl_multi_add_handle");
-    curl.multi_remove_handle = oa_real_symbol(lib, "curl_multi_remove_handle");
-    curl.multi_perform = oa_real_symbol(lib, "curl_multi_perform");
-    curl.multi_socket_action = oa_real_symbol(lib, "curl_multi_socket_action");
-    curl.multi_info_read = oa_real_symbol(lib, "curl_multi_info_read");
-    curl.slist_append = oa_real_symbol(lib, "curl_slist_append");
-    curl.slist_free_all = oa_real_symbol(lib, "curl_slist_free_all");
-    pthread_atfork(NULL, NULL, atfork_child);
+    oa_libcurl_bind();
+    oa_library_on_fork_child(OA_FORK_CHILD_LIBCURL, atfork_child);
     oa_in_library--;
     errno = saved;
 }
@@ -170,8 +144,8 @@ static inline void bind_real(void)
 /* Transfers of this call are ours to trace. */
 static bool tracing(void)
 {
-    if (oa_in_library || !oa_library_ready() || curl.easy_getinfo == NULL || curl.slist_append == NULL ||
-        curl.slist_free_all == NULL || curl.easy_setopt == NULL)
+    if (oa_in_library || !oa_library_ready() || oa_libcurl.easy_getinfo == NULL || oa_libcurl.slist_append == NULL ||
+        oa_libcurl.slist_free_all == NULL || oa_libcurl.easy_setopt == NULL)
         return false;
     oa_library_configure(); /* the configuration is read at the first connection: this is one */
     return true;
@@ -207,7 +181,7 @@ static struct curl_slist *append_line(struct curl_slist *list, bool *ok, const c
         return list;
     }
     snprintf(line, len, "%s: %s", name, value);
-    struct curl_slist *grown = curl.slist_append(list, line);
+    struct curl_slist *grown = oa_libcurl.slist_append(list, line);
     free(line);
     if (grown == NULL)
         *ok = false;
@@ -221,7 +195,7 @@ static struct curl_slist *with_trace_headers(const struct curl_slist *program, c
     struct curl_slist *list = NULL;
     bool ok = true;
     for (const struct curl_slist *l = program; l != NULL && ok; l = l->next) {
-        struct curl_slist *grown = curl.slist_append(list, l->data);
+        struct curl_slist *grown = oa_libcurl.slist_append(list, l->data);
         if (grown == NULL)
             ok = false;
         else
@@ -237,7 +211,7 @@ static struct curl_slist *with_trace_headers(const struct curl_slist *program, c
     if (oa_config.propagate_baggage && baggage != NULL && baggage[0] != '\0' && !has_header(program, "baggage", NULL))
         list = append_line(list, &ok, "baggage", baggage);
     if (!ok) {
-        curl.slist_free_all(list);
+        oa_libcurl.slist_free_all(list);
         return NULL;
     }
     return list;
@@ -282,8 +256,8 @@ static bool transfer_begin(CURL *h)
     struct curl_slist *ours = NULL;
     if (!propagates && (oa_config.propagate_tracecontext || oa_config.propagate_baggage)) {
         ours = with_trace_headers(program, &own, tracestate, baggage);
-        if (ours != NULL && curl.easy_setopt(h, CURLOPT_HTTPHEADER, ours) != CURLE_OK) {
-            curl.slist_free_all(ours);
+        if (ours != NULL && oa_libcurl.easy_setopt(h, CURLOPT_HTTPHEADER, ours) != CURLE_OK) {
+            oa_libcurl.slist_free_all(ours);
             ours = NULL;
         }
     }
@@ -300,7 +274,7 @@ static bool transfer_begin(CURL *h)
     /* the record vanished (cleanup from another thread): nothing to keep */
     oa_span_free(span);
     if (ours != NULL)
-        curl.slist_free_all(ours);
+        oa_libcurl.slist_free_all(ours);
     return true;
 }
 
@@ -355,13 +329,13 @@ static void read_outcome(struct transfer_outcome *o, CURL *h, const char *error)
 {
     char *method = NULL, *url = NULL;
     long version = 0;
-    if (curl.easy_getinfo(h, CURLINFO_EFFECTIVE_METHOD, &method) != CURLE_OK || method == NULL)
+    if (oa_libcurl.easy_getinfo(h, CURLINFO_EFFECTIVE_METHOD, &method) != CURLE_OK || method == NULL)
         method = "GET";
     o->method = method;
-    o->url = curl.easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &url) == CURLE_OK ? url : NULL;
-    o->protocol = curl.easy_getinfo(h, CURLINFO_HTTP_VERSION, &version) == CURLE_OK ? protocol_version(version)
+    o->url = oa_libcurl.easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &url) == CURLE_OK ? url : NULL;
+    o->protocol = oa_libcurl.easy_getinfo(h, CURLINFO_HTTP_VERSION, &version) == CURLE_OK ? protocol_version(version)
                                                                                     : OA_METRIC_NO_VERSION;
-    if (curl.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &o->status) != CURLE_OK)
+    if (oa_libcurl.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &o->status) != CURLE_OK)
         o->status = 0;
     if (error == NULL && o->status == 0)
         error = "CURLE_GOT_NOTHING";
@@ -376,9 +350,9 @@ static void describe(struct oa_span *s, CURL *h, const struct transfer_outcome *
     oa_http_span_set_method(s, o->method, strlen(o->method));
     if (o->url != NULL)
         oa_http_span_client_url(s, o->url, strlen(o->url));
-    if (curl.easy_getinfo(h, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK && ip != NULL && ip[0] != '\0') {
+    if (oa_libcurl.easy_getinfo(h, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK && ip != NULL && ip[0] != '\0') {
         oa_span_attr_str(s, "network.peer.address", ip, strlen(ip));
-        if (curl.easy_getinfo(h, CURLINFO_PRIMARY_PORT, &port) == CURLE_OK && port > 0)
+        if (oa_libcurl.easy_getinfo(h, CURLINFO_PRIMARY_PORT, &port) == CURLE_OK && port > 0)
             oa_span_attr_int(s, "network.peer.port", port);
     }
     const char *version = oa_metric_protocol_text(o->protocol);
@@ -407,8 +381,8 @@ static void transfer_end(CURL *h, const char *error)
     r->span = NULL;
     unlock_table();
     if (ours != NULL) {
-        curl.easy_setopt(h, CURLOPT_HTTPHEADER, program);
-        curl.slist_free_all(ours);
+        oa_libcurl.easy_setopt(h, CURLOPT_HTTPHEADER, program);
+        oa_libcurl.slist_free_all(ours);
     }
     if (start == 0 && span == NULL)
         return;
@@ -466,11 +440,11 @@ OA_EXPORT CURLcode curl_easy_setopt(CURL *h, CURLoption option, ...)
     va_end(ap);
     EXPORTER_CALLS_ITS_OWN("curl_easy_setopt", CURLcode (*)(CURL *, CURLoption, ...), h, option, arg);
     bind_real();
-    if (curl.easy_setopt == NULL)
+    if (oa_libcurl.easy_setopt == NULL)
         return CURLE_FAILED_INIT;
     if ((option != CURLOPT_HTTPHEADER && option != CURLOPT_URL && option != CURLOPT_HTTP_VERSION) ||
         oa_in_library)
-        return curl.easy_setopt(h, option, arg);
+        return oa_libcurl.easy_setopt(h, option, arg);
     if (option == CURLOPT_HTTP_VERSION) {
         bool http10 = (long)arg == CURL_HTTP_VERSION_1_0;
         lock_table();
@@ -478,7 +452,7 @@ OA_EXPORT CURLcode curl_easy_setopt(CURL *h, CURLoption option, ...)
         if (r != NULL)
             r->asked_http10 = http10;
         unlock_table();
-        return curl.easy_setopt(h, option, arg);
+        return oa_libcurl.easy_setopt(h, option, arg);
     }
     lock_table();
     struct handle_record *r = find(h, true);
@@ -489,24 +463,24 @@ OA_EXPORT CURLcode curl_easy_setopt(CURL *h, CURLoption option, ...)
         r->program_headers = arg;
     unlock_table();
     if (option == CURLOPT_URL)
-        return curl.easy_setopt(h, option, arg);
+        return oa_libcurl.easy_setopt(h, option, arg);
     /* set during a traced transfer, the program's list would replace ours:
      * it is recorded, and libcurl gets it back when the transfer ends */
     if (running)
         return CURLE_OK;
-    return curl.easy_setopt(h, option, arg);
+    return oa_libcurl.easy_setopt(h, option, arg);
 }
 
 OA_EXPORT CURLcode curl_easy_perform(CURL *h)
 {
     EXPORTER_CALLS_ITS_OWN("curl_easy_perform", CURLcode (*)(CURL *), h);
     bind_real();
-    if (curl.easy_perform == NULL)
+    if (oa_libcurl.easy_perform == NULL)
         return CURLE_FAILED_INIT;
     if (!tracing() || !transfer_begin(h))
-        return curl.easy_perform(h);
+        return oa_libcurl.easy_perform(h);
     oa_in_traced_transfer++;
-    CURLcode rc = curl.easy_perform(h);
+    CURLcode rc = oa_libcurl.easy_perform(h);
     oa_in_traced_transfer--;
     int saved = errno;
     transfer_end(h, error_of(rc));
@@ -532,10 +506,10 @@ OA_EXPORT void curl_easy_reset(CURL *h)
     if (exporter_calls_its_own(&own, "curl_easy_reset", h))
         return;
     bind_real();
-    if (curl.easy_reset == NULL)
+    if (oa_libcurl.easy_reset == NULL)
         return;
     handle_forgotten(h);
-    curl.easy_reset(h);
+    oa_libcurl.easy_reset(h);
 }
 
 OA_EXPORT void curl_easy_cleanup(CURL *h)
@@ -544,19 +518,19 @@ OA_EXPORT void curl_easy_cleanup(CURL *h)
     if (exporter_calls_its_own(&own, "curl_easy_cleanup", h))
         return;
     bind_real();
-    if (curl.easy_cleanup == NULL)
+    if (oa_libcurl.easy_cleanup == NULL)
         return;
     handle_forgotten(h);
-    curl.easy_cleanup(h);
+    oa_libcurl.easy_cleanup(h);
 }
 
 OA_EXPORT CURL *curl_easy_duphandle(CURL *h)
 {
     EXPORTER_CALLS_ITS_OWN("curl_easy_duphandle", CURL *(*)(CURL *), h);
     bind_real();
-    if (curl.easy_duphandle == NULL)
+    if (oa_libcurl.easy_duphandle == NULL)
         return NULL;
-    CURL *copy = curl.easy_duphandle(h);
+    CURL *copy = oa_libcurl.easy_duphandle(h);
     if (copy == NULL || oa_in_library)
         return copy;
     lock_table();
@@ -576,7 +550,7 @@ OA_EXPORT CURL *curl_easy_duphandle(CURL *h)
     unlock_table();
     /* duplicated mid-transfer, the copy holds our list: give it the program's */
     if (running)
-        curl.easy_setopt(copy, CURLOPT_HTTPHEADER, program);
+        oa_libcurl.easy_setopt(copy, CURLOPT_HTTPHEADER, program);
     return copy;
 }
 
@@ -586,11 +560,11 @@ OA_EXPORT CURLMcode curl_multi_add_handle(CURLM *m, CURL *h)
 {
     EXPORTER_CALLS_ITS_OWN("curl_multi_add_handle", CURLMcode (*)(CURLM *, CURL *), m, h);
     bind_real();
-    if (curl.multi_add_handle == NULL)
+    if (oa_libcurl.multi_add_handle == NULL)
         return CURLM_INTERNAL_ERROR;
     if (!tracing() || h == NULL || !transfer_begin(h))
-        return curl.multi_add_handle(m, h);
-    CURLMcode rc = curl.multi_add_handle(m, h);
+        return oa_libcurl.multi_add_handle(m, h);
+    CURLMcode rc = oa_libcurl.multi_add_handle(m, h);
     if (rc != CURLM_OK) {
         int saved = errno;
         /* not added: no transfer, no span */
@@ -614,10 +588,10 @@ OA_EXPORT CURLMcode curl_multi_perform(CURLM *m, int *running)
 {
     EXPORTER_CALLS_ITS_OWN("curl_multi_perform", CURLMcode (*)(CURLM *, int *), m, running);
     bind_real();
-    if (curl.multi_perform == NULL)
+    if (oa_libcurl.multi_perform == NULL)
         return CURLM_INTERNAL_ERROR;
     oa_in_traced_transfer++;
-    CURLMcode rc = curl.multi_perform(m, running);
+    CURLMcode rc = oa_libcurl.multi_perform(m, running);
     oa_in_traced_transfer--;
     return rc;
 }
@@ -627,10 +601,10 @@ OA_EXPORT CURLMcode curl_multi_socket_action(CURLM *m, curl_socket_t s, int ev_b
     EXPORTER_CALLS_ITS_OWN("curl_multi_socket_action", CURLMcode (*)(CURLM *, curl_socket_t, int, int *), m, s,
                            ev_bitmask, running);
     bind_real();
-    if (curl.multi_socket_action == NULL)
+    if (oa_libcurl.multi_socket_action == NULL)
         return CURLM_INTERNAL_ERROR;
     oa_in_traced_transfer++;
-    CURLMcode rc = curl.multi_socket_action(m, s, ev_bitmask, running);
+    CURLMcode rc = oa_libcurl.multi_socket_action(m, s, ev_bitmask, running);
     oa_in_traced_transfer--;
     return rc;
 }
@@ -639,9 +613,9 @@ OA_EXPORT CURLMsg *curl_multi_info_read(CURLM *m, int *msgs_in_queue)
 {
     EXPORTER_CALLS_ITS_OWN("curl_multi_info_read", CURLMsg *(*)(CURLM *, int *), m, msgs_in_queue);
     bind_real();
-    if (curl.multi_info_read == NULL)
+    if (oa_libcurl.multi_info_read == NULL)
         return NULL;
-    CURLMsg *msg = curl.multi_info_read(m, msgs_in_queue);
+    CURLMsg *msg = oa_libcurl.multi_info_read(m, msgs_in_queue);
     if (msg != NULL && msg->msg == CURLMSG_DONE && !oa_in_library) {
         int saved = errno;
         transfer_end(msg->easy_handle, error_of(msg->data.result));
@@ -654,7 +628,7 @@ OA_EXPORT CURLMcode curl_multi_remove_handle(CURLM *m, CURL *h)
 {
     EXPORTER_CALLS_ITS_OWN("curl_multi_remove_handle", CURLMcode (*)(CURLM *, CURL *), m, h);
     bind_real();
-    if (curl.multi_remove_handle == NULL)
+    if (oa_libcurl.multi_remove_handle == NULL)
         return CURLM_INTERNAL_ERROR;
     if (!oa_in_library) {
         int saved = errno;
@@ -663,5 +637,13 @@ OA_EXPORT CURLMcode curl_multi_remove_handle(CURLM *m, CURL *h)
         transfer_end(h, NULL);
         errno = saved;
     }
-    return curl.multi_remove_handle(m, h);
+    return oa_libcurl.multi_remove_handle(m, h);
 }
+
+/* Every exported function here matches its entry in the list of interposed
+ * symbols (sys/interposed.def), from which the real table is made. */
+#define OA_LIBCURL(name, field, ret, params, args) \
+    _Static_assert(__builtin_types_compatible_p(__typeof__(&name), ret(*) params), #name " as listed");
+#define OA_LIBCURL_VARARGS(name, field, ret, params) \
+    _Static_assert(__builtin_types_compatible_p(__typeof__(&name), ret(*) params), #name " as listed");
+#include "sys/interposed.def"

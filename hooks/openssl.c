@@ -19,28 +19,17 @@
 #include "base/guard.h"
 #include "lifecycle/library.h"
 #include "sys/real_library.h"
+#include "sys/real_openssl.h"
 #include "wire/tls_io.h"
-
-typedef struct ssl_st SSL;
-
-/* CRYPTO_EX_INDEX_SSL in <openssl/crypto.h> (OpenSSL 1.1 and 3) */
-#define EX_INDEX_SSL 0
 
 typedef void ex_free_fn(void *parent, void *ptr, void *ad, int idx, long argl, void *argp);
 typedef int ex_dup_fn(void *to, const void *from, void **from_d, int idx, long argl, void *argp);
 
-static struct {
-    int (*read)(SSL *, void *, int);
-    int (*write)(SSL *, const void *, int);
-    int (*read_ex)(SSL *, void *, size_t, size_t *);
-    int (*write_ex)(SSL *, const void *, size_t, size_t *);
-    int (*get_fd)(const SSL *);
-    int (*is_server)(const SSL *);
-    void *(*get_ex_data)(const SSL *, int);
-    int (*set_ex_data)(SSL *, int, void *);
-    int (*get_ex_new_index)(int, long, void *, void *, ex_dup_fn *, ex_free_fn *);
-    int ex_index; /* -1: sessions are not traced (no slot) */
-} ssl;
+/* CRYPTO_EX_INDEX_SSL in <openssl/crypto.h> (OpenSSL 1.1 and 3) */
+#define EX_INDEX_SSL 0
+
+/* The session slot; -1: sessions are not traced (no slot) */
+static int ssl_ex_index;
 
 static pthread_once_t bind_once = PTHREAD_ONCE_INIT;
 
@@ -50,7 +39,7 @@ static struct oa_conn untraced;
 static void on_session_free(void *parent, void *ptr, void *ad, int idx, long argl, void *argp)
 {
     (void)parent, (void)ad, (void)argl, (void)argp;
-    if (ptr != NULL && ptr != &untraced && idx == ssl.ex_index)
+    if (ptr != NULL && ptr != &untraced && idx == ssl_ex_index)
         oa_tls_close(ptr);
 }
 
@@ -65,23 +54,13 @@ static int on_session_dup(void *to, const void *from, void **from_d, int idx, lo
 
 static void bind_all(void)
 {
-    static const char *const sonames[] = {"libssl.so.3", "libssl.so.1.1", "libssl.so", NULL};
     int saved = errno;
     oa_in_library++;
-    void *lib = oa_real_library("SSL_read", sonames);
-    ssl.read = oa_real_symbol(lib, "SSL_read");
-    ssl.write = oa_real_symbol(lib, "SSL_write");
-    ssl.read_ex = oa_real_symbol(lib, "SSL_read_ex");
-    ssl.write_ex = oa_real_symbol(lib, "SSL_write_ex");
-    ssl.get_fd = oa_real_symbol(lib, "SSL_get_fd");
-    ssl.is_server = oa_real_symbol(lib, "SSL_is_server");
-    ssl.get_ex_data = oa_real_symbol(lib, "SSL_get_ex_data");
-    ssl.set_ex_data = oa_real_symbol(lib, "SSL_set_ex_data");
-    ssl.get_ex_new_index = oa_real_symbol(lib, "CRYPTO_get_ex_new_index");
-    ssl.ex_index = -1;
-    if (ssl.get_fd != NULL && ssl.is_server != NULL && ssl.get_ex_data != NULL && ssl.set_ex_data != NULL &&
-        ssl.get_ex_new_index != NULL && oa_library_ready())
-        ssl.ex_index = ssl.get_ex_new_index(EX_INDEX_SSL, 0, NULL, NULL, on_session_dup, on_session_free);
+    oa_openssl_bind();
+    ssl_ex_index = -1;
+    if (oa_openssl.get_fd != NULL && oa_openssl.is_server != NULL && oa_openssl.get_ex_data != NULL &&
+        oa_openssl.set_ex_data != NULL && oa_openssl.get_ex_new_index != NULL && oa_library_ready())
+        ssl_ex_index = oa_openssl.get_ex_new_index(EX_INDEX_SSL, 0, NULL, NULL, on_session_dup, on_session_free);
     oa_in_library--;
     errno = saved;
 }
@@ -94,16 +73,16 @@ static inline void bind_real(void)
 /* The session's traced stream, or NULL to pass through. */
 static struct oa_conn *stream_of(SSL *s)
 {
-    if (oa_in_library || ssl.ex_index < 0 || s == NULL || !oa_library_ready())
+    if (oa_in_library || ssl_ex_index < 0 || s == NULL || !oa_library_ready())
         return NULL;
-    struct oa_conn *c = ssl.get_ex_data(s, ssl.ex_index);
+    struct oa_conn *c = oa_openssl.get_ex_data(s, ssl_ex_index);
     if (__builtin_expect(c != NULL, 1))
         return c != &untraced ? c : NULL;
     int saved = errno;
     /* first read or write of this session: the handshake is done */
     if (!oa_in_traced_transfer)
-        c = oa_tls_open(ssl.get_fd(s), ssl.is_server(s) == 1);
-    if (ssl.set_ex_data(s, ssl.ex_index, c != NULL ? c : &untraced) != 1 && c != NULL) {
+        c = oa_tls_open(oa_openssl.get_fd(s), oa_openssl.is_server(s) == 1);
+    if (oa_openssl.set_ex_data(s, ssl_ex_index, c != NULL ? c : &untraced) != 1 && c != NULL) {
         oa_tls_close(c);
         c = NULL;
     }
@@ -116,7 +95,7 @@ static struct oa_conn *stream_of(SSL *s)
 
 static int real_write(void *s, const void *buf, size_t n, size_t *written)
 {
-    int r = ssl.write(s, buf, (int)n);
+    int r = oa_openssl.write(s, buf, (int)n);
     if (r > 0)
         *written = (size_t)r;
     return r > 0 ? 1 : r;
@@ -124,18 +103,18 @@ static int real_write(void *s, const void *buf, size_t n, size_t *written)
 
 static int real_write_ex(void *s, const void *buf, size_t n, size_t *written)
 {
-    return ssl.write_ex(s, buf, n, written);
+    return oa_openssl.write_ex(s, buf, n, written);
 }
 
 OA_EXPORT int SSL_write(SSL *s, const void *buf, int num)
 {
     EXPORTER_CALLS_ITS_OWN("SSL_write", int (*)(SSL *, const void *, int), s, buf, num);
     bind_real();
-    if (ssl.write == NULL)
+    if (oa_openssl.write == NULL)
         return -1;
     struct oa_conn *c = stream_of(s);
     if (__builtin_expect(c == NULL, 1) || num < 0)
-        return ssl.write(s, buf, num);
+        return oa_openssl.write(s, buf, num);
     size_t written = 0;
     int r = oa_tls_send(c, s, real_write, buf, (size_t)num, &written);
     return r == 1 ? (int)written : r;
@@ -145,11 +124,11 @@ OA_EXPORT int SSL_write_ex(SSL *s, const void *buf, size_t num, size_t *written)
 {
     EXPORTER_CALLS_ITS_OWN("SSL_write_ex", int (*)(SSL *, const void *, size_t, size_t *), s, buf, num, written);
     bind_real();
-    if (ssl.write_ex == NULL)
+    if (oa_openssl.write_ex == NULL)
         return 0;
     struct oa_conn *c = stream_of(s);
     if (__builtin_expect(c == NULL, 1))
-        return ssl.write_ex(s, buf, num, written);
+        return oa_openssl.write_ex(s, buf, num, written);
     size_t mine = 0;
     int r = oa_tls_send(c, s, real_write_ex, buf, num, &mine);
     if (r == 1 && written != NULL)
@@ -161,9 +140,9 @@ OA_EXPORT int SSL_read(SSL *s, void *buf, int num)
 {
     EXPORTER_CALLS_ITS_OWN("SSL_read", int (*)(SSL *, void *, int), s, buf, num);
     bind_real();
-    if (ssl.read == NULL)
+    if (oa_openssl.read == NULL)
         return -1;
-    int r = ssl.read(s, buf, num);
+    int r = oa_openssl.read(s, buf, num);
     if (r > 0) {
         struct oa_conn *c = stream_of(s);
         if (c != NULL)
@@ -176,9 +155,9 @@ OA_EXPORT int SSL_read_ex(SSL *s, void *buf, size_t num, size_t *readbytes)
 {
     EXPORTER_CALLS_ITS_OWN("SSL_read_ex", int (*)(SSL *, void *, size_t, size_t *), s, buf, num, readbytes);
     bind_real();
-    if (ssl.read_ex == NULL)
+    if (oa_openssl.read_ex == NULL)
         return 0;
-    int r = ssl.read_ex(s, buf, num, readbytes);
+    int r = oa_openssl.read_ex(s, buf, num, readbytes);
     if (r == 1 && readbytes != NULL && *readbytes > 0) {
         struct oa_conn *c = stream_of(s);
         if (c != NULL)
@@ -186,3 +165,9 @@ OA_EXPORT int SSL_read_ex(SSL *s, void *buf, size_t num, size_t *readbytes)
     }
     return r;
 }
+
+/* Every exported function here matches its entry in the list of interposed
+ * symbols (sys/interposed.def), from which the real table is made. */
+#define OA_OPENSSL(name, field, ret, params, args) \
+    _Static_assert(__builtin_types_compatible_p(__typeof__(&name), ret(*) params), #name " as listed");
+#include "sys/interposed.def"

@@ -24,30 +24,16 @@ exact=0
 [[ ${2:-} == --exact ]] && exact=1
 [[ -f $lib ]] || { echo "check-exports: $lib: no such file" >&2; exit 2; }
 
-# Keep in step with struct oa_libc (src/sys/real_libc.h), hooks/exec.c and
-# tests/bench/passthrough.c, and with hooks/openssl.c and hooks/libcurl.c.
-interposed=(
-    socket connect accept accept4 close dup dup2 dup3
-    send sendto sendmsg recv recvfrom recvmsg
-    read write readv writev sendfile sendfile64
-    __read_chk __recv_chk __recvfrom_chk
-)
-library_hooks=(
-    # hooks/openssl.c
-    SSL_read SSL_write SSL_read_ex SSL_write_ex
-    # hooks/libcurl.c
-    curl_easy_setopt curl_easy_perform curl_easy_reset curl_easy_cleanup curl_easy_duphandle
-    curl_multi_add_handle curl_multi_remove_handle curl_multi_perform curl_multi_socket_action
-    curl_multi_info_read
-    # hooks/exec.c
-    execve execv execvp execvpe execl execle execlp fexecve execveat
-    posix_spawn posix_spawnp system
-)
+# The interposed symbols: the one list (src/sys/interposed.def), from which
+# the hooks' real tables, the pass-through preload and the linker version
+# script are made too.
+mapfile -t interposed < <("$(dirname "$0")/interposed-names.sh")
+[[ ${#interposed[@]} -gt 0 ]] || { echo "check-exports: no interposed symbols listed" >&2; exit 2; }
 # What GNU ld may define in any shared object's dynamic symbol table.
 toolchain=(_init _fini _edata _end __bss_start)
 
 declare -A allowed_fn=() allowed_other=()
-for s in "${interposed[@]}" "${library_hooks[@]}"; do allowed_fn[$s]=1; done
+for s in "${interposed[@]}"; do allowed_fn[$s]=1; done
 for s in "${toolchain[@]}"; do allowed_other[$s]=1; allowed_fn[$s]=1; done
 
 fail=0
@@ -62,7 +48,7 @@ while read -r _value type name; do
     case $type in
         T | t | W | w | i)
             if [[ -z ${allowed_fn[$name]:-} ]]; then
-                echo "check-exports: $lib exports function '$name', which is not an interposed libc symbol"
+                echo "check-exports: $lib exports function '$name', which which is not an interposed symbol"
                 fail=1
             fi
             ;;
@@ -79,7 +65,7 @@ while read -r _value type name; do
 done < <(nm -D --defined-only "$lib")
 
 required=()
-[[ $exact == 0 ]] || required=("${interposed[@]}" "${library_hooks[@]}")
+[[ $exact == 0 ]] || required=("${interposed[@]}")
 if [[ ${#required[@]} -gt 0 ]]; then
     for s in "${required[@]}"; do
         if [[ -z ${seen[$s]:-} ]]; then

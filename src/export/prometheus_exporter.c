@@ -1,6 +1,9 @@
 /* The Prometheus text format of the shim's metrics, and the scrape endpoint
- * (include/oa_prometheus.h). Everything here runs on the metrics thread,
- * whose sockets the hooks never see (oa_in_library is set there).
+ * (prometheus_exporter.h). Everything here runs on the metrics thread. Its
+ * socket calls go to libc through the real-function table (sys/real_libc.h),
+ * never through the shim's exported hooks: the endpoint does not rely on
+ * the "inside the library" flag to stay out of the traced connections.
+ * (bind, listen, setsockopt and poll are not interposed: libc's own.)
  *
  *   # HELP http_server_request_duration_seconds Duration of HTTP server requests.
  *   # TYPE http_server_request_duration_seconds histogram
@@ -23,6 +26,7 @@
 
 #include "base/common.h"
 #include "export/prometheus_exporter.h"
+#include "sys/real_libc.h"
 
 #define REQUEST_HEAD_MAX 8192
 #define CLIENT_TIMEOUT_MS 1000
@@ -254,12 +258,13 @@ int oa_prometheus_listen(const char *host, int port, int fds[OA_PROMETHEUS_MAX_S
     int err = EADDRNOTAVAIL;
     int n = 0;
 
+    oa_libc_bind(); /* bound by the constructor in the shim; not in the unit tests */
     snprintf(service, sizeof service, "%d", port);
     if (getaddrinfo(host && host[0] ? host : NULL, service, &hints, &list) != 0)
         return -EADDRNOTAVAIL;
     for (struct addrinfo *ai = list; ai && n < OA_PROMETHEUS_MAX_SOCKETS; ai = ai->ai_next) {
         int one = 1;
-        int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
+        int fd = oa_libc.socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
         if (fd < 0) {
             err = errno;
             continue;
@@ -276,7 +281,7 @@ int oa_prometheus_listen(const char *host, int port, int fds[OA_PROMETHEUS_MAX_S
             continue;
         }
         err = errno;
-        close(fd);
+        oa_libc.close(fd);
     }
     freeaddrinfo(list);
     return n > 0 ? n : -err;
@@ -293,7 +298,7 @@ static bool read_head(int fd, char *head, size_t cap, size_t *len)
         struct pollfd pfd = {.fd = fd, .events = POLLIN};
         if (now >= deadline || poll(&pfd, 1, (int)((deadline - now) / 1000000ull) + 1) <= 0)
             return false;
-        ssize_t n = recv(fd, head + *len, cap - 1 - *len, 0);
+        ssize_t n = oa_libc.recv(fd, head + *len, cap - 1 - *len, 0);
         if (n <= 0) {
             if (n < 0 && (errno == EINTR || errno == EAGAIN))
                 continue;
@@ -312,7 +317,7 @@ static void send_all(int fd, const char *p, size_t len)
     uint64_t deadline = oa_now_mono_nano() + CLIENT_TIMEOUT_MS * 1000000ull;
 
     while (len > 0) {
-        ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+        ssize_t n = oa_libc.send(fd, p, len, MSG_NOSIGNAL);
         if (n > 0) {
             p += n;
             len -= (size_t)n;
@@ -376,6 +381,7 @@ void oa_prometheus_serve(const int *fds, int n, int timeout_ms,
 {
     struct pollfd pfds[OA_PROMETHEUS_MAX_SOCKETS];
 
+    oa_libc_bind();
     if (n > OA_PROMETHEUS_MAX_SOCKETS)
         n = OA_PROMETHEUS_MAX_SOCKETS;
     for (int i = 0; i < n; i++)
@@ -386,11 +392,11 @@ void oa_prometheus_serve(const int *fds, int n, int timeout_ms,
         if (!(pfds[i].revents & POLLIN))
             continue;
         for (;;) {
-            int fd = accept4(fds[i], NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+            int fd = oa_libc.accept4(fds[i], NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
             if (fd < 0)
                 break;
             serve_client(fd, render, arg);
-            close(fd);
+            oa_libc.close(fd);
         }
     }
 }

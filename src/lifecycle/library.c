@@ -27,7 +27,7 @@
 #include "config/resource.h"
 #include "trace/env_carrier.h"
 #include "lifecycle/run_report.h"
-
+#include "trace/ids.h"
 
 /* 0 not yet, 1 a thread is configuring, 2 done (configured = 1 then). Not
  * a pthread_once: a fork while another thread configures would leave the
@@ -73,30 +73,110 @@ void oa_library_configure(void)
     errno = saved;
 }
 
-static void atfork_prepare(void)
+/* ---- fork: one pthread_atfork registration, one ordered list ----
+ *
+ * Every fork handler of the shim is an entry of the list below (the engine's,
+ * which this file can name) or of the hook slots (the hook files', which it
+ * cannot: hooks are the layer above; each hands its handler over once). One
+ * registration runs them all, so their order is written down here instead of
+ * following whichever code happened to call pthread_atfork first: prepare
+ * handlers run last entry first, parent and child handlers first entry first
+ * (what pthread_atfork does with separate registrations), so that a lock
+ * taken by a later entry's prepare is released before an earlier entry's.
+ * The engine's entries run only in a tracing process; the hook slots always
+ * (their locks are taken whatever the state). */
+
+struct fork_handlers {
+    void (*prepare)(void);
+    void (*parent)(void);
+    void (*child)(void);
+};
+
+static void export_prepare(void)
 {
     if (configured)
         oa_export_atfork_prepare();
 }
 
-static void atfork_parent(void)
+static void export_parent(void)
 {
     if (configured)
         oa_export_atfork_parent();
 }
 
-static void atfork_child(void)
+/* The forking thread keeps the requests it was handling: what the child does
+ * (exec included) is done on their behalf. A configuration left half-done by
+ * another thread is started again by the next caller. */
+static void configure_child(void)
 {
-    oa_fd_table_atfork_child();
-    /* The forking thread keeps the requests it was handling: what the child
-     * does (exec included) is done on their behalf. A configuration left
-     * half-done by another thread is started again by the next caller. */
     if (__atomic_load_n(&configure_state, __ATOMIC_RELAXED) == 1)
         configure_state = 0;
-    if (configured) {
+    if (configured)
         oa_resource_build(&oa_resource, &oa_config); /* process.pid changed */
+}
+
+static void export_child(void)
+{
+    if (configured)
         oa_export_atfork_child();
+}
+
+static void metrics_child(void)
+{
+    if (configured)
         oa_metrics_atfork_child();
+}
+
+static const struct fork_handlers engine_fork_handlers[] = {
+    {NULL, NULL, oa_fd_table_atfork_child}, /* connections: the child's own now */
+    {NULL, NULL, configure_child},          /* before anything reads the resource */
+    {export_prepare, export_parent, export_child},
+    {NULL, NULL, metrics_child},
+    {NULL, NULL, oa_ids_atfork_child}, /* the child must not repeat the parent's ids */
+};
+
+#define ENGINE_FORK_HANDLERS (sizeof(engine_fork_handlers) / sizeof(engine_fork_handlers[0]))
+
+static void (*hook_fork_children[OA_FORK_CHILD_SLOTS])(void);
+
+void oa_library_on_fork_child(enum oa_fork_child_slot slot, void (*child)(void))
+{
+    __atomic_store_n(&hook_fork_children[slot], child, __ATOMIC_RELEASE);
+}
+
+static bool tracing_process(void)
+{
+    return __atomic_load_n(&oa_library_state, __ATOMIC_ACQUIRE) == 1;
+}
+
+static void atfork_prepare(void)
+{
+    if (!tracing_process())
+        return;
+    for (size_t i = ENGINE_FORK_HANDLERS; i-- > 0;)
+        if (engine_fork_handlers[i].prepare != NULL)
+            engine_fork_handlers[i].prepare();
+}
+
+static void atfork_parent(void)
+{
+    if (!tracing_process())
+        return;
+    for (size_t i = 0; i < ENGINE_FORK_HANDLERS; i++)
+        if (engine_fork_handlers[i].parent != NULL)
+            engine_fork_handlers[i].parent();
+}
+
+static void atfork_child(void)
+{
+    if (tracing_process())
+        for (size_t i = 0; i < ENGINE_FORK_HANDLERS; i++)
+            if (engine_fork_handlers[i].child != NULL)
+                engine_fork_handlers[i].child();
+    for (size_t i = 0; i < OA_FORK_CHILD_SLOTS; i++) {
+        void (*child)(void) = __atomic_load_n(&hook_fork_children[i], __ATOMIC_ACQUIRE);
+        if (child != NULL)
+            child();
     }
 }
 
@@ -110,6 +190,8 @@ __attribute__((constructor)) static void oa_library_init(void)
 {
     int saved = errno;
     oa_libc_bind();
+    /* before the state is known: the hook slots need it in any process */
+    pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
     /* setuid/setcap: the environment is not to be trusted, do nothing */
     if (getauxval(AT_SECURE) != 0 || disabled_by_environment()) {
         __atomic_store_n(&oa_library_state, 2, __ATOMIC_RELEASE);
@@ -119,7 +201,6 @@ __attribute__((constructor)) static void oa_library_init(void)
     oa_wire_setup = oa_library_configure;
     /* the protocols the wire layer offers connections to, in order */
     oa_http1_register();
-    pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
     __atomic_store_n(&oa_library_state, 1, __ATOMIC_RELEASE);
     errno = saved;
 }

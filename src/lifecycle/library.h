@@ -12,4 +12,16 @@
  * first TCP connection. */
 void oa_library_configure(void);
 
+/* The hook files' fork-child handlers (hooks are above this file, which
+ * cannot name them): each hands its own over once, into its slot; they run
+ * in slot order after the engine's own handlers, from the shim's one
+ * pthread_atfork registration (see library.c). */
+enum oa_fork_child_slot {
+    OA_FORK_CHILD_EXEC,    /* hooks/exec.c: system()'s lock */
+    OA_FORK_CHILD_LIBCURL, /* hooks/libcurl.c: the handle table's lock */
+    OA_FORK_CHILD_SLOTS
+};
+
+void oa_library_on_fork_child(enum oa_fork_child_slot slot, void (*child)(void));
+
 #endif

@@ -1,6 +1,8 @@
-/* The real libc functions behind every interposed symbol, bound once (lazily,
- * under pthread_once) with dlsym(RTLD_NEXT). Engine code that must perform the
- * program's I/O itself (header injection) calls through this table. */
+/* The real libc functions behind every interposed socket symbol (the OA_LIBC
+ * entries of sys/interposed.def), bound once (lazily, under pthread_once)
+ * with dlsym(RTLD_NEXT). Engine code that must perform I/O itself (header
+ * injection, the Prometheus endpoint) calls through this table, never
+ * through the exported symbols, which are the hooks. */
 #ifndef OA_LIBC_H
 #define OA_LIBC_H
 
@@ -9,29 +11,8 @@
 #include <sys/uio.h>
 
 struct oa_libc {
-    int (*socket)(int, int, int);
-    int (*connect)(int, const struct sockaddr *, socklen_t);
-    int (*accept)(int, struct sockaddr *, socklen_t *);
-    int (*accept4)(int, struct sockaddr *, socklen_t *, int);
-    int (*close)(int);
-    int (*dup)(int);
-    int (*dup2)(int, int);
-    int (*dup3)(int, int, int);
-    ssize_t (*send)(int, const void *, size_t, int);
-    ssize_t (*sendto)(int, const void *, size_t, int, const struct sockaddr *, socklen_t);
-    ssize_t (*sendmsg)(int, const struct msghdr *, int);
-    ssize_t (*recv)(int, void *, size_t, int);
-    ssize_t (*recvfrom)(int, void *, size_t, int, struct sockaddr *, socklen_t *);
-    ssize_t (*recvmsg)(int, struct msghdr *, int);
-    ssize_t (*read)(int, void *, size_t);
-    ssize_t (*write)(int, const void *, size_t);
-    ssize_t (*readv)(int, const struct iovec *, int);
-    ssize_t (*writev)(int, const struct iovec *, int);
-    ssize_t (*sendfile)(int, int, off_t *, size_t);
-    ssize_t (*sendfile64)(int, int, off_t *, size_t);
-    ssize_t (*read_chk)(int, void *, size_t, size_t);
-    ssize_t (*recv_chk)(int, void *, size_t, size_t, int);
-    ssize_t (*recvfrom_chk)(int, void *, size_t, size_t, int, struct sockaddr *, socklen_t *);
+#define OA_LIBC(name, field, ret, params, args) ret(*field) params;
+#include "sys/interposed.def"
 };
 
 extern struct oa_libc oa_libc;

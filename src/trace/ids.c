@@ -35,18 +35,11 @@ static unsigned fork_generation = 1;
 /* Distinguishes two seedings that happen in the same nanosecond when the
  * fallback seed is used. */
 static uint64_t seed_counter;
-static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
-
-static void on_fork_child(void)
+void oa_ids_atfork_child(void)
 {
     unsigned next = __atomic_add_fetch(&fork_generation, 1, __ATOMIC_RELAXED);
     if (next == 0)
         __atomic_store_n(&fork_generation, 1, __ATOMIC_RELAXED);
-}
-
-static void register_fork_handler(void)
-{
-    pthread_atfork(NULL, NULL, on_fork_child);
 }
 
 static uint64_t rotl(uint64_t x, int k)
@@ -107,8 +100,8 @@ static __attribute__((noinline)) void seed_generator(void)
         return;
     }
     generator.seeding = true;
-    pthread_once(&atfork_once, register_fork_handler);
-    /* Read after the handler exists: a fork from now on bumps the counter. */
+    /* The handler is registered by the library's constructor, before any id
+     * is drawn: a fork from now on bumps the counter. */
     unsigned current = __atomic_load_n(&fork_generation, __ATOMIC_RELAXED);
     fill_state(&generator);
     generator.generation = current;

@@ -20,4 +20,9 @@ void oa_ids_trace_id_from(uint64_t s[4], uint8_t out[16]);
 void oa_ids_span_id_from(uint64_t s[4], uint8_t out[8]);
 void oa_ids_trace_and_span_id_from(uint64_t s[4], uint8_t trace[16], uint8_t span[8]);
 
+/* Fork child handler: a thread seeded before the fork re-seeds (the child
+ * would otherwise repeat the parent's ids). Run from the library's one
+ * pthread_atfork registration (lifecycle/library.c). */
+void oa_ids_atfork_child(void);
+
 #endif

@@ -40,6 +40,17 @@ for s in spans:
     [ "$output" = 0 ]
 }
 
+@test "the OTLP exporter calls libcurl's own functions, never the shim's libcurl or libc hooks (witness preload before the shim)" {
+    with_hook_witness
+    start_backend backend backend
+    local i
+    for i in 1 2 3; do
+        curl -sS -o /dev/null "http://127.0.0.1:$BACKEND_PORT/x.txt"
+    done
+    wait_spans 3 --service backend --settle 1
+    assert_no_hook_reentry
+}
+
 @test "nothing traced: libcurl, protobuf-c and the exporter object are never loaded" {
     run traced idle "$PY" -c 'import time; time.sleep(0.3); print(open("/proc/self/maps").read())'
     assert_ok

@@ -86,6 +86,23 @@ expect_eq(attr(spans[0], 'url.path'), '/hello.txt', 'its path')
 "
 }
 
+@test "prometheus: the endpoint calls libc itself, never the shim's own hooks (witness preload before the shim)" {
+    prometheus_env
+    with_hook_witness
+    start_http_server server prom-server "$T/www"
+    http_requests "$HTTP_SERVER_PORT" /hello.txt
+    wait_port "$PROM_PORT" 5
+    local i
+    for i in 1 2 3 4 5; do
+        scrape >/dev/null
+    done
+    run scrape
+    assert_ok
+    [[ $output == *http_server_request_duration_seconds_count* ]]
+    wait_spans 1 --service prom-server
+    assert_no_hook_reentry
+}
+
 @test "prometheus, two processes with one configuration: the first to bind serves, the other takes over when it exits" {
     prometheus_env OTEL_LOG_LEVEL=debug
     start_http_server first prom-first "$T/www"

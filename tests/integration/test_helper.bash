@@ -63,6 +63,25 @@ curl_runs_under_prefix() {
 SUBSTITUTE_CURL=0
 curl_runs_under_prefix || SUBSTITUTE_CURL=1
 
+# with_hook_witness: the next traced programs run with the hook witness
+# (tests/programs/witness/hook_witness.c) before the shim in LD_PRELOAD; it
+# writes to $WITNESS_LOG every call the shim (or its OTLP object) makes to one
+# of its own exported hooks. assert_no_hook_reentry fails if there was one.
+WITNESS_LIB=$PROGRAMS_DIR/libhook_witness.so
+with_hook_witness() {
+    [[ -f $WITNESS_LIB ]] || fail_now "$WITNESS_LIB is not built (make programs)"
+    WITNESS_LOG=$T/hook-witness.log
+    EXTRA_ENV+=("LD_PRELOAD=${SHIM_PREFIX:+$SHIM_PREFIX:}$WITNESS_LIB:$SHIM_LIB" "HOOK_WITNESS_LOG=$WITNESS_LOG")
+}
+
+assert_no_hook_reentry() {
+    if [[ -s $WITNESS_LOG ]]; then
+        echo "the shim called its own hooks (call, from):"
+        sort "$WITNESS_LOG" | uniq -c
+        return 1
+    fi
+}
+
 # ---------------------------------------------------------------- lifecycle
 
 common_setup() {

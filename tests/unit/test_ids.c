@@ -284,6 +284,8 @@ static void test_speed(void)
 
 int main(void)
 {
+    /* what the library's constructor does in a traced process */
+    pthread_atfork(NULL, NULL, oa_ids_atfork_child);
     test_trace_and_span_in_one_step();
     test_single_thread();
     test_threads();

@@ -108,6 +108,52 @@ static CURLcode curl_init_result = CURLE_FAILED_INIT;
 
 typedef int (*openssl_init_crypto_fn)(uint64_t opts, const void *settings);
 
+/* libcurl's own definitions of the functions the shim interposes (the
+ * OA_LIBCURL entries of sys/interposed.def). Called by name, these would
+ * resolve to the preloaded shim's hooks (hooks/libcurl.c), which come first
+ * in the global lookup order, and reach libcurl only because this thread is
+ * marked as ours. Looked up through a handle of libcurl itself, they are
+ * libcurl's: a handle's lookup covers that library and its dependencies,
+ * never the preloaded objects. libcurl's own socket calls still go through
+ * the shim's libc hooks (libcurl is not ours to change): this thread's
+ * "inside the library" flag (oa_in_library, set by the exporter thread for
+ * its whole life) makes those pass straight through. */
+static struct {
+#define OA_LIBCURL(name, field, ret, params, args) ret(*field) params;
+#define OA_LIBCURL_VARARGS(name, field, ret, params) ret(*field) params;
+#include "sys/interposed.def"
+} libcurl;
+
+/* libcurl's dlopen handle: the one this object was linked against, found
+ * from a libcurl function the shim does not interpose. NULL if not found. */
+static void *own_libcurl(void)
+{
+    Dl_info info;
+    if (dladdr((void *)curl_global_init, &info) == 0 || info.dli_fname == NULL)
+        return NULL;
+    void *curl = dlopen(info.dli_fname, RTLD_LAZY | RTLD_NOLOAD);
+    if (curl == NULL)
+        (void)dlerror();
+    return curl;
+}
+
+/* Fills `libcurl`; where a function cannot be found that way, the linked
+ * name (the shim's hook, which passes through on this thread) stands in. */
+static void bind_libcurl(void *curl)
+{
+#define BIND(field, name)                                                     \
+    do {                                                                      \
+        void *p_ = curl != NULL ? dlsym(curl, #name) : NULL;                  \
+        if (p_ == NULL)                                                       \
+            (void)dlerror();                                                  \
+        libcurl.field = p_ != NULL ? (__typeof__(libcurl.field))p_ : (name); \
+    } while (0)
+#define OA_LIBCURL(name, field, ret, params, args) BIND(field, name);
+#define OA_LIBCURL_VARARGS(name, field, ret, params) BIND(field, name);
+#include "sys/interposed.def"
+#undef BIND
+}
+
 /* OpenSSL registers its clean-up with atexit when it is first initialised.
  * Done by libcurl on our thread, that registration races with the program's
  * exit: a main thread already running exit handlers runs OPENSSL_cleanup at
@@ -117,27 +163,23 @@ typedef int (*openssl_init_crypto_fn)(uint64_t opts, const void *settings);
  * initialised here without that registration (the process is ending anyway;
  * a program that initialised OpenSSL before keeps its own). Found through
  * libcurl's own dependencies: this object does not link OpenSSL. */
-static void openssl_init_without_atexit(void)
+static void openssl_init_without_atexit(void *curl)
 {
-    Dl_info info;
-    if (dladdr((void *)curl_global_init, &info) == 0 || info.dli_fname == NULL)
+    if (curl == NULL)
         return;
-    void *curl = dlopen(info.dli_fname, RTLD_LAZY | RTLD_NOLOAD);
-    if (curl == NULL) {
-        (void)dlerror();
-        return;
-    }
     openssl_init_crypto_fn init = (openssl_init_crypto_fn)dlsym(curl, "OPENSSL_init_crypto");
     if (init != NULL)
         (void)init(OPENSSL_NO_ATEXIT_OPTION, NULL);
     else
         (void)dlerror();
-    dlclose(curl);
 }
 
 static void curl_init(void)
 {
-    openssl_init_without_atexit();
+    /* kept open: this object depends on libcurl, which stays loaded anyway */
+    void *curl = own_libcurl();
+    bind_libcurl(curl);
+    openssl_init_without_atexit(curl);
     /* Never paired with curl_global_cleanup: the host program may use
      * libcurl itself, and the init is reference-counted anyway. */
     curl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -326,33 +368,33 @@ static bool set_options(struct oa_otlp_exporter *e)
     CURL *h = e->curl;
     bool ok = true;
 
-    ok = ok && curl_easy_setopt(h, CURLOPT_URL, e->env.otlp->endpoint) == CURLE_OK;
-    ok = ok && curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https") == CURLE_OK;
-    ok = ok && curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L) == CURLE_OK;
+    ok = ok && libcurl.easy_setopt(h, CURLOPT_URL, e->env.otlp->endpoint) == CURLE_OK;
+    ok = ok && libcurl.easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https") == CURLE_OK;
+    ok = ok && libcurl.easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L) == CURLE_OK;
     /* The exporter thread may not be the only one; libcurl must not use
      * SIGALRM for timeouts or touch SIGPIPE handling of the host program. */
-    ok = ok && curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) == CURLE_OK;
-    ok = ok && curl_easy_setopt(h, CURLOPT_HTTPHEADER, e->headers) == CURLE_OK;
-    ok = ok && curl_easy_setopt(h, CURLOPT_USERAGENT, USER_AGENT) == CURLE_OK;
-    ok = ok && curl_easy_setopt(h, CURLOPT_POST, 1L) == CURLE_OK;
-    ok = ok && curl_easy_setopt(h, CURLOPT_ERRORBUFFER, e->curl_error) == CURLE_OK;
-    ok = ok && curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_response_header) == CURLE_OK;
-    ok = ok && curl_easy_setopt(h, CURLOPT_HEADERDATA, e) == CURLE_OK;
-    ok = ok && curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_response_body) == CURLE_OK;
-    ok = ok && curl_easy_setopt(h, CURLOPT_WRITEDATA, e) == CURLE_OK;
+    ok = ok && libcurl.easy_setopt(h, CURLOPT_NOSIGNAL, 1L) == CURLE_OK;
+    ok = ok && libcurl.easy_setopt(h, CURLOPT_HTTPHEADER, e->headers) == CURLE_OK;
+    ok = ok && libcurl.easy_setopt(h, CURLOPT_USERAGENT, USER_AGENT) == CURLE_OK;
+    ok = ok && libcurl.easy_setopt(h, CURLOPT_POST, 1L) == CURLE_OK;
+    ok = ok && libcurl.easy_setopt(h, CURLOPT_ERRORBUFFER, e->curl_error) == CURLE_OK;
+    ok = ok && libcurl.easy_setopt(h, CURLOPT_HEADERFUNCTION, on_response_header) == CURLE_OK;
+    ok = ok && libcurl.easy_setopt(h, CURLOPT_HEADERDATA, e) == CURLE_OK;
+    ok = ok && libcurl.easy_setopt(h, CURLOPT_WRITEFUNCTION, on_response_body) == CURLE_OK;
+    ok = ok && libcurl.easy_setopt(h, CURLOPT_WRITEDATA, e) == CURLE_OK;
     /* HTTPS: the collector is verified (libcurl's default, stated here so it
      * cannot be lost), against the configured CA bundle if there is one */
-    ok = ok && curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L) == CURLE_OK;
-    ok = ok && curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L) == CURLE_OK;
+    ok = ok && libcurl.easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L) == CURLE_OK;
+    ok = ok && libcurl.easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L) == CURLE_OK;
     if (c->certificate[0])
-        ok = ok && curl_easy_setopt(h, CURLOPT_CAINFO, c->certificate) == CURLE_OK;
+        ok = ok && libcurl.easy_setopt(h, CURLOPT_CAINFO, c->certificate) == CURLE_OK;
     if (c->client_certificate[0])
-        ok = ok && curl_easy_setopt(h, CURLOPT_SSLCERT, c->client_certificate) == CURLE_OK;
+        ok = ok && libcurl.easy_setopt(h, CURLOPT_SSLCERT, c->client_certificate) == CURLE_OK;
     if (c->client_key[0])
-        ok = ok && curl_easy_setopt(h, CURLOPT_SSLKEY, c->client_key) == CURLE_OK;
+        ok = ok && libcurl.easy_setopt(h, CURLOPT_SSLKEY, c->client_key) == CURLE_OK;
     if (c->timeout_ms > 0) {
-        ok = ok && curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms) == CURLE_OK;
-        ok = ok && curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->timeout_ms) == CURLE_OK;
+        ok = ok && libcurl.easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms) == CURLE_OK;
+        ok = ok && libcurl.easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->timeout_ms) == CURLE_OK;
     }
     return ok;
 }
@@ -526,11 +568,11 @@ static enum oa_otlp_result post(struct oa_otlp_exporter *e, uint8_t *encoded, co
     e->retry_after_ms = -1;
     e->body_len = 0;
     e->curl_error[0] = '\0';
-    curl_easy_setopt(e->curl, CURLOPT_POSTFIELDS, (const char *)wire);
-    curl_easy_setopt(e->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)wire_len);
-    CURLcode rc = curl_easy_perform(e->curl);
+    libcurl.easy_setopt(e->curl, CURLOPT_POSTFIELDS, (const char *)wire);
+    libcurl.easy_setopt(e->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)wire_len);
+    CURLcode rc = libcurl.easy_perform(e->curl);
     /* libcurl must not keep a pointer to the freed body. */
-    curl_easy_setopt(e->curl, CURLOPT_POSTFIELDS, NULL);
+    libcurl.easy_setopt(e->curl, CURLOPT_POSTFIELDS, NULL);
     free(block);
 
     if (rc != CURLE_OK && certificate_error(rc)) {
@@ -616,7 +658,7 @@ OA_EXPORT void oa_otlp_exporter_destroy(struct oa_otlp_exporter *e)
         __atomic_compare_exchange_n(&outage_said_for, &mine, 0, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
     }
     if (e->curl)
-        curl_easy_cleanup(e->curl);
+        libcurl.easy_cleanup(e->curl);
     curl_slist_free_all(e->headers);
     free(e);
 }

@@ -17,6 +17,10 @@
 #include "config/config.h"
 #include "wire/fd_table.h"
 #include "export/batch_processor.h"
+#include "export/exit_flush.h"
+#include "export/otlp_loader.h"
+#include "export/span_exporters.h"
+#include "lifecycle/exit.h"
 #include "base/guard.h"
 #include "sys/real_libc.h"
 #include "lifecycle/library.h"
@@ -45,7 +49,8 @@ static void configure(void)
 {
     oa_config_load(&oa_config, read_env);
     oa_resource_build(&oa_resource, &oa_config);
-    oa_export_init();
+    oa_export_set_exit_flush(oa_exit_flush);
+    oa_export_init(oa_span_exporter_for(oa_config_traces_exporter_name(oa_config.traces_exporter)));
     oa_metrics_init();
     oa_env_carrier_load(read_env);
     oa_run_report_start();
@@ -115,6 +120,10 @@ __attribute__((constructor)) static void oa_library_init(void)
         return;
     }
     pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+    /* The exporter object's loading lock (see otlp_loader.h), registered last
+     * so that prepare takes it first: no thread holds the processor's lock
+     * while it waits for this one. */
+    pthread_atfork(oa_export_setup_begin, oa_export_setup_end, oa_export_setup_atfork_child);
     __atomic_store_n(&oa_library_state, 1, __ATOMIC_RELEASE);
     errno = saved;
 }
@@ -125,7 +134,7 @@ __attribute__((destructor)) static void oa_library_fini(void)
         return;
     int saved = errno;
     oa_in_library++;
-    oa_export_shutdown();
+    oa_exit_flush();
     oa_run_report_exit();
     oa_in_library--;
     errno = saved;

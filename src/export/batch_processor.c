@@ -19,39 +19,37 @@
  * beyond that (a burst). The wake-up at a full batch is left for a quiet
  * process, where the exporter sleeps until the schedule delay.
  *
- * The exporter thread exports a batch when the queue holds a full one, when
- * OTEL_BSP_SCHEDULE_DELAY has passed, or when shutdown asks it to flush. It
+ * The exporter thread hands a batch to the exporter it was given (struct
+ * oa_span_exporter: none, console, otlp, chosen by name at start-up) when the
+ * queue holds a full one, when OTEL_BSP_SCHEDULE_DELAY has passed, or when
+ * shutdown asks it to flush; it retries what the exporter could not send
+ * now, with backoff, and counts the rest. Raw spans are built (by their
+ * protocol's materialize) as they are taken off the queue. It
  * holds the processor mutex only for short bookkeeping (taking a batch off the
  * queue, freeing it, finishing a flush), never while exporting, so fork (whose
  * prepare handler takes that mutex) never waits for a network round trip.
  *
  * Everything is lazy: the queue is allocated on the first span, the thread is
- * started on the first span, and the OTLP exporter object with its libcurl and
- * protobuf-c dependencies is loaded the first time a batch goes to it. */
-#include <dlfcn.h>
+ * started on the first span, and the exporter sets itself up (the OTLP one
+ * loads its object, with libcurl and protobuf-c) when the thread starts. */
 #include <errno.h>
 #include <limits.h>
 #include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "export/console_exporter.h"
+#include "base/guard.h"
+#include "base/log.h"
+#include "base/queue.h"
 #include "config/config.h"
 #include "export/batch_processor.h"
-#include "base/guard.h"
-#include "protocols/http1/http_raw_span.h"
-#include "base/log.h"
-#include "metrics/metrics_table.h"
-#include "export/otlp/otlp_exporter.h"
-#include "base/queue.h"
-#include "config/resource.h"
+#include "export/exit_flush.h"
 #include "export/thread_priority.h"
 
 #define NS_PER_MS 1000000ull
@@ -60,14 +58,10 @@
 /* How long shutdown waits when the export timeout is 0 ("no limit"): exit
  * must still finish. */
 #define SHUTDOWN_DEFAULT_WAIT_MS 10000
-/* Retry of a batch the collector could not take now (OTLP RETRYABLE). */
+/* Retry of a batch the receiver could not take now (OA_EXPORT_RETRYABLE). */
 #define RETRY_INITIAL_MS 1000
 #define RETRY_MAX_MS 30000
 #define RETRY_TOTAL_MS 60000
-
-/* Unit tests only: where to load libotelauto-otlp.so from instead of next to
- * the object holding this code (a test binary is not in the build directory). */
-const char *oa_export_otlp_library_override;
 
 enum lazy_state {
     LAZY_UNSET = 0,
@@ -109,6 +103,9 @@ static struct {
     uint64_t flush_done;
     uint64_t flush_deadline_ns; /* CLOCK_MONOTONIC */
 
+    /* Where batches go. Read by the exporter thread at each batch, so that
+     * it may be replaced (atomic). */
+    const struct oa_span_exporter *exporter;
 } bsp = {
     .lock = PTHREAD_MUTEX_INITIALIZER,
     .flushed = PTHREAD_COND_INITIALIZER,
@@ -119,25 +116,6 @@ static struct {
  * object's symbol table and read it from the process's memory: the running
  * program pays nothing for being asked. */
 struct oa_export_counters oa_export_counters_live;
-
-/* The OTLP exporter object, touched only by the exporter thread (and by the
- * fork child handler, when no exporter thread exists). */
-static struct {
-    oa_otlp_create_fn create;
-    oa_otlp_send_fn send;
-    struct oa_otlp_exporter *exporter;
-    struct oa_otlp_env env;
-    bool load_failed;
-    bool create_failure_logged;
-} otlp;
-
-/* The loaded OTLP object (dlopen handle), published once loaded. */
-static void *otlp_library;
-
-void *oa_export_library(void)
-{
-    return __atomic_load_n(&otlp_library, __ATOMIC_ACQUIRE);
-}
 
 /* Exporter thread only: state of the retry jitter generator. */
 static uint64_t jitter_state;
@@ -187,10 +165,21 @@ static void init_sync_objects(void)
         pthread_cond_init(&bsp.flushed, NULL);
 }
 
-void oa_export_init(void)
+void oa_export_set_exporter(const struct oa_span_exporter *exporter)
+{
+    __atomic_store_n(&bsp.exporter, exporter, __ATOMIC_RELEASE);
+}
+
+static const struct oa_span_exporter *current_exporter(void)
+{
+    return __atomic_load_n(&bsp.exporter, __ATOMIC_ACQUIRE);
+}
+
+void oa_export_init(const struct oa_span_exporter *exporter)
 {
     init_sync_objects();
     bsp.pid = getpid();
+    oa_export_set_exporter(exporter);
 }
 
 /* ---- waking and sleeping ---------------------------------------------- */
@@ -279,31 +268,12 @@ static struct oa_queue *ready_queue(void)
 
 static void *exporter_main(void *unused);
 
-static void flush_at_exit(void)
-{
-    oa_in_library++;
-    oa_export_shutdown();
-    oa_in_library--;
-}
-
-/* Exit runs the atexit handlers, last registered first, and only then the
- * destructors of shared objects, ours included. libcurl's TLS library
- * (OpenSSL) registers its clean-up with atexit when it is initialised, by the
- * program or by our exporter; a flush from our destructor alone would use
- * libcurl after that clean-up (and crash in it). So the flush is registered
- * with atexit too, twice: when the first span arrives (after the program's
- * own TLS set-up, typically, and before a short-lived program exits), and
- * once the exporter has initialised libcurl. Exit then waits for the flush
- * while TLS still works; later calls have little or nothing left to do.
- * Once per process: a forked child inherits the registrations. */
+/* The flush at exit is registered with atexit when the first span arrives
+ * (see exit_flush.c: after the program's own TLS set-up, typically, and
+ * before a short-lived program exits); an exporter that sets up libcurl
+ * registers it again then. Once per process: a forked child inherits the
+ * registrations. */
 static int flush_registered_at_first_span;
-static int flush_registered_after_exporter;
-
-static void register_flush_at_exit(int *registered)
-{
-    if (!__atomic_exchange_n(registered, 1, __ATOMIC_ACQ_REL) && atexit(flush_at_exit) != 0)
-        OA_DEBUG("cannot register the flush at exit");
-}
 
 static bool create_exporter_thread(void)
 {
@@ -343,7 +313,7 @@ static void ensure_exporter_thread(bool retry_failed)
         __atomic_store_n(&bsp.thread_state, state, __ATOMIC_RELEASE);
         return;
     }
-    register_flush_at_exit(&flush_registered_at_first_span);
+    oa_export_register_exit_flush(&flush_registered_at_first_span);
     if (create_exporter_thread()) {
         __atomic_store_n(&bsp.thread_state, THREAD_RUNNING, __ATOMIC_RELEASE);
     } else {
@@ -407,124 +377,7 @@ void oa_export_get_counters(struct oa_export_counters *out)
     out->wakeups_by_submitters = atomic_get(&oa_export_counters_live.wakeups_by_submitters);
 }
 
-/* ---- the OTLP exporter object ------------------------------------------ */
-
-/* libotelauto-otlp.so is installed next to libotelauto.so: find the
- * directory of the object this code is in. */
-static void otlp_library_path(char *out, size_t cap)
-{
-    Dl_info info;
-    const char *slash;
-
-    if (oa_export_otlp_library_override) {
-        snprintf(out, cap, "%s", oa_export_otlp_library_override);
-        return;
-    }
-    if (dladdr((void *)&oa_export_submit, &info) && info.dli_fname) {
-        slash = strrchr(info.dli_fname, '/');
-        if (slash) {
-            int n = snprintf(out, cap, "%.*s/%s", (int)(slash - info.dli_fname), info.dli_fname,
-                             OA_OTLP_LIBRARY_NAME);
-            if (n > 0 && (size_t)n < cap)
-                return;
-        }
-    }
-    /* Found through the library search path, as we were. */
-    snprintf(out, cap, "%s", OA_OTLP_LIBRARY_NAME);
-}
-
-void *oa_export_otlp_load(const char *what, const char *send_symbol, oa_otlp_create_fn *create, void **send)
-{
-    char path[PATH_MAX];
-
-    otlp_library_path(path, sizeof path);
-    void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-    if (!handle) {
-        OA_ERROR("cannot load the OTLP exporter: %s; %s will not be exported", dlerror(), what);
-        return NULL;
-    }
-    *(void **)create = dlsym(handle, OA_OTLP_CREATE_SYMBOL);
-    *send = dlsym(handle, send_symbol);
-    /* destroy is never called (an exporter lives until exit, and a forked
-     * child must not touch its parent's libcurl state), but its absence
-     * means an object of another build */
-    if (!*create || !*send || !dlsym(handle, OA_OTLP_DESTROY_SYMBOL)) {
-        *create = NULL;
-        *send = NULL;
-        OA_ERROR("%s lacks the exporter entry points; %s will not be exported", path, what);
-        dlclose(handle);
-        return NULL;
-    }
-    OA_DEBUG("loaded %s for %s", path, what);
-    return handle;
-}
-
-void oa_export_otlp_env(struct oa_otlp_env *env, const struct oa_config_otlp *otlp)
-{
-    env->abi_version = OA_OTLP_ABI_VERSION;
-    env->config = &oa_config;
-    env->resource = &oa_resource;
-    env->log = oa_log_write;
-    env->otlp = otlp;
-}
-
-static bool otlp_load(void)
-{
-    void *send = NULL;
-
-    if (otlp.send)
-        return true;
-    if (otlp.load_failed)
-        return false;
-    void *handle = oa_export_otlp_load("spans", OA_OTLP_SEND_SYMBOL, &otlp.create, &send);
-    if (!handle) {
-        otlp.load_failed = true;
-        return false;
-    }
-    *(void **)&otlp.send = send;
-    __atomic_store_n(&otlp_library, handle, __ATOMIC_RELEASE);
-    return true;
-}
-
-static struct oa_otlp_exporter *otlp_exporter_setup(void)
-{
-    if (!otlp_load())
-        return NULL;
-    oa_export_otlp_env(&otlp.env, &oa_config.traces_otlp);
-    otlp.exporter = otlp.create(&otlp.env);
-    if (otlp.exporter) {
-        register_flush_at_exit(&flush_registered_after_exporter);
-    } else if (!otlp.create_failure_logged) {
-        otlp.create_failure_logged = true;
-        OA_ERROR("cannot create the OTLP exporter for %s", oa_config.traces_otlp.endpoint);
-    }
-    return otlp.exporter;
-}
-
-void oa_export_setup_begin(void)
-{
-    pthread_mutex_lock(&bsp.lock);
-}
-
-void oa_export_setup_end(void)
-{
-    pthread_mutex_unlock(&bsp.lock);
-}
-
-static struct oa_otlp_exporter *otlp_exporter(void)
-{
-    if (otlp.exporter)
-        return otlp.exporter;
-    /* Under the lock that fork's prepare handler takes: a fork waits for
-     * the loading of the exporter object and libcurl's set-up rather than
-     * copy the dynamic loader's (or the allocator's) locks while this
-     * thread holds them, which would leave them held forever in the child.
-     * Exports themselves stay outside the lock. */
-    oa_export_setup_begin();
-    struct oa_otlp_exporter *e = otlp_exporter_setup();
-    oa_export_setup_end();
-    return e;
-}
+/* ---- the exporter thread ---------------------------------------------- */
 
 /* Backoff with jitter: a random wait in [ms/2, 3ms/2], so that many
  * processes that lost the same collector do not come back in step. */
@@ -562,29 +415,28 @@ static bool wait_before_retry(uint64_t started, uint64_t wait_ms)
     }
 }
 
-static void export_otlp(struct oa_span *const *spans, size_t n)
+/* One batch to the exporter, retried with backoff while it says the
+ * receiver cannot take it now, within the retry budget and the deadline of
+ * a flush in progress. Counts the spans as exported or failed. */
+static void export_batch(struct oa_span *const *spans, size_t n)
 {
-    struct oa_otlp_exporter *e = otlp_exporter();
+    const struct oa_span_exporter *e = current_exporter();
     uint64_t started = mono_ns();
     uint64_t backoff_ms = RETRY_INITIAL_MS;
 
-    if (!e) {
-        counter_add(&oa_export_counters_live.failed, n);
-        return;
-    }
     for (;;) {
         long retry_after_ms = -1;
-        enum oa_otlp_result result = otlp.send(e, spans, n, &retry_after_ms);
+        /* (none handed: nowhere for the spans to go) */
+        enum oa_export_result result = e ? e->export(e->self, spans, n, &retry_after_ms) : OA_EXPORT_FAILED;
         uint64_t wait_ms;
 
-        if (result == OA_OTLP_OK) {
+        if (result == OA_EXPORT_OK) {
             counter_add(&oa_export_counters_live.exported, n);
-            return;
+            break;
         }
-        if (result != OA_OTLP_RETRYABLE) {
+        if (result != OA_EXPORT_RETRYABLE) {
             counter_add(&oa_export_counters_live.failed, n);
-            OA_WARN("dropping %zu span(s): the collector did not accept them", n);
-            return;
+            break;
         }
         wait_ms = retry_after_ms >= 0 ? (uint64_t)retry_after_ms : jittered_ms(backoff_ms);
         backoff_ms = backoff_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : backoff_ms * 2;
@@ -593,29 +445,9 @@ static void export_otlp(struct oa_span *const *spans, size_t n)
             /* The exporter said once that the collector is unavailable; the
              * drops are counted and summed up at exit. */
             OA_DEBUG("dropping %zu span(s): the collector is still unavailable", n);
-            return;
+            break;
         }
         OA_DEBUG("retrying %zu span(s)", n);
-    }
-}
-
-/* ---- the exporter thread ---------------------------------------------- */
-
-static void export_batch(struct oa_span *const *spans, size_t n)
-{
-    switch (oa_config.traces_exporter) {
-    case OA_TRACES_EXPORTER_NONE:
-        /* The no-op exporter accepts everything. */
-        counter_add(&oa_export_counters_live.exported, n);
-        break;
-    case OA_TRACES_EXPORTER_CONSOLE:
-        oa_console_export(STDERR_FILENO, spans, n);
-        counter_add(&oa_export_counters_live.exported, n);
-        break;
-    case OA_TRACES_EXPORTER_OTLP:
-    default:
-        export_otlp(spans, n);
-        break;
     }
     log_counters("export");
 }
@@ -639,7 +471,7 @@ static size_t take_batch(void)
         pthread_mutex_lock(&bsp.lock);
         size_t popped = oa_queue_pop(&bsp.queue, items, want);
         for (size_t i = 0; i < popped; i++) {
-            struct oa_span *s = oa_http_raw_span_materialize(items[i]);
+            struct oa_span *s = oa_span_materialize(items[i]);
             if (s != NULL)
                 bsp.batch[n++] = s;
             else
@@ -764,8 +596,9 @@ static void *exporter_main(void *unused)
      * exporter. Setting it up now rather than at the first batch keeps
      * libcurl's initialisation out of exit, where a short-lived program
      * would otherwise have its first batch sent. */
-    if (oa_config.traces_exporter == OA_TRACES_EXPORTER_OTLP)
-        otlp_exporter();
+    const struct oa_span_exporter *e = current_exporter();
+    if (e && e->start)
+        e->start(e->self);
     for (;;) {
         uint32_t seen = wake_generation();
         __atomic_store_n(&bsp.wake_pending, 0, __ATOMIC_SEQ_CST);
@@ -852,16 +685,13 @@ static void flush_spans(void)
     errno = saved_errno;
 }
 
-/* The final metrics export runs meanwhile, on the metrics thread: exit
- * waits for the longer of the two, not for their sum. Both are waited for
- * here, whichever exit handler runs first: an exporter that sets up libcurl
- * during exit makes OpenSSL register its clean-up then, and that clean-up
- * runs as soon as this handler returns. */
 void oa_export_shutdown(void)
 {
-    oa_metrics_begin_exit_flush();
+    const struct oa_span_exporter *e = current_exporter();
+
     flush_spans();
-    oa_metrics_shutdown();
+    if (e && e->shutdown)
+        e->shutdown(e->self);
 }
 
 void oa_export_atfork_prepare(void)
@@ -913,10 +743,8 @@ void oa_export_atfork_child(void)
     bsp.flush_done = 0;
     bsp.flush_deadline_ns = 0;
 
-    /* The parent's exporter shares libcurl connections with the parent and
-     * its state may be mid-request: forget it, never destroy it. The loaded
-     * object itself stays valid. */
-    otlp.exporter = NULL;
-    otlp.create_failure_logged = false;
+    const struct oa_span_exporter *e = current_exporter();
+    if (e && e->atfork_child)
+        e->atfork_child(e->self);
     jitter_state = 0;
 }

@@ -212,6 +212,25 @@ void oa_console_export(int fd, struct oa_span *const *spans, size_t n)
     errno = saved_errno;
 }
 
+static enum oa_export_result console_span_export(void *self, struct oa_span *const *spans, size_t n,
+                                                 long *retry_after_ms)
+{
+    (void)retry_after_ms;
+    oa_console_export(*(const int *)self, spans, n);
+    return OA_EXPORT_OK;
+}
+
+const struct oa_span_exporter *oa_console_span_exporter(void)
+{
+    static const int fd = STDERR_FILENO;
+    static const struct oa_span_exporter console = {
+        .name = "console",
+        .export = console_span_export,
+        .self = (void *)&fd,
+    };
+    return &console;
+}
+
 /* Metrics (OTEL_METRICS_EXPORTER=console), one block per data point:
  *
  *   otelauto metric http.server.request.duration histogram unit=s cumulative

@@ -20,10 +20,11 @@
  *               log), expose nothing, and retry the bind every interval, so
  *               a survivor takes over when the serving process exits.
  *
- * Exit: whichever exit handler runs first (the span flush's or ours) asks
- * this thread for its final export, then waits for the span flush and for
- * it, both bounded by the export timeout: they overlap. */
-#include <dlfcn.h>
+ * Exit: the life cycle's exit flush (src/lifecycle/exit.c), registered with
+ * atexit here and by the span processor, asks this thread for its final
+ * export (oa_metrics_begin_exit_flush), flushes the spans meanwhile, then
+ * waits for it (oa_metrics_shutdown), both bounded by the export timeout:
+ * they overlap. */
 #include <errno.h>
 #include <limits.h>
 #include <linux/futex.h>
@@ -37,6 +38,8 @@
 #include "export/console_exporter.h"
 #include "config/config.h"
 #include "export/batch_processor.h"
+#include "export/exit_flush.h"
+#include "export/otlp_loader.h"
 #include "base/guard.h"
 #include "base/log.h"
 #include "metrics/metrics_table.h"
@@ -114,24 +117,6 @@ static void futex_wait(uint32_t *word, uint32_t seen, uint64_t timeout_ns)
 
 static struct oa_otlp_exporter *otlp_exporter(void);
 
-/* Whichever of the span and metrics exit handlers runs first flushes both
- * (oa_export_shutdown), so that exit waits for the longer one, not for
- * their sum. */
-static void flush_at_exit(void)
-{
-    oa_in_library++;
-    oa_export_shutdown();
-    oa_in_library--;
-}
-
-/* See batch_processor.c: the exit flush must run before the TLS library's
- * own atexit clean-up, so it is registered again once libcurl is set up. */
-static void register_flush_at_exit(int *registered)
-{
-    if (!__atomic_exchange_n(registered, 1, __ATOMIC_ACQ_REL) && atexit(flush_at_exit) != 0)
-        OA_DEBUG("cannot register the metrics flush at exit");
-}
-
 static bool otlp_load(void)
 {
     void *send = NULL;
@@ -155,7 +140,9 @@ static struct oa_otlp_exporter *otlp_exporter_setup(void)
     oa_export_otlp_env(&otlp.env, &oa_config.metrics_otlp);
     otlp.exporter = otlp.create(&otlp.env);
     if (otlp.exporter) {
-        register_flush_at_exit(&rd.atexit_registered_after_exporter);
+        /* (see exit_flush.c: the flush must run before the TLS library's
+         * own atexit clean-up, registered by libcurl's set-up) */
+        oa_export_register_exit_flush(&rd.atexit_registered_after_exporter);
     } else if (!otlp.create_failure_logged) {
         otlp.create_failure_logged = true;
         OA_ERROR("cannot create the OTLP metrics exporter for %s", oa_config.metrics_otlp.endpoint);
@@ -347,7 +334,7 @@ void oa_metrics_reader_start(void)
         __atomic_store_n(&rd.thread_state, THREAD_NONE, __ATOMIC_RELEASE);
         return;
     }
-    register_flush_at_exit(&rd.atexit_registered);
+    oa_export_register_exit_flush(&rd.atexit_registered);
     rc = pthread_attr_init(&attr);
     if (rc == 0) {
         pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);

@@ -17,6 +17,10 @@
 #include "config/config.h"
 #include "wire/fd_table.h"
 #include "export/batch_processor.h"
+#include "export/exit_flush.h"
+#include "export/otlp_loader.h"
+#include "export/span_exporters.h"
+#include "lifecycle/exit.h"
 #include "base/guard.h"
 #include "sys/real_libc.h"
 #include "lifecycle/library.h"
@@ -45,7 +49,8 @@ static void configure(void)
 {
     oa_config_load(&oa_config, read_env);
     oa_resource_build(&oa_resource, &oa_config);
-    oa_export_init();
+    oa_export_set_exit_flush(oa_exit_flush);
+    oa_export_init(oa_span_exporter_for(oa_config_traces_exporter_name(oa_config.traces_exporter)));
     oa_http_metrics_register();
     oa_metrics_init();
     oa_env_carrier_load(read_env);
@@ -133,6 +138,10 @@ static const struct fork_handlers engine_fork_handlers[] = {
     {export_prepare, export_parent, export_child},
     {NULL, NULL, metrics_child},
     {NULL, NULL, oa_ids_atfork_child}, /* the child must not repeat the parent's ids */
+    /* the exporter object's loading lock (export/otlp_loader.h), last so that
+     * its prepare runs first: no thread holds the processor's lock while it
+     * waits for this one */
+    {oa_export_setup_begin, oa_export_setup_end, oa_export_setup_atfork_child},
 };
 
 #define ENGINE_FORK_HANDLERS (sizeof(engine_fork_handlers) / sizeof(engine_fork_handlers[0]))
@@ -211,7 +220,7 @@ __attribute__((destructor)) static void oa_library_fini(void)
         return;
     int saved = errno;
     oa_in_library++;
-    oa_export_shutdown();
+    oa_exit_flush();
     oa_run_report_exit();
     oa_in_library--;
     errno = saved;

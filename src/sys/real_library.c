@@ -3,7 +3,6 @@
 #include <dlfcn.h>
 #include <stddef.h>
 
-#include "export/batch_processor.h"
 #include "sys/real_library.h"
 
 void *oa_real_symbol(void *lib, const char *name)
@@ -40,11 +39,20 @@ void *oa_real_library(const char *anchor, const char *const *sonames)
     return NULL;
 }
 
+/* The exporter object's dlopen handle, published by whoever loads it (the
+ * export layer, which sits above this one and so hands it down). */
+static void *exporter_library;
+
+void oa_exporter_library_set(void *handle)
+{
+    __atomic_store_n(&exporter_library, handle, __ATOMIC_RELEASE);
+}
+
 void *oa_exporter_symbol(void **cache, const char *name)
 {
     void *p = __atomic_load_n(cache, __ATOMIC_ACQUIRE);
     if (p == NULL) {
-        p = oa_real_symbol(oa_export_library(), name);
+        p = oa_real_symbol(__atomic_load_n(&exporter_library, __ATOMIC_ACQUIRE), name);
         __atomic_store_n(cache, p, __ATOMIC_RELEASE);
     }
     return p;

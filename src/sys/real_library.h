@@ -17,6 +17,10 @@ void *oa_real_library(const char *anchor, const char *const *sonames);
 /* dlsym(lib, name), NULL (and dlerror() clean) when absent. */
 void *oa_real_symbol(void *lib, const char *name);
 
+/* Where oa_exporter_symbol looks: the dlopen handle of our exporter object
+ * once it is loaded (NULL before). */
+void oa_exporter_library_set(void *handle);
+
 /* For calls made by our own exporter (oa_in_library): the definition of
  * name among the exporter object's own dependencies, which may not be the
  * program's (a program on libcurl-gnutls, or another libssl), or NULL.

@@ -48,9 +48,24 @@ enum oa_span_form {
 #define OA_SPAN_RAW_BYTES 1280
 #define OA_SPAN_RAW_SMALL_BYTES 512
 
-/* The facts an HTTP span's name and attributes are made of, recorded on the
- * program's thread in place of the attributes; see include/oa_http_raw_span.h. */
+struct oa_span;
+
+/* What the exporter thread does with a raw span of one protocol. The raw
+ * span carries a pointer to its protocol's table, so that the exporter
+ * builds spans of any protocol without knowing one (the protocols sit above
+ * the exporter); recording costs the program's thread one pointer store. */
+struct oa_span_raw_ops {
+    /* The full span (compacted when it can be) that the program's thread
+     * would have built, with s freed; NULL, with s freed, when it cannot be
+     * built. Called by one thread at a time. */
+    struct oa_span *(*materialize)(struct oa_span *s);
+};
+
+/* The facts a span's name and attributes are made of, recorded on the
+ * program's thread in place of the attributes (for HTTP, see
+ * src/protocols/http1/http_raw_span.h). */
 struct oa_span_raw {
+    const struct oa_span_raw_ops *ops; /* set by the protocol that records it */
     union {
         struct sockaddr sa;
         struct sockaddr_in in;
@@ -113,6 +128,12 @@ static inline bool oa_span_is_raw(const struct oa_span *s)
     return s->form == OA_SPAN_RAW || s->form == OA_SPAN_RAW_SMALL;
 }
 void oa_span_free(struct oa_span *s);
+/* The exporter's side: a raw span built by its protocol's materialize (see
+ * struct oa_span_raw_ops), any other span s itself. */
+static inline struct oa_span *oa_span_materialize(struct oa_span *s)
+{
+    return s != NULL && oa_span_is_raw(s) ? s->raw.ops->materialize(s) : s;
+}
 /* A finished span moved into a block that holds only the arena bytes it uses
  * (most spans use a few hundred of the 3 KiB), so that spans waiting in the
  * export queue take a third of the memory. Returns the moved span (s is then

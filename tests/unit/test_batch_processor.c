@@ -1,7 +1,8 @@
-/* The batch span processor with the none, console and OTLP exporters:
- * lazy start, schedule delay, wake-up at a full batch, flush at shutdown,
- * dropping when the queue is full, fork hygiene, and shutdown deadlines
- * against a collector that refuses or never answers.
+/* The batch span processor with the none, console and OTLP exporters and a
+ * fake one: lazy start, schedule delay, wake-up at a full batch, flush at
+ * shutdown, dropping when the queue is full, fork hygiene, what it does with
+ * each result an exporter gives (retry, give up, count), and shutdown
+ * deadlines against a collector that refuses or never answers.
  *
  * The processor is process-global and lazy, so the scenarios run in order in
  * one process (the queue is sized once, on the first span) and the ones that
@@ -27,12 +28,14 @@
 
 #include "config/config.h"
 #include "export/batch_processor.h"
+#include "export/exit_flush.h"
+#include "export/otlp_loader.h"
+#include "export/span_exporters.h"
+#include "lifecycle/exit.h"
 #include "protocols/http1/http_raw_span.h"
 #include "base/log.h"
 #include "oa_test.h"
 
-/* batch_processor.c's test seam */
-extern const char *oa_export_otlp_library_override;
 /* Set by the library constructor when it is linked in (it then registered
  * the fork handlers itself). Weak: not linked in, it is NULL. */
 extern int oa_library_state __attribute__((weak));
@@ -50,6 +53,12 @@ static void sleep_ms(long ms)
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
         ;
+}
+
+/* What the library does at start-up with OTEL_TRACES_EXPORTER=name. */
+static void use_exporter(const char *name)
+{
+    oa_export_set_exporter(oa_span_exporter_for(name));
 }
 
 static struct oa_export_counters counters(void)
@@ -179,7 +188,7 @@ static void test_shutdown_with_nothing(void)
     struct oa_export_counters c;
     int threads = count_threads();
 
-    oa_config.traces_exporter = OA_TRACES_EXPORTER_OTLP;
+    use_exporter("otlp");
     oa_export_otlp_library_override = otlp_path;
     t0 = now_ms();
     oa_export_shutdown();
@@ -202,7 +211,7 @@ static void test_none_exporter(void)
     uint64_t t0;
     sigset_t mask;
 
-    oa_config.traces_exporter = OA_TRACES_EXPORTER_NONE;
+    use_exporter("none");
     oa_config.max_queue_size = 64;
     oa_config.max_export_batch_size = 32;
     oa_config.schedule_delay_ms = 100;
@@ -254,7 +263,7 @@ static void test_steady_flow_needs_no_wakeups(void)
     const int spans = 1200; /* ~37 batches at ~1,000 spans/s */
     struct oa_export_counters before = counters();
 
-    oa_config.traces_exporter = OA_TRACES_EXPORTER_NONE;
+    use_exporter("none");
     oa_config.schedule_delay_ms = 60000;
     for (int i = 0; i < spans; i++) {
         oa_export_submit(make_span("steady-%d", i));
@@ -313,6 +322,177 @@ static void *drain_main(void *arg)
     }
     d->buf[d->len] = '\0';
     return NULL;
+}
+
+/* ---- a fake exporter: what the processor does with each result ---------- */
+
+static int wait_child(pid_t pid, long timeout_ms);
+
+struct fake {
+    int calls;
+    size_t spans;         /* spans handed over, retries included */
+    size_t largest_batch;
+    bool in_order;        /* names fake-0, fake-1, ... in the order handed over */
+    int next_index;
+    int retryable_first;  /* answer RETRYABLE this many times, then `then` */
+    long retry_after_ms;
+    enum oa_export_result then;
+    int starts;
+    int atfork_children;
+    int shutdowns;
+};
+
+static struct fake fake;
+
+static enum oa_export_result fake_export(void *self, struct oa_span *const *spans, size_t n,
+                                         long *retry_after_ms)
+{
+    struct fake *f = self;
+
+    f->calls++;
+    f->spans += n;
+    if (n > f->largest_batch)
+        f->largest_batch = n;
+    if (f->retryable_first > 0) {
+        f->retryable_first--;
+        *retry_after_ms = f->retry_after_ms;
+        return OA_EXPORT_RETRYABLE;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char want[32];
+        snprintf(want, sizeof want, "fake-%d", f->next_index++);
+        if (strcmp(spans[i]->name, want) != 0)
+            f->in_order = false;
+    }
+    return f->then;
+}
+
+static void fake_start(void *self)
+{
+    ((struct fake *)self)->starts++;
+}
+
+static void fake_atfork_child(void *self)
+{
+    ((struct fake *)self)->atfork_children++;
+}
+
+static void fake_shutdown(void *self)
+{
+    ((struct fake *)self)->shutdowns++;
+}
+
+static const struct oa_span_exporter fake_exporter = {
+    .name = "fake",
+    .export = fake_export,
+    .start = fake_start,
+    .atfork_child = fake_atfork_child,
+    .shutdown = fake_shutdown,
+    .self = &fake,
+};
+
+/* A fresh fake that answers `then` (after retryable_first RETRYABLEs). The
+ * exporter thread reads it only between the submit and the end of the
+ * flush: oa_export_shutdown's wait orders the test's reads after it. */
+static void use_fake(enum oa_export_result then, int retryable_first, long retry_after_ms)
+{
+    memset(&fake, 0, sizeof fake);
+    fake.in_order = true;
+    fake.then = then;
+    fake.retryable_first = retryable_first;
+    fake.retry_after_ms = retry_after_ms;
+    oa_export_set_exporter(&fake_exporter);
+}
+
+/* The queue (64) and batch (32) are the sizes test_none_exporter set. */
+static void test_fake_exporter_batches(void)
+{
+    struct oa_export_counters before = counters();
+    struct oa_export_counters c;
+
+    oa_config.schedule_delay_ms = 60000;
+    use_fake(OA_EXPORT_OK, 0, -1);
+    submit_n("fake-%d", 0, 40);
+    oa_export_shutdown();
+    c = counters();
+    /* (the exporter may take the spans after the first 32 in more than one
+     * batch, as they arrive) */
+    CHECK(fake.spans == 40 && fake.in_order && fake.largest_batch == 32 && fake.calls >= 2,
+          "the exporter handed to the processor gets every span, in batches of at most 32 "
+          "(%zu spans, %d calls, largest %zu)",
+          fake.spans, fake.calls, fake.largest_batch);
+    CHECK(c.exported == before.exported + 40 && c.failed == before.failed,
+          "OK: the spans count as exported");
+    CHECK(fake.shutdowns == 1, "shutdown calls the exporter's shutdown after the flush");
+}
+
+static void test_fake_exporter_results(void)
+{
+    struct oa_export_counters before = counters();
+    struct oa_export_counters c;
+    uint64_t t0;
+
+    use_fake(OA_EXPORT_OK, 2, 0);
+    submit_n("fake-%d", 0, 3);
+    oa_export_shutdown();
+    c = counters();
+    CHECK(fake.calls == 3 && fake.spans == 9 && fake.in_order,
+          "RETRYABLE with a retry-after of 0: the batch is sent again at once (%d calls)",
+          fake.calls);
+    CHECK(c.exported == before.exported + 3 && c.failed == before.failed,
+          "and counts as exported once accepted");
+
+    before = c;
+    use_fake(OA_EXPORT_FAILED, 0, -1);
+    submit_n("fake-%d", 0, 5);
+    oa_export_shutdown();
+    c = counters();
+    CHECK(fake.calls == 1 && c.failed == before.failed + 5 && c.exported == before.exported,
+          "FAILED: not retried, the spans count as failed (%d calls)", fake.calls);
+
+    /* a retry-after beyond the retry budget: given up without waiting */
+    before = c;
+    use_fake(OA_EXPORT_OK, 1000, 600000);
+    submit_n("fake-%d", 0, 4);
+    t0 = now_ms();
+    oa_export_shutdown();
+    c = counters();
+    CHECK(fake.calls == 1 && c.failed == before.failed + 4 && c.exported == before.exported &&
+              now_ms() - t0 < 1000,
+          "RETRYABLE after longer than the budget: failed at once (%d calls)", fake.calls);
+
+    before = c;
+    oa_export_set_exporter(NULL);
+    submit_n("fake-%d", 0, 2);
+    oa_export_shutdown();
+    c = counters();
+    CHECK(c.failed == before.failed + 2 && c.exported == before.exported,
+          "no exporter handed over: the spans count as failed");
+    use_exporter("none");
+}
+
+/* In a fork child: the exporter forgets what it shares with the parent, and
+ * the child's new exporter thread starts it. */
+static void test_fake_exporter_fork(void)
+{
+    pid_t pid;
+    int status;
+
+    use_fake(OA_EXPORT_OK, 0, -1);
+    fflush(stdout);
+    pid = fork();
+    if (pid == 0) {
+        bool forgot = fake.atfork_children == 1 && fake.starts == 0;
+        submit_n("fake-%d", 0, 2);
+        oa_export_shutdown();
+        _exit(forgot && fake.starts == 1 && fake.spans == 2 && counters().exported == 2 ? 0 : 1);
+    }
+    status = wait_child(pid, 10000);
+    CHECK(status == 0, "fork: the child's exporter is told (atfork_child), started by the "
+                       "child's exporter thread, and sent the child's spans (0x%x)",
+          status);
+    CHECK(fake.atfork_children == 0, "the parent's exporter is not told");
+    use_exporter("none");
 }
 
 static size_t count_occurrences(const char *hay, const char *needle)
@@ -392,7 +572,7 @@ static void test_console_stall_drop_fork(void)
 
     CHECK(pipe(p) == 0 && fcntl(p[1], F_SETPIPE_SZ, 4096) >= 0, "small pipe as stderr");
     dup2(p[1], 2);
-    oa_config.traces_exporter = OA_TRACES_EXPORTER_CONSOLE;
+    use_exporter("console");
 
     /* A full batch: the exporter wakes and prints until the pipe is full,
      * then stays blocked in write with the whole batch in hand. */
@@ -479,7 +659,7 @@ static int console_at_exit(void (*submit)(void), char *out, size_t cap)
     pid = fork();
     if (pid == 0) {
         dup2(fd, 2);
-        oa_config.traces_exporter = OA_TRACES_EXPORTER_CONSOLE;
+        use_exporter("console");
         oa_config.schedule_delay_ms = 60000;
         submit();
         exit(0);
@@ -573,7 +753,7 @@ static void test_otlp_load_failure(void)
     pid = fork();
     if (pid == 0) {
         struct oa_export_counters c;
-        oa_config.traces_exporter = OA_TRACES_EXPORTER_OTLP;
+        use_exporter("otlp");
         oa_export_otlp_library_override = "/nonexistent/libotelauto-otlp.so";
         submit_n("doomed-%d", 0, 3);
         oa_export_shutdown();
@@ -605,7 +785,7 @@ static void test_otlp_deadlines(void)
             printf("ok %d # SKIP %s missing\n", ++oa_test_count, otlp_path);
         return;
     }
-    oa_config.traces_exporter = OA_TRACES_EXPORTER_OTLP;
+    use_exporter("otlp");
     oa_export_otlp_library_override = otlp_path;
 
     /* Nothing listens on port 1: every attempt is refused at once, retrying
@@ -755,7 +935,7 @@ static void test_otlp_retry_then_success(void)
     fflush(stdout);
     pid_t pid = fork();
     if (pid == 0) {
-        oa_config.traces_exporter = OA_TRACES_EXPORTER_OTLP;
+        use_exporter("otlp");
         oa_export_otlp_library_override = otlp_path;
         snprintf(oa_config.traces_otlp.endpoint, sizeof oa_config.traces_otlp.endpoint,
                  "http://127.0.0.1:%d/v1/traces", ntohs(addr.sin_port));
@@ -795,9 +975,12 @@ int main(void)
     /* The library constructor, when linked in, has already initialised the
      * processor and registered the fork handlers. */
     if (&oa_library_state == NULL || oa_library_state != 1) {
-        oa_export_init();
+        oa_export_init(NULL);
         pthread_atfork(oa_export_atfork_prepare, oa_export_atfork_parent, oa_export_atfork_child);
+        pthread_atfork(oa_export_setup_begin, oa_export_setup_end, oa_export_setup_atfork_child);
     }
+    /* as the library's configuration does */
+    oa_export_set_exit_flush(oa_exit_flush);
     oa_log_threshold = OA_LOG_NONE;
     oa_config.log_level = OA_LOG_NONE;
     find_otlp_library();
@@ -805,6 +988,9 @@ int main(void)
     test_shutdown_with_nothing();
     test_none_exporter();
     test_steady_flow_needs_no_wakeups();
+    test_fake_exporter_batches();
+    test_fake_exporter_results();
+    test_fake_exporter_fork();
     test_console_stall_drop_fork();
     test_flush_at_exit();
     test_raw_spans_built_for_the_exporter();

@@ -5,6 +5,10 @@
 #include "protocols/http1/http_raw_span.h"
 #include "protocols/http1/http_span.h"
 
+static const struct oa_span_raw_ops http_raw_ops = {
+    .materialize = oa_http_raw_span_materialize,
+};
+
 struct oa_span *oa_http_raw_span_new(enum oa_span_kind kind, const struct oa_http1_parser *p,
                                      const struct oa_conn *c, const char *tracestate)
 {
@@ -21,6 +25,7 @@ struct oa_span *oa_http_raw_span_new(enum oa_span_kind kind, const struct oa_htt
         return NULL;
     struct oa_span_raw *r = &s->raw;
     s->kind = (uint8_t)kind;
+    r->ops = &http_raw_ops;
     /* all of it (c->peer is larger): a copy of known size is a few moves;
      * only peer_len bytes are ever read */
     memcpy(&r->peer, &c->peer, sizeof(r->peer));

@@ -29,10 +29,12 @@ void oa_http_raw_span_finish(struct oa_span *s, int status, const char *error);
 /* The same, ended at end_unix_nano read by the caller. */
 void oa_http_raw_span_finish_at(struct oa_span *s, int status, const char *error, uint64_t end_unix_nano);
 
-/* The exporter's side: the full span (compacted when it can be) that the
- * program's thread would have built, with s freed; s itself when it is not
- * raw; NULL, with s freed, when no block is free. One thread at a time: the
- * head is parsed again with a parser kept for the purpose. */
+/* The exporter's side, reached through the struct oa_span_raw_ops that
+ * oa_http_raw_span_new puts in the raw span (oa_span_materialize): the full
+ * span (compacted when it can be) that the program's thread would have
+ * built, with s freed; s itself when it is not raw; NULL, with s freed, when
+ * no block is free. One thread at a time: the head is parsed again with a
+ * parser kept for the purpose. */
 struct oa_span *oa_http_raw_span_materialize(struct oa_span *s);
 
 #endif

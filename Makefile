@@ -59,7 +59,7 @@ PASSTHRU  := $(BUILD)/libpassthrough.so
 ENGINE_A  := $(BUILD)/libengine.a
 
 .SECONDARY: $(PROTO_C) $(PROTO_H)
-.PHONY: all deps lib test demo clean check-exports
+.PHONY: all deps lib test demo clean check-exports check-layers
 all: deps lib
 
 lib: $(LIB) $(OTLP_LIB) $(PASSTHRU)
@@ -141,6 +141,12 @@ programs: $(PROG_BINS) $(WITNESS)
 # Only the interposed libc symbols may be exported from the preloaded object.
 check-exports: $(LIB)
 	@scripts/check-exports.sh $(LIB)
+
+# The layers rule over the preloaded object's files (scripts/check-layers.py):
+# no upward or sideways dependency between folders, no cycle of more than 3
+# files. make test runs it (scripts/run-tests.sh, section "exports").
+check-layers: $(ENGINE_OBJS) $(HOOK_OBJS)
+	@scripts/check-layers.py $(ENGINE_OBJS) $(HOOK_OBJS)
 
 # the unit tests that run under ThreadSanitizer: the lock-free queue and the exporter thread
 TSAN_UNIT_BINS := build/tsan/tests/test_queue build/tsan/tests/test_batch_processor

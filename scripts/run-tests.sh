@@ -152,7 +152,7 @@ for section in $sections; do
             run_tap cpython scripts/run-cpython-suites.sh --lib "$root/build/libotelauto.so"
             ;;
         exports)
-            header "exported symbols"
+            header "exported symbols and the layers rule"
             p=0 f=0
             for check in "build/libotelauto.so --exact" "build/libpassthrough.so --exact"; do
                 # shellcheck disable=SC2086 # two words on purpose
@@ -164,6 +164,14 @@ for section in $sections; do
                     f=$((f + 1))
                 fi
             done
+            # the layers rule, on the objects of the preloaded library
+            if make -s check-layers; then
+                echo "ok - check-layers"
+                p=$((p + 1))
+            else
+                echo "not ok - check-layers"
+                f=$((f + 1))
+            fi
             record exports "$p" "$f" 0
             ;;
         integration)

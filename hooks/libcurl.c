@@ -34,7 +34,6 @@
 #include "base/common.h"
 #include "export/batch_processor.h"
 #include "base/guard.h"
-#include "protocols/http1/http_exchange.h"
 #include "protocols/http1/http_metrics.h"
 #include "protocols/http1/http_span.h"
 #include "config/config.h"
@@ -43,6 +42,7 @@
 #include "sys/real_library.h"
 #include "sys/real_libcurl.h"
 #include "trace/span.h"
+#include "trace/span_start.h"
 #include "trace/thread_context.h"
 
 static pthread_once_t bind_once = PTHREAD_ONCE_INIT;
@@ -248,11 +248,9 @@ static bool transfer_begin(CURL *h)
         parent = &parent_sc;
     }
     struct oa_span_context own;
-    bool sampled = oa_http_start_context(&own, parent);
+    bool sampled = oa_span_context_start(&own, parent);
     uint64_t start = oa_now_unix_nano();
-    struct oa_span *span = sampled ? oa_http_span_begin(&own, parent, start, tracestate) : NULL;
-    if (span != NULL)
-        span->kind = OA_SPAN_KIND_CLIENT;
+    struct oa_span *span = sampled ? oa_span_begin(OA_SPAN_KIND_CLIENT, &own, parent, start, tracestate) : NULL;
     struct curl_slist *ours = NULL;
     if (!propagates && (oa_config.propagate_tracecontext || oa_config.propagate_baggage)) {
         ours = with_trace_headers(program, &own, tracestate, baggage);

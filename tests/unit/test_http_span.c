@@ -336,9 +336,9 @@ static struct oa_span *exchange_span(const char *req, struct oa_conn *c, struct 
     c->proto->protocol = &oa_http1_protocol;
     *x = (struct oa_http_exchange *)c->proto;
     oa_http1_protocol.incoming(c, &iov, 1, iov.iov_len);
-    if (c->proto->gave_up || (*x)->fl_count != 1)
+    if (c->proto->gave_up || (*x)->pending.count != 1)
         return NULL;
-    return (*x)->fl[(*x)->fl_first].span;
+    return oa_pending_fifo_front(&(*x)->pending)->span;
 }
 
 static void test_raw_exchange(void)

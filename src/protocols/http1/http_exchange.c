@@ -6,16 +6,14 @@
 #include <string.h>
 
 #include "config/config.h"
-#include "export/batch_processor.h"
 #include "protocols/http1/http_exchange.h"
 #include "protocols/http1/http_raw_span.h"
 #include "protocols/http1/http_span.h"
-#include "trace/ids.h"
 #include "base/log.h"
 #include "base/pool.h"
 #include "trace/propagation.h"
-#include "trace/sampler.h"
 #include "trace/span.h"
+#include "trace/span_start.h"
 #include "trace/thread_context.h"
 
 #define TRACESTATE_JOIN_MAX 2048
@@ -47,6 +45,7 @@ static struct oa_proto_conn *exchange_open(enum oa_conn_role role)
     oa_http1_init_mode(&x->out, role == OA_ROLE_CLIENT ? OA_HTTP1_REQUESTS : OA_HTTP1_RESPONSES,
                        role == OA_ROLE_CLIENT ? OA_HTTP1_FULL : OA_HTTP1_LIGHT);
     oa_http1_init_mode(&x->in, role == OA_ROLE_CLIENT ? OA_HTTP1_RESPONSES : OA_HTTP1_REQUESTS, OA_HTTP1_LIGHT);
+    oa_pending_fifo_init(&x->pending, x->fl, sizeof(x->fl[0]), OA_HTTP_MAX_INFLIGHT);
     return &x->base;
 }
 
@@ -56,59 +55,57 @@ static inline struct oa_http_exchange *exchange_of(struct oa_conn *c)
     return (struct oa_http_exchange *)c->proto;
 }
 
+_Static_assert((OA_HTTP_MAX_INFLIGHT & (OA_HTTP_MAX_INFLIGHT - 1)) == 0, "a FIFO's capacity is a power of two");
+
+/* The HTTP/1 entry a pending request begins. */
+static inline struct oa_inflight *inflight_of(struct oa_pending *e)
+{
+    return (struct oa_inflight *)e;
+}
+
 static struct oa_inflight *inflight_front(struct oa_http_exchange *x)
 {
-    return x->fl_count > 0 ? &x->fl[x->fl_first] : NULL;
+    return inflight_of(oa_pending_fifo_front(&x->pending));
 }
 
-static void inflight_pop(struct oa_http_exchange *x)
+/* ---- what the pending requests' common code asks of HTTP/1 ---- */
+
+static void inflight_end_span(struct oa_span *s, const struct oa_pending *e, uint64_t end)
 {
-    x->fl_first = (x->fl_first + 1) % OA_HTTP_MAX_INFLIGHT;
-    x->fl_count--;
+    if (oa_span_is_raw(s))
+        oa_http_raw_span_finish_at(s, e->status, e->error, end);
+    else
+        oa_http_span_finish_at(s, e->status, e->error, end);
 }
 
-/* Ends the span (status 0 = no response; error = error.type or NULL) and
- * hands it to the exporter. */
-static void inflight_finish(struct oa_http_exchange *x, struct oa_inflight *f, int status, const char *error)
+static void inflight_metric_finish(struct oa_pending *e, uint64_t end, void *owner)
 {
-    /* one clock read ends both the span and the metric's duration */
-    uint64_t end = oa_now_unix_nano();
-    oa_http_metrics_finish_at(&f->metric, status, error, end, &x->series_memo);
-    if (f->span != NULL) {
-        if (oa_span_is_raw(f->span))
-            oa_http_raw_span_finish_at(f->span, status, error, end);
-        else
-            oa_http_span_finish_at(f->span, status, error, end);
-        oa_export_submit(f->span);
-        f->span = NULL;
-    }
-    if (f->ctx != NULL) {
-        oa_server_context_answered(f->ctx);
-        oa_server_context_unref(f->ctx);
-        f->ctx = NULL;
-    }
+    struct oa_http_exchange *x = owner;
+    oa_http_metrics_finish_at(&inflight_of(e)->metric, e->status, e->error, end, &x->series_memo);
 }
 
-static void inflight_drop(struct oa_inflight *f)
+static void inflight_metric_abandon(struct oa_pending *e)
 {
-    oa_http_metrics_abandon(&f->metric);
-    oa_span_free(f->span);
-    f->span = NULL;
-    if (f->ctx != NULL) {
-        oa_server_context_answered(f->ctx);
-        oa_server_context_unref(f->ctx);
-        f->ctx = NULL;
-    }
+    oa_http_metrics_abandon(&inflight_of(e)->metric);
 }
+
+static void inflight_metric_disown(struct oa_pending *e)
+{
+    oa_http_metrics_disown(&inflight_of(e)->metric);
+}
+
+static const struct oa_pending_ops inflight_ops = {
+    .end_span = inflight_end_span,
+    .metric_finish = inflight_metric_finish,
+    .metric_abandon = inflight_metric_abandon,
+    .metric_disown = inflight_metric_disown,
+};
 
 /* The splice's buffers are freed by the wire layer (oa_protocol_free). */
 static void exchange_free(struct oa_proto_conn *p)
 {
     struct oa_http_exchange *x = (struct oa_http_exchange *)p;
-    while (x->fl_count > 0) {
-        inflight_drop(inflight_front(x));
-        inflight_pop(x);
-    }
+    oa_pending_fifo_drop_all(&x->pending, &inflight_ops);
     oa_http1_release(&x->out);
     oa_http1_release(&x->in);
     oa_pool_put(&exchange_pool, x);
@@ -118,11 +115,7 @@ static void exchange_free(struct oa_proto_conn *p)
  * what began): the requests in flight are dropped. */
 static void exchange_give_up(struct oa_conn *c)
 {
-    struct oa_http_exchange *x = exchange_of(c);
-    while (x->fl_count > 0) {
-        inflight_drop(inflight_front(x));
-        inflight_pop(x);
-    }
+    oa_pending_fifo_drop_all(&exchange_of(c)->pending, &inflight_ops);
 }
 
 /* ---- propagation helpers ---- */
@@ -153,53 +146,6 @@ static size_t join_headers(const struct oa_http1_head *h, enum oa_http1_known na
     return pos;
 }
 
-static uint8_t child_flags(bool sampled, const struct oa_span_context *parent)
-{
-    uint8_t random = parent != NULL ? (parent->flags & OA_TRACE_FLAG_RANDOM) : OA_TRACE_FLAG_RANDOM;
-    return (uint8_t)((sampled ? OA_TRACE_FLAG_SAMPLED : 0) | random);
-}
-
-bool oa_http_start_context(struct oa_span_context *own, const struct oa_span_context *parent)
-{
-    if (parent != NULL) {
-        memcpy(own->trace_id, parent->trace_id, 16);
-        oa_ids_new_span_id(own->span_id);
-    } else {
-        oa_ids_new_trace_and_span_id(own->trace_id, own->span_id);
-    }
-    bool sampled = oa_sampler_should_sample(oa_config.sampler, oa_config.sampler_ratio, parent, own->trace_id);
-    own->flags = child_flags(sampled, parent);
-    own->valid = true;
-    own->remote = false;
-    return sampled;
-}
-
-static void span_context(struct oa_span *s, const struct oa_span_context *own, const struct oa_span_context *parent,
-                         uint64_t start)
-{
-    memcpy(s->trace_id, own->trace_id, 16);
-    memcpy(s->span_id, own->span_id, 8);
-    s->trace_flags = own->flags;
-    if (parent != NULL) {
-        memcpy(s->parent_span_id, parent->span_id, 8);
-        s->has_parent = true;
-        s->parent_is_remote = parent->remote;
-    }
-    s->start_unix_nano = start;
-}
-
-struct oa_span *oa_http_span_begin(const struct oa_span_context *own, const struct oa_span_context *parent,
-                                   uint64_t start, const char *tracestate)
-{
-    struct oa_span *s = oa_span_new();
-    if (s == NULL)
-        return NULL;
-    span_context(s, own, parent, start);
-    if (tracestate != NULL && tracestate[0] != '\0')
-        s->trace_state = oa_span_store(s, tracestate, strlen(tracestate));
-    return s;
-}
-
 /* The span of the request head p has just parsed: raw, its name and
  * attributes left to the exporter thread, unless the head is too long for
  * that; then built now, as the other paths do. */
@@ -209,10 +155,10 @@ static struct oa_span *request_span(enum oa_span_kind kind, const struct oa_http
 {
     struct oa_span *s = oa_http_raw_span_new(kind, p, c, tracestate);
     if (s != NULL) {
-        span_context(s, own, parent, start);
+        oa_span_set_context(s, own, parent, start);
         return s;
     }
-    s = oa_http_span_begin(own, parent, start, tracestate);
+    s = oa_span_begin(kind, own, parent, start, tracestate);
     if (s != NULL && kind == OA_SPAN_KIND_SERVER)
         oa_http_span_server_start(s, oa_http1_head(p), c);
     else if (s != NULL)
@@ -290,21 +236,18 @@ static bool queue_replacement(struct oa_http_exchange *x, uint64_t at, const str
     return oa_splice_replace(&x->base.out, at, tp, OA_TRACEPARENT_LEN);
 }
 
-static struct oa_inflight *inflight_push(struct oa_http_exchange *x, const struct oa_http1_head *h)
+static struct oa_inflight *inflight_push(struct oa_http_exchange *x, const struct oa_http1_head *h, uint64_t start)
 {
-    if (x->fl_count == OA_HTTP_MAX_INFLIGHT)
+    struct oa_pending *e = oa_pending_fifo_push(&x->pending, start);
+    if (e == NULL)
         return NULL;
-    struct oa_inflight *f = &x->fl[(x->fl_first + x->fl_count) % OA_HTTP_MAX_INFLIGHT];
+    struct oa_inflight *f = inflight_of(e);
     /* field by field, not a memset of the whole slot (its metric key is
      * ~100 bytes that oa_http_metrics_start_client writes anyway) */
-    f->span = NULL;
-    f->ctx = NULL;
-    f->status = 0;
     f->metric.recording = false;
     f->metric.active = NULL;
     f->is_head = h->method_len == 4 && memcmp(h->method, "HEAD", 4) == 0;
     f->is_connect = h->method_len == 7 && memcmp(h->method, "CONNECT", 7) == 0;
-    x->fl_count++;
     return f;
 }
 
@@ -316,7 +259,7 @@ __attribute__((noinline)) static bool on_client_request_head(struct oa_conn *c, 
 {
     struct oa_http_exchange *x = exchange_of(c);
     const struct oa_http1_head *h = oa_http1_head(&x->out);
-    struct oa_inflight *f = inflight_push(x, h);
+    struct oa_inflight *f = inflight_push(x, h, x->out_message_start);
     if (f == NULL)
         return false;
 
@@ -350,9 +293,9 @@ __attribute__((noinline)) static bool on_client_request_head(struct oa_conn *c, 
     }
     oa_http_metrics_start_client(&f->metric, h, c, x->out_message_start, &x->server_memo);
     struct oa_span_context own;
-    bool sampled = oa_http_start_context(&own, parent);
+    bool sampled = oa_span_context_start(&own, parent);
     if (sampled)
-        f->span = request_span(OA_SPAN_KIND_CLIENT, &x->out, c, &own, parent, x->out_message_start, tracestate);
+        f->p.span = request_span(OA_SPAN_KIND_CLIENT, &x->out, c, &own, parent, x->out_message_start, tracestate);
     if (forwarded && !queue_replacement(x, forwarded_at, &own))
         OA_DEBUG("fd %d: no room to replace the forwarded traceparent", c->fd);
     if (own_tp_count == 0) {
@@ -371,7 +314,7 @@ static bool on_server_request_head(struct oa_conn *c)
 {
     struct oa_http_exchange *x = exchange_of(c);
     const struct oa_http1_head *h = oa_http1_head(&x->in);
-    struct oa_inflight *f = inflight_push(x, h);
+    struct oa_inflight *f = inflight_push(x, h, x->in_message_start);
     if (f == NULL)
         return false;
 
@@ -416,13 +359,13 @@ static bool on_server_request_head(struct oa_conn *c)
 
     oa_http_metrics_start_server(&f->metric, h, x->in_message_start, &x->series_memo);
     struct oa_span_context own;
-    bool sampled = oa_http_start_context(&own, parent);
-    f->ctx = oa_thread_context_enter_new(&own, parent, tracestate, oa_strlen_or_0(tracestate),
+    bool sampled = oa_span_context_start(&own, parent);
+    f->p.ctx = oa_thread_context_enter_new(&own, parent, tracestate, oa_strlen_or_0(tracestate),
                                          baggage != NULL ? baggage : "", baggage_len);
     if (baggage != NULL)
         free(baggage);
     if (sampled)
-        f->span = request_span(OA_SPAN_KIND_SERVER, &x->in, c, &own, parent, x->in_message_start, tracestate);
+        f->p.span = request_span(OA_SPAN_KIND_SERVER, &x->in, c, &own, parent, x->in_message_start, tracestate);
     return true;
 }
 
@@ -435,7 +378,7 @@ static bool on_response_head(struct oa_http_exchange *x, struct oa_http1_parser 
     x->interim = h->status >= 100 && h->status < 200 && h->status != 101;
     if (x->interim)
         return true;
-    f->status = h->status;
+    f->p.status = h->status;
     if (f->is_head)
         oa_http1_response_has_no_body(p, false);
     else if (f->is_connect && h->status >= 200 && h->status < 300)
@@ -449,11 +392,11 @@ static void on_response_done(struct oa_http_exchange *x)
         x->interim = false;
         return;
     }
-    struct oa_inflight *f = inflight_front(x);
-    if (f == NULL)
+    struct oa_pending *e = oa_pending_fifo_front(&x->pending);
+    if (e == NULL)
         return;
-    inflight_finish(x, f, f->status, NULL);
-    inflight_pop(x);
+    oa_pending_finish(e, &inflight_ops, x);
+    oa_pending_fifo_pop(&x->pending);
 }
 
 /* Feeds one piece of one stream and acts on its events. */
@@ -578,11 +521,8 @@ static void responses_ended(struct oa_http_exchange *x, int err)
     struct oa_http1_parser *responses = x->role == OA_ROLE_CLIENT ? &x->in : &x->out;
     if (oa_http1_eof(responses) == OA_HTTP1_MESSAGE_DONE)
         on_response_done(x);
-    while (x->fl_count > 0) {
-        struct oa_inflight *f = inflight_front(x);
-        inflight_finish(x, f, f->status, error_type(err));
-        inflight_pop(x);
-    }
+    if (x->pending.count > 0)
+        oa_pending_fifo_finish_all(&x->pending, &inflight_ops, error_type(err), x);
 }
 
 /* The peer closed its side (a receive returned 0). A server may still answer
@@ -605,12 +545,7 @@ static void exchange_end(struct oa_conn *c, int err)
 static void exchange_disown(struct oa_proto_conn *p)
 {
     struct oa_http_exchange *x = (struct oa_http_exchange *)p;
-    for (unsigned i = 0; i < x->fl_count; i++) {
-        struct oa_inflight *f = &x->fl[(x->fl_first + i) % OA_HTTP_MAX_INFLIGHT];
-        oa_span_free(f->span);
-        f->span = NULL;
-        oa_http_metrics_disown(&f->metric);
-    }
+    oa_pending_fifo_disown_all(&x->pending, &inflight_ops);
 }
 
 /* A client's first outgoing byte, or a server's first incoming one, could

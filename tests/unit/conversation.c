@@ -360,6 +360,15 @@ static bool play(struct run *r)
         const struct conv_step *s = &cv->steps[i];
         int fd = FD_BASE + s->conn;
         size_t n = step_len(s);
+        if (s->dir == CONV_FINISHED) {
+            oa_export_shutdown();
+            pthread_mutex_lock(&cap_lock);
+            int got = n_exported;
+            pthread_mutex_unlock(&cap_lock);
+            if (got != s->spans)
+                return fail(r, "step %d: %d spans exported by now, want %d", i, got, s->spans);
+            continue;
+        }
         if (s->conn < 0 || s->conn >= CONV_MAX_CONNS || cv->roles[s->conn] == OA_ROLE_UNKNOWN || r->closed[s->conn])
             return fail(r, "step %d: no such connection open (%d)", i, s->conn);
         switch (s->dir) {
@@ -392,6 +401,7 @@ static bool play(struct run *r)
             r->closed[s->conn] = true;
             break;
         case CONV_END:
+        case CONV_FINISHED:
             break;
         }
     }

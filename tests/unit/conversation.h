@@ -46,6 +46,7 @@ enum conv_dir {
     CONV_EOF,     /* a read returns 0: the peer closed its side */
     CONV_RESET,   /* a read fails with errno `err` */
     CONV_CLOSE,   /* the program closes the connection */
+    CONV_FINISHED, /* by now exactly `spans` spans were exported (not later, at a close) */
 };
 
 struct conv_step {
@@ -54,6 +55,7 @@ struct conv_step {
     const char *bytes;
     size_t len;            /* 0: strlen(bytes) */
     int err;               /* CONV_RESET's errno */
+    int spans;             /* CONV_FINISHED's count */
     /* Split points strictly inside the first occurrence of this substring
      * of bytes are not tried (a behaviour that depends on how the program
      * cuts its writes, stated by a case of its own). */
@@ -83,6 +85,7 @@ struct conv_span {
 #define PEER_CLOSES(c) {.conn = (c), .dir = CONV_EOF}
 #define RECEIVE_FAILS(c, e) {.conn = (c), .dir = CONV_RESET, .err = (e)}
 #define CLOSES(c) {.conn = (c), .dir = CONV_CLOSE}
+#define FINISHED(n) {.dir = CONV_FINISHED, .spans = (n)}
 #define CONV_DONE {.dir = CONV_END}
 #define SPAN(kind_, name_, error_, parent_, ...) \
     {.kind = (kind_), .name = (name_), .error = (error_), .parent = (parent_), .attrs = {__VA_ARGS__}}

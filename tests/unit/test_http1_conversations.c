@@ -387,8 +387,8 @@ static const struct conversation garbage_request = {
  * were owed, not begun, when the second gave the connection up: they are
  * not sent, and its span is dropped. A write cut between the first head's
  * end and the malformed line sends the first head with its lines (as in
- * the case above): those cuts are not tried here (the line is known bad at the byte after it: it might have
- * gone on, folded). */
+ * the case above): those cuts are not tried here (the line is known bad at
+ * the byte after it, which could have folded it). */
 static const struct conversation garbage_pipelined = {
     .name = "client: a malformed request after a good one in one write: nothing spliced, no span",
     .roles = {C},

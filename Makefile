@@ -112,7 +112,15 @@ $(ENGINE_A): $(ENGINE_OBJS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(ENGINE_A) $(OTLP_OBJS) tests/unit/oa_test.h
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -fvisibility=default -o $@ $< $(OTLP_OBJS) $(ENGINE_A) $(LDFLAGS_SAN) -lcurl -lprotobuf-c -lz -ldl -lpthread
+	$(CC) $(ALL_CFLAGS) -fvisibility=default -o $@ $< $(UNIT_EXTRA_OBJS) $(OTLP_OBJS) $(ENGINE_A) $(LDFLAGS_SAN) -lcurl -lprotobuf-c -lz -ldl -lpthread
+
+# The conversation tests link the harness (tests/unit/conversation.c: the
+# wire layer played against a fake kernel, spans captured); it brings its
+# own fake oa_libc, so no other unit test links it.
+CONV_OBJ      := $(BUILD)/obj/tests/unit/conversation.o
+CONV_TEST_BINS := $(BUILD)/tests/test_http1_conversations $(BUILD)/tests/test_splice
+$(CONV_TEST_BINS): $(CONV_OBJ) tests/unit/conversation.h
+$(CONV_TEST_BINS): UNIT_EXTRA_OBJS = $(CONV_OBJ)
 
 $(BUILD)/programs/%: tests/programs/%.c
 	@mkdir -p $(dir $@)

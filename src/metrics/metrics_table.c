@@ -93,6 +93,17 @@ static __thread struct series_cache series_cache[OA_METRICS_INSTRUMENTS_MAX]
 static uint32_t series_used[OA_METRICS_INSTRUMENTS_MAX]; /* atomic */
 static uint64_t epoch_unix_nano;                         /* first measurement; cumulative start time */
 
+/* The overflow series' key is the instrument's head and nothing more (no
+ * attribute set: no lookup ever finds it, its slot is past the hashed
+ * ones), written when the instrument is registered and kept by resets
+ * (overflow_key): a thread that counts into the slot while another still
+ * claims it finds its instrument's buckets. */
+static void overflow_key(unsigned instrument)
+{
+    table[OVERFLOW_SLOT(instrument)].key.head =
+        (struct oa_metric_key_head){.instrument = (uint16_t)instrument, .size = sizeof(struct oa_metric_key_head)};
+}
+
 int oa_metrics_instrument_register(const struct oa_instrument_desc *d)
 {
     int id = __atomic_load_n(&n_instruments, __ATOMIC_ACQUIRE);
@@ -107,6 +118,7 @@ int oa_metrics_instrument_register(const struct oa_instrument_desc *d)
     ins->n_bounds = histogram ? d->n_bounds : 0;
     for (uint32_t i = 0; i < ins->n_bounds; i++)
         ins->bounds_ns[i] = (uint64_t)(d->bounds[i] * 1e9 + 0.5);
+    overflow_key((unsigned)id);
     __atomic_store_n(&n_instruments, id + 1, __ATOMIC_RELEASE);
     return id;
 }
@@ -192,9 +204,6 @@ static void note_epoch(void)
     }
 }
 
-/* The overflow series' key is the instrument's head and nothing more: no
- * attribute set, as no lookup ever finds it (its slot is past the hashed
- * ones). */
 static struct oa_series *overflow_series(unsigned instrument)
 {
     struct oa_series *s = &table[OVERFLOW_SLOT(instrument)];
@@ -203,8 +212,6 @@ static struct oa_series *overflow_series(unsigned instrument)
     if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != SLOT_READY &&
         __atomic_compare_exchange_n(&s->state, &expected, SLOT_CLAIMED, false, __ATOMIC_ACQ_REL,
                                     __ATOMIC_ACQUIRE)) {
-        s->key.head.instrument = (uint16_t)instrument;
-        s->key.head.size = sizeof s->key.head;
         __atomic_store_n(&s->min_ns, UINT64_MAX, __ATOMIC_RELAXED);
         __atomic_store_n(&s->state, SLOT_READY, __ATOMIC_RELEASE);
     }
@@ -357,6 +364,8 @@ void oa_metrics_table_reset(void)
         if (table[i].state != SLOT_EMPTY)
             memset(&table[i], 0, sizeof table[i]);
     }
+    for (int i = 0; i < __atomic_load_n(&n_instruments, __ATOMIC_ACQUIRE); i++)
+        overflow_key((unsigned)i);
     memset(series_used, 0, sizeof series_used);
     epoch_unix_nano = 0;
     /* every thread's remembered series belongs to the old table */

@@ -248,7 +248,7 @@ static void format_point(struct text *t, const struct oa_metric *m, const struct
         if (p->has_min_max)
             text_printf(t, " min=%.6f max=%.6f", p->min, p->max);
         text_printf(t, "\n  buckets");
-        for (uint32_t b = 0; b <= m->n_bounds && b < OA_HTTP_DURATION_BUCKETS; b++) {
+        for (uint32_t b = 0; b <= m->n_bounds && b < OA_METRIC_MAX_BUCKETS; b++) {
             if (b < m->n_bounds)
                 text_printf(t, " le%g=%llu", m->bounds[b], (unsigned long long)p->bucket_counts[b]);
             else

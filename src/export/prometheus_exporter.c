@@ -176,7 +176,7 @@ static void render_histogram(struct buf *b, const struct oa_metric *m, const cha
         uint64_t cumulative = 0;
         char le[32];
 
-        for (uint32_t k = 0; k <= m->n_bounds && k < OA_HTTP_DURATION_BUCKETS; k++) {
+        for (uint32_t k = 0; k <= m->n_bounds && k < OA_METRIC_MAX_BUCKETS; k++) {
             cumulative += p->bucket_counts[k];
             if (k < m->n_bounds)
                 snprintf(le, sizeof le, "%g", m->bounds[k]);

@@ -1,5 +1,5 @@
 /* Collected metrics, as the exporters see them: plain C data that the
- * background thread builds from the instruments table (src/metrics_table.c)
+ * background thread builds from the instruments table (src/metrics/metrics_table.c)
  * and hands to the OTLP encoder (libotelauto-otlp.so), the Prometheus text
  * writer or the console. Nothing in here points into memory the program's
  * threads write to. */
@@ -8,11 +8,11 @@
 
 #include "base/common.h"
 
-/* The explicit bucket boundaries of the HTTP duration histograms (seconds,
- * stable HTTP semantic conventions): 14 bounds, 15 buckets. */
-#define OA_HTTP_DURATION_BOUNDS 14
-#define OA_HTTP_DURATION_BUCKETS (OA_HTTP_DURATION_BOUNDS + 1)
-extern const double oa_http_duration_bounds[OA_HTTP_DURATION_BOUNDS];
+/* Explicit bucket boundaries a histogram may have: each instrument declares
+ * its own (the HTTP, RPC and database conventions each recommend theirs),
+ * up to this many; one bucket more than bounds. */
+#define OA_METRIC_MAX_BOUNDS 15
+#define OA_METRIC_MAX_BUCKETS (OA_METRIC_MAX_BOUNDS + 1)
 
 enum oa_metric_kind {
     OA_METRIC_HISTOGRAM = 0,
@@ -38,7 +38,7 @@ struct oa_metric_point {
     bool has_min_max;
     double min;
     double max;
-    uint64_t bucket_counts[OA_HTTP_DURATION_BUCKETS];
+    uint64_t bucket_counts[OA_METRIC_MAX_BUCKETS]; /* n_bounds + 1 of them used */
     /* sum */
     int64_t value;
     /* bytes the string attributes may point to (error.type of a status) */

@@ -1,5 +1,10 @@
 /* The instruments table: lock-free recording on the program's threads,
- * collection on the metrics thread (see include/oa_metrics.h).
+ * collection on the metrics thread (see metrics/metrics_table.h).
+ *
+ * Instruments are the protocols': each registers its own at start-up (name,
+ * unit, kind, bucket bounds, how its keys become attributes, how large they
+ * are), and its keys are bytes to the table. Nothing here knows HTTP or any
+ * other protocol.
  *
  * A slot goes EMPTY -> CLAIMED -> READY exactly once (until a fork resets
  * the table). The thread that wins the compare-and-swap writes the key and
@@ -27,16 +32,16 @@
 
 #include "metrics/metrics_table.h"
 
-const double oa_http_duration_bounds[OA_HTTP_DURATION_BOUNDS] = {
-    0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10,
+/* A registered instrument: its descriptor, and its bounds in nanoseconds
+ * (bucket selection is integer compares on the program's thread). */
+struct instrument {
+    struct oa_instrument_desc desc;
+    uint32_t n_bounds;  /* 0 unless a histogram */
+    uint64_t bounds_ns[OA_METRIC_MAX_BOUNDS];
 };
 
-/* The same bounds in nanoseconds: bucket selection is integer compares. */
-static const uint64_t bounds_ns[OA_HTTP_DURATION_BOUNDS] = {
-    5000000ull,   10000000ull,   25000000ull,   50000000ull,   75000000ull,
-    100000000ull, 250000000ull,  500000000ull,  750000000ull,  1000000000ull,
-    2500000000ull, 5000000000ull, 7500000000ull, 10000000000ull,
-};
+static struct instrument instruments[OA_METRICS_INSTRUMENTS_MAX];
+static int n_instruments; /* atomic: published after its entry is written */
 
 enum slot_state {
     SLOT_EMPTY = 0,
@@ -46,20 +51,31 @@ enum slot_state {
 
 #define CLAIM_SPINS 1000
 
+/* A key as a slot keeps it: whole words, so that it is compared and hashed
+ * a word at a time; zero past the bytes copied in. */
+union slot_key {
+    struct oa_metric_key_head head;
+    uint64_t words[OA_METRIC_KEY_MAX / 8];
+};
+_Static_assert(OA_METRIC_KEY_MAX % 8 == 0, "keys are whole words");
+
 struct oa_series {
     int state;                 /* enum slot_state, atomic */
     uint32_t hash;
-    struct oa_metric_key key;
+    union slot_key key;
     uint64_t sum_ns;
     uint64_t min_ns;           /* UINT64_MAX: nothing since the collector last took it */
     uint64_t max_ns;
-    int64_t value;             /* up-down counters */
-    uint64_t buckets[OA_HTTP_DURATION_BUCKETS];
+    int64_t value;             /* counters, up-down counters */
+    uint64_t buckets[OA_METRIC_MAX_BUCKETS];
 };
 
-/* Slots, then one overflow series per instrument. */
+/* Slots, then one overflow series per instrument, then the series of keys
+ * no instrument owns (a protocol's bug: counted nowhere, never collected,
+ * but a lookup still never fails). */
 #define OVERFLOW_SLOT(instrument) (OA_METRICS_TABLE_SLOTS + (instrument))
-#define ALL_SLOTS (OA_METRICS_TABLE_SLOTS + OA_INSTRUMENTS)
+#define DISCARD_SLOT (OA_METRICS_TABLE_SLOTS + OA_METRICS_INSTRUMENTS_MAX)
+#define ALL_SLOTS (DISCARD_SLOT + 1)
 
 static struct oa_series table[ALL_SLOTS];
 static unsigned table_generation; /* bumped by each reset */
@@ -69,36 +85,58 @@ struct series_cache {
     unsigned generation;
 };
 
-/* Tiny and initial-exec, as every TLS of a preloaded library. */
-static __thread struct series_cache series_cache[OA_INSTRUMENTS] __attribute__((tls_model("initial-exec")));
-static uint32_t series_used[OA_INSTRUMENTS]; /* atomic */
-static uint64_t epoch_unix_nano;             /* first measurement; cumulative start time */
+/* Tiny and initial-exec, as every TLS of a preloaded library. Indexed by
+ * the instrument's id (the low bits of whatever a key says: a key of no
+ * instrument finds a series of another, whose head differs). */
+static __thread struct series_cache series_cache[OA_METRICS_INSTRUMENTS_MAX]
+    __attribute__((tls_model("initial-exec")));
+static uint32_t series_used[OA_METRICS_INSTRUMENTS_MAX]; /* atomic */
+static uint64_t epoch_unix_nano;                         /* first measurement; cumulative start time */
 
-void oa_metric_key_init(struct oa_metric_key *k, enum oa_instrument instrument)
+/* The overflow series' key is the instrument's head and nothing more (no
+ * attribute set: no lookup ever finds it, its slot is past the hashed
+ * ones), written when the instrument is registered and kept by resets
+ * (overflow_key): a thread that counts into the slot while another still
+ * claims it finds its instrument's buckets. */
+static void overflow_key(unsigned instrument)
 {
-    /* the address is read only up to address_len: no need to clear it */
-    memset(k, 0, offsetof(struct oa_metric_key, address));
-    k->instrument = (uint8_t)instrument;
-    k->protocol = OA_METRIC_NO_VERSION;
-    k->port = -1;
+    table[OVERFLOW_SLOT(instrument)].key.head =
+        (struct oa_metric_key_head){.instrument = (uint16_t)instrument, .size = sizeof(struct oa_metric_key_head)};
 }
 
-size_t oa_metrics_bucket_index(uint64_t duration_ns)
+int oa_metrics_instrument_register(const struct oa_instrument_desc *d)
+{
+    int id = __atomic_load_n(&n_instruments, __ATOMIC_ACQUIRE);
+    bool histogram = d->kind == OA_INSTRUMENT_HISTOGRAM;
+
+    if (id >= OA_METRICS_INSTRUMENTS_MAX || d->name == NULL || d->key_size < 8 ||
+        d->key_size > OA_METRIC_KEY_MAX || d->key_size % 8 != 0 ||
+        (histogram && (d->bounds == NULL || d->n_bounds == 0 || d->n_bounds > OA_METRIC_MAX_BOUNDS)))
+        return -1;
+    struct instrument *ins = &instruments[id];
+    ins->desc = *d;
+    ins->n_bounds = histogram ? d->n_bounds : 0;
+    for (uint32_t i = 0; i < ins->n_bounds; i++)
+        ins->bounds_ns[i] = (uint64_t)(d->bounds[i] * 1e9 + 0.5);
+    overflow_key((unsigned)id);
+    __atomic_store_n(&n_instruments, id + 1, __ATOMIC_RELEASE);
+    return id;
+}
+
+static inline size_t bucket_of(const struct instrument *ins, uint64_t duration_ns)
 {
     size_t i = 0;
-    while (i < OA_HTTP_DURATION_BOUNDS && duration_ns > bounds_ns[i])
+    while (i < ins->n_bounds && duration_ns > ins->bounds_ns[i])
         i++;
     return i;
 }
 
-/* The bytes of a key that can differ: everything before the address, and
- * the address up to its length (what follows it is never read as part of
- * the key). */
-#define KEY_HEAD_BYTES offsetof(struct oa_metric_key, address)
-#define KEY_HEAD_WORDS (KEY_HEAD_BYTES / 8)
-_Static_assert(KEY_HEAD_BYTES % 8 == 0, "the key's head is read as whole words");
-_Static_assert(sizeof(((struct oa_metric_key *)0)->address) % 8 == 0,
-               "the address is read as whole words, its last one masked");
+size_t oa_metrics_bucket_index(int instrument, uint64_t duration_ns)
+{
+    if (instrument < 0 || instrument >= __atomic_load_n(&n_instruments, __ATOMIC_ACQUIRE))
+        return 0;
+    return bucket_of(&instruments[instrument], duration_ns);
+}
 
 static uint64_t mix(uint64_t h, uint64_t v)
 {
@@ -107,61 +145,53 @@ static uint64_t mix(uint64_t h, uint64_t v)
     return h ^ (h >> 29);
 }
 
-static uint64_t load_word(const void *p)
+static inline uint64_t key_word(const struct oa_metric_key_head *k, size_t i)
 {
     uint64_t w;
-    memcpy(&w, p, sizeof w);
+    memcpy(&w, (const char *)k + 8 * i, sizeof w);
     return w;
 }
 
-/* Word i of an address of len bytes, its bytes from len on cleared: the
- * array is a whole number of words, so the load stays inside it whatever
- * the bytes past len hold. */
-static uint64_t address_word(const char *address, size_t len, size_t i)
+/* Word i of a key of size bytes, its bytes from size on cleared (i is the
+ * key's last, partial word). The key's type is whole words, so the load
+ * stays inside it whatever the bytes past size hold. */
+static inline uint64_t key_tail(const struct oa_metric_key_head *k, size_t size, size_t i)
 {
-    uint64_t w = load_word(address + 8 * i);
-    size_t left = len - 8 * i;
-    return left >= 8 ? w : w & ((1ull << (8 * left)) - 1);
+    return key_word(k, i) & ((1ull << (8 * (size - 8 * i))) - 1);
 }
 
-static uint64_t address_hash(const struct oa_metric_key *k)
+/* A multiplicative hash over the key's bytes, 8 at a time: the first word
+ * (the head: instrument and size) whole, the rest up to size. */
+static uint32_t key_hash(const struct oa_metric_key_head *k)
 {
-    uint64_t h = 0x243f6a8885a308d3ull;
-    for (size_t i = 0; 8 * i < k->address_len; i++)
-        h = mix(h, address_word(k->address, k->address_len, i));
-    return h;
-}
+    size_t size = k->size;
+    uint64_t h = mix(0x243f6a8885a308d3ull, key_word(k, 0));
+    size_t i = 1;
 
-/* The key's head as words (KEY_HEAD_WORDS of them). */
-static void head_words(const struct oa_metric_key *k, uint64_t w[3])
-{
-    _Static_assert(KEY_HEAD_WORDS == 3, "head_words reads three words");
-    w[0] = load_word((const char *)k);
-    w[1] = load_word((const char *)k + 8);
-    w[2] = load_word((const char *)k + 16);
-}
-
-/* A multiplicative hash over the key's head and address, 8 bytes at a
- * time, reading the address up to its length only. */
-static uint32_t key_hash(const struct oa_metric_key *k)
-{
-    uint64_t w[3];
-    head_words(k, w);
-    uint64_t h = mix(mix(mix(address_hash(k), w[0]), w[1]), w[2]);
+    for (; 8 * i + 8 <= size; i++)
+        h = mix(h, key_word(k, i));
+    if (8 * i < size)
+        h = mix(h, key_tail(k, size, i));
     return (uint32_t)(h ^ (h >> 32));
 }
 
-static inline __attribute__((always_inline)) bool key_equal(const struct oa_metric_key *a, const struct oa_metric_key *b)
+/* Whether b is the attribute set a (a slot's key) is: memcmp of their
+ * bytes up to the size, a word at a time, inline (a call to memcmp would
+ * cost the program's thread more than the whole comparison). The first
+ * word holds both heads: past it, both keys have a's instrument and size,
+ * so neither is read beyond its type. */
+static inline __attribute__((always_inline)) bool key_equal(const union slot_key *a,
+                                                              const struct oa_metric_key_head *b)
 {
-    uint64_t wa[3], wb[3];
-    head_words(a, wa);
-    head_words(b, wb);
-    if (((wa[0] ^ wb[0]) | (wa[1] ^ wb[1]) | (wa[2] ^ wb[2])) != 0)
+    if (a->words[0] != key_word(b, 0))
         return false;
-    /* address_len is in the head: both addresses have a's length */
+    size_t size = a->head.size;
     uint64_t diff = 0;
-    for (size_t i = 0; 8 * i < a->address_len; i++)
-        diff |= address_word(a->address, a->address_len, i) ^ address_word(b->address, a->address_len, i);
+    size_t i = 1;
+    for (; 8 * i + 8 <= size; i++)
+        diff |= a->words[i] ^ key_word(b, i);
+    if (8 * i < size)
+        diff |= key_tail(&a->head, size, i) ^ key_tail(b, size, i);
     return diff == 0;
 }
 
@@ -174,7 +204,7 @@ static void note_epoch(void)
     }
 }
 
-static struct oa_series *overflow_series(enum oa_instrument instrument)
+static struct oa_series *overflow_series(unsigned instrument)
 {
     struct oa_series *s = &table[OVERFLOW_SLOT(instrument)];
     int expected = SLOT_EMPTY;
@@ -182,7 +212,6 @@ static struct oa_series *overflow_series(enum oa_instrument instrument)
     if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != SLOT_READY &&
         __atomic_compare_exchange_n(&s->state, &expected, SLOT_CLAIMED, false, __ATOMIC_ACQ_REL,
                                     __ATOMIC_ACQUIRE)) {
-        oa_metric_key_init(&s->key, instrument);
         __atomic_store_n(&s->min_ns, UINT64_MAX, __ATOMIC_RELAXED);
         __atomic_store_n(&s->state, SLOT_READY, __ATOMIC_RELEASE);
     }
@@ -203,9 +232,9 @@ static bool wait_ready(struct oa_series *s)
 }
 
 /* Claims an empty slot for key, within the instrument's limit. */
-static bool claim(struct oa_series *s, const struct oa_metric_key *key, uint32_t hash)
+static bool claim(struct oa_series *s, const struct oa_metric_key_head *key, uint32_t hash)
 {
-    enum oa_instrument instrument = (enum oa_instrument)key->instrument;
+    unsigned instrument = key->instrument;
     int expected = SLOT_EMPTY;
 
     if (__atomic_fetch_add(&series_used[instrument], 1, __ATOMIC_RELAXED) >= OA_METRICS_SERIES_LIMIT) {
@@ -217,7 +246,8 @@ static bool claim(struct oa_series *s, const struct oa_metric_key *key, uint32_t
         __atomic_fetch_sub(&series_used[instrument], 1, __ATOMIC_RELAXED);
         return false;
     }
-    s->key = *key;
+    /* the first word whole, as it is compared whole */
+    memcpy(&s->key, key, key->size < 8 ? 8 : key->size);
     s->hash = hash;
     __atomic_store_n(&s->min_ns, UINT64_MAX, __ATOMIC_RELAXED);
     __atomic_store_n(&s->state, SLOT_READY, __ATOMIC_RELEASE);
@@ -226,9 +256,9 @@ static bool claim(struct oa_series *s, const struct oa_metric_key *key, uint32_t
 
 /* The probe past the home slot of a key: finds it further on, claims a slot
  * for it, or falls back to the overflow series. */
-static __attribute__((noinline)) struct oa_series *series_probe(const struct oa_metric_key *key, uint32_t hash)
+static __attribute__((noinline)) struct oa_series *series_probe(const struct oa_metric_key_head *key, uint32_t hash)
 {
-    enum oa_instrument instrument = (enum oa_instrument)key->instrument;
+    unsigned instrument = key->instrument;
 
     note_epoch();
     for (uint32_t probe = 0; probe < OA_METRICS_TABLE_SLOTS; probe++) {
@@ -255,10 +285,15 @@ static __attribute__((noinline)) struct oa_series *series_probe(const struct oa_
 /* A key this thread did not find last: at its home slot nearly always (the
  * epoch is already noted then, by whoever claimed the slot since the last
  * reset), else by the probe. Out of line, so that the path of a remembered
- * series saves no registers. */
-static __attribute__((noinline)) struct oa_series *series_lookup(const struct oa_metric_key *key,
+ * series saves no registers. A key no registered instrument owns, or
+ * larger than its instrument's keys, is counted nowhere: its series is the
+ * discard slot's. */
+static __attribute__((noinline)) struct oa_series *series_lookup(const struct oa_metric_key_head *key,
                                                                  struct series_cache *cache, unsigned generation)
 {
+    if (key->instrument >= (unsigned)__atomic_load_n(&n_instruments, __ATOMIC_ACQUIRE) ||
+        key->size > instruments[key->instrument].desc.key_size)
+        return &table[DISCARD_SLOT];
     uint32_t hash = key_hash(key);
     struct oa_series *s = &table[hash & (OA_METRICS_TABLE_SLOTS - 1)];
 
@@ -271,9 +306,9 @@ static __attribute__((noinline)) struct oa_series *series_lookup(const struct oa
     return s;
 }
 
-struct oa_series *oa_metrics_series(const struct oa_metric_key *key)
+struct oa_series *oa_metrics_series(const struct oa_metric_key_head *key)
 {
-    struct series_cache *cache = &series_cache[key->instrument < OA_INSTRUMENTS ? key->instrument : 0];
+    struct series_cache *cache = &series_cache[key->instrument & (OA_METRICS_INSTRUMENTS_MAX - 1)];
     unsigned generation = __atomic_load_n(&table_generation, __ATOMIC_RELAXED);
     struct oa_series *s = cache->series;
 
@@ -302,7 +337,7 @@ void oa_metrics_record_duration(struct oa_series *s, uint64_t ns)
         ;
     /* The bucket is the count (the collector sums them): last, so that a
      * counted measurement has its sum in already (release/acquire). */
-    __atomic_fetch_add(&s->buckets[oa_metrics_bucket_index(ns)], 1, __ATOMIC_RELEASE);
+    __atomic_fetch_add(&s->buckets[bucket_of(&instruments[s->key.head.instrument], ns)], 1, __ATOMIC_RELEASE);
 }
 
 void oa_metrics_add(struct oa_series *s, int64_t delta)
@@ -310,12 +345,12 @@ void oa_metrics_add(struct oa_series *s, int64_t delta)
     __atomic_fetch_add(&s->value, delta, __ATOMIC_RELAXED);
 }
 
-size_t oa_metrics_series_count(enum oa_instrument instrument)
+size_t oa_metrics_series_count(int instrument)
 {
     size_t n = 0;
-    for (size_t i = 0; i < ALL_SLOTS; i++) {
+    for (size_t i = 0; i < DISCARD_SLOT; i++) {
         if (__atomic_load_n(&table[i].state, __ATOMIC_ACQUIRE) == SLOT_READY &&
-            table[i].key.instrument == instrument)
+            table[i].key.head.instrument == instrument)
             n++;
     }
     return n;
@@ -329,6 +364,8 @@ void oa_metrics_table_reset(void)
         if (table[i].state != SLOT_EMPTY)
             memset(&table[i], 0, sizeof table[i]);
     }
+    for (int i = 0; i < __atomic_load_n(&n_instruments, __ATOMIC_ACQUIRE); i++)
+        overflow_key((unsigned)i);
     memset(series_used, 0, sizeof series_used);
     epoch_unix_nano = 0;
     /* every thread's remembered series belongs to the old table */
@@ -340,7 +377,7 @@ void oa_metrics_table_reset(void)
 /* What the collector remembers of one slot. */
 struct previous {
     uint64_t sum_ns;
-    uint64_t buckets[OA_HTTP_DURATION_BUCKETS];
+    uint64_t buckets[OA_METRIC_MAX_BUCKETS];
     int64_t value;
     uint64_t min_ns; /* since the start (cumulative) */
     uint64_t max_ns;
@@ -348,24 +385,33 @@ struct previous {
 
 enum health_metric { HEALTH_EXPORTED, HEALTH_DROPPED, HEALTH_FAILED, HEALTH_METRICS };
 
-/* Metrics of a batch: the three instruments, then the health counters. */
-#define BATCH_METRICS (OA_INSTRUMENTS + HEALTH_METRICS)
+/* Metrics of a batch: the registered instruments, then the health counters. */
+#define BATCH_METRICS (OA_METRICS_INSTRUMENTS_MAX + HEALTH_METRICS)
+/* Points of one instrument: its series and its overflow series. */
+#define INSTRUMENT_POINTS (OA_METRICS_SERIES_LIMIT + 1)
 
 struct oa_metrics_collector {
     struct previous previous[ALL_SLOTS];
     uint64_t previous_health[HEALTH_METRICS];
     uint64_t last_unix_nano;
     struct oa_metric metrics[BATCH_METRICS];
-    struct oa_metric_point points[OA_INSTRUMENTS][OA_METRICS_SERIES_LIMIT + 1];
     struct oa_metric_point health_points[HEALTH_METRICS];
     struct oa_metric_batch batch;
+    /* INSTRUMENT_POINTS per instrument registered when the collector was
+     * made (instruments register at start-up, before): no room kept for
+     * instruments that never come */
+    int n_instruments;
+    struct oa_metric_point points[];
 };
 
 struct oa_metrics_collector *oa_metrics_collector_new(void)
 {
-    struct oa_metrics_collector *c = calloc(1, sizeof *c);
+    int n = __atomic_load_n(&n_instruments, __ATOMIC_ACQUIRE);
+    struct oa_metrics_collector *c =
+        calloc(1, sizeof *c + (size_t)n * INSTRUMENT_POINTS * sizeof c->points[0]);
     if (!c)
         return NULL;
+    c->n_instruments = n;
     for (size_t i = 0; i < ALL_SLOTS; i++)
         c->previous[i].min_ns = UINT64_MAX;
     return c;
@@ -401,24 +447,13 @@ void oa_metric_point_attr_int(struct oa_metric_point *p, const char *key, int64_
     a->v.i = value;
 }
 
-/* Per instrument, the function that turns a key into attributes: the
- * instrument's protocol registers it (oa_metrics_set_attributes); the table
- * itself knows no protocol's conventions. */
-static oa_metric_attributes_fn attributes_of[OA_INSTRUMENTS];
-
-void oa_metrics_set_attributes(enum oa_instrument instrument, oa_metric_attributes_fn fn)
-{
-    if ((unsigned)instrument < OA_INSTRUMENTS)
-        __atomic_store_n(&attributes_of[instrument], fn, __ATOMIC_RELEASE);
-}
-
 /* The attributes of a key: the overflow series' own, else what the
- * instrument's protocol says. The key's bytes stay valid (a slot is never
- * rewritten while the table lives). */
-static void key_attributes(struct oa_metric_point *p, const struct oa_series *s, bool overflow)
+ * instrument's protocol says (the table itself knows no protocol's
+ * conventions). The key's bytes stay valid (a slot is never rewritten while
+ * the table lives). */
+static void key_attributes(struct oa_metric_point *p, const struct oa_series *s, const struct instrument *ins,
+                           bool overflow)
 {
-    oa_metric_attributes_fn fn;
-
     if (overflow) {
         p->attrs[0].key = "otel.metric.overflow";
         p->attrs[0].type = OA_VALUE_BOOL;
@@ -426,16 +461,8 @@ static void key_attributes(struct oa_metric_point *p, const struct oa_series *s,
         p->n_attrs = 1;
         return;
     }
-    fn = __atomic_load_n(&attributes_of[s->key.instrument < OA_INSTRUMENTS ? s->key.instrument : 0],
-                         __ATOMIC_ACQUIRE);
-    if (fn != NULL)
-        fn(p, &s->key);
-}
-
-const char *oa_metric_protocol_text(uint8_t protocol)
-{
-    static const char *const text[] = {"1.0", "1.1", "2", "3"};
-    return protocol < sizeof text / sizeof text[0] ? text[protocol] : NULL;
+    if (ins->desc.attributes != NULL)
+        ins->desc.attributes(p, &s->key.head);
 }
 
 static double seconds(uint64_t ns)
@@ -446,12 +473,12 @@ static double seconds(uint64_t ns)
 /* One histogram point; false when delta and nothing changed. Buckets are
  * read before the sum: a measurement counted in a bucket always has its
  * duration in the sum already. */
-static bool histogram_point(struct oa_metric_point *p, struct oa_series *s, struct previous *prev,
-                            bool delta)
+static bool histogram_point(struct oa_metric_point *p, struct oa_series *s, const struct instrument *ins,
+                            struct previous *prev, bool delta)
 {
     uint64_t total = 0;
 
-    for (size_t b = 0; b < OA_HTTP_DURATION_BUCKETS; b++) {
+    for (size_t b = 0; b <= ins->n_bounds; b++) {
         uint64_t v = __atomic_load_n(&s->buckets[b], __ATOMIC_ACQUIRE);
         p->bucket_counts[b] = delta ? v - prev->buckets[b] : v;
         prev->buckets[b] = v;
@@ -482,20 +509,6 @@ static bool histogram_point(struct oa_metric_point *p, struct oa_series *s, stru
     }
     return !delta || p->count > 0;
 }
-
-static const struct {
-    const char *name;
-    const char *description;
-    const char *unit;
-    enum oa_metric_kind kind;
-} instruments[OA_INSTRUMENTS] = {
-    [OA_INSTRUMENT_SERVER_DURATION] = {"http.server.request.duration",
-                                       "Duration of HTTP server requests.", "s", OA_METRIC_HISTOGRAM},
-    [OA_INSTRUMENT_CLIENT_DURATION] = {"http.client.request.duration",
-                                       "Duration of HTTP client requests.", "s", OA_METRIC_HISTOGRAM},
-    [OA_INSTRUMENT_SERVER_ACTIVE] = {"http.server.active_requests",
-                                     "Number of active HTTP server requests.", "{request}", OA_METRIC_SUM},
-};
 
 static const struct {
     const char *name;
@@ -547,42 +560,48 @@ const struct oa_metric_batch *oa_metrics_collect(struct oa_metrics_collector *c,
 
     c->batch.metrics = c->metrics;
     c->batch.n_metrics = 0;
-    for (int i = 0; i < OA_INSTRUMENTS; i++) {
-        bool histogram = instruments[i].kind == OA_METRIC_HISTOGRAM;
-        bool point_delta = delta && histogram;
+    for (int i = 0; i < c->n_instruments; i++) {
+        const struct instrument *ins = &instruments[i];
+        bool histogram = ins->desc.kind == OA_INSTRUMENT_HISTOGRAM;
+        bool counter = ins->desc.kind == OA_INSTRUMENT_COUNTER;
+        /* up-down counters stay cumulative whatever is preferred */
+        bool point_delta = delta && (histogram || counter);
         struct oa_metric *m = &c->metrics[c->batch.n_metrics++];
+        struct oa_metric_point *points = &c->points[(size_t)i * INSTRUMENT_POINTS];
 
         *m = (struct oa_metric){
-            .name = instruments[i].name,
-            .description = instruments[i].description,
-            .unit = instruments[i].unit,
-            .kind = instruments[i].kind,
+            .name = ins->desc.name,
+            .description = ins->desc.description,
+            .unit = ins->desc.unit,
+            .kind = histogram ? OA_METRIC_HISTOGRAM : OA_METRIC_SUM,
             .temporality = point_delta ? OA_TEMPORALITY_DELTA : OA_TEMPORALITY_CUMULATIVE,
-            .monotonic = false,
-            .bounds = histogram ? oa_http_duration_bounds : NULL,
-            .n_bounds = histogram ? OA_HTTP_DURATION_BOUNDS : 0,
-            .points = c->points[i],
+            .monotonic = counter,
+            .bounds = histogram ? ins->desc.bounds : NULL,
+            .n_bounds = ins->n_bounds,
+            .points = points,
             .n_points = 0,
         };
-        for (size_t slot = 0; slot < ALL_SLOTS && m->n_points < OA_METRICS_SERIES_LIMIT + 1; slot++) {
+        for (size_t slot = 0; slot < DISCARD_SLOT && m->n_points < INSTRUMENT_POINTS; slot++) {
             struct oa_series *s = &table[slot];
-            struct oa_metric_point *p = &c->points[i][m->n_points];
+            struct oa_metric_point *p = &points[m->n_points];
             bool keep;
 
-            if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != SLOT_READY || s->key.instrument != i)
+            if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != SLOT_READY || s->key.head.instrument != i)
                 continue;
             memset(p, 0, sizeof *p);
             p->start_unix_nano = point_delta ? delta_start : cumulative_start;
             p->time_unix_nano = now;
             if (histogram) {
-                keep = histogram_point(p, s, &c->previous[slot], point_delta);
+                keep = histogram_point(p, s, ins, &c->previous[slot], point_delta);
             } else {
-                p->value = __atomic_load_n(&s->value, __ATOMIC_RELAXED);
-                keep = true;
+                int64_t v = __atomic_load_n(&s->value, __ATOMIC_RELAXED);
+                p->value = point_delta ? v - c->previous[slot].value : v;
+                c->previous[slot].value = v;
+                keep = !point_delta || p->value != 0;
             }
             if (!keep)
                 continue;
-            key_attributes(p, s, slot >= OA_METRICS_TABLE_SLOTS);
+            key_attributes(p, s, ins, slot >= OA_METRICS_TABLE_SLOTS);
             m->n_points++;
         }
         if (m->n_points == 0)

@@ -1,4 +1,4 @@
-/* The metric instruments of the shim and the table that aggregates them.
+/* The table that aggregates the metric instruments the protocols register.
  *
  * Program threads record: they find the series of an attribute set in a
  * fixed-size, lock-free hash table (claimed with one compare-and-swap the
@@ -17,58 +17,73 @@
 #include "export/batch_processor.h"
 #include "metrics/metric_data.h"
 
-enum oa_instrument {
-    OA_INSTRUMENT_SERVER_DURATION = 0, /* http.server.request.duration */
-    OA_INSTRUMENT_CLIENT_DURATION,     /* http.client.request.duration */
-    OA_INSTRUMENT_SERVER_ACTIVE,       /* http.server.active_requests */
-    OA_INSTRUMENTS
-};
-
+/* Instruments any protocol registers (oa_metrics_instrument_register): at
+ * most this many in all (HTTP has three; RPC and database ones come). A
+ * power of two: each thread's remembered series are indexed by the id's low
+ * bits. */
+#define OA_METRICS_INSTRUMENTS_MAX 8
 /* Attribute sets per instrument before the overflow series takes over. */
 #define OA_METRICS_SERIES_LIMIT 200
 /* Slots of the hash table (all instruments): a power of two, kept at most
  * about 60% full by the limit so that probes stay short. */
 #define OA_METRICS_TABLE_SLOTS 1024
+/* Bytes of a protocol's key at most (its head included): what a slot keeps. */
+#define OA_METRIC_KEY_MAX 128
 
-#define OA_METRIC_ADDRESS_MAX 63
-#define OA_METRIC_NO_VERSION 0xff
-/* network.protocol.version of a series */
-enum oa_metric_protocol {
-    OA_METRIC_HTTP_1_0 = 0,
-    OA_METRIC_HTTP_1_1 = 1,
-    OA_METRIC_HTTP_2 = 2,
-    OA_METRIC_HTTP_3 = 3,
-};
-/* Its text ("1.0", "1.1", "2", "3"), NULL for OA_METRIC_NO_VERSION */
-const char *oa_metric_protocol_text(uint8_t protocol);
-
-/* One attribute set. Compared and hashed as bytes: build it with
- * oa_metric_key_init, which zeroes everything before the address (padding
- * included); the address is read up to address_len only. error_type points to a
- * string with static lifetime (an errno name, "connection_closed"). */
-struct oa_metric_key {
-    uint8_t instrument;        /* enum oa_instrument */
-    uint8_t method;            /* index in oa_http_known_methods, or OA_HTTP_METHOD_OTHER */
-    uint8_t protocol;          /* enum oa_metric_protocol, or OA_METRIC_NO_VERSION */
-    uint8_t address_len;       /* server.address (clients only) */
-    uint16_t status;           /* http.response.status_code, 0 = none */
-    int32_t port;              /* server.port (clients only), -1 = none */
-    const char *error_type;    /* NULL = none; else static */
-    char address[OA_METRIC_ADDRESS_MAX + 1];
+/* What every protocol's key begins with. The rest of the key is the
+ * protocol's own (its attribute set, in whatever layout it likes); the table
+ * compares and hashes the first `size` bytes as bytes, the head included, and
+ * never reads a byte past them but within the same 8-byte word, which it
+ * masks. So: the key's type is a whole number of 8-byte words (its
+ * descriptor's key_size), padding before `size` is zeroed, and what lies
+ * past `size` (the unused end of a string, say) is no part of the key.
+ * size is at least 8 (the head's word is always compared). */
+struct oa_metric_key_head {
+    uint16_t instrument; /* the id oa_metrics_instrument_register gave */
+    uint16_t size;       /* bytes of the key that are the attribute set */
 };
 
 struct oa_series;
 struct oa_metric_point;
 
-/* Fills a point's attributes from a series' key: each instrument's protocol
- * provides one, registered at start-up (the table knows no protocol). */
-typedef void (*oa_metric_attributes_fn)(struct oa_metric_point *p, const struct oa_metric_key *k);
-void oa_metrics_set_attributes(enum oa_instrument instrument, oa_metric_attributes_fn fn);
+/* Fills a point's attributes from a series' key (its bytes as the protocol
+ * wrote them, `size` of them; zero past): the instrument's protocol turns
+ * its own key into its own conventions' attributes. */
+typedef void (*oa_metric_attributes_fn)(struct oa_metric_point *p, const struct oa_metric_key_head *key);
 /* For attribute functions: appends one attribute (ignored past the point's room). */
 void oa_metric_point_attr_str(struct oa_metric_point *p, const char *key, const char *value, size_t len);
 void oa_metric_point_attr_int(struct oa_metric_point *p, const char *key, int64_t value);
 
-void oa_metric_key_init(struct oa_metric_key *k, enum oa_instrument instrument);
+enum oa_instrument_kind {
+    /* durations: recorded in ns, exported in seconds (unit "s") with the
+     * descriptor's bucket bounds */
+    OA_INSTRUMENT_HISTOGRAM = 0,
+    /* oa_metrics_add, either way; always cumulative (the OTLP temporality
+     * preference keeps up-down counters cumulative) */
+    OA_INSTRUMENT_UP_DOWN_COUNTER,
+    /* oa_metrics_add, upwards only; delta when delta is preferred */
+    OA_INSTRUMENT_COUNTER,
+};
+
+/* An instrument, as its protocol declares it. The table copies it; the
+ * strings and the bounds must outlive the process' metrics (literals). */
+struct oa_instrument_desc {
+    const char *name;
+    const char *description;
+    const char *unit;
+    enum oa_instrument_kind kind;
+    const double *bounds;   /* histograms: increasing upper bounds in seconds */
+    uint32_t n_bounds;      /* histograms: 1 .. OA_METRIC_MAX_BOUNDS */
+    oa_metric_attributes_fn attributes;
+    size_t key_size;        /* sizeof the protocol's key type: 8 .. OA_METRIC_KEY_MAX, a multiple of 8 */
+};
+
+/* Registers an instrument at start-up, before any series is looked up or
+ * collected (registration takes no lock against them): its id (what its
+ * keys' head.instrument says), or -1 when the descriptor is invalid or
+ * OA_METRICS_INSTRUMENTS_MAX are registered already. Collection reports the
+ * instruments in the order registered. */
+int oa_metrics_instrument_register(const struct oa_instrument_desc *d);
 
 /* ---- program threads ---------------------------------------------------- */
 
@@ -76,17 +91,18 @@ void oa_metric_key_init(struct oa_metric_key *k, enum oa_instrument instrument);
  * overflow series when the limit is reached. Never NULL, never blocks.
  * Each thread remembers the last series it found per instrument: finding
  * it again is one key compare. */
-struct oa_series *oa_metrics_series(const struct oa_metric_key *key);
+struct oa_series *oa_metrics_series(const struct oa_metric_key_head *key);
 void oa_metrics_record_duration(struct oa_series *s, uint64_t duration_ns);
 /* Changes at every reset of the table: a series found under another
  * generation is no longer the key's. */
 unsigned oa_metrics_generation(void);
-/* Up-down counters */
+/* Counters and up-down counters */
 void oa_metrics_add(struct oa_series *s, int64_t delta);
 
-/* Index of the bucket of a duration: bucket i holds (bound[i-1], bound[i]],
- * the last one everything above the last bound. */
-size_t oa_metrics_bucket_index(uint64_t duration_ns);
+/* Index of the bucket of a duration in a histogram instrument: bucket i
+ * holds (bound[i-1], bound[i]], the last one everything above the last
+ * bound. */
+size_t oa_metrics_bucket_index(int instrument, uint64_t duration_ns);
 
 /* ---- the metrics thread --------------------------------------------------- */
 
@@ -100,18 +116,19 @@ void oa_metrics_collector_free(struct oa_metrics_collector *c);
 /* Reads the table (and the span exporter's health counters, when given) into
  * a batch whose memory belongs to the collector until the next call. Delta
  * temporality reports what changed since the previous call and leaves out
- * series that did not change; http.server.active_requests is an up-down
- * counter and stays cumulative (as the OTLP temporality preference says). */
+ * series that did not change (histograms and counters); up-down counters
+ * (http.server.active_requests) stay cumulative, as the OTLP temporality
+ * preference says. */
 const struct oa_metric_batch *oa_metrics_collect(struct oa_metrics_collector *c, bool delta,
                                                  const struct oa_export_counters *health);
 
 /* Number of series in use for an instrument, overflow included (tests). */
-size_t oa_metrics_series_count(enum oa_instrument instrument);
+size_t oa_metrics_series_count(int instrument);
 
 /* Forked child: the parent's measurements are the parent's. */
 void oa_metrics_table_reset(void);
 
-/* ---- life cycle (src/metrics_reader.c) ------------------------------------ */
+/* ---- life cycle (src/export/metrics_reader.c) ------------------------------------ */
 
 /* Called once from library initialisation (the process the thread will
  * belong to). Starts nothing. */

@@ -96,28 +96,68 @@ def prom_label(key):
     return re.sub(r"[^a-zA-Z0-9_]", "_", key)
 
 
+def metrics_sources(repo):
+    """The files that define the shim's instruments: the metrics table (its
+    exporter-health counters) and every protocol's metrics, where each
+    protocol declares its instruments (struct oa_instrument_desc) and turns
+    its keys into attributes. (path relative to repo, text) pairs."""
+    paths = [os.path.join("src", "metrics", "metrics_table.c")]
+    protocols = os.path.join(repo, "src", "protocols")
+    for folder, _, files in sorted(os.walk(protocols)):
+        for name in sorted(files):
+            if name.endswith(".c"):
+                path = os.path.relpath(os.path.join(folder, name), repo)
+                text = read(os.path.join(repo, path))
+                if "oa_instrument_desc" in text or "oa_metric_point_attr_" in text:
+                    paths.append(path)
+    return [(path, read(os.path.join(repo, path))) for path in paths]
+
+
+def instrument_descriptors(text):
+    """(name, unit, kind) of each instrument descriptor initialiser in text:
+    from one .name = "..." to the next, a .kind = OA_INSTRUMENT_... and
+    (optionally) a .unit = "..." (units such as "{request}" hold braces, so
+    the initialiser's own braces cannot delimit it)."""
+    found = []
+    starts = [m.start() for m in re.finditer(r'\.name\s*=\s*"', text)] + [len(text)]
+    for begin, end in zip(starts, starts[1:]):
+        part = text[begin:end]
+        name = re.match(r'\.name\s*=\s*"([^"]+)"', part)
+        unit = re.search(r'\.unit\s*=\s*"([^"]*)"', part)
+        kind = re.search(r"\.kind\s*=\s*(OA_INSTRUMENT_\w+)", part)
+        if name and kind:
+            found.append((name.group(1), unit.group(1) if unit else "", kind.group(1)))
+    return found
+
+
 def known_metrics(repo):
     """Prometheus series names of the shim's metrics, as the Collector's
     prometheus exporter (and the shim's own endpoint) name them: dots to
     underscores, unit "s" -> _seconds, annotations such as {request} dropped,
     monotonic counters _total, histograms _bucket/_sum/_count."""
-    text = read(os.path.join(repo, "src", "metrics", "metrics_table.c"))
+    sources = metrics_sources(repo)
     series = {"target_info"}
-    instruments = re.findall(
-        r'\[OA_INSTRUMENT_\w+\]\s*=\s*\{\s*"([^"]+)",\s*"[^"]*",\s*"([^"]*)",\s*(OA_METRIC_\w+)\s*\}', text)
-    health = re.findall(r'\[HEALTH_\w+\]\s*=\s*\{\s*"([^"]+)"', text)
-    if not instruments or not health:
-        err("src/metrics/metrics_table.c", "instrument tables not found (has the file changed shape?)")
+    instruments = []
+    health = []
+    for path, text in sources:
+        instruments += instrument_descriptors(text)
+        health += re.findall(r'\[HEALTH_\w+\]\s*=\s*\{\s*"([^"]+)"', text)
+    if not instruments:
+        err("src/protocols", "no instrument descriptors (struct oa_instrument_desc) found (have the files changed shape?)")
+    if not health:
+        err("src/metrics/metrics_table.c", "health counter table not found (has the file changed shape?)")
     for name, unit, kind in instruments:
         base = prom_label(name)
         if unit == "s":
             base += "_seconds"
         elif unit and not unit.startswith("{") and unit != "1":
             base += "_" + prom_label(unit)
-        if kind == "OA_METRIC_HISTOGRAM":
+        if kind == "OA_INSTRUMENT_HISTOGRAM":
             series.update(base + s for s in ("_bucket", "_sum", "_count"))
+        elif kind == "OA_INSTRUMENT_COUNTER":
+            series.add(base + "_total")
         else:
-            # The HTTP sums are up-down counters (.monotonic = false): gauges.
+            # Up-down counters (.monotonic = false): gauges.
             series.add(base)
     for name in health:
         # {span} counters, monotonic
@@ -130,12 +170,11 @@ def known_labels(repo, extra_resource_keys):
     instance (service.name, service.instance.id), le, and, with the
     Collector's resource_to_telemetry_conversion, the resource attributes
     (the shim's own and those the recipes set in OTEL_RESOURCE_ATTRIBUTES)."""
-    metrics_c = read(os.path.join(repo, "src", "metrics", "metrics_table.c")) + read(
-        os.path.join(repo, "src", "protocols", "http1", "http_metrics.c"))
+    metrics_c = "".join(text for _, text in metrics_sources(repo))
     keys = set(re.findall(r'point_attr_(?:str|int)\(\s*p,\s*"([^"]+)"', metrics_c))
     keys.update(re.findall(r'"(otel\.metric\.overflow)"', metrics_c))
     if not keys:
-        err("src/protocols/http1/http_metrics.c", "no metric attribute keys found")
+        err("src/protocols", "no metric attribute keys found")
     resource_c = read(os.path.join(repo, "src", "config", "resource.c"))
     keys.update(re.findall(r'put_\w+\(\s*r,\s*"([a-z0-9_.]+)"', resource_c))
     keys.update(extra_resource_keys)

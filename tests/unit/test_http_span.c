@@ -407,17 +407,17 @@ static void test_raw_memory(void)
  * again for the next request with the same Host value, worked out again
  * when the Host value changes, when there is none (the peer), and when the
  * connection is reused (a new generation) for another peer. */
-static bool key_is(const struct oa_metric_key *k, const char *address, int port)
+static bool key_is(const struct oa_http_metric_key *k, const char *address, int port)
 {
     return k->address_len == strlen(address) && memcmp(k->address, address, k->address_len) == 0 && k->port == port;
 }
 
-static void client_server_key(struct oa_metric_key *k, const char *req, struct oa_conn *c,
+static void client_server_key(struct oa_http_metric_key *k, const char *req, struct oa_conn *c,
                               struct oa_http_metrics_server_memo *memo)
 {
     struct oa_http1_parser p;
     const struct oa_http1_head *h = parse_request(&p, req);
-    oa_metric_key_init(k, OA_INSTRUMENT_CLIENT_DURATION);
+    oa_http_metric_key_init(k, OA_HTTP_CLIENT_DURATION);
     oa_http_metrics_client_server(k, h, c, memo);
     oa_http1_release(&p);
 }
@@ -426,7 +426,7 @@ static void test_server_memo(void)
 {
     struct oa_conn c;
     struct oa_http_metrics_server_memo memo;
-    struct oa_metric_key k;
+    struct oa_http_metric_key k;
     memset(&memo, 0, sizeof(memo));
     peer_v4(&c, "10.1.2.3", 5555);
     c.generation = 7;

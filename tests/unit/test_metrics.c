@@ -19,16 +19,21 @@
 
 #define MS 1000000ull
 
-static struct oa_metric_key client_key(const char *host, int port, int status)
+/* The metrics table's id of an HTTP instrument. */
+static int http_id(enum oa_http_instrument i)
 {
-    struct oa_metric_key k;
-    oa_metric_key_init(&k, OA_INSTRUMENT_CLIENT_DURATION);
+    return oa_http_instrument_id[i];
+}
+
+static struct oa_http_metric_key client_key(const char *host, int port, int status)
+{
+    struct oa_http_metric_key k;
+    oa_http_metric_key_init(&k, OA_HTTP_CLIENT_DURATION);
     k.method = 2; /* GET */
     k.protocol = 1;
     k.status = (uint16_t)status;
     k.port = port;
-    k.address_len = (uint8_t)strlen(host);
-    memcpy(k.address, host, k.address_len);
+    oa_http_metric_key_set_address(&k, host, strlen(host));
     return k;
 }
 
@@ -50,18 +55,18 @@ static const struct oa_attr *point_attr(const struct oa_metric_point *p, const c
 
 static void test_buckets(void)
 {
-    CHECK(oa_metrics_bucket_index(0) == 0, "0 s in the first bucket");
-    CHECK(oa_metrics_bucket_index(5 * MS) == 0, "exactly 5 ms in (0, 0.005]");
-    CHECK(oa_metrics_bucket_index(5 * MS + 1) == 1, "5 ms + 1 ns in (0.005, 0.01]");
-    CHECK(oa_metrics_bucket_index(100 * MS) == 5, "100 ms in (0.075, 0.1]");
-    CHECK(oa_metrics_bucket_index(1000 * MS) == 9, "1 s in (0.75, 1]");
-    CHECK(oa_metrics_bucket_index(10000 * MS) == 13, "10 s in (7.5, 10]");
-    CHECK(oa_metrics_bucket_index(10000 * MS + 1) == 14, "above 10 s in the +Inf bucket");
-    CHECK(oa_metrics_bucket_index(UINT64_MAX) == 14, "the largest duration in the +Inf bucket");
+    CHECK(oa_metrics_bucket_index(http_id(OA_HTTP_SERVER_DURATION), 0) == 0, "0 s in the first bucket");
+    CHECK(oa_metrics_bucket_index(http_id(OA_HTTP_SERVER_DURATION), 5 * MS) == 0, "exactly 5 ms in (0, 0.005]");
+    CHECK(oa_metrics_bucket_index(http_id(OA_HTTP_SERVER_DURATION), 5 * MS + 1) == 1, "5 ms + 1 ns in (0.005, 0.01]");
+    CHECK(oa_metrics_bucket_index(http_id(OA_HTTP_SERVER_DURATION), 100 * MS) == 5, "100 ms in (0.075, 0.1]");
+    CHECK(oa_metrics_bucket_index(http_id(OA_HTTP_SERVER_DURATION), 1000 * MS) == 9, "1 s in (0.75, 1]");
+    CHECK(oa_metrics_bucket_index(http_id(OA_HTTP_SERVER_DURATION), 10000 * MS) == 13, "10 s in (7.5, 10]");
+    CHECK(oa_metrics_bucket_index(http_id(OA_HTTP_SERVER_DURATION), 10000 * MS + 1) == 14, "above 10 s in the +Inf bucket");
+    CHECK(oa_metrics_bucket_index(http_id(OA_HTTP_SERVER_DURATION), UINT64_MAX) == 14, "the largest duration in the +Inf bucket");
     bool ok = true;
     for (size_t i = 0; i < OA_HTTP_DURATION_BOUNDS; i++) {
         uint64_t ns = (uint64_t)(oa_http_duration_bounds[i] * 1e9 + 0.5);
-        ok = ok && oa_metrics_bucket_index(ns) == i && oa_metrics_bucket_index(ns + 1) == i + 1;
+        ok = ok && oa_metrics_bucket_index(http_id(OA_HTTP_SERVER_DURATION), ns) == i && oa_metrics_bucket_index(http_id(OA_HTTP_SERVER_DURATION), ns + 1) == i + 1;
     }
     CHECK(ok, "every bound is the inclusive upper end of its bucket");
 }
@@ -69,22 +74,22 @@ static void test_buckets(void)
 static void test_series_identity(void)
 {
     oa_metrics_table_reset();
-    struct oa_metric_key a = client_key("a.example", 80, 200);
-    struct oa_metric_key a2 = client_key("a.example", 80, 200);
-    struct oa_metric_key b = client_key("a.example", 80, 404);
-    struct oa_metric_key s;
-    oa_metric_key_init(&s, OA_INSTRUMENT_SERVER_DURATION);
-    CHECK(oa_metrics_series(&a) == oa_metrics_series(&a2), "the same attribute set is the same series");
-    CHECK(oa_metrics_series(&a) != oa_metrics_series(&b), "another status is another series");
-    CHECK(oa_metrics_series(&s) != oa_metrics_series(&a), "another instrument is another series");
-    CHECK(oa_metrics_series_count(OA_INSTRUMENT_CLIENT_DURATION) == 2, "two client series");
+    struct oa_http_metric_key a = client_key("a.example", 80, 200);
+    struct oa_http_metric_key a2 = client_key("a.example", 80, 200);
+    struct oa_http_metric_key b = client_key("a.example", 80, 404);
+    struct oa_http_metric_key s;
+    oa_http_metric_key_init(&s, OA_HTTP_SERVER_DURATION);
+    CHECK(oa_http_metrics_series(&a) == oa_http_metrics_series(&a2), "the same attribute set is the same series");
+    CHECK(oa_http_metrics_series(&a) != oa_http_metrics_series(&b), "another status is another series");
+    CHECK(oa_http_metrics_series(&s) != oa_http_metrics_series(&a), "another instrument is another series");
+    CHECK(oa_metrics_series_count(http_id(OA_HTTP_CLIENT_DURATION)) == 2, "two client series");
 }
 
 /* A key whose address bytes after its length are not zero (what a request
  * that reuses its key leaves there): they are no part of the attribute set. */
-static struct oa_metric_key client_key_dirty(const char *host, int port, int status)
+static struct oa_http_metric_key client_key_dirty(const char *host, int port, int status)
 {
-    struct oa_metric_key k = client_key(host, port, status);
+    struct oa_http_metric_key k = client_key(host, port, status);
     memset(k.address + k.address_len, 'X', sizeof k.address - k.address_len);
     return k;
 }
@@ -95,21 +100,21 @@ static struct oa_metric_key client_key_dirty(const char *host, int port, int sta
 static void test_series_key_components(void)
 {
     oa_metrics_table_reset();
-    struct oa_metric_key base = client_key("a.example.org", 8080, 200);
-    struct oa_series *s = oa_metrics_series(&base);
-    struct oa_metric_key same = client_key_dirty("a.example.org", 8080, 200);
-    CHECK(oa_metrics_series(&same) == s, "bytes after the address are not part of the key");
+    struct oa_http_metric_key base = client_key("a.example.org", 8080, 200);
+    struct oa_series *s = oa_http_metrics_series(&base);
+    struct oa_http_metric_key same = client_key_dirty("a.example.org", 8080, 200);
+    CHECK(oa_http_metrics_series(&same) == s, "bytes after the address are not part of the key");
     oa_metrics_table_reset(); /* nothing remembered: the same through the hash */
-    s = oa_metrics_series(&base);
-    struct oa_metric_key other_thread_view = client_key_dirty("a.example.org", 8080, 200);
+    s = oa_http_metrics_series(&base);
+    struct oa_http_metric_key other_thread_view = client_key_dirty("a.example.org", 8080, 200);
     oa_metrics_table_reset();
-    CHECK(oa_metrics_series(&other_thread_view) == s, "bytes after the address are not part of the hash");
+    CHECK(oa_http_metrics_series(&other_thread_view) == s, "bytes after the address are not part of the hash");
 
-    struct oa_metric_key k[9];
+    struct oa_http_metric_key k[9];
     const char *what[9];
     for (int i = 0; i < 9; i++)
         k[i] = client_key_dirty("a.example.org", 8080, 200);
-    k[0].instrument = OA_INSTRUMENT_SERVER_DURATION, what[0] = "instrument";
+    k[0].head.instrument = (uint16_t)http_id(OA_HTTP_SERVER_DURATION), what[0] = "instrument";
     k[1].method = 3, what[1] = "method";
     k[2].protocol = 0, what[2] = "protocol";
     k[3].status = 201, what[3] = "status";
@@ -121,13 +126,13 @@ static void test_series_key_components(void)
     /* each right after base, which the thread then remembers: a key that
      * differs in one component must not be taken for it */
     for (int i = 0; i < 9; i++) {
-        bool base_again = oa_metrics_series(&base) == s;
-        struct oa_series *other = oa_metrics_series(&k[i]);
-        CHECK(base_again && other != s && oa_metrics_series(&k[i]) == other,
+        bool base_again = oa_http_metrics_series(&base) == s;
+        struct oa_series *other = oa_http_metrics_series(&k[i]);
+        CHECK(base_again && other != s && oa_http_metrics_series(&k[i]) == other,
               "another %s: another series, found again", what[i]);
     }
-    CHECK(oa_metrics_series_count(OA_INSTRUMENT_CLIENT_DURATION) == 9, "nine client series: %zu",
-          oa_metrics_series_count(OA_INSTRUMENT_CLIENT_DURATION));
+    CHECK(oa_metrics_series_count(http_id(OA_HTTP_CLIENT_DURATION)) == 9, "nine client series: %zu",
+          oa_metrics_series_count(http_id(OA_HTTP_CLIENT_DURATION)));
 
     /* 150 series in 1024 slots share home slots: those found past theirs
      * are found again, each its own */
@@ -137,16 +142,16 @@ static void test_series_key_components(void)
     for (int i = 0; i < 150; i++) {
         char host[32];
         snprintf(host, sizeof host, "h%d.example", i);
-        struct oa_metric_key key = client_key(host, 80, 200);
-        first[i] = oa_metrics_series(&key);
+        struct oa_http_metric_key key = client_key(host, 80, 200);
+        first[i] = oa_http_metrics_series(&key);
         for (int j = 0; j < i; j++)
             ok = ok && first[j] != first[i];
     }
     for (int i = 0; i < 150; i++) {
         char host[32];
         snprintf(host, sizeof host, "h%d.example", i);
-        struct oa_metric_key key = client_key_dirty(host, 80, 200);
-        ok = ok && oa_metrics_series(&key) == first[i];
+        struct oa_http_metric_key key = client_key_dirty(host, 80, 200);
+        ok = ok && oa_http_metrics_series(&key) == first[i];
     }
     CHECK(ok, "150 attribute sets: 150 series, each found again");
 }
@@ -157,28 +162,28 @@ static void test_series_key_components(void)
 static void test_series_cache(void)
 {
     oa_metrics_table_reset();
-    struct oa_metric_key a = client_key("a.example", 80, 200);
-    struct oa_metric_key b = client_key("b.example", 80, 200);
-    struct oa_metric_key server;
-    oa_metric_key_init(&server, OA_INSTRUMENT_SERVER_DURATION);
-    struct oa_series *sa = oa_metrics_series(&a);
-    struct oa_series *ss = oa_metrics_series(&server);
-    CHECK(oa_metrics_series(&a) == sa, "another instrument's lookup leaves the client one remembered");
-    struct oa_series *sb = oa_metrics_series(&b);
-    CHECK(sb != sa && oa_metrics_series(&a) == sa && oa_metrics_series(&b) == sb && oa_metrics_series(&server) == ss,
+    struct oa_http_metric_key a = client_key("a.example", 80, 200);
+    struct oa_http_metric_key b = client_key("b.example", 80, 200);
+    struct oa_http_metric_key server;
+    oa_http_metric_key_init(&server, OA_HTTP_SERVER_DURATION);
+    struct oa_series *sa = oa_http_metrics_series(&a);
+    struct oa_series *ss = oa_http_metrics_series(&server);
+    CHECK(oa_http_metrics_series(&a) == sa, "another instrument's lookup leaves the client one remembered");
+    struct oa_series *sb = oa_http_metrics_series(&b);
+    CHECK(sb != sa && oa_http_metrics_series(&a) == sa && oa_http_metrics_series(&b) == sb && oa_http_metrics_series(&server) == ss,
           "a remembered series replaced by another is still found, and so is the other");
 
     /* A reset clears the slots, so a slot's key is zero afterwards: a key
      * that is all zero too would match it if the remembered slot outlived
      * the reset. */
-    struct oa_metric_key zero;
+    struct oa_http_metric_key zero;
     memset(&zero, 0, sizeof zero);
-    oa_metrics_record_duration(oa_metrics_series(&zero), 1 * MS);
+    oa_metrics_record_duration(oa_http_metrics_series(&zero), 1 * MS);
     oa_metrics_table_reset();
-    oa_metrics_record_duration(oa_metrics_series(&zero), 1 * MS);
-    CHECK(oa_metrics_series_count(OA_INSTRUMENT_SERVER_DURATION) == 1,
+    oa_metrics_record_duration(oa_http_metrics_series(&zero), 1 * MS);
+    CHECK(oa_metrics_series_count(http_id(OA_HTTP_SERVER_DURATION)) == 1,
           "after a reset the remembered series is not trusted: the key gets a slot again (%zu series)",
-          oa_metrics_series_count(OA_INSTRUMENT_SERVER_DURATION));
+          oa_metrics_series_count(http_id(OA_HTTP_SERVER_DURATION)));
 
     /* Full instrument: the overflow series takes new keys, every time,
      * whatever the thread remembers. */
@@ -186,13 +191,13 @@ static void test_series_cache(void)
     for (int i = 0; i < OA_METRICS_SERIES_LIMIT; i++) {
         char host[32];
         snprintf(host, sizeof host, "f%d.example", i);
-        struct oa_metric_key k = client_key(host, 80, 200);
-        oa_metrics_series(&k);
+        struct oa_http_metric_key k = client_key(host, 80, 200);
+        oa_http_metrics_series(&k);
     }
-    struct oa_metric_key late = client_key("late.example", 80, 200);
-    struct oa_series *overflow = oa_metrics_series(&late);
-    CHECK(overflow == oa_metrics_series(&late), "over the limit: the overflow series, every time");
-    CHECK(oa_metrics_series(&zero) == oa_metrics_series(&zero), "other instruments unaffected");
+    struct oa_http_metric_key late = client_key("late.example", 80, 200);
+    struct oa_series *overflow = oa_http_metrics_series(&late);
+    CHECK(overflow == oa_http_metrics_series(&late), "over the limit: the overflow series, every time");
+    CHECK(oa_http_metrics_series(&zero) == oa_http_metrics_series(&zero), "other instruments unaffected");
 }
 
 /* A server connection's memo of its series: the series it hands out are
@@ -212,40 +217,40 @@ static void test_server_series_memo(void)
         x = x * 1103515245u + 12345u;
         if (i % 500 == 499)
             oa_metrics_table_reset();
-        struct oa_metric_key key;
-        oa_metric_key_init(&key, OA_INSTRUMENT_SERVER_DURATION);
+        struct oa_http_metric_key key;
+        oa_http_metric_key_init(&key, OA_HTTP_SERVER_DURATION);
         /* runs of the same request, as on a keep-alive connection */
         uint32_t r = (x >> 16) % 16 < 12 ? 0 : x >> 8;
         key.method = (uint8_t)(r % 3);
         key.protocol = (uint8_t)((r >> 2) % 2);
-        struct oa_metric_key active;
-        oa_metric_key_init(&active, OA_INSTRUMENT_SERVER_ACTIVE);
+        struct oa_http_metric_key active;
+        oa_http_metric_key_init(&active, OA_HTTP_SERVER_ACTIVE);
         active.method = key.method;
         struct oa_series *a = oa_http_metrics_active_series(&memo, &key);
-        EXPECT(same, a == oa_metrics_series(&active), "request %d: active series", i);
+        EXPECT(same, a == oa_http_metrics_series(&active), "request %d: active series", i);
         key.status = statuses[(x >> 4) % 16 < 13 ? 0 : (x >> 12) % 4];
         key.error_type = errors[(x >> 20) % 16 < 14 ? 0 : (x >> 24) % 3];
         struct oa_series *d = oa_http_metrics_duration_series(&memo, &key);
-        EXPECT(same, d == oa_metrics_series(&key), "request %d: duration series", i);
+        EXPECT(same, d == oa_http_metrics_series(&key), "request %d: duration series", i);
     }
     CHECK(same, "the memo's series are the table's for the same keys (3000 requests, 5 resets)");
 
-    struct oa_metric_key key;
-    oa_metric_key_init(&key, OA_INSTRUMENT_SERVER_DURATION);
+    struct oa_http_metric_key key;
+    oa_http_metric_key_init(&key, OA_HTTP_SERVER_DURATION);
     key.method = 2;
     oa_http_metrics_active_series(&memo, &key);
     oa_http_metrics_duration_series(&memo, &key);
     oa_metrics_table_reset();
     oa_http_metrics_active_series(&memo, &key);
     oa_http_metrics_duration_series(&memo, &key);
-    CHECK(oa_metrics_series_count(OA_INSTRUMENT_SERVER_ACTIVE) == 1 &&
-              oa_metrics_series_count(OA_INSTRUMENT_SERVER_DURATION) == 1,
+    CHECK(oa_metrics_series_count(http_id(OA_HTTP_SERVER_ACTIVE)) == 1 &&
+              oa_metrics_series_count(http_id(OA_HTTP_SERVER_DURATION)) == 1,
           "after a reset the memo is not trusted: both keys get their slots again");
 
-    struct oa_metric_key a = client_key("a.example", 80, 200);
-    struct oa_metric_key b = client_key("b.example", 80, 200);
+    struct oa_http_metric_key a = client_key("a.example", 80, 200);
+    struct oa_http_metric_key b = client_key("b.example", 80, 200);
     struct oa_series *sa = oa_http_metrics_duration_series(&memo, &a);
-    CHECK(sa == oa_metrics_series(&a) && oa_http_metrics_duration_series(&memo, &b) == oa_metrics_series(&b) &&
+    CHECK(sa == oa_http_metrics_series(&a) && oa_http_metrics_duration_series(&memo, &b) == oa_http_metrics_series(&b) &&
               oa_http_metrics_duration_series(NULL, &a) == sa,
           "a client's key (server.address) is looked up, memo or not");
 }
@@ -259,10 +264,10 @@ struct cache_thread {
 static void *cache_thread_main(void *arg)
 {
     struct cache_thread *t = arg;
-    struct oa_metric_key own = client_key(t->host, 80, 200);
-    struct oa_metric_key shared = client_key("shared.example", 80, 200);
+    struct oa_http_metric_key own = client_key(t->host, 80, 200);
+    struct oa_http_metric_key shared = client_key("shared.example", 80, 200);
     for (int i = 0; i < 200; i++)
-        t->found[i] = oa_metrics_series(i % 3 == 0 ? &shared : &own);
+        t->found[i] = oa_http_metrics_series(i % 3 == 0 ? &shared : &own);
     return NULL;
 }
 
@@ -281,8 +286,8 @@ static void test_series_cache_threads(void)
             ok = ok && t[j].found[i] == t[j].found[i % 3 == 0 ? 0 : 1];
     ok = ok && t[0].found[0] == t[1].found[0] && t[0].found[1] != t[1].found[1] && t[0].found[1] != t[0].found[0];
     CHECK(ok, "two threads, each with its own remembered series: each finds its own key and the shared one, every time");
-    CHECK(oa_metrics_series_count(OA_INSTRUMENT_CLIENT_DURATION) == 3, "three series (%zu)",
-          oa_metrics_series_count(OA_INSTRUMENT_CLIENT_DURATION));
+    CHECK(oa_metrics_series_count(http_id(OA_HTTP_CLIENT_DURATION)) == 3, "three series (%zu)",
+          oa_metrics_series_count(http_id(OA_HTTP_CLIENT_DURATION)));
 }
 
 static void test_bound_and_overflow(void)
@@ -291,16 +296,16 @@ static void test_bound_and_overflow(void)
     char host[32];
     for (int i = 0; i < 1000; i++) {
         snprintf(host, sizeof host, "h%d.example", i);
-        struct oa_metric_key k = client_key(host, 80, 200);
-        oa_metrics_record_duration(oa_metrics_series(&k), 3 * MS);
+        struct oa_http_metric_key k = client_key(host, 80, 200);
+        oa_metrics_record_duration(oa_http_metrics_series(&k), 3 * MS);
     }
-    CHECK(oa_metrics_series_count(OA_INSTRUMENT_CLIENT_DURATION) == OA_METRICS_SERIES_LIMIT + 1,
+    CHECK(oa_metrics_series_count(http_id(OA_HTTP_CLIENT_DURATION)) == OA_METRICS_SERIES_LIMIT + 1,
           "1000 attribute sets: %zu series (limit %d + overflow)",
-          oa_metrics_series_count(OA_INSTRUMENT_CLIENT_DURATION), OA_METRICS_SERIES_LIMIT);
-    struct oa_metric_key server;
-    oa_metric_key_init(&server, OA_INSTRUMENT_SERVER_DURATION);
-    oa_metrics_record_duration(oa_metrics_series(&server), 1 * MS);
-    CHECK(oa_metrics_series_count(OA_INSTRUMENT_SERVER_DURATION) == 1,
+          oa_metrics_series_count(http_id(OA_HTTP_CLIENT_DURATION)), OA_METRICS_SERIES_LIMIT);
+    struct oa_http_metric_key server;
+    oa_http_metric_key_init(&server, OA_HTTP_SERVER_DURATION);
+    oa_metrics_record_duration(oa_http_metrics_series(&server), 1 * MS);
+    CHECK(oa_metrics_series_count(http_id(OA_HTTP_SERVER_DURATION)) == 1,
           "the client's bound leaves the server instrument its own room");
 
     struct oa_metrics_collector *c = oa_metrics_collector_new();
@@ -335,8 +340,8 @@ static void *record_many(void *arg)
     char host[32];
     for (int i = 0; i < 20000; i++) {
         snprintf(host, sizeof host, "h%d", (i + w->id) % 64);
-        struct oa_metric_key k = client_key(host, 80, 200);
-        oa_metrics_record_duration(oa_metrics_series(&k), (uint64_t)(i % 50) * MS);
+        struct oa_http_metric_key k = client_key(host, 80, 200);
+        oa_metrics_record_duration(oa_http_metrics_series(&k), (uint64_t)(i % 50) * MS);
     }
     return NULL;
 }
@@ -372,8 +377,8 @@ static void test_concurrent_recording(void)
 static void test_delta(void)
 {
     oa_metrics_table_reset();
-    struct oa_metric_key k = client_key("d.example", 8080, 200);
-    struct oa_series *s = oa_metrics_series(&k);
+    struct oa_http_metric_key k = client_key("d.example", 8080, 200);
+    struct oa_series *s = oa_http_metrics_series(&k);
     struct oa_metrics_collector *del = oa_metrics_collector_new();
     struct oa_export_counters health = {.exported = 5, .dropped_queue_full = 1, .failed = 2};
 
@@ -406,8 +411,8 @@ static void test_delta(void)
 static void test_cumulative(void)
 {
     oa_metrics_table_reset();
-    struct oa_metric_key k = client_key("c.example", 8080, 200);
-    struct oa_series *s = oa_metrics_series(&k);
+    struct oa_http_metric_key k = client_key("c.example", 8080, 200);
+    struct oa_series *s = oa_http_metrics_series(&k);
     struct oa_metrics_collector *cum = oa_metrics_collector_new();
 
     oa_metrics_record_duration(s, 2 * MS);
@@ -429,10 +434,10 @@ static void test_cumulative(void)
 static void test_active_requests(void)
 {
     oa_metrics_table_reset();
-    struct oa_metric_key k;
-    oa_metric_key_init(&k, OA_INSTRUMENT_SERVER_ACTIVE);
+    struct oa_http_metric_key k;
+    oa_http_metric_key_init(&k, OA_HTTP_SERVER_ACTIVE);
     k.method = 6; /* POST */
-    struct oa_series *s = oa_metrics_series(&k);
+    struct oa_series *s = oa_http_metrics_series(&k);
     oa_metrics_add(s, 1);
     oa_metrics_add(s, 1);
     oa_metrics_add(s, -1);
@@ -452,15 +457,15 @@ static void test_active_requests(void)
 static struct oa_metrics_collector *fixture_batch(const struct oa_metric_batch **out)
 {
     oa_metrics_table_reset();
-    struct oa_metric_key server;
-    oa_metric_key_init(&server, OA_INSTRUMENT_SERVER_DURATION);
+    struct oa_http_metric_key server;
+    oa_http_metric_key_init(&server, OA_HTTP_SERVER_DURATION);
     server.method = 2;
     server.protocol = 1;
     server.status = 503;
-    oa_metrics_record_duration(oa_metrics_series(&server), 7 * MS);
-    struct oa_metric_key client = client_key("bad\xff", 443, 0);
+    oa_metrics_record_duration(oa_http_metrics_series(&server), 7 * MS);
+    struct oa_http_metric_key client = client_key("bad\xff", 443, 0);
     client.error_type = "ECONNRESET";
-    oa_metrics_record_duration(oa_metrics_series(&client), 12 * MS);
+    oa_metrics_record_duration(oa_http_metrics_series(&client), 12 * MS);
     struct oa_metrics_collector *c = oa_metrics_collector_new();
     struct oa_export_counters health = {.exported = 3};
     *out = oa_metrics_collect(c, false, &health);
@@ -590,8 +595,8 @@ static void test_prometheus_large(void)
     char host[32];
     for (int i = 0; i < 150; i++) {
         snprintf(host, sizeof host, "host-%d.example", i);
-        struct oa_metric_key k = client_key(host, 80, 200);
-        oa_metrics_record_duration(oa_metrics_series(&k), (uint64_t)i * MS);
+        struct oa_http_metric_key k = client_key(host, 80, 200);
+        oa_metrics_record_duration(oa_http_metrics_series(&k), (uint64_t)i * MS);
     }
     struct oa_metrics_collector *c = oa_metrics_collector_new();
     size_t len = 0;
@@ -613,17 +618,250 @@ static void test_reset(void)
     char host[32];
     for (int i = 0; i < OA_METRICS_SERIES_LIMIT + 5; i++) {
         snprintf(host, sizeof host, "r%d", i);
-        struct oa_metric_key k = client_key(host, 80, 200);
-        oa_metrics_record_duration(oa_metrics_series(&k), MS);
+        struct oa_http_metric_key k = client_key(host, 80, 200);
+        oa_metrics_record_duration(oa_http_metrics_series(&k), MS);
     }
     oa_metrics_table_reset();
-    CHECK(oa_metrics_series_count(OA_INSTRUMENT_CLIENT_DURATION) == 0, "no series after the reset");
-    struct oa_metric_key k = client_key("r1", 80, 200);
-    oa_metrics_record_duration(oa_metrics_series(&k), MS);
+    CHECK(oa_metrics_series_count(http_id(OA_HTTP_CLIENT_DURATION)) == 0, "no series after the reset");
+    struct oa_http_metric_key k = client_key("r1", 80, 200);
+    oa_metrics_record_duration(oa_http_metrics_series(&k), MS);
     struct oa_metrics_collector *c = oa_metrics_collector_new();
     const struct oa_metric *m = find_metric(oa_metrics_collect(c, false, NULL), "http.client.request.duration");
     CHECK(m && m->n_points == 1 && m->points[0].count == 1, "counting starts again from zero");
     oa_metrics_collector_free(c);
+}
+
+/* ---- a second protocol ---------------------------------------------------
+ * What the RPC and database instruments will be to the table: another
+ * protocol's own key layout (a name and a code, no HTTP field), its own
+ * instruments, its own bucket bounds, its own attributes. */
+struct fake_key {
+    struct oa_metric_key_head head;
+    uint32_t code;   /* fake.code */
+    uint8_t name_len;
+    char name[23];   /* fake.name: compared up to name_len */
+};
+
+static const double fake_bounds[3] = {0.001, 0.1, 1};
+static int fake_duration_id = -1;
+static int fake_calls_id = -1;
+
+static void fake_attributes(struct oa_metric_point *p, const struct oa_metric_key_head *head)
+{
+    const struct fake_key *k = (const struct fake_key *)head;
+    oa_metric_point_attr_str(p, "fake.name", k->name, k->name_len);
+    oa_metric_point_attr_int(p, "fake.code", k->code);
+}
+
+static void fake_register(void)
+{
+    static const struct oa_instrument_desc duration = {
+        .name = "fake.operation.duration",
+        .description = "Duration of fake operations.",
+        .unit = "s",
+        .kind = OA_INSTRUMENT_HISTOGRAM,
+        .bounds = fake_bounds,
+        .n_bounds = 3,
+        .attributes = fake_attributes,
+        .key_size = sizeof(struct fake_key),
+    };
+    static const struct oa_instrument_desc calls = {
+        .name = "fake.calls",
+        .description = "Fake calls.",
+        .unit = "{call}",
+        .kind = OA_INSTRUMENT_COUNTER,
+        .attributes = fake_attributes,
+        .key_size = sizeof(struct fake_key),
+    };
+    fake_duration_id = oa_metrics_instrument_register(&duration);
+    fake_calls_id = oa_metrics_instrument_register(&calls);
+}
+
+static struct fake_key fake_key(int instrument, const char *name, uint32_t code)
+{
+    struct fake_key k;
+    /* the name's unused end is left dirty: it is no part of the key */
+    memset(&k, 'Z', sizeof k);
+    k.head.instrument = (uint16_t)instrument;
+    k.code = code;
+    k.name_len = (uint8_t)strlen(name);
+    memcpy(k.name, name, k.name_len);
+    k.head.size = (uint16_t)(offsetof(struct fake_key, name) + k.name_len);
+    return k;
+}
+
+static void test_register(void)
+{
+    CHECK(fake_duration_id > http_id(OA_HTTP_SERVER_ACTIVE) && fake_calls_id == fake_duration_id + 1,
+          "the second protocol's instruments get ids of their own (%d, %d)", fake_duration_id, fake_calls_id);
+    for (int i = 0; i < OA_HTTP_INSTRUMENTS; i++)
+        CHECK(http_id(i) >= 0 && http_id(i) < OA_METRICS_INSTRUMENTS_MAX, "HTTP instrument %d registered", i);
+    struct oa_instrument_desc bad = {.name = "bad", .kind = OA_INSTRUMENT_COUNTER, .key_size = 12};
+    CHECK(oa_metrics_instrument_register(&bad) == -1, "a key size that is not whole words is refused");
+    bad.key_size = OA_METRIC_KEY_MAX + 8;
+    CHECK(oa_metrics_instrument_register(&bad) == -1, "a key larger than a slot's room is refused");
+    bad.key_size = 8;
+    bad.kind = OA_INSTRUMENT_HISTOGRAM;
+    CHECK(oa_metrics_instrument_register(&bad) == -1, "a histogram without bounds is refused");
+    static const double many[OA_METRIC_MAX_BOUNDS + 1] = {0};
+    bad.bounds = many;
+    bad.n_bounds = OA_METRIC_MAX_BOUNDS + 1;
+    CHECK(oa_metrics_instrument_register(&bad) == -1, "a histogram with too many bounds is refused");
+    CHECK(oa_metrics_bucket_index(fake_duration_id, 1 * MS) == 0 && oa_metrics_bucket_index(fake_duration_id, 2 * MS) == 1 &&
+              oa_metrics_bucket_index(fake_duration_id, 1000 * MS) == 2 &&
+              oa_metrics_bucket_index(fake_duration_id, 1001 * MS) == 3,
+          "each histogram has its own bounds");
+}
+
+/* The other protocol's series and HTTP's share the table: each key finds
+ * its own series (whatever bytes the two layouts have in common), each
+ * instrument counts its own, and collection gives each its own attributes,
+ * bounds and temporality. */
+static void test_two_protocols(void)
+{
+    oa_metrics_table_reset();
+    struct oa_http_metric_key http = client_key("a.example", 80, 200);
+    struct fake_key fa = fake_key(fake_duration_id, "select", 7);
+    struct fake_key fa_again = fake_key(fake_duration_id, "select", 7);
+    memset(fa_again.name + fa_again.name_len, 'Y', sizeof fa_again.name - fa_again.name_len);
+    struct fake_key fb = fake_key(fake_duration_id, "select", 8);
+    struct fake_key fprefix = fake_key(fake_duration_id, "selec", 7);
+    struct fake_key fcalls = fake_key(fake_calls_id, "select", 7);
+    /* a fake key with exactly HTTP's bytes but for the instrument */
+    struct fake_key mimic;
+    memcpy(&mimic, &http, sizeof mimic);
+    mimic.head.instrument = (uint16_t)fake_duration_id;
+    mimic.head.size = sizeof mimic;
+
+    struct oa_series *sh = oa_http_metrics_series(&http);
+    struct oa_series *sa = oa_metrics_series(&fa.head);
+    CHECK(oa_metrics_series(&fa_again.head) == sa, "the same fake attribute set is the same series");
+    CHECK(oa_http_metrics_series(&http) == sh, "HTTP's series found again after the other protocol's");
+    struct oa_series *sb = oa_metrics_series(&fb.head);
+    struct oa_series *sp = oa_metrics_series(&fprefix.head);
+    struct oa_series *sc = oa_metrics_series(&fcalls.head);
+    struct oa_series *sm = oa_metrics_series(&mimic.head);
+    CHECK(sb != sa && sp != sa && sp != sb, "another code, a prefix of the name: other series");
+    CHECK(sc != sa && sm != sh && sm != sa, "same bytes, another instrument: another series");
+    CHECK(oa_metrics_series_count(fake_duration_id) == 4 && oa_metrics_series_count(fake_calls_id) == 1 &&
+              oa_metrics_series_count(http_id(OA_HTTP_CLIENT_DURATION)) == 1,
+          "each instrument counts its own series (%zu fake, %zu calls, %zu HTTP client)",
+          oa_metrics_series_count(fake_duration_id), oa_metrics_series_count(fake_calls_id),
+          oa_metrics_series_count(http_id(OA_HTTP_CLIENT_DURATION)));
+
+    oa_metrics_record_duration(sh, 30 * MS);
+    oa_metrics_record_duration(sa, 30 * MS);
+    oa_metrics_record_duration(sa, 2000 * MS);
+    oa_metrics_add(sc, 5);
+    struct oa_metrics_collector *c = oa_metrics_collector_new();
+    const struct oa_metric_batch *b = oa_metrics_collect(c, true, NULL);
+    const struct oa_metric *mh = find_metric(b, "http.client.request.duration");
+    const struct oa_metric *mf = find_metric(b, "fake.operation.duration");
+    const struct oa_metric *mc = find_metric(b, "fake.calls");
+    CHECK(mh && mh->n_points == 1 && mh->n_bounds == OA_HTTP_DURATION_BOUNDS && mh->points[0].count == 1 &&
+              mh->points[0].bucket_counts[3] == 1 && point_attr(&mh->points[0], "server.address") &&
+              !point_attr(&mh->points[0], "fake.name"),
+          "HTTP's series: its bounds, its attributes");
+    const struct oa_metric_point *pa = NULL;
+    for (size_t i = 0; mf && i < mf->n_points; i++)
+        if (mf->points[i].count > 0)
+            pa = &mf->points[i];
+    CHECK(mf && mf->kind == OA_METRIC_HISTOGRAM && mf->n_bounds == 3 && mf->bounds == fake_bounds &&
+              strcmp(mf->unit, "s") == 0 && mf->temporality == OA_TEMPORALITY_DELTA,
+          "the fake histogram: its own bounds, delta as preferred");
+    CHECK(mf && mf->n_points == 1, "delta: only the fake series that changed (%zu)", mf ? mf->n_points : 0);
+    const struct oa_attr *name = pa ? point_attr(pa, "fake.name") : NULL;
+    const struct oa_attr *code = pa ? point_attr(pa, "fake.code") : NULL;
+    CHECK(pa && pa->n_attrs == 2 && name && name->v.str.len == 6 && memcmp(name->v.str.ptr, "select", 6) == 0 &&
+              code && code->v.i == 7,
+          "the fake series' attributes, from its own key");
+    CHECK(pa && pa->count == 2 && pa->bucket_counts[1] == 1 && pa->bucket_counts[3] == 1 && pa->bucket_counts[4] == 0,
+          "the fake durations in the fake buckets");
+    CHECK(mc && mc->kind == OA_METRIC_SUM && mc->monotonic && mc->temporality == OA_TEMPORALITY_DELTA &&
+              mc->n_points == 1 && mc->points[0].value == 5,
+          "the counter: a monotonic sum, delta as preferred");
+    oa_metrics_add(sc, 2);
+    b = oa_metrics_collect(c, true, NULL);
+    mc = find_metric(b, "fake.calls");
+    CHECK(mc && mc->n_points == 1 && mc->points[0].value == 2, "the counter's delta: what was added since");
+    b = oa_metrics_collect(c, true, NULL);
+    CHECK(!find_metric(b, "fake.calls") && !find_metric(b, "fake.operation.duration"),
+          "nothing changed: no fake metric in a delta");
+    oa_metrics_collector_free(c);
+
+    /* a key of no registered instrument, or larger than its instrument's
+     * keys, is counted nowhere, but never fails */
+    struct fake_key stray = fake_key(OA_METRICS_INSTRUMENTS_MAX - 1, "x", 1);
+    struct fake_key large = fake_key(fake_duration_id, "x", 1);
+    large.head.size = sizeof large + 8;
+    size_t before = oa_metrics_series_count(fake_duration_id);
+    struct oa_series *s1 = oa_metrics_series(&stray.head);
+    struct oa_series *s2 = oa_metrics_series(&large.head);
+    oa_metrics_record_duration(s1, MS);
+    oa_metrics_record_duration(s2, MS);
+    CHECK(s1 && s2 && oa_metrics_series_count(fake_duration_id) == before &&
+              oa_metrics_series_count(OA_METRICS_INSTRUMENTS_MAX - 1) == 0,
+          "stray keys: a series, counted in no instrument");
+}
+
+/* The limit is each instrument's: a protocol that fills its instrument
+ * leaves the others their room, and its overflow series is its own. */
+static void test_two_protocols_limit(void)
+{
+    oa_metrics_table_reset();
+    char name[16];
+    for (int i = 0; i < 400; i++) {
+        snprintf(name, sizeof name, "op%d", i);
+        struct fake_key k = fake_key(fake_duration_id, name, 1);
+        oa_metrics_record_duration(oa_metrics_series(&k.head), MS);
+    }
+    CHECK(oa_metrics_series_count(fake_duration_id) == OA_METRICS_SERIES_LIMIT + 1,
+          "the fake instrument full: %zu series (limit + overflow)", oa_metrics_series_count(fake_duration_id));
+    char host[32];
+    for (int i = 0; i < 150; i++) {
+        snprintf(host, sizeof host, "h%d.example", i);
+        struct oa_http_metric_key k = client_key(host, 80, 200);
+        oa_metrics_record_duration(oa_http_metrics_series(&k), MS);
+    }
+    struct fake_key calls = fake_key(fake_calls_id, "op1", 1);
+    oa_metrics_add(oa_metrics_series(&calls.head), 1);
+    CHECK(oa_metrics_series_count(http_id(OA_HTTP_CLIENT_DURATION)) == 150 &&
+              oa_metrics_series_count(fake_calls_id) == 1,
+          "HTTP's client instrument and the fake counter keep their own room (%zu, %zu)",
+          oa_metrics_series_count(http_id(OA_HTTP_CLIENT_DURATION)), oa_metrics_series_count(fake_calls_id));
+
+    struct oa_metrics_collector *c = oa_metrics_collector_new();
+    const struct oa_metric_batch *b = oa_metrics_collect(c, false, NULL);
+    const struct oa_metric *mf = find_metric(b, "fake.operation.duration");
+    const struct oa_metric *mh = find_metric(b, "http.client.request.duration");
+    uint64_t overflow = 0, total = 0;
+    for (size_t i = 0; mf && i < mf->n_points; i++) {
+        total += mf->points[i].count;
+        if (point_attr(&mf->points[i], "otel.metric.overflow"))
+            overflow += mf->points[i].count;
+    }
+    CHECK(mf && mf->n_points == OA_METRICS_SERIES_LIMIT + 1 && total == 400 &&
+              overflow == 400 - OA_METRICS_SERIES_LIMIT,
+          "the fake overflow series holds the fake measurements past the limit (%llu of %llu)",
+          (unsigned long long)overflow, (unsigned long long)total);
+    bool http_overflow = false;
+    for (size_t i = 0; mh && i < mh->n_points; i++)
+        http_overflow = http_overflow || point_attr(&mh->points[i], "otel.metric.overflow");
+    CHECK(mh && mh->n_points == 150 && !http_overflow, "no HTTP overflow series");
+    oa_metrics_collector_free(c);
+}
+
+/* Registration fills the table's room for instruments, then refuses. */
+static void test_register_full(void)
+{
+    static const struct oa_instrument_desc more = {
+        .name = "fake.more", .unit = "1", .kind = OA_INSTRUMENT_COUNTER, .key_size = sizeof(struct fake_key),
+    };
+    int last = -1, id;
+    while ((id = oa_metrics_instrument_register(&more)) >= 0)
+        last = id;
+    CHECK(last == OA_METRICS_INSTRUMENTS_MAX - 1, "ids up to %d, then refused (last %d)",
+          OA_METRICS_INSTRUMENTS_MAX - 1, last);
 }
 
 static const char *const *fake_env;
@@ -685,6 +923,10 @@ int main(void)
     /* what the life cycle does at start-up: HTTP's instruments say how
      * their keys become attributes */
     oa_http_metrics_register();
+    /* then another protocol's (the all-zero key of test_series_cache is
+     * HTTP's first instrument, http.server.request.duration) */
+    fake_register();
+    test_register();
     test_buckets();
     test_series_identity();
     test_series_key_components();
@@ -700,6 +942,9 @@ int main(void)
     test_prometheus();
     test_prometheus_large();
     test_reset();
+    test_two_protocols();
+    test_two_protocols_limit();
+    test_register_full();
     test_config();
     TEST_DONE();
 }

@@ -3,32 +3,63 @@
  * else whose values are unbounded. server.address of clients comes from the
  * Host header, which a client chooses freely: the table's per-instrument
  * limit and overflow series bound it. */
-#include <string.h>
-
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "protocols/http1/http_metrics.h"
 #include "protocols/http1/http_span.h"
 
+const double oa_http_duration_bounds[OA_HTTP_DURATION_BOUNDS] = {
+    0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10,
+};
+
+/* UINT16_MAX: above any id the table gives (OA_METRICS_INSTRUMENTS_MAX) */
+uint16_t oa_http_instrument_id[OA_HTTP_INSTRUMENTS] = {UINT16_MAX, UINT16_MAX, UINT16_MAX};
+
+/* The key is compared as whole words up to the address' end: what is
+ * before the address is whole words, and so is the address' room. */
+_Static_assert(offsetof(struct oa_http_metric_key, address) % 8 == 0, "the key's head is whole words");
+_Static_assert(sizeof(struct oa_http_metric_key) % 8 == 0 && sizeof(struct oa_http_metric_key) <= OA_METRIC_KEY_MAX,
+               "the key is whole words, within the table's room");
+_Static_assert(offsetof(struct oa_http_metric_key, address) + OA_METRIC_ADDRESS_MAX <= UINT16_MAX,
+               "head.size holds any key's size");
+
+void oa_http_metric_key_init(struct oa_http_metric_key *k, enum oa_http_instrument instrument)
+{
+    /* the address is read only up to address_len: no need to clear it */
+    memset(k, 0, offsetof(struct oa_http_metric_key, address));
+    k->head.instrument = oa_http_instrument_id[instrument];
+    k->head.size = offsetof(struct oa_http_metric_key, address);
+    k->protocol = OA_METRIC_NO_VERSION;
+    k->port = -1;
+}
+
+void oa_http_metric_key_set_address(struct oa_http_metric_key *k, const char *host, size_t len)
+{
+    if (len > OA_METRIC_ADDRESS_MAX)
+        len = OA_METRIC_ADDRESS_MAX;
+    memcpy(k->address, host, len);
+    k->address_len = (uint8_t)len;
+    k->head.size = (uint16_t)(offsetof(struct oa_http_metric_key, address) + len);
+}
+
+const char *oa_metric_protocol_text(uint8_t protocol)
+{
+    static const char *const text[] = {"1.0", "1.1", "2", "3"};
+    return protocol < sizeof text / sizeof text[0] ? text[protocol] : NULL;
+}
+
 /* The attribute set of a request's duration, but for its outcome. */
-static void request_key(struct oa_metric_key *key, enum oa_instrument instrument, const char *method,
+static void request_key(struct oa_http_metric_key *key, enum oa_http_instrument instrument, const char *method,
                         size_t method_len, uint8_t protocol)
 {
-    oa_metric_key_init(key, instrument);
+    oa_http_metric_key_init(key, instrument);
     key->method = (uint8_t)oa_http_method_index(method, method_len);
     key->protocol = protocol;
 }
 
-static void key_set_address(struct oa_metric_key *key, const char *host, size_t len)
-{
-    if (len > OA_METRIC_ADDRESS_MAX)
-        len = OA_METRIC_ADDRESS_MAX;
-    memcpy(key->address, host, len);
-    key->address_len = (uint8_t)len;
-}
-
-void oa_http_metrics_client_server(struct oa_metric_key *key, const struct oa_http1_head *h, struct oa_conn *c,
+void oa_http_metrics_client_server(struct oa_http_metric_key *key, const struct oa_http1_head *h, struct oa_conn *c,
                                    struct oa_http_metrics_server_memo *memo)
 {
     const struct oa_http1_header *hv = oa_http1_find_known(h, OA_HTTP1_H_HOST, NULL);
@@ -36,13 +67,13 @@ void oa_http_metrics_client_server(struct oa_metric_key *key, const struct oa_ht
     if (memo != NULL && memo->valid && memo->host_len == hv_len && memo->generation == c->generation &&
         memo->peer_len == c->peer_len && (hv_len == 0 || memcmp(memo->host, hv->value, hv_len) == 0)) {
         key->port = memo->port;
-        key_set_address(key, memo->address, memo->address_len);
+        oa_http_metric_key_set_address(key, memo->address, memo->address_len);
         return;
     }
     const char *host;
     size_t len;
     key->port = oa_http_client_server(h, c, &host, &len);
-    key_set_address(key, host, len);
+    oa_http_metric_key_set_address(key, host, len);
     if (memo == NULL)
         return;
     /* a Host value too long to keep is worked out at every request */
@@ -61,7 +92,7 @@ void oa_http_metrics_client_server(struct oa_metric_key *key, const struct oa_ht
 
 /* The server request's keys: method and version are all they hold before
  * the outcome. */
-static bool memo_holds(const struct oa_http_metrics_series_memo *series, const struct oa_metric_key *key,
+static bool memo_holds(const struct oa_http_metrics_series_memo *series, const struct oa_http_metric_key *key,
                        unsigned generation)
 {
     return series->active != NULL && series->generation == generation && series->method == key->method &&
@@ -69,15 +100,15 @@ static bool memo_holds(const struct oa_http_metrics_series_memo *series, const s
 }
 
 struct oa_series *oa_http_metrics_active_series(struct oa_http_metrics_series_memo *series,
-                                                const struct oa_metric_key *key)
+                                                const struct oa_http_metric_key *key)
 {
     unsigned generation = oa_metrics_generation();
     if (series != NULL && memo_holds(series, key, generation))
         return series->active;
-    struct oa_metric_key active;
-    oa_metric_key_init(&active, OA_INSTRUMENT_SERVER_ACTIVE);
+    struct oa_http_metric_key active;
+    oa_http_metric_key_init(&active, OA_HTTP_SERVER_ACTIVE);
     active.method = key->method;
-    struct oa_series *s = oa_metrics_series(&active);
+    struct oa_series *s = oa_http_metrics_series(&active);
     if (series != NULL) {
         series->generation = generation;
         series->method = key->method;
@@ -89,14 +120,14 @@ struct oa_series *oa_http_metrics_active_series(struct oa_http_metrics_series_me
 }
 
 struct oa_series *oa_http_metrics_duration_series(struct oa_http_metrics_series_memo *series,
-                                                  const struct oa_metric_key *key)
+                                                  const struct oa_http_metric_key *key)
 {
-    if (series == NULL || key->instrument != OA_INSTRUMENT_SERVER_DURATION)
-        return oa_metrics_series(key);
+    if (series == NULL || key->head.instrument != oa_http_instrument_id[OA_HTTP_SERVER_DURATION])
+        return oa_http_metrics_series(key);
     bool same = memo_holds(series, key, oa_metrics_generation());
     if (same && series->duration != NULL && series->status == key->status && series->error_type == key->error_type)
         return series->duration;
-    struct oa_series *s = oa_metrics_series(key);
+    struct oa_series *s = oa_http_metrics_series(key);
     if (same) {
         series->status = key->status;
         series->error_type = key->error_type;
@@ -106,7 +137,7 @@ struct oa_series *oa_http_metrics_duration_series(struct oa_http_metrics_series_
 }
 
 /* The start both roles share: false when metrics are off (nothing recorded). */
-static bool begin(struct oa_http_metric_request *m, enum oa_instrument instrument, const struct oa_http1_head *h,
+static bool begin(struct oa_http_metric_request *m, enum oa_http_instrument instrument, const struct oa_http1_head *h,
                   uint64_t start)
 {
     m->recording = false;
@@ -123,7 +154,7 @@ static bool begin(struct oa_http_metric_request *m, enum oa_instrument instrumen
 void oa_http_metrics_start_server(struct oa_http_metric_request *m, const struct oa_http1_head *h, uint64_t start,
                                   struct oa_http_metrics_series_memo *series)
 {
-    if (!begin(m, OA_INSTRUMENT_SERVER_DURATION, h, start))
+    if (!begin(m, OA_HTTP_SERVER_DURATION, h, start))
         return;
     m->active = oa_http_metrics_active_series(series, &m->key);
     oa_metrics_add(m->active, 1);
@@ -133,7 +164,7 @@ void oa_http_metrics_start_server(struct oa_http_metric_request *m, const struct
 void oa_http_metrics_start_client(struct oa_http_metric_request *m, const struct oa_http1_head *h,
                                   struct oa_conn *c, uint64_t start, struct oa_http_metrics_server_memo *memo)
 {
-    if (!begin(m, OA_INSTRUMENT_CLIENT_DURATION, h, start))
+    if (!begin(m, OA_HTTP_CLIENT_DURATION, h, start))
         return;
     oa_http_metrics_client_server(&m->key, h, c, memo);
     oa_metrics_reader_start();
@@ -149,7 +180,7 @@ static void leave_active(struct oa_http_metric_request *m)
 
 /* Records one finished request in its duration histogram, its series from
  * the connection's memo when it holds it (series may be NULL). */
-static void record_duration(struct oa_metric_key *key, int status, const char *error, uint64_t start,
+static void record_duration(struct oa_http_metric_key *key, int status, const char *error, uint64_t start,
                             uint64_t end, struct oa_http_metrics_series_memo *series)
 {
     key->status = status > 0 && status < 1000 ? (uint16_t)status : 0;
@@ -171,15 +202,15 @@ void oa_http_metrics_finish_at(struct oa_http_metric_request *m, int status, con
 void oa_http_metrics_client_request(const char *method, size_t method_len, const char *url, size_t url_len,
                                     uint8_t protocol, int status, const char *error, uint64_t start)
 {
-    struct oa_metric_key key;
+    struct oa_http_metric_key key;
     const char *host;
     size_t host_len;
 
     if (!oa_metrics_enabled())
         return;
-    request_key(&key, OA_INSTRUMENT_CLIENT_DURATION, method, method_len, protocol);
+    request_key(&key, OA_HTTP_CLIENT_DURATION, method, method_len, protocol);
     key.port = oa_http_url_server(url, url_len, &host, &host_len);
-    key_set_address(&key, host, host_len);
+    oa_http_metric_key_set_address(&key, host, host_len);
     record_duration(&key, status, error, start, oa_now_unix_nano(), NULL);
     oa_metrics_reader_start();
 }
@@ -200,13 +231,15 @@ static const char *const method_other = "_OTHER";
 
 /* The attributes of an HTTP series, by the HTTP semantic conventions: what
  * the metrics table asks of each of the three HTTP instruments. */
-static void key_attributes(struct oa_metric_point *p, const struct oa_metric_key *k)
+static void key_attributes(struct oa_metric_point *p, const struct oa_metric_key_head *head)
 {
+    /* the head begins the key: the table hands back the key it was given */
+    const struct oa_http_metric_key *k = (const struct oa_http_metric_key *)head;
     const char *method = k->method < OA_HTTP_KNOWN_METHODS ? oa_http_known_methods[k->method] : method_other;
 
     oa_metric_point_attr_str(p, "http.request.method", method, strlen(method));
     oa_metric_point_attr_str(p, "url.scheme", "http", 4);
-    if (k->instrument == OA_INSTRUMENT_SERVER_ACTIVE)
+    if (head->instrument == oa_http_instrument_id[OA_HTTP_SERVER_ACTIVE])
         return;
     if (k->address_len > 0)
         oa_metric_point_attr_str(p, "server.address", k->address, k->address_len);
@@ -216,7 +249,7 @@ static void key_attributes(struct oa_metric_point *p, const struct oa_metric_key
         oa_metric_point_attr_int(p, "http.response.status_code", k->status);
     if (k->error_type) {
         oa_metric_point_attr_str(p, "error.type", k->error_type, strlen(k->error_type));
-    } else if (k->status >= (k->instrument == OA_INSTRUMENT_SERVER_DURATION ? 500 : 400)) {
+    } else if (k->status >= (head->instrument == oa_http_instrument_id[OA_HTTP_SERVER_DURATION] ? 500 : 400)) {
         int n = snprintf(p->text, sizeof p->text, "%u", (unsigned)k->status);
         oa_metric_point_attr_str(p, "error.type", p->text, (size_t)n);
     }
@@ -225,9 +258,50 @@ static void key_attributes(struct oa_metric_point *p, const struct oa_metric_key
         oa_metric_point_attr_str(p, "network.protocol.version", version, strlen(version));
 }
 
+/* The HTTP instruments of the stable HTTP metric conventions. */
+static const struct oa_instrument_desc instruments[OA_HTTP_INSTRUMENTS] = {
+    [OA_HTTP_SERVER_DURATION] = {
+        .name = "http.server.request.duration",
+        .description = "Duration of HTTP server requests.",
+        .unit = "s",
+        .kind = OA_INSTRUMENT_HISTOGRAM,
+        .bounds = oa_http_duration_bounds,
+        .n_bounds = OA_HTTP_DURATION_BOUNDS,
+        .attributes = key_attributes,
+        .key_size = sizeof(struct oa_http_metric_key),
+    },
+    [OA_HTTP_CLIENT_DURATION] = {
+        .name = "http.client.request.duration",
+        .description = "Duration of HTTP client requests.",
+        .unit = "s",
+        .kind = OA_INSTRUMENT_HISTOGRAM,
+        .bounds = oa_http_duration_bounds,
+        .n_bounds = OA_HTTP_DURATION_BOUNDS,
+        .attributes = key_attributes,
+        .key_size = sizeof(struct oa_http_metric_key),
+    },
+    [OA_HTTP_SERVER_ACTIVE] = {
+        .name = "http.server.active_requests",
+        .description = "Number of active HTTP server requests.",
+        .unit = "{request}",
+        .kind = OA_INSTRUMENT_UP_DOWN_COUNTER,
+        .attributes = key_attributes,
+        .key_size = sizeof(struct oa_http_metric_key),
+    },
+};
+
 void oa_http_metrics_register(void)
 {
-    oa_metrics_set_attributes(OA_INSTRUMENT_SERVER_DURATION, key_attributes);
-    oa_metrics_set_attributes(OA_INSTRUMENT_CLIENT_DURATION, key_attributes);
-    oa_metrics_set_attributes(OA_INSTRUMENT_SERVER_ACTIVE, key_attributes);
+    static bool registered;
+
+    /* start-up runs once per process, but tests may call it again */
+    if (registered)
+        return;
+    registered = true;
+    for (int i = 0; i < OA_HTTP_INSTRUMENTS; i++) {
+        int id = oa_metrics_instrument_register(&instruments[i]);
+        /* a table already full of other instruments: HTTP's keys keep an
+         * id no instrument has, and count nowhere */
+        oa_http_instrument_id[i] = id >= 0 ? (uint16_t)id : UINT16_MAX;
+    }
 }

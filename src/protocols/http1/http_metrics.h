@@ -9,6 +9,62 @@
 #include "protocols/http1/http1_parser.h"
 #include "metrics/metrics_table.h"
 
+/* The HTTP instruments, registered with the metrics table by
+ * oa_http_metrics_register. */
+enum oa_http_instrument {
+    OA_HTTP_SERVER_DURATION = 0, /* http.server.request.duration */
+    OA_HTTP_CLIENT_DURATION,     /* http.client.request.duration */
+    OA_HTTP_SERVER_ACTIVE,       /* http.server.active_requests */
+    OA_HTTP_INSTRUMENTS
+};
+/* The table's id of each (what a key's head says); an id no instrument has
+ * until they are registered, so that keys made before count nowhere. */
+extern uint16_t oa_http_instrument_id[OA_HTTP_INSTRUMENTS];
+
+/* The explicit bucket boundaries of the HTTP duration histograms (seconds,
+ * stable HTTP semantic conventions): 14 bounds, 15 buckets. */
+#define OA_HTTP_DURATION_BOUNDS 14
+extern const double oa_http_duration_bounds[OA_HTTP_DURATION_BOUNDS];
+
+#define OA_METRIC_ADDRESS_MAX 63
+#define OA_METRIC_NO_VERSION 0xff
+/* network.protocol.version of a series */
+enum oa_metric_protocol {
+    OA_METRIC_HTTP_1_0 = 0,
+    OA_METRIC_HTTP_1_1 = 1,
+    OA_METRIC_HTTP_2 = 2,
+    OA_METRIC_HTTP_3 = 3,
+};
+/* Its text ("1.0", "1.1", "2", "3"), NULL for OA_METRIC_NO_VERSION */
+const char *oa_metric_protocol_text(uint8_t protocol);
+
+/* The attribute set of an HTTP series, as the metrics table keeps it (see
+ * struct oa_metric_key_head): build it with oa_http_metric_key_init, which
+ * zeroes everything before the address (padding included), and set the
+ * address with oa_http_metric_key_set_address; the table compares it up to
+ * the address' length only. error_type points to a string with static
+ * lifetime (an errno name, "connection_closed"). */
+struct oa_http_metric_key {
+    struct oa_metric_key_head head; /* head.instrument: one of oa_http_instrument_id */
+    uint8_t method;            /* index in oa_http_known_methods, or OA_HTTP_METHOD_OTHER */
+    uint8_t protocol;          /* enum oa_metric_protocol, or OA_METRIC_NO_VERSION */
+    uint8_t address_len;       /* server.address (clients only) */
+    uint16_t status;           /* http.response.status_code, 0 = none */
+    int32_t port;              /* server.port (clients only), -1 = none */
+    const char *error_type;    /* NULL = none; else static */
+    char address[OA_METRIC_ADDRESS_MAX + 1];
+};
+
+void oa_http_metric_key_init(struct oa_http_metric_key *k, enum oa_http_instrument instrument);
+/* server.address: len bytes of host, cut at OA_METRIC_ADDRESS_MAX. */
+void oa_http_metric_key_set_address(struct oa_http_metric_key *k, const char *host, size_t len);
+
+/* The series of an HTTP key (oa_metrics_series). */
+static inline struct oa_series *oa_http_metrics_series(const struct oa_http_metric_key *k)
+{
+    return oa_metrics_series(&k->head);
+}
+
 /* What the requests of one client connection share: their metrics'
  * server.address and server.port come from the Host header (or the peer),
  * which a keep-alive connection sends the same each time. Kept per
@@ -27,7 +83,7 @@ struct oa_http_metrics_server_memo {
 
 /* key's server.address and server.port for a client request with head h on
  * c, from memo when it still applies (memo may be NULL: computed). */
-void oa_http_metrics_client_server(struct oa_metric_key *key, const struct oa_http1_head *h, struct oa_conn *c,
+void oa_http_metrics_client_server(struct oa_http_metric_key *key, const struct oa_http1_head *h, struct oa_conn *c,
                                    struct oa_http_metrics_server_memo *memo);
 
 /* The series a server connection's requests found last: a keep-alive
@@ -51,7 +107,7 @@ struct oa_http_metric_request {
     bool recording;
     /* Its duration's attribute set but for the outcome (status, error.type),
      * built once at the start: finishing copies no string. */
-    struct oa_metric_key key;
+    struct oa_http_metric_key key;
 };
 
 /* A client's request head was sent; start: unix ns of its first byte; memo:
@@ -67,9 +123,9 @@ void oa_http_metrics_start_server(struct oa_http_metric_request *m, const struct
  * http.server.active_requests key and for key, from the memo when it holds
  * them (series may be NULL: looked up; a client's key is always looked up). */
 struct oa_series *oa_http_metrics_active_series(struct oa_http_metrics_series_memo *series,
-                                                const struct oa_metric_key *key);
+                                                const struct oa_http_metric_key *key);
 struct oa_series *oa_http_metrics_duration_series(struct oa_http_metrics_series_memo *series,
-                                                  const struct oa_metric_key *key);
+                                                  const struct oa_http_metric_key *key);
 /* Its exchange ended at end (unix ns; the span's end too): status 0 = no
  * response; error = error.type or NULL. series: the memo its start was
  * given, or NULL. */
@@ -86,9 +142,9 @@ void oa_http_metrics_client_request(const char *method, size_t method_len, const
 /* Forked child: the request is the parent's. */
 void oa_http_metrics_disown(struct oa_http_metric_request *m);
 
-/* Tells the metrics table how the HTTP instruments' keys become attributes
- * (the HTTP semantic conventions). Called once at start-up, before any
- * collection. */
+/* Registers the HTTP instruments with the metrics table (their names,
+ * units, buckets, and how their keys become attributes by the HTTP semantic
+ * conventions). Called at start-up, before any measurement; once is enough. */
 void oa_http_metrics_register(void);
 
 #endif

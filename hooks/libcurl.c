@@ -38,7 +38,7 @@
 #include "protocols/http1/http_span.h"
 #include "config/config.h"
 #include "lifecycle/library.h"
-#include "trace/propagation.h"
+#include "trace/traceparent.h"
 #include "sys/real_library.h"
 #include "sys/real_libcurl.h"
 #include "trace/span.h"

@@ -2,7 +2,7 @@
  * and within the propagation limits (see oa_propagation.h, otel-facts §1). */
 #include <string.h>
 
-#include "trace/propagation.h"
+#include "trace/baggage.h"
 
 /* Walks one member's text; end is one past its last byte. */
 struct cursor {

@@ -6,7 +6,9 @@
 #include "trace/env_carrier.h"
 #include "base/guard.h"
 #include "base/log.h"
-#include "trace/propagation.h"
+#include "trace/traceparent.h"
+#include "trace/tracestate.h"
+#include "trace/baggage.h"
 #include "trace/thread_context.h"
 
 /* Environments with more entries are passed on unchanged: the new vector

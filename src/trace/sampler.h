@@ -3,7 +3,7 @@
 #define OA_SAMPLER_H
 
 #include "config/config.h"
-#include "trace/propagation.h"
+#include "trace/traceparent.h"
 
 /* parent may be NULL or !parent->valid for a root span. Pure function. */
 bool oa_sampler_should_sample(enum oa_sampler_kind kind, double ratio,

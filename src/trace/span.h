@@ -11,7 +11,7 @@
 #include <sys/socket.h>
 
 #include "base/common.h"
-#include "trace/propagation.h"
+#include "trace/traceparent.h"
 
 /* OTLP SpanKind / StatusCode numbers */
 enum oa_span_kind {

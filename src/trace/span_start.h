@@ -6,7 +6,7 @@
 #ifndef OA_SPAN_START_H
 #define OA_SPAN_START_H
 
-#include "trace/propagation.h"
+#include "trace/traceparent.h"
 #include "trace/span.h"
 
 /* New ids under parent (NULL: a new trace) into own, with its flags; true

@@ -14,7 +14,7 @@
 #ifndef OA_THREAD_CONTEXT_H
 #define OA_THREAD_CONTEXT_H
 
-#include "trace/propagation.h"
+#include "trace/traceparent.h"
 
 /* A server request's propagated context, shared (refcounted) between the
  * connection that owns the request and the threads that read it. */

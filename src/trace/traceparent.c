@@ -6,7 +6,7 @@
 #include <emmintrin.h>
 #endif
 
-#include "trace/propagation.h"
+#include "trace/traceparent.h"
 
 /* Field offsets inside "vv-<32 trace>-<16 parent>-ff" */
 #define VERSION_LEN 2

@@ -2,7 +2,7 @@
  * value before it is forwarded (see oa_propagation.h, otel-facts §1). */
 #include <string.h>
 
-#include "trace/propagation.h"
+#include "trace/tracestate.h"
 
 #define MAX_MEMBERS 32
 #define MAX_KEY_LEN 256

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "trace/propagation.h"
+#include "trace/baggage.h"
 
 static void fail(const char *what)
 {

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "trace/propagation.h"
+#include "trace/traceparent.h"
 
 static void fail(const char *what)
 {

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "trace/propagation.h"
+#include "trace/tracestate.h"
 
 static void fail(const char *what)
 {

@@ -3,7 +3,7 @@
  * catches any over-read. */
 #include <stdlib.h>
 
-#include "trace/propagation.h"
+#include "trace/baggage.h"
 #include "oa_test.h"
 
 static char out[OA_BAGGAGE_MAX + 1];

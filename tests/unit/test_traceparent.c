@@ -3,7 +3,7 @@
  * value ends, so ASan catches any read past it. */
 #include <stdlib.h>
 
-#include "trace/propagation.h"
+#include "trace/traceparent.h"
 #include "oa_test.h"
 
 #define TRACE_HEX "12345678901234567890123456789012"

@@ -2,7 +2,7 @@
  * a heap copy without a trailing NUL so ASan catches any over-read. */
 #include <stdlib.h>
 
-#include "trace/propagation.h"
+#include "trace/tracestate.h"
 #include "oa_test.h"
 
 static char out[OA_TRACESTATE_MAX + 1];

@@ -61,7 +61,8 @@ assert len(records) == 1, records
 assert records[0]['traceparent'] == [], records[0]['traceparent']
 assert records[0]['head'] + '\r\n\r\n' == sent, 'the big head arrived changed'
 PY
-    sleep 0.5
+    # the client has exited: its flush at exit sent any span it had, and the
+    # receiver writes spans before it answers
     check_spans "expect_eq(len(sel(service='big-client', path='/too-big-out')), 0, 'spans for the big request')"
 }
 

@@ -605,19 +605,31 @@ process_has_shim() {
     grep -q "$(basename "$SHIM_LIB")" "/proc/$1/maps" 2>/dev/null
 }
 
-# median_ms PORT N: median latency (ms) of N keep-alive GETs of /ok.txt.
-median_ms() {
-    "$PY" "$PY_PROGRAMS/latency_probe.py" 127.0.0.1 "$1" /ok.txt "$2" --warmup 30 |
-        "$PY" -c 'import json, sys; print("%.3f" % json.load(sys.stdin)["median_ms"])'
+# probe PORT N [PATH]: N untraced keep-alive GETs of PATH (default /ok.txt),
+# each answered 200. A request not answered within 10 s fails it: that is a
+# hang, not a slow machine.
+probe() {
+    "$PY" "$PY_PROGRAMS/latency_probe.py" 127.0.0.1 "$1" "${3:-/ok.txt}" "$2" --warmup 0 >/dev/null
 }
 
-# rss_kb PID
-rss_kb() {
-    awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"
+# shim_counters PID: the span counters of a running traced process, read
+# from its memory by `otelauto doctor PID` (the command beside the shim):
+# sets SUBMITTED EXPORTED DROPPED FAILED, and HELD, the spans the shim holds
+# (queued, or in the batch being exported).
+shim_counters() {
+    local pid=$1 out line words=()
+    [[ $SANITIZED == 1 ]] && words=(env "ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0:log_path=$T/asan"
+        "UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:log_path=$T/ubsan")
+    out=$("${words[@]}" "$(dirname "$SHIM_LIB")/otelauto" doctor "$pid" 2>&1)
+    line=$(grep -E '^  spans: submitted [0-9]+, exported [0-9]+, dropped [0-9]+, failed [0-9]+$' <<<"$out") ||
+        fail_now "otelauto doctor $pid shows no span counters: $out" || return 1
+    read -r SUBMITTED EXPORTED DROPPED FAILED < <(sed -E 's/[^0-9]+/ /g' <<<"$line")
+    HELD=$((SUBMITTED - EXPORTED - DROPPED - FAILED))
+    echo "shim counters of $pid: submitted $SUBMITTED, exported $EXPORTED, dropped $DROPPED, failed $FAILED, held $HELD" >&2
 }
 
 skip_if_sanitized() {
-    [[ $SANITIZED == 0 ]] || skip "${1:-timing and memory are not meaningful under ASan}"
+    [[ $SANITIZED == 0 ]] || skip "${1:-not meaningful under ASan}"
 }
 
 # assert_traceparents_match_client_spans SERVICE N: the recording server got

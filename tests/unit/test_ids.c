@@ -263,24 +263,10 @@ static void test_fork(void)
     CHECK(thread_ok, "ids distinct after a fork from a second thread");
 }
 
-static void test_speed(void)
-{
-    /* best of several rounds, so a busy machine does not make it flaky */
-    const int n = 200000;
-    uint64_t acc = 0;
-    uint64_t best = UINT64_MAX;
-    for (int round = 0; round < 5; round++) {
-        uint64_t start = oa_now_mono_nano();
-        for (int i = 0; i < n; i++)
-            acc ^= span_u64();
-        uint64_t elapsed = oa_now_mono_nano() - start;
-        if (elapsed < best)
-            best = elapsed;
-    }
-    /* a few ns each when optimised; a syscall per id (~100 ns) or a lock
-     * would break the bound, sanitizers do not */
-    CHECK(acc != 0 && best / (uint64_t)n < 50, "span id cost %llu ns", (unsigned long long)(best / n));
-}
+/* (No speed check here: how many ns an id costs is the machine's as much as
+ * ours. What made it slow, a system call or a lock per id, is counted on the
+ * program's thread by tests/integration/24-program-thread-cost.bats: strace
+ * for system calls, callgrind for locks and instructions.) */
 
 int main(void)
 {
@@ -290,6 +276,5 @@ int main(void)
     test_single_thread();
     test_threads();
     test_fork();
-    test_speed();
     TEST_DONE();
 }

@@ -62,6 +62,11 @@ static const struct named_value metrics_exporter_names[] = {
     {"none", OA_METRICS_EXPORTER_NONE},
 };
 
+static const struct named_value otlp_protocol_names[] = {
+    {"http/protobuf", OA_OTLP_HTTP_PROTOBUF},
+    {"http/json", OA_OTLP_HTTP_JSON},
+};
+
 /* lowmemory asks for delta on synchronous counters and histograms: all the
  * delta-capable instruments we have. */
 static const struct named_value temporality_names[] = {
@@ -159,6 +164,11 @@ const char *oa_config_metrics_exporter_name(enum oa_metrics_exporter exporter)
 {
     return name_of(metrics_exporter_names,
                    sizeof metrics_exporter_names / sizeof metrics_exporter_names[0], (int)exporter);
+}
+
+const char *oa_config_otlp_protocol_name(enum oa_otlp_protocol protocol)
+{
+    return name_of(otlp_protocol_names, COUNT_OF(otlp_protocol_names), (int)protocol);
 }
 
 static bool in_list(const char *const *list, size_t n, const char *s, size_t len)
@@ -397,28 +407,64 @@ static void load_propagators(struct oa_config *c, oa_getenv_fn getenv_fn)
     }
 }
 
+/* OTEL_TRACES_EXPORTER is a comma-separated list: every exporter listed
+ * gets every batch. A name given twice counts once (a span printed twice
+ * helps nobody); an unknown one is warned about (once: the variable is read
+ * once per process) and skipped; "none" means none only alone, and is
+ * ignored beside real exporters. A list of nothing but unknown names keeps
+ * the default, as an unknown single value always did. */
 static void load_exporter(struct oa_config *c, oa_getenv_fn getenv_fn)
 {
     const char *v = env_value(getenv_fn, "OTEL_TRACES_EXPORTER");
-    const char *comma;
-    size_t len;
-    int kind;
+    bool none = false;
+    bool any_known = false;
 
-    c->traces_exporter = OA_TRACES_EXPORTER_OTLP;
+    c->traces_exporters[0] = OA_TRACES_EXPORTER_OTLP;
+    c->n_traces_exporters = 1;
     if (!v)
         return;
-    /* The variable may list several exporters; we run only one, the first. */
-    comma = strchr(v, ',');
-    len = comma ? (size_t)(comma - v) : strlen(v);
-    if (comma)
-        OA_WARN("OTEL_TRACES_EXPORTER: only one exporter is supported; using the first of \"%s\"",
-                v);
-    trim(&v, &len);
-    if (find_name(exporter_names, COUNT_OF(exporter_names), v, len, &kind))
-        c->traces_exporter = (enum oa_traces_exporter)kind;
-    else
-        OA_WARN("OTEL_TRACES_EXPORTER: unknown or unsupported value \"%.*s\"; using otlp", (int)len,
-                v);
+    c->n_traces_exporters = 0;
+    while (*v) {
+        const char *item = v;
+        const char *comma = strchr(v, ',');
+        size_t len = comma ? (size_t)(comma - v) : strlen(v);
+        int kind;
+        bool seen = false;
+
+        v = comma ? comma + 1 : v + len;
+        trim(&item, &len);
+        if (len == 0)
+            continue;
+        if (!find_name(exporter_names, COUNT_OF(exporter_names), item, len, &kind)) {
+            OA_WARN("OTEL_TRACES_EXPORTER: unknown or unsupported value \"%.*s\" skipped", (int)len, item);
+            continue;
+        }
+        any_known = true;
+        if (kind == OA_TRACES_EXPORTER_NONE) {
+            none = true;
+            continue;
+        }
+        for (unsigned i = 0; i < c->n_traces_exporters; i++)
+            seen = seen || c->traces_exporters[i] == (enum oa_traces_exporter)kind;
+        if (!seen && c->n_traces_exporters < OA_CONFIG_MAX_TRACES_EXPORTERS)
+            c->traces_exporters[c->n_traces_exporters++] = (enum oa_traces_exporter)kind;
+    }
+    if (none && c->n_traces_exporters > 0)
+        OA_WARN("OTEL_TRACES_EXPORTER: \"none\" beside other exporters is ignored");
+    if (!any_known) {
+        OA_WARN("OTEL_TRACES_EXPORTER: no known exporter listed; using otlp");
+        c->traces_exporters[0] = OA_TRACES_EXPORTER_OTLP;
+        c->n_traces_exporters = 1;
+    }
+}
+
+bool oa_config_traces_exporter_on(const struct oa_config *c, enum oa_traces_exporter exporter)
+{
+    for (unsigned i = 0; i < c->n_traces_exporters && i < OA_CONFIG_MAX_TRACES_EXPORTERS; i++) {
+        if (c->traces_exporters[i] == exporter)
+            return true;
+    }
+    return false;
 }
 
 /* Offset just past "scheme://host:port", or 0 if s is not an http(s) URL
@@ -627,12 +673,22 @@ static void load_otlp_options(struct oa_config_otlp *o, oa_getenv_fn getenv_fn, 
               "CLIENT_CERTIFICATE");
     load_path(o->client_key, sizeof o->client_key, getenv_fn, signal, "CLIENT_KEY");
 
+    /* the signal's own variable wins over the generic one, as for every
+     * option; grpc is a standard value we do not speak yet: said so, and
+     * the request goes out as http/protobuf, as before */
+    o->protocol = OA_OTLP_HTTP_PROTOBUF;
     v = env_value_for_signal(getenv_fn, signal, "PROTOCOL", var);
     if (v) {
+        int protocol;
+
         len = strlen(v);
         trim(&v, &len);
-        if (!equals_ignoring_case(v, len, "http/protobuf"))
-            OA_WARN("%s: only http/protobuf is supported; \"%.*s\" ignored", var, (int)len, v);
+        if (find_name(otlp_protocol_names, COUNT_OF(otlp_protocol_names), v, len, &protocol))
+            o->protocol = (enum oa_otlp_protocol)protocol;
+        else if (equals_ignoring_case(v, len, "grpc"))
+            OA_WARN("%s: grpc is not implemented yet; using http/protobuf", var);
+        else
+            OA_WARN("%s: unknown value \"%.*s\" ignored; using http/protobuf", var, (int)len, v);
     }
 }
 

@@ -29,10 +29,20 @@ enum oa_metrics_exporter {
 
 #define OA_CONFIG_MAX_HEADERS 32
 
+/* OTEL_EXPORTER_OTLP_[SIGNAL_]PROTOCOL: how a signal's requests are encoded.
+ * grpc is not implemented: it is warned about and http/protobuf used. */
+enum oa_otlp_protocol {
+    OA_OTLP_HTTP_PROTOBUF = 0,
+    OA_OTLP_HTTP_JSON,
+};
+
+/* Span exporters OTEL_TRACES_EXPORTER may list at once: every distinct
+ * name, with room to spare. */
+#define OA_CONFIG_MAX_TRACES_EXPORTERS 8
+
 /* One signal's OTLP exporter: each OTEL_EXPORTER_OTLP_<SIGNAL>_<OPTION>
  * (SIGNAL TRACES or METRICS) wins over the generic OTEL_EXPORTER_OTLP_<OPTION>,
- * so that, say, a traces-only API key is never sent with metrics. ..._PROTOCOL
- * is only checked (http/protobuf is all there is), not kept. */
+ * so that, say, a traces-only API key is never sent with metrics. */
 struct oa_config_otlp {
     char endpoint[2048];               /* resolved full URL, e.g. http://localhost:4318/v1/traces */
     /* ..._HEADERS, already decoded, as "Name: value" lines for libcurl */
@@ -40,6 +50,7 @@ struct oa_config_otlp {
     int n_headers;
     long timeout_ms;                   /* ..._TIMEOUT (10000), 0 = no limit */
     bool compression_gzip;             /* ..._COMPRESSION=gzip */
+    enum oa_otlp_protocol protocol;    /* ..._PROTOCOL (http/protobuf) */
     /* HTTPS to the collector: ..._CERTIFICATE (CA bundle that verifies the
      * collector, "" = the system's), ..._CLIENT_CERTIFICATE and ..._CLIENT_KEY
      * (mutual TLS, "" = none); PEM file paths */
@@ -59,7 +70,10 @@ struct oa_config {
     bool propagate_tracecontext;       /* OTEL_PROPAGATORS contains tracecontext */
     bool propagate_baggage;            /* OTEL_PROPAGATORS contains baggage */
 
-    enum oa_traces_exporter traces_exporter; /* OTEL_TRACES_EXPORTER (otlp) */
+    /* OTEL_TRACES_EXPORTER (otlp): the exporters listed, each once, in the
+     * order given; none at all for "none" */
+    enum oa_traces_exporter traces_exporters[OA_CONFIG_MAX_TRACES_EXPORTERS];
+    unsigned n_traces_exporters;
     struct oa_config_otlp traces_otlp; /* OTEL_EXPORTER_OTLP_[TRACES_]* */
 
     unsigned max_queue_size;           /* OTEL_BSP_MAX_QUEUE_SIZE (2048) */
@@ -102,6 +116,10 @@ struct oa_config_member {
 const char *oa_config_sampler_name(enum oa_sampler_kind kind);
 const char *oa_config_traces_exporter_name(enum oa_traces_exporter exporter);
 const char *oa_config_metrics_exporter_name(enum oa_metrics_exporter exporter);
+const char *oa_config_otlp_protocol_name(enum oa_otlp_protocol protocol);
+
+/* Whether OTEL_TRACES_EXPORTER listed exporter. */
+bool oa_config_traces_exporter_on(const struct oa_config *c, enum oa_traces_exporter exporter);
 
 bool oa_config_next_member(const char **cursor, struct oa_config_member *out);
 

@@ -424,6 +424,8 @@ static void export_batch(struct oa_span *const *spans, size_t n)
     uint64_t started = mono_ns();
     uint64_t backoff_ms = RETRY_INITIAL_MS;
 
+    if (e && e->batch_begin)
+        e->batch_begin(e->self);
     for (;;) {
         long retry_after_ms = -1;
         /* (none handed: nowhere for the spans to go) */

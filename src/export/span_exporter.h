@@ -33,6 +33,11 @@ struct oa_span_exporter {
     /* Optional. At exit, once the queue was flushed; more exports may come
      * (exit may flush twice), so it may be called again too. */
     void (*shutdown)(void *self);
+    /* Optional. Before the first attempt at each batch, so that an exporter
+     * that keeps per-batch state (the fan-out: which exporters still owe
+     * the batch after a retryable failure) tells a retry from a new batch,
+     * even after the batch processor gave up retrying the last one. */
+    void (*batch_begin)(void *self);
     void *self;
 };
 

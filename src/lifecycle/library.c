@@ -20,6 +20,7 @@
 #include "export/exit_flush.h"
 #include "export/otlp_loader.h"
 #include "export/span_exporters.h"
+#include "export/span_fanout.h"
 #include "lifecycle/exit.h"
 #include "base/guard.h"
 #include "sys/real_libc.h"
@@ -45,12 +46,28 @@ static const char *read_env(const char *name)
     return secure_getenv(name);
 }
 
+/* OTEL_TRACES_EXPORTER's exporters, resolved by name: none, the one, or
+ * the fan-out that hands each batch to all of them. */
+static const struct oa_span_exporter *traces_exporter(void)
+{
+    const struct oa_span_exporter *listed[OA_CONFIG_MAX_TRACES_EXPORTERS];
+    size_t n = 0;
+
+    for (unsigned i = 0; i < oa_config.n_traces_exporters && i < OA_CONFIG_MAX_TRACES_EXPORTERS; i++)
+        listed[n++] = oa_span_exporter_for(oa_config_traces_exporter_name(oa_config.traces_exporters[i]));
+    if (n == 0)
+        return oa_none_span_exporter();
+    if (n == 1)
+        return listed[0];
+    return oa_span_fanout(listed, n);
+}
+
 static void configure(void)
 {
     oa_config_load(&oa_config, read_env);
     oa_resource_build(&oa_resource, &oa_config);
     oa_export_set_exit_flush(oa_exit_flush);
-    oa_export_init(oa_span_exporter_for(oa_config_traces_exporter_name(oa_config.traces_exporter)));
+    oa_export_init(traces_exporter());
     oa_http_metrics_register();
     oa_metrics_init();
     oa_env_carrier_load(read_env);

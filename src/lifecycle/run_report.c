@@ -43,9 +43,12 @@ void oa_run_report_format_start(char *buf, size_t cap, const struct oa_config *c
     if (cap == 0)
         return;
     buf[0] = '\0';
-    append(buf, cap, &used, "otelauto %s tracing service \"%s\"; traces: %s", OA_VERSION,
-           service_name, oa_config_traces_exporter_name(c->traces_exporter));
-    if (c->traces_exporter == OA_TRACES_EXPORTER_OTLP)
+    append(buf, cap, &used, "otelauto %s tracing service \"%s\"; traces: ", OA_VERSION, service_name);
+    for (unsigned i = 0; i < c->n_traces_exporters && i < OA_CONFIG_MAX_TRACES_EXPORTERS; i++)
+        append(buf, cap, &used, "%s%s", i ? "," : "", oa_config_traces_exporter_name(c->traces_exporters[i]));
+    if (c->n_traces_exporters == 0)
+        append(buf, cap, &used, "none");
+    if (oa_config_traces_exporter_on(c, OA_TRACES_EXPORTER_OTLP))
         append_otlp(buf, cap, &used, &c->traces_otlp);
     append(buf, cap, &used, "; metrics: %s", oa_config_metrics_exporter_name(c->metrics_exporter));
     if (c->metrics_exporter == OA_METRICS_EXPORTER_OTLP)

@@ -1,4 +1,5 @@
-/* The OTLP/HTTP protobuf trace exporter: the only file that talks to libcurl.
+/* The OTLP/HTTP exporter, protobuf or JSON as the signal's protocol says:
+ * the only file that talks to libcurl.
  *
  * It runs on the exporter thread only, one request at a time, so it keeps a
  * single easy handle for the life of the exporter: libcurl then reuses the
@@ -19,6 +20,8 @@
 
 #include "base/log.h"
 #include "export/otlp/otlp_exporter.h"
+#include "export/otlp/otlp_json_encoder.h"
+#include "export/otlp/otlp_json_response.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"
 
 typedef Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceResponse pb_response;
@@ -302,7 +305,8 @@ static struct curl_slist *build_headers(const struct oa_otlp_env *env)
     struct curl_slist *list = NULL;
     struct curl_slist *grown;
     const char *fixed[] = {
-        "Content-Type: application/x-protobuf",
+        c->protocol == OA_OTLP_HTTP_JSON ? "Content-Type: application/json"
+                                         : "Content-Type: application/x-protobuf",
         /* No "Expect: 100-continue" round trip for large batches. */
         "Expect:",
         c->compression_gzip ? "Content-Encoding: gzip" : NULL,
@@ -428,7 +432,8 @@ OA_EXPORT struct oa_otlp_exporter *oa_otlp_exporter_create(const struct oa_otlp_
         oa_otlp_exporter_destroy(e);
         return NULL;
     }
-    exporter_log(env, OA_LOG_DEBUG, "OTLP exporter: sending to %s%s", e->env.otlp->endpoint,
+    exporter_log(env, OA_LOG_DEBUG, "OTLP exporter: sending to %s as %s%s", e->env.otlp->endpoint,
+                 e->env.otlp->protocol == OA_OTLP_HTTP_JSON ? "http/json" : "http/protobuf",
                  e->env.otlp->compression_gzip ? " (gzip)" : "");
     return e;
 }
@@ -481,6 +486,15 @@ static void report_partial_success(struct oa_otlp_exporter *e, const char *what)
 {
     if (e->body_len == 0 || e->body_len == sizeof e->body)
         return;
+    if (e->env.otlp->protocol == OA_OTLP_HTTP_JSON) {
+        /* the response comes in the request's encoding */
+        long long rejected;
+        char message[256];
+        if (oa_otlp_json_partial_success(e->body, e->body_len, &rejected, message, sizeof message))
+            exporter_log(&e->env, OA_LOG_WARN, "OTLP exporter: collector rejected %lld %s: %s", rejected, what,
+                         message);
+        return;
+    }
     pb_response *r = opentelemetry__proto__collector__trace__v1__export_trace_service_response__unpack(
         NULL, e->body_len, (const uint8_t *)e->body);
     if (!r)
@@ -629,7 +643,11 @@ OA_EXPORT enum oa_otlp_result oa_otlp_exporter_send(struct oa_otlp_exporter *e,
     if (n == 0)
         return OA_OTLP_OK;
     const uint8_t *data = NULL;
-    uint8_t *encoded = oa_otlp_encode_traces_at(e->env.resource, spans, n, &data, &len);
+    uint8_t *encoded;
+    if (e->env.otlp->protocol == OA_OTLP_HTTP_JSON)
+        data = encoded = oa_otlp_json_encode_traces(e->env.resource, spans, n, &len);
+    else
+        encoded = oa_otlp_encode_traces_at(e->env.resource, spans, n, &data, &len);
     return post(e, encoded, data, len, n, "span(s)", retry_after_ms);
 }
 
@@ -645,7 +663,9 @@ OA_EXPORT enum oa_otlp_result oa_otlp_exporter_send_metrics(struct oa_otlp_expor
         points += batch->metrics[i].n_points;
     if (points == 0)
         return OA_OTLP_OK;
-    uint8_t *encoded = oa_otlp_encode_metrics(e->env.resource, batch, &len);
+    uint8_t *encoded = e->env.otlp->protocol == OA_OTLP_HTTP_JSON
+                           ? oa_otlp_json_encode_metrics(e->env.resource, batch, &len)
+                           : oa_otlp_encode_metrics(e->env.resource, batch, &len);
     return post(e, encoded, encoded, len, points, "data point(s)", retry_after_ms);
 }
 

@@ -1,4 +1,5 @@
-/* Interface of libotelauto-otlp.so, the OTLP/HTTP protobuf exporter, which
+/* Interface of libotelauto-otlp.so, the OTLP/HTTP exporter (protobuf or
+ * JSON, as struct oa_config_otlp's protocol says), which
  * the exporter thread loads with dlopen the first time it has spans to send.
  * It links libcurl, protobuf-c and zlib so the preloaded library does not.
  * It calls nothing in libotelauto.so: all it needs arrives in oa_otlp_env. */
@@ -10,7 +11,10 @@
 #include "config/resource.h"
 #include "trace/span.h"
 
-#define OA_OTLP_ABI_VERSION 3
+/* Bumped whenever oa_otlp_env or what it points to (struct oa_config, struct
+ * oa_config_otlp, struct oa_resource) changes layout: 4 added
+ * oa_config_otlp's protocol and the traces exporter list. */
+#define OA_OTLP_ABI_VERSION 4
 
 struct oa_otlp_env {
     int abi_version;                       /* OA_OTLP_ABI_VERSION */
@@ -31,7 +35,7 @@ enum oa_otlp_result {
 struct oa_otlp_exporter;
 
 typedef struct oa_otlp_exporter *(*oa_otlp_create_fn)(const struct oa_otlp_env *env);
-/* Encodes the spans as one ExportTraceServiceRequest and POSTs it, waiting at
+/* Encodes the spans as one ExportTraceServiceRequest (protobuf or JSON) and POSTs it, waiting at
  * most otlp->timeout_ms. On RETRYABLE, *retry_after_ms is the
  * server's Retry-After in ms if it sent one, else -1. */
 typedef enum oa_otlp_result (*oa_otlp_send_fn)(struct oa_otlp_exporter *e,

@@ -15,7 +15,7 @@ static const char utf8_replacement[3] = {'\xef', '\xbf', '\xbd'};
  * no overlongs, no surrogates, nothing above U+10FFFF), or 0 if the bytes at
  * p do not start one. NUL counts as invalid because protobuf-c measures
  * strings with strlen and would silently cut the value there. */
-static size_t utf8_sequence_len(const unsigned char *p, size_t avail)
+size_t oa_otlp_utf8_sequence_len(const unsigned char *p, size_t avail)
 {
     unsigned char c = p[0];
     size_t need;
@@ -60,7 +60,7 @@ size_t oa_otlp_utf8_len(const char *s, size_t len)
     size_t i = 0;
 
     while (i < len) {
-        size_t seq = utf8_sequence_len(p + i, len - i);
+        size_t seq = oa_otlp_utf8_sequence_len(p + i, len - i);
         if (seq == 0) {
             out += sizeof utf8_replacement;
             i++;
@@ -78,7 +78,7 @@ char *oa_otlp_utf8_put(char *out, const char *s, size_t len)
     size_t i = 0;
 
     while (i < len) {
-        size_t seq = utf8_sequence_len(p + i, len - i);
+        size_t seq = oa_otlp_utf8_sequence_len(p + i, len - i);
         if (seq == 0) {
             memcpy(out, utf8_replacement, sizeof utf8_replacement);
             out += sizeof utf8_replacement;

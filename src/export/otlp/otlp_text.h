@@ -7,6 +7,10 @@
 #include "base/common.h"
 #include "opentelemetry/proto/common/v1/common.pb-c.h"
 
+/* Length of the well-formed UTF-8 sequence at p (avail bytes there), or 0
+ * when p does not start one (NUL included: it is replaced too). */
+size_t oa_otlp_utf8_sequence_len(const unsigned char *p, size_t avail);
+
 /* Bytes of s[0..len) once invalid UTF-8 (and NUL) is replaced by U+FFFD. */
 size_t oa_otlp_utf8_len(const char *s, size_t len);
 /* Writes that sanitised copy at out (no NUL); returns the end. */

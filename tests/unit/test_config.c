@@ -47,7 +47,10 @@ static void test_defaults(void)
     CHECK(cfg.sampler_ratio == 1.0, "default ratio 1.0");
     CHECK(cfg.propagate_tracecontext && cfg.propagate_baggage,
           "default propagators tracecontext,baggage");
-    CHECK(cfg.traces_exporter == OA_TRACES_EXPORTER_OTLP, "default exporter otlp");
+    CHECK(cfg.n_traces_exporters == 1 && cfg.traces_exporters[0] == OA_TRACES_EXPORTER_OTLP,
+          "default exporter otlp");
+    CHECK(cfg.traces_otlp.protocol == OA_OTLP_HTTP_PROTOBUF && cfg.metrics_otlp.protocol == OA_OTLP_HTTP_PROTOBUF,
+          "default protocol http/protobuf");
     CHECK(strcmp(cfg.traces_otlp.endpoint, "http://localhost:4318/v1/traces") == 0,
           "default endpoint (%s)", cfg.traces_otlp.endpoint);
     CHECK(cfg.traces_otlp.n_headers == 0, "default: no headers");
@@ -140,16 +143,47 @@ static void test_propagators(void)
           "propagators: only unsupported => none");
 }
 
+/* the loaded list of exporters as "a,b" */
+static const char *exporters_loaded(void)
+{
+    static char out[128];
+    size_t used = 0;
+
+    out[0] = '\0';
+    for (unsigned i = 0; i < cfg.n_traces_exporters && i < OA_CONFIG_MAX_TRACES_EXPORTERS; i++)
+        used += (size_t)snprintf(out + used, sizeof out - used, "%s%s", i ? "," : "",
+                                 oa_config_traces_exporter_name(cfg.traces_exporters[i]));
+    return out;
+}
+
 static void test_exporter(void)
 {
-    LOAD("OTEL_TRACES_EXPORTER", "console");
-    CHECK(cfg.traces_exporter == OA_TRACES_EXPORTER_CONSOLE, "exporter console");
-    LOAD("OTEL_TRACES_EXPORTER", "NONE");
-    CHECK(cfg.traces_exporter == OA_TRACES_EXPORTER_NONE, "exporter NONE");
-    LOAD("OTEL_TRACES_EXPORTER", "zipkin");
-    CHECK(cfg.traces_exporter == OA_TRACES_EXPORTER_OTLP, "exporter zipkin falls back to otlp");
-    LOAD("OTEL_TRACES_EXPORTER", "console,otlp");
-    CHECK(cfg.traces_exporter == OA_TRACES_EXPORTER_CONSOLE, "exporter list: the first one");
+    static const struct {
+        const char *value, *expect;
+    } cases[] = {
+        {"console", "console"},
+        {"NONE", ""},
+        {"zipkin", "otlp"}, /* nothing known: the default */
+        {"console,otlp", "console,otlp"},
+        {" otlp , console ", "otlp,console"},
+        {"otlp,console,otlp", "otlp,console"},
+        {"otlp,zipkin,console", "otlp,console"},
+        {"none,console", "console"},
+        {",,console,", "console"},
+        {"none,none", ""},
+    };
+
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *env[] = {"OTEL_TRACES_EXPORTER", cases[i].value, NULL};
+        load(env);
+        CHECK(strcmp(exporters_loaded(), cases[i].expect) == 0, "OTEL_TRACES_EXPORTER=\"%s\": [%s], want [%s]",
+              cases[i].value, exporters_loaded(), cases[i].expect);
+    }
+    LOAD("OTEL_TRACES_EXPORTER", "otlp,console");
+    CHECK(oa_config_traces_exporter_on(&cfg, OA_TRACES_EXPORTER_CONSOLE) &&
+              oa_config_traces_exporter_on(&cfg, OA_TRACES_EXPORTER_OTLP) &&
+              !oa_config_traces_exporter_on(&cfg, OA_TRACES_EXPORTER_NONE),
+          "oa_config_traces_exporter_on");
 }
 
 static void check_endpoint(const char *generic, const char *traces, const char *expect)
@@ -410,19 +444,37 @@ static void test_signal_options(void)
     CHECK(cfg.metrics_otlp.timeout_ms == 10000 && cfg.traces_otlp.timeout_ms == 700,
           "a bad metrics timeout => the default, not the generic value (as for traces)");
 
-    /* _PROTOCOL is only checked (http/protobuf is all we speak): the warning
-     * names the variable the value came from, once per signal that has it. */
+    /* _PROTOCOL: http/protobuf or http/json, the signal's own variable
+     * first; grpc (not implemented) and unknown values are warned about,
+     * naming the variable the value came from, and give http/protobuf. */
+    LOAD("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json");
+    CHECK(cfg.traces_otlp.protocol == OA_OTLP_HTTP_JSON && cfg.metrics_otlp.protocol == OA_OTLP_HTTP_JSON,
+          "generic http/json applies to both signals");
+    LOAD("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json", "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "HTTP/Protobuf");
+    CHECK(cfg.traces_otlp.protocol == OA_OTLP_HTTP_JSON && cfg.metrics_otlp.protocol == OA_OTLP_HTTP_PROTOBUF,
+          "metrics' own protocol wins over the generic one (any case)");
+    LOAD("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", " http/json ");
+    CHECK(cfg.traces_otlp.protocol == OA_OTLP_HTTP_JSON && cfg.metrics_otlp.protocol == OA_OTLP_HTTP_PROTOBUF,
+          "traces' own protocol for traces only");
+    CHECK(strcmp(oa_config_otlp_protocol_name(OA_OTLP_HTTP_JSON), "http/json") == 0, "protocol names");
     const char *env_protocol[] = {"OTEL_LOG_LEVEL", "warn", "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "grpc",
                                   "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "http/protobuf", NULL};
     warnings_of(env_protocol, log, sizeof log);
-    CHECK(strstr(log, "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: only http/protobuf") != NULL &&
+    CHECK(strstr(log, "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: grpc is not implemented yet; using http/protobuf") !=
+                  NULL &&
               strstr(log, "TRACES_PROTOCOL") == NULL,
           "metrics protocol grpc warned about, traces http/protobuf not: [%s]", log);
-    const char *env_protocol_generic[] = {"OTEL_LOG_LEVEL", "warn", "OTEL_EXPORTER_OTLP_PROTOCOL", "http/json",
-                                          "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "http/protobuf", NULL};
+    CHECK(cfg.metrics_otlp.protocol == OA_OTLP_HTTP_PROTOBUF, "grpc falls back to http/protobuf");
+    const char *env_protocol_generic[] = {"OTEL_LOG_LEVEL", "warn", "OTEL_EXPORTER_OTLP_PROTOCOL", "http/xml",
+                                          "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "http/json", NULL};
     warnings_of(env_protocol_generic, log, sizeof log);
-    CHECK(occurrences(log, "OTEL_EXPORTER_OTLP_PROTOCOL: only http/protobuf") == 1,
-          "generic protocol warned about for traces only (metrics has its own): [%s]", log);
+    CHECK(occurrences(log, "OTEL_EXPORTER_OTLP_PROTOCOL: unknown value \"http/xml\"") == 1,
+          "generic unknown protocol warned about for traces only (metrics has its own): [%s]", log);
+    const char *env_exporters[] = {"OTEL_LOG_LEVEL", "warn", "OTEL_TRACES_EXPORTER", "otlp,zipkin,jaeger,none", NULL};
+    warnings_of(env_exporters, log, sizeof log);
+    CHECK(occurrences(log, "\"zipkin\" skipped") == 1 && occurrences(log, "\"jaeger\" skipped") == 1 &&
+              occurrences(log, "\"none\" beside other exporters") == 1,
+          "unknown exporters each warned about once, none beside others too: [%s]", log);
     oa_log_threshold = OA_LOG_NONE;
 }
 

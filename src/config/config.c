@@ -9,6 +9,7 @@
  * hand so that the program's locale cannot change their meaning. */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "config/config.h"
 #include "base/log.h"
@@ -407,15 +408,33 @@ static void load_propagators(struct oa_config *c, oa_getenv_fn getenv_fn)
     }
 }
 
+/* Whether the comma-separated list starting at list names item (which is
+ * in it, len bytes) before item itself. */
+static bool listed_before(const char *list, const char *item, size_t len)
+{
+    while (list < item) {
+        const char *name = list;
+        const char *comma = strchr(list, ',');
+        size_t n = comma ? (size_t)(comma - list) : strlen(list);
+
+        list = comma ? comma + 1 : list + n;
+        trim(&name, &n);
+        if (name < item && n == len && strncasecmp(name, item, len) == 0)
+            return true;
+    }
+    return false;
+}
+
 /* OTEL_TRACES_EXPORTER is a comma-separated list: every exporter listed
  * gets every batch. A name given twice counts once (a span printed twice
- * helps nobody); an unknown one is warned about (once: the variable is read
- * once per process) and skipped; "none" means none only alone, and is
+ * helps nobody); an unknown one is warned about once (the variable is read
+ * once per process, and a name listed twice is said once) and skipped; "none" means none only alone, and is
  * ignored beside real exporters. A list of nothing but unknown names keeps
  * the default, as an unknown single value always did. */
 static void load_exporter(struct oa_config *c, oa_getenv_fn getenv_fn)
 {
     const char *v = env_value(getenv_fn, "OTEL_TRACES_EXPORTER");
+    const char *list = v;
     bool none = false;
     bool any_known = false;
 
@@ -436,7 +455,8 @@ static void load_exporter(struct oa_config *c, oa_getenv_fn getenv_fn)
         if (len == 0)
             continue;
         if (!find_name(exporter_names, COUNT_OF(exporter_names), item, len, &kind)) {
-            OA_WARN("OTEL_TRACES_EXPORTER: unknown or unsupported value \"%.*s\" skipped", (int)len, item);
+            if (!listed_before(list, item, len))
+                OA_WARN("OTEL_TRACES_EXPORTER: unknown or unsupported value \"%.*s\" skipped", (int)len, item);
             continue;
         }
         any_known = true;

@@ -4,7 +4,10 @@
 Standard library only. It decodes OTLP protobuf with its own wire-format
 reader written from the opentelemetry-proto field numbers, independently of
 proto/*.proto, so a wrong field number or type on the sending side shows up
-as a decoding error (HTTP 400) or a wrong value in the output.
+as a decoding error (HTTP 400) or a wrong value in the output. OTLP/HTTP JSON
+(Content-Type: application/json) is decoded with the json module into the
+same records, strictly: hex ids, 64-bit integers as decimal strings, enums
+as numbers, lowerCamelCase names only (anything else is a 400).
 
   otlp_receiver.py --port PORT --out SPANS_FILE [--mode MODE] [--mode-file F]
                    [--fail-count N] [--retry-after VALUE] [--ready-file F]
@@ -16,7 +19,7 @@ Output, appended and flushed before each answer:
                        (POST /v1/metrics), see decode_metrics_request
 
 Modes (--mode, or the first word of --mode-file, re-read on every request):
-  ok       200, empty ExportTraceServiceResponse
+  ok       200, empty ExportTraceServiceResponse (JSON: {})
   partial  200 with partial_success (1 span rejected); spans are kept
   503/429  that status with Retry-After for the first --fail-count requests
            served in that mode, then as ok
@@ -445,6 +448,184 @@ def decode_metrics_request(buf):
     return out
 
 
+# ---------------------------------------------------------------------------
+# OTLP/HTTP JSON: the protobuf JSON mapping with OTLP's exceptions
+
+
+def _json_check_names(value, where="request"):
+    """Every object key is a lowerCamelCase field name (attribute keys are
+    values of "key", never object keys)."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if "_" in k or not k[:1].islower():
+                raise DecodeError("%s: field name %r is not lowerCamelCase" % (where, k))
+            _json_check_names(v, k)
+    elif isinstance(value, list):
+        for v in value:
+            _json_check_names(v, where)
+
+
+def _json_int64(value, what, signed=True):
+    """64-bit integers travel as decimal strings."""
+    if not isinstance(value, str):
+        raise DecodeError("%s: 64-bit integer %r is not a decimal string" % (what, value))
+    text = value[1:] if signed and value.startswith("-") else value
+    if not text.isdigit():
+        raise DecodeError("%s: %r is not a decimal integer" % (what, value))
+    return int(value)
+
+
+def _json_enum(value, what):
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise DecodeError("%s: enum %r is not a number" % (what, value))
+    return value
+
+
+def _json_double(value, what):
+    if isinstance(value, str) and value in ("NaN", "Infinity", "-Infinity"):
+        return float(value.replace("Infinity", "inf"))
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        raise DecodeError("%s: %r is not a number" % (what, value))
+    return float(value)
+
+
+def _json_hex_id(value, nbytes, what, allow_empty=False):
+    if allow_empty and value in (None, ""):
+        return ""
+    if not isinstance(value, str) or len(value) != 2 * nbytes or \
+            any(c not in "0123456789abcdef" for c in value):
+        raise DecodeError("%s: %r is not %d bytes of lower-case hex" % (what, value, nbytes))
+    return value
+
+
+def _json_any_value(v):
+    if not isinstance(v, dict) or len(v) > 1:
+        raise DecodeError("AnyValue %r: one member expected" % (v,))
+    if "stringValue" in v:
+        return v["stringValue"]
+    if "boolValue" in v:
+        return bool(v["boolValue"])
+    if "intValue" in v:
+        return _json_int64(v["intValue"], "intValue")
+    if "doubleValue" in v:
+        return _json_double(v["doubleValue"], "doubleValue")
+    if "arrayValue" in v:
+        return [_json_any_value(x) for x in v["arrayValue"].get("values", [])]
+    if "kvlistValue" in v:
+        return _json_attributes(v["kvlistValue"].get("values", []))
+    if "bytesValue" in v:
+        import base64
+        return base64.b64decode(v["bytesValue"]).hex()
+    return None
+
+
+def _json_attributes(kvs):
+    return {kv.get("key", ""): _json_any_value(kv.get("value", {})) for kv in kvs}
+
+
+def _json_groups(obj, list_name, scope_list_name):
+    """(resource attributes, scope name, scope version, scope object) for
+    each scope of each resource."""
+    for group in obj.get(list_name, []):
+        resource = _json_attributes(group.get("resource", {}).get("attributes", []))
+        for scoped in group.get(scope_list_name, []):
+            scope = scoped.get("scope", {})
+            yield resource, scope.get("name", ""), scope.get("version", ""), scoped
+
+
+def decode_trace_json(obj):
+    """ExportTraceServiceRequest (JSON) -> the span dicts decode_trace_request gives."""
+    _json_check_names(obj)
+    out = []
+    for resource, scope, scope_version, scoped in _json_groups(obj, "resourceSpans", "scopeSpans"):
+        for sp in scoped.get("spans", []):
+            status = sp.get("status", {})
+            record = {
+                "service": resource.get("service.name", ""),
+                "resource": resource,
+                "scope": scope,
+                "scope_version": scope_version,
+                "trace_id": _json_hex_id(sp.get("traceId"), 16, "traceId"),
+                "span_id": _json_hex_id(sp.get("spanId"), 8, "spanId"),
+                "parent_span_id": _json_hex_id(sp.get("parentSpanId"), 8, "parentSpanId", True),
+                "trace_state": sp.get("traceState", ""),
+                "flags": sp.get("flags", 0),
+                "name": sp.get("name", ""),
+                "kind": _json_enum(sp.get("kind", 0), "kind"),
+                "start": _json_int64(sp.get("startTimeUnixNano", "0"), "startTimeUnixNano", False),
+                "end": _json_int64(sp.get("endTimeUnixNano", "0"), "endTimeUnixNano", False),
+                "status_code": _json_enum(status.get("code", 0), "status.code"),
+                "status_message": status.get("message", ""),
+                "attributes": _json_attributes(sp.get("attributes", [])),
+                "dropped_attributes": sp.get("droppedAttributesCount", 0),
+                "events": len(sp.get("events", [])),
+                "links": len(sp.get("links", [])),
+            }
+            out.append(record)
+    return out
+
+
+def _json_point(p, metric_type):
+    point = {
+        "attributes": _json_attributes(p.get("attributes", [])),
+        "start": _json_int64(p.get("startTimeUnixNano", "0"), "startTimeUnixNano", False),
+        "time": _json_int64(p.get("timeUnixNano", "0"), "timeUnixNano", False),
+    }
+    if metric_type != "histogram":
+        if "asInt" in p:
+            point["value"] = _json_int64(p["asInt"], "asInt")
+        elif "asDouble" in p:
+            point["value"] = _json_double(p["asDouble"], "asDouble")
+        else:
+            point["value"] = None
+        return point
+    point["count"] = _json_int64(p.get("count", "0"), "count", False)
+    point["sum"] = _json_double(p["sum"], "sum") if "sum" in p else None
+    point["min"] = _json_double(p["min"], "min") if "min" in p else None
+    point["max"] = _json_double(p["max"], "max") if "max" in p else None
+    point["bucket_counts"] = [_json_int64(c, "bucketCounts", False) for c in p.get("bucketCounts", [])]
+    point["explicit_bounds"] = [_json_double(b, "explicitBounds") for b in p.get("explicitBounds", [])]
+    if point["bucket_counts"] and len(point["bucket_counts"]) != len(point["explicit_bounds"]) + 1:
+        raise DecodeError("histogram point: %d bucket counts for %d bounds" % (
+            len(point["bucket_counts"]), len(point["explicit_bounds"])))
+    if sum(point["bucket_counts"]) != point["count"]:
+        raise DecodeError("histogram point: buckets sum to %d, count is %d" % (
+            sum(point["bucket_counts"]), point["count"]))
+    return point
+
+
+def decode_metrics_json(obj):
+    """ExportMetricsServiceRequest (JSON) -> the point dicts decode_metrics_request gives."""
+    _json_check_names(obj)
+    out = []
+    for resource, scope, _, scoped in _json_groups(obj, "resourceMetrics", "scopeMetrics"):
+        for m in scoped.get("metrics", []):
+            types = [t for t in ("gauge", "sum", "histogram") if t in m]
+            if len(types) != 1 or any(t in m for t in ("exponentialHistogram", "summary")):
+                raise DecodeError("Metric %r: one data field expected" % m.get("name"))
+            data = m[types[0]]
+            metric = {"name": m.get("name", ""), "description": m.get("description", ""),
+                      "unit": m.get("unit", ""), "type": types[0],
+                      "temporality": _json_enum(data.get("aggregationTemporality", 0), "aggregationTemporality"),
+                      "monotonic": bool(data.get("isMonotonic", False))}
+            for p in data.get("dataPoints", []):
+                record = {"service": resource.get("service.name", ""), "resource": resource, "scope": scope}
+                record.update(metric)
+                record.update(_json_point(p, types[0]))
+                out.append(record)
+    return out
+
+
+def _json_body(body):
+    try:
+        obj = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as e:
+        raise DecodeError("invalid JSON: %s" % e) from None
+    if not isinstance(obj, dict):
+        raise DecodeError("the request is not a JSON object")
+    return obj
+
+
 def partial_success_response(rejected, message):
     """ExportTraceServiceResponse{1: ExportTracePartialSuccess{1 int64, 2 string}}"""
 
@@ -537,9 +718,13 @@ class Handler(BaseHTTPRequestHandler):
                 self.rfile.readline()
         return self.rfile.read(int(self.headers.get("Content-Length", "0")))
 
+    def _is_json(self):
+        return self.headers.get("Content-Type", "").split(";")[0].strip().lower() == "application/json"
+
     def _answer(self, status, body=b"", extra=None):
         self.send_response(status)
-        self.send_header("Content-Type", "application/x-protobuf")
+        # the answer comes in the request's encoding
+        self.send_header("Content-Type", "application/json" if self._is_json() else "application/x-protobuf")
         self.send_header("Content-Length", str(len(body)))
         for name, value in (extra or {}).items():
             self.send_header(name, value)
@@ -579,14 +764,15 @@ class Handler(BaseHTTPRequestHandler):
                 body = zlib.decompress(raw)
             elif encoding:
                 raise DecodeError("unsupported Content-Encoding %r" % encoding)
+            content_type = request["content_type"].split(";")[0].strip().lower()
+            if self.path in ("/v1/traces", "/v1/metrics") and \
+                    content_type not in ("application/x-protobuf", "application/json"):
+                raise DecodeError("unsupported Content-Type %r" % request["content_type"])
+            json_body = content_type == "application/json"
             if self.path == "/v1/traces":
-                if not request["content_type"].startswith("application/x-protobuf"):
-                    raise DecodeError("unsupported Content-Type %r" % request["content_type"])
-                spans = decode_trace_request(body)
+                spans = decode_trace_json(_json_body(body)) if json_body else decode_trace_request(body)
             elif self.path == "/v1/metrics":
-                if not request["content_type"].startswith("application/x-protobuf"):
-                    raise DecodeError("unsupported Content-Type %r" % request["content_type"])
-                points = decode_metrics_request(body)
+                points = decode_metrics_json(_json_body(body)) if json_body else decode_metrics_request(body)
             else:
                 error = (404, "no such path")
         except (DecodeError, OSError, EOFError, zlib.error) as e:
@@ -641,9 +827,14 @@ class Handler(BaseHTTPRequestHandler):
         request["status"] = 200
         receiver.record(request, spans, points)
         if mode == "partial":
-            self._answer(200, partial_success_response(1, "test receiver rejected one span"))
+            if self._is_json():
+                self._answer(200, json.dumps({"partialSuccess": {
+                    "rejectedSpans" if self.path == "/v1/traces" else "rejectedDataPoints": "1",
+                    "errorMessage": "test receiver rejected one span"}}).encode())
+            else:
+                self._answer(200, partial_success_response(1, "test receiver rejected one span"))
         else:
-            self._answer(200)
+            self._answer(200, b"{}" if self._is_json() else b"")
 
 
 class Server(ThreadingHTTPServer):

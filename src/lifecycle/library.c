@@ -46,6 +46,9 @@ static const char *read_env(const char *name)
     return secure_getenv(name);
 }
 
+_Static_assert(OA_SPAN_FANOUT_MAX >= OA_CONFIG_MAX_TRACES_EXPORTERS,
+               "the fan-out must hold every exporter the configuration may list");
+
 /* OTEL_TRACES_EXPORTER's exporters, resolved by name: none, the one, or
  * the fan-out that hands each batch to all of them. */
 static const struct oa_span_exporter *traces_exporter(void)

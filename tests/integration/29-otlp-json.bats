@@ -126,3 +126,20 @@ expect(sum(r['spans'] for r in traces) == 1, 'the one span')
 expect(all(r['content_type'] == 'application/x-protobuf' for r in traces), 'protobuf')
 "
 }
+
+@test "http/json: a partialSuccess answer in JSON is read and warned about, not retried" {
+    # a receiver of its own, answering partial successes
+    stop_all_bg
+    : >"$PIDS_FILE"
+    rm -f "$T/receiver.port" "$SPANS.requests"
+    start_receiver --mode partial
+    start_http_server plain "" "$T/www"
+    run traced partial OTEL_LOG_LEVEL=warn OTEL_EXPORTER_OTLP_PROTOCOL=http/json OTEL_METRICS_EXPORTER=none \
+        curl -sS -o /dev/null "http://127.0.0.1:$HTTP_SERVER_PORT/x.txt"
+    assert_ok
+    [[ $output == *"collector rejected 1 span(s): test receiver rejected one span"* ]] ||
+        fail_now "no partial success warning in: $output"
+    requests "
+expect(len(traces) == 1, 'sent once, not retried: %d requests' % len(traces))
+"
+}

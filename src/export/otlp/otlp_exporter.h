@@ -10,7 +10,7 @@
 #include "config/resource.h"
 #include "trace/span.h"
 
-#define OA_OTLP_ABI_VERSION 3
+#define OA_OTLP_ABI_VERSION 4
 
 struct oa_otlp_env {
     int abi_version;                       /* OA_OTLP_ABI_VERSION */

@@ -147,9 +147,32 @@ static void test_exporter(void)
     LOAD("OTEL_TRACES_EXPORTER", "NONE");
     CHECK(cfg.traces_exporter == OA_TRACES_EXPORTER_NONE, "exporter NONE");
     LOAD("OTEL_TRACES_EXPORTER", "zipkin");
-    CHECK(cfg.traces_exporter == OA_TRACES_EXPORTER_OTLP, "exporter zipkin falls back to otlp");
+    CHECK(cfg.traces_exporter == OA_TRACES_EXPORTER_ZIPKIN, "exporter zipkin");
+    LOAD("OTEL_TRACES_EXPORTER", "jaeger");
+    CHECK(cfg.traces_exporter == OA_TRACES_EXPORTER_OTLP, "exporter jaeger (unsupported) falls back to otlp");
     LOAD("OTEL_TRACES_EXPORTER", "console,otlp");
     CHECK(cfg.traces_exporter == OA_TRACES_EXPORTER_CONSOLE, "exporter list: the first one");
+}
+
+static void test_zipkin_options(void)
+{
+    LOAD("OTEL_TRACES_EXPORTER", "zipkin");
+    CHECK(strcmp(cfg.traces_zipkin.endpoint, "http://localhost:9411/api/v2/spans") == 0,
+          "default Zipkin endpoint");
+    CHECK(cfg.traces_zipkin.timeout_ms == 10000, "default Zipkin timeout 10000");
+    LOAD("OTEL_EXPORTER_ZIPKIN_ENDPOINT", " http://zipkin:9411/api/v2/spans ",
+         "OTEL_EXPORTER_ZIPKIN_TIMEOUT", "2500", "OTEL_EXPORTER_OTLP_TIMEOUT", "700");
+    CHECK(strcmp(cfg.traces_zipkin.endpoint, "http://zipkin:9411/api/v2/spans") == 0,
+          "Zipkin endpoint used as it is (trimmed), no path appended");
+    CHECK(cfg.traces_zipkin.timeout_ms == 2500 && cfg.traces_otlp.timeout_ms == 700,
+          "Zipkin timeout is its own, apart from OTLP's");
+    LOAD("OTEL_EXPORTER_ZIPKIN_ENDPOINT", "zipkin:9411", "OTEL_EXPORTER_ZIPKIN_TIMEOUT", "abc");
+    CHECK(strcmp(cfg.traces_zipkin.endpoint, "http://localhost:9411/api/v2/spans") == 0,
+          "a Zipkin endpoint that is not an http(s) URL gives the default");
+    CHECK(cfg.traces_zipkin.timeout_ms == 10000, "bad Zipkin timeout => default");
+    LOAD("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318");
+    CHECK(strcmp(cfg.traces_zipkin.endpoint, "http://localhost:9411/api/v2/spans") == 0,
+          "the OTLP endpoint does not move the Zipkin one");
 }
 
 static void check_endpoint(const char *generic, const char *traces, const char *expect)
@@ -528,6 +551,7 @@ int main(void)
     test_sampler();
     test_propagators();
     test_exporter();
+    test_zipkin_options();
     test_endpoints();
     test_headers();
     test_exporter_options();

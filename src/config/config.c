@@ -22,6 +22,7 @@ typedef const char *(*oa_getenv_fn)(const char *name);
 #define TRACES_PATH "v1/traces"
 #define DEFAULT_METRICS_ENDPOINT "http://localhost:4318/v1/metrics"
 #define METRICS_PATH "v1/metrics"
+#define DEFAULT_ZIPKIN_ENDPOINT "http://localhost:9411/api/v2/spans"
 
 /* Durations above a day are certainly mistakes, and capping them keeps every
  * later conversion to nanoseconds far from overflow. */
@@ -54,6 +55,7 @@ static const struct named_value exporter_names[] = {
     {"otlp", OA_TRACES_EXPORTER_OTLP},
     {"console", OA_TRACES_EXPORTER_CONSOLE},
     {"none", OA_TRACES_EXPORTER_NONE},
+    {"zipkin", OA_TRACES_EXPORTER_ZIPKIN},
 };
 
 static const struct named_value metrics_exporter_names[] = {
@@ -712,6 +714,29 @@ static void load_otlp_options(struct oa_config_otlp *o, oa_getenv_fn getenv_fn, 
     }
 }
 
+/* Read whatever OTEL_TRACES_EXPORTER says, like the OTLP options: cheap,
+ * and the run report can show them. The endpoint is a full URL, used as it
+ * is (the specification appends no path). */
+static void load_zipkin_options(struct oa_config_zipkin *z, oa_getenv_fn getenv_fn)
+{
+    const char *v = env_value(getenv_fn, "OTEL_EXPORTER_ZIPKIN_ENDPOINT");
+    size_t len;
+
+    copy_exact(z->endpoint, sizeof z->endpoint, DEFAULT_ZIPKIN_ENDPOINT,
+               sizeof DEFAULT_ZIPKIN_ENDPOINT - 1);
+    if (v) {
+        len = strlen(v);
+        trim(&v, &len);
+        if (!endpoint_from_signal_url(z->endpoint, sizeof z->endpoint, v, len)) {
+            OA_WARN("OTEL_EXPORTER_ZIPKIN_ENDPOINT: \"%.*s\" is not a usable http(s) URL; ignored",
+                    (int)len, v);
+            copy_exact(z->endpoint, sizeof z->endpoint, DEFAULT_ZIPKIN_ENDPOINT,
+                       sizeof DEFAULT_ZIPKIN_ENDPOINT - 1);
+        }
+    }
+    z->timeout_ms = env_count(getenv_fn, "OTEL_EXPORTER_ZIPKIN_TIMEOUT", 10000, 0, MAX_DURATION_MS);
+}
+
 static void load_batch_options(struct oa_config *c, oa_getenv_fn getenv_fn)
 {
     long queue = env_count(getenv_fn, "OTEL_BSP_MAX_QUEUE_SIZE", 2048, 1, MAX_QUEUE_SIZE);
@@ -816,6 +841,7 @@ void oa_config_load(struct oa_config *c, const char *(*getenv_fn)(const char *na
     load_propagators(c, getenv_fn);
     load_exporter(c, getenv_fn);
     load_otlp_options(&c->traces_otlp, getenv_fn, "TRACES", TRACES_PATH, DEFAULT_TRACES_ENDPOINT);
+    load_zipkin_options(&c->traces_zipkin, getenv_fn);
     load_batch_options(c, getenv_fn);
     load_metrics_options(c, getenv_fn);
 }

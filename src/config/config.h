@@ -18,6 +18,7 @@ enum oa_traces_exporter {
     OA_TRACES_EXPORTER_OTLP = 0,
     OA_TRACES_EXPORTER_CONSOLE,
     OA_TRACES_EXPORTER_NONE,
+    OA_TRACES_EXPORTER_ZIPKIN,
 };
 
 enum oa_metrics_exporter {
@@ -59,6 +60,13 @@ struct oa_config_otlp {
     char client_key[1024];
 };
 
+/* The Zipkin span exporter: OTEL_EXPORTER_ZIPKIN_ENDPOINT and _TIMEOUT, the
+ * only two variables the specification gives it. */
+struct oa_config_zipkin {
+    char endpoint[2048];               /* full URL (http://localhost:9411/api/v2/spans) */
+    long timeout_ms;                   /* ..._TIMEOUT (10000), 0 = no limit */
+};
+
 struct oa_config {
     bool sdk_disabled;                 /* OTEL_SDK_DISABLED=true */
     char service_name[256];            /* OTEL_SERVICE_NAME, "" if unset */
@@ -75,6 +83,7 @@ struct oa_config {
     enum oa_traces_exporter traces_exporters[OA_CONFIG_MAX_TRACES_EXPORTERS];
     unsigned n_traces_exporters;
     struct oa_config_otlp traces_otlp; /* OTEL_EXPORTER_OTLP_[TRACES_]* */
+    struct oa_config_zipkin traces_zipkin; /* OTEL_EXPORTER_ZIPKIN_* */
 
     unsigned max_queue_size;           /* OTEL_BSP_MAX_QUEUE_SIZE (2048) */
     unsigned max_export_batch_size;    /* OTEL_BSP_MAX_EXPORT_BATCH_SIZE (512), clamped to queue size */

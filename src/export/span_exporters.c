@@ -4,6 +4,7 @@
 #include "export/console_exporter.h"
 #include "export/otlp_span_exporter.h"
 #include "export/span_exporters.h"
+#include "export/zipkin_span_exporter.h"
 
 static enum oa_export_result none_export(void *self, struct oa_span *const *spans, size_t n,
                                          long *retry_after_ms)
@@ -30,6 +31,7 @@ static const struct {
     {"otlp", oa_otlp_span_exporter},
     {"console", oa_console_span_exporter},
     {"none", oa_none_span_exporter},
+    {"zipkin", oa_zipkin_span_exporter},
 };
 
 const struct oa_span_exporter *oa_span_exporter_for(const char *name)

@@ -163,11 +163,13 @@ static void test_exporter(void)
     } cases[] = {
         {"console", "console"},
         {"NONE", ""},
-        {"zipkin", "otlp"}, /* nothing known: the default */
+        {"zipkin", "zipkin"},
+        {"jaeger", "otlp"}, /* nothing known: the default */
         {"console,otlp", "console,otlp"},
         {" otlp , console ", "otlp,console"},
         {"otlp,console,otlp", "otlp,console"},
-        {"otlp,zipkin,console", "otlp,console"},
+        {"otlp,zipkin,console", "otlp,zipkin,console"},
+        {"otlp,jaeger,console", "otlp,console"},
         {"none,console", "console"},
         {",,console,", "console"},
         {"none,none", ""},
@@ -184,6 +186,27 @@ static void test_exporter(void)
               oa_config_traces_exporter_on(&cfg, OA_TRACES_EXPORTER_OTLP) &&
               !oa_config_traces_exporter_on(&cfg, OA_TRACES_EXPORTER_NONE),
           "oa_config_traces_exporter_on");
+}
+
+static void test_zipkin_options(void)
+{
+    LOAD("OTEL_TRACES_EXPORTER", "zipkin");
+    CHECK(strcmp(cfg.traces_zipkin.endpoint, "http://localhost:9411/api/v2/spans") == 0,
+          "default Zipkin endpoint");
+    CHECK(cfg.traces_zipkin.timeout_ms == 10000, "default Zipkin timeout 10000");
+    LOAD("OTEL_EXPORTER_ZIPKIN_ENDPOINT", " http://zipkin:9411/api/v2/spans ",
+         "OTEL_EXPORTER_ZIPKIN_TIMEOUT", "2500", "OTEL_EXPORTER_OTLP_TIMEOUT", "700");
+    CHECK(strcmp(cfg.traces_zipkin.endpoint, "http://zipkin:9411/api/v2/spans") == 0,
+          "Zipkin endpoint used as it is (trimmed), no path appended");
+    CHECK(cfg.traces_zipkin.timeout_ms == 2500 && cfg.traces_otlp.timeout_ms == 700,
+          "Zipkin timeout is its own, apart from OTLP's");
+    LOAD("OTEL_EXPORTER_ZIPKIN_ENDPOINT", "zipkin:9411", "OTEL_EXPORTER_ZIPKIN_TIMEOUT", "abc");
+    CHECK(strcmp(cfg.traces_zipkin.endpoint, "http://localhost:9411/api/v2/spans") == 0,
+          "a Zipkin endpoint that is not an http(s) URL gives the default");
+    CHECK(cfg.traces_zipkin.timeout_ms == 10000, "bad Zipkin timeout => default");
+    LOAD("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318");
+    CHECK(strcmp(cfg.traces_zipkin.endpoint, "http://localhost:9411/api/v2/spans") == 0,
+          "the OTLP endpoint does not move the Zipkin one");
 }
 
 static void check_endpoint(const char *generic, const char *traces, const char *expect)
@@ -470,9 +493,9 @@ static void test_signal_options(void)
     warnings_of(env_protocol_generic, log, sizeof log);
     CHECK(occurrences(log, "OTEL_EXPORTER_OTLP_PROTOCOL: unknown value \"http/xml\"") == 1,
           "generic unknown protocol warned about for traces only (metrics has its own): [%s]", log);
-    const char *env_exporters[] = {"OTEL_LOG_LEVEL", "warn", "OTEL_TRACES_EXPORTER", "otlp,zipkin,jaeger,ZIPKIN,none", NULL};
+    const char *env_exporters[] = {"OTEL_LOG_LEVEL", "warn", "OTEL_TRACES_EXPORTER", "otlp,xray,jaeger,XRAY,none", NULL};
     warnings_of(env_exporters, log, sizeof log);
-    CHECK(occurrences(log, "\"zipkin\" skipped") == 1 && occurrences(log, "\"jaeger\" skipped") == 1 &&
+    CHECK(occurrences(log, "\"xray\" skipped") == 1 && occurrences(log, "\"jaeger\" skipped") == 1 &&
               occurrences(log, "\"none\" beside other exporters") == 1,
           "unknown exporters each warned about once (even listed twice), none beside others too: [%s]", log);
     oa_log_threshold = OA_LOG_NONE;
@@ -580,6 +603,7 @@ int main(void)
     test_sampler();
     test_propagators();
     test_exporter();
+    test_zipkin_options();
     test_endpoints();
     test_headers();
     test_exporter_options();

@@ -9,7 +9,7 @@
 
 int main(void)
 {
-    static const char *const names[] = {"otlp", "console", "none"};
+    static const char *const names[] = {"otlp", "console", "none", "zipkin"};
 
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         const struct oa_span_exporter *e = oa_span_exporter_for(names[i]);
@@ -17,7 +17,7 @@ int main(void)
               "\"%s\" gives the exporter of that name", names[i]);
         CHECK(oa_span_exporter_for(names[i]) == e, "\"%s\" gives the same exporter again", names[i]);
     }
-    CHECK(oa_span_exporter_for("zipkin") == oa_none_span_exporter(), "an unknown name gives none");
+    CHECK(oa_span_exporter_for("jaeger") == oa_none_span_exporter(), "an unknown name gives none");
     CHECK(oa_span_exporter_for("OTLP") == oa_none_span_exporter(), "names are exact (lower case)");
     CHECK(oa_span_exporter_for("") == oa_none_span_exporter(), "an empty name gives none");
     CHECK(oa_span_exporter_for(NULL) == oa_none_span_exporter(), "NULL gives none");
@@ -30,7 +30,8 @@ int main(void)
 
     /* what the library looks up: the configuration's name for each value */
     static const enum oa_traces_exporter values[] = {
-        OA_TRACES_EXPORTER_OTLP, OA_TRACES_EXPORTER_CONSOLE, OA_TRACES_EXPORTER_NONE};
+        OA_TRACES_EXPORTER_OTLP, OA_TRACES_EXPORTER_CONSOLE, OA_TRACES_EXPORTER_NONE,
+        OA_TRACES_EXPORTER_ZIPKIN};
     for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
         const char *name = oa_config_traces_exporter_name(values[i]);
         const struct oa_span_exporter *e = oa_span_exporter_for(name);

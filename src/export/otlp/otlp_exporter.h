@@ -13,7 +13,7 @@
 
 /* Bumped whenever oa_otlp_env or what it points to (struct oa_config, struct
  * oa_config_otlp, struct oa_resource) changes layout: 4 added
- * oa_config_otlp's protocol and the traces exporter list. */
+ * oa_config_otlp's protocol, the traces exporter list and the Zipkin options. */
 #define OA_OTLP_ABI_VERSION 4
 
 struct oa_otlp_env {

@@ -65,9 +65,10 @@ static inline struct oa_inflight *inflight_of(struct oa_pending *e)
     return (struct oa_inflight *)e;
 }
 
-static struct oa_inflight *inflight_front(struct oa_http_exchange *x)
+/* The FIFO's entries are struct oa_inflight: their size a constant here. */
+static inline struct oa_inflight *inflight_front(struct oa_http_exchange *x)
 {
-    return inflight_of(oa_pending_fifo_front(&x->pending));
+    return inflight_of(oa_pending_fifo_front_sized(&x->pending, sizeof(struct oa_inflight)));
 }
 
 /* ---- what the pending requests' common code asks of HTTP/1 ---- */
@@ -240,7 +241,7 @@ static bool queue_replacement(struct oa_http_exchange *x, uint64_t at, const str
 
 static struct oa_inflight *inflight_push(struct oa_http_exchange *x, const struct oa_http1_head *h, uint64_t start)
 {
-    struct oa_pending *e = oa_pending_fifo_push(&x->pending, start);
+    struct oa_pending *e = oa_pending_fifo_push_sized(&x->pending, start, sizeof(struct oa_inflight));
     if (e == NULL)
         return NULL;
     struct oa_inflight *f = inflight_of(e);
@@ -394,10 +395,16 @@ static void on_response_done(struct oa_http_exchange *x)
         x->interim = false;
         return;
     }
-    struct oa_pending *e = oa_pending_fifo_front(&x->pending);
-    if (e == NULL)
+    struct oa_inflight *f = inflight_front(x);
+    if (f == NULL)
         return;
-    oa_pending_finish(e, &inflight_ops, x);
+    /* oa_pending_finish with HTTP/1's own operations called directly (the
+     * per-response path): one clock read ends the metric and the span */
+    uint64_t end = oa_now_unix_nano();
+    oa_http_metrics_finish_at(&f->metric, f->p.status, f->p.error, end, &x->series_memo);
+    if (f->p.span != NULL)
+        inflight_end_span(f->p.span, &f->p, end);
+    oa_pending_finished(&f->p);
     oa_pending_fifo_pop(&x->pending);
 }
 

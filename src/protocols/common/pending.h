@@ -94,31 +94,32 @@ struct oa_pending_fifo {
  * 32768. Empty afterwards. */
 void oa_pending_fifo_init(struct oa_pending_fifo *q, void *slots, size_t size, unsigned cap);
 
-/* The _sized forms take the size of one entry from the caller: a protocol
- * passes sizeof its entry type, a constant when compiling (no load of
- * q->size, no multiply by a variable on its per-request path); it must be
- * the size the FIFO was made with. The plain forms read q->size. */
+/* The _in forms are for a protocol on its per-request path: it passes its
+ * own array of entries (the slots it handed to oa_pending_fifo_init) and
+ * sizeof its entry type, so that an entry's address is computed from the
+ * array with a stride known when compiling (no load of q->slots or
+ * q->size). The plain forms read them from q. */
 
 /* The i-th oldest (i < count). */
 static inline __attribute__((always_inline)) struct oa_pending *
-oa_pending_fifo_at_sized(const struct oa_pending_fifo *q, unsigned i, size_t size)
+oa_pending_fifo_at_in(const struct oa_pending_fifo *q, void *slots, size_t size, unsigned i)
 {
-    return (struct oa_pending *)(q->slots + (size_t)((q->first + i) & q->mask) * size);
+    return (struct oa_pending *)((unsigned char *)slots + (size_t)((q->first + i) & q->mask) * size);
 }
 
 static inline struct oa_pending *oa_pending_fifo_at(const struct oa_pending_fifo *q, unsigned i)
 {
-    return oa_pending_fifo_at_sized(q, i, q->size);
+    return oa_pending_fifo_at_in(q, q->slots, q->size, i);
 }
 
 /* A new newest entry, its common fields cleared, or NULL when the bound is
  * reached. */
 static inline __attribute__((always_inline)) struct oa_pending *
-oa_pending_fifo_push_sized(struct oa_pending_fifo *q, uint64_t start, size_t size)
+oa_pending_fifo_push_in(struct oa_pending_fifo *q, void *slots, size_t size, uint64_t start)
 {
     if (q->count > q->mask)
         return NULL;
-    struct oa_pending *e = oa_pending_fifo_at_sized(q, q->count, size);
+    struct oa_pending *e = oa_pending_fifo_at_in(q, slots, size, q->count);
     oa_pending_clear(e, start);
     q->count++;
     return e;
@@ -126,19 +127,13 @@ oa_pending_fifo_push_sized(struct oa_pending_fifo *q, uint64_t start, size_t siz
 
 static inline struct oa_pending *oa_pending_fifo_push(struct oa_pending_fifo *q, uint64_t start)
 {
-    return oa_pending_fifo_push_sized(q, start, q->size);
+    return oa_pending_fifo_push_in(q, q->slots, q->size, start);
 }
 
 /* The oldest, which the next response answers, or NULL. */
-static inline __attribute__((always_inline)) struct oa_pending *
-oa_pending_fifo_front_sized(const struct oa_pending_fifo *q, size_t size)
-{
-    return q->count > 0 ? oa_pending_fifo_at_sized(q, 0, size) : NULL;
-}
-
 static inline struct oa_pending *oa_pending_fifo_front(const struct oa_pending_fifo *q)
 {
-    return oa_pending_fifo_front_sized(q, q->size);
+    return q->count > 0 ? oa_pending_fifo_at(q, 0) : NULL;
 }
 
 /* Forgets the oldest (finished or dropped before); the FIFO is not empty. */

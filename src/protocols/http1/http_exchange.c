@@ -65,10 +65,13 @@ static inline struct oa_inflight *inflight_of(struct oa_pending *e)
     return (struct oa_inflight *)e;
 }
 
-/* The FIFO's entries are struct oa_inflight: their size a constant here. */
+/* The FIFO's slots are x->fl: an entry's address from the array, its
+ * stride a constant here. The oldest, or NULL. */
 static inline struct oa_inflight *inflight_front(struct oa_http_exchange *x)
 {
-    return inflight_of(oa_pending_fifo_front_sized(&x->pending, sizeof(struct oa_inflight)));
+    if (x->pending.count == 0)
+        return NULL;
+    return inflight_of(oa_pending_fifo_at_in(&x->pending, x->fl, sizeof(x->fl[0]), 0));
 }
 
 /* ---- what the pending requests' common code asks of HTTP/1 ---- */
@@ -241,7 +244,7 @@ static bool queue_replacement(struct oa_http_exchange *x, uint64_t at, const str
 
 static struct oa_inflight *inflight_push(struct oa_http_exchange *x, const struct oa_http1_head *h, uint64_t start)
 {
-    struct oa_pending *e = oa_pending_fifo_push_sized(&x->pending, start, sizeof(struct oa_inflight));
+    struct oa_pending *e = oa_pending_fifo_push_in(&x->pending, x->fl, sizeof(x->fl[0]), start);
     if (e == NULL)
         return NULL;
     struct oa_inflight *f = inflight_of(e);

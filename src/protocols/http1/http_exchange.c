@@ -485,17 +485,11 @@ static void exchange_outgoing(struct oa_conn *c, const struct iovec *iov, int io
     }
 }
 
-/* Parses bytes received (the first `total` bytes of iov). */
-static void exchange_incoming(struct oa_conn *c, const struct iovec *iov, int iovcnt, size_t total)
+/* Parses bytes received (one buffer's, n > 0). */
+static void exchange_incoming(struct oa_conn *c, const char *b, size_t n)
 {
-    for (int i = 0; i < iovcnt && total > 0; i++) {
-        size_t len = iov[i].iov_len < total ? iov[i].iov_len : total;
-        total -= len;
-        if (len > 0 && !feed(c, INCOMING, iov[i].iov_base, len)) {
-            oa_protocol_give_up(c);
-            return;
-        }
-    }
+    if (!feed(c, INCOMING, b, n))
+        oa_protocol_give_up(c);
 }
 
 /* n body bytes sent by sendfile */

@@ -37,7 +37,9 @@
 struct instrument {
     struct oa_instrument_desc desc;
     uint32_t n_bounds;  /* 0 unless a histogram */
-    uint64_t bounds_ns[OA_METRIC_MAX_BOUNDS];
+    /* bounds_ns[n_bounds] is UINT64_MAX: the bucket search stops there
+     * without a count to compare */
+    uint64_t bounds_ns[OA_METRIC_MAX_BOUNDS + 1];
 };
 
 static struct instrument instruments[OA_METRICS_INSTRUMENTS_MAX];
@@ -118,6 +120,7 @@ int oa_metrics_instrument_register(const struct oa_instrument_desc *d)
     ins->n_bounds = histogram ? d->n_bounds : 0;
     for (uint32_t i = 0; i < ins->n_bounds; i++)
         ins->bounds_ns[i] = (uint64_t)(d->bounds[i] * 1e9 + 0.5);
+    ins->bounds_ns[ins->n_bounds] = UINT64_MAX;
     overflow_key((unsigned)id);
     __atomic_store_n(&n_instruments, id + 1, __ATOMIC_RELEASE);
     return id;
@@ -126,7 +129,7 @@ int oa_metrics_instrument_register(const struct oa_instrument_desc *d)
 static inline size_t bucket_of(const struct instrument *ins, uint64_t duration_ns)
 {
     size_t i = 0;
-    while (i < ins->n_bounds && duration_ns > ins->bounds_ns[i])
+    while (duration_ns > ins->bounds_ns[i]) /* the sentinel ends it: i <= n_bounds */
         i++;
     return i;
 }

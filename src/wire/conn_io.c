@@ -388,8 +388,18 @@ static void received(struct oa_conn *c, int fd, const struct iovec *iov, int iov
             else
                 oa_protocol_decide(c, false, b->iov_base, n);
         }
-        if (c->mode == OA_MODE_PARSING && c->proto != NULL && !c->proto->gave_up)
-            c->proto->protocol->incoming(c, iov, iovcnt, (size_t)r);
+        if (c->mode == OA_MODE_PARSING) {
+            size_t left = (size_t)r;
+            for (int i = 0; i < iovcnt && left > 0; i++) {
+                struct oa_proto_conn *x = c->proto;
+                if (x == NULL || x->gave_up)
+                    break;
+                size_t n = iov[i].iov_len < left ? iov[i].iov_len : left;
+                left -= n;
+                if (n > 0)
+                    x->protocol->incoming(c, iov[i].iov_base, n);
+            }
+        }
     }
     oa_conn_unlock(c);
     errno = err;

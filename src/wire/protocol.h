@@ -49,8 +49,10 @@ struct oa_protocol {
     struct oa_proto_conn *(*open)(enum oa_conn_role role);
     /* The program is about to send these bytes: parse them, queue splices. */
     void (*outgoing)(struct oa_conn *c, const struct iovec *iov, int iovcnt);
-    /* The program received total bytes into these buffers. */
-    void (*incoming)(struct oa_conn *c, const struct iovec *iov, int iovcnt, size_t total);
+    /* The program received these n > 0 bytes: one buffer of the call at a
+     * time, in order (the wire layer clips the call's buffers to what it
+     * received, and stops once the protocol gives up). */
+    void (*incoming)(struct oa_conn *c, const char *b, size_t n);
     /* n outgoing bytes went by unseen (sendfile). */
     void (*skipped)(struct oa_conn *c, size_t n);
     /* The incoming stream ended (a read returned 0). */

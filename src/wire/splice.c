@@ -60,7 +60,8 @@ bool oa_splice_replace(struct oa_splice *sp, uint64_t at, const void *bytes, siz
     return at >= sp->sent && queue_copy(sp, at, bytes, len, true);
 }
 
-void oa_splice_sent_app(struct oa_splice *sp, size_t n)
+/* oa_splice_sent_app when something is owed */
+void oa_splice_sent_app_owed(struct oa_splice *sp, size_t n)
 {
     sp->sent += n;
     /* a replacement goes out in the place of the program's bytes */

@@ -60,7 +60,19 @@ bool oa_splice_replace(struct oa_splice *sp, uint64_t at, const void *bytes, siz
 /* Accounting, after a call: n of the program's bytes went out; n bytes of
  * the i-th splice went out; drop what went out whole (true when nothing is
  * owed any more). */
-void oa_splice_sent_app(struct oa_splice *sp, size_t n);
+void oa_splice_sent_app_owed(struct oa_splice *sp, size_t n);
+static inline void oa_splice_sent_app(struct oa_splice *sp, size_t n)
+{
+    /* nothing owed (every call of a server, a client's but its request
+     * heads'): no replacement to account, inline */
+    if (__builtin_expect(sp->count == 0, 1)) {
+        sp->sent += n;
+        if (sp->parsed < sp->sent)
+            sp->parsed = sp->sent;
+        return;
+    }
+    oa_splice_sent_app_owed(sp, n);
+}
 void oa_splice_sent_injection(struct oa_splice *sp, unsigned i, size_t n);
 bool oa_splice_settle(struct oa_splice *sp);
 /* The common case in one step: the one splice owed (an insertion, inj_n

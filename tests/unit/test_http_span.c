@@ -335,7 +335,7 @@ static struct oa_span *exchange_span(const char *req, struct oa_conn *c, struct 
     c->proto = oa_http1_protocol.open(OA_ROLE_SERVER);
     c->proto->protocol = &oa_http1_protocol;
     *x = (struct oa_http_exchange *)c->proto;
-    oa_http1_protocol.incoming(c, &iov, 1, iov.iov_len);
+    oa_http1_protocol.incoming(c, iov.iov_base, iov.iov_len);
     if (c->proto->gave_up || (*x)->pending.count != 1)
         return NULL;
     return oa_pending_fifo_front(&(*x)->pending)->span;

@@ -106,12 +106,11 @@ static void lp_outgoing(struct oa_conn *c, const struct iovec *iov, int iovcnt)
     }
 }
 
-static void lp_incoming(struct oa_conn *c, const struct iovec *iov, int iovcnt, size_t total)
+static void lp_incoming(struct oa_conn *c, const char *b, size_t n)
 {
     (void)c;
-    (void)iov;
-    (void)iovcnt;
-    (void)total;
+    (void)b;
+    (void)n;
 }
 
 static void lp_skipped(struct oa_conn *c, size_t n)

@@ -17,15 +17,21 @@ static void release_context(struct oa_pending *e)
     }
 }
 
-void oa_pending_finish_at(struct oa_pending *e, const struct oa_pending_ops *ops, uint64_t end, void *owner)
+void oa_pending_finished(struct oa_pending *e)
 {
-    ops->metric_finish(e, end, owner);
     if (e->span != NULL) {
-        ops->end_span(e->span, e, end);
         oa_export_submit(e->span);
         e->span = NULL;
     }
     release_context(e);
+}
+
+void oa_pending_finish_at(struct oa_pending *e, const struct oa_pending_ops *ops, uint64_t end, void *owner)
+{
+    ops->metric_finish(e, end, owner);
+    if (e->span != NULL)
+        ops->end_span(e->span, e, end);
+    oa_pending_finished(e);
 }
 
 void oa_pending_finish(struct oa_pending *e, const struct oa_pending_ops *ops, void *owner)

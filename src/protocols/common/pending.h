@@ -57,6 +57,12 @@ struct oa_pending_ops {
  * server context (answered, released). e stays in its structure: pop or
  * remove it. */
 void oa_pending_finish_at(struct oa_pending *e, const struct oa_pending_ops *ops, uint64_t end, void *owner);
+/* What follows the protocol's own part of a finish: e's span (its outcome
+ * already set by the protocol, end_span's work) submitted for export, its
+ * server context answered and released. A protocol's per-response path
+ * ends its metric and its span by direct calls, then calls this: the same
+ * finish as oa_pending_finish_at, without going through the operations. */
+void oa_pending_finished(struct oa_pending *e);
 /* The same at the current time. */
 void oa_pending_finish(struct oa_pending *e, const struct oa_pending_ops *ops, void *owner);
 /* Frees what e holds without exporting anything (parsing gave up). */
@@ -66,7 +72,7 @@ void oa_pending_drop(struct oa_pending *e, const struct oa_pending_ops *ops);
 void oa_pending_disown(struct oa_pending *e, const struct oa_pending_ops *ops);
 
 /* Clears the common fields of a new entry (the protocol sets its own). */
-static inline void oa_pending_clear(struct oa_pending *e, uint64_t start)
+static inline __attribute__((always_inline)) void oa_pending_clear(struct oa_pending *e, uint64_t start)
 {
     e->span = NULL;
     e->ctx = NULL;
@@ -88,22 +94,40 @@ struct oa_pending_fifo {
  * 32768. Empty afterwards. */
 void oa_pending_fifo_init(struct oa_pending_fifo *q, void *slots, size_t size, unsigned cap);
 
+/* The _in forms are for a protocol on its per-request path: it passes its
+ * own array of entries (the slots it handed to oa_pending_fifo_init) and
+ * sizeof its entry type, so that an entry's address is computed from the
+ * array with a stride known when compiling (no load of q->slots or
+ * q->size). The plain forms read them from q. */
+
 /* The i-th oldest (i < count). */
+static inline __attribute__((always_inline)) struct oa_pending *
+oa_pending_fifo_at_in(const struct oa_pending_fifo *q, void *slots, size_t size, unsigned i)
+{
+    return (struct oa_pending *)((unsigned char *)slots + (size_t)((q->first + i) & q->mask) * size);
+}
+
 static inline struct oa_pending *oa_pending_fifo_at(const struct oa_pending_fifo *q, unsigned i)
 {
-    return (struct oa_pending *)(q->slots + (size_t)((q->first + i) & q->mask) * q->size);
+    return oa_pending_fifo_at_in(q, q->slots, q->size, i);
 }
 
 /* A new newest entry, its common fields cleared, or NULL when the bound is
  * reached. */
-static inline struct oa_pending *oa_pending_fifo_push(struct oa_pending_fifo *q, uint64_t start)
+static inline __attribute__((always_inline)) struct oa_pending *
+oa_pending_fifo_push_in(struct oa_pending_fifo *q, void *slots, size_t size, uint64_t start)
 {
     if (q->count > q->mask)
         return NULL;
-    struct oa_pending *e = oa_pending_fifo_at(q, q->count);
+    struct oa_pending *e = oa_pending_fifo_at_in(q, slots, size, q->count);
     oa_pending_clear(e, start);
     q->count++;
     return e;
+}
+
+static inline struct oa_pending *oa_pending_fifo_push(struct oa_pending_fifo *q, uint64_t start)
+{
+    return oa_pending_fifo_push_in(q, q->slots, q->size, start);
 }
 
 /* The oldest, which the next response answers, or NULL. */
@@ -113,7 +137,7 @@ static inline struct oa_pending *oa_pending_fifo_front(const struct oa_pending_f
 }
 
 /* Forgets the oldest (finished or dropped before); the FIFO is not empty. */
-static inline void oa_pending_fifo_pop(struct oa_pending_fifo *q)
+static inline __attribute__((always_inline)) void oa_pending_fifo_pop(struct oa_pending_fifo *q)
 {
     q->first = (uint16_t)((q->first + 1) & q->mask);
     q->count--;

@@ -65,9 +65,13 @@ static inline struct oa_inflight *inflight_of(struct oa_pending *e)
     return (struct oa_inflight *)e;
 }
 
-static struct oa_inflight *inflight_front(struct oa_http_exchange *x)
+/* The FIFO's slots are x->fl: an entry's address from the array, its
+ * stride a constant here. The oldest, or NULL. */
+static inline struct oa_inflight *inflight_front(struct oa_http_exchange *x)
 {
-    return inflight_of(oa_pending_fifo_front(&x->pending));
+    if (x->pending.count == 0)
+        return NULL;
+    return inflight_of(oa_pending_fifo_at_in(&x->pending, x->fl, sizeof(x->fl[0]), 0));
 }
 
 /* ---- what the pending requests' common code asks of HTTP/1 ---- */
@@ -240,7 +244,7 @@ static bool queue_replacement(struct oa_http_exchange *x, uint64_t at, const str
 
 static struct oa_inflight *inflight_push(struct oa_http_exchange *x, const struct oa_http1_head *h, uint64_t start)
 {
-    struct oa_pending *e = oa_pending_fifo_push(&x->pending, start);
+    struct oa_pending *e = oa_pending_fifo_push_in(&x->pending, x->fl, sizeof(x->fl[0]), start);
     if (e == NULL)
         return NULL;
     struct oa_inflight *f = inflight_of(e);
@@ -394,10 +398,16 @@ static void on_response_done(struct oa_http_exchange *x)
         x->interim = false;
         return;
     }
-    struct oa_pending *e = oa_pending_fifo_front(&x->pending);
-    if (e == NULL)
+    struct oa_inflight *f = inflight_front(x);
+    if (f == NULL)
         return;
-    oa_pending_finish(e, &inflight_ops, x);
+    /* oa_pending_finish with HTTP/1's own operations called directly (the
+     * per-response path): one clock read ends the metric and the span */
+    uint64_t end = oa_now_unix_nano();
+    oa_http_metrics_finish_at(&f->metric, f->p.status, f->p.error, end, &x->series_memo);
+    if (f->p.span != NULL)
+        inflight_end_span(f->p.span, &f->p, end);
+    oa_pending_finished(&f->p);
     oa_pending_fifo_pop(&x->pending);
 }
 
@@ -475,17 +485,11 @@ static void exchange_outgoing(struct oa_conn *c, const struct iovec *iov, int io
     }
 }
 
-/* Parses bytes received (the first `total` bytes of iov). */
-static void exchange_incoming(struct oa_conn *c, const struct iovec *iov, int iovcnt, size_t total)
+/* Parses bytes received (one buffer's, n > 0). */
+static void exchange_incoming(struct oa_conn *c, const char *b, size_t n)
 {
-    for (int i = 0; i < iovcnt && total > 0; i++) {
-        size_t len = iov[i].iov_len < total ? iov[i].iov_len : total;
-        total -= len;
-        if (len > 0 && !feed(c, INCOMING, iov[i].iov_base, len)) {
-            oa_protocol_give_up(c);
-            return;
-        }
-    }
+    if (!feed(c, INCOMING, b, n))
+        oa_protocol_give_up(c);
 }
 
 /* n body bytes sent by sendfile */

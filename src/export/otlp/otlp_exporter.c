@@ -1,5 +1,6 @@
 /* The OTLP/HTTP exporter, protobuf or JSON as the signal's protocol says:
- * the only file that talks to libcurl.
+ * the only file that talks to libcurl (through curl_transport.c, which the
+ * Zipkin exporter shares).
  *
  * It runs on the exporter thread only, one request at a time, so it keeps a
  * single easy handle for the life of the exporter: libcurl then reuses the
@@ -7,9 +8,6 @@
  * policy (backoff, giving up) belongs to the caller; this file only says
  * whether a failure is worth retrying, following the OTLP/HTTP rules. */
 #include <ctype.h>
-#include <dlfcn.h>
-#include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +17,7 @@
 #include <zlib.h>
 
 #include "base/log.h"
+#include "export/otlp/curl_transport.h"
 #include "export/otlp/otlp_exporter.h"
 #include "export/otlp/otlp_json_encoder.h"
 #include "export/otlp/otlp_json_response.h"
@@ -59,9 +58,7 @@ _Static_assert(__builtin_types_compatible_p(__typeof__(&oa_otlp_exporter_send_me
 
 struct oa_otlp_exporter {
     struct oa_otlp_env env;
-    CURL *curl;
-    struct curl_slist *headers;
-    char curl_error[CURL_ERROR_SIZE];
+    struct oa_curl_transport transport;
 
     /* The collector failed the last request in a way that may heal (no
      * connection, a time-out, 429/502/503/504): said once when it starts,
@@ -98,115 +95,10 @@ static uint64_t collector_hash(const char *endpoint)
     return h ? h : 1;
 }
 
-static pthread_once_t curl_init_once = PTHREAD_ONCE_INIT;
-
 /* A certificate problem is said once per process, whichever signal (traces,
  * metrics) meets it first: both usually share the collector and its TLS
  * settings. */
 static int certificate_error_reported;
-static CURLcode curl_init_result = CURLE_FAILED_INIT;
-
-/* OPENSSL_INIT_NO_ATEXIT of <openssl/crypto.h> (OpenSSL 1.1.1 and 3). */
-#define OPENSSL_NO_ATEXIT_OPTION 0x00080000ull
-
-typedef int (*openssl_init_crypto_fn)(uint64_t opts, const void *settings);
-
-/* libcurl's own definitions of the functions the shim interposes (the
- * OA_LIBCURL entries of sys/interposed.def). Called by name, these would
- * resolve to the preloaded shim's hooks (hooks/libcurl.c), which come first
- * in the global lookup order, and reach libcurl only because this thread is
- * marked as ours. Looked up through a handle of libcurl itself, they are
- * libcurl's: a handle's lookup covers that library and its dependencies,
- * never the preloaded objects. libcurl's own socket calls still go through
- * the shim's libc hooks (libcurl is not ours to change): this thread's
- * "inside the library" flag (oa_in_library, set by the exporter thread for
- * its whole life) makes those pass straight through. */
-static struct {
-#define OA_LIBCURL(name, field, ret, params, args) ret(*field) params;
-#define OA_LIBCURL_VARARGS(name, field, ret, params) ret(*field) params;
-#include "sys/interposed.def"
-} libcurl;
-
-/* libcurl's dlopen handle: the one this object was linked against, found
- * from a libcurl function the shim does not interpose. NULL if not found. */
-static void *own_libcurl(void)
-{
-    Dl_info info;
-    if (dladdr((void *)curl_global_init, &info) == 0 || info.dli_fname == NULL)
-        return NULL;
-    void *curl = dlopen(info.dli_fname, RTLD_LAZY | RTLD_NOLOAD);
-    if (curl == NULL)
-        (void)dlerror();
-    return curl;
-}
-
-/* Fills `libcurl`; where a function cannot be found that way, the linked
- * name (the shim's hook, which passes through on this thread) stands in. */
-static void bind_libcurl(void *curl)
-{
-#define BIND(field, name)                                                     \
-    do {                                                                      \
-        void *p_ = curl != NULL ? dlsym(curl, #name) : NULL;                  \
-        if (p_ == NULL)                                                       \
-            (void)dlerror();                                                  \
-        libcurl.field = p_ != NULL ? (__typeof__(libcurl.field))p_ : (name); \
-    } while (0)
-#define OA_LIBCURL(name, field, ret, params, args) BIND(field, name);
-#define OA_LIBCURL_VARARGS(name, field, ret, params) BIND(field, name);
-#include "sys/interposed.def"
-#undef BIND
-}
-
-/* OpenSSL registers its clean-up with atexit when it is first initialised.
- * Done by libcurl on our thread, that registration races with the program's
- * exit: a main thread already running exit handlers runs OPENSSL_cleanup at
- * once, while this thread is still initialising OpenSSL (it then crashes on
- * a freed lock), or before the exit flush sends the last spans. So when
- * libcurl's TLS library is OpenSSL and nobody has initialised it yet, it is
- * initialised here without that registration (the process is ending anyway;
- * a program that initialised OpenSSL before keeps its own). Found through
- * libcurl's own dependencies: this object does not link OpenSSL. */
-static void openssl_init_without_atexit(void *curl)
-{
-    if (curl == NULL)
-        return;
-    openssl_init_crypto_fn init = (openssl_init_crypto_fn)dlsym(curl, "OPENSSL_init_crypto");
-    if (init != NULL)
-        (void)init(OPENSSL_NO_ATEXIT_OPTION, NULL);
-    else
-        (void)dlerror();
-}
-
-static void curl_init(void)
-{
-    /* kept open: this object depends on libcurl, which stays loaded anyway */
-    void *curl = own_libcurl();
-    bind_libcurl(curl);
-    openssl_init_without_atexit(curl);
-    /* Never paired with curl_global_cleanup: the host program may use
-     * libcurl itself, and the init is reference-counted anyway. */
-    curl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
-/* env->log has no format attribute and is variadic, so messages are
- * formatted here (with compile-time format checking) and passed as "%s". */
-static void exporter_log(const struct oa_otlp_env *env, int level, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void exporter_log(const struct oa_otlp_env *env, int level, const char *fmt, ...)
-{
-    char line[512];
-    va_list ap;
-
-    if (!env->log)
-        return;
-    if (env->config && level > env->config->log_level)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    env->log(level, "%s", line);
-}
 
 /* Seconds until the server wants us back, from a Retry-After value that is
  * either delta-seconds or an HTTP-date; -1 if it is neither. */
@@ -323,7 +215,7 @@ static struct curl_slist *build_headers(const struct oa_otlp_env *env)
     int n = c->n_headers < OA_CONFIG_MAX_HEADERS ? c->n_headers : OA_CONFIG_MAX_HEADERS;
     for (int i = 0; i < n; i++) {
         if (!header_line_acceptable(c->headers[i], sizeof c->headers[i])) {
-            exporter_log(env, OA_LOG_WARN, "OTLP exporter: ignoring malformed header #%d", i + 1);
+            oa_otlp_env_log(env, OA_LOG_WARN, "OTLP exporter: ignoring malformed header #%d", i + 1);
             continue;
         }
         grown = curl_slist_append(list, c->headers[i]);
@@ -366,43 +258,6 @@ static uint8_t *gzip_compress(const uint8_t *in, size_t in_len, size_t *out_len)
     return out;
 }
 
-static bool set_options(struct oa_otlp_exporter *e)
-{
-    const struct oa_config_otlp *c = e->env.otlp;
-    CURL *h = e->curl;
-    bool ok = true;
-
-    ok = ok && libcurl.easy_setopt(h, CURLOPT_URL, e->env.otlp->endpoint) == CURLE_OK;
-    ok = ok && libcurl.easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https") == CURLE_OK;
-    ok = ok && libcurl.easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L) == CURLE_OK;
-    /* The exporter thread may not be the only one; libcurl must not use
-     * SIGALRM for timeouts or touch SIGPIPE handling of the host program. */
-    ok = ok && libcurl.easy_setopt(h, CURLOPT_NOSIGNAL, 1L) == CURLE_OK;
-    ok = ok && libcurl.easy_setopt(h, CURLOPT_HTTPHEADER, e->headers) == CURLE_OK;
-    ok = ok && libcurl.easy_setopt(h, CURLOPT_USERAGENT, USER_AGENT) == CURLE_OK;
-    ok = ok && libcurl.easy_setopt(h, CURLOPT_POST, 1L) == CURLE_OK;
-    ok = ok && libcurl.easy_setopt(h, CURLOPT_ERRORBUFFER, e->curl_error) == CURLE_OK;
-    ok = ok && libcurl.easy_setopt(h, CURLOPT_HEADERFUNCTION, on_response_header) == CURLE_OK;
-    ok = ok && libcurl.easy_setopt(h, CURLOPT_HEADERDATA, e) == CURLE_OK;
-    ok = ok && libcurl.easy_setopt(h, CURLOPT_WRITEFUNCTION, on_response_body) == CURLE_OK;
-    ok = ok && libcurl.easy_setopt(h, CURLOPT_WRITEDATA, e) == CURLE_OK;
-    /* HTTPS: the collector is verified (libcurl's default, stated here so it
-     * cannot be lost), against the configured CA bundle if there is one */
-    ok = ok && libcurl.easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L) == CURLE_OK;
-    ok = ok && libcurl.easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L) == CURLE_OK;
-    if (c->certificate[0])
-        ok = ok && libcurl.easy_setopt(h, CURLOPT_CAINFO, c->certificate) == CURLE_OK;
-    if (c->client_certificate[0])
-        ok = ok && libcurl.easy_setopt(h, CURLOPT_SSLCERT, c->client_certificate) == CURLE_OK;
-    if (c->client_key[0])
-        ok = ok && libcurl.easy_setopt(h, CURLOPT_SSLKEY, c->client_key) == CURLE_OK;
-    if (c->timeout_ms > 0) {
-        ok = ok && libcurl.easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms) == CURLE_OK;
-        ok = ok && libcurl.easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->timeout_ms) == CURLE_OK;
-    }
-    return ok;
-}
-
 OA_EXPORT struct oa_otlp_exporter *oa_otlp_exporter_create(const struct oa_otlp_env *env)
 {
     if (!env || env->abi_version != OA_OTLP_ABI_VERSION) {
@@ -412,10 +267,9 @@ OA_EXPORT struct oa_otlp_exporter *oa_otlp_exporter_create(const struct oa_otlp_
     if (!env->config) {
         return NULL;
     }
-    pthread_once(&curl_init_once, curl_init);
-    if (curl_init_result != CURLE_OK) {
-        exporter_log(env, OA_LOG_ERROR, "OTLP exporter: curl_global_init failed: %s",
-                     curl_easy_strerror(curl_init_result));
+    CURLcode init = oa_curl_transport_init();
+    if (init != CURLE_OK) {
+        oa_otlp_env_log(env, OA_LOG_ERROR, "OTLP exporter: curl_global_init failed: %s", curl_easy_strerror(init));
         return NULL;
     }
 
@@ -424,38 +278,29 @@ OA_EXPORT struct oa_otlp_exporter *oa_otlp_exporter_create(const struct oa_otlp_
         return NULL;
     e->env = *env;
     e->collector_hash = collector_hash(env->otlp->endpoint);
-    e->curl = curl_easy_init();
-    e->headers = build_headers(&e->env);
-    if (!e->curl || !e->headers || !set_options(e)) {
-        exporter_log(env, OA_LOG_ERROR, "OTLP exporter: cannot set up libcurl for %s",
+    const struct oa_config_otlp *c = e->env.otlp;
+    const struct oa_curl_options options = {
+        .endpoint = c->endpoint,
+        .user_agent = USER_AGENT,
+        .timeout_ms = c->timeout_ms,
+        .ca_file = c->certificate,
+        .client_certificate = c->client_certificate,
+        .client_key = c->client_key,
+        .on_header = on_response_header,
+        .header_data = e,
+        .on_body = on_response_body,
+        .body_data = e,
+    };
+    if (!oa_curl_transport_open(&e->transport, build_headers(&e->env), &options)) {
+        oa_otlp_env_log(env, OA_LOG_ERROR, "OTLP exporter: cannot set up libcurl for %s",
                      e->env.otlp->endpoint);
         oa_otlp_exporter_destroy(e);
         return NULL;
     }
-    exporter_log(env, OA_LOG_DEBUG, "OTLP exporter: sending to %s as %s%s", e->env.otlp->endpoint,
+    oa_otlp_env_log(env, OA_LOG_DEBUG, "OTLP exporter: sending to %s as %s%s", e->env.otlp->endpoint,
                  e->env.otlp->protocol == OA_OTLP_HTTP_JSON ? "http/json" : "http/protobuf",
                  e->env.otlp->compression_gzip ? " (gzip)" : "");
     return e;
-}
-
-static bool curl_error_is_transient(CURLcode rc)
-{
-    switch (rc) {
-    case CURLE_COULDNT_RESOLVE_PROXY:
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_OPERATION_TIMEDOUT:
-    case CURLE_SEND_ERROR:
-    case CURLE_RECV_ERROR:
-    case CURLE_GOT_NOTHING:
-    case CURLE_PARTIAL_FILE:
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_HTTP2:
-    case CURLE_HTTP2_STREAM:
-        return true;
-    default:
-        return false;
-    }
 }
 
 /* The collector's certificate does not verify, or ours cannot be used. */
@@ -491,7 +336,7 @@ static void report_partial_success(struct oa_otlp_exporter *e, const char *what)
         long long rejected;
         char message[256];
         if (oa_otlp_json_partial_success(e->body, e->body_len, &rejected, message, sizeof message))
-            exporter_log(&e->env, OA_LOG_WARN, "OTLP exporter: collector rejected %lld %s: %s", rejected, what,
+            oa_otlp_env_log(&e->env, OA_LOG_WARN, "OTLP exporter: collector rejected %lld %s: %s", rejected, what,
                          message);
         return;
     }
@@ -502,7 +347,7 @@ static void report_partial_success(struct oa_otlp_exporter *e, const char *what)
     if (r->partial_success &&
         (r->partial_success->rejected_spans > 0 ||
          (r->partial_success->error_message && r->partial_success->error_message[0]))) {
-        exporter_log(&e->env, OA_LOG_WARN, "OTLP exporter: collector rejected %lld %s: %s",
+        oa_otlp_env_log(&e->env, OA_LOG_WARN, "OTLP exporter: collector rejected %lld %s: %s",
                      (long long)r->partial_success->rejected_spans, what,
                      r->partial_success->error_message ? r->partial_success->error_message : "");
     }
@@ -523,13 +368,13 @@ static void collector_unavailable(struct oa_otlp_exporter *e, size_t n, const ch
          none == e->collector_hash)) {
         /* said already, by this exporter or by the other signal's */
         e->collector_down = true;
-        exporter_log(&e->env, OA_LOG_DEBUG, "OTLP exporter: sending %zu %s to %s failed again: %s%s%s", n,
+        oa_otlp_env_log(&e->env, OA_LOG_DEBUG, "OTLP exporter: sending %zu %s to %s failed again: %s%s%s", n,
                      what, e->env.otlp->endpoint, reason, detail[0] ? ": " : "", detail);
         return;
     }
     e->collector_down = true;
     e->said_down = true;
-    exporter_log(&e->env, OA_LOG_WARN,
+    oa_otlp_env_log(&e->env, OA_LOG_WARN,
                  "OTLP exporter: the collector at %s is unavailable (%s%s%s); what cannot be sent is "
                  "dropped and counted; nothing more is said until it is reachable again",
                  e->env.otlp->endpoint, reason, detail[0] ? ": " : "", detail);
@@ -546,7 +391,7 @@ static void collector_available(struct oa_otlp_exporter *e)
         return;
     e->said_down = false;
     __atomic_compare_exchange_n(&outage_said_for, &mine, 0, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
-    exporter_log(&e->env, OA_LOG_INFO, "OTLP exporter: the collector at %s is reachable again",
+    oa_otlp_env_log(&e->env, OA_LOG_INFO, "OTLP exporter: the collector at %s is reachable again",
                  e->env.otlp->endpoint);
 }
 
@@ -562,7 +407,7 @@ static enum oa_otlp_result post(struct oa_otlp_exporter *e, uint8_t *encoded, co
 
     *retry_after_ms = -1;
     if (!encoded) {
-        exporter_log(&e->env, OA_LOG_ERROR, "OTLP exporter: out of memory encoding %zu %s", n, what);
+        oa_otlp_env_log(&e->env, OA_LOG_ERROR, "OTLP exporter: out of memory encoding %zu %s", n, what);
         return OA_OTLP_FAILED;
     }
     block = encoded;
@@ -574,48 +419,42 @@ static enum oa_otlp_result post(struct oa_otlp_exporter *e, uint8_t *encoded, co
         encoded = NULL;
         wire = block;
         if (!block) {
-            exporter_log(&e->env, OA_LOG_ERROR, "OTLP exporter: gzip failed for %zu %s", n, what);
+            oa_otlp_env_log(&e->env, OA_LOG_ERROR, "OTLP exporter: gzip failed for %zu %s", n, what);
             return OA_OTLP_FAILED;
         }
     }
 
     e->retry_after_ms = -1;
     e->body_len = 0;
-    e->curl_error[0] = '\0';
-    libcurl.easy_setopt(e->curl, CURLOPT_POSTFIELDS, (const char *)wire);
-    libcurl.easy_setopt(e->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)wire_len);
-    CURLcode rc = libcurl.easy_perform(e->curl);
-    /* libcurl must not keep a pointer to the freed body. */
-    libcurl.easy_setopt(e->curl, CURLOPT_POSTFIELDS, NULL);
+    long status = 0;
+    CURLcode rc = oa_curl_transport_post(&e->transport, wire, wire_len, &status);
     free(block);
 
     if (rc != CURLE_OK && certificate_error(rc)) {
         /* will not heal by itself: said once, then the spans just go */
         bool said = __atomic_exchange_n(&certificate_error_reported, 1, __ATOMIC_RELAXED);
         char *url = NULL;
-        curl_easy_getinfo(e->curl, CURLINFO_EFFECTIVE_URL, &url);
-        exporter_log(&e->env, said ? OA_LOG_DEBUG : OA_LOG_ERROR,
+        curl_easy_getinfo(e->transport.curl, CURLINFO_EFFECTIVE_URL, &url);
+        oa_otlp_env_log(&e->env, said ? OA_LOG_DEBUG : OA_LOG_ERROR,
                      "OTLP exporter: TLS certificate problem with %s, %s are dropped: %s%s%s",
-                     url ? url : "the collector", what, curl_easy_strerror(rc), e->curl_error[0] ? ": " : "",
-                     e->curl_error);
+                     url ? url : "the collector", what, curl_easy_strerror(rc), e->transport.curl_error[0] ? ": " : "",
+                     e->transport.curl_error);
         return OA_OTLP_FAILED;
     }
     if (rc != CURLE_OK) {
-        if (curl_error_is_transient(rc)) {
-            collector_unavailable(e, n, what, curl_easy_strerror(rc), e->curl_error);
+        if (oa_curl_error_is_transient(rc)) {
+            collector_unavailable(e, n, what, curl_easy_strerror(rc), e->transport.curl_error);
             return OA_OTLP_RETRYABLE;
         }
-        exporter_log(&e->env, OA_LOG_ERROR, "OTLP exporter: sending %zu %s to %s failed: %s%s%s", n, what,
-                     e->env.otlp->endpoint, curl_easy_strerror(rc), e->curl_error[0] ? ": " : "",
-                     e->curl_error);
+        oa_otlp_env_log(&e->env, OA_LOG_ERROR, "OTLP exporter: sending %zu %s to %s failed: %s%s%s", n, what,
+                     e->env.otlp->endpoint, curl_easy_strerror(rc), e->transport.curl_error[0] ? ": " : "",
+                     e->transport.curl_error);
         return OA_OTLP_FAILED;
     }
 
-    long status = 0;
-    curl_easy_getinfo(e->curl, CURLINFO_RESPONSE_CODE, &status);
     if (status >= 200 && status < 300) {
         collector_available(e);
-        exporter_log(&e->env, OA_LOG_DEBUG, "OTLP exporter: sent %zu %s, %zu bytes, HTTP %ld", n,
+        oa_otlp_env_log(&e->env, OA_LOG_DEBUG, "OTLP exporter: sent %zu %s, %zu bytes, HTTP %ld", n,
                      what, wire_len, status);
         report_partial_success(e, what);
         return OA_OTLP_OK;
@@ -628,7 +467,7 @@ static enum oa_otlp_result post(struct oa_otlp_exporter *e, uint8_t *encoded, co
         collector_unavailable(e, n, what, reason, "");
         return OA_OTLP_RETRYABLE;
     }
-    exporter_log(&e->env, OA_LOG_ERROR, "OTLP exporter: collector answered HTTP %ld, dropping %zu %s",
+    oa_otlp_env_log(&e->env, OA_LOG_ERROR, "OTLP exporter: collector answered HTTP %ld, dropping %zu %s",
                  status, n, what);
     return OA_OTLP_FAILED;
 }
@@ -677,8 +516,6 @@ OA_EXPORT void oa_otlp_exporter_destroy(struct oa_otlp_exporter *e)
         uint64_t mine = e->collector_hash;
         __atomic_compare_exchange_n(&outage_said_for, &mine, 0, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
     }
-    if (e->curl)
-        libcurl.easy_cleanup(e->curl);
-    curl_slist_free_all(e->headers);
+    oa_curl_transport_close(&e->transport);
     free(e);
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "base/write_all.h"
 
 /* Longer lines are cut; a diagnostic never needs more. */
 #define OA_LOG_LINE_MAX 1024
@@ -30,19 +31,6 @@ static const char *level_name(int level)
         return "debug";
     default:
         return "log";
-    }
-}
-
-static void write_all_stderr(const char *buf, size_t len)
-{
-    while (len > 0) {
-        long n = syscall(SYS_write, 2, buf, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return;
-        buf += n;
-        len -= (size_t)n;
     }
 }
 
@@ -75,6 +63,6 @@ void oa_log_write(int level, const char *fmt, ...)
         len = sizeof line - 1;
     line[len++] = '\n';
 
-    write_all_stderr(line, len);
+    oa_write_all(2, line, len);
     errno = saved_errno;
 }

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/write_all.h"
 #include "export/console_exporter.h"
 
 /* Room for a full span arena even if every byte needs a 4-byte escape. */
@@ -180,19 +181,6 @@ static void format_span(struct text *t, const struct oa_span *s)
         text_printf(t, "  (%u attributes dropped)\n", s->dropped_attrs);
 }
 
-static void write_all(int fd, const char *buf, size_t len)
-{
-    while (len > 0) {
-        long n = syscall(SYS_write, fd, buf, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return;
-        buf += n;
-        len -= (size_t)n;
-    }
-}
-
 void oa_console_export(int fd, struct oa_span *const *spans, size_t n)
 {
     int saved_errno = errno;
@@ -207,7 +195,7 @@ void oa_console_export(int fd, struct oa_span *const *spans, size_t n)
             memcpy(buf + t.cap - 5, "...\n", 4);
             t.len = t.cap - 1;
         }
-        write_all(fd, buf, t.len);
+        oa_write_all(fd, buf, t.len);
     }
     errno = saved_errno;
 }
@@ -273,7 +261,7 @@ void oa_console_export_metrics(int fd, const struct oa_metric_batch *batch)
         for (size_t j = 0; j < m->n_points; j++) {
             t.len = 0;
             format_point(&t, m, &m->points[j]);
-            write_all(fd, buf, t.len);
+            oa_write_all(fd, buf, t.len);
         }
     }
     errno = saved_errno;

@@ -70,13 +70,6 @@ enum lazy_state {
     LAZY_FAILED,
 };
 
-enum thread_state {
-    THREAD_NONE = 0,
-    THREAD_STARTING,
-    THREAD_RUNNING,
-    THREAD_FAILED,
-};
-
 static struct {
     /* Guards batch/batch_n, the flush bookkeeping and the flushed condition. */
     pthread_mutex_t lock;

@@ -54,13 +54,6 @@
 /* The Prometheus loop wakes at least this often to notice a bind retry due. */
 #define PROMETHEUS_POLL_MS 1000
 
-enum thread_state {
-    THREAD_NONE = 0,
-    THREAD_STARTING,
-    THREAD_RUNNING,
-    THREAD_FAILED,
-};
-
 static struct {
     int thread_state;          /* enum thread_state, atomic */
     pid_t pid;                 /* the process the thread belongs to */

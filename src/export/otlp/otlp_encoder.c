@@ -23,12 +23,11 @@
 #include <string.h>
 
 #include "export/otlp/otlp_exporter.h"
+#include "export/otlp/otlp_span_flags.h"
 #include "base/short_copy.h"
 #include "export/otlp/otlp_text.h"
 
 #define SCOPE_NAME "otelauto"
-#define SPAN_FLAGS_HAS_IS_REMOTE 0x100u
-#define SPAN_FLAGS_IS_REMOTE 0x200u
 
 /* True when every byte is printable-or-control ASCII other than NUL: then
  * the string is valid UTF-8 as it is. Eight bytes at a time, a short
@@ -313,17 +312,6 @@ static size_t resource_attr_count(const struct oa_resource *r)
     return r->n_attrs < OA_RESOURCE_MAX_ATTRS ? r->n_attrs : OA_RESOURCE_MAX_ATTRS;
 }
 
-static uint32_t span_flags(const struct oa_span *s)
-{
-    uint32_t flags = s->trace_flags;
-    if (s->has_parent) {
-        flags |= SPAN_FLAGS_HAS_IS_REMOTE;
-        if (s->parent_is_remote)
-            flags |= SPAN_FLAGS_IS_REMOTE;
-    }
-    return flags;
-}
-
 static size_t span_bound(const struct oa_span *s)
 {
     size_t text = oa_strlen_or_0(s->trace_state) + oa_strlen_or_0(s->name) + oa_strlen_or_0(s->status_message);
@@ -334,7 +322,7 @@ static size_t span_bound(const struct oa_span *s)
 static uint8_t *back_span(uint8_t *p, const struct oa_span *s)
 {
     uint8_t *end = p;
-    uint32_t flags = span_flags(s);
+    uint32_t flags = oa_otlp_span_flags(s);
 
     if (flags)
         p = back_fixed32(p, 16, flags);

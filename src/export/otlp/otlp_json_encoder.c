@@ -4,11 +4,10 @@
 #include <string.h>
 
 #include "export/otlp/json_writer.h"
+#include "export/otlp/otlp_span_flags.h"
 #include "export/otlp/otlp_json_encoder.h"
 
 #define SCOPE_NAME "otelauto"
-#define SPAN_FLAGS_HAS_IS_REMOTE 0x100u
-#define SPAN_FLAGS_IS_REMOTE 0x200u
 
 /* A first guess of a request's size, so that the buffer seldom grows. */
 #define BYTES_PER_SPAN 1024
@@ -130,17 +129,6 @@ static void end_resource_and_scope(struct oa_json *j)
 
 /* ---- traces ---- */
 
-static uint32_t span_flags(const struct oa_span *s)
-{
-    uint32_t flags = s->trace_flags;
-    if (s->has_parent) {
-        flags |= SPAN_FLAGS_HAS_IS_REMOTE;
-        if (s->parent_is_remote)
-            flags |= SPAN_FLAGS_IS_REMOTE;
-    }
-    return flags;
-}
-
 static void span(struct oa_json *j, const struct oa_span *s)
 {
     uint32_t n_attrs = s->n_attrs < OA_SPAN_MAX_ATTRS ? s->n_attrs : OA_SPAN_MAX_ATTRS;
@@ -167,7 +155,7 @@ static void span(struct oa_json *j, const struct oa_span *s)
     string_member(j, "message", s->status_message);
     uint_member(j, "code", s->status_code);
     oa_json_end_object(j);
-    uint_member(j, "flags", span_flags(s));
+    uint_member(j, "flags", oa_otlp_span_flags(s));
     oa_json_end_object(j);
 }
 

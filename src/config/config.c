@@ -805,6 +805,18 @@ static void load_service_name(struct oa_config *c, oa_getenv_fn getenv_fn)
     copy_exact(c->service_name, sizeof c->service_name, v, len);
 }
 
+/* Kept as the comma-separated text: it is read only when a URL with a
+ * query is recorded, by the exporter's thread for server spans. */
+static void load_url_sensitive_query_keys(struct oa_config *c, oa_getenv_fn getenv_fn)
+{
+    const char *v = env_value(getenv_fn, "OTELAUTO_URL_SENSITIVE_QUERY_KEYS");
+
+    c->url_sensitive_query_keys[0] = '\0';
+    if (v && !copy_exact(c->url_sensitive_query_keys, sizeof c->url_sensitive_query_keys, v, strlen(v)))
+        OA_WARN("OTELAUTO_URL_SENSITIVE_QUERY_KEYS is longer than %zu bytes; ignored",
+                sizeof c->url_sensitive_query_keys - 1);
+}
+
 static void load_metrics_options(struct oa_config *c, oa_getenv_fn getenv_fn)
 {
     int value = OA_METRICS_EXPORTER_OTLP;
@@ -837,6 +849,7 @@ void oa_config_load(struct oa_config *c, const char *(*getenv_fn)(const char *na
     load_bool(getenv_fn, "OTEL_SDK_DISABLED", &c->sdk_disabled);
     load_service_name(c, getenv_fn);
     load_resource_attributes(c, getenv_fn);
+    load_url_sensitive_query_keys(c, getenv_fn);
     load_sampler(c, getenv_fn);
     load_propagators(c, getenv_fn);
     load_exporter(c, getenv_fn);

@@ -71,6 +71,10 @@ struct oa_config {
     bool sdk_disabled;                 /* OTEL_SDK_DISABLED=true */
     char service_name[256];            /* OTEL_SERVICE_NAME, "" if unset */
     char resource_attributes[4096];    /* OTEL_RESOURCE_ATTRIBUTES raw, "" if unset or undecodable */
+    /* OTELAUTO_URL_SENSITIVE_QUERY_KEYS: query keys whose values are
+     * redacted in url.query and url.full besides the built-in ones; a
+     * comma-separated list, trimmed, "" if unset */
+    char url_sensitive_query_keys[512];
 
     enum oa_sampler_kind sampler;      /* OTEL_TRACES_SAMPLER (parentbased_always_on) */
     double sampler_ratio;              /* OTEL_TRACES_SAMPLER_ARG (1.0), in [0,1] */

@@ -13,6 +13,7 @@
 #include "protocols/http1/http_metrics.h"
 #include "protocols/http1/http_raw_span.h"
 #include "protocols/http1/http_span.h"
+#include "config/config.h"
 #include "oa_test.h"
 
 static const struct oa_http1_head *parse_request(struct oa_http1_parser *p, const char *req)
@@ -524,6 +525,20 @@ int main(void)
     CHECK(strcmp(out, "http://REDACTED:REDACTED@h:1/p?a=1") == 0, "userinfo redacted: %s", out);
     oa_http_redact_url("https://h/p?sig=abc&x=1&Signature=zz", 36, out, sizeof(out));
     CHECK(strcmp(out, "https://h/p?sig=REDACTED&x=1&Signature=REDACTED") == 0, "signature params redacted: %s", out);
+    {
+        static const char aws[] = "https://b.s3.amazonaws.com/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIA%2F"
+                                  "us&X-Amz-Security-Token=tok&X-Amz-Signature=abc&token=t1";
+        oa_http_redact_url(aws, sizeof aws - 1, out, sizeof(out));
+        CHECK(strcmp(out, "https://b.s3.amazonaws.com/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=REDACTED"
+                          "&X-Amz-Security-Token=REDACTED&X-Amz-Signature=REDACTED&token=t1") == 0,
+              "AWS SigV4 presigned-URL keys redacted, others kept: %s", out);
+        snprintf(oa_config.url_sensitive_query_keys, sizeof oa_config.url_sensitive_query_keys, " api_key , token");
+        static const char mine[] = "http://h/p?token=t1&tokens=t2&api_key=k&Token=t3&=x";
+        oa_http_redact_url(mine, sizeof mine - 1, out, sizeof(out));
+        CHECK(strcmp(out, "http://h/p?token=REDACTED&tokens=t2&api_key=REDACTED&Token=t3&=x") == 0,
+              "OTELAUTO_URL_SENSITIVE_QUERY_KEYS adds exact keys: %s", out);
+        oa_config.url_sensitive_query_keys[0] = '\0';
+    }
     oa_http_redact_url("http://h/a@b?q=1", 16, out, sizeof(out));
     CHECK(strcmp(out, "http://h/a@b?q=1") == 0, "an @ in the path is not userinfo: %s", out);
     size_t n = oa_http_redact_url("http://h/abcdef", 15, out, 8);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "config/config.h"
 #include "protocols/http1/http_span.h"
 
 const char *const oa_http_known_methods[OA_HTTP_KNOWN_METHODS] = {
@@ -146,13 +147,38 @@ static int set_peer(struct oa_span *s, struct oa_conn *c, const char **addr)
     return port;
 }
 
+/* Whether the comma-separated list names the key (exact bytes: query keys
+ * are case-sensitive), spaces and tabs around each name ignored. */
+static bool listed_key(const char *list, const char *k, size_t len)
+{
+    const char *p = list;
+    while (*p) {
+        while (*p == ' ' || *p == '\t' || *p == ',')
+            p++;
+        const char *name = p;
+        while (*p && *p != ',')
+            p++;
+        const char *end = p;
+        while (end > name && (end[-1] == ' ' || end[-1] == '\t'))
+            end--;
+        if ((size_t)(end - name) == len && len > 0 && memcmp(name, k, len) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* The semantic conventions' four keys (url.query), AWS Signature Version 4's
+ * presigned-URL keys, which carry the signature, the access key and the
+ * session token, and the user's own (OTELAUTO_URL_SENSITIVE_QUERY_KEYS). */
 static bool is_sensitive_param(const char *k, size_t len)
 {
-    static const char *const names[] = {"AWSAccessKeyId", "Signature", "sig", "X-Goog-Signature"};
+    static const char *const names[] = {"AWSAccessKeyId",  "Signature",        "sig",
+                                        "X-Goog-Signature", "X-Amz-Signature", "X-Amz-Credential",
+                                        "X-Amz-Security-Token"};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (strlen(names[i]) == len && memcmp(names[i], k, len) == 0)
             return true;
-    return false;
+    return oa_config.url_sensitive_query_keys[0] != '\0' && listed_key(oa_config.url_sensitive_query_keys, k, len);
 }
 
 /* Appends [s, s+n) to out at *pos, keeping room for the NUL. */

@@ -123,6 +123,10 @@ static bool set_options(struct oa_curl_transport *t, const struct oa_curl_option
     ok = ok && libcurl.easy_setopt(h, CURLOPT_USERAGENT, o->user_agent) == CURLE_OK;
     ok = ok && libcurl.easy_setopt(h, CURLOPT_POST, 1L) == CURLE_OK;
     ok = ok && libcurl.easy_setopt(h, CURLOPT_ERRORBUFFER, t->curl_error) == CURLE_OK;
+    /* prior knowledge: no HTTP/1.1 Upgrade round trip on a cleartext
+     * connection; HTTPS still negotiates h2 in the TLS handshake */
+    if (o->http2)
+        ok = ok && libcurl.easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE) == CURLE_OK;
     if (o->on_header) {
         ok = ok && libcurl.easy_setopt(h, CURLOPT_HEADERFUNCTION, o->on_header) == CURLE_OK;
         ok = ok && libcurl.easy_setopt(h, CURLOPT_HEADERDATA, o->header_data) == CURLE_OK;

@@ -28,6 +28,9 @@ struct oa_curl_options {
     const char *endpoint;
     const char *user_agent;
     long timeout_ms;                 /* 0 = no limit */
+    /* HTTP/2 only (gRPC): h2c with prior knowledge for http://, ALPN for
+     * https:// */
+    bool http2;
     /* TLS files, NULL or "" for none */
     const char *ca_file;
     const char *client_certificate;

@@ -115,13 +115,13 @@ expect(sum(r['spans'] for r in traces) == 1, 'the one span')
 "
 }
 
-@test "grpc is warned about and falls back to http/protobuf" {
-    run traced grpc OTEL_LOG_LEVEL=warn OTEL_EXPORTER_OTLP_PROTOCOL=grpc \
+@test "an unknown protocol is warned about and falls back to http/protobuf" {
+    run traced xml OTEL_LOG_LEVEL=warn OTEL_EXPORTER_OTLP_PROTOCOL=http/xml \
         curl -sS -o /dev/null "http://127.0.0.1:$HTTP_SERVER_PORT/x.txt"
     assert_ok
-    [[ $output == *"OTEL_EXPORTER_OTLP_PROTOCOL: grpc is not implemented yet; using http/protobuf"* ]] ||
-        fail_now "no grpc warning in: $output"
-    wait_spans 1 --service grpc
+    [[ $output == *'OTEL_EXPORTER_OTLP_PROTOCOL: unknown value "http/xml" ignored; using http/protobuf'* ]] ||
+        fail_now "no protocol warning in: $output"
+    wait_spans 1 --service xml
     requests "
 expect(all(r['content_type'] == 'application/x-protobuf' for r in traces), 'protobuf')
 "

@@ -92,6 +92,30 @@ expect(sum(c['spans'] for c in traces) == 2, 'each span once')
 "
 }
 
+@test "grpc: three batches from one process, each exported once over the exporter's connection" {
+    start_grpc_receiver
+    start_http_server plain "" "$T/www"
+    cat >"$T/three.py" <<'PY'
+import http.client, sys, time
+for i in range(3):
+    c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]))
+    c.request("GET", "/x.txt")
+    c.getresponse().read()
+    c.close()
+    time.sleep(0.4)
+print("done")
+PY
+    run --separate-stderr traced three OTEL_METRICS_EXPORTER=none OTEL_LOG_LEVEL=debug "$PY" "$T/three.py" "$HTTP_SERVER_PORT"
+    assert_ok
+    [ "$output" = done ]
+    grep -q 'shutdown: submitted=3 exported=3 dropped=0 failed=0' <<<"$stderr"
+    wait_spans 3 --service three
+    calls "
+expect(all(c['status'] == 0 for c in traces), 'all OK')
+expect(sum(c['spans'] for c in traces) == 3, 'each span once')
+"
+}
+
 @test "grpc: metrics arrive over gRPC (MetricsService/Export)" {
     start_grpc_receiver
     start_http_server plain "" "$T/www"

@@ -18,6 +18,7 @@ setup() {
     mkdir -p "$T/www"
     printf 'x\n' >"$T/www/x.txt"
     EXTRA_ENV=(OTEL_EXPORTER_OTLP_PROTOCOL=grpc)
+    start_http_server plain "" "$T/www"
 }
 
 teardown() {
@@ -29,27 +30,18 @@ teardown() {
 # Sets RECEIVER_PORT (the traced programs' default collector).
 start_grpc_receiver() {
     start_bg grpc-receiver "$PY" "$GRPC_RECEIVER_PY" --port 0 --out "$SPANS" --ready-file "$T/grpc.port" "$@"
+    GRPC_RECEIVER_PID=$BG_PID
     wait_file "$T/grpc.port" 20 "$BG_PID" grpc-receiver || return 1
     RECEIVER_PORT=$(<"$T/grpc.port")
     RECEIVER_PORT=${RECEIVER_PORT//[^0-9]/}
 }
 
-# calls 'PYTHON': code over the calls the receiver saw (list `calls`, and
-# `traces` / `metrics`: those of each service).
-calls() {
-    "$PY" -c "
-import json, os, sys
-calls = [json.loads(l) for l in open(sys.argv[1]) if l.strip()] if os.path.exists(sys.argv[1]) else []
-def expect(cond, message):
-    if not cond:
-        print('FAIL: ' + message, file=sys.stderr)
-        for c in calls:
-            print('call: %r' % c, file=sys.stderr)
-        sys.exit(1)
-traces = [c for c in calls if c['path'] == '/opentelemetry.proto.collector.trace.v1.TraceService/Export']
-metrics = [c for c in calls if c['path'] == '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export']
-$1
-" "$SPANS.requests"
+# restart_grpc_receiver [ARGS...]: another receiver, answering otherwise,
+# its records empty
+restart_grpc_receiver() {
+    stop_bg "$GRPC_RECEIVER_PID"
+    rm -f "$SPANS" "$SPANS.requests" "$SPANS.metrics" "$T/grpc.port"
+    start_grpc_receiver "$@"
 }
 
 # one traced curl GET of x.txt from the untraced http.server
@@ -58,6 +50,18 @@ curl_x() {
         "http://127.0.0.1:$HTTP_SERVER_PORT/x.txt"
     assert_ok
     [ "$output" = 200 ]
+}
+
+# export_once SERVICE [NAME=VALUE...]: curl_x with its span the only export
+# (no metrics), the shim's debug log in $stderr (its export lines shown)
+export_once() {
+    curl_x "$@" OTEL_METRICS_EXPORTER=none OTEL_LOG_LEVEL=debug
+    grep -E 'OTLP|shutdown' <<<"$stderr" >&2 || true
+}
+
+# assert_span_counted EXPORTED FAILED: the exit line's count of that span
+assert_span_counted() {
+    grep -q "shutdown: submitted=1 exported=$1 dropped=0 failed=$2" <<<"$stderr"
 }
 
 @test "grpc: a client and a server span arrive over gRPC, with their attributes, parent link and the call's metadata" {
@@ -80,7 +84,7 @@ expect_eq(s['parent_span_id'], c['span_id'], 'the server span is the client span
 expect_eq(c['resource'].get('service.name'), 'cli', 'resource')
 expect_eq(c['scope'], 'otelauto', 'scope')
 "
-    calls "
+    export_requests "
 expect(len(traces) >= 2, 'a call per process')
 for c in traces:
     expect(c['status'] == 0, 'answered OK')
@@ -94,23 +98,12 @@ expect(sum(c['spans'] for c in traces) == 2, 'each span once')
 
 @test "grpc: three batches from one process, each exported once over the exporter's connection" {
     start_grpc_receiver
-    start_http_server plain "" "$T/www"
-    cat >"$T/three.py" <<'PY'
-import http.client, sys, time
-for i in range(3):
-    c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]))
-    c.request("GET", "/x.txt")
-    c.getresponse().read()
-    c.close()
-    time.sleep(0.4)
-print("done")
-PY
-    run --separate-stderr traced three OTEL_METRICS_EXPORTER=none OTEL_LOG_LEVEL=debug "$PY" "$T/three.py" "$HTTP_SERVER_PORT"
+    run --separate-stderr traced three OTEL_METRICS_EXPORTER=none OTEL_LOG_LEVEL=debug "$PY" "$PY_PROGRAMS/spaced_requests.py" "$HTTP_SERVER_PORT"
     assert_ok
     [ "$output" = done ]
     grep -q 'shutdown: submitted=3 exported=3 dropped=0 failed=0' <<<"$stderr"
     wait_spans 3 --service three
-    calls "
+    export_requests "
 expect(all(c['status'] == 0 for c in traces), 'all OK')
 expect(sum(c['spans'] for c in traces) == 3, 'each span once')
 "
@@ -118,7 +111,6 @@ expect(sum(c['spans'] for c in traces) == 3, 'each span once')
 
 @test "grpc: metrics arrive over gRPC (MetricsService/Export)" {
     start_grpc_receiver
-    start_http_server plain "" "$T/www"
     curl_x met
     wait_metric http.client.request.duration 1 --timeout 5
     check_metrics "
@@ -130,31 +122,26 @@ expect_eq(p.get('count'), 1, 'count')
 expect_eq(p.get('explicit_bounds'), SEMCONV_BOUNDS, 'bounds')
 expect_eq(p['attributes'].get('http.request.method'), 'GET', 'method')
 "
-    calls "
+    export_requests "
 expect(len(metrics) >= 1 and all(c['status'] == 0 and c['points'] > 0 for c in metrics), 'metrics calls decoded')
 "
 }
 
 @test "grpc with gzip: the compressed call decodes to the span; a server refusing gzip sees that it was compressed" {
     start_grpc_receiver
-    start_http_server plain "" "$T/www"
     curl_x gz OTEL_EXPORTER_OTLP_COMPRESSION=gzip
     wait_spans 1 --service gz
     wait_metric http.client.request.duration 1 --timeout 5
-    calls "
+    export_requests "
 expect(sum(c['spans'] for c in traces) == 1, 'the span, decompressed and decoded')
-expect(all(c['status'] == 0 for c in calls), 'all OK')
+expect(all(c['status'] == 0 for c in requests), 'all OK')
 "
     # the same against a server that only takes identity: refused, for
     # traces and metrics alike (UNIMPLEMENTED: not retried, dropped)
-    stop_all_bg
-    rm -f "$SPANS" "$SPANS.requests" "$T/grpc.port"
-    start_grpc_receiver --no-gzip
-    start_http_server plain "" "$T/www"
-    curl_x gz2 OTEL_EXPORTER_OTLP_COMPRESSION=gzip OTEL_LOG_LEVEL=debug
-    grep -E 'gRPC status|shutdown' <<<"$stderr" >&2 || true
+    restart_grpc_receiver --no-gzip
+    export_once gz2 OTEL_EXPORTER_OTLP_COMPRESSION=gzip
     grep -q 'collector answered gRPC status 12 UNIMPLEMENTED' <<<"$stderr"
-    grep -q 'shutdown: submitted=1 exported=0 dropped=0 failed=1' <<<"$stderr"
+    assert_span_counted 0 1
     [ ! -s "$SPANS" ]
     # and without gzip, that server takes the span
     curl_x plain2
@@ -167,12 +154,11 @@ expect(all(c['status'] == 0 for c in calls), 'all OK')
     start_bg http-receiver "$PY" "$RECEIVER_PY" --port 0 --out "$T/http.jsonl" --ready-file "$T/http.port"
     wait_file "$T/http.port" 10 "$BG_PID" http-receiver
     RECEIVER_PORT=$(<"$T/http.port")
-    start_http_server plain "" "$T/www"
     EXTRA_ENV=(OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=grpc "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=http://127.0.0.1:$grpc_port")
     curl_x split
     wait_spans 1 --service split
     SPANS=$T/http.jsonl wait_metric http.client.request.duration 1 --timeout 5
-    calls "
+    export_requests "
 expect(len(traces) == 1 and traces[0]['spans'] == 1, 'the span over gRPC')
 expect(len(metrics) == 0, 'no metrics over gRPC')
 "
@@ -182,21 +168,17 @@ expect(len(metrics) == 0, 'no metrics over gRPC')
 
 @test "grpc, collector down: the program runs and exits as without us, the span dropped and counted" {
     RECEIVER_PORT=$(closed_port)
-    start_http_server plain "" "$T/www"
-    OTELAUTO_TEST_CMD_TIMEOUT=20 curl_x down OTEL_EXPORTER_OTLP_TIMEOUT=1000 OTEL_LOG_LEVEL=debug
-    grep -E 'OTLP|shutdown' <<<"$stderr" >&2 || true
+    OTELAUTO_TEST_CMD_TIMEOUT=20 export_once down OTEL_EXPORTER_OTLP_TIMEOUT=1000
     grep -q 'the collector at http://127.0.0.1:[0-9]* is unavailable' <<<"$stderr"
-    grep -q 'shutdown: submitted=1 exported=0 dropped=0 failed=1' <<<"$stderr"
+    assert_span_counted 0 1
 }
 
 @test "grpc UNAVAILABLE twice, then OK: the batch is retried and arrives exactly once" {
     start_grpc_receiver --mode UNAVAILABLE --fail-count 2
-    start_http_server plain "" "$T/www"
-    curl_x retried OTEL_METRICS_EXPORTER=none OTEL_LOG_LEVEL=debug
-    grep -E 'OTLP|shutdown' <<<"$stderr" >&2 || true
-    grep -q 'shutdown: submitted=1 exported=1 dropped=0 failed=0' <<<"$stderr"
+    export_once retried
+    assert_span_counted 1 0
     wait_spans 1 --service retried
-    calls "
+    export_requests "
 expect([c['status'] for c in traces] == [14, 14, 0], 'two UNAVAILABLE calls, then the OK one')
 expect([c['spans'] for c in traces] == [1, 1, 1], 'the same span each time')
 "
@@ -205,49 +187,40 @@ expect([c['spans'] for c in traces] == [1, 1, 1], 'the same span each time')
 
 @test "grpc INVALID_ARGUMENT: not retried, the batch dropped and counted" {
     start_grpc_receiver --mode INVALID_ARGUMENT --fail-count 1000
-    start_http_server plain "" "$T/www"
-    curl_x invalid OTEL_METRICS_EXPORTER=none OTEL_LOG_LEVEL=debug
-    grep -E 'OTLP|shutdown' <<<"$stderr" >&2 || true
+    export_once invalid
     grep -q 'collector answered gRPC status 3 INVALID_ARGUMENT: test receiver: INVALID_ARGUMENT mode, dropping 1 span' <<<"$stderr"
-    grep -q 'shutdown: submitted=1 exported=0 dropped=0 failed=1' <<<"$stderr"
-    calls "expect(len(traces) == 1 and traces[0]['status'] == 3, 'exactly one call')"
+    assert_span_counted 0 1
+    export_requests "expect(len(traces) == 1 and traces[0]['status'] == 3, 'exactly one call')"
     [ ! -s "$SPANS" ]
 }
 
 @test "grpc RESOURCE_EXHAUSTED with RetryInfo is retried (after the server's delay); without, it is not" {
     start_grpc_receiver --mode RESOURCE_EXHAUSTED --fail-count 1 --retry-delay 0.2
-    start_http_server plain "" "$T/www"
-    curl_x hinted OTEL_METRICS_EXPORTER=none OTEL_LOG_LEVEL=debug
-    grep -E 'OTLP|shutdown' <<<"$stderr" >&2 || true
+    export_once hinted
     grep -q 'gRPC status 8 RESOURCE_EXHAUSTED, retry in 200 ms' <<<"$stderr"
-    grep -q 'shutdown: submitted=1 exported=1 dropped=0 failed=0' <<<"$stderr"
-    calls "expect([c['status'] for c in traces] == [8, 0], 'refused once, then taken: %r' % [c['status'] for c in traces])"
+    assert_span_counted 1 0
+    export_requests "expect([c['status'] for c in traces] == [8, 0], 'refused once, then taken: %r' % [c['status'] for c in traces])"
     check_spans "expect_eq(len(sel(service='hinted')), 1, 'the span once')"
 
-    stop_all_bg
-    rm -f "$SPANS" "$SPANS.requests" "$T/grpc.port"
-    start_grpc_receiver --mode RESOURCE_EXHAUSTED --fail-count 1
-    start_http_server plain "" "$T/www"
-    curl_x unhinted OTEL_METRICS_EXPORTER=none OTEL_LOG_LEVEL=debug
-    grep -q 'shutdown: submitted=1 exported=0 dropped=0 failed=1' <<<"$stderr"
-    calls "expect([c['status'] for c in traces] == [8], 'refused once, not retried')"
+    restart_grpc_receiver --mode RESOURCE_EXHAUSTED --fail-count 1
+    export_once unhinted
+    assert_span_counted 0 1
+    export_requests "expect([c['status'] for c in traces] == [8], 'refused once, not retried')"
     [ ! -s "$SPANS" ]
 }
 
 @test "grpc partial success: read from the response message and warned about, not retried" {
     start_grpc_receiver --mode partial
-    start_http_server plain "" "$T/www"
     curl_x partial OTEL_METRICS_EXPORTER=none OTEL_LOG_LEVEL=warn
     [[ $stderr == *"collector rejected 1 span(s): test receiver rejected one item"* ]] ||
         fail_now "no partial success warning in: $stderr"
-    calls "expect(len(traces) == 1 and traces[0]['status'] == 0, 'one call')"
+    export_requests "expect(len(traces) == 1 and traces[0]['status'] == 0, 'one call')"
 }
 
 @test "grpc over TLS: a scheme-less endpoint is https, verified with OTEL_EXPORTER_OTLP_CERTIFICATE; mutual TLS" {
     make_cert collector
     make_cert client
     start_grpc_receiver --tls-cert "$T/collector.crt" --tls-key "$T/collector.key" --tls-client-ca "$T/client.crt"
-    start_http_server plain "" "$T/www"
     EXTRA_ENV+=("OTEL_EXPORTER_OTLP_ENDPOINT=127.0.0.1:$RECEIVER_PORT"
         "OTEL_EXPORTER_OTLP_CERTIFICATE=$T/collector.crt"
         "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE=$T/client.crt"
@@ -259,7 +232,6 @@ expect([c['spans'] for c in traces] == [1, 1, 1], 'the same span each time')
 
 @test "grpc: OTEL_EXPORTER_OTLP_INSECURE=true makes a scheme-less endpoint cleartext" {
     start_grpc_receiver
-    start_http_server plain "" "$T/www"
     EXTRA_ENV+=("OTEL_EXPORTER_OTLP_ENDPOINT=127.0.0.1:$RECEIVER_PORT" OTEL_EXPORTER_OTLP_INSECURE=true)
     curl_x insecure
     wait_spans 1 --service insecure

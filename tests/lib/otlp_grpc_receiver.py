@@ -48,24 +48,12 @@ TRACES = "opentelemetry.proto.collector.trace.v1.TraceService"
 METRICS = "opentelemetry.proto.collector.metrics.v1.MetricsService"
 
 
-def _varint(v):
-    out = bytearray()
-    while True:
-        b = v & 0x7F
-        v >>= 7
-        if v:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
-
-
 def _field_varint(number, value):
-    return _varint(number << 3) + _varint(value)
+    return otlp_receiver.encode_varint(number << 3) + otlp_receiver.encode_varint(value)
 
 
 def _field_bytes(number, payload):
-    return _varint(number << 3 | 2) + _varint(len(payload)) + payload
+    return otlp_receiver.encode_varint(number << 3 | 2) + otlp_receiver.encode_varint(len(payload)) + payload
 
 
 def status_details(code, message, retry_delay):

@@ -573,8 +573,14 @@ static enum oa_otlp_result grpc_outcome(struct oa_otlp_exporter *e, long status,
     }
     if (g->code >= 0)
         snprintf(reason, sizeof reason, "gRPC status %d %s", code, name ? name : "");
-    else
-        snprintf(reason, sizeof reason, "no gRPC status, HTTP %ld", status);
+    else {
+        /* a collector without HTTP/2 on this port (an OTLP/HTTP one, or a
+         * proxy that chose HTTP/1.1 in the TLS handshake) says so here */
+        long version = 0;
+        curl_easy_getinfo(e->transport.curl, CURLINFO_HTTP_VERSION, &version);
+        snprintf(reason, sizeof reason, "no gRPC status, %s %ld",
+                 version == CURL_HTTP_VERSION_2_0 ? "HTTP/2" : "HTTP/1.x", status);
+    }
     if (oa_grpc_code_retryable(code, g->retry_delay_ms >= 0)) {
         size_t len = strlen(reason);
         *retry_after_ms = g->retry_delay_ms;

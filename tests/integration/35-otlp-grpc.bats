@@ -217,6 +217,13 @@ expect([c['spans'] for c in traces] == [1, 1, 1], 'the same span each time')
     export_requests "expect(len(traces) == 1 and traces[0]['status'] == 0, 'one call')"
 }
 
+@test "grpc partial success in a gzip-compressed answer: inflated and warned about" {
+    start_grpc_receiver --mode partial --gzip-answers
+    curl_x gzpartial OTEL_METRICS_EXPORTER=none OTEL_LOG_LEVEL=warn
+    [[ $stderr == *"collector rejected 1 span(s): test receiver rejected one item"* ]] ||
+        fail_now "no partial success warning in: $stderr"
+}
+
 @test "grpc over TLS: a scheme-less endpoint is https, verified with OTEL_EXPORTER_OTLP_CERTIFICATE; mutual TLS" {
     make_cert collector
     make_cert client

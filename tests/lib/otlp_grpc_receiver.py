@@ -8,6 +8,7 @@ reader and written in its output format, so that the bats helpers
 
   otlp_grpc_receiver.py --port PORT --out SPANS_FILE [--mode MODE]
                         [--fail-count N] [--retry-delay SECONDS] [--no-gzip]
+                        [--gzip-answers]
                         [--tls-cert C --tls-key K [--tls-client-ca CA]]
                         [--ready-file F]
 
@@ -29,6 +30,8 @@ Modes:
            many seconds in grpc-status-details-bin
 --no-gzip: the server refuses gzip-compressed calls (grpc-encoding: gzip is
 answered UNIMPLEMENTED), which tells whether the client compressed.
+--gzip-answers: the server compresses its answers' messages (and makes the
+partial success's message long enough for that to pay).
 """
 
 import argparse
@@ -113,8 +116,15 @@ class GrpcReceiver:
 
         request["status"] = 0
         self.files.record(request, spans, points)
+        if self.args.gzip_answers:
+            context.set_compression(grpc.Compression.Gzip)
         if mode == "partial":
-            return otlp_receiver.partial_success_response(1, "test receiver rejected one item")
+            message = "test receiver rejected one item"
+            if self.args.gzip_answers:
+                # long enough for compression to pay: grpc sends a message
+                # uncompressed when it does not
+                message += ", compressed" * 40
+            return otlp_receiver.partial_success_response(1, message)
         return b""
 
 
@@ -127,6 +137,7 @@ def main():
     parser.add_argument("--fail-count", type=int, default=1, help="failures served in a status mode")
     parser.add_argument("--retry-delay", type=float, help="RetryInfo delay (seconds) on failures")
     parser.add_argument("--no-gzip", action="store_true", help="refuse gzip-compressed calls")
+    parser.add_argument("--gzip-answers", action="store_true", help="compress the answers' messages")
     parser.add_argument("--ready-file", help="written with the port once listening")
     parser.add_argument("--tls-cert", help="serve TLS with this certificate (PEM)...")
     parser.add_argument("--tls-key", help="...and this key (PEM)")

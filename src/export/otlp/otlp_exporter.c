@@ -237,6 +237,8 @@ static struct curl_slist *build_headers(const struct oa_otlp_env *env)
         /* gRPC servers refuse a call without it (it tells proxies that
          * trailers are understood) */
         grpc ? "TE: trailers" : NULL,
+        /* an answer may be compressed (inflate_message reads it) */
+        grpc ? "grpc-accept-encoding: identity, gzip" : NULL,
         deadline ? timeout : NULL,
     };
 

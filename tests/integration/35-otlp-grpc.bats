@@ -173,6 +173,15 @@ expect(len(metrics) == 0, 'no metrics over gRPC')
     assert_span_counted 0 1
 }
 
+@test "grpc, collector down: a traced server answers every request; otelauto doctor counts its spans, none exported" {
+    RECEIVER_PORT=$(closed_port)
+    start_backend traced-backend backend
+    probe "$BACKEND_PORT" 50 /x.txt
+    shim_counters "$BG_PID"
+    ((SUBMITTED >= 50)) || fail_now "spans submitted: $SUBMITTED, want one per request (50)"
+    ((EXPORTED == 0)) || fail_now "spans exported: $EXPORTED, with no collector"
+}
+
 @test "grpc UNAVAILABLE twice, then OK: the batch is retried and arrives exactly once" {
     start_grpc_receiver --mode UNAVAILABLE --fail-count 2
     export_once retried

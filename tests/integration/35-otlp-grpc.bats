@@ -109,6 +109,19 @@ expect(sum(c['spans'] for c in traces) == 3, 'each span once')
 "
 }
 
+@test "grpc: the exporter's HTTP/2 calls reach libcurl's own functions, never the shim's hooks (witness preload)" {
+    start_grpc_receiver
+    with_hook_witness
+    start_backend backend backend
+    local i
+    for i in 1 2 3; do
+        curl -sS -o /dev/null "http://127.0.0.1:$BACKEND_PORT/x.txt"
+    done
+    wait_spans 3 --service backend --settle 1
+    assert_no_hook_reentry
+    check_spans "expect_eq(len(spans), 3, 'the three server spans, nothing about the export')"
+}
+
 @test "grpc: metrics arrive over gRPC (MetricsService/Export)" {
     start_grpc_receiver
     curl_x met

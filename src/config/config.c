@@ -22,6 +22,8 @@ typedef const char *(*oa_getenv_fn)(const char *name);
 #define TRACES_PATH "v1/traces"
 #define DEFAULT_METRICS_ENDPOINT "http://localhost:4318/v1/metrics"
 #define METRICS_PATH "v1/metrics"
+/* gRPC has no path per signal: the method names the signal. */
+#define DEFAULT_GRPC_ENDPOINT "http://localhost:4317"
 #define DEFAULT_ZIPKIN_ENDPOINT "http://localhost:9411/api/v2/spans"
 
 /* Durations above a day are certainly mistakes, and capping them keeps every
@@ -68,6 +70,7 @@ static const struct named_value metrics_exporter_names[] = {
 static const struct named_value otlp_protocol_names[] = {
     {"http/protobuf", OA_OTLP_HTTP_PROTOBUF},
     {"http/json", OA_OTLP_HTTP_JSON},
+    {"grpc", OA_OTLP_GRPC},
 };
 
 /* lowmemory asks for delta on synchronous counters and histograms: all the
@@ -536,10 +539,41 @@ static bool endpoint_from_base_url(char *out, size_t cap, const char *url, size_
     return n > 0 && (size_t)n < cap;
 }
 
+/* A gRPC endpoint, from either variable, is used as it is. One without a
+ * scheme ("collector:4317") is https unless ..._INSECURE=true. */
+static bool endpoint_for_grpc(char *out, size_t cap, const char *url, size_t len, bool insecure)
+{
+    int n;
+
+    if (url_authority_end(url, len) != 0)
+        return copy_exact(out, cap, url, len);
+    if (len == 0 || url[0] == '/' || memmem(url, len, "://", 3) != NULL)
+        return false;
+    n = snprintf(out, cap, "%s%.*s", insecure ? "http://" : "https://", (int)len, url);
+    return n > 0 && (size_t)n < cap;
+}
+
+/* How a signal's endpoint is made from the variables: path is what the
+ * generic base URL gets appended (NULL for grpc: nothing), def the default. */
+struct endpoint_rules {
+    const char *path;
+    const char *def;
+    bool insecure;
+};
+
+static bool endpoint_from(char *out, size_t cap, const struct endpoint_rules *r, bool own,
+                          const char *url, size_t len)
+{
+    if (!r->path)
+        return endpoint_for_grpc(out, cap, url, len, r->insecure);
+    return own ? endpoint_from_signal_url(out, cap, url, len)
+               : endpoint_from_base_url(out, cap, url, len, r->path);
+}
+
 /* One signal's endpoint: its own variable (full URL), else the generic base
  * URL plus path, else the default. */
 static void load_signal_endpoint(char *out, size_t cap, oa_getenv_fn getenv_fn, const char *signal,
-                                 const char *path, const char *def)
+                                 const struct endpoint_rules *r)
 {
     char signal_var[OTLP_VAR_NAME_MAX];
     const char *own;
@@ -552,19 +586,19 @@ static void load_signal_endpoint(char *out, size_t cap, oa_getenv_fn getenv_fn, 
     if (own) {
         len = strlen(own);
         trim(&own, &len);
-        if (endpoint_from_signal_url(out, cap, own, len))
+        if (endpoint_from(out, cap, r, true, own, len))
             return;
         OA_WARN("%s: \"%.*s\" is not a usable http(s) URL; ignored", signal_var, (int)len, own);
     }
     if (base) {
         len = strlen(base);
         trim(&base, &len);
-        if (endpoint_from_base_url(out, cap, base, len, path))
+        if (endpoint_from(out, cap, r, false, base, len))
             return;
         OA_WARN("OTEL_EXPORTER_OTLP_ENDPOINT: \"%.*s\" is not a usable http(s) URL; ignored",
                 (int)len, base);
     }
-    copy_exact(out, cap, def, strlen(def));
+    copy_exact(out, cap, r->def, strlen(r->def));
 }
 
 static bool is_token_char(unsigned char ch)
@@ -663,17 +697,47 @@ static void load_path(char *out, size_t cap, oa_getenv_fn getenv_fn, const char 
         OA_WARN("%s: path longer than %zu bytes; ignored", var, cap - 1);
 }
 
+/* ..._PROTOCOL: the signal's own variable wins over the generic one, as
+ * for every option. */
+static enum oa_otlp_protocol load_protocol(oa_getenv_fn getenv_fn, const char *signal)
+{
+    char var[OTLP_VAR_NAME_MAX];
+    const char *v = env_value_for_signal(getenv_fn, signal, "PROTOCOL", var);
+    size_t len;
+    int protocol;
+
+    if (!v)
+        return OA_OTLP_HTTP_PROTOBUF;
+    len = strlen(v);
+    trim(&v, &len);
+    if (find_name(otlp_protocol_names, COUNT_OF(otlp_protocol_names), v, len, &protocol))
+        return (enum oa_otlp_protocol)protocol;
+    OA_WARN("%s: unknown value \"%.*s\" ignored; using http/protobuf", var, (int)len, v);
+    return OA_OTLP_HTTP_PROTOBUF;
+}
+
 /* One signal's exporter options; signal is "TRACES" or "METRICS", path its
- * URL path under a base endpoint. */
+ * URL path under a base endpoint, default_endpoint its OTLP/HTTP default.
+ * The protocol comes first: it decides how the endpoint is made. */
 static void load_otlp_options(struct oa_config_otlp *o, oa_getenv_fn getenv_fn, const char *signal,
                               const char *path, const char *default_endpoint)
 {
     char var[OTLP_VAR_NAME_MAX];
     const char *v;
     size_t len;
+    bool insecure = false;
 
-    load_signal_endpoint(o->endpoint, sizeof o->endpoint, getenv_fn, signal, path,
-                         default_endpoint);
+    o->protocol = load_protocol(getenv_fn, signal);
+    /* ..._INSECURE only chooses the scheme of a gRPC endpoint given without
+     * one; read whatever the protocol, as the other options are */
+    if (env_value_for_signal(getenv_fn, signal, "INSECURE", var))
+        load_bool(getenv_fn, var, &insecure);
+    const struct endpoint_rules rules = {
+        .path = o->protocol == OA_OTLP_GRPC ? NULL : path,
+        .def = o->protocol == OA_OTLP_GRPC ? DEFAULT_GRPC_ENDPOINT : default_endpoint,
+        .insecure = insecure,
+    };
+    load_signal_endpoint(o->endpoint, sizeof o->endpoint, getenv_fn, signal, &rules);
     load_headers(o, getenv_fn, signal);
 
     v = env_value_for_signal(getenv_fn, signal, "TIMEOUT", var);
@@ -694,24 +758,6 @@ static void load_otlp_options(struct oa_config_otlp *o, oa_getenv_fn getenv_fn, 
     load_path(o->client_certificate, sizeof o->client_certificate, getenv_fn, signal,
               "CLIENT_CERTIFICATE");
     load_path(o->client_key, sizeof o->client_key, getenv_fn, signal, "CLIENT_KEY");
-
-    /* the signal's own variable wins over the generic one, as for every
-     * option; grpc is a standard value we do not speak yet: said so, and
-     * the request goes out as http/protobuf, as before */
-    o->protocol = OA_OTLP_HTTP_PROTOBUF;
-    v = env_value_for_signal(getenv_fn, signal, "PROTOCOL", var);
-    if (v) {
-        int protocol;
-
-        len = strlen(v);
-        trim(&v, &len);
-        if (find_name(otlp_protocol_names, COUNT_OF(otlp_protocol_names), v, len, &protocol))
-            o->protocol = (enum oa_otlp_protocol)protocol;
-        else if (equals_ignoring_case(v, len, "grpc"))
-            OA_WARN("%s: grpc is not implemented yet; using http/protobuf", var);
-        else
-            OA_WARN("%s: unknown value \"%.*s\" ignored; using http/protobuf", var, (int)len, v);
-    }
 }
 
 /* Read whatever OTEL_TRACES_EXPORTER says, like the OTLP options: cheap,

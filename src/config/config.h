@@ -30,11 +30,13 @@ enum oa_metrics_exporter {
 
 #define OA_CONFIG_MAX_HEADERS 32
 
-/* OTEL_EXPORTER_OTLP_[SIGNAL_]PROTOCOL: how a signal's requests are encoded.
- * grpc is not implemented: it is warned about and http/protobuf used. */
+/* OTEL_EXPORTER_OTLP_[SIGNAL_]PROTOCOL: how a signal's requests are encoded
+ * and carried: protobuf or JSON over HTTP, or protobuf in a unary gRPC call
+ * (HTTP/2). */
 enum oa_otlp_protocol {
     OA_OTLP_HTTP_PROTOBUF = 0,
     OA_OTLP_HTTP_JSON,
+    OA_OTLP_GRPC,
 };
 
 /* Span exporters OTEL_TRACES_EXPORTER may list at once: every distinct
@@ -45,7 +47,10 @@ enum oa_otlp_protocol {
  * (SIGNAL TRACES or METRICS) wins over the generic OTEL_EXPORTER_OTLP_<OPTION>,
  * so that, say, a traces-only API key is never sent with metrics. */
 struct oa_config_otlp {
-    char endpoint[2048];               /* resolved full URL, e.g. http://localhost:4318/v1/traces */
+    /* resolved full URL, e.g. http://localhost:4318/v1/traces; for grpc the
+     * collector's URL (http://localhost:4317), its path unused: the method's
+     * path goes there */
+    char endpoint[2048];
     /* ..._HEADERS, already decoded, as "Name: value" lines for libcurl */
     char headers[OA_CONFIG_MAX_HEADERS][512];
     int n_headers;

@@ -16,27 +16,11 @@ teardown() {
     common_teardown
 }
 
-# requests 'PYTHON': runs code over the export requests the receiver saw
-# (list `requests` of dicts: path, content_encoding, headers, spans, status).
-requests() {
-    "$PY" -c "
-import json, sys
-requests = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-def expect(cond, message):
-    if not cond:
-        print('FAIL: ' + message, file=sys.stderr)
-        for r in requests:
-            print('request: %r' % r, file=sys.stderr)
-        sys.exit(1)
-$1
-" "$SPANS.requests"
-}
-
 @test "OTEL_EXPORTER_OTLP_COMPRESSION=gzip: export requests are gzip-compressed and decode to the spans" {
     run traced gz OTEL_EXPORTER_OTLP_COMPRESSION=gzip curl -sS -o /dev/null "http://127.0.0.1:$HTTP_SERVER_PORT/x.txt"
     assert_ok
     wait_spans 1 --service gz
-    requests "
+    export_requests "
 traces = [r for r in requests if r['path'] == '/v1/traces']
 expect(len(traces) >= 1, 'at least one export request')
 expect(all(r['content_encoding'] == 'gzip' for r in traces), 'every export request is gzip-encoded')
@@ -49,7 +33,7 @@ expect(sum(r['spans'] for r in traces) == 1, 'the one span arrived once')
     run traced plain curl -sS -o /dev/null "http://127.0.0.1:$HTTP_SERVER_PORT/x.txt"
     assert_ok
     wait_spans 1 --service plain
-    requests "
+    export_requests "
 traces = [r for r in requests if r['path'] == '/v1/traces']
 expect(len(traces) >= 1 and all(r['content_encoding'] == '' for r in traces), 'no Content-Encoding')
 expect(all(r['content_type'] == 'application/x-protobuf' for r in traces), 'protobuf content type')
@@ -65,7 +49,7 @@ expect(all(r['content_type'] == 'application/x-protobuf' for r in traces), 'prot
     assert_ok
     wait_spans 1 --service hdr
     wait_spans 1 --service hdr2
-    requests "
+    export_requests "
 traces = [r for r in requests if r['path'] == '/v1/traces']
 expect(len(traces) == 2, 'two export requests, got %d' % len(traces))
 first, second = traces

@@ -18,27 +18,12 @@ teardown() {
     common_teardown
 }
 
-# three requests, far enough apart to be three export batches
-write_three_requests() {
-    cat >"$T/three.py" <<'PY'
-import http.client, sys, time
-for i in range(3):
-    c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]))
-    c.request("GET", "/x.txt")
-    c.getresponse().read()
-    c.close()
-    time.sleep(0.4)
-print("done")
-PY
-}
-
 @test "exporter over HTTPS with OTEL_EXPORTER_OTLP_CERTIFICATE: spans arrive, the exporter's own TLS is not traced" {
     start_receiver --tls-cert "$T/collector.crt" --tls-key "$T/collector.key"
     start_backend backend
     EXTRA_ENV=("OTEL_EXPORTER_OTLP_ENDPOINT=https://127.0.0.1:$RECEIVER_PORT"
         "OTEL_EXPORTER_OTLP_CERTIFICATE=$T/collector.crt")
-    write_three_requests
-    run traced py-client "$PY" "$T/three.py" "$BACKEND_PORT"
+    run traced py-client "$PY" "$PY_PROGRAMS/spaced_requests.py" "$BACKEND_PORT"
     assert_ok
     wait_spans 3 --service py-client --settle 1
     check_spans "
@@ -66,10 +51,9 @@ for s in spans:
     start_backend backend
     # no OTEL_EXPORTER_OTLP_CERTIFICATE: the self-signed collector is refused
     EXTRA_ENV=("OTEL_EXPORTER_OTLP_ENDPOINT=https://127.0.0.1:$RECEIVER_PORT" "OTEL_LOG_LEVEL=debug")
-    write_three_requests
     # 1.2 s of sleeps: a program held by the exporter's failing TLS (three
     # export timeouts, 10 s each) is killed at 20 s, a hang and a failure
-    OTELAUTO_TEST_CMD_TIMEOUT=20 traced py-client "$PY" "$T/three.py" "$BACKEND_PORT" >"$T/client.out" 2>"$T/client.err"
+    OTELAUTO_TEST_CMD_TIMEOUT=20 traced py-client "$PY" "$PY_PROGRAMS/spaced_requests.py" "$BACKEND_PORT" >"$T/client.out" 2>"$T/client.err"
     [ "$(<"$T/client.out")" = done ]
     grep -E 'error|failed=' "$T/client.err" >&2 || true
     [ "$(grep -c 'error: OTLP exporter: TLS certificate problem' "$T/client.err")" = 1 ]

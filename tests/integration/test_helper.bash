@@ -575,6 +575,30 @@ sys.exit(1)
 PY
 }
 
+# export_requests 'PYTHON': code over the export requests the test receiver
+# (otlp_receiver.py, or otlp_grpc_receiver.py: the same records) saw, in
+# $SPANS.requests: list `requests` of dicts (path, content_type,
+# content_encoding, headers, spans, points, status), `traces` and `metrics`
+# those of each signal (HTTP path or gRPC method); expect(cond, message)
+# fails, printing them all.
+export_requests() {
+    "$PY" -c "
+import json, os, sys
+requests = [json.loads(l) for l in open(sys.argv[1]) if l.strip()] if os.path.exists(sys.argv[1]) else []
+def expect(cond, message):
+    if not cond:
+        print('FAIL: ' + message, file=sys.stderr)
+        for r in requests:
+            print('request: %r' % r, file=sys.stderr)
+        sys.exit(1)
+traces = [r for r in requests if r['path'] in
+          ('/v1/traces', '/opentelemetry.proto.collector.trace.v1.TraceService/Export')]
+metrics = [r for r in requests if r['path'] in
+           ('/v1/metrics', '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export')]
+$1
+" "$SPANS.requests"
+}
+
 # ---------------------------------------------------------------- recordings
 
 # recorded 'PYTHON': runs code over the requests recorded by

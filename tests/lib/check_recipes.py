@@ -243,13 +243,14 @@ def check_text(rel, text, variables):
 
 
 def check_endpoint(where, var, url):
-    """The shim speaks OTLP/HTTP only: an http(s) URL, not the gRPC port."""
+    """The recipes speak OTLP/HTTP (none sets ..._PROTOCOL=grpc): an http(s)
+    URL, not the gRPC port."""
     if not re.match(r"https?://", url):
         err(where, "%s=%s is not an http:// or https:// URL" % (var, url))
         return
     port = endpoint_port(url)
     if port == 4317:
-        err(where, "%s=%s is the OTLP/gRPC port; otelauto exports OTLP/HTTP (4318)" % (var, url))
+        err(where, "%s=%s is the OTLP/gRPC port; the recipes export OTLP/HTTP (4318)" % (var, url))
 
 
 def endpoint_port(url):

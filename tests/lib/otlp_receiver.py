@@ -626,20 +626,22 @@ def _json_body(body):
     return obj
 
 
+def encode_varint(v):
+    """A non-negative integer as a protobuf varint."""
+    out = bytearray()
+    while True:
+        b = v & 0x7F
+        v >>= 7
+        if v:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return bytes(out)
+
+
 def partial_success_response(rejected, message):
     """ExportTraceServiceResponse{1: ExportTracePartialSuccess{1 int64, 2 string}}"""
-
-    def varint(v):
-        out = bytearray()
-        while True:
-            b = v & 0x7F
-            v >>= 7
-            if v:
-                out.append(b | 0x80)
-            else:
-                out.append(b)
-                return bytes(out)
-
+    varint = encode_varint
     msg = message.encode()
     inner = b"\x08" + varint(rejected) + b"\x12" + varint(len(msg)) + msg
     return b"\x0a" + varint(len(inner)) + inner

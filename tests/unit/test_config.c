@@ -467,9 +467,9 @@ static void test_signal_options(void)
     CHECK(cfg.metrics_otlp.timeout_ms == 10000 && cfg.traces_otlp.timeout_ms == 700,
           "a bad metrics timeout => the default, not the generic value (as for traces)");
 
-    /* _PROTOCOL: http/protobuf or http/json, the signal's own variable
-     * first; grpc (not implemented) and unknown values are warned about,
-     * naming the variable the value came from, and give http/protobuf. */
+    /* _PROTOCOL: http/protobuf, http/json or grpc, the signal's own
+     * variable first; unknown values are warned about, naming the variable
+     * the value came from, and give http/protobuf. */
     LOAD("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json");
     CHECK(cfg.traces_otlp.protocol == OA_OTLP_HTTP_JSON && cfg.metrics_otlp.protocol == OA_OTLP_HTTP_JSON,
           "generic http/json applies to both signals");
@@ -479,15 +479,42 @@ static void test_signal_options(void)
     LOAD("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", " http/json ");
     CHECK(cfg.traces_otlp.protocol == OA_OTLP_HTTP_JSON && cfg.metrics_otlp.protocol == OA_OTLP_HTTP_PROTOBUF,
           "traces' own protocol for traces only");
-    CHECK(strcmp(oa_config_otlp_protocol_name(OA_OTLP_HTTP_JSON), "http/json") == 0, "protocol names");
-    const char *env_protocol[] = {"OTEL_LOG_LEVEL", "warn", "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "grpc",
+    CHECK(strcmp(oa_config_otlp_protocol_name(OA_OTLP_HTTP_JSON), "http/json") == 0 &&
+              strcmp(oa_config_otlp_protocol_name(OA_OTLP_GRPC), "grpc") == 0,
+          "protocol names");
+    const char *env_protocol[] = {"OTEL_LOG_LEVEL", "warn", "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "GRPC",
                                   "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "http/protobuf", NULL};
     warnings_of(env_protocol, log, sizeof log);
-    CHECK(strstr(log, "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: grpc is not implemented yet; using http/protobuf") !=
-                  NULL &&
-              strstr(log, "TRACES_PROTOCOL") == NULL,
-          "metrics protocol grpc warned about, traces http/protobuf not: [%s]", log);
-    CHECK(cfg.metrics_otlp.protocol == OA_OTLP_HTTP_PROTOBUF, "grpc falls back to http/protobuf");
+    CHECK(log[0] == '\0', "grpc and http/protobuf are not warned about: [%s]", log);
+    CHECK(cfg.metrics_otlp.protocol == OA_OTLP_GRPC && cfg.traces_otlp.protocol == OA_OTLP_HTTP_PROTOBUF,
+          "metrics grpc, traces http/protobuf");
+
+    /* grpc endpoints: the default is port 4317, no signal path is appended
+     * to either variable, a scheme-less endpoint is https unless INSECURE. */
+    LOAD("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc");
+    CHECK(strcmp(cfg.traces_otlp.endpoint, "http://localhost:4317") == 0 &&
+              strcmp(cfg.metrics_otlp.endpoint, "http://localhost:4317") == 0,
+          "grpc default endpoint: [%s] [%s]", cfg.traces_otlp.endpoint, cfg.metrics_otlp.endpoint);
+    LOAD("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc", "OTEL_EXPORTER_OTLP_ENDPOINT", "https://c.example:9999");
+    CHECK(strcmp(cfg.traces_otlp.endpoint, "https://c.example:9999") == 0 &&
+              strcmp(cfg.metrics_otlp.endpoint, "https://c.example:9999") == 0,
+          "grpc generic endpoint used as is: [%s]", cfg.traces_otlp.endpoint);
+    LOAD("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "grpc");
+    CHECK(strcmp(cfg.traces_otlp.endpoint, "http://localhost:4317") == 0 &&
+              strcmp(cfg.metrics_otlp.endpoint, "http://localhost:4318/v1/metrics") == 0,
+          "default endpoint by each signal's protocol: [%s] [%s]", cfg.traces_otlp.endpoint,
+          cfg.metrics_otlp.endpoint);
+    LOAD("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "collector:4317",
+         "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "collector:4317", "OTEL_EXPORTER_OTLP_METRICS_INSECURE", "TRUE");
+    CHECK(strcmp(cfg.traces_otlp.endpoint, "https://collector:4317") == 0 &&
+              strcmp(cfg.metrics_otlp.endpoint, "http://collector:4317") == 0,
+          "scheme-less grpc endpoint: https, http with INSECURE: [%s] [%s]", cfg.traces_otlp.endpoint,
+          cfg.metrics_otlp.endpoint);
+    LOAD("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc", "OTEL_EXPORTER_OTLP_ENDPOINT", "https://c:1",
+         "OTEL_EXPORTER_OTLP_INSECURE", "true");
+    CHECK(strcmp(cfg.traces_otlp.endpoint, "https://c:1") == 0, "a scheme wins over INSECURE");
+    LOAD("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc", "OTEL_EXPORTER_OTLP_ENDPOINT", "ftp://c:1");
+    CHECK(strcmp(cfg.traces_otlp.endpoint, "http://localhost:4317") == 0, "another scheme is refused");
     const char *env_protocol_generic[] = {"OTEL_LOG_LEVEL", "warn", "OTEL_EXPORTER_OTLP_PROTOCOL", "http/xml",
                                           "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "http/json", NULL};
     warnings_of(env_protocol_generic, log, sizeof log);

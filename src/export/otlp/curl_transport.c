@@ -123,6 +123,10 @@ static bool set_options(struct oa_curl_transport *t, const struct oa_curl_option
     ok = ok && libcurl.easy_setopt(h, CURLOPT_USERAGENT, o->user_agent) == CURLE_OK;
     ok = ok && libcurl.easy_setopt(h, CURLOPT_POST, 1L) == CURLE_OK;
     ok = ok && libcurl.easy_setopt(h, CURLOPT_ERRORBUFFER, t->curl_error) == CURLE_OK;
+    /* prior knowledge: no HTTP/1.1 Upgrade round trip on a cleartext
+     * connection; HTTPS still negotiates h2 in the TLS handshake */
+    if (o->http2)
+        ok = ok && libcurl.easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE) == CURLE_OK;
     if (o->on_header) {
         ok = ok && libcurl.easy_setopt(h, CURLOPT_HEADERFUNCTION, o->on_header) == CURLE_OK;
         ok = ok && libcurl.easy_setopt(h, CURLOPT_HEADERDATA, o->header_data) == CURLE_OK;
@@ -154,8 +158,22 @@ bool oa_curl_transport_open(struct oa_curl_transport *t, struct curl_slist *head
                             const struct oa_curl_options *o)
 {
     t->headers = headers;
+    t->http2 = o->http2;
     t->curl = curl_easy_init();
     return t->curl && t->headers && set_options(t, o);
+}
+
+/* libcurl 7.88 fails every request on a reused HTTP/2 connection to a
+ * gRPC server (grpc-core's, at least) with CURLE_HTTP2 before sending it:
+ * the server never sees it. Such a request is made again on a new
+ * connection; a libcurl without the fault keeps its connections. */
+static bool reused_http2_connection_failed(struct oa_curl_transport *t, CURLcode rc)
+{
+    long connects = -1;
+
+    if (!t->http2 || rc != CURLE_HTTP2)
+        return false;
+    return curl_easy_getinfo(t->curl, CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK && connects == 0;
 }
 
 CURLcode oa_curl_transport_post(struct oa_curl_transport *t, const void *data, size_t len, long *status)
@@ -165,6 +183,12 @@ CURLcode oa_curl_transport_post(struct oa_curl_transport *t, const void *data, s
     libcurl.easy_setopt(t->curl, CURLOPT_POSTFIELDS, (const char *)data);
     libcurl.easy_setopt(t->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
     CURLcode rc = libcurl.easy_perform(t->curl);
+    if (reused_http2_connection_failed(t, rc)) {
+        t->curl_error[0] = '\0';
+        libcurl.easy_setopt(t->curl, CURLOPT_FRESH_CONNECT, 1L);
+        rc = libcurl.easy_perform(t->curl);
+        libcurl.easy_setopt(t->curl, CURLOPT_FRESH_CONNECT, 0L);
+    }
     /* libcurl must not keep a pointer to the caller's body. */
     libcurl.easy_setopt(t->curl, CURLOPT_POSTFIELDS, NULL);
     if (rc == CURLE_OK)

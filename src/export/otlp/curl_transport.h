@@ -20,6 +20,7 @@
 struct oa_curl_transport {
     CURL *curl;
     struct curl_slist *headers;
+    bool http2;
     char curl_error[CURL_ERROR_SIZE];
 };
 
@@ -28,6 +29,9 @@ struct oa_curl_options {
     const char *endpoint;
     const char *user_agent;
     long timeout_ms;                 /* 0 = no limit */
+    /* HTTP/2 only (gRPC): h2c with prior knowledge for http://, ALPN for
+     * https:// */
+    bool http2;
     /* TLS files, NULL or "" for none */
     const char *ca_file;
     const char *client_certificate;
@@ -50,7 +54,9 @@ bool oa_curl_transport_open(struct oa_curl_transport *t, struct curl_slist *head
                             const struct oa_curl_options *o);
 
 /* POSTs len bytes at data (still the caller's: libcurl keeps no pointer to
- * them after) and waits for the answer. On CURLE_OK, *status is the HTTP
+ * them after) and waits for the answer. Over HTTP/2, a request that fails
+ * in the framing layer on a reused connection is made once more at once on
+ * a new one (see the .c). On CURLE_OK, *status is the HTTP
  * status; otherwise t->curl_error may say more. */
 CURLcode oa_curl_transport_post(struct oa_curl_transport *t, const void *data, size_t len, long *status);
 

@@ -1,12 +1,15 @@
-/* The OTLP/HTTP exporter, protobuf or JSON as the signal's protocol says:
- * the only file that talks to libcurl (through curl_transport.c, which the
- * Zipkin exporter shares).
+/* The OTLP exporter, as the signal's protocol says: protobuf or JSON over
+ * HTTP, or protobuf in a unary gRPC call over HTTP/2 (the same request
+ * message behind gRPC's length prefix, its outcome in the trailers). It
+ * talks to libcurl through curl_transport.c, which the Zipkin exporter
+ * shares.
  *
  * It runs on the exporter thread only, one request at a time, so it keeps a
  * single easy handle for the life of the exporter: libcurl then reuses the
  * connection to the collector (keep-alive) from one batch to the next. Retry
  * policy (backoff, giving up) belongs to the caller; this file only says
- * whether a failure is worth retrying, following the OTLP/HTTP rules. */
+ * whether a failure is worth retrying, following the OTLP/HTTP or OTLP/gRPC
+ * rules. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +21,8 @@
 
 #include "base/log.h"
 #include "export/otlp/curl_transport.h"
+#include "export/otlp/grpc_message.h"
+#include "export/otlp/grpc_status.h"
 #include "export/otlp/otlp_exporter.h"
 #include "export/otlp/otlp_json_encoder.h"
 #include "export/otlp/otlp_json_response.h"
@@ -59,6 +64,9 @@ _Static_assert(__builtin_types_compatible_p(__typeof__(&oa_otlp_exporter_send_me
 struct oa_otlp_exporter {
     struct oa_otlp_env env;
     struct oa_curl_transport transport;
+    bool grpc;
+    /* grpc: the Export method's URL on the collector */
+    char grpc_url[sizeof ((struct oa_config_otlp *)0)->endpoint + sizeof OA_GRPC_METRICS_METHOD];
 
     /* The collector failed the last request in a way that may heal (no
      * connection, a time-out, 429/502/503/504): said once when it starts,
@@ -71,6 +79,7 @@ struct oa_otlp_exporter {
 
     /* What the current response said, reset before every request. */
     long retry_after_ms;
+    struct oa_grpc_status grpc_status;
     size_t body_len;
     char body[RESPONSE_BODY_MAX];
 };
@@ -145,6 +154,13 @@ static size_t on_response_header(char *line, size_t size, size_t nitems, void *u
     /* A new status line starts a new response (after a 1xx): forget the old one's headers. */
     if (len >= 5 && strncmp(line, "HTTP/", 5) == 0) {
         e->retry_after_ms = -1;
+        oa_grpc_status_reset(&e->grpc_status);
+        return len;
+    }
+    /* gRPC's outcome comes in the trailers, which libcurl hands over here
+     * too, or in the headers of a trailers-only answer */
+    if (e->grpc) {
+        oa_grpc_status_header(&e->grpc_status, line, len);
         return len;
     }
     if (!header_name_is(line, len, retry_after))
@@ -191,17 +207,39 @@ static bool header_line_acceptable(const char *line, size_t cap)
     return strpbrk(line, "\r\n") == NULL;
 }
 
+static const char *content_type(enum oa_otlp_protocol protocol)
+{
+    switch (protocol) {
+    case OA_OTLP_HTTP_JSON:
+        return "Content-Type: application/json";
+    case OA_OTLP_GRPC:
+        return "Content-Type: application/grpc";
+    default:
+        return "Content-Type: application/x-protobuf";
+    }
+}
+
 static struct curl_slist *build_headers(const struct oa_otlp_env *env)
 {
     const struct oa_config_otlp *c = env->otlp;
+    bool grpc = c->protocol == OA_OTLP_GRPC;
     struct curl_slist *list = NULL;
     struct curl_slist *grown;
+    /* grpc: the deadline the server should know about too */
+    char timeout[32] = "grpc-timeout: ";
+    bool deadline = grpc && oa_grpc_timeout_value(timeout + strlen(timeout), sizeof timeout - strlen(timeout),
+                                                  c->timeout_ms);
     const char *fixed[] = {
-        c->protocol == OA_OTLP_HTTP_JSON ? "Content-Type: application/json"
-                                         : "Content-Type: application/x-protobuf",
+        content_type(c->protocol),
         /* No "Expect: 100-continue" round trip for large batches. */
         "Expect:",
-        c->compression_gzip ? "Content-Encoding: gzip" : NULL,
+        !c->compression_gzip ? NULL : grpc ? "grpc-encoding: gzip" : "Content-Encoding: gzip",
+        /* gRPC servers refuse a call without it (it tells proxies that
+         * trailers are understood) */
+        grpc ? "TE: trailers" : NULL,
+        /* an answer may be compressed (inflate_message reads it) */
+        grpc ? "grpc-accept-encoding: identity, gzip" : NULL,
+        deadline ? timeout : NULL,
     };
 
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
@@ -230,8 +268,9 @@ fail:
     return NULL;
 }
 
-/* Compresses in into a malloc'd gzip member (RFC 1952) */
-static uint8_t *gzip_compress(const uint8_t *in, size_t in_len, size_t *out_len)
+/* Compresses in into a malloc'd gzip member (RFC 1952), *out_len bytes
+ * after headroom bytes left for the caller. */
+static uint8_t *gzip_compress(const uint8_t *in, size_t in_len, size_t headroom, size_t *out_len)
 {
     z_stream zs;
 
@@ -239,14 +278,14 @@ static uint8_t *gzip_compress(const uint8_t *in, size_t in_len, size_t *out_len)
     if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
         return NULL;
     uLong cap = deflateBound(&zs, (uLong)in_len);
-    uint8_t *out = malloc(cap);
+    uint8_t *out = malloc(headroom + cap);
     if (!out) {
         deflateEnd(&zs);
         return NULL;
     }
     zs.next_in = (Bytef *)(uintptr_t)in;
     zs.avail_in = (uInt)in_len;
-    zs.next_out = out;
+    zs.next_out = out + headroom;
     zs.avail_out = (uInt)cap;
     int rc = deflate(&zs, Z_FINISH);
     *out_len = zs.total_out;
@@ -279,10 +318,21 @@ OA_EXPORT struct oa_otlp_exporter *oa_otlp_exporter_create(const struct oa_otlp_
     e->env = *env;
     e->collector_hash = collector_hash(env->otlp->endpoint);
     const struct oa_config_otlp *c = e->env.otlp;
+    e->grpc = c->protocol == OA_OTLP_GRPC;
+    /* the span exporter gets config->traces_otlp, the metrics one
+     * config->metrics_otlp (see oa_otlp_env) */
+    if (e->grpc && !oa_grpc_url(e->grpc_url, sizeof e->grpc_url, c->endpoint,
+                                c == &env->config->metrics_otlp ? OA_GRPC_METRICS_METHOD
+                                                                : OA_GRPC_TRACES_METHOD)) {
+        oa_otlp_env_log(env, OA_LOG_ERROR, "OTLP exporter: %s is not a usable gRPC endpoint", c->endpoint);
+        free(e);
+        return NULL;
+    }
     const struct oa_curl_options options = {
-        .endpoint = c->endpoint,
+        .endpoint = e->grpc ? e->grpc_url : c->endpoint,
         .user_agent = USER_AGENT,
         .timeout_ms = c->timeout_ms,
+        .http2 = e->grpc,
         .ca_file = c->certificate,
         .client_certificate = c->client_certificate,
         .client_key = c->client_key,
@@ -297,8 +347,11 @@ OA_EXPORT struct oa_otlp_exporter *oa_otlp_exporter_create(const struct oa_otlp_
         oa_otlp_exporter_destroy(e);
         return NULL;
     }
-    oa_otlp_env_log(env, OA_LOG_DEBUG, "OTLP exporter: sending to %s as %s%s", e->env.otlp->endpoint,
-                 e->env.otlp->protocol == OA_OTLP_HTTP_JSON ? "http/json" : "http/protobuf",
+    oa_otlp_env_log(env, OA_LOG_DEBUG, "OTLP exporter: sending to %s as %s%s",
+                 e->grpc ? e->grpc_url : e->env.otlp->endpoint,
+                 e->grpc                                          ? "grpc"
+                 : e->env.otlp->protocol == OA_OTLP_HTTP_JSON ? "http/json"
+                                                                  : "http/protobuf",
                  e->env.otlp->compression_gzip ? " (gzip)" : "");
     return e;
 }
@@ -323,25 +376,26 @@ static bool status_is_retryable(long status)
     return status == 429 || status == 502 || status == 503 || status == 504;
 }
 
-/* A 2xx may still carry a partial_success: some items were rejected and
- * must not be sent again, so it is only worth a warning. The metrics
+/* A success may still carry a partial_success: some items were rejected
+ * and must not be sent again, so it is only worth a warning. The metrics
  * response has the same layout (1: {1 int64 rejected, 2 string message}),
- * so the trace response's decoder reads both. */
-static void report_partial_success(struct oa_otlp_exporter *e, const char *what)
+ * so the trace response's decoder reads both. body is the response message
+ * (for grpc, out of its frame). */
+static void report_partial_success(struct oa_otlp_exporter *e, const char *what, const char *body, size_t len)
 {
-    if (e->body_len == 0 || e->body_len == sizeof e->body)
+    if (len == 0)
         return;
     if (e->env.otlp->protocol == OA_OTLP_HTTP_JSON) {
         /* the response comes in the request's encoding */
         long long rejected;
         char message[256];
-        if (oa_otlp_json_partial_success(e->body, e->body_len, &rejected, message, sizeof message))
+        if (oa_otlp_json_partial_success(body, len, &rejected, message, sizeof message))
             oa_otlp_env_log(&e->env, OA_LOG_WARN, "OTLP exporter: collector rejected %lld %s: %s", rejected, what,
                          message);
         return;
     }
     pb_response *r = opentelemetry__proto__collector__trace__v1__export_trace_service_response__unpack(
-        NULL, e->body_len, (const uint8_t *)e->body);
+        NULL, len, (const uint8_t *)body);
     if (!r)
         return;
     if (r->partial_success &&
@@ -352,6 +406,52 @@ static void report_partial_success(struct oa_otlp_exporter *e, const char *what)
                      r->partial_success->error_message ? r->partial_success->error_message : "");
     }
     opentelemetry__proto__collector__trace__v1__export_trace_service_response__free_unpacked(r, NULL);
+}
+
+/* The HTTP answer's body, unless it was cut at RESPONSE_BODY_MAX. */
+static void report_http_partial_success(struct oa_otlp_exporter *e, const char *what)
+{
+    if (e->body_len < sizeof e->body)
+        report_partial_success(e, what, e->body, e->body_len);
+}
+
+/* Inflates a compressed gRPC response message (gzip or zlib: the server
+ * may answer in the request's encoding) into out; the length, or 0 if it
+ * does not fit or does not inflate. */
+static size_t inflate_message(const uint8_t *in, size_t in_len, char *out, size_t cap)
+{
+    z_stream zs;
+    size_t n = 0;
+
+    memset(&zs, 0, sizeof zs);
+    if (inflateInit2(&zs, 15 + 32) != Z_OK)
+        return 0;
+    zs.next_in = (Bytef *)(uintptr_t)in;
+    zs.avail_in = (uInt)in_len;
+    zs.next_out = (Bytef *)out;
+    zs.avail_out = (uInt)cap;
+    if (inflate(&zs, Z_FINISH) == Z_STREAM_END)
+        n = zs.total_out;
+    inflateEnd(&zs);
+    return n;
+}
+
+/* The gRPC answer's message, out of its frame. */
+static void report_grpc_partial_success(struct oa_otlp_exporter *e, const char *what)
+{
+    const uint8_t *msg;
+    size_t msg_len;
+    bool compressed;
+    char inflated[RESPONSE_BODY_MAX];
+
+    if (e->body_len == sizeof e->body ||
+        !oa_grpc_first_message((const uint8_t *)e->body, e->body_len, &compressed, &msg, &msg_len))
+        return;
+    if (!compressed) {
+        report_partial_success(e, what, (const char *)msg, msg_len);
+        return;
+    }
+    report_partial_success(e, what, inflated, inflate_message(msg, msg_len, inflated, sizeof inflated));
 }
 
 /* A transient failure: the first of an outage is said at warn level (what
@@ -395,14 +495,115 @@ static void collector_available(struct oa_otlp_exporter *e)
                  e->env.otlp->endpoint);
 }
 
-/* POSTs one encoded request of len bytes at data, inside the malloc'd
+/* The request body as it goes on the wire, made of the encoded request
+ * (len bytes at data, inside the malloc'd block encoded, whose ownership
+ * it takes): gzip'd if so configured, behind gRPC's length prefix for
+ * grpc. Returns the malloc'd block that holds the *wire_len bytes at
+ * *wire, or NULL. */
+static uint8_t *wire_body(struct oa_otlp_exporter *e, uint8_t *encoded, const uint8_t *data, size_t len,
+                          const uint8_t **wire, size_t *wire_len)
+{
+    size_t headroom = e->grpc ? OA_GRPC_PREFIX_LEN : 0;
+    bool gzip = e->env.otlp->compression_gzip;
+    size_t body_len = len;
+    uint8_t *block;
+
+    if (!gzip && !e->grpc) {
+        *wire = data;
+        *wire_len = len;
+        return encoded;
+    }
+    if (gzip) {
+        block = gzip_compress(data, len, headroom, &body_len);
+    } else {
+        block = malloc(headroom + len);
+        if (block)
+            memcpy(block + headroom, data, len);
+    }
+    free(encoded);
+    if (!block || body_len > UINT32_MAX) {
+        free(block);
+        return NULL;
+    }
+    if (e->grpc)
+        oa_grpc_prefix(block, gzip, (uint32_t)body_len);
+    *wire = block;
+    *wire_len = headroom + body_len;
+    return block;
+}
+
+/* What an OTLP/HTTP answer means. */
+static enum oa_otlp_result http_outcome(struct oa_otlp_exporter *e, long status, size_t n, const char *what,
+                                        size_t wire_len, long *retry_after_ms)
+{
+    if (status >= 200 && status < 300) {
+        collector_available(e);
+        oa_otlp_env_log(&e->env, OA_LOG_DEBUG, "OTLP exporter: sent %zu %s, %zu bytes, HTTP %ld", n,
+                     what, wire_len, status);
+        report_http_partial_success(e, what);
+        return OA_OTLP_OK;
+    }
+    if (status_is_retryable(status)) {
+        char reason[64];
+
+        *retry_after_ms = e->retry_after_ms;
+        snprintf(reason, sizeof reason, "HTTP %ld, Retry-After %ld ms", status, e->retry_after_ms);
+        collector_unavailable(e, n, what, reason, "");
+        return OA_OTLP_RETRYABLE;
+    }
+    oa_otlp_env_log(&e->env, OA_LOG_ERROR, "OTLP exporter: collector answered HTTP %ld, dropping %zu %s",
+                 status, n, what);
+    return OA_OTLP_FAILED;
+}
+
+/* What an OTLP/gRPC answer means: grpc-status (from the trailers, or the
+ * headers of a trailers-only answer), else what its HTTP status maps to. */
+static enum oa_otlp_result grpc_outcome(struct oa_otlp_exporter *e, long status, size_t n, const char *what,
+                                        size_t wire_len, long *retry_after_ms)
+{
+    const struct oa_grpc_status *g = &e->grpc_status;
+    int code = g->code >= 0 ? g->code : oa_grpc_code_from_http(status);
+    const char *name = oa_grpc_code_name(code);
+    char reason[96];
+
+    if (code == OA_GRPC_OK) {
+        collector_available(e);
+        oa_otlp_env_log(&e->env, OA_LOG_DEBUG, "OTLP exporter: sent %zu %s, %zu bytes, gRPC OK", n, what,
+                     wire_len);
+        report_grpc_partial_success(e, what);
+        return OA_OTLP_OK;
+    }
+    if (g->code >= 0)
+        snprintf(reason, sizeof reason, "gRPC status %d %s", code, name ? name : "");
+    else {
+        /* a collector without HTTP/2 on this port (an OTLP/HTTP one, or a
+         * proxy that chose HTTP/1.1 in the TLS handshake) says so here */
+        long version = 0;
+        curl_easy_getinfo(e->transport.curl, CURLINFO_HTTP_VERSION, &version);
+        snprintf(reason, sizeof reason, "no gRPC status, %s %ld",
+                 version == CURL_HTTP_VERSION_2_0 ? "HTTP/2" : "HTTP/1.x", status);
+    }
+    if (oa_grpc_code_retryable(code, g->retry_delay_ms >= 0)) {
+        size_t len = strlen(reason);
+        *retry_after_ms = g->retry_delay_ms;
+        if (g->retry_delay_ms >= 0)
+            snprintf(reason + len, sizeof reason - len, ", retry in %ld ms", g->retry_delay_ms);
+        collector_unavailable(e, n, what, reason, g->message);
+        return OA_OTLP_RETRYABLE;
+    }
+    oa_otlp_env_log(&e->env, OA_LOG_ERROR, "OTLP exporter: collector answered %s%s%s, dropping %zu %s", reason,
+                 g->message[0] ? ": " : "", g->message, n, what);
+    return OA_OTLP_FAILED;
+}
+
+/* Sends one encoded request of len bytes at data, inside the malloc'd
  * block encoded (whose ownership it takes), holding n items ("span(s)",
  * "data point(s)"). */
 static enum oa_otlp_result post(struct oa_otlp_exporter *e, uint8_t *encoded, const uint8_t *data, size_t len,
                                 size_t n, const char *what, long *retry_after_ms)
 {
-    size_t wire_len;
-    const uint8_t *wire;
+    size_t wire_len = 0;
+    const uint8_t *wire = NULL;
     uint8_t *block;
 
     *retry_after_ms = -1;
@@ -410,21 +611,15 @@ static enum oa_otlp_result post(struct oa_otlp_exporter *e, uint8_t *encoded, co
         oa_otlp_env_log(&e->env, OA_LOG_ERROR, "OTLP exporter: out of memory encoding %zu %s", n, what);
         return OA_OTLP_FAILED;
     }
-    block = encoded;
-    wire = data;
-    wire_len = len;
-    if (e->env.otlp->compression_gzip) {
-        block = gzip_compress(data, len, &wire_len);
-        free(encoded);
-        encoded = NULL;
-        wire = block;
-        if (!block) {
-            oa_otlp_env_log(&e->env, OA_LOG_ERROR, "OTLP exporter: gzip failed for %zu %s", n, what);
-            return OA_OTLP_FAILED;
-        }
+    block = wire_body(e, encoded, data, len, &wire, &wire_len);
+    if (!block) {
+        oa_otlp_env_log(&e->env, OA_LOG_ERROR, "OTLP exporter: %s failed for %zu %s",
+                     e->env.otlp->compression_gzip ? "gzip" : "framing", n, what);
+        return OA_OTLP_FAILED;
     }
 
     e->retry_after_ms = -1;
+    oa_grpc_status_reset(&e->grpc_status);
     e->body_len = 0;
     long status = 0;
     CURLcode rc = oa_curl_transport_post(&e->transport, wire, wire_len, &status);
@@ -451,25 +646,9 @@ static enum oa_otlp_result post(struct oa_otlp_exporter *e, uint8_t *encoded, co
                      e->transport.curl_error);
         return OA_OTLP_FAILED;
     }
-
-    if (status >= 200 && status < 300) {
-        collector_available(e);
-        oa_otlp_env_log(&e->env, OA_LOG_DEBUG, "OTLP exporter: sent %zu %s, %zu bytes, HTTP %ld", n,
-                     what, wire_len, status);
-        report_partial_success(e, what);
-        return OA_OTLP_OK;
-    }
-    if (status_is_retryable(status)) {
-        char reason[64];
-
-        *retry_after_ms = e->retry_after_ms;
-        snprintf(reason, sizeof reason, "HTTP %ld, Retry-After %ld ms", status, e->retry_after_ms);
-        collector_unavailable(e, n, what, reason, "");
-        return OA_OTLP_RETRYABLE;
-    }
-    oa_otlp_env_log(&e->env, OA_LOG_ERROR, "OTLP exporter: collector answered HTTP %ld, dropping %zu %s",
-                 status, n, what);
-    return OA_OTLP_FAILED;
+    if (e->grpc)
+        return grpc_outcome(e, status, n, what, wire_len, retry_after_ms);
+    return http_outcome(e, status, n, what, wire_len, retry_after_ms);
 }
 
 OA_EXPORT enum oa_otlp_result oa_otlp_exporter_send(struct oa_otlp_exporter *e,

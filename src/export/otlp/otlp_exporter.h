@@ -1,5 +1,5 @@
-/* Interface of libotelauto-otlp.so, the OTLP/HTTP exporter (protobuf or
- * JSON, as struct oa_config_otlp's protocol says), which
+/* Interface of libotelauto-otlp.so, the OTLP exporter (protobuf or JSON
+ * over HTTP, or gRPC, as struct oa_config_otlp's protocol says), which
  * the exporter thread loads with dlopen the first time it has spans to send.
  * It links libcurl, protobuf-c and zlib so the preloaded library does not.
  * It calls nothing in libotelauto.so: all it needs arrives in oa_otlp_env. */
@@ -13,8 +13,9 @@
 
 /* Bumped whenever oa_otlp_env or what it points to (struct oa_config, struct
  * oa_config_otlp, struct oa_resource) changes layout: 4 added
- * oa_config_otlp's protocol, the traces exporter list and the Zipkin options. */
-#define OA_OTLP_ABI_VERSION 4
+ * oa_config_otlp's protocol, the traces exporter list and the Zipkin options;
+ * 5 the protocol grpc. */
+#define OA_OTLP_ABI_VERSION 5
 
 struct oa_otlp_env {
     int abi_version;                       /* OA_OTLP_ABI_VERSION */
@@ -28,16 +29,16 @@ struct oa_otlp_env {
 
 enum oa_otlp_result {
     OA_OTLP_OK = 0,
-    OA_OTLP_RETRYABLE,     /* 429/502/503/504, connect failure, timeout, reset */
+    OA_OTLP_RETRYABLE,     /* 429/502/503/504 or gRPC's retryable codes, connect failure, timeout, reset */
     OA_OTLP_FAILED,        /* anything else: do not retry */
 };
 
 struct oa_otlp_exporter;
 
 typedef struct oa_otlp_exporter *(*oa_otlp_create_fn)(const struct oa_otlp_env *env);
-/* Encodes the spans as one ExportTraceServiceRequest (protobuf or JSON) and POSTs it, waiting at
- * most otlp->timeout_ms. On RETRYABLE, *retry_after_ms is the
- * server's Retry-After in ms if it sent one, else -1. */
+/* Encodes the spans as one ExportTraceServiceRequest (protobuf or JSON) and POSTs it (for grpc:
+ * calls TraceService/Export), waiting at most otlp->timeout_ms. On RETRYABLE, *retry_after_ms is
+ * the server's Retry-After (grpc: RetryInfo's delay) in ms if it sent one, else -1. */
 typedef enum oa_otlp_result (*oa_otlp_send_fn)(struct oa_otlp_exporter *e,
                                                struct oa_span *const *spans, size_t n,
                                                long *retry_after_ms);

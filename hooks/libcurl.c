@@ -201,14 +201,14 @@ static struct curl_slist *with_trace_headers(const struct curl_slist *program, c
         else
             list = grown;
     }
-    if (oa_config.propagate_tracecontext) {
+    if (oa_config_propagates(&oa_config, OA_PROPAGATOR_TRACECONTEXT)) {
         char tp[OA_TRACEPARENT_LEN + 1];
         oa_traceparent_format(own, tp);
         list = append_line(list, &ok, "traceparent", tp);
         if (tracestate != NULL && tracestate[0] != '\0' && !has_header(program, "tracestate", NULL))
             list = append_line(list, &ok, "tracestate", tracestate);
     }
-    if (oa_config.propagate_baggage && baggage != NULL && baggage[0] != '\0' && !has_header(program, "baggage", NULL))
+    if (oa_config_propagates(&oa_config, OA_PROPAGATOR_BAGGAGE) && baggage != NULL && baggage[0] != '\0' && !has_header(program, "baggage", NULL))
         list = append_line(list, &ok, "baggage", baggage);
     if (!ok) {
         oa_libcurl.slist_free_all(list);
@@ -252,7 +252,7 @@ static bool transfer_begin(CURL *h)
     uint64_t start = oa_now_unix_nano();
     struct oa_span *span = sampled ? oa_span_begin(OA_SPAN_KIND_CLIENT, &own, parent, start, tracestate) : NULL;
     struct curl_slist *ours = NULL;
-    if (!propagates && (oa_config.propagate_tracecontext || oa_config.propagate_baggage)) {
+    if (!propagates && (oa_config_propagates(&oa_config, OA_PROPAGATOR_TRACECONTEXT) || oa_config_propagates(&oa_config, OA_PROPAGATOR_BAGGAGE))) {
         ours = with_trace_headers(program, &own, tracestate, baggage);
         if (ours != NULL && oa_libcurl.easy_setopt(h, CURLOPT_HTTPHEADER, ours) != CURLE_OK) {
             oa_libcurl.slist_free_all(ours);

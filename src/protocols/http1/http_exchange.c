@@ -195,12 +195,12 @@ static bool queue_injection(struct oa_http_exchange *x, uint64_t at, const struc
     size_t ts_len = oa_strlen_or_0(tracestate);
     size_t bg_len = oa_strlen_or_0(baggage);
     size_t need = 0;
-    if (oa_config.propagate_tracecontext) {
+    if (oa_config_propagates(&oa_config, OA_PROPAGATOR_TRACECONTEXT)) {
         need += sizeof("traceparent: \r\n") + OA_TRACEPARENT_LEN;
         if (ts_len > 0)
             need += sizeof("tracestate: \r\n") + ts_len;
     }
-    if (oa_config.propagate_baggage && bg_len > 0)
+    if (oa_config_propagates(&oa_config, OA_PROPAGATOR_BAGGAGE) && bg_len > 0)
         need += sizeof("baggage: \r\n") + bg_len;
     if (need == 0)
         return true;
@@ -208,14 +208,14 @@ static bool queue_injection(struct oa_http_exchange *x, uint64_t at, const struc
     if (inj == NULL)
         return false;
     size_t pos = 0;
-    if (oa_config.propagate_tracecontext) {
+    if (oa_config_propagates(&oa_config, OA_PROPAGATOR_TRACECONTEXT)) {
         char tp[OA_TRACEPARENT_LEN + 1];
         oa_traceparent_format(own, tp);
         append_line(inj->bytes, &pos, "traceparent", tp, OA_TRACEPARENT_LEN);
         if (ts_len > 0)
             append_line(inj->bytes, &pos, "tracestate", tracestate, ts_len);
     }
-    if (oa_config.propagate_baggage && bg_len > 0)
+    if (oa_config_propagates(&oa_config, OA_PROPAGATOR_BAGGAGE) && bg_len > 0)
         append_line(inj->bytes, &pos, "baggage", baggage, bg_len);
     oa_splice_commit(&x->base.out, inj, at, pos, false);
     return true;
@@ -330,7 +330,7 @@ static bool on_server_request_head(struct oa_conn *c)
      * clear all 513 bytes for every request */
     char tracestate[OA_TRACESTATE_MAX + 1];
     tracestate[0] = '\0';
-    if (oa_config.propagate_tracecontext) {
+    if (oa_config_propagates(&oa_config, OA_PROPAGATOR_TRACECONTEXT)) {
         size_t n = 0;
         const struct oa_http1_header *tp = oa_http1_find_known(h, OA_HTTP1_H_TRACEPARENT, &n);
         if (n == 1 && oa_traceparent_parse(tp->value, tp->value_len, &parent_sc)) {
@@ -344,7 +344,7 @@ static bool on_server_request_head(struct oa_conn *c)
     }
     char *baggage = NULL;
     size_t baggage_len = 0;
-    if (oa_config.propagate_baggage && oa_http1_find_known(h, OA_HTTP1_H_BAGGAGE, NULL) != NULL) {
+    if (oa_config_propagates(&oa_config, OA_PROPAGATOR_BAGGAGE) && oa_http1_find_known(h, OA_HTTP1_H_BAGGAGE, NULL) != NULL) {
         /* joined input, then the sanitised copy; only requests that carry
          * baggage pay for this */
         char *buf = malloc(2 * (OA_BAGGAGE_MAX + 1));

@@ -83,7 +83,8 @@ bool oa_b3_multi_parse(const struct oa_b3_multi *h, struct oa_span_context *out)
         return false;
     trim(&v.trace_id, &v.trace_id_len);
     trim(&v.span_id, &v.span_id_len);
-    if (!parse_trace_id(v.trace_id, v.trace_id_len, sc.trace_id) || !parse_span_id(v.span_id, v.span_id_len, sc.span_id))
+    if (!parse_trace_id(v.trace_id, v.trace_id_len, sc.trace_id) ||
+        !parse_span_id(v.span_id, v.span_id_len, sc.span_id))
         return false;
     if (v.sampled != NULL) {
         trim(&v.sampled, &v.sampled_len);

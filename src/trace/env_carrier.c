@@ -21,7 +21,8 @@
 
 void oa_env_carrier_load(const char *(*getenv_fn)(const char *name))
 {
-    const char *tp = oa_config_propagates(&oa_config, OA_PROPAGATOR_TRACECONTEXT) ? getenv_fn("TRACEPARENT") : NULL;
+    bool tracecontext = oa_config_propagates(&oa_config, OA_PROPAGATOR_TRACECONTEXT);
+    const char *tp = tracecontext ? getenv_fn("TRACEPARENT") : NULL;
     struct oa_span_context parent;
     if (tp == NULL || !oa_traceparent_parse(tp, strlen(tp), &parent))
         return;
@@ -56,7 +57,8 @@ static bool replaced(const char *entry)
         (has_prefix(entry, TRACEPARENT_VAR, sizeof(TRACEPARENT_VAR) - 1) ||
          has_prefix(entry, TRACESTATE_VAR, sizeof(TRACESTATE_VAR) - 1)))
         return true;
-    return oa_config_propagates(&oa_config, OA_PROPAGATOR_BAGGAGE) && has_prefix(entry, BAGGAGE_VAR, sizeof(BAGGAGE_VAR) - 1);
+    return oa_config_propagates(&oa_config, OA_PROPAGATOR_BAGGAGE) &&
+           has_prefix(entry, BAGGAGE_VAR, sizeof(BAGGAGE_VAR) - 1);
 }
 
 static size_t put(char *dst, const char *name, size_t name_len, const char *value, size_t value_len)
@@ -72,7 +74,8 @@ int oa_env_carrier_exec(char *const envp[], int (*run)(void *arg, char *const en
     if (!oa_library_ready() || oa_in_library || envp == NULL)
         return run(arg, envp);
     const struct oa_server_context *ctx = oa_thread_context_peek();
-    if (ctx == NULL || (!oa_config_propagates(&oa_config, OA_PROPAGATOR_TRACECONTEXT) && !oa_config_propagates(&oa_config, OA_PROPAGATOR_BAGGAGE)))
+    if (ctx == NULL || (!oa_config_propagates(&oa_config, OA_PROPAGATOR_TRACECONTEXT) &&
+                        !oa_config_propagates(&oa_config, OA_PROPAGATOR_BAGGAGE)))
         return run(arg, envp);
     size_t n = 0;
     while (envp[n] != NULL && n <= ENV_MAX_ENTRIES)

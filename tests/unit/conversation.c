@@ -522,6 +522,28 @@ static bool check_wire(struct run *r, int conn)
             ti = (size_t)(close - t) + 1;
             continue;
         }
+        /* {tid:N} and {sid:N}: span N's trace id (32 hex digits) and span
+         * id (16), for the formats other than traceparent */
+        bool tid = cv->wire[conn] != NULL && tn - ti >= 7 && memcmp(t + ti, "{tid:", 5) == 0;
+        if (tid || (cv->wire[conn] != NULL && tn - ti >= 7 && memcmp(t + ti, "{sid:", 5) == 0)) {
+            const char *close = memchr(t + ti, '}', tn - ti);
+            size_t at = tid ? 3 : 36, len = tid ? 32 : 16;
+            char tp[56];
+            int k = atoi(t + ti + 5);
+            pthread_mutex_lock(&cap_lock);
+            bool have = k >= 0 && k < n_captured;
+            if (have)
+                traceparent_of(&captured[k], tp);
+            pthread_mutex_unlock(&cap_lock);
+            if (!have)
+                ok = fail(r, "conn %d: the wire names span %d, which was not exported", conn, k);
+            else if (wn - wi < len || memcmp(w + wi, tp + at, len) != 0)
+                ok = fail(r, "conn %d: at %zu, %s, span %d's %s is %.*s", conn, wi, excerpt(w, wn, wi), k,
+                          tid ? "trace id" : "span id", (int)len, tp + at);
+            wi += len;
+            ti = (size_t)(close - t) + 1;
+            continue;
+        }
         if (wi >= wn || w[wi] != t[ti]) {
             ok = fail(r, "conn %d: the wire differs at %zu: got \"%s\", want \"%s\"", conn, wi, excerpt(w, wn, wi),
                       excerpt(t, tn, ti));

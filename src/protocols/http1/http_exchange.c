@@ -156,7 +156,7 @@ static size_t join_headers(const struct oa_http1_head *h, enum oa_http1_known na
 /* The tracestate headers of a request whose traceparent is its context,
  * joined and normalised into out (OA_TRACESTATE_MAX + 1 bytes; "" when
  * there is none or it is invalid). */
-static void read_tracestate(const struct oa_http1_head *h, char *out)
+static inline __attribute__((always_inline)) void read_tracestate(const struct oa_http1_head *h, char *out)
 {
     char joined[TRACESTATE_JOIN_MAX];
     bool overflow;
@@ -183,6 +183,37 @@ static void context_headers_of(const struct oa_http1_head *h, struct oa_context_
         ch->value[i] = f != NULL ? f->value : NULL;
         ch->len[i] = f != NULL ? f->value_len : 0;
     }
+}
+
+/* Client: whether the program sends a header of a configured format other
+ * than tracecontext itself (it propagates by itself, and nothing is added);
+ * then *parent_sc is the context those headers name, valid if they name
+ * one. Apart from the common path, which never comes here (its frame
+ * stays small). */
+__attribute__((noinline)) static bool program_sends_other_format(const struct oa_http1_head *h,
+                                                                 struct oa_span_context *parent_sc)
+{
+    struct oa_context_headers ch;
+    context_headers_of(h, &ch);
+    if (!oa_propagation_other_present(&ch))
+        return false;
+    if (oa_propagation_extract(&ch, parent_sc) >= 0)
+        parent_sc->remote = false;
+    return true;
+}
+
+/* Server: the context a request carries by the configured propagators, in
+ * their order (the last one that finds one wins), tracestate with it when
+ * traceparent won. Whether there is one. */
+__attribute__((noinline)) static bool extract_formats(const struct oa_http1_head *h, struct oa_span_context *parent_sc,
+                                                      char *tracestate)
+{
+    struct oa_context_headers ch;
+    context_headers_of(h, &ch);
+    int winner = oa_propagation_extract(&ch, parent_sc);
+    if (winner == OA_PROPAGATOR_TRACECONTEXT)
+        read_tracestate(h, tracestate);
+    return winner >= 0;
 }
 
 /* Jaeger's uberctx-{key} headers of a head as W3C baggage members appended
@@ -235,22 +266,31 @@ static inline __attribute__((always_inline)) void append_named_line(char *buf, s
     buf[(*pos)++] = '\n';
 }
 
-/* Queues the header lines to insert at stream offset `at`: W3C's, and
- * those of the other configured propagators (with jaeger_baggage as
- * uberctx-{key} lines, NULL for none). */
-static bool queue_injection(struct oa_http_exchange *x, uint64_t at, const struct oa_span_context *own,
-                            const char *tracestate, const char *baggage, const char *jaeger_baggage)
+/* Queues the header lines to insert at stream offset `at` of the request
+ * head h: W3C's, and those of the other configured propagators, baggage as
+ * baggage and uberctx-{key} lines. None the program sent itself is added
+ * again (tracestate, baggage or uberctx-{key} lines). */
+static bool queue_injection(struct oa_http_exchange *x, uint64_t at, const struct oa_http1_head *h,
+                            const struct oa_span_context *own, const char *tracestate, const char *baggage)
 {
+    if (oa_http1_find_known(h, OA_HTTP1_H_TRACESTATE, NULL) != NULL)
+        tracestate = NULL;
     size_t ts_len = oa_strlen_or_0(tracestate);
     size_t bg_len = oa_strlen_or_0(baggage);
     size_t need = 0;
-    bool others = oa_config_propagates_other_formats(&oa_config);
-    if (oa_config_propagates(&oa_config, OA_PROPAGATOR_TRACECONTEXT)) {
+    /* read once: the writes below could alias the configuration */
+    unsigned propagators = oa_config.propagators;
+    bool tracecontext = propagators & 1u << OA_PROPAGATOR_TRACECONTEXT;
+    bool w3c_baggage = (propagators & 1u << OA_PROPAGATOR_BAGGAGE) && bg_len > 0 &&
+                       oa_http1_find_known(h, OA_HTTP1_H_BAGGAGE, NULL) == NULL;
+    bool others = propagators & ~(1u << OA_PROPAGATOR_TRACECONTEXT | 1u << OA_PROPAGATOR_BAGGAGE);
+    const char *jaeger_baggage = others && oa_http1_find_known(h, OA_HTTP1_H_UBERCTX, NULL) == NULL ? baggage : NULL;
+    if (tracecontext) {
         need += sizeof("traceparent: \r\n") + OA_TRACEPARENT_LEN;
         if (ts_len > 0)
             need += sizeof("tracestate: \r\n") + ts_len;
     }
-    if (oa_config_propagates(&oa_config, OA_PROPAGATOR_BAGGAGE) && bg_len > 0)
+    if (w3c_baggage)
         need += sizeof("baggage: \r\n") + bg_len;
     if (others)
         need += oa_propagation_other_lines(own, jaeger_baggage, NULL);
@@ -260,14 +300,14 @@ static bool queue_injection(struct oa_http_exchange *x, uint64_t at, const struc
     if (inj == NULL)
         return false;
     size_t pos = 0;
-    if (oa_config_propagates(&oa_config, OA_PROPAGATOR_TRACECONTEXT)) {
+    if (tracecontext) {
         char tp[OA_TRACEPARENT_LEN + 1];
         oa_traceparent_format(own, tp);
         append_line(inj->bytes, &pos, "traceparent", tp, OA_TRACEPARENT_LEN);
         if (ts_len > 0)
             append_line(inj->bytes, &pos, "tracestate", tracestate, ts_len);
     }
-    if (oa_config_propagates(&oa_config, OA_PROPAGATOR_BAGGAGE) && bg_len > 0)
+    if (w3c_baggage)
         append_line(inj->bytes, &pos, "baggage", baggage, bg_len);
     if (others)
         pos += oa_propagation_other_lines(own, jaeger_baggage, inj->bytes + pos);
@@ -325,14 +365,8 @@ __attribute__((noinline)) static bool on_client_request_head(struct oa_conn *c, 
 
     size_t own_tp_count = 0;
     const struct oa_http1_header *own_tp = oa_http1_find_known(h, OA_HTTP1_H_TRACEPARENT, &own_tp_count);
-    /* the other configured formats: a header of one sent by the program
-     * means it propagates by itself, as a traceparent does */
-    struct oa_context_headers own_ch;
+    bool others = oa_config_propagates_other_formats(&oa_config);
     bool own_other = false;
-    if (oa_config_propagates_other_formats(&oa_config)) {
-        context_headers_of(h, &own_ch);
-        own_other = own_tp_count == 0 && oa_propagation_other_present(&own_ch);
-    }
     struct oa_span_context parent_sc;
     const struct oa_span_context *parent = NULL;
     const char *tracestate = NULL;
@@ -356,12 +390,12 @@ __attribute__((noinline)) static bool on_client_request_head(struct oa_conn *c, 
             }
             parent = &parent_sc;
         }
-    } else if (own_other) {
-        /* its bytes are left alone; our span joins the trace they name */
-        if (oa_propagation_extract(&own_ch, &parent_sc) >= 0) {
-            parent_sc.remote = false;
+    } else if (others && (own_other = program_sends_other_format(h, &parent_sc))) {
+        /* so does a program that sends a header of another configured
+         * format: its bytes are left alone; our span joins the trace they
+         * name */
+        if (parent_sc.valid)
             parent = &parent_sc;
-        }
     } else if (oa_thread_context_parent(&parent_sc, &tracestate, &baggage)) {
         parent = &parent_sc;
     }
@@ -373,13 +407,7 @@ __attribute__((noinline)) static bool on_client_request_head(struct oa_conn *c, 
     if (forwarded && !queue_replacement(x, forwarded_at, &own))
         OA_DEBUG("fd %d: no room to replace the forwarded traceparent", c->fd);
     if (own_tp_count == 0 && !own_other) {
-        /* nor is a header the program sent itself added again */
-        const char *jaeger_baggage = oa_http1_find_known(h, OA_HTTP1_H_UBERCTX, NULL) != NULL ? NULL : baggage;
-        if (oa_http1_find_known(h, OA_HTTP1_H_TRACESTATE, NULL) != NULL)
-            tracestate = NULL;
-        if (oa_http1_find_known(h, OA_HTTP1_H_BAGGAGE, NULL) != NULL)
-            baggage = NULL;
-        if (!queue_injection(x, at, &own, tracestate, baggage, jaeger_baggage))
+        if (!queue_injection(x, at, h, &own, tracestate, baggage))
             OA_DEBUG("fd %d: no room to inject trace headers", c->fd);
     }
     return true;
@@ -400,17 +428,11 @@ static bool on_server_request_head(struct oa_conn *c)
      * clear all 513 bytes for every request */
     char tracestate[OA_TRACESTATE_MAX + 1];
     tracestate[0] = '\0';
-    if (oa_config_propagates_other_formats(&oa_config)) {
-        /* the configured propagators in their order, the last one that
-         * finds a context winning; tracestate goes with traceparent only */
-        struct oa_context_headers ch;
-        context_headers_of(h, &ch);
-        int winner = oa_propagation_extract(&ch, &parent_sc);
-        if (winner >= 0)
+    unsigned propagators = oa_config.propagators;
+    if (propagators & ~(1u << OA_PROPAGATOR_TRACECONTEXT | 1u << OA_PROPAGATOR_BAGGAGE)) {
+        if (extract_formats(h, &parent_sc, tracestate))
             parent = &parent_sc;
-        if (winner == OA_PROPAGATOR_TRACECONTEXT)
-            read_tracestate(h, tracestate);
-    } else if (oa_config_propagates(&oa_config, OA_PROPAGATOR_TRACECONTEXT)) {
+    } else if (propagators & 1u << OA_PROPAGATOR_TRACECONTEXT) {
         size_t n = 0;
         const struct oa_http1_header *tp = oa_http1_find_known(h, OA_HTTP1_H_TRACEPARENT, &n);
         if (n == 1 && oa_traceparent_parse(tp->value, tp->value_len, &parent_sc)) {
@@ -420,9 +442,9 @@ static bool on_server_request_head(struct oa_conn *c)
     }
     char *baggage = NULL;
     size_t baggage_len = 0;
-    bool w3c_baggage = oa_config_propagates(&oa_config, OA_PROPAGATOR_BAGGAGE) &&
+    bool w3c_baggage = (propagators & 1u << OA_PROPAGATOR_BAGGAGE) &&
                        oa_http1_find_known(h, OA_HTTP1_H_BAGGAGE, NULL) != NULL;
-    bool jaeger_baggage = oa_config_propagates(&oa_config, OA_PROPAGATOR_JAEGER) &&
+    bool jaeger_baggage = (propagators & 1u << OA_PROPAGATOR_JAEGER) &&
                           oa_http1_find_known(h, OA_HTTP1_H_UBERCTX, NULL) != NULL;
     if (w3c_baggage || jaeger_baggage) {
         /* joined input, then the sanitised copy; only requests that carry

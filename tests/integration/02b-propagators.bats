@@ -226,20 +226,9 @@ serve() {
     start_http_server server py-server "$T/www"
 }
 
-# request_with HEADER...: one untraced request carrying the given lines.
-request_with() {
-    local args=() h
-    for h in "$@"; do
-        args+=(-H "$h")
-    done
-    run curl -sS -o /dev/null -w '%{http_code}' "${args[@]}" "http://127.0.0.1:$HTTP_SERVER_PORT/index.txt"
-    assert_ok
-    [ "$output" = 200 ]
-    wait_spans 1 --service py-server --kind server
-}
-
 # assert_continued TRACE PARENT: the server span's trace and parent
 assert_continued() {
+    wait_spans 1 --service py-server --kind server
     check_spans "
 s = one(service='py-server', kind='server')
 expect_eq(s.get('trace_id'), '$1', 'trace id continued')
@@ -249,6 +238,7 @@ expect(s.get('span_id') != '$2', 'a fresh span id for the server span')
 }
 
 assert_new_root() {
+    wait_spans 1 --service py-server --kind server
     check_spans "
 s = one(service='py-server', kind='server')
 expect_eq(s.get('parent_span_id'), '', 'a new root')

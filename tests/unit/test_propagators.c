@@ -20,22 +20,25 @@ static char *copy_of(const char *s, size_t *n)
     return c;
 }
 
-static bool b3(const char *v, struct oa_span_context *sc)
+/* parse, one of the codecs' parsers, over a heap copy of v */
+static bool parse_copy(bool (*parse)(const char *, size_t, struct oa_span_context *), const char *v,
+                       struct oa_span_context *sc)
 {
     size_t n;
     char *c = copy_of(v, &n);
-    bool ok = oa_b3_parse(c, n, sc);
+    bool ok = parse(c, n, sc);
     free(c);
     return ok;
 }
 
+static bool b3(const char *v, struct oa_span_context *sc)
+{
+    return parse_copy(oa_b3_parse, v, sc);
+}
+
 static bool jaeger(const char *v, struct oa_span_context *sc)
 {
-    size_t n;
-    char *c = copy_of(v, &n);
-    bool ok = oa_jaeger_parse(c, n, sc);
-    free(c);
-    return ok;
+    return parse_copy(oa_jaeger_parse, v, sc);
 }
 
 /* X-B3-* values (NULL: the header is absent) */

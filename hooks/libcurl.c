@@ -38,6 +38,7 @@
 #include "protocols/http1/http_span.h"
 #include "config/config.h"
 #include "lifecycle/library.h"
+#include "trace/propagation.h"
 #include "trace/traceparent.h"
 #include "sys/real_library.h"
 #include "sys/real_libcurl.h"
@@ -188,6 +189,58 @@ static struct curl_slist *append_line(struct curl_slist *list, bool *ok, const c
     return grown != NULL ? grown : list;
 }
 
+/* Whether the program's list has a header whose name begins with prefix
+ * (lowercase) and goes on. */
+static bool has_header_prefix(const struct curl_slist *l, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    for (; l != NULL; l = l->next) {
+        if (l->data != NULL && strncasecmp(l->data, prefix, n) == 0 && l->data[n] != '\0' && l->data[n] != ':' &&
+            l->data[n] != ';')
+            return true;
+    }
+    return false;
+}
+
+/* What the program's list carries of the headers the context propagators
+ * read (the values' ends are the strings' ends). */
+static void context_headers_of(const struct curl_slist *program, struct oa_context_headers *ch)
+{
+    for (int i = 0; i < OA_CH_N; i++) {
+        const char *v = NULL;
+        ch->count[i] = has_header(program, oa_context_header_names[i], &v) ? 1 : 0;
+        ch->value[i] = v;
+        ch->len[i] = v != NULL ? strlen(v) : 0;
+    }
+}
+
+/* Appends the "Name: value\r\n" lines of the other configured propagators
+ * (oa_propagation_other_lines), one list entry each. */
+static struct curl_slist *append_other_lines(struct curl_slist *list, bool *ok, const struct oa_span_context *own,
+                                             const char *jaeger_baggage)
+{
+    size_t n = oa_propagation_other_lines(own, jaeger_baggage, NULL);
+    char *lines = *ok && n > 0 ? malloc(n + 1) : NULL;
+    if (lines == NULL) {
+        *ok = *ok && n == 0;
+        return list;
+    }
+    oa_propagation_other_lines(own, jaeger_baggage, lines);
+    lines[n] = '\0';
+    for (char *l = lines; *ok && *l != '\0';) {
+        char *crlf = strstr(l, "\r\n");
+        *crlf = '\0';
+        struct curl_slist *grown = oa_libcurl.slist_append(list, l);
+        if (grown == NULL)
+            *ok = false;
+        else
+            list = grown;
+        l = crlf + 2;
+    }
+    free(lines);
+    return list;
+}
+
 /* The program's list plus our header lines, or NULL. */
 static struct curl_slist *with_trace_headers(const struct curl_slist *program, const struct oa_span_context *own,
                                              const char *tracestate, const char *baggage)
@@ -201,15 +254,18 @@ static struct curl_slist *with_trace_headers(const struct curl_slist *program, c
         else
             list = grown;
     }
-    if (oa_config.propagate_tracecontext) {
+    if (oa_config_propagates(&oa_config, OA_PROPAGATOR_TRACECONTEXT)) {
         char tp[OA_TRACEPARENT_LEN + 1];
         oa_traceparent_format(own, tp);
         list = append_line(list, &ok, "traceparent", tp);
         if (tracestate != NULL && tracestate[0] != '\0' && !has_header(program, "tracestate", NULL))
             list = append_line(list, &ok, "tracestate", tracestate);
     }
-    if (oa_config.propagate_baggage && baggage != NULL && baggage[0] != '\0' && !has_header(program, "baggage", NULL))
+    if (oa_config_propagates(&oa_config, OA_PROPAGATOR_BAGGAGE) && baggage != NULL && baggage[0] != '\0' &&
+        !has_header(program, "baggage", NULL))
         list = append_line(list, &ok, "baggage", baggage);
+    if (oa_config_propagates_other_formats(&oa_config))
+        list = append_other_lines(list, &ok, own, has_header_prefix(program, "uberctx-") ? NULL : baggage);
     if (!ok) {
         oa_libcurl.slist_free_all(list);
         return NULL;
@@ -237,10 +293,23 @@ static bool transfer_begin(CURL *h)
     const char *tracestate = NULL, *baggage = NULL;
     const char *own_tp = NULL;
     bool propagates = has_header(program, "traceparent", &own_tp);
+    /* or by a header of another configured format */
+    struct oa_context_headers own_ch;
+    bool own_other = false;
+    if (!propagates && oa_config_propagates_other_formats(&oa_config)) {
+        context_headers_of(program, &own_ch);
+        own_other = oa_propagation_other_present(&own_ch);
+    }
     if (propagates) {
         /* the program propagates by itself: its headers are left alone and
          * our span joins the trace they name */
         if (oa_traceparent_parse(own_tp, strlen(own_tp), &parent_sc)) {
+            parent_sc.remote = false;
+            parent = &parent_sc;
+        }
+    } else if (own_other) {
+        propagates = true;
+        if (oa_propagation_extract(&own_ch, &parent_sc) >= 0) {
             parent_sc.remote = false;
             parent = &parent_sc;
         }
@@ -252,7 +321,7 @@ static bool transfer_begin(CURL *h)
     uint64_t start = oa_now_unix_nano();
     struct oa_span *span = sampled ? oa_span_begin(OA_SPAN_KIND_CLIENT, &own, parent, start, tracestate) : NULL;
     struct curl_slist *ours = NULL;
-    if (!propagates && (oa_config.propagate_tracecontext || oa_config.propagate_baggage)) {
+    if (!propagates && oa_config.propagators != 0) {
         ours = with_trace_headers(program, &own, tracestate, baggage);
         if (ours != NULL && oa_libcurl.easy_setopt(h, CURLOPT_HTTPHEADER, ours) != CURLE_OK) {
             oa_libcurl.slist_free_all(ours);

@@ -86,8 +86,17 @@ static const struct named_value log_level_names[] = {
     {"warning", OA_LOG_WARN}, {"info", OA_LOG_INFO}, {"debug", OA_LOG_DEBUG},
 };
 
+/* indexed by enum oa_propagator */
+static const char *const propagator_names[OA_PROPAGATOR_N] = {
+    [OA_PROPAGATOR_TRACECONTEXT] = "tracecontext",
+    [OA_PROPAGATOR_BAGGAGE] = "baggage",
+    [OA_PROPAGATOR_B3] = "b3",
+    [OA_PROPAGATOR_B3MULTI] = "b3multi",
+    [OA_PROPAGATOR_JAEGER] = "jaeger",
+};
+
 static const char *const unsupported_propagators[] = {
-    "b3", "b3multi", "jaeger", "xray", "ottrace",
+    "xray", "ottrace",
 };
 
 #define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
@@ -380,37 +389,58 @@ static void load_sampler(struct oa_config *c, oa_getenv_fn getenv_fn)
     }
 }
 
+static void add_propagator(struct oa_config *c, enum oa_propagator p)
+{
+    /* a name listed twice counts once, where it was first listed */
+    if (oa_config_propagates(c, p))
+        return;
+    c->propagators |= 1u << p;
+    if (p != OA_PROPAGATOR_BAGGAGE)
+        c->context_propagators[c->n_context_propagators++] = (uint8_t)p;
+}
+
 static void load_propagators(struct oa_config *c, oa_getenv_fn getenv_fn)
 {
     const char *v = env_value(getenv_fn, "OTEL_PROPAGATORS");
     const char *p;
 
-    c->propagate_tracecontext = true;
-    c->propagate_baggage = true;
-    if (!v)
+    c->propagators = 0;
+    c->n_context_propagators = 0;
+    if (!v) {
+        add_propagator(c, OA_PROPAGATOR_TRACECONTEXT);
+        add_propagator(c, OA_PROPAGATOR_BAGGAGE);
         return;
+    }
     /* Set means exactly the listed ones. */
-    c->propagate_tracecontext = false;
-    c->propagate_baggage = false;
     p = v;
     while (*p) {
         const char *item = p;
         const char *comma = strchr(p, ',');
         size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        bool found = false;
 
         p = comma ? comma + 1 : p + len;
         trim(&item, &len);
         if (len == 0 || equals_ignoring_case(item, len, "none"))
             continue;
-        if (equals_ignoring_case(item, len, "tracecontext"))
-            c->propagate_tracecontext = true;
-        else if (equals_ignoring_case(item, len, "baggage"))
-            c->propagate_baggage = true;
-        else if (in_list(unsupported_propagators, COUNT_OF(unsupported_propagators), item, len))
+        for (unsigned i = 0; i < OA_PROPAGATOR_N && !found; i++) {
+            if (equals_ignoring_case(item, len, propagator_names[i])) {
+                add_propagator(c, (enum oa_propagator)i);
+                found = true;
+            }
+        }
+        if (found)
+            continue;
+        if (in_list(unsupported_propagators, COUNT_OF(unsupported_propagators), item, len))
             OA_WARN("OTEL_PROPAGATORS: \"%.*s\" is not supported; ignored", (int)len, item);
         else
             OA_WARN("OTEL_PROPAGATORS: unknown value \"%.*s\" ignored", (int)len, item);
     }
+}
+
+const char *oa_config_propagator_name(enum oa_propagator p)
+{
+    return (unsigned)p < OA_PROPAGATOR_N ? propagator_names[p] : "?";
 }
 
 /* Whether the comma-separated list starting at list names item (which is

@@ -30,6 +30,17 @@ enum oa_metrics_exporter {
 
 #define OA_CONFIG_MAX_HEADERS 32
 
+/* The propagators OTEL_PROPAGATORS may list (xray and ottrace are warned
+ * about and ignored). */
+enum oa_propagator {
+    OA_PROPAGATOR_TRACECONTEXT = 0,
+    OA_PROPAGATOR_BAGGAGE,
+    OA_PROPAGATOR_B3,          /* single header "b3" */
+    OA_PROPAGATOR_B3MULTI,     /* X-B3-* headers */
+    OA_PROPAGATOR_JAEGER,      /* uber-trace-id, uberctx-* */
+    OA_PROPAGATOR_N,
+};
+
 /* OTEL_EXPORTER_OTLP_[SIGNAL_]PROTOCOL: how a signal's requests are encoded
  * and carried: protobuf or JSON over HTTP, or protobuf in a unary gRPC call
  * (HTTP/2). */
@@ -84,8 +95,14 @@ struct oa_config {
     enum oa_sampler_kind sampler;      /* OTEL_TRACES_SAMPLER (parentbased_always_on) */
     double sampler_ratio;              /* OTEL_TRACES_SAMPLER_ARG (1.0), in [0,1] */
 
-    bool propagate_tracecontext;       /* OTEL_PROPAGATORS contains tracecontext */
-    bool propagate_baggage;            /* OTEL_PROPAGATORS contains baggage */
+    /* OTEL_PROPAGATORS (tracecontext,baggage): the set, a bit per enum
+     * oa_propagator, and the context propagators (all but baggage) in the
+     * order listed: extraction runs them in that order and the last one
+     * that finds a context wins, as the specification's composite
+     * propagator does */
+    unsigned propagators;
+    uint8_t context_propagators[OA_PROPAGATOR_N];
+    unsigned n_context_propagators;
 
     /* OTEL_TRACES_EXPORTER (otlp): the exporters listed, each once, in the
      * order given; none at all for "none" */
@@ -135,6 +152,22 @@ const char *oa_config_sampler_name(enum oa_sampler_kind kind);
 const char *oa_config_traces_exporter_name(enum oa_traces_exporter exporter);
 const char *oa_config_metrics_exporter_name(enum oa_metrics_exporter exporter);
 const char *oa_config_otlp_protocol_name(enum oa_otlp_protocol protocol);
+
+/* Whether OTEL_PROPAGATORS listed p. */
+static inline bool oa_config_propagates(const struct oa_config *c, enum oa_propagator p)
+{
+    return (c->propagators >> p) & 1u;
+}
+
+/* Whether it listed a context propagator other than tracecontext. */
+static inline bool oa_config_propagates_other_formats(const struct oa_config *c)
+{
+    return (c->propagators & ((1u << OA_PROPAGATOR_B3) | (1u << OA_PROPAGATOR_B3MULTI) |
+                              (1u << OA_PROPAGATOR_JAEGER))) != 0;
+}
+
+/* The variable's spelling of p ("b3multi"). */
+const char *oa_config_propagator_name(enum oa_propagator p);
 
 /* Whether OTEL_TRACES_EXPORTER listed exporter. */
 bool oa_config_traces_exporter_on(const struct oa_config *c, enum oa_traces_exporter exporter);

@@ -58,11 +58,13 @@ void oa_run_report_format_start(char *buf, size_t cap, const struct oa_config *c
     append(buf, cap, &used, "; sampler: %s", oa_config_sampler_name(c->sampler));
     if (c->sampler == OA_SAMPLER_TRACEIDRATIO || c->sampler == OA_SAMPLER_PARENTBASED_TRACEIDRATIO)
         append(buf, cap, &used, " %g", c->sampler_ratio);
-    append(buf, cap, &used, "; propagators: %s",
-           c->propagate_tracecontext && c->propagate_baggage ? "tracecontext,baggage"
-           : c->propagate_tracecontext                       ? "tracecontext"
-           : c->propagate_baggage                            ? "baggage"
-                                                             : "none");
+    append(buf, cap, &used, "; propagators: ");
+    for (unsigned i = 0, n = 0; i < OA_PROPAGATOR_N; i++) {
+        if (oa_config_propagates(c, (enum oa_propagator)i))
+            append(buf, cap, &used, "%s%s", n++ ? "," : "", oa_config_propagator_name((enum oa_propagator)i));
+    }
+    if (c->propagators == 0)
+        append(buf, cap, &used, "none");
 }
 
 void oa_run_report_format_exit(char *buf, size_t cap, const struct oa_export_counters *k)

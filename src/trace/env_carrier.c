@@ -21,7 +21,8 @@
 
 void oa_env_carrier_load(const char *(*getenv_fn)(const char *name))
 {
-    const char *tp = oa_config.propagate_tracecontext ? getenv_fn("TRACEPARENT") : NULL;
+    bool tracecontext = oa_config_propagates(&oa_config, OA_PROPAGATOR_TRACECONTEXT);
+    const char *tp = tracecontext ? getenv_fn("TRACEPARENT") : NULL;
     struct oa_span_context parent;
     if (tp == NULL || !oa_traceparent_parse(tp, strlen(tp), &parent))
         return;
@@ -31,7 +32,7 @@ void oa_env_carrier_load(const char *(*getenv_fn)(const char *name))
         tracestate[0] = '\0';
     char baggage[OA_BAGGAGE_MAX + 1] = "";
     size_t baggage_len = 0;
-    const char *bg = oa_config.propagate_baggage ? getenv_fn("BAGGAGE") : NULL;
+    const char *bg = oa_config_propagates(&oa_config, OA_PROPAGATOR_BAGGAGE) ? getenv_fn("BAGGAGE") : NULL;
     if (bg != NULL)
         baggage_len = oa_baggage_sanitize(bg, strlen(bg), baggage, sizeof(baggage));
     /* the process works on behalf of that remote span: its spans are the
@@ -52,11 +53,12 @@ static bool has_prefix(const char *s, const char *prefix, size_t len)
 /* The entries of the carrier this call replaces. */
 static bool replaced(const char *entry)
 {
-    if (oa_config.propagate_tracecontext &&
+    if (oa_config_propagates(&oa_config, OA_PROPAGATOR_TRACECONTEXT) &&
         (has_prefix(entry, TRACEPARENT_VAR, sizeof(TRACEPARENT_VAR) - 1) ||
          has_prefix(entry, TRACESTATE_VAR, sizeof(TRACESTATE_VAR) - 1)))
         return true;
-    return oa_config.propagate_baggage && has_prefix(entry, BAGGAGE_VAR, sizeof(BAGGAGE_VAR) - 1);
+    return oa_config_propagates(&oa_config, OA_PROPAGATOR_BAGGAGE) &&
+           has_prefix(entry, BAGGAGE_VAR, sizeof(BAGGAGE_VAR) - 1);
 }
 
 static size_t put(char *dst, const char *name, size_t name_len, const char *value, size_t value_len)
@@ -72,7 +74,8 @@ int oa_env_carrier_exec(char *const envp[], int (*run)(void *arg, char *const en
     if (!oa_library_ready() || oa_in_library || envp == NULL)
         return run(arg, envp);
     const struct oa_server_context *ctx = oa_thread_context_peek();
-    if (ctx == NULL || (!oa_config.propagate_tracecontext && !oa_config.propagate_baggage))
+    if (ctx == NULL || (!oa_config_propagates(&oa_config, OA_PROPAGATOR_TRACECONTEXT) &&
+                        !oa_config_propagates(&oa_config, OA_PROPAGATOR_BAGGAGE)))
         return run(arg, envp);
     size_t n = 0;
     while (envp[n] != NULL && n <= ENV_MAX_ENTRIES)
@@ -90,7 +93,7 @@ int oa_env_carrier_exec(char *const envp[], int (*run)(void *arg, char *const en
     for (size_t i = 0; i < n; i++)
         if (!replaced(envp[i]))
             env[k++] = envp[i];
-    if (oa_config.propagate_tracecontext) {
+    if (oa_config_propagates(&oa_config, OA_PROPAGATOR_TRACECONTEXT)) {
         char tp[OA_TRACEPARENT_LEN + 1];
         oa_traceparent_format(&ctx->sc, tp);
         env[k++] = lines + pos;
@@ -100,7 +103,7 @@ int oa_env_carrier_exec(char *const envp[], int (*run)(void *arg, char *const en
             pos += put(lines + pos, TRACESTATE_VAR, sizeof(TRACESTATE_VAR) - 1, ctx->tracestate, ts_len);
         }
     }
-    if (oa_config.propagate_baggage && bg_len > 0) {
+    if (oa_config_propagates(&oa_config, OA_PROPAGATOR_BAGGAGE) && bg_len > 0) {
         env[k++] = lines + pos;
         pos += put(lines + pos, BAGGAGE_VAR, sizeof(BAGGAGE_VAR) - 1, ctx->baggage, bg_len);
     }

@@ -20,17 +20,6 @@ teardown() {
     common_teardown
 }
 
-# request_with HEADER...: one untraced request carrying the given header lines.
-request_with() {
-    local args=() h
-    for h in "$@"; do
-        args+=(-H "$h")
-    done
-    run curl -sS -o /dev/null -w '%{http_code}' "${args[@]}" "http://127.0.0.1:$HTTP_SERVER_PORT/index.txt"
-    assert_ok
-    [ "$output" = 200 ]
-}
-
 # The server span must start a new trace: no parent, and not the trace id
 # that was offered (in any letter case).
 assert_new_root() {

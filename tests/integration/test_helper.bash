@@ -364,6 +364,18 @@ start_http_server() {
     HTTP_SERVER_PORT=$port
 }
 
+# request_with HEADER...: one untraced request for /index.txt of the
+# server start_http_server started, carrying the given header lines.
+request_with() {
+    local args=() h
+    for h in "$@"; do
+        args+=(-H "$h")
+    done
+    run curl -sS -o /dev/null -w '%{http_code}' "${args[@]}" "http://127.0.0.1:$HTTP_SERVER_PORT/index.txt"
+    assert_ok
+    [ "$output" = 200 ]
+}
+
 # write_nginx_conf DIR PORT ROOT [master]: an nginx configuration that runs
 # unprivileged in DIR: one worker (in the master process itself unless
 # "master" is given), logs/pid/temp files in DIR, sendfile, long keep-alive.

@@ -496,18 +496,27 @@ static bool check_wire(struct run *r, int conn)
     size_t ti = 0, wi = 0;
     bool ok = true;
     while (ti < tn && ok) {
-        if (cv->wire[conn] != NULL && tn - ti >= 6 && memcmp(t + ti, "{tp:", 4) == 0) {
+        /* {tp:N} (or {tp:?}, any well-formed one), {tid:N}, {sid:N}: the
+         * part of span N's traceparent at `at`, len characters */
+        size_t key = 0, at = 0, len = 0;
+        if (cv->wire[conn] != NULL && tn - ti >= 6 && memcmp(t + ti, "{tp:", 4) == 0)
+            key = 4, at = 0, len = 55;
+        else if (cv->wire[conn] != NULL && tn - ti >= 7 && memcmp(t + ti, "{tid:", 5) == 0)
+            key = 5, at = 3, len = 32;
+        else if (cv->wire[conn] != NULL && tn - ti >= 7 && memcmp(t + ti, "{sid:", 5) == 0)
+            key = 5, at = 36, len = 16;
+        if (key > 0) {
             const char *close = memchr(t + ti, '}', tn - ti);
             char tp[56];
-            if (wn - wi < 55) {
-                ok = fail(r, "conn %d: the wire ends at %zu where a traceparent was due", conn, wi);
+            if (wn - wi < len) {
+                ok = fail(r, "conn %d: the wire ends at %zu where %.*s was due", conn, wi, (int)key, t + ti);
                 break;
             }
-            if (t[ti + 4] == '?') {
+            if (t[ti + key] == '?') {
                 if (!well_formed_traceparent(w + wi))
                     ok = fail(r, "conn %d: no well-formed traceparent at %zu: %s", conn, wi, excerpt(w, wn, wi));
             } else {
-                int k = atoi(t + ti + 4);
+                int k = atoi(t + ti + key);
                 pthread_mutex_lock(&cap_lock);
                 bool have = k >= 0 && k < n_captured;
                 if (have)
@@ -515,10 +524,11 @@ static bool check_wire(struct run *r, int conn)
                 pthread_mutex_unlock(&cap_lock);
                 if (!have)
                     ok = fail(r, "conn %d: the wire names span %d, which was not exported", conn, k);
-                else if (memcmp(w + wi, tp, 55) != 0)
-                    ok = fail(r, "conn %d: at %zu, traceparent %.55s, span %d's is %s", conn, wi, w + wi, k, tp);
+                else if (memcmp(w + wi, tp + at, len) != 0)
+                    ok = fail(r, "conn %d: at %zu, %.*s, span %d's %.*s is %.*s", conn, wi, (int)len, w + wi, k,
+                              (int)key, t + ti, (int)len, tp + at);
             }
-            wi += 55;
+            wi += len;
             ti = (size_t)(close - t) + 1;
             continue;
         }

@@ -12,7 +12,8 @@
  * and checks the same outcome every time:
  *   - the bytes that reached each connection's wire, against a template in
  *     which {tp:N} stands for the traceparent value of captured span N
- *     (its trace id, span id, flags) and {tp:?} for any well-formed one;
+ *     (its trace id, span id, flags) and {tp:?} for any well-formed one,
+ *     {tid:N} and {sid:N} for its trace id and span id alone (in hex);
  *   - what the program was told: a send never returns 0 for a non-empty
  *     buffer nor more than it was given, and the program, resending what was
  *     not taken as programs do, gets exactly its own byte counts;

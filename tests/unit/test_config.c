@@ -45,7 +45,7 @@ static void test_defaults(void)
     CHECK(cfg.resource_attributes[0] == '\0', "default: no resource attributes");
     CHECK(cfg.sampler == OA_SAMPLER_PARENTBASED_ALWAYS_ON, "default sampler parentbased_always_on");
     CHECK(cfg.sampler_ratio == 1.0, "default ratio 1.0");
-    CHECK(cfg.propagate_tracecontext && cfg.propagate_baggage,
+    CHECK(oa_config_propagates(&cfg, OA_PROPAGATOR_TRACECONTEXT) && oa_config_propagates(&cfg, OA_PROPAGATOR_BAGGAGE),
           "default propagators tracecontext,baggage");
     CHECK(cfg.n_traces_exporters == 1 && cfg.traces_exporters[0] == OA_TRACES_EXPORTER_OTLP,
           "default exporter otlp");
@@ -66,7 +66,7 @@ static void test_defaults(void)
     LOAD("OTEL_SDK_DISABLED", "", "OTEL_TRACES_SAMPLER", "", "OTEL_PROPAGATORS", "",
          "OTEL_BSP_MAX_QUEUE_SIZE", "", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "");
     CHECK(!cfg.sdk_disabled && cfg.sampler == OA_SAMPLER_PARENTBASED_ALWAYS_ON &&
-              cfg.propagate_tracecontext && cfg.propagate_baggage && cfg.max_queue_size == 2048 &&
+              oa_config_propagates(&cfg, OA_PROPAGATOR_TRACECONTEXT) && oa_config_propagates(&cfg, OA_PROPAGATOR_BAGGAGE) && cfg.max_queue_size == 2048 &&
               strcmp(cfg.traces_otlp.endpoint, "http://localhost:4318/v1/traces") == 0,
           "empty values are unset");
 }
@@ -127,19 +127,26 @@ static void test_sampler(void)
 static void test_propagators(void)
 {
     LOAD("OTEL_PROPAGATORS", "baggage");
-    CHECK(!cfg.propagate_tracecontext && cfg.propagate_baggage, "propagators: baggage only");
+    CHECK(!oa_config_propagates(&cfg, OA_PROPAGATOR_TRACECONTEXT) && oa_config_propagates(&cfg, OA_PROPAGATOR_BAGGAGE), "propagators: baggage only");
     LOAD("OTEL_PROPAGATORS", "tracecontext");
-    CHECK(cfg.propagate_tracecontext && !cfg.propagate_baggage, "propagators: tracecontext only");
+    CHECK(oa_config_propagates(&cfg, OA_PROPAGATOR_TRACECONTEXT) && !oa_config_propagates(&cfg, OA_PROPAGATOR_BAGGAGE), "propagators: tracecontext only");
     LOAD("OTEL_PROPAGATORS", "none");
-    CHECK(!cfg.propagate_tracecontext && !cfg.propagate_baggage, "propagators: none");
+    CHECK(!oa_config_propagates(&cfg, OA_PROPAGATOR_TRACECONTEXT) && !oa_config_propagates(&cfg, OA_PROPAGATOR_BAGGAGE), "propagators: none");
     LOAD("OTEL_PROPAGATORS", " TraceContext , ,Baggage ");
-    CHECK(cfg.propagate_tracecontext && cfg.propagate_baggage,
+    CHECK(oa_config_propagates(&cfg, OA_PROPAGATOR_TRACECONTEXT) && oa_config_propagates(&cfg, OA_PROPAGATOR_BAGGAGE),
           "propagators: spaces, case, empty items");
-    LOAD("OTEL_PROPAGATORS", "b3,tracecontext,bogus");
-    CHECK(cfg.propagate_tracecontext && !cfg.propagate_baggage,
-          "propagators: unknown ones ignored");
+    LOAD("OTEL_PROPAGATORS", "xray,tracecontext,bogus");
+    CHECK(cfg.propagators == 1u << OA_PROPAGATOR_TRACECONTEXT, "propagators: unknown ones ignored");
+    LOAD("OTEL_PROPAGATORS", "jaeger, B3multi,baggage,b3,tracecontext,jaeger");
+    CHECK(cfg.propagators == (1u << OA_PROPAGATOR_N) - 1, "propagators: b3, b3multi, jaeger (%#x)", cfg.propagators);
+    CHECK(cfg.n_context_propagators == 4 && cfg.context_propagators[0] == OA_PROPAGATOR_JAEGER &&
+              cfg.context_propagators[1] == OA_PROPAGATOR_B3MULTI && cfg.context_propagators[2] == OA_PROPAGATOR_B3 &&
+              cfg.context_propagators[3] == OA_PROPAGATOR_TRACECONTEXT,
+          "propagators: context ones in the order listed, each once, baggage apart");
+    LOAD("OTEL_PROPAGATORS", "b3");
+    CHECK(cfg.propagators == 1u << OA_PROPAGATOR_B3 && cfg.n_context_propagators == 1, "propagators: b3 alone");
     LOAD("OTEL_PROPAGATORS", "xray");
-    CHECK(!cfg.propagate_tracecontext && !cfg.propagate_baggage,
+    CHECK(!oa_config_propagates(&cfg, OA_PROPAGATOR_TRACECONTEXT) && !oa_config_propagates(&cfg, OA_PROPAGATOR_BAGGAGE),
           "propagators: only unsupported => none");
 }
 

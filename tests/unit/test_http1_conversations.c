@@ -6,6 +6,9 @@
 #include <errno.h>
 #include <stdio.h>
 
+#include <stdlib.h>
+
+#include "config/config.h"
 #include "conversation.h"
 #include "oa_test.h"
 
@@ -414,6 +417,96 @@ static const struct conversation garbage_server = {
         SPANS_DONE},
 };
 
+/* ---- the other propagators (OTEL_PROPAGATORS b3, b3multi, jaeger) ---- */
+
+/* REMOTE_TP's context in their forms */
+#define REMOTE_B3 "0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-1"
+#define REMOTE_UBER "af7651916cd43dd8448eb211c80319c%3Ab7ad6b7169203331%3A0%3A1"
+
+static const struct conversation server_b3 = {
+    .name = "server, b3: the b3 header continues the trace",
+    .roles = {S},
+    .steps = (const struct conv_step[]){
+        RECEIVES(0, "GET /a HTTP/1.1\r\nHost: svc\r\nB3: " REMOTE_B3 "\r\n\r\n"),
+        SENDS(0, OK_EMPTY),
+        CONV_DONE},
+    .spans = (const struct conv_span[]){
+        SPAN_OF(SERVER_SPAN, "GET", false, CONV_REMOTE, REMOTE_TP, "url.path=/a"),
+        SPANS_DONE},
+};
+
+static const struct conversation server_b3multi = {
+    .name = "server, b3multi: the X-B3-* headers continue the trace",
+    .roles = {S},
+    .steps = (const struct conv_step[]){
+        RECEIVES(0, "GET /a HTTP/1.1\r\nx-b3-traceid: 0af7651916cd43dd8448eb211c80319c\r\nHost: svc\r\n"
+                    "X-B3-SpanId: b7ad6b7169203331\r\nX-B3-SAMPLED: 1\r\n\r\n"),
+        SENDS(0, OK_EMPTY),
+        CONV_DONE},
+    .spans = (const struct conv_span[]){
+        SPAN_OF(SERVER_SPAN, "GET", false, CONV_REMOTE, REMOTE_TP, "url.path=/a"),
+        SPANS_DONE},
+};
+
+/* a jaeger server calls out while handling a request: the trace, and the
+ * baggage received as uberctx-{key}, go on in jaeger's headers */
+static const struct conversation nested_jaeger = {
+    .name = "server, jaeger: uber-trace-id (URL-encoded, short trace id) continued, baggage forwarded",
+    .roles = {S, C},
+    .steps = (const struct conv_step[]){
+        RECEIVES(0, "GET /in HTTP/1.1\r\nHost: me\r\nuber-trace-id: " REMOTE_UBER "\r\nUberctx-User: 4%202\r\n\r\n"),
+        SENDS(1, "GET /dep HTTP/1.1\r\nHost: dep\r\n\r\n"),
+        RECEIVES(1, OK_EMPTY),
+        FINISHED(1),
+        SENDS(0, OK_EMPTY),
+        FINISHED(2),
+        CONV_DONE},
+    .wire = {NULL, "GET /dep HTTP/1.1\r\nHost: dep\r\nuber-trace-id: {tid:0}:{sid:0}:0:1\r\n"
+                   "uberctx-User: 4%202\r\n\r\n"},
+    .spans = (const struct conv_span[]){
+        SPAN(CLIENT_SPAN, "GET", false, 1, "url.full=http://dep/dep"),
+        SPAN_OF(SERVER_SPAN, "GET", false, CONV_REMOTE, REMOTE_TP, "url.path=/in"),
+        SPANS_DONE},
+};
+
+static const struct conversation client_b3_both = {
+    .name = "client, tracecontext,b3,b3multi: every format injected, the same ids",
+    .roles = {C},
+    .steps = (const struct conv_step[]){
+        SENDS(0, "GET /a HTTP/1.1\r\nHost: h\r\n\r\n"),
+        RECEIVES(0, OK_EMPTY),
+        CONV_DONE},
+    .wire = {"GET /a HTTP/1.1\r\nHost: h\r\ntraceparent: {tp:0}\r\nb3: {tid:0}-{sid:0}-1\r\n"
+             "X-B3-TraceId: {tid:0}\r\nX-B3-SpanId: {sid:0}\r\nX-B3-Sampled: 1\r\n\r\n"},
+    .spans = (const struct conv_span[]){
+        SPAN(CLIENT_SPAN, "GET", false, CONV_ROOT, "url.full=http://h/a"),
+        SPANS_DONE},
+};
+
+static const struct conversation client_own_b3 = {
+    .name = "client, b3: a program that sends its own b3 header is left alone",
+    .roles = {C},
+    .steps = (const struct conv_step[]){
+        SENDS(0, "GET /x HTTP/1.1\r\nb3: " REMOTE_B3 "\r\nHost: h\r\n\r\n"),
+        RECEIVES(0, OK_EMPTY),
+        CONV_DONE},
+    .spans = (const struct conv_span[]){
+        SPAN_OF(CLIENT_SPAN, "GET", false, CONV_NAMED, REMOTE_TP, "http.response.status_code=200"),
+        SPANS_DONE},
+};
+
+static const char *fake_getenv(const char *name)
+{
+    return getenv(name);
+}
+
+/* OTEL_PROPAGATORS for the cases that follow */
+static void use_propagators(const char *list)
+{
+    setenv("OTEL_PROPAGATORS", list, 1);
+    oa_config_load(&oa_config, fake_getenv);
+}
+
 int main(void)
 {
     const struct conversation *all[] = {
@@ -425,6 +518,15 @@ int main(void)
     };
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
         CONV_CHECK(*all[i]);
+    use_propagators("b3");
+    CONV_CHECK(server_b3);
+    CONV_CHECK(client_own_b3);
+    use_propagators("b3multi");
+    CONV_CHECK(server_b3multi);
+    use_propagators("jaeger");
+    CONV_CHECK(nested_jaeger);
+    use_propagators("tracecontext,b3,b3multi");
+    CONV_CHECK(client_b3_both);
     printf("# %ld runs\n", conv_total_runs);
     TEST_DONE();
 }

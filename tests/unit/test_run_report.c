@@ -50,6 +50,7 @@ static void test_start_line(void)
     const char *gzip[] = {"OTEL_EXPORTER_OTLP_ENDPOINT=http://collector:4318",
                           "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION=gzip", "OTEL_METRICS_EXPORTER=none",
                           "OTEL_PROPAGATORS=none", NULL};
+    const char *b3[] = {"OTEL_PROPAGATORS=jaeger,b3multi,tracecontext", NULL};
 
     start_line(defaults);
     CHECK(strcmp(line, "otelauto " OA_VERSION " tracing service \"svc\"; traces: otlp "
@@ -66,6 +67,9 @@ static void test_start_line(void)
                        "http://collector:4318/v1/traces (gzip); metrics: none; sampler: "
                        "parentbased_always_on; propagators: none") == 0,
           "gzip for traces only, metrics none: %s", line);
+
+    start_line(b3);
+    CHECK(strstr(line, "; propagators: tracecontext,b3multi,jaeger") != NULL, "b3multi and jaeger named: %s", line);
 
     char tiny[16];
     struct oa_config c;

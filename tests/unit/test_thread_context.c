@@ -222,8 +222,7 @@ static void test_env_carrier(void)
                    "BAGGAGE=old=1", NULL};
     char *const *seen = NULL;
     oa_library_state = 1;
-    oa_config.propagate_tracecontext = true;
-    oa_config.propagate_baggage = true;
+    oa_config.propagators = 1u << OA_PROPAGATOR_TRACECONTEXT | 1u << OA_PROPAGATOR_BAGGAGE;
 
     CHECK(oa_env_carrier_exec(env, capture, &seen) == 7 && seen == env,
           "outside any request the environment is passed as it is");
@@ -237,10 +236,10 @@ static void test_env_carrier(void)
     CHECK(has("TRACESTATE=k=v") && has("BAGGAGE=user=42"), "TRACESTATE and BAGGAGE of the request");
     CHECK(!has("BAGGAGE=old=1"), "inherited values replaced");
 
-    oa_config.propagate_baggage = false;
+    oa_config.propagators &= ~(1u << OA_PROPAGATOR_BAGGAGE);
     oa_env_carrier_exec(env, capture, &seen);
     CHECK(has("BAGGAGE=old=1") && !has("BAGGAGE=user=42"), "baggage propagation off: BAGGAGE left alone");
-    oa_config.propagate_baggage = true;
+    oa_config.propagators |= 1u << OA_PROPAGATOR_BAGGAGE;
     finish(r);
 
     oa_env_carrier_load(fake_env);

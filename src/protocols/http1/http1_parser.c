@@ -376,6 +376,9 @@ static inline __attribute__((always_inline)) void add_header(struct oa_http1_hea
 
 #define NAME_IS(name, name_len, lit) name_is(name, name_len, lit, sizeof(lit) - 1)
 
+/* the prefix of OA_HTTP1_H_UBERCTX's names */
+#define UBERCTX_LEN 8
+
 /* name_id(): a name matched one of the names it lists, so it is valid (all
  * tchar: see name_is()) with no other test. */
 #define NAME_LISTED 0x80u
@@ -391,6 +394,9 @@ static inline __attribute__((always_inline)) unsigned name_id(const char *name, 
     if (NAME_IS(name, len, lit)) \
         return NAME_LISTED | (id)
     switch (len) {
+    case 2:
+        LISTED("b3", OA_HTTP1_H_B3);
+        break;
     case 4:
         LISTED("host", OA_HTTP1_H_HOST);
         LISTED("date", OA_HTTP1_H_OTHER);
@@ -418,18 +424,23 @@ static inline __attribute__((always_inline)) unsigned name_id(const char *name, 
         LISTED("tracestate", OA_HTTP1_H_TRACESTATE);
         LISTED("keep-alive", OA_HTTP1_H_OTHER);
         LISTED("set-cookie", OA_HTTP1_H_OTHER);
+        LISTED("x-b3-flags", OA_HTTP1_H_X_B3_FLAGS);
         break;
     case 11:
         LISTED("traceparent", OA_HTTP1_H_TRACEPARENT);
+        LISTED("x-b3-spanid", OA_HTTP1_H_X_B3_SPANID);
         break;
     case 12:
         LISTED("content-type", OA_HTTP1_H_OTHER);
+        LISTED("x-b3-traceid", OA_HTTP1_H_X_B3_TRACEID);
+        LISTED("x-b3-sampled", OA_HTTP1_H_X_B3_SAMPLED);
         break;
     case 13:
         LISTED("last-modified", OA_HTTP1_H_OTHER);
         LISTED("accept-ranges", OA_HTTP1_H_OTHER);
         LISTED("cache-control", OA_HTTP1_H_OTHER);
         LISTED("authorization", OA_HTTP1_H_OTHER);
+        LISTED("uber-trace-id", OA_HTTP1_H_UBER_TRACE_ID);
         break;
     case 14:
         LISTED("content-length", OA_HTTP1_H_CONTENT_LENGTH);
@@ -449,6 +460,10 @@ static inline __attribute__((always_inline)) unsigned name_id(const char *name, 
         break;
     }
 #undef LISTED
+    /* Jaeger's baggage, a header per key: its name is checked by the caller */
+    if (len > UBERCTX_LEN && ((unsigned char)name[0] | 0x20) == 'u' &&
+        name_is(name, UBERCTX_LEN, "uberctx-", UBERCTX_LEN))
+        return OA_HTTP1_H_UBERCTX;
     return OA_HTTP1_H_OTHER;
 }
 
@@ -981,6 +996,11 @@ static inline __attribute__((always_inline)) enum oa_http1_known line_known(cons
     switch (kind) {
     case LS_B:
         KNOWN("baggage", OA_HTTP1_H_BAGGAGE);
+        /* too short for name_at_is's words; its 'b' is the line's first byte */
+        if (avail > 2 && a[1] == '3' && a[2] == ':') {
+            *name_len = 2;
+            return OA_HTTP1_H_B3;
+        }
         break;
     case LS_C:
         KNOWN("connection", OA_HTTP1_H_CONNECTION);
@@ -996,9 +1016,25 @@ static inline __attribute__((always_inline)) enum oa_http1_known line_known(cons
         break;
     case LS_U:
         KNOWN("user-agent", OA_HTTP1_H_USER_AGENT);
+        KNOWN("uber-trace-id", OA_HTTP1_H_UBER_TRACE_ID);
+        if (avail > UBERCTX_LEN && name_at_is(a, "uberctx-", UBERCTX_LEN)) {
+            /* a key of tchar up to the ':', as FULL checks a name (no
+             * tchar is CR or LF: the scan stays within the line) */
+            size_t i = UBERCTX_LEN;
+            while (i < avail && (char_class[a[i]] & CC_TCHAR))
+                i++;
+            if (i > UBERCTX_LEN && i < avail && a[i] == ':') {
+                *name_len = i;
+                return OA_HTTP1_H_UBERCTX;
+            }
+        }
         break;
     case LS_X:
         KNOWN("x-forwarded-for", OA_HTTP1_H_X_FORWARDED_FOR);
+        KNOWN("x-b3-traceid", OA_HTTP1_H_X_B3_TRACEID);
+        KNOWN("x-b3-spanid", OA_HTTP1_H_X_B3_SPANID);
+        KNOWN("x-b3-sampled", OA_HTTP1_H_X_B3_SAMPLED);
+        KNOWN("x-b3-flags", OA_HTTP1_H_X_B3_FLAGS);
         break;
     default:
         break;

@@ -82,6 +82,14 @@ enum oa_http1_known {
     OA_HTTP1_H_CONTENT_LENGTH,
     OA_HTTP1_H_TRANSFER_ENCODING,
     OA_HTTP1_H_CONNECTION,
+    /* the other propagation formats (OTEL_PROPAGATORS b3, b3multi, jaeger) */
+    OA_HTTP1_H_B3,
+    OA_HTTP1_H_X_B3_TRACEID,
+    OA_HTTP1_H_X_B3_SPANID,
+    OA_HTTP1_H_X_B3_SAMPLED,
+    OA_HTTP1_H_X_B3_FLAGS,
+    OA_HTTP1_H_UBER_TRACE_ID,
+    OA_HTTP1_H_UBERCTX,       /* every "uberctx-{key}" (a key at least one byte long) */
     OA_HTTP1_H_KNOWN_N,
     OA_HTTP1_H_OTHER = OA_HTTP1_H_KNOWN_N,
 };

@@ -14,6 +14,7 @@
 #include "trace/traceparent.h"
 #include "trace/tracestate.h"
 #include "trace/baggage.h"
+#include "trace/propagation.h"
 #include "trace/span.h"
 #include "trace/span_start.h"
 #include "trace/thread_context.h"
@@ -152,6 +153,83 @@ static size_t join_headers(const struct oa_http1_head *h, enum oa_http1_known na
     return pos;
 }
 
+/* The tracestate headers of a request whose traceparent is its context,
+ * joined and normalised into out (OA_TRACESTATE_MAX + 1 bytes; "" when
+ * there is none or it is invalid). */
+static inline __attribute__((always_inline)) void read_tracestate(const struct oa_http1_head *h, char *out)
+{
+    char joined[TRACESTATE_JOIN_MAX];
+    bool overflow;
+    size_t len = join_headers(h, OA_HTTP1_H_TRACESTATE, joined, sizeof(joined), &overflow);
+    if (len > 0 && !overflow && oa_tracestate_normalize(joined, len, out, OA_TRACESTATE_MAX + 1) < 0)
+        out[0] = '\0';
+}
+
+/* The header a context propagator reads, by its index in the head. */
+static const uint8_t context_header_known[OA_CH_N] = {
+    [OA_CH_TRACEPARENT] = OA_HTTP1_H_TRACEPARENT, [OA_CH_B3] = OA_HTTP1_H_B3,
+    [OA_CH_X_B3_TRACEID] = OA_HTTP1_H_X_B3_TRACEID, [OA_CH_X_B3_SPANID] = OA_HTTP1_H_X_B3_SPANID,
+    [OA_CH_X_B3_SAMPLED] = OA_HTTP1_H_X_B3_SAMPLED, [OA_CH_X_B3_FLAGS] = OA_HTTP1_H_X_B3_FLAGS,
+    [OA_CH_UBER_TRACE_ID] = OA_HTTP1_H_UBER_TRACE_ID,
+};
+
+/* What a head carries of the headers the context propagators read. */
+static void context_headers_of(const struct oa_http1_head *h, struct oa_context_headers *ch)
+{
+    for (int i = 0; i < OA_CH_N; i++) {
+        size_t n;
+        const struct oa_http1_header *f = oa_http1_find_known(h, (enum oa_http1_known)context_header_known[i], &n);
+        ch->count[i] = n;
+        ch->value[i] = f != NULL ? f->value : NULL;
+        ch->len[i] = f != NULL ? f->value_len : 0;
+    }
+}
+
+/* Client: whether the program sends a header of a configured format other
+ * than tracecontext itself (it propagates by itself, and nothing is added);
+ * then *parent_sc is the context those headers name, valid if they name
+ * one. Apart from the common path, which never comes here (its frame
+ * stays small). */
+__attribute__((noinline)) static bool program_sends_other_format(const struct oa_http1_head *h,
+                                                                 struct oa_span_context *parent_sc)
+{
+    struct oa_context_headers ch;
+    context_headers_of(h, &ch);
+    if (!oa_propagation_other_present(&ch))
+        return false;
+    if (oa_propagation_extract(&ch, parent_sc) >= 0)
+        parent_sc->remote = false;
+    return true;
+}
+
+/* Server: the context a request carries by the configured propagators, in
+ * their order (the last one that finds one wins), tracestate with it when
+ * traceparent won. Whether there is one. */
+__attribute__((noinline)) static bool extract_formats(const struct oa_http1_head *h, struct oa_span_context *parent_sc,
+                                                      char *tracestate)
+{
+    struct oa_context_headers ch;
+    context_headers_of(h, &ch);
+    int winner = oa_propagation_extract(&ch, parent_sc);
+    if (winner == OA_PROPAGATOR_TRACECONTEXT)
+        read_tracestate(h, tracestate);
+    return winner >= 0;
+}
+
+/* Jaeger's uberctx-{key} headers of a head as W3C baggage members appended
+ * to buf[0, *len) (cap bytes). */
+static void append_uberctx(const struct oa_http1_head *h, char *buf, size_t *len, size_t cap)
+{
+    size_t left = h->known_count[OA_HTTP1_H_UBERCTX];
+    for (size_t i = 0; i < h->n_headers && left > 0; i++) {
+        if (h->known[i] != OA_HTTP1_H_UBERCTX)
+            continue;
+        left--;
+        struct oa_http1_header hd = oa_http1_header_at(h, i);
+        oa_propagation_append_uberctx(hd.name, hd.name_len, hd.value, hd.value_len, buf, len, cap);
+    }
+}
+
 /* The span of the request head p has just parsed: raw, its name and
  * attributes left to the exporter thread, unless the head is too long for
  * that; then built now, as the other paths do. */
@@ -188,35 +266,51 @@ static inline __attribute__((always_inline)) void append_named_line(char *buf, s
     buf[(*pos)++] = '\n';
 }
 
-/* Queues the header lines to insert at stream offset `at`. */
-static bool queue_injection(struct oa_http_exchange *x, uint64_t at, const struct oa_span_context *own,
-                            const char *tracestate, const char *baggage)
+/* Queues the header lines to insert at stream offset `at` of the request
+ * head h: W3C's, and those of the other configured propagators, baggage as
+ * baggage and uberctx-{key} lines. None the program sent itself is added
+ * again (tracestate, baggage or uberctx-{key} lines). */
+static bool queue_injection(struct oa_http_exchange *x, uint64_t at, const struct oa_http1_head *h,
+                            const struct oa_span_context *own, const char *tracestate, const char *baggage)
 {
+    if (oa_http1_find_known(h, OA_HTTP1_H_TRACESTATE, NULL) != NULL)
+        tracestate = NULL;
     size_t ts_len = oa_strlen_or_0(tracestate);
     size_t bg_len = oa_strlen_or_0(baggage);
     size_t need = 0;
-    if (oa_config.propagate_tracecontext) {
+    /* read once: the writes below could alias the configuration */
+    unsigned propagators = oa_config.propagators;
+    bool tracecontext = propagators & 1u << OA_PROPAGATOR_TRACECONTEXT;
+    bool w3c_baggage = (propagators & 1u << OA_PROPAGATOR_BAGGAGE) && bg_len > 0 &&
+                       oa_http1_find_known(h, OA_HTTP1_H_BAGGAGE, NULL) == NULL;
+    bool others = propagators & ~(1u << OA_PROPAGATOR_TRACECONTEXT | 1u << OA_PROPAGATOR_BAGGAGE);
+    const char *jaeger_baggage = others && oa_http1_find_known(h, OA_HTTP1_H_UBERCTX, NULL) == NULL ? baggage : NULL;
+    if (tracecontext) {
         need += sizeof("traceparent: \r\n") + OA_TRACEPARENT_LEN;
         if (ts_len > 0)
             need += sizeof("tracestate: \r\n") + ts_len;
     }
-    if (oa_config.propagate_baggage && bg_len > 0)
+    if (w3c_baggage)
         need += sizeof("baggage: \r\n") + bg_len;
+    if (others)
+        need += oa_propagation_other_lines(own, jaeger_baggage, NULL);
     if (need == 0)
         return true;
     struct oa_injection *inj = oa_splice_reserve(&x->base.out, need);
     if (inj == NULL)
         return false;
     size_t pos = 0;
-    if (oa_config.propagate_tracecontext) {
+    if (tracecontext) {
         char tp[OA_TRACEPARENT_LEN + 1];
         oa_traceparent_format(own, tp);
         append_line(inj->bytes, &pos, "traceparent", tp, OA_TRACEPARENT_LEN);
         if (ts_len > 0)
             append_line(inj->bytes, &pos, "tracestate", tracestate, ts_len);
     }
-    if (oa_config.propagate_baggage && bg_len > 0)
+    if (w3c_baggage)
         append_line(inj->bytes, &pos, "baggage", baggage, bg_len);
+    if (others)
+        pos += oa_propagation_other_lines(own, jaeger_baggage, inj->bytes + pos);
     oa_splice_commit(&x->base.out, inj, at, pos, false);
     return true;
 }
@@ -271,6 +365,8 @@ __attribute__((noinline)) static bool on_client_request_head(struct oa_conn *c, 
 
     size_t own_tp_count = 0;
     const struct oa_http1_header *own_tp = oa_http1_find_known(h, OA_HTTP1_H_TRACEPARENT, &own_tp_count);
+    bool others = oa_config_propagates_other_formats(&oa_config);
+    bool own_other = false;
     struct oa_span_context parent_sc;
     const struct oa_span_context *parent = NULL;
     const char *tracestate = NULL;
@@ -294,6 +390,12 @@ __attribute__((noinline)) static bool on_client_request_head(struct oa_conn *c, 
             }
             parent = &parent_sc;
         }
+    } else if (others && (own_other = program_sends_other_format(h, &parent_sc))) {
+        /* so does a program that sends a header of another configured
+         * format: its bytes are left alone; our span joins the trace they
+         * name */
+        if (parent_sc.valid)
+            parent = &parent_sc;
     } else if (oa_thread_context_parent(&parent_sc, &tracestate, &baggage)) {
         parent = &parent_sc;
     }
@@ -304,12 +406,8 @@ __attribute__((noinline)) static bool on_client_request_head(struct oa_conn *c, 
         f->p.span = request_span(OA_SPAN_KIND_CLIENT, &x->out, c, &own, parent, x->out_message_start, tracestate);
     if (forwarded && !queue_replacement(x, forwarded_at, &own))
         OA_DEBUG("fd %d: no room to replace the forwarded traceparent", c->fd);
-    if (own_tp_count == 0) {
-        if (oa_http1_find_known(h, OA_HTTP1_H_TRACESTATE, NULL) != NULL)
-            tracestate = NULL;
-        if (oa_http1_find_known(h, OA_HTTP1_H_BAGGAGE, NULL) != NULL)
-            baggage = NULL;
-        if (!queue_injection(x, at, &own, tracestate, baggage))
+    if (own_tp_count == 0 && !own_other) {
+        if (!queue_injection(x, at, h, &own, tracestate, baggage))
             OA_DEBUG("fd %d: no room to inject trace headers", c->fd);
     }
     return true;
@@ -330,27 +428,36 @@ static bool on_server_request_head(struct oa_conn *c)
      * clear all 513 bytes for every request */
     char tracestate[OA_TRACESTATE_MAX + 1];
     tracestate[0] = '\0';
-    if (oa_config.propagate_tracecontext) {
+    unsigned propagators = oa_config.propagators;
+    if (propagators & ~(1u << OA_PROPAGATOR_TRACECONTEXT | 1u << OA_PROPAGATOR_BAGGAGE)) {
+        if (extract_formats(h, &parent_sc, tracestate))
+            parent = &parent_sc;
+    } else if (propagators & 1u << OA_PROPAGATOR_TRACECONTEXT) {
         size_t n = 0;
         const struct oa_http1_header *tp = oa_http1_find_known(h, OA_HTTP1_H_TRACEPARENT, &n);
         if (n == 1 && oa_traceparent_parse(tp->value, tp->value_len, &parent_sc)) {
             parent = &parent_sc;
-            char joined[TRACESTATE_JOIN_MAX];
-            bool overflow;
-            size_t len = join_headers(h, OA_HTTP1_H_TRACESTATE, joined, sizeof(joined), &overflow);
-            if (len > 0 && !overflow && oa_tracestate_normalize(joined, len, tracestate, sizeof(tracestate)) < 0)
-                tracestate[0] = '\0';
+            read_tracestate(h, tracestate);
         }
     }
     char *baggage = NULL;
     size_t baggage_len = 0;
-    if (oa_config.propagate_baggage && oa_http1_find_known(h, OA_HTTP1_H_BAGGAGE, NULL) != NULL) {
+    bool w3c_baggage = (propagators & 1u << OA_PROPAGATOR_BAGGAGE) &&
+                       oa_http1_find_known(h, OA_HTTP1_H_BAGGAGE, NULL) != NULL;
+    bool jaeger_baggage = (propagators & 1u << OA_PROPAGATOR_JAEGER) &&
+                          oa_http1_find_known(h, OA_HTTP1_H_UBERCTX, NULL) != NULL;
+    if (w3c_baggage || jaeger_baggage) {
         /* joined input, then the sanitised copy; only requests that carry
          * baggage pay for this */
         char *buf = malloc(2 * (OA_BAGGAGE_MAX + 1));
         if (buf != NULL) {
-            bool overflow;
-            size_t len = join_headers(h, OA_HTTP1_H_BAGGAGE, buf, OA_BAGGAGE_MAX + 1, &overflow);
+            bool overflow = false;
+            size_t len = 0;
+            buf[0] = '\0';
+            if (w3c_baggage)
+                len = join_headers(h, OA_HTTP1_H_BAGGAGE, buf, OA_BAGGAGE_MAX + 1, &overflow);
+            if (jaeger_baggage && !overflow)
+                append_uberctx(h, buf, &len, OA_BAGGAGE_MAX + 1);
             char *clean = buf + OA_BAGGAGE_MAX + 1;
             if (!overflow)
                 baggage_len = oa_baggage_sanitize(buf, len, clean, OA_BAGGAGE_MAX + 1);

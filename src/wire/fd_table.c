@@ -257,6 +257,27 @@ static void forget(int fd)
     errno = saved;
 }
 
+void oa_fd_table_crash_walk(const struct oa_crash_walk *w)
+{
+    for (unsigned i = 0; i < OA_FD_TABLE_CHUNKS; i++) {
+        struct oa_conn **chunk = __atomic_load_n(&oa_fd_chunks[i], __ATOMIC_ACQUIRE);
+        if (chunk == NULL)
+            continue;
+        for (unsigned j = 0; j < CHUNK_ENTRIES; j++) {
+            const struct oa_conn *c = __atomic_load_n(&chunk[j], __ATOMIC_ACQUIRE);
+            if (c == NULL || !c->in_use || c->mode != OA_MODE_PARSING)
+                continue;
+            const struct oa_proto_conn *p = __atomic_load_n(&c->proto, __ATOMIC_ACQUIRE);
+            if (p == NULL || ((uintptr_t)p & 7) != 0)
+                continue;
+            const struct oa_protocol *proto = __atomic_load_n(&p->protocol, __ATOMIC_ACQUIRE);
+            if (!oa_protocol_is_registered(proto) || proto->crash == NULL || p->gave_up)
+                continue;
+            proto->crash(p, w);
+        }
+    }
+}
+
 void oa_fd_table_atfork_child(void)
 {
     free_list_lock = 0;

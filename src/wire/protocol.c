@@ -19,6 +19,16 @@ void oa_protocol_register(const struct oa_protocol *p)
     }
 }
 
+bool oa_protocol_is_registered(const struct oa_protocol *p)
+{
+    unsigned count = __atomic_load_n(&n_registered, __ATOMIC_ACQUIRE);
+    for (unsigned i = 0; i < count && i < OA_PROTOCOLS_MAX; i++) {
+        if (registered[i] == p)
+            return true;
+    }
+    return false;
+}
+
 void oa_protocol_reset(void)
 {
     __atomic_store_n(&n_registered, 0, __ATOMIC_RELEASE);

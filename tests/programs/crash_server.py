@@ -1,0 +1,49 @@
+#!/usr/bin/env python3
+"""An HTTP server that dies inside a request (the crash capture's tests,
+tests/integration/36-crash.bats).
+
+  crash_server.py --port PORT --ready-file FILE
+
+GET /segv reads address 0 (ctypes.string_at(0): SIGSEGV in the
+interpreter), GET /abort calls os.abort() (SIGABRT); anything else is
+answered 200 "ok". Single-threaded: the crash happens on the thread that
+read the request."""
+
+import argparse
+import ctypes
+import os
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self):
+        if self.path == "/segv":
+            ctypes.string_at(0)
+        elif self.path == "/abort":
+            os.abort()
+        body = b"ok\n"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--ready-file", required=True)
+    args = ap.parse_args()
+    server = HTTPServer(("127.0.0.1", args.port), Handler)
+    with open(args.ready_file + ".tmp", "w") as f:
+        f.write("%d\n" % server.server_address[1])
+    os.rename(args.ready_file + ".tmp", args.ready_file)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

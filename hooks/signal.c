@@ -36,6 +36,7 @@
 
 #include "base/common.h"
 #include "lifecycle/crash.h"
+#include "lifecycle/library.h"
 #include "sys/real_signal.h"
 
 #define OA_SIGNAL(name, field, ret, params, args) \
@@ -108,13 +109,7 @@ static bool is_installed(int sig)
 
 static int real_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
-    if (oa_signal_real.sigaction == NULL)
-        oa_signal_bind();
-    if (oa_signal_real.sigaction == NULL) {
-        errno = ENOSYS;
-        return -1;
-    }
-    return oa_signal_real.sigaction(sig, act, old);
+    return oa_real_sigaction(sig, act, old);
 }
 
 /* ---- the handler ---- */
@@ -182,6 +177,7 @@ static void on_crash_signal(int sig, siginfo_t *info, void *ucontext)
 static void install_handlers(void)
 {
     static const int sigs[] = OA_CRASH_SIGNALS;
+    oa_signal_bind();
     lock_writer();
     for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
         int sig = sigs[i];
@@ -207,10 +203,16 @@ static void install_handlers(void)
     unlock_writer();
 }
 
-__attribute__((constructor)) static void signal_hooks_bind(void)
+/* fork child: a sigaction call of another thread held the lock */
+static void writer_reset_in_child(void)
 {
-    oa_signal_bind();
+    writer = 0;
+}
+
+__attribute__((constructor)) static void signal_hooks_register(void)
+{
     oa_crash_install_handlers = install_handlers;
+    oa_library_on_fork_child(OA_FORK_CHILD_SIGNAL, writer_reset_in_child);
 }
 
 /* ---- the interposed functions ---- */
@@ -261,30 +263,28 @@ static sighandler_t set_handler(int sig, sighandler_t handler, int flags, bool m
 
 OA_EXPORT sighandler_t signal(int sig, sighandler_t handler)
 {
-    if (!is_installed(sig)) {
-        if (oa_signal_real.signal == NULL)
-            oa_signal_bind();
-        return oa_signal_real.signal(sig, handler);
-    }
+    if (!is_installed(sig))
+        return oa_real_signal(oa_signal_real.signal, sig, handler);
     return set_handler(sig, handler, SA_RESTART, true);
 }
 
 OA_EXPORT sighandler_t bsd_signal(int sig, sighandler_t handler)
 {
-    if (!is_installed(sig)) {
-        if (oa_signal_real.bsd_signal == NULL)
-            oa_signal_bind();
-        return oa_signal_real.bsd_signal(sig, handler);
-    }
+    if (!is_installed(sig))
+        return oa_real_signal(oa_signal_real.bsd_signal, sig, handler);
     return set_handler(sig, handler, SA_RESTART, true);
 }
 
 OA_EXPORT sighandler_t sysv_signal(int sig, sighandler_t handler)
 {
-    if (!is_installed(sig)) {
-        if (oa_signal_real.sysv_signal == NULL)
-            oa_signal_bind();
-        return oa_signal_real.sysv_signal(sig, handler);
-    }
+    if (!is_installed(sig))
+        return oa_real_sysv_signal(oa_signal_real.sysv_signal, sig, handler);
+    return set_handler(sig, handler, SA_RESETHAND | SA_NODEFER, false);
+}
+
+OA_EXPORT sighandler_t __sysv_signal(int sig, sighandler_t handler)
+{
+    if (!is_installed(sig))
+        return oa_real_sysv_signal(oa_signal_real.sysv_signal_internal, sig, handler);
     return set_handler(sig, handler, SA_RESETHAND | SA_NODEFER, false);
 }

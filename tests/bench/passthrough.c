@@ -30,8 +30,9 @@
 
 typedef struct ssl_st SSL;
 
-/* glibc exports it, but declares it only for older X/Open levels */
+/* glibc exports these, but declares them only for other standards levels */
 extern sighandler_t bsd_signal(int sig, sighandler_t handler);
+extern sighandler_t __sysv_signal(int sig, sighandler_t handler);
 
 #define PT_EXPORT __attribute__((visibility("default")))
 

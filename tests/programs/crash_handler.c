@@ -50,6 +50,13 @@ static void install_sigaction(void)
         perror("sigaction");
 }
 
+/* a real fault (not UBSan's report, when built with the sanitizers) */
+__attribute__((noinline, no_sanitize("undefined", "address"))) static void store_to_null(int zero)
+{
+    volatile int *null = (volatile int *)(uintptr_t)zero; /* 0, unknown to the compiler */
+    *null = 1;
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 4) {
@@ -94,7 +101,6 @@ int main(int argc, char **argv)
         perror("write");
         return 2;
     }
-    volatile int *null = (volatile int *)(uintptr_t)(argc - 4); /* 0, unknown to the compiler */
-    *null = 1;
+    store_to_null(argc - 4);
     return 0;
 }

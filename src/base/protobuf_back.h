@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "base/common.h"
 #include "base/short_copy.h"
 
 enum wire_type { WT_VARINT = 0, WT_I64 = 1, WT_LEN = 2, WT_I32 = 5 };
@@ -113,6 +114,38 @@ BACK back_literal_field(uint8_t *p, unsigned field, const char *s, size_t len)
     p -= len;
     memcpy(p, s, len);
     return back_len_prefix(p, field, end);
+}
+
+/* common.v1 AnyValue of a, as field `field` (always written: a message whose
+ * oneof member is written even when it is empty or 0); a string's text by
+ * `text` (the caller's sanitising writer, inlined with this function). */
+BACK back_any_value(uint8_t *p, unsigned field, const struct oa_attr *a,
+                    uint8_t *(*text)(uint8_t *p, const char *s, size_t len))
+{
+    uint8_t *value_end = p;
+    switch (a->type) {
+    case OA_VALUE_STRING: {
+        uint8_t *text_end = p;
+        if (a->v.str.ptr != NULL)
+            p = text(p, a->v.str.ptr, a->v.str.len);
+        p = back_len_prefix(p, 1, text_end);
+        break;
+    }
+    case OA_VALUE_BOOL:
+        *--p = a->v.b ? 1 : 0;
+        p = back_tag(p, 2, WT_VARINT);
+        break;
+    case OA_VALUE_INT:
+        p = back_tag(back_varint(p, (uint64_t)a->v.i), 3, WT_VARINT);
+        break;
+    case OA_VALUE_DOUBLE: {
+        uint64_t bits;
+        memcpy(&bits, &a->v.d, sizeof bits);
+        p = back_fixed64(p, 4, bits);
+        break;
+    }
+    }
+    return back_len_prefix(p, field, value_end);
 }
 
 #endif

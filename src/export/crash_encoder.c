@@ -3,65 +3,22 @@
  * resource}/v1, written backwards (base/protobuf_back.h), last field first. */
 #include "export/crash_encoder.h"
 #include "base/protobuf_back.h"
+#include "base/utf8_text.h"
+#include "export/otlp/otlp_span_back.h"
 #include "export/otlp/otlp_span_flags.h"
 
-#define SCOPE_NAME "otelauto"
 #define EVENT_NAME "exception"
 /* tags, length prefixes and fixed fields of one span, its status and its
  * event, less their texts (a generous bound) */
 #define SPAN_FIXED 512
 #define ATTR_FIXED 32
 
-/* The length of the UTF-8 sequence that starts at s[i] (len bytes in all)
- * when it is valid (no overlong form, no surrogate, at most U+10FFFF), else 0. */
-static size_t utf8_sequence(const unsigned char *s, size_t i, size_t len)
-{
-    unsigned char b = s[i];
-    if (b < 0x80)
-        return b != 0 ? 1 : 0;
-    size_t n;
-    unsigned char lo = 0x80, hi = 0xbf;
-    if (b >= 0xc2 && b <= 0xdf) {
-        n = 2;
-    } else if (b >= 0xe0 && b <= 0xef) {
-        n = 3;
-        if (b == 0xe0)
-            lo = 0xa0;
-        else if (b == 0xed)
-            hi = 0x9f;
-    } else if (b >= 0xf0 && b <= 0xf4) {
-        n = 4;
-        if (b == 0xf0)
-            lo = 0x90;
-        else if (b == 0xf4)
-            hi = 0x8f;
-    } else {
-        return 0;
-    }
-    if (i + n > len || s[i + 1] < lo || s[i + 1] > hi)
-        return 0;
-    for (size_t k = 2; k < n; k++) {
-        if (s[i + k] < 0x80 || s[i + k] > 0xbf)
-            return 0;
-    }
-    return n;
-}
-
-/* s[0..len) before p, each byte that starts no valid sequence as '?':
- * exactly len bytes. */
+/* s[0..len) before p, invalid UTF-8 (and NUL) replaced by U+FFFD as the
+ * exporter's encoder does: at most 3 * len bytes */
 static uint8_t *back_utf8(uint8_t *p, const char *s, size_t len)
 {
-    const unsigned char *u = (const unsigned char *)s;
-    p -= len;
-    for (size_t i = 0; i < len;) {
-        size_t n = utf8_sequence(u, i, len);
-        if (n == 0) {
-            p[i++] = '?';
-            continue;
-        }
-        memcpy(p + i, u + i, n);
-        i += n;
-    }
+    p -= oa_utf8_sanitised_len(s, len);
+    oa_utf8_sanitised_put((char *)p, s, len);
     return p;
 }
 
@@ -78,41 +35,26 @@ static size_t text_len(const char *s)
     return s != NULL ? strlen(s) : 0;
 }
 
+static uint8_t *back_cstr_field(uint8_t *p, unsigned field, const char *s)
+{
+    return back_text_field(p, field, s, text_len(s));
+}
+
 /* KeyValue (as field `field`): key (1), value (2: AnyValue, always) */
 static uint8_t *back_attr(uint8_t *p, unsigned field, const struct oa_attr *a)
 {
     uint8_t *end = p;
-    uint8_t *value_end = p;
-    switch (a->type) {
-    case OA_VALUE_STRING: {
-        uint8_t *text_end = p;
-        if (a->v.str.ptr != NULL)
-            p = back_utf8(p, a->v.str.ptr, a->v.str.len);
-        p = back_len_prefix(p, 1, text_end);
-        break;
-    }
-    case OA_VALUE_BOOL:
-        *--p = a->v.b ? 1 : 0;
-        p = back_tag(p, 2, WT_VARINT);
-        break;
-    case OA_VALUE_INT:
-        p = back_tag(back_varint(p, (uint64_t)a->v.i), 3, WT_VARINT);
-        break;
-    case OA_VALUE_DOUBLE: {
-        uint64_t bits;
-        memcpy(&bits, &a->v.d, sizeof bits);
-        p = back_fixed64(p, 4, bits);
-        break;
-    }
-    }
-    p = back_len_prefix(p, 2, value_end);
+    p = back_any_value(p, 2, a, back_utf8);
     p = back_text_field(p, 1, a->key, text_len(a->key));
     return back_len_prefix(p, field, end);
 }
 
+/* a replaced byte takes the 3 of U+FFFD */
+#define GROWTH 3
+
 static size_t attr_bound(const struct oa_attr *a)
 {
-    return ATTR_FIXED + text_len(a->key) + (a->type == OA_VALUE_STRING ? a->v.str.len : 0);
+    return ATTR_FIXED + GROWTH * (text_len(a->key) + (a->type == OA_VALUE_STRING ? a->v.str.len : 0));
 }
 
 /* A string-valued KeyValue of the event */
@@ -137,8 +79,9 @@ static uint32_t attr_count(const struct oa_span *s)
 
 static size_t span_bound(const struct oa_span *s, const struct oa_crash_event *ev)
 {
-    size_t n = SPAN_FIXED + text_len(s->trace_state) + text_len(s->name) + 2 * text_len(ev->message) +
-               text_len(ev->type) + ev->stacktrace_len + 3 * ATTR_FIXED + 64;
+    size_t n = SPAN_FIXED + GROWTH * (text_len(s->trace_state) + text_len(s->name) + 2 * text_len(ev->message) +
+                                      text_len(ev->type) + ev->stacktrace_len + 64) +
+               3 * ATTR_FIXED;
     for (uint32_t i = 0; i < attr_count(s); i++)
         n += attr_bound(&s->attrs[i]);
     return n;
@@ -175,18 +118,7 @@ bool oa_crash_encoder_add(struct oa_crash_encoder *enc, const struct oa_span *s,
         p = back_tag(back_varint(p, s->dropped_attrs), 10, WT_VARINT);
     for (uint32_t i = attr_count(s); i-- > 0;)
         p = back_attr(p, 9, &s->attrs[i]);
-    if (s->end_unix_nano)
-        p = back_fixed64(p, 8, s->end_unix_nano);
-    if (s->start_unix_nano)
-        p = back_fixed64(p, 7, s->start_unix_nano);
-    if (s->kind)
-        p = back_tag(back_varint(p, s->kind), 6, WT_VARINT);
-    p = back_text_field(p, 5, s->name, text_len(s->name));
-    if (s->has_parent)
-        p = back_bytes_field(p, 4, s->parent_span_id, sizeof s->parent_span_id);
-    p = back_text_field(p, 3, s->trace_state, text_len(s->trace_state));
-    p = back_bytes_field(p, 2, s->span_id, sizeof s->span_id);
-    p = back_bytes_field(p, 1, s->trace_id, sizeof s->trace_id);
+    p = back_span_identity(p, s, back_cstr_field);
     enc->p = back_len_prefix(p, 2, end);
     enc->n_spans++;
     return true;
@@ -195,7 +127,7 @@ bool oa_crash_encoder_add(struct oa_crash_encoder *enc, const struct oa_span *s,
 const uint8_t *oa_crash_encoder_finish(struct oa_crash_encoder *enc, const struct oa_resource *r, size_t *len)
 {
     size_t n_res = r == NULL ? 0 : (r->n_attrs < OA_RESOURCE_MAX_ATTRS ? r->n_attrs : OA_RESOURCE_MAX_ATTRS);
-    size_t need = SPAN_FIXED + sizeof SCOPE_NAME + sizeof OA_VERSION;
+    size_t need = SPAN_FIXED + sizeof OA_OTLP_SCOPE_NAME + sizeof OA_VERSION;
     for (size_t i = 0; i < n_res; i++)
         need += attr_bound(&r->attrs[i]);
     if ((size_t)(enc->p - enc->buf) < need)
@@ -203,12 +135,7 @@ const uint8_t *oa_crash_encoder_finish(struct oa_crash_encoder *enc, const struc
     uint8_t *end = enc->end;
     uint8_t *p = enc->p;
     /* ResourceSpans: resource (1), scope_spans (2); ScopeSpans: scope (1), spans (2) */
-    uint8_t *scope_spans_end = end;
-    uint8_t *scope_end = p;
-    p = back_literal_field(p, 2, OA_VERSION, sizeof OA_VERSION - 1);
-    p = back_literal_field(p, 1, SCOPE_NAME, sizeof SCOPE_NAME - 1);
-    p = back_len_prefix(p, 1, scope_end);
-    p = back_len_prefix(p, 2, scope_spans_end);
+    p = back_scope_spans(p, end);
     uint8_t *resource_end = p;
     for (size_t i = n_res; i-- > 0;)
         p = back_attr(p, 1, &r->attrs[i]);

@@ -4,8 +4,8 @@
  * a time, from a signal handler: no allocation, no lock, no libc call but
  * memcpy. The bytes are those of the exporter's encoder
  * (src/export/otlp/otlp_encoder.c, which lives in the lazily loaded object
- * and allocates its buffer) plus the event; strings are sanitised to UTF-8
- * by replacing each invalid byte with '?'. */
+ * and allocates its buffer) plus the event, invalid UTF-8 replaced by
+ * U+FFFD as there. */
 #ifndef OA_CRASH_ENCODER_H
 #define OA_CRASH_ENCODER_H
 

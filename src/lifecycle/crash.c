@@ -228,14 +228,7 @@ static size_t put_text(char *out, size_t cap, size_t len, const char *s)
 
 static size_t put_number(char *out, size_t cap, size_t len, uint64_t v, unsigned base)
 {
-    char digits[24];
-    size_t n = 0;
-    do {
-        digits[n++] = "0123456789abcdef"[v % base];
-        v /= base;
-    } while (v != 0);
-    while (n > 0 && len + 1 < cap)
-        out[len++] = digits[--n];
+    len += oa_crash_format_number(out + len, cap - 1 - len, v, base);
     out[len] = '\0';
     return len;
 }

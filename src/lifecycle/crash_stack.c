@@ -77,7 +77,7 @@ static void put_str(struct out *o, const char *s)
     put(o, s, strlen(s));
 }
 
-static void put_uint(struct out *o, uint64_t v, unsigned base)
+size_t oa_crash_format_number(char *out, size_t cap, uint64_t v, unsigned base)
 {
     char digits[24];
     size_t n = 0;
@@ -85,8 +85,15 @@ static void put_uint(struct out *o, uint64_t v, unsigned base)
         digits[n++] = "0123456789abcdef"[v % base];
         v /= base;
     } while (v != 0);
-    while (n > 0)
-        put(o, &digits[--n], 1);
+    size_t len = 0;
+    while (n > 0 && len < cap)
+        out[len++] = digits[--n];
+    return len;
+}
+
+static void put_uint(struct out *o, uint64_t v, unsigned base)
+{
+    o->len += oa_crash_format_number(o->p + o->len, o->cap - o->len, v, base);
 }
 
 size_t oa_crash_frame_format(char *out, size_t cap, unsigned index, const char *fn, uint64_t offset, uint64_t ip,

@@ -23,6 +23,10 @@ size_t oa_crash_stack_write(void *ucontext, char *out, size_t cap);
 
 /* ---- the pure parts ---- */
 
+/* v in base 10 or 16 (lower case), at most cap digits (the leading ones),
+ * no NUL: how many were written. */
+size_t oa_crash_format_number(char *out, size_t cap, uint64_t v, unsigned base);
+
 /* One frame's line (with its '\n'), cut to cap bytes: its length. fn NULL or
  * "": no name (the address is shown). */
 size_t oa_crash_frame_format(char *out, size_t cap, unsigned index, const char *fn, uint64_t offset, uint64_t ip,

@@ -71,24 +71,26 @@ for s in spans:
 "
 }
 
-@test "python server reads address 0 in a request: the SERVER span arrives with Error and the SIGSEGV event; same death as without the shim" {
-    crash_python_server "" /segv
+# python_crash PATH STATUS SIGNAL MESSAGE_RE: the server dies of SIGNAL in the
+# request for PATH, with the exit status STATUS with and without the shim,
+# the client's connection broken; its SERVER span carries the crash
+python_crash() {
+    local path=$1 want=$2 signal=$3 message=$4
+    crash_python_server "" "$path"
     local untraced=$SERVER_STATUS
-    crash_python_server crash-py /segv
+    crash_python_server crash-py "$path"
     echo "untraced=$untraced traced=$SERVER_STATUS curl=$CURL_STATUS"
-    [[ $untraced == 139 && $SERVER_STATUS == 139 ]]
+    [[ $untraced == "$want" && $SERVER_STATUS == "$want" ]]
     [[ $CURL_STATUS == 52 ]] # the connection broke: empty reply
-    check_crash_span crash-py 2 SIGSEGV '^Segmentation fault at address 0x0$' 'python'
+    check_crash_span crash-py 2 "$signal" "$message" 'python'
+}
+
+@test "python server reads address 0 in a request: the SERVER span arrives with Error and the SIGSEGV event; same death as without the shim" {
+    python_crash /segv 139 SIGSEGV '^Segmentation fault at address 0x0$'
 }
 
 @test "python server calls os.abort() in a request: SIGABRT event; same death as without the shim" {
-    crash_python_server "" /abort
-    local untraced=$SERVER_STATUS
-    crash_python_server crash-py /abort
-    echo "untraced=$untraced traced=$SERVER_STATUS curl=$CURL_STATUS"
-    [[ $untraced == 134 && $SERVER_STATUS == 134 ]]
-    [[ $CURL_STATUS == 52 ]]
-    check_crash_span crash-py 2 SIGABRT '^Aborted' 'python'
+    python_crash /abort 134 SIGABRT '^Aborted'
 }
 
 @test "OTELAUTO_CRASH_CAPTURE=false: no span from the crashed request, same death" {

@@ -25,9 +25,10 @@
 #include "export/otlp/otlp_exporter.h"
 #include "export/otlp/otlp_span_flags.h"
 #include "base/protobuf_back.h"
+#include "export/otlp/otlp_span_back.h"
 #include "export/otlp/otlp_text.h"
 
-#define SCOPE_NAME "otelauto"
+#define SCOPE_NAME OA_OTLP_SCOPE_NAME
 
 /* True when every byte is printable-or-control ASCII other than NUL: then
  * the string is valid UTF-8 as it is. Eight bytes at a time, a short
@@ -142,30 +143,7 @@ BACK back_cstr_field(uint8_t *p, unsigned field, const char *s)
 BACK back_key_value(uint8_t *p, unsigned field, const struct oa_attr *a, enum key_origin keys)
 {
     uint8_t *end = p;
-    uint8_t *value_end = p;
-    switch (a->type) {
-    case OA_VALUE_STRING: {
-        uint8_t *text_end = p;
-        if (a->v.str.ptr != NULL)
-            p = back_text(p, a->v.str.ptr, a->v.str.len);
-        p = back_len_prefix(p, 1, text_end);
-        break;
-    }
-    case OA_VALUE_BOOL:
-        *--p = a->v.b ? 1 : 0;
-        p = back_tag(p, 2, WT_VARINT);
-        break;
-    case OA_VALUE_INT:
-        p = back_tag(back_varint(p, (uint64_t)a->v.i), 3, WT_VARINT);
-        break;
-    case OA_VALUE_DOUBLE: {
-        uint64_t bits;
-        memcpy(&bits, &a->v.d, sizeof bits);
-        p = back_fixed64(p, 4, bits);
-        break;
-    }
-    }
-    p = back_len_prefix(p, 2, value_end);
+    p = back_any_value(p, 2, a, back_text);
     if (keys == KEYS_LITERAL) {
         size_t len = key_length(a);
         if (len > 0) {
@@ -232,18 +210,7 @@ static uint8_t *back_span(uint8_t *p, const struct oa_span *s)
     if (s->dropped_attrs)
         p = back_tag(back_varint(p, s->dropped_attrs), 10, WT_VARINT);
     p = back_span_attributes(p, 9, s->attrs, span_attr_count(s));
-    if (s->end_unix_nano)
-        p = back_fixed64(p, 8, s->end_unix_nano);
-    if (s->start_unix_nano)
-        p = back_fixed64(p, 7, s->start_unix_nano);
-    if (s->kind)
-        p = back_tag(back_varint(p, s->kind), 6, WT_VARINT);
-    p = back_cstr_field(p, 5, s->name);
-    if (s->has_parent)
-        p = back_bytes_field(p, 4, s->parent_span_id, sizeof s->parent_span_id);
-    p = back_cstr_field(p, 3, s->trace_state);
-    p = back_bytes_field(p, 2, s->span_id, sizeof s->span_id);
-    p = back_bytes_field(p, 1, s->trace_id, sizeof s->trace_id);
+    p = back_span_identity(p, s, back_cstr_field);
     return back_len_prefix(p, 2, end);
 }
 
@@ -279,11 +246,7 @@ uint8_t *oa_otlp_encode_traces_at(const struct oa_resource *resource, struct oa_
     uint8_t *scope_spans_end = p;
     for (size_t i = n; i-- > 0;)
         p = back_span(p, spans[i]);
-    uint8_t *scope_end = p;
-    p = back_literal_field(p, 2, OA_VERSION, sizeof OA_VERSION - 1);
-    p = back_literal_field(p, 1, SCOPE_NAME, sizeof SCOPE_NAME - 1);
-    p = back_len_prefix(p, 1, scope_end);
-    p = back_len_prefix(p, 2, scope_spans_end);
+    p = back_scope_spans(p, scope_spans_end);
     uint8_t *resource_end = p;
     p = back_checked_attributes(p, 1, res_attrs, n_res_attrs);
     p = back_len_prefix(p, 1, resource_end);

@@ -28,6 +28,7 @@
  * SA_ONSTACK so that a program's alternate stack is used. */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -66,15 +67,26 @@ static bool captured_signal(int sig)
     return sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE || sig == SIGABRT;
 }
 
-static void lock_writer(void)
+/* The writers' lock holds the holder's thread id: a sigaction call from a
+ * signal handler that interrupted this thread's own sigaction call goes
+ * ahead without it (waiting would never end). Returns whether it was taken. */
+static bool lock_writer(void)
 {
-    while (__atomic_exchange_n(&writer, 1, __ATOMIC_ACQUIRE) != 0)
+    int me = (int)syscall(SYS_gettid);
+    int expected = 0;
+    while (!__atomic_compare_exchange_n(&writer, &expected, me, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+        if (expected == me)
+            return false;
+        expected = 0;
         sched_yield();
+    }
+    return true;
 }
 
-static void unlock_writer(void)
+static void unlock_writer(bool taken)
 {
-    __atomic_store_n(&writer, 0, __ATOMIC_RELEASE);
+    if (taken)
+        __atomic_store_n(&writer, 0, __ATOMIC_RELEASE);
 }
 
 static void keep(int sig, const struct sigaction *act)
@@ -178,7 +190,7 @@ static void install_handlers(void)
 {
     static const int sigs[] = OA_CRASH_SIGNALS;
     oa_signal_bind();
-    lock_writer();
+    bool taken = lock_writer();
     for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
         int sig = sigs[i];
         if (kept[sig].installed)
@@ -200,7 +212,7 @@ static void install_handlers(void)
         }
         __atomic_store_n(&kept[sig].installed, true, __ATOMIC_RELEASE);
     }
-    unlock_writer();
+    unlock_writer(taken);
 }
 
 /* fork child: a sigaction call of another thread held the lock */
@@ -221,7 +233,7 @@ __attribute__((constructor)) static void signal_hooks_register(void)
  * would report it (SIGKILL and SIGSTOP never in the mask, glibc's restorer). */
 static int program_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
-    lock_writer();
+    bool taken = lock_writer();
     if (old != NULL)
         *old = kept[sig].program;
     if (act != NULL) {
@@ -232,7 +244,7 @@ static int program_sigaction(int sig, const struct sigaction *act, struct sigact
         k.sa_restorer = restorer;
         keep(sig, &k);
     }
-    unlock_writer();
+    unlock_writer(taken);
     return 0;
 }
 

@@ -118,7 +118,7 @@ run_crash_handler() {
 
 @test "C program with its own SIGSEGV handler (sigaction, signal, sysv_signal, before the shim's): the handler runs, exit 3; the CLIENT span arrives with Error" {
     local mode
-    for mode in sigaction signal sysv early; do
+    for mode in sigaction signal sysv sysv_internal early; do
         run_crash_handler "" "$mode"
         echo "untraced $mode: $status $output"
         [[ $status == 3 && $output == $'query=ok\nhandler ran sig=11' ]]
@@ -135,6 +135,19 @@ run_crash_handler() {
     run_crash_handler ch-none none
     [[ $status == 139 && $output == query=ok ]]
     check_crash_span ch-none 3 SIGSEGV '^Segmentation fault at address 0x0$' 'crash_handler'
+}
+
+@test "SIGSEGV ignored: a fault kills all the same (the span arrives), a sent SIGSEGV stays ignored (no span)" {
+    run_crash_handler "" ignore
+    [[ $status == 139 && $output == query=ok ]]
+    run_crash_handler ch-ignore ignore
+    [[ $status == 139 && $output == query=ok ]]
+    check_crash_span ch-ignore 3 SIGSEGV '^Segmentation fault at address 0x0$' 'crash_handler'
+    run_crash_handler "" ignore_sent
+    [[ $status == 0 && $output == $'query=ok\nsurvived' ]]
+    run_crash_handler ch-ignore-sent ignore_sent
+    [[ $status == 0 && $output == $'query=ok\nsurvived' ]]
+    check_spans "expect(len(sel(service='ch-ignore-sent')) == 0, 'no crash span: %r' % sel(service='ch-ignore-sent'))"
 }
 
 @test "core dump: the wait status's core flag is the same with and without the shim" {

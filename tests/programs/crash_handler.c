@@ -10,7 +10,11 @@
  *   signal     signal() after the connection
  *   sysv       sysv_signal() after the connection
  *   early      sigaction before the connection (before the shim's handlers)
+ *   sysv_internal  __sysv_signal() (what signal() is in a strict ISO C program)
  *   none       no handler of its own (the default action)
+ *   ignore     SIG_IGN, then the fault (the kernel kills all the same)
+ *   ignore_sent  SIG_IGN, then raise(SIGSEGV) instead of the fault: ignored,
+ *              prints "survived" and exits 0
  * The handler prints "handler ran sig=N" and _exit(3)s. Before crashing it
  * prints "query=ok" when sigaction(SIGSEGV, NULL, &old) reports its own
  * handler (or SIG_DFL for none), "query=WRONG" otherwise. */
@@ -23,6 +27,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+extern sighandler_t __sysv_signal(int sig, sighandler_t handler);
 
 static void on_segv_info(int sig, siginfo_t *info, void *uc)
 {
@@ -89,6 +95,12 @@ int main(int argc, char **argv)
     } else if (strcmp(mode, "sysv") == 0) {
         sysv_signal(SIGSEGV, on_segv);
         expected = (void *)on_segv;
+    } else if (strcmp(mode, "sysv_internal") == 0) {
+        __sysv_signal(SIGSEGV, on_segv);
+        expected = (void *)on_segv;
+    } else if (strcmp(mode, "ignore") == 0 || strcmp(mode, "ignore_sent") == 0) {
+        signal(SIGSEGV, SIG_IGN);
+        expected = SIG_IGN;
     }
     struct sigaction old;
     memset(&old, 0, sizeof old);
@@ -100,6 +112,11 @@ int main(int argc, char **argv)
     if (write(fd, req, sizeof req - 1) != (ssize_t)(sizeof req - 1)) {
         perror("write");
         return 2;
+    }
+    if (strcmp(mode, "ignore_sent") == 0) {
+        raise(SIGSEGV);
+        printf("survived\n");
+        return 0;
     }
     store_to_null(argc - 4);
     return 0;

@@ -28,6 +28,7 @@
 #include "trace/span.h"
 #include "wire/fd_table.h"
 #include "wire/protocol.h"
+#include "wire/tls_io.h"
 
 void (*oa_crash_install_handlers)(void);
 
@@ -350,6 +351,7 @@ static void capture(int sig, const siginfo_t *info, void *ucontext)
     oa_crash_encoder_begin(&c.enc, body, sizeof body);
     struct oa_crash_walk w = {.scratch = &scratch, .error = ev.type, .end = now, .emit = emit, .arg = &c};
     oa_fd_table_crash_walk(&w);
+    oa_tls_crash_walk(&w);
     if (c.enc.n_spans == 0)
         return;
     size_t len;

@@ -264,16 +264,7 @@ void oa_fd_table_crash_walk(const struct oa_crash_walk *w)
         if (chunk == NULL)
             continue;
         for (unsigned j = 0; j < CHUNK_ENTRIES; j++) {
-            const struct oa_conn *c = __atomic_load_n(&chunk[j], __ATOMIC_ACQUIRE);
-            if (c == NULL || !c->in_use || c->mode != OA_MODE_PARSING)
-                continue;
-            const struct oa_proto_conn *p = __atomic_load_n(&c->proto, __ATOMIC_ACQUIRE);
-            if (p == NULL || ((uintptr_t)p & 7) != 0)
-                continue;
-            const struct oa_protocol *proto = __atomic_load_n(&p->protocol, __ATOMIC_ACQUIRE);
-            if (!oa_protocol_is_registered(proto) || proto->crash == NULL || p->gave_up)
-                continue;
-            proto->crash(p, w);
+            oa_protocol_crash_walk_conn(__atomic_load_n(&chunk[j], __ATOMIC_ACQUIRE), w);
         }
     }
 }

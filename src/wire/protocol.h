@@ -90,6 +90,11 @@ struct oa_protocol {
  * more specific first). */
 #define OA_PROTOCOLS_MAX 8
 void oa_protocol_register(const struct oa_protocol *p);
+/* The crash capture's walk over one connection read without its lock (see
+ * oa_fd_table_crash_walk): its protocol's requests in flight, when the
+ * connection and its state check out. */
+void oa_protocol_crash_walk_conn(const struct oa_conn *c, const struct oa_crash_walk *w);
+
 /* Whether p is a registered protocol (the crash capture checks a state's
  * protocol pointer before it calls through it). */
 bool oa_protocol_is_registered(const struct oa_protocol *p);

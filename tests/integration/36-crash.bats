@@ -13,6 +13,7 @@
 
 load test_helper
 load arch_helper
+load tls_helper
 
 setup() {
     common_setup
@@ -33,14 +34,20 @@ wait_exit() {
 }
 
 # The python server that crashes in a request, traced as SERVICE (untraced if
-# empty); curl asks for PATH; sets CURL_STATUS and SERVER_STATUS.
+# empty); curl asks for PATH; sets CURL_STATUS and SERVER_STATUS. With
+# CRASH_TLS=1, over HTTPS.
 crash_python_server() {
-    local service=$1 path=$2
+    local service=$1 path=$2 tls=() scheme=http
+    if [[ ${CRASH_TLS:-0} == 1 ]]; then
+        [[ -f $T/crash.crt ]] || make_cert crash
+        tls=(--tls-cert "$T/crash.crt" --tls-key "$T/crash.key")
+        scheme=https
+    fi
     start_listener "crash-$service" "$service" "$PY" "$PY_PROGRAMS/crash_server.py" --port 0 \
-        --ready-file "$T/crash-$service.port" || return 1
+        --ready-file "$T/crash-$service.port" "${tls[@]}" || return 1
     local pid=$BG_PID
     CURL_STATUS=0
-    curl -sS -m 20 "http://127.0.0.1:$LISTENER_PORT$path" >/dev/null 2>"$T/curl.err" || CURL_STATUS=$?
+    curl -sS -k -m 20 "$scheme://127.0.0.1:$LISTENER_PORT$path" >/dev/null 2>"$T/curl.err" || CURL_STATUS=$?
     wait_exit "$pid"
     SERVER_STATUS=$EXIT_STATUS
 }
@@ -91,6 +98,12 @@ python_crash() {
 
 @test "python server calls os.abort() in a request: SIGABRT event; same death as without the shim" {
     python_crash /abort 134 SIGABRT '^Aborted'
+}
+
+@test "python HTTPS server reads address 0 in a request: the SERVER span of the TLS session arrives with Error" {
+    CRASH_TLS=1
+    python_crash /segv 139 SIGSEGV '^Segmentation fault at address 0x0$'
+    check_spans "expect(attr(one(service='crash-py'), 'url.scheme') == 'https', 'an https span')"
 }
 
 @test "OTELAUTO_CRASH_CAPTURE=false: no span from the crashed request, same death" {

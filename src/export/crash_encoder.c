@@ -91,7 +91,8 @@ static size_t span_bound(const struct oa_span *s, const struct oa_crash_event *e
 static uint8_t *back_event(uint8_t *p, const struct oa_crash_event *ev)
 {
     uint8_t *end = p;
-    p = back_str_attr(p, 3, "exception.stacktrace", ev->stacktrace, ev->stacktrace_len);
+    if (ev->stacktrace_len > 0)
+        p = back_str_attr(p, 3, "exception.stacktrace", ev->stacktrace, ev->stacktrace_len);
     p = back_str_attr(p, 3, "exception.message", ev->message, text_len(ev->message));
     p = back_str_attr(p, 3, "exception.type", ev->type, text_len(ev->type));
     p = back_literal_field(p, 2, EVENT_NAME, sizeof EVENT_NAME - 1);

@@ -20,7 +20,7 @@ struct oa_crash_event {
     const char *type;
     const char *message;
     const char *stacktrace;
-    size_t stacktrace_len;
+    size_t stacktrace_len;       /* 0: no exception.stacktrace attribute */
 };
 
 struct oa_crash_encoder {

@@ -50,7 +50,7 @@ static char head[OA_CONFIG_MAX_HEADERS * 520 + 4096];
 static size_t head_len;
 
 /* Pre-allocated (static: no page is touched before a crash) */
-static uint8_t body[1 << 18];
+static uint8_t body[1 << 20];
 static char stacktrace[16384];
 static struct oa_span scratch;
 
@@ -256,10 +256,18 @@ struct collect {
     const struct oa_crash_event *ev;
 };
 
+/* Every span in flight with the whole event while there is room; once the
+ * stack traces have filled the buffer, the later spans without theirs (the
+ * same trace on every span of the crash), so that as many spans as possible
+ * go out. */
 static void emit(const struct oa_span *s, void *arg)
 {
     struct collect *c = arg;
-    oa_crash_encoder_add(&c->enc, s, c->ev);
+    if (oa_crash_encoder_add(&c->enc, s, c->ev))
+        return;
+    struct oa_crash_event without_stack = *c->ev;
+    without_stack.stacktrace_len = 0;
+    oa_crash_encoder_add(&c->enc, s, &without_stack);
 }
 
 /* Waits for fd to be ready for events, until deadline: false on time out or error. */

@@ -126,6 +126,19 @@ static void test_encoder(void)
     }
     opentelemetry__proto__collector__trace__v1__export_trace_service_request__free_unpacked(req, NULL);
 
+    /* without a stack trace: no exception.stacktrace attribute */
+    struct oa_crash_event lite = ev;
+    lite.stacktrace_len = 0;
+    oa_crash_encoder_begin(&enc, buf, sizeof buf);
+    oa_crash_encoder_add(&enc, server, &lite);
+    p = oa_crash_encoder_finish(&enc, &r, &len);
+    req = p ? opentelemetry__proto__collector__trace__v1__export_trace_service_request__unpack(NULL, len, p) : NULL;
+    CHECK(req != NULL && req->resource_spans[0]->scope_spans[0]->spans[0]->n_events == 1 &&
+              req->resource_spans[0]->scope_spans[0]->spans[0]->events[0]->n_attributes == 2,
+          "no stack trace: exception.type and .message only");
+    if (req != NULL)
+        opentelemetry__proto__collector__trace__v1__export_trace_service_request__free_unpacked(req, NULL);
+
     /* no room: nothing written, false */
     uint8_t small[300];
     oa_crash_encoder_begin(&enc, small, sizeof small);

@@ -18,5 +18,6 @@ cc=${CC:-cc}
 #define OA_OPENSSL(name, field, ret, params, args) OA_NAME name
 #define OA_LIBCURL(name, field, ret, params, args) OA_NAME name
 #define OA_LIBCURL_VARARGS(name, field, ret, params) OA_NAME name
+#define OA_SIGNAL(name, field, ret, params, args) OA_NAME name
 #include "$def"
 EOS

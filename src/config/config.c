@@ -923,6 +923,8 @@ void oa_config_load(struct oa_config *c, const char *(*getenv_fn)(const char *na
 
     c->sdk_disabled = false;
     load_bool(getenv_fn, "OTEL_SDK_DISABLED", &c->sdk_disabled);
+    c->crash_capture = true;
+    load_bool(getenv_fn, "OTELAUTO_CRASH_CAPTURE", &c->crash_capture);
     load_service_name(c, getenv_fn);
     load_resource_attributes(c, getenv_fn);
     load_url_sensitive_query_keys(c, getenv_fn);

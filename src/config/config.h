@@ -85,6 +85,10 @@ struct oa_config_zipkin {
 
 struct oa_config {
     bool sdk_disabled;                 /* OTEL_SDK_DISABLED=true */
+    /* OTELAUTO_CRASH_CAPTURE (true): on a fatal signal, the spans in flight
+     * are ended with the crash and sent before the process dies
+     * (src/lifecycle/crash.c); nothing in OTEL_* covers it */
+    bool crash_capture;
     char service_name[256];            /* OTEL_SERVICE_NAME, "" if unset */
     char resource_attributes[4096];    /* OTEL_RESOURCE_ATTRIBUTES raw, "" if unset or undecodable */
     /* OTELAUTO_URL_SENSITIVE_QUERY_KEYS: query keys whose values are

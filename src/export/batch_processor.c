@@ -280,8 +280,15 @@ static bool create_exporter_thread(void)
         return false;
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     /* The new thread inherits this mask: with every signal blocked there, the
-     * program's handlers keep running on the program's own threads. */
+     * program's handlers keep running on the program's own threads. Except
+     * the faults: a fault on a thread that blocks its signal kills the
+     * process at once (the kernel forces the default action), so the crash
+     * capture (src/lifecycle/crash.c) could not report a crash of this one. */
     sigfillset(&all);
+    sigdelset(&all, SIGSEGV);
+    sigdelset(&all, SIGBUS);
+    sigdelset(&all, SIGILL);
+    sigdelset(&all, SIGFPE);
     pthread_sigmask(SIG_SETMASK, &all, &saved);
     rc = pthread_create(&thread, &attr, exporter_main, NULL);
     pthread_sigmask(SIG_SETMASK, &saved, NULL);

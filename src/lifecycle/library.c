@@ -20,6 +20,7 @@
 #include "export/exit_flush.h"
 #include "export/otlp_loader.h"
 #include "export/span_exporters.h"
+#include "lifecycle/crash.h"
 #include "export/span_fanout.h"
 #include "lifecycle/exit.h"
 #include "base/guard.h"
@@ -75,6 +76,7 @@ static void configure(void)
     oa_metrics_init();
     oa_env_carrier_load(read_env);
     oa_run_report_start();
+    oa_crash_configure(&oa_config);
     __atomic_store_n(&configured, 1, __ATOMIC_RELEASE);
     __atomic_store_n(&oa_wire_set_up, 1, __ATOMIC_RELEASE);
 }

@@ -19,6 +19,7 @@ void oa_library_configure(void);
 enum oa_fork_child_slot {
     OA_FORK_CHILD_EXEC,    /* hooks/exec.c: system()'s lock */
     OA_FORK_CHILD_LIBCURL, /* hooks/libcurl.c: the handle table's lock */
+    OA_FORK_CHILD_SIGNAL,  /* hooks/signal.c: the kept dispositions' lock */
     OA_FORK_CHILD_SLOTS
 };
 

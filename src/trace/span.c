@@ -98,6 +98,27 @@ static const char *moved(const char *p, const struct oa_span *from, struct oa_sp
     return p;
 }
 
+/* All of from into to (a block with room for from's arena bytes), its
+ * strings pointing into to's arena; to's form is `form`. */
+static void copy_moved(struct oa_span *to, const struct oa_span *from, uint8_t form)
+{
+    uint32_t n_attrs = from->n_attrs < OA_SPAN_MAX_ATTRS ? from->n_attrs : OA_SPAN_MAX_ATTRS;
+    uint32_t used = from->arena_used < OA_SPAN_ARENA ? from->arena_used : OA_SPAN_ARENA;
+    memcpy(to, from, offsetof(struct oa_span, attrs));
+    memcpy(to->attrs, from->attrs, n_attrs * sizeof(from->attrs[0]));
+    to->n_attrs = n_attrs;
+    to->arena_used = used;
+    memcpy(to->arena, from->arena, used);
+    to->form = form;
+    to->name = moved(from->name, from, to);
+    to->trace_state = moved(from->trace_state, from, to);
+    to->status_message = moved(from->status_message, from, to);
+    for (uint32_t i = 0; i < to->n_attrs; i++) {
+        if (to->attrs[i].type == OA_VALUE_STRING)
+            to->attrs[i].v.str.ptr = moved(to->attrs[i].v.str.ptr, from, to);
+    }
+}
+
 struct oa_span *oa_span_compact(struct oa_span *s)
 {
     if (s == NULL || s->form != OA_SPAN_FULL || s->arena_used > COMPACT_ARENA)
@@ -105,20 +126,14 @@ struct oa_span *oa_span_compact(struct oa_span *s)
     struct oa_span *c = oa_pool_get(&compact_pool);
     if (c == NULL)
         return s;
-    memcpy(c, s, offsetof(struct oa_span, attrs));
-    memcpy(c->attrs, s->attrs, s->n_attrs * sizeof(s->attrs[0]));
-    c->arena_used = s->arena_used;
-    memcpy(c->arena, s->arena, s->arena_used);
-    c->form = OA_SPAN_COMPACT;
-    c->name = moved(s->name, s, c);
-    c->trace_state = moved(s->trace_state, s, c);
-    c->status_message = moved(s->status_message, s, c);
-    for (uint32_t i = 0; i < c->n_attrs; i++) {
-        if (c->attrs[i].type == OA_VALUE_STRING)
-            c->attrs[i].v.str.ptr = moved(c->attrs[i].v.str.ptr, s, c);
-    }
+    copy_moved(c, s, OA_SPAN_COMPACT);
     oa_span_free(s);
     return c;
+}
+
+void oa_span_copy_full(struct oa_span *dst, const struct oa_span *s)
+{
+    copy_moved(dst, s, OA_SPAN_FULL);
 }
 
 static bool is_utf8_continuation(unsigned char ch)

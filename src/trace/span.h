@@ -59,6 +59,11 @@ struct oa_span_raw_ops {
      * would have built, with s freed; NULL, with s freed, when it cannot be
      * built. Called by one thread at a time. */
     struct oa_span *(*materialize)(struct oa_span *s);
+    /* The same span built into the full block dst, s left as it is: no
+     * allocation, no lock, scratch of its own (the crash capture, in a
+     * signal handler, while the exporter may be materializing). false when
+     * it cannot be built. Called by one thread at a time. */
+    bool (*build_into)(struct oa_span *dst, const struct oa_span *s);
 };
 
 /* The facts a span's name and attributes are made of, recorded on the
@@ -140,6 +145,10 @@ static inline struct oa_span *oa_span_materialize(struct oa_span *s)
  * freed) or s itself when it does not fit or nothing is free. The result may
  * only be read, encoded and freed: its arena has no room left. */
 struct oa_span *oa_span_compact(struct oa_span *s);
+/* A copy of the built span s (full or compact, not raw) in the full block
+ * dst, its strings in dst's arena: s is left as it is. No allocation, no
+ * lock (the crash capture builds its copies this way, src/lifecycle/crash.c). */
+void oa_span_copy_full(struct oa_span *dst, const struct oa_span *s);
 
 /* Copies len bytes (truncated to fit, NUL added) into the arena. Returns the
  * copy or NULL if the arena is full. */

@@ -257,6 +257,18 @@ static void forget(int fd)
     errno = saved;
 }
 
+void oa_fd_table_crash_walk(const struct oa_crash_walk *w)
+{
+    for (unsigned i = 0; i < OA_FD_TABLE_CHUNKS; i++) {
+        struct oa_conn **chunk = __atomic_load_n(&oa_fd_chunks[i], __ATOMIC_ACQUIRE);
+        if (chunk == NULL)
+            continue;
+        for (unsigned j = 0; j < CHUNK_ENTRIES; j++) {
+            oa_protocol_crash_walk_conn(__atomic_load_n(&chunk[j], __ATOMIC_ACQUIRE), w);
+        }
+    }
+}
+
 void oa_fd_table_atfork_child(void)
 {
     free_list_lock = 0;

@@ -116,6 +116,14 @@ static inline bool oa_conn_lock(struct oa_conn *c, int fd)
 /* Gives c up without locking or allocating (safe in a re-entered hook). */
 void oa_conn_abandon(struct oa_conn *c);
 
+struct oa_crash_walk; /* wire/protocol.h */
+/* The crash capture: every tracked connection's protocol walks its
+ * requests in flight (struct oa_crash_walk), lowest fd first. No lock is
+ * taken (the crashed thread may hold any): the table is read as it is, each
+ * state checked before it is used (connections and protocol states are
+ * type-stable pooled memory). */
+void oa_fd_table_crash_walk(const struct oa_crash_walk *w);
+
 /* fork child: nothing of the parent's threads survives, so no lock is held;
  * spans in flight belong to the parent and are not ours to export. */
 void oa_fd_table_atfork_child(void);

@@ -19,6 +19,29 @@ void oa_protocol_register(const struct oa_protocol *p)
     }
 }
 
+bool oa_protocol_is_registered(const struct oa_protocol *p)
+{
+    unsigned count = __atomic_load_n(&n_registered, __ATOMIC_ACQUIRE);
+    for (unsigned i = 0; i < count && i < OA_PROTOCOLS_MAX; i++) {
+        if (registered[i] == p)
+            return true;
+    }
+    return false;
+}
+
+void oa_protocol_crash_walk_conn(const struct oa_conn *c, const struct oa_crash_walk *w)
+{
+    if (c == NULL || !c->in_use || c->mode != OA_MODE_PARSING)
+        return;
+    const struct oa_proto_conn *p = __atomic_load_n(&c->proto, __ATOMIC_ACQUIRE);
+    if (p == NULL || ((uintptr_t)p & 7) != 0)
+        return;
+    const struct oa_protocol *proto = __atomic_load_n(&p->protocol, __ATOMIC_ACQUIRE);
+    if (!oa_protocol_is_registered(proto) || proto->crash == NULL || p->gave_up)
+        return;
+    proto->crash(p, w);
+}
+
 void oa_protocol_reset(void)
 {
     __atomic_store_n(&n_registered, 0, __ATOMIC_RELEASE);

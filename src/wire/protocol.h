@@ -25,6 +25,19 @@
 #include "wire/splice.h"
 
 struct oa_protocol;
+struct oa_span;
+
+/* What the crash capture (src/lifecycle/crash.c) asks of every request in
+ * flight, from a signal handler: a finished copy of its span, failed with
+ * error.type `error` at `end` (unix ns), built in `scratch` (a full span
+ * block) and handed to emit. Nothing of the connection is written. */
+struct oa_crash_walk {
+    struct oa_span *scratch;
+    const char *error;
+    uint64_t end;
+    void (*emit)(const struct oa_span *s, void *arg);
+    void *arg;
+};
 
 /* The start of every protocol's per-connection state. */
 struct oa_proto_conn {
@@ -67,12 +80,24 @@ struct oa_protocol {
     void (*disown)(struct oa_proto_conn *p);
     /* Back to the protocol's pool. */
     void (*free)(struct oa_proto_conn *p);
+    /* The crash capture: the walk over each request pending on p (see
+     * struct oa_crash_walk), without the connection's lock, which the
+     * crashed thread may hold: read, checked, never written. May be NULL. */
+    void (*crash)(const struct oa_proto_conn *p, const struct oa_crash_walk *w);
 };
 
 /* At start-up, in order of precedence (a protocol whose detection is the
  * more specific first). */
 #define OA_PROTOCOLS_MAX 8
 void oa_protocol_register(const struct oa_protocol *p);
+/* The crash capture's walk over one connection read without its lock (see
+ * oa_fd_table_crash_walk): its protocol's requests in flight, when the
+ * connection and its state check out. */
+void oa_protocol_crash_walk_conn(const struct oa_conn *c, const struct oa_crash_walk *w);
+
+/* Whether p is a registered protocol (the crash capture checks a state's
+ * protocol pointer before it calls through it). */
+bool oa_protocol_is_registered(const struct oa_protocol *p);
 /* Forgets every registration (unit tests). */
 void oa_protocol_reset(void);
 

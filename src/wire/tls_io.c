@@ -23,6 +23,7 @@
 struct tls_stream {
     struct oa_conn conn; /* first: a stream is used as its conn */
     pid_t owner;         /* a forked child freeing an inherited session does not own its spans */
+    int crash_slot;      /* its slot in `open_streams`, or -1 */
     /* the spliced write the library has not accepted yet, and its plan */
     char *pending;
     size_t pending_len;
@@ -30,6 +31,29 @@ struct tls_stream {
     struct iovec pending_v[PLAN_SEGMENTS];
     struct oa_io_segment pending_seg[PLAN_SEGMENTS];
 };
+
+/* The open sessions, for the crash capture (a signal handler cannot walk a
+ * list that another thread may be changing): a slot taken with one
+ * compare-and-swap at open, cleared at close before the stream is freed. */
+static struct oa_conn *open_streams[OA_TLS_CRASH_SLOTS];
+
+static int crash_slot_take(struct oa_conn *c, int fd)
+{
+    for (unsigned i = 0; i < OA_TLS_CRASH_SLOTS; i++) {
+        unsigned slot = ((unsigned)fd + i) % OA_TLS_CRASH_SLOTS;
+        struct oa_conn *expected = NULL;
+        if (__atomic_load_n(&open_streams[slot], __ATOMIC_RELAXED) == NULL &&
+            __atomic_compare_exchange_n(&open_streams[slot], &expected, c, false, __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+            return (int)slot;
+    }
+    return -1;
+}
+
+void oa_tls_crash_walk(const struct oa_crash_walk *w)
+{
+    for (unsigned i = 0; i < OA_TLS_CRASH_SLOTS; i++)
+        oa_protocol_crash_walk_conn(__atomic_load_n(&open_streams[i], __ATOMIC_ACQUIRE), w);
+}
 
 /* The socket carries ciphertext from now on: its own view stops parsing. */
 static void socket_view_passes(int fd, struct oa_conn *stream)
@@ -71,6 +95,7 @@ struct oa_conn *oa_tls_open(int fd, bool server)
     c->tls = true;
     st->owner = getpid();
     socket_view_passes(fd, c);
+    st->crash_slot = crash_slot_take(c, fd);
     errno = saved;
     return c;
 }
@@ -81,6 +106,8 @@ void oa_tls_close(struct oa_conn *c)
     int saved = errno;
     if (!oa_conn_lock_raw(c))
         return; /* re-entered from a signal handler: leak rather than race */
+    if (st->crash_slot >= 0)
+        __atomic_store_n(&open_streams[st->crash_slot], NULL, __ATOMIC_RELEASE);
     if (c->proto != NULL && st->owner != getpid())
         c->proto->protocol->disown(c->proto);
     oa_protocol_retire(c, 0);

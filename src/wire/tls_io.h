@@ -30,4 +30,11 @@ int oa_tls_send(struct oa_conn *c, void *session, oa_tls_write_fn w, const void 
 /* The program read n > 0 plaintext bytes. */
 void oa_tls_received(struct oa_conn *c, const void *buf, size_t n);
 
+struct oa_crash_walk; /* wire/protocol.h */
+/* The crash capture: the requests in flight of every open TLS session (as
+ * oa_fd_table_crash_walk does for sockets; sessions beyond the first
+ * OA_TLS_CRASH_SLOTS open at once are not seen). */
+#define OA_TLS_CRASH_SLOTS 1024
+void oa_tls_crash_walk(const struct oa_crash_walk *w);
+
 #endif

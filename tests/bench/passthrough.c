@@ -16,6 +16,7 @@
  * constructor) binds through the same pthread_once. */
 #include <dlfcn.h>
 #include <pthread.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -28,6 +29,10 @@
 #include <curl/curl.h>
 
 typedef struct ssl_st SSL;
+
+/* glibc exports these, but declares them only for other standards levels */
+extern sighandler_t bsd_signal(int sig, sighandler_t handler);
+extern sighandler_t __sysv_signal(int sig, sighandler_t handler);
 
 #define PT_EXPORT __attribute__((visibility("default")))
 
@@ -165,6 +170,7 @@ PT_EXPORT int execlp(const char *file, const char *arg, ...)
     }
 #define OA_OPENSSL(name, field, ret, params, args) PT_FORWARD_LAZILY(name, ret, params, args)
 #define OA_LIBCURL(name, field, ret, params, args) PT_FORWARD_LAZILY(name, ret, params, args)
+#define OA_SIGNAL(name, field, ret, params, args) PT_FORWARD_LAZILY(name, ret, params, args)
 #include "sys/interposed.def"
 
 /* every option takes one long, pointer, curl_off_t or function pointer, all

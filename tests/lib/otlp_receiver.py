@@ -195,6 +195,27 @@ def decode_status(buf):
     return code, message
 
 
+def decode_event(buf):
+    """Span.Event{1 time_unix_nano fixed64, 2 name, 3 repeated KeyValue,
+    4 dropped_attributes_count} -> {"time", "name", "attributes"}."""
+    event = {"time": 0, "name": "", "attributes": {}}
+    attrs = []
+    for field, wtype, raw in fields(buf):
+        if field == 1:
+            _expect("Event", field, wtype, WT_I64)
+            event["time"] = raw
+        elif field == 2:
+            _expect("Event", field, wtype, WT_LEN)
+            event["name"] = _text("Event", field, raw)
+        elif field == 3:
+            _expect("Event", field, wtype, WT_LEN)
+            attrs.append(raw)
+        elif field == 4:
+            _expect("Event", field, wtype, WT_VARINT)
+    event["attributes"] = decode_attributes(attrs)
+    return event
+
+
 # Span field -> expected wire type (opentelemetry/proto/trace/v1/trace.proto)
 _SPAN_TYPES = {
     1: WT_LEN, 2: WT_LEN, 3: WT_LEN, 4: WT_LEN, 5: WT_LEN, 6: WT_VARINT,
@@ -208,7 +229,7 @@ def decode_span(buf):
         "trace_id": "", "span_id": "", "parent_span_id": "", "trace_state": "",
         "flags": 0, "name": "", "kind": 0, "start": 0, "end": 0,
         "status_code": 0, "status_message": "", "attributes": {},
-        "dropped_attributes": 0, "events": 0, "links": 0,
+        "dropped_attributes": 0, "events": 0, "links": 0, "event_list": [],
     }
     attrs = []
     for field, wtype, raw in fields(buf):
@@ -243,6 +264,7 @@ def decode_span(buf):
             span["dropped_attributes"] = raw
         elif field == 11:
             span["events"] += 1
+            span["event_list"].append(decode_event(raw))
         elif field == 13:
             span["links"] += 1
         elif field == 15:
@@ -559,6 +581,10 @@ def decode_trace_json(obj):
                 "attributes": _json_attributes(sp.get("attributes", [])),
                 "dropped_attributes": sp.get("droppedAttributesCount", 0),
                 "events": len(sp.get("events", [])),
+                "event_list": [{"time": _json_int64(e.get("timeUnixNano", "0"), "timeUnixNano", False),
+                                "name": e.get("name", ""),
+                                "attributes": _json_attributes(e.get("attributes", []))}
+                               for e in sp.get("events", [])],
                 "links": len(sp.get("links", [])),
             }
             out.append(record)

@@ -24,10 +24,11 @@
 
 #include "export/otlp/otlp_exporter.h"
 #include "export/otlp/otlp_span_flags.h"
-#include "base/short_copy.h"
+#include "base/protobuf_back.h"
+#include "export/otlp/otlp_span_back.h"
 #include "export/otlp/otlp_text.h"
 
-#define SCOPE_NAME "otelauto"
+#define SCOPE_NAME OA_OTLP_SCOPE_NAME
 
 /* True when every byte is printable-or-control ASCII other than NUL: then
  * the string is valid UTF-8 as it is. Eight bytes at a time, a short
@@ -103,101 +104,7 @@ static size_t attributes_bound(const struct oa_attr *attrs, size_t n, enum key_o
     return total;
 }
 
-/* ---- wire format, written backwards ---- */
-
-enum wire_type { WT_VARINT = 0, WT_I64 = 1, WT_LEN = 2, WT_I32 = 5 };
-
-/* p is where the bytes written so far begin; each writer puts its bytes
- * just before p and returns where they begin. The writers are inlined: most
- * of what they write is a byte or two (tags, short lengths), and a call per
- * byte cost more than the byte. */
-#define BACK static inline __attribute__((always_inline)) uint8_t *
-
-static __attribute__((noinline)) uint8_t *back_varint_long(uint8_t *p, uint64_t v)
-{
-    /* seven bits a byte, low groups first, each but the last flagged */
-    size_t n = (size_t)(64 - __builtin_clzll(v) + 6) / 7;
-    p -= n;
-    for (size_t i = 0; i + 1 < n; i++, v >>= 7)
-        p[i] = (uint8_t)(v | 0x80);
-    p[n - 1] = (uint8_t)v;
-    return p;
-}
-
-BACK back_varint(uint8_t *p, uint64_t v)
-{
-    if (__builtin_expect(v < 0x80, 1)) {
-        *--p = (uint8_t)v;
-        return p;
-    }
-    if (v < 0x4000) {
-        p -= 2;
-        p[0] = (uint8_t)(v | 0x80);
-        p[1] = (uint8_t)(v >> 7);
-        return p;
-    }
-    if (v < 0x200000) { /* ports above 16383 */
-        p -= 3;
-        p[0] = (uint8_t)(v | 0x80);
-        p[1] = (uint8_t)((v >> 7) | 0x80);
-        p[2] = (uint8_t)(v >> 14);
-        return p;
-    }
-    return back_varint_long(p, v);
-}
-
-/* Tags of fields 1 to 15 are one byte; the compiler folds the others'
- * constant too. */
-BACK back_tag(uint8_t *p, unsigned field, enum wire_type wt)
-{
-    return back_varint(p, (uint64_t)field << 3 | wt);
-}
-
-/* The tag and length prefix of a length-delimited field whose body is the
- * bytes from p to end. */
-BACK back_len_prefix(uint8_t *p, unsigned field, const uint8_t *end)
-{
-    return back_tag(back_varint(p, (uint64_t)(end - p)), field, WT_LEN);
-}
-
-/* n bytes copied to just before p. */
-BACK back_copy(uint8_t *p, const void *src, size_t n)
-{
-    p -= n;
-    oa_short_copy(p, src, n);
-    return p;
-}
-
-BACK back_bytes_field(uint8_t *p, unsigned field, const uint8_t *bytes, size_t n)
-{
-    uint8_t *end = p;
-    return back_len_prefix(back_copy(p, bytes, n), field, end);
-}
-
-/* fixed64 and fixed32 are little-endian on the wire */
-BACK back_fixed64(uint8_t *p, unsigned field, uint64_t v)
-{
-    p -= 8;
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    memcpy(p, &v, 8);
-#else
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-#endif
-    return back_tag(p, field, WT_I64);
-}
-
-BACK back_fixed32(uint8_t *p, unsigned field, uint32_t v)
-{
-    p -= 4;
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    memcpy(p, &v, 4);
-#else
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-#endif
-    return back_tag(p, field, WT_I32);
-}
+/* ---- wire format, written backwards: base/protobuf_back.h ---- */
 
 static __attribute__((noinline)) uint8_t *back_sanitised(uint8_t *p, const char *s, size_t len)
 {
@@ -229,15 +136,6 @@ BACK back_cstr_field(uint8_t *p, unsigned field, const char *s)
     return back_string_field(p, field, s, oa_strlen_or_0(s));
 }
 
-/* A string field of the shim's own (plain ASCII, not empty) */
-BACK back_literal_field(uint8_t *p, unsigned field, const char *s, size_t len)
-{
-    uint8_t *end = p;
-    p -= len;
-    memcpy(p, s, len);
-    return back_len_prefix(p, field, end);
-}
-
 /* ---- common.v1 KeyValue / AnyValue ---- */
 
 /* KeyValue: key (1, left out when empty), value (2, always: a message whose
@@ -245,30 +143,7 @@ BACK back_literal_field(uint8_t *p, unsigned field, const char *s, size_t len)
 BACK back_key_value(uint8_t *p, unsigned field, const struct oa_attr *a, enum key_origin keys)
 {
     uint8_t *end = p;
-    uint8_t *value_end = p;
-    switch (a->type) {
-    case OA_VALUE_STRING: {
-        uint8_t *text_end = p;
-        if (a->v.str.ptr != NULL)
-            p = back_text(p, a->v.str.ptr, a->v.str.len);
-        p = back_len_prefix(p, 1, text_end);
-        break;
-    }
-    case OA_VALUE_BOOL:
-        *--p = a->v.b ? 1 : 0;
-        p = back_tag(p, 2, WT_VARINT);
-        break;
-    case OA_VALUE_INT:
-        p = back_tag(back_varint(p, (uint64_t)a->v.i), 3, WT_VARINT);
-        break;
-    case OA_VALUE_DOUBLE: {
-        uint64_t bits;
-        memcpy(&bits, &a->v.d, sizeof bits);
-        p = back_fixed64(p, 4, bits);
-        break;
-    }
-    }
-    p = back_len_prefix(p, 2, value_end);
+    p = back_any_value(p, 2, a, back_text);
     if (keys == KEYS_LITERAL) {
         size_t len = key_length(a);
         if (len > 0) {
@@ -335,18 +210,7 @@ static uint8_t *back_span(uint8_t *p, const struct oa_span *s)
     if (s->dropped_attrs)
         p = back_tag(back_varint(p, s->dropped_attrs), 10, WT_VARINT);
     p = back_span_attributes(p, 9, s->attrs, span_attr_count(s));
-    if (s->end_unix_nano)
-        p = back_fixed64(p, 8, s->end_unix_nano);
-    if (s->start_unix_nano)
-        p = back_fixed64(p, 7, s->start_unix_nano);
-    if (s->kind)
-        p = back_tag(back_varint(p, s->kind), 6, WT_VARINT);
-    p = back_cstr_field(p, 5, s->name);
-    if (s->has_parent)
-        p = back_bytes_field(p, 4, s->parent_span_id, sizeof s->parent_span_id);
-    p = back_cstr_field(p, 3, s->trace_state);
-    p = back_bytes_field(p, 2, s->span_id, sizeof s->span_id);
-    p = back_bytes_field(p, 1, s->trace_id, sizeof s->trace_id);
+    p = back_span_identity(p, s, back_cstr_field);
     return back_len_prefix(p, 2, end);
 }
 
@@ -382,11 +246,7 @@ uint8_t *oa_otlp_encode_traces_at(const struct oa_resource *resource, struct oa_
     uint8_t *scope_spans_end = p;
     for (size_t i = n; i-- > 0;)
         p = back_span(p, spans[i]);
-    uint8_t *scope_end = p;
-    p = back_literal_field(p, 2, OA_VERSION, sizeof OA_VERSION - 1);
-    p = back_literal_field(p, 1, SCOPE_NAME, sizeof SCOPE_NAME - 1);
-    p = back_len_prefix(p, 1, scope_end);
-    p = back_len_prefix(p, 2, scope_spans_end);
+    p = back_scope_spans(p, scope_spans_end);
     uint8_t *resource_end = p;
     p = back_checked_attributes(p, 1, res_attrs, n_res_attrs);
     p = back_len_prefix(p, 1, resource_end);

@@ -1,95 +1,24 @@
 /* Text shared by the encoders of libotelauto-otlp.so (see otlp_text.h).
  *
- * Strings go out with invalid UTF-8 replaced by U+FFFD: receivers that
- * decode proto3 strings strictly (the Go collector does) reject the whole
- * request for one bad byte, and HTTP header values are not guaranteed to be
- * UTF-8. */
+ * Strings go out with invalid UTF-8 replaced by U+FFFD (base/utf8_text.h). */
 #include <string.h>
 
 #include "export/otlp/otlp_text.h"
+#include "base/utf8_text.h"
 
-/* U+FFFD REPLACEMENT CHARACTER */
-static const char utf8_replacement[3] = {'\xef', '\xbf', '\xbd'};
-
-/* Length of the well-formed UTF-8 sequence starting at p (RFC 3629 table:
- * no overlongs, no surrogates, nothing above U+10FFFF), or 0 if the bytes at
- * p do not start one. NUL counts as invalid because protobuf-c measures
- * strings with strlen and would silently cut the value there. */
 size_t oa_otlp_utf8_sequence_len(const unsigned char *p, size_t avail)
 {
-    unsigned char c = p[0];
-    size_t need;
-    unsigned char lo = 0x80, hi = 0xbf;
-
-    if (c == 0)
-        return 0;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf) {
-        need = 2;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        need = 3;
-        if (c == 0xe0)
-            lo = 0xa0;
-        else if (c == 0xed)
-            hi = 0x9f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        need = 4;
-        if (c == 0xf0)
-            lo = 0x90;
-        else if (c == 0xf4)
-            hi = 0x8f;
-    } else {
-        return 0;
-    }
-    if (avail < need)
-        return 0;
-    if (p[1] < lo || p[1] > hi)
-        return 0;
-    for (size_t i = 2; i < need; i++) {
-        if (p[i] < 0x80 || p[i] > 0xbf)
-            return 0;
-    }
-    return need;
+    return oa_utf8_sequence_len(p, avail);
 }
 
 size_t oa_otlp_utf8_len(const char *s, size_t len)
 {
-    const unsigned char *p = (const unsigned char *)s;
-    size_t out = 0;
-    size_t i = 0;
-
-    while (i < len) {
-        size_t seq = oa_otlp_utf8_sequence_len(p + i, len - i);
-        if (seq == 0) {
-            out += sizeof utf8_replacement;
-            i++;
-        } else {
-            out += seq;
-            i += seq;
-        }
-    }
-    return out;
+    return oa_utf8_sanitised_len(s, len);
 }
 
 char *oa_otlp_utf8_put(char *out, const char *s, size_t len)
 {
-    const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0;
-
-    while (i < len) {
-        size_t seq = oa_otlp_utf8_sequence_len(p + i, len - i);
-        if (seq == 0) {
-            memcpy(out, utf8_replacement, sizeof utf8_replacement);
-            out += sizeof utf8_replacement;
-            i++;
-        } else {
-            memcpy(out, s + i, seq);
-            out += seq;
-            i += seq;
-        }
-    }
-    return out;
+    return oa_utf8_sanitised_put(out, s, len);
 }
 
 size_t oa_otlp_text_write(char *out, const char *s, size_t len)

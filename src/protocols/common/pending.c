@@ -6,6 +6,7 @@
 #include "protocols/common/pending.h"
 #include "trace/span.h"
 #include "trace/thread_context.h"
+#include "wire/protocol.h"
 
 /* The request is answered: threads that read it no longer parent to it. */
 static void release_context(struct oa_pending *e)
@@ -66,6 +67,53 @@ void oa_pending_fifo_init(struct oa_pending_fifo *q, void *slots, size_t size, u
     q->mask = (uint16_t)(cap - 1);
     q->first = 0;
     q->count = 0;
+}
+
+/* A span pointer read without the connection's lock: its block is pooled
+ * memory (never unmapped), but it may be recycled, half built or not a
+ * span the protocol still owns; only one whose fields hold together is
+ * copied. */
+static bool plausible_span(const struct oa_span *s)
+{
+    if (s == NULL || ((uintptr_t)s & 7) != 0)
+        return false;
+    if (s->kind != OA_SPAN_KIND_SERVER && s->kind != OA_SPAN_KIND_CLIENT)
+        return false;
+    if (s->form > OA_SPAN_RAW || s->start_unix_nano == 0 || s->end_unix_nano != 0)
+        return false;
+    if (oa_span_is_raw(s))
+        return s->raw.ops != NULL && s->raw.ops->build_into != NULL;
+    return s->n_attrs <= OA_SPAN_MAX_ATTRS && s->arena_used <= OA_SPAN_ARENA;
+}
+
+void oa_pending_crash_copy(const struct oa_pending *e, const struct oa_pending_ops *ops,
+                           const struct oa_crash_walk *w)
+{
+    const struct oa_span *s = __atomic_load_n(&e->span, __ATOMIC_ACQUIRE);
+    if (!plausible_span(s))
+        return;
+    struct oa_span *copy = w->scratch;
+    if (oa_span_is_raw(s)) {
+        if (!s->raw.ops->build_into(copy, s))
+            return;
+    } else {
+        oa_span_copy_full(copy, s);
+    }
+    struct oa_pending outcome = *e;
+    outcome.error = w->error;
+    ops->end_span(copy, &outcome, w->end);
+    w->emit(copy, w->arg);
+}
+
+void oa_pending_fifo_crash_copy_all(const struct oa_pending_fifo *q, const struct oa_pending_ops *ops,
+                                    const struct oa_crash_walk *w)
+{
+    /* one snapshot of the bounds, themselves bounded by the capacity */
+    unsigned count = q->count;
+    if (count > (unsigned)q->mask + 1)
+        count = (unsigned)q->mask + 1;
+    for (unsigned i = 0; i < count; i++)
+        oa_pending_crash_copy(oa_pending_fifo_at(q, i), ops, w);
 }
 
 void oa_pending_fifo_finish_all(struct oa_pending_fifo *q, const struct oa_pending_ops *ops, const char *error,

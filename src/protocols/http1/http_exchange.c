@@ -118,6 +118,17 @@ static void exchange_free(struct oa_proto_conn *p)
     oa_pool_put(&exchange_pool, x);
 }
 
+static void exchange_crash(const struct oa_proto_conn *p, const struct oa_crash_walk *w)
+{
+    const struct oa_http_exchange *x = (const struct oa_http_exchange *)p;
+    /* the FIFO's slots must be this exchange's own (a recycled or half
+     * opened state may not have them yet) */
+    if (x->pending.slots != (const unsigned char *)x->fl || x->pending.size != sizeof(x->fl[0]) ||
+        x->pending.mask != OA_HTTP_MAX_INFLIGHT - 1)
+        return;
+    oa_pending_fifo_crash_copy_all(&x->pending, &inflight_ops, w);
+}
+
 /* Parsing stops (oa_protocol_give_up, which also keeps of the splice only
  * what began): the requests in flight are dropped. */
 static void exchange_give_up(struct oa_conn *c)
@@ -681,6 +692,7 @@ const struct oa_protocol oa_http1_protocol = {
     .give_up = exchange_give_up,
     .disown = exchange_disown,
     .free = exchange_free,
+    .crash = exchange_crash,
 };
 
 void oa_http1_register(void)

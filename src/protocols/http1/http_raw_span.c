@@ -5,8 +5,11 @@
 #include "protocols/http1/http_raw_span.h"
 #include "protocols/http1/http_span.h"
 
+static bool build_into(struct oa_span *dst, const struct oa_span *s);
+
 static const struct oa_span_raw_ops http_raw_ops = {
     .materialize = oa_http_raw_span_materialize,
+    .build_into = build_into,
 };
 
 struct oa_span *oa_http_raw_span_new(enum oa_span_kind kind, const struct oa_http1_parser *p,
@@ -56,34 +59,41 @@ void oa_http_raw_span_finish(struct oa_span *s, int status, const char *error)
 
 /* ---- the exporter's side ---- */
 
-/* Large (a head's 100 header slots and its inline buffer): not on the
- * exporter thread's stack. Used by one thread at a time. */
-static struct oa_http1_parser reparser;
+/* A parser (large: a head's 100 header slots and its inline buffer, not on
+ * a thread's stack) and the head given back its empty line. */
+struct reparse {
+    struct oa_http1_parser parser;
+    char whole[OA_HTTP1_HEAD_INLINE + 2];
+};
+
+/* The exporter's, used by one thread at a time; the crash capture has its
+ * own (it may interrupt the exporter in the middle of a parse). */
+static struct reparse exporter_reparse, crash_reparse;
 
 /* The head stored without its empty line, parsed again: given back its
  * empty line and fed in one piece, so that the parser takes its one-pass
  * path for a whole head (a head fed in two pieces goes the general way,
  * about twice the instructions). */
-static char whole[OA_HTTP1_HEAD_INLINE + 2];
-
-static const struct oa_http1_head *parse_head(const char *head, size_t len)
+static const struct oa_http1_head *parse_head(struct reparse *rp, const char *head, size_t len)
 {
     if (len > OA_HTTP1_HEAD_INLINE)
         return NULL;
+    char *whole = rp->whole;
+    struct oa_http1_parser *reparser = &rp->parser;
     memcpy(whole, head, len);
     memcpy(whole + len, "\r\n", 2);
-    oa_http1_reset(&reparser, OA_HTTP1_REQUESTS, OA_HTTP1_FULL);
+    oa_http1_reset(reparser, OA_HTTP1_REQUESTS, OA_HTTP1_FULL);
     const char *b = whole;
     size_t n = len + 2;
     /* each call consumes a byte or reports an event; HEAD_END_NEXT comes
      * once, before the empty line */
     while (n > 0) {
         enum oa_http1_event ev;
-        size_t used = oa_http1_feed(&reparser, b, n, &ev);
+        size_t used = oa_http1_feed(reparser, b, n, &ev);
         b += used;
         n -= used;
         if (ev == OA_HTTP1_HEAD_DONE)
-            return oa_http1_head(&reparser);
+            return oa_http1_head(reparser);
         if (ev == OA_HTTP1_NOT_HTTP || ev == OA_HTTP1_ERROR || ev == OA_HTTP1_MESSAGE_DONE)
             return NULL;
     }
@@ -98,6 +108,15 @@ static const struct oa_http1_head *parse_head(const char *head, size_t len)
                   * connections a benchmark (or a busy server) keeps open */
 static struct oa_conn views[VIEWS];
 
+/* view as the peer of r */
+static void view_peer(struct oa_conn *view, const struct oa_span_raw *r)
+{
+    memset(&view->peer, 0, sizeof(view->peer));
+    memcpy(&view->peer, &r->peer, r->peer_len);
+    view->peer_len = r->peer_len;
+    view->peer_port = 0; /* not formatted yet */
+}
+
 static struct oa_conn *conn_view(const struct oa_span_raw *r)
 {
     /* the port and the address's last word tell peers apart well enough */
@@ -108,12 +127,8 @@ static struct oa_conn *conn_view(const struct oa_span_raw *r)
         hash = r->peer.in6.sin6_addr.s6_addr32[3] ^ r->peer.in6.sin6_port;
     hash *= 2654435761u;
     struct oa_conn *view = &views[hash >> 26];
-    if (view->peer_len != r->peer_len || memcmp(&view->peer, &r->peer, r->peer_len) != 0) {
-        memset(&view->peer, 0, sizeof(view->peer));
-        memcpy(&view->peer, &r->peer, r->peer_len);
-        view->peer_len = r->peer_len;
-        view->peer_port = 0; /* not formatted yet */
-    }
+    if (view->peer_len != r->peer_len || memcmp(&view->peer, &r->peer, r->peer_len) != 0)
+        view_peer(view, r);
     view->tls = r->tls;
     return view;
 }
@@ -121,7 +136,7 @@ static struct oa_conn *conn_view(const struct oa_span_raw *r)
 /* m's name and attributes from the raw span s and its parsed head h, in the
  * order the program's thread fills the arena: tracestate, attributes, then
  * the finish. */
-static void build(struct oa_span *m, const struct oa_span *s, const struct oa_http1_head *h)
+static void build(struct oa_span *m, const struct oa_span *s, const struct oa_http1_head *h, struct oa_conn *view)
 {
     const struct oa_span_raw *r = &s->raw;
 
@@ -132,9 +147,9 @@ static void build(struct oa_span *m, const struct oa_span *s, const struct oa_ht
     if (r->trace_state_len > 0)
         m->trace_state = oa_span_store(m, r->bytes, r->trace_state_len);
     if (s->kind == OA_SPAN_KIND_SERVER)
-        oa_http_span_server_start(m, h, conn_view(r));
+        oa_http_span_server_start(m, h, view);
     else
-        oa_http_span_client_start(m, h, conn_view(r));
+        oa_http_span_client_start(m, h, view);
     oa_http_span_finish_at(m, r->status, r->error, s->end_unix_nano);
 }
 
@@ -143,7 +158,7 @@ struct oa_span *oa_http_raw_span_materialize(struct oa_span *s)
     if (s == NULL || !oa_span_is_raw(s))
         return s;
     const struct oa_span_raw *r = &s->raw;
-    const struct oa_http1_head *h = parse_head(r->bytes + r->trace_state_len + 1, r->head_len);
+    const struct oa_http1_head *h = parse_head(&exporter_reparse, r->bytes + r->trace_state_len + 1, r->head_len);
     if (h == NULL) {
         /* the program's thread parses LIGHT: a forbidden byte in a value it
          * does not read is found only here. Dropped (and counted failed). */
@@ -156,7 +171,7 @@ struct oa_span *oa_http_raw_span_materialize(struct oa_span *s)
      * would have built (cut where that one is cut, not sooner). */
     struct oa_span *m = oa_span_new_compact();
     if (m != NULL) {
-        build(m, s, h);
+        build(m, s, h, conn_view(r));
         if (!m->arena_short) {
             oa_span_free(s);
             return m;
@@ -168,7 +183,30 @@ struct oa_span *oa_http_raw_span_materialize(struct oa_span *s)
         oa_span_free(s);
         return NULL;
     }
-    build(m, s, h);
+    build(m, s, h, conn_view(r));
     oa_span_free(s);
     return oa_span_compact(m);
+}
+
+/* The crash capture's side (struct oa_span_raw_ops' build_into): its own
+ * parser and a connection view of its own on the stack (the exporter's
+ * views may be half written). */
+static bool build_into(struct oa_span *dst, const struct oa_span *s)
+{
+    const struct oa_span_raw *r = &s->raw;
+    if (r->head_len > OA_HTTP1_HEAD_INLINE || r->trace_state_len > OA_SPAN_RAW_BYTES ||
+        r->peer_len > sizeof(r->peer))
+        return false;
+    const struct oa_http1_head *h = parse_head(&crash_reparse, r->bytes + r->trace_state_len + 1, r->head_len);
+    if (h == NULL)
+        return false;
+    struct oa_conn view;
+    memset(&view, 0, sizeof(view));
+    view_peer(&view, r);
+    view.tls = r->tls;
+    memset(dst, 0, offsetof(struct oa_span, attrs));
+    dst->form = OA_SPAN_FULL;
+    dst->arena_used = 0;
+    build(dst, s, h, &view);
+    return true;
 }

@@ -135,6 +135,14 @@ $(BUILD)/programs/tls_write_client: tests/programs/tls_write_client.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDFLAGS_SAN) -lssl -lcrypto
 
+# a "runtime" that recovers from its own faults, under a runtime's name and
+# another (tests/integration/36-crash.bats)
+FAULT_LIBS := $(BUILD)/programs/fault_runtime/libjvm.so $(BUILD)/programs/fault_runtime/librecover.so
+$(FAULT_LIBS): tests/programs/fault_runtime/fault_recover.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -shared -o $@ $< $(LDFLAGS_SAN)
+$(BUILD)/programs/fault_recovery: LDFLAGS_SAN += -ldl
+
 # a preload put before the shim that reports the shim calling its own hooks
 # (tests/integration/09-exporter-isolation.bats, 41-metrics-prometheus.bats)
 WITNESS := $(BUILD)/programs/libhook_witness.so
@@ -144,7 +152,7 @@ $(WITNESS): tests/programs/witness/hook_witness.c $(INTERPOSED_DEF)
 
 .PHONY: unit-bins programs
 unit-bins: $(UNIT_BINS)
-programs: $(PROG_BINS) $(WITNESS)
+programs: $(PROG_BINS) $(WITNESS) $(FAULT_LIBS)
 
 # Only the interposed libc symbols may be exported from the preloaded object.
 check-exports: $(LIB)

@@ -11,7 +11,13 @@
  * through.
  *
  * The handler captures (once per process), then does what the program's
- * disposition would have:
+ * disposition would have. Except when the program's handler for the signal
+ * lies in a runtime that takes faults routinely and recovers (a JVM, Mono,
+ * node: lifecycle/crash_runtime.h), decided when it is installed: the
+ * signal then goes straight to that handler, nothing captured; when the
+ * runtime gives up, it ends up in a disposition of the program's own
+ * (abort() and SIGABRT, or SIG_DFL put back and the fault again), captured
+ * then. Otherwise:
  *   - a handler of the program's: called as the kernel would call it, with
  *     its sa_mask and the signal blocked (unless SA_NODEFER), and SA_RESETHAND
  *     honoured (the kept disposition becomes SIG_DFL);
@@ -37,6 +43,7 @@
 
 #include "base/common.h"
 #include "lifecycle/crash.h"
+#include "lifecycle/crash_runtime.h"
 #include "lifecycle/library.h"
 #include "sys/real_signal.h"
 
@@ -53,6 +60,7 @@ struct kept {
     unsigned seq;
     bool installed;            /* our handler is in the kernel */
     struct sigaction program;
+    bool runtime;              /* program's handler is a runtime's own: no capture */
 };
 
 static struct kept kept[MAX_SIG];
@@ -89,25 +97,39 @@ static void unlock_writer(bool taken)
         __atomic_store_n(&writer, 0, __ATOMIC_RELEASE);
 }
 
-static void keep(int sig, const struct sigaction *act)
+static bool is_function(const struct sigaction *act)
+{
+    return act->sa_handler != SIG_DFL && act->sa_handler != SIG_IGN;
+}
+
+/* whether act's handler is a runtime's that recovers from its faults (read
+ * here, outside the sequence count: it reads /proc/self/maps) */
+static bool runtime_handler(const struct sigaction *act)
+{
+    return is_function(act) && oa_crash_handler_in_runtime((const void *)act->sa_handler);
+}
+
+static void keep(int sig, const struct sigaction *act, bool runtime)
 {
     struct kept *k = &kept[sig];
     __atomic_store_n(&k->seq, k->seq + 1, __ATOMIC_RELEASE);
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     k->program = *act;
+    k->runtime = runtime;
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     __atomic_store_n(&k->seq, k->seq + 1, __ATOMIC_RELEASE);
 }
 
 /* A consistent copy (a bounded number of tries: the writer may be the very
  * thread this handler interrupted). */
-static void read_kept(int sig, struct sigaction *out)
+static void read_kept(int sig, struct sigaction *out, bool *runtime)
 {
     struct kept *k = &kept[sig];
     for (int tries = 0; tries < 1000; tries++) {
         unsigned before = __atomic_load_n(&k->seq, __ATOMIC_ACQUIRE);
         __atomic_thread_fence(__ATOMIC_SEQ_CST);
         *out = k->program;
+        *runtime = k->runtime;
         __atomic_thread_fence(__ATOMIC_SEQ_CST);
         if ((before & 1) == 0 && __atomic_load_n(&k->seq, __ATOMIC_ACQUIRE) == before)
             return;
@@ -135,15 +157,17 @@ static void on_crash_signal(int sig, siginfo_t *info, void *ucontext)
 {
     int saved = errno;
     struct sigaction program;
-    read_kept(sig, &program);
+    bool runtime;
+    read_kept(sig, &program, &runtime);
     bool sent = info == NULL || info->si_code <= 0;
-    bool is_handler = program.sa_handler != SIG_DFL && program.sa_handler != SIG_IGN;
+    bool is_handler = is_function(&program);
 
     if (program.sa_handler == SIG_IGN && sent) {
         errno = saved; /* ignored, as the kernel would have */
         return;
     }
-    oa_crash_capture(sig, info, ucontext);
+    if (!runtime)
+        oa_crash_capture(sig, info, ucontext);
 
     if (!is_handler) {
         /* the kernel's own action: put the disposition back, then the
@@ -162,7 +186,7 @@ static void on_crash_signal(int sig, siginfo_t *info, void *ucontext)
         struct sigaction dfl;
         memset(&dfl, 0, sizeof dfl);
         dfl.sa_handler = SIG_DFL;
-        keep(sig, &dfl);
+        keep(sig, &dfl, false);
     }
     sigset_t mask;
     if (ucontext != NULL)
@@ -202,7 +226,7 @@ static void install_handlers(void)
         sigemptyset(&ours.sa_mask);
         if (real_sigaction(sig, &ours, &previous) != 0)
             continue;
-        keep(sig, &previous);
+        keep(sig, &previous, runtime_handler(&previous));
         if (restorer == NULL) {
             struct sigaction now;
             if (real_sigaction(sig, NULL, &now) == 0) {
@@ -242,7 +266,7 @@ static int program_sigaction(int sig, const struct sigaction *act, struct sigact
         sigdelset(&k.sa_mask, SIGSTOP);
         k.sa_flags |= restorer_flag;
         k.sa_restorer = restorer;
-        keep(sig, &k);
+        keep(sig, &k, runtime_handler(&k));
     }
     unlock_writer(taken);
     return 0;

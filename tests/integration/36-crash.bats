@@ -230,3 +230,55 @@ servers = {s['span_id'] for s in spans if s['kind'] == 2}
 expect(all(s['parent_span_id'] in servers or not s['parent_span_id'] for s in spans if s['kind'] == 3),
        'a CLIENT span with a parent has a SERVER span of the worker as parent')"
 }
+
+# fault_recovery.c with its "runtime" tests/programs/fault_runtime/LIB
+# (installed WHEN: before or after the first connection), traced as SERVICE,
+# against the backend: three faults recovered in the request, exit 0
+run_fault_recovery() {
+    local service=$1 lib=$2 when=$3
+    [[ -n ${BACKEND_PORT:-} ]] || start_backend backend
+    run traced "$service" "$PROGRAMS_DIR/fault_recovery" "$PROGRAMS_DIR/fault_runtime/$lib" 127.0.0.1 "$BACKEND_PORT" "$when"
+    echo "$service: $status $output"
+    [[ $status == 0 && $output =~ ^recovered=3\ status=HTTP/1\.[01]\ 200 ]]
+}
+
+@test "a runtime that recovers from its faults (a handler in libjvm.so, installed before or after the first connection): no capture, one CLIENT span, status Unset" {
+    local when
+    for when in before after; do
+        run_fault_recovery "jvm-$when" libjvm.so "$when"
+        wait_spans 1 --service "jvm-$when"
+        check_spans "
+spans = sel(service='jvm-$when')
+expect(len(spans) == 1, 'one span: %r' % spans)
+for s in spans:
+    expect(s['kind'] == 3, 'CLIENT: %r' % s['kind'])
+    expect(s['status_code'] == 0, 'status Unset: %r' % s['status_code'])
+    expect(s['event_list'] == [], 'no event: %r' % s['event_list'])
+    expect(attr(s, 'http.response.status_code') == 200, 'the answer: %r' % attr(s, 'http.response.status_code'))"
+    done
+}
+
+@test "the same handler in a library of another name (librecover.so): the first fault is captured as a crash" {
+    run_fault_recovery recover librecover.so after
+    wait_spans 2 --service recover
+    check_spans "
+spans = sel(service='recover')
+crashed = [s for s in spans if s['status_code'] == 2]
+expect(len(crashed) == 1, 'one span captured as a crash: %r' % spans)
+for s in crashed:
+    ev = s['event_list']
+    expect(len(ev) == 1 and ev[0]['attributes'].get('exception.type') == 'SIGSEGV', 'SIGSEGV event: %r' % ev)
+# the request then ends as usual and sends its span again (README)
+expect(len(spans) == 2 and spans[0]['span_id'] == spans[1]['span_id'], 'the same span twice: %r' % spans)"
+}
+
+@test "the runtime's handler gives a real crash up (abort(), as the JVM does): captured then, as SIGABRT; same death as without the shim" {
+    start_backend backend
+    run "$PROGRAMS_DIR/fault_recovery" "$PROGRAMS_DIR/fault_runtime/libjvm.so" 127.0.0.1 "$BACKEND_PORT" crash
+    echo "untraced: $status $output"
+    [[ $status == 134 && $output == recovered=2 ]]
+    run traced jvm-crash "$PROGRAMS_DIR/fault_recovery" "$PROGRAMS_DIR/fault_runtime/libjvm.so" 127.0.0.1 "$BACKEND_PORT" crash
+    echo "traced: $status $output"
+    [[ $status == 134 && $output == recovered=2 ]]
+    check_crash_span jvm-crash 3 SIGABRT '^Aborted' 'on_segv\S*\+0x[0-9a-f]+ \(.*libjvm\.so\)'
+}

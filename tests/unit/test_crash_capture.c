@@ -1,12 +1,14 @@
 /* The pure parts of the crash capture: the fixed-buffer encoder
  * (src/export/crash_encoder.c), decoded with protobuf-c from proto/, a span
  * copy made without allocation (oa_span_copy_full), the frame lines and the
- * /proc/self/maps lookup of src/lifecycle/crash_stack.c. */
+ * /proc/self/maps lookup of src/lifecycle/crash_stack.c, the runtimes that
+ * handle their own faults (src/lifecycle/crash_runtime.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "export/crash_encoder.h"
+#include "lifecycle/crash_runtime.h"
 #include "lifecycle/crash_stack.h"
 #include "oa_test.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"
@@ -178,9 +180,39 @@ static void test_frames(void)
     CHECK(!oa_crash_maps_module(maps, sizeof maps - 1, 0x7ffd00000010, &path, &len), "[stack]: none");
 }
 
+static bool runtime(const char *path)
+{
+    return oa_crash_runtime_object(path, strlen(path));
+}
+
+/* a function of this program's own: not in a runtime */
+static void not_a_runtime(void)
+{
+}
+
+static void test_runtimes(void)
+{
+    CHECK(runtime("/usr/lib/jvm/java-17-openjdk-amd64/lib/server/libjvm.so"), "HotSpot");
+    CHECK(runtime("/usr/lib/libmonosgen-2.0.so.1") && runtime("/usr/lib/libmonosgen-2.0.so") &&
+              runtime("/usr/lib/libmono-2.0.so.1.0.0"),
+          "Mono, versioned or not");
+    CHECK(runtime("/apex/com.android.art/lib64/libart.so"), "ART");
+    CHECK(runtime("/usr/lib/x86_64-linux-gnu/libnode.so.108") && runtime("/usr/local/bin/node") &&
+              runtime("/usr/bin/nodejs"),
+          "node: libnode or the executable");
+    CHECK(runtime("libjvm.so"), "a bare name");
+    CHECK(!runtime("/usr/lib/libjvm.so.bak/libc.so.6") && !runtime("/opt/libjvm.sox") && !runtime("/usr/lib/mylibjvm.so") &&
+              !runtime("/usr/bin/node2") && !runtime("/usr/lib/libnode.sodium") && !runtime("/usr/lib/libjvm.so (deleted)"),
+          "other names are not");
+    CHECK(!oa_crash_handler_in_runtime((const void *)not_a_runtime), "a handler of the test's own");
+    CHECK(!oa_crash_handler_in_runtime((const void *)memcpy), "a handler in libc");
+    CHECK(!oa_crash_handler_in_runtime(NULL), "none");
+}
+
 int main(void)
 {
     test_encoder();
     test_frames();
+    test_runtimes();
     TEST_DONE();
 }

@@ -42,6 +42,7 @@
 #include <unistd.h>
 
 #include "base/common.h"
+#include "base/log.h"
 #include "lifecycle/crash.h"
 #include "lifecycle/crash_runtime.h"
 #include "lifecycle/library.h"
@@ -226,7 +227,10 @@ static void install_handlers(void)
         sigemptyset(&ours.sa_mask);
         if (real_sigaction(sig, &ours, &previous) != 0)
             continue;
-        keep(sig, &previous, runtime_handler(&previous));
+        bool runtime = runtime_handler(&previous);
+        if (runtime)
+            OA_DEBUG("crash capture: the handler of signal %d is a runtime's own: its faults are left to it", sig);
+        keep(sig, &previous, runtime);
         if (restorer == NULL) {
             struct sigaction now;
             if (real_sigaction(sig, NULL, &now) == 0) {

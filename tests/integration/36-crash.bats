@@ -282,3 +282,21 @@ expect(len(spans) == 2 and spans[0]['span_id'] == spans[1]['span_id'], 'the same
     [[ $status == 134 && $output == recovered=2 ]]
     check_crash_span jvm-crash 3 SIGABRT '^Aborted' 'on_segv\S*\+0x[0-9a-f]+ \(.*libjvm\.so\)'
 }
+
+@test "node: three WebAssembly out-of-bounds loads in a request, turned into exceptions by V8's trap handler (a fault each): no capture, one CLIENT span, status Unset" {
+    local node
+    node=$(node_bin) || skip "node is not installed"
+    start_backend backend
+    run "$node" "$PY_PROGRAMS/wasm_trap.js" "$BACKEND_PORT"
+    echo "untraced: $status $output"
+    [[ $status == 0 && $output == "traps=3 status=200" ]]
+    run traced node-wasm "$node" "$PY_PROGRAMS/wasm_trap.js" "$BACKEND_PORT"
+    echo "traced: $status $output"
+    [[ $status == 0 && $output == "traps=3 status=200" ]]
+    wait_spans 1 --service node-wasm
+    check_spans "
+spans = sel(service='node-wasm')
+expect(len(spans) == 1, 'one span: %r' % spans)
+for s in spans:
+    expect(s['kind'] == 3 and s['status_code'] == 0 and s['event_list'] == [], 'a CLIENT span, Unset, no event: %r' % s)"
+}

@@ -99,6 +99,14 @@ static struct {
     /* Where batches go. Read by the exporter thread at each batch, so that
      * it may be replaced (atomic). */
     const struct oa_span_exporter *exporter;
+
+    /* The crash capture's request handed to the exporter thread (see
+     * oa_export_crash_handoff): crash_state is a futex, CRASH_* */
+    const uint8_t *crash_data;
+    size_t crash_len;
+    size_t crash_n;
+    uint32_t crash_state;
+    int exporter_tid; /* the exporter thread's, 0 before it runs */
 } bsp = {
     .lock = PTHREAD_MUTEX_INITIALIZER,
     .flushed = PTHREAD_COND_INITIALIZER,
@@ -109,6 +117,12 @@ static struct {
  * object's symbol table and read it from the process's memory: the running
  * program pays nothing for being asked. */
 struct oa_export_counters oa_export_counters_live;
+
+enum crash_state {
+    CRASH_NONE = 0,
+    CRASH_HANDED,  /* waiting for the exporter thread */
+    CRASH_SENT,    /* the exporter thread is done with it */
+};
 
 /* Exporter thread only: state of the retry jitter generator. */
 static uint64_t jitter_state;
@@ -395,12 +409,15 @@ static uint64_t jittered_ms(uint64_t ms)
  * Returns false (give up) instead when the wait would end after the total
  * retry budget, or after the deadline of a flush in progress; a flush
  * requested during the wait is noticed at once. */
+static void serve_crash(void);
+
 static bool wait_before_retry(uint64_t started, uint64_t wait_ms)
 {
     uint64_t resume = mono_ns() + wait_ms * NS_PER_MS;
 
     for (;;) {
         uint32_t seen = wake_generation();
+        serve_crash();
         uint64_t give_up = started + RETRY_TOTAL_MS * NS_PER_MS;
         uint64_t now;
 
@@ -593,6 +610,7 @@ static void *exporter_main(void *unused)
     /* Everything this thread does (libcurl's sockets above all) is ours:
      * the hooks must let it through untouched. */
     oa_in_library = 1;
+    __atomic_store_n(&bsp.exporter_tid, (int)syscall(SYS_gettid), __ATOMIC_RELEASE);
     oa_thread_lower_priority();
     /* The thread starts with the first span: that is the first need of the
      * exporter. Setting it up now rather than at the first batch keeps
@@ -603,6 +621,7 @@ static void *exporter_main(void *unused)
         e->start(e->self);
     for (;;) {
         uint32_t seen = wake_generation();
+        serve_crash();
         __atomic_store_n(&bsp.wake_pending, 0, __ATOMIC_SEQ_CST);
         __atomic_thread_fence(__ATOMIC_SEQ_CST);
 
@@ -626,6 +645,64 @@ static void *exporter_main(void *unused)
         sleep_until_next_look(seen, queued, now, next_due, &rate);
     }
     return NULL;
+}
+
+/* ---- the crash capture's hand-off ------------------------------------- */
+
+/* Exporter thread: the crash capture's request, if one was handed (read
+ * after wake_generation: a hand-off after that read wakes the next sleep). */
+static void serve_crash(void)
+{
+    if (__atomic_load_n(&bsp.crash_state, __ATOMIC_ACQUIRE) != CRASH_HANDED)
+        return;
+    const struct oa_span_exporter *e = current_exporter();
+    enum oa_export_result r = e && e->export_encoded
+                                  ? e->export_encoded(e->self, bsp.crash_data, bsp.crash_len, bsp.crash_n)
+                                  : OA_EXPORT_FAILED;
+    counter_add(r == OA_EXPORT_OK ? &oa_export_counters_live.exported : &oa_export_counters_live.failed,
+                bsp.crash_n);
+    __atomic_store_n(&bsp.crash_state, CRASH_SENT, __ATOMIC_RELEASE);
+    syscall(SYS_futex, &bsp.crash_state, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+}
+
+bool oa_export_takes_encoded(void)
+{
+    const struct oa_span_exporter *e = current_exporter();
+    return e != NULL && e->export_encoded != NULL;
+}
+
+void oa_export_start_thread(void)
+{
+    if (ready_queue() != NULL)
+        ensure_exporter_thread(false);
+}
+
+bool oa_export_crash_handoff(const uint8_t *data, size_t len, size_t n, int64_t timeout_ns)
+{
+    if (__atomic_load_n(&bsp.thread_state, __ATOMIC_ACQUIRE) != THREAD_RUNNING || !oa_export_takes_encoded())
+        return false;
+    int exporter = __atomic_load_n(&bsp.exporter_tid, __ATOMIC_ACQUIRE);
+    if (exporter == 0 || exporter == (int)syscall(SYS_gettid))
+        return false; /* not running yet, or the crashed thread is the exporter */
+    /* once per process (the capture is): no other thread writes these */
+    if (__atomic_load_n(&bsp.crash_state, __ATOMIC_ACQUIRE) != CRASH_NONE)
+        return false;
+    bsp.crash_data = data;
+    bsp.crash_len = len;
+    bsp.crash_n = n;
+    __atomic_store_n(&bsp.crash_state, CRASH_HANDED, __ATOMIC_SEQ_CST);
+    wake_exporter();
+    uint64_t deadline = mono_ns() + (uint64_t)timeout_ns;
+    for (;;) {
+        if (__atomic_load_n(&bsp.crash_state, __ATOMIC_ACQUIRE) == CRASH_SENT)
+            return true;
+        uint64_t now = mono_ns();
+        if (now >= deadline)
+            return false;
+        struct timespec ts = {.tv_sec = (time_t)((deadline - now) / NS_PER_S),
+                              .tv_nsec = (long)((deadline - now) % NS_PER_S)};
+        syscall(SYS_futex, &bsp.crash_state, FUTEX_WAIT_PRIVATE, CRASH_HANDED, &ts, NULL, 0);
+    }
 }
 
 /* ---- shutdown and fork ------------------------------------------------- */
@@ -732,6 +809,8 @@ void oa_export_atfork_child(void)
     bsp.pid = getpid();
     /* The exporter thread was not copied into the child. */
     bsp.thread_state = THREAD_NONE;
+    bsp.exporter_tid = 0;
+    bsp.crash_state = CRASH_NONE;
     if (bsp.queue_state == LAZY_READY)
         discard_parent_spans();
     else if (bsp.queue_state == LAZY_BUSY)

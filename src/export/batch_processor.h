@@ -46,4 +46,22 @@ void oa_export_atfork_child(void);
 
 void oa_export_get_counters(struct oa_export_counters *out);
 
+/* ---- the crash capture's hand-off (src/lifecycle/crash.c) ---- */
+
+/* Whether the exporter can send a request already encoded (the otlp one). */
+bool oa_export_takes_encoded(void);
+/* Starts the exporter thread now rather than at the first span (crash
+ * capture's set-up, when it will need the thread to send). */
+void oa_export_start_thread(void);
+/* Async-signal-safe (no allocation, no lock: a few atomics and futex
+ * calls). Hands an OTLP/protobuf ExportTraceServiceRequest (len bytes at
+ * data, n spans; data must stay valid) to the exporter thread, which sends
+ * it once, as its exporter sends (https, grpc, http/json), at its next look
+ * (at once if it sleeps; after the export in progress if one is); waits
+ * for it at most timeout_ns. True when it was sent (accepted or not); false
+ * when it could not be handed (no exporter thread, the caller is the
+ * exporter thread, an exporter that cannot send it, already handed once)
+ * or the time ran out. */
+bool oa_export_crash_handoff(const uint8_t *data, size_t len, size_t n, int64_t timeout_ns);
+
 #endif

@@ -2,6 +2,8 @@
  * send function behind struct oa_span_exporter. Its state is touched only by
  * the exporter thread (and by the fork child handler, when no exporter
  * thread exists). */
+#include <dlfcn.h>
+
 #include "base/log.h"
 #include "config/config.h"
 #include "export/exit_flush.h"
@@ -11,6 +13,7 @@
 static struct {
     oa_otlp_create_fn create;
     oa_otlp_send_fn send;
+    oa_otlp_send_encoded_fn send_encoded;
     struct oa_otlp_exporter *exporter;
     struct oa_otlp_env env;
     bool load_failed;
@@ -29,10 +32,12 @@ static bool load(void)
         return true;
     if (otlp.load_failed)
         return false;
-    if (!oa_export_otlp_load("spans", OA_OTLP_SEND_SYMBOL, &otlp.create, &send)) {
+    void *handle = oa_export_otlp_load("spans", OA_OTLP_SEND_SYMBOL, &otlp.create, &send);
+    if (!handle) {
         otlp.load_failed = true;
         return false;
     }
+    *(void **)&otlp.send_encoded = dlsym(handle, OA_OTLP_SEND_ENCODED_SYMBOL);
     *(void **)&otlp.send = send;
     return true;
 }
@@ -87,6 +92,18 @@ static enum oa_export_result otlp_export(void *self, struct oa_span *const *span
     }
 }
 
+/* the crash capture's request (see struct oa_span_exporter): one attempt */
+static enum oa_export_result otlp_export_encoded(void *self, const uint8_t *data, size_t len, size_t n)
+{
+    struct oa_otlp_exporter *e = exporter();
+    long retry_after_ms;
+
+    (void)self;
+    if (!e || !otlp.send_encoded)
+        return OA_EXPORT_FAILED;
+    return otlp.send_encoded(e, data, len, n, &retry_after_ms) == OA_OTLP_OK ? OA_EXPORT_OK : OA_EXPORT_FAILED;
+}
+
 static void otlp_start(void *self)
 {
     (void)self;
@@ -110,6 +127,7 @@ const struct oa_span_exporter *oa_otlp_span_exporter(void)
         .export = otlp_export,
         .start = otlp_start,
         .atfork_child = otlp_atfork_child,
+        .export_encoded = otlp_export_encoded,
     };
     return &e;
 }

@@ -6,6 +6,7 @@
 #define OA_SPAN_EXPORTER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "trace/span.h"
 
@@ -38,6 +39,12 @@ struct oa_span_exporter {
      * the batch after a retryable failure) tells a retry from a new batch,
      * even after the batch processor gave up retrying the last one. */
     void (*batch_begin)(void *self);
+    /* Optional. On the exporter thread: sends an OTLP/protobuf
+     * ExportTraceServiceRequest already encoded (len bytes at data, n spans),
+     * once, as this exporter sends its requests (its protocol, TLS, gRPC):
+     * the crash capture's spans, which carry an exception event that struct
+     * oa_span cannot hold (src/lifecycle/crash.c). */
+    enum oa_export_result (*export_encoded)(void *self, const uint8_t *data, size_t len, size_t n);
     void *self;
 };
 

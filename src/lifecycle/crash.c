@@ -6,9 +6,14 @@
  * collector's response head so that the request was taken before the
  * process dies. It needs no other thread: it works when the crashed thread
  * is the exporter's, or when the exporter is blocked. Only for an http://
- * traces endpoint with the http/protobuf protocol and the otlp exporter: with
- * https (a TLS session cannot be made in a signal handler), http/json or
- * other exporters, nothing is sent (README, "Crash capture"). */
+ * traces endpoint with the http/protobuf protocol and the otlp exporter.
+ *
+ * Otherwise (https: a TLS session cannot be made in a signal handler;
+ * http/json; grpc), the same encoded request is handed to the exporter
+ * thread, which sends it as it sends every request, and the handler waits
+ * for it (oa_export_crash_handoff: no allocation, no lock), within the same
+ * second. Not when the crashed thread is the exporter's (nothing is sent),
+ * nor for exporters other than otlp alone (README, "Crash capture"). */
 #include <errno.h>
 #include <netdb.h>
 #include <arpa/inet.h>
@@ -24,6 +29,7 @@
 #include "lifecycle/crash_stack.h"
 #include "base/log.h"
 #include "config/resource.h"
+#include "export/batch_processor.h"
 #include "export/crash_encoder.h"
 #include "trace/span.h"
 #include "wire/fd_table.h"
@@ -37,6 +43,8 @@ void (*oa_crash_install_handlers)(void);
 #define WAIT_FOR_OTHER_NS 1500000000ll
 
 static bool enabled;
+/* the handler posts the spans itself; else it hands them to the exporter thread */
+static bool raw_post;
 
 /* where the spans go */
 static union {
@@ -175,9 +183,15 @@ void oa_crash_configure(const struct oa_config *c)
 {
     if (!c->crash_capture || c->sdk_disabled || !oa_config_traces_exporter_on(c, OA_TRACES_EXPORTER_OTLP))
         return;
-    if (c->traces_otlp.protocol != OA_OTLP_HTTP_PROTOBUF || !set_endpoint(&c->traces_otlp)) {
-        OA_DEBUG("crash capture: the traces endpoint is not plain http with http/protobuf; off");
-        return;
+    raw_post = c->traces_otlp.protocol == OA_OTLP_HTTP_PROTOBUF && set_endpoint(&c->traces_otlp);
+    if (!raw_post) {
+        if (!oa_export_takes_encoded()) {
+            OA_DEBUG("crash capture: the traces exporter is not otlp alone; off");
+            return;
+        }
+        /* the thread that will send the spans, there before the crash */
+        oa_export_start_thread();
+        OA_DEBUG("crash capture: the spans of a crash go through the exporter thread");
     }
     if (!oa_crash_stack_load())
         OA_DEBUG("crash capture: libunwind.so.8 not found; crash spans carry no stack trace");
@@ -364,8 +378,12 @@ static void capture(int sig, const siginfo_t *info, void *ucontext)
         return;
     size_t len;
     const uint8_t *payload = oa_crash_encoder_finish(&c.enc, &oa_resource, &len);
-    if (payload != NULL)
+    if (payload == NULL)
+        return;
+    if (raw_post)
         post(payload, len);
+    else
+        oa_export_crash_handoff(payload, len, (size_t)c.enc.n_spans, SEND_DEADLINE_NS);
 }
 
 void oa_crash_capture(int sig, const siginfo_t *info, void *ucontext)

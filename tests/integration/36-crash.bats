@@ -18,6 +18,7 @@ load tls_helper
 setup() {
     common_setup
     start_receiver
+    RECEIVER_PID=$BG_PID
     if [[ $SANITIZED == 1 ]]; then
         EXTRA_ENV+=("ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0:log_path=$T/asan:handle_segv=0:handle_sigbus=0:handle_sigill=0:handle_sigfpe=0:handle_abort=0:disable_coredump=0")
     fi
@@ -299,4 +300,57 @@ spans = sel(service='node-wasm')
 expect(len(spans) == 1, 'one span: %r' % spans)
 for s in spans:
     expect(s['kind'] == 3 and s['status_code'] == 0 and s['event_list'] == [], 'a CLIENT span, Unset, no event: %r' % s)"
+}
+
+# The collectors the handler cannot post to itself: the spans go through the
+# exporter thread. collector_instead ARGS...: the plain receiver replaced by
+# one started with ARGS (start_receiver's, or "grpc" for the gRPC receiver)
+collector_instead() {
+    stop_bg "$RECEIVER_PID"
+    rm -f "$SPANS" "$T/receiver.port"
+    if [[ $1 == grpc ]]; then
+        start_bg grpc-receiver "$PY" "$REPO_ROOT/tests/lib/otlp_grpc_receiver.py" --port 0 --out "$SPANS" \
+            --ready-file "$T/receiver.port"
+        wait_file "$T/receiver.port" 20 "$BG_PID" grpc-receiver
+        RECEIVER_PORT=$(<"$T/receiver.port")
+        RECEIVER_PORT=${RECEIVER_PORT//[^0-9]/}
+    else
+        start_receiver "$@"
+    fi
+}
+
+@test "https collector: the crash's span goes through the exporter thread, with its exception event; same death" {
+    make_cert collector
+    collector_instead --tls-cert "$T/collector.crt" --tls-key "$T/collector.key"
+    EXTRA_ENV+=("OTEL_EXPORTER_OTLP_ENDPOINT=https://127.0.0.1:$RECEIVER_PORT" "OTEL_EXPORTER_OTLP_CERTIFICATE=$T/collector.crt")
+    python_crash /segv 139 SIGSEGV '^Segmentation fault at address 0x0$'
+}
+
+@test "grpc collector: the crash's span goes through the exporter thread, with its exception event; same death" {
+    collector_instead grpc
+    EXTRA_ENV+=("OTEL_EXPORTER_OTLP_PROTOCOL=grpc" "OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:$RECEIVER_PORT")
+    python_crash /abort 134 SIGABRT '^Aborted'
+}
+
+@test "http/json collector: the crash's span goes through the exporter thread as JSON, with its exception event; same death" {
+    EXTRA_ENV+=("OTEL_EXPORTER_OTLP_PROTOCOL=http/json")
+    python_crash /segv 139 SIGSEGV '^Segmentation fault at address 0x0$'
+    # every request was JSON, the crash's included
+    "$PY" -c "
+import json, sys
+reqs = [json.loads(l) for l in open(sys.argv[1])]
+assert reqs and all(r['content_type'] == 'application/json' for r in reqs), reqs" "$SPANS.requests"
+}
+
+@test "a collector that never answers (http/json): the handler waits for the exporter thread a bounded time, then the same death" {
+    collector_instead
+    start_listener hold "" "$PY" "$PY_PROGRAMS/hold_server.py" --port 0 --ready-file "$T/hold.port" --out "$T/hold.requests"
+    EXTRA_ENV+=("OTEL_EXPORTER_OTLP_PROTOCOL=http/json" "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=http://127.0.0.1:$LISTENER_PORT/v1/traces"
+        "OTEL_EXPORTER_OTLP_TIMEOUT=120000")
+    crash_python_server crash-py /segv
+    # dead long before curl gives up (-m 20): the connection broke, no time-out (28)
+    echo "server=$SERVER_STATUS curl=$CURL_STATUS"
+    [[ $SERVER_STATUS == 139 && $CURL_STATUS == 52 ]]
+    # the request reached the hanging collector
+    grep -q 'POST /v1/traces' "$T/hold.requests"
 }

@@ -26,6 +26,7 @@
 #include "export/otlp/otlp_exporter.h"
 #include "export/otlp/otlp_json_encoder.h"
 #include "export/otlp/otlp_json_response.h"
+#include "export/otlp/otlp_json_transcode.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"
 
 typedef Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceResponse pb_response;
@@ -37,6 +38,8 @@ OA_EXPORT enum oa_otlp_result oa_otlp_exporter_send(struct oa_otlp_exporter *e,
                                                     struct oa_span *const *spans, size_t n,
                                                     long *retry_after_ms);
 OA_EXPORT void oa_otlp_exporter_destroy(struct oa_otlp_exporter *e);
+OA_EXPORT enum oa_otlp_result oa_otlp_exporter_send_encoded(struct oa_otlp_exporter *e, const uint8_t *data,
+                                                            size_t len, size_t n, long *retry_after_ms);
 OA_EXPORT enum oa_otlp_result oa_otlp_exporter_send_metrics(struct oa_otlp_exporter *e,
                                                             const struct oa_metric_batch *batch,
                                                             long *retry_after_ms);
@@ -45,6 +48,8 @@ _Static_assert(__builtin_types_compatible_p(__typeof__(&oa_otlp_exporter_create)
                "oa_otlp_exporter_create does not match oa_otlp_create_fn");
 _Static_assert(__builtin_types_compatible_p(__typeof__(&oa_otlp_exporter_send), oa_otlp_send_fn),
                "oa_otlp_exporter_send does not match oa_otlp_send_fn");
+_Static_assert(__builtin_types_compatible_p(__typeof__(&oa_otlp_exporter_send_encoded), oa_otlp_send_encoded_fn),
+               "oa_otlp_exporter_send_encoded does not match oa_otlp_send_encoded_fn");
 _Static_assert(__builtin_types_compatible_p(__typeof__(&oa_otlp_exporter_destroy), oa_otlp_destroy_fn),
                "oa_otlp_exporter_destroy does not match oa_otlp_destroy_fn");
 _Static_assert(__builtin_types_compatible_p(__typeof__(&oa_otlp_exporter_send_metrics),
@@ -667,6 +672,23 @@ OA_EXPORT enum oa_otlp_result oa_otlp_exporter_send(struct oa_otlp_exporter *e,
     else
         encoded = oa_otlp_encode_traces_at(e->env.resource, spans, n, &data, &len);
     return post(e, encoded, data, len, n, "span(s)", retry_after_ms);
+}
+
+OA_EXPORT enum oa_otlp_result oa_otlp_exporter_send_encoded(struct oa_otlp_exporter *e, const uint8_t *data,
+                                                            size_t len, size_t n, long *retry_after_ms)
+{
+    size_t out_len = len;
+    uint8_t *encoded;
+
+    *retry_after_ms = -1;
+    if (e->env.otlp->protocol == OA_OTLP_HTTP_JSON) {
+        encoded = oa_otlp_json_transcode_traces(data, len, &out_len);
+    } else {
+        encoded = malloc(len > 0 ? len : 1);
+        if (encoded)
+            memcpy(encoded, data, len);
+    }
+    return post(e, encoded, encoded, out_len, n, "span(s)", retry_after_ms);
 }
 
 OA_EXPORT enum oa_otlp_result oa_otlp_exporter_send_metrics(struct oa_otlp_exporter *e,

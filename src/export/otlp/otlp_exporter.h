@@ -43,6 +43,11 @@ typedef enum oa_otlp_result (*oa_otlp_send_fn)(struct oa_otlp_exporter *e,
                                                struct oa_span *const *spans, size_t n,
                                                long *retry_after_ms);
 typedef void (*oa_otlp_destroy_fn)(struct oa_otlp_exporter *e);
+/* The same for an ExportTraceServiceRequest already encoded as protobuf
+ * (len bytes at data, n spans; rewritten as JSON for http/json): the crash
+ * capture's (src/lifecycle/crash.c). */
+typedef enum oa_otlp_result (*oa_otlp_send_encoded_fn)(struct oa_otlp_exporter *e, const uint8_t *data,
+                                                       size_t len, size_t n, long *retry_after_ms);
 /* The same for metrics: one ExportMetricsServiceRequest. */
 typedef enum oa_otlp_result (*oa_otlp_send_metrics_fn)(struct oa_otlp_exporter *e,
                                                        const struct oa_metric_batch *batch,
@@ -50,6 +55,7 @@ typedef enum oa_otlp_result (*oa_otlp_send_metrics_fn)(struct oa_otlp_exporter *
 
 #define OA_OTLP_CREATE_SYMBOL "oa_otlp_exporter_create"
 #define OA_OTLP_SEND_SYMBOL "oa_otlp_exporter_send"
+#define OA_OTLP_SEND_ENCODED_SYMBOL "oa_otlp_exporter_send_encoded"
 #define OA_OTLP_DESTROY_SYMBOL "oa_otlp_exporter_destroy"
 #define OA_OTLP_SEND_METRICS_SYMBOL "oa_otlp_exporter_send_metrics"
 #define OA_OTLP_LIBRARY_NAME "libotelauto-otlp.so"

@@ -2,12 +2,14 @@
  * (src/export/crash_encoder.c), decoded with protobuf-c from proto/, a span
  * copy made without allocation (oa_span_copy_full), the frame lines and the
  * /proc/self/maps lookup of src/lifecycle/crash_stack.c, the runtimes that
- * handle their own faults (src/lifecycle/crash_runtime.c). */
+ * handle their own faults (src/lifecycle/crash_runtime.c), the request
+ * rewritten as JSON (src/export/otlp/otlp_json_transcode.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "export/crash_encoder.h"
+#include "export/otlp/otlp_json_transcode.h"
 #include "lifecycle/crash_runtime.h"
 #include "lifecycle/crash_stack.h"
 #include "oa_test.h"
@@ -127,6 +129,32 @@ static void test_encoder(void)
         }
     }
     opentelemetry__proto__collector__trace__v1__export_trace_service_request__free_unpacked(req, NULL);
+
+    /* the same request as JSON, for an http/json collector (sent by the
+     * exporter thread): the mapping's names, ids in hex, 64-bit integers
+     * as strings, enums as numbers, the event */
+    size_t json_len = 0;
+    char *json = (char *)oa_otlp_json_transcode_traces(p, len, &json_len);
+    CHECK(json != NULL && json_len == strlen(json), "transcoded to JSON");
+    if (json != NULL) {
+        static const char *const want[] = {
+            "{\"resourceSpans\":[{\"resource\":{\"attributes\":[{\"key\":\"service.name\",\"value\":{\"stringValue\":\"svc\"}}]}",
+            "\"scopeSpans\":[{\"scope\":{\"name\":\"otelauto\"",
+            "\"traceId\":\"11",
+            "\"parentSpanId\":\"",
+            "\"kind\":2,",
+            "\"kind\":3,",
+            "\"endTimeUnixNano\":\"2000\"",
+            "{\"key\":\"server.port\",\"value\":{\"intValue\":\"8080\"}}",
+            "\"events\":[{\"timeUnixNano\":\"1500\",\"name\":\"exception\",\"attributes\":[{\"key\":\"exception.type\",\"value\":{\"stringValue\":\"SIGSEGV\"}}",
+            "\"status\":{\"message\":\"Segmentation fault at address 0x0\",\"code\":2}",
+            "\"flags\":257",
+        };
+        for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+            CHECK(strstr(json, want[i]) != NULL, "JSON has %s: %s", want[i], json);
+        free(json);
+    }
+    CHECK(oa_otlp_json_transcode_traces((const uint8_t *)"\xff\xff", 2, &json_len) == NULL, "not protobuf: NULL");
 
     /* without a stack trace: no exception.stacktrace attribute */
     struct oa_crash_event lite = ev;

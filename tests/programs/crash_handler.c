@@ -28,6 +28,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "store_to_null.h"
+
 extern sighandler_t __sysv_signal(int sig, sighandler_t handler);
 
 static void on_segv_info(int sig, siginfo_t *info, void *uc)
@@ -56,12 +58,6 @@ static void install_sigaction(void)
         perror("sigaction");
 }
 
-/* a real fault (not UBSan's report, when built with the sanitizers) */
-__attribute__((noinline, no_sanitize("undefined", "address"))) static void store_to_null(int zero)
-{
-    volatile int *null = (volatile int *)(uintptr_t)zero; /* 0, unknown to the compiler */
-    *null = 1;
-}
 
 int main(int argc, char **argv)
 {

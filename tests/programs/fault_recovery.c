@@ -22,12 +22,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* a real fault (not UBSan's report, when built with the sanitizers) */
-__attribute__((noinline, no_sanitize("undefined", "address"))) static void store_to_null(int zero)
-{
-    volatile int *null = (volatile int *)(uintptr_t)zero; /* 0, unknown to the compiler */
-    *null = 1;
-}
+#include "store_to_null.h"
+
 
 int main(int argc, char **argv)
 {

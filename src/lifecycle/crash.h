@@ -1,8 +1,11 @@
 /* Crash capture: when the process dies of SIGSEGV, SIGBUS, SIGILL, SIGFPE or
  * SIGABRT, the SERVER and CLIENT spans in flight end with status Error and
  * an `exception` event (the signal, the crashed thread's stack) and are sent
- * to the OTLP/HTTP traces endpoint before the program's own handler, or the
- * default action, runs. OTELAUTO_CRASH_CAPTURE=false turns it off.
+ * to the OTLP traces endpoint (by the handler itself over plain HTTP, else
+ * through the exporter thread) before the program's own handler, or the
+ * default action, runs. A fault signal whose handler is a runtime's that
+ * recovers from faults (crash_runtime.h) is left to it. OTELAUTO_CRASH_CAPTURE=false
+ * turns it off.
  *
  * The signal hooks (hooks/signal.c, the layer above) keep the program's
  * dispositions and chain to them; this file is what their handler calls

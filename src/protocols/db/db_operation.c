@@ -1,6 +1,7 @@
 /* Database client operations: spans and metrics (db_operation.h). */
 #include <string.h>
 
+#include "config/config.h"
 #include "protocols/common/conn_peer.h"
 #include "protocols/db/db_operation.h"
 #include "trace/span.h"
@@ -36,7 +37,7 @@ static void set_attributes(struct oa_span *s, struct oa_conn *c, const struct oa
         oa_span_attr_str(s, "db.operation.name", r->operation, r->operation_len);
     if (r->collection != NULL && r->collection_len > 0)
         oa_span_attr_str(s, "db.collection.name", r->collection, r->collection_len);
-    if (r->query_text != NULL && r->query_text_len > 0)
+    if (r->query_text != NULL && r->query_text_len > 0 && oa_config.db_query_text)
         oa_span_attr_str(s, "db.query.text", r->query_text, r->query_text_len);
     const char *addr;
     int port = oa_conn_peer_text(c, &addr);

@@ -30,7 +30,9 @@ struct oa_db_request {
     size_t operation_len;
     const char *collection;    /* db.collection.name */
     size_t collection_len;
-    const char *query_text;    /* db.query.text, already sanitized */
+    /* db.query.text, already sanitized; left out when OTELAUTO_DB_QUERY_TEXT
+     * is false (a protocol may skip sanitizing then) */
+    const char *query_text;
     size_t query_text_len;
 };
 

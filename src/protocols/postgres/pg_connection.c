@@ -11,14 +11,9 @@
 #include "protocols/db/sql_text.h"
 #include "protocols/postgres/pg_connection.h"
 #include "protocols/postgres/pg_framer.h"
+#include "protocols/postgres/pg_messages.h"
 #include "protocols/postgres/pg_statements.h"
 #include "trace/span.h"
-
-/* The untyped first messages' codes */
-#define PG_SSL_REQUEST 80877103u
-#define PG_GSSENC_REQUEST 80877104u
-#define PG_CANCEL_REQUEST 80877102u
-#define PG_PROTOCOL_MAJOR 3u
 
 /* Operations, Syncs and the like waiting for their replies: a power of
  * two (struct oa_pending_fifo). A longer pipeline gives the connection up. */
@@ -66,27 +61,6 @@ static struct oa_pool pg_pool = OA_POOL_INIT(sizeof(struct pg_conn), 4, 256);
 static inline struct pg_conn *pg_of(struct oa_conn *c)
 {
     return (struct pg_conn *)c->proto;
-}
-
-static uint32_t be32(const char *b)
-{
-    const unsigned char *u = (const unsigned char *)b;
-    return (uint32_t)u[0] << 24 | (uint32_t)u[1] << 16 | (uint32_t)u[2] << 8 | u[3];
-}
-
-/* The NUL-terminated string at b[*pos..n): false when it does not end
- * within n (a cut message). */
-static bool cstring(const char *b, size_t n, size_t *pos, const char **s, size_t *len)
-{
-    if (*pos >= n)
-        return false;
-    const char *end = memchr(b + *pos, '\0', n - *pos);
-    if (end == NULL)
-        return false;
-    *s = b + *pos;
-    *len = (size_t)(end - *s);
-    *pos += *len + 1;
-    return true;
 }
 
 /* ---- the life of a connection's state ---- */
@@ -187,105 +161,69 @@ static void finish_front(struct pg_conn *x, uint64_t end)
 
 /* ---- frontend messages ---- */
 
-/* StartupMessage: protocol 3, then name/value pairs. db.namespace is the
- * database, which defaults to the user's name; nothing else is read. */
-static bool on_startup(struct pg_conn *x, const char *b, size_t n)
-{
-    const char *user = NULL, *database = NULL;
-    size_t user_len = 0, database_len = 0;
-    size_t pos = 4;
-    const char *name, *value;
-    size_t name_len, value_len;
-    while (cstring(b, n, &pos, &name, &name_len) && name_len > 0 && cstring(b, n, &pos, &value, &value_len)) {
-        if (name_len == 4 && memcmp(name, "user", 4) == 0) {
-            user = value;
-            user_len = value_len;
-        } else if (name_len == 8 && memcmp(name, "database", 8) == 0) {
-            database = value;
-            database_len = value_len;
-        }
-    }
-    if (database == NULL || database_len == 0) {
-        database = user;
-        database_len = user_len;
-    }
-    if (database != NULL && database_len <= PG_NAMESPACE_MAX) {
-        memcpy(x->namespace_, database, database_len);
-        x->namespace_[database_len] = '\0';
-        x->namespace_len = (uint8_t)database_len;
-    }
-    return push(x, PG_STARTUP, oa_now_unix_nano()) != NULL;
-}
-
+/* StartupMessage: db.namespace is the database, nothing else is read. */
 static bool on_untyped(struct pg_conn *x, const char *b, size_t n)
 {
-    if (n < 4)
+    uint32_t code;
+    if (!oa_pg_untyped_code(b, n, &code))
         return false;
-    uint32_t code = be32(b);
-    if (code == PG_SSL_REQUEST || code == PG_GSSENC_REQUEST) {
+    if (code == OA_PG_SSL_REQUEST || code == OA_PG_GSSENC_REQUEST) {
         /* one octet answers; a refusal is followed by a StartupMessage */
         x->awaiting_ssl_reply = true;
         oa_pg_framer_expect_untyped(&x->out);
         return true;
     }
-    if (code >> 16 != PG_PROTOCOL_MAJOR)
+    if (code >> 16 != OA_PG_PROTOCOL_MAJOR)
         return false;
-    return on_startup(x, b, n);
+    struct oa_pg_text db;
+    if (oa_pg_startup_database(b, n, &db) && db.len <= PG_NAMESPACE_MAX) {
+        memcpy(x->namespace_, db.s, db.len);
+        x->namespace_[db.len] = '\0';
+        x->namespace_len = (uint8_t)db.len;
+    }
+    return push(x, PG_STARTUP, oa_now_unix_nano()) != NULL;
 }
 
-/* Query: the text is the body up to its NUL (or all that was kept). */
 static bool on_query(struct oa_conn *c, struct pg_conn *x, const char *b, size_t n)
 {
-    const char *end = memchr(b, '\0', n);
-    size_t len = end != NULL ? (size_t)(end - b) : n;
+    struct oa_pg_text sql = oa_pg_query_text(b, n);
     struct oa_sql_summary summary;
-    oa_sql_summarize(b, len, OA_SQL_POSTGRES, &summary);
+    oa_sql_summarize(sql.s, sql.len, OA_SQL_POSTGRES, &summary);
     char text[OA_SPAN_MAX_VALUE_LEN];
     size_t text_len = 0;
     if (oa_config.db_query_text && !summary.secret)
-        text_len = oa_sql_sanitize(b, len, OA_SQL_POSTGRES, text, sizeof text);
+        text_len = oa_sql_sanitize(sql.s, sql.len, OA_SQL_POSTGRES, text, sizeof text);
     return begin_operation(c, x, PG_QUERY, &summary, text, text_len);
 }
 
-/* Parse: statement name, text. A name too long to keep is never executed
- * with a text. */
+/* Parse: a statement's summary and text, kept for its Executes. A name too
+ * long to keep is executed without them. */
 static void on_parse(struct pg_conn *x, const char *b, size_t n)
 {
-    size_t pos = 0;
-    const char *name;
-    size_t name_len;
-    if (!cstring(b, n, &pos, &name, &name_len))
+    struct oa_pg_text name, sql;
+    if (!oa_pg_parse(b, n, &name, &sql))
         return;
-    struct oa_pg_statement *st = oa_pg_statement_define(&x->statements, name, name_len);
+    struct oa_pg_statement *st = oa_pg_statement_define(&x->statements, name.s, name.len);
     if (st == NULL)
         return;
-    const char *sql = b + pos;
-    size_t sql_len = pos < n ? n - pos : 0;
-    const char *end = memchr(sql, '\0', sql_len);
-    if (end != NULL)
-        sql_len = (size_t)(end - sql);
-    oa_sql_summarize(sql, sql_len, OA_SQL_POSTGRES, &st->summary);
+    oa_sql_summarize(sql.s, sql.len, OA_SQL_POSTGRES, &st->summary);
     if (oa_config.db_query_text && !st->summary.secret)
-        st->text_len = (uint16_t)oa_sql_sanitize(sql, sql_len, OA_SQL_POSTGRES, st->text, sizeof st->text);
+        st->text_len = (uint16_t)oa_sql_sanitize(sql.s, sql.len, OA_SQL_POSTGRES, st->text, sizeof st->text);
 }
 
 static void on_bind(struct pg_conn *x, const char *b, size_t n)
 {
-    size_t pos = 0;
-    const char *portal, *statement;
-    size_t portal_len, statement_len;
-    if (cstring(b, n, &pos, &portal, &portal_len) && cstring(b, n, &pos, &statement, &statement_len))
-        oa_pg_portal_bind(&x->statements, portal, portal_len, statement, statement_len);
+    struct oa_pg_text portal, statement;
+    if (oa_pg_bind(b, n, &portal, &statement))
+        oa_pg_portal_bind(&x->statements, portal.s, portal.len, statement.s, statement.len);
 }
 
 static bool on_execute(struct oa_conn *c, struct pg_conn *x, const char *b, size_t n)
 {
-    size_t pos = 0;
-    const char *portal;
-    size_t portal_len;
+    struct oa_pg_text portal;
     const struct oa_pg_statement *st = NULL;
-    if (cstring(b, n, &pos, &portal, &portal_len))
-        st = oa_pg_portal_statement(&x->statements, portal, portal_len);
+    if (oa_pg_execute(b, n, &portal))
+        st = oa_pg_portal_statement(&x->statements, portal.s, portal.len);
     if (st == NULL)
         return begin_operation(c, x, PG_EXECUTE, NULL, NULL, 0);
     return begin_operation(c, x, PG_EXECUTE, &st->summary, st->text, st->text_len);
@@ -293,15 +231,14 @@ static bool on_execute(struct oa_conn *c, struct pg_conn *x, const char *b, size
 
 static void on_close(struct pg_conn *x, const char *b, size_t n)
 {
-    size_t pos = 1;
-    const char *name;
-    size_t name_len;
-    if (n < 1 || !cstring(b, n, &pos, &name, &name_len))
+    char what;
+    struct oa_pg_text name;
+    if (!oa_pg_close(b, n, &what, &name))
         return;
-    if (b[0] == 'S')
-        oa_pg_statement_close(&x->statements, name, name_len);
-    else if (b[0] == 'P')
-        oa_pg_portal_close(&x->statements, name, name_len);
+    if (what == 'S')
+        oa_pg_statement_close(&x->statements, name.s, name.len);
+    else if (what == 'P')
+        oa_pg_portal_close(&x->statements, name.s, name.len);
 }
 
 /* One complete frontend message; false: not PostgreSQL as we know it. */
@@ -344,41 +281,23 @@ static bool on_frontend(struct oa_conn *c, struct pg_conn *x)
 
 /* ---- backend messages ---- */
 
-/* The SQLSTATE of an ErrorResponse (its 'C' field), or NULL. */
-static const char *sqlstate(const char *b, size_t n, size_t *len)
-{
-    size_t pos = 0;
-    while (pos < n && b[pos] != '\0') {
-        char field = b[pos++];
-        const char *value;
-        size_t value_len;
-        if (!cstring(b, n, &pos, &value, &value_len))
-            return NULL;
-        if (field == 'C') {
-            *len = value_len;
-            return value;
-        }
-    }
-    return NULL;
-}
-
 static bool on_error(struct pg_conn *x)
 {
     struct pg_pending *p = front(x);
     if (p == NULL)
         return true; /* answers nothing (a FATAL at shutdown) */
-    size_t len = 0;
-    const char *code = sqlstate(x->in.buf, x->in.kept, &len);
+    struct oa_pg_text code = {NULL, 0};
+    oa_pg_error_sqlstate(x->in.buf, x->in.kept, &code);
     switch ((enum pg_kind)p->kind) {
     case PG_STARTUP: /* authentication failed: the server closes */
         oa_pending_fifo_pop(&x->pending);
         return true;
     case PG_QUERY: /* ends at ReadyForQuery */
-        oa_db_op_fail(&p->op, code, code != NULL ? len : 0);
+        oa_db_op_fail(&p->op, code.s, code.len);
         return true;
     case PG_EXECUTE: {
         uint64_t end = oa_now_unix_nano();
-        oa_db_op_fail(&p->op, code, code != NULL ? len : 0);
+        oa_db_op_fail(&p->op, code.s, code.len);
         finish_front(x, end);
         /* the server skips to the Sync: the Executes before it never run */
         while ((p = front(x)) != NULL && p->kind == PG_EXECUTE) {
@@ -539,11 +458,12 @@ static bool pg_detect(enum oa_conn_role role, bool outgoing, const unsigned char
 {
     if (role != OA_ROLE_CLIENT || !outgoing || n < 8)
         return false;
-    uint32_t len = be32((const char *)b);
-    uint32_t code = be32((const char *)b + 4);
-    if (code == PG_SSL_REQUEST || code == PG_GSSENC_REQUEST)
+    uint32_t len, code;
+    oa_pg_untyped_code((const char *)b, 4, &len);
+    oa_pg_untyped_code((const char *)b + 4, 4, &code);
+    if (code == OA_PG_SSL_REQUEST || code == OA_PG_GSSENC_REQUEST)
         return len == 8;
-    return code >> 16 == PG_PROTOCOL_MAJOR && (code & 0xffff) < 0x100 && len > 8 && len <= OA_PG_STARTUP_MAX &&
+    return code >> 16 == OA_PG_PROTOCOL_MAJOR && (code & 0xffff) < 0x100 && len > 8 && len <= OA_PG_STARTUP_MAX &&
            (len > n || b[len - 1] == '\0');
 }
 

@@ -6,6 +6,7 @@
 
 #include "base/pool.h"
 #include "config/config.h"
+#include "protocols/common/outgoing.h"
 #include "protocols/common/pending.h"
 #include "protocols/db/db_operation.h"
 #include "protocols/db/sql_text.h"
@@ -365,8 +366,9 @@ static bool on_backend(struct pg_conn *x)
 
 /* ---- the streams ---- */
 
-static bool feed_out(struct oa_conn *c, struct pg_conn *x, const char *b, size_t n)
+static inline __attribute__((always_inline)) bool feed_out(struct oa_conn *c, const char *b, size_t n)
 {
+    struct pg_conn *x = pg_of(c);
     while (n > 0) {
         enum oa_pg_frame_event ev;
         size_t used = oa_pg_framer_feed(&x->out, b, n, &ev);
@@ -379,26 +381,10 @@ static bool feed_out(struct oa_conn *c, struct pg_conn *x, const char *b, size_t
     return true;
 }
 
-/* Parses what the program is about to send, skipping what an earlier,
- * partly refused attempt parsed already. */
+/* Parses what the program is about to send (each byte once). */
 static void pg_outgoing(struct oa_conn *c, const struct iovec *iov, int iovcnt)
 {
-    struct pg_conn *x = pg_of(c);
-    uint64_t skip = x->base.out.parsed - x->base.out.sent;
-    for (int i = 0; i < iovcnt; i++) {
-        size_t len = iov[i].iov_len;
-        if (skip >= len) {
-            skip -= len;
-            continue;
-        }
-        const char *p = (const char *)iov[i].iov_base + skip;
-        len -= (size_t)skip;
-        skip = 0;
-        if (!feed_out(c, x, p, len)) {
-            oa_protocol_give_up(c);
-            return;
-        }
-    }
+    oa_parse_outgoing(c, iov, iovcnt, feed_out);
 }
 
 static void pg_incoming(struct oa_conn *c, const char *b, size_t n)

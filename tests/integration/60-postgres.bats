@@ -50,6 +50,7 @@ assert_never_exported() {
 }
 
 @test "psql: a simple query is one CLIENT span; its literal never leaves the process" {
+    skip_unless_libpq_tools_start
     local sql="SELECT name FROM items WHERE secret = 'tell-no-one-42'"
     run psql "$(conninfo)" -X -A -t -c "$sql"
     assert_ok
@@ -73,6 +74,7 @@ expect(not s.get('parent_span_id'), 'a root span')
 }
 
 @test "psql: a missing table is SQLSTATE 42P01 on an Error span; psql says and exits as untraced" {
+    skip_unless_libpq_tools_start
     run psql "$(conninfo)" -X -c "SELECT * FROM no_such_table"
     local untraced_status=$status untraced_output=$output
     [ "$untraced_status" -ne 0 ]
@@ -89,6 +91,7 @@ expect_attrs(s, {'db.response.status_code': '42P01', 'error.type': '42P01', 'db.
 }
 
 @test "TLS (sslmode=require): the same span, from the session's plaintext; the negotiation untouched" {
+    skip_unless_libpq_tools_start
     local sql="SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid() AND 'tls-literal' <> ''"
     run traced psql-tls psql "$(conninfo shop require)" -X -A -t -c "$sql"
     assert_ok
@@ -105,6 +108,7 @@ expect_attrs(s, {'db.namespace': 'shop', 'db.query.text': 'SELECT ssl FROM pg_st
 }
 
 @test "SSLRequest refused (server without TLS), sslmode=prefer: the startup follows in the clear, same span" {
+    skip_unless_libpq_tools_start
     pg_psql -c "ALTER SYSTEM SET ssl = off" -c "SELECT pg_reload_conf()" >/dev/null
     local i
     for ((i = 0; i < 100; i++)); do
@@ -156,6 +160,7 @@ pgbench_results() {
 }
 
 @test "pgbench -S, simple, extended and prepared: the results of an untraced run, exactly one span per query" {
+    skip_unless_libpq_tools_start
     local mode
     for mode in simple extended prepared; do
         local untraced traced_out
@@ -226,6 +231,7 @@ expect_eq(len(sel(service='web', kind='client')), 2, 'no other database span')
 }
 
 @test "OTELAUTO_DB_QUERY_TEXT=false: no query text at all; the operation and the table still recorded" {
+    skip_unless_libpq_tools_start
     EXTRA_ENV=(OTELAUTO_DB_QUERY_TEXT=false)
     run traced psql psql "$(conninfo)" -X -A -t -c "SELECT price FROM items WHERE name = 'saw'"
     assert_ok
@@ -238,6 +244,7 @@ expect_attrs(s, {'db.query.text': None, 'db.operation.name': 'SELECT', 'db.colle
 }
 
 @test "db.client.operation.duration over OTLP: the conventions' buckets, one series per operation and outcome" {
+    skip_unless_libpq_tools_start
     EXTRA_ENV=(OTEL_METRIC_EXPORT_INTERVAL=200)
     run traced psql psql "$(conninfo)" -X -c "SELECT 1 FROM items" -c "SELECT 1 FROM items" -c "SELECT * FROM nope"
     [ "$status" -ne 0 ]

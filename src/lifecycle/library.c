@@ -29,7 +29,9 @@
 #include "base/log.h"
 #include "metrics/metrics_table.h"
 #include "protocols/http1/http_exchange.h"
+#include "protocols/db/db_metrics.h"
 #include "protocols/http1/http_metrics.h"
+#include "protocols/postgres/pg_connection.h"
 #include "config/resource.h"
 #include "trace/env_carrier.h"
 #include "lifecycle/run_report.h"
@@ -73,6 +75,7 @@ static void configure(void)
     oa_export_set_exit_flush(oa_exit_flush);
     oa_export_init(traces_exporter());
     oa_http_metrics_register();
+    oa_db_metrics_register();
     oa_metrics_init();
     oa_env_carrier_load(read_env);
     oa_run_report_start();
@@ -232,6 +235,7 @@ __attribute__((constructor)) static void oa_library_init(void)
     oa_wire_setup = oa_library_configure;
     /* the protocols the wire layer offers connections to, in order */
     oa_http1_register();
+    oa_postgres_register();
     __atomic_store_n(&oa_library_state, 1, __ATOMIC_RELEASE);
     errno = saved;
 }

@@ -87,6 +87,26 @@ static const struct iovec *first_buffer(const struct iovec *iov, int iovcnt)
     return NULL;
 }
 
+/* The start of a call for detection: its first non-empty buffer when that
+ * holds OA_PROTOCOL_DETECT_BYTES, else as many of the call's first bytes,
+ * gathered across its buffers into room (a writev of a message's length in
+ * one buffer and its body in the next). Empty when the call has no byte. */
+static struct iovec call_start(const struct iovec *iov, int iovcnt, unsigned char room[OA_PROTOCOL_DETECT_BYTES])
+{
+    const struct iovec *b = first_buffer(iov, iovcnt);
+    if (b == NULL)
+        return (struct iovec){NULL, 0};
+    if (b->iov_len >= OA_PROTOCOL_DETECT_BYTES)
+        return *b;
+    size_t n = 0;
+    for (int i = (int)(b - iov); i < iovcnt && n < OA_PROTOCOL_DETECT_BYTES; i++) {
+        size_t take = iov[i].iov_len < OA_PROTOCOL_DETECT_BYTES - n ? iov[i].iov_len : OA_PROTOCOL_DETECT_BYTES - n;
+        memcpy(room + n, iov[i].iov_base, take);
+        n += take;
+    }
+    return (struct iovec){room, n};
+}
+
 /* The plan of the common call that owes something: one buffer, in which
  * starts the one injection owed, none of it sent yet (a request head written
  * whole). The same plan as the general walk below, without the walk; -1 when
@@ -264,8 +284,9 @@ static ssize_t send_traced(struct oa_conn *c, const struct oa_send_call *call)
     if (!oa_conn_lock(c, fd))
         return syscall_unguarded(call, NULL, 0);
     if (c->mode == OA_MODE_UNDECIDED) {
-        const struct iovec *b = first_buffer(iov, iovcnt);
-        if (b == NULL || !oa_io_decide_outgoing(c, b->iov_base, b->iov_len)) {
+        unsigned char start[OA_PROTOCOL_DETECT_BYTES];
+        struct iovec first = call_start(iov, iovcnt, start);
+        if (first.iov_len == 0 || !oa_io_decide_outgoing(c, first.iov_base, first.iov_len)) {
             oa_conn_unlock(c);
             return syscall_unguarded(call, NULL, 0);
         }

@@ -39,6 +39,10 @@ struct oa_crash_walk {
     void *arg;
 };
 
+/* Outgoing detection sees at least this many of a call's first bytes,
+ * gathered across its buffers (a binary protocol's header). */
+#define OA_PROTOCOL_DETECT_BYTES 16
+
 /* The start of every protocol's per-connection state. */
 struct oa_proto_conn {
     const struct oa_protocol *protocol;
@@ -55,7 +59,9 @@ struct oa_protocol {
     const char *name;
     /* Whether the connection speaks this protocol, from the first bytes
      * seen in one direction (outgoing: the program sends them). b holds n >
-     * 0 bytes of one call. */
+     * 0 bytes of one call: outgoing, its first buffer, or at least its first
+     * OA_PROTOCOL_DETECT_BYTES bytes when the call has that many; incoming,
+     * the first buffer received. */
     bool (*detect)(enum oa_conn_role role, bool outgoing, const unsigned char *b, size_t n);
     /* Its per-connection state, from the protocol's pool; NULL when none is
      * left (the connection is then passed through). */

@@ -18,8 +18,10 @@ FUZZ_SRC_tracestate   = src/trace/tracestate.c
 FUZZ_SRC_baggage      = src/trace/baggage.c
 FUZZ_SRC_grpc_status  = src/export/otlp/grpc_status.c
 FUZZ_SRC_propagators  = src/trace/b3.c src/trace/jaeger.c
+FUZZ_SRC_postgres     = src/protocols/postgres/pg_framer.c src/protocols/postgres/pg_messages.c \
+                        src/protocols/postgres/pg_statements.c src/protocols/db/sql_text.c
 
-FUZZ_NAMES := http1_parser traceparent tracestate baggage grpc_status propagators
+FUZZ_NAMES := http1_parser traceparent tracestate baggage grpc_status propagators postgres
 FUZZ_BINS  := $(patsubst %,build/fuzz/fuzz_%,$(FUZZ_NAMES))
 
 .PHONY: fuzz fuzz-bins

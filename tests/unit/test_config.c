@@ -85,6 +85,18 @@ static void test_sdk_disabled(void)
     CHECK(!cfg.sdk_disabled, "OTEL_SDK_DISABLED=false");
 }
 
+static void test_db_query_text(void)
+{
+    load(NULL);
+    CHECK(cfg.db_query_text, "default: database spans carry their sanitized query text");
+    LOAD("OTELAUTO_DB_QUERY_TEXT", "false");
+    CHECK(!cfg.db_query_text, "OTELAUTO_DB_QUERY_TEXT=false");
+    LOAD("OTELAUTO_DB_QUERY_TEXT", "True");
+    CHECK(cfg.db_query_text, "OTELAUTO_DB_QUERY_TEXT=True");
+    LOAD("OTELAUTO_DB_QUERY_TEXT", "no");
+    CHECK(!cfg.db_query_text, "OTELAUTO_DB_QUERY_TEXT=no: not true, so no text (the safe side)");
+}
+
 static void test_sampler(void)
 {
     LOAD("OTEL_TRACES_SAMPLER", "always_off");
@@ -634,6 +646,7 @@ int main(void)
 {
     test_defaults();
     test_sdk_disabled();
+    test_db_query_text();
     test_sampler();
     test_propagators();
     test_exporter();

@@ -58,6 +58,16 @@ void oa_pending_disown(struct oa_pending *e, const struct oa_pending_ops *ops)
     ops->metric_disown(e);
 }
 
+const char *oa_pending_error_type(int err)
+{
+    if (err != 0) {
+        const char *name = strerrorname_np(err);
+        if (name != NULL)
+            return name;
+    }
+    return "connection_closed";
+}
+
 /* ---- in order ---- */
 
 void oa_pending_fifo_init(struct oa_pending_fifo *q, void *slots, size_t size, unsigned cap)

@@ -71,6 +71,10 @@ void oa_pending_drop(struct oa_pending *e, const struct oa_pending_ops *ops);
  * forgets them without ending them. */
 void oa_pending_disown(struct oa_pending *e, const struct oa_pending_ops *ops);
 
+/* error.type of requests the connection's end left unanswered: the errno
+ * name of err (ECONNRESET), or "connection_closed" when err is 0. */
+const char *oa_pending_error_type(int err);
+
 /* Clears the common fields of a new entry (the protocol sets its own). */
 static inline __attribute__((always_inline)) void oa_pending_clear(struct oa_pending *e, uint64_t start)
 {

@@ -1,0 +1,104 @@
+/* PostgreSQL message framing (pg_framer.h). */
+#include <string.h>
+
+#include "protocols/postgres/pg_framer.h"
+
+enum { AT_TYPE = 0, AT_LENGTH, AT_BODY };
+
+void oa_pg_framer_init(struct oa_pg_framer *f, char *buf, size_t buf_size, bool untyped)
+{
+    memset(f, 0, sizeof *f);
+    f->buf = buf;
+    f->buf_size = (uint32_t)buf_size;
+    f->untyped = untyped;
+}
+
+void oa_pg_framer_keep(struct oa_pg_framer *f, char type)
+{
+    unsigned char t = (unsigned char)type;
+    f->keep[t >> 5] |= 1u << (t & 31);
+}
+
+void oa_pg_framer_expect_untyped(struct oa_pg_framer *f)
+{
+    f->untyped = true;
+}
+
+static bool keeps(const struct oa_pg_framer *f)
+{
+    unsigned char t = (unsigned char)f->type;
+    return f->type == 0 || (f->keep[t >> 5] & (1u << (t & 31))) != 0;
+}
+
+/* The length field is complete: is it one a message may have? */
+static bool length_ok(struct oa_pg_framer *f)
+{
+    uint32_t v = f->len_value;
+    if (f->type == 0)
+        return v >= 8 && v <= OA_PG_STARTUP_MAX;
+    return v >= 4 && v <= OA_PG_MESSAGE_MAX;
+}
+
+size_t oa_pg_framer_feed(struct oa_pg_framer *f, const char *b, size_t n, enum oa_pg_frame_event *ev)
+{
+    size_t i = 0;
+    *ev = OA_PG_NEED_MORE;
+    if (f->bad) {
+        *ev = OA_PG_BAD;
+        return 0;
+    }
+    while (i < n) {
+        switch (f->state) {
+        case AT_TYPE:
+            f->len_have = 0;
+            f->len_value = 0;
+            f->have = 0;
+            f->kept = 0;
+            if (f->untyped) {
+                f->type = 0;
+                f->untyped = false;
+            } else {
+                f->type = b[i++];
+            }
+            f->state = AT_LENGTH;
+            break;
+        case AT_LENGTH:
+            f->len_value = f->len_value << 8 | (unsigned char)b[i++];
+            if (++f->len_have < 4)
+                break;
+            if (!length_ok(f)) {
+                f->bad = true;
+                *ev = OA_PG_BAD;
+                return i;
+            }
+            f->len = f->len_value - 4;
+            f->state = AT_BODY;
+            if (f->len == 0) {
+                f->state = AT_TYPE;
+                *ev = OA_PG_MESSAGE;
+                return i;
+            }
+            break;
+        case AT_BODY: {
+            size_t take = n - i;
+            if (take > f->len - f->have)
+                take = f->len - f->have;
+            if (keeps(f) && f->kept < f->buf_size) {
+                size_t room = f->buf_size - f->kept;
+                size_t copy = take < room ? take : room;
+                memcpy(f->buf + f->kept, b + i, copy);
+                f->kept += (uint32_t)copy;
+            }
+            f->have += (uint32_t)take;
+            i += take;
+            if (f->have == f->len) {
+                f->state = AT_TYPE;
+                *ev = OA_PG_MESSAGE;
+                return i;
+            }
+            break;
+        }
+        }
+    }
+    return i;
+}

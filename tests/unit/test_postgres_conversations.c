@@ -1,0 +1,445 @@
+/* PostgreSQL client connections (src/protocols/postgres/pg_connection.c) as
+ * conversations (conversation.h): each case states the messages each way
+ * and the spans they must give; the harness plays them whole, split at
+ * every byte and against partial writes, through the real wire layer. The
+ * client's bytes always reach the wire untouched (no injection). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "conversation.h"
+#include "protocols/postgres/pg_connection.h"
+#include "oa_test.h"
+
+#define C OA_ROLE_CLIENT
+#define CLIENT_SPAN OA_SPAN_KIND_CLIENT
+
+/* A string literal with its NULs: its bytes and their count. */
+#define S(lit) lit, sizeof(lit) - 1
+
+/* The bytes of one step, built message by message. */
+struct wire {
+    char b[8192];
+    size_t n;
+};
+
+static void put32(struct wire *w, uint32_t v)
+{
+    w->b[w->n++] = (char)(v >> 24);
+    w->b[w->n++] = (char)(v >> 16);
+    w->b[w->n++] = (char)(v >> 8);
+    w->b[w->n++] = (char)v;
+}
+
+/* A message: its type (0: untyped), length, body. */
+static struct wire *msg(struct wire *w, char type, const char *body, size_t len)
+{
+    if (type != 0)
+        w->b[w->n++] = type;
+    put32(w, (uint32_t)len + 4);
+    memcpy(w->b + w->n, body, len);
+    w->n += len;
+    return w;
+}
+
+static void reset(struct wire *w)
+{
+    w->n = 0;
+}
+
+#define OUT(w, ...) {.conn = 0, .dir = CONV_SEND, .bytes = (w).b, .len = (w).n, __VA_ARGS__}
+#define IN(w) {.conn = 0, .dir = CONV_RECV, .bytes = (w).b, .len = (w).n}
+
+static const struct oa_protocol *const postgres_only[] = {&oa_postgres_protocol, NULL};
+
+/* The startup every case begins with: user alice, database shop, trust
+ * authentication; the first 8 bytes are decided on in one call. */
+static struct wire startup, startup_ok;
+
+static void build_startup(void)
+{
+    msg(&startup, 0, S("\0\3\0\0user\0alice\0database\0shop\0application_name\0psql\0\0"));
+    msg(&startup_ok, 'R', S("\0\0\0\0"));
+    msg(&startup_ok, 'S', S("server_version\0" "15.0\0"));
+    msg(&startup_ok, 'K', S("\0\0\0\1\0\0\0\2"));
+    msg(&startup_ok, 'Z', S("I"));
+}
+
+#define STARTUP_STEPS OUT(startup, .unsplit = startup.b, .unsplit_len = 8), IN(startup_ok)
+
+#define PEER "server.address=10.0.0.1", "server.port=8080"
+
+static void run(const char *name, const struct conv_step *steps, const struct conv_span *spans)
+{
+    struct conversation cv = {
+        .name = name,
+        .roles = {C},
+        .steps = steps,
+        .spans = spans,
+        .protocols = postgres_only,
+    };
+    CONV_CHECK(cv);
+}
+
+static void simple_query(void)
+{
+    struct wire q = {0}, r = {0};
+    msg(&q, 'Q', S("SELECT * FROM orders WHERE id = 42 AND note = 'private'\0"));
+    msg(&r, 'T', S("\0\1id\0\0\0\0\0\0\1\0\0\0\0\27\0\4\377\377\377\377\0\0"));
+    msg(&r, 'D', S("\0\1\0\0\0\00242"));
+    msg(&r, 'C', S("SELECT 1\0"));
+    msg(&r, 'Z', S("I"));
+    struct conv_step steps[] = {STARTUP_STEPS, FINISHED(0), OUT(q), IN(r), FINISHED(1), CONV_DONE};
+    struct conv_span spans[] = {
+        SPAN(CLIENT_SPAN, "SELECT orders", false, CONV_ROOT, "db.system.name=postgresql", "db.namespace=shop",
+             "db.operation.name=SELECT", "db.collection.name=orders",
+             "db.query.text=SELECT * FROM orders WHERE id = ? AND note = ?", PEER, "!error.type",
+             "!db.response.status_code"),
+        SPANS_DONE};
+    run("startup, then a simple query: one span at ReadyForQuery", steps, spans);
+}
+
+static void multi_statement(void)
+{
+    struct wire q = {0}, r = {0};
+    msg(&q, 'Q', S("BEGIN; UPDATE stock SET n = n - 1 WHERE id = 7; COMMIT\0"));
+    msg(&r, 'C', S("BEGIN\0"));
+    msg(&r, 'C', S("UPDATE 1\0"));
+    msg(&r, 'C', S("COMMIT\0"));
+    msg(&r, 'Z', S("I"));
+    struct conv_step steps[] = {STARTUP_STEPS, OUT(q), IN(r), FINISHED(1), CONV_DONE};
+    struct conv_span spans[] = {
+        SPAN(CLIENT_SPAN, "BEGIN", false, CONV_ROOT, "db.operation.name=BEGIN", "!db.collection.name",
+             "db.query.text=BEGIN; UPDATE stock SET n = n - ? WHERE id = ?; COMMIT"),
+        SPANS_DONE};
+    run("three statements in one Query: one span, named from the first", steps, spans);
+}
+
+static void error_42p01(void)
+{
+    struct wire q = {0}, r = {0}, q2 = {0}, r2 = {0};
+    msg(&q, 'Q', S("SELECT * FROM missing\0"));
+    msg(&r, 'E', S("SERROR\0VERROR\0C42P01\0Mrelation \"missing\" does not exist\0P15\0\0"));
+    msg(&r, 'Z', S("I"));
+    msg(&q2, 'Q', S("SELECT 1\0"));
+    msg(&r2, 'T', S("\0\1?column?\0\0\0\0\0\0\0\0\0\27\0\4\377\377\377\377\0\0"));
+    msg(&r2, 'D', S("\0\1\0\0\0\1" "1"));
+    msg(&r2, 'C', S("SELECT 1\0"));
+    msg(&r2, 'Z', S("I"));
+    struct conv_step steps[] = {STARTUP_STEPS, OUT(q), IN(r), FINISHED(1), OUT(q2), IN(r2), FINISHED(2), CONV_DONE};
+    struct conv_span spans[] = {
+        SPAN(CLIENT_SPAN, "SELECT missing", true, CONV_ROOT, "db.response.status_code=42P01", "error.type=42P01",
+             "db.collection.name=missing"),
+        SPAN(CLIENT_SPAN, "SELECT", false, CONV_ROOT, "db.query.text=SELECT ?", "!error.type"),
+        SPANS_DONE};
+    run("an ErrorResponse 42P01: the query's span fails with its SQLSTATE; the next one is fine", steps, spans);
+}
+
+static void extended(void)
+{
+    struct wire a = {0}, ra = {0}, b = {0}, rb = {0}, c = {0}, rc = {0};
+    /* named statement s1, unnamed portal */
+    msg(&a, 'P', S("s1\0SELECT name FROM users WHERE id = $1\0\0\0"));
+    msg(&a, 'B', S("\0s1\0\0\0\0\1\0\0\0\0017\0\0"));
+    msg(&a, 'D', S("P\0"));
+    msg(&a, 'E', S("\0\0\0\0\0"));
+    msg(&a, 'S', S(""));
+    msg(&ra, '1', S(""));
+    msg(&ra, '2', S(""));
+    msg(&ra, 'T', S("\0\1name\0\0\0\0\0\0\0\0\0\31\377\377\377\377\377\377\0\0"));
+    msg(&ra, 'D', S("\0\1\0\0\0\3bob"));
+    msg(&ra, 'C', S("SELECT 1\0"));
+    msg(&ra, 'Z', S("I"));
+    /* the unnamed statement, a literal in its text */
+    msg(&b, 'P', S("\0INSERT INTO log VALUES ($1, 'x')\0\0\0"));
+    msg(&b, 'B', S("\0\0\0\0\0\0\0\0"));
+    msg(&b, 'E', S("\0\0\0\0\0"));
+    msg(&b, 'S', S(""));
+    msg(&rb, '1', S(""));
+    msg(&rb, '2', S(""));
+    msg(&rb, 'C', S("INSERT 0 1\0"));
+    msg(&rb, 'Z', S("I"));
+    /* s1 again, bound to a named portal and executed twice (suspended) */
+    msg(&c, 'B', S("cur\0s1\0\0\0\0\0\0\0"));
+    msg(&c, 'E', S("cur\0\0\0\0\1"));
+    msg(&c, 'E', S("cur\0\0\0\0\1"));
+    msg(&c, 'C', S("Pcur\0"));
+    msg(&c, 'C', S("Ss1\0"));
+    msg(&c, 'B', S("\0s1\0\0\0\0\0\0\0"));
+    msg(&c, 'E', S("\0\0\0\0\0"));
+    msg(&c, 'S', S(""));
+    msg(&rc, '2', S(""));
+    msg(&rc, 'D', S("\0\1\0\0\0\3bob"));
+    msg(&rc, 's', S(""));
+    msg(&rc, 'D', S("\0\1\0\0\0\3eve"));
+    msg(&rc, 'C', S("SELECT 2\0"));
+    msg(&rc, '3', S(""));
+    msg(&rc, '3', S(""));
+    msg(&rc, 'E', S("SERROR\0VERROR\0C26000\0Mprepared statement \"s1\" does not exist\0\0"));
+    msg(&rc, 'Z', S("I"));
+    struct conv_step steps[] = {STARTUP_STEPS, OUT(a), IN(ra), FINISHED(1), OUT(b), IN(rb), FINISHED(2),
+                                OUT(c), IN(rc), FINISHED(5), CONV_DONE};
+    struct conv_span spans[] = {
+        SPAN(CLIENT_SPAN, "SELECT users", false, CONV_ROOT, "db.namespace=shop", "db.operation.name=SELECT",
+             "db.collection.name=users", "db.query.text=SELECT name FROM users WHERE id = $1", "!error.type"),
+        SPAN(CLIENT_SPAN, "INSERT log", false, CONV_ROOT, "db.operation.name=INSERT", "db.collection.name=log",
+             "db.query.text=INSERT INTO log VALUES ($1, ?)"),
+        SPAN(CLIENT_SPAN, "SELECT users", false, CONV_ROOT, "db.query.text=SELECT name FROM users WHERE id = $1"),
+        SPAN(CLIENT_SPAN, "SELECT users", false, CONV_ROOT, "db.query.text=SELECT name FROM users WHERE id = $1"),
+        /* s1 was closed: the Execute of a statement we no longer know */
+        SPAN(CLIENT_SPAN, "postgresql", true, CONV_ROOT, "!db.operation.name", "!db.query.text",
+             "db.response.status_code=26000", "error.type=26000"),
+        SPANS_DONE};
+    run("extended query: named and unnamed statements, a named portal suspended, a closed statement", steps, spans);
+}
+
+static void pipeline_error(void)
+{
+    struct wire p = {0}, r = {0}, again = {0}, r2 = {0};
+    msg(&p, 'P', S("a\0SELECT v FROM t1 WHERE k = $1\0\0\0"));
+    msg(&p, 'B', S("\0a\0\0\0\0\0\0\0"));
+    msg(&p, 'E', S("\0\0\0\0\0"));
+    msg(&p, 'P', S("b\0SELECT 1/0 FROM t2\0\0\0"));
+    msg(&p, 'B', S("\0b\0\0\0\0\0\0\0"));
+    msg(&p, 'E', S("\0\0\0\0\0"));
+    msg(&p, 'B', S("\0a\0\0\0\0\0\0\0"));
+    msg(&p, 'E', S("\0\0\0\0\0"));
+    msg(&p, 'S', S(""));
+    msg(&r, '1', S(""));
+    msg(&r, '2', S(""));
+    msg(&r, 'D', S("\0\1\0\0\0\1x"));
+    msg(&r, 'C', S("SELECT 1\0"));
+    msg(&r, '1', S(""));
+    msg(&r, '2', S(""));
+    msg(&r, 'E', S("SERROR\0VERROR\0C22012\0Mdivision by zero\0\0"));
+    msg(&r, 'Z', S("I"));
+    /* after the Sync the connection is usable again */
+    msg(&again, 'B', S("\0a\0\0\0\0\0\0\0"));
+    msg(&again, 'E', S("\0\0\0\0\0"));
+    msg(&again, 'S', S(""));
+    msg(&r2, '2', S(""));
+    msg(&r2, 'C', S("SELECT 0\0"));
+    msg(&r2, 'Z', S("I"));
+    struct conv_step steps[] = {STARTUP_STEPS, OUT(p), IN(r), FINISHED(3), OUT(again), IN(r2), FINISHED(4), CONV_DONE};
+    struct conv_span spans[] = {
+        SPAN(CLIENT_SPAN, "SELECT t1", false, CONV_ROOT, "!error.type"),
+        SPAN(CLIENT_SPAN, "SELECT t2", true, CONV_ROOT, "db.response.status_code=22012", "error.type=22012",
+             "db.query.text=SELECT ?/? FROM t2"),
+        SPAN(CLIENT_SPAN, "SELECT t1", true, CONV_ROOT, "error.type=pipeline_aborted", "!db.response.status_code"),
+        SPAN(CLIENT_SPAN, "SELECT t1", false, CONV_ROOT, "!error.type"),
+        SPANS_DONE};
+    run("pipeline: an error aborts the Executes before the Sync (ended, Error, pipeline_aborted)", steps, spans);
+}
+
+static void parse_error(void)
+{
+    struct wire p = {0}, r = {0};
+    msg(&p, 'P', S("\0SELECT * FROM nowhere\0\0\0"));
+    msg(&p, 'B', S("\0\0\0\0\0\0\0\0"));
+    msg(&p, 'D', S("P\0"));
+    msg(&p, 'E', S("\0\0\0\0\0"));
+    msg(&p, 'S', S(""));
+    msg(&r, 'E', S("SERROR\0VERROR\0C42P01\0Mrelation \"nowhere\" does not exist\0\0"));
+    msg(&r, 'Z', S("I"));
+    struct conv_step steps[] = {STARTUP_STEPS, OUT(p), IN(r), FINISHED(1), CONV_DONE};
+    struct conv_span spans[] = {
+        SPAN(CLIENT_SPAN, "SELECT nowhere", true, CONV_ROOT, "db.response.status_code=42P01", "error.type=42P01"),
+        SPANS_DONE};
+    run("extended: the Parse fails (42P01): the Execute after it carries the error", steps, spans);
+}
+
+static void copy(void)
+{
+    struct wire q = {0}, g = {0}, data = {0}, done = {0}, q2 = {0}, r2 = {0};
+    msg(&q, 'Q', S("COPY items FROM STDIN\0"));
+    msg(&g, 'G', S("\0\0\2\0\0\0\0"));
+    msg(&data, 'd', S("1\tsecret row\n"));
+    msg(&data, 'd', S("2\tother\n"));
+    msg(&data, 'c', S(""));
+    msg(&done, 'C', S("COPY 2\0"));
+    msg(&done, 'Z', S("I"));
+    msg(&q2, 'Q', S("COPY items TO STDOUT\0"));
+    msg(&r2, 'H', S("\0\0\2\0\0\0\0"));
+    msg(&r2, 'd', S("1\tsecret row\n"));
+    msg(&r2, 'd', S("2\tother\n"));
+    msg(&r2, 'c', S(""));
+    msg(&r2, 'C', S("COPY 2\0"));
+    msg(&r2, 'Z', S("I"));
+    struct conv_step steps[] = {STARTUP_STEPS, OUT(q), IN(g), OUT(data), IN(done), FINISHED(1),
+                                OUT(q2), IN(r2), FINISHED(2), CONV_DONE};
+    struct conv_span spans[] = {
+        SPAN(CLIENT_SPAN, "COPY items", false, CONV_ROOT, "db.query.text=COPY items FROM STDIN"),
+        SPAN(CLIENT_SPAN, "COPY items", false, CONV_ROOT, "db.query.text=COPY items TO STDOUT"),
+        SPANS_DONE};
+    run("COPY in and out: the data is no reply", steps, spans);
+}
+
+static void notices(void)
+{
+    struct wire q = {0}, r = {0}, idle = {0}, q2 = {0}, r2 = {0};
+    msg(&q, 'Q', S("LISTEN ch\0"));
+    msg(&r, 'C', S("LISTEN\0"));
+    msg(&r, 'Z', S("I"));
+    /* between queries: a notification, a parameter change */
+    msg(&idle, 'A', S("\0\0\0\7ch\0payload\0"));
+    msg(&idle, 'S', S("TimeZone\0UTC\0"));
+    msg(&q2, 'Q', S("DROP TABLE IF EXISTS gone\0"));
+    msg(&r2, 'N', S("SNOTICE\0VNOTICE\0C00000\0Mtable \"gone\" does not exist, skipping\0\0"));
+    msg(&r2, 'A', S("\0\0\0\7ch\0more\0"));
+    msg(&r2, 'C', S("DROP TABLE\0"));
+    msg(&r2, 'Z', S("I"));
+    struct conv_step steps[] = {STARTUP_STEPS, OUT(q), IN(r), FINISHED(1), IN(idle), OUT(q2), IN(r2), FINISHED(2),
+                                CONV_DONE};
+    struct conv_span spans[] = {
+        SPAN(CLIENT_SPAN, "LISTEN", false, CONV_ROOT, "db.query.text=LISTEN ch"),
+        SPAN(CLIENT_SPAN, "DROP gone", false, CONV_ROOT, "!error.type", "!db.response.status_code"),
+        SPANS_DONE};
+    run("notices, notifications and parameter changes are no replies", steps, spans);
+}
+
+static void ssl_refused(void)
+{
+    struct wire req = {0}, no = {0}, q = {0}, r = {0};
+    msg(&req, 0, S("\x04\xd2\x16\x2f"));
+    no.b[no.n++] = 'N';
+    msg(&q, 'Q', S("SELECT 1\0"));
+    msg(&r, 'C', S("SELECT 1\0"));
+    msg(&r, 'Z', S("I"));
+    struct conv_step steps[] = {OUT(req, .unsplit = req.b, .unsplit_len = 8), IN(no), OUT(startup), IN(startup_ok),
+                                OUT(q), IN(r), FINISHED(1), CONV_DONE};
+    struct conv_span spans[] = {
+        SPAN(CLIENT_SPAN, "SELECT", false, CONV_ROOT, "db.namespace=shop"),
+        SPANS_DONE};
+    run("SSLRequest answered N: the StartupMessage follows in the clear", steps, spans);
+
+    /* the same with the N and the server's first messages in one read */
+    struct wire no_ok = {0};
+    no_ok.b[no_ok.n++] = 'N';
+    memcpy(no_ok.b + no_ok.n, startup_ok.b, startup_ok.n);
+    no_ok.n += startup_ok.n;
+    struct conv_step steps2[] = {OUT(req, .unsplit = req.b, .unsplit_len = 8), OUT(startup), IN(no_ok), OUT(q), IN(r), FINISHED(1), CONV_DONE};
+    run("SSLRequest answered N, the StartupMessage sent before reading the answer", steps2, spans);
+}
+
+static void ssl_accepted(void)
+{
+    struct wire req = {0}, yes = {0};
+    msg(&req, 0, S("\x04\xd2\x16\x2f"));
+    yes.b[yes.n++] = 'S';
+    /* what follows is TLS (a ClientHello's first bytes): not parsed */
+    static const char hello[] = "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03";
+    static const char server_hello[] = "\x16\x03\x03\x00\x7a\x02\x00\x00\x76\x03\x03";
+    struct conv_step steps[] = {OUT(req, .unsplit = req.b, .unsplit_len = 8), IN(yes),
+                                {.conn = 0, .dir = CONV_SEND, .bytes = hello, .len = sizeof hello - 1},
+                                {.conn = 0, .dir = CONV_RECV, .bytes = server_hello, .len = sizeof server_hello - 1},
+                                CLOSES(0), CONV_DONE};
+    struct conv_span spans[] = {SPANS_DONE};
+    run("SSLRequest answered S: the socket carries TLS, left alone", steps, spans);
+}
+
+static void auth_failure(void)
+{
+    struct wire ask = {0}, pw = {0}, fail = {0};
+    msg(&ask, 'R', S("\0\0\0\3"));
+    msg(&pw, 'p', S("hunter2\0"));
+    msg(&fail, 'E', S("SFATAL\0VFATAL\0C28P01\0Mpassword authentication failed for user \"alice\"\0\0"));
+    struct conv_step steps[] = {OUT(startup, .unsplit = startup.b, .unsplit_len = 8), IN(ask), OUT(pw), IN(fail),
+                                 PEER_CLOSES(0), CLOSES(0), FINISHED(0), CONV_DONE};
+    struct conv_span spans[] = {SPANS_DONE};
+    run("a failed password authentication: no span, the password never read", steps, spans);
+}
+
+static void secret_statement(void)
+{
+    struct wire q = {0}, r = {0};
+    msg(&q, 'Q', S("ALTER ROLE bob PASSWORD 'hunter2'\0"));
+    msg(&r, 'C', S("ALTER ROLE\0"));
+    msg(&r, 'Z', S("I"));
+    struct conv_step steps[] = {STARTUP_STEPS, OUT(q), IN(r), FINISHED(1), CONV_DONE};
+    struct conv_span spans[] = {
+        SPAN(CLIENT_SPAN, "ALTER", false, CONV_ROOT, "db.operation.name=ALTER", "!db.query.text",
+             "!db.collection.name"),
+        SPANS_DONE};
+    run("a password-setting statement: its operation only, never its text", steps, spans);
+}
+
+static void closed_waiting(void)
+{
+    struct wire q = {0}, part = {0};
+    msg(&q, 'Q', S("SELECT pg_sleep(10)\0"));
+    msg(&part, 'T', S("\0\1pg_sleep\0\0\0\0\0\0\0\0\10\346\0\4\377\377\377\377\0\0"));
+    struct conv_step steps[] = {STARTUP_STEPS, OUT(q), IN(part), PEER_CLOSES(0), FINISHED(1), CLOSES(0), CONV_DONE};
+    struct conv_span spans[] = {
+        SPAN(CLIENT_SPAN, "SELECT", true, CONV_ROOT, "error.type=connection_closed"),
+        SPANS_DONE};
+    run("the server closes while a query waits: its span fails (connection_closed)", steps, spans);
+}
+
+static void long_query(void)
+{
+    static struct wire q, r;
+    reset(&q);
+    reset(&r);
+    char text[3100];
+    size_t n = (size_t)snprintf(text, sizeof text, "SELECT * FROM big WHERE a IN (");
+    while (n < 3000)
+        n += (size_t)snprintf(text + n, sizeof text - n, "'v%zu', ", n);
+    n += (size_t)snprintf(text + n, sizeof text - n, "'last')");
+    text[n++] = '\0';
+    msg(&q, 'Q', text, n);
+    msg(&r, 'C', S("SELECT 0\0"));
+    msg(&r, 'Z', S("I"));
+    struct conv_step steps[] = {STARTUP_STEPS, OUT(q), IN(r), FINISHED(1), CONV_DONE};
+    struct conv_span spans[] = {
+        SPAN(CLIENT_SPAN, "SELECT big", false, CONV_ROOT, "db.collection.name=big"),
+        SPANS_DONE};
+    run("a Query longer than what is kept: skipped by counting, its span from the kept part", steps, spans);
+}
+
+static void garbage(void)
+{
+    struct wire q = {0}, r = {0}, bad = {0};
+    msg(&q, 'Q', S("SELECT 1\0"));
+    msg(&r, 'C', S("SELECT 1\0"));
+    msg(&r, 'Z', S("I"));
+    msg(&bad, 'Q', S("SELECT 2\0"));
+    msg(&bad, '!', S("??"));
+    struct conv_step steps[] = {STARTUP_STEPS, OUT(q), IN(r), FINISHED(1), OUT(bad), CLOSES(0), CONV_DONE};
+    struct conv_span spans[] = {
+        SPAN(CLIENT_SPAN, "SELECT", false, CONV_ROOT, "db.query.text=SELECT ?"),
+        SPANS_DONE};
+    run("an unknown message type: given up, nothing guessed (the pending query dropped)", steps, spans);
+}
+
+/* A CancelRequest's connection, and bytes that are no PostgreSQL. */
+static void not_postgres(void)
+{
+    struct wire cancel = {0};
+    msg(&cancel, 0, S("\x04\xd2\x16\x2e\0\0\0\1\0\0\0\2"));
+    struct conv_step steps[] = {OUT(cancel), CLOSES(0), CONV_DONE};
+    struct conv_span spans[] = {SPANS_DONE};
+    run("a CancelRequest: passed through", steps, spans);
+}
+
+int main(void)
+{
+    build_startup();
+    simple_query();
+    multi_statement();
+    error_42p01();
+    extended();
+    pipeline_error();
+    parse_error();
+    copy();
+    notices();
+    ssl_refused();
+    ssl_accepted();
+    auth_failure();
+    secret_statement();
+    closed_waiting();
+    long_query();
+    garbage();
+    not_postgres();
+    printf("# %ld runs\n", conv_total_runs);
+    TEST_DONE();
+}

@@ -278,6 +278,22 @@ bool oa_redis_command_known(const char *upper, size_t len)
     return listed(commands, sizeof(commands) / sizeof(commands[0]), upper);
 }
 
+bool oa_redis_command_begins(const char *upper, size_t len, bool whole)
+{
+    if (whole)
+        return oa_redis_command_known(upper, len);
+    /* the first name not before the prefix starts with it, if any does */
+    size_t lo = 0, hi = sizeof(commands) / sizeof(commands[0]);
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strncmp(commands[mid], upper, len) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < sizeof(commands) / sizeof(commands[0]) && strncmp(commands[lo], upper, len) == 0;
+}
+
 /* Commands whose arguments carry credentials: their name alone. */
 static bool name_only(const char *upper)
 {

@@ -11,6 +11,8 @@
 /* Whether upper[0..len) (upper-case) names a command of Redis 7 (the
  * top-level ones; modules' commands are not known). */
 bool oa_redis_command_known(const char *upper, size_t len);
+/* The same for detection: whole, or upper[0..len) begins a known name. */
+bool oa_redis_command_begins(const char *upper, size_t len, bool whole);
 
 /* At most this many `?` stand for a command's arguments; more are one
  * " ..." (MSET of a thousand keys is not a thousand `?`). */

@@ -78,6 +78,7 @@ struct redis_exchange {
     uint64_t command_start;        /* unix ns of the current command's first byte */
     bool resp3;                    /* HELLO 3 succeeded */
     bool in_multi;                 /* MULTI sent, not EXEC / DISCARD yet */
+    bool first_seen;               /* the first command was whole (and known) */
     int64_t subscriptions;         /* channels and patterns, as RESP2 confirmations count them */
     int64_t shard_subscriptions;
     uint8_t namespace_len;
@@ -117,6 +118,7 @@ static struct oa_proto_conn *exchange_open(enum oa_conn_role role)
     oa_resp_command_init(&x->out);
     oa_resp_reply_init(&x->in);
     x->command_start = 0;
+    x->first_seen = false;
     reset_session(x);
     oa_pending_fifo_init(&x->pending, x->ops, sizeof(x->ops[0]), OA_REDIS_MAX_PENDING);
     return &x->base;
@@ -210,6 +212,12 @@ static bool command_effects(struct redis_exchange *x, const struct oa_resp_comma
 static bool on_command(struct oa_conn *c, struct redis_exchange *x)
 {
     const struct oa_resp_command *cmd = &x->out.cmd;
+    /* detection may have seen only the start of the first command's name */
+    if (!x->first_seen) {
+        if (cmd->name_too_long || !oa_redis_command_known(cmd->name, cmd->name_len))
+            return false;
+        x->first_seen = true;
+    }
     struct redis_op *r = (struct redis_op *)oa_pending_fifo_push_in(&x->pending, x->ops, sizeof(x->ops[0]),
                                                                     x->command_start);
     if (r == NULL)
@@ -415,7 +423,7 @@ static void exchange_disown(struct oa_proto_conn *p)
 
 static bool exchange_detect(enum oa_conn_role role, bool outgoing, const unsigned char *b, size_t n)
 {
-    return outgoing && role == OA_ROLE_CLIENT && oa_resp_command_starts(b, n, oa_redis_command_known);
+    return outgoing && role == OA_ROLE_CLIENT && oa_resp_command_starts(b, n, oa_redis_command_begins);
 }
 
 const struct oa_protocol oa_redis_protocol = {

@@ -179,8 +179,9 @@ error:
     return OA_RESP_CMD_ERROR;
 }
 
-/* `<digits>\r\n` at b[*i], at most max digits; advances *i. */
-static bool digits_line(const unsigned char *b, size_t n, size_t *i, unsigned max, uint64_t *value)
+/* `<digits>\r\n` at b[*i] (at most max digits), advancing *i; what is
+ * there may end early (*cut: the bytes ran out before the line's end). */
+static bool digits_line(const unsigned char *b, size_t n, size_t *i, unsigned max, uint64_t *value, bool *cut)
 {
     unsigned d = 0;
     uint64_t v = 0;
@@ -190,33 +191,49 @@ static bool digits_line(const unsigned char *b, size_t n, size_t *i, unsigned ma
         v = v * 10 + (uint64_t)(b[*i] - '0');
         (*i)++;
     }
-    if (d == 0 || *i + 2 > n || b[*i] != '\r' || b[*i + 1] != '\n')
+    *value = v;
+    *cut = *i == n || (*i + 1 == n && b[*i] == '\r');
+    if (*cut)
+        return true;
+    if (d == 0 || b[*i] != '\r' || b[*i + 1] != '\n')
         return false;
     *i += 2;
-    *value = v;
     return true;
 }
 
-bool oa_resp_command_starts(const unsigned char *b, size_t n, bool (*known)(const char *upper, size_t len))
+bool oa_resp_command_starts(const unsigned char *b, size_t n, bool (*known)(const char *upper, size_t len, bool whole))
 {
     size_t i = 1;
     uint64_t elements, len;
-    if (n < 8 || b[0] != '*' || !digits_line(b, n, &i, 7, &elements) || elements == 0)
+    bool cut;
+    if (n == 0 || b[0] != '*')
         return false;
-    if (i >= n || b[i] != '$')
+    if (!digits_line(b, n, &i, 7, &elements, &cut))
         return false;
-    i++;
-    if (!digits_line(b, n, &i, 2, &len) || len == 0 || len > OA_RESP_NAME_MAX || i + len + 2 > n)
+    if (cut || (elements > 0 && i == n))
+        return true;
+    if (elements == 0 || b[i] != '$')
         return false;
+    if (++i == n)
+        return true;
+    if (!digits_line(b, n, &i, 2, &len, &cut) || len > OA_RESP_NAME_MAX)
+        return false;
+    if (cut || i == n)
+        return true; /* the name is checked when it comes */
+    if (len == 0)
+        return false;
+    size_t have = n - i < len ? n - i : (size_t)len;
     char name[OA_RESP_NAME_MAX + 1];
-    for (size_t k = 0; k < len; k++) {
+    for (size_t k = 0; k < have; k++) {
         unsigned char c = b[i + k];
         if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_' || c == '-'))
             return false;
         name[k] = upper((char)c);
     }
-    name[len] = '\0';
-    if (b[i + len] != '\r' || b[i + len + 1] != '\n')
+    name[have] = '\0';
+    if (have == len && i + len < n && b[i + len] != '\r')
         return false;
-    return known(name, (size_t)len);
+    if (have == len && i + len + 1 < n && b[i + len + 1] != '\n')
+        return false;
+    return known(name, have, have == len);
 }

@@ -52,9 +52,15 @@ void oa_resp_command_init(struct oa_resp_command_parser *p);
 enum oa_resp_command_event oa_resp_command_feed(struct oa_resp_command_parser *p, const char *b, size_t n,
                                                 size_t *used);
 
-/* Whether b[0..n), the first bytes a client sends on a connection, start a
- * RESP command: `*<digits>\r\n$<digits>\r\n<name>\r\n` with the whole name
- * present and `known` saying it names a command. */
-bool oa_resp_command_starts(const unsigned char *b, size_t n, bool (*known)(const char *upper, size_t len));
+/* Whether b[0..n), the first bytes a client sends on a connection, can
+ * start a RESP command: `*<digits>\r\n$<digits>\r\n<name>\r\n` as far as
+ * the bytes go, `known` saying whether the (upper-cased) name, whole or its
+ * first len bytes, begins a command. A client may write a command in
+ * pieces (a writev's first buffer may hold only its start), so a
+ * consistent start is enough here: the protocol checks the first command's
+ * name again when it is whole, before any span, and gives up on the first
+ * byte that is not RESP. A connection claimed wrongly costs a few parsed
+ * bytes and shows nothing. */
+bool oa_resp_command_starts(const unsigned char *b, size_t n, bool (*known)(const char *upper, size_t len, bool whole));
 
 #endif

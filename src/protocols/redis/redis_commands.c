@@ -325,7 +325,7 @@ static bool shows_arg1(const struct oa_resp_command *cmd)
 size_t oa_redis_query_text(const struct oa_resp_command *cmd, char *out, size_t cap)
 {
     size_t pos = 0;
-    if (cap < OA_REDIS_TEXT_MAX || cmd->name_too_long) {
+    if (cap < OA_REDIS_TEXT_MAX || cmd->name_unusable) {
         if (cap > 0)
             out[0] = '\0';
         return 0;

@@ -174,7 +174,7 @@ static bool command_effects(struct redis_exchange *x, const struct oa_resp_comma
 {
     r->effect = FX_NONE;
     r->confirmed_by = PS_NONE;
-    if (cmd->name_too_long)
+    if (cmd->name_unusable)
         return true;
     enum pubsub_kind k = pubsub_kind(cmd->name, cmd->name_len);
     if (k != PS_NONE && k <= PS_CONFIRMATIONS) {
@@ -214,7 +214,7 @@ static bool on_command(struct oa_conn *c, struct redis_exchange *x)
     const struct oa_resp_command *cmd = &x->out.cmd;
     /* detection may have seen only the start of the first command's name */
     if (!x->first_seen) {
-        if (cmd->name_too_long || !oa_redis_command_known(cmd->name, cmd->name_len))
+        if (cmd->name_unusable || !oa_redis_command_known(cmd->name, cmd->name_len))
             return false;
         x->first_seen = true;
     }
@@ -233,7 +233,7 @@ static bool on_command(struct oa_conn *c, struct redis_exchange *x)
         .namespace_ = x->namespace_,
         .namespace_len = x->namespace_len,
     };
-    if (!cmd->name_too_long) {
+    if (!cmd->name_unusable) {
         req.operation = cmd->name;
         req.operation_len = cmd->name_len;
         if (oa_config.db_query_text) {
@@ -280,12 +280,17 @@ static bool skipped_push(struct redis_exchange *x, const struct oa_resp_reply *r
     return true;
 }
 
-/* The first word of an error reply: its code (ERR, WRONGTYPE, NOAUTH). */
+/* The first word of an error reply: its code (ERR, WRONGTYPE, NOAUTH);
+ * 0 when it is not printable ASCII (error.type is then _OTHER). */
 static size_t error_code(const struct oa_resp_reply *rp)
 {
     size_t n = 0;
-    while (n < rp->head_len && rp->head[n] != ' ')
+    while (n < rp->head_len && rp->head[n] != ' ') {
+        unsigned char c = (unsigned char)rp->head[n];
+        if (c <= 0x20 || c >= 0x7f)
+            return 0;
         n++;
+    }
     return n;
 }
 

@@ -32,6 +32,13 @@ static inline char upper(char c)
     return c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c;
 }
 
+/* Bytes of command names: Redis's and modules' (JSON.SET, FT._LIST). */
+static inline bool name_byte(char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+           c == '.' || c == ':';
+}
+
 /* A digit of a length; false when it is not one or the length grows
  * beyond reason. */
 static inline bool length_digit(struct oa_resp_command_parser *p, char c)
@@ -50,11 +57,12 @@ static void element_bytes(struct oa_resp_command_parser *p, const char *b, size_
     uint64_t at = p->bulk_len - p->bulk_left;
     if (p->element == 0) {
         for (size_t i = 0; i < n; i++) {
-            if (at + i >= OA_RESP_NAME_MAX) {
-                cmd->name_too_long = true;
+            char c = b[i];
+            if (at + i >= OA_RESP_NAME_MAX || !name_byte(c)) {
+                cmd->name_unusable = true;
                 break;
             }
-            cmd->name[at + i] = upper(b[i]);
+            cmd->name[at + i] = upper(c);
         }
     } else if (p->element == 1 && at < OA_RESP_ARG1_MAX) {
         size_t k = OA_RESP_ARG1_MAX - (size_t)at;
@@ -70,7 +78,7 @@ static void element_begins(struct oa_resp_command_parser *p)
     p->bulk_len = p->bulk_left = p->number;
     if (p->element == 0) {
         p->cmd.name_len = p->number > OA_RESP_NAME_MAX ? 0 : (uint8_t)p->number;
-        p->cmd.name_too_long = p->number > OA_RESP_NAME_MAX;
+        p->cmd.name_unusable = p->number > OA_RESP_NAME_MAX;
         p->cmd.name[p->cmd.name_len] = '\0';
     } else if (p->element == 1) {
         p->cmd.arg1_len = p->number > UINT32_MAX ? UINT32_MAX : (uint32_t)p->number;

@@ -27,7 +27,7 @@ enum oa_resp_command_event {
 struct oa_resp_command {
     char name[OA_RESP_NAME_MAX + 1];  /* upper-cased, NUL-terminated */
     uint8_t name_len;
-    bool name_too_long;
+    bool name_unusable;                /* too long, or a byte no command name has */
     uint32_t argc;                     /* arguments after the name */
     uint32_t arg1_len;                 /* its full length */
     char arg1[OA_RESP_ARG1_MAX];       /* its first min(arg1_len, MAX) bytes */

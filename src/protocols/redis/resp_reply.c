@@ -217,8 +217,10 @@ enum oa_resp_reply_event oa_resp_reply_feed(struct oa_resp_reply_parser *p, cons
             if (p->capture)
                 head_bytes(p, b + i, k);
             for (size_t j = 0; j < k; j++) {
-                if (!line_byte(p, b[i + j]))
+                if (!line_byte(p, b[i + j])) {
+                    i += j; /* where the stream broke, however it was cut */
                     goto error;
+                }
             }
             i += k;
             if (cr != NULL) {

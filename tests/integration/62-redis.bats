@@ -7,6 +7,8 @@
 # and credentials never reach the collector.
 
 load test_helper
+load tls_helper
+load metrics_helper
 
 setup() {
     common_setup
@@ -320,5 +322,70 @@ expect_eq(len(sel(service='bench', name='SET')), $sets, 'SET spans (the server r
 expect_eq(len(sel(service='bench', name='GET')), $gets, 'GET spans (the server ran $gets)')
 expect_eq([s['name'] for s in b if s['status_code'] != 0], [], 'failed spans')
 expect_eq(sorted({s['name'] for s in b} - {'SET', 'GET'}), ['CONFIG'], 'other commands')
+"
+}
+
+@test "Redis over TLS (tls-port): the plaintext through SSL_write/SSL_read gives the same spans" {
+    make_cert redis
+    local tls_port
+    tls_port=$(free_port)
+    start_redis --tls-port "$tls_port" --tls-cert-file "$T/redis.crt" --tls-key-file "$T/redis.key" \
+        --tls-ca-cert-file "$T/redis.crt" --tls-auth-clients no
+    wait_port "$tls_port" 10
+    run traced tlscli redis-cli --tls --cacert "$T/redis.crt" -h 127.0.0.1 -p "$tls_port" SET tk TlsSecret77
+    assert_ok
+    [ "$output" = OK ]
+    run traced tlspy "$PY" -c "
+import redis, ssl
+r = redis.Redis(host='127.0.0.1', port=$tls_port, ssl=True, ssl_ca_certs='$T/redis.crt')
+p = r.pipeline(transaction=False)
+p.get('tk')
+p.lpush('tk', 'v')
+p.get('tk')
+print(p.execute(raise_on_error=False)[0])
+"
+    assert_ok
+    [ "$output" = "b'TlsSecret77'" ]
+    wait_spans 1 --service tlscli
+    wait_spans 3 --service tlspy
+    check_spans "
+expect_attrs(one(service='tlscli', name='SET'), {'db.query.text': 'SET tk ?', 'server.port': $tls_port})
+ops = sorted(sel(service='tlspy', kind='client'), key=lambda s: s['start'])
+expect_eq([attr(s, 'db.query.text') for s in ops], ['GET tk', 'LPUSH tk ?', 'GET tk'], 'pipeline over TLS')
+expect_eq([attr(s, 'error.type') for s in ops], [None, 'WRONGTYPE', None], 'errors')
+"
+    ! grep -q TlsSecret77 "$SPANS"
+}
+
+@test "db.client.operation.duration: one series per command and outcome, counting every command" {
+    start_redis
+    rcli SET str x >/dev/null
+    EXTRA_ENV=(OTEL_METRIC_EXPORT_INTERVAL=200)
+    run traced metered "$PY" -c "
+import redis, time
+r = redis.Redis(port=$REDIS_PORT)
+for i in range(5):
+    r.set('k%d' % i, 'v')
+try:
+    r.lpush('str', 'v')
+except redis.ResponseError:
+    pass
+time.sleep(1)
+"
+    assert_ok
+    wait_metric db.client.operation.duration 6
+    check_metrics "
+sets = latest('db.client.operation.duration', db__operation__name='SET')
+errs = latest('db.client.operation.duration', db__operation__name='LPUSH')
+expect_eq(len(sets), 1, 'one SET series')
+expect_eq(len(errs), 1, 'one LPUSH series')
+if sets:
+    expect_eq(sets[0]['count'], 5, 'SET count')
+    expect_eq(sets[0]['attributes'].get('db.system.name'), 'redis', 'db.system.name')
+    expect_eq(sets[0]['unit'], 's', 'unit')
+if errs:
+    expect_eq(errs[0]['count'], 1, 'LPUSH count')
+    expect_eq(errs[0]['attributes'].get('error.type'), 'WRONGTYPE', 'error.type')
+    expect_eq(errs[0]['attributes'].get('db.response.status_code'), 'WRONGTYPE', 'db.response.status_code')
 "
 }

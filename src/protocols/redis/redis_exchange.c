@@ -228,10 +228,14 @@ static bool on_command(struct oa_conn *c, struct redis_exchange *x)
         return false;
     }
     char text[OA_REDIS_TEXT_MAX];
+    /* empty strings, not NULL: the metric key copies them (memcpy of 0
+     * bytes from NULL is undefined) */
     struct oa_db_request req = {
         .system = OA_DB_REDIS,
         .namespace_ = x->namespace_,
         .namespace_len = x->namespace_len,
+        .operation = "",
+        .collection = "",
     };
     if (!cmd->name_unusable) {
         req.operation = cmd->name;

@@ -266,11 +266,93 @@ static const struct conversation not_redis = {
         CONV_DONE},
 };
 
+static const struct conversation monitor = {
+    .name = "MONITOR: its +OK ends its span, then the connection is given up (events are no replies)",
+    .roles = {C},
+    .protocols = protocols,
+    .steps = (const struct conv_step[]){
+        SENDS(0, "*1\r\n$7\r\nMONITOR\r\n"),
+        RECEIVES(0, "+OK\r\n+1700000000.000000 [0 127.0.0.1:1] \"GET\" \"k\"\r\n"),
+        SENDS(0, "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n"),
+        RECEIVES(0, "$-1\r\n"),
+        CLOSES(0),
+        CONV_DONE},
+    .spans = (const struct conv_span[]){
+        SPAN(CLIENT_SPAN, "MONITOR", false, CONV_ROOT, REDIS),
+        SPANS_DONE},
+};
+
+static const struct conversation client_reply = {
+    .name = "CLIENT REPLY (replies suppressed) and a subscribe inside MULTI give the connection up",
+    .roles = {C, C},
+    .protocols = protocols,
+    .steps = (const struct conv_step[]){
+        SENDS(0, "*2\r\n$4\r\nPING\r\n$1\r\na\r\n"),
+        RECEIVES(0, "$1\r\na\r\n"),
+        SENDS(0, "*3\r\n$6\r\nCLIENT\r\n$5\r\nREPLY\r\n$3\r\nOFF\r\n*1\r\n$4\r\nPING\r\n"),
+        SENDS(1, "*1\r\n$5\r\nMULTI\r\n"),
+        RECEIVES(1, "+OK\r\n"),
+        SENDS(1, "*2\r\n$9\r\nSUBSCRIBE\r\n$1\r\nc\r\n"),
+        RECEIVES(1, "+QUEUED\r\n"),
+        CLOSES(0),
+        CLOSES(1),
+        CONV_DONE},
+    .spans = (const struct conv_span[]){
+        SPAN(CLIENT_SPAN, "PING", false, CONV_ROOT, REDIS, "db.query.text=PING ?"),
+        SPAN(CLIENT_SPAN, "MULTI", false, CONV_ROOT, "db.system.name=redis", "server.address=10.0.0.2"),
+        SPANS_DONE},
+};
+
+/* 65 GETs in one write: one more than the FIFO holds */
+#define GET8 "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n" \
+             "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n" \
+             "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n"
+#define NIL8 "$-1\r\n$-1\r\n$-1\r\n$-1\r\n$-1\r\n$-1\r\n$-1\r\n$-1\r\n"
+
+static const struct conversation too_deep = {
+    .name = "a pipeline deeper than 64: given up, nothing exported, the bytes untouched",
+    .roles = {C},
+    .protocols = protocols,
+    .steps = (const struct conv_step[]){
+        SENDS(0, GET8 GET8 GET8 GET8 GET8 GET8 GET8 GET8 "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n"),
+        RECEIVES(0, NIL8 NIL8 NIL8 NIL8 NIL8 NIL8 NIL8 NIL8 "$-1\r\n"),
+        CLOSES(0),
+        CONV_DONE},
+    .max_k = 64,
+};
+
+static const struct conversation reset_and_shards = {
+    .name = "sharded and plain subscriptions counted apart; RESET ends subscriber mode and the namespace",
+    .roles = {C},
+    .protocols = protocols,
+    .steps = (const struct conv_step[]){
+        SENDS(0, "*2\r\n$6\r\nSELECT\r\n$1\r\n5\r\n*2\r\n$10\r\nSSUBSCRIBE\r\n$1\r\ns\r\n*2\r\n$9\r\nSUBSCRIBE\r\n$1\r\nc\r\n"),
+        RECEIVES(0, "+OK\r\n*3\r\n$10\r\nssubscribe\r\n$1\r\ns\r\n:1\r\n*3\r\n$9\r\nsubscribe\r\n$1\r\nc\r\n:1\r\n"),
+        SENDS(0, "*2\r\n$11\r\nUNSUBSCRIBE\r\n$1\r\nc\r\n"),
+        /* no plain subscription left, a sharded one still: smessage is a push */
+        RECEIVES(0, "*3\r\n$11\r\nunsubscribe\r\n$1\r\nc\r\n:0\r\n*3\r\n$8\r\nsmessage\r\n$1\r\ns\r\n$1\r\nm\r\n"),
+        SENDS(0, "*1\r\n$5\r\nRESET\r\n"),
+        RECEIVES(0, "+RESET\r\n"),
+        SENDS(0, "*2\r\n$6\r\nLRANGE\r\n$1\r\nl\r\n"),
+        RECEIVES(0, "*2\r\n$8\r\nsmessage\r\n$1\r\nz\r\n"),
+        FINISHED(6),
+        CONV_DONE},
+    .spans = (const struct conv_span[]){
+        SPAN(CLIENT_SPAN, "SELECT", false, CONV_ROOT, REDIS, "db.namespace=5"),
+        SPAN(CLIENT_SPAN, "SSUBSCRIBE", false, CONV_ROOT, REDIS, "db.namespace=5"),
+        SPAN(CLIENT_SPAN, "SUBSCRIBE", false, CONV_ROOT, REDIS, "db.namespace=5"),
+        SPAN(CLIENT_SPAN, "UNSUBSCRIBE", false, CONV_ROOT, REDIS, "db.namespace=5"),
+        SPAN(CLIENT_SPAN, "RESET", false, CONV_ROOT, REDIS, "db.namespace=5"),
+        SPAN(CLIENT_SPAN, "LRANGE", false, CONV_ROOT, REDIS, "db.namespace=0", "!error.type"),
+        SPANS_DONE},
+};
+
 int main(void)
 {
     const struct conversation *all[] = {
         &single,     &pipeline,  &error_reply, &nested_and_nulls, &resp3,        &transaction, &subscriber,
-        &attributes, &select_db, &secrets,     &closed_early,     &out_of_step, &not_redis,
+        &attributes, &select_db, &secrets,     &closed_early,     &out_of_step, &not_redis,   &monitor,
+        &client_reply, &too_deep, &reset_and_shards,
     };
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
         CONV_CHECK(*all[i]);

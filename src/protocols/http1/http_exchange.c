@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "protocols/common/conn_outcome.h"
 #include "protocols/http1/http_exchange.h"
 #include "protocols/http1/http_raw_span.h"
 #include "protocols/http1/http_span.h"
@@ -465,24 +466,15 @@ static inline __attribute__((always_inline)) bool feed(struct oa_conn *c, enum s
 /* Parses bytes the program is about to send, skipping any it already parsed
  * in an earlier, partly refused attempt (the wire layer calls it only while
  * the exchange has not given up). */
+static bool feed_outgoing(struct oa_conn *c, const char *p, size_t n)
+{
+    return feed(c, OUTGOING, p, n);
+}
+
 static void exchange_outgoing(struct oa_conn *c, const struct iovec *iov, int iovcnt)
 {
-    struct oa_http_exchange *x = exchange_of(c);
-    uint64_t skip = x->base.out.parsed - x->base.out.sent;
-    for (int i = 0; i < iovcnt; i++) {
-        size_t len = iov[i].iov_len;
-        if (skip >= len) {
-            skip -= len;
-            continue;
-        }
-        const char *p = (const char *)iov[i].iov_base + skip;
-        len -= (size_t)skip;
-        skip = 0;
-        if (!feed(c, OUTGOING, p, len)) {
-            oa_protocol_give_up(c);
-            return;
-        }
-    }
+    if (!oa_proto_feed_unparsed(c, c->proto, iov, iovcnt, feed_outgoing))
+        oa_protocol_give_up(c);
 }
 
 /* Parses bytes received (one buffer's, n > 0). */
@@ -510,16 +502,6 @@ static void exchange_skipped(struct oa_conn *c, size_t n)
         on_response_done(x);
 }
 
-static const char *error_type(int err)
-{
-    if (err != 0) {
-        const char *name = strerrorname_np(err);
-        if (name != NULL)
-            return name;
-    }
-    return "connection_closed";
-}
-
 /* The responses stream ended: a response delimited by the close is complete;
  * requests still waiting for one failed. */
 static void responses_ended(struct oa_http_exchange *x, int err)
@@ -528,7 +510,7 @@ static void responses_ended(struct oa_http_exchange *x, int err)
     if (oa_http1_eof(responses) == OA_HTTP1_MESSAGE_DONE)
         on_response_done(x);
     if (x->pending.count > 0)
-        oa_pending_fifo_finish_all(&x->pending, &inflight_ops, error_type(err), x);
+        oa_pending_fifo_finish_all(&x->pending, &inflight_ops, oa_conn_error_type(err), x);
 }
 
 /* The peer closed its side (a receive returned 0). A server may still answer

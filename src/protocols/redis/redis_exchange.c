@@ -6,6 +6,7 @@
 #include "base/common.h"
 #include "base/pool.h"
 #include "config/config.h"
+#include "protocols/common/conn_outcome.h"
 #include "protocols/db/db_operation.h"
 #include "protocols/redis/redis_commands.h"
 #include "protocols/redis/redis_exchange.h"
@@ -357,24 +358,15 @@ static bool feed_commands(struct oa_conn *c, struct redis_exchange *x, const cha
 
 /* Parses bytes the program is about to send, skipping any it already parsed
  * in an earlier, partly refused attempt. */
+static bool feed_outgoing(struct oa_conn *c, const char *p, size_t n)
+{
+    return feed_commands(c, exchange_of(c), p, n);
+}
+
 static void exchange_outgoing(struct oa_conn *c, const struct iovec *iov, int iovcnt)
 {
-    struct redis_exchange *x = exchange_of(c);
-    uint64_t skip = x->base.out.parsed - x->base.out.sent;
-    for (int i = 0; i < iovcnt; i++) {
-        size_t len = iov[i].iov_len;
-        if (skip >= len) {
-            skip -= len;
-            continue;
-        }
-        const char *p = (const char *)iov[i].iov_base + skip;
-        len -= (size_t)skip;
-        skip = 0;
-        if (!feed_commands(c, x, p, len)) {
-            oa_protocol_give_up(c);
-            return;
-        }
-    }
+    if (!oa_proto_feed_unparsed(c, c->proto, iov, iovcnt, feed_outgoing))
+        oa_protocol_give_up(c);
 }
 
 static void exchange_incoming(struct oa_conn *c, const char *b, size_t n)
@@ -399,29 +391,19 @@ static void exchange_skipped(struct oa_conn *c, size_t n)
     oa_protocol_give_up(c);
 }
 
-static const char *error_type(int err)
-{
-    if (err != 0) {
-        const char *name = strerrorname_np(err);
-        if (name != NULL)
-            return name;
-    }
-    return "connection_closed";
-}
-
 /* The server closed: the commands still waiting failed. */
 static void exchange_eof(struct oa_conn *c)
 {
     struct redis_exchange *x = exchange_of(c);
     if (x->pending.count > 0)
-        oa_pending_fifo_finish_all(&x->pending, &oa_db_op_pending_ops, error_type(x->base.io_error), x);
+        oa_pending_fifo_finish_all(&x->pending, &oa_db_op_pending_ops, oa_conn_error_type(x->base.io_error), x);
 }
 
 static void exchange_end(struct oa_conn *c, int err)
 {
     struct redis_exchange *x = exchange_of(c);
     if (x->pending.count > 0)
-        oa_pending_fifo_finish_all(&x->pending, &oa_db_op_pending_ops, error_type(err), x);
+        oa_pending_fifo_finish_all(&x->pending, &oa_db_op_pending_ops, oa_conn_error_type(err), x);
 }
 
 static void exchange_disown(struct oa_proto_conn *p)

@@ -98,6 +98,28 @@ for i, s in enumerate(ops):
 "
 }
 
+@test "a 5 MB value written and read back: counted, not held; the spans and the bytes are right" {
+    start_redis
+    run traced bigclient "$PY" -c "
+import redis
+r = redis.Redis(port=$REDIS_PORT)
+v = b'BigSecret' * (5 * 1024 * 1024 // 9)
+r.set('big', v)
+assert r.get('big') == v
+r.set('small', 'x')
+print('ok')
+"
+    assert_ok
+    [ "$output" = ok ]
+    wait_spans 3 --service bigclient
+    check_spans "
+ops = sorted(sel(service='bigclient', kind='client'), key=lambda s: s['start'])
+expect_eq([attr(s, 'db.query.text') for s in ops], ['SET big ?', 'GET big', 'SET small ?'], 'spans')
+expect(all(s['status_code'] == 0 for s in ops), 'no errors')
+"
+    ! grep -q BigSecret "$SPANS"
+}
+
 @test "MULTI/EXEC: each command its own span, the queued ones ended by QUEUED, EXEC by its array" {
     start_redis
     run traced pyclient "$PY" -c "

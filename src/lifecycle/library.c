@@ -32,6 +32,7 @@
 #include "protocols/db/db_metrics.h"
 #include "protocols/http1/http_metrics.h"
 #include "protocols/postgres/pg_connection.h"
+#include "protocols/redis/redis_exchange.h"
 #include "config/resource.h"
 #include "trace/env_carrier.h"
 #include "lifecycle/run_report.h"
@@ -236,6 +237,7 @@ __attribute__((constructor)) static void oa_library_init(void)
     /* the protocols the wire layer offers connections to, in order */
     oa_http1_register();
     oa_postgres_register();
+    oa_redis_register();
     __atomic_store_n(&oa_library_state, 1, __ATOMIC_RELEASE);
     errno = saved;
 }

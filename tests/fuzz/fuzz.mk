@@ -20,8 +20,10 @@ FUZZ_SRC_grpc_status  = src/export/otlp/grpc_status.c
 FUZZ_SRC_propagators  = src/trace/b3.c src/trace/jaeger.c
 FUZZ_SRC_postgres     = src/protocols/postgres/pg_framer.c src/protocols/postgres/pg_messages.c \
                         src/protocols/postgres/pg_statements.c src/protocols/db/sql_text.c
+FUZZ_SRC_redis        = src/protocols/redis/resp_command.c src/protocols/redis/resp_reply.c \
+                        src/protocols/redis/redis_commands.c
 
-FUZZ_NAMES := http1_parser traceparent tracestate baggage grpc_status propagators postgres
+FUZZ_NAMES := http1_parser traceparent tracestate baggage grpc_status propagators postgres redis
 FUZZ_BINS  := $(patsubst %,build/fuzz/fuzz_%,$(FUZZ_NAMES))
 
 .PHONY: fuzz fuzz-bins

@@ -32,13 +32,16 @@ void oa_db_metric_key_init(struct oa_db_metric_key *k, enum oa_db_system system,
     memset(k, 0, offsetof(struct oa_db_metric_key, collection));
     k->head.instrument = oa_db_instrument_id;
     k->system = (uint8_t)system;
-    if (operation_len > OA_SQL_OPERATION_MAX)
+    /* NULL (unknown) is allowed, and memcpy from NULL is not, even of 0 bytes */
+    if (operation == NULL || operation_len > OA_SQL_OPERATION_MAX)
         operation_len = 0;
-    if (collection_len > OA_SQL_COLLECTION_MAX)
+    if (collection == NULL || collection_len > OA_SQL_COLLECTION_MAX)
         collection_len = 0;
-    memcpy(k->operation, operation, operation_len);
+    if (operation_len > 0)
+        memcpy(k->operation, operation, operation_len);
     k->operation_len = (uint8_t)operation_len;
-    memcpy(k->collection, collection, collection_len);
+    if (collection_len > 0)
+        memcpy(k->collection, collection, collection_len);
     k->collection_len = (uint8_t)collection_len;
     k->head.size = (uint16_t)(offsetof(struct oa_db_metric_key, collection) + collection_len);
     /* the collection's word is compared whole up to size: clear its rest */

@@ -1,0 +1,355 @@
+/* Redis command names and db.query.text (see redis_commands.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "protocols/redis/redis_commands.h"
+
+/* Redis 7's top-level commands, sorted (strcmp), for a binary search. */
+static const char *const commands[] = {
+    "ACL",
+    "APPEND",
+    "ASKING",
+    "AUTH",
+    "BGREWRITEAOF",
+    "BGSAVE",
+    "BITCOUNT",
+    "BITFIELD",
+    "BITFIELD_RO",
+    "BITOP",
+    "BITPOS",
+    "BLMOVE",
+    "BLMPOP",
+    "BLPOP",
+    "BRPOP",
+    "BRPOPLPUSH",
+    "BZMPOP",
+    "BZPOPMAX",
+    "BZPOPMIN",
+    "CLIENT",
+    "CLUSTER",
+    "COMMAND",
+    "CONFIG",
+    "COPY",
+    "DBSIZE",
+    "DEBUG",
+    "DECR",
+    "DECRBY",
+    "DEL",
+    "DISCARD",
+    "DUMP",
+    "ECHO",
+    "EVAL",
+    "EVALSHA",
+    "EVALSHA_RO",
+    "EVAL_RO",
+    "EXEC",
+    "EXISTS",
+    "EXPIRE",
+    "EXPIREAT",
+    "EXPIRETIME",
+    "FAILOVER",
+    "FCALL",
+    "FCALL_RO",
+    "FLUSHALL",
+    "FLUSHDB",
+    "FUNCTION",
+    "GEOADD",
+    "GEODIST",
+    "GEOHASH",
+    "GEOPOS",
+    "GEORADIUS",
+    "GEORADIUSBYMEMBER",
+    "GEORADIUSBYMEMBER_RO",
+    "GEORADIUS_RO",
+    "GEOSEARCH",
+    "GEOSEARCHSTORE",
+    "GET",
+    "GETBIT",
+    "GETDEL",
+    "GETEX",
+    "GETRANGE",
+    "GETSET",
+    "HDEL",
+    "HELLO",
+    "HEXISTS",
+    "HEXPIRE",
+    "HEXPIREAT",
+    "HEXPIRETIME",
+    "HGET",
+    "HGETALL",
+    "HGETDEL",
+    "HGETEX",
+    "HINCRBY",
+    "HINCRBYFLOAT",
+    "HKEYS",
+    "HLEN",
+    "HMGET",
+    "HMSET",
+    "HPERSIST",
+    "HPEXPIRE",
+    "HPEXPIREAT",
+    "HPEXPIRETIME",
+    "HPTTL",
+    "HRANDFIELD",
+    "HSCAN",
+    "HSET",
+    "HSETEX",
+    "HSETNX",
+    "HSTRLEN",
+    "HTTL",
+    "HVALS",
+    "INCR",
+    "INCRBY",
+    "INCRBYFLOAT",
+    "INFO",
+    "KEYS",
+    "LASTSAVE",
+    "LATENCY",
+    "LCS",
+    "LINDEX",
+    "LINSERT",
+    "LLEN",
+    "LMOVE",
+    "LMPOP",
+    "LOLWUT",
+    "LPOP",
+    "LPOS",
+    "LPUSH",
+    "LPUSHX",
+    "LRANGE",
+    "LREM",
+    "LSET",
+    "LTRIM",
+    "MEMORY",
+    "MGET",
+    "MIGRATE",
+    "MODULE",
+    "MONITOR",
+    "MOVE",
+    "MSET",
+    "MSETNX",
+    "MULTI",
+    "OBJECT",
+    "PERSIST",
+    "PEXPIRE",
+    "PEXPIREAT",
+    "PEXPIRETIME",
+    "PFADD",
+    "PFCOUNT",
+    "PFDEBUG",
+    "PFMERGE",
+    "PFSELFTEST",
+    "PING",
+    "PSETEX",
+    "PSUBSCRIBE",
+    "PSYNC",
+    "PTTL",
+    "PUBLISH",
+    "PUBSUB",
+    "PUNSUBSCRIBE",
+    "QUIT",
+    "RANDOMKEY",
+    "READONLY",
+    "READWRITE",
+    "RENAME",
+    "RENAMENX",
+    "REPLCONF",
+    "REPLICAOF",
+    "RESET",
+    "RESTORE",
+    "RESTORE-ASKING",
+    "ROLE",
+    "RPOP",
+    "RPOPLPUSH",
+    "RPUSH",
+    "RPUSHX",
+    "SADD",
+    "SAVE",
+    "SCAN",
+    "SCARD",
+    "SCRIPT",
+    "SDIFF",
+    "SDIFFSTORE",
+    "SELECT",
+    "SET",
+    "SETBIT",
+    "SETEX",
+    "SETNX",
+    "SETRANGE",
+    "SHUTDOWN",
+    "SINTER",
+    "SINTERCARD",
+    "SINTERSTORE",
+    "SISMEMBER",
+    "SLAVEOF",
+    "SLOWLOG",
+    "SMEMBERS",
+    "SMISMEMBER",
+    "SMOVE",
+    "SORT",
+    "SORT_RO",
+    "SPOP",
+    "SPUBLISH",
+    "SRANDMEMBER",
+    "SREM",
+    "SSCAN",
+    "SSUBSCRIBE",
+    "STRLEN",
+    "SUBSCRIBE",
+    "SUBSTR",
+    "SUNION",
+    "SUNIONSTORE",
+    "SUNSUBSCRIBE",
+    "SWAPDB",
+    "SYNC",
+    "TIME",
+    "TOUCH",
+    "TTL",
+    "TYPE",
+    "UNLINK",
+    "UNSUBSCRIBE",
+    "UNWATCH",
+    "WAIT",
+    "WAITAOF",
+    "WATCH",
+    "XACK",
+    "XADD",
+    "XAUTOCLAIM",
+    "XCLAIM",
+    "XDEL",
+    "XGROUP",
+    "XINFO",
+    "XLEN",
+    "XPENDING",
+    "XRANGE",
+    "XREAD",
+    "XREADGROUP",
+    "XREVRANGE",
+    "XSETID",
+    "XTRIM",
+    "ZADD",
+    "ZCARD",
+    "ZCOUNT",
+    "ZDIFF",
+    "ZDIFFSTORE",
+    "ZINCRBY",
+    "ZINTER",
+    "ZINTERCARD",
+    "ZINTERSTORE",
+    "ZLEXCOUNT",
+    "ZMPOP",
+    "ZMSCORE",
+    "ZPOPMAX",
+    "ZPOPMIN",
+    "ZRANDMEMBER",
+    "ZRANGE",
+    "ZRANGEBYLEX",
+    "ZRANGEBYSCORE",
+    "ZRANGESTORE",
+    "ZRANK",
+    "ZREM",
+    "ZREMRANGEBYLEX",
+    "ZREMRANGEBYRANK",
+    "ZREMRANGEBYSCORE",
+    "ZREVRANGE",
+    "ZREVRANGEBYLEX",
+    "ZREVRANGEBYSCORE",
+    "ZREVRANK",
+    "ZSCAN",
+    "ZSCORE",
+    "ZUNION",
+    "ZUNIONSTORE",
+};
+
+static int compare_name(const void *key, const void *elem)
+{
+    return strcmp((const char *)key, *(const char *const *)elem);
+}
+
+static bool listed(const char *const *list, size_t n, const char *upper)
+{
+    return bsearch(upper, list, n, sizeof(list[0]), compare_name) != NULL;
+}
+
+bool oa_redis_command_known(const char *upper, size_t len)
+{
+    if (len == 0 || len > OA_RESP_NAME_MAX || upper[len] != '\0')
+        return false;
+    return listed(commands, sizeof(commands) / sizeof(commands[0]), upper);
+}
+
+bool oa_redis_command_begins(const char *upper, size_t len, bool whole)
+{
+    if (whole)
+        return oa_redis_command_known(upper, len);
+    /* the first name not before the prefix starts with it, if any does */
+    size_t lo = 0, hi = sizeof(commands) / sizeof(commands[0]);
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strncmp(commands[mid], upper, len) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < sizeof(commands) / sizeof(commands[0]) && strncmp(commands[lo], upper, len) == 0;
+}
+
+/* Commands whose arguments carry credentials: their name alone. */
+static bool name_only(const char *upper)
+{
+    return strcmp(upper, "AUTH") == 0 || strcmp(upper, "HELLO") == 0;
+}
+
+/* Commands whose first argument is not a key nor a subcommand but a value
+ * (a message, a script, a host): sorted. */
+static const char *const first_arg_value[] = {
+    "ECHO", "EVAL", "EVAL_RO", "MIGRATE", "PING", "REPLICAOF", "SLAVEOF",
+};
+
+static bool shows_arg1(const struct oa_resp_command *cmd)
+{
+    if (!oa_redis_command_known(cmd->name, cmd->name_len) ||
+        listed(first_arg_value, sizeof(first_arg_value) / sizeof(first_arg_value[0]), cmd->name))
+        return false;
+    if (cmd->arg1_len == 0 || cmd->arg1_len > OA_RESP_ARG1_MAX)
+        return false;
+    /* printable ASCII without spaces: valid UTF-8, and one word of the text */
+    for (size_t i = 0; i < cmd->arg1_len; i++) {
+        unsigned char c = (unsigned char)cmd->arg1[i];
+        if (c <= 0x20 || c >= 0x7f)
+            return false;
+    }
+    return true;
+}
+
+size_t oa_redis_query_text(const struct oa_resp_command *cmd, char *out, size_t cap)
+{
+    size_t pos = 0;
+    if (cap < OA_REDIS_TEXT_MAX || cmd->name_unusable) {
+        if (cap > 0)
+            out[0] = '\0';
+        return 0;
+    }
+    memcpy(out, cmd->name, cmd->name_len);
+    pos = cmd->name_len;
+    if (!name_only(cmd->name) && cmd->argc > 0) {
+        uint32_t masked = cmd->argc;
+        if (shows_arg1(cmd)) {
+            out[pos++] = ' ';
+            memcpy(out + pos, cmd->arg1, cmd->arg1_len);
+            pos += cmd->arg1_len;
+            masked--;
+        }
+        for (uint32_t i = 0; i < masked; i++) {
+            if (i == OA_REDIS_TEXT_ARGS_MAX) {
+                memcpy(out + pos, " ...", 4);
+                pos += 4;
+                break;
+            }
+            out[pos++] = ' ';
+            out[pos++] = '?';
+        }
+    }
+    out[pos] = '\0';
+    return pos;
+}

@@ -1,0 +1,32 @@
+/* What Redis spans show of a command: whether a name is a Redis command
+ * (detection, db.operation.name), and db.query.text. */
+#ifndef OA_REDIS_COMMANDS_H
+#define OA_REDIS_COMMANDS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "protocols/redis/resp_command.h"
+
+/* Whether upper[0..len) (upper-case) names a command of Redis 7 (the
+ * top-level ones; modules' commands are not known). */
+bool oa_redis_command_known(const char *upper, size_t len);
+/* The same for detection: whole, or upper[0..len) begins a known name. */
+bool oa_redis_command_begins(const char *upper, size_t len, bool whole);
+
+/* At most this many `?` stand for a command's arguments; more are one
+ * " ..." (MSET of a thousand keys is not a thousand `?`). */
+#define OA_REDIS_TEXT_ARGS_MAX 16
+/* Room db.query.text needs. */
+#define OA_REDIS_TEXT_MAX (OA_RESP_NAME_MAX + 1 + OA_RESP_ARG1_MAX + 2 * OA_REDIS_TEXT_ARGS_MAX + 5)
+
+/* db.query.text of cmd into out (NUL-terminated; cap at least
+ * OA_REDIS_TEXT_MAX): the command's name, its first argument (the key of
+ * most commands) when it is printable ASCII of at most OA_RESP_ARG1_MAX
+ * bytes, and a `?` for each later argument: `SET user:1 ?`. Never a value.
+ * The first argument is a `?` too when it is not a key (ECHO's message,
+ * EVAL's script, a host name, a command not known); AUTH and HELLO, whose
+ * arguments hold credentials, are their name alone. Returns its length. */
+size_t oa_redis_query_text(const struct oa_resp_command *cmd, char *out, size_t cap);
+
+#endif

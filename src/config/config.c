@@ -857,6 +857,9 @@ void oa_config_load(struct oa_config *c, const char *(*getenv_fn)(const char *na
     load_zipkin_options(&c->traces_zipkin, getenv_fn);
     load_batch_options(c, getenv_fn);
     load_metrics_options(c, getenv_fn);
+    /* nothing in OTEL_* says whether query text is recorded */
+    c->db_query_text = true;
+    load_bool(getenv_fn, "OTELAUTO_DB_QUERY_TEXT", &c->db_query_text);
 }
 
 bool oa_config_next_member(const char **cursor, struct oa_config_member *out)

@@ -102,6 +102,10 @@ struct oa_config {
     char prometheus_host[256];         /* OTEL_EXPORTER_PROMETHEUS_HOST (localhost) */
     int prometheus_port;               /* OTEL_EXPORTER_PROMETHEUS_PORT (9464) */
 
+    /* OTELAUTO_DB_QUERY_TEXT (true): database spans carry db.query.text
+     * (sanitized); false: never any query text */
+    bool db_query_text;
+
     int log_level;                     /* OTEL_LOG_LEVEL, enum oa_log_level; default OA_LOG_NONE (silent) */
 };
 

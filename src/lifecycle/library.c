@@ -28,6 +28,7 @@
 #include "base/log.h"
 #include "metrics/metrics_table.h"
 #include "protocols/http1/http_exchange.h"
+#include "protocols/db/db_metrics.h"
 #include "protocols/http1/http_metrics.h"
 #include "config/resource.h"
 #include "trace/env_carrier.h"
@@ -72,6 +73,7 @@ static void configure(void)
     oa_export_set_exit_flush(oa_exit_flush);
     oa_export_init(traces_exporter());
     oa_http_metrics_register();
+    oa_db_metrics_register();
     oa_metrics_init();
     oa_env_carrier_load(read_env);
     oa_run_report_start();

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "protocols/common/conn_peer.h"
 #include "protocols/http1/http_span.h"
 
 const char *const oa_http_known_methods[OA_HTTP_KNOWN_METHODS] = {
@@ -100,46 +101,9 @@ static int split_host(const char *v, size_t len, const char **host, size_t *host
     return port <= 65535 ? port : -1;
 }
 
-/* "a.b.c.d", as inet_ntop writes it, without its trip through sprintf. */
-static void ipv4_text(const struct in_addr *a, char *out)
-{
-    const unsigned char *b = (const unsigned char *)&a->s_addr;
-    for (int i = 0; i < 4; i++) {
-        unsigned v = b[i];
-        if (v >= 100)
-            *out++ = (char)('0' + v / 100);
-        if (v >= 10)
-            *out++ = (char)('0' + v / 10 % 10);
-        *out++ = (char)('0' + v % 10);
-        *out++ = i < 3 ? '.' : '\0';
-    }
-}
-
-/* Formats the peer once per connection (inet_ntop goes through sprintf). */
-static int peer_text(struct oa_conn *c, const char **text)
-{
-    *text = c->peer_text;
-    if (c->peer_port != 0)
-        return c->peer_port;
-    c->peer_port = -1;
-    c->peer_text[0] = '\0';
-    if (c->peer_len == 0)
-        return -1;
-    if (c->peer.ss_family == AF_INET) {
-        const struct sockaddr_in *in = (const struct sockaddr_in *)&c->peer;
-        ipv4_text(&in->sin_addr, c->peer_text);
-        c->peer_port = ntohs(in->sin_port);
-    } else if (c->peer.ss_family == AF_INET6) {
-        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&c->peer;
-        inet_ntop(AF_INET6, &in6->sin6_addr, c->peer_text, sizeof(c->peer_text));
-        c->peer_port = ntohs(in6->sin6_port);
-    }
-    return c->peer_port;
-}
-
 static int set_peer(struct oa_span *s, struct oa_conn *c, const char **addr)
 {
-    int port = peer_text(c, addr);
+    int port = oa_conn_peer_text(c, addr);
     if (port >= 0) {
         oa_span_attr_str(s, "network.peer.address", *addr, strlen(*addr));
         oa_span_attr_int(s, "network.peer.port", port);
@@ -320,7 +284,7 @@ int oa_http_client_server(const struct oa_http1_head *h, struct oa_conn *c, cons
                           size_t *host_len)
 {
     const char *addr;
-    int port = peer_text(c, &addr);
+    int port = oa_conn_peer_text(c, &addr);
     const struct oa_http1_header *host = header(h, OA_HTTP1_H_HOST);
 
     *host_name = addr;

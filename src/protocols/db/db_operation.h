@@ -1,0 +1,67 @@
+/* One database client operation in flight, shared by the database protocols
+ * (PostgreSQL, Redis, MySQL): its CLIENT span under the thread's active span
+ * (the parent rule of an HTTP client request), the attributes of the stable
+ * database conventions, and its db.client.operation.duration.
+ *
+ * A protocol keeps its operations in a struct oa_pending_fifo of entries
+ * that begin with struct oa_db_op (followed by whatever the protocol needs),
+ * begins each with oa_db_op_begin when the request goes out, sets its
+ * outcome with oa_db_op_fail / oa_db_op_status as replies arrive, and ends
+ * it with oa_db_op_finish (or the FIFO's finish_all / drop_all with
+ * oa_db_op_pending_ops).
+ *
+ * Span name: "{db.operation.name} {db.collection.name}" when both are known,
+ * else the operation, else db.system.name. Status Error when the operation
+ * failed (an error reply, or no reply). */
+#ifndef OA_DB_OPERATION_H
+#define OA_DB_OPERATION_H
+
+#include "protocols/common/pending.h"
+#include "protocols/db/db_metrics.h"
+#include "wire/fd_table.h"
+
+/* What a protocol knows of an operation when it is sent. Strings need not
+ * be terminated; any may be NULL (unknown). */
+struct oa_db_request {
+    enum oa_db_system system;
+    const char *namespace_;    /* db.namespace (PostgreSQL: the database) */
+    size_t namespace_len;
+    const char *operation;     /* db.operation.name */
+    size_t operation_len;
+    const char *collection;    /* db.collection.name */
+    size_t collection_len;
+    /* db.query.text, already sanitized; left out when OTELAUTO_DB_QUERY_TEXT
+     * is false (a protocol may skip sanitizing then) */
+    const char *query_text;
+    size_t query_text_len;
+};
+
+struct oa_db_op {
+    struct oa_pending p;            /* first: span, start, error (a static error.type) */
+    struct oa_db_metric_key metric; /* its series' attributes but for the outcome */
+    bool metric_recording;
+    bool status_is_error;           /* an error reply: the status code is error.type */
+    uint8_t status_len;
+    char status[OA_DB_STATUS_MAX + 1]; /* db.response.status_code */
+};
+
+/* Begins op (an entry the protocol's FIFO just gave, its common fields
+ * cleared) at start (unix ns) on connection c: its metric, and its span
+ * when sampled, under the span active on this thread. */
+void oa_db_op_begin(struct oa_db_op *op, struct oa_conn *c, const struct oa_db_request *r, uint64_t start);
+
+/* The operation got an error reply with this status code (SQLSTATE, Redis
+ * error prefix): db.response.status_code and error.type. */
+void oa_db_op_fail(struct oa_db_op *op, const char *status, size_t len);
+/* The operation failed without a status code: error.type (static). */
+void oa_db_op_fail_type(struct oa_db_op *op, const char *error_type);
+
+/* Ends op at end (unix ns): its metric, its span (exported). op stays in its
+ * FIFO: pop it. */
+void oa_db_op_finish_at(struct oa_db_op *op, uint64_t end);
+
+/* For oa_pending_fifo_finish_all / drop_all / disown_all over entries that
+ * begin with struct oa_db_op (owner unused). */
+extern const struct oa_pending_ops oa_db_op_pending_ops;
+
+#endif

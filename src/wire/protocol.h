@@ -67,6 +67,12 @@ struct oa_protocol {
     void (*disown)(struct oa_proto_conn *p);
     /* Back to the protocol's pool. */
     void (*free)(struct oa_proto_conn *p);
+    /* Optional (NULL: the protocol stops at TLS). A TLS session starts on
+     * the socket of c, which the protocol itself asked for in plaintext
+     * (MySQL's SSLRequest): the state that parses the session's plaintext,
+     * continuing c's conversation (its `protocol` is set by the wire
+     * layer), or NULL. c is given up afterwards, as every socket under TLS. */
+    struct oa_proto_conn *(*tls_follows)(struct oa_conn *c);
 };
 
 /* At start-up, in order of precedence (a protocol whose detection is the

@@ -30,6 +30,7 @@
 #include "protocols/http1/http_exchange.h"
 #include "protocols/db/db_metrics.h"
 #include "protocols/http1/http_metrics.h"
+#include "protocols/mysql/mysql_exchange.h"
 #include "config/resource.h"
 #include "trace/env_carrier.h"
 #include "lifecycle/run_report.h"
@@ -232,6 +233,7 @@ __attribute__((constructor)) static void oa_library_init(void)
     oa_wire_setup = oa_library_configure;
     /* the protocols the wire layer offers connections to, in order */
     oa_http1_register();
+    oa_mysql_register();
     __atomic_store_n(&oa_library_state, 1, __ATOMIC_RELEASE);
     errno = saved;
 }

@@ -118,7 +118,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(ENGINE_A) $(OTLP_OBJS) tests/unit/oa_test.h
 # wire layer played against a fake kernel, spans captured); it brings its
 # own fake oa_libc, so no other unit test links it.
 CONV_OBJ      := $(BUILD)/obj/tests/unit/conversation.o
-CONV_TEST_BINS := $(BUILD)/tests/test_http1_conversations $(BUILD)/tests/test_splice
+CONV_TEST_BINS := $(BUILD)/tests/test_http1_conversations $(BUILD)/tests/test_mysql_conversations $(BUILD)/tests/test_splice
 $(CONV_TEST_BINS): $(CONV_OBJ) tests/unit/conversation.h
 $(CONV_TEST_BINS): UNIT_EXTRA_OBJS = $(CONV_OBJ)
 

@@ -120,8 +120,9 @@ static bool query_text(const struct mysql_exchange *x, const unsigned char *body
 }
 
 /* Begins the span of a traced command; false when no slot is left. */
-static bool begin(struct feed_ctx *f, const char *operation, size_t operation_len, const char *collection,
-                  size_t collection_len, const char *text, size_t text_len)
+static bool begin_in(struct feed_ctx *f, const char *namespace_, size_t namespace_len, const char *operation,
+                     size_t operation_len, const char *collection, size_t collection_len, const char *text,
+                     size_t text_len)
 {
     struct mysql_exchange *x = f->x;
     struct oa_db_op *op =
@@ -130,8 +131,8 @@ static bool begin(struct feed_ctx *f, const char *operation, size_t operation_le
         return false;
     struct oa_db_request r = {
         .system = x->system,
-        .namespace_ = x->namespace_,
-        .namespace_len = x->namespace_len,
+        .namespace_ = namespace_,
+        .namespace_len = namespace_len,
         .operation = operation,
         .operation_len = operation_len,
         .collection = collection,
@@ -141,6 +142,14 @@ static bool begin(struct feed_ctx *f, const char *operation, size_t operation_le
     };
     oa_db_op_begin(op, f->c, &r, x->command_start);
     return true;
+}
+
+/* The same in the connection's current database. */
+static bool begin(struct feed_ctx *f, const char *operation, size_t operation_len, const char *collection,
+                  size_t collection_len, const char *text, size_t text_len)
+{
+    return begin_in(f, f->x->namespace_, f->x->namespace_len, operation, operation_len, collection, collection_len,
+                    text, text_len);
 }
 
 /* Summary and sanitized text of sql into s and out (cap bytes). */
@@ -192,10 +201,8 @@ static bool on_command(void *ctx, uint8_t command, const unsigned char *body, si
         return false;
     case OA_MYSQL_COM_INIT_DB:
         set_namespace(x->next_namespace, &x->next_namespace_len, (const char *)body, cut ? 0 : len);
-        if (!begin(f, "USE", 3, NULL, 0, NULL, 0))
-            return false;
         /* the span names the database it switches to */
-        return true;
+        return begin_in(f, x->next_namespace, x->next_namespace_len, "USE", 3, NULL, 0, NULL, 0);
     default:
         return false;
     }

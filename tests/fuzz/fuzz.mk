@@ -16,8 +16,9 @@ FUZZ_SRC_http1_parser = src/protocols/http1/http1_parser.c
 FUZZ_SRC_traceparent  = src/trace/traceparent.c
 FUZZ_SRC_tracestate   = src/trace/tracestate.c
 FUZZ_SRC_baggage      = src/trace/baggage.c
+FUZZ_SRC_mysql        = src/protocols/mysql/mysql_parser.c
 
-FUZZ_NAMES := http1_parser traceparent tracestate baggage
+FUZZ_NAMES := http1_parser traceparent tracestate baggage mysql
 FUZZ_BINS  := $(patsubst %,build/fuzz/fuzz_%,$(FUZZ_NAMES))
 
 .PHONY: fuzz fuzz-bins

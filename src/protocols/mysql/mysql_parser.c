@@ -207,6 +207,15 @@ static bool is_eof(const unsigned char *k, uint64_t total)
     return k[0] == 0xfe && total < 9;
 }
 
+/* Five digits or upper-case letters (SQL's SQLSTATE). */
+static bool is_sqlstate(const unsigned char *b)
+{
+    for (int i = 0; i < 5; i++)
+        if (!((b[i] >= '0' && b[i] <= '9') || (b[i] >= 'A' && b[i] <= 'Z')))
+            return false;
+    return true;
+}
+
 static void reply_done(struct oa_mysql_parser *p, const unsigned char *k, size_t kept, bool error,
                        const struct oa_mysql_events *ev, void *ctx)
 {
@@ -214,7 +223,7 @@ static void reply_done(struct oa_mysql_parser *p, const unsigned char *k, size_t
     struct oa_mysql_reply r = {.command = f->command, .traced = f->traced, .error = error};
     if (error && kept >= 3) {
         r.error_code = le16(k + 1);
-        if (kept >= 9 && k[3] == '#') {
+        if (kept >= 9 && k[3] == '#' && is_sqlstate(k + 4)) {
             memcpy(r.sqlstate, k + 4, 5);
             r.sqlstate[5] = '\0';
         }

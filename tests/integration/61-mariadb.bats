@@ -139,3 +139,44 @@ for path in ('/a', '/b'):
                          'db.query.text': 'SELECT ? AS v FROM DUAL'})
 "
 }
+
+@test "perl DBD::MariaDB with server-side prepared statements: COM_STMT_EXECUTE spans carry the prepared text; a refused prepare is an error span" {
+    perl -MDBD::MariaDB -e 1 2>/dev/null || skip "perl DBD::MariaDB (libdbd-mariadb-perl) is not installed"
+    cat >"$T/ps.pl" <<'PL'
+use strict; use DBI;
+my ($port, $pw) = @ARGV;
+my $dbh = DBI->connect("DBI:MariaDB:database=shop;host=127.0.0.1;port=$port;mariadb_server_prepare=1",
+                       "app", $pw, {RaiseError => 1, PrintError => 0});
+$dbh->do("CREATE TABLE ps_items (id INT, name VARCHAR(40))");
+my $ins = $dbh->prepare("INSERT INTO ps_items VALUES (?, ?)");
+$ins->execute(1, "bound-literal-one");
+$ins->execute(2, "bound-literal-two");
+undef $ins;
+my $sel = $dbh->prepare("SELECT name FROM ps_items WHERE id = ? AND name <> 'inline-literal'");
+$sel->execute(2);
+while (my @r = $sel->fetchrow_array) { print "row: @r\n"; }
+undef $sel;
+eval { $dbh->prepare("SELECT * FROM ps_missing WHERE id = ?")->execute(1) };
+print "error: $DBI::err\n";
+$dbh->do("DROP TABLE ps_items");
+$dbh->disconnect;
+PL
+    run traced perl-ps perl "$T/ps.pl" "$MARIADB_PORT" "$MARIADB_PASSWORD"
+    assert_ok
+    [[ $output == *"row: bound-literal-two"* ]]
+    [[ $output == *"error: 1146"* ]]
+    wait_spans 1 --service perl-ps --name "DROP ps_items"
+    check_spans "
+ins = sel(service='perl-ps', name='INSERT ps_items')
+expect_eq(len(ins), 2, 'one span per execution of the prepared INSERT')
+for s in ins:
+    expect_attrs(s, {'db.system.name': 'mariadb', 'db.namespace': 'shop', 'db.operation.name': 'INSERT',
+                     'db.query.text': 'INSERT INTO ps_items VALUES (?, ?)'})
+s = one(service='perl-ps', name='SELECT ps_items')
+expect_attrs(s, {'db.query.text': 'SELECT name FROM ps_items WHERE id = ? AND name <> ?', 'error.type': None})
+bad = one(service='perl-ps', name='SELECT ps_missing')
+expect_attrs(bad, {'db.response.status_code': '1146', 'error.type': '1146',
+                   'db.query.text': 'SELECT * FROM ps_missing WHERE id = ?'})
+"
+    ! grep -q 'literal' "$SPANS"
+}

@@ -382,6 +382,11 @@ static void prepared(void)
     query(SEND(s), "DO 1");
     ok(RECV(s), 1, 0, AUTOCOMMIT);
     mark(s, CONV_FINISHED, 3);
+    /* a statement the server refuses: its prepare's span shows the error */
+    sql = "SELECT * FROM missing WHERE id = ?";
+    command(SEND(s), OA_MYSQL_COM_STMT_PREPARE, sql, strlen(sql));
+    err(RECV(s), 1, 1146, "42S02", "Table 'shop.missing' doesn't exist");
+    mark(s, CONV_FINISHED, 4);
 }
 
 static const struct conv_span prepared_spans[] = {
@@ -390,6 +395,8 @@ static const struct conv_span prepared_spans[] = {
          "db.query.text=SELECT name FROM items WHERE id = ? AND tag = ?"),
     SPAN(CLIENT_SPAN, "mariadb", true, CONV_ROOT, "!db.query.text", "!db.operation.name", "db.response.status_code=1243"),
     SPAN(CLIENT_SPAN, "DO", false, CONV_ROOT, "db.query.text=DO ?"),
+    SPAN(CLIENT_SPAN, "SELECT missing", true, CONV_ROOT, "db.query.text=SELECT * FROM missing WHERE id = ?",
+         "db.response.status_code=1146", "error.type=1146"),
     SPANS_DONE};
 
 static struct script s_multi;
@@ -557,7 +564,7 @@ int main(void)
     CASE(basic, s_basic, basic_spans,
          "MariaDB: login with a database, a result set (EOF), OK, ERR 1146 42S02, COM_QUIT");
     CASE(deprecate, s_deprecate, deprecate_spans, "MySQL 8, CLIENT_DEPRECATE_EOF: result sets end with OK (0xFE)");
-    CASE(prepared, s_prepared, prepared_spans, "COM_STMT_PREPARE, _EXECUTE (binary rows), _CLOSE");
+    CASE(prepared, s_prepared, prepared_spans, "COM_STMT_PREPARE, _EXECUTE (binary rows), _CLOSE; a refused prepare");
     CASE(multi, s_multi, multi_spans, "several result sets (CALL, multi-statements): one span, ended at the last");
     CASE(init_db, s_init_db, init_db_spans, "COM_INIT_DB: its own span; db.namespace of the spans after it");
     CASE(tls, s_tls, tls_spans, "SSLRequest, then the login and commands inside TLS");

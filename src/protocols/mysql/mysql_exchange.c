@@ -2,8 +2,8 @@
  * CLIENT spans (see mysql_exchange.h).
  *
  * Traced: COM_QUERY and COM_STMT_EXECUTE (with the text its COM_STMT_PREPARE
- * carried), and COM_INIT_DB (`USE db`, which also changes db.namespace for
- * the spans after it). Other commands (PING, STMT_RESET, ...) are followed,
+ * carried), a COM_STMT_PREPARE the server refuses, and COM_INIT_DB (`USE
+ * db`, which also changes db.namespace for the spans after it). Other commands (PING, STMT_RESET, ...) are followed,
  * so that their replies are told apart, but make no span. */
 #include <stdio.h>
 #include <string.h>
@@ -184,7 +184,10 @@ static bool on_command(void *ctx, uint8_t command, const unsigned char *body, si
     case OA_MYSQL_COM_STMT_PREPARE: {
         struct oa_mysql_statement *st = oa_mysql_statements_prepare(&x->statements);
         st->text_len = (uint16_t)summarize((const char *)body, len, &st->summary, st->text, sizeof(st->text));
-        return false;
+        /* a span in case the statement is refused (it shows the error);
+         * one the server accepts is dropped: its executions have spans */
+        return begin(f, st->summary.operation, strlen(st->summary.operation), st->summary.collection,
+                     strlen(st->summary.collection), st->text, st->text_len);
     }
     case OA_MYSQL_COM_STMT_EXECUTE: {
         if (len < 4)
@@ -218,6 +221,11 @@ static void on_reply(void *ctx, const struct oa_mysql_reply *r)
     if (!r->traced || x->pending.count == 0)
         return;
     struct oa_db_op *op = (struct oa_db_op *)oa_pending_fifo_at_in(&x->pending, x->ops, sizeof(x->ops[0]), 0);
+    if (r->command == OA_MYSQL_COM_STMT_PREPARE && !r->error) {
+        oa_pending_drop(&op->p, &oa_db_op_pending_ops);
+        oa_pending_fifo_pop(&x->pending);
+        return;
+    }
     if (r->error) {
         /* the conventions' db.response.status_code for MySQL: the error number */
         char code[8];

@@ -24,8 +24,8 @@ teardown() {
     common_teardown
 }
 
-@test "mariadb client: USE, CREATE, INSERT, SELECT give CLIENT spans with the database attributes; no literal, no password reaches the receiver" {
-    run traced mysql-cli "${MARIADB_CLIENT[@]}" -e "USE shop;
+@test "mariadb client, plain TCP: USE, CREATE, INSERT, SELECT give CLIENT spans with the database attributes; no literal, no password reaches the receiver" {
+    run traced mysql-cli "${MARIADB_CLIENT[@]}" --skip-ssl -e "USE shop;
         CREATE TABLE items (id INT, name VARCHAR(40));
         INSERT INTO items VALUES (1, 'literal-must-not-leak');
         SELECT name FROM items WHERE name = 'literal-must-not-leak' AND id = 1;
@@ -58,7 +58,7 @@ expect_eq([n for n in order if n in want], want, 'span order')
 }
 
 @test "mariadb client: a missing table is an error span (db.response.status_code 1146), the client's exit status unchanged" {
-    run traced mysql-cli "${MARIADB_CLIENT[@]}" shop -e "SELECT * FROM no_such_table"
+    run traced mysql-cli "${MARIADB_CLIENT[@]}" --skip-ssl shop -e "SELECT * FROM no_such_table"
     [ "$status" -eq 1 ]
     [[ $output == *"ERROR 1146 (42S02)"* ]]
     wait_spans 1 --service mysql-cli --name "SELECT no_such_table"

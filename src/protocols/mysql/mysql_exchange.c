@@ -129,13 +129,14 @@ static bool begin_in(struct feed_ctx *f, const char *namespace_, size_t namespac
         (struct oa_db_op *)oa_pending_fifo_push_in(&x->pending, x->ops, sizeof(x->ops[0]), x->command_start);
     if (op == NULL)
         return false;
+    /* unknown: empty rather than NULL (the metric key copies them) */
     struct oa_db_request r = {
         .system = x->system,
         .namespace_ = namespace_,
         .namespace_len = namespace_len,
-        .operation = operation,
+        .operation = operation != NULL ? operation : "",
         .operation_len = operation_len,
-        .collection = collection,
+        .collection = collection != NULL ? collection : "",
         .collection_len = collection_len,
         .query_text = text,
         .query_text_len = text_len,

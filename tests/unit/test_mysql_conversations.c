@@ -325,7 +325,15 @@ static struct script s_deprecate;
 static void deprecate(void)
 {
     struct script *s = &s_deprecate;
-    logged_in(s, MYSQL_VERSION, BASE_CAPS | DEPRECATE_EOF, NULL);
+    /* caching_sha2_password: an auth switch, the client's answer, more
+     * data (fast auth), then OK */
+    greeting(RECV(s), MYSQL_VERSION, BASE_CAPS | DEPRECATE_EOF);
+    login(SEND(s), 1, BASE_CAPS | DEPRECATE_EOF, NULL);
+    raw_packet(RECV(s), 2, "\xfe" "caching_sha2_password\0" "0123456789abcdefghij\0", 43);
+    raw_packet(SEND(s), 3, AUTH_DATA AUTH_DATA, 40);
+    struct bytes *auth = RECV(s);
+    raw_packet(auth, 4, "\x01\x03", 2);
+    ok(auth, 5, 0, AUTOCOMMIT);
     query(SEND(s), "select 1");
     struct bytes *r = RECV(s);
     column_count(r, 1, 1);
@@ -563,7 +571,7 @@ int main(void)
     detection();
     CASE(basic, s_basic, basic_spans,
          "MariaDB: login with a database, a result set (EOF), OK, ERR 1146 42S02, COM_QUIT");
-    CASE(deprecate, s_deprecate, deprecate_spans, "MySQL 8, CLIENT_DEPRECATE_EOF: result sets end with OK (0xFE)");
+    CASE(deprecate, s_deprecate, deprecate_spans, "MySQL 8: auth switch and more data until OK; CLIENT_DEPRECATE_EOF: result sets end with OK (0xFE)");
     CASE(prepared, s_prepared, prepared_spans, "COM_STMT_PREPARE, _EXECUTE (binary rows), _CLOSE; a refused prepare");
     CASE(multi, s_multi, multi_spans, "several result sets (CALL, multi-statements): one span, ended at the last");
     CASE(init_db, s_init_db, init_db_spans, "COM_INIT_DB: its own span; db.namespace of the spans after it");

@@ -204,3 +204,13 @@ void oa_pending_table_disown_all(struct oa_pending_table *t, const struct oa_pen
         if (slot(t, i)->used)
             oa_pending_disown(slot(t, i), ops);
 }
+
+const char *oa_pending_end_error(int err)
+{
+    if (err != 0) {
+        const char *name = strerrorname_np(err);
+        if (name != NULL)
+            return name;
+    }
+    return "connection_closed";
+}

@@ -143,6 +143,10 @@ static inline __attribute__((always_inline)) void oa_pending_fifo_pop(struct oa_
     q->count--;
 }
 
+/* The error.type of requests a connection's end leaves unanswered: the
+ * errno name of the failed receive or close (err), else "connection_closed". */
+const char *oa_pending_end_error(int err);
+
 /* Every request still pending fails with error (error.type, their status
  * so far kept), oldest first: finished and popped. */
 void oa_pending_fifo_finish_all(struct oa_pending_fifo *q, const struct oa_pending_ops *ops, const char *error,

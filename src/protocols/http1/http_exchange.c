@@ -510,16 +510,6 @@ static void exchange_skipped(struct oa_conn *c, size_t n)
         on_response_done(x);
 }
 
-static const char *error_type(int err)
-{
-    if (err != 0) {
-        const char *name = strerrorname_np(err);
-        if (name != NULL)
-            return name;
-    }
-    return "connection_closed";
-}
-
 /* The responses stream ended: a response delimited by the close is complete;
  * requests still waiting for one failed. */
 static void responses_ended(struct oa_http_exchange *x, int err)
@@ -528,7 +518,7 @@ static void responses_ended(struct oa_http_exchange *x, int err)
     if (oa_http1_eof(responses) == OA_HTTP1_MESSAGE_DONE)
         on_response_done(x);
     if (x->pending.count > 0)
-        oa_pending_fifo_finish_all(&x->pending, &inflight_ops, error_type(err), x);
+        oa_pending_fifo_finish_all(&x->pending, &inflight_ops, oa_pending_end_error(err), x);
 }
 
 /* The peer closed its side (a receive returned 0). A server may still answer

@@ -288,21 +288,11 @@ static void exchange_skipped(struct oa_conn *c, size_t n)
     oa_protocol_give_up(c);
 }
 
-static const char *error_type(int err)
-{
-    if (err != 0) {
-        const char *name = strerrorname_np(err);
-        if (name != NULL)
-            return name;
-    }
-    return "connection_closed";
-}
-
 /* Commands still waiting for their reply failed. */
 static void replies_ended(struct mysql_exchange *x, int err)
 {
     if (x->pending.count > 0)
-        oa_pending_fifo_finish_all(&x->pending, &oa_db_op_pending_ops, error_type(err), x);
+        oa_pending_fifo_finish_all(&x->pending, &oa_db_op_pending_ops, oa_pending_end_error(err), x);
 }
 
 static void exchange_eof(struct oa_conn *c)

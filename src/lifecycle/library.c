@@ -33,6 +33,7 @@
 #include "protocols/http1/http_metrics.h"
 #include "protocols/postgres/pg_connection.h"
 #include "protocols/redis/redis_exchange.h"
+#include "protocols/mysql/mysql_exchange.h"
 #include "config/resource.h"
 #include "trace/env_carrier.h"
 #include "lifecycle/run_report.h"
@@ -238,6 +239,7 @@ __attribute__((constructor)) static void oa_library_init(void)
     oa_http1_register();
     oa_postgres_register();
     oa_redis_register();
+    oa_mysql_register();
     __atomic_store_n(&oa_library_state, 1, __ATOMIC_RELEASE);
     errno = saved;
 }

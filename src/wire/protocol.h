@@ -90,6 +90,12 @@ struct oa_protocol {
      * struct oa_crash_walk), without the connection's lock, which the
      * crashed thread may hold: read, checked, never written. May be NULL. */
     void (*crash)(const struct oa_proto_conn *p, const struct oa_crash_walk *w);
+    /* Optional (NULL: the protocol stops at TLS). A TLS session starts on
+     * the socket of c, which the protocol itself asked for in plaintext
+     * (MySQL's SSLRequest): the state that parses the session's plaintext,
+     * continuing c's conversation (its `protocol` is set by the wire
+     * layer), or NULL. c is given up afterwards, as every socket under TLS. */
+    struct oa_proto_conn *(*tls_follows)(struct oa_conn *c);
 };
 
 /* At start-up, in order of precedence (a protocol whose detection is the

@@ -60,6 +60,17 @@ static void socket_view_passes(int fd, struct oa_conn *stream)
 {
     struct oa_conn *sc = oa_fd_peek(fd);
     if (sc != NULL && oa_conn_lock(sc, fd)) {
+        struct oa_proto_conn *x = sc->proto;
+        if (x != NULL && !x->gave_up && x->protocol->tls_follows != NULL && stream->role == sc->role) {
+            /* the protocol negotiated TLS inside its own conversation: the
+             * session's plaintext continues it */
+            struct oa_proto_conn *next = x->protocol->tls_follows(sc);
+            if (next != NULL) {
+                next->protocol = x->protocol;
+                stream->proto = next;
+                stream->mode = OA_MODE_PARSING;
+            }
+        }
         if (sc->proto != NULL)
             oa_protocol_give_up(sc);
         sc->mode = OA_MODE_PASS;

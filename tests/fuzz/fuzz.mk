@@ -22,8 +22,9 @@ FUZZ_SRC_postgres     = src/protocols/postgres/pg_framer.c src/protocols/postgre
                         src/protocols/postgres/pg_statements.c src/protocols/db/sql_text.c
 FUZZ_SRC_redis        = src/protocols/redis/resp_command.c src/protocols/redis/resp_reply.c \
                         src/protocols/redis/redis_commands.c
+FUZZ_SRC_mysql        = src/protocols/mysql/mysql_parser.c
 
-FUZZ_NAMES := http1_parser traceparent tracestate baggage grpc_status propagators postgres redis
+FUZZ_NAMES := http1_parser traceparent tracestate baggage grpc_status propagators postgres redis mysql
 FUZZ_BINS  := $(patsubst %,build/fuzz/fuzz_%,$(FUZZ_NAMES))
 
 .PHONY: fuzz fuzz-bins

@@ -16,6 +16,7 @@
 #include "protocols/http1/http_exchange.h"
 #include "sys/real_libc.h"
 #include "wire/conn_io.h"
+#include "wire/tls_io.h"
 
 /* The engine's link to the real libc: the fake kernel below. */
 struct oa_libc oa_libc;
@@ -218,6 +219,7 @@ struct run {
     char why[512];
     unsigned calls;
     bool closed[CONV_MAX_CONNS];
+    struct oa_conn *tls[CONV_MAX_CONNS]; /* after CONV_TLS: the session's stream */
 };
 
 static bool fail(struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -289,9 +291,39 @@ static ssize_t send_call(int fd, const char *b, size_t n, unsigned kind)
 
 /* The program sends a piece as programs do: again with what was not taken,
  * again after EAGAIN (as if poll said writable). */
+/* The TLS library's write: the whole record or nothing (a refusal the
+ * program repeats, as SSL_write wants); its bytes stand for the plaintext. */
+static int tls_write(void *session, const void *buf, size_t n, size_t *written)
+{
+    int fd = (int)(intptr_t)session;
+    size_t done = 0;
+    while (done < n) {
+        struct iovec v = {(char *)buf + done, n - done};
+        ssize_t got = kernel_take(fd, &v, 1);
+        if (got < 0 && errno != EAGAIN)
+            return -1;
+        if (got > 0)
+            done += (size_t)got;
+    }
+    *written = n;
+    return 1;
+}
+
 static bool program_send(struct run *r, int conn, const char *b, size_t n)
 {
     int fd = FD_BASE + conn;
+    if (r->tls[conn] != NULL) {
+        size_t done = 0;
+        while (done < n) {
+            size_t written = 0;
+            if (oa_tls_send(r->tls[conn], (void *)(intptr_t)fd, tls_write, b + done, n - done, &written) != 1)
+                return fail(r, "conn %d: a TLS write failed", conn);
+            if (written == 0 || written > n - done)
+                return fail(r, "conn %d: a TLS write of %zu bytes wrote %zu", conn, n - done, written);
+            done += written;
+        }
+        return true;
+    }
     size_t done = 0;
     int attempts = 0;
     while (done < n) {
@@ -323,7 +355,9 @@ static void program_recv(struct run *r, int conn, const char *b, size_t n)
     char *dst = heap != NULL ? heap : buf;
     memcpy(dst, b, n);
     struct oa_conn *c = traced(fd);
-    if (c != NULL) {
+    if (r->tls[conn] != NULL) {
+        oa_tls_received(r->tls[conn], dst, n);
+    } else if (c != NULL) {
         if (r->calls++ % 2 == 0 || n < 3) {
             oa_io_received_buf(c, fd, dst, (ssize_t)n, 0);
         } else {
@@ -388,7 +422,7 @@ static bool play(struct run *r)
         }
         case CONV_EOF:
         case CONV_RESET: {
-            struct oa_conn *c = traced(fd);
+            struct oa_conn *c = r->tls[s->conn] != NULL ? r->tls[s->conn] : traced(fd);
             char buf[16];
             if (c != NULL) {
                 errno = s->err;
@@ -396,7 +430,17 @@ static bool play(struct run *r)
             }
             break;
         }
+        case CONV_TLS:
+            if (r->tls[s->conn] != NULL)
+                return fail(r, "step %d: TLS already started on connection %d", i, s->conn);
+            r->tls[s->conn] = oa_tls_open(fd, cv->roles[s->conn] == OA_ROLE_SERVER);
+            if (r->tls[s->conn] == NULL)
+                return fail(r, "step %d: the TLS session is not traced", i);
+            break;
         case CONV_CLOSE:
+            if (r->tls[s->conn] != NULL)
+                oa_tls_close(r->tls[s->conn]);
+            r->tls[s->conn] = NULL;
             oa_fd_forget(fd);
             r->closed[s->conn] = true;
             break;
@@ -669,9 +713,12 @@ static bool run_once(const struct conversation *cv, const struct variant *v, boo
             fail(&r, "connection %d not tracked", i);
     }
     bool ok = r.why[0] == '\0' && play(&r);
-    for (int i = 0; i < CONV_MAX_CONNS && cv->roles[i] != OA_ROLE_UNKNOWN; i++)
+    for (int i = 0; i < CONV_MAX_CONNS && cv->roles[i] != OA_ROLE_UNKNOWN; i++) {
+        if (r.tls[i] != NULL)
+            oa_tls_close(r.tls[i]);
         if (!r.closed[i])
             oa_fd_forget(FD_BASE + i);
+    }
     /* every span finished is handed to the exporter before we look */
     oa_export_shutdown();
     for (int i = 0; ok && i < CONV_MAX_CONNS && cv->roles[i] != OA_ROLE_UNKNOWN; i++)

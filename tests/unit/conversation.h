@@ -48,6 +48,9 @@ enum conv_dir {
     CONV_RESET,   /* a read fails with errno `err` */
     CONV_CLOSE,   /* the program closes the connection */
     CONV_FINISHED, /* by now exactly `spans` spans were exported (not later, at a close) */
+    CONV_TLS,     /* a TLS session starts on the connection (oa_tls_open): its sends and
+                   * receives from here on are the session's plaintext (oa_tls_send,
+                   * oa_tls_received), which is what its wire template then holds */
 };
 
 struct conv_step {
@@ -87,6 +90,7 @@ struct conv_span {
 #define RECEIVE_FAILS(c, e) {.conn = (c), .dir = CONV_RESET, .err = (e)}
 #define CLOSES(c) {.conn = (c), .dir = CONV_CLOSE}
 #define FINISHED(n) {.dir = CONV_FINISHED, .spans = (n)}
+#define STARTS_TLS(c) {.conn = (c), .dir = CONV_TLS}
 #define CONV_DONE {.dir = CONV_END}
 #define SPAN(kind_, name_, error_, parent_, ...) \
     {.kind = (kind_), .name = (name_), .error = (error_), .parent = (parent_), .attrs = {__VA_ARGS__}}

@@ -262,3 +262,4 @@ void oa_pending_table_disown_all(struct oa_pending_table *t, const struct oa_pen
         if (slot(t, i)->used)
             oa_pending_disown(slot(t, i), ops);
 }
+

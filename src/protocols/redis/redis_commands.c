@@ -4,8 +4,12 @@
 
 #include "protocols/redis/redis_commands.h"
 
-/* Redis 7's top-level commands, sorted (strcmp), for a binary search. */
-static const char *const commands[] = {
+/* Redis 7's top-level commands, sorted (strcmp), for a binary search. In
+ * rows of fixed room rather than pointers: a table of 253 pointers is 253
+ * relocations the dynamic loader makes at every start of every program. */
+#define COMMAND_ROOM 24
+_Static_assert(COMMAND_ROOM > OA_RESP_NAME_MAX, "a row holds any name the parser keeps, and its NUL");
+static const char commands[][COMMAND_ROOM] = {
     "ACL",
     "APPEND",
     "ASKING",
@@ -271,11 +275,16 @@ static bool listed(const char *const *list, size_t n, const char *upper)
     return bsearch(upper, list, n, sizeof(list[0]), compare_name) != NULL;
 }
 
+static int compare_command(const void *key, const void *row)
+{
+    return strcmp((const char *)key, (const char *)row);
+}
+
 bool oa_redis_command_known(const char *upper, size_t len)
 {
     if (len == 0 || len > OA_RESP_NAME_MAX || upper[len] != '\0')
         return false;
-    return listed(commands, sizeof(commands) / sizeof(commands[0]), upper);
+    return bsearch(upper, commands, sizeof(commands) / sizeof(commands[0]), COMMAND_ROOM, compare_command) != NULL;
 }
 
 bool oa_redis_command_begins(const char *upper, size_t len, bool whole)

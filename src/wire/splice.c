@@ -118,6 +118,12 @@ bool oa_splice_drop_unsent(struct oa_splice *sp)
         struct oa_injection *last = &sp->inj[(sp->first + sp->count - 1) % OA_SPLICE_MAX];
         if (last->sent > 0)
             break;
+        if (last->with_previous) {
+            /* its partner went out whole (no longer queued) or began */
+            struct oa_injection *prev = sp->count > 1 ? &sp->inj[(sp->first + sp->count - 2) % OA_SPLICE_MAX] : NULL;
+            if (prev == NULL || prev->sent > 0)
+                break;
+        }
         release(last);
         sp->count--;
     }

@@ -27,7 +27,8 @@ struct oa_injection {
     uint32_t sent;         /* bytes of it that went out */
     bool replaces;         /* len program bytes at `at` go out as these */
     /* goes out once the splice queued just before it began (a length
-     * patched to count this insertion): a give-up drops the two together */
+     * patched to count this insertion): a give-up keeps or drops such a
+     * chain whole */
     bool with_previous;
     char *bytes;           /* inline_bytes or a malloc'd buffer */
     char inline_bytes[96];

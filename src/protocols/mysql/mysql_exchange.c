@@ -175,22 +175,37 @@ static void comment_query(struct mysql_exchange *x, const unsigned char *body, s
     struct oa_splice *sp = &x->base.out;
     size_t payload = 1 + len;
     uint64_t start = x->parser.out.offset - 4 - payload; /* the packet's header */
+    uint64_t text_at = start + 5 + (uint64_t)(sql - (const char *)body);
     size_t at;
-    if (start < sp->sent || payload + OA_SQL_COMMENT_LEN >= MYSQL_PACKET_MAX || sp->count + 2 > OA_SPLICE_MAX ||
+    if (start < sp->sent || payload + OA_SQL_COMMENT_LEN >= MYSQL_PACKET_MAX ||
         !oa_sql_comment_place(sql, sql_len, OA_SQL_MYSQL, &at))
+        return;
+    /* At the text's very end (nothing after it in the packet), an insertion
+     * would follow the program's last byte, and go out only with its next
+     * send: its last byte moves into the insertion, and the comment's last
+     * takes its place. */
+    bool at_end = at == sql_len;
+    if (sp->count + (at_end ? 3 : 2) > OA_SPLICE_MAX)
         return;
     uint32_t n = (uint32_t)(payload + OA_SQL_COMMENT_LEN);
     char le[3] = {(char)n, (char)(n >> 8), (char)(n >> 16)};
-    char comment[OA_SQL_COMMENT_LEN];
-    oa_sql_comment_format(own, comment);
+    char comment[1 + OA_SQL_COMMENT_LEN];
+    comment[0] = at_end ? sql[sql_len - 1] : ' ';
+    oa_sql_comment_format(own, comment + 1);
     if (!oa_splice_replace(sp, start, le, sizeof le))
         return;
     /* cannot fail: room was checked and the comment fits a splice's inline buffer */
-    if (!oa_splice_insert(sp, start + 5 + (uint64_t)(sql - (const char *)body) + at, comment, sizeof comment)) {
-        oa_splice_drop_unsent(sp);
-        return;
+    bool queued = at_end ? oa_splice_insert(sp, text_at + at - 1, comment, OA_SQL_COMMENT_LEN)
+                         : oa_splice_insert(sp, text_at + at, comment + 1, OA_SQL_COMMENT_LEN);
+    if (queued)
+        oa_splice_bind_last(sp);
+    if (queued && at_end) {
+        queued = oa_splice_replace(sp, text_at + at - 1, comment + OA_SQL_COMMENT_LEN, 1);
+        if (queued)
+            oa_splice_bind_last(sp);
     }
-    oa_splice_bind_last(sp);
+    if (!queued)
+        oa_splice_drop_unsent(sp);
 }
 
 /* Summary and sanitized text of sql into s and out (cap bytes). */

@@ -476,10 +476,9 @@ static const struct conv_span init_db_spans[] = {
     SPAN(CLIENT_SPAN, "DELETE t", false, CONV_ROOT, "db.namespace=shop"),
     SPANS_DONE};
 
-static struct script s_tls;
-static void tls(void)
+/* SSLRequest, TLS, the login, an UPDATE (the third send) and its OK */
+static void tls_script(struct script *s)
 {
-    struct script *s = &s_tls;
     greeting(RECV(s), MARIADB_VERSION, BASE_CAPS | SSL);
     ssl_request(SEND(s), BASE_CAPS);
     mark(s, CONV_TLS, 0);
@@ -488,6 +487,12 @@ static void tls(void)
     query(SEND(s), "UPDATE t SET a = 'b'");
     ok(RECV(s), 1, 1, AUTOCOMMIT);
     mark(s, CONV_FINISHED, 1);
+}
+
+static struct script s_tls;
+static void tls(void)
+{
+    tls_script(&s_tls);
 }
 
 static const struct conv_span tls_spans[] = {
@@ -687,14 +692,7 @@ static struct script s_tls_commented;
 static void tls_commented(void)
 {
     struct script *s = &s_tls_commented;
-    greeting(RECV(s), MARIADB_VERSION, BASE_CAPS | SSL);
-    ssl_request(SEND(s), BASE_CAPS);
-    mark(s, CONV_TLS, 0);
-    login(SEND(s), 2, BASE_CAPS | SSL, "shop");
-    ok(RECV(s), 3, 0, AUTOCOMMIT);
-    query(SEND(s), "UPDATE t SET a = 'b'");
-    ok(RECV(s), 1, 1, AUTOCOMMIT);
-    mark(s, CONV_FINISHED, 1);
+    tls_script(s);
     struct bytes instead[1] = {{.n = 0}}, wire = {.n = 0};
     commented_query(&instead[0], "UPDATE t SET a = 'b'", COMMENT(0), "");
     static const int which[] = {2, -1};

@@ -11,7 +11,8 @@ static bool is_space(char ch)
 
 bool oa_sql_comment_place(const char *sql, size_t len, unsigned dialect, size_t *at)
 {
-    char quote = 0; /* the quote the text is inside, or 0 */
+    char quote = 0;       /* the quote the text is inside, or 0 */
+    bool escaped = false; /* after a backslash inside it */
     for (size_t i = 0; i < len; i++) {
         char ch = sql[i];
         if (ch == '\0')
@@ -21,8 +22,11 @@ bool oa_sql_comment_place(const char *sql, size_t len, unsigned dialect, size_t 
         if (i + 1 < len && ((ch == '/' && sql[i + 1] == '*') || (ch == '-' && sql[i + 1] == '-')))
             return false;
         if (quote != 0) {
-            if (ch == '\\' && quote != '`' && (dialect & OA_SQL_BACKSLASH_QUOTES))
-                i++; /* the escaped character (a doubled quote needs nothing: it closes and reopens) */
+            /* a doubled quote needs nothing: it closes and reopens */
+            if (escaped)
+                escaped = false;
+            else if (ch == '\\' && quote != '`' && (dialect & OA_SQL_BACKSLASH_QUOTES))
+                escaped = true;
             else if (ch == quote)
                 quote = 0;
         } else if (ch == '\'' || ch == '"' || (ch == '`' && (dialect & OA_SQL_BACKTICK_IDENTIFIERS))) {

@@ -938,6 +938,10 @@ void oa_config_load(struct oa_config *c, const char *(*getenv_fn)(const char *na
     /* nothing in OTEL_* says whether query text is recorded */
     c->db_query_text = true;
     load_bool(getenv_fn, "OTELAUTO_DB_QUERY_TEXT", &c->db_query_text);
+    /* nor whether trace context goes into the SQL (sqlcommenter): it changes
+     * the program's statements, so only when asked */
+    c->db_sqlcommenter = false;
+    load_bool(getenv_fn, "OTELAUTO_DB_SQLCOMMENTER", &c->db_sqlcommenter);
 }
 
 bool oa_config_next_member(const char **cursor, struct oa_config_member *out)

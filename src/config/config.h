@@ -131,6 +131,9 @@ struct oa_config {
     /* OTELAUTO_DB_QUERY_TEXT (true): database spans carry db.query.text
      * (sanitized); false: never any query text */
     bool db_query_text;
+    /* OTELAUTO_DB_SQLCOMMENTER (false): a query's text carries its CLIENT
+     * span's traceparent in a sqlcommenter comment */
+    bool db_sqlcommenter;
 
     int log_level;                     /* OTEL_LOG_LEVEL, enum oa_log_level; default OA_LOG_NONE (silent) */
 };

@@ -115,8 +115,15 @@ void oa_splice_skip(struct oa_splice *sp, size_t n)
 bool oa_splice_drop_unsent(struct oa_splice *sp)
 {
     while (sp->count > 0) {
-        struct oa_injection *last = &sp->inj[(sp->first + sp->count - 1) % OA_SPLICE_MAX];
+        struct oa_injection *last = oa_splice_at(sp, sp->count - 1);
         if (last->sent > 0)
+            break;
+        /* splices that go together stay when the first of them began, or
+         * went out whole (it is no longer queued) */
+        unsigned head = sp->count - 1;
+        while (head > 0 && oa_splice_at(sp, head)->with_previous)
+            head--;
+        if (oa_splice_at(sp, head)->with_previous || oa_splice_at(sp, head)->sent > 0)
             break;
         release(last);
         sp->count--;

@@ -26,6 +26,10 @@ struct oa_injection {
     uint32_t len;
     uint32_t sent;         /* bytes of it that went out */
     bool replaces;         /* len program bytes at `at` go out as these */
+    /* goes out once the splice queued just before it began (a length
+     * patched to count this insertion): a give-up keeps or drops such a
+     * chain whole */
+    bool with_previous;
     char *bytes;           /* inline_bytes or a malloc'd buffer */
     char inline_bytes[96];
 };
@@ -53,6 +57,12 @@ struct oa_injection *oa_splice_reserve(struct oa_splice *sp, size_t need);
 /* Queues the reserved splice: len bytes, inserted at (or, replaces, put in
  * place of the program's len bytes at) stream offset at. */
 void oa_splice_commit(struct oa_splice *sp, struct oa_injection *inj, uint64_t at, size_t len, bool replaces);
+/* Marks the last queued splice as going with the one before it (see
+ * struct oa_injection). */
+static inline void oa_splice_bind_last(struct oa_splice *sp)
+{
+    sp->inj[(sp->first + sp->count - 1) % OA_SPLICE_MAX].with_previous = true;
+}
 /* The two in one, from a copy of bytes. */
 bool oa_splice_insert(struct oa_splice *sp, uint64_t at, const void *bytes, size_t len);
 bool oa_splice_replace(struct oa_splice *sp, uint64_t at, const void *bytes, size_t len);
@@ -83,7 +93,8 @@ bool oa_splice_sent_whole(struct oa_splice *sp, size_t inj_n, size_t app);
 void oa_splice_skip(struct oa_splice *sp, size_t n);
 
 /* Giving up: splices not begun are not sent; one begun is finished, or the
- * peer would see a broken line or frame. True when nothing is owed. */
+ * peer would see a broken line or frame, and so is one that goes with a
+ * splice that began. True when nothing is owed. */
 bool oa_splice_drop_unsent(struct oa_splice *sp);
 /* Frees every owed splice's buffer (the connection's state is freed). */
 void oa_splice_release_all(struct oa_splice *sp);

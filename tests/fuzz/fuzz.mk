@@ -19,7 +19,8 @@ FUZZ_SRC_baggage      = src/trace/baggage.c
 FUZZ_SRC_grpc_status  = src/export/otlp/grpc_status.c
 FUZZ_SRC_propagators  = src/trace/b3.c src/trace/jaeger.c
 FUZZ_SRC_postgres     = src/protocols/postgres/pg_framer.c src/protocols/postgres/pg_messages.c \
-                        src/protocols/postgres/pg_statements.c src/protocols/db/sql_text.c
+                        src/protocols/postgres/pg_statements.c src/protocols/db/sql_text.c \
+                        src/protocols/db/sql_comment.c src/trace/traceparent.c
 FUZZ_SRC_redis        = src/protocols/redis/resp_command.c src/protocols/redis/resp_reply.c \
                         src/protocols/redis/redis_commands.c
 FUZZ_SRC_mysql        = src/protocols/mysql/mysql_parser.c

@@ -12,11 +12,14 @@
  * at the same bad length. The framer must use at most what it was given
  * and use nothing only at a message's end. Every message's fields are read
  * as the connection reads them; SQL text is sanitized into a small room:
- * the result fits and is terminated, and secret statements give nothing. */
+ * the result fits and is terminated, and secret statements give nothing;
+ * the sqlcommenter comment's place is inside the text, in a text without
+ * comment markers, and only spaces and one `;` follow it. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "protocols/db/sql_comment.h"
 #include "protocols/db/sql_text.h"
 #include "protocols/postgres/pg_framer.h"
 #include "protocols/postgres/pg_messages.h"
@@ -57,6 +60,22 @@ static void check_sql(const char *sql, size_t len)
     n = oa_sql_sanitize(sql, len, OA_SQL_MYSQL, out, sizeof out);
     if (n >= sizeof out || strlen(out) != n)
         abort();
+    size_t at;
+    if (oa_sql_comment_place(sql, len, OA_SQL_MYSQL, &at)) {
+        if (at == 0 || at > len || memchr(sql, '#', len) != NULL || memmem(sql, len, "/*", 2) != NULL ||
+            memmem(sql, len, "--", 2) != NULL)
+            abort();
+        int semicolons = 0;
+        for (size_t i = at; i < len; i++) {
+            if (sql[i] == ';')
+                semicolons++;
+            else if (sql[i] != ' ' && sql[i] != '\t' && sql[i] != '\n' && sql[i] != '\r' && sql[i] != '\f' &&
+                     sql[i] != '\v')
+                abort();
+        }
+        if (semicolons > 1)
+            abort();
+    }
 }
 
 /* The fields a connection reads of one message. */

@@ -286,3 +286,68 @@ PY
     [ "$(prometheus_value "$output" "$series")" = 3 ]
     prometheus_value "$output" 'db_client_operation_duration_seconds_bucket{db_system_name="postgresql",db_operation_name="SELECT",db_collection_name="items",le="0.001"}' >/dev/null
 }
+
+# The server's log lines (log_statement=all for this client's session:
+# PGOPTIONS, a superuser's setting) that hold the marker.
+pg_logged() {
+    grep -F -- "$1" "$PG_DIR/server.log" || true
+}
+
+# The server logged the statement with the marker carrying the CLIENT span
+# of service $1, named $3, in the sqlcommenter comment.
+check_commented() {
+    pg_logged "$2" >"$T/logged.txt"
+    check_sql_commented "$1" "$3" "$T/logged.txt"
+}
+
+@test "OTELAUTO_DB_SQLCOMMENTER=true: the server sees the query's CLIENT span in a trailing comment; psql's output unchanged" {
+    skip_unless_libpq_tools_start
+    local sql="SELECT name FROM items WHERE id = 1 AND 'sqlc-on' <> '';"
+    run psql "$(conninfo)" -X -A -t -c "$sql"
+    assert_ok
+    local untraced=$output
+    [ "$untraced" = hammer ]
+    EXTRA_ENV=(OTELAUTO_DB_SQLCOMMENTER=true "PGOPTIONS=-c log_statement=all")
+    run traced psql-sqlc psql "$(conninfo)" -X -A -t -c "$sql"
+    assert_ok
+    [ "$output" = "$untraced" ]
+    wait_spans 1 --service psql-sqlc
+    check_commented psql-sqlc sqlc-on "SELECT items"
+    check_spans "expect_attrs(one(service='psql-sqlc'), {'db.query.text': 'SELECT name FROM items WHERE id = ? AND ? <> ?;'})"
+}
+
+@test "OTELAUTO_DB_SQLCOMMENTER=true over TLS: the comment goes into the session's plaintext" {
+    skip_unless_libpq_tools_start
+    EXTRA_ENV=(OTELAUTO_DB_SQLCOMMENTER=true "PGOPTIONS=-c log_statement=all")
+    run traced psql-sqlc-tls psql "$(conninfo shop require)" -X -A -t \
+        -c "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid() AND 'sqlc-tls' <> ''"
+    assert_ok
+    [ "$output" = t ]
+    wait_spans 1 --service psql-sqlc-tls
+    check_commented psql-sqlc-tls sqlc-tls "SELECT pg_stat_ssl"
+}
+
+@test "sqlcommenter is off by default; a commented statement and a prepared one are never touched" {
+    skip_unless_libpq_tools_start
+    EXTRA_ENV=("PGOPTIONS=-c log_statement=all")
+    run traced psql psql "$(conninfo)" -X -A -t -c "SELECT 'sqlc-off'"
+    assert_ok
+    [ "$output" = sqlc-off ]
+    EXTRA_ENV=(OTELAUTO_DB_SQLCOMMENTER=true "PGOPTIONS=-c log_statement=all")
+    run traced psql psql "$(conninfo)" -X -A -t -c "SELECT 'sqlc-own' /* app */"
+    assert_ok
+    echo "SELECT 'sqlc-prep' AS v;" >"$T/prep.sql"
+    run traced pgbench pgbench -n -t 1 -M prepared -f "$T/prep.sql" "$(conninfo)"
+    assert_ok
+    wait_spans 2 --service psql
+    run pg_logged sqlc-off
+    [[ $output == *"statement: SELECT 'sqlc-off'"* ]]
+    [[ $output != *traceparent* ]]
+    run pg_logged sqlc-own
+    [[ $output == *"statement: SELECT 'sqlc-own' /* app */"* ]]
+    [[ $output != *traceparent* ]]
+    # a Parse: logged at its execution
+    run pg_logged sqlc-prep
+    [[ $output == *"SELECT 'sqlc-prep' AS v;"* ]]
+    [[ $output != *traceparent* ]]
+}

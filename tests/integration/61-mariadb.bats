@@ -180,3 +180,84 @@ expect_attrs(bad, {'db.response.status_code': '1146', 'error.type': '1146',
 "
     ! grep -q 'literal' "$SPANS"
 }
+
+# sqlcommenter: the server's general log (to a file) shows what it received.
+general_log_on() {
+    mariadb_root "SET GLOBAL log_output = 'FILE'; SET GLOBAL general_log_file = '$MARIADB_DIR/general.log';
+        SET GLOBAL general_log = 1"
+}
+
+# The general log's lines that hold the marker.
+general_logged() {
+    grep -F -- "$1" "$MARIADB_DIR/general.log" || true
+}
+
+# The server logged the statement with the marker carrying the CLIENT span
+# of service $1, named $3, in the sqlcommenter comment.
+check_commented() {
+    general_logged "$2" >"$T/logged.txt"
+    check_sql_commented "$1" "$3" "$T/logged.txt"
+}
+
+@test "OTELAUTO_DB_SQLCOMMENTER=true: the server sees each COM_QUERY's CLIENT span in a trailing comment; the client's output unchanged" {
+    general_log_on
+    local sql="SELECT 'sqlc-on' AS v FROM DUAL WHERE 1 = 1"
+    run "${MARIADB_CLIENT[@]}" --skip-ssl shop -e "$sql"
+    assert_ok
+    local untraced=$output
+    EXTRA_ENV=(OTELAUTO_DB_SQLCOMMENTER=true)
+    run traced mysql-sqlc "${MARIADB_CLIENT[@]}" --skip-ssl shop -e "$sql"
+    assert_ok
+    [ "$output" = "$untraced" ]
+    wait_spans 1 --service mysql-sqlc --name "SELECT DUAL"
+    check_commented mysql-sqlc sqlc-on "SELECT DUAL"
+}
+
+@test "OTELAUTO_DB_SQLCOMMENTER=true with --ssl: the comment goes into the session's plaintext" {
+    general_log_on
+    EXTRA_ENV=(OTELAUTO_DB_SQLCOMMENTER=true)
+    run traced mysql-sqlc-tls "${MARIADB_CLIENT[@]}" --ssl --skip-ssl-verify-server-cert shop \
+        -e "SELECT 'sqlc-tls' AS v FROM DUAL; SHOW SESSION STATUS LIKE 'Ssl_cipher'"
+    assert_ok
+    [[ $output == *TLS* ]]
+    wait_spans 2 --service mysql-sqlc-tls
+    check_commented mysql-sqlc-tls sqlc-tls "SELECT DUAL"
+}
+
+@test "sqlcommenter is off by default; a statement with its own comment is never touched" {
+    general_log_on
+    run traced mysql-cli "${MARIADB_CLIENT[@]}" --skip-ssl shop -e "SELECT 'sqlc-off' AS v FROM DUAL"
+    assert_ok
+    EXTRA_ENV=(OTELAUTO_DB_SQLCOMMENTER=true)
+    run traced mysql-cli "${MARIADB_CLIENT[@]}" --skip-ssl --comments shop -e "SELECT 'sqlc-own' AS v FROM DUAL /* app */"
+    assert_ok
+    [[ $output == *sqlc-own* ]]
+    wait_spans 2 --service mysql-cli --name "SELECT DUAL"
+    run general_logged sqlc-off
+    [[ $output == *"SELECT 'sqlc-off' AS v FROM DUAL"* && $output != *traceparent* ]]
+    run general_logged sqlc-own
+    [[ $output == *"SELECT 'sqlc-own' AS v FROM DUAL /* app */"* && $output != *traceparent* ]]
+}
+
+@test "OTELAUTO_DB_SQLCOMMENTER=true: a server-side prepared statement (perl DBD::MariaDB) is never touched" {
+    perl -MDBD::MariaDB -e 1 2>/dev/null || skip "perl DBD::MariaDB (libdbd-mariadb-perl) is not installed"
+    general_log_on
+    cat >"$T/ps.pl" <<'PL'
+use strict; use DBI;
+my ($port, $pw) = @ARGV;
+my $dbh = DBI->connect("DBI:MariaDB:database=shop;host=127.0.0.1;port=$port;mariadb_server_prepare=1",
+                       "app", $pw, {RaiseError => 1, PrintError => 0});
+my $sel = $dbh->prepare("SELECT ? AS v FROM DUAL WHERE 'sqlc-prep' <> ''");
+$sel->execute(2);
+while (my @r = $sel->fetchrow_array) { print "row: @r\n"; }
+undef $sel;
+$dbh->disconnect;
+PL
+    EXTRA_ENV=(OTELAUTO_DB_SQLCOMMENTER=true)
+    run traced perl-sqlc perl "$T/ps.pl" "$MARIADB_PORT" "$MARIADB_PASSWORD"
+    assert_ok
+    [[ $output == *"row: 2"* ]]
+    wait_spans 1 --service perl-sqlc --name "SELECT DUAL"
+    run general_logged sqlc-prep
+    [[ $output == *Prepare* && $output != *traceparent* ]]
+}

@@ -533,6 +533,22 @@ $1
 _finish()" "$SPANS"
 }
 
+# check_sql_commented SERVICE SPAN_NAME FILE: FILE holds what a database
+# server logged of one statement; it carries, once and at its end (before a
+# `;`), the sqlcommenter comment naming the CLIENT span of that service and
+# name: /*traceparent='00-<its trace id>-<its span id>-<flags>'*/.
+check_sql_commented() {
+    check_spans "
+import re
+s = one(service='$1', name='$2')
+logged = open('$3').read().strip()
+want = \"/*traceparent='00-%s-%s-0\" % (s['trace_id'], s['span_id'])
+expect(want in logged, 'the server saw the span in the statement: %r in %r' % (want, logged))
+expect(re.search(r\" /\\*traceparent='00-[0-9a-f]{32}-[0-9a-f]{16}-0[0-3]'\\*/;?\$\", logged), 'at the end: %r' % logged)
+expect(logged.count('traceparent') == 1, 'exactly once: %r' % logged)
+"
+}
+
 # wait_spans COUNT [--timeout SEC] [--settle SEC] [--service S] [--kind K] [--name N]
 # Polls the span file until at least COUNT spans match the filters, then
 # waits --settle seconds (default 0.3) so that surplus spans show up too.

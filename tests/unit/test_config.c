@@ -97,6 +97,16 @@ static void test_db_query_text(void)
     CHECK(!cfg.db_query_text, "OTELAUTO_DB_QUERY_TEXT=no: not true, so no text (the safe side)");
 }
 
+static void test_db_sqlcommenter(void)
+{
+    load(NULL);
+    CHECK(!cfg.db_sqlcommenter, "default: no trace context in the SQL (it changes the statements)");
+    LOAD("OTELAUTO_DB_SQLCOMMENTER", "true");
+    CHECK(cfg.db_sqlcommenter, "OTELAUTO_DB_SQLCOMMENTER=true");
+    LOAD("OTELAUTO_DB_SQLCOMMENTER", "yes");
+    CHECK(!cfg.db_sqlcommenter, "OTELAUTO_DB_SQLCOMMENTER=yes: not true, so off");
+}
+
 static void test_sampler(void)
 {
     LOAD("OTEL_TRACES_SAMPLER", "always_off");
@@ -647,6 +657,7 @@ int main(void)
     test_defaults();
     test_sdk_disabled();
     test_db_query_text();
+    test_db_sqlcommenter();
     test_sampler();
     test_propagators();
     test_exporter();

@@ -2,11 +2,14 @@
  * conversations (conversation.h): the server's greeting, the login, commands
  * and their replies, played through the real wire layer whole, split at
  * every byte and against partial writes; each case states the spans they
- * must give. The packets are built here, from the protocol's layouts. */
+ * must give. The packets are built here, from the protocol's layouts. The
+ * client's bytes reach the wire untouched, but in the sqlcommenter cases
+ * (OTELAUTO_DB_SQLCOMMENTER on). */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "config/config.h"
 #include "conversation.h"
 #include "oa_test.h"
 #include "protocols/mysql/mysql_exchange.h"
@@ -473,10 +476,9 @@ static const struct conv_span init_db_spans[] = {
     SPAN(CLIENT_SPAN, "DELETE t", false, CONV_ROOT, "db.namespace=shop"),
     SPANS_DONE};
 
-static struct script s_tls;
-static void tls(void)
+/* SSLRequest, TLS, the login, an UPDATE (the third send) and its OK */
+static void tls_script(struct script *s)
 {
-    struct script *s = &s_tls;
     greeting(RECV(s), MARIADB_VERSION, BASE_CAPS | SSL);
     ssl_request(SEND(s), BASE_CAPS);
     mark(s, CONV_TLS, 0);
@@ -485,6 +487,12 @@ static void tls(void)
     query(SEND(s), "UPDATE t SET a = 'b'");
     ok(RECV(s), 1, 1, AUTOCOMMIT);
     mark(s, CONV_FINISHED, 1);
+}
+
+static struct script s_tls;
+static void tls(void)
+{
+    tls_script(&s_tls);
 }
 
 static const struct conv_span tls_spans[] = {
@@ -549,6 +557,151 @@ static const struct conv_span closed_spans[] = {
         CONV_CHECK(cv);                                                                           \
     } while (0)
 
+/* ---- sqlcommenter ---- */
+
+/* The comment, 74 bytes on the wire, its space included ({tp:N} stands for
+ * the 55 of span N's traceparent in the template). */
+#define COMMENT(n) " /*traceparent='{tp:" #n "}'*/"
+#define COMMENT_WIRE_LEN 74
+
+/* A COM_QUERY whose text is before, the comment (a template), after; its
+ * packet length counts the comment's real size. */
+static void commented_query(struct bytes *o, const char *before, const char *comment, const char *after)
+{
+    size_t payload = 1 + strlen(before) + strlen(after) + COMMENT_WIRE_LEN;
+    put1(o, payload & 0xff);
+    put1(o, (payload >> 8) & 0xff);
+    put1(o, payload >> 16);
+    put1(o, 0);
+    put1(o, OA_MYSQL_COM_QUERY);
+    put(o, before, strlen(before));
+    put(o, comment, strlen(comment));
+    put(o, after, strlen(after));
+}
+
+/* What a script's sends put on the wire, in order, but for the COM_QUERY
+ * steps listed in commented (by their index among the sends, -1 ends),
+ * whose bytes are taken from instead[] in that order. */
+static void wire_of(const struct script *s, const int *commented, const struct bytes *instead, struct bytes *o)
+{
+    int send = 0, k = 0;
+    for (int i = 0; i < s->n; i++) {
+        if (s->steps[i].dir != CONV_SEND)
+            continue;
+        if (commented[k] == send)
+            put(o, instead[k].b, instead[k].n), k++;
+        else
+            put(o, s->data[i].b, s->data[i].n);
+        send++;
+    }
+}
+
+/* Runs a script with sqlcommenter on, each send whole in one call (a
+ * COM_QUERY in two sends is a case of its own); wire NULL: the program's
+ * bytes. */
+static void run_commenting(struct script *s, const struct conv_span *spans, const struct bytes *wire,
+                           bool sends_whole, const char *title)
+{
+    const struct conv_step *steps = done(s);
+    for (int i = 0; i < s->n && sends_whole; i++) {
+        if (s->steps[i].dir == CONV_SEND) {
+            s->steps[i].unsplit = s->steps[i].bytes;
+            s->steps[i].unsplit_len = s->steps[i].len;
+        }
+    }
+    struct conversation cv = {.name = title, .roles = {C}, .steps = steps, .spans = spans,
+                              .protocols = mysql_only,
+                              .wire = {wire != NULL ? (const char *)wire->b : NULL},
+                              .wire_len = {wire != NULL ? wire->n : 0}};
+    oa_config.db_sqlcommenter = true;
+    CONV_CHECK(cv);
+    oa_config.db_sqlcommenter = false;
+}
+
+static struct script s_commented;
+static void commented(void)
+{
+    struct script *s = &s_commented;
+    logged_in(s, MARIADB_VERSION, BASE_CAPS | CONNECT_WITH_DB, "shop");
+    query(SEND(s), "SELECT a FROM t WHERE b = 'x;y';");
+    ok(RECV(s), 1, 0, AUTOCOMMIT);
+    query(SEND(s), "DELETE FROM t\n");
+    ok(RECV(s), 1, 1, AUTOCOMMIT);
+    /* the text ends the packet: the comment still goes out in the same send */
+    query(SEND(s), "SELECT 1");
+    ok(RECV(s), 1, 0, AUTOCOMMIT);
+    mark(s, CONV_FINISHED, 3);
+    struct bytes instead[3] = {{.n = 0}, {.n = 0}, {.n = 0}}, wire = {.n = 0};
+    commented_query(&instead[0], "SELECT a FROM t WHERE b = 'x;y'", COMMENT(0), ";");
+    commented_query(&instead[1], "DELETE FROM t", COMMENT(1), "\n");
+    commented_query(&instead[2], "SELECT 1", COMMENT(2), "");
+    static const int which[] = {1, 2, 3, -1};
+    wire_of(s, which, instead, &wire);
+    static const struct conv_span spans[] = {
+        SPAN(CLIENT_SPAN, "SELECT t", false, CONV_ROOT, "db.query.text=SELECT a FROM t WHERE b = ?;"),
+        SPAN(CLIENT_SPAN, "DELETE t", false, CONV_ROOT, "db.query.text=DELETE FROM t"),
+        SPAN(CLIENT_SPAN, "SELECT", false, CONV_ROOT, "db.query.text=SELECT ?"), SPANS_DONE};
+    run_commenting(s, spans, &wire, true,
+                   "sqlcommenter: each COM_QUERY carries its own span's traceparent, before a trailing ';', "
+                   "its packet length patched");
+}
+
+static struct script s_not_commented;
+static void not_commented(void)
+{
+    struct script *s = &s_not_commented;
+    logged_in(s, MARIADB_VERSION, BASE_CAPS | CONNECT_WITH_DB, "shop");
+    static const char *const texts[] = {"SELECT 1 # app", "SELECT 1 -- app", "SELECT 1 /* app */", "SELECT '#'",
+                                        "SELECT 'it\\'s", " ; "};
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        query(SEND(s), texts[i]);
+        ok(RECV(s), 1, 0, AUTOCOMMIT);
+    }
+    /* a prepared statement's text is not run as sent: never commented */
+    command(SEND(s), OA_MYSQL_COM_STMT_PREPARE, "SELECT * FROM nope", 18);
+    err(RECV(s), 1, 1146, "42S02", "Table 'shop.nope' doesn't exist");
+    mark(s, CONV_FINISHED, 7);
+    static const struct conv_span spans[] = {
+        SPAN(CLIENT_SPAN, "SELECT", false, CONV_ROOT), SPAN(CLIENT_SPAN, "SELECT", false, CONV_ROOT),
+        SPAN(CLIENT_SPAN, "SELECT", false, CONV_ROOT), SPAN(CLIENT_SPAN, "SELECT", false, CONV_ROOT),
+        SPAN(CLIENT_SPAN, "SELECT", false, CONV_ROOT), SPAN(CLIENT_SPAN, "mariadb", false, CONV_ROOT),
+        SPAN(CLIENT_SPAN, "SELECT nope", true, CONV_ROOT, "error.type=1146"), SPANS_DONE};
+    run_commenting(s, spans, NULL, false,
+                   "sqlcommenter: a text with a comment ('#', '--', '/*', even in a literal), an open literal, "
+                   "only spaces; COM_STMT_PREPARE: untouched");
+}
+
+static struct script s_split_query;
+static void split_query(void)
+{
+    /* the packet's length goes out in an earlier send than its end: too
+     * late to patch, untouched */
+    struct script *s = &s_split_query;
+    logged_in(s, MARIADB_VERSION, BASE_CAPS | CONNECT_WITH_DB, "shop");
+    struct bytes q = {.n = 0};
+    query(&q, "SELECT 1");
+    put(SEND(s), q.b, 6);
+    put(SEND(s), q.b + 6, q.n - 6);
+    ok(RECV(s), 1, 0, AUTOCOMMIT);
+    mark(s, CONV_FINISHED, 1);
+    static const struct conv_span spans[] = {SPAN(CLIENT_SPAN, "SELECT", false, CONV_ROOT), SPANS_DONE};
+    run_commenting(s, spans, NULL, false, "sqlcommenter: a COM_QUERY in two sends: untouched");
+}
+
+static struct script s_tls_commented;
+static void tls_commented(void)
+{
+    struct script *s = &s_tls_commented;
+    tls_script(s);
+    struct bytes instead[1] = {{.n = 0}}, wire = {.n = 0};
+    commented_query(&instead[0], "UPDATE t SET a = 'b'", COMMENT(0), "");
+    static const int which[] = {2, -1};
+    wire_of(s, which, instead, &wire);
+    static const struct conv_span spans[] = {
+        SPAN(CLIENT_SPAN, "UPDATE t", false, CONV_ROOT, "db.query.text=UPDATE t SET a = ?"), SPANS_DONE};
+    run_commenting(s, spans, &wire, true, "sqlcommenter: a COM_QUERY inside TLS is commented in the plaintext");
+}
+
 static void detection(void)
 {
     struct bytes g = {.n = 0};
@@ -579,6 +732,11 @@ int main(void)
     CASE(compress, s_compress, NULL, "CLIENT_COMPRESS: passed through after the login, no spans");
     CASE(infile, s_infile, infile_spans, "LOAD DATA LOCAL INFILE: the file's packets, then OK");
     CASE(closed_early, s_closed, closed_spans, "the server closes mid-reply: the span fails");
+    CHECK(!oa_config.db_sqlcommenter, "sqlcommenter is off by default (the cases above: untouched)");
+    commented();
+    not_commented();
+    split_query();
+    tls_commented();
     printf("# %ld conversation runs\n", conv_total_runs);
     TEST_DONE();
 }

@@ -2,11 +2,14 @@
  * conversations (conversation.h): each case states the messages each way
  * and the spans they must give; the harness plays them whole, split at
  * every byte and against partial writes, through the real wire layer. The
- * client's bytes always reach the wire untouched (no injection). */
+ * client's bytes reach the wire untouched (no injection), but for the
+ * sqlcommenter cases (OTELAUTO_DB_SQLCOMMENTER on): a simple Query whole in
+ * one send carries its span's traceparent, its length patched. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "config/config.h"
 #include "conversation.h"
 #include "protocols/postgres/pg_connection.h"
 #include "oa_test.h"
@@ -421,6 +424,170 @@ static void not_postgres(void)
     run("a CancelRequest: passed through", steps, spans);
 }
 
+/* ---- sqlcommenter ---- */
+
+/* The comment, 74 bytes on the wire (its space included) ({tp:N} stands for the 55 of span N's
+ * traceparent in the template). */
+#define COMMENT(n) " /*traceparent='{tp:" #n "}'*/"
+#define COMMENT_WIRE_LEN 74
+
+/* Appends to w a Query whose text is before, the comment (a template),
+ * after; its length counts the comment's real size. */
+static void expect_commented(struct wire *w, const char *before, const char *comment, const char *after)
+{
+    size_t text = strlen(before) + strlen(after) + 1;
+    w->b[w->n++] = 'Q';
+    put32(w, (uint32_t)(4 + text + COMMENT_WIRE_LEN));
+    memcpy(w->b + w->n, before, strlen(before));
+    w->n += strlen(before);
+    memcpy(w->b + w->n, comment, strlen(comment));
+    w->n += strlen(comment);
+    memcpy(w->b + w->n, after, strlen(after) + 1);
+    w->n += strlen(after) + 1;
+}
+
+static void put(struct wire *w, const struct wire *from)
+{
+    memcpy(w->b + w->n, from->b, from->n);
+    w->n += from->n;
+}
+
+/* Runs with sqlcommenter on: what must reach the wire (NULL: the
+ * program's bytes). */
+static void run_commenting(const char *name, const struct conv_step *steps, const struct conv_span *spans,
+                           const struct wire *wire)
+{
+    struct conversation cv = {
+        .name = name,
+        .roles = {C},
+        .steps = steps,
+        .spans = spans,
+        .protocols = postgres_only,
+        .wire = {wire != NULL ? wire->b : NULL},
+        .wire_len = {wire != NULL ? wire->n : 0},
+    };
+    oa_config.db_sqlcommenter = true;
+    CONV_CHECK(cv);
+    oa_config.db_sqlcommenter = false;
+}
+
+/* A send whose split points inside are not tried: the Query is whole in
+ * one send (in two, it is a case of its own). */
+#define OUT_WHOLE(w) OUT(w, .unsplit = (w).b, .unsplit_len = (w).n)
+
+static void commented(void)
+{
+    struct wire q = {0}, r = {0}, q2 = {0}, r2 = {0}, wire = {0};
+    msg(&q, 'Q', S("SELECT * FROM orders WHERE note = 'a;b' ;\0"));
+    msg(&r, 'C', S("SELECT 0\0"));
+    msg(&r, 'Z', S("I"));
+    msg(&q2, 'Q', S("BEGIN; UPDATE stock SET n = n - 1; COMMIT\n\0"));
+    msg(&r2, 'C', S("BEGIN\0"));
+    msg(&r2, 'C', S("UPDATE 1\0"));
+    msg(&r2, 'C', S("COMMIT\0"));
+    msg(&r2, 'Z', S("I"));
+    put(&wire, &startup);
+    expect_commented(&wire, "SELECT * FROM orders WHERE note = 'a;b'", COMMENT(0), " ;");
+    expect_commented(&wire, "BEGIN; UPDATE stock SET n = n - 1; COMMIT", COMMENT(1), "\n");
+    struct conv_step steps[] = {STARTUP_STEPS, OUT_WHOLE(q), IN(r), FINISHED(1), OUT_WHOLE(q2), IN(r2), FINISHED(2),
+                                CONV_DONE};
+    struct conv_span spans[] = {
+        SPAN(CLIENT_SPAN, "SELECT orders", false, CONV_ROOT, "db.query.text=SELECT * FROM orders WHERE note = ? ;"),
+        SPAN(CLIENT_SPAN, "BEGIN", false, CONV_ROOT, "db.query.text=BEGIN; UPDATE stock SET n = n - ?; COMMIT"),
+        SPANS_DONE};
+    run_commenting("sqlcommenter: each Query carries its own span's traceparent, before a trailing ';', "
+                   "its length patched",
+                   steps, spans, &wire);
+}
+
+static void commented_pipelined(void)
+{
+    /* three Queries in one send: the splice holds two comments (a length
+     * and an insertion each): the third goes untouched */
+    struct wire q = {0}, r = {0}, wire = {0};
+    msg(&q, 'Q', S("SELECT 1\0"));
+    msg(&q, 'Q', S("SELECT 2\0"));
+    msg(&q, 'Q', S("SELECT 3\0"));
+    for (int i = 0; i < 3; i++) {
+        msg(&r, 'C', S("SELECT 1\0"));
+        msg(&r, 'Z', S("I"));
+    }
+    put(&wire, &startup);
+    expect_commented(&wire, "SELECT 1", COMMENT(0), "");
+    expect_commented(&wire, "SELECT 2", COMMENT(1), "");
+    msg(&wire, 'Q', S("SELECT 3\0"));
+    struct conv_step steps[] = {STARTUP_STEPS, OUT_WHOLE(q), IN(r), FINISHED(3), CONV_DONE};
+    struct conv_span spans[] = {SPAN(CLIENT_SPAN, "SELECT", false, CONV_ROOT, "db.query.text=SELECT ?"),
+                                SPAN(CLIENT_SPAN, "SELECT", false, CONV_ROOT, "db.query.text=SELECT ?"),
+                                SPAN(CLIENT_SPAN, "SELECT", false, CONV_ROOT, "db.query.text=SELECT ?"),
+                                SPANS_DONE};
+    run_commenting("sqlcommenter: three Queries in one send, two comments at most owed", steps, spans, &wire);
+}
+
+static void not_commented(void)
+{
+    /* texts that already hold a comment (or could start one), only spaces,
+     * an unterminated literal; then a Parse, Bind, Execute, Sync */
+    static const char *const texts[] = {
+        "SELECT 1 /* app */", "SELECT 1 -- app", "SELECT '--'", "SELECT '/*'", "  ;  ", "SELECT 'open",
+    };
+    struct wire q = {0}, r = {0}, p = {0}, pr = {0};
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        msg(&q, 'Q', texts[i], strlen(texts[i]) + 1);
+        msg(&r, 'C', S("SELECT 1\0"));
+        msg(&r, 'Z', S("I"));
+    }
+    msg(&p, 'P', S("\0SELECT 1\0\0\0"));
+    msg(&p, 'B', S("\0\0\0\0\0\0\0\0"));
+    msg(&p, 'E', S("\0\0\0\0\0"));
+    msg(&p, 'S', S(""));
+    msg(&pr, '1', S(""));
+    msg(&pr, '2', S(""));
+    msg(&pr, 'C', S("SELECT 1\0"));
+    msg(&pr, 'Z', S("I"));
+    struct conv_step steps[] = {STARTUP_STEPS, OUT(q), IN(r), FINISHED(6), OUT(p), IN(pr), FINISHED(7), CONV_DONE};
+    struct conv_span spans[] = {SPAN(CLIENT_SPAN, "SELECT", false, CONV_ROOT),
+                                SPAN(CLIENT_SPAN, "SELECT", false, CONV_ROOT),
+                                SPAN(CLIENT_SPAN, "SELECT", false, CONV_ROOT),
+                                SPAN(CLIENT_SPAN, "SELECT", false, CONV_ROOT),
+                                SPAN(CLIENT_SPAN, "postgresql", false, CONV_ROOT),
+                                SPAN(CLIENT_SPAN, "SELECT", false, CONV_ROOT),
+                                SPAN(CLIENT_SPAN, "SELECT", false, CONV_ROOT, "db.query.text=SELECT ?"),
+                                SPANS_DONE};
+    run_commenting("sqlcommenter: a text with a comment (or '--', '/*' in a literal), only spaces, an open "
+                   "literal; a prepared statement: untouched",
+                   steps, spans, NULL);
+}
+
+static void commented_split_query(void)
+{
+    /* the Query's first bytes (its length) go out in an earlier send than
+     * its end: too late to patch the length, untouched */
+    struct wire q = {0}, r = {0}, head = {0}, rest = {0};
+    msg(&q, 'Q', S("SELECT 1\0"));
+    memcpy(head.b, q.b, 7);
+    head.n = 7;
+    memcpy(rest.b, q.b + 7, q.n - 7);
+    rest.n = q.n - 7;
+    msg(&r, 'C', S("SELECT 1\0"));
+    msg(&r, 'Z', S("I"));
+    struct conv_step steps[] = {STARTUP_STEPS, OUT(head), OUT(rest), IN(r), FINISHED(1), CONV_DONE};
+    struct conv_span spans[] = {SPAN(CLIENT_SPAN, "SELECT", false, CONV_ROOT), SPANS_DONE};
+    run_commenting("sqlcommenter: a Query in two sends: untouched", steps, spans, NULL);
+}
+
+static void not_commented_by_default(void)
+{
+    struct wire q = {0}, r = {0};
+    msg(&q, 'Q', S("SELECT * FROM orders\0"));
+    msg(&r, 'C', S("SELECT 0\0"));
+    msg(&r, 'Z', S("I"));
+    struct conv_step steps[] = {STARTUP_STEPS, OUT(q), IN(r), FINISHED(1), CONV_DONE};
+    struct conv_span spans[] = {SPAN(CLIENT_SPAN, "SELECT orders", false, CONV_ROOT), SPANS_DONE};
+    CHECK(!oa_config.db_sqlcommenter, "sqlcommenter is off by default");
+    run("sqlcommenter off (the default): a Query goes out untouched", steps, spans);
+}
+
 int main(void)
 {
     build_startup();
@@ -440,6 +607,11 @@ int main(void)
     long_query();
     garbage();
     not_postgres();
+    not_commented_by_default();
+    commented();
+    commented_pipelined();
+    not_commented();
+    commented_split_query();
     printf("# %ld runs\n", conv_total_runs);
     TEST_DONE();
 }

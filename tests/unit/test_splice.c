@@ -242,6 +242,34 @@ static void test_rules(void)
     CHECK(oa_splice_settle(&sp) && sp.sent == 12, "the replacement settles with the program's bytes");
     oa_splice_release_all(&sp);
 
+    /* splices bound together (a length patched, the insertion it counts,
+     * a byte replaced after it): kept or dropped as one */
+    memset(&sp, 0, sizeof(sp));
+    CHECK(oa_splice_replace(&sp, 0, "LL", 2) && oa_splice_insert(&sp, 8, "cc", 2), "a length and its insertion");
+    oa_splice_bind_last(&sp);
+    CHECK(oa_splice_replace(&sp, 8, "r", 1), "and a replacement after it");
+    oa_splice_bind_last(&sp);
+    CHECK(oa_splice_drop_unsent(&sp) && sp.count == 0, "none began: all three dropped");
+    CHECK(oa_splice_replace(&sp, 0, "LL", 2) && oa_splice_insert(&sp, 8, "cc", 2), "queued again");
+    oa_splice_bind_last(&sp);
+    CHECK(oa_splice_replace(&sp, 8, "r", 1), "with the replacement");
+    oa_splice_bind_last(&sp);
+    oa_splice_sent_app(&sp, 1);
+    CHECK(!oa_splice_drop_unsent(&sp) && sp.count == 3, "the length began: the chain stays whole");
+    oa_splice_sent_app(&sp, 1);
+    oa_splice_settle(&sp);
+    CHECK(sp.count == 2 && !oa_splice_drop_unsent(&sp) && sp.count == 2,
+          "the length went out whole: the insertion and the replacement still go out");
+    oa_splice_release_all(&sp);
+    memset(&sp, 0, sizeof(sp));
+    CHECK(oa_splice_insert(&sp, 3, "a", 1) && oa_splice_replace(&sp, 5, "LL", 2) && oa_splice_insert(&sp, 9, "cc", 2),
+          "an unbound insertion, then a length and its insertion");
+    oa_splice_bind_last(&sp);
+    oa_splice_sent_app(&sp, 2);
+    CHECK(oa_splice_drop_unsent(&sp) && sp.count == 0,
+          "program bytes went out but none of the splices: the pair goes, and the insertion before it");
+    oa_splice_release_all(&sp);
+
     memset(&sp, 0, sizeof(sp));
     char large[300];
     memset(large, 'z', sizeof(large));

@@ -52,6 +52,13 @@ static void set_attributes(struct oa_span *s, struct oa_conn *c, const struct oa
 
 void oa_db_op_begin(struct oa_db_op *op, struct oa_conn *c, const struct oa_db_request *r, uint64_t start)
 {
+    struct oa_span_context own;
+    oa_db_op_begin_context(op, c, r, start, &own);
+}
+
+void oa_db_op_begin_context(struct oa_db_op *op, struct oa_conn *c, const struct oa_db_request *r, uint64_t start,
+                            struct oa_span_context *own)
+{
     op->status_is_error = false;
     op->status_len = 0;
     op->status[0] = '\0';
@@ -66,10 +73,9 @@ void oa_db_op_begin(struct oa_db_op *op, struct oa_conn *c, const struct oa_db_r
     const char *baggage = NULL;
     if (oa_thread_context_parent(&parent_sc, &tracestate, &baggage))
         parent = &parent_sc;
-    struct oa_span_context own;
-    if (!oa_span_context_start(&own, parent))
+    if (!oa_span_context_start(own, parent))
         return;
-    struct oa_span *s = oa_span_begin(OA_SPAN_KIND_CLIENT, &own, parent, start, tracestate);
+    struct oa_span *s = oa_span_begin(OA_SPAN_KIND_CLIENT, own, parent, start, tracestate);
     if (s == NULL)
         return;
     set_name(s, r);

@@ -18,6 +18,7 @@
 
 #include "protocols/common/pending.h"
 #include "protocols/db/db_metrics.h"
+#include "trace/traceparent.h"
 #include "wire/fd_table.h"
 
 /* What a protocol knows of an operation when it is sent. Strings need not
@@ -49,6 +50,10 @@ struct oa_db_op {
  * cleared) at start (unix ns) on connection c: its metric, and its span
  * when sampled, under the span active on this thread. */
 void oa_db_op_begin(struct oa_db_op *op, struct oa_conn *c, const struct oa_db_request *r, uint64_t start);
+/* The same, and the operation's span context into *own (made whether it is
+ * sampled or not: the context a protocol carries to the server). */
+void oa_db_op_begin_context(struct oa_db_op *op, struct oa_conn *c, const struct oa_db_request *r, uint64_t start,
+                            struct oa_span_context *own);
 
 /* The operation got an error reply with this status code (SQLSTATE, Redis
  * error prefix): db.response.status_code and error.type. */

@@ -4,7 +4,9 @@
  * Traced: COM_QUERY and COM_STMT_EXECUTE (with the text its COM_STMT_PREPARE
  * carried), a COM_STMT_PREPARE the server refuses, and COM_INIT_DB (`USE
  * db`, which also changes db.namespace for the spans after it). Other commands (PING, STMT_RESET, ...) are followed,
- * so that their replies are told apart, but make no span. */
+ * so that their replies are told apart, but make no span. With
+ * OTELAUTO_DB_SQLCOMMENTER on, a COM_QUERY carries its span's traceparent
+ * in a sqlcommenter comment (sql_comment.h). */
 #include <stdio.h>
 #include <string.h>
 
@@ -12,6 +14,7 @@
 #include "base/pool.h"
 #include "config/config.h"
 #include "protocols/db/db_operation.h"
+#include "protocols/db/sql_comment.h"
 #include "protocols/db/sql_text.h"
 #include "protocols/mysql/mysql_exchange.h"
 #include "protocols/mysql/mysql_parser.h"
@@ -119,10 +122,11 @@ static bool query_text(const struct mysql_exchange *x, const unsigned char *body
     return true;
 }
 
-/* Begins the span of a traced command; false when no slot is left. */
+/* Begins the span of a traced command (its span context into *own unless
+ * own is NULL); false when no slot is left. */
 static bool begin_in(struct feed_ctx *f, const char *namespace_, size_t namespace_len, const char *operation,
                      size_t operation_len, const char *collection, size_t collection_len, const char *text,
-                     size_t text_len)
+                     size_t text_len, struct oa_span_context *own)
 {
     struct mysql_exchange *x = f->x;
     struct oa_db_op *op =
@@ -141,7 +145,10 @@ static bool begin_in(struct feed_ctx *f, const char *namespace_, size_t namespac
         .query_text = text,
         .query_text_len = text_len,
     };
-    oa_db_op_begin(op, f->c, &r, x->command_start);
+    if (own != NULL)
+        oa_db_op_begin_context(op, f->c, &r, x->command_start, own);
+    else
+        oa_db_op_begin(op, f->c, &r, x->command_start);
     return true;
 }
 
@@ -150,7 +157,55 @@ static bool begin(struct feed_ctx *f, const char *operation, size_t operation_le
                   size_t collection_len, const char *text, size_t text_len)
 {
     return begin_in(f, f->x->namespace_, f->x->namespace_len, operation, operation_len, collection, collection_len,
-                    text, text_len);
+                    text, text_len, NULL);
+}
+
+/* A single packet's payload is below this (0xFFFFFF: continued in the next) */
+#define MYSQL_PACKET_MAX 0xFFFFFFu
+
+/* sqlcommenter: the comment of span context own goes into the COM_QUERY
+ * just parsed (its body[0..len) after the command byte, all of it kept;
+ * its text sql[0..sql_len) within), and the packet's length counts it. Only
+ * when the whole packet is still to be sent (the length must change before
+ * its bytes leave), it stays one packet, the text is one we may comment
+ * (sql_comment.h), and the splice has room for both changes. */
+static void comment_query(struct mysql_exchange *x, const unsigned char *body, size_t len, const char *sql,
+                          size_t sql_len, const struct oa_span_context *own)
+{
+    struct oa_splice *sp = &x->base.out;
+    size_t payload = 1 + len;
+    uint64_t start = x->parser.out.offset - 4 - payload; /* the packet's header */
+    uint64_t text_at = start + 5 + (uint64_t)(sql - (const char *)body);
+    size_t at;
+    if (start < sp->sent || payload + OA_SQL_COMMENT_LEN >= MYSQL_PACKET_MAX ||
+        !oa_sql_comment_place(sql, sql_len, OA_SQL_MYSQL, &at))
+        return;
+    /* At the text's very end (nothing after it in the packet), an insertion
+     * would follow the program's last byte, and go out only with its next
+     * send: its last byte moves into the insertion, and the comment's last
+     * takes its place. */
+    bool at_end = at == sql_len;
+    if (sp->count + (at_end ? 3 : 2) > OA_SPLICE_MAX)
+        return;
+    uint32_t n = (uint32_t)(payload + OA_SQL_COMMENT_LEN);
+    char le[3] = {(char)n, (char)(n >> 8), (char)(n >> 16)};
+    char comment[1 + OA_SQL_COMMENT_LEN];
+    comment[0] = at_end ? sql[sql_len - 1] : ' ';
+    oa_sql_comment_format(own, comment + 1);
+    if (!oa_splice_replace(sp, start, le, sizeof le))
+        return;
+    /* cannot fail: room was checked and the comment fits a splice's inline buffer */
+    bool queued = at_end ? oa_splice_insert(sp, text_at + at - 1, comment, OA_SQL_COMMENT_LEN)
+                         : oa_splice_insert(sp, text_at + at, comment + 1, OA_SQL_COMMENT_LEN);
+    if (queued)
+        oa_splice_bind_last(sp);
+    if (queued && at_end) {
+        queued = oa_splice_replace(sp, text_at + at - 1, comment + OA_SQL_COMMENT_LEN, 1);
+        if (queued)
+            oa_splice_bind_last(sp);
+    }
+    if (!queued)
+        oa_splice_drop_unsent(sp);
 }
 
 /* Summary and sanitized text of sql into s and out (cap bytes). */
@@ -169,7 +224,7 @@ static inline uint32_t le32(const unsigned char *b)
 
 static bool on_command(void *ctx, uint8_t command, const unsigned char *body, size_t len, bool cut)
 {
-    (void)cut; /* cut text is safe to sanitize (sql_text.h) */
+    /* cut text is safe to sanitize (sql_text.h); only whole text is commented */
     struct feed_ctx *f = ctx;
     struct mysql_exchange *x = f->x;
     const char *sql;
@@ -180,7 +235,13 @@ static bool on_command(void *ctx, uint8_t command, const unsigned char *body, si
         if (!query_text(x, body, len, &sql, &sql_len))
             return begin(f, NULL, 0, NULL, 0, NULL, 0);
         size_t n = summarize(sql, sql_len, &s, x->text, sizeof(x->text));
-        return begin(f, s.operation, strlen(s.operation), s.collection, strlen(s.collection), x->text, n);
+        struct oa_span_context own;
+        if (!begin_in(f, x->namespace_, x->namespace_len, s.operation, strlen(s.operation), s.collection,
+                      strlen(s.collection), x->text, n, &own))
+            return false;
+        if (oa_config.db_sqlcommenter && !cut)
+            comment_query(x, body, len, sql, sql_len, &own);
+        return true;
     }
     case OA_MYSQL_COM_STMT_PREPARE: {
         struct oa_mysql_statement *st = oa_mysql_statements_prepare(&x->statements);
@@ -206,7 +267,7 @@ static bool on_command(void *ctx, uint8_t command, const unsigned char *body, si
     case OA_MYSQL_COM_INIT_DB:
         set_namespace(x->next_namespace, &x->next_namespace_len, (const char *)body, cut ? 0 : len);
         /* the span names the database it switches to */
-        return begin_in(f, x->next_namespace, x->next_namespace_len, "USE", 3, NULL, 0, NULL, 0);
+        return begin_in(f, x->next_namespace, x->next_namespace_len, "USE", 3, NULL, 0, NULL, 0, NULL);
     default:
         return false;
     }

@@ -531,6 +531,7 @@ static bool feed(struct oa_mysql_parser *p, bool client, const unsigned char *b,
                 return true;
             r->header[r->header_got++] = *b++;
             n--;
+            r->offset++;
             if (r->header_got < 4)
                 continue;
             r->len = (uint32_t)r->header[0] | (uint32_t)r->header[1] << 8 | (uint32_t)r->header[2] << 16;
@@ -548,6 +549,7 @@ static bool feed(struct oa_mysql_parser *p, bool client, const unsigned char *b,
         }
         r->got += (uint32_t)take;
         r->total += take;
+        r->offset += take;
         b += take;
         n -= take;
         if (r->got < r->len)

@@ -99,6 +99,7 @@ struct oa_mysql_reader {
     uint32_t len, got;      /* the current physical packet's payload, and how much of it went by */
     uint32_t kept;          /* bytes kept of the logical packet's start */
     uint64_t total;         /* the logical packet's length so far */
+    uint64_t offset;        /* bytes read in this direction (at an event: the packet's end) */
 };
 
 struct oa_mysql_inflight {

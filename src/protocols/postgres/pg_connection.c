@@ -1,7 +1,8 @@
 /* PostgreSQL client connections (pg_connection.h): frontend messages begin
- * operations, backend messages end them, in order. Never a byte added:
- * the client's bytes are only read. Called with the connection locked;
- * never blocks, never allocates but from its pool. */
+ * operations, backend messages end them, in order. The client's bytes are
+ * only read, but for the sqlcommenter comment a simple Query may carry when
+ * OTELAUTO_DB_SQLCOMMENTER is on. Called with the connection locked; never
+ * blocks, never allocates but from its pool. */
 #include <string.h>
 
 #include "base/pool.h"
@@ -9,6 +10,7 @@
 #include "protocols/common/outgoing.h"
 #include "protocols/common/pending.h"
 #include "protocols/db/db_operation.h"
+#include "protocols/db/sql_comment.h"
 #include "protocols/db/sql_text.h"
 #include "protocols/postgres/pg_connection.h"
 #include "protocols/postgres/pg_framer.h"
@@ -126,9 +128,10 @@ static struct pg_pending *push(struct pg_conn *x, enum pg_kind kind, uint64_t st
 }
 
 /* An operation with a span: from its statement's summary and sanitized
- * text (text NULL: none). */
+ * text (text NULL: none); its span context into *own. */
 static bool begin_operation(struct oa_conn *c, struct pg_conn *x, enum pg_kind kind,
-                            const struct oa_sql_summary *summary, const char *text, size_t text_len)
+                            const struct oa_sql_summary *summary, const char *text, size_t text_len,
+                            struct oa_span_context *own)
 {
     uint64_t start = oa_now_unix_nano();
     struct pg_pending *p = push(x, kind, start);
@@ -149,7 +152,10 @@ static bool begin_operation(struct oa_conn *c, struct pg_conn *x, enum pg_kind k
             r.query_text_len = text_len;
         }
     }
-    oa_db_op_begin(&p->op, c, &r, start);
+    if (own != NULL)
+        oa_db_op_begin_context(&p->op, c, &r, start, own);
+    else
+        oa_db_op_begin(&p->op, c, &r, start);
     return true;
 }
 
@@ -185,6 +191,33 @@ static bool on_untyped(struct pg_conn *x, const char *b, size_t n)
     return push(x, PG_STARTUP, oa_now_unix_nano()) != NULL;
 }
 
+/* sqlcommenter: the comment of span context own goes into the Query just
+ * parsed (its text b[0..n), NUL included, all of it kept), and its length
+ * field counts it. Only when the whole message is still to be sent (the
+ * length must change before its bytes leave), the text is one we may
+ * comment (sql_comment.h), and the splice has room for both changes. */
+static void comment_query(struct pg_conn *x, const char *b, size_t n, const struct oa_span_context *own)
+{
+    struct oa_splice *sp = &x->base.out;
+    uint64_t start = sp->parsed - 5 - n; /* the message's type octet */
+    size_t at;
+    if (n == 0 || b[n - 1] != '\0' || start < sp->sent || sp->count + 2 > OA_SPLICE_MAX ||
+        n + 4 + OA_SQL_COMMENT_LEN > OA_PG_MESSAGE_MAX || !oa_sql_comment_place(b, n - 1, OA_SQL_POSTGRES, &at))
+        return;
+    uint32_t len = (uint32_t)(n + 4 + OA_SQL_COMMENT_LEN);
+    char be[4] = {(char)(len >> 24), (char)(len >> 16), (char)(len >> 8), (char)len};
+    char comment[OA_SQL_COMMENT_LEN];
+    oa_sql_comment_format(own, comment);
+    if (!oa_splice_replace(sp, start + 1, be, sizeof be))
+        return;
+    /* cannot fail: room was checked and the comment fits a splice's inline buffer */
+    if (!oa_splice_insert(sp, start + 5 + at, comment, sizeof comment)) {
+        oa_splice_drop_unsent(sp);
+        return;
+    }
+    oa_splice_bind_last(sp);
+}
+
 static bool on_query(struct oa_conn *c, struct pg_conn *x, const char *b, size_t n)
 {
     struct oa_pg_text sql = oa_pg_query_text(b, n);
@@ -194,7 +227,12 @@ static bool on_query(struct oa_conn *c, struct pg_conn *x, const char *b, size_t
     size_t text_len = 0;
     if (oa_config.db_query_text && !summary.secret)
         text_len = oa_sql_sanitize(sql.s, sql.len, OA_SQL_POSTGRES, text, sizeof text);
-    return begin_operation(c, x, PG_QUERY, &summary, text, text_len);
+    struct oa_span_context own;
+    if (!begin_operation(c, x, PG_QUERY, &summary, text, text_len, &own))
+        return false;
+    if (oa_config.db_sqlcommenter && x->out.kept == x->out.len)
+        comment_query(x, b, n, &own);
+    return true;
 }
 
 /* Parse: a statement's summary and text, kept for its Executes. A name too
@@ -226,8 +264,8 @@ static bool on_execute(struct oa_conn *c, struct pg_conn *x, const char *b, size
     if (oa_pg_execute(b, n, &portal))
         st = oa_pg_portal_statement(&x->statements, portal.s, portal.len);
     if (st == NULL)
-        return begin_operation(c, x, PG_EXECUTE, NULL, NULL, 0);
-    return begin_operation(c, x, PG_EXECUTE, &st->summary, st->text, st->text_len);
+        return begin_operation(c, x, PG_EXECUTE, NULL, NULL, 0, NULL);
+    return begin_operation(c, x, PG_EXECUTE, &st->summary, st->text, st->text_len, NULL);
 }
 
 static void on_close(struct pg_conn *x, const char *b, size_t n)

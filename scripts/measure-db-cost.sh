@@ -68,36 +68,48 @@ client_cmd() { # client_cmd pg|redis N: the client's command line
     esac
 }
 
-# instructions of the client's main thread for N queries (callgrind file kept
-# for the annotation)
+# "main hooks" for N queries: the instructions of the client's main thread,
+# and of those the ones inside the interposed calls (inclusive: the
+# preloaded library and what it calls, the real calls included). The
+# clients' own work depends on time a little (pgbench's and redis-benchmark's
+# event loops, redis-benchmark's progress line): the hooks' count is the
+# figure free of that. The callgrind files are kept for the annotation.
 count() { # count PRELOAD pg|redis N
     local preload=$1 which=$2 n=$3 out=$work/cg.$2.$3.${1##*/}
     # shellcheck disable=SC2046
     OTEL_TRACES_EXPORTER=none LD_PRELOAD=$preload valgrind --tool=callgrind --separate-threads=yes \
         --trace-children=no --callgrind-out-file="$out" $(client_cmd "$which" "$n") >"$out.log" 2>&1
-    sed -n 's/^summary: //p' "$out-01"
+    local main hooks
+    main=$(sed -n 's/^summary: //p' "$out-01")
+    hooks=$(callgrind_annotate --inclusive=yes --threshold=100 "$out-01" 2>/dev/null |
+        awk -v hooks="$root/hooks/" -v pass="$root/tests/bench/passthrough.c:" '
+            { f = $NF }
+            (index(f, hooks) == 1 || index(f, pass) == 1) && f !~ /passthrough_init|bind_real_symbols/ {
+                gsub(",", "", $1); s += $1 }
+            END { print s + 0 }')
+    echo "$main $hooks"
 }
 
-per_query() { # per_query PRELOAD pg|redis
-    local a b
-    a=$(count "$1" "$2" "$n1")
-    b=$(count "$1" "$2" "$n2")
-    echo $(((b - a) / (n2 - n1)))
+per_query() { # per_query PRELOAD pg|redis: "main hooks" per query
+    local a_main a_hooks b_main b_hooks
+    read -r a_main a_hooks <<<"$(count "$1" "$2" "$n1")"
+    read -r b_main b_hooks <<<"$(count "$1" "$2" "$n2")"
+    echo "$(((b_main - a_main) / (n2 - n1))) $(((b_hooks - a_hooks) / (n2 - n1)))"
 }
 
 echo "instructions per query on the client's thread, callgrind, N=$n1..$n2:"
 for which in pg redis; do
-    pass=$(per_query "$root/build/libpassthrough.so" "$which")
-    shim=$(per_query "$root/build/libotelauto.so" "$which")
+    read -r pass pass_hooks <<<"$(per_query "$root/build/libpassthrough.so" "$which")"
+    read -r shim shim_hooks <<<"$(per_query "$root/build/libotelauto.so" "$which")"
     case $which in
         pg) label="PostgreSQL (pgbench -S -M prepared, one SELECT per transaction)" ;;
         redis) label="Redis (redis-benchmark -P 16 -t get)" ;;
     esac
     echo "  $label:"
-    echo "    pass-through    $pass"
-    echo "    shim            $shim   (tracing adds $((shim - pass)) per query)"
+    echo "    inside the interposed calls: pass-through $pass_hooks, shim $shim_hooks   (tracing adds $((shim_hooks - pass_hooks)) per query)"
+    echo "    the whole thread:            pass-through $pass, shim $shim   (+$((shim - pass)); the client's own loop varies with time)"
     if [[ ${OTELAUTO_DB_COST_ANNOTATE:-0} == 1 ]]; then
         callgrind_annotate --threshold=99 "$work/cg.$which.$n2.libotelauto.so-01" 2>/dev/null |
-            grep -E 'libotelauto|otelauto' | head -40 | sed "s/^/      /" || true
+            grep -E "libotelauto|otelauto|$root/(src|hooks)/" | head -40 | sed "s/^/      /" || true
     fi
 done

@@ -96,7 +96,8 @@ void oa_db_raw_span_end(struct oa_span *s, const struct oa_db_outcome *o, uint64
     uint8_t len8 = (uint8_t)len;
     memcpy(p + offsetof(struct db_facts, status_is_error), &o->status_is_error, sizeof(bool));
     memcpy(p + offsetof(struct db_facts, status_len), &len8, 1);
-    memcpy(p + offsetof(struct db_facts, status), o->status, len);
+    if (len > 0)
+        memcpy(p + offsetof(struct db_facts, status), o->status, len);
     s->raw.error = o->error;
     s->end_unix_nano = end;
 }

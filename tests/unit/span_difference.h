@@ -1,13 +1,44 @@
 /* For the tests that build one span two ways (on the program's thread, and
- * recorded raw then built by the exporter's side): the first way two spans
- * differ. */
+ * recorded raw then built by the exporter's side): a peer, the ids every
+ * span gets before its attributes, and the first way two spans differ. */
 #ifndef OA_TEST_SPAN_DIFFERENCE_H
 #define OA_TEST_SPAN_DIFFERENCE_H
 
+#include <arpa/inet.h>
 #include <stdbool.h>
 #include <string.h>
 
 #include "trace/span.h"
+#include "wire/fd_table.h"
+
+#define START 1700000000000000000ull
+#define END (START + 2500000ull)
+
+static void peer_v4(struct oa_conn *c, const char *ip, int port)
+{
+    memset(c, 0, sizeof(*c));
+    struct sockaddr_in *in = (struct sockaddr_in *)&c->peer;
+    in->sin_family = AF_INET;
+    in->sin_port = htons((uint16_t)port);
+    inet_pton(AF_INET, ip, &in->sin_addr);
+    c->peer_len = sizeof(*in);
+}
+
+/* What a protocol gives every span before its attributes. */
+static void give_ids(struct oa_span *s)
+{
+    for (int b = 0; b < 16; b++)
+        s->trace_id[b] = (uint8_t)(0x40 + b);
+    for (int b = 0; b < 8; b++) {
+        s->span_id[b] = (uint8_t)(0x70 + b);
+        s->parent_span_id[b] = (uint8_t)(0x90 + b);
+    }
+    s->has_parent = true;
+    s->parent_is_remote = true;
+    s->trace_flags = 3;
+    s->start_unix_nano = START;
+}
+
 
 static bool same_str(const char *a, const char *b)
 {

@@ -3,7 +3,6 @@
  * built at once carries (db_span.c): same name, ids, times, tracestate,
  * status, and the same attributes in the same order; facts too long for a
  * raw block are left to the program's thread. */
-#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,33 +11,6 @@
 #include "protocols/db/db_raw_span.h"
 #include "oa_test.h"
 #include "span_difference.h"
-
-#define START 1700000000000000000ull
-#define END (START + 1500000ull)
-
-static void peer_v4(struct oa_conn *c, const char *ip, int port)
-{
-    memset(c, 0, sizeof(*c));
-    struct sockaddr_in *in = (struct sockaddr_in *)&c->peer;
-    in->sin_family = AF_INET;
-    in->sin_port = htons((uint16_t)port);
-    inet_pton(AF_INET, ip, &in->sin_addr);
-    c->peer_len = sizeof(*in);
-}
-
-static void give_ids(struct oa_span *s)
-{
-    for (int b = 0; b < 16; b++)
-        s->trace_id[b] = (uint8_t)(0x30 + b);
-    for (int b = 0; b < 8; b++) {
-        s->span_id[b] = (uint8_t)(0x60 + b);
-        s->parent_span_id[b] = (uint8_t)(0x80 + b);
-    }
-    s->has_parent = true;
-    s->trace_flags = 1;
-    s->start_unix_nano = START;
-    s->kind = OA_SPAN_KIND_CLIENT;
-}
 
 /* r on c with outcome o, built at once (as db_operation.c does when the
  * facts do not fit) and recorded raw then materialized; *crash the raw one
@@ -53,6 +25,7 @@ static struct pair both_ways(const struct oa_db_request *r, struct oa_conn *c, c
     struct pair out = {0};
     out.direct = oa_span_new();
     give_ids(out.direct);
+    out.direct->kind = OA_SPAN_KIND_CLIENT;
     if (tracestate != NULL && tracestate[0] != '\0')
         out.direct->trace_state = oa_span_store(out.direct, tracestate, strlen(tracestate));
     const char *address;

@@ -46,24 +46,12 @@ static bool attr_int_is(const struct oa_span *s, const char *key, int64_t want)
     return a != NULL && a->type == OA_VALUE_INT && a->v.i == want;
 }
 
-static void peer_v4(struct oa_conn *c, const char *ip, int port)
-{
-    memset(c, 0, sizeof(*c));
-    struct sockaddr_in *in = (struct sockaddr_in *)&c->peer;
-    in->sin_family = AF_INET;
-    in->sin_port = htons((uint16_t)port);
-    inet_pton(AF_INET, ip, &in->sin_addr);
-    c->peer_len = sizeof(*in);
-}
-
 /* ---- raw spans (src/protocols/http1/http_raw_span.c) ----
  * What the program's thread records and the exporter thread builds must be
  * exactly the span the program's thread would have built itself: same
  * name, kind, status, ids, times, tracestate, and the same attributes in the
  * same order. Heads over the bound are built on the program's thread. */
 
-#define START 1700000000000000000ull
-#define END (START + 2500000ull)
 
 /* The head as the exchange sees it: a request we send at HEAD_END_NEXT
  * (where the trace headers go), one we receive at HEAD_DONE. */
@@ -94,21 +82,6 @@ static void peer_v6(struct oa_conn *c, const char *ip, int port)
     in6->sin6_port = htons((uint16_t)port);
     inet_pton(AF_INET6, ip, &in6->sin6_addr);
     c->peer_len = sizeof(*in6);
-}
-
-/* What http_exchange.c gives every span before its attributes. */
-static void give_ids(struct oa_span *s)
-{
-    for (int b = 0; b < 16; b++)
-        s->trace_id[b] = (uint8_t)(0x40 + b);
-    for (int b = 0; b < 8; b++) {
-        s->span_id[b] = (uint8_t)(0x70 + b);
-        s->parent_span_id[b] = (uint8_t)(0x90 + b);
-    }
-    s->has_parent = true;
-    s->parent_is_remote = true;
-    s->trace_flags = 3;
-    s->start_unix_nano = START;
 }
 
 struct pair {

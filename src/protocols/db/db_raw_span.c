@@ -104,6 +104,14 @@ void oa_db_raw_span_end(struct oa_span *s, const struct oa_db_outcome *o, uint64
 
 /* ---- the exporter's side ---- */
 
+/* The next string of the facts, len bytes at *p. */
+static const char *take(const char **p, size_t len)
+{
+    const char *at = *p;
+    *p += len;
+    return at;
+}
+
 /* m's name and attributes from the raw span s, in the order the program's
  * thread fills a span it builds: tracestate, attributes, then the end.
  * false when s's facts are not whole (never, for a span made above). */
@@ -120,20 +128,16 @@ static bool build(struct oa_span *m, const struct oa_span *s, void *unused)
     if (sizeof f + strings != raw->head_len || f.status_len > OA_DB_STATUS_MAX || f.system >= OA_DB_SYSTEMS)
         return false;
     p += sizeof f;
-    const char *address = p;
+    const char *address = take(&p, f.address_len);
     struct oa_db_request r = {.system = (enum oa_db_system)f.system};
-    p += f.address_len;
-    r.namespace_ = p;
     r.namespace_len = f.namespace_len;
-    p += f.namespace_len;
-    r.operation = p;
+    r.namespace_ = take(&p, f.namespace_len);
     r.operation_len = f.operation_len;
-    p += f.operation_len;
-    r.collection = p;
+    r.operation = take(&p, f.operation_len);
     r.collection_len = f.collection_len;
-    p += f.collection_len;
-    r.query_text = p;
+    r.collection = take(&p, f.collection_len);
     r.query_text_len = f.query_len;
+    r.query_text = take(&p, f.query_len);
 
     /* ids, flags, parent, kind and times */
     uint8_t form = m->form;

@@ -3,7 +3,9 @@
 # program's thread (callgrind's thread 1): the client runs under valgrind
 # --tool=callgrind with N1 and N2 queries, with the pass-through preload and
 # with the shim; (I(N2) - I(N1)) / (N2 - N1) is the per-query count, free of
-# start-up costs. The servers run untraced, outside callgrind.
+# start-up costs. All threads are counted too (the exporter's building of
+# the spans; OTEL_TRACES_EXPORTER=none keeps the network out of it). The
+# servers run untraced, outside callgrind.
 #
 #   PostgreSQL: pgbench -n -S -M prepared -c 1 -j 1 -t N over TCP against a
 #               postgres started as nobody (as tests/integration/db_helper.bash
@@ -79,28 +81,29 @@ count() { # count PRELOAD pg|redis N
     # shellcheck disable=SC2046
     OTEL_TRACES_EXPORTER=none LD_PRELOAD=$preload valgrind --tool=callgrind --separate-threads=yes \
         --trace-children=no --callgrind-out-file="$out" $(client_cmd "$which" "$n") >"$out.log" 2>&1
-    local main hooks
+    local main hooks all
     main=$(sed -n 's/^summary: //p' "$out-01")
+    all=$(cat "$out"-* | awk '/^summary:/ { s += $2 } END { print s }')
     hooks=$(callgrind_annotate --inclusive=yes --threshold=100 "$out-01" 2>/dev/null |
         awk -v hooks="$root/hooks/" -v pass="$root/tests/bench/passthrough.c:" '
             { f = $NF }
             (index(f, hooks) == 1 || index(f, pass) == 1) && f !~ /passthrough_init|bind_real_symbols/ {
                 gsub(",", "", $1); s += $1 }
             END { print s + 0 }')
-    echo "$main $hooks"
+    echo "$main $hooks $all"
 }
 
-per_query() { # per_query PRELOAD pg|redis: "main hooks" per query
-    local a_main a_hooks b_main b_hooks
-    read -r a_main a_hooks <<<"$(count "$1" "$2" "$n1")"
-    read -r b_main b_hooks <<<"$(count "$1" "$2" "$n2")"
-    echo "$(((b_main - a_main) / (n2 - n1))) $(((b_hooks - a_hooks) / (n2 - n1)))"
+per_query() { # per_query PRELOAD pg|redis: "main hooks all" per query
+    local a_main a_hooks a_all b_main b_hooks b_all
+    read -r a_main a_hooks a_all <<<"$(count "$1" "$2" "$n1")"
+    read -r b_main b_hooks b_all <<<"$(count "$1" "$2" "$n2")"
+    echo "$(((b_main - a_main) / (n2 - n1))) $(((b_hooks - a_hooks) / (n2 - n1))) $(((b_all - a_all) / (n2 - n1)))"
 }
 
 echo "instructions per query on the client's thread, callgrind, N=$n1..$n2:"
 for which in pg redis; do
-    read -r pass pass_hooks <<<"$(per_query "$root/build/libpassthrough.so" "$which")"
-    read -r shim shim_hooks <<<"$(per_query "$root/build/libotelauto.so" "$which")"
+    read -r pass pass_hooks pass_all <<<"$(per_query "$root/build/libpassthrough.so" "$which")"
+    read -r shim shim_hooks shim_all <<<"$(per_query "$root/build/libotelauto.so" "$which")"
     case $which in
         pg) label="PostgreSQL (pgbench -S -M prepared, one SELECT per transaction)" ;;
         redis) label="Redis (redis-benchmark -P 16 -t get)" ;;
@@ -108,6 +111,7 @@ for which in pg redis; do
     echo "  $label:"
     echo "    inside the interposed calls: pass-through $pass_hooks, shim $shim_hooks   (tracing adds $((shim_hooks - pass_hooks)) per query)"
     echo "    the whole thread:            pass-through $pass, shim $shim   (+$((shim - pass)); the client's own loop varies with time)"
+    echo "    all threads (the shim's exporter building the spans, OTEL_TRACES_EXPORTER=none): pass-through $pass_all, shim $shim_all   (+$((shim_all - pass_all)))"
     if [[ ${OTELAUTO_DB_COST_ANNOTATE:-0} == 1 ]]; then
         callgrind_annotate --threshold=99 "$work/cg.$which.$n2.libotelauto.so-01" 2>/dev/null |
             grep -E "libotelauto|otelauto|$root/(src|hooks)/" | head -40 | sed "s/^/      /" || true

@@ -8,7 +8,10 @@
 # ratios, with their min..max as the spread. Instruction counts come from
 # callgrind, which is deterministic.
 #
-#   scripts/bench.sh [--rounds N] [--out FILE] [--plot FILE] [--quick]
+#   scripts/bench.sh [--rounds N] [--out FILE] [--plot FILE] [--quick] [--only db]
+#
+# --only db: only the database client rows (pgbench, redis-benchmark -P 16;
+# scripts/bench-db.bash), printed rather than written to BENCHMARKS.md.
 #
 # Needs: nginx, wrk, redis-server, redis-benchmark, valgrind, gnuplot
 # (scripts/install-deps.sh). Takes about 9 minutes on 2 cores (--quick: 3).
@@ -19,13 +22,15 @@ rounds=7
 out=$root/BENCHMARKS.md
 plot=$root/docs/bench-load.png
 quick=0
+only=
 while [[ $# -gt 0 ]]; do
     case $1 in
         --rounds) rounds=$2; shift 2 ;;
         --out) out=$2; shift 2 ;;
         --plot) plot=$2; shift 2 ;;
         --quick) quick=1; rounds=3; shift ;;
-        -h | --help) sed -n '2,15p' "$0"; exit 0 ;;
+        --only) only=$2; shift 2 ;;
+        -h | --help) sed -n '2,18p' "$0"; exit 0 ;;
         *) echo "bench: unknown argument $1" >&2; exit 2 ;;
     esac
 done
@@ -37,7 +42,8 @@ for f in "$shim" "$pass" "$build/libotelauto-otlp.so" "$build/bench/load_gen" "$
     "$build/bench/export_bench" "$build/bench/request_loop"; do
     [[ -e $f ]] || { echo "bench: $f is not built (make lib bench-bins)" >&2; exit 2; }
 done
-for cmd in nginx wrk redis-server redis-benchmark valgrind gnuplot python3; do
+[[ -z $only || $only == db ]] || { echo "bench: --only takes db" >&2; exit 2; }
+for cmd in nginx wrk redis-server redis-benchmark valgrind gnuplot python3 pgbench setpriv; do
     command -v "$cmd" >/dev/null || { echo "bench: $cmd is needed (scripts/install-deps.sh)" >&2; exit 2; }
 done
 
@@ -133,6 +139,32 @@ run_as() {
             OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$receiver_port" "$@" ;;
     esac
 }
+
+ratio_list() { # ratio_list "a1 a2 .." "b1 b2 ..": per-round a/b
+    local -a a=($1) b=($2)
+    local i
+    for i in "${!a[@]}"; do div "${a[$i]}" "${b[$i]}"; echo; done
+}
+ok() { awk -v v="$1" -v t="$2" -v dir="$3" 'BEGIN { m = (dir == "ge") ? (v >= t) : (v <= t); print m ? "met" : "NOT met" }'; }
+# "met" or "NOT met", and "(noisy)" when the rounds' spread is wider than
+# WIDTH: the verdict of such a run needs a quieter machine to stand
+verdict() { # verdict VALUE TARGET ge|le WIDTH VALUES...
+    local v=$1 t=$2 dir=$3 width=$4
+    shift 4
+    local range
+    range=$(printf '%s\n' "$@" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print hi - lo }')
+    echo "$(ok "$v" "$t" "$dir")$(awk -v r="$range" -v w="$width" 'BEGIN { if (r > w) printf " (noisy)" }')"
+}
+
+# ---------------------------------------------------------------- database clients
+source "$root/scripts/bench-db.bash"
+if [[ $only == db ]]; then
+    bench_db "$rounds" "$quick"
+    db_rows
+    db_raw_values
+    echo "commands: CONFIG ${db_pg_cmd[*]}; CONFIG ${db_redis_cmd[*]} (servers untraced on CPU 0)"
+    exit 0
+fi
 
 # ---------------------------------------------------------------- nginx
 nginx_port=$(free_port)
@@ -248,11 +280,6 @@ fed_dropped=$(sum_after dropped "$work/feed.out")
 spans_nginx=$(($(spans_decoded) - spans_before - fed_spans))
 malformed_nginx=$(malformed_decoded)
 
-ratio_list() { # ratio_list "a1 a2 .." "b1 b2 ..": per-round a/b
-    local -a a=($1) b=($2)
-    local i
-    for i in "${!a[@]}"; do div "${a[$i]}" "${b[$i]}"; echo; done
-}
 diff_list() {
     local -a a=($1) b=($2)
     local i
@@ -380,6 +407,8 @@ done
 redis_vs_none=($(ratio_list "${redis_ops[shim]}" "${redis_ops[none]}"))
 redis_vs_pass=($(ratio_list "${redis_ops[shim]}" "${redis_ops[pass]}"))
 
+bench_db "$rounds" "$quick"
+
 # ---------------------------------------------------------------- the same servers in instructions
 # What the throughput ratios above are made of, in numbers a noisy machine
 # does not move: user-space instructions per request of the server under
@@ -498,16 +527,6 @@ startup_instr=$(sed -n 's/.*instructions (callgrind).*ratio \([0-9.]*\).*/\1/p' 
 
 # ---------------------------------------------------------------- report
 say "writing $out"
-ok() { awk -v v="$1" -v t="$2" -v dir="$3" 'BEGIN { m = (dir == "ge") ? (v >= t) : (v <= t); print m ? "met" : "NOT met" }'; }
-# "met" or "NOT met", and "(noisy)" when the rounds' spread is wider than
-# WIDTH: the verdict of such a run needs a quieter machine to stand
-verdict() { # verdict VALUE TARGET ge|le WIDTH VALUES...
-    local v=$1 t=$2 dir=$3 width=$4
-    shift 4
-    local range
-    range=$(printf '%s\n' "$@" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print hi - lo }')
-    echo "$(ok "$v" "$t" "$dir")$(awk -v r="$range" -v w="$width" 'BEGIN { if (r > w) printf " (noisy)" }')"
-}
 tp=$(median "${tp_vs_none[@]}")
 tpp=$(median "${tp_vs_pass[@]}")
 a50=$(median "${p50_add_none[@]}")
@@ -580,6 +599,7 @@ rows are the ones to trust then.
 | 6 | start-up of /bin/true, shim / pass | <= 1.1 | **$startup_ratio** (instructions: $startup_instr) | $(ok "$startup_ratio" 1.1 le) |
 | 7 | RSS added to the nginx worker at steady load, shim - pass | <= 8 MiB | **$ra_mib MiB** ($(minmax "${rss_add[@]}") KiB), of which anonymous memory $aa_mib MiB; exporting to the Python receiver $rp_mib MiB | $(ok "$ra_mib" 8 le) |
 | 8 | capacity: highest span rate with no drops, default queue | | **$capacity spans/s** (tried: $capacity_log) | |
+$(db_rows)
 
 ![throughput and latency vs load]($plot_rel)
 
@@ -600,6 +620,7 @@ rows are the ones to trust then.
   rounding); malformed requests: $malformed_nginx
 - TCP stream MB/s: none${mbs[none]}; pass${mbs[pass]}; shim${mbs[shim]}
 - redis-benchmark ops/s (mean of SET and GET): none${redis_ops[none]}; pass${redis_ops[pass]}; shim${redis_ops[shim]}
+$(db_raw_values)
 - load sweep (offered, then achieved / p50 us / p99 us for none, for the shim with the
   C decoding receiver, for the shim with the Python receiver):
 $(sed 's/^/  - /' "$sweep")
@@ -638,6 +659,8 @@ OTEL_SERVICE_NAME=bench OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:RECEIVER\`,
 7. VmRSS of the nginx worker (/proc/PID/status) at the end of each wrk run, shim - pass
 8. \`build/bench/export_bench capacity RATE $cap_secs\` for increasing RATE (the whole batch span
    processor with its defaults, a producer thread paced every millisecond)
+9. \`CONFIG ${db_pg_cmd[*]/$db_pg_bin\//}\` against \`postgres -c fsync=off\` (run as nobody, scale 1), and
+   \`CONFIG ${db_redis_cmd[*]}\` against an untraced redis-server (servers on CPU 0, clients on CPU 1)
 Plot: load sweep with \`build/bench/load_gen PORT /index.html RATE $sweep_secs 64\` at 10%..115% of
 the untraced wrk throughput, gnuplot.
 EOF

@@ -333,3 +333,30 @@ const struct oa_attr *oa_span_find_attr(const struct oa_span *s, const char *key
     }
     return NULL;
 }
+
+struct oa_span *oa_span_build_from_raw(struct oa_span *s,
+                                       bool (*build)(struct oa_span *m, const struct oa_span *s, void *arg),
+                                       void *arg)
+{
+    struct oa_span *m = oa_span_new_compact();
+    if (m != NULL) {
+        bool built = build(m, s, arg);
+        if (built && !m->arena_short) {
+            oa_span_free(s);
+            return m;
+        }
+        oa_span_free(m);
+        if (!built) {
+            oa_span_free(s);
+            return NULL;
+        }
+    }
+    m = oa_span_new();
+    if (m == NULL || !build(m, s, arg)) {
+        oa_span_free(m);
+        oa_span_free(s);
+        return NULL;
+    }
+    oa_span_free(s);
+    return oa_span_compact(m);
+}

@@ -139,6 +139,16 @@ static inline struct oa_span *oa_span_materialize(struct oa_span *s)
 {
     return s != NULL && oa_span_is_raw(s) ? s->raw.ops->materialize(s) : s;
 }
+/* The exporter's side of a raw span s, for its protocol's materialize:
+ * build(m, s, arg) writes the span into the fresh block m (false: s cannot
+ * be built). Most spans' strings fit a compact block: built there at once,
+ * with no full block filled and copied. One whose strings do not fit is
+ * built again in a full block, so that it is the span the program's thread
+ * would have built (cut where that one is cut, not sooner), then compacted.
+ * s is freed; NULL when it cannot be built or no block is free. */
+struct oa_span *oa_span_build_from_raw(struct oa_span *s,
+                                       bool (*build)(struct oa_span *m, const struct oa_span *s, void *arg),
+                                       void *arg);
 /* A finished span moved into a block that holds only the arena bytes it uses
  * (most spans use a few hundred of the 3 KiB), so that spans waiting in the
  * export queue take a third of the memory. Returns the moved span (s is then

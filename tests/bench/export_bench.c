@@ -48,6 +48,7 @@
 #include "export/batch_processor.h"
 #include "base/log.h"
 #include "export/otlp/otlp_exporter.h"
+#include "export/span_exporters.h"
 #include "config/resource.h"
 #include "trace/span.h"
 #include "otlp_decode.h"
@@ -289,7 +290,7 @@ static int capacity(double rate, double duration)
         *slash = '\0';
     snprintf(otlp_path, sizeof otlp_path, "%s/../libotelauto-otlp.so", self);
     oa_export_otlp_library_override = otlp_path;
-    oa_export_init();
+    oa_export_init(oa_span_exporter_for("otlp"));
 
     double start = seconds(CLOCK_MONOTONIC);
     unsigned long long made = 0;

@@ -1,53 +1,25 @@
 /* Database client operations: spans and metrics (db_operation.h). */
 #include <string.h>
 
-#include "config/config.h"
 #include "protocols/common/conn_peer.h"
 #include "protocols/db/db_operation.h"
+#include "protocols/db/db_raw_span.h"
 #include "trace/span.h"
 #include "trace/span_start.h"
 #include "trace/thread_context.h"
 
-/* "{operation} {collection}", the operation, or the system. */
-static void set_name(struct oa_span *s, const struct oa_db_request *r)
+/* The span built at once, on the program's thread: for an operation whose
+ * facts do not fit a raw block. */
+static struct oa_span *begin_full(struct oa_conn *c, const struct oa_db_request *r, const struct oa_span_context *own,
+                                  const struct oa_span_context *parent, uint64_t start, const char *tracestate)
 {
-    if (r->operation_len > 0 && r->collection_len > 0) {
-        char name[OA_SQL_OPERATION_MAX + 1 + OA_SQL_COLLECTION_MAX + 1];
-        size_t op = r->operation_len <= OA_SQL_OPERATION_MAX ? r->operation_len : OA_SQL_OPERATION_MAX;
-        size_t coll = r->collection_len <= OA_SQL_COLLECTION_MAX ? r->collection_len : OA_SQL_COLLECTION_MAX;
-        memcpy(name, r->operation, op);
-        name[op] = ' ';
-        memcpy(name + op + 1, r->collection, coll);
-        oa_span_set_name(s, name, op + 1 + coll);
-    } else if (r->operation_len > 0) {
-        oa_span_set_name(s, r->operation, r->operation_len);
-    } else {
-        const char *system = oa_db_system_name(r->system);
-        oa_span_set_name(s, system, strlen(system));
-    }
-}
-
-static void set_attributes(struct oa_span *s, struct oa_conn *c, const struct oa_db_request *r)
-{
-    const char *system = oa_db_system_name(r->system);
-    oa_span_attr_str(s, "db.system.name", system, strlen(system));
-    if (r->namespace_ != NULL && r->namespace_len > 0)
-        oa_span_attr_str(s, "db.namespace", r->namespace_, r->namespace_len);
-    if (r->operation != NULL && r->operation_len > 0)
-        oa_span_attr_str(s, "db.operation.name", r->operation, r->operation_len);
-    if (r->collection != NULL && r->collection_len > 0)
-        oa_span_attr_str(s, "db.collection.name", r->collection, r->collection_len);
-    if (r->query_text != NULL && r->query_text_len > 0 && oa_config.db_query_text)
-        oa_span_attr_str(s, "db.query.text", r->query_text, r->query_text_len);
-    const char *addr;
-    int port = oa_conn_peer_text(c, &addr);
-    if (port >= 0) {
-        size_t len = strlen(addr);
-        oa_span_attr_str(s, "server.address", addr, len);
-        oa_span_attr_int(s, "server.port", port);
-        oa_span_attr_str(s, "network.peer.address", addr, len);
-        oa_span_attr_int(s, "network.peer.port", port);
-    }
+    struct oa_span *s = oa_span_begin(OA_SPAN_KIND_CLIENT, own, parent, start, tracestate);
+    if (s == NULL)
+        return NULL;
+    const char *address;
+    int port = oa_conn_peer_text(c, &address);
+    oa_db_span_describe(s, r, address, port >= 0 ? strlen(address) : 0, port);
+    return s;
 }
 
 void oa_db_op_begin(struct oa_db_op *op, struct oa_conn *c, const struct oa_db_request *r, uint64_t start)
@@ -75,11 +47,11 @@ void oa_db_op_begin_context(struct oa_db_op *op, struct oa_conn *c, const struct
         parent = &parent_sc;
     if (!oa_span_context_start(own, parent))
         return;
-    struct oa_span *s = oa_span_begin(OA_SPAN_KIND_CLIENT, own, parent, start, tracestate);
-    if (s == NULL)
-        return;
-    set_name(s, r);
-    set_attributes(s, c, r);
+    struct oa_span *s = oa_db_raw_span_new(c, r, tracestate);
+    if (s != NULL)
+        oa_span_set_context(s, own, parent, start);
+    else
+        s = begin_full(c, r, own, parent, start, tracestate);
     op->p.span = s;
 }
 
@@ -105,16 +77,16 @@ void oa_db_op_fail_type(struct oa_db_op *op, const char *error_type)
 
 static void end_span(struct oa_span *s, const struct oa_db_op *op, uint64_t end)
 {
-    if (op->status_len > 0)
-        oa_span_attr_str(s, "db.response.status_code", op->status, op->status_len);
-    if (op->status_is_error) {
-        s->status_code = OA_STATUS_ERROR;
-        oa_span_attr_str(s, "error.type", op->status, op->status_len);
-    } else if (op->p.error != NULL) {
-        s->status_code = OA_STATUS_ERROR;
-        oa_span_attr_str(s, "error.type", op->p.error, strlen(op->p.error));
-    }
-    s->end_unix_nano = end;
+    struct oa_db_outcome o = {
+        .status = op->status,
+        .status_len = op->status_len,
+        .status_is_error = op->status_is_error,
+        .error = op->p.error,
+    };
+    if (oa_span_is_raw(s))
+        oa_db_raw_span_end(s, &o, end);
+    else
+        oa_db_span_end(s, &o, end);
 }
 
 static void metric_finish(struct oa_db_op *op, uint64_t end)

@@ -10,32 +10,16 @@
  * it with oa_db_op_finish (or the FIFO's finish_all / drop_all with
  * oa_db_op_pending_ops).
  *
- * Span name: "{db.operation.name} {db.collection.name}" when both are known,
- * else the operation, else db.system.name. Status Error when the operation
- * failed (an error reply, or no reply). */
+ * The span is recorded raw (db_raw_span.h) and built on the exporter
+ * thread; its name and attributes are db_span.h's. */
 #ifndef OA_DB_OPERATION_H
 #define OA_DB_OPERATION_H
 
 #include "protocols/common/pending.h"
 #include "protocols/db/db_metrics.h"
 #include "trace/traceparent.h"
+#include "protocols/db/db_span.h"
 #include "wire/fd_table.h"
-
-/* What a protocol knows of an operation when it is sent. Strings need not
- * be terminated; any may be NULL (unknown). */
-struct oa_db_request {
-    enum oa_db_system system;
-    const char *namespace_;    /* db.namespace (PostgreSQL: the database) */
-    size_t namespace_len;
-    const char *operation;     /* db.operation.name */
-    size_t operation_len;
-    const char *collection;    /* db.collection.name */
-    size_t collection_len;
-    /* db.query.text, already sanitized; left out when OTELAUTO_DB_QUERY_TEXT
-     * is false (a protocol may skip sanitizing then) */
-    const char *query_text;
-    size_t query_text_len;
-};
 
 struct oa_db_op {
     struct oa_pending p;            /* first: span, start, error (a static error.type) */

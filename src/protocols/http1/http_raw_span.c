@@ -153,6 +153,13 @@ static void build(struct oa_span *m, const struct oa_span *s, const struct oa_ht
     oa_http_span_finish_at(m, r->status, r->error, s->end_unix_nano);
 }
 
+/* build() for oa_span_build_from_raw: arg is the parsed head */
+static bool build_parsed(struct oa_span *m, const struct oa_span *s, void *arg)
+{
+    build(m, s, arg, conn_view(&s->raw));
+    return true;
+}
+
 struct oa_span *oa_http_raw_span_materialize(struct oa_span *s)
 {
     if (s == NULL || !oa_span_is_raw(s))
@@ -165,27 +172,7 @@ struct oa_span *oa_http_raw_span_materialize(struct oa_span *s)
         oa_span_free(s);
         return NULL;
     }
-    /* Most spans' strings fit a compact block: built there at once, with no
-     * full block filled and copied. One whose strings do not fit is built
-     * again in a full block, so that it is the span the program's thread
-     * would have built (cut where that one is cut, not sooner). */
-    struct oa_span *m = oa_span_new_compact();
-    if (m != NULL) {
-        build(m, s, h, conn_view(r));
-        if (!m->arena_short) {
-            oa_span_free(s);
-            return m;
-        }
-        oa_span_free(m);
-    }
-    m = oa_span_new();
-    if (m == NULL) {
-        oa_span_free(s);
-        return NULL;
-    }
-    build(m, s, h, conn_view(r));
-    oa_span_free(s);
-    return oa_span_compact(m);
+    return oa_span_build_from_raw(s, build_parsed, (void *)h);
 }
 
 /* The crash capture's side (struct oa_span_raw_ops' build_into): its own

@@ -39,6 +39,25 @@ static bool length_ok(struct oa_pg_framer *f)
     return v >= 4 && v <= OA_PG_MESSAGE_MAX;
 }
 
+/* The length field is read: on to the body, or the message is already
+ * whole (true, *ev MESSAGE) or the length is bad (true, *ev BAD). */
+static inline bool length_read(struct oa_pg_framer *f, enum oa_pg_frame_event *ev)
+{
+    if (!length_ok(f)) {
+        f->bad = true;
+        *ev = OA_PG_BAD;
+        return true;
+    }
+    f->len = f->len_value - 4;
+    f->state = AT_BODY;
+    if (f->len == 0) {
+        f->state = AT_TYPE;
+        *ev = OA_PG_MESSAGE;
+        return true;
+    }
+    return false;
+}
+
 size_t oa_pg_framer_feed(struct oa_pg_framer *f, const char *b, size_t n, enum oa_pg_frame_event *ev)
 {
     size_t i = 0;
@@ -50,6 +69,20 @@ size_t oa_pg_framer_feed(struct oa_pg_framer *f, const char *b, size_t n, enum o
     while (i < n) {
         switch (f->state) {
         case AT_TYPE:
+            if (!f->untyped && n - i >= 5) {
+                /* the whole header at hand (the common case): read at once,
+                 * not octet by octet through the states below */
+                f->type = b[i];
+                f->len_value = (uint32_t)(unsigned char)b[i + 1] << 24 | (uint32_t)(unsigned char)b[i + 2] << 16 |
+                               (uint32_t)(unsigned char)b[i + 3] << 8 | (unsigned char)b[i + 4];
+                f->len_have = 4;
+                f->have = 0;
+                f->kept = 0;
+                i += 5;
+                if (length_read(f, ev))
+                    return i;
+                break;
+            }
             f->len_have = 0;
             f->len_value = 0;
             f->have = 0;
@@ -66,18 +99,8 @@ size_t oa_pg_framer_feed(struct oa_pg_framer *f, const char *b, size_t n, enum o
             f->len_value = f->len_value << 8 | (unsigned char)b[i++];
             if (++f->len_have < 4)
                 break;
-            if (!length_ok(f)) {
-                f->bad = true;
-                *ev = OA_PG_BAD;
+            if (length_read(f, ev))
                 return i;
-            }
-            f->len = f->len_value - 4;
-            f->state = AT_BODY;
-            if (f->len == 0) {
-                f->state = AT_TYPE;
-                *ev = OA_PG_MESSAGE;
-                return i;
-            }
             break;
         case AT_BODY: {
             size_t take = n - i;

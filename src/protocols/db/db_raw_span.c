@@ -1,0 +1,171 @@
+/* Raw database spans: recorded on the program's thread, built on the
+ * exporter thread (db_raw_span.h). */
+#include <string.h>
+
+#include "config/config.h"
+#include "protocols/common/conn_peer.h"
+#include "protocols/db/db_raw_span.h"
+
+/* The fixed part of the facts, copied in and out with memcpy (raw.bytes
+ * has no alignment after the tracestate). The strings follow in this
+ * order: address, namespace, operation, collection, query text. */
+struct db_facts {
+    uint8_t system;       /* enum oa_db_system */
+    bool status_is_error;
+    uint8_t status_len;
+    char status[OA_DB_STATUS_MAX];
+    int32_t port;         /* -1: peer unknown */
+    uint16_t address_len, namespace_len, operation_len, collection_len, query_len;
+};
+
+static struct oa_span *materialize(struct oa_span *s);
+static bool build_into(struct oa_span *dst, const struct oa_span *s);
+
+static const struct oa_span_raw_ops db_raw_ops = {
+    .materialize = materialize,
+    .build_into = build_into,
+};
+
+static char *facts_at(struct oa_span *s)
+{
+    return s->raw.bytes + s->raw.trace_state_len + 1;
+}
+
+static size_t len_or_0(const char *p, size_t len)
+{
+    return p != NULL ? len : 0;
+}
+
+struct oa_span *oa_db_raw_span_new(struct oa_conn *c, const struct oa_db_request *r, const char *tracestate)
+{
+    const char *address;
+    int port = oa_conn_peer_text(c, &address); /* formatted once per connection */
+    struct db_facts f = {
+        .system = (uint8_t)r->system,
+        .port = port,
+        .address_len = (uint16_t)(port >= 0 ? strlen(address) : 0),
+    };
+    size_t ns = len_or_0(r->namespace_, r->namespace_len);
+    size_t op = len_or_0(r->operation, r->operation_len);
+    size_t coll = len_or_0(r->collection, r->collection_len);
+    size_t query = oa_config.db_query_text ? len_or_0(r->query_text, r->query_text_len) : 0;
+    size_t ts_len = oa_strlen_or_0(tracestate);
+    size_t strings = f.address_len + ns + op + coll + query;
+    size_t head = sizeof f + strings;
+    if (ts_len + 1 + head > OA_SPAN_RAW_BYTES)
+        return NULL;
+    struct oa_span *s = oa_span_new_raw(ts_len + 1 + head);
+    if (s == NULL)
+        return NULL;
+    f.namespace_len = (uint16_t)ns;
+    f.operation_len = (uint16_t)op;
+    f.collection_len = (uint16_t)coll;
+    f.query_len = (uint16_t)query;
+    struct oa_span_raw *raw = &s->raw;
+    s->kind = OA_SPAN_KIND_CLIENT;
+    raw->ops = &db_raw_ops;
+    raw->error = NULL;
+    raw->trace_state_len = (uint16_t)ts_len;
+    raw->head_len = (uint16_t)head;
+    if (ts_len > 0)
+        memcpy(raw->bytes, tracestate, ts_len);
+    raw->bytes[ts_len] = '\0';
+    char *p = facts_at(s);
+    memcpy(p, &f, sizeof f);
+    p += sizeof f;
+    memcpy(p, address, f.address_len);
+    p += f.address_len;
+    if (ns > 0)
+        memcpy(p, r->namespace_, ns);
+    p += ns;
+    if (op > 0)
+        memcpy(p, r->operation, op);
+    p += op;
+    if (coll > 0)
+        memcpy(p, r->collection, coll);
+    p += coll;
+    if (query > 0)
+        memcpy(p, r->query_text, query);
+    return s;
+}
+
+void oa_db_raw_span_end(struct oa_span *s, const struct oa_db_outcome *o, uint64_t end)
+{
+    char *p = facts_at(s);
+    size_t len = o->status_len <= OA_DB_STATUS_MAX ? o->status_len : OA_DB_STATUS_MAX;
+    uint8_t len8 = (uint8_t)len;
+    memcpy(p + offsetof(struct db_facts, status_is_error), &o->status_is_error, sizeof(bool));
+    memcpy(p + offsetof(struct db_facts, status_len), &len8, 1);
+    if (len > 0)
+        memcpy(p + offsetof(struct db_facts, status), o->status, len);
+    s->raw.error = o->error;
+    s->end_unix_nano = end;
+}
+
+/* ---- the exporter's side ---- */
+
+/* The next string of the facts, len bytes at *p. */
+static const char *take(const char **p, size_t len)
+{
+    const char *at = *p;
+    *p += len;
+    return at;
+}
+
+/* m's name and attributes from the raw span s, in the order the program's
+ * thread fills a span it builds: tracestate, attributes, then the end.
+ * false when s's facts are not whole (never, for a span made above). */
+static bool build(struct oa_span *m, const struct oa_span *s, void *unused)
+{
+    (void)unused;
+    const struct oa_span_raw *raw = &s->raw;
+    struct db_facts f;
+    if (raw->trace_state_len + 1u + sizeof f > OA_SPAN_RAW_BYTES || raw->head_len < sizeof f)
+        return false;
+    const char *p = raw->bytes + raw->trace_state_len + 1;
+    memcpy(&f, p, sizeof f);
+    size_t strings = (size_t)f.address_len + f.namespace_len + f.operation_len + f.collection_len + f.query_len;
+    if (sizeof f + strings != raw->head_len || f.status_len > OA_DB_STATUS_MAX || f.system >= OA_DB_SYSTEMS)
+        return false;
+    p += sizeof f;
+    const char *address = take(&p, f.address_len);
+    struct oa_db_request r = {.system = (enum oa_db_system)f.system};
+    r.namespace_len = f.namespace_len;
+    r.namespace_ = take(&p, f.namespace_len);
+    r.operation_len = f.operation_len;
+    r.operation = take(&p, f.operation_len);
+    r.collection_len = f.collection_len;
+    r.collection = take(&p, f.collection_len);
+    r.query_text_len = f.query_len;
+    r.query_text = take(&p, f.query_len);
+
+    /* ids, flags, parent, kind and times */
+    uint8_t form = m->form;
+    memcpy(m, s, offsetof(struct oa_span, attrs));
+    m->form = form;
+    if (raw->trace_state_len > 0)
+        m->trace_state = oa_span_store(m, raw->bytes, raw->trace_state_len);
+    oa_db_span_describe(m, &r, address, f.address_len, f.port);
+    struct oa_db_outcome o = {
+        .status = f.status,
+        .status_len = f.status_len,
+        .status_is_error = f.status_is_error,
+        .error = raw->error,
+    };
+    oa_db_span_end(m, &o, s->end_unix_nano);
+    return true;
+}
+
+static struct oa_span *materialize(struct oa_span *s)
+{
+    return oa_span_build_from_raw(s, build, NULL);
+}
+
+/* The crash capture's side: nothing shared with the exporter is used. */
+static bool build_into(struct oa_span *dst, const struct oa_span *s)
+{
+    memset(dst, 0, offsetof(struct oa_span, attrs));
+    dst->form = OA_SPAN_FULL;
+    dst->arena_used = 0;
+    return build(dst, s, NULL);
+}

@@ -1,0 +1,60 @@
+/* Database CLIENT spans' name and attributes (db_span.h). */
+#include <string.h>
+
+#include "config/config.h"
+#include "protocols/db/db_span.h"
+
+/* "{operation} {collection}", the operation, or the system. */
+static void set_name(struct oa_span *s, const struct oa_db_request *r)
+{
+    if (r->operation_len > 0 && r->collection_len > 0) {
+        char name[OA_SQL_OPERATION_MAX + 1 + OA_SQL_COLLECTION_MAX + 1];
+        size_t op = r->operation_len <= OA_SQL_OPERATION_MAX ? r->operation_len : OA_SQL_OPERATION_MAX;
+        size_t coll = r->collection_len <= OA_SQL_COLLECTION_MAX ? r->collection_len : OA_SQL_COLLECTION_MAX;
+        memcpy(name, r->operation, op);
+        name[op] = ' ';
+        memcpy(name + op + 1, r->collection, coll);
+        oa_span_set_name(s, name, op + 1 + coll);
+    } else if (r->operation_len > 0) {
+        oa_span_set_name(s, r->operation, r->operation_len);
+    } else {
+        const char *system = oa_db_system_name(r->system);
+        oa_span_set_name(s, system, strlen(system));
+    }
+}
+
+void oa_db_span_describe(struct oa_span *s, const struct oa_db_request *r, const char *address, size_t address_len,
+                         int port)
+{
+    set_name(s, r);
+    const char *system = oa_db_system_name(r->system);
+    oa_span_attr_str(s, "db.system.name", system, strlen(system));
+    if (r->namespace_ != NULL && r->namespace_len > 0)
+        oa_span_attr_str(s, "db.namespace", r->namespace_, r->namespace_len);
+    if (r->operation != NULL && r->operation_len > 0)
+        oa_span_attr_str(s, "db.operation.name", r->operation, r->operation_len);
+    if (r->collection != NULL && r->collection_len > 0)
+        oa_span_attr_str(s, "db.collection.name", r->collection, r->collection_len);
+    if (r->query_text != NULL && r->query_text_len > 0 && oa_config.db_query_text)
+        oa_span_attr_str(s, "db.query.text", r->query_text, r->query_text_len);
+    if (port >= 0) {
+        oa_span_attr_str(s, "server.address", address, address_len);
+        oa_span_attr_int(s, "server.port", port);
+        oa_span_attr_str(s, "network.peer.address", address, address_len);
+        oa_span_attr_int(s, "network.peer.port", port);
+    }
+}
+
+void oa_db_span_end(struct oa_span *s, const struct oa_db_outcome *o, uint64_t end)
+{
+    if (o->status_len > 0)
+        oa_span_attr_str(s, "db.response.status_code", o->status, o->status_len);
+    if (o->status_is_error) {
+        s->status_code = OA_STATUS_ERROR;
+        oa_span_attr_str(s, "error.type", o->status, o->status_len);
+    } else if (o->error != NULL) {
+        s->status_code = OA_STATUS_ERROR;
+        oa_span_attr_str(s, "error.type", o->error, strlen(o->error));
+    }
+    s->end_unix_nano = end;
+}

@@ -1,0 +1,49 @@
+/* A database CLIENT span's name and attributes (stable database
+ * conventions), written where the span is built: on the exporter thread
+ * from a raw span (db_raw_span.h), or on the program's thread for an
+ * operation whose facts do not fit a raw block.
+ *
+ * Span name: "{db.operation.name} {db.collection.name}" when both are known,
+ * else the operation, else db.system.name. Status Error when the operation
+ * failed (an error reply, or no reply). */
+#ifndef OA_DB_SPAN_H
+#define OA_DB_SPAN_H
+
+#include "protocols/db/db_metrics.h"
+#include "trace/span.h"
+
+/* What a protocol knows of an operation when it is sent. Strings need not
+ * be terminated; any may be NULL (unknown). */
+struct oa_db_request {
+    enum oa_db_system system;
+    const char *namespace_;    /* db.namespace (PostgreSQL: the database) */
+    size_t namespace_len;
+    const char *operation;     /* db.operation.name */
+    size_t operation_len;
+    const char *collection;    /* db.collection.name */
+    size_t collection_len;
+    /* db.query.text, already sanitized; left out when OTELAUTO_DB_QUERY_TEXT
+     * is false (a protocol may skip sanitizing then) */
+    const char *query_text;
+    size_t query_text_len;
+};
+
+/* s's name and request attributes; the peer's address as text (port < 0:
+ * unknown, no address attributes). */
+void oa_db_span_describe(struct oa_span *s, const struct oa_db_request *r, const char *address, size_t address_len,
+                         int port);
+
+/* How the operation ended: db.response.status_code (status_len > 0), and
+ * error.type with status Error when status_is_error (the status is the
+ * type) or error (a static error.type) is set. */
+struct oa_db_outcome {
+    const char *status;
+    size_t status_len;
+    bool status_is_error;
+    const char *error;
+};
+
+/* s's outcome attributes and end time. */
+void oa_db_span_end(struct oa_span *s, const struct oa_db_outcome *o, uint64_t end);
+
+#endif

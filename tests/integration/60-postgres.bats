@@ -278,7 +278,16 @@ conn.autocommit = True
 cur = conn.cursor()
 for _ in range(3):
     cur.execute("SELECT 1 FROM items")
-print(urllib.request.urlopen("http://127.0.0.1:$prom_port/metrics").read().decode())
+# the endpoint is served by the shim's metrics thread, which may still be
+# starting: wait for it as long as it takes (no time is asserted)
+for _ in range(600):
+    try:
+        print(urllib.request.urlopen("http://127.0.0.1:$prom_port/metrics").read().decode())
+        break
+    except OSError:
+        time.sleep(0.05)
+else:
+    sys.exit("the prometheus endpoint never answered")
 PY
     run traced scraped "$PY" "$T/scraped.py"
     assert_ok

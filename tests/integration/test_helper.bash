@@ -556,7 +556,7 @@ expect(logged.count('traceparent') == 1, 'exactly once: %r' % logged)
 wait_spans() {
     local count=$1
     shift
-    local timeout=10 settle=0.3 filters=()
+    local timeout=30 settle=0.3 filters=()
     while [[ $# -gt 0 ]]; do
         case $1 in
             --timeout) timeout=$2; shift 2 ;;

@@ -24,8 +24,10 @@ FUZZ_SRC_postgres     = src/protocols/postgres/pg_framer.c src/protocols/postgre
 FUZZ_SRC_redis        = src/protocols/redis/resp_command.c src/protocols/redis/resp_reply.c \
                         src/protocols/redis/redis_commands.c
 FUZZ_SRC_mysql        = src/protocols/mysql/mysql_parser.c
+FUZZ_SRC_hpack        = src/protocols/http2/hpack_decoder.c src/protocols/http2/hpack_huffman.c \
+                        src/protocols/http2/hpack_static_table.c src/protocols/http2/hpack_literal.c
 
-FUZZ_NAMES := http1_parser traceparent tracestate baggage grpc_status propagators postgres redis mysql
+FUZZ_NAMES := http1_parser traceparent tracestate baggage grpc_status propagators postgres redis mysql hpack
 FUZZ_BINS  := $(patsubst %,build/fuzz/fuzz_%,$(FUZZ_NAMES))
 
 .PHONY: fuzz fuzz-bins

@@ -12,8 +12,11 @@
 
 /* ---- the dynamic table ------------------------------------------------ */
 
+/* (nothing for len 0: dst may then be the scratch space never reserved) */
 static void ring_read(const struct oa_hpack_decoder *d, uint32_t off, char *dst, size_t len)
 {
+    if (len == 0)
+        return;
     size_t head = d->capacity - off < len ? d->capacity - off : len;
     memcpy(dst, d->ring + off, head);
     memcpy(dst + head, d->ring, len - head);
@@ -21,6 +24,8 @@ static void ring_read(const struct oa_hpack_decoder *d, uint32_t off, char *dst,
 
 static void ring_write(struct oa_hpack_decoder *d, uint32_t off, const char *src, size_t len)
 {
+    if (len == 0)
+        return;
     size_t head = d->capacity - off < len ? d->capacity - off : len;
     memcpy(d->ring + off, src, head);
     memcpy(d->ring, src + head, len - head);
@@ -199,11 +204,12 @@ static size_t string_room(const struct raw_string *s)
     return s->huffman ? oa_hpack_huffman_max_decoded(s->len) : 0;
 }
 
-/* The string's bytes: in the block itself, or Huffman-decoded at *room
- * (which then moves past them). */
+/* The string's bytes: in the block itself (also an empty Huffman string:
+ * no room was reserved for it), or Huffman-decoded at *room (which then
+ * moves past them). */
 static bool decode_string(const struct raw_string *s, char **room, const char **out, size_t *out_len)
 {
-    if (!s->huffman) {
+    if (!s->huffman || s->len == 0) {
         *out = (const char *)s->bytes;
         *out_len = s->len;
         return true;
@@ -262,7 +268,9 @@ static void indexed_strings(const struct oa_hpack_decoder *d, const struct index
     const struct oa_hpack_entry *e = x->dyn;
     size_t len = want_value ? entry_bytes(e) : e->name_len;
     const char *at;
-    if (copy || dyn_wraps(d, e)) {
+    if (len == 0) {
+        at = ""; /* no room was reserved for nothing */
+    } else if (copy || dyn_wraps(d, e)) {
         ring_read(d, e->off, *room, len);
         at = *room;
         *room += len;

@@ -258,6 +258,10 @@ static void test_errors(void)
     CHECK(decode_hex(&d, "3fe11f 20 3fe11f 82", &l) == 0 && d.max_size == 4096 && l.fields == 1,
           "size updates at the start of a block, up to the limit");
     CHECK(decode_hex(&d, "", &l) == 0 && l.fields == 0, "an empty block");
+    CHECK(decode_hex(&d, "00 80 80", &l) == 0 && strcmp(l.text, ": \n") == 0, "empty Huffman name and value");
+    CHECK(decode_hex(&d, "40 00 00 7e 80 be", &l) == 0 && strcmp(l.text, ": \n: \n: \n") == 0 && d.count == 2 &&
+              d.size == 64,
+          "empty entries: added, named by index, referenced");
     CHECK(decode_hex(&d, "bd", &l) == 0 && strcmp(l.text, "www-authenticate: \n") == 0, "static index 61");
     CHECK(decode_hex(&d, "80", &l) == -1, "index 0 fails the decoder");
     CHECK(decode_hex(&d, "82", &l) == -1 && l.fields == 0, "a failed decoder refuses every later block");

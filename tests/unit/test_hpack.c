@@ -373,6 +373,38 @@ static void test_long_strings(void)
     }
 }
 
+/* ---- Huffman: every symbol ---------------------------------------------- */
+
+static void test_huffman_symbols(void)
+{
+    char text[256 * 3], back[sizeof(text) * 8 / 5 + 2];
+    uint8_t coded[sizeof(text) * 4];
+    int ok = 1;
+    /* every symbol alone (1 to 30 bits: every padding length), then all of
+     * them in a row and in reverse */
+    for (int sym = 0; sym < 256; sym++) {
+        text[0] = (char)sym;
+        size_t n = oa_hpack_huffman_encode(text, 1, coded, sizeof(coded));
+        long m = oa_hpack_huffman_decode(coded, n, back);
+        EXPECT(ok, n == oa_hpack_huffman_encoded_len(text, 1) && m == 1 && back[0] == (char)sym, "symbol %d", sym);
+    }
+    for (int i = 0; i < 256; i++) {
+        text[i] = (char)i;
+        text[256 + i] = (char)(255 - i);
+        text[512 + i] = (char)(i * 7);
+    }
+    size_t n = oa_hpack_huffman_encode(text, sizeof(text), coded, sizeof(coded));
+    long m = oa_hpack_huffman_decode(coded, n, back);
+    EXPECT(ok, n > 0 && m == (long)sizeof(text) && memcmp(back, text, sizeof(text)) == 0, "all symbols: %ld", m);
+    CHECK(ok, "every one of the 256 symbols round-trips through the Huffman code, alone and in a row");
+    uint8_t small[4];
+    CHECK(oa_hpack_huffman_encode("www.example.com", 15, small, sizeof(small)) == 0, "no room: nothing encoded");
+    n = oa_hpack_huffman_encode("www.example.com", 15, coded, sizeof(coded));
+    uint8_t want[12];
+    unhex("f1e3c2e5f23a6ba0ab90f4ff", want, sizeof(want));
+    CHECK(n == 12 && memcmp(coded, want, 12) == 0, "www.example.com encodes as in RFC 7541 C.4.1");
+}
+
 /* ---- the dynamic table against a model ------------------------------- */
 
 struct model_entry {
@@ -507,6 +539,7 @@ int main(void)
     test_errors();
     test_limits();
     test_long_strings();
+    test_huffman_symbols();
     test_table_model();
     test_literal_encoder();
     TEST_DONE();

@@ -174,3 +174,32 @@ long oa_hpack_huffman_decode(const uint8_t *in, size_t n, char *out)
         return -1;
     return (long)(o - out);
 }
+
+size_t oa_hpack_huffman_encoded_len(const char *in, size_t n)
+{
+    uint64_t bits = 0;
+    for (size_t i = 0; i < n; i++)
+        bits += codes[(uint8_t)in[i]].len;
+    return (size_t)((bits + 7) / 8);
+}
+
+size_t oa_hpack_huffman_encode(const char *in, size_t n, uint8_t *out, size_t cap)
+{
+    size_t len = oa_hpack_huffman_encoded_len(in, n);
+    if (len > cap)
+        return 0;
+    uint64_t acc = 0; /* pending bits, right-aligned: fewer than 8 between symbols */
+    unsigned pending = 0;
+    size_t w = 0;
+    for (size_t i = 0; i < n; i++) {
+        acc = acc << codes[(uint8_t)in[i]].len | codes[(uint8_t)in[i]].code;
+        pending += codes[(uint8_t)in[i]].len;
+        while (pending >= 8) {
+            pending -= 8;
+            out[w++] = (uint8_t)(acc >> pending);
+        }
+    }
+    if (pending > 0)
+        out[w++] = (uint8_t)(acc << (8 - pending) | 0xffu >> pending);
+    return w;
+}

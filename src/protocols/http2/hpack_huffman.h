@@ -26,4 +26,11 @@ static inline size_t oa_hpack_huffman_room(size_t n)
  * ones (RFC 7541 5.2). */
 long oa_hpack_huffman_decode(const uint8_t *in, size_t n, char *out);
 
+/* The length n bytes take Huffman-coded, in bytes (the last one padded). */
+size_t oa_hpack_huffman_encoded_len(const char *in, size_t n);
+
+/* Huffman-codes n bytes into out (RFC 7541 5.2: padded with the start of
+ * EOS). Returns the bytes written, 0 when cap is too small. */
+size_t oa_hpack_huffman_encode(const char *in, size_t n, uint8_t *out, size_t cap);
+
 #endif

@@ -1,0 +1,236 @@
+#!/usr/bin/env bats
+# Transparency of HTTP/2 (issue 14): whatever the shim does with HTTP/2 -
+# recognise it, decode its header blocks, add trace context to them - the
+# programs' messages arrive byte-identical, and what only looks like HTTP/2
+# is left alone:
+#   - a 20 MiB gRPC message (python3-grpcio, cleartext h2c), client and
+#     server both traced, echoed back;
+#   - a 20 MiB HTTP/2 download from nginx (`http2` on TLS) by nghttp and by
+#     curl --http2;
+#   - a TLS session whose client offers ALPN h2 but which settles on another
+#     protocol, and cleartext streams starting with "PRI" that are not the
+#     HTTP/2 preface: untouched, and no span.
+
+load test_helper
+load tls_helper
+
+setup() {
+    common_setup
+    start_receiver
+    write_h2_programs
+}
+
+teardown() {
+    common_teardown
+}
+
+BIG=$((20 << 20))
+
+# $T/h2prog.py: the test's small programs (gRPC echo, TLS and TCP echo).
+write_h2_programs() {
+    cat >"$T/h2prog.py" <<'PY'
+import hashlib, os, socket, ssl, sys, threading
+
+def sha(b):
+    return hashlib.sha256(b).hexdigest()
+
+GRPC_OPTIONS = [("grpc.max_send_message_length", 64 << 20), ("grpc.max_receive_message_length", 64 << 20)]
+METHOD = "/transparency.Echo/Echo"
+
+def grpc_server(port_file, sha_file):
+    import grpc
+    from concurrent import futures
+    def echo(request, context):
+        with open(sha_file + ".tmp", "w") as f:
+            f.write("%d %s\n" % (len(request), sha(request)))
+        os.rename(sha_file + ".tmp", sha_file)
+        return request
+    handler = grpc.method_handlers_generic_handler(
+        "transparency.Echo", {"Echo": grpc.unary_unary_rpc_method_handler(echo)})
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2), options=GRPC_OPTIONS)
+    server.add_generic_rpc_handlers((handler,))
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    with open(port_file + ".tmp", "w") as f:
+        f.write("%d\n" % port)
+    os.rename(port_file + ".tmp", port_file)
+    server.wait_for_termination()
+
+def grpc_client(port, size):
+    import grpc
+    payload = os.urandom(int(size))
+    with grpc.insecure_channel("127.0.0.1:%s" % port, options=GRPC_OPTIONS) as channel:
+        reply = channel.unary_unary(METHOD)(payload, timeout=50)
+    print("sent %d %s" % (len(payload), sha(payload)))
+    print("received %d %s" % (len(reply), sha(reply)))
+
+def serve_echo(conn):
+    with conn:
+        while True:
+            b = conn.recv(65536)
+            if not b:
+                return
+            conn.sendall(b)
+
+def echo_server(mode, port_file, cert=None, key=None):
+    ctx = None
+    if mode == "tls":
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert, key)
+        ctx.set_alpn_protocols(["echo/1"])
+    ls = socket.socket()
+    ls.bind(("127.0.0.1", 0))
+    ls.listen(8)
+    with open(port_file + ".tmp", "w") as f:
+        f.write("%d\n" % ls.getsockname()[1])
+    os.rename(port_file + ".tmp", port_file)
+    while True:
+        conn, _ = ls.accept()
+        if ctx is not None:
+            conn = ctx.wrap_socket(conn, server_side=True)
+        threading.Thread(target=serve_echo, args=(conn,), daemon=True).start()
+
+def echo_client(mode, port, cert, *starts):
+    for start in starts:
+        data = start.encode().decode("unicode_escape").encode("latin-1") + os.urandom(1 << 20)
+        s = socket.create_connection(("127.0.0.1", int(port)))
+        proto = "none"
+        if mode == "tls":
+            ctx = ssl.create_default_context(cafile=cert)
+            ctx.set_alpn_protocols(["h2", "echo/1"])
+            s = ctx.wrap_socket(s, server_hostname="localhost")
+            proto = s.selected_alpn_protocol()
+        back = bytearray()
+        sender = threading.Thread(target=s.sendall, args=(data,))
+        sender.start()
+        while len(back) < len(data):
+            b = s.recv(65536)
+            if not b:
+                break
+            back += b
+        sender.join()
+        s.close()
+        print("%s alpn=%s %s" % ("echo ok" if bytes(back) == data else "echo DIFFERS", proto, start))
+
+{"grpc-server": grpc_server, "grpc-client": grpc_client,
+ "echo-server": echo_server, "echo-client": echo_client}[sys.argv[1]](*sys.argv[2:])
+PY
+}
+
+# nginx serving $T/www with HTTP/2 on TLS (ALPN h2) on a free port, traced as
+# SERVICE. Sets NGINX_PORT.
+start_nginx_h2_static() {
+    local name=$1 service=$2 dir=$T/$1 port
+    make_cert "$name"
+    port=$(free_port)
+    mkdir -p "$dir/tmp"
+    cat >"$dir/nginx.conf" <<CONF
+daemon off;
+master_process off;
+worker_processes 1;
+error_log $dir/error.log warn;
+pid $dir/nginx.pid;
+events { worker_connections 256; }
+http {
+    access_log off;
+    client_body_temp_path $dir/tmp/body;
+    proxy_temp_path $dir/tmp/proxy;
+    fastcgi_temp_path $dir/tmp/fastcgi;
+    uwsgi_temp_path $dir/tmp/uwsgi;
+    scgi_temp_path $dir/tmp/scgi;
+    default_type application/octet-stream;
+    server {
+        listen 127.0.0.1:$port ssl http2;
+        ssl_certificate $T/$name.crt;
+        ssl_certificate_key $T/$name.key;
+        root $T/www;
+    }
+}
+CONF
+    start_traced_bg "$name" "$service" nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log"
+    if ! wait_port "$port" 10 "$BG_PID" "$name"; then
+        cat "$dir/error.log" >&2 2>/dev/null
+        return 1
+    fi
+    NGINX_PORT=$port
+}
+
+# A traced plain-HTTP exchange, so that "no span" from the programs under
+# test cannot mean "the exporter never ran".
+control_exchange() {
+    start_backend control-backend control-backend
+    printf 'x\n' >"$T/www/x.txt"
+    run traced control-client "$PY" "$PY_PROGRAMS/mini_curl.py" -sS -o /dev/null "http://127.0.0.1:$BACKEND_PORT/x.txt"
+    assert_ok
+    wait_spans 2 --settle 1
+}
+
+@test "a 20 MiB gRPC message, traced grpcio client and server over h2c: byte-identical both ways" {
+    /usr/bin/python3 -c 'import grpc' 2>/dev/null || skip "python3-grpcio is not installed"
+    start_traced_bg grpc-server grpc-server /usr/bin/python3 "$T/h2prog.py" grpc-server "$T/grpc.port" "$T/grpc.sha"
+    wait_file "$T/grpc.port" 20 "$BG_PID" grpc-server
+    run traced grpc-client /usr/bin/python3 "$T/h2prog.py" grpc-client "$(<"$T/grpc.port")" "$BIG"
+    assert_ok
+    wait_file "$T/grpc.sha" 10
+    local sent received server
+    sent=$(sed -n 's/^sent //p' <<<"$output")
+    received=$(sed -n 's/^received //p' <<<"$output")
+    server=$(<"$T/grpc.sha")
+    [[ $sent == "$BIG "* ]] || fail_now "the client did not send $BIG bytes: $output"
+    [ "$server" = "$sent" ] || fail_now "the server received '$server', the client sent '$sent'"
+    [ "$received" = "$sent" ] || fail_now "the client got back '$received', it sent '$sent'"
+    process_has_shim "$BG_PID" || fail_now "the gRPC server does not run under the shim"
+}
+
+@test "a 20 MiB HTTP/2 download from traced nginx (http2 on TLS) by traced nghttp and curl --http2: byte-identical" {
+    command -v nghttp >/dev/null || skip "nghttp (nghttp2-client) is not installed"
+    mkdir -p "$T/www"
+    head -c "$BIG" /dev/urandom >"$T/www/big.bin"
+    printf 'after\n' >"$T/www/after.txt"
+    start_nginx_h2_static nginx-h2 nginx-h2
+    local base=https://127.0.0.1:$NGINX_PORT
+    # nghttp: nghttp2 over OpenSSL, the HTTP/2 in SSL_read/SSL_write (it
+    # writes the bodies to stdout: one stream per run)
+    traced nghttp-client nghttp "$base/big.bin" >"$T/big.nghttp"
+    cmp "$T/big.nghttp" "$T/www/big.bin"
+    traced nghttp-client nghttp "$base/after.txt" >"$T/after.nghttp"
+    cmp "$T/after.nghttp" "$T/www/after.txt"
+    # curl: libcurl's own HTTP/2 (nghttp2) over OpenSSL
+    run traced curl-client curl -sS --http2 --cacert "$T/nginx-h2.crt" -w '%{http_version}\n' \
+        -o "$T/big.curl" "$base/big.bin" -o "$T/after.curl" "$base/after.txt"
+    assert_ok
+    [ "$(echo "$output" | tr '\n' ' ')" = "2 2 " ] || fail_now "curl did not speak HTTP/2: $output"
+    cmp "$T/big.curl" "$T/www/big.bin"
+    cmp "$T/after.curl" "$T/www/after.txt"
+}
+
+@test "a TLS session offering ALPN h2 but settling on another protocol, starting with the preface, is untouched and makes no span" {
+    make_cert echo
+    start_traced_bg tls-echo-server tls-echo-server "$PY" "$T/h2prog.py" echo-server tls "$T/tls-echo.port" "$T/echo.crt" "$T/echo.key"
+    wait_file "$T/tls-echo.port" 10 "$BG_PID" tls-echo-server
+    run traced tls-echo-client "$PY" "$T/h2prog.py" echo-client tls "$(<"$T/tls-echo.port")" "$T/echo.crt" \
+        'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n' 'GET / HTTP/1.1\r\nHost: x\r\n\r\n' 'binary'
+    assert_ok
+    [ "$(grep -c '^echo ok alpn=echo/1 ' <<<"$output")" -eq 3 ] || fail_now "echo failed: $output"
+    control_exchange
+    check_spans "
+expect_eq(len(spans), 2, 'only the spans of the plain HTTP exchange')
+expect_eq(sel(service='tls-echo-server') + sel(service='tls-echo-client'), [], 'no span from the TLS echo sessions')
+"
+}
+
+@test "cleartext streams starting with 'PRI' that are not the HTTP/2 preface are untouched and make no span" {
+    start_traced_bg tcp-echo-server tcp-echo-server "$PY" "$T/h2prog.py" echo-server tcp "$T/tcp-echo.port"
+    wait_file "$T/tcp-echo.port" 10 "$BG_PID" tcp-echo-server
+    # IRC's PRIVMSG; the preface with one byte changed at its end; the
+    # preface's first line alone, then other bytes
+    run traced tcp-echo-client "$PY" "$T/h2prog.py" echo-client tcp "$(<"$T/tcp-echo.port")" - \
+        'PRIVMSG #otel :hello\r\n' 'PRI * HTTP/2.0\r\n\r\nSM\r\n\rX' 'PRI * HTTP/2.0\r\n\r\n'
+    assert_ok
+    [ "$(grep -c '^echo ok alpn=none ' <<<"$output")" -eq 3 ] || fail_now "echo failed: $output"
+    control_exchange
+    check_spans "
+expect_eq(len(spans), 2, 'only the spans of the plain HTTP exchange')
+expect_eq(sel(service='tcp-echo-server') + sel(service='tcp-echo-client'), [], 'no span from the PRI streams')
+"
+}

@@ -195,7 +195,10 @@ control_exchange() {
     cmp "$T/big.nghttp" "$T/www/big.bin"
     traced nghttp-client nghttp "$base/after.txt" >"$T/after.nghttp"
     cmp "$T/after.nghttp" "$T/www/after.txt"
-    # curl: libcurl's own HTTP/2 (nghttp2) over OpenSSL
+    # curl: libcurl's own HTTP/2 (nghttp2) over OpenSSL (where curl cannot
+    # run under the shim, as under ASan, test_helper substitutes mini_curl.py,
+    # which speaks no HTTP/2: nghttp's downloads stand alone then)
+    [[ $SUBSTITUTE_CURL == 1 ]] && return 0
     run traced curl-client curl -sS --http2 --cacert "$T/nginx-h2.crt" -w '%{http_version}\n' \
         -o "$T/big.curl" "$base/big.bin" -o "$T/after.curl" "$base/after.txt"
     assert_ok

@@ -117,36 +117,17 @@ def echo_client(mode, port, cert, *starts):
 PY
 }
 
-# nginx serving $T/www with HTTP/2 on TLS (ALPN h2) on a free port, traced as
-# SERVICE. Sets NGINX_PORT.
+# nginx serving $T/www (test_helper's write_nginx_conf) with its listener
+# made HTTP/2 on TLS (ALPN h2), on a free port, traced as SERVICE. Sets
+# NGINX_PORT.
 start_nginx_h2_static() {
     local name=$1 service=$2 dir=$T/$1 port
     make_cert "$name"
     port=$(free_port)
-    mkdir -p "$dir/tmp"
-    cat >"$dir/nginx.conf" <<CONF
-daemon off;
-master_process off;
-worker_processes 1;
-error_log $dir/error.log warn;
-pid $dir/nginx.pid;
-events { worker_connections 256; }
-http {
-    access_log off;
-    client_body_temp_path $dir/tmp/body;
-    proxy_temp_path $dir/tmp/proxy;
-    fastcgi_temp_path $dir/tmp/fastcgi;
-    uwsgi_temp_path $dir/tmp/uwsgi;
-    scgi_temp_path $dir/tmp/scgi;
-    default_type application/octet-stream;
-    server {
-        listen 127.0.0.1:$port ssl http2;
-        ssl_certificate $T/$name.crt;
-        ssl_certificate_key $T/$name.key;
-        root $T/www;
-    }
-}
-CONF
+    write_nginx_conf "$dir" "$port" "$T/www"
+    sed -i "s|^\( *\)listen 127.0.0.1:$port;|\1listen 127.0.0.1:$port ssl http2;\n\1ssl_certificate $T/$name.crt;\n\1ssl_certificate_key $T/$name.key;|" \
+        "$dir/nginx.conf"
+    grep -q "listen 127.0.0.1:$port ssl http2;" "$dir/nginx.conf" || fail_now "could not make nginx's listener HTTP/2 on TLS"
     start_traced_bg "$name" "$service" nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log"
     if ! wait_port "$port" 10 "$BG_PID" "$name"; then
         cat "$dir/error.log" >&2 2>/dev/null
@@ -155,14 +136,33 @@ CONF
     NGINX_PORT=$port
 }
 
-# A traced plain-HTTP exchange, so that "no span" from the programs under
-# test cannot mean "the exporter never ran".
-control_exchange() {
+# echo_untouched MODE ALPN [CERT...] -- STARTS...: a traced echo server
+# (MODE tls or tcp) and a traced client sending, on one connection each,
+# STARTS (python escapes) followed by 1 MiB of random bytes: each must come
+# back identical, with ALPN negotiated; then a traced plain-HTTP exchange
+# (so that "no span" cannot mean "the exporter never ran"), and no span
+# from either echo program.
+echo_untouched() {
+    local mode=$1 alpn=$2 certs=() n
+    shift 2
+    while [[ $1 != -- ]]; do certs+=("$1"); shift; done
+    shift
+    n=$#
+    start_traced_bg "$mode-echo-server" "$mode-echo-server" "$PY" "$T/h2prog.py" echo-server "$mode" "$T/$mode-echo.port" "${certs[@]}"
+    wait_file "$T/$mode-echo.port" 10 "$BG_PID" "$mode-echo-server"
+    run traced "$mode-echo-client" "$PY" "$T/h2prog.py" echo-client "$mode" "$(<"$T/$mode-echo.port")" "${certs[0]:--}" "$@"
+    assert_ok
+    [ "$(grep -c "^echo ok alpn=$alpn " <<<"$output")" -eq "$n" ] || fail_now "echo failed: $output"
+
     start_backend control-backend control-backend
     printf 'x\n' >"$T/www/x.txt"
     run traced control-client "$PY" "$PY_PROGRAMS/mini_curl.py" -sS -o /dev/null "http://127.0.0.1:$BACKEND_PORT/x.txt"
     assert_ok
     wait_spans 2 --settle 1
+    check_spans "
+expect_eq(len(spans), 2, 'only the spans of the plain HTTP exchange')
+expect_eq(sel(service='$mode-echo-server') + sel(service='$mode-echo-client'), [], 'no span from the echo connections')
+"
 }
 
 @test "a 20 MiB gRPC message, traced grpcio client and server over h2c: byte-identical both ways" {
@@ -209,31 +209,13 @@ control_exchange() {
 
 @test "a TLS session offering ALPN h2 but settling on another protocol, starting with the preface, is untouched and makes no span" {
     make_cert echo
-    start_traced_bg tls-echo-server tls-echo-server "$PY" "$T/h2prog.py" echo-server tls "$T/tls-echo.port" "$T/echo.crt" "$T/echo.key"
-    wait_file "$T/tls-echo.port" 10 "$BG_PID" tls-echo-server
-    run traced tls-echo-client "$PY" "$T/h2prog.py" echo-client tls "$(<"$T/tls-echo.port")" "$T/echo.crt" \
+    echo_untouched tls echo/1 "$T/echo.crt" "$T/echo.key" -- \
         'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n' 'GET / HTTP/1.1\r\nHost: x\r\n\r\n' 'binary'
-    assert_ok
-    [ "$(grep -c '^echo ok alpn=echo/1 ' <<<"$output")" -eq 3 ] || fail_now "echo failed: $output"
-    control_exchange
-    check_spans "
-expect_eq(len(spans), 2, 'only the spans of the plain HTTP exchange')
-expect_eq(sel(service='tls-echo-server') + sel(service='tls-echo-client'), [], 'no span from the TLS echo sessions')
-"
 }
 
 @test "cleartext streams starting with 'PRI' that are not the HTTP/2 preface are untouched and make no span" {
-    start_traced_bg tcp-echo-server tcp-echo-server "$PY" "$T/h2prog.py" echo-server tcp "$T/tcp-echo.port"
-    wait_file "$T/tcp-echo.port" 10 "$BG_PID" tcp-echo-server
-    # IRC's PRIVMSG; the preface with one byte changed at its end; the
-    # preface's first line alone, then other bytes
-    run traced tcp-echo-client "$PY" "$T/h2prog.py" echo-client tcp "$(<"$T/tcp-echo.port")" - \
+    # IRC's PRIVMSG; the preface with its last byte changed; the preface's
+    # first line alone, then other bytes
+    echo_untouched tcp none -- \
         'PRIVMSG #otel :hello\r\n' 'PRI * HTTP/2.0\r\n\r\nSM\r\n\rX' 'PRI * HTTP/2.0\r\n\r\n'
-    assert_ok
-    [ "$(grep -c '^echo ok alpn=none ' <<<"$output")" -eq 3 ] || fail_now "echo failed: $output"
-    control_exchange
-    check_spans "
-expect_eq(len(spans), 2, 'only the spans of the plain HTTP exchange')
-expect_eq(sel(service='tcp-echo-server') + sel(service='tcp-echo-client'), [], 'no span from the PRI streams')
-"
 }

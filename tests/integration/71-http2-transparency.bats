@@ -29,7 +29,7 @@ BIG=$((20 << 20))
 # $T/h2prog.py: the test's small programs (gRPC echo, TLS and TCP echo).
 write_h2_programs() {
     cat >"$T/h2prog.py" <<'PY'
-import hashlib, os, socket, ssl, sys, threading
+import hashlib, os, select, socket, ssl, sys, threading
 
 def sha(b):
     return hashlib.sha256(b).hexdigest()
@@ -100,15 +100,19 @@ def echo_client(mode, port, cert, *starts):
             ctx.set_alpn_protocols(["h2", "echo/1"])
             s = ctx.wrap_socket(s, server_hostname="localhost")
             proto = s.selected_alpn_protocol()
+        # one thread (an SSL object takes no concurrent read and write): a
+        # chunk sent, then whatever came back read, so neither side's
+        # buffers fill up
         back = bytearray()
-        sender = threading.Thread(target=s.sendall, args=(data,))
-        sender.start()
+        for at in range(0, len(data), 16384):
+            s.sendall(data[at:at + 16384])
+            while len(back) < len(data) and (select.select([s], [], [], 0)[0] or (mode == "tls" and s.pending())):
+                back += s.recv(65536)
         while len(back) < len(data):
             b = s.recv(65536)
             if not b:
                 break
             back += b
-        sender.join()
         s.close()
         print("%s alpn=%s %s" % ("echo ok" if bytes(back) == data else "echo DIFFERS", proto, start))
 

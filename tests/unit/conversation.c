@@ -444,6 +444,18 @@ static bool play(struct run *r)
             oa_fd_forget(fd);
             r->closed[s->conn] = true;
             break;
+        case CONV_IDLE: {
+            struct oa_conn *c = oa_fd_peek(fd);
+            const struct oa_http_exchange *x =
+                c != NULL && c->proto != NULL && c->proto->protocol == &oa_http1_protocol
+                    ? (const struct oa_http_exchange *)c->proto
+                    : NULL;
+            if (x == NULL)
+                return fail(r, "step %d: conn %d has no HTTP/1 exchange", i, s->conn);
+            if (x->busy != NULL || !oa_http1_parked(&x->out) || !oa_http1_parked(&x->in))
+                return fail(r, "step %d: conn %d is idle but holds its busy area", i, s->conn);
+            break;
+        }
         case CONV_END:
         case CONV_FINISHED:
             break;
@@ -719,6 +731,8 @@ static bool run_once(const struct conversation *cv, const struct variant *v, boo
         if (!r.closed[i])
             oa_fd_forget(FD_BASE + i);
     }
+    if (r.why[0] == '\0' && oa_http_busy_taken() != 0)
+        ok = fail(&r, "%ld HTTP/1 busy areas not given back once every connection closed", oa_http_busy_taken());
     /* every span finished is handed to the exporter before we look */
     oa_export_shutdown();
     for (int i = 0; ok && i < CONV_MAX_CONNS && cv->roles[i] != OA_ROLE_UNKNOWN; i++)

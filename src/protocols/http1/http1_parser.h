@@ -217,6 +217,19 @@ static inline bool oa_http1_in_head(const struct oa_http1_parser *p)
  * to its pool) and of a long head's buffer. Returns the area the caller had
  * attached, or NULL. Not inside a head: check oa_http1_in_head first. */
 struct oa_http1_work *oa_http1_park(struct oa_http1_parser *p);
+/* oa_http1_park of a parser holding the area its caller attached, on a
+ * connection's per-request path: inlined, the common case a few stores. */
+static inline void oa_http1_detach(struct oa_http1_parser *p)
+{
+    if (__builtin_expect(p->work_owned || (p->head_buf != NULL && p->head_buf != p->work->head_inline), 0)) {
+        oa_http1_park(p);
+        return;
+    }
+    p->head_buf = NULL;
+    p->head_len = 0;
+    p->head_cap = 0;
+    p->work = NULL;
+}
 /* Releases a long head's buffer and starts over as oa_http1_init_mode would,
  * keeping its work area and without clearing the header slots a new message
  * overwrites: for a parser used again and again (the exporter's). Parses

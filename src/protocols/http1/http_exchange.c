@@ -56,12 +56,6 @@ static struct oa_proto_conn *exchange_open(enum oa_conn_role role)
 /* The busy areas: lock-free (a head's first byte on the program's thread
  * takes one without waiting), the same bound as the exchanges. */
 static struct oa_pool busy_pool = OA_POOL_INIT(sizeof(struct oa_http_busy), 16, 1024);
-static long busy_taken;
-
-long oa_http_busy_taken(void)
-{
-    return __atomic_load_n(&busy_taken, __ATOMIC_RELAXED);
-}
 
 /* Before bytes are parsed: the connection's busy area, its parsers' work
  * areas attached. false when none can be had (the connection is given up). */
@@ -72,7 +66,6 @@ static inline __attribute__((always_inline)) bool exchange_wake(struct oa_http_e
     struct oa_http_busy *b = oa_pool_get(&busy_pool);
     if (b == NULL)
         return false;
-    __atomic_fetch_add(&busy_taken, 1, __ATOMIC_RELAXED);
     x->busy = b;
     oa_http1_attach(&x->out, &b->out_work);
     oa_http1_attach(&x->in, &b->in_work);
@@ -87,12 +80,11 @@ static inline __attribute__((always_inline)) void exchange_rest(struct oa_http_e
 {
     if (x->busy == NULL || x->pending.count != 0 || oa_http1_in_head(&x->out) || oa_http1_in_head(&x->in))
         return;
-    oa_http1_park(&x->out);
-    oa_http1_park(&x->in);
+    oa_http1_detach(&x->out);
+    oa_http1_detach(&x->in);
     x->pending.slots = NULL;
     oa_pool_put(&busy_pool, x->busy);
     x->busy = NULL;
-    __atomic_fetch_sub(&busy_taken, 1, __ATOMIC_RELAXED);
 }
 
 /* The exchange of a connection HTTP/1 claimed. */
@@ -159,10 +151,7 @@ static void exchange_free(struct oa_proto_conn *p)
     oa_pending_fifo_drop_all(&x->pending, &inflight_ops);
     oa_http1_release(&x->out);
     oa_http1_release(&x->in);
-    if (x->busy != NULL) {
-        oa_pool_put(&busy_pool, x->busy);
-        __atomic_fetch_sub(&busy_taken, 1, __ATOMIC_RELAXED);
-    }
+    oa_pool_put(&busy_pool, x->busy);
     oa_pool_put(&exchange_pool, x);
 }
 

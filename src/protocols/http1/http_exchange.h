@@ -54,9 +54,6 @@ struct oa_http_exchange {
 extern const struct oa_protocol oa_http1_protocol;
 /* Registers it (the life cycle, at start-up; unit tests). */
 void oa_http1_register(void);
-/* Busy areas taken from the pool and not given back (tests: an idle
- * connection holds none). */
-long oa_http_busy_taken(void);
 
 /* Could this first byte start an HTTP/1 request? (cheap pre-check) */
 static inline bool oa_http_could_start_request(unsigned char b)

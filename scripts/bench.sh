@@ -8,13 +8,16 @@
 # ratios, with their min..max as the spread. Instruction counts come from
 # callgrind, which is deterministic.
 #
-#   scripts/bench.sh [--rounds N] [--out FILE] [--plot FILE] [--quick] [--only db]
+#   scripts/bench.sh [--rounds N] [--out FILE] [--plot FILE] [--quick] [--only db|cpu]
 #
 # --only db: only the database client rows (pgbench, redis-benchmark -P 16;
 # scripts/bench-db.bash), printed rather than written to BENCHMARKS.md.
+# --only cpu: only the headline rows, CPU per request traced / untraced for
+# each server (scripts/bench-cpu.bash), printed the same way.
 #
-# Needs: nginx, wrk, redis-server, redis-benchmark, valgrind, gnuplot
-# (scripts/install-deps.sh). Takes about 9 minutes on 2 cores (--quick: 3).
+# Needs: nginx, wrk, redis-server, redis-benchmark, valgrind, gnuplot, node
+# (scripts/install-deps.sh; without node its row is skipped). Takes about 14
+# minutes on 2 cores (--quick: 5).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -42,7 +45,7 @@ for f in "$shim" "$pass" "$build/libotelauto-otlp.so" "$build/bench/load_gen" "$
     "$build/bench/export_bench" "$build/bench/request_loop"; do
     [[ -e $f ]] || { echo "bench: $f is not built (make lib bench-bins)" >&2; exit 2; }
 done
-[[ -z $only || $only == db ]] || { echo "bench: --only takes db" >&2; exit 2; }
+[[ -z $only || $only == db || $only == cpu ]] || { echo "bench: --only takes db or cpu" >&2; exit 2; }
 for cmd in nginx wrk redis-server redis-benchmark valgrind gnuplot python3 pgbench setpriv; do
     command -v "$cmd" >/dev/null || { echo "bench: $cmd is needed (scripts/install-deps.sh)" >&2; exit 2; }
 done
@@ -163,6 +166,15 @@ if [[ $only == db ]]; then
     db_rows
     db_raw_values
     echo "commands: CONFIG ${db_pg_cmd[*]}; CONFIG ${db_redis_cmd[*]} (servers untraced on CPU 0)"
+    exit 0
+fi
+
+# ---------------------------------------------------------------- CPU per request (the headline)
+source "$root/scripts/bench-cpu.bash"
+bench_cpu "$rounds" "$quick"
+if [[ $only == cpu ]]; then
+    cpu_rows
+    cpu_raw_values
     exit 0
 fi
 
@@ -578,6 +590,7 @@ rows are the ones to trust then.
 
 | # | figure | target | result (median; spread) | |
 |---|---|---|---|---|
+$(cpu_rows)
 | 1 | nginx throughput, shim / none | >= 0.97 | **$tp** ($(minmax "${tp_vs_none[@]}")); shim / pass $tpp ($(minmax "${tp_vs_pass[@]}")) | $(verdict "$tp" 0.97 ge 0.1 "${tp_vs_none[@]}") |
 | 1c | the same nginx in user-space instructions per request (callgrind) | | **worker thread +$((ngx_shim - ngx_pass)) over pass** (none $ngx_none, pass $ngx_pass, shim $ngx_shim), and $ngx_shim_bg on the shim's own threads (exporter: building, encoding and sending the span) | |
 | 1b | the same, exporting to the Python test receiver instead (it takes a core from nginx and wrk) | | **$tpy** ($(minmax "${tp_py_vs_none[@]}")) | |
@@ -605,6 +618,7 @@ $(db_rows)
 
 ## Raw values per round
 
+$(cpu_raw_values)
 - nginx requests/s (wrk): none${rps[none]}; pass${rps[pass]}; shim${rps[shim]}
 - p50 us at $lat_rate req/s: none${p50[none]}; pass${p50[pass]}; shim${p50[shim]}
 - p99 us at $lat_rate req/s: none${p99[none]}; pass${p99[pass]}; shim${p99[shim]}

@@ -8,15 +8,18 @@
 # ratios, with their min..max as the spread. Instruction counts come from
 # callgrind, which is deterministic.
 #
-#   scripts/bench.sh [--rounds N] [--out FILE] [--plot FILE] [--quick] [--only db|h2]
+#   scripts/bench.sh [--rounds N] [--out FILE] [--plot FILE] [--quick] [--only db|h2|cpu]
 #
 # --only db: only the database client rows (pgbench, redis-benchmark -P 16;
 # scripts/bench-db.bash), printed rather than written to BENCHMARKS.md.
 # --only h2: only the HTTP/2 rows (h2load against nginx http2, h2c and TLS;
 # scripts/bench-h2.bash), printed likewise.
+# --only cpu: only the headline rows, CPU per request traced / untraced for
+# each server (scripts/bench-cpu.bash), printed the same way.
 #
-# Needs: nginx, wrk, redis-server, redis-benchmark, valgrind, gnuplot
-# (scripts/install-deps.sh). Takes about 9 minutes on 2 cores (--quick: 3).
+# Needs: nginx, wrk, redis-server, redis-benchmark, valgrind, gnuplot, node
+# (scripts/install-deps.sh; without node its row is skipped). Takes about 14
+# minutes on 2 cores (--quick: 5).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -44,7 +47,7 @@ for f in "$shim" "$pass" "$build/libotelauto-otlp.so" "$build/bench/load_gen" "$
     "$build/bench/export_bench" "$build/bench/request_loop"; do
     [[ -e $f ]] || { echo "bench: $f is not built (make lib bench-bins)" >&2; exit 2; }
 done
-[[ -z $only || $only == db || $only == h2 ]] || { echo "bench: --only takes db or h2" >&2; exit 2; }
+[[ -z $only || $only == db || $only == h2 || $only == cpu ]] || { echo "bench: --only takes db, h2 or cpu" >&2; exit 2; }
 needed=(nginx wrk redis-server redis-benchmark valgrind gnuplot python3 pgbench setpriv)
 [[ $only == h2 ]] && needed=(nginx h2load openssl python3 taskset)
 for cmd in "${needed[@]}"; do
@@ -184,6 +187,15 @@ if [[ $only == db ]]; then
     db_rows
     db_raw_values
     echo "commands: CONFIG ${db_pg_cmd[*]}; CONFIG ${db_redis_cmd[*]} (servers untraced on CPU 0)"
+    exit 0
+fi
+
+# ---------------------------------------------------------------- CPU per request (the headline)
+source "$root/scripts/bench-cpu.bash"
+bench_cpu "$rounds" "$quick"
+if [[ $only == cpu ]]; then
+    cpu_rows
+    cpu_raw_values
     exit 0
 fi
 
@@ -534,6 +546,15 @@ for rate in 25000 50000 100000 150000 200000 300000 400000 600000; do
     capacity=$rate
 done
 
+say "the exporter's share: its threads' CPU per span at a steady 20,000 spans/s"
+# feed to the null receiver (another process): the CPU of every thread but
+# the producer is the batch processor's and the exporter's alone
+share=()
+for _ in 1 2 3; do
+    share+=("$("$build/bench/export_bench" feed 20000 "$cap_secs" "$work/null.port" |
+        awk '{ for (i = 1; i < NF; i++) if ($i == "export_us_per_span") print $(i + 1) }')")
+done
+
 # ---------------------------------------------------------------- start-up
 say "start-up of /bin/true"
 startup_out=$("$root/scripts/measure-startup.sh" --runs $((quick ? 100 : 200)) --rounds "$rounds")
@@ -593,6 +614,7 @@ rows are the ones to trust then.
 
 | # | figure | target | result (median; spread) | |
 |---|---|---|---|---|
+$(cpu_rows)
 | 1 | nginx throughput, shim / none | >= 0.97 | **$tp** ($(minmax "${tp_vs_none[@]}")); shim / pass $tpp ($(minmax "${tp_vs_pass[@]}")) | $(verdict "$tp" 0.97 ge 0.1 "${tp_vs_none[@]}") |
 | 1c | the same nginx in user-space instructions per request (callgrind) | | **worker thread +$((ngx_shim - ngx_pass)) over pass** (none $ngx_none, pass $ngx_pass, shim $ngx_shim), and $ngx_shim_bg on the shim's own threads (exporter: building, encoding and sending the span) | |
 | 1b | the same, exporting to the Python test receiver instead (it takes a core from nginx and wrk) | | **$tpy** ($(minmax "${tp_py_vs_none[@]}")) | |
@@ -614,12 +636,14 @@ rows are the ones to trust then.
 | 6 | start-up of /bin/true, shim / pass | <= 1.1 | **$startup_ratio** (instructions: $startup_instr) | $(ok "$startup_ratio" 1.1 le) |
 | 7 | RSS added to the nginx worker at steady load, shim - pass | <= 8 MiB | **$ra_mib MiB** ($(minmax "${rss_add[@]}") KiB), of which anonymous memory $aa_mib MiB; exporting to the Python receiver $rp_mib MiB | $(ok "$ra_mib" 8 le) |
 | 8 | capacity: highest span rate with no drops, default queue | | **$capacity spans/s** (tried: $capacity_log) | |
+| 8b | the exporter's share: CPU of the shim's export threads per span at a steady 20,000 spans/s (batching, encoding, compressing, sending built spans to a null receiver in another process; \`export_bench feed 20000 $cap_secs\`, 3 runs) | | **$(median "${share[@]}") us** ($(minmax "${share[@]}")) | |
 $(db_rows)
 
 ![throughput and latency vs load]($plot_rel)
 
 ## Raw values per round
 
+$(cpu_raw_values)
 - nginx requests/s (wrk): none${rps[none]}; pass${rps[pass]}; shim${rps[shim]}
 - p50 us at $lat_rate req/s: none${p50[none]}; pass${p50[pass]}; shim${p50[shim]}
 - p99 us at $lat_rate req/s: none${p99[none]}; pass${p99[pass]}; shim${p99[shim]}

@@ -4,6 +4,7 @@
  * engine.
  *
  *   parse_heads MODE HEAD N    MODE 0 FULL, 1 LIGHT; HEAD an index below */
+#include "../../src/base/pool.c"
 #include "../../src/protocols/http1/http1_parser.c"
 
 #include <stdio.h>

@@ -12,7 +12,7 @@ FUZZ_CFLAGS  = -std=gnu11 -g -O1 -fno-omit-frame-pointer -Wall -Wextra -Werror \
                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 
 # target name => the engine source it fuzzes
-FUZZ_SRC_http1_parser = src/protocols/http1/http1_parser.c
+FUZZ_SRC_http1_parser = src/protocols/http1/http1_parser.c src/base/pool.c
 FUZZ_SRC_traceparent  = src/trace/traceparent.c
 FUZZ_SRC_tracestate   = src/trace/tracestate.c
 FUZZ_SRC_baggage      = src/trace/baggage.c

@@ -92,3 +92,31 @@ expect_eq(len(queries), $N, 'distinct requests seen by the server')
     # the connection, its exchange (two parsers) and one span in flight: ~9.5 KiB
     ((per_conn < 24 * 1024))
 }
+
+# idle_cost NAME SERVICE: starts nginx (traced as SERVICE unless empty), runs
+# idle_connections.py against it, stops it; sets IDLE_GROWTH_KB: what N idle
+# keep-alive connections added to its resident memory beyond N requests on
+# one connection.
+idle_cost() {
+    start_big_nginx "$1" "$2"
+    run "$PY" "$PY_PROGRAMS/idle_connections.py" "$NGINX_PORT" "$NGINX_PID" $N /ok.txt
+    echo "$output"
+    assert_ok
+    [[ $output =~ base_kb=([0-9]+)\ idle_kb=([0-9]+) ]]
+    IDLE_GROWTH_KB=$((BASH_REMATCH[2] - BASH_REMATCH[1]))
+    stop_bg "$NGINX_PID"
+}
+
+@test "10,000 idle keep-alive connections: the shim adds at most 2 KiB per connection to nginx's resident memory" {
+    skip_if_sanitized
+    idle_cost plain ""
+    local plain=$IDLE_GROWTH_KB
+    idle_cost traced nginx
+    local traced=$IDLE_GROWTH_KB
+    local per_conn=$(((traced - plain) * 1024 / N))
+    echo "nginx resident memory added by $N idle keep-alive connections: untraced ${plain} kB, traced ${traced} kB: the shim ${per_conn} bytes per connection" >&2
+    # fd slot, struct oa_conn and the exchange (~1.2 KiB); the parsers' head
+    # slots and the requests in flight are held only while a request is
+    # being read or answered
+    ((per_conn <= 2048))
+}

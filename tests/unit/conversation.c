@@ -444,6 +444,18 @@ static bool play(struct run *r)
             oa_fd_forget(fd);
             r->closed[s->conn] = true;
             break;
+        case CONV_IDLE: {
+            struct oa_conn *c = oa_fd_peek(fd);
+            const struct oa_http_exchange *x =
+                c != NULL && c->proto != NULL && c->proto->protocol == &oa_http1_protocol
+                    ? (const struct oa_http_exchange *)c->proto
+                    : NULL;
+            if (x == NULL)
+                return fail(r, "step %d: conn %d has no HTTP/1 exchange", i, s->conn);
+            if (x->busy != NULL || !oa_http1_parked(&x->out) || !oa_http1_parked(&x->in))
+                return fail(r, "step %d: conn %d is idle but holds its busy area", i, s->conn);
+            break;
+        }
         case CONV_END:
         case CONV_FINISHED:
             break;

@@ -51,6 +51,8 @@ enum conv_dir {
     CONV_TLS,     /* a TLS session starts on the connection (oa_tls_open): its sends and
                    * receives from here on are the session's plaintext (oa_tls_send,
                    * oa_tls_received), which is what its wire template then holds */
+    CONV_IDLE,    /* HTTP/1: the connection holds only its fixed state now (no busy
+                   * area, both parsers parked): what an idle keep-alive one costs */
 };
 
 struct conv_step {
@@ -91,6 +93,7 @@ struct conv_span {
 #define CLOSES(c) {.conn = (c), .dir = CONV_CLOSE}
 #define FINISHED(n) {.dir = CONV_FINISHED, .spans = (n)}
 #define STARTS_TLS(c) {.conn = (c), .dir = CONV_TLS}
+#define IDLE(c) {.conn = (c), .dir = CONV_IDLE}
 #define CONV_DONE {.dir = CONV_END}
 #define SPAN(kind_, name_, error_, parent_, ...) \
     {.kind = (kind_), .name = (name_), .error = (error_), .parent = (parent_), .attrs = {__VA_ARGS__}}

@@ -10,6 +10,7 @@
  * empty line begins. Bodies are framed, never looked at: data is skipped in
  * bulk. */
 #include "protocols/http1/http1_parser.h"
+#include "base/pool.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -495,6 +496,55 @@ static size_t message_done(struct oa_http1_parser *p, size_t consumed, enum oa_h
     return consumed;
 }
 
+/* ---- work area ---- */
+
+/* The work areas of parsers with no caller to attach one (the exporter's
+ * re-parser, tests): lock-free like every pool, so a head's first byte on a
+ * program's thread never waits. */
+static struct oa_pool work_pool = OA_POOL_INIT(sizeof(struct oa_http1_work), 16, 1024);
+
+static bool take_work(struct oa_http1_parser *p)
+{
+    p->work = oa_pool_get(&work_pool);
+    if (p->work == NULL)
+        return false;
+    p->work_owned = true;
+    p->work->head.n_headers = 0;
+    p->work->head.base = NULL;
+    return true;
+}
+
+/* A long head's buffer goes with the work area (it outgrew its inline bytes). */
+static void drop_head_buffer(struct oa_http1_parser *p)
+{
+    if (p->head_buf != NULL && (p->work == NULL || p->head_buf != p->work->head_inline))
+        free(p->head_buf);
+    p->head_buf = NULL;
+    p->head_len = 0;
+    p->head_cap = 0;
+}
+
+void oa_http1_attach(struct oa_http1_parser *p, struct oa_http1_work *w)
+{
+    p->work = w;
+    p->work_owned = false;
+    w->head.n_headers = 0;
+    w->head.base = NULL;
+}
+
+struct oa_http1_work *oa_http1_park(struct oa_http1_parser *p)
+{
+    struct oa_http1_work *w = p->work;
+    drop_head_buffer(p);
+    p->work = NULL;
+    if (w != NULL && p->work_owned) {
+        oa_pool_put(&work_pool, w);
+        w = NULL;
+    }
+    p->work_owned = false;
+    return w;
+}
+
 /* ---- head buffer ---- */
 
 static bool head_append(struct oa_http1_parser *p, const char *bytes, size_t n)
@@ -503,8 +553,8 @@ static bool head_append(struct oa_http1_parser *p, const char *bytes, size_t n)
     if (n == 0)
         return true;
     if (p->head_buf == NULL) {
-        p->head_buf = p->head_inline;
-        p->head_cap = sizeof(p->head_inline);
+        p->head_buf = p->work->head_inline;
+        p->head_cap = sizeof(p->work->head_inline);
     }
     if (need > p->head_cap) {
         /* a long head: only these pay for an allocation */
@@ -513,12 +563,12 @@ static bool head_append(struct oa_http1_parser *p, const char *bytes, size_t n)
             cap *= 2;
         if (cap > OA_HTTP1_HEAD_MAX)
             cap = OA_HTTP1_HEAD_MAX;
-        bool was_inline = p->head_buf == p->head_inline;
+        bool was_inline = p->head_buf == p->work->head_inline;
         char *grown = realloc(was_inline ? NULL : p->head_buf, cap);
         if (!grown)
             return false;
         if (was_inline)
-            memcpy(grown, p->head_inline, p->head_len);
+            memcpy(grown, p->work->head_inline, p->head_len);
         p->head_buf = grown;
         p->head_cap = cap;
     }
@@ -562,7 +612,7 @@ static void begin_message(struct oa_http1_parser *p)
     p->start_count = 0;
     p->opaque_after_message = false;
 
-    head_clear(&p->head);
+    head_clear(&p->work->head);
     p->state = OA_HTTP1_S_HEAD;
 }
 
@@ -574,7 +624,7 @@ static void begin_message(struct oa_http1_parser *p)
 static size_t scan_start_line(struct oa_http1_parser *p, const unsigned char *s, size_t n,
                               enum start_verdict *verdict)
 {
-    struct oa_http1_head *h = &p->head;
+    struct oa_http1_head *h = &p->work->head;
     bool request = p->direction == OA_HTTP1_REQUESTS;
     size_t k = 0;
 
@@ -857,7 +907,7 @@ __attribute__((noinline)) static bool walk_framing_lists(const struct oa_http1_h
 /* Inlined in both callers: for most heads it is a few tests. */
 static inline __attribute__((always_inline)) bool derive_framing(struct oa_http1_parser *p)
 {
-    struct oa_http1_head *h = &p->head;
+    struct oa_http1_head *h = &p->work->head;
     struct framing_scan scan;
     bool has_transfer_encoding = h->known_count[OA_HTTP1_H_TRANSFER_ENCODING] > 0;
     /* The usual forms first: one Content-Length with one number, one
@@ -1178,10 +1228,10 @@ static inline __attribute__((always_inline)) size_t light_whole_lines(struct oa_
     }
 }
 
-/* Parses every line stored so far (all complete) into p->head. */
+/* Parses every line stored so far (all complete) into p->work->head. */
 static bool parse_head(struct oa_http1_parser *p)
 {
-    struct oa_http1_head *h = &p->head;
+    struct oa_http1_head *h = &p->work->head;
     const char *b = p->head_buf;
 
     if (p->direction == OA_HTTP1_REQUESTS) {
@@ -1257,9 +1307,9 @@ static size_t parse_whole_head(struct oa_http1_parser *p, const char *buf, size_
                                enum oa_http1_event *ev)
 {
     const unsigned char *s = (const unsigned char *)buf;
-    struct oa_http1_head *h = &p->head;
+    struct oa_http1_head *h = &p->work->head;
     /* pointers go straight to where the head will be copied */
-    char *dst = p->head_buf != NULL ? p->head_buf : p->head_inline;
+    char *dst = p->head_buf != NULL ? p->head_buf : p->work->head_inline;
     /* a long head's buffer is shrunk by begin_message first */
     if (p->head_cap > HEAD_BUF_KEEP)
         return NOT_WHOLE;
@@ -1373,8 +1423,8 @@ static size_t parse_whole_head(struct oa_http1_parser *p, const char *buf, size_
     p->state = OA_HTTP1_S_HEAD;
     p->opaque_after_message = false;
     if (p->head_buf == NULL) {
-        p->head_buf = p->head_inline;
-        p->head_cap = sizeof(p->head_inline);
+        p->head_buf = p->work->head_inline;
+        p->head_cap = sizeof(p->work->head_inline);
     }
     /* gcc, knowing k <= OA_HTTP1_HEAD_INLINE here, copies with "rep movsq",
      * slower for a few hundred bytes than libc's memcpy: hide the bound */
@@ -1412,6 +1462,8 @@ __attribute__((noinline)) static size_t feed_head(struct oa_http1_parser *p, con
         }
         if (i == len)
             return len;
+        if (__builtin_expect(p->work == NULL, 0) && !take_work(p))
+            return fail(p, i + 1, OA_HTTP1_ERROR, ev);
         size_t whole = parse_whole_head(p, buf + i, len - i, ev);
         if (whole != NOT_WHOLE)
             return i + whole;
@@ -1650,14 +1702,15 @@ void oa_http1_init(struct oa_http1_parser *p, enum oa_http1_direction dir)
     oa_http1_init_mode(p, dir, OA_HTTP1_FULL);
 }
 
-/* What oa_http1_init_mode leaves, field by field, except the arrays a new
- * message writes before it reads them (the head's fields, known and
- * known_first slots, guarded by n_headers and known_count, and the inline
- * head buffer): about 2,400 bytes the exporter's re-parser does not clear
- * for every span. */
+/* What oa_http1_init_mode leaves, field by field, but the work area is kept
+ * (its arrays a new message writes before it reads them: the head's fields,
+ * known and known_first slots, guarded by n_headers and known_count, and the
+ * inline head buffer): the exporter's re-parser neither clears nor takes
+ * again ~2,500 bytes for every span. */
 void oa_http1_reset(struct oa_http1_parser *p, enum oa_http1_direction dir, enum oa_http1_mode mode)
 {
-    oa_http1_release(p);
+    struct oa_http1_work *w = p->work;
+    drop_head_buffer(p);
     p->direction = dir;
     p->light = mode == OA_HTTP1_LIGHT;
     p->state = OA_HTTP1_S_START;
@@ -1670,8 +1723,10 @@ void oa_http1_reset(struct oa_http1_parser *p, enum oa_http1_direction dir, enum
     p->start_step = 0;
     p->start_count = 0;
 
-    head_clear(&p->head);
-    p->head.base = NULL;
+    if (w != NULL) {
+        head_clear(&w->head);
+        w->head.base = NULL;
+    }
 
     p->body_state = OA_HTTP1_S_START;
     p->body_remaining = 0;
@@ -1682,12 +1737,7 @@ void oa_http1_reset(struct oa_http1_parser *p, enum oa_http1_direction dir, enum
 
 void oa_http1_release(struct oa_http1_parser *p)
 {
-    if (p->head_buf != p->head_inline)
-        free(p->head_buf);
-    p->head_buf = NULL;
-    p->head_len = 0;
-    p->head_cap = 0;
-    p->head.n_headers = 0;
+    oa_http1_park(p);
 }
 
 size_t oa_http1_feed(struct oa_http1_parser *p, const char *buf, size_t len,
@@ -1722,7 +1772,9 @@ size_t oa_http1_feed(struct oa_http1_parser *p, const char *buf, size_t len,
 
 const struct oa_http1_head *oa_http1_head(const struct oa_http1_parser *p)
 {
-    return &p->head;
+    /* a parked parser has no head to show: an empty one */
+    static const struct oa_http1_head none;
+    return p->work != NULL ? &p->work->head : &none;
 }
 
 void oa_http1_response_has_no_body(struct oa_http1_parser *p, bool tunnel)

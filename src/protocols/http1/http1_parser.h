@@ -112,7 +112,8 @@ struct oa_http1_field {
 };
 
 /* A parsed head. Pointers refer into the parser's head buffer and stay valid
- * until the next oa_http1_feed/oa_http1_eof/oa_http1_reset call. */
+ * until the next oa_http1_feed/oa_http1_eof/oa_http1_reset/oa_http1_park
+ * call. */
 struct oa_http1_head {
     /* requests */
     const char *method;
@@ -151,6 +152,16 @@ enum oa_http1_state {
     OA_HTTP1_S_DEAD,          /* not HTTP or error: never parsed again */
 };
 
+/* Where a head is parsed to: its header slots and its first
+ * OA_HTTP1_HEAD_INLINE bytes (~2.5 KiB). A parser holds one only while it
+ * reads a head and its caller looks at it: a connection's parsers take theirs
+ * from a shared pool at a head's first byte and give it back once the head
+ * is done (oa_http1_park), so an idle keep-alive connection holds none. */
+struct oa_http1_work {
+    struct oa_http1_head head;
+    char head_inline[OA_HTTP1_HEAD_INLINE];
+};
+
 struct oa_http1_parser {
     enum oa_http1_direction direction;
     bool light;               /* OA_HTTP1_LIGHT */
@@ -159,9 +170,8 @@ struct oa_http1_parser {
     bool opaque_after_message; /* 101 or a tunnel: opaque once this message is done */
     bool head_done_last;      /* the last event was HEAD_DONE: framing may still be adjusted */
     /* head accumulation (the empty line that ends the head is not stored) */
-    char *head_buf;           /* NULL, head_inline, or malloc'd for a longer head
-                               * (at most OA_HTTP1_HEAD_MAX); the parser is
-                               * never moved while it holds bytes */
+    char *head_buf;           /* NULL, work->head_inline, or malloc'd for a longer
+                               * head (at most OA_HTTP1_HEAD_MAX) */
     size_t head_len;
     size_t head_cap;
     size_t start_line_len;    /* offset in head_buf of the first header line */
@@ -169,8 +179,10 @@ struct oa_http1_parser {
     uint8_t head_phase;
     uint8_t start_step;       /* start-line validation, one byte at a time */
     uint8_t start_count;
-    struct oa_http1_head head;
-    char head_inline[OA_HTTP1_HEAD_INLINE];
+    /* the head's slots and inline bytes: NULL when the parser is between
+     * heads and parked (see struct oa_http1_work) */
+    struct oa_http1_work *work;
+    bool work_owned;          /* taken by the parser itself (no oa_http1_attach) */
     /* body framing */
     enum oa_http1_state body_state; /* where HEAD_DONE leads */
     uint64_t body_remaining;
@@ -181,11 +193,47 @@ struct oa_http1_parser {
 
 void oa_http1_init(struct oa_http1_parser *p, enum oa_http1_direction dir); /* OA_HTTP1_FULL */
 void oa_http1_init_mode(struct oa_http1_parser *p, enum oa_http1_direction dir, enum oa_http1_mode mode);
-/* Frees the head buffer. The parser may be re-initialised afterwards. */
+/* Frees the head buffer and gives back its work area (one it took itself;
+ * an attached one is detached, left to its owner). The parser may be
+ * re-initialised afterwards. */
 void oa_http1_release(struct oa_http1_parser *p);
-/* Releases the head buffer and starts over as oa_http1_init_mode would,
- * without clearing the header slots a new message overwrites: for a parser
- * used again and again (the exporter's). Parses exactly as a fresh one. */
+/* The work area the next head is parsed into: w, owned by the caller, for a
+ * parser that holds none (oa_http1_parked). Without one, a head's first byte
+ * takes one from the parser's own pool (the exporter's re-parser, tests). */
+void oa_http1_attach(struct oa_http1_parser *p, struct oa_http1_work *w);
+/* Whether the parser holds no work area. */
+static inline bool oa_http1_parked(const struct oa_http1_parser *p)
+{
+    return p->work == NULL;
+}
+/* Whether a head is being read: its bytes and slots are needed until it is
+ * done, and the parser cannot be parked. */
+static inline bool oa_http1_in_head(const struct oa_http1_parser *p)
+{
+    return p->state == OA_HTTP1_S_HEAD;
+}
+/* The caller is done with the last head (oa_http1_head's pointers): the
+ * parser, not inside a head, lets go of its work area (one it took goes back
+ * to its pool) and of a long head's buffer. Returns the area the caller had
+ * attached, or NULL. Not inside a head: check oa_http1_in_head first. */
+struct oa_http1_work *oa_http1_park(struct oa_http1_parser *p);
+/* oa_http1_park of a parser holding the area its caller attached, on a
+ * connection's per-request path: inlined, the common case a few stores. */
+static inline void oa_http1_detach(struct oa_http1_parser *p)
+{
+    if (__builtin_expect(p->work_owned || (p->head_buf != NULL && p->head_buf != p->work->head_inline), 0)) {
+        oa_http1_park(p);
+        return;
+    }
+    p->head_buf = NULL;
+    p->head_len = 0;
+    p->head_cap = 0;
+    p->work = NULL;
+}
+/* Releases a long head's buffer and starts over as oa_http1_init_mode would,
+ * keeping its work area and without clearing the header slots a new message
+ * overwrites: for a parser used again and again (the exporter's). Parses
+ * exactly as a fresh one. */
 void oa_http1_reset(struct oa_http1_parser *p, enum oa_http1_direction dir, enum oa_http1_mode mode);
 
 size_t oa_http1_feed(struct oa_http1_parser *p, const char *buf, size_t len,

@@ -49,8 +49,42 @@ static struct oa_proto_conn *exchange_open(enum oa_conn_role role)
     oa_http1_init_mode(&x->out, role == OA_ROLE_CLIENT ? OA_HTTP1_REQUESTS : OA_HTTP1_RESPONSES,
                        role == OA_ROLE_CLIENT ? OA_HTTP1_FULL : OA_HTTP1_LIGHT);
     oa_http1_init_mode(&x->in, role == OA_ROLE_CLIENT ? OA_HTTP1_RESPONSES : OA_HTTP1_REQUESTS, OA_HTTP1_LIGHT);
-    oa_pending_fifo_init(&x->pending, x->fl, sizeof(x->fl[0]), OA_HTTP_MAX_INFLIGHT);
+    oa_pending_fifo_init(&x->pending, NULL, sizeof(struct oa_inflight), OA_HTTP_MAX_INFLIGHT);
     return &x->base;
+}
+
+/* The busy areas: lock-free (a head's first byte on the program's thread
+ * takes one without waiting), the same bound as the exchanges. */
+static struct oa_pool busy_pool = OA_POOL_INIT(sizeof(struct oa_http_busy), 16, 1024);
+
+/* Before bytes are parsed: the connection's busy area, its parsers' work
+ * areas attached. false when none can be had (the connection is given up). */
+static inline __attribute__((always_inline)) bool exchange_wake(struct oa_http_exchange *x)
+{
+    if (__builtin_expect(x->busy != NULL, 1))
+        return true;
+    struct oa_http_busy *b = oa_pool_get(&busy_pool);
+    if (b == NULL)
+        return false;
+    x->busy = b;
+    oa_http1_attach(&x->out, &b->out_work);
+    oa_http1_attach(&x->in, &b->in_work);
+    /* empty: nothing to move */
+    x->pending.slots = (unsigned char *)b->fl;
+    x->pending.first = 0;
+    return true;
+}
+
+/* After: the busy area goes back once nothing needs it. */
+static inline __attribute__((always_inline)) void exchange_rest(struct oa_http_exchange *x)
+{
+    if (x->busy == NULL || x->pending.count != 0 || oa_http1_in_head(&x->out) || oa_http1_in_head(&x->in))
+        return;
+    oa_http1_detach(&x->out);
+    oa_http1_detach(&x->in);
+    x->pending.slots = NULL;
+    oa_pool_put(&busy_pool, x->busy);
+    x->busy = NULL;
 }
 
 /* The exchange of a connection HTTP/1 claimed. */
@@ -67,13 +101,14 @@ static inline struct oa_inflight *inflight_of(struct oa_pending *e)
     return (struct oa_inflight *)e;
 }
 
-/* The FIFO's slots are x->fl: an entry's address from the array, its
- * stride a constant here. The oldest, or NULL. */
+/* The FIFO's slots are x->busy->fl (held while a request is in flight): an
+ * entry's address from the array, its stride a constant here. The oldest,
+ * or NULL. */
 static inline struct oa_inflight *inflight_front(struct oa_http_exchange *x)
 {
     if (x->pending.count == 0)
         return NULL;
-    return inflight_of(oa_pending_fifo_at_in(&x->pending, x->fl, sizeof(x->fl[0]), 0));
+    return inflight_of(oa_pending_fifo_at_in(&x->pending, x->busy->fl, sizeof(x->busy->fl[0]), 0));
 }
 
 /* ---- what the pending requests' common code asks of HTTP/1 ---- */
@@ -116,6 +151,7 @@ static void exchange_free(struct oa_proto_conn *p)
     oa_pending_fifo_drop_all(&x->pending, &inflight_ops);
     oa_http1_release(&x->out);
     oa_http1_release(&x->in);
+    oa_pool_put(&busy_pool, x->busy);
     oa_pool_put(&exchange_pool, x);
 }
 
@@ -124,7 +160,8 @@ static void exchange_crash(const struct oa_proto_conn *p, const struct oa_crash_
     const struct oa_http_exchange *x = (const struct oa_http_exchange *)p;
     /* the FIFO's slots must be this exchange's own (a recycled or half
      * opened state may not have them yet) */
-    if (x->pending.slots != (const unsigned char *)x->fl || x->pending.size != sizeof(x->fl[0]) ||
+    if (x->busy == NULL || x->pending.slots != (const unsigned char *)x->busy->fl ||
+        x->pending.size != sizeof(x->busy->fl[0]) ||
         x->pending.mask != OA_HTTP_MAX_INFLIGHT - 1)
         return;
     oa_pending_fifo_crash_copy_all(&x->pending, &inflight_ops, w);
@@ -350,7 +387,7 @@ static bool queue_replacement(struct oa_http_exchange *x, uint64_t at, const str
 
 static struct oa_inflight *inflight_push(struct oa_http_exchange *x, const struct oa_http1_head *h, uint64_t start)
 {
-    struct oa_pending *e = oa_pending_fifo_push_in(&x->pending, x->fl, sizeof(x->fl[0]), start);
+    struct oa_pending *e = oa_pending_fifo_push_in(&x->pending, x->busy->fl, sizeof(x->busy->fl[0]), start);
     if (e == NULL)
         return NULL;
     struct oa_inflight *f = inflight_of(e);
@@ -530,9 +567,9 @@ static void on_response_done(struct oa_http_exchange *x)
     oa_pending_fifo_pop(&x->pending);
 }
 
-/* Feeds one piece of one stream and acts on its events. */
+/* Feeds one piece of one stream and acts on its events, the busy area held. */
 /* inlined into its two callers: each knows its stream */
-static inline __attribute__((always_inline)) bool feed(struct oa_conn *c, enum stream s, const char *p, size_t n)
+static inline __attribute__((always_inline)) bool feed_events(struct oa_conn *c, enum stream s, const char *p, size_t n)
 {
     struct oa_http_exchange *x = exchange_of(c);
     bool out = s == OUTGOING;
@@ -581,6 +618,19 @@ static inline __attribute__((always_inline)) bool feed(struct oa_conn *c, enum s
     return true;
 }
 
+/* Feeds one piece of one stream: the busy area taken for it, given back if
+ * the connection is idle after it. */
+static inline __attribute__((always_inline)) bool feed(struct oa_conn *c, enum stream s, const char *p, size_t n)
+{
+    struct oa_http_exchange *x = exchange_of(c);
+    if (n == 0)
+        return true;
+    if (!exchange_wake(x) || !feed_events(c, s, p, n))
+        return false;
+    exchange_rest(x);
+    return true;
+}
+
 static inline __attribute__((always_inline)) bool feed_outgoing(struct oa_conn *c, const char *p, size_t n)
 {
     return feed(c, OUTGOING, p, n);
@@ -617,6 +667,7 @@ static void exchange_skipped(struct oa_conn *c, size_t n)
     }
     if (ev == OA_HTTP1_MESSAGE_DONE && x->out.direction == OA_HTTP1_RESPONSES)
         on_response_done(x);
+    exchange_rest(x);
 }
 
 /* The responses stream ended: a response delimited by the close is complete;
@@ -638,6 +689,7 @@ static void exchange_eof(struct oa_conn *c)
     if (x->role != OA_ROLE_CLIENT)
         return;
     responses_ended(x, x->base.io_error);
+    exchange_rest(x);
 }
 
 /* The connection ends (close): every span in flight is finished. */

@@ -23,6 +23,17 @@ struct oa_inflight {
     bool is_connect;
 };
 
+/* What a connection needs only while it is busy: a head being read, or a
+ * request waiting for its response (~7.8 KiB). It comes from a shared pool
+ * when a head begins and goes back when the connection is idle again (no
+ * head in progress, no request in flight), so that an idle keep-alive
+ * connection holds only its struct oa_http_exchange (~1 KiB). */
+struct oa_http_busy {
+    struct oa_inflight fl[OA_HTTP_MAX_INFLIGHT]; /* the slots of `pending` */
+    struct oa_http1_work out_work;   /* the parsers' head slots and bytes */
+    struct oa_http1_work in_work;
+};
+
 struct oa_http_exchange {
     struct oa_proto_conn base;       /* first: what the wire layer reads (splice, senders) */
     enum oa_conn_role role;
@@ -30,7 +41,7 @@ struct oa_http_exchange {
     struct oa_http1_parser in;       /* the bytes the program receives */
     uint64_t out_message_start;      /* unix ns of the current message's first byte */
     uint64_t in_message_start;
-    struct oa_inflight fl[OA_HTTP_MAX_INFLIGHT]; /* the slots of `pending` */
+    struct oa_http_busy *busy;       /* NULL while idle; then both parsers are parked */
     struct oa_http_metrics_server_memo server_memo; /* client role */
     struct oa_http_metrics_series_memo series_memo; /* server role */
     struct oa_pending_fifo pending;  /* responses answer requests in order */

@@ -309,6 +309,31 @@ static const struct conversation parent_many = {
         SPANS_DONE},
 };
 
+/* the server's SETTINGS before the client's preface, in both roles: the
+ * connection is claimed on that frame, the preface checked after */
+static const struct conversation server_speaks_first = {
+    .name = "server SETTINGS first: a client that reads before it writes, a server that writes before it reads",
+    .roles = {C, S},
+    .protocols = protocols,
+    .steps = (const struct conv_step[]){
+        RECEIVES_B(0, SETTINGS_EMPTY, UNSPLIT(SETTINGS_EMPTY)), /* claimed on a whole frame header */
+        SENDS_B(0, CLIENT_START SETTINGS_ACK "\x00\x00\x13\x01\x05\x00\x00\x00\x01" GET_BLOCK,
+                UNSPLIT(CLIENT_START SETTINGS_ACK "\x00\x00\x13\x01\x05\x00\x00\x00\x01" GET_BLOCK)),
+        RECEIVES_B(0, SETTINGS_ACK RESP_200_END("\x01")),
+        FINISHED(1),
+        SENDS_B(1, SETTINGS_EMPTY, UNSPLIT(SETTINGS_EMPTY)),
+        RECEIVES_PREFACE(1, "\x00\x00\x13\x01\x05\x00\x00\x00\x01" GET_BLOCK),
+        SENDS_B(1, SETTINGS_ACK RESP_200_END("\x01")),
+        FINISHED(2),
+        CONV_DONE},
+    .wire = {WIRE(CLIENT_START SETTINGS_ACK "\x00\x00\x58\x01\x05\x00\x00\x00\x01" GET_BLOCK TP_FIELD)},
+    .wire_len = {WLEN(CLIENT_START SETTINGS_ACK "\x00\x00\x58\x01\x05\x00\x00\x00\x01" GET_BLOCK TP_FIELD)},
+    .spans = (const struct conv_span[]){
+        SPAN(CLIENT_SPAN, "GET", false, CONV_ROOT, "http.response.status_code=200"),
+        SPAN(SERVER_SPAN, "GET", false, CONV_ROOT, "http.response.status_code=200"),
+        SPANS_DONE},
+};
+
 /* not HTTP/2: a stream that starts "PRI" but is not the preface */
 static const struct conversation not_preface = {
     .name = "a cleartext stream starting \"PRI\" that is not the preface: untouched, no span",
@@ -408,6 +433,7 @@ int main(void)
     CONV_CHECK(server_grpc);
     CONV_CHECK(parent_one);
     CONV_CHECK(parent_many);
+    CONV_CHECK(server_speaks_first);
     CONV_CHECK(not_preface);
     CONV_CHECK(bad_block);
 

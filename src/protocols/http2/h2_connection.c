@@ -644,10 +644,17 @@ static void conn_crash(const struct oa_proto_conn *p, const struct oa_crash_walk
  * its first octets (all 24 when the call has them; a shorter first call is
  * claimed on what matches, the rest checked as it comes, and a mismatch
  * gives the connection up). A stream that starts "PRI" but is not the
- * preface is not HTTP/2. */
+ * preface is not HTTP/2. A server sends its own preface (a SETTINGS frame
+ * on stream 0) without waiting for the client's (grpcio, nghttp2 do), and
+ * its client may read it before it writes (grpcio's does): the first
+ * octets from the server are claimed on that frame's header, the client's
+ * preface then checked as it comes. */
 static bool conn_detect(enum oa_conn_role role, bool outgoing, const unsigned char *b, size_t n)
 {
-    if (outgoing != (role == OA_ROLE_CLIENT) || n < 4)
+    if (outgoing != (role == OA_ROLE_CLIENT))
+        return n >= OA_H2_FRAME_HEADER && b[3] == OA_H2_SETTINGS && b[4] == 0 && b[0] == 0 &&
+               ((unsigned)b[1] << 8 | b[2]) % 6 == 0 && (b[5] | b[6] | b[7] | b[8]) == 0;
+    if (n < 4)
         return false;
     return memcmp(b, preface, n < PREFACE_LEN ? n : PREFACE_LEN) == 0;
 }

@@ -1,0 +1,130 @@
+#!/usr/bin/env bats
+# HTTP/2 on the wire (src/protocols/http2/): real programs speaking HTTP/2
+# under the shim. python3-grpcio client and server over h2c (both traced):
+# a CLIENT span per call, a SERVER span per incoming stream, its child
+# through the traceparent the shim adds to the HEADERS frame as an HPACK
+# literal; the RPC conventions (rpc.system, rpc.service, rpc.method,
+# rpc.grpc.status_code) and their error rules per side.
+
+load test_helper
+
+setup() {
+    common_setup
+    "$PY" -c 'import grpc' 2>/dev/null || skip "python3-grpcio not installed"
+    start_receiver
+}
+
+teardown() {
+    common_teardown
+}
+
+# start_grpc_server: the traced grpcio server (service grpcsrv) on GRPC_PORT
+start_grpc_server() {
+    GRPC_PORT=$(free_port)
+    start_traced_bg grpcsrv grpcsrv "$PY" "$PY_PROGRAMS/grpc_echo.py" serve "$GRPC_PORT"
+    wait_port "$GRPC_PORT" 20 "$BG_PID" grpcsrv
+}
+
+# grpc_call METHOD [ARG]: one traced call (service grpccli)
+grpc_call() {
+    traced grpccli "$PY" "$PY_PROGRAMS/grpc_echo.py" call "$GRPC_PORT" "$@"
+}
+
+@test "grpcio unary call over h2c: the server span is the client span's child, rpc.* attributes on both" {
+    start_grpc_server
+    run grpc_call Say hello
+    assert_ok
+    [ "${lines[0]}" = hello ]
+    [ "${lines[1]}" = "status OK" ]
+    wait_spans 1 --service grpcsrv --kind server
+    wait_spans 1 --service grpccli --kind client
+    check_spans "
+c = one(service='grpccli', kind='client', name='demo.Echo/Say')
+s = one(service='grpcsrv', kind='server', name='demo.Echo/Say')
+for x in (c, s):
+    expect_attrs(x, {'rpc.system': 'grpc', 'rpc.service': 'demo.Echo', 'rpc.method': 'Say',
+                     'rpc.grpc.status_code': 0, 'network.protocol.version': '2'})
+    expect_eq(x['status_code'], 0, x['service'] + ' status unset')
+expect_attrs(c, {'server.address': '127.0.0.1', 'server.port': $GRPC_PORT})
+expect_eq(s['trace_id'], c['trace_id'], 'one trace')
+expect_eq(s.get('parent_span_id'), c['span_id'], 'server span parented to the client span')
+"
+}
+
+@test "grpcio NOT_FOUND: the client span is an error, the server span is not (RPC conventions)" {
+    start_grpc_server
+    run grpc_call Missing x
+    assert_ok
+    [ "${lines[0]}" = "status NOT_FOUND" ]
+    wait_spans 1 --service grpcsrv --kind server
+    wait_spans 1 --service grpccli --kind client
+    check_spans "
+c = one(service='grpccli', kind='client', name='demo.Echo/Missing')
+s = one(service='grpcsrv', kind='server', name='demo.Echo/Missing')
+expect_attrs(c, {'rpc.grpc.status_code': 5, 'error.type': 'NOT_FOUND'})
+expect_eq(c['status_code'], 2, 'client span Error')
+expect_attrs(s, {'rpc.grpc.status_code': 5})
+expect(attr(s, 'error.type') is None, 'no error.type on the server span')
+expect_eq(s['status_code'], 0, 'server span not an error')
+expect_eq(s.get('parent_span_id'), c['span_id'], 'parented')
+"
+}
+
+@test "grpcio handler raising: UNKNOWN, an error on both sides" {
+    start_grpc_server
+    run grpc_call Crash x
+    assert_ok
+    [ "${lines[0]}" = "status UNKNOWN" ]
+    wait_spans 1 --service grpcsrv --kind server
+    wait_spans 1 --service grpccli --kind client
+    check_spans "
+c = one(service='grpccli', kind='client', name='demo.Echo/Crash')
+s = one(service='grpcsrv', kind='server', name='demo.Echo/Crash')
+for x in (c, s):
+    expect_attrs(x, {'rpc.grpc.status_code': 2, 'error.type': 'UNKNOWN'})
+    expect_eq(x['status_code'], 2, x['service'] + ' span Error')
+expect_eq(s.get('parent_span_id'), c['span_id'], 'parented')
+"
+}
+
+@test "grpcio server-streaming: one span per side for the whole stream, every message delivered" {
+    start_grpc_server
+    run grpc_call Count 50
+    assert_ok
+    [ "${#lines[@]}" -eq 51 ]
+    [ "${lines[49]}" = "item 49" ]
+    [ "${lines[50]}" = "status OK" ]
+    wait_spans 1 --service grpcsrv --kind server
+    wait_spans 1 --service grpccli --kind client
+    check_spans "
+c = one(service='grpccli', kind='client', name='demo.Echo/Count')
+s = one(service='grpcsrv', kind='server', name='demo.Echo/Count')
+expect_attrs(c, {'rpc.grpc.status_code': 0})
+expect_attrs(s, {'rpc.grpc.status_code': 0})
+expect_eq(s.get('parent_span_id'), c['span_id'], 'parented')
+"
+}
+
+@test "grpcio: several calls on one channel, each its own pair of spans" {
+    start_grpc_server
+    run traced grpccli "$PY" -c "
+import grpc
+with grpc.insecure_channel('127.0.0.1:$GRPC_PORT') as ch:
+    say = ch.unary_unary('/demo.Echo/Say')
+    for i in range(5):
+        assert say(b'm%d' % i, timeout=20) == b'm%d' % i
+print('done')
+"
+    assert_ok
+    [ "$output" = done ]
+    wait_spans 5 --service grpcsrv --kind server
+    wait_spans 5 --service grpccli --kind client
+    check_spans "
+cs = sel(service='grpccli', kind='client', name='demo.Echo/Say')
+ss = sel(service='grpcsrv', kind='server', name='demo.Echo/Say')
+expect_eq(len(cs), 5, 'client spans')
+expect_eq(len(ss), 5, 'server spans')
+ids = set(c['span_id'] for c in cs)
+expect_eq(sorted(s.get('parent_span_id') for s in ss), sorted(ids), 'each server span the child of one client span')
+"
+}

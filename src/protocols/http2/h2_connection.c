@@ -69,6 +69,7 @@ struct feed_ctx {
     struct oa_conn *c;
     struct h2_conn *x;
     int dir;
+    uint64_t chunk_end;    /* stream offset just past the octets being read */
 };
 
 /* From a lock-free pool, as the other protocols' states (a first send may
@@ -234,12 +235,14 @@ static size_t context_fields(uint8_t *out, size_t cap, const struct oa_span_cont
 
 /* Queues the fields (n octets) at the end of the block's last fragment, or
  * in a CONTINUATION of their own after it; false when it cannot be done.
- * Three splices: the frame's length (or flags) patched, the insertion, and,
- * when the insertion would follow the frame's last octet, that octet: an
+ * Two splices: the frame's length (or flags) patched, and the insertion;
+ * a third when the insertion would follow the last octet the program
+ * hands over (the frame's last, at the end of the buffer being read): an
  * insertion after the program's last byte would go out only with its next
- * send, so the octet moves to the insertion's start and the insertion's
+ * send, so that octet moves to the insertion's start and the insertion's
  * last octet takes its place (as MySQL's comment at a query's end). */
-static bool queue_fields(struct h2_conn *x, const struct oa_h2_block *b, const uint8_t *fields, size_t n)
+static bool queue_fields(struct h2_conn *x, const struct oa_h2_block *b, const uint8_t *fields, size_t n,
+                         uint64_t chunk_end)
 {
     struct oa_splice *sp = &x->base.out;
     const struct oa_h2_fragment *f = &b->last;
@@ -247,7 +250,9 @@ static bool queue_fields(struct h2_conn *x, const struct oa_h2_block *b, const u
     bool fits = (uint64_t)f->len + n <= max_frame;
     uint64_t frame_end = f->frame_at + OA_H2_FRAME_HEADER + f->len;
     uint64_t at = fits ? frame_end - f->pad : frame_end;
-    bool at_end = at == frame_end;
+    /* before the frame's end, the frame's own octets follow in this or a
+     * later send of the program */
+    bool at_end = at == frame_end && at >= chunk_end;
     /* the frame's last octet is the block's last when it ends the frame */
     if (sp->count + (at_end ? 3 : 2) > OA_SPLICE_MAX || f->frame_at < sp->sent ||
         (at_end && (f->pad > 0 || f->len - f->pre == 0 || b->len == 0)) || n + OA_H2_FRAME_HEADER > max_frame)
@@ -309,7 +314,7 @@ static bool queue_fields(struct h2_conn *x, const struct oa_h2_block *b, const u
 
 /* Client: the program's request head h of a new stream is about to go out. */
 static void inject(struct h2_conn *x, const struct oa_h2_block *b, const struct oa_h2_head *h,
-                   const struct oa_span_context *own, const char *tracestate, const char *baggage)
+                   const struct oa_span_context *own, const char *tracestate, const char *baggage, uint64_t chunk_end)
 {
     unsigned propagators = oa_config.propagators;
     if (!(propagators & 1u << OA_PROPAGATOR_TRACECONTEXT))
@@ -328,7 +333,7 @@ static void inject(struct h2_conn *x, const struct oa_h2_block *b, const struct 
     uint64_t added = 11 + OA_TRACEPARENT_LEN + 32 + (oa_strlen_or_0(tracestate) > 0 ? 10 + strlen(tracestate) + 32 : 0) +
                      (oa_strlen_or_0(baggage) > 0 ? 7 + strlen(baggage) + 32 : 0);
     uint32_t max_list = x->side[IN].max_header_list;
-    if (n == 0 || (max_list != NO_LIMIT && h->list_size + added > max_list) || !queue_fields(x, b, buf, n))
+    if (n == 0 || (max_list != NO_LIMIT && h->list_size + added > max_list) || !queue_fields(x, b, buf, n, chunk_end))
         OA_DEBUG("http2 stream %u: trace context not added", b->stream);
     if (buf != small)
         free(buf);
@@ -359,7 +364,7 @@ static struct oa_span *stream_span(enum oa_span_kind kind, const struct oa_span_
 
 /* Client: the program opens stream b->stream with request head h. */
 static void client_request(struct oa_conn *c, struct h2_conn *x, const struct oa_h2_block *b,
-                           const struct oa_h2_head *h)
+                           const struct oa_h2_head *h, uint64_t chunk_end)
 {
     struct h2_stream *st = stream_open(x, b->stream, h, OA_SPAN_KIND_CLIENT);
     if (st == NULL)
@@ -382,7 +387,7 @@ static void client_request(struct oa_conn *c, struct h2_conn *x, const struct oa
     if (oa_span_context_start(&own, parent))
         st->p.span = stream_span(OA_SPAN_KIND_CLIENT, &own, parent, st->p.start, tracestate, h, c);
     if (h->traceparent_count == 0)
-        inject(x, b, h, &own, tracestate, baggage);
+        inject(x, b, h, &own, tracestate, baggage, chunk_end);
 }
 
 /* Server: the peer opens stream b->stream with request head h. */
@@ -452,7 +457,7 @@ static bool on_block(void *arg, const struct oa_h2_block *b)
              * stream in flight is its request's trailers */
             if ((b->stream & 1) && stream_find(x, b->stream) == NULL && h.method_len > 0) {
                 if (x->role == OA_ROLE_CLIENT)
-                    client_request(fc->c, x, b, &h);
+                    client_request(fc->c, x, b, &h, fc->chunk_end);
                 else
                     server_request(fc->c, x, b, &h);
             }
@@ -580,7 +585,7 @@ static bool feed_dir(struct oa_conn *c, int dir, const uint8_t *p, size_t n)
         p += k;
         n -= k;
     }
-    struct feed_ctx fc = {.c = c, .x = x, .dir = dir};
+    struct feed_ctx fc = {.c = c, .x = x, .dir = dir, .chunk_end = s->reader.offset + n};
     return n == 0 || oa_h2_reader_feed(&s->reader, p, n, &events, &fc);
 }
 

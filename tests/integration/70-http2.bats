@@ -128,3 +128,72 @@ ids = set(c['span_id'] for c in cs)
 expect_eq(sorted(s.get('parent_span_id') for s in ss), sorted(ids), 'each server span the child of one client span')
 "
 }
+
+# start_nginx_h2c NAME SERVICE: nginx (traced as SERVICE) serving $T/www over
+# cleartext HTTP/2 with prior knowledge, header buffers large enough for
+# header blocks in CONTINUATION frames. Sets NGINX_PORT.
+start_nginx_h2c() {
+    local name=$1 service=$2 dir=$T/$1 port
+    port=$(free_port)
+    mkdir -p "$dir/tmp"
+    cat >"$dir/nginx.conf" <<CONF
+daemon off;
+master_process off;
+worker_processes 1;
+error_log $dir/error.log warn;
+pid $dir/nginx.pid;
+events { worker_connections 256; }
+http {
+    access_log off;
+    client_body_temp_path $dir/tmp/body;
+    proxy_temp_path $dir/tmp/proxy;
+    fastcgi_temp_path $dir/tmp/fastcgi;
+    uwsgi_temp_path $dir/tmp/uwsgi;
+    scgi_temp_path $dir/tmp/scgi;
+    large_client_header_buffers 4 64k;
+    server {
+        listen 127.0.0.1:$port http2;
+        root $T/www;
+    }
+}
+CONF
+    start_traced_bg "$name" "$service" nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log"
+    wait_port "$port" 10 "$BG_PID" "$name" || { cat "$dir/error.log" >&2; return 1; }
+    NGINX_PORT=$port
+}
+
+@test "h2load -> nginx (h2c): 120 streams on 2 connections, 6 at once, CONTINUATION and HPACK eviction: a span per stream, each the child of its h2load span" {
+    command -v h2load >/dev/null || skip "h2load (nghttp2-client) not installed"
+    mkdir -p "$T/www"
+    printf 'hello h2\n' >"$T/www/hello.txt"
+    start_nginx_h2c nginx nginx
+    # x-big (20000 octets) makes each header block longer than a frame
+    # (16384): nghttp2 sends it in HEADERS + CONTINUATION; five 900-octet
+    # fields overflow the 4096-octet dynamic table on every request
+    local fill big
+    fill=$(head -c 900 /dev/zero | tr '\0' a)
+    big=$(head -c 20000 /dev/zero | tr '\0' b)
+    run traced h2load h2load -n 120 -c 2 -m 6 -H "x-big: $big" -H "x-f1: 1$fill" -H "x-f2: 2$fill" \
+        -H "x-f3: 3$fill" -H "x-f4: 4$fill" -H "x-f5: 5$fill" "http://127.0.0.1:$NGINX_PORT/hello.txt"
+    assert_ok
+    [[ $output == *"120 succeeded, 0 failed, 0 errored"* ]]
+    [[ $output == *"status codes: 120 2xx"* ]]
+    wait_spans 120 --service nginx --kind server
+    wait_spans 120 --service h2load --kind client
+    check_spans "
+cs = sel(service='h2load', kind='client')
+ss = sel(service='nginx', kind='server')
+expect_eq(len(cs), 120, 'h2load client spans')
+expect_eq(len(ss), 120, 'nginx server spans')
+by_id = dict((c['span_id'], c) for c in cs)
+parents = [s.get('parent_span_id') for s in ss]
+expect_eq(sum(1 for p in parents if p in by_id), 120, 'nginx spans whose parent is an h2load span')
+expect_eq(len(set(parents)), 120, 'each h2load span the parent of one nginx span')
+for s in ss:
+    expect_attrs(s, {'http.request.method': 'GET', 'url.path': '/hello.txt', 'http.response.status_code': 200,
+                     'network.protocol.version': '2'})
+    p = by_id.get(s.get('parent_span_id'))
+    if p is not None:
+        expect_eq(s['trace_id'], p['trace_id'], 'trace of the parent')
+"
+}

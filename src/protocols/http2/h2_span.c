@@ -32,6 +32,26 @@ static void set_path(struct oa_span *s, const struct oa_h2_head *h)
         oa_span_attr_str(s, "url.query", q + 1, n - path_len - 1);
 }
 
+/* Client: url.full from :scheme, :authority (else the peer) and :path,
+ * its credentials and secret query values masked as HTTP/1's. */
+static void set_url_full(struct oa_span *s, const struct oa_h2_head *h, const char *peer, int peer_port)
+{
+    char raw[OA_SPAN_MAX_VALUE_LEN];
+    int n;
+    if (h->authority_len > 0)
+        n = snprintf(raw, sizeof(raw), "%.*s://%.*s%.*s", (int)h->scheme_len, h->scheme, (int)h->authority_len,
+                     h->authority, (int)h->path_len, h->path);
+    else
+        n = snprintf(raw, sizeof(raw), "%.*s://%s:%d%.*s", (int)h->scheme_len, h->scheme, peer, peer_port,
+                     (int)h->path_len, h->path);
+    if (n <= 0)
+        return;
+    size_t len = (size_t)n < sizeof(raw) ? (size_t)n : sizeof(raw) - 1;
+    char url[OA_SPAN_MAX_VALUE_LEN];
+    size_t m = oa_http_redact_url(raw, len, url, sizeof(url));
+    oa_span_attr_str(s, "url.full", url, m);
+}
+
 /* "/pkg.Service/Method": rpc.service and rpc.method, and the span name. */
 static void set_rpc(struct oa_span *s, const struct oa_h2_head *h)
 {
@@ -55,12 +75,17 @@ void oa_h2_span_request(struct oa_span *s, const struct oa_h2_head *h, struct oa
         set_rpc(s, h);
     } else {
         oa_http_span_set_method(s, h->method, h->method_len);
-        set_path(s, h);
     }
-    if (h->scheme_len > 0)
-        oa_span_attr_str(s, "url.scheme", h->scheme, h->scheme_len);
     const char *addr;
     int pport = oa_conn_peer_text(c, &addr);
+    if (server) {
+        if (!h->grpc)
+            set_path(s, h);
+        if (h->scheme_len > 0)
+            oa_span_attr_str(s, "url.scheme", h->scheme, h->scheme_len);
+    } else if (!h->grpc && h->scheme_len > 0) {
+        set_url_full(s, h, pport >= 0 ? addr : "", pport);
+    }
     if (pport >= 0) {
         oa_span_attr_str(s, "network.peer.address", addr, strlen(addr));
         oa_span_attr_int(s, "network.peer.port", pport);

@@ -130,33 +130,16 @@ expect_eq(sorted(s.get('parent_span_id') for s in ss), sorted(ids), 'each server
 }
 
 # start_nginx_h2c NAME SERVICE: nginx (traced as SERVICE) serving $T/www over
-# cleartext HTTP/2 with prior knowledge, header buffers large enough for
-# header blocks in CONTINUATION frames. Sets NGINX_PORT.
+# cleartext HTTP/2 with prior knowledge (the common configuration of
+# write_nginx_conf, its listener made http2), with header buffers large
+# enough for header blocks in CONTINUATION frames. Sets NGINX_PORT.
 start_nginx_h2c() {
     local name=$1 service=$2 dir=$T/$1 port
     port=$(free_port)
-    mkdir -p "$dir/tmp"
-    cat >"$dir/nginx.conf" <<CONF
-daemon off;
-master_process off;
-worker_processes 1;
-error_log $dir/error.log warn;
-pid $dir/nginx.pid;
-events { worker_connections 256; }
-http {
-    access_log off;
-    client_body_temp_path $dir/tmp/body;
-    proxy_temp_path $dir/tmp/proxy;
-    fastcgi_temp_path $dir/tmp/fastcgi;
-    uwsgi_temp_path $dir/tmp/uwsgi;
-    scgi_temp_path $dir/tmp/scgi;
-    large_client_header_buffers 4 64k;
-    server {
-        listen 127.0.0.1:$port http2;
-        root $T/www;
-    }
-}
-CONF
+    write_nginx_conf "$dir" "$port" "$T/www"
+    sed -i "s|listen 127.0.0.1:$port;|listen 127.0.0.1:$port http2;\n        large_client_header_buffers 4 64k;|" \
+        "$dir/nginx.conf"
+    grep -q "$port http2;" "$dir/nginx.conf" || fail_now "nginx.conf: no http2 listener"
     start_traced_bg "$name" "$service" nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log"
     wait_port "$port" 10 "$BG_PID" "$name" || { cat "$dir/error.log" >&2; return 1; }
     NGINX_PORT=$port

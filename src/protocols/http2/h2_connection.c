@@ -607,11 +607,19 @@ static void conn_incoming(struct oa_conn *c, const char *b, size_t n)
         oa_protocol_give_up(c);
 }
 
-/* Bytes sent unseen (sendfile): the frames cannot be followed. */
+/* Bytes sent unseen (sendfile): a DATA frame's payload can be, the frame
+ * header written before; anything else cannot be followed. */
 static void conn_skipped(struct oa_conn *c, size_t n)
 {
-    (void)n;
-    oa_protocol_give_up(c);
+    struct h2_conn *x = conn_of(c);
+    struct h2_side *s = &x->side[OUT];
+    struct feed_ctx fc = {.c = c, .x = x, .dir = OUT, .chunk_end = s->reader.offset + n};
+    if (x->base.out.parsed != x->base.out.sent || s->preface_left > 0 ||
+        !oa_h2_reader_skip(&s->reader, n, &events, &fc)) {
+        oa_protocol_give_up(c);
+        return;
+    }
+    oa_splice_skip(&x->base.out, n);
 }
 
 static void conn_eof(struct oa_conn *c)

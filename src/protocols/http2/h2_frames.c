@@ -258,3 +258,22 @@ fail:
     r->failed = true;
     return false;
 }
+
+bool oa_h2_reader_skip(struct oa_h2_reader *r, size_t n, const struct oa_h2_events *ev, void *arg)
+{
+    /* a DATA frame's padding length is read, never skipped */
+    if (r->failed || !r->in_payload || r->type != OA_H2_DATA || r->pos < r->pre || n > r->len - r->pos) {
+        r->failed = true;
+        return false;
+    }
+    r->pos += (uint32_t)n;
+    r->offset += n;
+    if (r->pos == r->len) {
+        r->in_payload = false;
+        if (!frame_ends(r, ev, arg)) {
+            r->failed = true;
+            return false;
+        }
+    }
+    return true;
+}

@@ -107,6 +107,10 @@ void oa_h2_reader_init(struct oa_h2_reader *r);
 /* Reads n octets; false when the stream is not HTTP/2 as RFC 9113 frames
  * it, or an event said stop (for good: every later call is false too). */
 bool oa_h2_reader_feed(struct oa_h2_reader *r, const uint8_t *p, size_t n, const struct oa_h2_events *ev, void *arg);
+/* n octets went by unseen (sendfile of a DATA frame's payload, as nginx
+ * sends a body): true when they lie inside the current DATA frame's
+ * payload (its end then reported); false otherwise (stop for good). */
+bool oa_h2_reader_skip(struct oa_h2_reader *r, size_t n, const struct oa_h2_events *ev, void *arg);
 /* Frees the block buffer. */
 void oa_h2_reader_release(struct oa_h2_reader *r);
 

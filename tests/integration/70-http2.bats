@@ -7,6 +7,7 @@
 # rpc.grpc.status_code) and their error rules per side.
 
 load test_helper
+load metrics_helper
 
 setup() {
     common_setup
@@ -149,6 +150,7 @@ start_nginx_h2c() {
     command -v h2load >/dev/null || skip "h2load (nghttp2-client) not installed"
     mkdir -p "$T/www"
     printf 'hello h2\n' >"$T/www/hello.txt"
+    EXTRA_ENV=(OTEL_METRIC_EXPORT_INTERVAL=200)
     start_nginx_h2c nginx nginx
     # x-big (20000 octets) makes each header block longer than a frame
     # (16384): nghttp2 sends it in HEADERS + CONTINUATION; five 900-octet
@@ -179,4 +181,8 @@ for s in ss:
     if p is not None:
         expect_eq(s['trace_id'], p['trace_id'], 'trace of the parent')
 "
+    # the HTTP metrics count HTTP/2 streams too, on both sides
+    wait_metric http.server.request.duration 120 network.protocol.version=2 http.response.status_code=200
+    wait_metric http.client.request.duration 120 network.protocol.version=2 http.response.status_code=200 \
+        server.port="$NGINX_PORT"
 }

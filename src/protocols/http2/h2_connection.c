@@ -9,7 +9,10 @@
 #include "base/pool.h"
 #include "config/config.h"
 #include "protocols/common/outgoing.h"
+#include "protocols/common/conn_peer.h"
 #include "protocols/common/pending.h"
+#include "protocols/http1/http_metrics.h"
+#include "protocols/http1/http_span.h"
 #include "protocols/http2/h2_connection.h"
 #include "protocols/http2/h2_frames.h"
 #include "protocols/http2/h2_head.h"
@@ -38,6 +41,9 @@ struct h2_stream {
     int16_t grpc_status;   /* -1: none yet */
     uint8_t kind;          /* enum oa_span_kind of its span */
     bool grpc;
+    /* the HTTP duration (and a server's active count), recorded whether
+     * sampled or not; not for gRPC streams */
+    struct oa_http_metric_request metric;
 };
 
 /* One direction of the connection: its frames, its HPACK state, and the
@@ -104,23 +110,27 @@ static void stream_end_span(struct oa_span *s, const struct oa_pending *e, uint6
     oa_h2_span_finish_at(s, &o, end);
 }
 
-static void stream_metric_none(struct oa_pending *e, uint64_t end, void *owner)
+static void stream_metric_finish(struct oa_pending *e, uint64_t end, void *owner)
 {
-    (void)e;
-    (void)end;
     (void)owner;
+    oa_http_metrics_finish_at(&((struct h2_stream *)e)->metric, e->status, e->error, end, NULL);
 }
 
-static void stream_metric_nothing(struct oa_pending *e)
+static void stream_metric_abandon(struct oa_pending *e)
 {
-    (void)e;
+    oa_http_metrics_abandon(&((struct h2_stream *)e)->metric);
+}
+
+static void stream_metric_disown(struct oa_pending *e)
+{
+    oa_http_metrics_disown(&((struct h2_stream *)e)->metric);
 }
 
 static const struct oa_pending_ops stream_ops = {
     .end_span = stream_end_span,
-    .metric_finish = stream_metric_none,
-    .metric_abandon = stream_metric_nothing,
-    .metric_disown = stream_metric_nothing,
+    .metric_finish = stream_metric_finish,
+    .metric_abandon = stream_metric_abandon,
+    .metric_disown = stream_metric_disown,
 };
 
 /* ---- the state ---- */
@@ -187,6 +197,7 @@ static void stream_finish(struct h2_conn *x, struct h2_stream *st, const char *e
     if (error != NULL && st->p.error == NULL)
         st->p.error = error;
     uint64_t end = oa_now_unix_nano();
+    oa_http_metrics_finish_at(&st->metric, st->p.status, st->p.error, end, NULL);
     if (st->p.span != NULL)
         stream_end_span(st->p.span, &st->p, end);
     oa_pending_finished(&st->p);
@@ -341,7 +352,8 @@ static void inject(struct h2_conn *x, const struct oa_h2_block *b, const struct 
 
 /* ---- request heads ---- */
 
-static struct h2_stream *stream_open(struct h2_conn *x, uint32_t id, const struct oa_h2_head *h, enum oa_span_kind kind)
+static struct h2_stream *stream_open(struct oa_conn *c, struct h2_conn *x, uint32_t id, const struct oa_h2_head *h,
+                                     enum oa_span_kind kind)
 {
     struct h2_stream *st = (struct h2_stream *)oa_pending_table_push(&x->pending, id, oa_now_unix_nano());
     if (st == NULL)
@@ -349,6 +361,25 @@ static struct h2_stream *stream_open(struct h2_conn *x, uint32_t id, const struc
     st->grpc_status = -1;
     st->grpc = h->grpc;
     st->kind = (uint8_t)kind;
+    st->metric.recording = false;
+    st->metric.active = NULL;
+    if (h->grpc)
+        return st;
+    bool server = kind == OA_SPAN_KIND_SERVER;
+    const char *host = "";
+    size_t host_len = 0;
+    int port = -1;
+    if (!server) {
+        /* server.address and server.port: :authority, else the peer */
+        port = oa_conn_peer_text(c, &host);
+        host_len = port >= 0 ? strlen(host) : 0;
+        if (h->authority_len > 0) {
+            int p = oa_http_split_host(h->authority, h->authority_len, &host, &host_len);
+            port = p >= 0 ? p : c->tls ? 443 : 80;
+        }
+    }
+    oa_http_metrics_start_request(&st->metric, server, h->method, h->method_len, OA_METRIC_HTTP_2, host, host_len,
+                                  port, st->p.start);
     return st;
 }
 
@@ -366,7 +397,7 @@ static struct oa_span *stream_span(enum oa_span_kind kind, const struct oa_span_
 static void client_request(struct oa_conn *c, struct h2_conn *x, const struct oa_h2_block *b,
                            const struct oa_h2_head *h, uint64_t chunk_end)
 {
-    struct h2_stream *st = stream_open(x, b->stream, h, OA_SPAN_KIND_CLIENT);
+    struct h2_stream *st = stream_open(c, x, b->stream, h, OA_SPAN_KIND_CLIENT);
     if (st == NULL)
         return;
     struct oa_span_context parent_sc;
@@ -394,7 +425,7 @@ static void client_request(struct oa_conn *c, struct h2_conn *x, const struct oa
 static void server_request(struct oa_conn *c, struct h2_conn *x, const struct oa_h2_block *b,
                            const struct oa_h2_head *h)
 {
-    struct h2_stream *st = stream_open(x, b->stream, h, OA_SPAN_KIND_SERVER);
+    struct h2_stream *st = stream_open(c, x, b->stream, h, OA_SPAN_KIND_SERVER);
     if (st == NULL)
         return;
     unsigned propagators = oa_config.propagators;

@@ -39,7 +39,9 @@ def serve(port):
         "Crash": grpc.unary_unary_rpc_method_handler(crash),
         "Count": grpc.unary_stream_rpc_method_handler(count),
     }
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+    big = 64 * 1024 * 1024
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4),
+                         options=[("grpc.max_send_message_length", big), ("grpc.max_receive_message_length", big)])
     server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("demo.Echo", handlers),))
     server.add_insecure_port("127.0.0.1:%d" % port)
     server.start()

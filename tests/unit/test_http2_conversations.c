@@ -334,6 +334,46 @@ static const struct conversation server_speaks_first = {
         SPANS_DONE},
 };
 
+/* the peer's SETTINGS_MAX_HEADER_LIST_SIZE (250) leaves no room for the
+ * field (179 + 98 octets as RFC 9113 counts them): nothing added */
+static const struct conversation client_header_list_limit = {
+    .name = "client: the peer's MAX_HEADER_LIST_SIZE would be exceeded: nothing added, the span made",
+    .roles = {C},
+    .protocols = protocols,
+    .steps = (const struct conv_step[]){
+        SENDS_B(0, CLIENT_START, .unsplit = "PRI "),
+        RECEIVES_B(0, "\x00\x00\x06\x04\x00\x00\x00\x00\x00" "\x00\x06\x00\x00\x00\xfa" SETTINGS_ACK),
+        SENDS_B(0, SETTINGS_ACK "\x00\x00\x13\x01\x05\x00\x00\x00\x01" GET_BLOCK),
+        RECEIVES_B(0, RESP_200_END("\x01")),
+        FINISHED(1),
+        CONV_DONE},
+    .spans = (const struct conv_span[]){
+        SPAN(CLIENT_SPAN, "GET", false, CONV_ROOT, "http.response.status_code=200"), SPANS_DONE},
+};
+
+/* a server stream's tracestate goes on with its child's traceparent */
+static const struct conversation tracestate_carried = {
+    .name = "parents: the server stream's tracestate added after the child stream's traceparent",
+    .roles = {S, C},
+    .protocols = protocols,
+    .steps = (const struct conv_step[]){
+        RECEIVES_PREFACE(0, "\x00\x00\x6d\x01\x05\x00\x00\x00\x01" GET_BLOCK "\x00\x0btraceparent\x37" REMOTE_TP
+                            "\x00\x0atracestate\x08vendor=x"),
+        SENDS_B(1, CLIENT_START, .unsplit = "PRI "),
+        RECEIVES_B(1, SERVER_START),
+        SENDS_B(1, "\x00\x00\x13\x01\x05\x00\x00\x00\x01" GET_BLOCK, UNSPLIT("\x00\x00\x13\x01\x05\x00\x00\x00\x01" GET_BLOCK)),
+        RECEIVES_B(1, RESP_200_END("\x01")),
+        SENDS_B(0, SERVER_START RESP_200_END("\x01")),
+        FINISHED(2),
+        CONV_DONE},
+    .wire = {NULL, WIRE(CLIENT_START "\x00\x00\x6d\x01\x05\x00\x00\x00\x01" GET_BLOCK TP_FIELD "\x00\x0atracestate\x08vendor=x")},
+    .wire_len = {0, WLEN(CLIENT_START "\x00\x00\x6d\x01\x05\x00\x00\x00\x01" GET_BLOCK TP_FIELD "\x00\x0atracestate\x08vendor=x")},
+    .spans = (const struct conv_span[]){
+        SPAN(CLIENT_SPAN, "GET", false, 1, "http.response.status_code=200"),
+        SPAN_OF(SERVER_SPAN, "GET", false, CONV_REMOTE, REMOTE_TP, "http.response.status_code=200"),
+        SPANS_DONE},
+};
+
 /* not HTTP/2: a stream that starts "PRI" but is not the preface */
 static const struct conversation not_preface = {
     .name = "a cleartext stream starting \"PRI\" that is not the preface: untouched, no span",
@@ -434,6 +474,8 @@ int main(void)
     CONV_CHECK(parent_one);
     CONV_CHECK(parent_many);
     CONV_CHECK(server_speaks_first);
+    CONV_CHECK(client_header_list_limit);
+    CONV_CHECK(tracestate_carried);
     CONV_CHECK(not_preface);
     CONV_CHECK(bad_block);
 

@@ -31,7 +31,9 @@ static const char preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 #define DEFAULT_TABLE 4096
 #define DEFAULT_MAX_FRAME 16384
 #define NO_LIMIT UINT32_MAX
-#define UNACKED_MAX 4
+/* SETTINGS frames a side may have unacknowledged (grpc sends one per
+ * flow-control estimate): more give the connection up */
+#define UNACKED_MAX 16
 
 enum { OUT = 0, IN = 1 };
 

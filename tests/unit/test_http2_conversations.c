@@ -351,6 +351,29 @@ static const struct conversation client_header_list_limit = {
         SPAN(CLIENT_SPAN, "GET", false, CONV_ROOT, "http.response.status_code=200"), SPANS_DONE},
 };
 
+/* the peer's SETTINGS_HEADER_TABLE_SIZE (8192) bounds the decoder of the
+ * program's blocks once the program acknowledged it: its block may then
+ * start with a size update to 8192 (above the default 4096, which would
+ * give the connection up) */
+#define GET_BLOCK_8K "\x3f\xe1\x3f" GET_BLOCK
+static const struct conversation header_table_size = {
+    .name = "SETTINGS_HEADER_TABLE_SIZE applies to the other direction's decoder once acknowledged",
+    .roles = {C},
+    .protocols = protocols,
+    .steps = (const struct conv_step[]){
+        SENDS_B(0, CLIENT_START, .unsplit = "PRI "),
+        RECEIVES_B(0, "\x00\x00\x06\x04\x00\x00\x00\x00\x00" "\x00\x01\x00\x00\x20\x00" SETTINGS_ACK),
+        SENDS_B(0, SETTINGS_ACK "\x00\x00\x16\x01\x05\x00\x00\x00\x01" GET_BLOCK_8K,
+                UNSPLIT("\x00\x00\x16\x01\x05\x00\x00\x00\x01" GET_BLOCK_8K)),
+        RECEIVES_B(0, RESP_200_END("\x01")),
+        FINISHED(1),
+        CONV_DONE},
+    .wire = {WIRE(CLIENT_START SETTINGS_ACK "\x00\x00\x5b\x01\x05\x00\x00\x00\x01" GET_BLOCK_8K TP_FIELD)},
+    .wire_len = {WLEN(CLIENT_START SETTINGS_ACK "\x00\x00\x5b\x01\x05\x00\x00\x00\x01" GET_BLOCK_8K TP_FIELD)},
+    .spans = (const struct conv_span[]){
+        SPAN(CLIENT_SPAN, "GET", false, CONV_ROOT, "http.response.status_code=200"), SPANS_DONE},
+};
+
 /* a server stream's tracestate goes on with its child's traceparent */
 static const struct conversation tracestate_carried = {
     .name = "parents: the server stream's tracestate added after the child stream's traceparent",
@@ -476,6 +499,7 @@ int main(void)
     CONV_CHECK(server_speaks_first);
     CONV_CHECK(client_header_list_limit);
     CONV_CHECK(tracestate_carried);
+    CONV_CHECK(header_table_size);
     CONV_CHECK(not_preface);
     CONV_CHECK(bad_block);
 

@@ -104,7 +104,6 @@ void oa_h2_span_request(struct oa_span *s, const struct oa_h2_head *h, struct oa
         if (port >= 0)
             oa_span_attr_int(s, "server.port", port);
     }
-    oa_span_attr_str(s, "network.protocol.name", "http", 4);
     oa_span_attr_str(s, "network.protocol.version", "2", 1);
     if (server && h->user_agent_len > 0)
         oa_span_attr_str(s, "user_agent.original", h->user_agent, h->user_agent_len);

@@ -31,24 +31,34 @@ grpc_call() {
     traced grpccli "$PY" "$PY_PROGRAMS/grpc_echo.py" call "$GRPC_PORT" "$@"
 }
 
+# check_call METHOD 'PYTHON': waits for the one CLIENT span of the call
+# (service grpccli) and the one SERVER span (grpcsrv) named demo.Echo/METHOD,
+# checks that the server span is the client span's child, then runs the
+# assertions with c and s bound to them.
+check_call() {
+    local name=demo.Echo/$1
+    wait_spans 1 --service grpcsrv --kind server --name "$name"
+    wait_spans 1 --service grpccli --kind client --name "$name"
+    check_spans "
+c = one(service='grpccli', kind='client', name='$name')
+s = one(service='grpcsrv', kind='server', name='$name')
+expect_eq(s['trace_id'], c['trace_id'], 'one trace')
+expect_eq(s.get('parent_span_id'), c['span_id'], 'the server span parented to the client span')
+$2"
+}
+
 @test "grpcio unary call over h2c: the server span is the client span's child, rpc.* attributes on both" {
     start_grpc_server
     run grpc_call Say hello
     assert_ok
     [ "${lines[0]}" = hello ]
     [ "${lines[1]}" = "status OK" ]
-    wait_spans 1 --service grpcsrv --kind server
-    wait_spans 1 --service grpccli --kind client
-    check_spans "
-c = one(service='grpccli', kind='client', name='demo.Echo/Say')
-s = one(service='grpcsrv', kind='server', name='demo.Echo/Say')
+    check_call Say "
 for x in (c, s):
     expect_attrs(x, {'rpc.system': 'grpc', 'rpc.service': 'demo.Echo', 'rpc.method': 'Say',
                      'rpc.grpc.status_code': 0, 'network.protocol.version': '2'})
     expect_eq(x['status_code'], 0, x['service'] + ' status unset')
 expect_attrs(c, {'server.address': '127.0.0.1', 'server.port': $GRPC_PORT})
-expect_eq(s['trace_id'], c['trace_id'], 'one trace')
-expect_eq(s.get('parent_span_id'), c['span_id'], 'server span parented to the client span')
 "
 }
 
@@ -57,17 +67,12 @@ expect_eq(s.get('parent_span_id'), c['span_id'], 'server span parented to the cl
     run grpc_call Missing x
     assert_ok
     [ "${lines[0]}" = "status NOT_FOUND" ]
-    wait_spans 1 --service grpcsrv --kind server
-    wait_spans 1 --service grpccli --kind client
-    check_spans "
-c = one(service='grpccli', kind='client', name='demo.Echo/Missing')
-s = one(service='grpcsrv', kind='server', name='demo.Echo/Missing')
+    check_call Missing "
 expect_attrs(c, {'rpc.grpc.status_code': 5, 'error.type': 'NOT_FOUND'})
 expect_eq(c['status_code'], 2, 'client span Error')
 expect_attrs(s, {'rpc.grpc.status_code': 5})
 expect(attr(s, 'error.type') is None, 'no error.type on the server span')
 expect_eq(s['status_code'], 0, 'server span not an error')
-expect_eq(s.get('parent_span_id'), c['span_id'], 'parented')
 "
 }
 
@@ -76,15 +81,10 @@ expect_eq(s.get('parent_span_id'), c['span_id'], 'parented')
     run grpc_call Crash x
     assert_ok
     [ "${lines[0]}" = "status UNKNOWN" ]
-    wait_spans 1 --service grpcsrv --kind server
-    wait_spans 1 --service grpccli --kind client
-    check_spans "
-c = one(service='grpccli', kind='client', name='demo.Echo/Crash')
-s = one(service='grpcsrv', kind='server', name='demo.Echo/Crash')
+    check_call Crash "
 for x in (c, s):
     expect_attrs(x, {'rpc.grpc.status_code': 2, 'error.type': 'UNKNOWN'})
     expect_eq(x['status_code'], 2, x['service'] + ' span Error')
-expect_eq(s.get('parent_span_id'), c['span_id'], 'parented')
 "
 }
 
@@ -95,14 +95,9 @@ expect_eq(s.get('parent_span_id'), c['span_id'], 'parented')
     [ "${#lines[@]}" -eq 51 ]
     [ "${lines[49]}" = "item 49" ]
     [ "${lines[50]}" = "status OK" ]
-    wait_spans 1 --service grpcsrv --kind server
-    wait_spans 1 --service grpccli --kind client
-    check_spans "
-c = one(service='grpccli', kind='client', name='demo.Echo/Count')
-s = one(service='grpcsrv', kind='server', name='demo.Echo/Count')
+    check_call Count "
 expect_attrs(c, {'rpc.grpc.status_code': 0})
 expect_attrs(s, {'rpc.grpc.status_code': 0})
-expect_eq(s.get('parent_span_id'), c['span_id'], 'parented')
 "
 }
 
@@ -200,12 +195,7 @@ print('same' if hashlib.sha256(back).digest() == hashlib.sha256(msg).digest() el
 "
     assert_ok
     [ "$output" = "same 20971520" ]
-    wait_spans 1 --service grpcsrv --kind server
-    wait_spans 1 --service grpccli --kind client
-    check_spans "
-c = one(service='grpccli', kind='client', name='demo.Echo/Say')
-s = one(service='grpcsrv', kind='server', name='demo.Echo/Say')
+    check_call Say "
 expect_attrs(c, {'rpc.grpc.status_code': 0})
-expect_eq(s.get('parent_span_id'), c['span_id'], 'parented')
 "
 }

@@ -29,8 +29,9 @@ static const struct oa_protocol *const protocols[] = {&oa_http2_protocol, &oa_ht
 /* a frame split by the program inside its header block gets nothing (its
  * header may be out already: see client_header_apart) */
 #define UNSPLIT(s) .unsplit = (s), .unsplit_len = sizeof(s) - 1
-#define WIRE(s) s
-#define WLEN(s) (sizeof(s) - 1)
+/* what must reach connection 0's (or 1's) wire: a template (conversation.h) */
+#define WIRE_0(s) .wire = {s}, .wire_len = {sizeof(s) - 1}
+#define WIRE_1(s) .wire = {NULL, s}, .wire_len = {0, sizeof(s) - 1}
 
 #define PREFACE "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 #define SETTINGS_EMPTY "\x00\x00\x00\x04\x00\x00\x00\x00\x00"
@@ -47,10 +48,14 @@ static const struct oa_protocol *const protocols[] = {&oa_http2_protocol, &oa_ht
 #define GRPC_BLOCK_LEN (2 + 15 + 16 + 19)
 /* our literal: without indexing, new name, no Huffman (69 octets) */
 #define TP_FIELD "\x00\x0btraceparent\x37{tp:0}"
-#define TP_FIELD1 "\x00\x0btraceparent\x37{tp:1}"
 #define TP_LEN 69
 #define STATUS_200 "\x88"
 #define RESP_200_END(id) "\x00\x00\x01\x01\x05\x00\x00\x00" id STATUS_200
+
+/* GET / on stream id (one octet), as the program sends it, and with our
+ * field appended (the traceparent of captured span n) */
+#define GET_FRAME(id) "\x00\x00\x13\x01\x05\x00\x00\x00" id GET_BLOCK
+#define GET_FRAME_TP(id, n) "\x00\x00\x58\x01\x05\x00\x00\x00" id GET_BLOCK "\x00\x0btraceparent\x37{tp:" #n "}"
 
 #define HTTP_CLIENT(port) "server.address=localhost", "server.port=" port, "network.protocol.version=2"
 
@@ -61,13 +66,12 @@ static const struct conversation client_get = {
     .steps = (const struct conv_step[]){
         SENDS_B(0, CLIENT_START, .unsplit = "PRI "),
         RECEIVES_B(0, SERVER_START),
-        SENDS_B(0, SETTINGS_ACK "\x00\x00\x13\x01\x05\x00\x00\x00\x01" GET_BLOCK, UNSPLIT("\x00\x00\x13\x01\x05\x00\x00\x00\x01" GET_BLOCK)),
+        SENDS_B(0, SETTINGS_ACK GET_FRAME("\x01"), UNSPLIT(GET_FRAME("\x01"))),
         RECEIVES_B(0, RESP_200_END("\x01")),
         FINISHED(1),
         CLOSES(0),
         CONV_DONE},
-    .wire = {WIRE(CLIENT_START SETTINGS_ACK "\x00\x00\x58\x01\x05\x00\x00\x00\x01" GET_BLOCK TP_FIELD)},
-    .wire_len = {WLEN(CLIENT_START SETTINGS_ACK "\x00\x00\x58\x01\x05\x00\x00\x00\x01" GET_BLOCK TP_FIELD)},
+    WIRE_0(CLIENT_START SETTINGS_ACK GET_FRAME_TP("\x01", 0)),
     .spans = (const struct conv_span[]){
         SPAN(CLIENT_SPAN, "GET", false, CONV_ROOT, "http.request.method=GET", "url.full=http://localhost:8080/", "!url.path",
              HTTP_CLIENT("8080"), "http.response.status_code=200", "!error.type", "!rpc.system"),
@@ -107,10 +111,8 @@ static const struct conversation client_continuation = {
         RECEIVES_B(0, RESP_200_END("\x01")),
         FINISHED(1),
         CONV_DONE},
-    .wire = {WIRE(CLIENT_START "\x00\x00\x0c\x01\x29\x00\x00\x00\x01" "\x03" "\x80\x00\x00\x00\x0f" "\x82\x86\x84" "\x00\x00\x00"
-                  "\x00\x00\x55\x09\x04\x00\x00\x00\x01" "\x01\x0elocalhost:8080" TP_FIELD)},
-    .wire_len = {WLEN(CLIENT_START "\x00\x00\x0c\x01\x29\x00\x00\x00\x01" "\x03" "\x80\x00\x00\x00\x0f" "\x82\x86\x84" "\x00\x00\x00"
-                      "\x00\x00\x55\x09\x04\x00\x00\x00\x01" "\x01\x0elocalhost:8080" TP_FIELD)},
+    WIRE_0(CLIENT_START "\x00\x00\x0c\x01\x29\x00\x00\x00\x01" "\x03" "\x80\x00\x00\x00\x0f" "\x82\x86\x84" "\x00\x00\x00"
+           "\x00\x00\x55\x09\x04\x00\x00\x00\x01" "\x01\x0elocalhost:8080" TP_FIELD),
     .spans = (const struct conv_span[]){
         SPAN(CLIENT_SPAN, "GET", false, CONV_ROOT, HTTP_CLIENT("8080"), "http.response.status_code=200"), SPANS_DONE},
 };
@@ -129,8 +131,7 @@ static const struct conversation client_padded = {
         RECEIVES_B(0, RESP_200_END("\x01")),
         FINISHED(1),
         CONV_DONE},
-    .wire = {WIRE(CLIENT_START "\x00\x00\x62\x01\x2d\x00\x00\x00\x01" "\x04" "\x00\x00\x00\x00\x10" GET_BLOCK TP_FIELD "PAD!")},
-    .wire_len = {WLEN(CLIENT_START "\x00\x00\x62\x01\x2d\x00\x00\x00\x01" "\x04" "\x00\x00\x00\x00\x10" GET_BLOCK TP_FIELD "PAD!")},
+    WIRE_0(CLIENT_START "\x00\x00\x62\x01\x2d\x00\x00\x00\x01" "\x04" "\x00\x00\x00\x00\x10" GET_BLOCK TP_FIELD "PAD!"),
     .spans = (const struct conv_span[]){SPAN(CLIENT_SPAN, "GET", false, CONV_ROOT, "http.response.status_code=200"),
                                         SPANS_DONE},
 };
@@ -144,14 +145,13 @@ static const struct conversation client_two_streams = {
     .steps = (const struct conv_step[]){
         SENDS_B(0, CLIENT_START, .unsplit = "PRI "),
         RECEIVES_B(0, SERVER_START),
-        SENDS_B(0, "\x00\x00\x13\x01\x05\x00\x00\x00\x01" GET_BLOCK "\x00\x00\x13\x01\x05\x00\x00\x00\x03" GET_BLOCK,
-                UNSPLIT("\x00\x00\x13\x01\x05\x00\x00\x00\x01" GET_BLOCK "\x00\x00\x13\x01\x05\x00\x00\x00\x03" GET_BLOCK)),
+        SENDS_B(0, GET_FRAME("\x01") GET_FRAME("\x03"),
+                UNSPLIT(GET_FRAME("\x01") GET_FRAME("\x03"))),
         RECEIVES_B(0, "\x00\x00\x01\x01\x05\x00\x00\x00\x03" "\x8d"),
         RECEIVES_B(0, RESP_200_END("\x01")),
         FINISHED(2),
         CONV_DONE},
-    .wire = {WIRE(CLIENT_START "\x00\x00\x58\x01\x05\x00\x00\x00\x01" GET_BLOCK TP_FIELD1 "\x00\x00\x58\x01\x05\x00\x00\x00\x03" GET_BLOCK TP_FIELD)},
-    .wire_len = {WLEN(CLIENT_START "\x00\x00\x58\x01\x05\x00\x00\x00\x01" GET_BLOCK TP_FIELD1 "\x00\x00\x58\x01\x05\x00\x00\x00\x03" GET_BLOCK TP_FIELD)},
+    WIRE_0(CLIENT_START GET_FRAME_TP("\x01", 1) GET_FRAME_TP("\x03", 0)),
     .spans = (const struct conv_span[]){
         SPAN(CLIENT_SPAN, "GET", true, CONV_ROOT, "http.response.status_code=404", "error.type=404"),
         SPAN(CLIENT_SPAN, "GET", false, CONV_ROOT, "http.response.status_code=200"),
@@ -195,8 +195,7 @@ static const struct conversation client_grpc = {
                       "\x00\x00\x0f\x01\x05\x00\x00\x00\x01" "\x00\x0bgrpc-status\x01" "5"),
         FINISHED(1),
         CONV_DONE},
-    .wire = {WIRE(CLIENT_START "\x00\x00\x79\x01\x04\x00\x00\x00\x01" GRPC_BLOCK TP_FIELD "\x00\x00\x07\x00\x01\x00\x00\x00\x01\x00\x00\x00\x00\x02hi")},
-    .wire_len = {WLEN(CLIENT_START "\x00\x00\x79\x01\x04\x00\x00\x00\x01" GRPC_BLOCK TP_FIELD "\x00\x00\x07\x00\x01\x00\x00\x00\x01\x00\x00\x00\x00\x02hi")},
+    WIRE_0(CLIENT_START "\x00\x00\x79\x01\x04\x00\x00\x00\x01" GRPC_BLOCK TP_FIELD "\x00\x00\x07\x00\x01\x00\x00\x00\x01\x00\x00\x00\x00\x02hi"),
     .spans = (const struct conv_span[]){
         SPAN(CLIENT_SPAN, "pkg.Echo/Say", true, CONV_ROOT, "rpc.system=grpc", "rpc.service=pkg.Echo", "rpc.method=Say",
              "rpc.grpc.status_code=5", "error.type=NOT_FOUND", "http.response.status_code=200", HTTP_CLIENT("8080")),
@@ -211,15 +210,14 @@ static const struct conversation client_reset = {
     .steps = (const struct conv_step[]){
         SENDS_B(0, CLIENT_START, .unsplit = "PRI "),
         RECEIVES_B(0, SERVER_START),
-        SENDS_B(0, "\x00\x00\x13\x01\x05\x00\x00\x00\x01" GET_BLOCK, UNSPLIT("\x00\x00\x13\x01\x05\x00\x00\x00\x01" GET_BLOCK)),
-        SENDS_B(0, "\x00\x00\x13\x01\x05\x00\x00\x00\x03" GET_BLOCK, UNSPLIT("\x00\x00\x13\x01\x05\x00\x00\x00\x03" GET_BLOCK)),
+        SENDS_B(0, GET_FRAME("\x01"), UNSPLIT(GET_FRAME("\x01"))),
+        SENDS_B(0, GET_FRAME("\x03"), UNSPLIT(GET_FRAME("\x03"))),
         RECEIVES_B(0, "\x00\x00\x04\x03\x00\x00\x00\x00\x01\x00\x00\x00\x08"),
         FINISHED(1),
         RECEIVES_B(0, "\x00\x00\x08\x07\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00"),
         FINISHED(2),
         CONV_DONE},
-    .wire = {WIRE(CLIENT_START "\x00\x00\x58\x01\x05\x00\x00\x00\x01" GET_BLOCK TP_FIELD "\x00\x00\x58\x01\x05\x00\x00\x00\x03" GET_BLOCK "\x00\x0btraceparent\x37{tp:1}")},
-    .wire_len = {WLEN(CLIENT_START "\x00\x00\x58\x01\x05\x00\x00\x00\x01" GET_BLOCK TP_FIELD "\x00\x00\x58\x01\x05\x00\x00\x00\x03" GET_BLOCK "\x00\x0btraceparent\x37{tp:1}")},
+    WIRE_0(CLIENT_START GET_FRAME_TP("\x01", 0) GET_FRAME_TP("\x03", 1)),
     .spans = (const struct conv_span[]){
         SPAN(CLIENT_SPAN, "GET", true, CONV_ROOT, "error.type=CANCEL", "!http.response.status_code"),
         SPAN(CLIENT_SPAN, "GET", true, CONV_ROOT, "error.type=GOAWAY"),
@@ -271,16 +269,15 @@ static const struct conversation parent_one = {
     .roles = {S, C},
     .protocols = protocols,
     .steps = (const struct conv_step[]){
-        RECEIVES_PREFACE(0, "\x00\x00\x13\x01\x05\x00\x00\x00\x01" GET_BLOCK),
+        RECEIVES_PREFACE(0, GET_FRAME("\x01")),
         SENDS_B(1, CLIENT_START, .unsplit = "PRI "),
         RECEIVES_B(1, SERVER_START),
-        SENDS_B(1, "\x00\x00\x13\x01\x05\x00\x00\x00\x01" GET_BLOCK, UNSPLIT("\x00\x00\x13\x01\x05\x00\x00\x00\x01" GET_BLOCK)),
+        SENDS_B(1, GET_FRAME("\x01"), UNSPLIT(GET_FRAME("\x01"))),
         RECEIVES_B(1, RESP_200_END("\x01")),
         SENDS_B(0, SERVER_START RESP_200_END("\x01")),
         FINISHED(2),
         CONV_DONE},
-    .wire = {NULL, WIRE(CLIENT_START "\x00\x00\x58\x01\x05\x00\x00\x00\x01" GET_BLOCK TP_FIELD)},
-    .wire_len = {0, WLEN(CLIENT_START "\x00\x00\x58\x01\x05\x00\x00\x00\x01" GET_BLOCK TP_FIELD)},
+    WIRE_1(CLIENT_START GET_FRAME_TP("\x01", 0)),
     .spans = (const struct conv_span[]){
         SPAN(CLIENT_SPAN, "GET", false, 1, "http.response.status_code=200"),
         SPAN(SERVER_SPAN, "GET", false, CONV_ROOT, "http.response.status_code=200"),
@@ -292,16 +289,15 @@ static const struct conversation parent_many = {
     .roles = {S, C},
     .protocols = protocols,
     .steps = (const struct conv_step[]){
-        RECEIVES_PREFACE(0, "\x00\x00\x13\x01\x05\x00\x00\x00\x01" GET_BLOCK "\x00\x00\x13\x01\x05\x00\x00\x00\x03" GET_BLOCK),
+        RECEIVES_PREFACE(0, GET_FRAME("\x01") GET_FRAME("\x03")),
         SENDS_B(1, CLIENT_START, .unsplit = "PRI "),
         RECEIVES_B(1, SERVER_START),
-        SENDS_B(1, "\x00\x00\x13\x01\x05\x00\x00\x00\x01" GET_BLOCK, UNSPLIT("\x00\x00\x13\x01\x05\x00\x00\x00\x01" GET_BLOCK)),
+        SENDS_B(1, GET_FRAME("\x01"), UNSPLIT(GET_FRAME("\x01"))),
         RECEIVES_B(1, RESP_200_END("\x01")),
         SENDS_B(0, SERVER_START RESP_200_END("\x01") RESP_200_END("\x03")),
         FINISHED(3),
         CONV_DONE},
-    .wire = {NULL, WIRE(CLIENT_START "\x00\x00\x58\x01\x05\x00\x00\x00\x01" GET_BLOCK TP_FIELD)},
-    .wire_len = {0, WLEN(CLIENT_START "\x00\x00\x58\x01\x05\x00\x00\x00\x01" GET_BLOCK TP_FIELD)},
+    WIRE_1(CLIENT_START GET_FRAME_TP("\x01", 0)),
     .spans = (const struct conv_span[]){
         SPAN(CLIENT_SPAN, "GET", false, CONV_ROOT, "http.response.status_code=200"),
         SPAN(SERVER_SPAN, "GET", false, CONV_ROOT),
@@ -317,17 +313,16 @@ static const struct conversation server_speaks_first = {
     .protocols = protocols,
     .steps = (const struct conv_step[]){
         RECEIVES_B(0, SETTINGS_EMPTY, UNSPLIT(SETTINGS_EMPTY)), /* claimed on a whole frame header */
-        SENDS_B(0, CLIENT_START SETTINGS_ACK "\x00\x00\x13\x01\x05\x00\x00\x00\x01" GET_BLOCK,
-                UNSPLIT(CLIENT_START SETTINGS_ACK "\x00\x00\x13\x01\x05\x00\x00\x00\x01" GET_BLOCK)),
+        SENDS_B(0, CLIENT_START SETTINGS_ACK GET_FRAME("\x01"),
+                UNSPLIT(CLIENT_START SETTINGS_ACK GET_FRAME("\x01"))),
         RECEIVES_B(0, SETTINGS_ACK RESP_200_END("\x01")),
         FINISHED(1),
         SENDS_B(1, SETTINGS_EMPTY, UNSPLIT(SETTINGS_EMPTY)),
-        RECEIVES_PREFACE(1, "\x00\x00\x13\x01\x05\x00\x00\x00\x01" GET_BLOCK),
+        RECEIVES_PREFACE(1, GET_FRAME("\x01")),
         SENDS_B(1, SETTINGS_ACK RESP_200_END("\x01")),
         FINISHED(2),
         CONV_DONE},
-    .wire = {WIRE(CLIENT_START SETTINGS_ACK "\x00\x00\x58\x01\x05\x00\x00\x00\x01" GET_BLOCK TP_FIELD)},
-    .wire_len = {WLEN(CLIENT_START SETTINGS_ACK "\x00\x00\x58\x01\x05\x00\x00\x00\x01" GET_BLOCK TP_FIELD)},
+    WIRE_0(CLIENT_START SETTINGS_ACK GET_FRAME_TP("\x01", 0)),
     .spans = (const struct conv_span[]){
         SPAN(CLIENT_SPAN, "GET", false, CONV_ROOT, "http.response.status_code=200"),
         SPAN(SERVER_SPAN, "GET", false, CONV_ROOT, "http.response.status_code=200"),
@@ -343,7 +338,7 @@ static const struct conversation client_header_list_limit = {
     .steps = (const struct conv_step[]){
         SENDS_B(0, CLIENT_START, .unsplit = "PRI "),
         RECEIVES_B(0, "\x00\x00\x06\x04\x00\x00\x00\x00\x00" "\x00\x06\x00\x00\x00\xfa" SETTINGS_ACK),
-        SENDS_B(0, SETTINGS_ACK "\x00\x00\x13\x01\x05\x00\x00\x00\x01" GET_BLOCK),
+        SENDS_B(0, SETTINGS_ACK GET_FRAME("\x01")),
         RECEIVES_B(0, RESP_200_END("\x01")),
         FINISHED(1),
         CONV_DONE},
@@ -368,8 +363,7 @@ static const struct conversation header_table_size = {
         RECEIVES_B(0, RESP_200_END("\x01")),
         FINISHED(1),
         CONV_DONE},
-    .wire = {WIRE(CLIENT_START SETTINGS_ACK "\x00\x00\x5b\x01\x05\x00\x00\x00\x01" GET_BLOCK_8K TP_FIELD)},
-    .wire_len = {WLEN(CLIENT_START SETTINGS_ACK "\x00\x00\x5b\x01\x05\x00\x00\x00\x01" GET_BLOCK_8K TP_FIELD)},
+    WIRE_0(CLIENT_START SETTINGS_ACK "\x00\x00\x5b\x01\x05\x00\x00\x00\x01" GET_BLOCK_8K TP_FIELD),
     .spans = (const struct conv_span[]){
         SPAN(CLIENT_SPAN, "GET", false, CONV_ROOT, "http.response.status_code=200"), SPANS_DONE},
 };
@@ -384,13 +378,12 @@ static const struct conversation tracestate_carried = {
                             "\x00\x0atracestate\x08vendor=x"),
         SENDS_B(1, CLIENT_START, .unsplit = "PRI "),
         RECEIVES_B(1, SERVER_START),
-        SENDS_B(1, "\x00\x00\x13\x01\x05\x00\x00\x00\x01" GET_BLOCK, UNSPLIT("\x00\x00\x13\x01\x05\x00\x00\x00\x01" GET_BLOCK)),
+        SENDS_B(1, GET_FRAME("\x01"), UNSPLIT(GET_FRAME("\x01"))),
         RECEIVES_B(1, RESP_200_END("\x01")),
         SENDS_B(0, SERVER_START RESP_200_END("\x01")),
         FINISHED(2),
         CONV_DONE},
-    .wire = {NULL, WIRE(CLIENT_START "\x00\x00\x6d\x01\x05\x00\x00\x00\x01" GET_BLOCK TP_FIELD "\x00\x0atracestate\x08vendor=x")},
-    .wire_len = {0, WLEN(CLIENT_START "\x00\x00\x6d\x01\x05\x00\x00\x00\x01" GET_BLOCK TP_FIELD "\x00\x0atracestate\x08vendor=x")},
+    WIRE_1(CLIENT_START "\x00\x00\x6d\x01\x05\x00\x00\x00\x01" GET_BLOCK TP_FIELD "\x00\x0atracestate\x08vendor=x"),
     .spans = (const struct conv_span[]){
         SPAN(CLIENT_SPAN, "GET", false, 1, "http.response.status_code=200"),
         SPAN_OF(SERVER_SPAN, "GET", false, CONV_REMOTE, REMOTE_TP, "http.response.status_code=200"),
@@ -420,7 +413,7 @@ static const struct conversation bad_block = {
         SENDS_B(0, CLIENT_START, .unsplit = "PRI "),
         RECEIVES_B(0, SERVER_START),
         SENDS_B(0, "\x00\x00\x01\x01\x05\x00\x00\x00\x01\xff"),
-        SENDS_B(0, "\x00\x00\x13\x01\x05\x00\x00\x00\x03" GET_BLOCK),
+        SENDS_B(0, GET_FRAME("\x03")),
         RECEIVES_B(0, RESP_200_END("\x03")),
         CONV_DONE},
     .spans = (const struct conv_span[]){SPANS_DONE},

@@ -8,10 +8,12 @@
 # ratios, with their min..max as the spread. Instruction counts come from
 # callgrind, which is deterministic.
 #
-#   scripts/bench.sh [--rounds N] [--out FILE] [--plot FILE] [--quick] [--only db]
+#   scripts/bench.sh [--rounds N] [--out FILE] [--plot FILE] [--quick] [--only db|h2]
 #
 # --only db: only the database client rows (pgbench, redis-benchmark -P 16;
 # scripts/bench-db.bash), printed rather than written to BENCHMARKS.md.
+# --only h2: only the HTTP/2 rows (h2load against nginx http2, h2c and TLS;
+# scripts/bench-h2.bash), printed likewise.
 #
 # Needs: nginx, wrk, redis-server, redis-benchmark, valgrind, gnuplot
 # (scripts/install-deps.sh). Takes about 9 minutes on 2 cores (--quick: 3).
@@ -30,7 +32,7 @@ while [[ $# -gt 0 ]]; do
         --plot) plot=$2; shift 2 ;;
         --quick) quick=1; rounds=3; shift ;;
         --only) only=$2; shift 2 ;;
-        -h | --help) sed -n '2,18p' "$0"; exit 0 ;;
+        -h | --help) sed -n '2,20p' "$0"; exit 0 ;;
         *) echo "bench: unknown argument $1" >&2; exit 2 ;;
     esac
 done
@@ -42,8 +44,10 @@ for f in "$shim" "$pass" "$build/libotelauto-otlp.so" "$build/bench/load_gen" "$
     "$build/bench/export_bench" "$build/bench/request_loop"; do
     [[ -e $f ]] || { echo "bench: $f is not built (make lib bench-bins)" >&2; exit 2; }
 done
-[[ -z $only || $only == db ]] || { echo "bench: --only takes db" >&2; exit 2; }
-for cmd in nginx wrk redis-server redis-benchmark valgrind gnuplot python3 pgbench setpriv; do
+[[ -z $only || $only == db || $only == h2 ]] || { echo "bench: --only takes db or h2" >&2; exit 2; }
+needed=(nginx wrk redis-server redis-benchmark valgrind gnuplot python3 pgbench setpriv)
+[[ $only == h2 ]] && needed=(nginx h2load openssl python3 taskset)
+for cmd in "${needed[@]}"; do
     command -v "$cmd" >/dev/null || { echo "bench: $cmd is needed (scripts/install-deps.sh)" >&2; exit 2; }
 done
 
@@ -156,6 +160,23 @@ verdict() { # verdict VALUE TARGET ge|le WIDTH VALUES...
     echo "$(ok "$v" "$t" "$dir")$(awk -v r="$range" -v w="$width" 'BEGIN { if (r > w) printf " (noisy)" }')"
 }
 
+clk_tck=$(getconf CLK_TCK)
+# CPU time (user + system, in clock ticks) of a process, or of one thread
+ticks() {
+    [[ -n $1 ]] || { echo 0; return; }
+    awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+
+# ---------------------------------------------------------------- HTTP/2
+if [[ $only == h2 ]]; then
+    source "$root/scripts/bench-h2.bash"
+    bench_h2 "$rounds" "$quick"
+    h2_rows
+    h2_raw_values
+    echo "commands: CONFIG taskset -c 0 nginx (bench-nginx.bash's server, listen ... http2 and ssl http2); ${h2_cmd[*]} URL"
+    exit 0
+fi
+
 # ---------------------------------------------------------------- database clients
 source "$root/scripts/bench-db.bash"
 if [[ $only == db ]]; then
@@ -196,12 +217,6 @@ declare -A rps p50 p99 rss anon cpu_ticks cpu_reqs
 served_shim=0
 spans_before=$(spans_decoded)
 dec_pid=${pids[0]}
-clk_tck=$(getconf CLK_TCK)
-# CPU time (user + system, in clock ticks) of a process, or of one thread
-ticks() {
-    [[ -n $1 ]] || { echo 0; return; }
-    awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0
-}
 # ticks of nginx's thread, of nginx in all, of the receiver and of the feed
 cpu_snapshot() {
     echo "$(ticks "$nginx_pid/task/$nginx_pid") $(ticks "$nginx_pid") $(ticks "$dec_pid") $(ticks "$feed_pid")"

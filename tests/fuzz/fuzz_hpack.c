@@ -6,7 +6,8 @@
  * length byte: a header block of that many bytes (copied into a buffer of
  * exactly its size: ASan catches a read beyond it), or a new limit
  * (SETTINGS_HEADER_TABLE_SIZE acknowledged, up to a bit above
- * OA_HPACK_TABLE_MAX). After a decoding error the decoder must refuse
+ * OA_HPACK_TABLE_MAX), or a text to Huffman-code and decode back: the
+ * same bytes must return. After a decoding error the decoder must refuse
  * a valid block too; it is then replaced by a new one.
  * Checked after every step: the table's size never exceeds its maximum,
  * the maximum never exceeds the limit, the entries' sizes add up to the
@@ -17,6 +18,7 @@
 #include <string.h>
 
 #include "protocols/http2/hpack_decoder.h"
+#include "protocols/http2/hpack_huffman.h"
 
 static void fail(const char *what)
 {
@@ -80,6 +82,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 fail("set_limit: the table's maximum above the new limit");
             if (rc != 0 && lim <= OA_HPACK_TABLE_MAX && !d.failed)
                 fail("set_limit failed, the decoder not failed");
+        } else if ((cmd & 0x0f) == 0x0e) {
+            size_t n = len < size - at ? len : size - at;
+            uint8_t coded[255 * 4];
+            char back[255 * 8 / 5 + 2];
+            size_t m = oa_hpack_huffman_encode((const char *)data + at, n, coded, sizeof(coded));
+            long k = oa_hpack_huffman_decode(coded, m, back);
+            if (m != oa_hpack_huffman_encoded_len((const char *)data + at, n) || k != (long)n ||
+                memcmp(back, data + at, n) != 0)
+                fail("a text did not survive Huffman coding");
+            at += n;
         } else {
             size_t n = len < size - at ? len : size - at;
             uint8_t *block = malloc(n ? n : 1);

@@ -68,14 +68,53 @@ static const char *table_text(const struct oa_hpack_decoder *d)
     return text;
 }
 
-#define CHECK_BLOCK(d, hex, want_fields, want_table, want_size)                                       \
-    do {                                                                                          \
-        struct listing l_;                                                                        \
-        int rc_ = decode_hex(d, hex, &l_);                                                        \
-        CHECK(rc_ == 0 && strcmp(l_.text, want_fields) == 0, "%s: fields\n%s", #hex, l_.text);     \
-        CHECK(strcmp(table_text(d), want_table) == 0 && (d)->size == (want_size),                 \
-              "%s: table (size %u)\n%s", #hex, (d)->size, table_text(d));                          \
-    } while (0)
+/* A listing under a failed check, as TAP comments. */
+static void show(const char *label, const char *text)
+{
+    printf("# %s:\n", label);
+    for (const char *line = text; *line;) {
+        const char *end = strchr(line, '\n');
+        int len = end ? (int)(end - line) : (int)strlen(line);
+        printf("#   %.*s\n", len, line);
+        line += len + (end != NULL);
+    }
+}
+
+/* Decodes one block of hex on d and checks the fields and the dynamic table
+ * (newest first) and its size after it. */
+static void check_block(struct oa_hpack_decoder *d, const char *what, const char *hex, const char *want_fields,
+                        const char *want_table, uint32_t want_size)
+{
+    struct listing l;
+    int rc = decode_hex(d, hex, &l);
+    bool fields_ok = rc == 0 && strcmp(l.text, want_fields) == 0;
+    CHECK(fields_ok, "%s: fields", what);
+    if (!fields_ok)
+        show("got", l.text);
+    bool table_ok = strcmp(table_text(d), want_table) == 0 && d->size == want_size;
+    CHECK(table_ok, "%s: table (size %u)", what, d->size);
+    if (!table_ok)
+        show("table", table_text(d));
+}
+
+/* Appendix C's three blocks in sequence on one decoder. */
+struct sequence {
+    const char *what;
+    const char *hex[3];
+};
+
+static void check_sequence(const struct sequence *q, uint32_t table, const char *const fields[3],
+                           const char *const tables[3], const uint32_t sizes[3])
+{
+    struct oa_hpack_decoder d;
+    char what[64];
+    oa_hpack_decoder_init(&d, table);
+    for (int i = 0; i < 3; i++) {
+        snprintf(what, sizeof(what), "%s.%d", q->what, i + 1);
+        check_block(&d, what, q->hex[i], fields[i], tables[i], sizes[i]);
+    }
+    oa_hpack_decoder_release(&d);
+}
 
 static void check_error(uint32_t table, const char *hex, const char *what)
 {
@@ -134,23 +173,21 @@ static void test_integers(void)
 static void test_literal_forms(void)
 {
     struct oa_hpack_decoder d;
-    CHECK(oa_hpack_decoder_init(&d, 4096) == 0, "init 4096");
-    /* C.2.1 with indexing */
-    CHECK_BLOCK(&d, "400a637573746f6d2d6b65790d637573746f6d2d686561646572", "custom-key: custom-header\n",
-                "custom-key: custom-header\n", 55);
-    oa_hpack_decoder_release(&d);
-    /* C.2.2 without indexing */
-    oa_hpack_decoder_init(&d, 4096);
-    CHECK_BLOCK(&d, "040c2f73616d706c652f70617468", ":path: /sample/path\n", "", 0);
-    oa_hpack_decoder_release(&d);
-    /* C.2.3 never indexed */
-    oa_hpack_decoder_init(&d, 4096);
-    CHECK_BLOCK(&d, "100870617373776f726406736563726574", "password:: secret\n", "", 0);
-    oa_hpack_decoder_release(&d);
-    /* C.2.4 indexed */
-    oa_hpack_decoder_init(&d, 4096);
-    CHECK_BLOCK(&d, "82", ":method: GET\n", "", 0);
-    oa_hpack_decoder_release(&d);
+    static const struct {
+        const char *what, *hex, *fields, *table;
+        uint32_t size;
+    } forms[] = {
+        {"C.2.1 with indexing", "400a637573746f6d2d6b65790d637573746f6d2d686561646572", "custom-key: custom-header\n",
+         "custom-key: custom-header\n", 55},
+        {"C.2.2 without indexing", "040c2f73616d706c652f70617468", ":path: /sample/path\n", "", 0},
+        {"C.2.3 never indexed", "100870617373776f726406736563726574", "password:: secret\n", "", 0},
+        {"C.2.4 indexed", "82", ":method: GET\n", "", 0},
+    };
+    for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+        CHECK(oa_hpack_decoder_init(&d, 4096) == 0, "init 4096");
+        check_block(&d, forms[i].what, forms[i].hex, forms[i].fields, forms[i].table, forms[i].size);
+        oa_hpack_decoder_release(&d);
+    }
 }
 
 /* ---- C.3 / C.4 requests ------------------------------------------------- */
@@ -166,20 +203,16 @@ static const char *req_table3 = "custom-key: custom-value\ncache-control: no-cac
 
 static void test_requests(void)
 {
-    struct oa_hpack_decoder d;
-    oa_hpack_decoder_init(&d, 4096);
-    /* C.3: no Huffman */
-    CHECK_BLOCK(&d, "828684410f7777772e6578616d706c652e636f6d", request1, req_table1, 57);
-    CHECK_BLOCK(&d, "828684be58086e6f2d6361636865", request2, req_table2, 110);
-    CHECK_BLOCK(&d, "828785bf400a637573746f6d2d6b65790c637573746f6d2d76616c7565", request3, req_table3, 164);
-    oa_hpack_decoder_release(&d);
-
-    oa_hpack_decoder_init(&d, 4096);
-    /* C.4: Huffman */
-    CHECK_BLOCK(&d, "828684418cf1e3c2e5f23a6ba0ab90f4ff", request1, req_table1, 57);
-    CHECK_BLOCK(&d, "828684be5886a8eb10649cbf", request2, req_table2, 110);
-    CHECK_BLOCK(&d, "828785bf408825a849e95ba97d7f8925a849e95bb8e8b4bf", request3, req_table3, 164);
-    oa_hpack_decoder_release(&d);
+    static const struct sequence plain = {"C.3", {"828684410f7777772e6578616d706c652e636f6d",
+                                                  "828684be58086e6f2d6361636865",
+                                                  "828785bf400a637573746f6d2d6b65790c637573746f6d2d76616c7565"}};
+    static const struct sequence huffman = {"C.4", {"828684418cf1e3c2e5f23a6ba0ab90f4ff", "828684be5886a8eb10649cbf",
+                                                    "828785bf408825a849e95ba97d7f8925a849e95bb8e8b4bf"}};
+    const char *const fields[3] = {request1, request2, request3};
+    const char *const tables[3] = {req_table1, req_table2, req_table3};
+    static const uint32_t sizes[3] = {57, 110, 164};
+    check_sequence(&plain, 4096, fields, tables, sizes);
+    check_sequence(&huffman, 4096, fields, tables, sizes);
 }
 
 /* ---- C.5 / C.6 responses, table size 256 ----------------------------- */
@@ -199,33 +232,27 @@ static const char *resp_table3 = "set-cookie: " COOKIE "\ncontent-encoding: gzip
 
 static void test_responses(void)
 {
-    struct oa_hpack_decoder d;
-    oa_hpack_decoder_init(&d, 256);
-    /* C.5: no Huffman */
-    CHECK_BLOCK(&d,
-                "4803333032580770726976617465611d4d6f6e2c203231204f637420323031332032303a31333a323120474d546e"
-                "1768747470733a2f2f7777772e6578616d706c652e636f6d",
-                response1, resp_table1, 222);
-    CHECK_BLOCK(&d, "4803333037c1c0bf", response2, resp_table2, 222);
-    CHECK_BLOCK(&d,
-                "88c1611d4d6f6e2c203231204f637420323031332032303a31333a323220474d54c05a04677a69707738666f6f3d"
-                "4153444a4b48514b425a584f5157454f50495541585157454f49553b206d61782d6167653d333630303b20766572"
-                "73696f6e3d31",
-                response3, resp_table3, 215);
-    oa_hpack_decoder_release(&d);
-
-    oa_hpack_decoder_init(&d, 256);
-    /* C.6: Huffman */
-    CHECK_BLOCK(&d,
-                "488264025885aec3771a4b6196d07abe941054d444a8200595040b8166e082a62d1bff6e919d29ad171863c78f0b"
-                "97c8e9ae82ae43d3",
-                response1, resp_table1, 222);
-    CHECK_BLOCK(&d, "4883640effc1c0bf", response2, resp_table2, 222);
-    CHECK_BLOCK(&d,
-                "88c16196d07abe941054d444a8200595040b8166e084a62d1bffc05a839bd9ab77ad94e7821dd7f2e6c7b335dfdf"
-                "cd5b3960d5af27087f3672c1ab270fb5291f9587316065c003ed4ee5b1063d5007",
-                response3, resp_table3, 215);
-    oa_hpack_decoder_release(&d);
+    static const struct sequence plain = {
+        "C.5",
+        {"4803333032580770726976617465611d4d6f6e2c203231204f637420323031332032303a31333a323120474d546e"
+         "1768747470733a2f2f7777772e6578616d706c652e636f6d",
+         "4803333037c1c0bf",
+         "88c1611d4d6f6e2c203231204f637420323031332032303a31333a323220474d54c05a04677a69707738666f6f3d"
+         "4153444a4b48514b425a584f5157454f50495541585157454f49553b206d61782d6167653d333630303b20766572"
+         "73696f6e3d31"}};
+    static const struct sequence huffman = {
+        "C.6",
+        {"488264025885aec3771a4b6196d07abe941054d444a8200595040b8166e082a62d1bff6e919d29ad171863c78f0b"
+         "97c8e9ae82ae43d3",
+         "4883640effc1c0bf",
+         "88c16196d07abe941054d444a8200595040b8166e084a62d1bffc05a839bd9ab77ad94e7821dd7f2e6c7b335dfdf"
+         "cd5b3960d5af27087f3672c1ab270fb5291f9587316065c003ed4ee5b1063d5007"}};
+    const char *const fields[3] = {response1, response2, response3};
+    const char *const tables[3] = {resp_table1, resp_table2, resp_table3};
+    static const uint32_t sizes[3] = {222, 222, 215};
+    /* table size 256: the second block evicts :status 302, the third two more */
+    check_sequence(&plain, 256, fields, tables, sizes);
+    check_sequence(&huffman, 256, fields, tables, sizes);
 }
 
 /* ---- errors ------------------------------------------------------------ */
@@ -258,6 +285,10 @@ static void test_errors(void)
     CHECK(decode_hex(&d, "3fe11f 20 3fe11f 82", &l) == 0 && d.max_size == 4096 && l.fields == 1,
           "size updates at the start of a block, up to the limit");
     CHECK(decode_hex(&d, "", &l) == 0 && l.fields == 0, "an empty block");
+    CHECK(decode_hex(&d, "00 80 80", &l) == 0 && strcmp(l.text, ": \n") == 0, "empty Huffman name and value");
+    CHECK(decode_hex(&d, "40 00 00 7e 80 be", &l) == 0 && strcmp(l.text, ": \n: \n: \n") == 0 && d.count == 2 &&
+              d.size == 64,
+          "empty entries: added, named by index, referenced");
     CHECK(decode_hex(&d, "bd", &l) == 0 && strcmp(l.text, "www-authenticate: \n") == 0, "static index 61");
     CHECK(decode_hex(&d, "80", &l) == -1, "index 0 fails the decoder");
     CHECK(decode_hex(&d, "82", &l) == -1 && l.fields == 0, "a failed decoder refuses every later block");
@@ -369,6 +400,38 @@ static void test_long_strings(void)
     }
 }
 
+/* ---- Huffman: every symbol ---------------------------------------------- */
+
+static void test_huffman_symbols(void)
+{
+    char text[256 * 3], back[sizeof(text) * 8 / 5 + 2];
+    uint8_t coded[sizeof(text) * 4];
+    int ok = 1;
+    /* every symbol alone (1 to 30 bits: every padding length), then all of
+     * them in a row and in reverse */
+    for (int sym = 0; sym < 256; sym++) {
+        text[0] = (char)sym;
+        size_t n = oa_hpack_huffman_encode(text, 1, coded, sizeof(coded));
+        long m = oa_hpack_huffman_decode(coded, n, back);
+        EXPECT(ok, n == oa_hpack_huffman_encoded_len(text, 1) && m == 1 && back[0] == (char)sym, "symbol %d", sym);
+    }
+    for (int i = 0; i < 256; i++) {
+        text[i] = (char)i;
+        text[256 + i] = (char)(255 - i);
+        text[512 + i] = (char)(i * 7);
+    }
+    size_t n = oa_hpack_huffman_encode(text, sizeof(text), coded, sizeof(coded));
+    long m = oa_hpack_huffman_decode(coded, n, back);
+    EXPECT(ok, n > 0 && m == (long)sizeof(text) && memcmp(back, text, sizeof(text)) == 0, "all symbols: %ld", m);
+    CHECK(ok, "every one of the 256 symbols round-trips through the Huffman code, alone and in a row");
+    uint8_t small[4];
+    CHECK(oa_hpack_huffman_encode("www.example.com", 15, small, sizeof(small)) == 0, "no room: nothing encoded");
+    n = oa_hpack_huffman_encode("www.example.com", 15, coded, sizeof(coded));
+    uint8_t want[12];
+    unhex("f1e3c2e5f23a6ba0ab90f4ff", want, sizeof(want));
+    CHECK(n == 12 && memcmp(coded, want, 12) == 0, "www.example.com encodes as in RFC 7541 C.4.1");
+}
+
 /* ---- the dynamic table against a model ------------------------------- */
 
 struct model_entry {
@@ -445,7 +508,8 @@ static void test_table_model(void)
         }
         memset(&l, 0, sizeof(l));
         int rc = oa_hpack_decode_block(&d, block, n, list_field, &l);
-        EXPECT(ok, rc == 0 && strcmp(l.text, want) == 0, "round %d: got %s want %s", round, l.text, want);
+        EXPECT(ok, rc == 0 && strcmp(l.text, want) == 0, "round %d: got %.*s, want %.*s", round,
+               (int)strcspn(l.text, "\n"), l.text, (int)strcspn(want, "\n"), want);
         EXPECT(ok, d.count == model_count && d.size == model_size && d.size <= max,
                "round %d: %u entries, size %u; model %zu, %u", round, d.count, d.size, model_count, model_size);
     }
@@ -503,6 +567,7 @@ int main(void)
     test_errors();
     test_limits();
     test_long_strings();
+    test_huffman_symbols();
     test_table_model();
     test_literal_encoder();
     TEST_DONE();

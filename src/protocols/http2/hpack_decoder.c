@@ -201,7 +201,7 @@ static bool read_string(const uint8_t **p, const uint8_t *end, struct raw_string
 
 static size_t string_room(const struct raw_string *s)
 {
-    return s->huffman ? oa_hpack_huffman_max_decoded(s->len) : 0;
+    return s->huffman && s->len > 0 ? oa_hpack_huffman_room(s->len) : 0;
 }
 
 /* The string's bytes: in the block itself (also an empty Huffman string:

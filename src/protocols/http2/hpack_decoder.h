@@ -13,9 +13,11 @@
  *   - the scratch space holds a field's Huffman-decoded name and value, and
  *     an entry that wraps around the end of the ring. It grows on demand
  *     (powers of two from 256 bytes) up to OA_HPACK_SCRATCH_MAX = 64 KiB, so
- *     most connections keep a few hundred bytes, and a header whose value
- *     is 16 KiB (40 KiB of Huffman-coded bytes) still decodes; a field that
- *     needs more is a decoding error (-1).
+ *     most connections keep a few hundred bytes, and a field whose Huffman
+ *     strings take up to 40 KiB in the block (decoding to 64 KiB at most:
+ *     every code is 5 bits or more) still decodes, a 16 KiB header easily;
+ *     a field that needs more is a decoding error (-1). Strings sent
+ *     without Huffman are never copied: they point into the block.
  * Decoding allocates only when the scratch grows: at most once per new
  * largest field on the connection. */
 #ifndef OA_HPACK_DECODER_H

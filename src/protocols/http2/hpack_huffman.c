@@ -81,20 +81,18 @@ static const struct {
     {0x3fffffff, 30},
 };
 
+/* A transition, in one word: where the next state's row starts (its
+ * number * 16, bits 0-11: the next lookup adds the nibble, no multiply on
+ * the chain of dependent loads), the symbol emitted (16-23), the flags. */
 enum {
-    STEP_EMIT = 1,   /* the nibble completed the symbol `sym` */
-    STEP_FAIL = 2,   /* the nibble completed EOS: invalid anywhere */
-    STEP_ACCEPT = 4, /* the input may end here: since the last symbol, only
-                        ones, and at most 7 of them (a prefix of EOS) */
+    STEP_ROW = 0xfff,
+    STEP_EMIT = 1u << 24,   /* the nibble completed the symbol in bits 16-23 */
+    STEP_FAIL = 1u << 25,   /* the nibble completed EOS: invalid anywhere */
+    STEP_ACCEPT = 1u << 26, /* the input may end here: since the last symbol,
+                               only ones, and at most 7 of them (a prefix of EOS) */
 };
 
-struct step {
-    uint8_t next;
-    uint8_t flags;
-    uint8_t sym;
-};
-
-static struct step steps[STATES][16];
+static uint32_t steps[STATES * 16];
 static pthread_once_t built = PTHREAD_ONCE_INIT;
 
 /* The code's tree while the table is built: a child >= 0 is an internal node,
@@ -129,7 +127,7 @@ static void build_steps(void)
         accept[node] = true;
     for (int state = 0; state < STATES; state++) {
         for (int nibble = 0; nibble < 16; nibble++) {
-            struct step s = {0, 0, 0};
+            uint32_t s = 0;
             int node = state;
             for (int bit = 3; bit >= 0; bit--) {
                 int child = tree[node][(nibble >> bit) & 1];
@@ -138,15 +136,15 @@ static void build_steps(void)
                     continue;
                 }
                 if (-child - 1 == EOS)
-                    s.flags |= STEP_FAIL;
-                s.flags |= STEP_EMIT;
-                s.sym = (uint8_t)(-child - 1);
+                    s |= STEP_FAIL;
+                else
+                    s |= STEP_EMIT | (uint32_t)(-child - 1) << 16;
                 node = 0;
             }
-            s.next = (uint8_t)node;
+            s |= (uint32_t)node * 16;
             if (accept[node])
-                s.flags |= STEP_ACCEPT;
-            steps[state][nibble] = s;
+                s |= STEP_ACCEPT;
+            steps[state * 16 + nibble] = s;
         }
     }
 }
@@ -156,21 +154,52 @@ void oa_hpack_huffman_init(void)
     pthread_once(&built, build_steps);
 }
 
+/* Two dependent lookups a byte; each symbol is written whether or not the
+ * step emits one and kept by moving past it only when it does (no branch to
+ * mispredict): hence the byte of slack in oa_hpack_huffman_room. */
 long oa_hpack_huffman_decode(const uint8_t *in, size_t n, char *out)
 {
-    unsigned state = 0, flags = STEP_ACCEPT;
+    uint32_t lo = STEP_ACCEPT, fail = 0;
     char *o = out;
     for (size_t i = 0; i < n; i++) {
-        const struct step *hi = &steps[state][in[i] >> 4];
-        const struct step *lo = &steps[hi->next][in[i] & 15];
-        if ((hi->flags | lo->flags) & STEP_FAIL)
-            return -1;
-        if (hi->flags & STEP_EMIT)
-            *o++ = (char)hi->sym;
-        if (lo->flags & STEP_EMIT)
-            *o++ = (char)lo->sym;
-        state = lo->next;
-        flags = lo->flags;
+        uint32_t hi = steps[(lo & STEP_ROW) + (in[i] >> 4)];
+        lo = steps[(hi & STEP_ROW) + (in[i] & 15)];
+        fail |= hi | lo;
+        *o = (char)(hi >> 16);
+        o += (hi >> 24) & 1;
+        *o = (char)(lo >> 16);
+        o += (lo >> 24) & 1;
     }
-    return (flags & STEP_ACCEPT) ? (long)(o - out) : -1;
+    if ((fail & STEP_FAIL) || !(lo & STEP_ACCEPT))
+        return -1;
+    return (long)(o - out);
+}
+
+size_t oa_hpack_huffman_encoded_len(const char *in, size_t n)
+{
+    uint64_t bits = 0;
+    for (size_t i = 0; i < n; i++)
+        bits += codes[(uint8_t)in[i]].len;
+    return (size_t)((bits + 7) / 8);
+}
+
+size_t oa_hpack_huffman_encode(const char *in, size_t n, uint8_t *out, size_t cap)
+{
+    size_t len = oa_hpack_huffman_encoded_len(in, n);
+    if (len > cap)
+        return 0;
+    uint64_t acc = 0; /* pending bits, right-aligned: fewer than 8 between symbols */
+    unsigned pending = 0;
+    size_t w = 0;
+    for (size_t i = 0; i < n; i++) {
+        acc = acc << codes[(uint8_t)in[i]].len | codes[(uint8_t)in[i]].code;
+        pending += codes[(uint8_t)in[i]].len;
+        while (pending >= 8) {
+            pending -= 8;
+            out[w++] = (uint8_t)(acc >> pending);
+        }
+    }
+    if (pending > 0)
+        out[w++] = (uint8_t)(acc << (8 - pending) | 0xffu >> pending);
+    return w;
 }

@@ -255,7 +255,8 @@ OA_EXPORT ssize_t read(int fd, void *buf, size_t n)
     if (UNLIKELY(!REAL(read)))
         return syscall(SYS_read, fd, buf, n);
     struct oa_conn *c = traced(fd);
-    if (LIKELY(c == NULL))
+    /* a read of no bytes returns 0 without meaning the end of the stream */
+    if (LIKELY(c == NULL) || UNLIKELY(n == 0))
         return oa_libc.read(fd, buf, n);
     ssize_t r = oa_libc.read(fd, buf, n);
     oa_io_received_buf(c, fd, buf, r, 0);
@@ -270,7 +271,8 @@ OA_EXPORT ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
         return syscall(SYS_read, fd, buf, n);
     }
     struct oa_conn *c = traced(fd);
-    if (LIKELY(c == NULL))
+    /* a read of no bytes returns 0 without meaning the end of the stream */
+    if (LIKELY(c == NULL) || UNLIKELY(n == 0))
         return oa_libc.read_chk(fd, buf, n, buflen);
     ssize_t r = oa_libc.read_chk(fd, buf, n, buflen);
     oa_io_received_buf(c, fd, buf, r, 0);
@@ -282,7 +284,8 @@ OA_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
     if (UNLIKELY(!REAL(recv)))
         return syscall(SYS_recvfrom, fd, buf, n, flags, NULL, NULL);
     struct oa_conn *c = traced(fd);
-    if (LIKELY(c == NULL))
+    /* a read of no bytes returns 0 without meaning the end of the stream */
+    if (LIKELY(c == NULL) || UNLIKELY(n == 0))
         return oa_libc.recv(fd, buf, n, flags);
     ssize_t r = oa_libc.recv(fd, buf, n, flags);
     oa_io_received_buf(c, fd, buf, r, flags);
@@ -297,7 +300,8 @@ OA_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int fla
         return syscall(SYS_recvfrom, fd, buf, n, flags, NULL, NULL);
     }
     struct oa_conn *c = traced(fd);
-    if (LIKELY(c == NULL))
+    /* a read of no bytes returns 0 without meaning the end of the stream */
+    if (LIKELY(c == NULL) || UNLIKELY(n == 0))
         return oa_libc.recv_chk(fd, buf, n, buflen, flags);
     ssize_t r = oa_libc.recv_chk(fd, buf, n, buflen, flags);
     oa_io_received_buf(c, fd, buf, r, flags);
@@ -309,7 +313,8 @@ OA_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockad
     if (UNLIKELY(!REAL(recvfrom)))
         return syscall(SYS_recvfrom, fd, buf, n, flags, from, fromlen);
     struct oa_conn *c = traced(fd);
-    if (LIKELY(c == NULL))
+    /* a read of no bytes returns 0 without meaning the end of the stream */
+    if (LIKELY(c == NULL) || UNLIKELY(n == 0))
         return oa_libc.recvfrom(fd, buf, n, flags, from, fromlen);
     ssize_t r = oa_libc.recvfrom(fd, buf, n, flags, from, fromlen);
     oa_io_received_buf(c, fd, buf, r, flags);
@@ -325,7 +330,8 @@ OA_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int
         return syscall(SYS_recvfrom, fd, buf, n, flags, from, fromlen);
     }
     struct oa_conn *c = traced(fd);
-    if (LIKELY(c == NULL))
+    /* a read of no bytes returns 0 without meaning the end of the stream */
+    if (LIKELY(c == NULL) || UNLIKELY(n == 0))
         return oa_libc.recvfrom_chk(fd, buf, n, buflen, flags, from, fromlen);
     ssize_t r = oa_libc.recvfrom_chk(fd, buf, n, buflen, flags, from, fromlen);
     oa_io_received_buf(c, fd, buf, r, flags);

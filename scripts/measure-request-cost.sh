@@ -9,12 +9,16 @@
 # out of it.
 #
 #   scripts/measure-request-cost.sh [N1 N2]
+#   LOOP=h2_stream_loop scripts/measure-request-cost.sh [N1 N2]
+#       the same for HTTP/2: one stream (a CLIENT and a SERVER span, the
+#       client's HEADERS given a traceparent) per exchange
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 n1=${1:-200}
 n2=${2:-2200}
-bin=$root/build/bench/request_loop
-make -s -C "$root" build/bench/request_loop build/libotelauto.so build/libpassthrough.so >/dev/null
+loop=${LOOP:-request_loop}
+bin=$root/build/bench/$loop
+make -s -C "$root" "build/bench/$loop" build/libotelauto.so build/libpassthrough.so >/dev/null
 command -v valgrind >/dev/null || { echo "valgrind is needed" >&2; exit 1; }
 
 # Instructions of the program's own thread (callgrind's thread 1, which is

@@ -29,6 +29,7 @@
 #include "base/log.h"
 #include "metrics/metrics_table.h"
 #include "protocols/http1/http_exchange.h"
+#include "protocols/http2/h2_connection.h"
 #include "protocols/db/db_metrics.h"
 #include "protocols/http1/http_metrics.h"
 #include "protocols/postgres/pg_connection.h"
@@ -235,7 +236,9 @@ __attribute__((constructor)) static void oa_library_init(void)
         return;
     }
     oa_wire_setup = oa_library_configure;
-    /* the protocols the wire layer offers connections to, in order */
+    /* the protocols the wire layer offers connections to, in order: HTTP/2
+     * first, whose preface HTTP/1 would take for a request ("PRI") */
+    oa_http2_register();
     oa_http1_register();
     oa_postgres_register();
     oa_redis_register();

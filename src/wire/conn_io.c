@@ -375,6 +375,16 @@ ssize_t oa_io_send(struct oa_conn *c, const struct oa_send_call *call)
     return r;
 }
 
+/* Whether a receive asked for no byte at all (its buffers all empty). */
+static bool no_room(const struct iovec *iov, int iovcnt)
+{
+    for (int i = 0; i < iovcnt; i++) {
+        if (iov[i].iov_len > 0)
+            return false;
+    }
+    return true;
+}
+
 static void received(struct oa_conn *c, int fd, const struct iovec *iov, int iovcnt, ssize_t r, int flags)
 {
     if (flags & MSG_PEEK)
@@ -396,8 +406,10 @@ static void received(struct oa_conn *c, int fd, const struct iovec *iov, int iov
         if (c->proto != NULL)
             c->proto->io_error = err;
     } else if (r == 0) {
-        /* end of stream; a connection that never sent a byte stays undecided */
-        if (c->proto != NULL && !c->proto->gave_up)
+        /* end of stream (unless no byte was asked for: a read of empty
+         * buffers, which some programs make, returns 0 too); a connection
+         * that never sent a byte stays undecided */
+        if (c->proto != NULL && !c->proto->gave_up && !no_room(iov, iovcnt))
             c->proto->protocol->eof(c);
     } else {
         if (c->mode == OA_MODE_UNDECIDED) {
@@ -435,7 +447,9 @@ void oa_io_received(struct oa_conn *c, int fd, const struct iovec *iov, int iovc
 
 void oa_io_received_buf(struct oa_conn *c, int fd, const void *buf, ssize_t r, int flags)
 {
-    struct iovec one = {(void *)buf, r > 0 ? (size_t)r : 0};
+    /* its callers never pass a read of no bytes (the hooks let those
+     * through): a 0 here is the end of the stream */
+    struct iovec one = {(void *)buf, r > 0 ? (size_t)r : 1};
     oa_in_library++;
     received(c, fd, &one, 1, r, flags);
     oa_in_library--;

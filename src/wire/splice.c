@@ -38,6 +38,14 @@ void oa_splice_commit(struct oa_splice *sp, struct oa_injection *inj, uint64_t a
     sp->count++;
 }
 
+void oa_splice_cancel_last(struct oa_splice *sp)
+{
+    if (sp->count == 0)
+        return;
+    release(&sp->inj[(sp->first + sp->count - 1) % OA_SPLICE_MAX]);
+    sp->count--;
+}
+
 static bool queue_copy(struct oa_splice *sp, uint64_t at, const void *bytes, size_t len, bool replaces)
 {
     struct oa_injection *inj = oa_splice_reserve(sp, len);

@@ -18,8 +18,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Splices owed at once on one connection (a pipelined burst of requests). */
-#define OA_SPLICE_MAX 4
+/* Splices owed at once on one connection (a pipelined burst of requests;
+ * HTTP/2's streams opened in one write, three splices each). */
+#define OA_SPLICE_MAX 16
 
 struct oa_injection {
     uint64_t at;           /* stream offset */
@@ -63,6 +64,9 @@ static inline void oa_splice_bind_last(struct oa_splice *sp)
 {
     sp->inj[(sp->first + sp->count - 1) % OA_SPLICE_MAX].with_previous = true;
 }
+/* Takes the last queued splice back, before any of it went out (a chain
+ * whose second part found no room). */
+void oa_splice_cancel_last(struct oa_splice *sp);
 /* The two in one, from a copy of bytes. */
 bool oa_splice_insert(struct oa_splice *sp, uint64_t at, const void *bytes, size_t len);
 bool oa_splice_replace(struct oa_splice *sp, uint64_t at, const void *bytes, size_t len);

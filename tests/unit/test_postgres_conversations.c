@@ -502,26 +502,32 @@ static void commented(void)
 
 static void commented_pipelined(void)
 {
-    /* three Queries in one send: the splice holds two comments (a length
-     * and an insertion each): the third goes untouched */
+    /* more Queries in one send than the splice holds comments for (a
+     * length and an insertion each): those beyond go untouched */
+    enum { COMMENTED = OA_SPLICE_MAX / 2, QUERIES = COMMENTED + 1 };
+    _Static_assert(QUERIES <= CONV_MAX_SPANS, "a span per Query");
+    static const char *const comments[] = {COMMENT(0), COMMENT(1), COMMENT(2),  COMMENT(3),  COMMENT(4),  COMMENT(5),
+                                           COMMENT(6), COMMENT(7), COMMENT(8),  COMMENT(9),  COMMENT(10), COMMENT(11),
+                                           COMMENT(12), COMMENT(13), COMMENT(14), COMMENT(15)};
+    _Static_assert(COMMENTED <= sizeof comments / sizeof comments[0], "a comment template per commented Query");
     struct wire q = {0}, r = {0}, wire = {0};
-    msg(&q, 'Q', S("SELECT 1\0"));
-    msg(&q, 'Q', S("SELECT 2\0"));
-    msg(&q, 'Q', S("SELECT 3\0"));
-    for (int i = 0; i < 3; i++) {
+    char text[QUERIES][16];
+    for (int i = 0; i < QUERIES; i++) {
+        snprintf(text[i], sizeof text[i], "SELECT %d", i + 1);
+        msg(&q, 'Q', text[i], strlen(text[i]) + 1);
         msg(&r, 'C', S("SELECT 1\0"));
         msg(&r, 'Z', S("I"));
     }
     put(&wire, &startup);
-    expect_commented(&wire, "SELECT 1", COMMENT(0), "");
-    expect_commented(&wire, "SELECT 2", COMMENT(1), "");
-    msg(&wire, 'Q', S("SELECT 3\0"));
-    struct conv_step steps[] = {STARTUP_STEPS, OUT_WHOLE(q), IN(r), FINISHED(3), CONV_DONE};
-    struct conv_span spans[] = {SPAN(CLIENT_SPAN, "SELECT", false, CONV_ROOT, "db.query.text=SELECT ?"),
-                                SPAN(CLIENT_SPAN, "SELECT", false, CONV_ROOT, "db.query.text=SELECT ?"),
-                                SPAN(CLIENT_SPAN, "SELECT", false, CONV_ROOT, "db.query.text=SELECT ?"),
-                                SPANS_DONE};
-    run_commenting("sqlcommenter: three Queries in one send, two comments at most owed", steps, spans, &wire);
+    for (int i = 0; i < COMMENTED; i++)
+        expect_commented(&wire, text[i], comments[i], "");
+    msg(&wire, 'Q', text[COMMENTED], strlen(text[COMMENTED]) + 1);
+    struct conv_step steps[] = {STARTUP_STEPS, OUT_WHOLE(q), IN(r), FINISHED(QUERIES), CONV_DONE};
+    struct conv_span spans[QUERIES + 1];
+    for (int i = 0; i < QUERIES; i++)
+        spans[i] = (struct conv_span)SPAN(CLIENT_SPAN, "SELECT", false, CONV_ROOT, "db.query.text=SELECT ?");
+    spans[QUERIES] = (struct conv_span)SPANS_DONE;
+    run_commenting("sqlcommenter: more Queries in one send than comments the splice holds", steps, spans, &wire);
 }
 
 static void not_commented(void)

@@ -137,8 +137,8 @@ struct oa_series *oa_http_metrics_duration_series(struct oa_http_metrics_series_
 }
 
 /* The start both roles share: false when metrics are off (nothing recorded). */
-static bool begin(struct oa_http_metric_request *m, enum oa_http_instrument instrument, const struct oa_http1_head *h,
-                  uint64_t start)
+static bool begin(struct oa_http_metric_request *m, enum oa_http_instrument instrument, const char *method,
+                  size_t method_len, uint8_t protocol, uint64_t start)
 {
     m->recording = false;
     m->active = NULL;
@@ -146,15 +146,19 @@ static bool begin(struct oa_http_metric_request *m, enum oa_http_instrument inst
         return false;
     m->recording = true;
     m->start_unix_nano = start;
-    request_key(&m->key, instrument, h->method, h->method_len,
-                h->version_minor == 0 ? OA_METRIC_HTTP_1_0 : OA_METRIC_HTTP_1_1);
+    request_key(&m->key, instrument, method, method_len, protocol);
     return true;
+}
+
+static inline uint8_t head_protocol(const struct oa_http1_head *h)
+{
+    return h->version_minor == 0 ? OA_METRIC_HTTP_1_0 : OA_METRIC_HTTP_1_1;
 }
 
 void oa_http_metrics_start_server(struct oa_http_metric_request *m, const struct oa_http1_head *h, uint64_t start,
                                   struct oa_http_metrics_series_memo *series)
 {
-    if (!begin(m, OA_HTTP_SERVER_DURATION, h, start))
+    if (!begin(m, OA_HTTP_SERVER_DURATION, h->method, h->method_len, head_protocol(h), start))
         return;
     m->active = oa_http_metrics_active_series(series, &m->key);
     oa_metrics_add(m->active, 1);
@@ -164,9 +168,25 @@ void oa_http_metrics_start_server(struct oa_http_metric_request *m, const struct
 void oa_http_metrics_start_client(struct oa_http_metric_request *m, const struct oa_http1_head *h,
                                   struct oa_conn *c, uint64_t start, struct oa_http_metrics_server_memo *memo)
 {
-    if (!begin(m, OA_HTTP_CLIENT_DURATION, h, start))
+    if (!begin(m, OA_HTTP_CLIENT_DURATION, h->method, h->method_len, head_protocol(h), start))
         return;
     oa_http_metrics_client_server(&m->key, h, c, memo);
+    oa_metrics_reader_start();
+}
+
+void oa_http_metrics_start_request(struct oa_http_metric_request *m, bool server, const char *method,
+                                   size_t method_len, uint8_t protocol, const char *host, size_t host_len, int port,
+                                   uint64_t start)
+{
+    if (!begin(m, server ? OA_HTTP_SERVER_DURATION : OA_HTTP_CLIENT_DURATION, method, method_len, protocol, start))
+        return;
+    if (server) {
+        m->active = oa_http_metrics_active_series(NULL, &m->key);
+        oa_metrics_add(m->active, 1);
+    } else {
+        m->key.port = port;
+        oa_http_metric_key_set_address(&m->key, host, host_len);
+    }
     oa_metrics_reader_start();
 }
 

@@ -67,7 +67,7 @@ static void set_version(struct oa_span *s, const struct oa_http1_head *h)
 }
 
 /* Splits "host", "host:port", "[v6]:port". Returns port or -1. */
-static int split_host(const char *v, size_t len, const char **host, size_t *host_len)
+int oa_http_split_host(const char *v, size_t len, const char **host, size_t *host_len)
 {
     *host = v;
     *host_len = len;
@@ -258,7 +258,7 @@ void oa_http_span_server_start(struct oa_span *s, const struct oa_http1_head *h,
     if (host != NULL && host->value_len > 0) {
         const char *hn;
         size_t hl;
-        int port = split_host(host->value, host->value_len, &hn, &hl);
+        int port = oa_http_split_host(host->value, host->value_len, &hn, &hl);
         oa_span_attr_str(s, "server.address", hn, hl);
         oa_span_attr_int(s, "server.port", port >= 0 ? port : default_port(c));
     }
@@ -290,7 +290,7 @@ int oa_http_client_server(const struct oa_http1_head *h, struct oa_conn *c, cons
     *host_name = addr;
     *host_len = strlen(addr);
     if (host != NULL && host->value_len > 0) {
-        int p = split_host(host->value, host->value_len, host_name, host_len);
+        int p = oa_http_split_host(host->value, host->value_len, host_name, host_len);
         port = p >= 0 ? p : default_port(c);
     }
     return port;
@@ -369,7 +369,7 @@ int oa_http_url_server(const char *url, size_t len, const char **host, size_t *h
             at = p;
     if (at != NULL)
         auth = at + 1;
-    int port = split_host(auth, (size_t)(end - auth), host, host_len);
+    int port = oa_http_split_host(auth, (size_t)(end - auth), host, host_len);
     return port >= 0 ? port : tls ? 443 : 80;
 }
 

@@ -19,6 +19,10 @@ int oa_http_method_index(const char *method, size_t len);
 int oa_http_client_server(const struct oa_http1_head *h, struct oa_conn *c, const char **host,
                           size_t *host_len);
 
+/* Splits "host", "host:port", "[v6]:port" (a Host header, an HTTP/2
+ * :authority): the host into *host, *host_len; returns the port, or -1. */
+int oa_http_split_host(const char *v, size_t len, const char **host, size_t *host_len);
+
 void oa_http_span_server_start(struct oa_span *s, const struct oa_http1_head *h, struct oa_conn *c);
 void oa_http_span_client_start(struct oa_span *s, const struct oa_http1_head *h, struct oa_conn *c);
 /* Span name and http.request.method[_original] from a method token. */

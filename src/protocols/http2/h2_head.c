@@ -1,0 +1,120 @@
+/* One decoded header block's kept fields (see h2_head.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "protocols/http2/h2_head.h"
+#include "trace/baggage.h"
+
+void oa_h2_head_init(struct oa_h2_head *h)
+{
+    memset(h, 0, offsetof(struct oa_h2_head, method));
+    h->grpc_status = -1;
+}
+
+void oa_h2_head_release(struct oa_h2_head *h)
+{
+    free(h->baggage);
+    h->baggage = NULL;
+}
+
+static inline bool is(const struct oa_hpack_field *f, const char *name, size_t len)
+{
+    return f->name_len == len && memcmp(f->name, name, len) == 0;
+}
+#define IS(f, lit) is((f), (lit), sizeof(lit) - 1)
+
+/* Copies a value, cut to cap octets. */
+#define KEEP(dst, dst_len, f)                                                         \
+    do {                                                                              \
+        size_t n_ = (f)->value_len < sizeof(dst) ? (f)->value_len : sizeof(dst);      \
+        memcpy((dst), (f)->value, n_);                                                \
+        (dst_len) = n_;                                                               \
+    } while (0)
+
+/* Appends a value to a comma-joined list; false when it does not fit. */
+static bool join(char *buf, size_t cap, size_t *len, const char *v, size_t n)
+{
+    size_t need = n + (*len > 0 ? 1 : 0);
+    if (*len + need > cap)
+        return false;
+    if (*len > 0)
+        buf[(*len)++] = ',';
+    memcpy(buf + *len, v, n);
+    *len += n;
+    return true;
+}
+
+static int decimal(const char *v, size_t n)
+{
+    if (n == 0 || n > 6)
+        return -1;
+    int x = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (v[i] < '0' || v[i] > '9')
+            return -1;
+        x = x * 10 + (v[i] - '0');
+    }
+    return x;
+}
+
+void oa_h2_head_field(void *arg, const struct oa_hpack_field *f)
+{
+    struct oa_h2_head *h = arg;
+    uint64_t size = (uint64_t)h->list_size + f->name_len + f->value_len + 32;
+    h->list_size = size > UINT32_MAX ? UINT32_MAX : (uint32_t)size;
+    if (f->name_len == 0)
+        return;
+    if (f->name[0] == ':') {
+        if (IS(f, ":method"))
+            KEEP(h->method, h->method_len, f);
+        else if (IS(f, ":path"))
+            KEEP(h->path, h->path_len, f);
+        else if (IS(f, ":authority"))
+            KEEP(h->authority, h->authority_len, f);
+        else if (IS(f, ":scheme"))
+            KEEP(h->scheme, h->scheme_len, f);
+        else if (IS(f, ":status"))
+            h->status = decimal(f->value, f->value_len) > 0 ? decimal(f->value, f->value_len) : 0;
+        return;
+    }
+    switch (f->name[0]) {
+    case 'b':
+        if (IS(f, "baggage")) {
+            if (h->baggage == NULL && !h->baggage_cut) {
+                h->baggage = malloc(OA_BAGGAGE_MAX + 1);
+                h->baggage_cut = h->baggage == NULL;
+            }
+            if (h->baggage != NULL && !h->baggage_cut &&
+                !join(h->baggage, OA_BAGGAGE_MAX, &h->baggage_len, f->value, f->value_len))
+                h->baggage_cut = true;
+        }
+        break;
+    case 'c':
+        if (IS(f, "content-type"))
+            h->grpc = f->value_len >= 16 && memcmp(f->value, "application/grpc", 16) == 0 &&
+                      (f->value_len == 16 || f->value[16] == '+' || f->value[16] == ';');
+        break;
+    case 'g':
+        if (IS(f, "grpc-status"))
+            h->grpc_status = decimal(f->value, f->value_len);
+        break;
+    case 't':
+        if (IS(f, "traceparent")) {
+            h->traceparent_count++;
+            KEEP(h->traceparent, h->traceparent_len, f);
+        } else if (IS(f, "tracestate")) {
+            size_t len = h->tracestate_len;
+            if (!h->tracestate_cut && join(h->tracestate, sizeof(h->tracestate), &len, f->value, f->value_len))
+                h->tracestate_len = (uint16_t)len;
+            else
+                h->tracestate_cut = true;
+        }
+        break;
+    case 'u':
+        if (IS(f, "user-agent"))
+            KEEP(h->user_agent, h->user_agent_len, f);
+        break;
+    default:
+        break;
+    }
+}

@@ -1,0 +1,47 @@
+/* What the HTTP/2 code keeps of one decoded header block (a request's or a
+ * response's head, or trailers): the pseudo-fields and the few fields spans
+ * and propagation read, copied (HPACK's strings live during its callback
+ * only), each cut to its bound. Nothing else of a block is kept: no
+ * credentials, no cookies. */
+#ifndef OA_H2_HEAD_H
+#define OA_H2_HEAD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "protocols/http2/hpack_decoder.h"
+#include "trace/traceparent.h"
+
+#define OA_H2_TRACESTATE_JOIN_MAX 2048
+
+struct oa_h2_head {
+    uint32_t list_size;        /* RFC 9113 §6.5.2: octets of names and values, + 32 per field */
+    int status;                /* :status, 0: none */
+    int grpc_status;           /* grpc-status, -1: none */
+    bool grpc;                 /* content-type application/grpc[+...;...] */
+    uint8_t method_len, scheme_len;
+    uint16_t path_len, authority_len, user_agent_len, tracestate_len;
+    bool tracestate_cut;
+    unsigned traceparent_count;
+    size_t baggage_len;
+    char *baggage;             /* joined baggage fields (malloc'd, only when one came), or NULL */
+    bool baggage_cut;
+    char method[16];
+    char scheme[8];
+    char traceparent[OA_TRACEPARENT_LEN + 1];
+    uint8_t traceparent_len;
+    char authority[256];
+    char user_agent[256];
+    char path[1024];
+    char tracestate[OA_H2_TRACESTATE_JOIN_MAX];
+};
+
+/* Empties h (its fields before the buffers). */
+void oa_h2_head_init(struct oa_h2_head *h);
+/* The HPACK callback (arg: a struct oa_h2_head). */
+void oa_h2_head_field(void *arg, const struct oa_hpack_field *f);
+/* Frees what h holds (its baggage). */
+void oa_h2_head_release(struct oa_h2_head *h);
+
+#endif

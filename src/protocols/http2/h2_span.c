@@ -1,0 +1,140 @@
+/* HTTP/2 and gRPC span names and attributes (see h2_span.h). */
+#include <stdio.h>
+#include <string.h>
+
+#include "protocols/common/conn_peer.h"
+#include "protocols/http1/http_span.h"
+#include "protocols/http2/h2_span.h"
+
+static const char *const grpc_codes[] = {
+    "OK",        "CANCELLED",         "UNKNOWN",          "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
+    "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
+    "UNIMPLEMENTED", "INTERNAL",      "UNAVAILABLE",      "DATA_LOSS",        "UNAUTHENTICATED",
+};
+#define GRPC_CODES (int)(sizeof(grpc_codes) / sizeof(grpc_codes[0]))
+
+bool oa_h2_grpc_status_fails(enum oa_span_kind kind, int code)
+{
+    if (kind != OA_SPAN_KIND_SERVER)
+        return code != 0;
+    return code == 2 || code == 4 || code == 12 || code == 13 || code == 14 || code == 15;
+}
+
+/* url.path and url.query (its secret values masked, as HTTP/1's). */
+static void set_path(struct oa_span *s, const struct oa_h2_head *h)
+{
+    char buf[OA_SPAN_MAX_VALUE_LEN];
+    size_t n = oa_http_redact_url(h->path, h->path_len, buf, sizeof(buf));
+    const char *q = memchr(buf, '?', n);
+    size_t path_len = q != NULL ? (size_t)(q - buf) : n;
+    oa_span_attr_str(s, "url.path", buf, path_len);
+    if (q != NULL)
+        oa_span_attr_str(s, "url.query", q + 1, n - path_len - 1);
+}
+
+/* Client: url.full from :scheme, :authority (else the peer) and :path,
+ * its credentials and secret query values masked as HTTP/1's. */
+static void set_url_full(struct oa_span *s, const struct oa_h2_head *h, const char *peer, int peer_port)
+{
+    char raw[OA_SPAN_MAX_VALUE_LEN];
+    int n;
+    if (h->authority_len > 0)
+        n = snprintf(raw, sizeof(raw), "%.*s://%.*s%.*s", (int)h->scheme_len, h->scheme, (int)h->authority_len,
+                     h->authority, (int)h->path_len, h->path);
+    else
+        n = snprintf(raw, sizeof(raw), "%.*s://%s:%d%.*s", (int)h->scheme_len, h->scheme, peer, peer_port,
+                     (int)h->path_len, h->path);
+    if (n <= 0)
+        return;
+    size_t len = (size_t)n < sizeof(raw) ? (size_t)n : sizeof(raw) - 1;
+    char url[OA_SPAN_MAX_VALUE_LEN];
+    size_t m = oa_http_redact_url(raw, len, url, sizeof(url));
+    oa_span_attr_str(s, "url.full", url, m);
+}
+
+/* "/pkg.Service/Method": rpc.service and rpc.method, and the span name. */
+static void set_rpc(struct oa_span *s, const struct oa_h2_head *h)
+{
+    oa_span_attr_str(s, "rpc.system", "grpc", 4);
+    const char *p = h->path;
+    size_t n = h->path_len;
+    const char *slash = n > 1 && p[0] == '/' ? memchr(p + 1, '/', n - 1) : NULL;
+    if (slash == NULL || slash + 1 == p + n || memchr(slash + 1, '/', (size_t)(p + n - slash - 1)) != NULL) {
+        oa_span_set_name(s, "grpc", 4);
+        return;
+    }
+    oa_span_set_name(s, p + 1, n - 1);
+    oa_span_attr_str(s, "rpc.service", p + 1, (size_t)(slash - p - 1));
+    oa_span_attr_str(s, "rpc.method", slash + 1, (size_t)(p + n - slash - 1));
+}
+
+void oa_h2_span_request(struct oa_span *s, const struct oa_h2_head *h, struct oa_conn *c)
+{
+    bool server = s->kind == OA_SPAN_KIND_SERVER;
+    if (h->grpc) {
+        set_rpc(s, h);
+    } else {
+        oa_http_span_set_method(s, h->method, h->method_len);
+    }
+    const char *addr;
+    int pport = oa_conn_peer_text(c, &addr);
+    if (server) {
+        if (!h->grpc)
+            set_path(s, h);
+        if (h->scheme_len > 0)
+            oa_span_attr_str(s, "url.scheme", h->scheme, h->scheme_len);
+    } else if (!h->grpc && h->scheme_len > 0) {
+        set_url_full(s, h, pport >= 0 ? addr : "", pport);
+    }
+    if (pport >= 0) {
+        oa_span_attr_str(s, "network.peer.address", addr, strlen(addr));
+        oa_span_attr_int(s, "network.peer.port", pport);
+        if (server)
+            oa_span_attr_str(s, "client.address", addr, strlen(addr));
+    }
+    const char *host = addr;
+    size_t host_len = pport >= 0 ? strlen(addr) : 0;
+    int port = server ? -1 : pport;
+    if (h->authority_len > 0) {
+        int p = oa_http_split_host(h->authority, h->authority_len, &host, &host_len);
+        port = p >= 0 ? p : c->tls ? 443 : 80;
+    }
+    if ((h->authority_len > 0 || !server) && host_len > 0) {
+        oa_span_attr_str(s, "server.address", host, host_len);
+        if (port >= 0)
+            oa_span_attr_int(s, "server.port", port);
+    }
+    oa_span_attr_str(s, "network.protocol.version", "2", 1);
+    if (server && h->user_agent_len > 0)
+        oa_span_attr_str(s, "user_agent.original", h->user_agent, h->user_agent_len);
+}
+
+void oa_h2_span_finish_at(struct oa_span *s, const struct oa_h2_outcome *o, uint64_t end)
+{
+    if (o->status > 0)
+        oa_span_attr_int(s, "http.response.status_code", o->status);
+    const char *error = o->error;
+    char code[16];
+    if (o->grpc && o->grpc_status >= 0) {
+        oa_span_attr_int(s, "rpc.grpc.status_code", o->grpc_status);
+        if (error == NULL && oa_h2_grpc_status_fails((enum oa_span_kind)s->kind, o->grpc_status)) {
+            if (o->grpc_status < GRPC_CODES) {
+                error = grpc_codes[o->grpc_status];
+            } else {
+                snprintf(code, sizeof(code), "%d", o->grpc_status);
+                error = code;
+            }
+        }
+    } else if (error == NULL && o->status >= (s->kind == OA_SPAN_KIND_SERVER ? 500 : 400)) {
+        snprintf(code, sizeof(code), "%d", o->status);
+        error = code;
+    } else if (error == NULL && o->grpc && s->kind == OA_SPAN_KIND_CLIENT) {
+        /* a gRPC call that ended without a status */
+        error = "missing_grpc_status";
+    }
+    if (error != NULL) {
+        s->status_code = OA_STATUS_ERROR;
+        oa_span_attr_str(s, "error.type", error, strlen(error));
+    }
+    s->end_unix_nano = end;
+}

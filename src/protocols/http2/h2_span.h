@@ -1,0 +1,30 @@
+/* HTTP/2 streams as spans: the stable HTTP semantic conventions for a
+ * stream's request head (as HTTP/1's, network.protocol.version "2"), and
+ * for gRPC (content-type application/grpc*) the RPC conventions as they
+ * stood before the v1.39 rename (rpc.system "grpc", rpc.service,
+ * rpc.method, rpc.grpc.status_code; span name "{service}/{method}"). */
+#ifndef OA_H2_SPAN_H
+#define OA_H2_SPAN_H
+
+#include "protocols/http2/h2_head.h"
+#include "trace/span.h"
+#include "wire/fd_table.h"
+
+/* The outcome of a stream, at its end. */
+struct oa_h2_outcome {
+    int status;            /* :status, 0: none */
+    int grpc_status;       /* -1: none */
+    bool grpc;
+    const char *error;     /* error.type (static), or NULL */
+};
+
+/* Name and attributes of the span of a stream whose request head is h. */
+void oa_h2_span_request(struct oa_span *s, const struct oa_h2_head *h, struct oa_conn *c);
+/* Its outcome, and its end at `end` (unix ns). */
+void oa_h2_span_finish_at(struct oa_span *s, const struct oa_h2_outcome *o, uint64_t end);
+/* Whether a gRPC status code fails a span of that kind (client: every code
+ * but OK; server: UNKNOWN, DEADLINE_EXCEEDED, UNIMPLEMENTED, INTERNAL,
+ * UNAVAILABLE, DATA_LOSS). */
+bool oa_h2_grpc_status_fails(enum oa_span_kind kind, int code);
+
+#endif

@@ -1,0 +1,201 @@
+#!/usr/bin/env bats
+# HTTP/2 on the wire (src/protocols/http2/): real programs speaking HTTP/2
+# under the shim. python3-grpcio client and server over h2c (both traced):
+# a CLIENT span per call, a SERVER span per incoming stream, its child
+# through the traceparent the shim adds to the HEADERS frame as an HPACK
+# literal; the RPC conventions (rpc.system, rpc.service, rpc.method,
+# rpc.grpc.status_code) and their error rules per side.
+
+load test_helper
+load metrics_helper
+
+setup() {
+    common_setup
+    "$PY" -c 'import grpc' 2>/dev/null || skip "python3-grpcio not installed"
+    start_receiver
+}
+
+teardown() {
+    common_teardown
+}
+
+# start_grpc_server: the traced grpcio server (service grpcsrv) on GRPC_PORT
+start_grpc_server() {
+    GRPC_PORT=$(free_port)
+    start_traced_bg grpcsrv grpcsrv "$PY" "$PY_PROGRAMS/grpc_echo.py" serve "$GRPC_PORT"
+    wait_port "$GRPC_PORT" 20 "$BG_PID" grpcsrv
+}
+
+# grpc_call METHOD [ARG]: one traced call (service grpccli)
+grpc_call() {
+    traced grpccli "$PY" "$PY_PROGRAMS/grpc_echo.py" call "$GRPC_PORT" "$@"
+}
+
+# check_call METHOD 'PYTHON': waits for the one CLIENT span of the call
+# (service grpccli) and the one SERVER span (grpcsrv) named demo.Echo/METHOD,
+# checks that the server span is the client span's child, then runs the
+# assertions with c and s bound to them.
+check_call() {
+    local name=demo.Echo/$1
+    wait_spans 1 --service grpcsrv --kind server --name "$name"
+    wait_spans 1 --service grpccli --kind client --name "$name"
+    check_spans "
+c = one(service='grpccli', kind='client', name='$name')
+s = one(service='grpcsrv', kind='server', name='$name')
+expect_eq(s['trace_id'], c['trace_id'], 'one trace')
+expect_eq(s.get('parent_span_id'), c['span_id'], 'the server span parented to the client span')
+$2"
+}
+
+@test "grpcio unary call over h2c: the server span is the client span's child, rpc.* attributes on both" {
+    start_grpc_server
+    run grpc_call Say hello
+    assert_ok
+    [ "${lines[0]}" = hello ]
+    [ "${lines[1]}" = "status OK" ]
+    check_call Say "
+for x in (c, s):
+    expect_attrs(x, {'rpc.system': 'grpc', 'rpc.service': 'demo.Echo', 'rpc.method': 'Say',
+                     'rpc.grpc.status_code': 0, 'network.protocol.version': '2'})
+    expect_eq(x['status_code'], 0, x['service'] + ' status unset')
+expect_attrs(c, {'server.address': '127.0.0.1', 'server.port': $GRPC_PORT})
+"
+}
+
+@test "grpcio NOT_FOUND: the client span is an error, the server span is not (RPC conventions)" {
+    start_grpc_server
+    run grpc_call Missing x
+    assert_ok
+    [ "${lines[0]}" = "status NOT_FOUND" ]
+    check_call Missing "
+expect_attrs(c, {'rpc.grpc.status_code': 5, 'error.type': 'NOT_FOUND'})
+expect_eq(c['status_code'], 2, 'client span Error')
+expect_attrs(s, {'rpc.grpc.status_code': 5})
+expect(attr(s, 'error.type') is None, 'no error.type on the server span')
+expect_eq(s['status_code'], 0, 'server span not an error')
+"
+}
+
+@test "grpcio handler raising: UNKNOWN, an error on both sides" {
+    start_grpc_server
+    run grpc_call Crash x
+    assert_ok
+    [ "${lines[0]}" = "status UNKNOWN" ]
+    check_call Crash "
+for x in (c, s):
+    expect_attrs(x, {'rpc.grpc.status_code': 2, 'error.type': 'UNKNOWN'})
+    expect_eq(x['status_code'], 2, x['service'] + ' span Error')
+"
+}
+
+@test "grpcio server-streaming: one span per side for the whole stream, every message delivered" {
+    start_grpc_server
+    run grpc_call Count 50
+    assert_ok
+    [ "${#lines[@]}" -eq 51 ]
+    [ "${lines[49]}" = "item 49" ]
+    [ "${lines[50]}" = "status OK" ]
+    check_call Count "
+expect_attrs(c, {'rpc.grpc.status_code': 0})
+expect_attrs(s, {'rpc.grpc.status_code': 0})
+"
+}
+
+@test "grpcio: several calls on one channel, each its own pair of spans" {
+    start_grpc_server
+    run traced grpccli "$PY" -c "
+import grpc
+with grpc.insecure_channel('127.0.0.1:$GRPC_PORT') as ch:
+    say = ch.unary_unary('/demo.Echo/Say')
+    for i in range(5):
+        assert say(b'm%d' % i, timeout=20) == b'm%d' % i
+print('done')
+"
+    assert_ok
+    [ "$output" = done ]
+    wait_spans 5 --service grpcsrv --kind server
+    wait_spans 5 --service grpccli --kind client
+    check_spans "
+cs = sel(service='grpccli', kind='client', name='demo.Echo/Say')
+ss = sel(service='grpcsrv', kind='server', name='demo.Echo/Say')
+expect_eq(len(cs), 5, 'client spans')
+expect_eq(len(ss), 5, 'server spans')
+ids = set(c['span_id'] for c in cs)
+expect_eq(sorted(s.get('parent_span_id') for s in ss), sorted(ids), 'each server span the child of one client span')
+"
+}
+
+# start_nginx_h2c NAME SERVICE: nginx (traced as SERVICE) serving $T/www over
+# cleartext HTTP/2 with prior knowledge (the common configuration of
+# write_nginx_conf, its listener made http2), with header buffers large
+# enough for header blocks in CONTINUATION frames. Sets NGINX_PORT.
+start_nginx_h2c() {
+    local name=$1 service=$2 dir=$T/$1 port
+    port=$(free_port)
+    write_nginx_conf "$dir" "$port" "$T/www"
+    sed -i "s|listen 127.0.0.1:$port;|listen 127.0.0.1:$port http2;\n        large_client_header_buffers 4 64k;|" \
+        "$dir/nginx.conf"
+    grep -q "$port http2;" "$dir/nginx.conf" || fail_now "nginx.conf: no http2 listener"
+    start_traced_bg "$name" "$service" nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log"
+    wait_port "$port" 10 "$BG_PID" "$name" || { cat "$dir/error.log" >&2; return 1; }
+    NGINX_PORT=$port
+}
+
+@test "h2load -> nginx (h2c): 120 streams on 2 connections, 6 at once, CONTINUATION and HPACK eviction: a span per stream, each the child of its h2load span" {
+    command -v h2load >/dev/null || skip "h2load (nghttp2-client) not installed"
+    mkdir -p "$T/www"
+    printf 'hello h2\n' >"$T/www/hello.txt"
+    EXTRA_ENV=(OTEL_METRIC_EXPORT_INTERVAL=200)
+    start_nginx_h2c nginx nginx
+    # x-big (20000 octets) makes each header block longer than a frame
+    # (16384): nghttp2 sends it in HEADERS + CONTINUATION; five 900-octet
+    # fields overflow the 4096-octet dynamic table on every request
+    local fill big
+    fill=$(head -c 900 /dev/zero | tr '\0' a)
+    big=$(head -c 20000 /dev/zero | tr '\0' b)
+    run traced h2load h2load -n 120 -c 2 -m 6 -H "x-big: $big" -H "x-f1: 1$fill" -H "x-f2: 2$fill" \
+        -H "x-f3: 3$fill" -H "x-f4: 4$fill" -H "x-f5: 5$fill" "http://127.0.0.1:$NGINX_PORT/hello.txt"
+    assert_ok
+    [[ $output == *"120 succeeded, 0 failed, 0 errored"* ]]
+    [[ $output == *"status codes: 120 2xx"* ]]
+    wait_spans 120 --service nginx --kind server
+    wait_spans 120 --service h2load --kind client
+    check_spans "
+cs = sel(service='h2load', kind='client')
+ss = sel(service='nginx', kind='server')
+expect_eq(len(cs), 120, 'h2load client spans')
+expect_eq(len(ss), 120, 'nginx server spans')
+by_id = dict((c['span_id'], c) for c in cs)
+parents = [s.get('parent_span_id') for s in ss]
+expect_eq(sum(1 for p in parents if p in by_id), 120, 'nginx spans whose parent is an h2load span')
+expect_eq(len(set(parents)), 120, 'each h2load span the parent of one nginx span')
+for s in ss:
+    expect_attrs(s, {'http.request.method': 'GET', 'url.path': '/hello.txt', 'http.response.status_code': 200,
+                     'network.protocol.version': '2'})
+    p = by_id.get(s.get('parent_span_id'))
+    if p is not None:
+        expect_eq(s['trace_id'], p['trace_id'], 'trace of the parent')
+"
+    # the HTTP metrics count HTTP/2 streams too, on both sides
+    wait_metric http.server.request.duration 120 network.protocol.version=2 http.response.status_code=200
+    wait_metric http.client.request.duration 120 network.protocol.version=2 http.response.status_code=200 \
+        server.port="$NGINX_PORT"
+}
+
+@test "grpcio: a 20 MiB message each way arrives byte-identical under the shim (both ends traced)" {
+    start_grpc_server
+    run traced grpccli "$PY" -c "
+import grpc, hashlib, os
+big = 64 * 1024 * 1024
+msg = os.urandom(20 * 1024 * 1024)
+opts = [('grpc.max_send_message_length', big), ('grpc.max_receive_message_length', big)]
+with grpc.insecure_channel('127.0.0.1:$GRPC_PORT', options=opts) as ch:
+    back = ch.unary_unary('/demo.Echo/Say')(msg, timeout=50)
+print('same' if hashlib.sha256(back).digest() == hashlib.sha256(msg).digest() else 'differs', len(back))
+"
+    assert_ok
+    [ "$output" = "same 20971520" ]
+    check_call Say "
+expect_attrs(c, {'rpc.grpc.status_code': 0})
+"
+}

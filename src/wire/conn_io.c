@@ -116,7 +116,7 @@ static int plan_one_injection(struct oa_splice *sp, const struct iovec *iov, int
 {
     if (iovcnt != 1 || sp->count != 1 || cap < 3)
         return -1;
-    const struct oa_injection *inj = &sp->inj[sp->first];
+    const struct oa_injection *inj = oa_splice_slot(sp, sp->first);
     size_t len = iov[0].iov_len;
     if (inj->replaces || inj->sent != 0 || inj->at < base || inj->at >= base + len)
         return -1;

@@ -14,16 +14,17 @@ static void release(struct oa_injection *inj)
 
 static void pop_front(struct oa_splice *sp)
 {
-    release(&sp->inj[sp->first]);
-    sp->first = (sp->first + 1) % OA_SPLICE_MAX;
+    release(oa_splice_slot(sp, sp->first));
+    sp->first = (sp->first + 1) % oa_splice_capacity(sp);
     sp->count--;
 }
 
 struct oa_injection *oa_splice_reserve(struct oa_splice *sp, size_t need)
 {
-    if (sp->count == OA_SPLICE_MAX || need > UINT32_MAX)
+    unsigned cap = oa_splice_capacity(sp);
+    if (sp->count == cap || need > UINT32_MAX)
         return NULL;
-    struct oa_injection *inj = &sp->inj[(sp->first + sp->count) % OA_SPLICE_MAX];
+    struct oa_injection *inj = oa_splice_slot(sp, (sp->first + sp->count) % cap);
     memset(inj, 0, offsetof(struct oa_injection, inline_bytes));
     inj->bytes = need <= sizeof(inj->inline_bytes) ? inj->inline_bytes : malloc(need);
     return inj->bytes != NULL ? inj : NULL;
@@ -42,7 +43,7 @@ void oa_splice_cancel_last(struct oa_splice *sp)
 {
     if (sp->count == 0)
         return;
-    release(&sp->inj[(sp->first + sp->count - 1) % OA_SPLICE_MAX]);
+    release(oa_splice_at(sp, sp->count - 1));
     sp->count--;
 }
 
@@ -92,7 +93,7 @@ void oa_splice_sent_injection(struct oa_splice *sp, unsigned i, size_t n)
 
 bool oa_splice_settle(struct oa_splice *sp)
 {
-    while (sp->count > 0 && sp->inj[sp->first].sent >= sp->inj[sp->first].len)
+    while (sp->count > 0 && oa_splice_slot(sp, sp->first)->sent >= oa_splice_slot(sp, sp->first)->len)
         pop_front(sp);
     return sp->count == 0;
 }
@@ -101,7 +102,7 @@ bool oa_splice_sent_whole(struct oa_splice *sp, size_t inj_n, size_t app)
 {
     if (sp->count != 1)
         return false;
-    struct oa_injection *inj = &sp->inj[sp->first];
+    struct oa_injection *inj = oa_splice_slot(sp, sp->first);
     /* a replacement's progress follows the program's bytes (sent_app): the
      * long way */
     if (inj->replaces || inj->sent + inj_n != inj->len)
@@ -142,6 +143,6 @@ bool oa_splice_drop_unsent(struct oa_splice *sp)
 void oa_splice_release_all(struct oa_splice *sp)
 {
     for (unsigned i = 0; i < sp->count; i++)
-        release(&sp->inj[(sp->first + i) % OA_SPLICE_MAX]);
+        release(oa_splice_at(sp, i));
     sp->count = 0;
 }

@@ -18,8 +18,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Splices owed at once on one connection (a pipelined burst of requests;
- * HTTP/2's streams opened in one write, three splices each). */
+/* Splices owed at once on one connection: every connection holds
+ * OA_SPLICE_INLINE (a pipelined burst of requests); a protocol that opens
+ * many requests in one write (HTTP/2's streams, three splices each) lends
+ * the ring OA_SPLICE_MAX - OA_SPLICE_INLINE more from its own state, so
+ * that an idle HTTP/1 connection does not carry them. */
+#define OA_SPLICE_INLINE 4
 #define OA_SPLICE_MAX 16
 
 struct oa_injection {
@@ -41,14 +45,38 @@ struct oa_splice {
      * bytes between sent and parsed are not parsed twice. */
     uint64_t parsed;
     uint64_t sent;
-    struct oa_injection inj[OA_SPLICE_MAX];
+    /* NULL, or OA_SPLICE_MAX - OA_SPLICE_INLINE slots lent by the protocol */
+    struct oa_injection *extra;
     unsigned first, count; /* a ring, in stream order */
+    struct oa_injection inj[OA_SPLICE_INLINE];
 };
+
+/* How many splices the ring holds. */
+static inline unsigned oa_splice_capacity(const struct oa_splice *sp)
+{
+    return sp->extra != NULL ? OA_SPLICE_MAX : OA_SPLICE_INLINE;
+}
+
+/* The ring's slot at position pos (0 <= pos < capacity). */
+static inline struct oa_injection *oa_splice_slot(struct oa_splice *sp, unsigned pos)
+{
+    return pos < OA_SPLICE_INLINE ? &sp->inj[pos] : &sp->extra[pos - OA_SPLICE_INLINE];
+}
+
+/* Lends the ring OA_SPLICE_MAX - OA_SPLICE_INLINE more slots (the
+ * protocol's, living as long as its state), while nothing is owed. */
+static inline void oa_splice_lend(struct oa_splice *sp, struct oa_injection *extra)
+{
+    if (sp->count == 0) {
+        sp->first = 0;
+        sp->extra = extra;
+    }
+}
 
 /* The i-th owed splice (0 = the next to go out), or NULL. */
 static inline struct oa_injection *oa_splice_at(struct oa_splice *sp, unsigned i)
 {
-    return i < sp->count ? &sp->inj[(sp->first + i) % OA_SPLICE_MAX] : NULL;
+    return i < sp->count ? oa_splice_slot(sp, (sp->first + i) % oa_splice_capacity(sp)) : NULL;
 }
 
 /* Room for one more splice of need bytes: its buffer (inline, or malloc'd
@@ -62,7 +90,7 @@ void oa_splice_commit(struct oa_splice *sp, struct oa_injection *inj, uint64_t a
  * struct oa_injection). */
 static inline void oa_splice_bind_last(struct oa_splice *sp)
 {
-    sp->inj[(sp->first + sp->count - 1) % OA_SPLICE_MAX].with_previous = true;
+    oa_splice_slot(sp, (sp->first + sp->count - 1) % oa_splice_capacity(sp))->with_previous = true;
 }
 /* Takes the last queued splice back, before any of it went out (a chain
  * whose second part found no room). */

@@ -504,7 +504,7 @@ static void commented_pipelined(void)
 {
     /* more Queries in one send than the splice holds comments for (a
      * length and an insertion each): those beyond go untouched */
-    enum { COMMENTED = OA_SPLICE_MAX / 2, QUERIES = COMMENTED + 1 };
+    enum { COMMENTED = OA_SPLICE_INLINE / 2, QUERIES = COMMENTED + 1 };
     _Static_assert(QUERIES <= CONV_MAX_SPANS, "a span per Query");
     static const char *const comments[] = {COMMENT(0), COMMENT(1), COMMENT(2),  COMMENT(3),  COMMENT(4),  COMMENT(5),
                                            COMMENT(6), COMMENT(7), COMMENT(8),  COMMENT(9),  COMMENT(10), COMMENT(11),

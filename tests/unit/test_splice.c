@@ -58,7 +58,7 @@ static void lp_message(struct lp_conn *x)
     uint32_t len = (uint32_t)x->hdr[0] << 24 | (uint32_t)x->hdr[1] << 16 | (uint32_t)x->hdr[2] << 8 | x->hdr[3];
     x->payload_left = len;
     struct oa_splice *sp = &x->base.out;
-    if (sp->count + 2 > OA_SPLICE_MAX)
+    if (sp->count + 2 > oa_splice_capacity(sp))
         return;
     unsigned char patched[4];
     be32(patched, len + (uint32_t)INS_LEN);
@@ -277,11 +277,32 @@ static void test_rules(void)
     CHECK(inj != NULL && inj->bytes != inj->inline_bytes, "a large splice gets its own buffer");
     memcpy(inj->bytes, large, sizeof(large));
     oa_splice_commit(&sp, inj, 0, sizeof(large), false);
-    for (int i = 1; i < OA_SPLICE_MAX; i++)
+    for (int i = 1; i < OA_SPLICE_INLINE; i++)
         oa_splice_insert(&sp, (uint64_t)i, "y", 1);
-    CHECK(sp.count == OA_SPLICE_MAX && !oa_splice_insert(&sp, 9, "y", 1), "the ring holds OA_SPLICE_MAX");
+    CHECK(sp.count == OA_SPLICE_INLINE && !oa_splice_insert(&sp, 9, "y", 1),
+          "a connection's own ring holds OA_SPLICE_INLINE");
     oa_splice_release_all(&sp);
     CHECK(sp.count == 0, "released");
+
+    /* slots lent by the protocol: the ring grows to OA_SPLICE_MAX and wraps
+     * across its two parts in stream order */
+    struct oa_injection lent[OA_SPLICE_MAX - OA_SPLICE_INLINE];
+    memset(&sp, 0, sizeof(sp));
+    oa_splice_lend(&sp, lent);
+    CHECK(oa_splice_capacity(&sp) == OA_SPLICE_MAX, "lent slots count");
+    for (int i = 0; i < OA_SPLICE_MAX; i++)
+        oa_splice_insert(&sp, (uint64_t)i * 2, (const char[]){(char)('a' + i)}, 1);
+    CHECK(sp.count == OA_SPLICE_MAX && !oa_splice_insert(&sp, 99, "y", 1), "the lent ring holds OA_SPLICE_MAX");
+    for (int i = 0; i < OA_SPLICE_MAX - 2; i++)
+        oa_splice_sent_injection(&sp, 0, 1), oa_splice_settle(&sp);
+    CHECK(sp.count == 2 && oa_splice_at(&sp, 0)->bytes[0] == 'a' + OA_SPLICE_MAX - 2, "settled in order");
+    for (int i = 0; i < OA_SPLICE_INLINE + 2; i++)
+        oa_splice_insert(&sp, 100 + (uint64_t)i, (const char[]){(char)('A' + i)}, 1);
+    bool ordered = sp.count == OA_SPLICE_INLINE + 4;
+    for (unsigned i = 2; ordered && i < sp.count; i++)
+        ordered = oa_splice_at(&sp, i)->bytes[0] == 'A' + (int)i - 2 && oa_splice_at(&sp, i)->at == 100 + i - 2;
+    CHECK(ordered, "the ring wraps from the lent slots into the connection's own in stream order");
+    oa_splice_release_all(&sp);
 }
 
 int main(void)

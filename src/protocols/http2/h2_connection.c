@@ -70,6 +70,8 @@ struct h2_conn {
     struct h2_side side[2];
     struct h2_stream streams[OA_H2_TABLE_SLOTS];
     struct oa_pending_table pending;
+    /* the splice ring's slots beyond every connection's own (splice.h) */
+    struct oa_injection splice_more[OA_SPLICE_MAX - OA_SPLICE_INLINE];
 };
 
 /* The events' argument: the connection and the direction being read. */
@@ -154,6 +156,7 @@ static struct oa_proto_conn *conn_open(enum oa_conn_role role)
     if (x == NULL)
         return NULL;
     memset(&x->base, 0, sizeof(x->base));
+    oa_splice_lend(&x->base.out, x->splice_more);
     x->role = (uint8_t)role;
     side_init(&x->side[OUT], role == OA_ROLE_CLIENT);
     side_init(&x->side[IN], role != OA_ROLE_CLIENT);
@@ -267,7 +270,7 @@ static bool queue_fields(struct h2_conn *x, const struct oa_h2_block *b, const u
      * later send of the program */
     bool at_end = at == frame_end && at >= chunk_end;
     /* the frame's last octet is the block's last when it ends the frame */
-    if (sp->count + (at_end ? 3 : 2) > OA_SPLICE_MAX || f->frame_at < sp->sent ||
+    if (sp->count + (at_end ? 3 : 2) > oa_splice_capacity(sp) || f->frame_at < sp->sent ||
         (at_end && (f->pad > 0 || f->len - f->pre == 0 || b->len == 0)) || n + OA_H2_FRAME_HEADER > max_frame)
         return false;
     uint8_t patch[3];

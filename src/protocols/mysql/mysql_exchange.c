@@ -185,7 +185,7 @@ static void comment_query(struct mysql_exchange *x, const unsigned char *body, s
      * send: its last byte moves into the insertion, and the comment's last
      * takes its place. */
     bool at_end = at == sql_len;
-    if (sp->count + (at_end ? 3 : 2) > OA_SPLICE_MAX)
+    if (sp->count + (at_end ? 3 : 2) > oa_splice_capacity(sp))
         return;
     uint32_t n = (uint32_t)(payload + OA_SQL_COMMENT_LEN);
     char le[3] = {(char)n, (char)(n >> 8), (char)(n >> 16)};

@@ -201,7 +201,7 @@ static void comment_query(struct pg_conn *x, const char *b, size_t n, const stru
     struct oa_splice *sp = &x->base.out;
     uint64_t start = sp->parsed - 5 - n; /* the message's type octet */
     size_t at;
-    if (n == 0 || b[n - 1] != '\0' || start < sp->sent || sp->count + 2 > OA_SPLICE_MAX ||
+    if (n == 0 || b[n - 1] != '\0' || start < sp->sent || sp->count + 2 > oa_splice_capacity(sp) ||
         n + 4 + OA_SQL_COMMENT_LEN > OA_PG_MESSAGE_MAX || !oa_sql_comment_place(b, n - 1, OA_SQL_POSTGRES, &at))
         return;
     uint32_t len = (uint32_t)(n + 4 + OA_SQL_COMMENT_LEN);

@@ -8,6 +8,7 @@
 #include "config/config.h"
 #include "protocols/common/outgoing.h"
 #include "protocols/http1/http_exchange.h"
+#include "protocols/http1/http_hint.h"
 #include "protocols/http1/http_raw_span.h"
 #include "protocols/http1/http_span.h"
 #include "base/log.h"
@@ -281,9 +282,11 @@ static inline __attribute__((always_inline)) void append_named_line(char *buf, s
 /* Queues the header lines to insert at stream offset `at` of the request
  * head h: W3C's, and those of the other configured propagators, baggage as
  * baggage and uberctx-{key} lines. None the program sent itself is added
- * again (tracestate, baggage or uberctx-{key} lines). */
+ * again (tracestate, baggage or uberctx-{key} lines); no traceparent line
+ * when the head has one that is being replaced (a runtime hint's). */
 static bool queue_injection(struct oa_http_exchange *x, uint64_t at, const struct oa_http1_head *h,
-                            const struct oa_span_context *own, const char *tracestate, const char *baggage)
+                            const struct oa_span_context *own, const char *tracestate, const char *baggage,
+                            bool traceparent_line)
 {
     if (oa_http1_find_known(h, OA_HTTP1_H_TRACESTATE, NULL) != NULL)
         tracestate = NULL;
@@ -298,7 +301,8 @@ static bool queue_injection(struct oa_http_exchange *x, uint64_t at, const struc
     bool others = propagators & ~(1u << OA_PROPAGATOR_TRACECONTEXT | 1u << OA_PROPAGATOR_BAGGAGE);
     const char *jaeger_baggage = others && oa_http1_find_known(h, OA_HTTP1_H_UBERCTX, NULL) == NULL ? baggage : NULL;
     if (tracecontext) {
-        need += sizeof("traceparent: \r\n") + OA_TRACEPARENT_LEN;
+        if (traceparent_line)
+            need += sizeof("traceparent: \r\n") + OA_TRACEPARENT_LEN;
         if (ts_len > 0)
             need += sizeof("tracestate: \r\n") + ts_len;
     }
@@ -315,7 +319,8 @@ static bool queue_injection(struct oa_http_exchange *x, uint64_t at, const struc
     if (tracecontext) {
         char tp[OA_TRACEPARENT_LEN + 1];
         oa_traceparent_format(own, tp);
-        append_line(inj->bytes, &pos, "traceparent", tp, OA_TRACEPARENT_LEN);
+        if (traceparent_line)
+            append_line(inj->bytes, &pos, "traceparent", tp, OA_TRACEPARENT_LEN);
         if (ts_len > 0)
             append_line(inj->bytes, &pos, "tracestate", tracestate, ts_len);
     }
@@ -385,7 +390,22 @@ __attribute__((noinline)) static bool on_client_request_head(struct oa_conn *c, 
     const char *baggage = NULL;
     uint64_t forwarded_at = 0;
     bool forwarded = false;
-    if (own_tp_count > 0) {
+    struct oa_http_hint hint;
+    struct oa_server_context *hinted = NULL;
+    bool is_hint = own_tp_count == 1 && oa_http_hint_parse(own_tp->value, own_tp->value_len, &hint);
+    if (is_hint) {
+        /* a runtime module's placeholder (http_hint.h): the request it
+         * names is the parent, or none when it is answered or unknown; the
+         * placeholder is always replaced, by our span's own value */
+        hinted = oa_http_hint_resolve(&hint);
+        forwarded = forwarded_value_offset(x, own_tp, at, &forwarded_at);
+        if (hinted != NULL) {
+            parent_sc = hinted->sc;
+            parent = &parent_sc;
+            tracestate = hinted->tracestate;
+            baggage = hinted->baggage;
+        }
+    } else if (own_tp_count > 0) {
         /* The program propagates by itself. If it forwards the traceparent
          * of a request this thread is handling (a proxy), our client span
          * is that server span's child and takes the header's place, so the
@@ -418,10 +438,11 @@ __attribute__((noinline)) static bool on_client_request_head(struct oa_conn *c, 
         f->p.span = request_span(OA_SPAN_KIND_CLIENT, &x->out, c, &own, parent, x->out_message_start, tracestate);
     if (forwarded && !queue_replacement(x, forwarded_at, &own))
         OA_DEBUG("fd %d: no room to replace the forwarded traceparent", c->fd);
-    if (own_tp_count == 0 && !own_other) {
-        if (!queue_injection(x, at, h, &own, tracestate, baggage))
+    if ((own_tp_count == 0 && !own_other) || is_hint) {
+        if (!queue_injection(x, at, h, &own, tracestate, baggage, !is_hint))
             OA_DEBUG("fd %d: no room to inject trace headers", c->fd);
     }
+    oa_server_context_unref(hinted);
     return true;
 }
 
@@ -430,6 +451,7 @@ static bool on_server_request_head(struct oa_conn *c)
 {
     struct oa_http_exchange *x = exchange_of(c);
     const struct oa_http1_head *h = oa_http1_head(&x->in);
+    x->heads_read = (x->heads_read + 1) & OA_HTTP_HINT_SEQ_MASK;
     struct oa_inflight *f = inflight_push(x, h, x->in_message_start);
     if (f == NULL)
         return false;

@@ -1,0 +1,83 @@
+// otelauto's runtime hint for node (README "Runtime hints"). Loaded with
+// --require, which libotelauto.so adds to NODE_OPTIONS: node runs the
+// handlers of many requests on its one thread, so the shim cannot tell from
+// the thread which request an outgoing call is made for; node itself knows,
+// through AsyncLocalStorage. This module keeps, for the code an incoming
+// request's 'request' event runs (and everything it schedules), a
+// placeholder traceparent naming that request by its connection's file
+// descriptor, its peer port and its number on the connection; an outgoing
+// http/https request made there carries it, and the shim replaces it with
+// its client span's own traceparent, parented to that request.
+// No SDK, no spans; a program that sets its own traceparent is left alone.
+// Without the shim in the process (/proc/self/maps) it does nothing.
+'use strict';
+(function otelautoHint() {
+  let shim = false;
+  try {
+    shim = require('fs').readFileSync('/proc/self/maps', 'latin1').includes('libotelauto');
+  } catch (e) {
+    return;
+  }
+  if (!shim) return;
+  const { AsyncLocalStorage } = require('async_hooks');
+  const dc = require('diagnostics_channel');
+  const http = require('http');
+  const store = new AsyncLocalStorage();
+  const counted = Symbol('otelauto.requests');
+  const hex = (n, width) => (n % (2 ** (4 * width))).toString(16).padStart(width, '0');
+
+  function placeholder(req) {
+    const socket = req.socket;
+    const fd = socket && socket._handle && socket._handle.fd;
+    const port = socket && socket.remotePort;
+    if (!Number.isInteger(fd) || fd < 0 || fd > 0xffffff || !Number.isInteger(port)) return undefined;
+    socket[counted] = (socket[counted] || 0) + 1;
+    return '00-' + '0'.repeat(32) + '-' + hex(fd, 6) + hex(port, 4) + hex(socket[counted], 6) + '-00';
+  }
+
+  const emit = http.Server.prototype.emit;
+  http.Server.prototype.emit = function otelautoEmit(event, req) {
+    if (event !== 'request') return emit.apply(this, arguments);
+    const value = placeholder(req);
+    if (value === undefined) return emit.apply(this, arguments);
+    const args = arguments;
+    return store.run(value, () => emit.apply(this, args));
+  };
+  // http.request and http.get (and https's): the arguments with a
+  // traceparent header added, in a copy of the options (the caller's object
+  // is not touched), unless the program sets its own or gives its headers
+  // as a raw array.
+  function withPlaceholder(args) {
+    const value = store.getStore();
+    if (value === undefined) return args;
+    const out = Array.prototype.slice.call(args);
+    let at = 0;
+    if (typeof out[0] === 'string' || out[0] instanceof URL) {
+      if (out[1] === undefined || typeof out[1] === 'function') out.splice(1, 0, {});
+      at = 1;
+    }
+    const options = out[at];
+    if (options === null || typeof options !== 'object') return args;
+    const headers = options.headers;
+    if (Array.isArray(headers)) return args;
+    if (headers && Object.keys(headers).some((k) => k.toLowerCase() === 'traceparent')) return args;
+    out[at] = Object.assign({}, options, { headers: Object.assign({}, headers, { traceparent: value }) });
+    return out;
+  }
+  for (const mod of [http, require('https')]) {
+    const request = mod.request;
+    const get = mod.get;
+    mod.request = function request_() { return request.apply(this, withPlaceholder(arguments)); };
+    mod.get = function get_() { return get.apply(this, withPlaceholder(arguments)); };
+  }
+  // fetch (undici)
+  dc.subscribe('undici:request:create', (message) => {
+    const value = store.getStore();
+    const out = message && message.request;
+    if (value === undefined || !out || typeof out.addHeader !== 'function') return;
+    const headers = out.headers;
+    if (typeof headers === 'string' && /(^|\r\n)traceparent:/i.test(headers)) return;
+    if (Array.isArray(headers) && headers.some((h, i) => i % 2 === 0 && String(h).toLowerCase() === 'traceparent')) return;
+    out.addHeader('traceparent', value);
+  });
+})();

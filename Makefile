@@ -62,7 +62,14 @@ ENGINE_A  := $(BUILD)/libengine.a
 .PHONY: all deps lib test demo clean check-exports check-layers
 all: deps lib
 
-lib: $(LIB) $(OTLP_LIB) $(PASSTHRU)
+# the runtime hints' modules, beside the shim (src/lifecycle/runtime_hints.c)
+HINT_SRCS := hints/node/otelauto-hint.js hints/python/sitecustomize.py
+HINTS     := $(patsubst %,$(BUILD)/%,$(HINT_SRCS))
+$(BUILD)/hints/%: hints/%
+	@mkdir -p $(dir $@)
+	cp $< $@
+
+lib: $(LIB) $(OTLP_LIB) $(PASSTHRU) $(HINTS)
 
 deps:
 	@scripts/install-deps.sh

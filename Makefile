@@ -127,7 +127,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(ENGINE_A) $(OTLP_OBJS) tests/unit/oa_test.h
 CONV_OBJ      := $(BUILD)/obj/tests/unit/conversation.o
 CONV_TEST_BINS := $(BUILD)/tests/test_http1_conversations $(BUILD)/tests/test_splice \
                   $(BUILD)/tests/test_postgres_conversations $(BUILD)/tests/test_redis_conversations \
-                  $(BUILD)/tests/test_mysql_conversations
+                  $(BUILD)/tests/test_mysql_conversations $(BUILD)/tests/test_http_hint
 $(CONV_TEST_BINS): $(CONV_OBJ) tests/unit/conversation.h
 $(CONV_TEST_BINS): UNIT_EXTRA_OBJS = $(CONV_OBJ)
 

@@ -7,7 +7,8 @@
 // placeholder traceparent naming that request by its connection's file
 // descriptor, its peer port and its number on the connection; an outgoing
 // http/https request made there carries it, and the shim replaces it with
-// its client span's own traceparent, parented to that request.
+// its client span's own traceparent, parented to that request; a request
+// made for none carries a placeholder that says so.
 // No SDK, no spans; a program that sets its own traceparent is left alone.
 // Without the shim in the process (/proc/self/maps) it does nothing.
 'use strict';
@@ -43,13 +44,17 @@
     const args = arguments;
     return store.run(value, () => emit.apply(this, args));
   };
-  // http.request and http.get (and https's): the arguments with a
-  // traceparent header added, in a copy of the options (the caller's object
-  // is not touched), unless the program sets its own or gives its headers
-  // as a raw array.
+  // Made for no request (a timer, a job started at start-up): the
+  // placeholder that says so, so that the shim does not take one of the
+  // requests the thread holds for its parent.
+  const none = '00-' + '0'.repeat(32) + '-' + '0'.repeat(16) + '-00';
+  // http.request and http.get: the arguments with a traceparent header
+  // added, in a copy of the options (the caller's object is not touched),
+  // unless the program sets its own or gives its headers as a raw array.
+  // Not https: node's TLS is its own OpenSSL, which the shim does not see,
+  // so no one would replace the placeholder.
   function withPlaceholder(args) {
-    const value = store.getStore();
-    if (value === undefined) return args;
+    const value = store.getStore() || none;
     const out = Array.prototype.slice.call(args);
     let at = 0;
     if (typeof out[0] === 'string' || out[0] instanceof URL) {
@@ -64,17 +69,15 @@
     out[at] = Object.assign({}, options, { headers: Object.assign({}, headers, { traceparent: value }) });
     return out;
   }
-  for (const mod of [http, require('https')]) {
-    const request = mod.request;
-    const get = mod.get;
-    mod.request = function request_() { return request.apply(this, withPlaceholder(arguments)); };
-    mod.get = function get_() { return get.apply(this, withPlaceholder(arguments)); };
-  }
-  // fetch (undici)
+  const request = http.request;
+  const get = http.get;
+  http.request = function request_() { return request.apply(this, withPlaceholder(arguments)); };
+  http.get = function get_() { return get.apply(this, withPlaceholder(arguments)); };
+  // fetch (undici), over http only (as above)
   dc.subscribe('undici:request:create', (message) => {
-    const value = store.getStore();
+    const value = store.getStore() || none;
     const out = message && message.request;
-    if (value === undefined || !out || typeof out.addHeader !== 'function') return;
+    if (!out || typeof out.addHeader !== 'function' || !/^http:/.test(String(out.origin))) return;
     const headers = out.headers;
     if (typeof headers === 'string' && /(^|\r\n)traceparent:/i.test(headers)) return;
     if (Array.isArray(headers) && headers.some((h, i) => i % 2 === 0 && String(h).toLowerCase() === 'traceparent')) return;

@@ -12,7 +12,8 @@ variable holds a placeholder traceparent naming that request by its
 connection's file descriptor, its peer port and its number on the
 connection; an aiohttp client request made in that context carries it, and
 the shim replaces it with its client span's own traceparent, parented to
-that request. No SDK, no spans; a program that sets its own traceparent is
+that request; a request made for none carries a placeholder that says so.
+No SDK, no spans; a program that sets its own traceparent is
 left alone. Without the shim in the process (/proc/self/maps) it does
 nothing but run the sitecustomize it shadows."""
 
@@ -44,7 +45,11 @@ def _otelauto_hint():
     import contextvars
     import weakref
 
-    current = contextvars.ContextVar("otelauto_hint", default=None)
+    # made for no request (a task started at start-up): the placeholder that
+    # says so, so that the shim does not take one of the requests the
+    # thread holds for its parent
+    none = "00-%s-%s-00" % ("0" * 32, "0" * 16)
+    current = contextvars.ContextVar("otelauto_hint", default=none)
     counts = weakref.WeakKeyDictionary()  # transport -> requests handled on it
 
     def placeholder(request):
@@ -89,7 +94,7 @@ def _otelauto_hint():
 
         def _request(self, method, str_or_url, **kwargs):
             value = current.get()
-            if value is not None:
+            if value:
                 headers = kwargs.get("headers")
                 if not has_traceparent(headers) and not has_traceparent(getattr(self, "_default_headers", None)):
                     merged = module.CIMultiDict(headers or {})

@@ -199,7 +199,7 @@ static struct oa_server_context *choose(const struct thread_requests *t, unsigne
         return NULL; /* ambiguous: a root rather than a wrong parent */
     if (unanswered == 1)
         return only;
-    return __atomic_load_n(&process_context, __ATOMIC_ACQUIRE);
+    return oa_thread_context_process();
 }
 
 struct oa_server_context *oa_thread_context_current(void)
@@ -247,6 +247,11 @@ struct oa_server_context *oa_thread_context_forwarded(const struct oa_span_conte
             return t->ctx[i];
     }
     return NULL;
+}
+
+struct oa_server_context *oa_thread_context_process(void)
+{
+    return __atomic_load_n(&process_context, __ATOMIC_ACQUIRE);
 }
 
 void oa_thread_context_set_process(struct oa_server_context *ctx)

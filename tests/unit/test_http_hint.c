@@ -31,6 +31,7 @@ static void grammar(void)
     struct oa_http_hint h;
     CHECK(parse("00-" ZEROS "-0003849c40000001-00", &h) && h.fd == 900 && h.port == 40000 && h.seq == 1,
           "a hint: fd, port and number read");
+    CHECK(parse("00-" ZEROS "-0000000000000000-00", &h) && h.fd == -1 && h.seq == 0, "made for no request");
     CHECK(parse("00-" ZEROS "-ffffffffffffffff-00", &h) && h.fd == 0xffffff && h.port == 0xffff && h.seq == 0xffffff,
           "the widest values");
     const char *not_hints[] = {
@@ -123,12 +124,34 @@ static const struct conversation other_peer = {
         SPANS_DONE},
 };
 
+/* A call made for no request (a timer) while the thread holds exactly one
+ * open request, which the thread's rule would take for its parent: none. */
+static const struct conversation for_none = {
+    .name = "hint: made for no request: no parent, not the one request the thread holds",
+    .roles = {S, C},
+    .steps = (const struct conv_step[]){
+        RECEIVES(0, "GET /in HTTP/1.1\r\nHost: me\r\n\r\n"),
+        SENDS(1, "GET /tick HTTP/1.1\r\ntraceparent: 00-" ZEROS "-0000000000000000-00\r\n\r\n",
+              .unsplit = "00-" ZEROS "-0000000000000000-00\r\n\r\n"),
+        RECEIVES(1, OK_EMPTY),
+        FINISHED(1),
+        SENDS(0, OK_EMPTY),
+        FINISHED(2),
+        CONV_DONE},
+    .wire = {NULL, "GET /tick HTTP/1.1\r\ntraceparent: {tp:0}\r\n\r\n"},
+    .spans = (const struct conv_span[]){
+        SPAN(CLIENT_SPAN, "GET", false, CONV_ROOT, "url.full=http://10.0.0.2:8080/tick"),
+        SPAN(SERVER_SPAN, "GET", false, CONV_ROOT, "url.path=/in"),
+        SPANS_DONE},
+};
+
 int main(void)
 {
     grammar();
     CONV_CHECK(named);
     CONV_CHECK(numbered);
     CONV_CHECK(other_peer);
+    CONV_CHECK(for_none);
     printf("# %ld runs\n", conv_total_runs);
     TEST_DONE();
 }

@@ -395,15 +395,18 @@ __attribute__((noinline)) static bool on_client_request_head(struct oa_conn *c, 
     bool is_hint = own_tp_count == 1 && oa_http_hint_parse(own_tp->value, own_tp->value_len, &hint);
     if (is_hint) {
         /* a runtime module's placeholder (http_hint.h): the request it
-         * names is the parent, or none when it is answered or unknown; the
-         * placeholder is always replaced, by our span's own value */
+         * names is the parent; when it names none, or one answered or
+         * unknown, the process's own context or none, never the requests
+         * this thread holds. The placeholder is always replaced, by our
+         * span's own value. */
         hinted = oa_http_hint_resolve(&hint);
+        const struct oa_server_context *from = hinted != NULL ? hinted : oa_thread_context_process();
         forwarded = forwarded_value_offset(x, own_tp, at, &forwarded_at);
-        if (hinted != NULL) {
-            parent_sc = hinted->sc;
+        if (from != NULL) {
+            parent_sc = from->sc;
             parent = &parent_sc;
-            tracestate = hinted->tracestate;
-            baggage = hinted->baggage;
+            tracestate = from->tracestate;
+            baggage = from->baggage;
         }
     } else if (own_tp_count > 0) {
         /* The program propagates by itself. If it forwards the traceparent

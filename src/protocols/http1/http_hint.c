@@ -33,6 +33,10 @@ bool oa_http_hint_parse(const char *value, size_t len, struct oa_http_hint *h)
         memcmp(value + 52, "-00", 3) != 0)
         return false;
     const char *id = value + sizeof(HINT_PREFIX) - 1;
+    if (memcmp(id, "0000000000000000", 16) == 0) {
+        *h = (struct oa_http_hint){.fd = -1, .port = 0, .seq = 0};
+        return true;
+    }
     uint32_t fd, port, seq;
     if (!hex_field(id, 6, &fd) || !hex_field(id + 6, 4, &port) || !hex_field(id + 10, 6, &seq) || seq == 0)
         return false;
@@ -71,6 +75,8 @@ static struct oa_server_context *request_numbered(struct oa_conn *s, const struc
 
 struct oa_server_context *oa_http_hint_resolve(const struct oa_http_hint *h)
 {
+    if (h->seq == 0)
+        return NULL;
     struct oa_conn *s = oa_fd_peek(h->fd);
     /* only a server connection is ever locked from here (see the header);
      * the role is checked again under its lock */

@@ -10,7 +10,9 @@
  *   00-00000000000000000000000000000000-FFFFFFPPPPSSSSSS-00
  *
  * F the fd, P the peer port, S the request's 1-based number on the
- * connection (modulo 2^24), lowercase hex. The all-zero trace id makes the
+ * connection (modulo 2^24), lowercase hex. All sixteen digits zero: made
+ * for no request (a timer, a background job): the process's own context is
+ * the parent, if it has one, else none; never a request the thread holds. The all-zero trace id makes the
  * value invalid for any receiver (W3C: such a traceparent is ignored), so
  * a placeholder the shim does not replace harms nothing. */
 #ifndef OA_HTTP_HINT_H
@@ -23,9 +25,9 @@
 #define OA_HTTP_HINT_SEQ_MASK 0xffffffu
 
 struct oa_http_hint {
-    int fd;
+    int fd;         /* -1: made for no request */
     unsigned port;
-    uint32_t seq;
+    uint32_t seq;   /* 0: made for no request */
 };
 
 /* Whether the traceparent value (len bytes) is a hint, read into h. */

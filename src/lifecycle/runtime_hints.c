@@ -1,5 +1,6 @@
 /* Runtime hints: the environment that loads the runtime's module. */
 #include <dlfcn.h>
+#include <errno.h>
 #include <stdbool.h>
 #include <limits.h>
 #include <stdio.h>
@@ -17,20 +18,22 @@
 
 enum runtime { RUNTIME_OTHER, RUNTIME_NODE, RUNTIME_PYTHON };
 
+/* By the program's name, as it was started (no system call: every process
+ * under the shim comes here): node or nodejs; python, python3, python3.11.
+ * An interpreter started by a script's #! line has the interpreter's name. */
 static enum runtime this_runtime(void)
 {
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    if (n <= 0)
+    const char *name = program_invocation_short_name;
+    if (name == NULL)
         return RUNTIME_OTHER;
-    exe[n] = '\0';
-    const char *base = strrchr(exe, '/');
-    base = base != NULL ? base + 1 : exe;
-    if (strcmp(base, "node") == 0 || strcmp(base, "nodejs") == 0)
+    if (strcmp(name, "node") == 0 || strcmp(name, "nodejs") == 0)
         return RUNTIME_NODE;
-    if (strncmp(base, "python", 6) == 0)
-        return RUNTIME_PYTHON;
-    return RUNTIME_OTHER;
+    if (strncmp(name, "python", 6) != 0)
+        return RUNTIME_OTHER;
+    for (const char *p = name + 6; *p != '\0'; p++)
+        if ((*p < '0' || *p > '9') && *p != '.')
+            return RUNTIME_OTHER;
+    return RUNTIME_PYTHON;
 }
 
 /* The file `rel` beside the shim into out, if it is there. */

@@ -39,22 +39,26 @@
   const emit = http.Server.prototype.emit;
   http.Server.prototype.emit = function otelautoEmit(event, req) {
     if (event !== 'request') return emit.apply(this, arguments);
+    serving = true;
     const value = placeholder(req);
     if (value === undefined) return emit.apply(this, arguments);
     const args = arguments;
     return store.run(value, () => emit.apply(this, args));
   };
-  // Made for no request (a timer, a job started at start-up): the
-  // placeholder that says so, so that the shim does not take one of the
-  // requests the thread holds for its parent.
+  // Made for no request (a timer, a job started at start-up) by a process
+  // that serves requests: the placeholder that says so, so that the shim
+  // does not take one of the requests the thread holds for its parent. A
+  // process that has served none (a command-line tool) gets nothing.
   const none = '00-' + '0'.repeat(32) + '-' + '0'.repeat(16) + '-00';
+  let serving = false;
   // http.request and http.get: the arguments with a traceparent header
   // added, in a copy of the options (the caller's object is not touched),
   // unless the program sets its own or gives its headers as a raw array.
   // Not https: node's TLS is its own OpenSSL, which the shim does not see,
   // so no one would replace the placeholder.
   function withPlaceholder(args) {
-    const value = store.getStore() || none;
+    const value = store.getStore() || (serving ? none : undefined);
+    if (value === undefined) return args;
     const out = Array.prototype.slice.call(args);
     let at = 0;
     if (typeof out[0] === 'string' || out[0] instanceof URL) {
@@ -75,8 +79,9 @@
   http.get = function get_() { return get.apply(this, withPlaceholder(arguments)); };
   // fetch (undici), over http only (as above)
   dc.subscribe('undici:request:create', (message) => {
-    const value = store.getStore() || none;
+    const value = store.getStore() || (serving ? none : undefined);
     const out = message && message.request;
+    if (value === undefined) return;
     if (!out || typeof out.addHeader !== 'function' || !/^http:/.test(String(out.origin))) return;
     const headers = out.headers;
     if (typeof headers === 'string' && /(^|\r\n)traceparent:/i.test(headers)) return;

@@ -45,11 +45,14 @@ def _otelauto_hint():
     import contextvars
     import weakref
 
-    # made for no request (a task started at start-up): the placeholder that
-    # says so, so that the shim does not take one of the requests the
-    # thread holds for its parent
+    # made for no request (a task started at start-up) by a process that
+    # serves aiohttp requests: the placeholder that says so, so that the shim
+    # does not take one of the requests the thread holds for its parent. A
+    # process that has served none (a client, or a threaded server calling
+    # through aiohttp) gets nothing: the thread's rule stands.
     none = "00-%s-%s-00" % ("0" * 32, "0" * 16)
-    current = contextvars.ContextVar("otelauto_hint", default=none)
+    serving = []
+    current = contextvars.ContextVar("otelauto_hint", default=None)
     counts = weakref.WeakKeyDictionary()  # transport -> requests handled on it
 
     def placeholder(request):
@@ -69,6 +72,8 @@ def _otelauto_hint():
         handle = module.Application._handle
 
         async def _handle(self, request):
+            if not serving:
+                serving.append(True)
             try:
                 value = placeholder(request)
             except Exception:  # noqa: BLE001 - no hint rather than a changed program
@@ -93,7 +98,7 @@ def _otelauto_hint():
         request = module.ClientSession._request
 
         def _request(self, method, str_or_url, **kwargs):
-            value = current.get()
+            value = current.get() or (none if serving else None)
             if value:
                 headers = kwargs.get("headers")
                 if not has_traceparent(headers) and not has_traceparent(getattr(self, "_default_headers", None)):

@@ -135,3 +135,32 @@ expect_eq(shares['wrong'], 0, 'no wrong parent: %r' % shares)
 expect(shares['root'] > 0, 'without the hints, interleaved requests make roots: %r' % shares)
 "
 }
+
+@test "a node or python program that serves no request: nothing of the hints on its requests, sys.path and the environment as without the shim" {
+    run traced cli "$(node_bin)" "$PY_PROGRAMS/loop_service.js" get "http://127.0.0.1:$BACKEND_PORT/status/200?id=cli"
+    assert_ok
+    [[ $output =~ ^ok\ /status/200\?id=cli\ 00-([0-9a-f]{32})-([0-9a-f]{16})-0[0-3]$ ]] || fail_now "backend saw: $output"
+    [[ ${BASH_REMATCH[1]} != 00000000000000000000000000000000 ]] || fail_now "a placeholder reached the backend: $output"
+    local trace=${BASH_REMATCH[1]} span=${BASH_REMATCH[2]}
+    wait_spans 1 --service cli --kind client
+    check_spans "
+c = one(service='cli', kind='client')
+expect_eq((c['trace_id'], c['span_id']), ('$trace', '$span'), 'the backend got our client span as parent')
+expect_eq(c.get('parent_span_id'), '', 'a root')
+"
+    # python: the hint folder is off sys.path again; the variables are set
+    local code='import os, sys; print(sys.path); print("PYTHONPATH" in os.environ)'
+    local plain
+    plain=$(cd "$T" && "$PY" -c "$code" | head -1)
+    run bash -c "cd '$T' && $(printf '%q ' env LD_PRELOAD="$SHIM_PRELOAD" OTEL_TRACES_EXPORTER=none "$PY" -c "$code")"
+    assert_ok
+    [[ ${lines[0]} == "$plain" ]] || fail_now "sys.path under the shim: ${lines[0]}, without: $plain"
+    [[ ${lines[1]} == True ]]
+    run env LD_PRELOAD="$SHIM_PRELOAD" OTEL_TRACES_EXPORTER=none OTELAUTO_RUNTIME_HINTS=false \
+        "$PY" -c 'import os; print(os.environ.get("PYTHONPATH"))'
+    assert_ok
+    [[ $output == None ]]
+    run env LD_PRELOAD="$SHIM_PRELOAD" OTEL_TRACES_EXPORTER=none "$(node_bin)" -e 'console.log(process.env.NODE_OPTIONS)'
+    assert_ok
+    [[ $output == "--require "*/hints/node/otelauto-hint.js ]] || fail_now "NODE_OPTIONS: $output"
+}

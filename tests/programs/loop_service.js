@@ -2,7 +2,8 @@
 // GET /id/N calls the backend with ?id=N over a keep-alive agent and answers
 // "N STATUS". Everything runs on node's one event loop thread.
 //   node loop_service.js service BACKEND_URL READY_FILE [--async-step] [--background-ms MS]
-//   node loop_service.js backend READY_FILE
+//   node loop_service.js backend READY_FILE   (answers "ok URL TRACEPARENT")
+//   node loop_service.js get URL              (one request, its answer printed)
 // --async-step: the handler awaits a timer and a promise before its call.
 // --background-ms: a timer that calls the backend (?id=bgK) every MS ms,
 // on behalf of no request.
@@ -19,10 +20,16 @@ const mode = process.argv[2];
 if (mode === 'backend') {
   const server = http.createServer((req, res) => {
     res.writeHead(200, { 'content-type': 'text/plain' });
-    res.end('ok ' + req.url + '\n');
+    res.end('ok ' + req.url + ' ' + (req.headers.traceparent || '-') + '\n');
   });
   server.keepAliveTimeout = 60000;
   server.listen(0, '127.0.0.1', () => ready(server, process.argv[3]));
+} else if (mode === 'get') {
+  http.get(process.argv[3], (answer) => {
+    let body = '';
+    answer.on('data', (d) => { body += d; });
+    answer.on('end', () => process.stdout.write(body));
+  });
 } else {
   const [backend, readyFile, ...opts] = process.argv.slice(3);
   const asyncStep = opts.includes('--async-step');

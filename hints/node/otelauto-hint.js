@@ -36,8 +36,19 @@
     return '00-' + '0'.repeat(32) + '-' + hex(fd, 6) + hex(port, 4) + hex(socket[counted], 6) + '-00';
   }
 
+  // Made for no request (a timer, a job started at start-up) by a process
+  // that serves http: the placeholder that says so, so that the shim does
+  // not take one of the requests the thread holds for its parent. From the
+  // first http server's 'listening' on (a call made before it, whose head
+  // is written once its connection is up, may be written while a request
+  // is open); a process with no http server (a command-line tool) gets
+  // nothing.
+  const none = '00-' + '0'.repeat(32) + '-' + '0'.repeat(16) + '-00';
+  let serving = false;
+
   const emit = http.Server.prototype.emit;
   http.Server.prototype.emit = function otelautoEmit(event, req) {
+    if (event === 'listening') serving = true;
     if (event !== 'request') return emit.apply(this, arguments);
     serving = true;
     const value = placeholder(req);
@@ -45,12 +56,6 @@
     const args = arguments;
     return store.run(value, () => emit.apply(this, args));
   };
-  // Made for no request (a timer, a job started at start-up) by a process
-  // that serves requests: the placeholder that says so, so that the shim
-  // does not take one of the requests the thread holds for its parent. A
-  // process that has served none (a command-line tool) gets nothing.
-  const none = '00-' + '0'.repeat(32) + '-' + '0'.repeat(16) + '-00';
-  let serving = false;
   // http.request and http.get: the arguments with a traceparent header
   // added, in a copy of the options (the caller's object is not touched),
   // unless the program sets its own or gives its headers as a raw array.

@@ -46,10 +46,11 @@ def _otelauto_hint():
     import weakref
 
     # made for no request (a task started at start-up) by a process that
-    # serves aiohttp requests: the placeholder that says so, so that the shim
-    # does not take one of the requests the thread holds for its parent. A
-    # process that has served none (a client, or a threaded server calling
-    # through aiohttp) gets nothing: the thread's rule stands.
+    # serves aiohttp requests (from its Application's freeze at start-up on):
+    # the placeholder that says so, so that the shim does not take one of
+    # the requests the thread holds for its parent. A process without an
+    # aiohttp server (a client, or a threaded server calling through
+    # aiohttp) gets nothing: the thread's rule stands.
     none = "00-%s-%s-00" % ("0" * 32, "0" * 16)
     serving = []
     current = contextvars.ContextVar("otelauto_hint", default=None)
@@ -87,6 +88,16 @@ def _otelauto_hint():
                 current.reset(token)
 
         module.Application._handle = _handle
+        freeze = module.Application.freeze
+
+        def freeze_(self):
+            # a server is about to run (AppRunner.setup): from now on a call
+            # made for no request says so
+            if not serving:
+                serving.append(True)
+            return freeze(self)
+
+        module.Application.freeze = freeze_
 
     def has_traceparent(headers):
         if not headers:

@@ -151,16 +151,15 @@ expect_eq(c.get('parent_span_id'), '', 'a root')
     # python: the hint folder is off sys.path again; the variables are set
     local code='import os, sys; print(sys.path); print("PYTHONPATH" in os.environ)'
     local plain
-    plain=$(cd "$T" && "$PY" -c "$code" | head -1)
-    run bash -c "cd '$T' && $(printf '%q ' env LD_PRELOAD="$SHIM_PRELOAD" OTEL_TRACES_EXPORTER=none "$PY" -c "$code")"
+    plain=$("$PY" -c "$code" | head -1)
+    run traced py "$PY" -c "$code"
     assert_ok
     [[ ${lines[0]} == "$plain" ]] || fail_now "sys.path under the shim: ${lines[0]}, without: $plain"
     [[ ${lines[1]} == True ]]
-    run env LD_PRELOAD="$SHIM_PRELOAD" OTEL_TRACES_EXPORTER=none OTELAUTO_RUNTIME_HINTS=false \
-        "$PY" -c 'import os; print(os.environ.get("PYTHONPATH"))'
+    run traced py OTELAUTO_RUNTIME_HINTS=false "$PY" -c 'import os; print(os.environ.get("PYTHONPATH"))'
     assert_ok
     [[ $output == None ]]
-    run env LD_PRELOAD="$SHIM_PRELOAD" OTEL_TRACES_EXPORTER=none "$(node_bin)" -e 'console.log(process.env.NODE_OPTIONS)'
+    run traced node "$(node_bin)" -e 'console.log(process.env.NODE_OPTIONS)'
     assert_ok
     [[ $output == "--require "*/hints/node/otelauto-hint.js ]] || fail_now "NODE_OPTIONS: $output"
 }

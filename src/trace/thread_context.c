@@ -199,7 +199,7 @@ static struct oa_server_context *choose(const struct thread_requests *t, unsigne
         return NULL; /* ambiguous: a root rather than a wrong parent */
     if (unanswered == 1)
         return only;
-    return oa_thread_context_process();
+    return __atomic_load_n(&process_context, __ATOMIC_ACQUIRE);
 }
 
 struct oa_server_context *oa_thread_context_current(void)

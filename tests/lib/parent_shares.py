@@ -11,33 +11,32 @@ apart: "bg_root" those without a parent, "bg_parented" the others.
 Prints one JSON object: servers, calls, right, wrong, root, missing (server
 spans without their call), bg_root, bg_parented."""
 import json
+import os
 import re
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import spans  # noqa: E402 - the helpers beside this file
 
 
 def main():
     path, service, prefix = sys.argv[1], sys.argv[2], sys.argv[3]
     servers, calls, bg = {}, {}, []
-    with open(path) as f:
-        for line in f:
-            try:
-                s = json.loads(line)
-            except ValueError:
-                continue
-            if s.get("service") != service:
-                continue
-            a = s.get("attributes") or {}
-            if s.get("kind") == 2:
-                m = re.fullmatch("/id/" + re.escape(prefix) + r"(\d+)", str(a.get("url.path")))
-                if m:
-                    servers[m.group(1)] = s
-            elif s.get("kind") == 3:
-                full = str(a.get("url.full"))
-                m = re.search(r"[?&]id=" + re.escape(prefix) + r"(\d+)$", full)
-                if m:
-                    calls[m.group(1)] = s
-                elif re.search(r"[?&]id=bg\d+$", full):
-                    bg.append(s)
+    for s in spans.load(path):
+        if s.get("service") != service:
+            continue
+        a = s.get("attributes") or {}
+        if s.get("kind") == 2:
+            m = re.fullmatch("/id/" + re.escape(prefix) + r"(\d+)", str(a.get("url.path")))
+            if m:
+                servers[m.group(1)] = s
+        elif s.get("kind") == 3:
+            full = str(a.get("url.full"))
+            m = re.search(r"[?&]id=" + re.escape(prefix) + r"(\d+)$", full)
+            if m:
+                calls[m.group(1)] = s
+            elif re.search(r"[?&]id=bg\d+$", full):
+                bg.append(s)
     out = {"servers": len(servers), "calls": len(calls), "right": 0, "wrong": 0, "root": 0, "missing": 0}
     for n, srv in servers.items():
         c = calls.get(n)

@@ -1,31 +1,14 @@
 /* Runtime hints: reading the placeholder, finding the request it names. */
-#include <netinet/in.h>
 #include <string.h>
 
+#include "protocols/common/conn_peer.h"
 #include "protocols/http1/http_exchange.h"
 #include "protocols/http1/http_hint.h"
+#include "trace/hex_id.h"
 #include "trace/thread_context.h"
 
 #define HINT_PREFIX "00-00000000000000000000000000000000-"
 #define HINT_LEN 55
-
-static bool hex_field(const char *p, size_t n, uint32_t *out)
-{
-    uint32_t v = 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = p[i];
-        unsigned d;
-        if (c >= '0' && c <= '9')
-            d = (unsigned)(c - '0');
-        else if (c >= 'a' && c <= 'f')
-            d = (unsigned)(c - 'a' + 10);
-        else
-            return false;
-        v = v << 4 | d;
-    }
-    *out = v;
-    return true;
-}
 
 bool oa_http_hint_parse(const char *value, size_t len, struct oa_http_hint *h)
 {
@@ -37,8 +20,13 @@ bool oa_http_hint_parse(const char *value, size_t len, struct oa_http_hint *h)
         *h = (struct oa_http_hint){.fd = -1, .port = 0, .seq = 0};
         return true;
     }
-    uint32_t fd, port, seq;
-    if (!hex_field(id, 6, &fd) || !hex_field(id + 6, 4, &port) || !hex_field(id + 10, 6, &seq) || seq == 0)
+    uint8_t b[8];
+    if (!oa_decode_hex16(id, b))
+        return false;
+    uint32_t fd = (uint32_t)b[0] << 16 | (uint32_t)b[1] << 8 | b[2];
+    uint32_t port = (uint32_t)b[3] << 8 | b[4];
+    uint32_t seq = (uint32_t)b[5] << 16 | (uint32_t)b[6] << 8 | b[7];
+    if (seq == 0)
         return false;
     h->fd = (int)fd;
     h->port = port;
@@ -46,20 +34,12 @@ bool oa_http_hint_parse(const char *value, size_t len, struct oa_http_hint *h)
     return true;
 }
 
-static int peer_port(const struct oa_conn *c)
-{
-    if (c->peer.ss_family == AF_INET)
-        return ntohs(((const struct sockaddr_in *)&c->peer)->sin_port);
-    if (c->peer.ss_family == AF_INET6)
-        return ntohs(((const struct sockaddr_in6 *)&c->peer)->sin6_port);
-    return -1;
-}
-
 /* With s locked: the unanswered request number seq of its exchange. */
 static struct oa_server_context *request_numbered(struct oa_conn *s, const struct oa_http_hint *h)
 {
+    const char *peer;
     if (s->role != OA_ROLE_SERVER || s->tls || s->mode != OA_MODE_PARSING || s->proto == NULL ||
-        s->proto->protocol != &oa_http1_protocol || s->proto->gave_up || peer_port(s) != (int)h->port)
+        s->proto->protocol != &oa_http1_protocol || s->proto->gave_up || oa_conn_peer_text(s, &peer) != (int)h->port)
         return NULL;
     struct oa_http_exchange *x = (struct oa_http_exchange *)s->proto;
     /* the FIFO holds the unanswered requests, the newest numbered heads_read */

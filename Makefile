@@ -62,7 +62,14 @@ ENGINE_A  := $(BUILD)/libengine.a
 .PHONY: all deps lib test demo clean check-exports check-layers
 all: deps lib
 
-lib: $(LIB) $(OTLP_LIB) $(PASSTHRU)
+# the runtime hints' modules, beside the shim (src/lifecycle/runtime_hints.c)
+HINT_SRCS := hints/node/otelauto-hint.js hints/python/sitecustomize.py
+HINTS     := $(patsubst %,$(BUILD)/%,$(HINT_SRCS))
+$(BUILD)/hints/%: hints/%
+	@mkdir -p $(dir $@)
+	cp $< $@
+
+lib: $(LIB) $(OTLP_LIB) $(PASSTHRU) $(HINTS)
 
 deps:
 	@scripts/install-deps.sh
@@ -120,7 +127,8 @@ $(BUILD)/tests/%: tests/unit/%.c $(ENGINE_A) $(OTLP_OBJS) tests/unit/oa_test.h
 CONV_OBJ      := $(BUILD)/obj/tests/unit/conversation.o
 CONV_TEST_BINS := $(BUILD)/tests/test_http1_conversations $(BUILD)/tests/test_splice \
                   $(BUILD)/tests/test_postgres_conversations $(BUILD)/tests/test_redis_conversations \
-                  $(BUILD)/tests/test_mysql_conversations $(BUILD)/tests/test_http2_conversations
+                  $(BUILD)/tests/test_mysql_conversations $(BUILD)/tests/test_http2_conversations \
+                  $(BUILD)/tests/test_http_hint
 $(CONV_TEST_BINS): $(CONV_OBJ) tests/unit/conversation.h
 $(CONV_TEST_BINS): UNIT_EXTRA_OBJS = $(CONV_OBJ)
 

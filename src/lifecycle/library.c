@@ -38,6 +38,7 @@
 #include "config/resource.h"
 #include "trace/env_carrier.h"
 #include "lifecycle/run_report.h"
+#include "lifecycle/runtime_hints.h"
 #include "trace/ids.h"
 
 /* 0 not yet, 1 a thread is configuring, 2 done (configured = 1 then). Not
@@ -243,6 +244,8 @@ __attribute__((constructor)) static void oa_library_init(void)
     oa_postgres_register();
     oa_redis_register();
     oa_mysql_register();
+    /* node and python read their environment after the constructors */
+    oa_runtime_hints_install();
     __atomic_store_n(&oa_library_state, 1, __ATOMIC_RELEASE);
     errno = saved;
 }

@@ -249,6 +249,11 @@ struct oa_server_context *oa_thread_context_forwarded(const struct oa_span_conte
     return NULL;
 }
 
+struct oa_server_context *oa_thread_context_process(void)
+{
+    return __atomic_load_n(&process_context, __ATOMIC_ACQUIRE);
+}
+
 void oa_thread_context_set_process(struct oa_server_context *ctx)
 {
     __atomic_store_n(&process_context, ctx, __ATOMIC_RELEASE);

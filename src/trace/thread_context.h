@@ -57,6 +57,9 @@ bool oa_thread_context_parent(struct oa_span_context *parent, const char **trace
  * tp (same trace and parent id), or NULL: an outgoing request that carries
  * it forwards that request. */
 struct oa_server_context *oa_thread_context_forwarded(const struct oa_span_context *tp);
+/* The process's own context (oa_thread_context_set_process), or NULL: the
+ * parent of work known to be done for no request. */
+struct oa_server_context *oa_thread_context_process(void);
 /* oa_thread_context_current without any write, lock or allocation: for
  * exec in a vfork child, which shares the parent's memory. */
 const struct oa_server_context *oa_thread_context_peek(void);

@@ -59,6 +59,7 @@ expected_files() {
     {
         printf '%s\n' "$p/bin/otelauto" \
             "$p/lib/otelauto/libotelauto.so" "$p/lib/otelauto/libotelauto-otlp.so" \
+            "$p/lib/otelauto/hints/node/otelauto-hint.js" "$p/lib/otelauto/hints/python/sitecustomize.py" \
             "$p/share/man/man1/otelauto.1.gz" "$p/share/man/man7/otelauto.7.gz" \
             "$p/share/doc/otelauto/README.md"
         if [[ -d $REPO_ROOT/docs/recipes ]]; then

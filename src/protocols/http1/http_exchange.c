@@ -8,6 +8,7 @@
 #include "config/config.h"
 #include "protocols/common/outgoing.h"
 #include "protocols/http1/http_exchange.h"
+#include "protocols/http1/http_hint.h"
 #include "protocols/http1/http_raw_span.h"
 #include "protocols/http1/http_span.h"
 #include "base/log.h"
@@ -318,9 +319,11 @@ static inline __attribute__((always_inline)) void append_named_line(char *buf, s
 /* Queues the header lines to insert at stream offset `at` of the request
  * head h: W3C's, and those of the other configured propagators, baggage as
  * baggage and uberctx-{key} lines. None the program sent itself is added
- * again (tracestate, baggage or uberctx-{key} lines). */
+ * again (tracestate, baggage or uberctx-{key} lines); no traceparent line
+ * when the head has one that is being replaced (a runtime hint's). */
 static bool queue_injection(struct oa_http_exchange *x, uint64_t at, const struct oa_http1_head *h,
-                            const struct oa_span_context *own, const char *tracestate, const char *baggage)
+                            const struct oa_span_context *own, const char *tracestate, const char *baggage,
+                            bool traceparent_line)
 {
     if (oa_http1_find_known(h, OA_HTTP1_H_TRACESTATE, NULL) != NULL)
         tracestate = NULL;
@@ -335,7 +338,8 @@ static bool queue_injection(struct oa_http_exchange *x, uint64_t at, const struc
     bool others = propagators & ~(1u << OA_PROPAGATOR_TRACECONTEXT | 1u << OA_PROPAGATOR_BAGGAGE);
     const char *jaeger_baggage = others && oa_http1_find_known(h, OA_HTTP1_H_UBERCTX, NULL) == NULL ? baggage : NULL;
     if (tracecontext) {
-        need += sizeof("traceparent: \r\n") + OA_TRACEPARENT_LEN;
+        if (traceparent_line)
+            need += sizeof("traceparent: \r\n") + OA_TRACEPARENT_LEN;
         if (ts_len > 0)
             need += sizeof("tracestate: \r\n") + ts_len;
     }
@@ -352,7 +356,8 @@ static bool queue_injection(struct oa_http_exchange *x, uint64_t at, const struc
     if (tracecontext) {
         char tp[OA_TRACEPARENT_LEN + 1];
         oa_traceparent_format(own, tp);
-        append_line(inj->bytes, &pos, "traceparent", tp, OA_TRACEPARENT_LEN);
+        if (traceparent_line)
+            append_line(inj->bytes, &pos, "traceparent", tp, OA_TRACEPARENT_LEN);
         if (ts_len > 0)
             append_line(inj->bytes, &pos, "tracestate", tracestate, ts_len);
     }
@@ -383,6 +388,33 @@ static bool queue_replacement(struct oa_http_exchange *x, uint64_t at, const str
     char tp[OA_TRACEPARENT_LEN + 1];
     oa_traceparent_format(own, tp);
     return oa_splice_replace(&x->base.out, at, tp, OA_TRACEPARENT_LEN);
+}
+
+/* Client: whether the head's one traceparent is a runtime module's
+ * placeholder (http_hint.h): -1 not; 0 it is, and names no parent; 1 it
+ * is, and *parent_sc (with *tracestate and *baggage) is the parent. The
+ * request it names is the parent; when it names none, or one answered or
+ * unknown, the process's own context or none, never the requests this
+ * thread holds. *hinted: the request, with a reference the caller drops.
+ * The placeholder is always replaced, by our span's own value (*replace,
+ * at *replace_at). Apart from the common path (its frame stays small). */
+__attribute__((noinline)) static int read_hint(struct oa_http_exchange *x, const struct oa_http1_header *tp, uint64_t at,
+                                               struct oa_span_context *parent_sc, const char **tracestate,
+                                               const char **baggage, uint64_t *replace_at, bool *replace,
+                                               struct oa_server_context **hinted)
+{
+    struct oa_http_hint hint;
+    if (!oa_http_hint_parse(tp->value, tp->value_len, &hint))
+        return -1;
+    *hinted = oa_http_hint_resolve(&hint);
+    const struct oa_server_context *from = *hinted != NULL ? *hinted : oa_thread_context_process();
+    *replace = forwarded_value_offset(x, tp, at, replace_at);
+    if (from == NULL)
+        return 0;
+    *parent_sc = from->sc;
+    *tracestate = from->tracestate;
+    *baggage = from->baggage;
+    return 1;
 }
 
 static struct oa_inflight *inflight_push(struct oa_http_exchange *x, const struct oa_http1_head *h, uint64_t start)
@@ -422,13 +454,22 @@ __attribute__((noinline)) static bool on_client_request_head(struct oa_conn *c, 
     const char *baggage = NULL;
     uint64_t forwarded_at = 0;
     bool forwarded = false;
+    struct oa_server_context *hinted = NULL;
+    bool is_hint = false;
     if (own_tp_count > 0) {
-        /* The program propagates by itself. If it forwards the traceparent
+        /* The program propagates by itself (or a runtime module asks for
+         * a parent, read_hint). If it forwards the traceparent
          * of a request this thread is handling (a proxy), our client span
          * is that server span's child and takes the header's place, so the
          * next hop is our child. Otherwise its bytes are left alone, and
          * our span joins the trace it announces. */
-        if (own_tp_count == 1 && oa_traceparent_parse(own_tp->value, own_tp->value_len, &parent_sc)) {
+        int hint = own_tp_count == 1 ? read_hint(x, own_tp, at, &parent_sc, &tracestate, &baggage, &forwarded_at,
+                                                 &forwarded, &hinted)
+                                     : -1;
+        is_hint = hint >= 0;
+        if (hint > 0)
+            parent = &parent_sc;
+        else if (!is_hint && own_tp_count == 1 && oa_traceparent_parse(own_tp->value, own_tp->value_len, &parent_sc)) {
             struct oa_server_context *fwd = oa_thread_context_forwarded(&parent_sc);
             if (fwd != NULL && forwarded_value_offset(x, own_tp, at, &forwarded_at)) {
                 forwarded = true;
@@ -455,10 +496,12 @@ __attribute__((noinline)) static bool on_client_request_head(struct oa_conn *c, 
         f->p.span = request_span(OA_SPAN_KIND_CLIENT, &x->out, c, &own, parent, x->out_message_start, tracestate);
     if (forwarded && !queue_replacement(x, forwarded_at, &own))
         OA_DEBUG("fd %d: no room to replace the forwarded traceparent", c->fd);
-    if (own_tp_count == 0 && !own_other) {
-        if (!queue_injection(x, at, h, &own, tracestate, baggage))
+    if (own_tp_count == 0 ? !own_other : is_hint) {
+        if (!queue_injection(x, at, h, &own, tracestate, baggage, own_tp_count == 0))
             OA_DEBUG("fd %d: no room to inject trace headers", c->fd);
     }
+    if (hinted != NULL)
+        oa_server_context_unref(hinted);
     return true;
 }
 
@@ -467,6 +510,7 @@ static bool on_server_request_head(struct oa_conn *c)
 {
     struct oa_http_exchange *x = exchange_of(c);
     const struct oa_http1_head *h = oa_http1_head(&x->in);
+    x->heads_read = (x->heads_read + 1) & OA_HTTP_HINT_SEQ_MASK;
     struct oa_inflight *f = inflight_push(x, h, x->in_message_start);
     if (f == NULL)
         return false;

@@ -46,6 +46,9 @@ struct oa_http_exchange {
     struct oa_http_metrics_series_memo series_memo; /* server role */
     struct oa_pending_fifo pending;  /* responses answer requests in order */
     bool interim;                    /* the response being parsed is a 1xx */
+    /* server role: request heads read on the connection, modulo 2^24 (a
+     * runtime hint names a request by its number, http_hint.h) */
+    uint32_t heads_read;
 };
 
 /* HTTP/1.x behind the protocol interface (wire/protocol.h): a client

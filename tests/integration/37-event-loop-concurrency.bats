@@ -1,0 +1,165 @@
+#!/usr/bin/env bats
+# Event-loop services under concurrent load: node's http module (one event
+# loop) and python's aiohttp (asyncio), each request GET /id/N making one
+# downstream call with ?id=N, at 1, 8 and 64 connections. The handlers of
+# many requests run interleaved on one thread, so the shim cannot tell from
+# the thread which request a call is for; the runtime hints (README
+# "Runtime hints") name it, and the call is that request's child. Counted
+# from the spans received: "right" (the server span of the same N is the
+# parent), "wrong" (another parent), "root" (none). A job on the event loop
+# that runs for no request makes roots.
+
+load test_helper
+load arch_helper
+
+setup() {
+    common_setup
+    start_receiver
+    start_listener backend backend "$(node_bin)" "$PY_PROGRAMS/loop_service.js" backend "$T/backend.port"
+    BACKEND_PORT=$LISTENER_PORT
+}
+
+teardown() {
+    common_teardown
+}
+
+# start_service RUNTIME [ARGS...]: the service under the shim, as "svc".
+# RUNTIME node or aiohttp; ARGS go to the program.
+start_service() {
+    local runtime=$1
+    shift
+    if [[ $runtime == node ]]; then
+        start_listener svc svc "$(node_bin)" "$PY_PROGRAMS/loop_service.js" service \
+            "http://127.0.0.1:$BACKEND_PORT" "$T/svc.port" "$@"
+    else
+        start_listener svc svc "$PY" "$PY_PROGRAMS/loop_service_aiohttp.py" \
+            "http://127.0.0.1:$BACKEND_PORT" "$T/svc.port" "$@"
+    fi
+    SVC_PORT=$LISTENER_PORT
+}
+
+# load CONNECTIONS REQUESTS PREFIX: the requests, all answered right.
+load() {
+    run "$PY" "$PY_PROGRAMS/concurrent_load.py" "$SVC_PORT" "$1" "$2" "$3"
+    assert_ok
+    [[ $output == "ok $2" ]] || fail_now "load: $output"
+    wait_spans "$2" --service svc --kind client
+    wait_spans "$2" --service backend --kind server
+}
+
+# expect_shares REQUESTS PREFIX [MIN_BG]: >= 99% right, <= 0.1% wrong;
+# every backend request the child of the call that made it (the placeholder
+# never reached the wire); at least MIN_BG background calls, all roots.
+expect_shares() {
+    local n=$1 prefix=$2 min_bg=${3:-0}
+    SHARES=$("$PY" "$REPO_ROOT/tests/lib/parent_shares.py" "$SPANS" svc "$prefix")
+    echo "# shares: $SHARES" >&3
+    check_spans "
+shares = json.loads('''$SHARES''')
+n = $n
+expect_eq(shares['servers'], n, 'one server span per request')
+expect_eq(shares['missing'], 0, 'every request made its call')
+expect(shares['right'] * 100 >= 99 * n, '>= 99%% right: %r' % shares)
+expect(shares['wrong'] * 1000 <= n, '<= 0.1%% wrong: %r' % shares)
+expect(shares['bg_root'] >= $min_bg, 'background calls: %r' % shares)
+expect_eq(shares['bg_parented'], 0, 'background calls are roots')
+calls = {s['span_id'] for s in sel(service='svc', kind='client')}
+backend = [s for s in sel(service='backend', kind='server') if str(attr(s, 'url.query')).startswith('id=$prefix')]
+orphans = [s for s in backend if s.get('parent_span_id') not in calls]
+expect_eq(len(orphans), 0, 'each backend request is the child of a call of svc')
+"
+}
+
+@test "node http, 1 connection: every call is the child of its request" {
+    start_service node
+    load 1 100 a
+    expect_shares 100 a
+}
+
+@test "node http, 8 connections: >= 99% of calls are the child of their own request, <= 0.1% wrong" {
+    start_service node
+    load 8 400 b
+    expect_shares 400 b
+}
+
+@test "node http, 64 connections: >= 99% right, <= 0.1% wrong" {
+    start_service node
+    load 64 400 c
+    expect_shares 400 c
+}
+
+@test "node http, a timer and a promise before the call, 64 connections: >= 99% right" {
+    start_service node --async-step
+    load 64 400 d
+    expect_shares 400 d
+}
+
+@test "node http: a timer's calls while requests are open are roots" {
+    start_service node --background-ms 3
+    load 8 400 e
+    expect_shares 400 e 1
+}
+
+@test "aiohttp, 1 connection: every call is the child of its request" {
+    start_service aiohttp
+    load 1 100 f
+    expect_shares 100 f
+}
+
+@test "aiohttp, 8 connections: >= 99% right, <= 0.1% wrong" {
+    start_service aiohttp
+    load 8 400 g
+    expect_shares 400 g
+}
+
+@test "aiohttp, 64 connections: >= 99% right, <= 0.1% wrong" {
+    start_service aiohttp
+    load 64 400 h
+    expect_shares 400 h
+}
+
+@test "aiohttp: a background task's calls while requests are open are roots" {
+    start_service aiohttp --background-ms 3
+    load 8 400 i
+    expect_shares 400 i 1
+}
+
+@test "OTELAUTO_RUNTIME_HINTS=false: no module, calls the thread cannot attribute are roots, none wrong" {
+    EXTRA_ENV=(OTELAUTO_RUNTIME_HINTS=false)
+    start_service node
+    load 8 200 j
+    SHARES=$("$PY" "$REPO_ROOT/tests/lib/parent_shares.py" "$SPANS" svc j)
+    check_spans "
+shares = json.loads('''$SHARES''')
+expect_eq(shares['wrong'], 0, 'no wrong parent: %r' % shares)
+expect(shares['root'] > 0, 'without the hints, interleaved requests make roots: %r' % shares)
+"
+}
+
+@test "a node or python program that serves no request: nothing of the hints on its requests, sys.path and the environment as without the shim" {
+    run traced cli "$(node_bin)" "$PY_PROGRAMS/loop_service.js" get "http://127.0.0.1:$BACKEND_PORT/status/200?id=cli"
+    assert_ok
+    [[ $output =~ ^ok\ /status/200\?id=cli\ 00-([0-9a-f]{32})-([0-9a-f]{16})-0[0-3]$ ]] || fail_now "backend saw: $output"
+    [[ ${BASH_REMATCH[1]} != 00000000000000000000000000000000 ]] || fail_now "a placeholder reached the backend: $output"
+    local trace=${BASH_REMATCH[1]} span=${BASH_REMATCH[2]}
+    wait_spans 1 --service cli --kind client
+    check_spans "
+c = one(service='cli', kind='client')
+expect_eq((c['trace_id'], c['span_id']), ('$trace', '$span'), 'the backend got our client span as parent')
+expect_eq(c.get('parent_span_id'), '', 'a root')
+"
+    # python: the hint folder is off sys.path again; the variables are set
+    local code='import os, sys; print(sys.path); print("PYTHONPATH" in os.environ)'
+    local plain
+    plain=$("$PY" -c "$code" | head -1)
+    run traced py "$PY" -c "$code"
+    assert_ok
+    [[ ${lines[0]} == "$plain" ]] || fail_now "sys.path under the shim: ${lines[0]}, without: $plain"
+    [[ ${lines[1]} == True ]]
+    run traced py OTELAUTO_RUNTIME_HINTS=false "$PY" -c 'import os; print(os.environ.get("PYTHONPATH"))'
+    assert_ok
+    [[ $output == None ]]
+    run traced node "$(node_bin)" -e 'console.log(process.env.NODE_OPTIONS)'
+    assert_ok
+    [[ $output == "--require "*/hints/node/otelauto-hint.js ]] || fail_now "NODE_OPTIONS: $output"
+}

@@ -73,6 +73,59 @@ expect(not s.get('parent_span_id'), 'a root span')
     assert_never_exported tell-no-one-42
 }
 
+@test "psql over the server's Unix socket (host=DIR): the same span, network.transport unix and the socket's path; no server.address" {
+    skip_unless_libpq_tools_start
+    local sql="SELECT name FROM items WHERE secret = 'tell-no-one-42'"
+    run traced psql psql "host=$PG_DIR port=$PG_PORT user=postgres dbname=shop" -X -A -t -c "$sql"
+    assert_ok
+    [ "$output" = hammer ]
+    wait_spans 1 --service psql
+    check_spans "
+expect_eq(len(spans), 1, 'one span: the startup is none')
+s = one(service='psql', kind='client')
+expect_eq(s.get('name'), 'SELECT items', 'span name')
+expect_attrs(s, {'db.system.name': 'postgresql', 'db.namespace': 'shop', 'db.operation.name': 'SELECT',
+                 'db.query.text': 'SELECT name FROM items WHERE secret = ?', 'network.transport': 'unix',
+                 'network.peer.address': '$PG_DIR/.s.PGSQL.$PG_PORT', 'server.address': None,
+                 'server.port': None, 'network.peer.port': None, 'error.type': None})
+"
+    assert_never_exported tell-no-one-42
+}
+
+@test "a crash (SIGSEGV) while psql waits for a query's result: its CLIENT span arrives with Error and the signal; same death" {
+    skip_unless_libpq_tools_start
+    if [[ $SANITIZED == 1 ]]; then
+        # ASan's own SIGSEGV handler off, as tests/integration/36-crash.bats does
+        EXTRA_ENV+=("ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0:log_path=$T/asan:handle_segv=0:disable_coredump=0")
+    fi
+    start_traced_bg psql-crash psql-crash psql "$(conninfo)" -X -A -t -c "SELECT pg_sleep(30), 'tell-no-one-43'"
+    local pid=$BG_PID i active=0
+    # the server runs the query: psql waits for its result
+    for ((i = 0; i < 400; i++)); do
+        active=$(pg_psql -X -A -t -c "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%tell-no-one-43%' AND pid <> pg_backend_pid()")
+        [[ $active == 1 ]] && break
+        sleep 0.05
+    done
+    [ "$active" = 1 ]
+    kill -SEGV "$pid"
+    local st=0
+    wait "$pid" || st=$?
+    [ "$st" -eq 139 ] # as untraced: the default action
+    wait_spans 1 --service psql-crash
+    check_spans "
+expect_eq(len(spans), 1, 'one span: the pending query')
+s = one(service='psql-crash', kind='client')
+expect_eq(s.get('name'), 'SELECT', 'span name')
+expect_eq(s.get('status_code'), 2, 'status Error')
+expect_attrs(s, {'db.system.name': 'postgresql', 'db.query.text': 'SELECT pg_sleep(?), ?', 'error.type': 'SIGSEGV',
+                 'db.response.status_code': None})
+ev = s['event_list']
+expect(len(ev) == 1 and ev[0]['attributes'].get('exception.type') == 'SIGSEGV', 'one SIGSEGV event: %r' % ev)
+"
+    assert_never_exported tell-no-one-43
+    # the server's backend ends its sleep on its own; the next tests use others
+}
+
 @test "psql: a missing table is SQLSTATE 42P01 on an Error span; psql says and exits as untraced" {
     skip_unless_libpq_tools_start
     run psql "$(conninfo)" -X -c "SELECT * FROM no_such_table"

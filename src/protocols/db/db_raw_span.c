@@ -43,7 +43,7 @@ struct oa_span *oa_db_raw_span_new(struct oa_conn *c, const struct oa_db_request
     struct db_facts f = {
         .system = (uint8_t)r->system,
         .port = port,
-        .address_len = (uint16_t)(port >= 0 ? strlen(address) : 0),
+        .address_len = (uint16_t)(oa_peer_known(port) ? strlen(address) : 0),
     };
     size_t ns = len_or_0(r->namespace_, r->namespace_len);
     size_t op = len_or_0(r->operation, r->operation_len);

@@ -28,8 +28,9 @@ struct oa_db_request {
     size_t query_text_len;
 };
 
-/* s's name and request attributes; the peer's address as text (port < 0:
- * unknown, no address attributes). */
+/* s's name and request attributes; the peer's address as text (port -1:
+ * unknown, no address attributes; OA_PEER_UNIX: a Unix socket's path,
+ * network.transport "unix" and network.peer.address, no server.*). */
 void oa_db_span_describe(struct oa_span *s, const struct oa_db_request *r, const char *address, size_t address_len,
                          int port);
 

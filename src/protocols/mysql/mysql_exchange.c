@@ -372,6 +372,12 @@ static void exchange_give_up(struct oa_conn *c)
     oa_pending_fifo_drop_all(&exchange_of(c)->pending, &oa_db_op_pending_ops);
 }
 
+static void exchange_crash(const struct oa_proto_conn *p, const struct oa_crash_walk *w)
+{
+    const struct mysql_exchange *x = (const struct mysql_exchange *)p;
+    oa_db_op_crash_walk(&x->pending, x->ops, sizeof(x->ops[0]), MYSQL_MAX_OPS, w);
+}
+
 static void exchange_disown(struct oa_proto_conn *p)
 {
     struct mysql_exchange *x = (struct mysql_exchange *)p;
@@ -421,6 +427,8 @@ const struct oa_protocol oa_mysql_protocol = {
     .disown = exchange_disown,
     .free = exchange_free,
     .tls_follows = exchange_tls_follows,
+    .crash = exchange_crash,
+    .unix_sockets = true,
 };
 
 void oa_mysql_register(void)

@@ -99,6 +99,12 @@ static void pg_give_up(struct oa_conn *c)
     oa_pending_fifo_drop_all(&pg_of(c)->pending, &oa_db_op_pending_ops);
 }
 
+static void pg_crash(const struct oa_proto_conn *p, const struct oa_crash_walk *w)
+{
+    const struct pg_conn *x = (const struct pg_conn *)p;
+    oa_db_op_crash_walk(&x->pending, x->slots, sizeof(x->slots[0]), PG_MAX_PENDING, w);
+}
+
 static void pg_disown(struct oa_proto_conn *p)
 {
     oa_pending_fifo_disown_all(&((struct pg_conn *)p)->pending, &oa_db_op_pending_ops);
@@ -503,6 +509,8 @@ const struct oa_protocol oa_postgres_protocol = {
     .give_up = pg_give_up,
     .disown = pg_disown,
     .free = pg_free,
+    .crash = pg_crash,
+    .unix_sockets = true,
 };
 
 void oa_postgres_register(void)

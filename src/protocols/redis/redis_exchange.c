@@ -479,6 +479,12 @@ static void exchange_disown(struct oa_proto_conn *p)
     oa_pending_fifo_disown_all(&x->pending, &oa_db_op_pending_ops);
 }
 
+static void exchange_crash(const struct oa_proto_conn *p, const struct oa_crash_walk *w)
+{
+    const struct redis_exchange *x = (const struct redis_exchange *)p;
+    oa_db_op_crash_walk(&x->pending, x->ops, sizeof(x->ops[0]), OA_REDIS_MAX_PENDING, w);
+}
+
 static bool exchange_detect(enum oa_conn_role role, bool outgoing, const unsigned char *b, size_t n)
 {
     return outgoing && role == OA_ROLE_CLIENT && oa_resp_command_starts(b, n, oa_redis_command_begins);
@@ -496,6 +502,8 @@ const struct oa_protocol oa_redis_protocol = {
     .give_up = exchange_give_up,
     .disown = exchange_disown,
     .free = exchange_free,
+    .crash = exchange_crash,
+    .unix_sockets = true,
 };
 
 void oa_redis_register(void)

@@ -36,8 +36,16 @@ void oa_db_span_describe(struct oa_span *s, const struct oa_db_request *r, const
         oa_span_attr_str(s, "db.operation.name", r->operation, r->operation_len);
     if (r->collection != NULL && r->collection_len > 0)
         oa_span_attr_str(s, "db.collection.name", r->collection, r->collection_len);
-    if (r->query_text != NULL && r->query_text_len > 0 && oa_config.db_query_text)
-        oa_span_attr_str(s, "db.query.text", r->query_text, r->query_text_len);
+    if (r->query_text != NULL && r->query_text_len > 0 && oa_config.db_query_text) {
+        if (r->query_unsanitized) {
+            char text[OA_SPAN_MAX_VALUE_LEN];
+            size_t n = oa_sql_sanitize(r->query_text, r->query_text_len, r->query_dialect, text, sizeof text);
+            if (n > 0)
+                oa_span_attr_str(s, "db.query.text", text, n);
+        } else {
+            oa_span_attr_str(s, "db.query.text", r->query_text, r->query_text_len);
+        }
+    }
     if (port == OA_PEER_UNIX) {
         /* no host, no port: the socket's path is the peer's address */
         oa_span_attr_str(s, "network.transport", "unix", 4);

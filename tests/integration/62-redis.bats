@@ -56,6 +56,12 @@ expect(attr(g, 'error.type') is None, 'GET without error.type')
 }
 
 @test "redis-cli over a Unix socket (unixsocket): the same span, network.transport unix and the socket's path; no server.address" {
+    # redis-cli -s calls strerror (TCP_NODELAY refused on a Unix socket):
+    # under libasan, glibc's gettext lock starts in a state that this call
+    # turns into one where GnuTLS's constructor, when the OTLP exporter
+    # loads libcurl at exit, waits forever (gdb: _nl_state_lock's readers
+    # are garbage before main; see skip_unless_libpq_tools_start)
+    [[ $SANITIZED != 1 ]] || skip "redis-cli -s then GnuTLS under libasan: glibc's gettext lock hangs"
     # a short path: sun_path holds 107 bytes
     local dir
     dir=$(mktemp -d /tmp/oa-redis.XXXXXX)
@@ -78,10 +84,7 @@ expect_attrs(s, {'db.system.name': 'redis', 'db.operation.name': 'SET', 'db.quer
 
 @test "a crash (SIGSEGV) while BLPOP waits for its reply: the command's CLIENT span arrives with Error and the signal; same death" {
     start_redis
-    if [[ $SANITIZED == 1 ]]; then
-        # ASan's own SIGSEGV handler off, as tests/integration/36-crash.bats does
-        EXTRA_ENV+=("ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0:log_path=$T/asan:handle_segv=0:disable_coredump=0")
-    fi
+    segv_default_under_asan
     start_traced_bg blpop crash-cli redis-cli -p "$REDIS_PORT" BLPOP crash:queue 0
     local pid=$BG_PID i
     # the server holds the command: the client waits for its reply
@@ -90,10 +93,7 @@ expect_attrs(s, {'db.system.name': 'redis', 'db.operation.name': 'SET', 'db.quer
         sleep 0.05
     done
     rcli CLIENT LIST | grep -q 'cmd=blpop'
-    kill -SEGV "$pid"
-    local st=0
-    wait "$pid" || st=$?
-    [ "$st" -eq 139 ] # as untraced: the default action
+    segv_dies_as_untraced "$pid"
     wait_spans 1 --service crash-cli
     check_spans "
 spans = sel(service='crash-cli')

@@ -99,7 +99,9 @@ struct oa_protocol {
     /* Offered the clients of Unix-domain stream sockets too (the database
      * protocols: psql's host=/dir). The others see TCP only: HTTP over a
      * Unix socket (a container engine's API) is passed through untouched,
-     * no span and no traceparent, as before such sockets were followed. */
+     * no span and no traceparent, as before such sockets were followed.
+     * (The plaintext of a TLS session is offered to every protocol, as it
+     * always was, whatever socket carries it.) */
     bool unix_sockets;
 };
 

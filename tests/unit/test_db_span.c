@@ -30,7 +30,7 @@ static struct pair both_ways(const struct oa_db_request *r, struct oa_conn *c, c
     if (tracestate != NULL && tracestate[0] != '\0')
         out.direct->trace_state = oa_span_store(out.direct, tracestate, strlen(tracestate));
     const char *address;
-    int port = oa_conn_peer_text(c, &address);
+    int port = oa_conn_peer_text_or_path(c, &address);
     oa_db_span_describe(out.direct, r, address, oa_peer_known(port) ? strlen(address) : 0, port);
     oa_db_span_end(out.direct, o, END);
 

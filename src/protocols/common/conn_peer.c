@@ -22,7 +22,7 @@ static void ipv4_text(const struct in_addr *a, char *out)
 }
 
 /* Formats the peer once per connection (inet_ntop goes through sprintf). */
-int oa_conn_peer_text(struct oa_conn *c, const char **text)
+int oa_conn_peer_text_or_path(struct oa_conn *c, const char **text)
 {
     *text = c->peer_text;
     if (c->peer_port != 0)
@@ -63,4 +63,14 @@ int oa_conn_peer_text(struct oa_conn *c, const char **text)
         c->peer_port = OA_PEER_UNIX;
     }
     return c->peer_port;
+}
+
+int oa_conn_peer_text(struct oa_conn *c, const char **text)
+{
+    int port = oa_conn_peer_text_or_path(c, text);
+    if (port == OA_PEER_UNIX) {
+        *text = "";
+        return -1;
+    }
+    return port;
 }

@@ -41,7 +41,7 @@ static size_t len_or_0(const char *p, size_t len)
 struct oa_span *oa_db_raw_span_new(struct oa_conn *c, const struct oa_db_request *r, const char *tracestate)
 {
     const char *address;
-    int port = oa_conn_peer_text(c, &address); /* formatted once per connection */
+    int port = oa_conn_peer_text_or_path(c, &address); /* formatted once per connection */
     struct db_facts f = {
         .system = (uint8_t)r->system,
         .port = port,

@@ -58,6 +58,14 @@ static bool is_inet(const struct sockaddr *sa)
     return sa != NULL && (sa->sa_family == AF_INET || sa->sa_family == AF_INET6);
 }
 
+/* A Unix-domain address with a path or an abstract name: the database
+ * protocols follow clients of those (psql's host=/dir, a Redis unixsocket);
+ * socket() does not track them, connect() does. */
+static bool is_unix(const struct sockaddr *sa, socklen_t len)
+{
+    return sa != NULL && sa->sa_family == AF_UNIX && len > sizeof(sa_family_t);
+}
+
 OA_EXPORT int socket(int domain, int type, int protocol)
 {
     int fd = REAL(socket) ? oa_libc.socket(domain, type, protocol)
@@ -79,10 +87,11 @@ OA_EXPORT int socket(int domain, int type, int protocol)
 OA_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
     int r = REAL(connect) ? oa_libc.connect(fd, addr, len) : (int)syscall(SYS_connect, fd, addr, len);
-    if ((r == 0 || errno == EINPROGRESS) && may_track() && is_inet(addr)) {
+    if ((r == 0 || errno == EINPROGRESS) && may_track() && (is_inet(addr) || is_unix(addr, len))) {
         int saved = errno;
         struct oa_conn *c = oa_fd_peek(fd);
-        bool tcp = c != NULL;
+        /* socket() tracks TCP sockets only: a Unix one is asked about */
+        bool tcp = c != NULL && addr->sa_family != AF_UNIX;
         if (!tcp) {
             /* created before we were ready: ask the kernel what it is */
             int type = 0;

@@ -40,8 +40,8 @@ struct oa_conn {
     struct sockaddr_storage peer;
     socklen_t peer_len;
     /* the peer as text, formatted once for all the spans of the connection */
-    char peer_text[48];
-    int peer_port;                  /* -1 unknown; 0 not formatted yet */
+    char peer_text[112];            /* an IP address, or a Unix socket's path (108) */
+    int peer_port;                  /* -1 unknown, -2 a Unix socket; 0 not formatted yet */
     struct oa_proto_conn *proto;    /* opened when a protocol claims the first bytes */
     struct oa_conn *next_free;
 };

@@ -53,6 +53,9 @@ bool oa_protocol_decide(struct oa_conn *c, bool outgoing, const unsigned char *b
 
     for (unsigned i = 0; i < count; i++) {
         const struct oa_protocol *p = registered[i];
+        /* a TLS session's plaintext is offered to all, whatever its socket */
+        if (!c->tls && c->peer.ss_family == AF_UNIX && !p->unix_sockets)
+            continue;
         if (!p->detect((enum oa_conn_role)c->role, outgoing, b, n))
             continue;
         struct oa_proto_conn *s = p->open((enum oa_conn_role)c->role);

@@ -96,6 +96,13 @@ struct oa_protocol {
      * continuing c's conversation (its `protocol` is set by the wire
      * layer), or NULL. c is given up afterwards, as every socket under TLS. */
     struct oa_proto_conn *(*tls_follows)(struct oa_conn *c);
+    /* Offered the clients of Unix-domain stream sockets too (the database
+     * protocols: psql's host=/dir). The others see TCP only: HTTP over a
+     * Unix socket (a container engine's API) is passed through untouched,
+     * no span and no traceparent, as before such sockets were followed.
+     * (The plaintext of a TLS session is offered to every protocol, as it
+     * always was, whatever socket carries it.) */
+    bool unix_sockets;
 };
 
 /* At start-up, in order of precedence (a protocol whose detection is the

@@ -49,14 +49,17 @@ assert_never_exported() {
     fi
 }
 
-@test "psql: a simple query is one CLIENT span; its literal never leaves the process" {
-    skip_unless_libpq_tools_start
+# psql_select CONNINFO PEER_ATTRS: a query with a literal through psql traced
+# and not, the same output; its one CLIENT span with the attributes of any
+# connection and PEER_ATTRS (python dict items); the literal never exported.
+psql_select() {
+    local conninfo=$1 peer=$2
     local sql="SELECT name FROM items WHERE secret = 'tell-no-one-42'"
-    run psql "$(conninfo)" -X -A -t -c "$sql"
+    run psql "$conninfo" -X -A -t -c "$sql"
     assert_ok
     local untraced=$output
     [ "$untraced" = hammer ]
-    run traced psql psql "$(conninfo)" -X -A -t -c "$sql"
+    run traced psql psql "$conninfo" -X -A -t -c "$sql"
     assert_ok
     [ "$output" = "$untraced" ]
     wait_spans 1 --service psql
@@ -66,11 +69,51 @@ s = one(service='psql', kind='client')
 expect_eq(s.get('name'), 'SELECT items', 'span name')
 expect_attrs(s, {'db.system.name': 'postgresql', 'db.namespace': 'shop', 'db.operation.name': 'SELECT',
                  'db.collection.name': 'items', 'db.query.text': 'SELECT name FROM items WHERE secret = ?',
-                 'server.address': '127.0.0.1', 'server.port': $PG_PORT, 'error.type': None})
+                 'error.type': None, $peer})
 expect(s.get('status_code') != 2, 'status not Error')
 expect(not s.get('parent_span_id'), 'a root span')
 "
     assert_never_exported tell-no-one-42
+}
+
+@test "psql: a simple query is one CLIENT span; its literal never leaves the process" {
+    skip_unless_libpq_tools_start
+    psql_select "$(conninfo)" "'server.address': '127.0.0.1', 'server.port': $PG_PORT"
+}
+
+@test "psql over the server's Unix socket (host=DIR): the same span, network.transport unix and the socket's path; no server.address" {
+    skip_unless_libpq_tools_start
+    psql_select "host=$PG_DIR port=$PG_PORT user=postgres dbname=shop" \
+        "'network.transport': 'unix', 'network.peer.address': '$PG_DIR/.s.PGSQL.$PG_PORT', 'server.address': None,
+         'server.port': None, 'network.peer.port': None"
+}
+
+@test "a crash (SIGSEGV) while psql waits for a query's result: its CLIENT span arrives with Error and the signal; same death" {
+    skip_unless_libpq_tools_start
+    segv_default_under_asan
+    start_traced_bg psql-crash psql-crash psql "$(conninfo)" -X -A -t -c "SELECT pg_sleep(30), 'tell-no-one-43'"
+    local pid=$BG_PID i active=0
+    # the server runs the query: psql waits for its result
+    for ((i = 0; i < 400; i++)); do
+        active=$(pg_psql -X -A -t -c "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%tell-no-one-43%' AND pid <> pg_backend_pid()")
+        [[ $active == 1 ]] && break
+        sleep 0.05
+    done
+    [ "$active" = 1 ]
+    segv_dies_as_untraced "$pid"
+    wait_spans 1 --service psql-crash
+    check_spans "
+expect_eq(len(spans), 1, 'one span: the pending query')
+s = one(service='psql-crash', kind='client')
+expect_eq(s.get('name'), 'SELECT', 'span name')
+expect_eq(s.get('status_code'), 2, 'status Error')
+expect_attrs(s, {'db.system.name': 'postgresql', 'db.query.text': 'SELECT pg_sleep(?), ?', 'error.type': 'SIGSEGV',
+                 'db.response.status_code': None})
+ev = s['event_list']
+expect(len(ev) == 1 and ev[0]['attributes'].get('exception.type') == 'SIGSEGV', 'one SIGSEGV event: %r' % ev)
+"
+    assert_never_exported tell-no-one-43
+    # the server's backend ends its sleep on its own; the next tests use others
 }
 
 @test "psql: a missing table is SQLSTATE 42P01 on an Error span; psql says and exits as untraced" {

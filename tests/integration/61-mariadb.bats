@@ -57,6 +57,21 @@ expect_eq([n for n in order if n in want], want, 'span order')
     ! grep -q "$MARIADB_PASSWORD" "$SPANS"
 }
 
+@test "mariadb client over the server's Unix socket (--socket): the same span, network.transport unix and the socket's path; no server.address" {
+    run traced mysql-cli mariadb --no-defaults -S "$MARIADB_DIR/sock" -uroot "$MARIADB_DB" \
+        -e "SELECT 'literal-must-not-leak' AS x"
+    assert_ok
+    [[ $output == *literal-must-not-leak* ]]
+    wait_spans 1 --service mysql-cli --name SELECT
+    check_spans "
+s = one(service='mysql-cli', name='SELECT')
+expect_attrs(s, {'db.system.name': 'mariadb', 'db.namespace': '$MARIADB_DB', 'db.query.text': 'SELECT ? AS x',
+                 'network.transport': 'unix', 'network.peer.address': '$MARIADB_DIR/sock', 'server.address': None,
+                 'server.port': None, 'network.peer.port': None})
+"
+    ! grep -q 'literal-must-not-leak' "$SPANS"
+}
+
 @test "mariadb client: a missing table is an error span (db.response.status_code 1146), the client's exit status unchanged" {
     run traced mysql-cli "${MARIADB_CLIENT[@]}" --skip-ssl shop -e "SELECT * FROM no_such_table"
     [ "$status" -eq 1 ]

@@ -203,6 +203,23 @@ start_traced_bg() {
     start_bg "$name" env "${TRACED_ENV[@]}" "${TRACED_CMD[@]}"
 }
 
+# The crash capture's tests outside 36-crash.bats: under ASan, ASan's own
+# SIGSEGV handler is turned off (as 36-crash.bats does), so that the shim
+# chains to the default action as in the plain build.
+segv_default_under_asan() {
+    [[ $SANITIZED == 1 ]] || return 0
+    EXTRA_ENV+=("ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0:log_path=$T/asan:handle_segv=0:disable_coredump=0")
+}
+
+# segv_dies_as_untraced PID: sends SIGSEGV to a background process of this
+# shell, which must die of it as it would untraced (the default action: 139).
+segv_dies_as_untraced() {
+    kill -SEGV "$1"
+    local st=0
+    wait "$1" || st=$?
+    [ "$st" -eq 139 ]
+}
+
 pid_alive() {
     kill -0 "$1" 2>/dev/null
 }

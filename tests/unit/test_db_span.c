@@ -5,6 +5,7 @@
  * raw block are left to the program's thread. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/un.h>
 
 #include "config/config.h"
 #include "protocols/common/conn_peer.h"
@@ -29,8 +30,8 @@ static struct pair both_ways(const struct oa_db_request *r, struct oa_conn *c, c
     if (tracestate != NULL && tracestate[0] != '\0')
         out.direct->trace_state = oa_span_store(out.direct, tracestate, strlen(tracestate));
     const char *address;
-    int port = oa_conn_peer_text(c, &address);
-    oa_db_span_describe(out.direct, r, address, port >= 0 ? strlen(address) : 0, port);
+    int port = oa_conn_peer_text_or_path(c, &address);
+    oa_db_span_describe(out.direct, r, address, oa_peer_known(port) ? strlen(address) : 0, port);
     oa_db_span_end(out.direct, o, END);
 
     struct oa_span *raw = oa_db_raw_span_new(c, r, tracestate);
@@ -127,6 +128,56 @@ int main(void)
           "OTELAUTO_DB_QUERY_TEXT=false: no text, raw or not");
     check_pair(sp, "query text off");
     oa_config.db_query_text = true;
+
+    /* the statement as sent: the raw record holds it, the span never */
+    r = REQ(OA_DB_POSTGRESQL, "shop", "SELECT", "items",
+            "SELECT name FROM items WHERE secret = 'hunter2' /* note */ AND n = 42");
+    r.query_unsanitized = true;
+    r.query_dialect = OA_SQL_POSTGRES;
+    struct oa_span *unsanitized = oa_db_raw_span_new(&c, &r, NULL);
+    CHECK(unsanitized != NULL &&
+              memmem(unsanitized->raw.bytes, unsanitized->raw.trace_state_len + 1u + unsanitized->raw.head_len,
+                     "hunter2", 7) != NULL,
+          "unsanitized text: the program's thread records it as sent (no sanitizing there)");
+    oa_span_free(unsanitized);
+    sp = both_ways(&r, &c, NULL, &ok);
+    CHECK(sp.built != NULL && attr_is(sp.built, "db.query.text", "SELECT name FROM items WHERE secret = ? AND n = ?") &&
+              sp.crash != NULL && attr_is(sp.crash, "db.query.text", "SELECT name FROM items WHERE secret = ? AND n = ?"),
+          "unsanitized text: sanitized by the exporter and by the crash capture");
+    check_pair(sp, "unsanitized text");
+    r = REQ(OA_DB_MYSQL, NULL, "ALTER", NULL, "ALTER USER 'u' IDENTIFIED BY 'pw-secret'");
+    r.query_unsanitized = true;
+    r.query_dialect = OA_SQL_MYSQL;
+    sp = both_ways(&r, &c, NULL, &ok);
+    CHECK(sp.built != NULL && oa_span_find_attr(sp.built, "db.query.text") == NULL,
+          "unsanitized secret text: no db.query.text at all");
+    check_pair(sp, "unsanitized secret text");
+
+    /* a Unix socket: its path, network.transport, no server.* */
+    struct oa_conn u;
+    memset(&u, 0, sizeof u);
+    struct sockaddr_un *un = (struct sockaddr_un *)&u.peer;
+    un->sun_family = AF_UNIX;
+    strcpy(un->sun_path, "/run/postgresql/.s.PGSQL.5432");
+    u.peer_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(un->sun_path) + 1);
+    r = REQ(OA_DB_POSTGRESQL, "shop", "SELECT", NULL, "SELECT ?");
+    sp = both_ways(&r, &u, NULL, &ok);
+    CHECK(sp.built != NULL && attr_is(sp.built, "network.transport", "unix") &&
+              attr_is(sp.built, "network.peer.address", "/run/postgresql/.s.PGSQL.5432") &&
+              oa_span_find_attr(sp.built, "server.address") == NULL &&
+              oa_span_find_attr(sp.built, "server.port") == NULL &&
+              oa_span_find_attr(sp.built, "network.peer.port") == NULL,
+          "a Unix socket: network.transport unix, its path; no server.address nor port");
+    check_pair(sp, "a Unix socket");
+    memset(&u, 0, sizeof u);
+    un->sun_family = AF_UNIX;
+    memcpy(un->sun_path, "\0redis\n", 7);
+    u.peer_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 7);
+    r = REQ(OA_DB_REDIS, "0", "GET", NULL, NULL);
+    sp = both_ways(&r, &u, NULL, &ok);
+    CHECK(sp.built != NULL && attr_is(sp.built, "network.peer.address", "@redis?"),
+          "an abstract Unix socket: @name, unprintable bytes as ?");
+    check_pair(sp, "an abstract Unix socket");
 
     /* a text that fills most of a full span's arena: built on the program's
      * thread (no raw block holds it) */

@@ -1,5 +1,8 @@
 /* The peer of a connection as text (conn_peer.h). */
 #include <arpa/inet.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/un.h>
 
 #include "protocols/common/conn_peer.h"
 
@@ -19,7 +22,7 @@ static void ipv4_text(const struct in_addr *a, char *out)
 }
 
 /* Formats the peer once per connection (inet_ntop goes through sprintf). */
-int oa_conn_peer_text(struct oa_conn *c, const char **text)
+int oa_conn_peer_text_or_path(struct oa_conn *c, const char **text)
 {
     *text = c->peer_text;
     if (c->peer_port != 0)
@@ -36,6 +39,38 @@ int oa_conn_peer_text(struct oa_conn *c, const char **text)
         const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&c->peer;
         inet_ntop(AF_INET6, &in6->sin6_addr, c->peer_text, sizeof(c->peer_text));
         c->peer_port = ntohs(in6->sin6_port);
+    } else if (c->peer.ss_family == AF_UNIX && c->peer_len > offsetof(struct sockaddr_un, sun_path)) {
+        const struct sockaddr_un *un = (const struct sockaddr_un *)&c->peer;
+        size_t n = c->peer_len - offsetof(struct sockaddr_un, sun_path);
+        if (n > sizeof(un->sun_path))
+            n = sizeof(un->sun_path);
+        const char *name = un->sun_path;
+        size_t at = 0;
+        if (n > 0 && name[0] == '\0') {
+            /* abstract: "@name", as ss and systemd show it */
+            c->peer_text[at++] = '@';
+            name++;
+            n--;
+        } else {
+            n = strnlen(name, n);
+        }
+        /* printable bytes only: it is an attribute's text */
+        for (size_t i = 0; i < n && at + 1 < sizeof(c->peer_text); i++) {
+            unsigned char ch = (unsigned char)name[i];
+            c->peer_text[at++] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
+        }
+        c->peer_text[at] = '\0';
+        c->peer_port = OA_PEER_UNIX;
     }
     return c->peer_port;
+}
+
+int oa_conn_peer_text(struct oa_conn *c, const char **text)
+{
+    int port = oa_conn_peer_text_or_path(c, text);
+    if (port == OA_PEER_UNIX) {
+        *text = "";
+        return -1;
+    }
+    return port;
 }

@@ -6,8 +6,21 @@
 
 #include "wire/fd_table.h"
 
-/* The peer's port (its address as text in *text), or -1 when unknown
- * (*text is then ""). */
+/* The peer's port (its address as text in *text), or -1 when unknown or
+ * not an IP peer (*text is then ""). */
 int oa_conn_peer_text(struct oa_conn *c, const char **text);
+
+/* The same, but a Unix socket's peer is OA_PEER_UNIX, *text its path (an
+ * abstract name as "@name"): what network.peer.address shows (there is no
+ * server.address, no port). The database spans' view; HTTP's stays the
+ * one above (a Unix peer unknown), as it was. */
+#define OA_PEER_UNIX (-2)
+int oa_conn_peer_text_or_path(struct oa_conn *c, const char **text);
+
+/* Whether oa_conn_peer_text_or_path's port says the peer is known. */
+static inline bool oa_peer_known(int port)
+{
+    return port >= 0 || port == OA_PEER_UNIX;
+}
 
 #endif

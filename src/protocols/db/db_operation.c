@@ -17,8 +17,8 @@ static struct oa_span *begin_full(struct oa_conn *c, const struct oa_db_request 
     if (s == NULL)
         return NULL;
     const char *address;
-    int port = oa_conn_peer_text(c, &address);
-    oa_db_span_describe(s, r, address, port >= 0 ? strlen(address) : 0, port);
+    int port = oa_conn_peer_text_or_path(c, &address);
+    oa_db_span_describe(s, r, address, oa_peer_known(port) ? strlen(address) : 0, port);
     return s;
 }
 
@@ -131,3 +131,29 @@ const struct oa_pending_ops oa_db_op_pending_ops = {
     .metric_abandon = ops_metric_forget,
     .metric_disown = ops_metric_forget,
 };
+
+/* ---- the crash capture (in a signal handler) ---- */
+
+/* e is the crash copy of the entry's common part only
+ * (oa_pending_crash_copy): the crash's error.type is the outcome, whatever
+ * reply came before (the operation never completed). */
+static void crash_end_span(struct oa_span *s, const struct oa_pending *e, uint64_t end)
+{
+    struct oa_db_outcome o = {.status = "", .error = e->error};
+    if (oa_span_is_raw(s))
+        oa_db_raw_span_end(s, &o, end);
+    else
+        oa_db_span_end(s, &o, end);
+}
+
+static const struct oa_pending_ops crash_ops = {
+    .end_span = crash_end_span,
+};
+
+void oa_db_op_crash_walk(const struct oa_pending_fifo *q, const void *slots, size_t size, unsigned cap,
+                         const struct oa_crash_walk *w)
+{
+    if (q->slots != (const unsigned char *)slots || q->size != size || q->mask != cap - 1)
+        return;
+    oa_pending_fifo_crash_copy_all(q, &crash_ops, w);
+}

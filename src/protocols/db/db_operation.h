@@ -53,4 +53,13 @@ void oa_db_op_finish_at(struct oa_db_op *op, uint64_t end);
  * begin with struct oa_db_op (owner unused). */
 extern const struct oa_pending_ops oa_db_op_pending_ops;
 
+struct oa_crash_walk; /* wire/protocol.h */
+/* A protocol's crash callback (struct oa_protocol's `crash`): every
+ * operation pending in q, whose entries begin with struct oa_db_op, as a
+ * finished copy of its span failed with the crash's error.type. slots,
+ * size and cap are the protocol's own array of entries: a state recycled
+ * or half opened whose FIFO is not yet over them is skipped. */
+void oa_db_op_crash_walk(const struct oa_pending_fifo *q, const void *slots, size_t size, unsigned cap,
+                         const struct oa_crash_walk *w);
+
 #endif

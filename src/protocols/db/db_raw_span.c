@@ -16,6 +16,8 @@ struct db_facts {
     char status[OA_DB_STATUS_MAX];
     int32_t port;         /* -1: peer unknown */
     uint16_t address_len, namespace_len, operation_len, collection_len, query_len;
+    bool query_unsanitized; /* the query is the statement as sent: see materialize */
+    uint8_t query_dialect;
 };
 
 static struct oa_span *materialize(struct oa_span *s);
@@ -39,11 +41,11 @@ static size_t len_or_0(const char *p, size_t len)
 struct oa_span *oa_db_raw_span_new(struct oa_conn *c, const struct oa_db_request *r, const char *tracestate)
 {
     const char *address;
-    int port = oa_conn_peer_text(c, &address); /* formatted once per connection */
+    int port = oa_conn_peer_text_or_path(c, &address); /* formatted once per connection */
     struct db_facts f = {
         .system = (uint8_t)r->system,
         .port = port,
-        .address_len = (uint16_t)(port >= 0 ? strlen(address) : 0),
+        .address_len = (uint16_t)(oa_peer_known(port) ? strlen(address) : 0),
     };
     size_t ns = len_or_0(r->namespace_, r->namespace_len);
     size_t op = len_or_0(r->operation, r->operation_len);
@@ -61,6 +63,8 @@ struct oa_span *oa_db_raw_span_new(struct oa_conn *c, const struct oa_db_request
     f.operation_len = (uint16_t)op;
     f.collection_len = (uint16_t)coll;
     f.query_len = (uint16_t)query;
+    f.query_unsanitized = query > 0 && r->query_unsanitized;
+    f.query_dialect = r->query_dialect;
     struct oa_span_raw *raw = &s->raw;
     s->kind = OA_SPAN_KIND_CLIENT;
     raw->ops = &db_raw_ops;
@@ -138,6 +142,8 @@ static bool build(struct oa_span *m, const struct oa_span *s, void *unused)
     r.collection = take(&p, f.collection_len);
     r.query_text_len = f.query_len;
     r.query_text = take(&p, f.query_len);
+    r.query_unsanitized = f.query_unsanitized;
+    r.query_dialect = f.query_dialect;
 
     /* ids, flags, parent, kind and times */
     uint8_t form = m->form;
@@ -156,8 +162,39 @@ static bool build(struct oa_span *m, const struct oa_span *s, void *unused)
     return true;
 }
 
+/* A statement recorded as sent is sanitized where it lies, before the span
+ * is built from it (the build may run twice: compact, then full): from
+ * here on the block holds the masked text only, the rest of the statement
+ * wiped. The sanitized text is never longer than the statement (a literal
+ * becomes `?`, a comment or a run of spaces at most one space); were it
+ * so, no text would be kept. */
+static void sanitize_in_place(struct oa_span *s)
+{
+    struct oa_span_raw *raw = &s->raw;
+    struct db_facts f;
+    if (raw->trace_state_len + 1u + sizeof f > OA_SPAN_RAW_BYTES || raw->head_len < sizeof f)
+        return;
+    char *p = facts_at(s);
+    memcpy(&f, p, sizeof f);
+    size_t strings = (size_t)f.address_len + f.namespace_len + f.operation_len + f.collection_len + f.query_len;
+    if (!f.query_unsanitized || sizeof f + strings != raw->head_len)
+        return; /* nothing to do, or a record build refuses */
+    char *query = p + sizeof f + strings - f.query_len;
+    char text[OA_SPAN_MAX_VALUE_LEN];
+    size_t n = oa_config.db_query_text ? oa_sql_sanitize(query, f.query_len, f.query_dialect, text, sizeof text) : 0;
+    if (n > f.query_len)
+        n = 0;
+    memcpy(query, text, n);
+    memset(query + n, 0, f.query_len - n);
+    raw->head_len = (uint16_t)(raw->head_len - (f.query_len - n));
+    f.query_len = (uint16_t)n;
+    f.query_unsanitized = false;
+    memcpy(p, &f, sizeof f);
+}
+
 static struct oa_span *materialize(struct oa_span *s)
 {
+    sanitize_in_place(s);
     return oa_span_build_from_raw(s, build, NULL);
 }
 

@@ -5,7 +5,11 @@
  * builds the span with db_span.h before any exporter sees it, as HTTP's raw
  * spans do (protocols/http1/http_raw_span.h). Composing the name and
  * copying each attribute into the arena then cost the exporter, not the
- * program. Only sanitized text is recorded: nothing here holds a literal.
+ * program. The query text is sanitized, or, when the protocol says so
+ * (oa_db_request's query_unsanitized), the statement as sent, which the
+ * exporter thread sanitizes in place first thing (the crash capture's copy
+ * sanitizes it too): it never leaves the process, and the raw block holds
+ * it only until then.
  *
  * The raw span's ids, parent, kind and times are its ordinary fields; its
  * raw.bytes hold the tracestate (raw.trace_state_len, then a NUL), then

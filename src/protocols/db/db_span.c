@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "protocols/common/conn_peer.h"
 #include "protocols/db/db_span.h"
 
 /* "{operation} {collection}", the operation, or the system. */
@@ -35,9 +36,22 @@ void oa_db_span_describe(struct oa_span *s, const struct oa_db_request *r, const
         oa_span_attr_str(s, "db.operation.name", r->operation, r->operation_len);
     if (r->collection != NULL && r->collection_len > 0)
         oa_span_attr_str(s, "db.collection.name", r->collection, r->collection_len);
-    if (r->query_text != NULL && r->query_text_len > 0 && oa_config.db_query_text)
-        oa_span_attr_str(s, "db.query.text", r->query_text, r->query_text_len);
-    if (port >= 0) {
+    if (r->query_text != NULL && r->query_text_len > 0 && oa_config.db_query_text) {
+        if (r->query_unsanitized) {
+            char text[OA_SPAN_MAX_VALUE_LEN];
+            size_t n = oa_sql_sanitize(r->query_text, r->query_text_len, r->query_dialect, text, sizeof text);
+            if (n > 0)
+                oa_span_attr_str(s, "db.query.text", text, n);
+        } else {
+            oa_span_attr_str(s, "db.query.text", r->query_text, r->query_text_len);
+        }
+    }
+    if (port == OA_PEER_UNIX) {
+        /* no host, no port: the socket's path is the peer's address */
+        oa_span_attr_str(s, "network.transport", "unix", 4);
+        if (address_len > 0)
+            oa_span_attr_str(s, "network.peer.address", address, address_len);
+    } else if (port >= 0) {
         oa_span_attr_str(s, "server.address", address, address_len);
         oa_span_attr_int(s, "server.port", port);
         oa_span_attr_str(s, "network.peer.address", address, address_len);

@@ -26,10 +26,18 @@ struct oa_db_request {
      * is false (a protocol may skip sanitizing then) */
     const char *query_text;
     size_t query_text_len;
+    /* query_text is the statement as the program sent it, to be sanitized
+     * (oa_sql_sanitize in query_dialect) where the span is built: on the
+     * exporter thread for a raw span, which holds it until then and no
+     * longer (db_raw_span.h). Never exported as it is; a protocol passes
+     * it only for a statement its summary did not find secret. */
+    bool query_unsanitized;
+    uint8_t query_dialect;
 };
 
-/* s's name and request attributes; the peer's address as text (port < 0:
- * unknown, no address attributes). */
+/* s's name and request attributes; the peer's address as text (port -1:
+ * unknown, no address attributes; OA_PEER_UNIX: a Unix socket's path,
+ * network.transport "unix" and network.peer.address, no server.*). */
 void oa_db_span_describe(struct oa_span *s, const struct oa_db_request *r, const char *address, size_t address_len,
                          int port);
 

@@ -26,8 +26,6 @@ _Static_assert((MYSQL_MAX_OPS & (MYSQL_MAX_OPS - 1)) == 0, "a FIFO's capacity is
 
 /* db.namespace bound (bytes): database names are at most 64 characters */
 #define MYSQL_NAMESPACE_MAX 192
-/* db.query.text of COM_QUERY (bytes, NUL included) */
-#define MYSQL_TEXT_MAX 2048
 
 struct mysql_exchange {
     struct oa_proto_conn base;      /* first: what the wire layer reads */
@@ -41,7 +39,6 @@ struct mysql_exchange {
     struct oa_db_op ops[MYSQL_MAX_OPS]; /* the slots of `pending` */
     struct oa_pending_fifo pending;     /* the traced commands in flight */
     struct oa_mysql_statements statements;
-    char text[MYSQL_TEXT_MAX];      /* scratch: a command's sanitized text */
 };
 
 /* From a lock-free pool, not malloc: a connection's first bytes may be read
@@ -123,10 +120,11 @@ static bool query_text(const struct mysql_exchange *x, const unsigned char *body
 }
 
 /* Begins the span of a traced command (its span context into *own unless
- * own is NULL); false when no slot is left. */
+ * own is NULL); false when no slot is left. text is sanitized, or the
+ * statement as sent when unsanitized (sanitized where the span is built). */
 static bool begin_in(struct feed_ctx *f, const char *namespace_, size_t namespace_len, const char *operation,
                      size_t operation_len, const char *collection, size_t collection_len, const char *text,
-                     size_t text_len, struct oa_span_context *own)
+                     size_t text_len, bool unsanitized, struct oa_span_context *own)
 {
     struct mysql_exchange *x = f->x;
     struct oa_db_op *op =
@@ -144,6 +142,8 @@ static bool begin_in(struct feed_ctx *f, const char *namespace_, size_t namespac
         .collection_len = collection_len,
         .query_text = text,
         .query_text_len = text_len,
+        .query_unsanitized = unsanitized,
+        .query_dialect = OA_SQL_MYSQL,
     };
     if (own != NULL)
         oa_db_op_begin_context(op, f->c, &r, x->command_start, own);
@@ -157,7 +157,7 @@ static bool begin(struct feed_ctx *f, const char *operation, size_t operation_le
                   size_t collection_len, const char *text, size_t text_len)
 {
     return begin_in(f, f->x->namespace_, f->x->namespace_len, operation, operation_len, collection, collection_len,
-                    text, text_len, NULL);
+                    text, text_len, false, NULL);
 }
 
 /* A single packet's payload is below this (0xFFFFFF: continued in the next) */
@@ -234,10 +234,12 @@ static bool on_command(void *ctx, uint8_t command, const unsigned char *body, si
     case OA_MYSQL_COM_QUERY: {
         if (!query_text(x, body, len, &sql, &sql_len))
             return begin(f, NULL, 0, NULL, 0, NULL, 0);
-        size_t n = summarize(sql, sql_len, &s, x->text, sizeof(x->text));
+        /* sanitized where the span is built (the exporter thread), not here */
+        oa_sql_summarize(sql, sql_len, OA_SQL_MYSQL, &s);
+        size_t n = oa_config.db_query_text && !s.secret ? sql_len : 0;
         struct oa_span_context own;
         if (!begin_in(f, x->namespace_, x->namespace_len, s.operation, strlen(s.operation), s.collection,
-                      strlen(s.collection), x->text, n, &own))
+                      strlen(s.collection), sql, n, true, &own))
             return false;
         if (oa_config.db_sqlcommenter && !cut)
             comment_query(x, body, len, sql, sql_len, &own);
@@ -267,7 +269,7 @@ static bool on_command(void *ctx, uint8_t command, const unsigned char *body, si
     case OA_MYSQL_COM_INIT_DB:
         set_namespace(x->next_namespace, &x->next_namespace_len, (const char *)body, cut ? 0 : len);
         /* the span names the database it switches to */
-        return begin_in(f, x->next_namespace, x->next_namespace_len, "USE", 3, NULL, 0, NULL, 0, NULL);
+        return begin_in(f, x->next_namespace, x->next_namespace_len, "USE", 3, NULL, 0, NULL, 0, false, NULL);
     default:
         return false;
     }
@@ -372,6 +374,12 @@ static void exchange_give_up(struct oa_conn *c)
     oa_pending_fifo_drop_all(&exchange_of(c)->pending, &oa_db_op_pending_ops);
 }
 
+static void exchange_crash(const struct oa_proto_conn *p, const struct oa_crash_walk *w)
+{
+    const struct mysql_exchange *x = (const struct mysql_exchange *)p;
+    oa_db_op_crash_walk(&x->pending, x->ops, sizeof(x->ops[0]), MYSQL_MAX_OPS, w);
+}
+
 static void exchange_disown(struct oa_proto_conn *p)
 {
     struct mysql_exchange *x = (struct mysql_exchange *)p;
@@ -421,6 +429,8 @@ const struct oa_protocol oa_mysql_protocol = {
     .disown = exchange_disown,
     .free = exchange_free,
     .tls_follows = exchange_tls_follows,
+    .crash = exchange_crash,
+    .unix_sockets = true,
 };
 
 void oa_mysql_register(void)

@@ -99,6 +99,12 @@ static void pg_give_up(struct oa_conn *c)
     oa_pending_fifo_drop_all(&pg_of(c)->pending, &oa_db_op_pending_ops);
 }
 
+static void pg_crash(const struct oa_proto_conn *p, const struct oa_crash_walk *w)
+{
+    const struct pg_conn *x = (const struct pg_conn *)p;
+    oa_db_op_crash_walk(&x->pending, x->slots, sizeof(x->slots[0]), PG_MAX_PENDING, w);
+}
+
 static void pg_disown(struct oa_proto_conn *p)
 {
     oa_pending_fifo_disown_all(&((struct pg_conn *)p)->pending, &oa_db_op_pending_ops);
@@ -127,11 +133,12 @@ static struct pg_pending *push(struct pg_conn *x, enum pg_kind kind, uint64_t st
     return p;
 }
 
-/* An operation with a span: from its statement's summary and sanitized
- * text (text NULL: none); its span context into *own. */
+/* An operation with a span: from its statement's summary and text (text
+ * NULL: none), sanitized already or, when unsanitized, the statement as
+ * sent; its span context into *own. */
 static bool begin_operation(struct oa_conn *c, struct pg_conn *x, enum pg_kind kind,
                             const struct oa_sql_summary *summary, const char *text, size_t text_len,
-                            struct oa_span_context *own)
+                            bool unsanitized, struct oa_span_context *own)
 {
     uint64_t start = oa_now_unix_nano();
     struct pg_pending *p = push(x, kind, start);
@@ -150,6 +157,8 @@ static bool begin_operation(struct oa_conn *c, struct pg_conn *x, enum pg_kind k
         if (!summary->secret) {
             r.query_text = text;
             r.query_text_len = text_len;
+            r.query_unsanitized = unsanitized;
+            r.query_dialect = OA_SQL_POSTGRES;
         }
     }
     if (own != NULL)
@@ -223,12 +232,9 @@ static bool on_query(struct oa_conn *c, struct pg_conn *x, const char *b, size_t
     struct oa_pg_text sql = oa_pg_query_text(b, n);
     struct oa_sql_summary summary;
     oa_sql_summarize(sql.s, sql.len, OA_SQL_POSTGRES, &summary);
-    char text[OA_SPAN_MAX_VALUE_LEN];
-    size_t text_len = 0;
-    if (oa_config.db_query_text && !summary.secret)
-        text_len = oa_sql_sanitize(sql.s, sql.len, OA_SQL_POSTGRES, text, sizeof text);
+    /* sanitized where the span is built (the exporter thread), not here */
     struct oa_span_context own;
-    if (!begin_operation(c, x, PG_QUERY, &summary, text, text_len, &own))
+    if (!begin_operation(c, x, PG_QUERY, &summary, sql.s, oa_config.db_query_text ? sql.len : 0, true, &own))
         return false;
     if (oa_config.db_sqlcommenter && x->out.kept == x->out.len)
         comment_query(x, b, n, &own);
@@ -264,8 +270,8 @@ static bool on_execute(struct oa_conn *c, struct pg_conn *x, const char *b, size
     if (oa_pg_execute(b, n, &portal))
         st = oa_pg_portal_statement(&x->statements, portal.s, portal.len);
     if (st == NULL)
-        return begin_operation(c, x, PG_EXECUTE, NULL, NULL, 0, NULL);
-    return begin_operation(c, x, PG_EXECUTE, &st->summary, st->text, st->text_len, NULL);
+        return begin_operation(c, x, PG_EXECUTE, NULL, NULL, 0, false, NULL);
+    return begin_operation(c, x, PG_EXECUTE, &st->summary, st->text, st->text_len, false, NULL);
 }
 
 static void on_close(struct pg_conn *x, const char *b, size_t n)
@@ -503,6 +509,8 @@ const struct oa_protocol oa_postgres_protocol = {
     .give_up = pg_give_up,
     .disown = pg_disown,
     .free = pg_free,
+    .crash = pg_crash,
+    .unix_sockets = true,
 };
 
 void oa_postgres_register(void)

@@ -1,5 +1,4 @@
 /* Redis command names and db.query.text (see redis_commands.h). */
-#include <stdlib.h>
 #include <string.h>
 
 #include "protocols/redis/redis_commands.h"
@@ -265,26 +264,29 @@ static const char commands[][COMMAND_ROOM] = {
     "ZUNIONSTORE",
 };
 
-static int compare_name(const void *key, const void *elem)
+/* The row of upper[0..len) (NUL at upper[len]), or -1: the rows are
+ * NUL-padded, so comparing the name with its NUL orders as strcmp does. */
+static int command_row(const char *upper, size_t len)
 {
-    return strcmp((const char *)key, *(const char *const *)elem);
-}
-
-static bool listed(const char *const *list, size_t n, const char *upper)
-{
-    return bsearch(upper, list, n, sizeof(list[0]), compare_name) != NULL;
-}
-
-static int compare_command(const void *key, const void *row)
-{
-    return strcmp((const char *)key, (const char *)row);
+    size_t lo = 0, hi = sizeof(commands) / sizeof(commands[0]);
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int d = memcmp(upper, commands[mid], len + 1);
+        if (d == 0)
+            return (int)mid;
+        if (d < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return -1;
 }
 
 bool oa_redis_command_known(const char *upper, size_t len)
 {
     if (len == 0 || len > OA_RESP_NAME_MAX || upper[len] != '\0')
         return false;
-    return bsearch(upper, commands, sizeof(commands) / sizeof(commands[0]), COMMAND_ROOM, compare_command) != NULL;
+    return command_row(upper, len) >= 0;
 }
 
 bool oa_redis_command_begins(const char *upper, size_t len, bool whole)
@@ -303,22 +305,37 @@ bool oa_redis_command_begins(const char *upper, size_t len, bool whole)
     return lo < sizeof(commands) / sizeof(commands[0]) && strncmp(commands[lo], upper, len) == 0;
 }
 
-/* Commands whose arguments carry credentials: their name alone. */
-static bool name_only(const char *upper)
-{
-    return strcmp(upper, "AUTH") == 0 || strcmp(upper, "HELLO") == 0;
-}
-
 /* Commands whose first argument is not a key nor a subcommand but a value
- * (a message, a script, a host): sorted. */
-static const char *const first_arg_value[] = {
+ * (a message, a script, a host). */
+static const char first_arg_value[][COMMAND_ROOM] = {
     "ECHO", "EVAL", "EVAL_RO", "MIGRATE", "PING", "REPLICAOF", "SLAVEOF",
 };
 
-static bool shows_arg1(const struct oa_resp_command *cmd)
+static bool in(const char (*list)[COMMAND_ROOM], size_t n, const char *upper, size_t len)
 {
-    if (!oa_redis_command_known(cmd->name, cmd->name_len) ||
-        listed(first_arg_value, sizeof(first_arg_value) / sizeof(first_arg_value[0]), cmd->name))
+    for (size_t i = 0; i < n; i++) {
+        if (memcmp(upper, list[i], len + 1) == 0)
+            return true;
+    }
+    return false;
+}
+
+unsigned oa_redis_command_flags(const char *upper, size_t len)
+{
+    static const char credentials[][COMMAND_ROOM] = {"AUTH", "HELLO"};
+    if (!oa_redis_command_known(upper, len))
+        return 0;
+    unsigned flags = OA_REDIS_KNOWN;
+    if (in(first_arg_value, sizeof(first_arg_value) / sizeof(first_arg_value[0]), upper, len))
+        flags |= OA_REDIS_ARG1_VALUE;
+    if (in(credentials, sizeof(credentials) / sizeof(credentials[0]), upper, len))
+        flags |= OA_REDIS_NAME_ONLY;
+    return flags;
+}
+
+static bool shows_arg1(const struct oa_resp_command *cmd, unsigned flags)
+{
+    if ((flags & (OA_REDIS_KNOWN | OA_REDIS_ARG1_VALUE)) != OA_REDIS_KNOWN)
         return false;
     if (cmd->arg1_len == 0 || cmd->arg1_len > OA_RESP_ARG1_MAX)
         return false;
@@ -333,6 +350,12 @@ static bool shows_arg1(const struct oa_resp_command *cmd)
 
 size_t oa_redis_query_text(const struct oa_resp_command *cmd, char *out, size_t cap)
 {
+    unsigned flags = cmd->name_unusable ? 0 : oa_redis_command_flags(cmd->name, cmd->name_len);
+    return oa_redis_query_text_flagged(cmd, flags, out, cap);
+}
+
+size_t oa_redis_query_text_flagged(const struct oa_resp_command *cmd, unsigned flags, char *out, size_t cap)
+{
     size_t pos = 0;
     if (cap < OA_REDIS_TEXT_MAX || cmd->name_unusable) {
         if (cap > 0)
@@ -341,9 +364,9 @@ size_t oa_redis_query_text(const struct oa_resp_command *cmd, char *out, size_t 
     }
     memcpy(out, cmd->name, cmd->name_len);
     pos = cmd->name_len;
-    if (!name_only(cmd->name) && cmd->argc > 0) {
+    if (!(flags & OA_REDIS_NAME_ONLY) && cmd->argc > 0) {
         uint32_t masked = cmd->argc;
-        if (shows_arg1(cmd)) {
+        if (shows_arg1(cmd, flags)) {
             out[pos++] = ' ';
             memcpy(out + pos, cmd->arg1, cmd->arg1_len);
             pos += cmd->arg1_len;

@@ -14,6 +14,16 @@ bool oa_redis_command_known(const char *upper, size_t len);
 /* The same for detection: whole, or upper[0..len) begins a known name. */
 bool oa_redis_command_begins(const char *upper, size_t len, bool whole);
 
+/* What a command's spans must know of its name, looked up once (a
+ * pipeline repeats its command: the protocol keeps the last lookup). */
+enum {
+    OA_REDIS_KNOWN = 1,       /* a command of Redis 7 */
+    OA_REDIS_ARG1_VALUE = 2,  /* its first argument is a value, not a key: a `?` */
+    OA_REDIS_NAME_ONLY = 4,   /* its arguments carry credentials: never shown */
+};
+/* The flags of upper[0..len) (NUL at upper[len]). */
+unsigned oa_redis_command_flags(const char *upper, size_t len);
+
 /* At most this many `?` stand for a command's arguments; more are one
  * " ..." (MSET of a thousand keys is not a thousand `?`). */
 #define OA_REDIS_TEXT_ARGS_MAX 16
@@ -28,5 +38,8 @@ bool oa_redis_command_begins(const char *upper, size_t len, bool whole);
  * EVAL's script, a host name, a command not known); AUTH and HELLO, whose
  * arguments hold credentials, are their name alone. Returns its length. */
 size_t oa_redis_query_text(const struct oa_resp_command *cmd, char *out, size_t cap);
+/* The same with the name's flags (oa_redis_command_flags; 0 when
+ * cmd->name_unusable) already known. */
+size_t oa_redis_query_text_flagged(const struct oa_resp_command *cmd, unsigned flags, char *out, size_t cap);
 
 #endif

@@ -72,11 +72,35 @@ struct redis_op {
     char prev_namespace[NAMESPACE_MAX];
 };
 
+/* What on_command needs of a command's name, looked up when the name
+ * changes: pipelines and loops repeat a command. */
+enum command_kind {
+    K_OTHER,
+    K_MULTI,
+    K_EXEC,      /* EXEC, DISCARD */
+    K_SELECT,
+    K_HELLO,
+    K_MONITOR,
+    K_RESET,
+    K_CLIENT,
+    K_SYNC,      /* SYNC, PSYNC: a replication stream follows */
+};
+
+struct command_class {
+    uint8_t name_len;              /* 0: none looked up yet */
+    char name[OA_RESP_NAME_MAX + 1];
+    uint8_t flags;                 /* oa_redis_command_flags */
+    uint8_t pubsub;                /* enum pubsub_kind */
+    uint8_t kind;                  /* enum command_kind */
+};
+
 struct redis_exchange {
     struct oa_proto_conn base;     /* first: what the wire layer reads */
     struct oa_resp_command_parser out;
     struct oa_resp_reply_parser in;
     uint64_t command_start;        /* unix ns of the current command's first byte */
+    uint64_t replies_at;           /* unix ns the replies of this read arrived, 0: not read yet */
+    struct command_class last;     /* the last command's name, looked up */
     bool resp3;                    /* HELLO 3 succeeded */
     bool in_multi;                 /* MULTI sent, not EXEC / DISCARD yet */
     bool first_seen;               /* the first command was whole (and known) */
@@ -119,6 +143,7 @@ static struct oa_proto_conn *exchange_open(enum oa_conn_role role)
     oa_resp_command_init(&x->out);
     oa_resp_reply_init(&x->in);
     x->command_start = 0;
+    x->last.name_len = 0;
     x->first_seen = false;
     reset_session(x);
     oa_pending_fifo_init(&x->pending, x->ops, sizeof(x->ops[0]), OA_REDIS_MAX_PENDING);
@@ -158,9 +183,30 @@ static bool select_index(const struct oa_resp_command *cmd)
     return true;
 }
 
-static inline bool named(const struct oa_resp_command *cmd, const char *name)
+/* The class of cmd's (usable) name: x->last, looked up again when the
+ * name is not the last one's. */
+static const struct command_class *command_class(struct redis_exchange *x, const struct oa_resp_command *cmd)
 {
-    return strcmp(cmd->name, name) == 0;
+    struct command_class *k = &x->last;
+    if (k->name_len == cmd->name_len && memcmp(k->name, cmd->name, cmd->name_len) == 0)
+        return k;
+    static const struct {
+        const char *name;
+        enum command_kind kind;
+    } kinds[] = {
+        {"MULTI", K_MULTI},    {"EXEC", K_EXEC},   {"DISCARD", K_EXEC}, {"SELECT", K_SELECT}, {"HELLO", K_HELLO},
+        {"MONITOR", K_MONITOR}, {"RESET", K_RESET}, {"CLIENT", K_CLIENT}, {"SYNC", K_SYNC},   {"PSYNC", K_SYNC},
+    };
+    memcpy(k->name, cmd->name, cmd->name_len + 1u);
+    k->name_len = cmd->name_len;
+    k->flags = (uint8_t)oa_redis_command_flags(cmd->name, cmd->name_len);
+    k->pubsub = (uint8_t)pubsub_kind(cmd->name, cmd->name_len);
+    k->kind = K_OTHER;
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+        if (strcmp(cmd->name, kinds[i].name) == 0)
+            k->kind = (uint8_t)kinds[i].kind;
+    }
+    return k;
 }
 
 static bool arg1_is(const struct oa_resp_command *cmd, const char *word)
@@ -171,23 +217,28 @@ static bool arg1_is(const struct oa_resp_command *cmd, const char *word)
 
 /* What the command does to the connection when it is sent, and what its
  * reply will; false when the protocol cannot follow the connection past it. */
-static bool command_effects(struct redis_exchange *x, const struct oa_resp_command *cmd, struct redis_op *r)
+static bool command_effects(struct redis_exchange *x, const struct oa_resp_command *cmd,
+                            const struct command_class *k, struct redis_op *r)
 {
     r->effect = FX_NONE;
     r->confirmed_by = PS_NONE;
-    if (cmd->name_unusable)
+    if (k == NULL)
         return true;
-    enum pubsub_kind k = pubsub_kind(cmd->name, cmd->name_len);
-    if (k != PS_NONE && k <= PS_CONFIRMATIONS) {
+    if (k->pubsub != PS_NONE && k->pubsub <= PS_CONFIRMATIONS) {
         /* inside MULTI its confirmations would come inside EXEC's reply */
         if (x->in_multi)
             return false;
-        r->confirmed_by = (uint8_t)k;
-    } else if (named(cmd, "MULTI")) {
+        r->confirmed_by = k->pubsub;
+        return true;
+    }
+    switch (k->kind) {
+    case K_MULTI:
         x->in_multi = true;
-    } else if (named(cmd, "EXEC") || named(cmd, "DISCARD")) {
+        break;
+    case K_EXEC:
         x->in_multi = false;
-    } else if (named(cmd, "SELECT")) {
+        break;
+    case K_SELECT:
         if (select_index(cmd)) {
             r->effect = FX_SELECT;
             memcpy(r->prev_namespace, x->namespace_, x->namespace_len);
@@ -195,16 +246,24 @@ static bool command_effects(struct redis_exchange *x, const struct oa_resp_comma
             memcpy(x->namespace_, cmd->arg1, cmd->arg1_len);
             x->namespace_len = (uint8_t)cmd->arg1_len;
         }
-    } else if (named(cmd, "HELLO")) {
+        break;
+    case K_HELLO:
         r->effect = FX_HELLO;
         r->hello = arg1_is(cmd, "3") ? 3 : arg1_is(cmd, "2") ? 2 : 0;
-    } else if (named(cmd, "MONITOR")) {
+        break;
+    case K_MONITOR:
         r->effect = FX_MONITOR;
-    } else if (named(cmd, "RESET")) {
+        break;
+    case K_RESET:
         r->effect = FX_RESET;
         x->in_multi = false;
-    } else if ((named(cmd, "CLIENT") && arg1_is(cmd, "REPLY")) || named(cmd, "SYNC") || named(cmd, "PSYNC")) {
+        break;
+    case K_CLIENT:
+        return !arg1_is(cmd, "REPLY");
+    case K_SYNC:
         return false;
+    default:
+        break;
     }
     return true;
 }
@@ -213,9 +272,10 @@ static bool command_effects(struct redis_exchange *x, const struct oa_resp_comma
 static bool on_command(struct oa_conn *c, struct redis_exchange *x)
 {
     const struct oa_resp_command *cmd = &x->out.cmd;
+    const struct command_class *k = cmd->name_unusable ? NULL : command_class(x, cmd);
     /* detection may have seen only the start of the first command's name */
     if (!x->first_seen) {
-        if (cmd->name_unusable || !oa_redis_command_known(cmd->name, cmd->name_len))
+        if (k == NULL || !(k->flags & OA_REDIS_KNOWN))
             return false;
         x->first_seen = true;
     }
@@ -223,7 +283,7 @@ static bool on_command(struct oa_conn *c, struct redis_exchange *x)
                                                                     x->command_start);
     if (r == NULL)
         return false; /* a pipeline deeper than the bound */
-    if (!command_effects(x, cmd, r)) {
+    if (!command_effects(x, cmd, k, r)) {
         /* nothing was begun: forget the entry */
         x->pending.count--;
         return false;
@@ -243,7 +303,7 @@ static bool on_command(struct oa_conn *c, struct redis_exchange *x)
         req.operation_len = cmd->name_len;
         if (oa_config.db_query_text) {
             req.query_text = text;
-            req.query_text_len = oa_redis_query_text(cmd, text, sizeof(text));
+            req.query_text_len = oa_redis_query_text_flagged(cmd, k->flags, text, sizeof(text));
         }
     }
     oa_db_op_begin(&r->op, c, &req, x->command_start);
@@ -254,7 +314,10 @@ static bool on_command(struct oa_conn *c, struct redis_exchange *x)
 
 static void finish_front(struct redis_exchange *x, struct redis_op *r)
 {
-    oa_db_op_finish_at(&r->op, oa_now_unix_nano());
+    /* the replies of one read arrived together: one clock read for them */
+    if (x->replies_at == 0)
+        x->replies_at = oa_now_unix_nano();
+    oa_db_op_finish_at(&r->op, x->replies_at);
     oa_pending_fifo_pop(&x->pending);
 }
 
@@ -340,9 +403,13 @@ static bool on_reply(struct oa_conn *c, struct redis_exchange *x)
 
 static bool feed_commands(struct oa_conn *c, struct redis_exchange *x, const char *p, size_t n)
 {
+    uint64_t now = 0; /* the commands of one write begin together: one clock read */
     while (n > 0) {
-        if (x->out.state == 0)
-            x->command_start = oa_now_unix_nano();
+        if (x->out.state == 0) {
+            if (now == 0)
+                now = oa_now_unix_nano();
+            x->command_start = now;
+        }
         size_t used = 0;
         enum oa_resp_command_event ev = oa_resp_command_feed(&x->out, p, n, &used);
         p += used;
@@ -371,6 +438,7 @@ static void exchange_outgoing(struct oa_conn *c, const struct iovec *iov, int io
 static void exchange_incoming(struct oa_conn *c, const char *b, size_t n)
 {
     struct redis_exchange *x = exchange_of(c);
+    x->replies_at = 0;
     while (n > 0) {
         size_t used = 0;
         enum oa_resp_reply_event ev = oa_resp_reply_feed(&x->in, b, n, &used);
@@ -411,6 +479,12 @@ static void exchange_disown(struct oa_proto_conn *p)
     oa_pending_fifo_disown_all(&x->pending, &oa_db_op_pending_ops);
 }
 
+static void exchange_crash(const struct oa_proto_conn *p, const struct oa_crash_walk *w)
+{
+    const struct redis_exchange *x = (const struct redis_exchange *)p;
+    oa_db_op_crash_walk(&x->pending, x->ops, sizeof(x->ops[0]), OA_REDIS_MAX_PENDING, w);
+}
+
 static bool exchange_detect(enum oa_conn_role role, bool outgoing, const unsigned char *b, size_t n)
 {
     return outgoing && role == OA_ROLE_CLIENT && oa_resp_command_starts(b, n, oa_redis_command_begins);
@@ -428,6 +502,8 @@ const struct oa_protocol oa_redis_protocol = {
     .give_up = exchange_give_up,
     .disown = exchange_disown,
     .free = exchange_free,
+    .crash = exchange_crash,
+    .unix_sockets = true,
 };
 
 void oa_redis_register(void)

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "protocols/redis/resp_command.h"
+#include "protocols/redis/resp_scan.h"
 
 /* Bounds beyond any server's limits (proto-max-bulk-len is 512 MiB by
  * default; a multibulk holds at most 2^31 - 1 elements): past them the
@@ -17,9 +18,7 @@ enum {
     S_BULK,       /* expects '$' */
     S_BULK_LEN,
     S_BULK_LF,
-    S_DATA,       /* bulk_left payload bytes */
-    S_DATA_CR,
-    S_DATA_LF,
+    S_DATA,       /* bulk_left bytes: the payload, then "\r\n" */
 };
 
 void oa_resp_command_init(struct oa_resp_command_parser *p)
@@ -39,22 +38,10 @@ static inline bool name_byte(char c)
            c == '.' || c == ':';
 }
 
-/* A digit of a length; false when it is not one or the length grows
- * beyond reason. */
-static inline bool length_digit(struct oa_resp_command_parser *p, char c)
-{
-    if (c < '0' || c > '9' || p->digits >= MAX_DIGITS)
-        return false;
-    p->number = p->number * 10 + (uint64_t)(c - '0');
-    p->digits++;
-    return true;
-}
-
-/* The payload bytes b[0..n) of the current element. */
-static void element_bytes(struct oa_resp_command_parser *p, const char *b, size_t n)
+/* The payload bytes b[0..n) of the current element, at offset at in it. */
+static void element_bytes(struct oa_resp_command_parser *p, uint64_t at, const char *b, size_t n)
 {
     struct oa_resp_command *cmd = &p->cmd;
-    uint64_t at = p->bulk_len - p->bulk_left;
     if (p->element == 0) {
         for (size_t i = 0; i < n; i++) {
             char c = b[i];
@@ -72,10 +59,11 @@ static void element_bytes(struct oa_resp_command_parser *p, const char *b, size_
     }
 }
 
-/* A bulk string's length was read: its payload follows. */
+/* A bulk string's length was read: its payload and CRLF follow. */
 static void element_begins(struct oa_resp_command_parser *p)
 {
-    p->bulk_len = p->bulk_left = p->number;
+    p->bulk_len = p->number;
+    p->bulk_left = p->number + 2;
     if (p->element == 0) {
         p->cmd.name_len = p->number > OA_RESP_NAME_MAX ? 0 : (uint8_t)p->number;
         p->cmd.name_unusable = p->number > OA_RESP_NAME_MAX;
@@ -85,89 +73,86 @@ static void element_begins(struct oa_resp_command_parser *p)
     }
 }
 
+/* A command's states in the order its bytes come, each falling into the
+ * next while bytes last: a command whole in the buffer is parsed in one
+ * pass of the switch, its payloads skipped by length. */
 enum oa_resp_command_event oa_resp_command_feed(struct oa_resp_command_parser *p, const char *b, size_t n,
                                                 size_t *used)
 {
     size_t i = 0;
+    enum oa_resp_scan r;
     while (i < n) {
-        char c = b[i];
         switch (p->state) {
         case S_ARRAY:
-            if (c != '*')
+            if (b[i] != '*')
                 goto error;
+            i++;
             p->number = 0;
             p->digits = 0;
             p->state = S_ARRAY_LEN;
-            i++;
-            break;
+            /* fallthrough */
         case S_ARRAY_LEN:
-            i++;
-            if (c == '\r') {
-                /* an empty multibulk gets no reply: not a command */
-                if (p->digits == 0 || p->number == 0 || p->number > MAX_ELEMENTS)
-                    goto error;
-                p->state = S_ARRAY_LF;
-            } else if (!length_digit(p, c)) {
+            r = oa_resp_scan_digits(b, n, &i, &p->number, &p->digits, MAX_DIGITS);
+            if (r == OA_RESP_SCAN_MORE)
+                goto more;
+            /* an empty multibulk gets no reply: not a command */
+            if (r == OA_RESP_SCAN_BAD || p->digits == 0 || p->number == 0 || p->number > MAX_ELEMENTS)
                 goto error;
-            }
-            break;
+            p->state = S_ARRAY_LF;
+            /* fallthrough */
         case S_ARRAY_LF:
-            if (c != '\n')
+            if (i == n)
+                goto more;
+            if (b[i] != '\n')
                 goto error;
             i++;
-            memset(&p->cmd, 0, sizeof(p->cmd));
+            /* arg1's and name's bytes are read only up to their lengths */
+            p->cmd.name_len = 0;
+            p->cmd.name_unusable = false;
+            p->cmd.name[0] = '\0';
+            p->cmd.arg1_len = 0;
             p->cmd.argc = (uint32_t)p->number - 1;
             p->elements_left = (uint32_t)p->number;
             p->element = 0;
             p->state = S_BULK;
-            break;
+            /* fallthrough */
         case S_BULK:
-            if (c != '$')
+            if (i == n)
+                goto more;
+            if (b[i] != '$')
                 goto error;
+            i++;
             p->number = 0;
             p->digits = 0;
             p->state = S_BULK_LEN;
-            i++;
-            break;
+            /* fallthrough */
         case S_BULK_LEN:
-            i++;
-            if (c == '\r') {
-                if (p->digits == 0 || p->number > MAX_BULK || (p->element == 0 && p->number == 0))
-                    goto error;
-                p->state = S_BULK_LF;
-            } else if (!length_digit(p, c)) {
+            r = oa_resp_scan_digits(b, n, &i, &p->number, &p->digits, MAX_DIGITS);
+            if (r == OA_RESP_SCAN_MORE)
+                goto more;
+            if (r == OA_RESP_SCAN_BAD || p->digits == 0 || p->number > MAX_BULK || (p->element == 0 && p->number == 0))
                 goto error;
-            }
-            break;
+            p->state = S_BULK_LF;
+            /* fallthrough */
         case S_BULK_LF:
-            if (c != '\n')
+            if (i == n)
+                goto more;
+            if (b[i] != '\n')
                 goto error;
             i++;
             element_begins(p);
-            p->state = p->bulk_left > 0 ? S_DATA : S_DATA_CR;
-            break;
+            p->state = S_DATA;
+            /* fallthrough */
         case S_DATA: {
-            size_t k = n - i;
-            if (k > p->bulk_left)
-                k = (size_t)p->bulk_left;
-            if (p->element <= 1)
-                element_bytes(p, b + i, k);
-            p->bulk_left -= k;
-            i += k;
-            if (p->bulk_left == 0)
-                p->state = S_DATA_CR;
-            break;
-        }
-        case S_DATA_CR:
-            if (c != '\r')
+            size_t from = i, payload;
+            uint64_t at = p->bulk_len + 2 - p->bulk_left;
+            r = oa_resp_scan_bulk(&p->bulk_left, b, n, &i, &payload);
+            if (payload > 0 && p->element <= 1)
+                element_bytes(p, at, b + from, payload);
+            if (r == OA_RESP_SCAN_MORE)
+                goto more;
+            if (r == OA_RESP_SCAN_BAD)
                 goto error;
-            i++;
-            p->state = S_DATA_LF;
-            break;
-        case S_DATA_LF:
-            if (c != '\n')
-                goto error;
-            i++;
             p->element++;
             if (--p->elements_left > 0) {
                 p->state = S_BULK;
@@ -176,10 +161,12 @@ enum oa_resp_command_event oa_resp_command_feed(struct oa_resp_command_parser *p
             p->state = S_ARRAY;
             *used = i;
             return OA_RESP_CMD_DONE;
+        }
         default:
             goto error;
         }
     }
+more:
     *used = i;
     return OA_RESP_CMD_NEED_MORE;
 error:

@@ -36,11 +36,10 @@ struct oa_resp_command {
 struct oa_resp_command_parser {
     uint8_t state;
     uint8_t digits;         /* of the length being read */
-    bool negative;
     uint64_t number;        /* the length being read */
     uint32_t elements_left; /* bulk strings still to come in this command */
     uint32_t element;       /* index of the current bulk string */
-    uint64_t bulk_left;     /* payload bytes still to come */
+    uint64_t bulk_left;     /* payload bytes and CRLF still to come */
     uint64_t bulk_len;
     struct oa_resp_command cmd;
 };

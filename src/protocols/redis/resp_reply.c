@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "protocols/redis/resp_reply.h"
+#include "protocols/redis/resp_scan.h"
 
 #define MAX_DIGITS 13   /* lengths: beyond any server's limits */
 #define MAX_INT_DIGITS 19
@@ -12,9 +13,7 @@ enum {
     S_LINE_LF,
     S_LEN,       /* a length, up to '\r' */
     S_LEN_LF,
-    S_DATA,      /* bulk_left payload bytes */
-    S_DATA_CR,
-    S_DATA_LF,
+    S_DATA,      /* bulk_left bytes: the payload, then "\r\n" */
 };
 
 void oa_resp_reply_init(struct oa_resp_reply_parser *p)
@@ -165,8 +164,8 @@ static bool length_done(struct oa_resp_reply_parser *p, bool *done)
     }
     if (t == '$' || t == '!' || t == '=') {
         p->capture = at_head(p);
-        p->bulk_left = p->number;
-        p->state = p->bulk_left > 0 ? S_DATA : S_DATA_CR;
+        p->bulk_left = p->number + 2;
+        p->state = S_DATA;
         return true;
     }
     uint64_t n = p->number;
@@ -236,19 +235,20 @@ enum oa_resp_reply_event oa_resp_reply_feed(struct oa_resp_reply_parser *p, cons
             p->state = S_TYPE;
             done = value_done(p);
             break;
-        case S_LEN:
-            i++;
-            if (c == '\r') {
-                p->state = S_LEN_LF;
-            } else if (c == '-' && p->digits == 0 && !p->negative) {
+        case S_LEN: {
+            if (c == '-' && p->digits == 0 && !p->negative) {
                 p->negative = true;
-            } else if (c >= '0' && c <= '9' && p->digits < MAX_DIGITS) {
-                p->number = p->number * 10 + (uint64_t)(c - '0');
-                p->digits++;
-            } else {
-                goto error; /* '?' (streamed) included */
+                i++;
+                break;
             }
+            /* '?' (streamed) is BAD */
+            enum oa_resp_scan r = oa_resp_scan_digits(b, n, &i, &p->number, &p->digits, MAX_DIGITS);
+            if (r == OA_RESP_SCAN_BAD)
+                goto error;
+            if (r == OA_RESP_SCAN_END)
+                p->state = S_LEN_LF;
             break;
+        }
         case S_LEN_LF: {
             if (c != '\n')
                 goto error;
@@ -262,30 +262,18 @@ enum oa_resp_reply_event oa_resp_reply_feed(struct oa_resp_reply_parser *p, cons
             break;
         }
         case S_DATA: {
-            size_t k = n - i;
-            if (k > p->bulk_left)
-                k = (size_t)p->bulk_left;
-            if (p->capture)
-                head_bytes(p, b + i, k);
-            p->bulk_left -= k;
-            i += k;
-            if (p->bulk_left == 0)
-                p->state = S_DATA_CR;
+            size_t from = i, payload;
+            enum oa_resp_scan r = oa_resp_scan_bulk(&p->bulk_left, b, n, &i, &payload);
+            if (p->capture && payload > 0)
+                head_bytes(p, b + from, payload);
+            if (r == OA_RESP_SCAN_BAD)
+                goto error;
+            if (r == OA_RESP_SCAN_END) {
+                p->state = S_TYPE;
+                done = value_done(p);
+            }
             break;
         }
-        case S_DATA_CR:
-            if (c != '\r')
-                goto error;
-            i++;
-            p->state = S_DATA_LF;
-            break;
-        case S_DATA_LF:
-            if (c != '\n')
-                goto error;
-            i++;
-            p->state = S_TYPE;
-            done = value_done(p);
-            break;
         default:
             goto error;
         }

@@ -70,6 +70,15 @@ struct oa_span *oa_span_new_raw(size_t bytes)
     return s;
 }
 
+/* A raw span's bytes hold what the program sent as it was (a request head,
+ * a statement before its literals are masked): wiped when the block goes
+ * back to its pool, built or dropped, so that they never outlive the span. */
+static void wipe_raw(struct oa_span *s, size_t capacity)
+{
+    size_t used = (size_t)s->raw.trace_state_len + 1 + s->raw.head_len;
+    memset(s->raw.bytes, 0, used < capacity ? used : capacity);
+}
+
 void oa_span_free(struct oa_span *s)
 {
     if (s == NULL)
@@ -79,9 +88,11 @@ void oa_span_free(struct oa_span *s)
         oa_pool_put(&compact_pool, s);
         break;
     case OA_SPAN_RAW_SMALL:
+        wipe_raw(s, OA_SPAN_RAW_SMALL_BYTES);
         oa_pool_put(&raw_small_pool, s);
         break;
     case OA_SPAN_RAW:
+        wipe_raw(s, OA_SPAN_RAW_BYTES);
         oa_pool_put(&raw_pool, s);
         break;
     default:

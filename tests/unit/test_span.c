@@ -231,8 +231,30 @@ static void test_key_len_and_compact_new(void)
     oa_span_free(c);
 }
 
+/* A raw span's bytes (a head or a statement as the program sent it) are
+ * wiped when the block goes back to its pool, built or dropped. */
+static void test_raw_wiped(void)
+{
+    static const char secret[] = "Authorization: Basic aHVudGVyMg==";
+    for (size_t bytes = 64; bytes <= 1024; bytes += 960) {
+        struct oa_span *s = oa_span_new_raw(bytes);
+        CHECK(s != NULL, "raw block of %zu bytes", bytes);
+        if (s == NULL)
+            continue;
+        memcpy(s->raw.bytes, secret, sizeof secret);
+        s->raw.head_len = sizeof secret - 1;
+        oa_span_free(s);
+        struct oa_span *again = oa_span_new_raw(bytes);
+        CHECK(again == s, "the pool hands the same block back");
+        bool clean = again != NULL && memmem(again->raw.bytes, sizeof secret, "aHVudGVy", 8) == NULL;
+        CHECK(clean, "a freed raw block of %zu bytes keeps nothing the program sent", bytes);
+        oa_span_free(again);
+    }
+}
+
 int main(void)
 {
+    test_raw_wiped();
     test_new_and_store();
     test_value_cap();
     test_arena_full();

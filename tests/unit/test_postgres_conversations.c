@@ -512,8 +512,8 @@ static void commented_pipelined(void)
     _Static_assert(COMMENTED <= sizeof comments / sizeof comments[0], "a comment template per commented Query");
     struct wire q = {0}, r = {0}, wire = {0};
     char text[QUERIES][16];
-    for (int i = 0; i < QUERIES; i++) {
-        snprintf(text[i], sizeof text[i], "SELECT %d", i + 1);
+    for (unsigned i = 0; i < QUERIES; i++) {
+        snprintf(text[i], sizeof text[i], "SELECT %u", (i + 1) % 100);
         msg(&q, 'Q', text[i], strlen(text[i]) + 1);
         msg(&r, 'C', S("SELECT 1\0"));
         msg(&r, 'Z', S("I"));

@@ -12,6 +12,7 @@
 #include "protocols/common/conn_peer.h"
 #include "protocols/common/pending.h"
 #include "protocols/http1/http_metrics.h"
+#include "protocols/http2/grpc_metrics.h"
 #include "protocols/http1/http_span.h"
 #include "protocols/http2/h2_connection.h"
 #include "protocols/http2/h2_frames.h"
@@ -43,9 +44,12 @@ struct h2_stream {
     int16_t grpc_status;   /* -1: none yet */
     uint8_t kind;          /* enum oa_span_kind of its span */
     bool grpc;
-    /* the HTTP duration (and a server's active count), recorded whether
-     * sampled or not; not for gRPC streams */
-    struct oa_http_metric_request metric;
+    /* recorded whether sampled or not: a gRPC call's duration, else the
+     * HTTP duration (and a server's active count) */
+    union {
+        struct oa_http_metric_request metric;
+        struct oa_grpc_metric_call rpc;
+    };
 };
 
 /* One direction of the connection: its frames, its HPACK state, and the
@@ -114,20 +118,36 @@ static void stream_end_span(struct oa_span *s, const struct oa_pending *e, uint6
     oa_h2_span_finish_at(s, &o, end);
 }
 
+static void stream_metric_finish_at(struct h2_stream *st, uint64_t end)
+{
+    if (st->grpc)
+        oa_grpc_metrics_finish_at(&st->rpc, st->grpc_status, st->p.error, end);
+    else
+        oa_http_metrics_finish_at(&st->metric, st->p.status, st->p.error, end, NULL);
+}
+
 static void stream_metric_finish(struct oa_pending *e, uint64_t end, void *owner)
 {
     (void)owner;
-    oa_http_metrics_finish_at(&((struct h2_stream *)e)->metric, e->status, e->error, end, NULL);
+    stream_metric_finish_at((struct h2_stream *)e, end);
 }
 
 static void stream_metric_abandon(struct oa_pending *e)
 {
-    oa_http_metrics_abandon(&((struct h2_stream *)e)->metric);
+    struct h2_stream *st = (struct h2_stream *)e;
+    if (st->grpc)
+        oa_grpc_metrics_abandon(&st->rpc);
+    else
+        oa_http_metrics_abandon(&st->metric);
 }
 
 static void stream_metric_disown(struct oa_pending *e)
 {
-    oa_http_metrics_disown(&((struct h2_stream *)e)->metric);
+    struct h2_stream *st = (struct h2_stream *)e;
+    if (st->grpc)
+        oa_grpc_metrics_abandon(&st->rpc);
+    else
+        oa_http_metrics_disown(&st->metric);
 }
 
 static const struct oa_pending_ops stream_ops = {
@@ -202,7 +222,7 @@ static void stream_finish(struct h2_conn *x, struct h2_stream *st, const char *e
     if (error != NULL && st->p.error == NULL)
         st->p.error = error;
     uint64_t end = oa_now_unix_nano();
-    oa_http_metrics_finish_at(&st->metric, st->p.status, st->p.error, end, NULL);
+    stream_metric_finish_at(st, end);
     if (st->p.span != NULL)
         stream_end_span(st->p.span, &st->p, end);
     oa_pending_finished(&st->p);
@@ -366,10 +386,6 @@ static struct h2_stream *stream_open(struct oa_conn *c, struct h2_conn *x, uint3
     st->grpc_status = -1;
     st->grpc = h->grpc;
     st->kind = (uint8_t)kind;
-    st->metric.recording = false;
-    st->metric.active = NULL;
-    if (h->grpc)
-        return st;
     bool server = kind == OA_SPAN_KIND_SERVER;
     const char *host = "";
     size_t host_len = 0;
@@ -383,6 +399,16 @@ static struct h2_stream *stream_open(struct oa_conn *c, struct h2_conn *x, uint3
             port = p >= 0 ? p : c->tls ? 443 : 80;
         }
     }
+    if (h->grpc) {
+        const char *service, *method;
+        size_t service_len, method_len;
+        oa_h2_grpc_path(h->path, h->path_len, &service, &service_len, &method, &method_len);
+        oa_grpc_metrics_start(&st->rpc, server, service, service_len, method, method_len, host, host_len, port,
+                              st->p.start);
+        return st;
+    }
+    st->metric.recording = false;
+    st->metric.active = NULL;
     oa_http_metrics_start_request(&st->metric, server, h->method, h->method_len, OA_METRIC_HTTP_2, host, host_len,
                                   port, st->p.start);
     return st;

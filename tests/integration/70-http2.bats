@@ -202,6 +202,71 @@ expect_eq(latest('http.server.request.duration') + latest('http.client.request.d
     [ "$(prometheus_value "$text" "${base}_bucket{$say,le=\"+Inf\"}")" = 3 ]
 }
 
+# start_nghttpx_h2c SERVICE: nghttpx (nghttp2-proxy, traced as SERVICE),
+# a cleartext frontend that accepts `Upgrade: h2c`, in front of an untraced
+# python http.server on $T/www. Sets NGHTTPX_PORT.
+start_nghttpx_h2c() {
+    command -v nghttpx >/dev/null || skip "nghttpx (nghttp2-proxy) not installed"
+    start_http_server backend "" "$T/www"
+    NGHTTPX_PORT=$(free_port)
+    start_traced_bg nghttpx "$1" nghttpx "--frontend=127.0.0.1,$NGHTTPX_PORT;no-tls" \
+        "--backend=127.0.0.1,$HTTP_SERVER_PORT" --workers=1 --log-level=WARN --conf=/dev/null
+    wait_port "$NGHTTPX_PORT" 10 "$BG_PID" nghttpx
+}
+
+@test "Upgrade: h2c (nghttp -u -> nghttpx, both traced): the upgrade request is stream 1 of an HTTP/2 connection, later streams traced as usual, bytes identical" {
+    command -v nghttp >/dev/null || skip "nghttp (nghttp2-client) not installed"
+    mkdir -p "$T/www"
+    head -c 300000 /dev/urandom >"$T/www/big.bin"
+    printf 'hello\n' >"$T/www/a.txt"
+    start_nghttpx_h2c h2proxy
+    # stream 1: the upgrade request (GET /a.txt); then /big.bin on stream 3
+    run traced h2cli nghttp -u -n -v "http://127.0.0.1:$NGHTTPX_PORT/a.txt" "http://127.0.0.1:$NGHTTPX_PORT/big.bin"
+    assert_ok
+    [[ $output == *"HTTP Upgrade success"* ]] || fail_now "no upgrade: $output"
+    # the body of an upgrade request's response, arriving in HTTP/2 DATA
+    traced h2cli nghttp -u "http://127.0.0.1:$NGHTTPX_PORT/big.bin" >"$T/got.bin"
+    cmp "$T/got.bin" "$T/www/big.bin"
+    wait_spans 3 --service h2cli --kind client
+    wait_spans 3 --service h2proxy --kind server
+    check_spans "
+cs = sel(service='h2cli', kind='client')
+ss = sel(service='h2proxy', kind='server')
+expect_eq(len(cs), 3, 'client spans: the two upgrade requests and stream 3')
+expect_eq(len(ss), 3, 'server spans')
+for x in cs + ss:
+    expect_eq(x['attributes'].get('http.response.status_code'), 200, x['service'] + ': the response of the stream, not the 101')
+    expect_eq(x['status_code'], 0, x['service'] + ' status unset')
+for spans, who in ((cs, 'client'), (ss, 'server')):
+    up = [x for x in spans if x['attributes'].get('network.protocol.version') == '1.1']
+    h2 = [x for x in spans if x['attributes'].get('network.protocol.version') == '2']
+    expect_eq(len(up), 2, who + ': the upgrade requests, their HTTP/1 spans ended by stream 1')
+    expect_eq(len(h2), 1, who + ': stream 3, an HTTP/2 span')
+    expect_eq([x['attributes'].get('url.path', x['attributes'].get('url.full', '')).endswith('/big.bin') for x in h2], [True], who + ': stream 3 is /big.bin')
+ids = set(c['span_id'] for c in cs)
+expect_eq(sorted(s.get('parent_span_id') for s in ss), sorted(ids), 'each server span the child of one client span')
+"
+}
+
+@test "Upgrade: h2c by curl --http2 (traced at the libcurl level) -> traced nghttpx: the server span of stream 1 is the child of curl's, status 200, body identical" {
+    mkdir -p "$T/www"
+    head -c 200000 /dev/urandom >"$T/www/big.bin"
+    start_nghttpx_h2c h2proxy
+    run traced curlcli curl -sS --http2 -o "$T/got.bin" -w '%{http_version}' "http://127.0.0.1:$NGHTTPX_PORT/big.bin"
+    assert_ok
+    [ "$output" = 2 ] || fail_now "curl did not upgrade: $output"
+    cmp "$T/got.bin" "$T/www/big.bin"
+    wait_spans 1 --service curlcli --kind client
+    wait_spans 1 --service h2proxy --kind server
+    check_spans "
+c = one(service='curlcli', kind='client')
+s = one(service='h2proxy', kind='server')
+expect_eq(s.get('parent_span_id'), c['span_id'], 'the server span the child of curl\'s')
+expect_eq(s['attributes'].get('http.response.status_code'), 200, 'stream 1\'s status, not the 101')
+expect_eq(s['status_code'], 0, 'server span status unset')
+"
+}
+
 # start_nginx_h2c NAME SERVICE: nginx (traced as SERVICE) serving $T/www over
 # cleartext HTTP/2 with prior knowledge (the common configuration of
 # write_nginx_conf, its listener made http2), with header buffers large

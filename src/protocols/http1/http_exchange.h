@@ -46,6 +46,7 @@ struct oa_http_exchange {
     struct oa_http_metrics_series_memo series_memo; /* server role */
     struct oa_pending_fifo pending;  /* responses answer requests in order */
     bool interim;                    /* the response being parsed is a 1xx */
+    bool h2c_switch;                 /* it is a 101 to `Upgrade: h2c` */
 };
 
 /* HTTP/1.x behind the protocol interface (wire/protocol.h): a client

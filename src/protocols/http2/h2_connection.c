@@ -12,6 +12,7 @@
 #include "protocols/common/conn_peer.h"
 #include "protocols/common/pending.h"
 #include "protocols/http1/http_metrics.h"
+#include "protocols/common/pending_handover.h"
 #include "protocols/http2/grpc_metrics.h"
 #include "protocols/http1/http_span.h"
 #include "protocols/http2/h2_connection.h"
@@ -44,11 +45,13 @@ struct h2_stream {
     int16_t grpc_status;   /* -1: none yet */
     uint8_t kind;          /* enum oa_span_kind of its span */
     bool grpc;
+    bool handed;           /* stream 1 of an upgrade: `handover` is its entry */
     /* recorded whether sampled or not: a gRPC call's duration, else the
      * HTTP duration (and a server's active count) */
     union {
         struct oa_http_metric_request metric;
         struct oa_grpc_metric_call rpc;
+        struct oa_pending_handover *handover; /* its connection's */
     };
 };
 
@@ -74,6 +77,9 @@ struct h2_conn {
     struct h2_side side[2];
     struct h2_stream streams[OA_H2_TABLE_SLOTS];
     struct oa_pending_table pending;
+    /* stream 1 of a connection upgraded from HTTP/1 (Upgrade: h2c): the
+     * HTTP/1 request's entry, finished through HTTP/1's operations */
+    struct oa_pending_handover handed;
     /* the splice ring's slots beyond every connection's own (splice.h) */
     struct oa_injection splice_more[OA_SPLICE_MAX - OA_SPLICE_INLINE];
 };
@@ -111,8 +117,26 @@ static void outcome_of(const struct oa_pending *e, struct oa_h2_outcome *o)
     o->error = e->error;
 }
 
+/* Stream 1 of an upgraded connection: the HTTP/1 request's entry, its
+ * outcome so far copied in from the stream's; NULL for any other stream. */
+static struct oa_pending *handed_entry(const struct oa_pending *e)
+{
+    const struct h2_stream *st = (const struct h2_stream *)e;
+    if (!st->handed)
+        return NULL;
+    struct oa_pending *h = &st->handover->entry.p;
+    h->status = e->status;
+    h->error = e->error;
+    return h;
+}
+
 static void stream_end_span(struct oa_span *s, const struct oa_pending *e, uint64_t end)
 {
+    struct oa_pending *h = handed_entry(e);
+    if (h != NULL) {
+        ((const struct h2_stream *)e)->handover->ops->end_span(s, h, end);
+        return;
+    }
     struct oa_h2_outcome o;
     outcome_of(e, &o);
     oa_h2_span_finish_at(s, &o, end);
@@ -120,7 +144,10 @@ static void stream_end_span(struct oa_span *s, const struct oa_pending *e, uint6
 
 static void stream_metric_finish_at(struct h2_stream *st, uint64_t end)
 {
-    if (st->grpc)
+    struct oa_pending *h = handed_entry(&st->p);
+    if (h != NULL)
+        st->handover->ops->metric_finish(h, end, NULL);
+    else if (st->grpc)
         oa_grpc_metrics_finish_at(&st->rpc, st->grpc_status, st->p.error, end);
     else
         oa_http_metrics_finish_at(&st->metric, st->p.status, st->p.error, end, NULL);
@@ -135,7 +162,10 @@ static void stream_metric_finish(struct oa_pending *e, uint64_t end, void *owner
 static void stream_metric_abandon(struct oa_pending *e)
 {
     struct h2_stream *st = (struct h2_stream *)e;
-    if (st->grpc)
+    struct oa_pending *h = handed_entry(e);
+    if (h != NULL)
+        st->handover->ops->metric_abandon(h);
+    else if (st->grpc)
         oa_grpc_metrics_abandon(&st->rpc);
     else
         oa_http_metrics_abandon(&st->metric);
@@ -144,7 +174,10 @@ static void stream_metric_abandon(struct oa_pending *e)
 static void stream_metric_disown(struct oa_pending *e)
 {
     struct h2_stream *st = (struct h2_stream *)e;
-    if (st->grpc)
+    struct oa_pending *h = handed_entry(e);
+    if (h != NULL)
+        st->handover->ops->metric_disown(h);
+    else if (st->grpc)
         oa_grpc_metrics_abandon(&st->rpc);
     else
         oa_http_metrics_disown(&st->metric);
@@ -385,6 +418,7 @@ static struct h2_stream *stream_open(struct oa_conn *c, struct h2_conn *x, uint3
         return NULL;
     st->grpc_status = -1;
     st->grpc = h->grpc;
+    st->handed = false;
     st->kind = (uint8_t)kind;
     bool server = kind == OA_SPAN_KIND_SERVER;
     const char *host = "";
@@ -715,6 +749,39 @@ static void conn_crash(const struct oa_proto_conn *p, const struct oa_crash_walk
     }
 }
 
+/* An HTTP/1 connection upgraded (`Upgrade: h2c` answered 101): HTTP/2
+ * from the octet after the 101, the client's preface still to come, the
+ * upgrade request (handed over: HTTP/1's span and metric) stream 1, whose
+ * response is HTTP/2's. The settings of the request's HTTP2-Settings
+ * header are not read: the defaults stand for the server's directions
+ * until the client's SETTINGS frame (a larger HEADER_TABLE_SIZE there gives
+ * the connection up when the server uses it before). */
+static struct oa_proto_conn *conn_switch_in(struct oa_conn *c, const void *arg)
+{
+    const struct oa_pending_handover *h = arg;
+    struct oa_proto_conn *p = conn_open((enum oa_conn_role)c->role);
+    if (p == NULL)
+        return NULL;
+    struct h2_conn *x = (struct h2_conn *)p;
+    /* splice offsets continue the connection's outgoing stream */
+    x->side[OUT].reader.offset = c->proto->out.parsed;
+    x->handed.ops = NULL;
+    if (h == NULL || h->ops == NULL || h->size > sizeof(x->handed.entry))
+        return p;
+    struct h2_stream *st = (struct h2_stream *)oa_pending_table_push(&x->pending, 1, h->entry.p.start);
+    if (st == NULL)
+        return p;
+    memcpy(&x->handed, h, sizeof(x->handed));
+    st->p.span = h->entry.p.span;
+    st->p.ctx = h->entry.p.ctx;
+    st->grpc_status = -1;
+    st->grpc = false;
+    st->kind = (uint8_t)(x->role == OA_ROLE_CLIENT ? OA_SPAN_KIND_CLIENT : OA_SPAN_KIND_SERVER);
+    st->handed = true;
+    st->handover = &x->handed;
+    return p;
+}
+
 /* The side that opens the connection sends the preface first: claimed on
  * its first octets (all 24 when the call has them; a shorter first call is
  * claimed on what matches, the rest checked as it comes, and a mismatch
@@ -747,6 +814,7 @@ const struct oa_protocol oa_http2_protocol = {
     .disown = conn_disown,
     .free = conn_free,
     .crash = conn_crash,
+    .switch_in = conn_switch_in,
 };
 
 void oa_http2_register(void)

@@ -91,29 +91,17 @@ static void key_attributes(struct oa_metric_point *p, const struct oa_metric_key
     }
 }
 
+/* the two differ by name and description only */
+#define GRPC_DURATION(name_, description_)                                                                   \
+    {                                                                                                    \
+        .name = (name_), .description = (description_), .unit = "ms", .kind = OA_INSTRUMENT_HISTOGRAM,  \
+        .bounds = oa_grpc_duration_bounds, .n_bounds = OA_GRPC_DURATION_BOUNDS,                          \
+        .attributes = key_attributes, .key_size = sizeof(struct oa_grpc_metric_key),                     \
+    }
+
 static const struct oa_instrument_desc instruments[OA_GRPC_INSTRUMENTS] = {
-    [OA_GRPC_SERVER_DURATION] =
-        {
-            .name = "rpc.server.duration",
-            .description = "Measures the duration of inbound RPC.",
-            .unit = "ms",
-            .kind = OA_INSTRUMENT_HISTOGRAM,
-            .bounds = oa_grpc_duration_bounds,
-            .n_bounds = OA_GRPC_DURATION_BOUNDS,
-            .attributes = key_attributes,
-            .key_size = sizeof(struct oa_grpc_metric_key),
-        },
-    [OA_GRPC_CLIENT_DURATION] =
-        {
-            .name = "rpc.client.duration",
-            .description = "Measures the duration of outbound RPC.",
-            .unit = "ms",
-            .kind = OA_INSTRUMENT_HISTOGRAM,
-            .bounds = oa_grpc_duration_bounds,
-            .n_bounds = OA_GRPC_DURATION_BOUNDS,
-            .attributes = key_attributes,
-            .key_size = sizeof(struct oa_grpc_metric_key),
-        },
+    [OA_GRPC_SERVER_DURATION] = GRPC_DURATION("rpc.server.duration", "Measures the duration of inbound RPC."),
+    [OA_GRPC_CLIENT_DURATION] = GRPC_DURATION("rpc.client.duration", "Measures the duration of outbound RPC."),
 };
 
 void oa_grpc_metrics_register(void)

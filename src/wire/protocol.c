@@ -73,7 +73,9 @@ bool oa_protocol_switch(struct oa_conn *c, const char *name, const void *handove
 {
     struct oa_proto_conn *old = c->proto;
     unsigned count = __atomic_load_n(&n_registered, __ATOMIC_ACQUIRE);
-    if (old == NULL || old->next != NULL || old->gave_up)
+    /* taken over only on a socket's own stream (conn_io.c), not in a TLS
+     * session's plaintext, where no protocol upgrades this way */
+    if (old == NULL || old->next != NULL || old->gave_up || c->tls)
         return false;
     for (unsigned i = 0; i < count; i++) {
         const struct oa_protocol *p = registered[i];

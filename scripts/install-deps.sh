@@ -12,7 +12,7 @@ packages=(
   wrk redis-server redis-tools gnuplot-nox
   python3-yaml libcap2-bin musl-tools golang-go
   python3-grpcio python3-redis python3-psycopg2 python3-pymysql
-  postgresql mariadb-server libdbd-mariadb-perl nghttp2-client
+  postgresql mariadb-server libdbd-mariadb-perl nghttp2-client nghttp2-proxy
 )
 # The HTTPS tests need nginx with the ssl and http_v2 modules: Debian 12's
 # nginx (which nginx-light depends on) has both; older flavours may not.

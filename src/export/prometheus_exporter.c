@@ -158,6 +158,8 @@ static void buf_family(struct buf *b, const struct oa_metric *m)
     buf_name(b, m->name, false);
     if (m->unit && strcmp(m->unit, "s") == 0)
         buf_printf(b, "_seconds");
+    else if (m->unit && strcmp(m->unit, "ms") == 0)
+        buf_printf(b, "_milliseconds");
     else if (m->unit && m->unit[0] && m->unit[0] != '{' && strcmp(m->unit, "1") != 0) {
         buf_char(b, '_');
         buf_name(b, m->unit, false);

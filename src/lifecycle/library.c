@@ -30,6 +30,7 @@
 #include "metrics/metrics_table.h"
 #include "protocols/http1/http_exchange.h"
 #include "protocols/http2/h2_connection.h"
+#include "protocols/http2/grpc_metrics.h"
 #include "protocols/db/db_metrics.h"
 #include "protocols/http1/http_metrics.h"
 #include "protocols/postgres/pg_connection.h"
@@ -80,6 +81,7 @@ static void configure(void)
     oa_export_init(traces_exporter());
     oa_http_metrics_register();
     oa_db_metrics_register();
+    oa_grpc_metrics_register();
     oa_metrics_init();
     oa_env_carrier_load(read_env);
     oa_run_report_start();

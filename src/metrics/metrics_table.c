@@ -37,6 +37,7 @@
 struct instrument {
     struct oa_instrument_desc desc;
     uint32_t n_bounds;  /* 0 unless a histogram */
+    double ns_per_unit; /* histograms: 1e9 (unit "s") or 1e6 ("ms") */
     /* bounds_ns[n_bounds] is UINT64_MAX: the bucket search stops there
      * without a count to compare */
     uint64_t bounds_ns[OA_METRIC_MAX_BOUNDS + 1];
@@ -113,13 +114,15 @@ int oa_metrics_instrument_register(const struct oa_instrument_desc *d)
 
     if (id >= OA_METRICS_INSTRUMENTS_MAX || d->name == NULL || d->key_size < 8 ||
         d->key_size > OA_METRIC_KEY_MAX || d->key_size % 8 != 0 ||
-        (histogram && (d->bounds == NULL || d->n_bounds == 0 || d->n_bounds > OA_METRIC_MAX_BOUNDS)))
+        (histogram && (d->bounds == NULL || d->n_bounds == 0 || d->n_bounds > OA_METRIC_MAX_BOUNDS ||
+                       d->unit == NULL || (strcmp(d->unit, "s") != 0 && strcmp(d->unit, "ms") != 0))))
         return -1;
     struct instrument *ins = &instruments[id];
     ins->desc = *d;
     ins->n_bounds = histogram ? d->n_bounds : 0;
+    ins->ns_per_unit = histogram && strcmp(d->unit, "ms") == 0 ? 1e6 : 1e9;
     for (uint32_t i = 0; i < ins->n_bounds; i++)
-        ins->bounds_ns[i] = (uint64_t)(d->bounds[i] * 1e9 + 0.5);
+        ins->bounds_ns[i] = (uint64_t)(d->bounds[i] * ins->ns_per_unit + 0.5);
     ins->bounds_ns[ins->n_bounds] = UINT64_MAX;
     overflow_key((unsigned)id);
     __atomic_store_n(&n_instruments, id + 1, __ATOMIC_RELEASE);
@@ -468,9 +471,10 @@ static void key_attributes(struct oa_metric_point *p, const struct oa_series *s,
         ins->desc.attributes(p, &s->key.head);
 }
 
-static double seconds(uint64_t ns)
+/* A duration in the instrument's unit. */
+static double in_unit(const struct instrument *ins, uint64_t ns)
 {
-    return (double)ns / 1e9;
+    return (double)ns / ins->ns_per_unit;
 }
 
 /* One histogram point; false when delta and nothing changed. Buckets are
@@ -493,7 +497,7 @@ static bool histogram_point(struct oa_metric_point *p, struct oa_series *s, cons
 
     /* The count is the sum of the buckets, so the two always agree. */
     p->count = total;
-    p->sum = seconds(delta ? sum_ns - prev->sum_ns : sum_ns);
+    p->sum = in_unit(ins, delta ? sum_ns - prev->sum_ns : sum_ns);
     prev->sum_ns = sum_ns;
     if (min_ns != UINT64_MAX) {
         if (min_ns < prev->min_ns)
@@ -503,12 +507,12 @@ static bool histogram_point(struct oa_metric_point *p, struct oa_series *s, cons
     }
     if (delta) {
         p->has_min_max = min_ns != UINT64_MAX;
-        p->min = seconds(min_ns);
-        p->max = seconds(max_ns);
+        p->min = in_unit(ins, min_ns);
+        p->max = in_unit(ins, max_ns);
     } else {
         p->has_min_max = prev->min_ns != UINT64_MAX;
-        p->min = seconds(prev->min_ns);
-        p->max = seconds(prev->max_ns);
+        p->min = in_unit(ins, prev->min_ns);
+        p->max = in_unit(ins, prev->max_ns);
     }
     return !delta || p->count > 0;
 }

@@ -18,7 +18,7 @@
 #include "metrics/metric_data.h"
 
 /* Instruments any protocol registers (oa_metrics_instrument_register): at
- * most this many in all (HTTP has three; RPC and database ones come). A
+ * most this many in all (HTTP has three, gRPC two, databases one). A
  * power of two: each thread's remembered series are indexed by the id's low
  * bits. */
 #define OA_METRICS_INSTRUMENTS_MAX 8
@@ -55,8 +55,9 @@ void oa_metric_point_attr_str(struct oa_metric_point *p, const char *key, const 
 void oa_metric_point_attr_int(struct oa_metric_point *p, const char *key, int64_t value);
 
 enum oa_instrument_kind {
-    /* durations: recorded in ns, exported in seconds (unit "s") with the
-     * descriptor's bucket bounds */
+    /* durations: recorded in ns, exported in the descriptor's unit, "s"
+     * (seconds) or "ms" (milliseconds: the RPC conventions before v1.39),
+     * with its bucket bounds */
     OA_INSTRUMENT_HISTOGRAM = 0,
     /* oa_metrics_add, either way; always cumulative (the OTLP temporality
      * preference keeps up-down counters cumulative) */
@@ -72,7 +73,7 @@ struct oa_instrument_desc {
     const char *description;
     const char *unit;
     enum oa_instrument_kind kind;
-    const double *bounds;   /* histograms: increasing upper bounds in seconds */
+    const double *bounds;   /* histograms: increasing upper bounds in the unit */
     uint32_t n_bounds;      /* histograms: 1 .. OA_METRIC_MAX_BOUNDS */
     oa_metric_attributes_fn attributes;
     size_t key_size;        /* sizeof the protocol's key type: 8 .. OA_METRIC_KEY_MAX, a multiple of 8 */

@@ -296,8 +296,16 @@ static ssize_t send_traced(struct oa_conn *c, const struct oa_send_call *call)
         oa_conn_unlock(c);
         return syscall_unguarded(call, NULL, 0);
     }
-    if (!x->gave_up)
+    if (!x->gave_up) {
         x->protocol->outgoing(c, iov, iovcnt);
+        if (x->next != NULL) {
+            /* the rest of the call is the next protocol's (its offsets
+             * skip what the old one parsed) */
+            x = oa_protocol_take_next(c);
+            if (!x->gave_up)
+                x->protocol->outgoing(c, iov, iovcnt);
+        }
+    }
     if (x->out.count == 0)
         return send_as_is(c, call, x, fd);
 
@@ -429,8 +437,15 @@ static void received(struct oa_conn *c, int fd, const struct iovec *iov, int iov
                     break;
                 size_t n = iov[i].iov_len < left ? iov[i].iov_len : left;
                 left -= n;
-                if (n > 0)
-                    x->protocol->incoming(c, iov[i].iov_base, n);
+                if (n == 0)
+                    continue;
+                x->protocol->incoming(c, iov[i].iov_base, n);
+                if (x->next != NULL) {
+                    size_t at = x->next_at;
+                    struct oa_proto_conn *y = oa_protocol_take_next(c);
+                    if (y != x && !y->gave_up && at < n)
+                        y->protocol->incoming(c, (const char *)iov[i].iov_base + at, n - at);
+                }
             }
         }
     }

@@ -1,5 +1,7 @@
 /* The registered protocols, detection, and the life of a connection's
  * protocol state (see protocol.h). */
+#include <string.h>
+
 #include "wire/protocol.h"
 
 static const struct oa_protocol *registered[OA_PROTOCOLS_MAX];
@@ -70,6 +72,55 @@ bool oa_protocol_decide(struct oa_conn *c, bool outgoing, const unsigned char *b
     return false;
 }
 
+bool oa_protocol_switch(struct oa_conn *c, const char *name, const void *handover, size_t at)
+{
+    struct oa_proto_conn *old = c->proto;
+    unsigned count = __atomic_load_n(&n_registered, __ATOMIC_ACQUIRE);
+    /* taken over only on a socket's own stream (conn_io.c), not in a TLS
+     * session's plaintext, where no protocol upgrades this way */
+    if (old == NULL || old->next != NULL || old->gave_up || c->tls)
+        return false;
+    for (unsigned i = 0; i < count; i++) {
+        const struct oa_protocol *p = registered[i];
+        if (p->switch_in == NULL || strcmp(p->name, name) != 0)
+            continue;
+        struct oa_proto_conn *next = p->switch_in(c, handover);
+        if (next == NULL)
+            return false;
+        next->protocol = p;
+        old->next = next;
+        old->next_at = at;
+        return true;
+    }
+    return false;
+}
+
+struct oa_proto_conn *oa_protocol_take_next(struct oa_conn *c)
+{
+    struct oa_proto_conn *old = c->proto;
+    struct oa_proto_conn *next = old->next;
+    old->next = NULL;
+    if (next == NULL)
+        return old;
+    if (old->out.count != 0) {
+        oa_protocol_free(next);
+        oa_protocol_give_up(c);
+        return c->proto;
+    }
+    next->out.parsed = old->out.parsed;
+    next->out.sent = old->out.sent;
+    /* what the old state still holds (nothing, normally: its request went
+     * to the next) is dropped; its end is the next one's */
+    old->gave_up = true;
+    old->protocol->give_up(c);
+    __atomic_store_n(&c->proto, next, __ATOMIC_RELEASE);
+    if (old->busy > 0)
+        old->orphaned = true; /* a sender between its two locked sections frees it */
+    else
+        oa_protocol_free(old);
+    return next;
+}
+
 void oa_protocol_give_up(struct oa_conn *c)
 {
     struct oa_proto_conn *s = c->proto;
@@ -85,6 +136,9 @@ void oa_protocol_free(struct oa_proto_conn *p)
 {
     if (p == NULL)
         return;
+    /* a switch asked where no one takes it (inside TLS) */
+    if (p->next != NULL)
+        oa_protocol_free(p->next);
     oa_splice_release_all(&p->out);
     p->protocol->free(p);
 }

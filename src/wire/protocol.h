@@ -53,6 +53,12 @@ struct oa_proto_conn {
     int busy;
     bool orphaned;
     bool gave_up;           /* no more parsing; only owed spliced bytes */
+    /* The state the connection switches to (oa_protocol_switch), put in
+     * place by the wire layer once the callback that asked returns; and,
+     * asked from incoming, how many octets of the buffer being read were
+     * still this protocol's. */
+    struct oa_proto_conn *next;
+    size_t next_at;
 };
 
 struct oa_protocol {
@@ -103,6 +109,13 @@ struct oa_protocol {
      * (The plaintext of a TLS session is offered to every protocol, as it
      * always was, whatever socket carries it.) */
     bool unix_sockets;
+    /* Optional (NULL: not switched to). c, parsed by another protocol so
+     * far, continues in this one from its current offsets (HTTP/1 answered
+     * `101` to `Upgrade: h2c`): the state that parses what follows, c's
+     * state (c->proto) still the other protocol's; handover is what the
+     * other protocol passes on (a request in flight that this one
+     * completes; the two agree on its type), or NULL. NULL: not followed. */
+    struct oa_proto_conn *(*switch_in)(struct oa_conn *c, const void *handover);
 };
 
 /* At start-up, in order of precedence (a protocol whose detection is the
@@ -124,6 +137,22 @@ void oa_protocol_reset(void);
  * opens the state of the protocol that claims them (mode PARSING), else
  * passes the connection through for good. True when it is now parsed. */
 bool oa_protocol_decide(struct oa_conn *c, bool outgoing, const unsigned char *b, size_t n);
+
+/* From a protocol's outgoing or incoming callback: the connection goes on
+ * in the registered protocol named `name` (its switch_in), after the
+ * octets this protocol parsed of the outgoing stream, or (incoming) after
+ * `at` octets of the buffer being read. This protocol parses nothing more;
+ * the wire layer puts the new state in place when the callback returns
+ * (oa_protocol_take_next) and hands it the rest of that buffer. False when
+ * there is no such protocol or state: nothing changes. */
+bool oa_protocol_switch(struct oa_conn *c, const char *name, const void *handover, size_t at);
+
+/* The wire layer, after a callback that switched: the next state replaces
+ * c's (which is freed without ending anything, once its senders are out)
+ * and continues its splice's offsets; when the old state still owes
+ * spliced octets the switch is refused and the old one gives up. Returns
+ * c->proto. */
+struct oa_proto_conn *oa_protocol_take_next(struct oa_conn *c);
 
 /* Gives the connection's protocol up: the protocol drops what is pending,
  * the splice keeps only what it began; passed through once nothing is owed. */

@@ -902,6 +902,7 @@ static void test_known_headers(void)
         [OA_HTTP1_H_X_B3_SAMPLED] = "x-b3-sampled",
         [OA_HTTP1_H_X_B3_FLAGS] = "x-b3-flags",
         [OA_HTTP1_H_UBER_TRACE_ID] = "uber-trace-id",
+        [OA_HTTP1_H_UPGRADE] = "upgrade",
         /* OA_HTTP1_H_UBERCTX is a prefix: checked apart */
     };
     static const char stream[] =

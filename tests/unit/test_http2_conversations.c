@@ -475,8 +475,79 @@ static size_t wire_with(char *out, const char *send, size_t n, bool continuation
     return k + sizeof(TP_FIELD) - 1;
 }
 
+/* Upgrade: h2c (RFC 7540 §3.2): the HTTP/1 request answered 101 is stream
+ * 1, its span HTTP/1's (version 1.1) ended by stream 1's HTTP/2 response;
+ * the connection is HTTP/2 from the octet after the 101, whichever call
+ * that octet arrives or leaves in */
+#define UPGRADE_REQUEST "GET /up HTTP/1.1\r\nHost: localhost:8080\r\nConnection: Upgrade, HTTP2-Settings\r\n" \
+                        "Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n"
+#define SWITCHING "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n"
+static const struct conversation server_upgrade = {
+    .name = "server: Upgrade: h2c answered 101 (and SETTINGS in the same write): stream 1 ends the HTTP/1 span, stream 3 is HTTP/2's",
+    .roles = {S},
+    .protocols = protocols,
+    .steps = (const struct conv_step[]){
+        RECEIVES_B(0, UPGRADE_REQUEST),
+        SENDS_B(0, SWITCHING SETTINGS_EMPTY),
+        RECEIVES_B(0, CLIENT_START SETTINGS_ACK GET_FRAME("\x03")),
+        SENDS_B(0, SETTINGS_ACK RESP_200_END("\x01")),
+        FINISHED(1),
+        SENDS_B(0, RESP_200_END("\x03")),
+        FINISHED(2),
+        CONV_DONE},
+    .spans = (const struct conv_span[]){
+        SPAN(SERVER_SPAN, "GET", false, CONV_ROOT, "url.path=/up", "http.response.status_code=200",
+             "network.protocol.version=1.1"),
+        SPAN(SERVER_SPAN, "GET", false, CONV_ROOT, "url.path=/", "http.response.status_code=200",
+             "network.protocol.version=2"),
+        SPANS_DONE},
+};
+
+static const struct conversation client_upgrade = {
+    .name = "client: Upgrade: h2c, the 101 and the server's first frames in one read: stream 1 ends the HTTP/1 span",
+    .roles = {C},
+    .protocols = protocols,
+    .steps = (const struct conv_step[]){
+        SENDS_B(0, UPGRADE_REQUEST),
+        RECEIVES_B(0, SWITCHING SETTINGS_EMPTY RESP_200_END("\x01")),
+        FINISHED(1),
+        SENDS_B(0, CLIENT_START SETTINGS_ACK GET_FRAME("\x03"), UNSPLIT(GET_FRAME("\x03"))),
+        RECEIVES_B(0, RESP_200_END("\x03")),
+        FINISHED(2),
+        CONV_DONE},
+    /* HTTP/1 injects into the upgrade request, HTTP/2 into stream 3 */
+    WIRE_0("GET /up HTTP/1.1\r\nHost: localhost:8080\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+           "Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\ntraceparent: {tp:0}\r\n\r\n"
+           CLIENT_START SETTINGS_ACK GET_FRAME_TP("\x03", 1)),
+    .spans = (const struct conv_span[]){
+        SPAN(CLIENT_SPAN, "GET", false, CONV_ROOT, "http.response.status_code=200", "network.protocol.version=1.1"),
+        SPAN(CLIENT_SPAN, "GET", false, CONV_ROOT, "http.response.status_code=200", "network.protocol.version=2"),
+        SPANS_DONE},
+};
+
+/* a 101 to another protocol: passed through after it, as before */
+static const struct conversation upgrade_other = {
+    .name = "a 101 to websocket: the request ends at the 101, the rest passes through",
+    .roles = {S},
+    .protocols = protocols,
+    .steps = (const struct conv_step[]){
+        RECEIVES_B(0, "GET /ws HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n"),
+        SENDS_B(0, "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n" SETTINGS_EMPTY),
+        FINISHED(1),
+        RECEIVES_B(0, CLIENT_START GET_FRAME("\x01")),
+        SENDS_B(0, RESP_200_END("\x01")),
+        FINISHED(1),
+        CONV_DONE},
+    .spans = (const struct conv_span[]){
+        SPAN(SERVER_SPAN, "GET", false, CONV_ROOT, "http.response.status_code=101"),
+        SPANS_DONE},
+};
+
 int main(void)
 {
+    CONV_CHECK(server_upgrade);
+    CONV_CHECK(client_upgrade);
+    CONV_CHECK(upgrade_other);
     CONV_CHECK(client_get);
     CONV_CHECK(client_header_apart);
     CONV_CHECK(client_continuation);

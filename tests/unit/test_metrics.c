@@ -10,6 +10,7 @@
 
 #include "config/config.h"
 #include "protocols/http1/http_metrics.h"
+#include "protocols/http2/grpc_metrics.h"
 #include "metrics/metrics_table.h"
 #include "export/otlp/otlp_exporter.h"
 #include "export/prometheus_exporter.h"
@@ -864,6 +865,46 @@ static void test_register_full(void)
           OA_METRICS_INSTRUMENTS_MAX - 1, last);
 }
 
+/* gRPC's call durations: an instrument in milliseconds (the RPC
+ * conventions before v1.39) whose bounds, sum, minimum and maximum are
+ * milliseconds, and the call's attributes from its key. */
+static void test_milliseconds(void)
+{
+    oa_metrics_table_reset();
+    struct oa_instrument_desc bad = {.name = "bad", .unit = "min", .kind = OA_INSTRUMENT_HISTOGRAM,
+                                     .bounds = fake_bounds, .n_bounds = 3, .key_size = 8};
+    CHECK(oa_metrics_instrument_register(&bad) == -1, "a histogram in a unit other than s or ms is refused");
+    struct oa_grpc_metric_call call;
+    oa_grpc_metrics_start(&call, false, "demo.Echo", 9, "Say", 3, "h.example", 9, 50051, 1000 * MS);
+    oa_grpc_metrics_finish_at(&call, 5, NULL, 1030 * MS);
+    oa_grpc_metrics_finish_at(&call, 5, NULL, 1090 * MS); /* once only */
+    oa_grpc_metrics_start(&call, false, "demo.Echo", 9, "Say", 3, "h.example", 9, 50051, 1000 * MS);
+    oa_grpc_metrics_finish_at(&call, 5, NULL, 1000 * MS + 7 * MS / 2);
+    struct oa_metrics_collector *c = oa_metrics_collector_new();
+    const struct oa_metric *m = find_metric(oa_metrics_collect(c, false, NULL), "rpc.client.duration");
+    CHECK(m != NULL && m->n_points == 1, "one rpc.client.duration series");
+    if (m != NULL && m->n_points == 1) {
+        const struct oa_metric_point *p = &m->points[0];
+        CHECK(strcmp(m->unit, "ms") == 0 && m->n_bounds == OA_GRPC_DURATION_BOUNDS && m->bounds[1] == 5,
+              "unit ms, the RPC conventions' bounds");
+        CHECK(p->count == 2 && p->bucket_counts[1] == 1 && p->bucket_counts[4] == 1,
+              "3.5 ms in (0, 5], 30 ms in (25, 50]");
+        CHECK(p->sum > 33.49 && p->sum < 33.51 && p->min > 3.49 && p->min < 3.51 && p->max > 29.99 && p->max < 30.01,
+              "sum, min and max in milliseconds (%g, %g, %g)", p->sum, p->min, p->max);
+        bool service = false, method = false, status = false, address = false, port = false;
+        for (uint32_t i = 0; i < p->n_attrs; i++) {
+            const struct oa_attr *a = &p->attrs[i];
+            service |= strcmp(a->key, "rpc.service") == 0 && a->v.str.len == 9 && memcmp(a->v.str.ptr, "demo.Echo", 9) == 0;
+            method |= strcmp(a->key, "rpc.method") == 0 && a->v.str.len == 3 && memcmp(a->v.str.ptr, "Say", 3) == 0;
+            status |= strcmp(a->key, "rpc.grpc.status_code") == 0 && a->v.i == 5;
+            address |= strcmp(a->key, "server.address") == 0 && a->v.str.len == 9 && memcmp(a->v.str.ptr, "h.example", 9) == 0;
+            port |= strcmp(a->key, "server.port") == 0 && a->v.i == 50051;
+        }
+        CHECK(service && method && status && address && port, "the call's attributes");
+    }
+    oa_metrics_collector_free(c);
+}
+
 static const char *const *fake_env;
 
 static const char *fake_getenv(const char *name)
@@ -926,6 +967,7 @@ int main(void)
     /* then another protocol's (the all-zero key of test_series_cache is
      * HTTP's first instrument, http.server.request.duration) */
     fake_register();
+    oa_grpc_metrics_register();
     test_register();
     test_buckets();
     test_series_identity();
@@ -944,6 +986,7 @@ int main(void)
     test_reset();
     test_two_protocols();
     test_two_protocols_limit();
+    test_milliseconds();
     test_register_full();
     test_config();
     TEST_DONE();

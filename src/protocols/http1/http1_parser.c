@@ -414,7 +414,7 @@ static inline __attribute__((always_inline)) unsigned name_id(const char *name, 
         LISTED("baggage", OA_HTTP1_H_BAGGAGE);
         LISTED("expires", OA_HTTP1_H_OTHER);
         LISTED("referer", OA_HTTP1_H_OTHER);
-        LISTED("upgrade", OA_HTTP1_H_OTHER);
+        LISTED("upgrade", OA_HTTP1_H_UPGRADE);
         break;
     case 8:
         LISTED("location", OA_HTTP1_H_OTHER);
@@ -1067,6 +1067,7 @@ static inline __attribute__((always_inline)) enum oa_http1_known line_known(cons
     case LS_U:
         KNOWN("user-agent", OA_HTTP1_H_USER_AGENT);
         KNOWN("uber-trace-id", OA_HTTP1_H_UBER_TRACE_ID);
+        KNOWN("upgrade", OA_HTTP1_H_UPGRADE);
         if (avail > UBERCTX_LEN && name_at_is(a, "uberctx-", UBERCTX_LEN)) {
             /* a key of tchar up to the ':', as FULL checks a name (no
              * tchar is CR or LF: the scan stays within the line) */

@@ -90,6 +90,7 @@ enum oa_http1_known {
     OA_HTTP1_H_X_B3_FLAGS,
     OA_HTTP1_H_UBER_TRACE_ID,
     OA_HTTP1_H_UBERCTX,       /* every "uberctx-{key}" (a key at least one byte long) */
+    OA_HTTP1_H_UPGRADE,       /* a 101's `Upgrade: h2c`: the connection goes on in HTTP/2 */
     OA_HTTP1_H_KNOWN_N,
     OA_HTTP1_H_OTHER = OA_HTTP1_H_KNOWN_N,
 };

@@ -4,9 +4,11 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "config/config.h"
 #include "protocols/common/outgoing.h"
+#include "protocols/common/pending_handover.h"
 #include "protocols/http1/http_exchange.h"
 #include "protocols/http1/http_hint.h"
 #include "protocols/http1/http_raw_span.h"
@@ -124,8 +126,9 @@ static void inflight_end_span(struct oa_span *s, const struct oa_pending *e, uin
 
 static void inflight_metric_finish(struct oa_pending *e, uint64_t end, void *owner)
 {
+    /* owner NULL: the request was handed to HTTP/2 (Upgrade: h2c) */
     struct oa_http_exchange *x = owner;
-    oa_http_metrics_finish_at(&inflight_of(e)->metric, e->status, e->error, end, &x->series_memo);
+    oa_http_metrics_finish_at(&inflight_of(e)->metric, e->status, e->error, end, x != NULL ? &x->series_memo : NULL);
 }
 
 static void inflight_metric_abandon(struct oa_pending *e)
@@ -584,6 +587,10 @@ static bool on_response_head(struct oa_http_exchange *x, struct oa_http1_parser 
     x->interim = h->status >= 100 && h->status < 200 && h->status != 101;
     if (x->interim)
         return true;
+    if (h->status == 101) {
+        const struct oa_http1_header *up = oa_http1_find_known(h, OA_HTTP1_H_UPGRADE, NULL);
+        x->h2c_switch = up != NULL && up->value_len == 3 && strncasecmp(up->value, "h2c", 3) == 0;
+    }
     f->p.status = h->status;
     if (f->is_head)
         oa_http1_response_has_no_body(p, false);
@@ -611,6 +618,30 @@ static void on_response_done(struct oa_http_exchange *x)
     oa_pending_fifo_pop(&x->pending);
 }
 
+/* A 101 to `Upgrade: h2c` is complete, `at` octets into the buffer being
+ * read (incoming; outgoing: where out.parsed is): the connection goes on
+ * in HTTP/2 (oa_protocol_switch), its request handed over as stream 1,
+ * whose response is the request's. False: not switched (the 101 then
+ * ends the request, the rest passes through as before). */
+static bool switch_to_h2c(struct oa_conn *c, struct oa_http_exchange *x, size_t at)
+{
+    x->h2c_switch = false;
+    struct oa_inflight *f = inflight_front(x);
+    if (f == NULL || x->pending.count != 1)
+        return false;
+    _Static_assert(sizeof(struct oa_inflight) <= OA_PENDING_HANDOVER_MAX, "a request fits a handover");
+    struct oa_pending_handover h;
+    h.ops = &inflight_ops;
+    h.size = sizeof(*f);
+    memcpy(h.entry.bytes, f, sizeof(*f));
+    h.entry.p.status = 0; /* the 101 is not its response: stream 1's is */
+    if (!oa_protocol_switch(c, "http2", &h, at))
+        return false;
+    /* the entry is HTTP/2's now: dropped here without being finished */
+    oa_pending_fifo_pop(&x->pending);
+    return true;
+}
+
 /* Feeds one piece of one stream and acts on its events, the busy area held. */
 /* inlined into its two callers: each knows its stream */
 static inline __attribute__((always_inline)) bool feed_events(struct oa_conn *c, enum stream s, const char *p, size_t n)
@@ -622,6 +653,7 @@ static inline __attribute__((always_inline)) bool feed_events(struct oa_conn *c,
     /* only a request's start is read (its span's and metric's start) */
     uint64_t *message_start = out ? &x->out_message_start : &x->in_message_start;
     enum oa_http1_event ev;
+    size_t n0 = n;
     if (n == 0)
         return true;
     /* after an event the parser may have another one due without more bytes
@@ -639,8 +671,11 @@ static inline __attribute__((always_inline)) bool feed_events(struct oa_conn *c,
         switch (ev) {
         case OA_HTTP1_NEED_MORE:
         case OA_HTTP1_MESSAGE_DONE:
-            if (ev == OA_HTTP1_MESSAGE_DONE && !requests)
+            if (ev == OA_HTTP1_MESSAGE_DONE && !requests) {
+                if (x->h2c_switch && switch_to_h2c(c, x, n0 - n))
+                    return true; /* the rest is HTTP/2's */
                 on_response_done(x);
+            }
             break;
         case OA_HTTP1_HEAD_END_NEXT:
             if (x->role == OA_ROLE_CLIENT && s == OUTGOING && !on_client_request_head(c, x->base.out.parsed))
@@ -667,7 +702,9 @@ static inline __attribute__((always_inline)) bool feed_events(struct oa_conn *c,
 static inline __attribute__((always_inline)) bool feed(struct oa_conn *c, enum stream s, const char *p, size_t n)
 {
     struct oa_http_exchange *x = exchange_of(c);
-    if (n == 0)
+    /* n == 0, or the connection switched protocols in an earlier piece
+     * of this call */
+    if (n == 0 || x->base.next != NULL)
         return true;
     if (!exchange_wake(x) || !feed_events(c, s, p, n))
         return false;

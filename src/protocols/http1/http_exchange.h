@@ -49,6 +49,7 @@ struct oa_http_exchange {
     /* server role: request heads read on the connection, modulo 2^24 (a
      * runtime hint names a request by its number, http_hint.h) */
     uint32_t heads_read;
+    bool h2c_switch;                 /* it is a 101 to `Upgrade: h2c` */
 };
 
 /* HTTP/1.x behind the protocol interface (wire/protocol.h): a client

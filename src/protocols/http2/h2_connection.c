@@ -12,6 +12,8 @@
 #include "protocols/common/conn_peer.h"
 #include "protocols/common/pending.h"
 #include "protocols/http1/http_metrics.h"
+#include "protocols/common/pending_handover.h"
+#include "protocols/http2/grpc_metrics.h"
 #include "protocols/http1/http_span.h"
 #include "protocols/http2/h2_connection.h"
 #include "protocols/http2/h2_frames.h"
@@ -43,9 +45,14 @@ struct h2_stream {
     int16_t grpc_status;   /* -1: none yet */
     uint8_t kind;          /* enum oa_span_kind of its span */
     bool grpc;
-    /* the HTTP duration (and a server's active count), recorded whether
-     * sampled or not; not for gRPC streams */
-    struct oa_http_metric_request metric;
+    bool handed;           /* stream 1 of an upgrade: `handover` is its entry */
+    /* recorded whether sampled or not: a gRPC call's duration, else the
+     * HTTP duration (and a server's active count) */
+    union {
+        struct oa_http_metric_request metric;
+        struct oa_grpc_metric_call rpc;
+        struct oa_pending_handover *handover; /* its connection's */
+    };
 };
 
 /* One direction of the connection: its frames, its HPACK state, and the
@@ -70,6 +77,9 @@ struct h2_conn {
     struct h2_side side[2];
     struct h2_stream streams[OA_H2_TABLE_SLOTS];
     struct oa_pending_table pending;
+    /* stream 1 of a connection upgraded from HTTP/1 (Upgrade: h2c): the
+     * HTTP/1 request's entry, finished through HTTP/1's operations */
+    struct oa_pending_handover handed;
     /* the splice ring's slots beyond every connection's own (splice.h) */
     struct oa_injection splice_more[OA_SPLICE_MAX - OA_SPLICE_INLINE];
 };
@@ -107,27 +117,70 @@ static void outcome_of(const struct oa_pending *e, struct oa_h2_outcome *o)
     o->error = e->error;
 }
 
+/* Stream 1 of an upgraded connection: the HTTP/1 request's entry, its
+ * outcome so far copied in from the stream's; NULL for any other stream. */
+static struct oa_pending *handed_entry(const struct oa_pending *e)
+{
+    const struct h2_stream *st = (const struct h2_stream *)e;
+    if (!st->handed)
+        return NULL;
+    struct oa_pending *h = &st->handover->entry.p;
+    h->status = e->status;
+    h->error = e->error;
+    return h;
+}
+
 static void stream_end_span(struct oa_span *s, const struct oa_pending *e, uint64_t end)
 {
+    struct oa_pending *h = handed_entry(e);
+    if (h != NULL) {
+        ((const struct h2_stream *)e)->handover->ops->end_span(s, h, end);
+        return;
+    }
     struct oa_h2_outcome o;
     outcome_of(e, &o);
     oa_h2_span_finish_at(s, &o, end);
 }
 
+static void stream_metric_finish_at(struct h2_stream *st, uint64_t end)
+{
+    struct oa_pending *h = handed_entry(&st->p);
+    if (h != NULL)
+        st->handover->ops->metric_finish(h, end, NULL);
+    else if (st->grpc)
+        oa_grpc_metrics_finish_at(&st->rpc, st->grpc_status, st->p.error, end);
+    else
+        oa_http_metrics_finish_at(&st->metric, st->p.status, st->p.error, end, NULL);
+}
+
 static void stream_metric_finish(struct oa_pending *e, uint64_t end, void *owner)
 {
     (void)owner;
-    oa_http_metrics_finish_at(&((struct h2_stream *)e)->metric, e->status, e->error, end, NULL);
+    stream_metric_finish_at((struct h2_stream *)e, end);
 }
 
 static void stream_metric_abandon(struct oa_pending *e)
 {
-    oa_http_metrics_abandon(&((struct h2_stream *)e)->metric);
+    struct h2_stream *st = (struct h2_stream *)e;
+    struct oa_pending *h = handed_entry(e);
+    if (h != NULL)
+        st->handover->ops->metric_abandon(h);
+    else if (st->grpc)
+        oa_grpc_metrics_abandon(&st->rpc);
+    else
+        oa_http_metrics_abandon(&st->metric);
 }
 
 static void stream_metric_disown(struct oa_pending *e)
 {
-    oa_http_metrics_disown(&((struct h2_stream *)e)->metric);
+    struct h2_stream *st = (struct h2_stream *)e;
+    struct oa_pending *h = handed_entry(e);
+    if (h != NULL)
+        st->handover->ops->metric_disown(h);
+    else if (st->grpc)
+        oa_grpc_metrics_abandon(&st->rpc);
+    else
+        oa_http_metrics_disown(&st->metric);
 }
 
 static const struct oa_pending_ops stream_ops = {
@@ -202,7 +255,7 @@ static void stream_finish(struct h2_conn *x, struct h2_stream *st, const char *e
     if (error != NULL && st->p.error == NULL)
         st->p.error = error;
     uint64_t end = oa_now_unix_nano();
-    oa_http_metrics_finish_at(&st->metric, st->p.status, st->p.error, end, NULL);
+    stream_metric_finish_at(st, end);
     if (st->p.span != NULL)
         stream_end_span(st->p.span, &st->p, end);
     oa_pending_finished(&st->p);
@@ -365,11 +418,8 @@ static struct h2_stream *stream_open(struct oa_conn *c, struct h2_conn *x, uint3
         return NULL;
     st->grpc_status = -1;
     st->grpc = h->grpc;
+    st->handed = false;
     st->kind = (uint8_t)kind;
-    st->metric.recording = false;
-    st->metric.active = NULL;
-    if (h->grpc)
-        return st;
     bool server = kind == OA_SPAN_KIND_SERVER;
     const char *host = "";
     size_t host_len = 0;
@@ -383,6 +433,16 @@ static struct h2_stream *stream_open(struct oa_conn *c, struct h2_conn *x, uint3
             port = p >= 0 ? p : c->tls ? 443 : 80;
         }
     }
+    if (h->grpc) {
+        const char *service, *method;
+        size_t service_len, method_len;
+        oa_h2_grpc_path(h->path, h->path_len, &service, &service_len, &method, &method_len);
+        oa_grpc_metrics_start(&st->rpc, server, service, service_len, method, method_len, host, host_len, port,
+                              st->p.start);
+        return st;
+    }
+    st->metric.recording = false;
+    st->metric.active = NULL;
     oa_http_metrics_start_request(&st->metric, server, h->method, h->method_len, OA_METRIC_HTTP_2, host, host_len,
                                   port, st->p.start);
     return st;
@@ -689,6 +749,39 @@ static void conn_crash(const struct oa_proto_conn *p, const struct oa_crash_walk
     }
 }
 
+/* An HTTP/1 connection upgraded (`Upgrade: h2c` answered 101): HTTP/2
+ * from the octet after the 101, the client's preface still to come, the
+ * upgrade request (handed over: HTTP/1's span and metric) stream 1, whose
+ * response is HTTP/2's. The settings of the request's HTTP2-Settings
+ * header are not read: the defaults stand for the server's directions
+ * until the client's SETTINGS frame (a larger HEADER_TABLE_SIZE there gives
+ * the connection up when the server uses it before). */
+static struct oa_proto_conn *conn_switch_in(struct oa_conn *c, const void *arg)
+{
+    const struct oa_pending_handover *h = arg;
+    struct oa_proto_conn *p = conn_open((enum oa_conn_role)c->role);
+    if (p == NULL)
+        return NULL;
+    struct h2_conn *x = (struct h2_conn *)p;
+    /* splice offsets continue the connection's outgoing stream */
+    x->side[OUT].reader.offset = c->proto->out.parsed;
+    x->handed.ops = NULL;
+    if (h == NULL || h->ops == NULL || h->size > sizeof(x->handed.entry))
+        return p;
+    struct h2_stream *st = (struct h2_stream *)oa_pending_table_push(&x->pending, 1, h->entry.p.start);
+    if (st == NULL)
+        return p;
+    memcpy(&x->handed, h, sizeof(x->handed));
+    st->p.span = h->entry.p.span;
+    st->p.ctx = h->entry.p.ctx;
+    st->grpc_status = -1;
+    st->grpc = false;
+    st->kind = (uint8_t)(x->role == OA_ROLE_CLIENT ? OA_SPAN_KIND_CLIENT : OA_SPAN_KIND_SERVER);
+    st->handed = true;
+    st->handover = &x->handed;
+    return p;
+}
+
 /* The side that opens the connection sends the preface first: claimed on
  * its first octets (all 24 when the call has them; a shorter first call is
  * claimed on what matches, the rest checked as it comes, and a mismatch
@@ -721,6 +814,7 @@ const struct oa_protocol oa_http2_protocol = {
     .disown = conn_disown,
     .free = conn_free,
     .crash = conn_crash,
+    .switch_in = conn_switch_in,
 };
 
 void oa_http2_register(void)

@@ -22,11 +22,14 @@
  * write than its payload's end (that header may be on the wire already:
  * its length can no longer be patched). The span is made all the same.
  *
- * HTTP metrics are recorded per stream (not for gRPC calls).
+ * HTTP metrics are recorded per stream; a gRPC call goes into the RPC
+ * duration histograms instead (grpc_metrics.h).
  *
- * Not done: `Upgrade: h2c` (the HTTP/1 connection that switches stays
- * HTTP/1's, passed through after the 101), other propagation formats than
- * W3C's (B3, Jaeger) on HTTP/2, the RPC duration histograms. */
+ * `Upgrade: h2c`: HTTP/1 switches the connection here after the 101
+ * (switch_in, oa_protocol_switch), its upgrade request handed over as
+ * stream 1, finished through HTTP/1's operations.
+ *
+ * Not done: other propagation formats than W3C's (B3, Jaeger) on HTTP/2. */
 #ifndef OA_H2_CONNECTION_H
 #define OA_H2_CONNECTION_H
 

@@ -52,20 +52,35 @@ static void set_url_full(struct oa_span *s, const struct oa_h2_head *h, const ch
     oa_span_attr_str(s, "url.full", url, m);
 }
 
+bool oa_h2_grpc_path(const char *p, size_t n, const char **service, size_t *service_len, const char **method,
+                     size_t *method_len)
+{
+    const char *slash = n > 1 && p[0] == '/' ? memchr(p + 1, '/', n - 1) : NULL;
+    if (slash == NULL || slash + 1 == p + n || memchr(slash + 1, '/', (size_t)(p + n - slash - 1)) != NULL) {
+        *service_len = *method_len = 0;
+        *service = *method = p;
+        return false;
+    }
+    *service = p + 1;
+    *service_len = (size_t)(slash - p - 1);
+    *method = slash + 1;
+    *method_len = (size_t)(p + n - slash - 1);
+    return true;
+}
+
 /* "/pkg.Service/Method": rpc.service and rpc.method, and the span name. */
 static void set_rpc(struct oa_span *s, const struct oa_h2_head *h)
 {
     oa_span_attr_str(s, "rpc.system", "grpc", 4);
-    const char *p = h->path;
-    size_t n = h->path_len;
-    const char *slash = n > 1 && p[0] == '/' ? memchr(p + 1, '/', n - 1) : NULL;
-    if (slash == NULL || slash + 1 == p + n || memchr(slash + 1, '/', (size_t)(p + n - slash - 1)) != NULL) {
+    const char *service, *method;
+    size_t service_len, method_len;
+    if (!oa_h2_grpc_path(h->path, h->path_len, &service, &service_len, &method, &method_len)) {
         oa_span_set_name(s, "grpc", 4);
         return;
     }
-    oa_span_set_name(s, p + 1, n - 1);
-    oa_span_attr_str(s, "rpc.service", p + 1, (size_t)(slash - p - 1));
-    oa_span_attr_str(s, "rpc.method", slash + 1, (size_t)(p + n - slash - 1));
+    oa_span_set_name(s, h->path + 1, h->path_len - 1);
+    oa_span_attr_str(s, "rpc.service", service, service_len);
+    oa_span_attr_str(s, "rpc.method", method, method_len);
 }
 
 void oa_h2_span_request(struct oa_span *s, const struct oa_h2_head *h, struct oa_conn *c)

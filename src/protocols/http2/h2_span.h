@@ -26,5 +26,9 @@ void oa_h2_span_finish_at(struct oa_span *s, const struct oa_h2_outcome *o, uint
  * but OK; server: UNKNOWN, DEADLINE_EXCEEDED, UNIMPLEMENTED, INTERNAL,
  * UNAVAILABLE, DATA_LOSS). */
 bool oa_h2_grpc_status_fails(enum oa_span_kind kind, int code);
+/* A gRPC :path "/pkg.Service/Method" (n octets at p): its service and
+ * method; false (both empty) when it is not of that form. */
+bool oa_h2_grpc_path(const char *p, size_t n, const char **service, size_t *service_len, const char **method,
+                     size_t *method_len);
 
 #endif

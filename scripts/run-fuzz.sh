@@ -16,7 +16,7 @@ if [[ ${1:-} == --seconds ]]; then
     seconds=$2
     shift 2
 fi
-[[ $# -gt 0 ]] || set -- http1_parser traceparent tracestate baggage grpc_status propagators postgres redis mysql hpack
+[[ $# -gt 0 ]] || set -- http1_parser traceparent tracestate baggage grpc_status propagators postgres redis mysql hpack h2_frames
 
 failed=0 i=0
 work=$(mktemp -d "${TMPDIR:-/tmp}/otelauto-fuzz.XXXXXX")

@@ -177,11 +177,14 @@ check-layers: $(ENGINE_OBJS) $(HOOK_OBJS)
 # the unit tests that run under ThreadSanitizer: the lock-free queue and the exporter thread
 TSAN_UNIT_BINS := build/tsan/tests/test_queue build/tsan/tests/test_batch_processor
 
+# the four builds of the test run use every core (the run itself is one
+# process at a time: the integration tests share ports and the receiver)
+TEST_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 test: deps
-	$(MAKE) lib unit-bins programs $(PASSTHRU) $(BUILD)/bench/request_loop $(BUILD)/otelauto
-	$(MAKE) BUILD=build/asan SAN=1 OPT=-O1 lib unit-bins
-	$(MAKE) BUILD=build/tsan SAN=thread OPT=-O1 $(TSAN_UNIT_BINS) build/tsan/libotelauto-otlp.so
-	$(MAKE) fuzz-bins
+	$(MAKE) -j$(TEST_JOBS) lib unit-bins programs $(PASSTHRU) $(BUILD)/bench/request_loop $(BUILD)/otelauto
+	$(MAKE) -j$(TEST_JOBS) BUILD=build/asan SAN=1 OPT=-O1 lib unit-bins
+	$(MAKE) -j$(TEST_JOBS) BUILD=build/tsan SAN=thread OPT=-O1 $(TSAN_UNIT_BINS) build/tsan/libotelauto-otlp.so
+	$(MAKE) -j$(TEST_JOBS) fuzz-bins
 	scripts/run-tests.sh
 
 demo: all

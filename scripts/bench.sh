@@ -144,6 +144,10 @@ run_as() {
         off) exec env LD_PRELOAD="$shim" OTEL_SERVICE_NAME=bench OTEL_TRACES_EXPORTER=none "$@" ;;
         py) exec env LD_PRELOAD="$shim" OTEL_SERVICE_NAME=bench \
             OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$receiver_port" "$@" ;;
+        # the node peer row (bench-cpu.bash): the OpenTelemetry JS SDK, no shim
+        sdk) exec env OTEL_SERVICE_NAME=bench OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$dec_port" \
+            OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf OTEL_METRICS_EXPORTER=none OTEL_LOGS_EXPORTER=none \
+            NODE_PATH="$cpu_sdk_dir/node_modules" NODE_OPTIONS="--require $root/tests/bench/otel_sdk_setup.js" "$@" ;;
     esac
 }
 

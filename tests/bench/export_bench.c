@@ -87,6 +87,80 @@ static bool read_body(int fd, char *buf, size_t buffered, uint8_t *body, size_t 
     return true;
 }
 
+/* A chunked body (node's OTLP exporter sends one: the peer row of
+ * scripts/bench-cpu.bash): the bytes after the head come first from what is
+ * buffered, then from the socket. */
+struct byte_source {
+    int fd;
+    char *buf;
+    size_t cap, have, pos;
+};
+
+static bool source_fill(struct byte_source *s)
+{
+    if (s->pos < s->have)
+        return true;
+    ssize_t r = read(s->fd, s->buf, s->cap);
+    if (r <= 0)
+        return false;
+    s->have = (size_t)r;
+    s->pos = 0;
+    return true;
+}
+
+/* One line without its CRLF into line (cut at cap - 1). */
+static bool source_line(struct byte_source *s, char *line, size_t cap)
+{
+    size_t n = 0;
+    for (;;) {
+        if (!source_fill(s))
+            return false;
+        char c = s->buf[s->pos++];
+        if (c == '\n')
+            break;
+        if (c != '\r' && n + 1 < cap)
+            line[n++] = c;
+    }
+    line[n] = '\0';
+    return true;
+}
+
+static bool source_take(struct byte_source *s, uint8_t *dst, size_t n)
+{
+    while (n > 0) {
+        if (!source_fill(s))
+            return false;
+        size_t k = s->have - s->pos < n ? s->have - s->pos : n;
+        memcpy(dst, s->buf + s->pos, k);
+        s->pos += k;
+        dst += k;
+        n -= k;
+    }
+    return true;
+}
+
+/* The whole chunked body into body (at most cap bytes); its length in *len. */
+static bool read_chunked(struct byte_source *s, uint8_t *body, size_t cap, size_t *len)
+{
+    char line[128];
+    *len = 0;
+    for (;;) {
+        if (!source_line(s, line, sizeof line))
+            return false;
+        unsigned long long size = strtoull(line, NULL, 16);
+        if (size == 0)
+            break;
+        if (size > cap - *len || !source_take(s, body + *len, (size_t)size) || !source_line(s, line, sizeof line))
+            return false;
+        *len += (size_t)size;
+    }
+    do { /* the trailer, up to its empty line */
+        if (!source_line(s, line, sizeof line))
+            return false;
+    } while (line[0] != '\0');
+    return true;
+}
+
 static void decode_body(const uint8_t *body, size_t len)
 {
     long spans = otlp_decode_traces(body, len);
@@ -115,14 +189,30 @@ static void serve(int fd)
         }
         size_t head = (size_t)(end - buf) + 4;
         unsigned long long body = 0;
+        bool chunked = false;
         for (char *line = buf; line < end; line = memchr(line, '\n', (size_t)(end - line)) + 1) {
             if (strncasecmp(line, "content-length:", 15) == 0)
                 body = strtoull(line + 15, NULL, 10);
+            if (strncasecmp(line, "transfer-encoding:", 18) == 0 && memmem(line, (size_t)(end - line), "chunked", 7))
+                chunked = true;
             if (memchr(line, '\n', (size_t)(end - line)) == NULL)
                 break;
         }
         size_t buffered = have - head;
-        if (sink_decodes && strncmp(buf, "POST /v1/traces ", 16) == 0 && body <= DECODE_BODY_MAX) {
+        bool traces = sink_decodes && strncmp(buf, "POST /v1/traces ", 16) == 0;
+        if (chunked) {
+            static __thread uint8_t *whole_chunked;
+            if (whole_chunked == NULL && (whole_chunked = malloc(DECODE_BODY_MAX)) == NULL)
+                return;
+            struct byte_source src = {.fd = fd, .buf = buf, .cap = sizeof buf, .have = have, .pos = head};
+            size_t len;
+            if (!read_chunked(&src, whole_chunked, DECODE_BODY_MAX, &len))
+                return;
+            if (traces) /* (buf now holds what came after the head) */
+                decode_body(whole_chunked, len);
+            memmove(buf, buf + src.pos, src.have - src.pos);
+            have = src.have - src.pos;
+        } else if (traces && body <= DECODE_BODY_MAX) {
             static __thread uint8_t *whole;
             if (whole == NULL && (whole = malloc(DECODE_BODY_MAX)) == NULL)
                 return;

@@ -26,6 +26,15 @@ bool oa_propagation_other_present(const struct oa_context_headers *h)
     return oa_config_propagates(&oa_config, OA_PROPAGATOR_JAEGER) && h->count[OA_CH_UBER_TRACE_ID] > 0;
 }
 
+bool oa_propagation_program_sends_other(const struct oa_context_headers *h, struct oa_span_context *parent)
+{
+    if (!oa_propagation_other_present(h))
+        return false;
+    if (oa_propagation_extract(h, parent) >= 0)
+        parent->remote = false;
+    return true;
+}
+
 /* B3 extraction, single header first, then the multiple ones (both
  * propagators read both) */
 static bool extract_b3(const struct oa_context_headers *h, struct oa_span_context *out)

@@ -40,6 +40,13 @@ struct oa_context_headers {
  * program that sends one propagates by itself, and none of ours is added. */
 bool oa_propagation_other_present(const struct oa_context_headers *h);
 
+/* A client's request head h: whether the program sends a header of a
+ * configured format other than tracecontext itself (it propagates by
+ * itself: nothing is added); then *parent is the context those headers
+ * name, valid (and not remote: our span is its child in this process's
+ * view) if they name one. */
+bool oa_propagation_program_sends_other(const struct oa_context_headers *h, struct oa_span_context *parent);
+
 /* The context h carries, read by the configured context propagators in
  * their order, the last one that finds one winning (traceparent only when
  * there is exactly one, b3's first value). Returns the winner (enum

@@ -62,6 +62,15 @@ expect_attrs(c, {'server.address': '127.0.0.1', 'server.port': $GRPC_PORT})
 "
 }
 
+@test "grpcio with OTEL_PROPAGATORS=b3multi on both sides: the context goes in x-b3-* fields (no traceparent), the server span is the client span's child" {
+    export OTEL_PROPAGATORS=b3multi
+    start_grpc_server
+    run grpc_call Context
+    assert_ok
+    [ "${lines[0]}" = "x-b3-sampled,x-b3-spanid,x-b3-traceid" ] || fail_now "fields: ${lines[0]}"
+    check_call Context ""
+}
+
 @test "grpcio NOT_FOUND: the client span is an error, the server span is not (RPC conventions)" {
     start_grpc_server
     run grpc_call Missing x

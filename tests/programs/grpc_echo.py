@@ -6,6 +6,8 @@ generated code: methods carry raw bytes).
       demo.Echo/Missing   unary: aborts with NOT_FOUND
       demo.Echo/Crash     unary: raises (grpcio answers UNKNOWN)
       demo.Echo/Count     server-streaming: N messages for a request of N
+      demo.Echo/Context   unary: the names of the trace-context fields the
+                          call carried, sorted, comma-separated
   grpc_echo.py call PORT METHOD [ARG]
       one call; prints the reply (or each streamed one) and the status code
 """
@@ -32,12 +34,19 @@ def count(request, context):
         yield b"item %d" % i
 
 
+def context_fields(request, context):
+    names = {"traceparent", "tracestate", "baggage", "b3", "uber-trace-id"}
+    got = sorted(k for k, _ in context.invocation_metadata() if k in names or k.startswith(("x-b3-", "uberctx-")))
+    return ",".join(got).encode()
+
+
 def serve(port):
     handlers = {
         "Say": grpc.unary_unary_rpc_method_handler(say),
         "Missing": grpc.unary_unary_rpc_method_handler(missing),
         "Crash": grpc.unary_unary_rpc_method_handler(crash),
         "Count": grpc.unary_stream_rpc_method_handler(count),
+        "Context": grpc.unary_unary_rpc_method_handler(context_fields),
     }
     big = 64 * 1024 * 1024
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=4),

@@ -11,6 +11,7 @@
 #include <sys/uio.h>
 
 #include "conversation.h"
+#include "config/config.h"
 #include "export/batch_processor.h"
 #include "lifecycle/library.h"
 #include "protocols/http1/http_exchange.h"
@@ -813,4 +814,15 @@ void conv_run(const struct conversation *cv, struct conv_report *out)
         struct variant ev = {.split_step = -1, .max_take = k, .eagain = true, .kind = (unsigned)k};
         out->eagain &= run_once(cv, &ev, &reported);
     }
+}
+
+static const char *env_of(const char *name)
+{
+    return getenv(name);
+}
+
+void conv_use_propagators(const char *list)
+{
+    setenv("OTEL_PROPAGATORS", list, 1);
+    oa_config_load(&oa_config, env_of);
 }

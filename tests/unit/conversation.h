@@ -142,4 +142,8 @@ extern long conv_total_runs;
         CHECK(r_.eagain, "%s: partial writes with every other send refused (EAGAIN)", (cv).name);              \
     } while (0)
 
+/* OTEL_PROPAGATORS = list for the conversations that follow (the
+ * configuration reloaded from the environment). */
+void conv_use_propagators(const char *list);
+
 #endif

@@ -499,18 +499,6 @@ static const struct conversation client_own_b3 = {
         SPANS_DONE},
 };
 
-static const char *fake_getenv(const char *name)
-{
-    return getenv(name);
-}
-
-/* OTEL_PROPAGATORS for the cases that follow */
-static void use_propagators(const char *list)
-{
-    setenv("OTEL_PROPAGATORS", list, 1);
-    oa_config_load(&oa_config, fake_getenv);
-}
-
 int main(void)
 {
     const struct conversation *all[] = {
@@ -522,14 +510,14 @@ int main(void)
     };
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
         CONV_CHECK(*all[i]);
-    use_propagators("b3");
+    conv_use_propagators("b3");
     CONV_CHECK(server_b3);
     CONV_CHECK(client_own_b3);
-    use_propagators("b3multi");
+    conv_use_propagators("b3multi");
     CONV_CHECK(server_b3multi);
-    use_propagators("jaeger");
+    conv_use_propagators("jaeger");
     CONV_CHECK(nested_jaeger);
-    use_propagators("tracecontext,b3,b3multi");
+    conv_use_propagators("tracecontext,b3,b3multi");
     CONV_CHECK(client_b3_both);
     printf("# %ld runs\n", conv_total_runs);
     /* What an idle keep-alive connection costs (the IDLE steps above check

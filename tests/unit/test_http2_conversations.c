@@ -4,7 +4,9 @@
  * every byte and against partial writes through the real wire layer. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
 
 #include "conversation.h"
 #include "oa_test.h"
@@ -543,6 +545,98 @@ static const struct conversation upgrade_other = {
         SPANS_DONE},
 };
 
+/* ---- the other propagators (OTEL_PROPAGATORS b3, b3multi, jaeger) ---- */
+
+/* REMOTE_TP's context in their forms */
+#define REMOTE_B3 "4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-1"
+#define REMOTE_UBER "4bf92f3577b34da6a3ce929d0e0e4736%3A00f067aa0ba902b7%3A0%3A1"
+#define B3_FIELD(v) "\x00\x02" "b3\x33" v
+
+static const struct conversation server_b3 = {
+    .name = "server, b3: the b3 field continues the trace",
+    .roles = {S},
+    .protocols = protocols,
+    .steps = (const struct conv_step[]){
+        RECEIVES_PREFACE(0, "\x00\x00\x4b\x01\x05\x00\x00\x00\x01" GET_BLOCK B3_FIELD(REMOTE_B3)),
+        SENDS_B(0, SERVER_START RESP_200_END("\x01")),
+        FINISHED(1),
+        CONV_DONE},
+    .spans = (const struct conv_span[]){
+        SPAN_OF(SERVER_SPAN, "GET", false, CONV_REMOTE, REMOTE_TP, "http.response.status_code=200"), SPANS_DONE},
+};
+
+static const struct conversation server_b3multi = {
+    .name = "server, b3multi: the x-b3-* fields continue the trace",
+    .roles = {S},
+    .protocols = protocols,
+    .steps = (const struct conv_step[]){
+        RECEIVES_PREFACE(0, "\x00\x00\x70\x01\x05\x00\x00\x00\x01" GET_BLOCK
+                            "\x00\x0cx-b3-traceid\x20" "4bf92f3577b34da6a3ce929d0e0e4736"
+                            "\x00\x0bx-b3-spanid\x10" "00f067aa0ba902b7" "\x00\x0cx-b3-sampled\x01" "1"),
+        SENDS_B(0, SERVER_START RESP_200_END("\x01")),
+        FINISHED(1),
+        CONV_DONE},
+    .spans = (const struct conv_span[]){
+        SPAN_OF(SERVER_SPAN, "GET", false, CONV_REMOTE, REMOTE_TP, "http.response.status_code=200"), SPANS_DONE},
+};
+
+static const struct conversation client_b3_both = {
+    .name = "client, tracecontext,b3,b3multi: every format added as literal fields, lowercase names, the same ids",
+    .roles = {C},
+    .protocols = protocols,
+    .steps = (const struct conv_step[]){
+        SENDS_B(0, CLIENT_START, .unsplit = "PRI "),
+        RECEIVES_B(0, SERVER_START),
+        SENDS_B(0, SETTINGS_ACK GET_FRAME("\x01"), UNSPLIT(GET_FRAME("\x01"))),
+        RECEIVES_B(0, RESP_200_END("\x01")),
+        FINISHED(1),
+        CONV_DONE},
+    WIRE_0(CLIENT_START SETTINGS_ACK "\x00\x00\xed\x01\x05\x00\x00\x00\x01" GET_BLOCK TP_FIELD B3_FIELD("{tid:0}-{sid:0}-1")
+           "\x00\x0cx-b3-traceid\x20{tid:0}" "\x00\x0bx-b3-spanid\x10{sid:0}" "\x00\x0cx-b3-sampled\x01" "1"),
+    .spans = (const struct conv_span[]){
+        SPAN(CLIENT_SPAN, "GET", false, CONV_ROOT, "http.response.status_code=200"), SPANS_DONE},
+};
+
+static const struct conversation client_own_b3 = {
+    .name = "client, b3: a program that sends its own b3 field is left alone, its span joins that trace",
+    .roles = {C},
+    .protocols = protocols,
+    .steps = (const struct conv_step[]){
+        SENDS_B(0, CLIENT_START, .unsplit = "PRI "),
+        RECEIVES_B(0, SERVER_START),
+        SENDS_B(0, SETTINGS_ACK "\x00\x00\x4b\x01\x05\x00\x00\x00\x01" GET_BLOCK B3_FIELD(REMOTE_B3)),
+        RECEIVES_B(0, RESP_200_END("\x01")),
+        FINISHED(1),
+        CONV_DONE},
+    WIRE_0(CLIENT_START SETTINGS_ACK "\x00\x00\x4b\x01\x05\x00\x00\x00\x01" GET_BLOCK B3_FIELD(REMOTE_B3)),
+    .spans = (const struct conv_span[]){
+        SPAN_OF(CLIENT_SPAN, "GET", false, CONV_NAMED, REMOTE_TP, "http.response.status_code=200"), SPANS_DONE},
+};
+
+/* a jaeger server stream calls out: the trace, and the baggage received as
+ * uberctx-{key}, go on in jaeger's fields */
+static const struct conversation nested_jaeger = {
+    .name = "server, jaeger: uber-trace-id continued, uberctx baggage forwarded on the child stream",
+    .roles = {S, C},
+    .protocols = protocols,
+    .steps = (const struct conv_step[]){
+        RECEIVES_PREFACE(0, "\x00\x00\x72\x01\x05\x00\x00\x00\x01" GET_BLOCK "\x00\x0duber-trace-id\x3b" REMOTE_UBER
+                            "\x00\x0cuberctx-user\x05" "4%202"),
+        SENDS_B(1, CLIENT_START, .unsplit = "PRI "),
+        RECEIVES_B(1, SERVER_START),
+        SENDS_B(1, GET_FRAME("\x01"), UNSPLIT(GET_FRAME("\x01"))),
+        RECEIVES_B(1, RESP_200_END("\x01")),
+        SENDS_B(0, SERVER_START RESP_200_END("\x01")),
+        FINISHED(2),
+        CONV_DONE},
+    WIRE_1(CLIENT_START "\x00\x00\x6c\x01\x05\x00\x00\x00\x01" GET_BLOCK "\x00\x0duber-trace-id\x35{tid:0}:{sid:0}:0:1"
+                        "\x00\x0cuberctx-user\x05" "4%202"),
+    .spans = (const struct conv_span[]){
+        SPAN(CLIENT_SPAN, "GET", false, 1, "http.response.status_code=200"),
+        SPAN_OF(SERVER_SPAN, "GET", false, CONV_REMOTE, REMOTE_TP, "http.response.status_code=200"),
+        SPANS_DONE},
+};
+
 int main(void)
 {
     CONV_CHECK(server_upgrade);
@@ -594,6 +688,16 @@ int main(void)
         .roles = {C}, .protocols = protocols, .steps = at_steps,
         .wire = {at_wire}, .wire_len = {w}, .spans = one_get, .max_k = 64};
     CONV_CHECK(at);
+
+    conv_use_propagators("b3");
+    CONV_CHECK(server_b3);
+    CONV_CHECK(client_own_b3);
+    conv_use_propagators("b3multi");
+    CONV_CHECK(server_b3multi);
+    conv_use_propagators("jaeger");
+    CONV_CHECK(nested_jaeger);
+    conv_use_propagators("tracecontext,b3,b3multi");
+    CONV_CHECK(client_b3_both);
     printf("# %ld runs\n", conv_total_runs);
     TEST_DONE();
 }

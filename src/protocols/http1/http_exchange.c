@@ -248,11 +248,7 @@ __attribute__((noinline)) static bool program_sends_other_format(const struct oa
 {
     struct oa_context_headers ch;
     context_headers_of(h, &ch);
-    if (!oa_propagation_other_present(&ch))
-        return false;
-    if (oa_propagation_extract(&ch, parent_sc) >= 0)
-        parent_sc->remote = false;
-    return true;
+    return oa_propagation_program_sends_other(&ch, parent_sc);
 }
 
 /* Server: the context a request carries by the configured propagators, in

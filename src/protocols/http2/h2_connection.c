@@ -284,21 +284,53 @@ static bool append_literal(uint8_t *out, size_t cap, size_t *pos, const char *na
 }
 
 /* The literal fields a request head gets, into out (cap octets): their
- * length, 0 when none. */
-static size_t context_fields(uint8_t *out, size_t cap, const struct oa_span_context *own, const char *tracestate,
-                             const char *baggage)
+ * length, 0 when they do not fit; *list_size grows by what they add to the
+ * peer's header list (§6.5.2: name, value and 32 octets each). The W3C
+ * fields when their propagators are configured and the head has none of
+ * its own (NULL tracestate or baggage: none); then other_lines, the header
+ * lines ("Name: value\r\n") of the b3, b3multi and jaeger propagators,
+ * each name lowercased as HTTP/2 requires. */
+static size_t context_fields(uint8_t *out, size_t cap, const struct oa_span_context *own, bool traceparent,
+                             const char *tracestate, const char *baggage, const char *other_lines, size_t other_len,
+                             uint64_t *list_size)
 {
     size_t pos = 0;
-    char tp[OA_TRACEPARENT_LEN + 1];
-    oa_traceparent_format(own, tp);
-    if (!append_literal(out, cap, &pos, "traceparent", tp, OA_TRACEPARENT_LEN))
-        return 0;
+    uint64_t added = 0;
+    if (traceparent) {
+        char tp[OA_TRACEPARENT_LEN + 1];
+        oa_traceparent_format(own, tp);
+        if (!append_literal(out, cap, &pos, "traceparent", tp, OA_TRACEPARENT_LEN))
+            return 0;
+        added += 11 + OA_TRACEPARENT_LEN + 32;
+    }
     size_t ts_len = oa_strlen_or_0(tracestate);
     if (ts_len > 0 && !append_literal(out, cap, &pos, "tracestate", tracestate, ts_len))
         return 0;
+    added += ts_len > 0 ? 10 + ts_len + 32 : 0;
     size_t bg_len = oa_strlen_or_0(baggage);
     if (bg_len > 0 && !append_literal(out, cap, &pos, "baggage", baggage, bg_len))
         return 0;
+    added += bg_len > 0 ? 7 + bg_len + 32 : 0;
+    for (size_t at = 0; at < other_len;) {
+        const char *line = other_lines + at;
+        const char *end = memchr(line, '\n', other_len - at);
+        const char *colon = memchr(line, ':', other_len - at);
+        if (end == NULL || colon == NULL || colon > end || end - colon < 3)
+            return 0;
+        char name[64];
+        size_t name_len = (size_t)(colon - line);
+        if (name_len >= sizeof(name))
+            return 0;
+        for (size_t i = 0; i < name_len; i++)
+            name[i] = (char)(line[i] >= 'A' && line[i] <= 'Z' ? line[i] + ('a' - 'A') : line[i]);
+        name[name_len] = '\0';
+        size_t value_len = (size_t)(end - colon) - 3; /* ": " before, "\r" after */
+        if (!append_literal(out, cap, &pos, name, colon + 2, value_len))
+            return 0;
+        added += name_len + value_len + 32;
+        at = (size_t)(end - other_lines) + 1;
+    }
+    *list_size += added;
     return pos;
 }
 
@@ -385,22 +417,32 @@ static bool queue_fields(struct h2_conn *x, const struct oa_h2_block *b, const u
 static void inject(struct h2_conn *x, const struct oa_h2_block *b, const struct oa_h2_head *h,
                    const struct oa_span_context *own, const char *tracestate, const char *baggage, uint64_t chunk_end)
 {
+    /* read once: the writes below could alias the configuration */
     unsigned propagators = oa_config.propagators;
-    if (!(propagators & 1u << OA_PROPAGATOR_TRACECONTEXT))
-        return;
-    if (h->tracestate_len > 0 || h->tracestate_cut)
+    bool traceparent = propagators & 1u << OA_PROPAGATOR_TRACECONTEXT;
+    if (!traceparent || h->tracestate_len > 0 || h->tracestate_cut)
         tracestate = NULL;
+    bool others = propagators & ~(1u << OA_PROPAGATOR_TRACECONTEXT | 1u << OA_PROPAGATOR_BAGGAGE);
+    /* jaeger forwards baggage as uberctx-{key}, unless the program sends its own */
+    const char *jaeger_baggage = others && h->uberctx == NULL ? baggage : NULL;
     if (!(propagators & 1u << OA_PROPAGATOR_BAGGAGE) || h->baggage != NULL || h->baggage_cut)
         baggage = NULL;
-    size_t cap = 128 + oa_strlen_or_0(tracestate) + oa_strlen_or_0(baggage);
+    size_t other_len = others ? oa_propagation_other_lines(own, jaeger_baggage, NULL) : 0;
+    if (!traceparent && oa_strlen_or_0(baggage) == 0 && other_len == 0)
+        return;
+    /* a literal is at most 2 octets longer than its "Name: value\r\n" line
+     * (5 octets of lengths and flags against 4 of separators) */
+    size_t cap = 128 + oa_strlen_or_0(tracestate) + oa_strlen_or_0(baggage) + 2 * other_len;
     uint8_t small[768];
-    uint8_t *buf = cap <= sizeof(small) ? small : malloc(cap);
+    uint8_t *buf = cap + other_len <= sizeof(small) ? small : malloc(cap + other_len);
     if (buf == NULL)
         return;
-    size_t n = context_fields(buf, cap, own, tracestate, baggage);
-    /* each field counts its name, value and 32 octets (§6.5.2) */
-    uint64_t added = 11 + OA_TRACEPARENT_LEN + 32 + (oa_strlen_or_0(tracestate) > 0 ? 10 + strlen(tracestate) + 32 : 0) +
-                     (oa_strlen_or_0(baggage) > 0 ? 7 + strlen(baggage) + 32 : 0);
+    /* the other formats' lines first, at the buffer's end, then as fields */
+    char *lines = (char *)buf + cap;
+    if (other_len > 0)
+        oa_propagation_other_lines(own, jaeger_baggage, lines);
+    uint64_t added = 0;
+    size_t n = context_fields(buf, cap, own, traceparent, tracestate, baggage, lines, other_len, &added);
     uint32_t max_list = x->side[IN].max_header_list;
     if (n == 0 || (max_list != NO_LIMIT && h->list_size + added > max_list) || !queue_fields(x, b, buf, n, chunk_end))
         OA_DEBUG("http2 stream %u: trace context not added", b->stream);
@@ -469,6 +511,9 @@ static void client_request(struct oa_conn *c, struct h2_conn *x, const struct oa
     const struct oa_span_context *parent = NULL;
     const char *tracestate = NULL;
     const char *baggage = NULL;
+    bool own_other = false;
+    struct oa_context_headers ch;
+    bool others = oa_config.propagators & ~(1u << OA_PROPAGATOR_TRACECONTEXT | 1u << OA_PROPAGATOR_BAGGAGE);
     if (h->traceparent_count > 0) {
         /* the program propagates by itself: its bytes are left alone, our
          * span joins the trace it announces */
@@ -476,13 +521,18 @@ static void client_request(struct oa_conn *c, struct h2_conn *x, const struct oa
             parent_sc.remote = false;
             parent = &parent_sc;
         }
+    } else if (others && (oa_h2_head_context_headers(h, &ch),
+                          own_other = oa_propagation_program_sends_other(&ch, &parent_sc))) {
+        /* so does a program that sends a header of another configured format */
+        if (parent_sc.valid)
+            parent = &parent_sc;
     } else if (oa_thread_context_parent(&parent_sc, &tracestate, &baggage)) {
         parent = &parent_sc;
     }
     struct oa_span_context own;
     if (oa_span_context_start(&own, parent))
         st->p.span = stream_span(OA_SPAN_KIND_CLIENT, &own, parent, st->p.start, tracestate, h, c);
-    if (h->traceparent_count == 0)
+    if (h->traceparent_count == 0 && !own_other)
         inject(x, b, h, &own, tracestate, baggage, chunk_end);
 }
 
@@ -498,19 +548,48 @@ static void server_request(struct oa_conn *c, struct h2_conn *x, const struct oa
     const struct oa_span_context *parent = NULL;
     char tracestate[OA_TRACESTATE_MAX + 1];
     tracestate[0] = '\0';
-    if ((propagators & 1u << OA_PROPAGATOR_TRACECONTEXT) && h->traceparent_count == 1 &&
-        oa_traceparent_parse(h->traceparent, h->traceparent_len, &parent_sc)) {
+    bool w3c = false;
+    if (propagators & ~(1u << OA_PROPAGATOR_TRACECONTEXT | 1u << OA_PROPAGATOR_BAGGAGE)) {
+        /* the configured formats in their order, the last that finds one winning */
+        struct oa_context_headers ch;
+        oa_h2_head_context_headers(h, &ch);
+        int winner = oa_propagation_extract(&ch, &parent_sc);
+        if (winner >= 0)
+            parent = &parent_sc;
+        w3c = winner == OA_PROPAGATOR_TRACECONTEXT;
+    } else if ((propagators & 1u << OA_PROPAGATOR_TRACECONTEXT) && h->traceparent_count == 1 &&
+               oa_traceparent_parse(h->traceparent, h->traceparent_len, &parent_sc)) {
         parent = &parent_sc;
-        if (h->tracestate_len > 0 && !h->tracestate_cut &&
-            oa_tracestate_normalize(h->tracestate, h->tracestate_len, tracestate, sizeof(tracestate)) < 0)
-            tracestate[0] = '\0';
+        w3c = true;
     }
+    if (w3c && h->tracestate_len > 0 && !h->tracestate_cut &&
+        oa_tracestate_normalize(h->tracestate, h->tracestate_len, tracestate, sizeof(tracestate)) < 0)
+        tracestate[0] = '\0';
     char *baggage = NULL;
     size_t baggage_len = 0;
-    if ((propagators & 1u << OA_PROPAGATOR_BAGGAGE) && h->baggage != NULL && !h->baggage_cut) {
-        baggage = malloc(OA_BAGGAGE_MAX + 1);
-        if (baggage != NULL)
-            baggage_len = oa_baggage_sanitize(h->baggage, h->baggage_len, baggage, OA_BAGGAGE_MAX + 1);
+    bool w3c_baggage = (propagators & 1u << OA_PROPAGATOR_BAGGAGE) && h->baggage != NULL && !h->baggage_cut;
+    bool jaeger_baggage = (propagators & 1u << OA_PROPAGATOR_JAEGER) && h->uberctx_len > 0;
+    if (w3c_baggage || jaeger_baggage) {
+        /* the W3C list, then jaeger's items, then the sanitised copy */
+        char *joined = malloc(2 * (OA_BAGGAGE_MAX + 1));
+        if (joined != NULL) {
+            size_t len = 0;
+            joined[0] = '\0';
+            if (w3c_baggage) {
+                memcpy(joined, h->baggage, h->baggage_len);
+                len = h->baggage_len;
+            }
+            if (jaeger_baggage && len + 1 + h->uberctx_len <= OA_BAGGAGE_MAX) {
+                if (len > 0)
+                    joined[len++] = ',';
+                memcpy(joined + len, h->uberctx, h->uberctx_len);
+                len += h->uberctx_len;
+            }
+            baggage = joined + OA_BAGGAGE_MAX + 1;
+            baggage_len = oa_baggage_sanitize(joined, len, baggage, OA_BAGGAGE_MAX + 1);
+            memmove(joined, baggage, baggage_len + 1);
+            baggage = joined;
+        }
     }
     struct oa_span_context own;
     bool sampled = oa_span_context_start(&own, parent);

@@ -15,6 +15,20 @@ void oa_h2_head_release(struct oa_h2_head *h)
 {
     free(h->baggage);
     h->baggage = NULL;
+    free(h->uberctx);
+    h->uberctx = NULL;
+}
+
+void oa_h2_head_context_headers(const struct oa_h2_head *h, struct oa_context_headers *ch)
+{
+    for (int i = 0; i < OA_CH_N; i++) {
+        ch->count[i] = h->other_count[i];
+        ch->value[i] = h->other_count[i] > 0 ? h->other[i] : NULL;
+        ch->len[i] = h->other_len[i];
+    }
+    ch->count[OA_CH_TRACEPARENT] = h->traceparent_count;
+    ch->value[OA_CH_TRACEPARENT] = h->traceparent_count > 0 ? h->traceparent : NULL;
+    ch->len[OA_CH_TRACEPARENT] = h->traceparent_len;
 }
 
 static inline bool is(const struct oa_hpack_field *f, const char *name, size_t len)
@@ -57,6 +71,39 @@ static int decimal(const char *v, size_t n)
     return x;
 }
 
+/* A field of another context propagator (b3, x-b3-*, uber-trace-id: names
+ * are lowercase in HTTP/2), kept as the HTTP/1 code finds them; false when
+ * f is none of them. */
+static bool other_context_field(struct oa_h2_head *h, const struct oa_hpack_field *f)
+{
+    for (int i = OA_CH_B3; i < OA_CH_N; i++) {
+        const char *name = oa_context_header_names[i];
+        if (!is(f, name, strlen(name)))
+            continue;
+        if (h->other_count[i] < UINT8_MAX)
+            h->other_count[i]++;
+        if (h->other_count[i] == 1) {
+            bool fits = f->value_len < OA_H2_OTHER_CONTEXT_MAX;
+            h->other_len[i] = fits ? (uint8_t)f->value_len : 0;
+            if (fits)
+                memcpy(h->other[i], f->value, f->value_len);
+        }
+        return true;
+    }
+    return false;
+}
+
+/* uberctx-{key}: a jaeger baggage item, appended as a W3C member */
+static void uberctx_field(struct oa_h2_head *h, const struct oa_hpack_field *f)
+{
+    if (h->uberctx == NULL && (h->uberctx = malloc(OA_BAGGAGE_MAX + 1)) == NULL)
+        return;
+    if (h->uberctx_len == 0)
+        h->uberctx[0] = '\0';
+    oa_propagation_append_uberctx(f->name, f->name_len, f->value, f->value_len, h->uberctx, &h->uberctx_len,
+                                  OA_BAGGAGE_MAX + 1);
+}
+
 void oa_h2_head_field(void *arg, const struct oa_hpack_field *f)
 {
     struct oa_h2_head *h = arg;
@@ -87,6 +134,8 @@ void oa_h2_head_field(void *arg, const struct oa_hpack_field *f)
             if (h->baggage != NULL && !h->baggage_cut &&
                 !join(h->baggage, OA_BAGGAGE_MAX, &h->baggage_len, f->value, f->value_len))
                 h->baggage_cut = true;
+        } else {
+            other_context_field(h, f);
         }
         break;
     case 'c':
@@ -113,6 +162,13 @@ void oa_h2_head_field(void *arg, const struct oa_hpack_field *f)
     case 'u':
         if (IS(f, "user-agent"))
             KEEP(h->user_agent, h->user_agent_len, f);
+        else if (f->name_len > 8 && memcmp(f->name, "uberctx-", 8) == 0)
+            uberctx_field(h, f);
+        else
+            other_context_field(h, f);
+        break;
+    case 'x':
+        other_context_field(h, f);
         break;
     default:
         break;

@@ -101,3 +101,16 @@ expect_eq(len(orphans), 0, 'each backend request is the child of a handler call 
     load yes 8 200 e 4
     expect_shares 200 e 1 1
 }
+
+@test "grpcio: a handler that sends its own traceparent: the backend gets it byte for byte, the call's span joins its trace" {
+    start_service
+    local own=00-11111111111111111111111111111111-2222222222222222-01
+    run traced load "$PY" "$PY_PROGRAMS/grpc_handoff.py" call "$SVC_PORT" own1
+    assert_ok
+    [[ $output == "ok /?id=own1 $own" ]] || fail_now "the backend saw: $output"
+    wait_spans 1 --service svc --kind client
+    check_spans "
+c = one(service='svc', kind='client')
+expect_eq((c['trace_id'], c.get('parent_span_id')), ('1' * 32, '2' * 16), 'the span joins the trace the program named')
+"
+}

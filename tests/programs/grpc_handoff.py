@@ -8,6 +8,10 @@ the handler on its thread pool, a thread that read nothing of the call.
       /demo.Handoff/<ID> (any ID), unary: GETs BACKEND_URL/?id=<ID> with
       urllib and answers "<ID> <status>". --background-ms: a thread that
       GETs ?id=bgK every MS ms, on behalf of no call.
+      /demo.Handoff/own<ID>: the same GET, with a traceparent header of
+      the handler's own (OWN_TRACEPARENT); answers the backend's body.
+  grpc_handoff.py call PORT ID
+      one call; prints its answer.
   grpc_handoff.py load PORT CHANNELS CALLS PREFIX [--per-channel K]
       CHANNELS channels, each its own connection, K calls in flight on each
       (K threads per channel), calls /demo.Handoff/<PREFIX><n> for n in
@@ -27,13 +31,19 @@ from concurrent import futures
 import grpc
 
 SERVICE = "demo.Handoff"
+OWN_TRACEPARENT = "00-11111111111111111111111111111111-2222222222222222-01"
 
 
-def fetch(backend, ident):
+def fetch(backend, ident, own=False):
+    """The status of GET BACKEND/?id=IDENT (own: its body, the request
+    carrying OWN_TRACEPARENT)."""
+    req = urllib.request.Request("%s/?id=%s" % (backend, ident))
+    if own:
+        req.add_header("traceparent", OWN_TRACEPARENT)
     try:
-        with urllib.request.urlopen("%s/?id=%s" % (backend, ident), timeout=30) as r:
-            r.read()
-            return r.status
+        with urllib.request.urlopen(req, timeout=30) as r:
+            body = r.read()
+            return body.decode().strip() if own else r.status
     except Exception as e:  # noqa: BLE001 - the answer says what failed
         return "error %s" % type(e).__name__
 
@@ -51,6 +61,8 @@ class Handoff(grpc.GenericRpcHandler):
         ident = details.method[len(prefix):]
 
         def call(request, context):
+            if ident.startswith("own"):
+                return fetch(self.backend, ident, own=True).encode()
             return ("%s %s" % (ident, fetch(self.backend, ident))).encode()
 
         return grpc.unary_unary_rpc_method_handler(call)
@@ -113,6 +125,11 @@ def load(args):
     print("ok %d" % args.calls)
 
 
+def call(args):
+    with grpc.insecure_channel("127.0.0.1:%d" % args.port) as ch:
+        print(ch.unary_unary("/%s/%s" % (SERVICE, args.ident))(b"", timeout=60).decode())
+
+
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="mode", required=True)
@@ -120,6 +137,9 @@ def main():
     s.add_argument("backend")
     s.add_argument("ready_file")
     s.add_argument("--background-ms", type=int, default=0)
+    c = sub.add_parser("call")
+    c.add_argument("port", type=int)
+    c.add_argument("ident")
     ld = sub.add_parser("load")
     ld.add_argument("port", type=int)
     ld.add_argument("channels", type=int)
@@ -127,7 +147,7 @@ def main():
     ld.add_argument("prefix")
     ld.add_argument("--per-channel", type=int, default=1)
     args = ap.parse_args()
-    serve(args) if args.mode == "serve" else load(args)
+    {"serve": serve, "call": call, "load": load}[args.mode](args)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,8 @@ the handler on its thread pool, a thread that read nothing of the call.
   grpc_handoff.py load PORT CHANNELS CALLS PREFIX [--per-channel K]
       CHANNELS channels, each its own connection, K calls in flight on each
       (K threads per channel), calls /demo.Handoff/<PREFIX><n> for n in
-      1..CALLS between them; checks each answer names its own id. Prints
+      1..CALLS, call n on channel n % CHANNELS; checks each answer names
+      its own id. Prints
       "ok CALLS" or what failed.
 
 The call's id is its method, so that its server span (named after the
@@ -89,14 +90,15 @@ def serve(args):
 
 
 def load(args):
-    nxt = iter(range(1, args.calls + 1))
+    # call n on channel n % CHANNELS: every channel has its share
+    todo = [iter(range(i + 1, args.calls + 1, args.channels)) for i in range(args.channels)]
     lock = threading.Lock()
     bad = []
 
-    def worker(channel):
+    def worker(i, channel):
         while True:
             with lock:
-                n = next(nxt, None)
+                n = next(todo[i], None)
             if n is None:
                 return
             ident = "%s%d" % (args.prefix, n)
@@ -112,7 +114,8 @@ def load(args):
     # shares a connection between channels of the same target otherwise)
     channels = [grpc.insecure_channel("127.0.0.1:%d" % args.port, options=[("grpc.use_local_subchannel_pool", 1)])
                 for _ in range(args.channels)]
-    threads = [threading.Thread(target=worker, args=(ch,)) for ch in channels for _ in range(args.per_channel)]
+    threads = [threading.Thread(target=worker, args=(i, ch)) for i, ch in enumerate(channels)
+               for _ in range(args.per_channel)]
     for t in threads:
         t.start()
     for t in threads:

@@ -114,3 +114,20 @@ c = one(service='svc', kind='client')
 expect_eq((c['trace_id'], c.get('parent_span_id')), ('1' * 32, '2' * 16), 'the span joins the trace the program named')
 "
 }
+
+@test "grpcio server-streaming: a call made while the response's iterator runs is the child of its call" {
+    start_service
+    run traced load "$PY" "$PY_PROGRAMS/grpc_handoff.py" call "$SVC_PORT" stream1
+    assert_ok
+    [[ $output == $'first\nstream1 200' ]] || fail_now "answer: $output"
+    wait_spans 1 --service svc --kind server
+    wait_spans 1 --service svc --kind client
+    wait_spans 1 --service backend --kind server
+    check_spans "
+s = one(service='svc', kind='server', name='demo.Handoff/stream1')
+c = one(service='svc', kind='client')
+b = one(service='backend', kind='server')
+expect_eq((c['trace_id'], c.get('parent_span_id')), (s['trace_id'], s['span_id']), 'the call: a child of the streaming call')
+expect_eq(b.get('parent_span_id'), c['span_id'], 'the backend request: a child of the call')
+"
+}

@@ -10,6 +10,8 @@ the handler on its thread pool, a thread that read nothing of the call.
       GETs ?id=bgK every MS ms, on behalf of no call.
       /demo.Handoff/own<ID>: the same GET, with a traceparent header of
       the handler's own (OWN_TRACEPARENT); answers the backend's body.
+      /demo.Handoff/stream<ID>: server-streaming: the GET made while the
+      response's iterator runs, between its two messages.
   grpc_handoff.py call PORT ID
       one call; prints its answer.
   grpc_handoff.py load PORT CHANNELS CALLS PREFIX [--per-channel K]
@@ -60,6 +62,13 @@ class Handoff(grpc.GenericRpcHandler):
         if not details.method.startswith(prefix):
             return None
         ident = details.method[len(prefix):]
+
+        def stream(request, context):
+            yield b"first"
+            yield ("%s %s" % (ident, fetch(self.backend, ident))).encode()
+
+        if ident.startswith("stream"):
+            return grpc.unary_stream_rpc_method_handler(stream)
 
         def call(request, context):
             if ident.startswith("own"):
@@ -129,8 +138,13 @@ def load(args):
 
 
 def call(args):
+    path = "/%s/%s" % (SERVICE, args.ident)
     with grpc.insecure_channel("127.0.0.1:%d" % args.port) as ch:
-        print(ch.unary_unary("/%s/%s" % (SERVICE, args.ident))(b"", timeout=60).decode())
+        if args.ident.startswith("stream"):
+            for reply in ch.unary_stream(path)(b"", timeout=60):
+                print(reply.decode())
+        else:
+            print(ch.unary_unary(path)(b"", timeout=60).decode())
 
 
 def main():

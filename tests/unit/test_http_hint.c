@@ -313,6 +313,29 @@ static const struct conversation by_peer_unknown = {
         SPANS_DONE},
 };
 
+/* An HTTP/1 server request handed to another thread is named the same way:
+ * the request whose caller's parent id it carries, the other one in
+ * flight on the connection (pipelined) left alone. */
+static const struct conversation by_parent_http1 = {
+    .name = "hint by peer port on an HTTP/1 server connection: the request whose caller it names",
+    .roles = {S, C},
+    .steps = (const struct conv_step[]){
+        RECEIVES(0, "GET /a HTTP/1.1\r\nHost: me\r\ntraceparent: " TP_A "\r\n\r\n"
+                    "GET /b HTTP/1.1\r\nHost: me\r\ntraceparent: " TP_B "\r\n\r\n"),
+        HANDLER_SENDS(BY_PEER_B),
+        RECEIVES(1, OK_EMPTY),
+        FINISHED(1),
+        SENDS(0, OK_EMPTY OK_EMPTY),
+        FINISHED(3),
+        CONV_DONE},
+    .wire = {NULL, HANDLER_WIRE},
+    .spans = (const struct conv_span[]){
+        HANDLER_SPAN(2),
+        SPAN_OF(SERVER_SPAN, "GET", false, CONV_REMOTE, TP_A, "url.path=/a"),
+        SPAN_OF(SERVER_SPAN, "GET", false, CONV_REMOTE, TP_B, "url.path=/b"),
+        SPANS_DONE},
+};
+
 int main(void)
 {
     grammar();
@@ -325,6 +348,7 @@ int main(void)
     CONV_CHECK(by_peer_only);
     CONV_CHECK(by_peer_two);
     CONV_CHECK(by_peer_unknown);
+    CONV_CHECK(by_parent_http1);
     printf("# %ld runs\n", conv_total_runs);
     TEST_DONE();
 }

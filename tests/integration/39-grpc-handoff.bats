@@ -16,8 +16,7 @@ setup() {
     common_setup
     "$PY" -c 'import grpc' 2>/dev/null || skip "python3-grpcio not installed"
     start_receiver
-    start_listener backend backend "$(node_bin)" "$PY_PROGRAMS/loop_service.js" backend "$T/backend.port"
-    BACKEND_PORT=$LISTENER_PORT
+    start_loop_backend
 }
 
 teardown() {

@@ -190,6 +190,8 @@ static const struct oa_protocol *const h2_first[] = {&oa_http2_protocol, &oa_htt
 #define BY_PEER_NONE "00-" ZEROS "-ff9c400000000000-00"
 #define HANDLER_GET(hint) "GET /out HTTP/1.1\r\ntraceparent: " hint "\r\nHost: up\r\n\r\n"
 #define HANDLER_SENDS(hint) SENDS(1, HANDLER_GET(hint), .unsplit = hint "\r\nHost: up\r\n\r\n")
+/* the handler's request carrying hint, answered: the n-th span finished */
+#define HANDLER_CALLS(hint, n) HANDLER_SENDS(hint), RECEIVES(1, OK_EMPTY), FINISHED(n)
 #define HANDLER_WIRE "GET /out HTTP/1.1\r\ntraceparent: {tp:0}\r\nHost: up\r\n\r\n"
 #define HANDLER_SPAN(parent) SPAN(CLIENT_SPAN, "GET", false, parent, "url.full=http://up/out")
 
@@ -202,9 +204,7 @@ static const struct conversation by_parent = {
     .protocols = h2_first,
     .steps = (const struct conv_step[]){
         RECEIVES_GRPC(0, GRPC_CALL_TP("\x01", TP_A) GRPC_CALL_TP("\x03", TP_B)),
-        HANDLER_SENDS(BY_PEER_B),
-        RECEIVES(1, OK_EMPTY),
-        FINISHED(1),
+        HANDLER_CALLS(BY_PEER_B, 1),
         {.conn = 0, .dir = CONV_SEND, B(H2_SERVER_START GRPC_OK("\x01") GRPC_OK("\x03"))},
         FINISHED(3),
         CONV_DONE},
@@ -227,9 +227,7 @@ static const struct conversation by_parent_answered = {
         RECEIVES_GRPC(0, GRPC_CALL_TP("\x01", TP_A) GRPC_CALL_TP("\x03", TP_B)),
         {.conn = 0, .dir = CONV_SEND, B(H2_SERVER_START GRPC_OK("\x01"))},
         FINISHED(1),
-        HANDLER_SENDS(BY_PEER_A),
-        RECEIVES(1, OK_EMPTY),
-        FINISHED(2),
+        HANDLER_CALLS(BY_PEER_A, 2),
         {.conn = 0, .dir = CONV_SEND, B(GRPC_OK("\x03"))},
         FINISHED(3),
         CONV_DONE},
@@ -249,9 +247,7 @@ static const struct conversation by_peer_only = {
     .protocols = h2_first,
     .steps = (const struct conv_step[]){
         RECEIVES_GRPC(0, GRPC_CALL("\x01")),
-        HANDLER_SENDS(BY_PEER_NONE),
-        RECEIVES(1, OK_EMPTY),
-        FINISHED(1),
+        HANDLER_CALLS(BY_PEER_NONE, 1),
         {.conn = 0, .dir = CONV_SEND, B(H2_SERVER_START GRPC_OK("\x01"))},
         FINISHED(2),
         CONV_DONE},
@@ -268,9 +264,7 @@ static const struct conversation by_peer_two = {
     .protocols = h2_first,
     .steps = (const struct conv_step[]){
         RECEIVES_GRPC(0, GRPC_CALL("\x01") GRPC_CALL("\x03")),
-        HANDLER_SENDS(BY_PEER_NONE),
-        RECEIVES(1, OK_EMPTY),
-        FINISHED(1),
+        HANDLER_CALLS(BY_PEER_NONE, 1),
         {.conn = 0, .dir = CONV_SEND, B(H2_SERVER_START GRPC_OK("\x01") GRPC_OK("\x03"))},
         FINISHED(3),
         CONV_DONE},
@@ -290,15 +284,9 @@ static const struct conversation by_peer_unknown = {
     .protocols = h2_first,
     .steps = (const struct conv_step[]){
         RECEIVES_GRPC(0, GRPC_CALL_TP("\x01", TP_A)),
-        HANDLER_SENDS("00-" ZEROS "-ff9c41aa0ba902b7-00"),
-        RECEIVES(1, OK_EMPTY),
-        FINISHED(1),
-        HANDLER_SENDS("00-" ZEROS "-ff9c40aa0ba902b6-00"),
-        RECEIVES(1, OK_EMPTY),
-        FINISHED(2),
-        HANDLER_SENDS(BY_PEER_A),
-        RECEIVES(1, OK_EMPTY),
-        FINISHED(3),
+        HANDLER_CALLS("00-" ZEROS "-ff9c41aa0ba902b7-00", 1),
+        HANDLER_CALLS("00-" ZEROS "-ff9c40aa0ba902b6-00", 2),
+        HANDLER_CALLS(BY_PEER_A, 3),
         {.conn = 0, .dir = CONV_SEND, B(H2_SERVER_START GRPC_OK("\x01"))},
         FINISHED(4),
         CONV_DONE},
@@ -322,9 +310,7 @@ static const struct conversation by_parent_http1 = {
     .steps = (const struct conv_step[]){
         RECEIVES(0, "GET /a HTTP/1.1\r\nHost: me\r\ntraceparent: " TP_A "\r\n\r\n"
                     "GET /b HTTP/1.1\r\nHost: me\r\ntraceparent: " TP_B "\r\n\r\n"),
-        HANDLER_SENDS(BY_PEER_B),
-        RECEIVES(1, OK_EMPTY),
-        FINISHED(1),
+        HANDLER_CALLS(BY_PEER_B, 1),
         SENDS(0, OK_EMPTY OK_EMPTY),
         FINISHED(3),
         CONV_DONE},

@@ -13,6 +13,12 @@ connection's file descriptor, its peer port and its number on the
 connection; an aiohttp client request made in that context carries it, and
 the shim replaces it with its client span's own traceparent, parented to
 that request; a request made for none carries a placeholder that says so.
+grpcio runs each call's handler on a thread pool, on a thread that read
+nothing of it: while grpcio runs a handler (its _call_behavior, and each
+step of a streaming response), the variable holds a placeholder naming the
+call by its peer's port and the parent id of the traceparent it carried
+(the shim finds the HTTP/2 stream). http.client requests (urllib,
+requests) made in a context that holds a placeholder carry it too.
 No SDK, no spans; a program that sets its own traceparent is
 left alone. Without the shim in the process (/proc/self/maps) it does
 nothing but run the sitecustomize it shadows."""
@@ -120,7 +126,89 @@ def _otelauto_hint():
 
         module.ClientSession._request = _request
 
-    patches = {"aiohttp.web_app": patch_web_app, "aiohttp.client": patch_client}
+    # grpcio (grpc._server): the peer is "ipv4:127.0.0.1:PORT" or
+    # "ipv6:[::1]:PORT"; the traceparent, when the call carried one valid
+    # in form, gives the low 39 bits of its parent id, marked (README
+    # "Runtime hints"); without one, 0: the connection's only open call.
+    parent_bits = 39
+    lower_hex = frozenset("0123456789abcdef")
+
+    def parent_id(value):
+        """The parent id of a traceparent of W3C form (any version), or None."""
+        v = value.strip(" \t")
+        if len(v) < 55 or (len(v) > 55 and v[55] != "-") or v[2] != "-" or v[35] != "-" or v[52] != "-":
+            return None
+        if not lower_hex.issuperset(v[0:2] + v[3:35] + v[36:52] + v[53:55]):
+            return None
+        return int(v[36:52], 16)
+
+    def grpc_placeholder(rpc_event):
+        peer = rpc_event.call.peer()
+        if isinstance(peer, bytes):
+            peer = peer.decode("latin-1")
+        if not peer.startswith(("ipv4:", "ipv6:")):
+            return None
+        port = int(peer.rsplit(":", 1)[1])
+        if not 0 < port <= 0xFFFF:
+            return None
+        carried = [v for k, v in (rpc_event.invocation_metadata or ()) if k == "traceparent"]
+        d = 0
+        p = parent_id(carried[0]) if len(carried) == 1 and isinstance(carried[0], str) else None
+        if p is not None:
+            d = (p & ((1 << parent_bits) - 1)) | 1 << parent_bits
+        return "00-%s-ff%04x%010x-00" % ("0" * 32, port, d)
+
+    def in_call_context(run):
+        def run_(rpc_event, *args, **kwargs):
+            try:
+                value = grpc_placeholder(rpc_event)
+            except Exception:  # noqa: BLE001 - no hint rather than a changed program
+                value = None
+            if value is None:
+                return run(rpc_event, *args, **kwargs)
+            token = current.set(value)
+            try:
+                return run(rpc_event, *args, **kwargs)
+            finally:
+                current.reset(token)
+
+        return run_
+
+    def patch_grpc_server(module):
+        # both take the call's event first and run on the pool's thread:
+        # the handler, and each step of a streaming response's iterator
+        for name in ("_call_behavior", "_take_response_from_response_iterator"):
+            run = getattr(module, name, None)
+            if callable(run):
+                setattr(module, name, in_call_context(run))
+
+    def patch_http_client(module):
+        endheaders = module.HTTPConnection.endheaders
+
+        def endheaders_(self, *args, **kwargs):
+            value = current.get()
+            if value:
+                try:
+                    lines = self._buffer[1:]
+                    if not any(bytes(line[:12]).lower() == b"traceparent:" for line in lines):
+                        self.putheader("traceparent", value)
+                except Exception:  # noqa: BLE001 - the original says what is wrong
+                    pass
+            return endheaders(self, *args, **kwargs)
+
+        module.HTTPConnection.endheaders = endheaders_
+
+    patches = {
+        "aiohttp.web_app": patch_web_app,
+        "aiohttp.client": patch_client,
+        "grpc._server": patch_grpc_server,
+        "http.client": patch_http_client,
+    }
+    for name in [n for n in patches if n in sys.modules]:
+        try:
+            patches.pop(name)(sys.modules[name])
+        except Exception:  # noqa: BLE001 - an unknown version: no hint
+            pass
 
     class PatchingLoader:
         def __init__(self, loader, patch):
@@ -134,11 +222,11 @@ def _otelauto_hint():
             self.loader.exec_module(module)
             try:
                 self.patch(module)
-            except Exception:  # noqa: BLE001 - an unknown aiohttp: no hint
+            except Exception:  # noqa: BLE001 - an unknown version: no hint
                 pass
 
     class Finder:
-        """Patches the aiohttp modules above as they are imported."""
+        """Patches the modules above as they are imported."""
 
         @staticmethod
         def find_spec(name, path=None, target=None):

@@ -34,6 +34,8 @@ static struct oa_conn *free_list;
 static struct oa_conn *slab;
 static unsigned slab_used = SLAB_CONNS;
 static int slab_lock;
+/* one past the highest fd tracked (oa_fd_table_high_water); only grows */
+static int high_water;
 
 __thread int oa_conn_tid __attribute__((tls_model("initial-exec")));
 
@@ -238,6 +240,9 @@ static struct oa_conn *track(int fd, enum oa_conn_role role, const struct sockad
         c->peer_len = peer_len;
     }
     struct oa_conn *old = __atomic_exchange_n(slot, c, __ATOMIC_ACQ_REL);
+    int hw = __atomic_load_n(&high_water, __ATOMIC_RELAXED);
+    while (fd >= hw && !__atomic_compare_exchange_n(&high_water, &hw, fd + 1, true, __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+        ;
     if (old != NULL && oa_conn_lock(old, fd))
         conn_retire(old, 0);
     return c;
@@ -255,6 +260,11 @@ static void forget(int fd)
     if (oa_conn_lock(c, fd))
         conn_retire(c, 0);
     errno = saved;
+}
+
+int oa_fd_table_high_water(void)
+{
+    return __atomic_load_n(&high_water, __ATOMIC_ACQUIRE);
 }
 
 void oa_fd_table_crash_walk(const struct oa_crash_walk *w)

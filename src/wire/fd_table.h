@@ -77,6 +77,10 @@ static inline struct oa_conn *oa_fd_peek(int fd)
     return __atomic_load_n(&chunk[(unsigned)fd & ((1u << OA_FD_TABLE_CHUNK_BITS) - 1)], __ATOMIC_ACQUIRE);
 }
 
+/* One past the highest fd the table ever tracked: the bound of a scan over
+ * it (a runtime hint that names a server connection by its peer port). */
+int oa_fd_table_high_water(void);
+
 /* Registers fd as a TCP socket of the given role, replacing (and finishing)
  * any stale state the number still had. Returns the connection or NULL. */
 struct oa_conn *oa_fd_track(int fd, enum oa_conn_role role, const struct sockaddr *peer, socklen_t peer_len);

@@ -26,6 +26,21 @@
 
 struct oa_protocol;
 struct oa_span;
+struct oa_server_context;
+
+/* A runtime hint's question to the server connections of one peer port
+ * (protocols/http1/http_hint.h): which of their requests still unanswered
+ * match it. The protocols add their matches (oa_unanswered_offer in
+ * protocols/common/unanswered.h); the caller takes `found` only when
+ * exactly one matched over all the connections asked. */
+struct oa_unanswered_query {
+    bool by_parent;                   /* else: every unanswered request matches */
+    uint64_t parent_low;              /* by_parent: the low `bits` bits of the parent id
+                                       * that the request's traceparent carried */
+    unsigned bits;
+    unsigned count;                   /* matches so far (counting stops at 2) */
+    struct oa_server_context *found;  /* the first match, with a reference the caller drops */
+};
 
 /* What the crash capture (src/lifecycle/crash.c) asks of every request in
  * flight, from a signal handler: a finished copy of its span, failed with
@@ -116,6 +131,12 @@ struct oa_protocol {
      * other protocol passes on (a request in flight that this one
      * completes; the two agree on its type), or NULL. NULL: not followed. */
     struct oa_proto_conn *(*switch_in)(struct oa_conn *c, const void *handover);
+    /* Optional (NULL: never matches). A runtime hint that names a server
+     * request by its peer port (a handler on a thread pool, grpcio): q
+     * takes the requests of c, a server connection from that port, still
+     * unanswered and matching q. Called with c locked, by a thread that
+     * holds at most a client connection's lock. */
+    void (*unanswered)(struct oa_conn *c, struct oa_unanswered_query *q);
 };
 
 /* At start-up, in order of precedence (a protocol whose detection is the

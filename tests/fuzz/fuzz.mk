@@ -28,8 +28,10 @@ FUZZ_SRC_hpack        = src/protocols/http2/hpack_decoder.c src/protocols/http2/
                         src/protocols/http2/hpack_static_table.c src/protocols/http2/hpack_literal.c
 
 FUZZ_SRC_h2_frames    = src/protocols/http2/h2_frames.c
+FUZZ_SRC_http_hint    = src/protocols/http1/http_hint.c
 
-FUZZ_NAMES := http1_parser traceparent tracestate baggage grpc_status propagators postgres redis mysql hpack h2_frames
+FUZZ_NAMES := http1_parser traceparent tracestate baggage grpc_status propagators postgres redis mysql hpack h2_frames \
+              http_hint
 FUZZ_BINS  := $(patsubst %,build/fuzz/fuzz_%,$(FUZZ_NAMES))
 
 .PHONY: fuzz fuzz-bins

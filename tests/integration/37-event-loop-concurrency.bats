@@ -15,8 +15,7 @@ load arch_helper
 setup() {
     common_setup
     start_receiver
-    start_listener backend backend "$(node_bin)" "$PY_PROGRAMS/loop_service.js" backend "$T/backend.port"
-    BACKEND_PORT=$LISTENER_PORT
+    start_loop_backend
 }
 
 teardown() {

@@ -73,6 +73,13 @@ node_bin() {
     command -v node || command -v nodejs
 }
 
+# start_loop_backend: tests/programs/loop_service.js's backend (answers "ok
+# URL TRACEPARENT"), traced as "backend"; sets BACKEND_PORT.
+start_loop_backend() {
+    start_listener backend backend "$(node_bin)" "$PY_PROGRAMS/loop_service.js" backend "$T/backend.port"
+    BACKEND_PORT=$LISTENER_PORT
+}
+
 # Checks, in python over the spans, that CHAIN (a list of spans) is one
 # trace in which each span is the child of the one before, the first a root.
 CHAIN_CHECK='

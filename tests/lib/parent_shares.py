@@ -6,7 +6,10 @@ its parent is that server span, "root" when it has no parent, "wrong"
 otherwise. Calls whose id starts with bg (a background job) are counted
 apart: "bg_root" those without a parent, "bg_parented" the others.
 
-  parent_shares.py SPANS_FILE SERVICE PREFIX
+  parent_shares.py SPANS_FILE SERVICE PREFIX [--rpc]
+
+--rpc: the server spans are gRPC calls whose method is <PREFIX>N
+(rpc.method), not GET /id/<PREFIX>N.
 
 Prints one JSON object: servers, calls, right, wrong, root, missing (server
 spans without their call), bg_root, bg_parented."""
@@ -21,13 +24,15 @@ import spans  # noqa: E402 - the helpers beside this file
 
 def main():
     path, service, prefix = sys.argv[1], sys.argv[2], sys.argv[3]
+    rpc = sys.argv[4:] == ["--rpc"]
+    key, form = ("rpc.method", r"") if rpc else ("url.path", "/id/")
     servers, calls, bg = {}, {}, []
     for s in spans.load(path):
         if s.get("service") != service:
             continue
         a = s.get("attributes") or {}
         if s.get("kind") == 2:
-            m = re.fullmatch("/id/" + re.escape(prefix) + r"(\d+)", str(a.get("url.path")))
+            m = re.fullmatch(form + re.escape(prefix) + r"(\d+)", str(a.get(key)))
             if m:
                 servers[m.group(1)] = s
         elif s.get("kind") == 3:

@@ -35,6 +35,7 @@ int main(void)
     struct oa_conn *conns[sizeof fds / sizeof fds[0]];
     bool ok = true;
 
+    CHECK(oa_fd_table_high_water() == 0, "nothing tracked: the high-water mark is 0");
     for (size_t i = 0; i < n; i++) {
         struct sockaddr_in sa = peer(1000 + (int)i);
         conns[i] = oa_fd_track(fds[i], OA_ROLE_CLIENT, (struct sockaddr *)&sa, sizeof sa);
@@ -50,6 +51,7 @@ int main(void)
                "fd %d's neighbour is untouched", fds[i]);
     }
     CHECK(ok, "every tracked number, above 65535 too, maps to its own connection only");
+    CHECK(oa_fd_table_high_water() == OA_FD_TABLE_MAX, "the high-water mark is one past the highest fd tracked");
 
     oa_fd_forget(70000);
     CHECK(oa_fd_peek(70000) == NULL && oa_fd_peek(65537) == conns[5] && oa_fd_peek(1048575) == conns[7],
@@ -74,5 +76,6 @@ int main(void)
     for (size_t i = 0; i < n; i++)
         EXPECT(ok, oa_fd_peek(fds[i]) == NULL, "fd %d forgotten", fds[i]);
     CHECK(ok, "all forgotten at the end");
+    CHECK(oa_fd_table_high_water() == OA_FD_TABLE_MAX, "the high-water mark stays (a bound, never lowered)");
     TEST_DONE();
 }

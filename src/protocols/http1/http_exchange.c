@@ -11,6 +11,7 @@
 #include "protocols/common/pending_handover.h"
 #include "protocols/http1/http_exchange.h"
 #include "protocols/http1/http_hint.h"
+#include "protocols/common/unanswered.h"
 #include "protocols/http1/http_raw_span.h"
 #include "protocols/http1/http_span.h"
 #include "base/log.h"
@@ -176,6 +177,17 @@ static void exchange_crash(const struct oa_proto_conn *p, const struct oa_crash_
 static void exchange_give_up(struct oa_conn *c)
 {
     oa_pending_fifo_drop_all(&exchange_of(c)->pending, &inflight_ops);
+}
+
+/* A runtime hint by peer port (http_hint.h): the server requests in
+ * flight, those whose response is not complete. */
+static void exchange_unanswered(struct oa_conn *c, struct oa_unanswered_query *q)
+{
+    struct oa_http_exchange *x = exchange_of(c);
+    if (x->role != OA_ROLE_SERVER)
+        return;
+    for (unsigned i = 0; i < x->pending.count && q->count < 2; i++)
+        oa_unanswered_offer(q, oa_pending_fifo_at(&x->pending, i)->ctx);
 }
 
 /* ---- propagation helpers ---- */
@@ -803,6 +815,7 @@ const struct oa_protocol oa_http1_protocol = {
     .disown = exchange_disown,
     .free = exchange_free,
     .crash = exchange_crash,
+    .unanswered = exchange_unanswered,
 };
 
 void oa_http1_register(void)

@@ -13,6 +13,7 @@
 #include "protocols/common/pending.h"
 #include "protocols/http1/http_metrics.h"
 #include "protocols/common/pending_handover.h"
+#include "protocols/common/unanswered.h"
 #include "protocols/http2/grpc_metrics.h"
 #include "protocols/http1/http_span.h"
 #include "protocols/http2/h2_connection.h"
@@ -828,6 +829,20 @@ static void conn_crash(const struct oa_proto_conn *p, const struct oa_crash_walk
     }
 }
 
+/* A runtime hint by peer port (http_hint.h): the server streams in flight.
+ * A stream's entry stays in the table until its response ends (or it is
+ * reset): every entry is a request not answered yet. */
+static void conn_unanswered(struct oa_conn *c, struct oa_unanswered_query *q)
+{
+    struct h2_conn *x = conn_of(c);
+    if (x->role != OA_ROLE_SERVER)
+        return;
+    for (unsigned i = 0; i < OA_H2_TABLE_SLOTS && q->count < 2; i++) {
+        if (x->streams[i].p.used)
+            oa_unanswered_offer(q, x->streams[i].p.ctx);
+    }
+}
+
 /* An HTTP/1 connection upgraded (`Upgrade: h2c` answered 101): HTTP/2
  * from the octet after the 101, the client's preface still to come, the
  * upgrade request (handed over: HTTP/1's span and metric) stream 1, whose
@@ -894,6 +909,7 @@ const struct oa_protocol oa_http2_protocol = {
     .free = conn_free,
     .crash = conn_crash,
     .switch_in = conn_switch_in,
+    .unanswered = conn_unanswered,
 };
 
 void oa_http2_register(void)

@@ -1,0 +1,54 @@
+# The concurrency harness of the runtime hints' tests
+# (37-event-loop-concurrency.bats, 38-java-hints.bats): a service "svc" at
+# $SVC_PORT whose GET /id/N makes one downstream call with ?id=N to a backend
+# traced as "backend"; tests/programs/concurrent_load.py drives it and
+# tests/lib/parent_shares.py counts the calls whose parent is the server
+# span of the same N ("right"), another ("wrong") or none ("root").
+
+# load CONNECTIONS REQUESTS PREFIX: the requests, all answered right.
+load() {
+    run "$PY" "$PY_PROGRAMS/concurrent_load.py" "$SVC_PORT" "$1" "$2" "$3"
+    assert_ok
+    [[ $output == "ok $2" ]] || fail_now "load: $output"
+    wait_spans "$2" --service svc --kind client
+    wait_spans "$2" --service backend --kind server
+}
+
+# shares PREFIX: the counts, in SHARES (JSON), also shown in the test's output.
+shares() {
+    SHARES=$("$PY" "$REPO_ROOT/tests/lib/parent_shares.py" "$SPANS" svc "$1")
+    echo "# shares: $SHARES" >&3
+}
+
+# expect_shares REQUESTS PREFIX [MIN_BG]: >= 99% right, <= 0.1% wrong;
+# every backend request the child of the call that made it (the placeholder
+# never reached the wire); at least MIN_BG background calls, all roots.
+expect_shares() {
+    local n=$1 prefix=$2 min_bg=${3:-0}
+    shares "$prefix"
+    check_spans "
+shares = json.loads('''$SHARES''')
+n = $n
+expect_eq(shares['servers'], n, 'one server span per request')
+expect_eq(shares['missing'], 0, 'every request made its call')
+expect(shares['right'] * 100 >= 99 * n, '>= 99%% right: %r' % shares)
+expect(shares['wrong'] * 1000 <= n, '<= 0.1%% wrong: %r' % shares)
+expect(shares['bg_root'] >= $min_bg, 'background calls: %r' % shares)
+expect_eq(shares['bg_parented'], 0, 'background calls are roots')
+calls = {s['span_id'] for s in sel(service='svc', kind='client')}
+backend = [s for s in sel(service='backend', kind='server') if str(attr(s, 'url.query')).startswith('id=$prefix')]
+orphans = [s for s in backend if s.get('parent_span_id') not in calls]
+expect_eq(len(orphans), 0, 'each backend request is the child of a call of svc')
+"
+}
+
+# expect_no_wrong PREFIX: hints off: no wrong parent, and some roots (the
+# calls the thread cannot attribute).
+expect_no_wrong() {
+    shares "$1"
+    check_spans "
+shares = json.loads('''$SHARES''')
+expect_eq(shares['wrong'], 0, 'no wrong parent: %r' % shares)
+expect(shares['root'] > 0, 'without the hints, interleaved requests make roots: %r' % shares)
+"
+}

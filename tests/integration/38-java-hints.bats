@@ -64,6 +64,13 @@ start_service() {
     expect_shares 200 c
 }
 
+@test "java, HttpClient.newHttpClient() (HTTP/2 preferred: HTTP/1.1 asking for h2c), 8 connections: >= 99% right" {
+    EXTRA_ENV=(JAVA_LOOP_CLIENT=default)
+    start_service
+    load 8 200 f
+    expect_shares 200 f
+}
+
 @test "java: a scheduled job's calls while requests are open are roots" {
     start_service --background-ms 20
     load 8 200 d

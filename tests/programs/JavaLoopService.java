@@ -28,7 +28,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 public class JavaLoopService {
-    static final HttpClient CLIENT = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    // HTTP/1.1; JAVA_LOOP_CLIENT=default: HttpClient.newHttpClient() (HTTP/2
+    // preferred: an http: request asks for an upgrade to h2c)
+    static final HttpClient CLIENT = "default".equals(System.getenv("JAVA_LOOP_CLIENT"))
+            ? HttpClient.newHttpClient()
+            : HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
     static String call(String url) {
         try {

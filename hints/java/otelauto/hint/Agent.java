@@ -26,6 +26,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -64,7 +65,7 @@ public final class Agent {
         }
         Module ours = Agent.class.getModule();
         Module base = Object.class.getModule();
-        Set<Module> users = new java.util.HashSet<>();
+        Set<Module> users = new HashSet<>();
         server.ifPresent(users::add);
         client.ifPresent(users::add);
         inst.redefineModule(base, Set.of(), Map.of("jdk.internal.org.objectweb.asm", Set.of(ours), HINT_PACKAGE, users),

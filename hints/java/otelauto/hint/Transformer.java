@@ -32,7 +32,7 @@ public final class Transformer implements ClassFileTransformer {
     private static final String HINT = "jdk/internal/misc/OtelautoHint";
 
     /* where a call goes and which: the method, at its start or before each
-     * return, Hint's method, with `this` or without */
+     * return, OtelautoHint's method, with `this` or without */
     private static final class Site {
         final String cls, method, desc, hook;
         final boolean atStart, withThis;

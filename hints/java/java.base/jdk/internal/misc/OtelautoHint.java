@@ -158,6 +158,8 @@ public final class OtelautoHint {
                 m.setAccessible(true);
                 headersFirstValue = m;
             }
+            // (the JDK's HTTP/1.1 writer also drops a system header the
+            // program set; this holds for any version)
             if (((Optional<?>) headersFirstValue.invoke(user, "traceparent")).isPresent())
                 return;
             if (requestSystemHeaders == null) {

@@ -5,6 +5,32 @@
 # tests/lib/parent_shares.py counts the calls whose parent is the server
 # span of the same N ("right"), another ("wrong") or none ("root").
 
+# loop_setup: a test's setup: the receiver, and the backend
+# (tests/programs/loop_service.js, which answers "ok URL TRACEPARENT")
+# traced as "backend" at BACKEND_PORT.
+loop_setup() {
+    common_setup
+    start_receiver
+    start_listener backend backend "$(node_bin)" "$PY_PROGRAMS/loop_service.js" backend "$T/backend.port"
+    BACKEND_PORT=$LISTENER_PORT
+}
+
+# expect_plain_call SERVICE: $output is the backend's answer to the one
+# call of SERVICE, a program that serves nothing: it got our client span's
+# own traceparent (no placeholder), and that span is a root.
+expect_plain_call() {
+    local service=$1
+    [[ $output =~ ^ok\ /status/200\?id=cli\ 00-([0-9a-f]{32})-([0-9a-f]{16})-0[0-3]$ ]] || fail_now "backend saw: $output"
+    [[ ${BASH_REMATCH[1]} != 00000000000000000000000000000000 ]] || fail_now "a placeholder reached the backend: $output"
+    local trace=${BASH_REMATCH[1]} span=${BASH_REMATCH[2]}
+    wait_spans 1 --service "$service" --kind client
+    check_spans "
+c = one(service='$service', kind='client')
+expect_eq((c['trace_id'], c['span_id']), ('$trace', '$span'), 'the backend got our client span as parent')
+expect_eq(c.get('parent_span_id'), '', 'a root')
+"
+}
+
 # load CONNECTIONS REQUESTS PREFIX: the requests, all answered right.
 load() {
     run "$PY" "$PY_PROGRAMS/concurrent_load.py" "$SVC_PORT" "$1" "$2" "$3"

@@ -66,11 +66,8 @@ public final class OtelautoHint {
             return;
         try {
             serving = true;
-            if (exchangeConnection == null) {
-                Field f = exchange.getClass().getDeclaredField("connection");
-                f.setAccessible(true);
-                exchangeConnection = f;
-            }
+            if (exchangeConnection == null)
+                exchangeConnection = field(exchange, "connection");
             Object connection = exchangeConnection.get(exchange);
             if (connection == null) {
                 CURRENT.remove();
@@ -93,19 +90,13 @@ public final class OtelautoHint {
     /* The placeholder of request n on connection, null when it cannot be
      * named (not a TCP socket the JDK's own provider made). */
     private static String placeholder(Object connection, int n) throws Exception {
-        if (connectionChannel == null) {
-            Field f = connection.getClass().getDeclaredField("chan");
-            f.setAccessible(true);
-            connectionChannel = f;
-        }
+        if (connectionChannel == null)
+            connectionChannel = field(connection, "chan");
         Object channel = connectionChannel.get(connection);
         if (!(channel instanceof SocketChannel))
             return null;
-        if (channelFd == null) {
-            Field f = channel.getClass().getDeclaredField("fdVal");
-            f.setAccessible(true);
-            channelFd = f;
-        }
+        if (channelFd == null)
+            channelFd = field(channel, "fdVal");
         int fd = channelFd.getInt(channel);
         SocketAddress peer = ((SocketChannel) channel).getRemoteAddress();
         if (fd < 0 || fd > 0xFFFFFF || !(peer instanceof InetSocketAddress))
@@ -136,46 +127,45 @@ public final class OtelautoHint {
                 return;
             if (value == null)
                 value = NO_REQUEST;
-            Class<?> cls = request.getClass();
-            if (requestUri == null) {
-                Method m = cls.getMethod("uri");
-                m.setAccessible(true);
-                requestUri = m;
-            }
+            if (requestUri == null)
+                requestUri = method(request, "uri");
             // the shim sees no TLS of the JDK's own: a placeholder there
             // would reach the peer as it is
             URI uri = (URI) requestUri.invoke(request);
             if (uri == null || !"http".equalsIgnoreCase(uri.getScheme()))
                 return;
-            if (requestUserHeaders == null) {
-                Field f = cls.getDeclaredField("userHeaders");
-                f.setAccessible(true);
-                requestUserHeaders = f;
-            }
+            if (requestUserHeaders == null)
+                requestUserHeaders = field(request, "userHeaders");
             Object user = requestUserHeaders.get(request);
-            if (headersFirstValue == null) {
-                Method m = user.getClass().getMethod("firstValue", String.class);
-                m.setAccessible(true);
-                headersFirstValue = m;
-            }
+            if (headersFirstValue == null)
+                headersFirstValue = method(user, "firstValue", String.class);
             // (the JDK's HTTP/1.1 writer also drops a system header the
             // program set; this holds for any version)
             if (((Optional<?>) headersFirstValue.invoke(user, "traceparent")).isPresent())
                 return;
-            if (requestSystemHeaders == null) {
-                Field f = cls.getDeclaredField("systemHeadersBuilder");
-                f.setAccessible(true);
-                requestSystemHeaders = f;
-            }
+            if (requestSystemHeaders == null)
+                requestSystemHeaders = field(request, "systemHeadersBuilder");
             Object system = requestSystemHeaders.get(request);
-            if (builderSetHeader == null) {
-                Method m = system.getClass().getMethod("setHeader", String.class, String.class);
-                m.setAccessible(true);
-                builderSetHeader = m;
-            }
+            if (builderSetHeader == null)
+                builderSetHeader = method(system, "setHeader", String.class, String.class);
             builderSetHeader.invoke(system, "traceparent", value);
         } catch (Throwable t) {
             clientBroken = true;
         }
+    }
+
+    /* The field `name` of of's class, made accessible (its package is open
+     * to java.base, or is java.base's own). */
+    private static Field field(Object of, String name) throws NoSuchFieldException {
+        Field f = of.getClass().getDeclaredField(name);
+        f.setAccessible(true);
+        return f;
+    }
+
+    /* The public method `name` of of's class, made accessible. */
+    private static Method method(Object of, String name, Class<?>... params) throws NoSuchMethodException {
+        Method m = of.getClass().getMethod(name, params);
+        m.setAccessible(true);
+        return m;
     }
 }

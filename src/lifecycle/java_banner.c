@@ -27,6 +27,22 @@ void oa_java_banner_arm(const char *option)
     __atomic_store_n(&oa_java_banner_armed, 1, __ATOMIC_RELEASE);
 }
 
+void oa_java_banner_arm_inherited(const char *agent_suffix)
+{
+    static const char agent[] = "-javaagent:";
+    const char *v = getenv(VARIABLE);
+    if (v == NULL || strncmp(v, agent, sizeof(agent) - 1) != 0)
+        return;
+    size_t n = strcspn(v, " "), suffix = strlen(agent_suffix);
+    if (n < sizeof(agent) - 1 + suffix || memcmp(v + n - suffix, agent_suffix, suffix) != 0)
+        return;
+    char *option = strndup(v, n);
+    if (option == NULL)
+        return;
+    oa_java_banner_arm(option);
+    free(option);
+}
+
 bool oa_java_banner_take(FILE *f, const char *fmt, va_list ap, int *printed)
 {
     if (fmt == NULL || strcmp(fmt, BANNER_FORMAT) != 0)

@@ -24,6 +24,12 @@ extern int oa_java_banner_armed;
  * with `option` (followed by a space or nothing). */
 void oa_java_banner_arm(const char *option);
 
+/* From the constructor of a process that is no java launcher (javac,
+ * keytool, any other JVM launcher): arms the filter if JAVA_TOOL_OPTIONS
+ * begins with a -javaagent option whose path ends with `agent_suffix` (a
+ * traced java process started this one with its variable). */
+void oa_java_banner_arm_inherited(const char *agent_suffix);
+
 /* With the filter armed: true if this call prints the banner, which was
  * then printed as it would be without the shim (*printed: the count). */
 bool oa_java_banner_take(FILE *f, const char *fmt, va_list ap, int *printed);

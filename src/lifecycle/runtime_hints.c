@@ -80,8 +80,11 @@ void oa_runtime_hints_install(void)
     if (off != NULL && strcasecmp(off, "false") == 0)
         return;
     enum runtime r = this_runtime();
-    if (r == RUNTIME_OTHER)
+    if (r == RUNTIME_OTHER) {
+        /* another JVM launcher, started by a traced java with its variable */
+        oa_java_banner_arm_inherited("/" JAVA_AGENT);
         return;
+    }
     char path[PATH_MAX];
     if (r == RUNTIME_NODE) {
         /* NODE_OPTIONS splits on spaces unless quoted; a path it could not

@@ -110,3 +110,14 @@ start_service() {
     done
     grep -q "Picked up JAVA_TOOL_OPTIONS: -Dotelauto.test=1 -Xss2m" "$T/traced.err"
 }
+
+@test "another JVM launcher (javac) started by a traced java with its JAVA_TOOL_OPTIONS: stderr as without the shim's option" {
+    command -v javac >/dev/null 2>&1 || skip "no javac"
+    javac -version >"$T/plain.out" 2>"$T/plain.err"
+    traced jc "JAVA_TOOL_OPTIONS=-javaagent:$HINT_JAR" javac -version >"$T/traced.out" 2>"$T/traced.err"
+    cmp "$T/plain.out" "$T/traced.out"
+    cmp "$T/plain.err" "$T/traced.err" || fail_now "stderr differs: $(diff "$T/plain.err" "$T/traced.err")"
+    env JAVA_TOOL_OPTIONS=-Dx=y javac -version >/dev/null 2>"$T/plain.err"
+    traced jc "JAVA_TOOL_OPTIONS=-javaagent:$HINT_JAR -Dx=y" javac -version >/dev/null 2>"$T/traced.err"
+    cmp "$T/plain.err" "$T/traced.err" || fail_now "stderr differs: $(diff "$T/plain.err" "$T/traced.err")"
+}

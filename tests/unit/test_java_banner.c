@@ -63,5 +63,21 @@ int main(void)
     CHECK(take(FORMAT, "JAVA_TOOL_OPTIONS", OPTION " -Dx=y -Xss2m") &&
               strcmp(out, "Picked up JAVA_TOOL_OPTIONS: -Dx=y -Xss2m\n") == 0,
           "the banner with the program's own part only: \"%s\"", out);
+
+    /* a JVM launcher of another name, started by a traced java */
+    __atomic_store_n(&oa_java_banner_armed, 0, __ATOMIC_RELAXED);
+    setenv("JAVA_TOOL_OPTIONS", OPTION " -Dx=y", 1);
+    oa_java_banner_arm_inherited("/hints/java/otelauto-hint.jar");
+    CHECK(oa_java_banner_armed, "inherited: our agent first, armed");
+    CHECK(take(FORMAT, "JAVA_TOOL_OPTIONS", OPTION " -Dx=y") && strcmp(out, "Picked up JAVA_TOOL_OPTIONS: -Dx=y\n") == 0,
+          "inherited: the program's own part only");
+    const char *not_ours[] = {"-javaagent:/opt/other.jar", "-javaagent:/x/hints/java/otelauto-hint.jarx",
+                              "-Dx=y " OPTION, "-javaagent:/hints/java/otelauto-hint.ja"};
+    for (size_t i = 0; i < sizeof(not_ours) / sizeof(not_ours[0]); i++) {
+        __atomic_store_n(&oa_java_banner_armed, 0, __ATOMIC_RELAXED);
+        setenv("JAVA_TOOL_OPTIONS", not_ours[i], 1);
+        oa_java_banner_arm_inherited("/hints/java/otelauto-hint.jar");
+        CHECK(!oa_java_banner_armed, "inherited: not ours: %s", not_ours[i]);
+    }
     TEST_DONE();
 }

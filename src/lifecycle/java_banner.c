@@ -20,6 +20,9 @@ void oa_java_banner_arm(const char *option)
     size_t n = strlen(option);
     if (v == NULL || strncmp(v, option, n) != 0 || (v[n] != '\0' && v[n] != ' '))
         return;
+    /* once in a process (its constructor); again only in the unit tests */
+    __atomic_store_n(&oa_java_banner_armed, 0, __ATOMIC_RELEASE);
+    free(value);
     value = strdup(v);
     if (value == NULL)
         return;

@@ -21,10 +21,17 @@ skip_unless_java() {
     command -v java >/dev/null 2>&1 || skip "no java (openjdk-17-jdk-headless)"
     [[ -f $JAVA_CLASSES/JavaLoopService.class && -f $HINT_JAR ]] ||
         skip "the Java agent or test program is not built (no javac at make time)"
-    if [[ -n $SHIM_PREFIX ]] && ! timeout 20 env LD_PRELOAD="$SHIM_PREFIX" \
-        ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0 java -version >/dev/null 2>&1; then
-        skip "the JVM does not start with $SHIM_PREFIX preloaded"
+    [[ -n $SHIM_PREFIX ]] || return 0
+    local cache=$BATS_FILE_TMPDIR/java-starts-under-prefix
+    if [[ ! -f $cache ]]; then
+        if timeout 20 env LD_PRELOAD="$SHIM_PREFIX" ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0 \
+            java -version >/dev/null 2>&1; then
+            echo yes >"$cache"
+        else
+            echo no >"$cache"
+        fi
     fi
+    [[ $(<"$cache") == yes ]] || skip "the JVM does not start with $SHIM_PREFIX preloaded"
 }
 
 setup() {
@@ -44,6 +51,7 @@ start_service() {
 }
 
 @test "java HttpServer + HttpClient, 1 connection: every call is the child of its request" {
+    skip_if_sanitized "the Java side varies, not the shim's: the 8-connection case runs under ASan"
     start_service
     load 1 100 a
     expect_shares 100 a
@@ -56,12 +64,14 @@ start_service() {
 }
 
 @test "java HttpServer + HttpClient, 64 connections: >= 99% right, <= 0.1% wrong" {
+    skip_if_sanitized "the Java side varies, not the shim's: the 8-connection case runs under ASan"
     start_service
     load 64 200 c
     expect_shares 200 c
 }
 
 @test "java, HttpClient.newHttpClient() (HTTP/2 preferred: HTTP/1.1 asking for h2c), 8 connections: >= 99% right" {
+    skip_if_sanitized "the Java side varies, not the shim's: the 8-connection case runs under ASan"
     EXTRA_ENV=(JAVA_LOOP_CLIENT=default)
     start_service
     load 8 200 f
@@ -69,7 +79,8 @@ start_service() {
 }
 
 @test "java: a scheduled job's calls while requests are open are roots" {
-    start_service --background-ms 20
+    skip_if_sanitized "the Java side varies, not the shim's: the 8-connection case runs under ASan"
+    start_service --background-ms 50
     load 8 200 d
     expect_shares 200 d 1
 }

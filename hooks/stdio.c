@@ -25,4 +25,3 @@ OA_EXPORT int __vfprintf_chk(FILE *f, int flag, const char *fmt, va_list ap)
     /* unbound (while the table is being filled): libc's unfortified one */
     return real != NULL ? real(f, flag, fmt, ap) : vfprintf(f, fmt, ap);
 }
-

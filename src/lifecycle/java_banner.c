@@ -48,7 +48,8 @@ void oa_java_banner_arm_inherited(const char *agent_suffix)
 
 bool oa_java_banner_take(FILE *f, const char *fmt, va_list ap, int *printed)
 {
-    if (fmt == NULL || strcmp(fmt, BANNER_FORMAT) != 0)
+    /* the hook's load is relaxed: this one orders the reads of value */
+    if (!__atomic_load_n(&oa_java_banner_armed, __ATOMIC_ACQUIRE) || fmt == NULL || strcmp(fmt, BANNER_FORMAT) != 0)
         return false;
     va_list args;
     va_copy(args, ap);

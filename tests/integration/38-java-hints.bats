@@ -104,6 +104,19 @@ start_service() {
     [[ ${lines[0]} == "JAVA_TOOL_OPTIONS=-javaagent:$HINT_JAR" ]] || fail_now "JAVA_TOOL_OPTIONS: ${lines[0]}"
 }
 
+@test "the agent in a JVM without the shim (a child that lost LD_PRELOAD but kept the variable) does nothing" {
+    # serving, so that with the shim a call made for no request would carry
+    # the placeholder that says so
+    run java "-javaagent:$HINT_JAR" -cp "$JAVA_CLASSES" JavaLoopService get \
+        "http://127.0.0.1:$BACKEND_PORT/status/200?id=cli" --serving
+    assert_ok
+    [[ $output == "ok /status/200?id=cli -" ]] || fail_now "backend saw: $output"
+    # with the shim, that placeholder became our client span's traceparent
+    run traced cli java -cp "$JAVA_CLASSES" JavaLoopService get "http://127.0.0.1:$BACKEND_PORT/status/200?id=cli" --serving
+    assert_ok
+    expect_plain_call cli
+}
+
 @test "java: stderr and exit status identical with and without the shim, with and without a JAVA_TOOL_OPTIONS of the program's own" {
     local own
     for own in "" "-Dotelauto.test=1 -Xss2m"; do

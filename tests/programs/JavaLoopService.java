@@ -4,7 +4,9 @@
 // executor is a fixed pool of threads; the client writes its requests from
 // its own threads.
 //   java JavaLoopService service BACKEND_URL READY_FILE [--background-ms MS]
-//   java JavaLoopService get URL    (one request; prints the answer's body)
+//   java JavaLoopService get URL [--serving]
+//                                   (one request; prints the answer's body;
+//                                   --serving: with an HttpServer started)
 //   java JavaLoopService env        (prints JAVA_TOOL_OPTIONS as the program
 //                                    sees it, and a line on stderr)
 // --background-ms: a scheduled job that calls the backend (?id=bgK) every MS
@@ -55,8 +57,15 @@ public class JavaLoopService {
 
     public static void main(String[] args) throws Exception {
         if (args[0].equals("get")) {
+            HttpServer server = null;
+            if (args.length > 2 && args[2].equals("--serving")) {
+                server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+                server.start();
+            }
             String r = call(args[1]);
             System.out.print(r.substring(r.indexOf('\n') + 1));
+            if (server != null)
+                server.stop(0);
             return;
         }
         if (args[0].equals("env")) {

@@ -21,17 +21,7 @@ skip_unless_java() {
     command -v java >/dev/null 2>&1 || skip "no java (openjdk-17-jdk-headless)"
     [[ -f $JAVA_CLASSES/JavaLoopService.class && -f $HINT_JAR ]] ||
         skip "the Java agent or test program is not built (no javac at make time)"
-    [[ -n $SHIM_PREFIX ]] || return 0
-    local cache=$BATS_FILE_TMPDIR/java-starts-under-prefix
-    if [[ ! -f $cache ]]; then
-        if timeout 20 env LD_PRELOAD="$SHIM_PREFIX" ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0 \
-            java -version >/dev/null 2>&1; then
-            echo yes >"$cache"
-        else
-            echo no >"$cache"
-        fi
-    fi
-    [[ $(<"$cache") == yes ]] || skip "the JVM does not start with $SHIM_PREFIX preloaded"
+    runs_under_prefix java 20 java -version || skip "the JVM does not start with $SHIM_PREFIX preloaded"
 }
 
 setup() {

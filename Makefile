@@ -69,6 +69,31 @@ $(BUILD)/hints/%: hints/%
 	@mkdir -p $(dir $@)
 	cp $< $@
 
+# java's: an agent jar, built with the JDK's javac when there is one (the
+# Java tests skip without it). Not --release 17: it hides the non-exported
+# packages of java.base, and the agent uses the JDK's own class-file library
+# (jdk.internal.org.objectweb.asm), exported to it at run time.
+JAVAC     ?= javac
+JAR       ?= jar
+HAVE_JAVA := $(shell command -v $(JAVAC) >/dev/null 2>&1 && command -v $(JAR) >/dev/null 2>&1 && echo 1)
+# OtelautoHint is compiled as a class of java.base's jdk.internal.misc,
+# which the agent defines there at run time: a resource of the jar.
+HINT_JAVA := $(wildcard hints/java/otelauto/hint/*.java)
+HINT_BASE := hints/java/java.base/jdk/internal/misc/OtelautoHint.java
+HINT_JAR  := $(BUILD)/hints/java/otelauto-hint.jar
+HINT_OBJ  := $(BUILD)/obj/hints/java
+$(HINT_JAR): $(HINT_JAVA) $(HINT_BASE) hints/java/MANIFEST.MF
+	@rm -rf $(HINT_OBJ) && mkdir -p $(HINT_OBJ)/agent $(HINT_OBJ)/base $(dir $@)
+	$(JAVAC) -source 17 -target 17 -Xlint:-options \
+	    --add-exports java.base/jdk.internal.org.objectweb.asm=ALL-UNNAMED -d $(HINT_OBJ)/agent $(HINT_JAVA)
+	$(JAVAC) -source 17 -target 17 -Xlint:-options \
+	    --patch-module java.base=hints/java/java.base -d $(HINT_OBJ)/base $(HINT_BASE)
+	cp $(HINT_OBJ)/base/jdk/internal/misc/OtelautoHint.class $(HINT_OBJ)/agent/otelauto/hint/OtelautoHint.bytes
+	$(JAR) --create --file $@ --manifest hints/java/MANIFEST.MF -C $(HINT_OBJ)/agent .
+ifeq ($(HAVE_JAVA),1)
+HINTS     += $(HINT_JAR)
+endif
+
 lib: $(LIB) $(OTLP_LIB) $(PASSTHRU) $(HINTS)
 
 deps:
@@ -153,6 +178,15 @@ $(FAULT_LIBS): tests/programs/fault_runtime/fault_recover.c
 	$(CC) $(ALL_CFLAGS) -shared -o $@ $< $(LDFLAGS_SAN)
 $(BUILD)/programs/fault_recovery: LDFLAGS_SAN += -ldl
 
+# the Java test programs, when there is a javac (tests/integration/38-java-hints.bats)
+JAVA_PROG_SRCS := $(wildcard tests/programs/*.java)
+ifeq ($(HAVE_JAVA),1)
+JAVA_PROGS := $(patsubst tests/programs/%.java,$(BUILD)/programs/java/%.class,$(JAVA_PROG_SRCS))
+endif
+$(BUILD)/programs/java/%.class: tests/programs/%.java
+	@mkdir -p $(dir $@)
+	$(JAVAC) -d $(dir $@) $<
+
 # a preload put before the shim that reports the shim calling its own hooks
 # (tests/integration/09-exporter-isolation.bats, 41-metrics-prometheus.bats)
 WITNESS := $(BUILD)/programs/libhook_witness.so
@@ -162,7 +196,7 @@ $(WITNESS): tests/programs/witness/hook_witness.c $(INTERPOSED_DEF)
 
 .PHONY: unit-bins programs
 unit-bins: $(UNIT_BINS)
-programs: $(PROG_BINS) $(WITNESS) $(FAULT_LIBS)
+programs: $(PROG_BINS) $(WITNESS) $(FAULT_LIBS) $(JAVA_PROGS)
 
 # Only the interposed libc symbols may be exported from the preloaded object.
 check-exports: $(LIB)

@@ -3,7 +3,8 @@
 #   make uninstall the same two variables: removes exactly what install put there
 #
 # Layout under $(DESTDIR)$(PREFIX):
-#   lib/otelauto/hints/node/otelauto-hint.js, hints/python/sitecustomize.py
+#   lib/otelauto/hints/node/otelauto-hint.js, hints/python/sitecustomize.py,
+#       hints/java/otelauto-hint.jar (when built: a JDK was there)
 #       the runtime hints' modules, found beside the shim
 #   lib/otelauto/libotelauto.so, libotelauto-otlp.so   private folder: not on the
 #       loader's path, since the shim is only ever named in LD_PRELOAD (by the
@@ -37,6 +38,7 @@ RECIPE_DIRS  := $(shell find docs/recipes -type d 2>/dev/null | LC_ALL=C sort -r
 # Everything install creates, for uninstall.
 INSTALLED_FILES := $(inst_libdir)/libotelauto.so $(inst_libdir)/libotelauto-otlp.so \
                    $(patsubst %,$(inst_libdir)/%,$(HINT_SRCS)) \
+                   $(inst_libdir)/hints/java/otelauto-hint.jar \
                    $(inst_bindir)/otelauto \
                    $(inst_man1)/otelauto.1.gz $(inst_man7)/otelauto.7.gz \
                    $(inst_docdir)/README.md \
@@ -44,13 +46,14 @@ INSTALLED_FILES := $(inst_libdir)/libotelauto.so $(inst_libdir)/libotelauto-otlp
 # Folders that are ours alone, deepest first; bin/ and the man sections are
 # shared with other packages and stay.
 PRIVATE_DIRS := $(patsubst docs/%,$(inst_docdir)/%,$(RECIPE_DIRS)) $(inst_docdir) \
-                $(inst_libdir)/hints/node $(inst_libdir)/hints/python $(inst_libdir)/hints $(inst_libdir)
+                $(inst_libdir)/hints/node $(inst_libdir)/hints/python $(inst_libdir)/hints/java $(inst_libdir)/hints $(inst_libdir)
 
 .PHONY: install uninstall
 install: lib $(OA_TOOL) docs/man/otelauto.1 docs/man/otelauto.7
 	$(INSTALL) -D -m 0644 $(LIB) $(inst_libdir)/libotelauto.so
 	$(INSTALL) -D -m 0644 $(OTLP_LIB) $(inst_libdir)/libotelauto-otlp.so
 	$(foreach f,$(HINT_SRCS),$(INSTALL) -D -m 0644 $(f) $(inst_libdir)/$(f) &&) true
+	$(if $(filter $(HINT_JAR),$(HINTS)),$(INSTALL) -D -m 0644 $(HINT_JAR) $(inst_libdir)/hints/java/otelauto-hint.jar)
 	$(INSTALL) -D -m 0755 $(OA_TOOL) $(inst_bindir)/otelauto
 	$(INSTALL) -d -m 0755 $(inst_man1) $(inst_man7)
 	gzip -9n -c docs/man/otelauto.1 >$(inst_man1)/otelauto.1.gz

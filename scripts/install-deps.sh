@@ -8,7 +8,7 @@ packages=(
   curl python3 nginx-light valgrind procps iproute2 strace
   clang libclang-rt-14-dev libpython3.11-testsuite
   openssl libssl-dev
-  nodejs
+  nodejs openjdk-17-jdk-headless
   wrk redis-server redis-tools gnuplot-nox
   python3-yaml libcap2-bin musl-tools golang-go
   python3-grpcio python3-redis python3-psycopg2 python3-pymysql

@@ -10,16 +10,19 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "lifecycle/java_banner.h"
 #include "lifecycle/runtime_hints.h"
 
 /* beside the shim: lib/otelauto/hints/... installed, build/hints/... built */
 #define NODE_MODULE "hints/node/otelauto-hint.js"
 #define PYTHON_DIR "hints/python"
+#define JAVA_AGENT "hints/java/otelauto-hint.jar"
 
-enum runtime { RUNTIME_OTHER, RUNTIME_NODE, RUNTIME_PYTHON };
+enum runtime { RUNTIME_OTHER, RUNTIME_NODE, RUNTIME_PYTHON, RUNTIME_JAVA };
 
 /* By the program's name, as it was started (no system call: every process
- * under the shim comes here): node or nodejs; python, python3, python3.11.
+ * under the shim comes here): node or nodejs; python, python3, python3.11;
+ * java (the launcher; the JVM it starts reads JAVA_TOOL_OPTIONS).
  * An interpreter started by a script's #! line has the interpreter's name. */
 static enum runtime this_runtime(void)
 {
@@ -28,6 +31,8 @@ static enum runtime this_runtime(void)
         return RUNTIME_OTHER;
     if (strcmp(name, "node") == 0 || strcmp(name, "nodejs") == 0)
         return RUNTIME_NODE;
+    if (strcmp(name, "java") == 0)
+        return RUNTIME_JAVA;
     if (strncmp(name, "python", 6) != 0)
         return RUNTIME_OTHER;
     for (const char *p = name + 6; *p != '\0'; p++)
@@ -75,8 +80,11 @@ void oa_runtime_hints_install(void)
     if (off != NULL && strcasecmp(off, "false") == 0)
         return;
     enum runtime r = this_runtime();
-    if (r == RUNTIME_OTHER)
+    if (r == RUNTIME_OTHER) {
+        /* another JVM launcher, started by a traced java with its variable */
+        oa_java_banner_arm_inherited("/" JAVA_AGENT);
         return;
+    }
     char path[PATH_MAX];
     if (r == RUNTIME_NODE) {
         /* NODE_OPTIONS splits on spaces unless quoted; a path it could not
@@ -86,6 +94,15 @@ void oa_runtime_hints_install(void)
             return;
         snprintf(option, sizeof(option), "--require %s", path);
         prepend("NODE_OPTIONS", option, " ");
+    } else if (r == RUNTIME_JAVA) {
+        /* JAVA_TOOL_OPTIONS splits on white space unless quoted */
+        char option[PATH_MAX + 16];
+        if (!beside_shim(JAVA_AGENT, path, sizeof(path)) || strpbrk(path, " \t\n\"'\\") != NULL)
+            return;
+        snprintf(option, sizeof(option), "-javaagent:%s", path);
+        prepend("JAVA_TOOL_OPTIONS", option, " ");
+        /* the JVM would say it picked the variable up */
+        oa_java_banner_arm(option);
     } else {
         if (!beside_shim(PYTHON_DIR "/sitecustomize.py", path, sizeof(path)) || strchr(path, ':') != NULL)
             return;

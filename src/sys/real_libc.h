@@ -6,9 +6,14 @@
 #ifndef OA_LIBC_H
 #define OA_LIBC_H
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
+
+/* glibc exports it, but declares it only in fortified builds */
+extern int __vfprintf_chk(FILE *f, int flag, const char *fmt, va_list ap);
 
 struct oa_libc {
 #define OA_LIBC(name, field, ret, params, args) ret(*field) params;

@@ -11,11 +11,10 @@
 
 load test_helper
 load arch_helper
+load shares_helper
 
 setup() {
-    common_setup
-    start_receiver
-    start_loop_backend
+    loop_setup
 }
 
 teardown() {
@@ -35,38 +34,6 @@ start_service() {
             "http://127.0.0.1:$BACKEND_PORT" "$T/svc.port" "$@"
     fi
     SVC_PORT=$LISTENER_PORT
-}
-
-# load CONNECTIONS REQUESTS PREFIX: the requests, all answered right.
-load() {
-    run "$PY" "$PY_PROGRAMS/concurrent_load.py" "$SVC_PORT" "$1" "$2" "$3"
-    assert_ok
-    [[ $output == "ok $2" ]] || fail_now "load: $output"
-    wait_spans "$2" --service svc --kind client
-    wait_spans "$2" --service backend --kind server
-}
-
-# expect_shares REQUESTS PREFIX [MIN_BG]: >= 99% right, <= 0.1% wrong;
-# every backend request the child of the call that made it (the placeholder
-# never reached the wire); at least MIN_BG background calls, all roots.
-expect_shares() {
-    local n=$1 prefix=$2 min_bg=${3:-0}
-    SHARES=$("$PY" "$REPO_ROOT/tests/lib/parent_shares.py" "$SPANS" svc "$prefix")
-    echo "# shares: $SHARES" >&3
-    check_spans "
-shares = json.loads('''$SHARES''')
-n = $n
-expect_eq(shares['servers'], n, 'one server span per request')
-expect_eq(shares['missing'], 0, 'every request made its call')
-expect(shares['right'] * 100 >= 99 * n, '>= 99%% right: %r' % shares)
-expect(shares['wrong'] * 1000 <= n, '<= 0.1%% wrong: %r' % shares)
-expect(shares['bg_root'] >= $min_bg, 'background calls: %r' % shares)
-expect_eq(shares['bg_parented'], 0, 'background calls are roots')
-calls = {s['span_id'] for s in sel(service='svc', kind='client')}
-backend = [s for s in sel(service='backend', kind='server') if str(attr(s, 'url.query')).startswith('id=$prefix')]
-orphans = [s for s in backend if s.get('parent_span_id') not in calls]
-expect_eq(len(orphans), 0, 'each backend request is the child of a call of svc')
-"
 }
 
 @test "node http, 1 connection: every call is the child of its request" {
@@ -127,26 +94,13 @@ expect_eq(len(orphans), 0, 'each backend request is the child of a call of svc')
     EXTRA_ENV=(OTELAUTO_RUNTIME_HINTS=false)
     start_service node
     load 8 200 j
-    SHARES=$("$PY" "$REPO_ROOT/tests/lib/parent_shares.py" "$SPANS" svc j)
-    check_spans "
-shares = json.loads('''$SHARES''')
-expect_eq(shares['wrong'], 0, 'no wrong parent: %r' % shares)
-expect(shares['root'] > 0, 'without the hints, interleaved requests make roots: %r' % shares)
-"
+    expect_no_wrong j
 }
 
 @test "a node or python program that serves no request: nothing of the hints on its requests, sys.path and the environment as without the shim" {
     run traced cli "$(node_bin)" "$PY_PROGRAMS/loop_service.js" get "http://127.0.0.1:$BACKEND_PORT/status/200?id=cli"
     assert_ok
-    [[ $output =~ ^ok\ /status/200\?id=cli\ 00-([0-9a-f]{32})-([0-9a-f]{16})-0[0-3]$ ]] || fail_now "backend saw: $output"
-    [[ ${BASH_REMATCH[1]} != 00000000000000000000000000000000 ]] || fail_now "a placeholder reached the backend: $output"
-    local trace=${BASH_REMATCH[1]} span=${BASH_REMATCH[2]}
-    wait_spans 1 --service cli --kind client
-    check_spans "
-c = one(service='cli', kind='client')
-expect_eq((c['trace_id'], c['span_id']), ('$trace', '$span'), 'the backend got our client span as parent')
-expect_eq(c.get('parent_span_id'), '', 'a root')
-"
+    expect_plain_call cli
     # python: the hint folder is off sys.path again; the variables are set
     local code='import os, sys; print(sys.path); print("PYTHONPATH" in os.environ)'
     local plain

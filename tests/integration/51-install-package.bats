@@ -62,6 +62,10 @@ expected_files() {
             "$p/lib/otelauto/hints/node/otelauto-hint.js" "$p/lib/otelauto/hints/python/sitecustomize.py" \
             "$p/share/man/man1/otelauto.1.gz" "$p/share/man/man7/otelauto.7.gz" \
             "$p/share/doc/otelauto/README.md"
+        # the Java agent, built where there is a JDK
+        if command -v javac >/dev/null 2>&1 && command -v jar >/dev/null 2>&1; then
+            echo "$p/lib/otelauto/hints/java/otelauto-hint.jar"
+        fi
         if [[ -d $REPO_ROOT/docs/recipes ]]; then
             (cd "$REPO_ROOT/docs" && find recipes -type f) | while read -r f; do
                 echo "$p/share/doc/otelauto/$f"

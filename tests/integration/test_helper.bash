@@ -48,11 +48,20 @@ SANITIZED=0
 # main, shim or not). Where that is so, traced "curl" commands run
 # tests/programs/mini_curl.py instead, which speaks the same options.
 curl_runs_under_prefix() {
+    runs_under_prefix curl 5 curl -V
+}
+
+# runs_under_prefix NAME SECONDS COMMAND [ARGS...]: COMMAND starts and ends
+# well within SECONDS with the preload prefix (libasan) alone; true when
+# there is no prefix. Probed once a run (cached under NAME).
+runs_under_prefix() {
     [[ -n $SHIM_PREFIX ]] || return 0
-    local cache=${BATS_RUN_TMPDIR:-${TMPDIR:-/tmp}}/otelauto-curl-probe
+    local name=$1 seconds=$2
+    shift 2
+    local cache=${BATS_RUN_TMPDIR:-${TMPDIR:-/tmp}}/otelauto-$name-probe
     if [[ ! -f $cache ]]; then
-        if timeout 5 env LD_PRELOAD="$SHIM_PREFIX" ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0 \
-            curl -V >/dev/null 2>&1; then
+        if timeout "$seconds" env LD_PRELOAD="$SHIM_PREFIX" ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0 \
+            "$@" >/dev/null 2>&1; then
             echo yes >"$cache"
         else
             echo no >"$cache"

@@ -54,6 +54,18 @@ start_service() {
     expect_shares 400 c
 }
 
+@test "node http, a timer and a promise before the call, 1 connection: every call is the child of its request" {
+    start_service node --async-step
+    load 1 100 p
+    expect_shares 100 p
+}
+
+@test "node http, a timer and a promise before the call, 8 connections: >= 99% right, <= 0.1% wrong" {
+    start_service node --async-step
+    load 8 400 q
+    expect_shares 400 q
+}
+
 @test "node http, a timer and a promise before the call, 64 connections: >= 99% right" {
     start_service node --async-step
     load 64 400 d

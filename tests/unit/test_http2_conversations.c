@@ -80,6 +80,26 @@ static const struct conversation client_get = {
         SPANS_DONE},
 };
 
+/* no :authority: url.full names the peer (10.0.0.1:8080 in the harness) */
+static const struct conversation client_no_authority = {
+    .name = "client: a request head without :authority: url.full from the peer's address and port",
+    .roles = {C},
+    .protocols = protocols,
+    .steps = (const struct conv_step[]){
+        SENDS_B(0, CLIENT_START, .unsplit = "PRI "),
+        RECEIVES_B(0, SERVER_START),
+        SENDS_B(0, SETTINGS_ACK "\x00\x00\x03\x01\x05\x00\x00\x00\x01\x82\x86\x84",
+                UNSPLIT("\x00\x00\x03\x01\x05\x00\x00\x00\x01\x82\x86\x84")),
+        RECEIVES_B(0, RESP_200_END("\x01")),
+        FINISHED(1),
+        CONV_DONE},
+    WIRE_0(CLIENT_START SETTINGS_ACK "\x00\x00\x48\x01\x05\x00\x00\x00\x01\x82\x86\x84" TP_FIELD),
+    .spans = (const struct conv_span[]){
+        SPAN(CLIENT_SPAN, "GET", false, CONV_ROOT, "url.full=http://10.0.0.1:8080/", "server.address=10.0.0.1",
+             "server.port=8080", "http.response.status_code=200"),
+        SPANS_DONE},
+};
+
 /* the HEADERS frame's header in one write, its payload in the next: the
  * header may be out already, so nothing is added (the span is made) */
 static const struct conversation client_header_apart = {
@@ -643,6 +663,7 @@ int main(void)
     CONV_CHECK(client_upgrade);
     CONV_CHECK(upgrade_other);
     CONV_CHECK(client_get);
+    CONV_CHECK(client_no_authority);
     CONV_CHECK(client_header_apart);
     CONV_CHECK(client_continuation);
     CONV_CHECK(client_padded);

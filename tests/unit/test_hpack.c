@@ -33,6 +33,7 @@ struct listing {
     char text[4096];
     size_t len;
     int fields;
+    size_t skipped; /* the fields' skipped_len, added up */
 };
 
 static void list_field(void *arg, const struct oa_hpack_field *f)
@@ -41,6 +42,7 @@ static void list_field(void *arg, const struct oa_hpack_field *f)
     l->len += (size_t)snprintf(l->text + l->len, sizeof(l->text) - l->len, "%.*s%s %.*s\n", (int)f->name_len,
                                f->name, f->never_indexed ? "::" : ":", (int)f->value_len, f->value);
     l->fields++;
+    l->skipped += f->skipped_len;
 }
 
 static int decode_hex(struct oa_hpack_decoder *d, const char *hex, struct listing *l)
@@ -519,6 +521,46 @@ static void test_table_model(void)
 
 /* ---- the injection literal -------------------------------------------- */
 
+/* ---- values the consumer does not read ------------------------------- */
+
+static bool wants_pseudo(void *arg, const char *name, size_t name_len)
+{
+    (void)arg;
+    return name_len > 0 && name[0] == ':';
+}
+
+static int decode_wanted(struct oa_hpack_decoder *d, const char *hex, struct listing *l)
+{
+    static uint8_t block[1024];
+    size_t n = unhex(hex, block, sizeof(block));
+    memset(l, 0, sizeof(*l));
+    return oa_hpack_decode_block_wanted(d, block, n, list_field, wants_pseudo, l);
+}
+
+static void test_unwanted_values(void)
+{
+    struct oa_hpack_decoder d;
+    struct listing l;
+    CHECK(oa_hpack_decoder_init(&d, 4096) == 0, "decoder");
+    /* :authority (static 1) and server (static 54), both literals without
+     * indexing, Huffman "www.example.com" (C.4.1's 12 octets) */
+    CHECK(decode_wanted(&d, "018cf1e3c2e5f23a6ba0ab90f4ff" "0f278cf1e3c2e5f23a6ba0ab90f4ff", &l) == 0 &&
+              strcmp(l.text, ":authority: www.example.com\nserver: \n") == 0 && l.skipped == 12 * 8 / 5,
+          "a wanted value decoded, an unwanted one not (empty)");
+    /* an unwanted value that is not valid Huffman, not indexed: no table
+     * changes, so the block still decodes */
+    CHECK(decode_wanted(&d, "0f2781ff", &l) == 0 && l.fields == 1, "an unwanted invalid value left alone");
+    CHECK(decode_hex(&d, "0f2781ff", &l) == -1, "the same block decoded in full fails");
+    oa_hpack_decoder_release(&d);
+    CHECK(oa_hpack_decoder_init(&d, 4096) == 0, "decoder");
+    /* with incremental indexing (0x76: static name 54): decoded whatever
+     * the consumer reads, since the table keeps it */
+    CHECK(decode_wanted(&d, "768cf1e3c2e5f23a6ba0ab90f4ff", &l) == 0 && strcmp(l.text, "server: www.example.com\n") == 0 &&
+              strcmp(table_text(&d), "server: www.example.com\n") == 0,
+          "an indexed literal's value decoded and kept in the table");
+    oa_hpack_decoder_release(&d);
+}
+
 static void test_literal_encoder(void)
 {
     static const char tp[] = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
@@ -570,5 +612,6 @@ int main(void)
     test_huffman_symbols();
     test_table_model();
     test_literal_encoder();
+    test_unwanted_values();
     TEST_DONE();
 }

@@ -623,7 +623,12 @@ static bool on_block(void *arg, const struct oa_h2_block *b)
     struct h2_conn *x = fc->x;
     struct oa_h2_head h;
     oa_h2_head_init(&h);
-    if (oa_hpack_decode_block(&x->side[fc->dir].dec, b->bytes, b->len, oa_h2_head_field, &h) != 0) {
+    /* a request the program sends may get our fields: its size must be
+     * exact (the peer's MAX_HEADER_LIST_SIZE); other blocks' values are
+     * decoded only for the fields a head keeps */
+    h.exact_list_size = x->role == OA_ROLE_CLIENT && fc->dir == request_dir(x);
+    if (oa_hpack_decode_block_wanted(&x->side[fc->dir].dec, b->bytes, b->len, oa_h2_head_field, oa_h2_head_wants,
+                                     &h) != 0) {
         oa_h2_head_release(&h);
         return false;
     }

@@ -104,10 +104,34 @@ static void uberctx_field(struct oa_h2_head *h, const struct oa_hpack_field *f)
                                   OA_BAGGAGE_MAX + 1);
 }
 
+bool oa_h2_head_wants(void *arg, const char *name, size_t name_len)
+{
+    const struct oa_h2_head *h = arg;
+    if (h->exact_list_size || name_len == 0)
+        return true;
+    /* the first letters of every name oa_h2_head_field reads: pseudo-fields,
+     * baggage and b3, content-type, grpc-status, traceparent and
+     * tracestate, user-agent and uber-trace-id and uberctx-*, x-b3-*; a
+     * few more (content-length, date) are decoded for nothing */
+    switch (name[0]) {
+    case ':':
+    case 'b':
+    case 'g':
+    case 't':
+    case 'u':
+    case 'x':
+        return true;
+    case 'c':
+        return name_len == 12 && memcmp(name, "content-type", 12) == 0;
+    default:
+        return false;
+    }
+}
+
 void oa_h2_head_field(void *arg, const struct oa_hpack_field *f)
 {
     struct oa_h2_head *h = arg;
-    uint64_t size = (uint64_t)h->list_size + f->name_len + f->value_len + 32;
+    uint64_t size = (uint64_t)h->list_size + f->name_len + f->value_len + f->skipped_len + 32;
     h->list_size = size > UINT32_MAX ? UINT32_MAX : (uint32_t)size;
     if (f->name_len == 0)
         return;

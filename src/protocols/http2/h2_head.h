@@ -20,6 +20,8 @@
 
 struct oa_h2_head {
     uint32_t list_size;        /* RFC 9113 §6.5.2: octets of names and values, + 32 per field */
+    bool exact_list_size;      /* set before decoding: every value decoded, list_size exact
+                                * (a request we may add fields to); else an upper bound */
     int status;                /* :status, 0: none */
     int grpc_status;           /* grpc-status, -1: none */
     bool grpc;                 /* content-type application/grpc[+...;...] */
@@ -53,6 +55,9 @@ struct oa_h2_head {
 void oa_h2_head_init(struct oa_h2_head *h);
 /* The HPACK callback (arg: a struct oa_h2_head). */
 void oa_h2_head_field(void *arg, const struct oa_hpack_field *f);
+/* The HPACK decoder's question (oa_hpack_want_fn): whether a field of this
+ * name is one the head keeps (or exact_list_size is set). */
+bool oa_h2_head_wants(void *arg, const char *name, size_t name_len);
 /* Frees what h holds (its baggage). */
 void oa_h2_head_release(struct oa_h2_head *h);
 /* What h carries for the context propagators (propagation.h). */

@@ -319,7 +319,7 @@ static bool indexed_field(struct oa_hpack_decoder *d, const uint8_t **p, const u
 /* A literal `01xxxxxx` (incremental indexing), `0000xxxx` (without
  * indexing) or `0001xxxx` (never indexed) (RFC 7541 6.2). */
 static bool literal_field(struct oa_hpack_decoder *d, const uint8_t **p, const uint8_t *end,
-                          oa_hpack_field_fn fn, void *arg)
+                          oa_hpack_field_fn fn, oa_hpack_want_fn want, void *arg)
 {
     bool indexing = (**p & 0x40) != 0;
     struct oa_hpack_field f = {.never_indexed = !indexing && (**p & 0x10) != 0};
@@ -335,6 +335,8 @@ static bool literal_field(struct oa_hpack_decoder *d, const uint8_t **p, const u
     /* a name from the dynamic table is copied when the field is added:
      * making room for it may evict the entry it came from */
     bool copy_name = indexing && x.dyn != NULL;
+    /* decided once the name is known: whether the value is decoded at all */
+    bool maybe_skip = !indexing && want != NULL && fn != NULL && value.huffman && value.len > 0;
     size_t need = string_room(&name) + string_room(&value);
     if (x.dyn != NULL && (copy_name || dyn_wraps(d, x.dyn)))
         need += x.dyn->name_len;
@@ -347,8 +349,12 @@ static bool literal_field(struct oa_hpack_decoder *d, const uint8_t **p, const u
     } else {
         indexed_strings(d, &x, copy_name, &room, &f, false);
     }
-    if (!decode_string(&value, &room, &f.value, &f.value_len))
+    if (maybe_skip && !want(arg, f.name, f.name_len)) {
+        f.value = "";
+        f.skipped_len = (size_t)value.len * 8 / 5; /* the shortest code has 5 bits */
+    } else if (!decode_string(&value, &room, &f.value, &f.value_len)) {
         return false;
+    }
     if (fn != NULL)
         fn(arg, &f);
     if (indexing)
@@ -358,6 +364,12 @@ static bool literal_field(struct oa_hpack_decoder *d, const uint8_t **p, const u
 
 int oa_hpack_decode_block(struct oa_hpack_decoder *d, const uint8_t *block, size_t n, oa_hpack_field_fn fn,
                           void *arg)
+{
+    return oa_hpack_decode_block_wanted(d, block, n, fn, NULL, arg);
+}
+
+int oa_hpack_decode_block_wanted(struct oa_hpack_decoder *d, const uint8_t *block, size_t n, oa_hpack_field_fn fn,
+                                 oa_hpack_want_fn want, void *arg)
 {
     if (d->failed)
         return -1;
@@ -372,7 +384,7 @@ int oa_hpack_decode_block(struct oa_hpack_decoder *d, const uint8_t *block, size
             ok = false; /* the limit fell: the block had to start with an update */
         } else {
             at_start = false;
-            ok = (*p & 0x80) ? indexed_field(d, &p, end, fn, arg) : literal_field(d, &p, end, fn, arg);
+            ok = (*p & 0x80) ? indexed_field(d, &p, end, fn, arg) : literal_field(d, &p, end, fn, want, arg);
         }
         if (!ok) {
             d->failed = true;

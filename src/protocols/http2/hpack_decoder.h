@@ -39,12 +39,20 @@ struct oa_hpack_field {
     size_t name_len;
     const char *value;
     size_t value_len;
+    /* a value not decoded (oa_hpack_want_fn): value is "" and value_len 0,
+     * and this is its decoded length's upper bound; else 0 */
+    size_t skipped_len;
     bool never_indexed; /* a literal never indexed (RFC 7541 6.2.3) */
 };
 
 /* Called for every field of a block, in order; the strings are valid only
  * during the call. */
 typedef void (*oa_hpack_field_fn)(void *arg, const struct oa_hpack_field *f);
+/* Whether the consumer reads the value of a field of this name. A value it
+ * does not read, Huffman-coded in a literal that is not indexed, is not
+ * decoded (it changes no table): the field then comes with an empty value
+ * and skipped_len, the decoded length's upper bound (8/5 of the coded one). */
+typedef bool (*oa_hpack_want_fn)(void *arg, const char *name, size_t name_len);
 
 /* An entry of the dynamic table: where its name starts in the byte ring
  * (the value follows it, both possibly wrapping). */
@@ -92,6 +100,13 @@ int oa_hpack_decoder_set_limit(struct oa_hpack_decoder *d, uint32_t max_table);
  * so the table never diverges. */
 int oa_hpack_decode_block(struct oa_hpack_decoder *d, const uint8_t *block, size_t n, oa_hpack_field_fn fn,
                           void *arg);
+/* The same, but a Huffman-coded value of a literal that is not indexed and
+ * whose name want (when not NULL) refuses is not decoded (see
+ * oa_hpack_want_fn): nothing the table keeps is skipped, so it never
+ * diverges; such a value is not checked either (the peer's own decoder
+ * judges it). */
+int oa_hpack_decode_block_wanted(struct oa_hpack_decoder *d, const uint8_t *block, size_t n, oa_hpack_field_fn fn,
+                                 oa_hpack_want_fn want, void *arg);
 
 void oa_hpack_decoder_release(struct oa_hpack_decoder *d);
 

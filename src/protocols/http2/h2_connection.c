@@ -423,7 +423,7 @@ static void inject(struct h2_conn *x, const struct oa_h2_block *b, const struct 
     bool traceparent = propagators & 1u << OA_PROPAGATOR_TRACECONTEXT;
     if (!traceparent || h->tracestate_len > 0 || h->tracestate_cut)
         tracestate = NULL;
-    bool others = propagators & ~(1u << OA_PROPAGATOR_TRACECONTEXT | 1u << OA_PROPAGATOR_BAGGAGE);
+    bool others = propagators & (1u << OA_PROPAGATOR_B3 | 1u << OA_PROPAGATOR_B3MULTI | 1u << OA_PROPAGATOR_JAEGER);
     /* jaeger forwards baggage as uberctx-{key}, unless the program sends its own */
     const char *jaeger_baggage = others && h->uberctx == NULL ? baggage : NULL;
     if (!(propagators & 1u << OA_PROPAGATOR_BAGGAGE) || h->baggage != NULL || h->baggage_cut)
@@ -449,6 +449,15 @@ static void inject(struct h2_conn *x, const struct oa_h2_block *b, const struct 
         OA_DEBUG("http2 stream %u: trace context not added", b->stream);
     if (buf != small)
         free(buf);
+}
+
+/* Client: whether the program's head h sends a header of a configured
+ * format other than tracecontext (oa_propagation_program_sends_other). */
+static bool program_sends_other_format(const struct oa_h2_head *h, struct oa_span_context *parent_sc)
+{
+    struct oa_context_headers ch;
+    oa_h2_head_context_headers(h, &ch);
+    return oa_propagation_program_sends_other(&ch, parent_sc);
 }
 
 /* ---- request heads ---- */
@@ -513,8 +522,6 @@ static void client_request(struct oa_conn *c, struct h2_conn *x, const struct oa
     const char *tracestate = NULL;
     const char *baggage = NULL;
     bool own_other = false;
-    struct oa_context_headers ch;
-    bool others = oa_config.propagators & ~(1u << OA_PROPAGATOR_TRACECONTEXT | 1u << OA_PROPAGATOR_BAGGAGE);
     if (h->traceparent_count > 0) {
         /* the program propagates by itself: its bytes are left alone, our
          * span joins the trace it announces */
@@ -522,8 +529,8 @@ static void client_request(struct oa_conn *c, struct h2_conn *x, const struct oa
             parent_sc.remote = false;
             parent = &parent_sc;
         }
-    } else if (others && (oa_h2_head_context_headers(h, &ch),
-                          own_other = oa_propagation_program_sends_other(&ch, &parent_sc))) {
+    } else if (oa_config_propagates_other_formats(&oa_config) &&
+               (own_other = program_sends_other_format(h, &parent_sc))) {
         /* so does a program that sends a header of another configured format */
         if (parent_sc.valid)
             parent = &parent_sc;
@@ -550,7 +557,7 @@ static void server_request(struct oa_conn *c, struct h2_conn *x, const struct oa
     char tracestate[OA_TRACESTATE_MAX + 1];
     tracestate[0] = '\0';
     bool w3c = false;
-    if (propagators & ~(1u << OA_PROPAGATOR_TRACECONTEXT | 1u << OA_PROPAGATOR_BAGGAGE)) {
+    if (oa_config_propagates_other_formats(&oa_config)) {
         /* the configured formats in their order, the last that finds one winning */
         struct oa_context_headers ch;
         oa_h2_head_context_headers(h, &ch);
@@ -566,31 +573,25 @@ static void server_request(struct oa_conn *c, struct h2_conn *x, const struct oa
     if (w3c && h->tracestate_len > 0 && !h->tracestate_cut &&
         oa_tracestate_normalize(h->tracestate, h->tracestate_len, tracestate, sizeof(tracestate)) < 0)
         tracestate[0] = '\0';
-    char *baggage = NULL;
+    char *baggage = NULL; /* the sanitised list (malloc'd, with room to join in), or NULL */
     size_t baggage_len = 0;
     bool w3c_baggage = (propagators & 1u << OA_PROPAGATOR_BAGGAGE) && h->baggage != NULL && !h->baggage_cut;
     bool jaeger_baggage = (propagators & 1u << OA_PROPAGATOR_JAEGER) && h->uberctx_len > 0;
-    if (w3c_baggage || jaeger_baggage) {
-        /* the W3C list, then jaeger's items, then the sanitised copy */
-        char *joined = malloc(2 * (OA_BAGGAGE_MAX + 1));
-        if (joined != NULL) {
-            size_t len = 0;
-            joined[0] = '\0';
-            if (w3c_baggage) {
-                memcpy(joined, h->baggage, h->baggage_len);
-                len = h->baggage_len;
-            }
-            if (jaeger_baggage && len + 1 + h->uberctx_len <= OA_BAGGAGE_MAX) {
-                if (len > 0)
-                    joined[len++] = ',';
-                memcpy(joined + len, h->uberctx, h->uberctx_len);
-                len += h->uberctx_len;
-            }
-            baggage = joined + OA_BAGGAGE_MAX + 1;
-            baggage_len = oa_baggage_sanitize(joined, len, baggage, OA_BAGGAGE_MAX + 1);
-            memmove(joined, baggage, baggage_len + 1);
-            baggage = joined;
+    if ((w3c_baggage || jaeger_baggage) && (baggage = malloc(2 * (OA_BAGGAGE_MAX + 1))) != NULL) {
+        /* the W3C list, then jaeger's items when they fit: joined only
+         * when both came, then sanitised */
+        const char *in = w3c_baggage ? h->baggage : "";
+        size_t len = w3c_baggage ? h->baggage_len : 0;
+        if (jaeger_baggage && len + 1 + h->uberctx_len <= OA_BAGGAGE_MAX) {
+            char *joined = baggage + OA_BAGGAGE_MAX + 1;
+            memcpy(joined, in, len);
+            if (len > 0)
+                joined[len++] = ',';
+            memcpy(joined + len, h->uberctx, h->uberctx_len);
+            in = joined;
+            len += h->uberctx_len;
         }
+        baggage_len = oa_baggage_sanitize(in, len, baggage, OA_BAGGAGE_MAX + 1);
     }
     struct oa_span_context own;
     bool sampled = oa_span_context_start(&own, parent);

@@ -513,11 +513,19 @@ static void release_batch(void)
     pthread_mutex_unlock(&bsp.lock);
 }
 
-/* Exports what is queued, batch after batch. Outside a flush it stops at the
- * first partial batch: what arrives later waits for the next round. */
-static void export_queued(bool flushing)
+/* Exports what is queued, batch after batch. A flush exports it all. When
+ * the schedule delay has passed, it stops after the first partial batch:
+ * what arrives later waits for the next round. Otherwise it exports only
+ * full batches, as the specification's processor does (a batch when it is
+ * full or when the delay has passed): the spans that arrived while the
+ * exporter slept beyond a batch wait for the next full one instead of
+ * making a small request of their own, which cost nearly as much as a full
+ * one (a POST and its answer, the wake-ups of the receiver). */
+static void export_queued(bool flushing, bool due)
 {
     for (;;) {
+        if (!flushing && !due && oa_queue_size(&bsp.queue) < bsp.batch_cap)
+            return;
         size_t n = take_batch();
         if (n == 0)
             return;
@@ -548,8 +556,16 @@ static uint64_t schedule_delay_ns(void)
  * exporter looks every millisecond (and a burst still wakes it). */
 #define PREDICTED_SLEEP_MIN_NS NS_PER_MS
 /* The rate is measured over at least this long: a look just after an export
- * would otherwise see no span arrive and conclude the flow had stopped. */
-#define RATE_WINDOW_MIN_NS NS_PER_MS
+ * would otherwise see no span arrive and conclude the flow had stopped, and
+ * over a millisecond or two the count depends on how the program's spans
+ * bunch (a burst read as the rate makes the exporter wake before a batch is
+ * there, look, and sleep again). */
+#define RATE_WINDOW_MIN_NS (10 * NS_PER_MS)
+/* The predicted sleep is lengthened by 1/PREDICTED_SLACK of itself: a look
+ * a little after the batch is full costs nothing (what is beyond the batch
+ * waits for the next one), a look a little before it costs a wake-up, a
+ * look at the queue and another sleep. */
+#define PREDICTED_SLACK 8
 
 /* The exporter's estimate of how fast spans arrive. */
 struct arrival_rate {
@@ -584,6 +600,7 @@ static void sleep_until_next_look(uint32_t seen, size_t queued, uint64_t now, ui
 
     if (rate->per_ns > 0 && queued < bsp.batch_cap) {
         double predicted = (double)(bsp.batch_cap - queued) / rate->per_ns;
+        predicted += predicted / PREDICTED_SLACK;
         if (predicted < (double)until_due) {
             sleep_ns = predicted < (double)PREDICTED_SLEEP_MIN_NS ? PREDICTED_SLEEP_MIN_NS
                                                                   : (uint64_t)predicted;
@@ -631,7 +648,7 @@ static void *exporter_main(void *unused)
         uint64_t now = mono_ns();
 
         if (flushing || queued >= bsp.batch_cap || (now >= next_due && queued > 0)) {
-            export_queued(flushing);
+            export_queued(flushing, now >= next_due);
             if (flushing)
                 finish_flush(flush_generation);
             next_due = mono_ns() + schedule_delay_ns();

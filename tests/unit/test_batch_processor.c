@@ -345,12 +345,32 @@ static void *read_until_closed(void *arg)
 
 struct steady_result {
     uint64_t submitted, exported, dropped, failed, wakeups;
+    uint64_t batches, smallest; /* exports before the shutdown's flush */
 };
+
+/* An exporter that only notes the batches it is handed (read by the test's
+ * thread while the exporter thread may be writing them: atomics). */
+static uint64_t steady_batches;
+static uint64_t steady_smallest = UINT64_MAX;
+
+static enum oa_export_result steady_export(void *self, struct oa_span *const *spans, size_t n,
+                                           long *retry_after_ms)
+{
+    (void)self;
+    (void)spans;
+    (void)retry_after_ms;
+    __atomic_add_fetch(&steady_batches, 1, __ATOMIC_RELAXED);
+    if (n < __atomic_load_n(&steady_smallest, __ATOMIC_RELAXED))
+        __atomic_store_n(&steady_smallest, (uint64_t)n, __ATOMIC_RELAXED);
+    return OA_EXPORT_OK;
+}
+
+static const struct oa_span_exporter steady_exporter = {.name = "steady", .export = steady_export};
 
 static void test_steady_flow_needs_no_wakeups(void)
 {
     const int spans = 1200; /* ~37 batches at ~1,000 spans/s */
-    struct steady_result r = {0, 0, 0, 0, UINT64_MAX};
+    struct steady_result r = {0, 0, 0, 0, UINT64_MAX, 0, 0};
     int pipefd[2];
     pid_t pid;
     int status;
@@ -374,7 +394,7 @@ static void test_steady_flow_needs_no_wakeups(void)
         if (holding)
             close(hold[1]);
 #endif
-        use_exporter("none");
+        oa_export_set_exporter(&steady_exporter);
         oa_config.max_queue_size = 4096;
         oa_config.max_export_batch_size = 32;
         oa_config.schedule_delay_ms = 60000;
@@ -385,6 +405,8 @@ static void test_steady_flow_needs_no_wakeups(void)
         }
         struct oa_export_counters c = counters();
         r.wakeups = c.wakeups_by_submitters;
+        r.batches = __atomic_load_n(&steady_batches, __ATOMIC_RELAXED);
+        r.smallest = __atomic_load_n(&steady_smallest, __ATOMIC_RELAXED);
         oa_export_shutdown(); /* the last partial batch */
         c = counters();
         r.submitted = c.submitted;
@@ -412,6 +434,13 @@ static void test_steady_flow_needs_no_wakeups(void)
     CHECK(r.wakeups < (uint64_t)spans / 32 / 2,
           "steady flow: %llu wake-ups by submitters for %d full batches (fewer than half)",
           (unsigned long long)r.wakeups, spans / 32);
+    /* The spans that arrive while the exporter works on (or oversleeps) a
+     * full batch wait for the next full one: no small request of their own.
+     * Before, every look of a late exporter sent a full batch and then the
+     * few spans beyond it. */
+    CHECK(r.batches > 0 && r.smallest == 32,
+          "steady flow: only full batches before the flush (%llu exports, smallest %llu)",
+          (unsigned long long)r.batches, (unsigned long long)r.smallest);
 }
 
 /* A burst that fills the queue past the halfway mark beyond a batch still

@@ -6,8 +6,8 @@
  * prefix comes before its bytes, and writing backwards a message's bytes are
  * all there when its prefix is written, so one pass over the spans does it
  * (a forward writer needs a measuring pass first, which cost as much as the
- * writing). A cheap pass before it only bounds the size, from the string
- * lengths. No intermediate message objects, no per-string copies: this is
+ * writing). A cheap pass before each group of spans only bounds their size,
+ * from the string lengths, and grows the buffer if they might not fit. No intermediate message objects, no per-string copies: this is
  * what lets one core export well over a million spans a second (protobuf-c,
  * which builds and walks a struct per message, managed about 350 000). The
  * bytes are those protobuf-c would pack: fields in number order (written last
@@ -216,6 +216,45 @@ static uint8_t *back_span(uint8_t *p, const struct oa_span *s)
 
 /* ---- the request ---- */
 
+/* The spans are bounded and written a group at a time, from the last group
+ * to the first: a group's spans, touched by the bounding, are still in this
+ * core's first-level cache when they are written. Bounding the whole batch
+ * first, as before, meant touching every span twice with the whole batch
+ * (~360 KiB of spans for 512, beyond the second-level cache) in between:
+ * at a steady rate the spans come cold from the program's cores, and the
+ * second touch missed again (a quarter of the encoder's time). */
+#define GROUP_SPANS 16
+/* The first guess at a batch's size, per span: a span of the shim's (a
+ * dozen attributes) takes ~400 bytes; more takes a larger buffer. */
+#define GUESS_PER_SPAN 512
+
+/* The buffer being written backwards: p (where the bytes so far begin) to
+ * buf + cap. */
+struct back_buffer {
+    uint8_t *buf;
+    size_t cap;
+};
+
+/* p, with at least need bytes of room before it: the buffer grown (at
+ * least doubled, the bytes so far moved to its end) if there are fewer.
+ * NULL, the buffer freed, when it cannot grow. */
+static uint8_t *room_before(struct back_buffer *b, uint8_t *p, size_t need)
+{
+    if ((size_t)(p - b->buf) >= need)
+        return p;
+    size_t written = (size_t)(b->buf + b->cap - p);
+    size_t cap = b->cap * 2;
+    while (cap - written < need)
+        cap *= 2;
+    uint8_t *grown = malloc(cap);
+    if (grown != NULL)
+        memcpy(grown + cap - written, p, written);
+    free(b->buf);
+    b->buf = grown;
+    b->cap = cap;
+    return grown != NULL ? grown + cap - written : NULL;
+}
+
 uint8_t *oa_otlp_encode_traces_at(const struct oa_resource *resource, struct oa_span *const *spans,
                                   size_t n, const uint8_t **out, size_t *out_len)
 {
@@ -230,23 +269,31 @@ uint8_t *oa_otlp_encode_traces_at(const struct oa_resource *resource, struct oa_
 
     size_t n_res_attrs = resource_attr_count(resource);
     const struct oa_attr *res_attrs = resource ? resource->attrs : NULL;
-    size_t cap = SPAN_OVERHEAD + TEXT_GROWTH * (sizeof SCOPE_NAME + sizeof OA_VERSION) +
-                 attributes_bound(res_attrs, n_res_attrs, KEYS_CHECKED);
-    for (size_t i = 0; i < n; i++)
-        cap += span_bound(spans[i]);
-
-    uint8_t *buf = malloc(cap);
-    if (buf == NULL)
+    size_t outer = SPAN_OVERHEAD + TEXT_GROWTH * (sizeof SCOPE_NAME + sizeof OA_VERSION) +
+                   attributes_bound(res_attrs, n_res_attrs, KEYS_CHECKED);
+    struct back_buffer b = {.cap = outer + n * GUESS_PER_SPAN};
+    b.buf = malloc(b.cap);
+    if (b.buf == NULL)
         return NULL;
-    uint8_t *end = buf + cap;
-    uint8_t *p = end;
+    uint8_t *p = b.buf + b.cap;
 
     /* ResourceSpans: resource (1), scope_spans (2); ScopeSpans: scope (1),
-     * spans (2); written from the last span back */
-    uint8_t *scope_spans_end = p;
-    for (size_t i = n; i-- > 0;)
-        p = back_span(p, spans[i]);
-    p = back_scope_spans(p, scope_spans_end);
+     * spans (2); written from the last span back, the room for what comes
+     * before the spans kept for them */
+    for (size_t group_end = n; group_end > 0;) {
+        size_t group_start = group_end > GROUP_SPANS ? group_end - GROUP_SPANS : 0;
+        size_t need = outer;
+        for (size_t i = group_start; i < group_end; i++)
+            need += span_bound(spans[i]);
+        p = room_before(&b, p, need);
+        if (p == NULL)
+            return NULL;
+        for (size_t i = group_end; i-- > group_start;)
+            p = back_span(p, spans[i]);
+        group_end = group_start;
+    }
+    uint8_t *end = b.buf + b.cap;
+    p = back_scope_spans(p, end);
     uint8_t *resource_end = p;
     p = back_checked_attributes(p, 1, res_attrs, n_res_attrs);
     p = back_len_prefix(p, 1, resource_end);
@@ -255,7 +302,7 @@ uint8_t *oa_otlp_encode_traces_at(const struct oa_resource *resource, struct oa_
 
     *out_len = (size_t)(end - p);
     *out = p;
-    return buf;
+    return b.buf;
 }
 
 uint8_t *oa_otlp_encode_traces(const struct oa_resource *resource,

@@ -1,8 +1,9 @@
 /* Raw HTTP spans: the program's thread records only what a socket span's
- * name and attributes are made of (the request head's bytes, the peer's
- * address, TLS or not, the final status and error.type) and the exporter
- * thread builds them, with the very functions of src/http_span.c, before any
- * exporter sees the span. Formatting the peer, redacting the URL and copying
+ * name and attributes are made of (the request head's bytes with where its
+ * method, target, Host, User-Agent and X-Forwarded-For are in them, the
+ * peer's address, TLS or not, the final status and error.type) and the
+ * exporter thread builds them, with the very functions of http_span.c,
+ * before any exporter sees the span. Formatting the peer, redacting the URL and copying
  * each attribute into the arena then cost the exporter, not the program.
  *
  * A raw span holds its ids, parent, flags and times in the ordinary fields
@@ -33,8 +34,11 @@ void oa_http_raw_span_finish_at(struct oa_span *s, int status, const char *error
  * oa_http_raw_span_new puts in the raw span (oa_span_materialize): the full
  * span (compacted when it can be) that the program's thread would have
  * built, with s freed; s itself when it is not raw; NULL, with s freed, when
- * no block is free. One thread at a time: the head is parsed again with a
- * parser kept for the purpose. */
+ * no block is free. One thread at a time (the peer's text is cached). The
+ * head is not parsed again: the attributes are built from the parts the
+ * program's thread found (its LIGHT parse reads them exactly as a FULL one),
+ * so a head whose other lines hold a byte a FULL parse refuses is built as
+ * any other. */
 struct oa_span *oa_http_raw_span_materialize(struct oa_span *s);
 
 #endif

@@ -55,14 +55,9 @@ void oa_http_span_set_method(struct oa_span *s, const char *method, size_t len)
     }
 }
 
-static void set_method(struct oa_span *s, const struct oa_http1_head *h)
+static void set_version(struct oa_span *s, int version_minor)
 {
-    oa_http_span_set_method(s, h->method, h->method_len);
-}
-
-static void set_version(struct oa_span *s, const struct oa_http1_head *h)
-{
-    const char *v = h->version_minor == 0 ? "1.0" : "1.1";
+    const char *v = version_minor == 0 ? "1.0" : "1.1";
     oa_span_attr_str(s, "network.protocol.version", v, 3);
 }
 
@@ -227,13 +222,45 @@ static const struct oa_http1_header *header(const struct oa_http1_head *h, enum 
     return oa_http1_find_known(h, name, NULL);
 }
 
+void oa_http_request_of_head(struct oa_http_request *r, const struct oa_http1_head *h)
+{
+    const struct oa_http1_header *host = header(h, OA_HTTP1_H_HOST);
+    const struct oa_http1_header *ua = header(h, OA_HTTP1_H_USER_AGENT);
+    const struct oa_http1_header *xff = header(h, OA_HTTP1_H_X_FORWARDED_FOR);
+    r->method = h->method;
+    r->method_len = h->method_len;
+    r->target = h->target;
+    r->target_len = h->target_len;
+    r->host = host != NULL ? host->value : NULL;
+    r->host_len = host != NULL ? host->value_len : 0;
+    r->user_agent = ua != NULL ? ua->value : NULL;
+    r->user_agent_len = ua != NULL ? ua->value_len : 0;
+    r->forwarded_for = xff != NULL ? xff->value : NULL;
+    r->forwarded_for_len = xff != NULL ? xff->value_len : 0;
+    r->version_minor = h->version_minor;
+}
+
 void oa_http_span_server_start(struct oa_span *s, const struct oa_http1_head *h, struct oa_conn *c)
 {
+    struct oa_http_request r;
+    oa_http_request_of_head(&r, h);
+    oa_http_span_server_start_request(s, &r, c);
+}
+
+void oa_http_span_client_start(struct oa_span *s, const struct oa_http1_head *h, struct oa_conn *c)
+{
+    struct oa_http_request r;
+    oa_http_request_of_head(&r, h);
+    oa_http_span_client_start_request(s, &r, c);
+}
+
+void oa_http_span_server_start_request(struct oa_span *s, const struct oa_http_request *r, struct oa_conn *c)
+{
     s->kind = OA_SPAN_KIND_SERVER;
-    set_method(s, h);
+    oa_http_span_set_method(s, r->method, r->method_len);
     /* origin-form "/p?q", or absolute-form "http://h/p?q" sent to proxies */
-    const char *t = h->target;
-    size_t tl = h->target_len;
+    const char *t = r->target;
+    size_t tl = r->target_len;
     if (tl > 0 && t[0] != '/' && t[0] != '*') {
         const char *sep = tl > 3 ? memmem(t, tl, "://", 3) : NULL;
         if (sep != NULL) {
@@ -254,69 +281,74 @@ void oa_http_span_server_start(struct oa_span *s, const struct oa_http1_head *h,
         oa_span_attr_str(s, "url.query", buf, pos);
     }
     oa_span_attr_str(s, "url.scheme", c->tls ? "https" : "http", c->tls ? 5 : 4);
-    const struct oa_http1_header *host = header(h, OA_HTTP1_H_HOST);
-    if (host != NULL && host->value_len > 0) {
+    if (r->host != NULL && r->host_len > 0) {
         const char *hn;
         size_t hl;
-        int port = oa_http_split_host(host->value, host->value_len, &hn, &hl);
+        int port = oa_http_split_host(r->host, r->host_len, &hn, &hl);
         oa_span_attr_str(s, "server.address", hn, hl);
         oa_span_attr_int(s, "server.port", port >= 0 ? port : default_port(c));
     }
     const char *addr;
     int pport = set_peer(s, c, &addr);
-    const struct oa_http1_header *xff = header(h, OA_HTTP1_H_X_FORWARDED_FOR);
-    if (xff != NULL && xff->value_len > 0) {
-        const char *comma = memchr(xff->value, ',', xff->value_len);
-        size_t n = comma != NULL ? (size_t)(comma - xff->value) : xff->value_len;
-        while (n > 0 && (xff->value[n - 1] == ' ' || xff->value[n - 1] == '\t'))
+    if (r->forwarded_for != NULL && r->forwarded_for_len > 0) {
+        const char *xff = r->forwarded_for;
+        const char *comma = memchr(xff, ',', r->forwarded_for_len);
+        size_t n = comma != NULL ? (size_t)(comma - xff) : r->forwarded_for_len;
+        while (n > 0 && (xff[n - 1] == ' ' || xff[n - 1] == '\t'))
             n--;
-        oa_span_attr_str(s, "client.address", xff->value, n);
+        oa_span_attr_str(s, "client.address", xff, n);
     } else if (pport >= 0) {
         oa_span_attr_str(s, "client.address", addr, strlen(addr));
     }
-    set_version(s, h);
-    const struct oa_http1_header *ua = header(h, OA_HTTP1_H_USER_AGENT);
-    if (ua != NULL)
-        oa_span_attr_str(s, "user_agent.original", ua->value, ua->value_len);
+    set_version(s, r->version_minor);
+    if (r->user_agent != NULL)
+        oa_span_attr_str(s, "user_agent.original", r->user_agent, r->user_agent_len);
 }
 
-int oa_http_client_server(const struct oa_http1_head *h, struct oa_conn *c, const char **host_name,
-                          size_t *host_len)
+/* oa_http_client_server's, from the Host header's value (NULL: none) */
+static int client_server(const char *host, size_t host_len, struct oa_conn *c, const char **host_name,
+                         size_t *host_name_len)
 {
     const char *addr;
     int port = oa_conn_peer_text(c, &addr);
-    const struct oa_http1_header *host = header(h, OA_HTTP1_H_HOST);
 
     *host_name = addr;
-    *host_len = strlen(addr);
-    if (host != NULL && host->value_len > 0) {
-        int p = oa_http_split_host(host->value, host->value_len, host_name, host_len);
+    *host_name_len = strlen(addr);
+    if (host != NULL && host_len > 0) {
+        int p = oa_http_split_host(host, host_len, host_name, host_name_len);
         port = p >= 0 ? p : default_port(c);
     }
     return port;
 }
 
-void oa_http_span_client_start(struct oa_span *s, const struct oa_http1_head *h, struct oa_conn *c)
+int oa_http_client_server(const struct oa_http1_head *h, struct oa_conn *c, const char **host_name,
+                          size_t *host_len)
+{
+    const struct oa_http1_header *host = header(h, OA_HTTP1_H_HOST);
+    return client_server(host != NULL ? host->value : NULL, host != NULL ? host->value_len : 0, c, host_name,
+                         host_len);
+}
+
+void oa_http_span_client_start_request(struct oa_span *s, const struct oa_http_request *r, struct oa_conn *c)
 {
     s->kind = OA_SPAN_KIND_CLIENT;
-    set_method(s, h);
+    oa_http_span_set_method(s, r->method, r->method_len);
     const char *addr;
     int pport = set_peer(s, c, &addr);
 
-    const struct oa_http1_header *host = header(h, OA_HTTP1_H_HOST);
     const char *hn;
     size_t hl;
-    int port = oa_http_client_server(h, c, &hn, &hl);
+    int port = client_server(r->host, r->host_len, c, &hn, &hl);
     char url[OA_SPAN_MAX_VALUE_LEN];
     size_t url_len;
-    if (h->target_len > 0 && h->target[0] != '/' && memmem(h->target, h->target_len, "://", 3) != NULL) {
-        url_len = oa_http_redact_url(h->target, h->target_len, url, sizeof(url));
+    if (r->target_len > 0 && r->target[0] != '/' && memmem(r->target, r->target_len, "://", 3) != NULL) {
+        url_len = oa_http_redact_url(r->target, r->target_len, url, sizeof(url));
     } else {
         char raw[OA_SPAN_MAX_VALUE_LEN];
         size_t pos = 0;
         append(raw, sizeof(raw), &pos, c->tls ? "https://" : "http://", c->tls ? 8 : 7);
-        if (host != NULL && host->value_len > 0) {
-            append(raw, sizeof(raw), &pos, host->value, host->value_len);
+        if (r->host != NULL && r->host_len > 0) {
+            append(raw, sizeof(raw), &pos, r->host, r->host_len);
         } else if (c->peer.ss_family == AF_INET6) {
             int n = snprintf(raw + pos, sizeof(raw) - pos, "[%s]:%d", addr, pport);
             pos += n > 0 ? (size_t)n : 0;
@@ -326,7 +358,7 @@ void oa_http_span_client_start(struct oa_span *s, const struct oa_http1_head *h,
         }
         if (pos >= sizeof(raw))
             pos = sizeof(raw) - 1;
-        append(raw, sizeof(raw), &pos, h->target, h->target_len);
+        append(raw, sizeof(raw), &pos, r->target, r->target_len);
         url_len = oa_http_redact_url(raw, pos, url, sizeof(url));
     }
     oa_span_attr_str(s, "url.full", url, url_len);
@@ -334,7 +366,7 @@ void oa_http_span_client_start(struct oa_span *s, const struct oa_http1_head *h,
         oa_span_attr_str(s, "server.address", hn, hl);
     if (port >= 0)
         oa_span_attr_int(s, "server.port", port);
-    set_version(s, h);
+    set_version(s, r->version_minor);
 }
 
 void oa_http_span_client_url(struct oa_span *s, const char *url, size_t len)

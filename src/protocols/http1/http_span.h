@@ -23,8 +23,32 @@ int oa_http_client_server(const struct oa_http1_head *h, struct oa_conn *c, cons
  * :authority): the host into *host, *host_len; returns the port, or -1. */
 int oa_http_split_host(const char *v, size_t len, const char **host, size_t *host_len);
 
+/* What the attributes of a request's span are made of: the request line and
+ * the first of the three headers they read (value NULL: no such header). A
+ * raw span keeps these bytes alone and builds from them on the exporter
+ * thread (http_raw_span.c); the program's thread reads them off its head. */
+struct oa_http_request {
+    const char *method;
+    size_t method_len;
+    const char *target;
+    size_t target_len;
+    const char *host;          /* Host */
+    size_t host_len;
+    const char *user_agent;    /* User-Agent */
+    size_t user_agent_len;
+    const char *forwarded_for; /* X-Forwarded-For */
+    size_t forwarded_for_len;
+    int version_minor;         /* 0 for HTTP/1.0, 1 for HTTP/1.1 */
+};
+
+/* The request of a parsed request head (pointers into it). */
+void oa_http_request_of_head(struct oa_http_request *r, const struct oa_http1_head *h);
+
 void oa_http_span_server_start(struct oa_span *s, const struct oa_http1_head *h, struct oa_conn *c);
 void oa_http_span_client_start(struct oa_span *s, const struct oa_http1_head *h, struct oa_conn *c);
+/* The same from the request's parts. */
+void oa_http_span_server_start_request(struct oa_span *s, const struct oa_http_request *r, struct oa_conn *c);
+void oa_http_span_client_start_request(struct oa_span *s, const struct oa_http_request *r, struct oa_conn *c);
 /* Span name and http.request.method[_original] from a method token. */
 void oa_http_span_set_method(struct oa_span *s, const char *method, size_t len);
 /* url.full (redacted), server.address and server.port from an absolute URL. */

@@ -7,6 +7,7 @@
 #include <sys/uio.h>
 
 #include "wire/fd_table.h"
+#include "protocols/common/conn_peer.h"
 #include "protocols/http1/http1_parser.h"
 #include "protocols/http1/http_exchange.h"
 #include "wire/protocol.h"
@@ -302,6 +303,74 @@ static void test_raw_light_only(void)
         CHECK(oa_http_raw_span_materialize(raw) == NULL, "exporter: such a record is dropped");
         oa_span_free(copy);
     }
+}
+
+/* Whether a client span's url.full is oa_http_redact_url of scheme,
+ * authority (the Host value, else the peer) and target put together (as
+ * they were before url.full was written in one pass). */
+static bool url_is_redacted_url(struct oa_conn *c, const char *host, const char *target)
+{
+    struct oa_http_request r = {.method = "GET", .method_len = 3, .target = target, .target_len = strlen(target),
+                                .host = host, .host_len = host ? strlen(host) : 0, .version_minor = 1};
+    const char *addr;
+    c->peer_port = 0;
+    int port = oa_conn_peer_text(c, &addr);
+    const char *scheme = c->tls ? "https://" : "http://";
+    char raw[4096], want[OA_SPAN_MAX_VALUE_LEN];
+    int n;
+    if (r.host_len > 0)
+        n = snprintf(raw, sizeof raw, "%s%s", scheme, host);
+    else if (c->peer.ss_family == AF_INET6)
+        n = snprintf(raw, sizeof raw, "%s[%s]:%d", scheme, addr, port);
+    else
+        n = snprintf(raw, sizeof raw, "%s%s:%d", scheme, addr, port);
+    size_t len = (size_t)n < OA_SPAN_MAX_VALUE_LEN - 1 ? (size_t)n : OA_SPAN_MAX_VALUE_LEN - 1;
+    size_t tl = r.target_len < OA_SPAN_MAX_VALUE_LEN - 1 - len ? r.target_len : OA_SPAN_MAX_VALUE_LEN - 1 - len;
+    memcpy(raw + len, target, tl);
+    size_t want_len = oa_http_redact_url(raw, len + tl, want, sizeof want);
+
+    struct oa_span *s = oa_span_new();
+    oa_http_span_client_start_request(s, &r, c);
+    const struct oa_attr *a = oa_span_find_attr(s, "url.full");
+    bool same = a != NULL && a->v.str.len == want_len && memcmp(a->v.str.ptr, want, want_len) == 0;
+    if (!same)
+        printf("# host %s target %.40s: %.*s, want %s\n", host ? host : "(none)", target, a ? (int)a->v.str.len : 0,
+               a ? a->v.str.ptr : "", want);
+    oa_span_free(s);
+    return same;
+}
+
+/* ... for Host values redact_url would cut at '@', '/' or '?', targets that
+ * are not paths, peers with no Host, URLs at the buffer's end. */
+static void test_client_url_is_redacted_url(void)
+{
+    const char *const hosts[] = {NULL, "h", "h:81", "u:p@h", "h/x", "h?q=1&sig=2", "[::1]:8080", ""};
+    const char *const targets[] = {"/", "/p?sig=s&a=1", "/p?Signature=&=&&x", "*", "h:443", "p@q/r?X-Amz-Credential=k",
+                                   "/a@b?c"};
+    struct oa_conn peers[3];
+    peer_v4(&peers[0], "10.5.5.5", 5555);
+    peer_v6(&peers[1], "2001:db8::5", 443);
+    peers[1].tls = true;
+    memset(&peers[2], 0, sizeof peers[2]); /* a peer not known */
+    bool same = true;
+    for (size_t pi = 0; pi < 3; pi++)
+        for (size_t hi = 0; hi < sizeof hosts / sizeof hosts[0]; hi++)
+            for (size_t ti = 0; ti < sizeof targets / sizeof targets[0]; ti++)
+                same &= url_is_redacted_url(&peers[pi], hosts[hi], targets[ti]);
+    CHECK(same, "client url.full: oa_http_redact_url of the URL put together, for every host, target and peer");
+
+    /* "/ppp...?sig=123456" whose URL ends around the buffer's last byte */
+    char target[1100];
+    same = true;
+    for (size_t len = 990; len < 1030; len++) {
+        memset(target, 'p', len);
+        target[0] = '/';
+        memcpy(target + len - 11, "?sig=123456", 11);
+        target[len] = '\0';
+        same &= url_is_redacted_url(&peers[0], "host", target);
+        same &= url_is_redacted_url(&peers[0], NULL, target);
+    }
+    CHECK(same, "client url.full: the same for URLs at the buffer's end");
 }
 
 /* A request head of `len` bytes (a long User-Agent pads it). */
@@ -677,6 +746,7 @@ int main(void)
     test_raw_client();
     test_raw_bound();
     test_raw_odd_heads();
+    test_client_url_is_redacted_url();
     test_raw_light_only();
     test_raw_compact();
     test_raw_exchange();

@@ -96,11 +96,14 @@ int oa_http_split_host(const char *v, size_t len, const char **host, size_t *hos
     return port <= 65535 ? port : -1;
 }
 
-static int set_peer(struct oa_span *s, struct oa_conn *c, const char **addr)
+/* network.peer.address and .port; the peer's port (or -1), its text and
+ * the text's length. */
+static int set_peer(struct oa_span *s, struct oa_conn *c, const char **addr, size_t *addr_len)
 {
     int port = oa_conn_peer_text(c, addr);
+    *addr_len = strlen(*addr);
     if (port >= 0) {
-        oa_span_attr_str(s, "network.peer.address", *addr, strlen(*addr));
+        oa_span_attr_str(s, "network.peer.address", *addr, *addr_len);
         oa_span_attr_int(s, "network.peer.port", port);
     }
     return port;
@@ -131,13 +134,35 @@ static bool listed_key(const char *list, const char *k, size_t len)
  * session token, and the user's own (OTELAUTO_URL_SENSITIVE_QUERY_KEYS). */
 static bool is_sensitive_param(const char *k, size_t len)
 {
-    static const char *const names[] = {"AWSAccessKeyId",  "Signature",        "sig",
-                                        "X-Goog-Signature", "X-Amz-Signature", "X-Amz-Credential",
-                                        "X-Amz-Security-Token"};
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-        if (strlen(names[i]) == len && memcmp(names[i], k, len) == 0)
-            return true;
-    return oa_config.url_sensitive_query_keys[0] != '\0' && listed_key(oa_config.url_sensitive_query_keys, k, len);
+    /* the length picks the one or two candidates (no strlen of every name) */
+#define IS(name) (memcmp(k, name, sizeof(name) - 1) == 0)
+    bool known;
+    switch (len) {
+    case 3:
+        known = IS("sig");
+        break;
+    case 9:
+        known = IS("Signature");
+        break;
+    case 14:
+        known = IS("AWSAccessKeyId");
+        break;
+    case 15:
+        known = IS("X-Amz-Signature");
+        break;
+    case 16:
+        known = IS("X-Goog-Signature") || IS("X-Amz-Credential");
+        break;
+    case 20:
+        known = IS("X-Amz-Security-Token");
+        break;
+    default:
+        known = false;
+        break;
+    }
+#undef IS
+    return known || (oa_config.url_sensitive_query_keys[0] != '\0' &&
+                     listed_key(oa_config.url_sensitive_query_keys, k, len));
 }
 
 /* Appends [s, s+n) to out at *pos, keeping room for the NUL. */
@@ -289,7 +314,8 @@ void oa_http_span_server_start_request(struct oa_span *s, const struct oa_http_r
         oa_span_attr_int(s, "server.port", port >= 0 ? port : default_port(c));
     }
     const char *addr;
-    int pport = set_peer(s, c, &addr);
+    size_t addr_len;
+    int pport = set_peer(s, c, &addr, &addr_len);
     if (r->forwarded_for != NULL && r->forwarded_for_len > 0) {
         const char *xff = r->forwarded_for;
         const char *comma = memchr(xff, ',', r->forwarded_for_len);
@@ -298,35 +324,103 @@ void oa_http_span_server_start_request(struct oa_span *s, const struct oa_http_r
             n--;
         oa_span_attr_str(s, "client.address", xff, n);
     } else if (pport >= 0) {
-        oa_span_attr_str(s, "client.address", addr, strlen(addr));
+        oa_span_attr_str(s, "client.address", addr, addr_len);
     }
     set_version(s, r->version_minor);
     if (r->user_agent != NULL)
         oa_span_attr_str(s, "user_agent.original", r->user_agent, r->user_agent_len);
 }
 
-/* oa_http_client_server's, from the Host header's value (NULL: none) */
-static int client_server(const char *host, size_t host_len, struct oa_conn *c, const char **host_name,
-                         size_t *host_name_len)
+/* server.address and server.port of a client request: from the Host
+ * header's value (NULL: none), else the peer (its text addr, addr_len and
+ * port peer_port). */
+static int client_server(const char *host, size_t host_len, const struct oa_conn *c, const char *addr,
+                         size_t addr_len, int peer_port, const char **host_name, size_t *host_name_len)
 {
-    const char *addr;
-    int port = oa_conn_peer_text(c, &addr);
-
-    *host_name = addr;
-    *host_name_len = strlen(addr);
     if (host != NULL && host_len > 0) {
         int p = oa_http_split_host(host, host_len, host_name, host_name_len);
-        port = p >= 0 ? p : default_port(c);
+        return p >= 0 ? p : default_port(c);
     }
-    return port;
+    *host_name = addr;
+    *host_name_len = addr_len;
+    return peer_port;
 }
 
 int oa_http_client_server(const struct oa_http1_head *h, struct oa_conn *c, const char **host_name,
                           size_t *host_len)
 {
     const struct oa_http1_header *host = header(h, OA_HTTP1_H_HOST);
-    return client_server(host != NULL ? host->value : NULL, host != NULL ? host->value_len : 0, c, host_name,
-                         host_len);
+    const char *addr;
+    int port = oa_conn_peer_text(c, &addr);
+    return client_server(host != NULL ? host->value : NULL, host != NULL ? host->value_len : 0, c, addr,
+                         strlen(addr), port, host_name, host_len);
+}
+
+/* Appends ":port" (port may be -1: a peer not known). */
+static void append_port(char *out, size_t cap, size_t *pos, int port)
+{
+    char digits[12];
+    size_t n = sizeof digits;
+    unsigned v = port < 0 ? 0u - (unsigned)port : (unsigned)port;
+    do {
+        digits[--n] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v > 0);
+    if (port < 0)
+        digits[--n] = '-';
+    digits[--n] = ':';
+    append(out, cap, pos, digits + n, sizeof digits - n);
+}
+
+/* Whether [v, v+len) holds a byte oa_http_redact_url would read as the end
+ * of a URL's authority, its userinfo or its query. */
+static bool has_url_delimiter(const char *v, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (v[i] == '@' || v[i] == '/' || v[i] == '?')
+            return true;
+    return false;
+}
+
+/* url.full of a request whose target is not an absolute URL, into url
+ * (OA_SPAN_MAX_VALUE_LEN bytes): scheme, authority (the Host value, else
+ * the peer) and target, redacted. Exactly oa_http_redact_url of the URL
+ * put together, written in one pass when nothing in it needs more than the
+ * query's masking: an authority with no '@', '/' or '?', a target that is
+ * a path, and the whole within the buffer. */
+static size_t origin_url(char *url, const struct oa_http_request *r, const struct oa_conn *c, const char *addr,
+                         size_t addr_len, int peer_port)
+{
+    const size_t cap = OA_SPAN_MAX_VALUE_LEN;
+    size_t pos = 0;
+    append(url, cap, &pos, c->tls ? "https://" : "http://", c->tls ? 8 : 7);
+    size_t authority = pos;
+    if (r->host != NULL && r->host_len > 0) {
+        append(url, cap, &pos, r->host, r->host_len);
+    } else {
+        bool v6 = c->peer.ss_family == AF_INET6;
+        if (v6)
+            append(url, cap, &pos, "[", 1);
+        append(url, cap, &pos, addr, addr_len);
+        if (v6)
+            append(url, cap, &pos, "]", 1);
+        append_port(url, cap, &pos, peer_port);
+    }
+    const char *t = r->target;
+    size_t tl = r->target_len;
+    if (tl > 0 && t[0] == '/' && pos + tl < cap && !has_url_delimiter(url + authority, pos - authority)) {
+        const char *q = memchr(t, '?', tl);
+        size_t path_len = q != NULL ? (size_t)(q - t) + 1 : tl;
+        append(url, cap, &pos, t, path_len);
+        if (q != NULL)
+            append_redacted_query(url, cap, &pos, q + 1, tl - path_len);
+        url[pos] = '\0';
+        return pos;
+    }
+    char raw[OA_SPAN_MAX_VALUE_LEN];
+    memcpy(raw, url, pos);
+    append(raw, cap, &pos, t, tl);
+    return oa_http_redact_url(raw, pos, url, cap);
 }
 
 void oa_http_span_client_start_request(struct oa_span *s, const struct oa_http_request *r, struct oa_conn *c)
@@ -334,33 +428,18 @@ void oa_http_span_client_start_request(struct oa_span *s, const struct oa_http_r
     s->kind = OA_SPAN_KIND_CLIENT;
     oa_http_span_set_method(s, r->method, r->method_len);
     const char *addr;
-    int pport = set_peer(s, c, &addr);
+    size_t addr_len;
+    int pport = set_peer(s, c, &addr, &addr_len);
 
     const char *hn;
     size_t hl;
-    int port = client_server(r->host, r->host_len, c, &hn, &hl);
+    int port = client_server(r->host, r->host_len, c, addr, addr_len, pport, &hn, &hl);
     char url[OA_SPAN_MAX_VALUE_LEN];
     size_t url_len;
-    if (r->target_len > 0 && r->target[0] != '/' && memmem(r->target, r->target_len, "://", 3) != NULL) {
+    if (r->target_len > 0 && r->target[0] != '/' && memmem(r->target, r->target_len, "://", 3) != NULL)
         url_len = oa_http_redact_url(r->target, r->target_len, url, sizeof(url));
-    } else {
-        char raw[OA_SPAN_MAX_VALUE_LEN];
-        size_t pos = 0;
-        append(raw, sizeof(raw), &pos, c->tls ? "https://" : "http://", c->tls ? 8 : 7);
-        if (r->host != NULL && r->host_len > 0) {
-            append(raw, sizeof(raw), &pos, r->host, r->host_len);
-        } else if (c->peer.ss_family == AF_INET6) {
-            int n = snprintf(raw + pos, sizeof(raw) - pos, "[%s]:%d", addr, pport);
-            pos += n > 0 ? (size_t)n : 0;
-        } else {
-            int n = snprintf(raw + pos, sizeof(raw) - pos, "%s:%d", addr, pport);
-            pos += n > 0 ? (size_t)n : 0;
-        }
-        if (pos >= sizeof(raw))
-            pos = sizeof(raw) - 1;
-        append(raw, sizeof(raw), &pos, r->target, r->target_len);
-        url_len = oa_http_redact_url(raw, pos, url, sizeof(url));
-    }
+    else
+        url_len = origin_url(url, r, c, addr, addr_len, pport);
     oa_span_attr_str(s, "url.full", url, url_len);
     if (hl > 0)
         oa_span_attr_str(s, "server.address", hn, hl);

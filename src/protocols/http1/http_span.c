@@ -47,18 +47,18 @@ void oa_http_span_set_method(struct oa_span *s, const char *method, size_t len)
     if (m != NULL) {
         /* a known method is the very token it matched: len is its length */
         oa_span_set_name(s, m, len);
-        oa_span_attr_str(s, "http.request.method", m, len);
+        oa_span_attr_str_inline(s, "http.request.method", m, len);
     } else {
         oa_span_set_name(s, "HTTP", 4);
-        oa_span_attr_str(s, "http.request.method", "_OTHER", 6);
-        oa_span_attr_str(s, "http.request.method_original", method, len);
+        oa_span_attr_str_inline(s, "http.request.method", "_OTHER", 6);
+        oa_span_attr_str_inline(s, "http.request.method_original", method, len);
     }
 }
 
 static void set_version(struct oa_span *s, int version_minor)
 {
     const char *v = version_minor == 0 ? "1.0" : "1.1";
-    oa_span_attr_str(s, "network.protocol.version", v, 3);
+    oa_span_attr_str_inline(s, "network.protocol.version", v, 3);
 }
 
 /* Splits "host", "host:port", "[v6]:port". Returns port or -1. */
@@ -103,8 +103,8 @@ static int set_peer(struct oa_span *s, struct oa_conn *c, const char **addr, siz
     int port = oa_conn_peer_text(c, addr);
     *addr_len = strlen(*addr);
     if (port >= 0) {
-        oa_span_attr_str(s, "network.peer.address", *addr, *addr_len);
-        oa_span_attr_int(s, "network.peer.port", port);
+        oa_span_attr_str_inline(s, "network.peer.address", *addr, *addr_len);
+        oa_span_attr_int_inline(s, "network.peer.port", port);
     }
     return port;
 }
@@ -298,20 +298,20 @@ void oa_http_span_server_start_request(struct oa_span *s, const struct oa_http_r
     }
     const char *q = memchr(t, '?', tl);
     size_t path_len = q != NULL ? (size_t)(q - t) : tl;
-    oa_span_attr_str(s, "url.path", t, path_len);
+    oa_span_attr_str_inline(s, "url.path", t, path_len);
     if (q != NULL) {
         char buf[OA_SPAN_MAX_VALUE_LEN];
         size_t pos = 0;
         append_redacted_query(buf, sizeof(buf), &pos, q + 1, tl - path_len - 1);
-        oa_span_attr_str(s, "url.query", buf, pos);
+        oa_span_attr_str_inline(s, "url.query", buf, pos);
     }
-    oa_span_attr_str(s, "url.scheme", c->tls ? "https" : "http", c->tls ? 5 : 4);
+    oa_span_attr_str_inline(s, "url.scheme", c->tls ? "https" : "http", c->tls ? 5 : 4);
     if (r->host != NULL && r->host_len > 0) {
         const char *hn;
         size_t hl;
         int port = oa_http_split_host(r->host, r->host_len, &hn, &hl);
-        oa_span_attr_str(s, "server.address", hn, hl);
-        oa_span_attr_int(s, "server.port", port >= 0 ? port : default_port(c));
+        oa_span_attr_str_inline(s, "server.address", hn, hl);
+        oa_span_attr_int_inline(s, "server.port", port >= 0 ? port : default_port(c));
     }
     const char *addr;
     size_t addr_len;
@@ -322,13 +322,13 @@ void oa_http_span_server_start_request(struct oa_span *s, const struct oa_http_r
         size_t n = comma != NULL ? (size_t)(comma - xff) : r->forwarded_for_len;
         while (n > 0 && (xff[n - 1] == ' ' || xff[n - 1] == '\t'))
             n--;
-        oa_span_attr_str(s, "client.address", xff, n);
+        oa_span_attr_str_inline(s, "client.address", xff, n);
     } else if (pport >= 0) {
-        oa_span_attr_str(s, "client.address", addr, addr_len);
+        oa_span_attr_str_inline(s, "client.address", addr, addr_len);
     }
     set_version(s, r->version_minor);
     if (r->user_agent != NULL)
-        oa_span_attr_str(s, "user_agent.original", r->user_agent, r->user_agent_len);
+        oa_span_attr_str_inline(s, "user_agent.original", r->user_agent, r->user_agent_len);
 }
 
 /* server.address and server.port of a client request: from the Host
@@ -376,8 +376,9 @@ static void append_port(char *out, size_t cap, size_t *pos, int port)
  * of a URL's authority, its userinfo or its query. */
 static bool has_url_delimiter(const char *v, size_t len)
 {
+    static const bool delimiter[256] = {['@'] = true, ['/'] = true, ['?'] = true};
     for (size_t i = 0; i < len; i++)
-        if (v[i] == '@' || v[i] == '/' || v[i] == '?')
+        if (delimiter[(unsigned char)v[i]])
             return true;
     return false;
 }
@@ -440,11 +441,11 @@ void oa_http_span_client_start_request(struct oa_span *s, const struct oa_http_r
         url_len = oa_http_redact_url(r->target, r->target_len, url, sizeof(url));
     else
         url_len = origin_url(url, r, c, addr, addr_len, pport);
-    oa_span_attr_str(s, "url.full", url, url_len);
+    oa_span_attr_str_inline(s, "url.full", url, url_len);
     if (hl > 0)
-        oa_span_attr_str(s, "server.address", hn, hl);
+        oa_span_attr_str_inline(s, "server.address", hn, hl);
     if (port >= 0)
-        oa_span_attr_int(s, "server.port", port);
+        oa_span_attr_int_inline(s, "server.port", port);
     set_version(s, r->version_minor);
 }
 
@@ -452,14 +453,14 @@ void oa_http_span_client_url(struct oa_span *s, const char *url, size_t len)
 {
     char redacted[OA_SPAN_MAX_VALUE_LEN];
     size_t n = oa_http_redact_url(url, len, redacted, sizeof(redacted));
-    oa_span_attr_str(s, "url.full", redacted, n);
+    oa_span_attr_str_inline(s, "url.full", redacted, n);
     const char *host;
     size_t host_len;
     int port = oa_http_url_server(url, len, &host, &host_len);
     if (host_len > 0)
-        oa_span_attr_str(s, "server.address", host, host_len);
+        oa_span_attr_str_inline(s, "server.address", host, host_len);
     if (port >= 0)
-        oa_span_attr_int(s, "server.port", port);
+        oa_span_attr_int_inline(s, "server.port", port);
 }
 
 int oa_http_url_server(const char *url, size_t len, const char **host, size_t *host_len)
@@ -492,16 +493,19 @@ void oa_http_span_finish(struct oa_span *s, int status, const char *error)
 void oa_http_span_finish_at(struct oa_span *s, int status, const char *error, uint64_t end_unix_nano)
 {
     if (status > 0)
-        oa_span_attr_int(s, "http.response.status_code", status);
+        oa_span_attr_int_inline(s, "http.response.status_code", status);
     int error_from = s->kind == OA_SPAN_KIND_SERVER ? 500 : 400;
     if (error != NULL) {
         s->status_code = OA_STATUS_ERROR;
-        oa_span_attr_str(s, "error.type", error, strlen(error));
+        oa_span_attr_str_inline(s, "error.type", error, strlen(error));
     } else if (status >= error_from) {
-        char code[8];
+        /* (32 bytes, although "%d" takes 11 at most: the inline setter's
+         * copy reads up to 32 for a value that long, and the compiler sees
+         * that path) */
+        char code[32];
         int n = snprintf(code, sizeof(code), "%d", status);
         s->status_code = OA_STATUS_ERROR;
-        oa_span_attr_str(s, "error.type", code, (size_t)n);
+        oa_span_attr_str_inline(s, "error.type", code, (size_t)n);
     }
     s->end_unix_nano = end_unix_nano;
 }

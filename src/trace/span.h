@@ -166,6 +166,11 @@ void oa_span_copy_full(struct oa_span *dst, const struct oa_span *s);
 const char *oa_span_store(struct oa_span *s, const char *str, size_t len);
 
 void oa_span_set_name(struct oa_span *s, const char *name, size_t len);
+/* A name with static lifetime, pointed to (NUL-terminated). */
+static inline void oa_span_set_static_name(struct oa_span *s, const char *name)
+{
+    s->name = name;
+}
 /* key must be a string with static lifetime (semantic convention names).
  * Setting a key again replaces its value. These are macros so that the key's
  * bloom bit (see key_bloom) and length (the encoder's: struct oa_attr's
@@ -175,6 +180,12 @@ void oa_span_set_name(struct oa_span *s, const char *name, size_t len);
     oa_span_attr_str_keyed((s), (key), oa_span_key_bit(key), __builtin_strlen(key), (val), (len))
 #define oa_span_attr_int(s, key, val) \
     oa_span_attr_int_keyed((s), (key), oa_span_key_bit(key), __builtin_strlen(key), (val))
+/* A value with static lifetime (a literal, an entry of a constant table):
+ * pointed to, not copied into the arena (as keys are), its common case
+ * inlined. A span's strings are then no longer all in its arena; nothing
+ * reads them but through their pointers. */
+#define oa_span_attr_static_inline(s, key, val, len) \
+    oa_span_attr_static_fast((s), (key), oa_span_key_bit(key), __builtin_strlen(key), (val), (len))
 /* The same with the common case inlined where it is called: for the code
  * that sets a span's many attributes in a row on every request (the HTTP
  * spans the exporter thread builds), where a call cost about as much as
@@ -241,6 +252,27 @@ static inline __attribute__((always_inline)) void oa_span_attr_str_fast(struct o
         a->v.str.len = (uint32_t)len;
         return;
     }
+    oa_span_attr_str_any(s, key, key_bit, key_len, val, len);
+}
+
+static inline __attribute__((always_inline)) void oa_span_attr_static_fast(struct oa_span *s, const char *key,
+                                                                           uint64_t key_bit, size_t key_len,
+                                                                           const char *val, size_t len)
+{
+    uint32_t n = s->n_attrs;
+
+    if (__builtin_expect(!(s->key_bloom & key_bit) && n < OA_SPAN_MAX_ATTRS && len <= OA_SPAN_MAX_VALUE_LEN, 1)) {
+        struct oa_attr *a = &s->attrs[n];
+        s->key_bloom |= key_bit;
+        s->n_attrs = n + 1;
+        a->key = key;
+        a->key_len = (uint32_t)key_len;
+        a->type = OA_VALUE_STRING;
+        a->v.str.ptr = val;
+        a->v.str.len = (uint32_t)len;
+        return;
+    }
+    /* a key set again, no slot left, a value to cut: copied, as any */
     oa_span_attr_str_any(s, key, key_bit, key_len, val, len);
 }
 

@@ -44,13 +44,14 @@ static const char *known_method(const char *m, size_t len)
 void oa_http_span_set_method(struct oa_span *s, const char *method, size_t len)
 {
     const char *m = known_method(method, len);
+    /* the known names and _OTHER are constants: pointed to, not copied */
     if (m != NULL) {
         /* a known method is the very token it matched: len is its length */
-        oa_span_set_name(s, m, len);
-        oa_span_attr_str_inline(s, "http.request.method", m, len);
+        oa_span_set_static_name(s, m);
+        oa_span_attr_static_inline(s, "http.request.method", m, len);
     } else {
-        oa_span_set_name(s, "HTTP", 4);
-        oa_span_attr_str_inline(s, "http.request.method", "_OTHER", 6);
+        oa_span_set_static_name(s, "HTTP");
+        oa_span_attr_static_inline(s, "http.request.method", "_OTHER", 6);
         oa_span_attr_str_inline(s, "http.request.method_original", method, len);
     }
 }
@@ -58,7 +59,7 @@ void oa_http_span_set_method(struct oa_span *s, const char *method, size_t len)
 static void set_version(struct oa_span *s, int version_minor)
 {
     const char *v = version_minor == 0 ? "1.0" : "1.1";
-    oa_span_attr_str_inline(s, "network.protocol.version", v, 3);
+    oa_span_attr_static_inline(s, "network.protocol.version", v, 3);
 }
 
 /* Splits "host", "host:port", "[v6]:port". Returns port or -1. */
@@ -305,7 +306,7 @@ void oa_http_span_server_start_request(struct oa_span *s, const struct oa_http_r
         append_redacted_query(buf, sizeof(buf), &pos, q + 1, tl - path_len - 1);
         oa_span_attr_str_inline(s, "url.query", buf, pos);
     }
-    oa_span_attr_str_inline(s, "url.scheme", c->tls ? "https" : "http", c->tls ? 5 : 4);
+    oa_span_attr_static_inline(s, "url.scheme", c->tls ? "https" : "http", c->tls ? 5 : 4);
     if (r->host != NULL && r->host_len > 0) {
         const char *hn;
         size_t hl;
@@ -497,7 +498,7 @@ void oa_http_span_finish_at(struct oa_span *s, int status, const char *error, ui
     int error_from = s->kind == OA_SPAN_KIND_SERVER ? 500 : 400;
     if (error != NULL) {
         s->status_code = OA_STATUS_ERROR;
-        oa_span_attr_str_inline(s, "error.type", error, strlen(error));
+        oa_span_attr_static_inline(s, "error.type", error, strlen(error));
     } else if (status >= error_from) {
         /* (32 bytes, although "%d" takes 11 at most: the inline setter's
          * copy reads up to 32 for a value that long, and the compiler sees

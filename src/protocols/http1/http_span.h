@@ -49,7 +49,8 @@ void oa_http_span_client_start(struct oa_span *s, const struct oa_http1_head *h,
 /* The same from the request's parts. */
 void oa_http_span_server_start_request(struct oa_span *s, const struct oa_http_request *r, struct oa_conn *c);
 void oa_http_span_client_start_request(struct oa_span *s, const struct oa_http_request *r, struct oa_conn *c);
-/* Span name and http.request.method[_original] from a method token. */
+/* Span name and http.request.method[_original] from a method token (the
+ * name and a known method point to constants). */
 void oa_http_span_set_method(struct oa_span *s, const char *method, size_t len);
 /* url.full (redacted), server.address and server.port from an absolute URL. */
 void oa_http_span_client_url(struct oa_span *s, const char *url, size_t len);
@@ -58,7 +59,8 @@ void oa_http_span_client_url(struct oa_span *s, const char *url, size_t len);
  * or -1 when url is not absolute. */
 int oa_http_url_server(const char *url, size_t len, const char **host, size_t *host_len);
 /* status: the final response status, or 0 if none arrived. error: why the
- * exchange failed (an error.type value), or NULL. */
+ * exchange failed (an error.type value with static lifetime: the span
+ * points to it), or NULL. */
 void oa_http_span_finish(struct oa_span *s, int status, const char *error);
 /* The same, ended at a time recorded earlier (a raw span's). */
 void oa_http_span_finish_at(struct oa_span *s, int status, const char *error, uint64_t end_unix_nano);

@@ -9,6 +9,24 @@
 #include "base/short_copy.h"
 #include "trace/span.h"
 
+/* The fields before the attributes zeroed in six 16-byte stores: memset of
+ * those 96 bytes compiles to `rep stos`, about 20 instructions, on every
+ * span's block (the program's raw and full spans, the exporter's compact
+ * ones). */
+typedef uint64_t oa_zero16 __attribute__((vector_size(16), aligned(1), may_alias));
+_Static_assert(offsetof(struct oa_span, attrs) == 6 * sizeof(oa_zero16), "six stores clear the fields");
+static inline void clear_fields(struct oa_span *s)
+{
+    oa_zero16 *w = (oa_zero16 *)(void *)s;
+    const oa_zero16 zero = {0, 0};
+    w[0] = zero;
+    w[1] = zero;
+    w[2] = zero;
+    w[3] = zero;
+    w[4] = zero;
+    w[5] = zero;
+}
+
 /* Spans come from a pool: taking and giving back one is a compare-and-swap
  * each, not a malloc/free of 3.5 KiB. Enough for a full default queue plus
  * the batch being exported and the spans still open; beyond it, malloc. */
@@ -21,7 +39,7 @@ struct oa_span *oa_span_new(void)
      * of the bytes). */
     struct oa_span *s = oa_pool_get(&span_pool);
     if (s != NULL) {
-        memset(s, 0, offsetof(struct oa_span, attrs));
+        clear_fields(s);
         s->arena_used = 0;
     }
     return s;
@@ -36,7 +54,7 @@ struct oa_span *oa_span_new_compact(void)
 {
     struct oa_span *s = oa_pool_get(&compact_pool);
     if (s != NULL) {
-        memset(s, 0, offsetof(struct oa_span, attrs));
+        clear_fields(s);
         s->form = OA_SPAN_COMPACT;
         s->arena_used = 0;
     }
@@ -59,7 +77,7 @@ struct oa_span *oa_span_new_raw(size_t bytes)
         return NULL;
     struct oa_span *s = oa_pool_get(small ? &raw_small_pool : &raw_pool);
     if (s != NULL) {
-        memset(s, 0, offsetof(struct oa_span, attrs));
+        clear_fields(s);
         s->form = small ? OA_SPAN_RAW_SMALL : OA_SPAN_RAW;
     }
     return s;

@@ -373,6 +373,29 @@ static void test_client_url_is_redacted_url(void)
     CHECK(same, "client url.full: the same for URLs at the buffer's end");
 }
 
+/* The exporter keeps the text of the peers it saw last, two ways per slot:
+ * many peers taking turns (slots shared, texts moved beside) still each
+ * get their own address and port. */
+static void test_raw_peer_views(void)
+{
+    bool right = true;
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < 300; i++) {
+            int n = round == 1 ? 299 - i : i; /* every order: hits, misses, moves */
+            char ip[32];
+            snprintf(ip, sizeof ip, "10.%d.%d.%d", n % 7, n % 251, n % 13);
+            struct oa_conn c;
+            peer_v4(&c, ip, 1000 + n * 7);
+            struct pair sp = both_ways(OA_SPAN_KIND_SERVER, "GET /v HTTP/1.1\r\nHost: h\r\n\r\n", &c, NULL, 200, NULL);
+            if (sp.built == NULL || !attr_is(sp.built, "network.peer.address", ip) ||
+                !attr_int_is(sp.built, "network.peer.port", 1000 + n * 7))
+                right = false;
+            drop(sp);
+        }
+    }
+    CHECK(right, "peer views: 300 peers in turn, each span with its own peer's address and port");
+}
+
 /* A request head of `len` bytes (a long User-Agent pads it). */
 static char *head_of(size_t len)
 {
@@ -746,6 +769,7 @@ int main(void)
     test_raw_client();
     test_raw_bound();
     test_raw_odd_heads();
+    test_raw_peer_views();
     test_client_url_is_redacted_url();
     test_raw_light_only();
     test_raw_compact();

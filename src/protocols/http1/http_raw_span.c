@@ -181,9 +181,21 @@ static struct oa_conn *conn_view(const struct oa_span_raw *r)
     else if (r->peer.sa.sa_family == AF_INET6)
         hash = r->peer.in6.sin6_addr.s6_addr32[3] ^ r->peer.in6.sin6_port;
     hash *= 2654435761u;
-    struct oa_conn *view = &views[hash >> 26];
-    if (!same_peer(view, r))
-        view_peer(view, r);
+    /* two ways: a peer is looked for in its slot and the one beside it; a
+     * new one takes its slot, whose peer moves beside it (so that two peers
+     * whose hashes meet, a client's and a server's spans, say, keep their
+     * text instead of taking turns formatting it) */
+    size_t at = hash >> 26;
+    struct oa_conn *view = &views[at];
+    if (!same_peer(view, r)) {
+        struct oa_conn *beside = &views[at ^ 1];
+        if (same_peer(beside, r)) {
+            view = beside;
+        } else {
+            *beside = *view;
+            view_peer(view, r);
+        }
+    }
     view->tls = r->tls;
     return view;
 }

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include "base/common.h"
+#include "base/short_copy.h"
 #include "trace/traceparent.h"
 
 /* OTLP SpanKind / StatusCode numbers */
@@ -165,6 +166,11 @@ void oa_span_copy_full(struct oa_span *dst, const struct oa_span *s);
 const char *oa_span_store(struct oa_span *s, const char *str, size_t len);
 
 void oa_span_set_name(struct oa_span *s, const char *name, size_t len);
+/* A name with static lifetime, pointed to (NUL-terminated). */
+static inline void oa_span_set_static_name(struct oa_span *s, const char *name)
+{
+    s->name = name;
+}
 /* key must be a string with static lifetime (semantic convention names).
  * Setting a key again replaces its value. These are macros so that the key's
  * bloom bit (see key_bloom) and length (the encoder's: struct oa_attr's
@@ -174,6 +180,20 @@ void oa_span_set_name(struct oa_span *s, const char *name, size_t len);
     oa_span_attr_str_keyed((s), (key), oa_span_key_bit(key), __builtin_strlen(key), (val), (len))
 #define oa_span_attr_int(s, key, val) \
     oa_span_attr_int_keyed((s), (key), oa_span_key_bit(key), __builtin_strlen(key), (val))
+/* A value with static lifetime (a literal, an entry of a constant table):
+ * pointed to, not copied into the arena (as keys are), its common case
+ * inlined. A span's strings are then no longer all in its arena; nothing
+ * reads them but through their pointers. */
+#define oa_span_attr_static_inline(s, key, val, len) \
+    oa_span_attr_static_fast((s), (key), oa_span_key_bit(key), __builtin_strlen(key), (val), (len))
+/* The same with the common case inlined where it is called: for the code
+ * that sets a span's many attributes in a row on every request (the HTTP
+ * spans the exporter thread builds), where a call cost about as much as
+ * its body. Elsewhere the calls above keep the library small. */
+#define oa_span_attr_str_inline(s, key, val, len) \
+    oa_span_attr_str_fast((s), (key), oa_span_key_bit(key), __builtin_strlen(key), (val), (len))
+#define oa_span_attr_int_inline(s, key, val) \
+    oa_span_attr_int_fast((s), (key), oa_span_key_bit(key), __builtin_strlen(key), (val))
 
 /* One of 64 bits for a key, from its length and three of its bytes: equal
  * keys get equal bits, so a key whose bit is not in key_bloom is new. (The
@@ -190,6 +210,90 @@ static inline uint64_t oa_span_key_bit(const char *key)
 void oa_span_attr_str_keyed(struct oa_span *s, const char *key, uint64_t key_bit, size_t key_len,
                             const char *val, size_t len);
 void oa_span_attr_int_keyed(struct oa_span *s, const char *key, uint64_t key_bit, size_t key_len, int64_t val);
+
+/* The setters in full (a key set again, no slot left, a value that is long
+ * or does not fit): what the fast paths below fall back to. */
+void oa_span_attr_str_any(struct oa_span *s, const char *key, uint64_t key_bit, size_t key_len, const char *val,
+                          size_t len);
+void oa_span_attr_int_any(struct oa_span *s, const char *key, uint64_t key_bit, size_t key_len, int64_t val);
+
+/* The bytes of arena a span's block has. */
+static inline size_t oa_span_arena_size(const struct oa_span *s)
+{
+    return s->form == OA_SPAN_COMPACT ? OA_SPAN_COMPACT_ARENA : OA_SPAN_ARENA;
+}
+
+/* The common case in a few instructions (oa_span_attr_str_keyed is this,
+ * not inlined): a key not set before (its bit is not in key_bloom), a free
+ * slot, and room for a short value. What it does is what the full setters
+ * do in that case. */
+static inline __attribute__((always_inline)) void oa_span_attr_str_fast(struct oa_span *s, const char *key,
+                                                                         uint64_t key_bit, size_t key_len,
+                                                                         const char *val, size_t len)
+{
+    uint32_t n = s->n_attrs;
+    uint32_t used = s->arena_used;
+
+    /* (short values: copied without a call, so that this path makes none) */
+    if (__builtin_expect(!(s->key_bloom & key_bit) && n < OA_SPAN_MAX_ATTRS && len <= 32 &&
+                             len < oa_span_arena_size(s) - used,
+                         1)) {
+        char *dst = s->arena + used;
+        struct oa_attr *a = &s->attrs[n];
+        oa_copy_upto32(dst, val, len);
+        dst[len] = '\0';
+        s->arena_used = used + (uint32_t)len + 1;
+        s->key_bloom |= key_bit;
+        s->n_attrs = n + 1;
+        a->key = key;
+        a->key_len = (uint32_t)key_len;
+        a->type = OA_VALUE_STRING;
+        a->v.str.ptr = dst;
+        a->v.str.len = (uint32_t)len;
+        return;
+    }
+    oa_span_attr_str_any(s, key, key_bit, key_len, val, len);
+}
+
+static inline __attribute__((always_inline)) void oa_span_attr_static_fast(struct oa_span *s, const char *key,
+                                                                           uint64_t key_bit, size_t key_len,
+                                                                           const char *val, size_t len)
+{
+    uint32_t n = s->n_attrs;
+
+    if (__builtin_expect(!(s->key_bloom & key_bit) && n < OA_SPAN_MAX_ATTRS && len <= OA_SPAN_MAX_VALUE_LEN, 1)) {
+        struct oa_attr *a = &s->attrs[n];
+        s->key_bloom |= key_bit;
+        s->n_attrs = n + 1;
+        a->key = key;
+        a->key_len = (uint32_t)key_len;
+        a->type = OA_VALUE_STRING;
+        a->v.str.ptr = val;
+        a->v.str.len = (uint32_t)len;
+        return;
+    }
+    /* a key set again, no slot left, a value to cut: copied, as any */
+    oa_span_attr_str_any(s, key, key_bit, key_len, val, len);
+}
+
+static inline __attribute__((always_inline)) void oa_span_attr_int_fast(struct oa_span *s, const char *key,
+                                                                         uint64_t key_bit, size_t key_len,
+                                                                         int64_t val)
+{
+    uint32_t n = s->n_attrs;
+
+    if (__builtin_expect(!(s->key_bloom & key_bit) && n < OA_SPAN_MAX_ATTRS, 1)) {
+        struct oa_attr *a = &s->attrs[n];
+        s->key_bloom |= key_bit;
+        s->n_attrs = n + 1;
+        a->key = key;
+        a->key_len = (uint32_t)key_len;
+        a->type = OA_VALUE_INT;
+        a->v.i = val;
+        return;
+    }
+    oa_span_attr_int_any(s, key, key_bit, key_len, val);
+}
 const struct oa_attr *oa_span_find_attr(const struct oa_span *s, const char *key);
 
 #endif

@@ -847,40 +847,6 @@ static void test_light_keeps_read_headers(void)
     oa_http1_release(&p);
 }
 
-/* A request head LIGHT accepted with a forbidden byte in a value it does not
- * read becomes a raw span on the program's thread; the exporter's FULL parse
- * rejects it and the span is dropped, not built from a bad head. */
-static struct oa_span *light_raw_span(const char *request)
-{
-    struct oa_http1_parser p;
-    struct oa_conn c;
-    struct oa_span *s = NULL;
-
-    oa_http1_init_mode(&p, REQ, OA_HTTP1_LIGHT);
-    if (feed_until(&p, request, strlen(request), OA_HTTP1_HEAD_DONE, 0) != NULL) {
-        memset(&c, 0, sizeof c);
-        struct sockaddr_in *in = (struct sockaddr_in *)&c.peer;
-        in->sin_family = AF_INET;
-        c.peer_len = sizeof *in;
-        s = oa_http_raw_span_new(OA_SPAN_KIND_SERVER, &p, &c, NULL);
-        if (s != NULL)
-            oa_http_raw_span_finish(s, 200, NULL);
-    }
-    oa_http1_release(&p);
-    return s;
-}
-
-static void test_exporter_rejects_what_light_accepted(void)
-{
-    struct oa_span *bad = light_raw_span("GET /b HTTP/1.1\r\nHost: h\r\nAccept: te\x01xt\r\n\r\n");
-    struct oa_span *good = light_raw_span("GET /g HTTP/1.1\r\nHost: h\r\nAccept: text\r\n\r\n");
-    CHECK(bad != NULL && good != NULL, "light parse: both heads become raw spans");
-    CHECK(oa_http_raw_span_materialize(bad) == NULL, "exporter: the head with a control byte is dropped");
-    struct oa_span *built = oa_http_raw_span_materialize(good);
-    CHECK(built != NULL && !oa_span_is_raw(built), "exporter: the clean head is built");
-    oa_span_free(built);
-}
-
 /* The headers the shim reads are indexed while parsing: the index must agree
  * with a plain case-insensitive lookup, also for the next message of the
  * stream, which has none of them. */
@@ -1767,7 +1733,6 @@ int main(void)
     test_known_headers();
     test_light_keeps_read_headers();
     test_light_reads_what_full_reads();
-    test_exporter_rejects_what_light_accepted();
     test_injection_point();
     test_not_http();
     test_limits();

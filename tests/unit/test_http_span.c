@@ -7,6 +7,7 @@
 #include <sys/uio.h>
 
 #include "wire/fd_table.h"
+#include "protocols/common/conn_peer.h"
 #include "protocols/http1/http1_parser.h"
 #include "protocols/http1/http_exchange.h"
 #include "wire/protocol.h"
@@ -54,13 +55,14 @@ static bool attr_int_is(const struct oa_span *s, const char *key, int64_t want)
 
 
 /* The head as the exchange sees it: a request we send at HEAD_END_NEXT
- * (where the trace headers go), one we receive at HEAD_DONE. */
+ * (where the trace headers go), parsed FULL; one we receive at HEAD_DONE,
+ * parsed LIGHT. */
 static bool parse_as(struct oa_http1_parser *p, const char *req, enum oa_span_kind kind)
 {
     enum oa_http1_event want = kind == OA_SPAN_KIND_CLIENT ? OA_HTTP1_HEAD_END_NEXT : OA_HTTP1_HEAD_DONE;
     size_t len = strlen(req);
 
-    oa_http1_init(p, OA_HTTP1_REQUESTS);
+    oa_http1_init_mode(p, OA_HTTP1_REQUESTS, kind == OA_SPAN_KIND_CLIENT ? OA_HTTP1_FULL : OA_HTTP1_LIGHT);
     while (len > 0) {
         enum oa_http1_event ev;
         size_t n = oa_http1_feed(p, req, len, &ev);
@@ -87,6 +89,7 @@ static void peer_v6(struct oa_conn *c, const char *ip, int port)
 struct pair {
     struct oa_span *direct; /* built on the program's thread, as before */
     struct oa_span *built;  /* recorded raw, then materialized */
+    struct oa_span *crash;  /* recorded raw, then built as the crash capture does */
 };
 
 /* One request both ways. */
@@ -116,14 +119,22 @@ static struct pair both_ways(enum oa_span_kind kind, const char *req, struct oa_
         give_ids(raw);
         oa_http_raw_span_finish(raw, status, error);
         raw->end_unix_nano = END;
+        out.crash = oa_span_new();
+        if (!raw->raw.ops->build_into(out.crash, raw)) {
+            oa_span_free(out.crash);
+            out.crash = NULL;
+        }
         out.built = oa_http_raw_span_materialize(raw);
     }
     return out;
 }
 
+/* materialized and crash-built alike are the span built directly */
 #define check_same(sp, ...)                                                                            \
     do {                                                                                               \
         const char *diff_ = (sp).direct && (sp).built ? difference((sp).direct, (sp).built) : "missing"; \
+        if (diff_ == NULL)                                                                             \
+            diff_ = (sp).crash ? difference((sp).direct, (sp).crash) : "missing crash copy";           \
         CHECK((sp).built != NULL && !oa_span_is_raw((sp).built) && diff_ == NULL, __VA_ARGS__);       \
         if (diff_ != NULL)                                                                             \
             printf("# first difference: %s\n", diff_);                                                  \
@@ -133,6 +144,7 @@ static void drop(struct pair sp)
 {
     oa_span_free(sp.direct);
     oa_span_free(sp.built);
+    oa_span_free(sp.crash);
 }
 
 static void test_raw_server(void)
@@ -211,6 +223,179 @@ static void test_raw_client(void)
     drop(sp);
 }
 
+/* Heads whose spans read more than the plain case: repeated and empty
+ * headers, names in any case, OWS around values, long targets and queries
+ * with keys to mask, odd Host values, absolute and asterisk forms. The
+ * exporter builds each from the parts the program's thread recorded, both
+ * as a server's (parsed LIGHT) and as a client's (parsed FULL). */
+static void test_raw_odd_heads(void)
+{
+    static char long_target[1024];
+    size_t at = (size_t)snprintf(long_target, sizeof long_target, "GET /long/");
+    memset(long_target + at, 'p', 500);
+    at += 500;
+    at += (size_t)snprintf(long_target + at, sizeof long_target - at,
+                           "?a=1&X-Amz-Signature=zz&b=&sig=s&=v&c HTTP/1.1\r\nHost: h\r\n\r\n");
+    const char *const heads[] = {
+        "GET /dup HTTP/1.1\r\nHost: a:1\r\nHost: b:2\r\nUser-Agent: one\r\nUser-Agent: two\r\n"
+        "X-Forwarded-For: 9.9.9.9\r\nX-Forwarded-For: 8.8.8.8\r\n\r\n",
+        "GET /empty HTTP/1.1\r\nHost:\r\nUser-Agent: \r\nX-Forwarded-For:  \r\n\r\n",
+        "get /case HTTP/1.1\r\nhOST: \t h:8 \t\r\nuser-AGENT:\tua x\t\r\nx-forwarded-FOR: 7.7.7.7 ,6.6.6.6\r\n\r\n",
+        long_target,
+        "DELETE /q?&sig=&=v&a&Signature=x&sig HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n",
+        "GET https://example.com:8443 HTTP/1.1\r\nHost: example.com:8443\r\n\r\n",
+        "GET http://u:p@example.com/p?sig=1 HTTP/1.1\r\n\r\n",
+        "OPTIONS * HTTP/1.1\r\nHost: h:99999\r\n\r\n",
+        "PUT /h HTTP/1.1\r\nHost: h:\r\nAccept: */*\r\nCookie: c=secret\r\n\r\n",
+        "PATCH /v6 HTTP/1.1\r\nHost: [::1]\r\n\r\n",
+        "POST /at HTTP/1.1\r\nHost: u@h\r\n\r\n",
+        "TRACE /old HTTP/1.0\r\n\r\n",
+        "CONNECT h:443 HTTP/1.1\r\nHost: h:443\r\n\r\n",
+        "HEAD /x-forwarded HTTP/1.1\r\nX-Forwarded-For: ,1.1.1.1\r\nUser-Agent: a\r\nUser-Agent: b\r\n\r\n",
+    };
+    struct oa_conn c;
+    for (size_t i = 0; i < sizeof heads / sizeof heads[0]; i++) {
+        for (int k = 0; k < 2; k++) {
+            enum oa_span_kind kind = k == 0 ? OA_SPAN_KIND_SERVER : OA_SPAN_KIND_CLIENT;
+            peer_v4(&c, "10.3.3.3", 3333);
+            c.tls = i % 2 == 1;
+            struct pair sp = both_ways(kind, heads[i], &c, i % 3 == 0 ? "t=1" : NULL, 200 + (int)i * 30, NULL);
+            check_same(sp, "odd head %zu as a %s", i, k == 0 ? "server's" : "client's");
+            drop(sp);
+        }
+    }
+}
+
+/* A head the program's thread's LIGHT parse accepts with a byte a FULL
+ * parse refuses in a line the shim does not read: its span is built from
+ * the parts LIGHT read (exactly as FULL reads them), as the program's
+ * thread would build it (it used to be dropped when the exporter parsed the
+ * head again, FULL). */
+static void test_raw_light_only(void)
+{
+    static const char bad[] = "GET /b HTTP/1.1\r\nHost: h\r\nAccept: te\x01xt\r\n\r\n";
+    struct oa_http1_parser p;
+    struct oa_conn c;
+
+    CHECK(parse_request(&p, bad) == NULL, "a FULL parse refuses the control byte in Accept");
+    oa_http1_release(&p);
+    peer_v4(&c, "10.4.4.4", 4444);
+    struct pair sp = both_ways(OA_SPAN_KIND_SERVER, bad, &c, NULL, 200, NULL);
+    check_same(sp, "LIGHT-only head: built as the program's thread builds it");
+    CHECK(sp.built != NULL && attr_is(sp.built, "url.path", "/b") && attr_is(sp.built, "server.address", "h"),
+          "LIGHT-only head: url.path and server.address");
+    drop(sp);
+
+    /* facts that do not hold together (a span read half written by the
+     * crash capture) are refused, not read */
+    CHECK(parse_as(&p, "GET /t HTTP/1.1\r\nHost: h\r\n\r\n", OA_SPAN_KIND_SERVER), "parsed");
+    struct oa_span *raw = oa_http_raw_span_new(OA_SPAN_KIND_SERVER, &p, &c, NULL);
+    oa_http1_release(&p);
+    CHECK(raw != NULL, "recorded raw");
+    if (raw != NULL) {
+        struct oa_span *copy = oa_span_new();
+        uint16_t len = raw->raw.head_len;
+        raw->raw.head_len = 3;
+        CHECK(!raw->raw.ops->build_into(copy, raw), "crash capture: a record shorter than its facts is refused");
+        raw->raw.head_len = (uint16_t)(len - 10);
+        CHECK(!raw->raw.ops->build_into(copy, raw), "crash capture: a part beyond the head's end is refused");
+        raw->raw.head_len = 3;
+        CHECK(oa_http_raw_span_materialize(raw) == NULL, "exporter: such a record is dropped");
+        oa_span_free(copy);
+    }
+}
+
+/* Whether a client span's url.full is oa_http_redact_url of scheme,
+ * authority (the Host value, else the peer) and target put together (as
+ * they were before url.full was written in one pass). */
+static bool url_is_redacted_url(struct oa_conn *c, const char *host, const char *target)
+{
+    struct oa_http_request r = {.method = "GET", .method_len = 3, .target = target, .target_len = strlen(target),
+                                .host = host, .host_len = host ? strlen(host) : 0, .version_minor = 1};
+    const char *addr;
+    c->peer_port = 0;
+    int port = oa_conn_peer_text(c, &addr);
+    const char *scheme = c->tls ? "https://" : "http://";
+    char raw[4096], want[OA_SPAN_MAX_VALUE_LEN];
+    int n;
+    if (r.host_len > 0)
+        n = snprintf(raw, sizeof raw, "%s%s", scheme, host);
+    else if (c->peer.ss_family == AF_INET6)
+        n = snprintf(raw, sizeof raw, "%s[%s]:%d", scheme, addr, port);
+    else
+        n = snprintf(raw, sizeof raw, "%s%s:%d", scheme, addr, port);
+    size_t len = (size_t)n < OA_SPAN_MAX_VALUE_LEN - 1 ? (size_t)n : OA_SPAN_MAX_VALUE_LEN - 1;
+    size_t tl = r.target_len < OA_SPAN_MAX_VALUE_LEN - 1 - len ? r.target_len : OA_SPAN_MAX_VALUE_LEN - 1 - len;
+    memcpy(raw + len, target, tl);
+    size_t want_len = oa_http_redact_url(raw, len + tl, want, sizeof want);
+
+    struct oa_span *s = oa_span_new();
+    oa_http_span_client_start_request(s, &r, c);
+    const struct oa_attr *a = oa_span_find_attr(s, "url.full");
+    bool same = a != NULL && a->v.str.len == want_len && memcmp(a->v.str.ptr, want, want_len) == 0;
+    if (!same)
+        printf("# host %s target %.40s: %.*s, want %s\n", host ? host : "(none)", target, a ? (int)a->v.str.len : 0,
+               a ? a->v.str.ptr : "", want);
+    oa_span_free(s);
+    return same;
+}
+
+/* ... for Host values redact_url would cut at '@', '/' or '?', targets that
+ * are not paths, peers with no Host, URLs at the buffer's end. */
+static void test_client_url_is_redacted_url(void)
+{
+    const char *const hosts[] = {NULL, "h", "h:81", "u:p@h", "h/x", "h?q=1&sig=2", "[::1]:8080", ""};
+    const char *const targets[] = {"/", "/p?sig=s&a=1", "/p?Signature=&=&&x", "*", "h:443", "p@q/r?X-Amz-Credential=k",
+                                   "/a@b?c"};
+    struct oa_conn peers[3];
+    peer_v4(&peers[0], "10.5.5.5", 5555);
+    peer_v6(&peers[1], "2001:db8::5", 443);
+    peers[1].tls = true;
+    memset(&peers[2], 0, sizeof peers[2]); /* a peer not known */
+    bool same = true;
+    for (size_t pi = 0; pi < 3; pi++)
+        for (size_t hi = 0; hi < sizeof hosts / sizeof hosts[0]; hi++)
+            for (size_t ti = 0; ti < sizeof targets / sizeof targets[0]; ti++)
+                same &= url_is_redacted_url(&peers[pi], hosts[hi], targets[ti]);
+    CHECK(same, "client url.full: oa_http_redact_url of the URL put together, for every host, target and peer");
+
+    /* "/ppp...?sig=123456" whose URL ends around the buffer's last byte */
+    char target[1100];
+    same = true;
+    for (size_t len = 990; len < 1030; len++) {
+        memset(target, 'p', len);
+        target[0] = '/';
+        memcpy(target + len - 11, "?sig=123456", 11);
+        target[len] = '\0';
+        same &= url_is_redacted_url(&peers[0], "host", target);
+        same &= url_is_redacted_url(&peers[0], NULL, target);
+    }
+    CHECK(same, "client url.full: the same for URLs at the buffer's end");
+}
+
+/* The exporter keeps the text of the peers it saw last, two ways per slot:
+ * many peers taking turns (slots shared, texts moved beside) still each
+ * get their own address and port. */
+static void test_raw_peer_views(void)
+{
+    bool right = true;
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < 300; i++) {
+            int n = round == 1 ? 299 - i : i; /* every order: hits, misses, moves */
+            char ip[32];
+            snprintf(ip, sizeof ip, "10.%d.%d.%d", n % 7, n % 251, n % 13);
+            struct oa_conn c;
+            peer_v4(&c, ip, 1000 + n * 7);
+            struct pair sp = both_ways(OA_SPAN_KIND_SERVER, "GET /v HTTP/1.1\r\nHost: h\r\n\r\n", &c, NULL, 200, NULL);
+            if (sp.built == NULL || !attr_is(sp.built, "network.peer.address", ip) ||
+                !attr_int_is(sp.built, "network.peer.port", 1000 + n * 7))
+                right = false;
+            drop(sp);
+        }
+    }
+    CHECK(right, "peer views: 300 peers in turn, each span with its own peer's address and port");
+}
+
 /* A request head of `len` bytes (a long User-Agent pads it). */
 static char *head_of(size_t len)
 {
@@ -238,8 +423,8 @@ static void test_raw_bound(void)
     free(req);
 
     /* the edge between the small and the large raw blocks: tracestate, its
-     * NUL and the head take 511, 512 and 513 bytes */
-    for (size_t len = OA_SPAN_RAW_SMALL_BYTES - 5; len <= OA_SPAN_RAW_SMALL_BYTES - 3; len++) {
+     * NUL, the parts' offsets and the head take 512 bytes for one of these */
+    for (size_t len = OA_SPAN_RAW_SMALL_BYTES - 40; len <= OA_SPAN_RAW_SMALL_BYTES - 3; len++) {
         req = head_of(len);
         sp = both_ways(OA_SPAN_KIND_CLIENT, req, &c, "k=v", 200, NULL);
         check_same(sp, "a head of %zu bytes with a tracestate", len);
@@ -583,6 +768,10 @@ int main(void)
     test_raw_server();
     test_raw_client();
     test_raw_bound();
+    test_raw_odd_heads();
+    test_raw_peer_views();
+    test_client_url_is_redacted_url();
+    test_raw_light_only();
     test_raw_compact();
     test_raw_exchange();
     test_raw_memory();

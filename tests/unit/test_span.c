@@ -209,6 +209,46 @@ static void test_compact(void)
     CHECK(oa_span_compact(NULL) == NULL, "compact: NULL is NULL");
 }
 
+/* Static values and names are pointed to, not copied; the inline setters
+ * are the setters; a static value set again over a key is replaced as any;
+ * compacting and copying keep the pointers to constants. */
+static void test_static_and_inline(void)
+{
+    static const char method[] = "GET";
+    struct oa_span *s = oa_span_new();
+    oa_span_set_static_name(s, method);
+    oa_span_attr_static_inline(s, "http.request.method", method, 3);
+    oa_span_attr_str_inline(s, "url.path", "/p", 2);
+    oa_span_attr_int_inline(s, "server.port", 80);
+    const struct oa_attr *m = oa_span_find_attr(s, "http.request.method");
+    CHECK(s->name == method && m != NULL && m->v.str.ptr == method && m->v.str.len == 3 && m->key_len == 19 &&
+              s->arena_used == 3 && s->n_attrs == 3,
+          "static: name and value pointed to, only the copied value in the arena");
+    oa_span_attr_static_inline(s, "url.path", "/q", 2);
+    const struct oa_attr *p = oa_span_find_attr(s, "url.path");
+    CHECK(s->n_attrs == 3 && p != NULL && p->v.str.len == 2 && memcmp(p->v.str.ptr, "/q", 2) == 0,
+          "static: a key set again is replaced, not added");
+    struct oa_span *full = oa_span_new();
+    oa_span_copy_full(full, s);
+    struct oa_span *c = oa_span_compact(s);
+    m = oa_span_find_attr(c, "http.request.method");
+    const struct oa_attr *fm = oa_span_find_attr(full, "http.request.method");
+    CHECK(c->form == OA_SPAN_COMPACT && c->name == method && m != NULL && m->v.str.ptr == method && fm != NULL &&
+              fm->v.str.ptr == method && full->name == method,
+          "static: compacted and copied spans point to the same constants");
+    oa_span_free(c);
+    oa_span_free(full);
+
+    char cut[OA_SPAN_MAX_VALUE_LEN + 10];
+    memset(cut, 'c', sizeof cut);
+    s = oa_span_new();
+    oa_span_attr_static_inline(s, "long", cut, sizeof cut);
+    const struct oa_attr *l = oa_span_find_attr(s, "long");
+    CHECK(l != NULL && l->v.str.len == OA_SPAN_MAX_VALUE_LEN && in_arena(s, l->v.str.ptr) && s->arena_short,
+          "static: a value over the length cap is cut into the arena, as any");
+    oa_span_free(s);
+}
+
 /* The setters keep each key's length for the encoder; a compact block takes
  * what its arena holds and says when a string did not fit. */
 static void test_key_len_and_compact_new(void)
@@ -261,5 +301,6 @@ int main(void)
     test_attributes();
     test_compact();
     test_key_len_and_compact_new();
+    test_static_and_inline();
     TEST_DONE();
 }

@@ -1,5 +1,5 @@
 /* Raw HTTP spans: recorded on the program's thread, given their name and
- * attributes on the exporter thread (see include/oa_http_raw_span.h). */
+ * attributes on the exporter thread (see http_raw_span.h). */
 #include <string.h>
 
 #include "protocols/http1/http_raw_span.h"
@@ -12,18 +12,59 @@ static const struct oa_span_raw_ops http_raw_ops = {
     .build_into = build_into,
 };
 
+/* Where in the copy of the head the parts of struct oa_http_request are:
+ * raw.bytes hold the tracestate (raw.trace_state_len, then a NUL), these
+ * facts (copied in and out with memcpy: no alignment after the tracestate),
+ * then the head's bytes; raw.head_len counts facts and head. */
+struct http_facts {
+    uint16_t method_at, method_len;
+    uint16_t target_at, target_len;
+    uint16_t host_at, host_len;
+    uint16_t user_agent_at, user_agent_len;
+    uint16_t forwarded_for_at, forwarded_for_len;
+    uint8_t present; /* HAS_* */
+    uint8_t version_minor;
+};
+enum { HAS_HOST = 1, HAS_USER_AGENT = 2, HAS_FORWARDED_FOR = 4 };
+
+/* A known header's part of the head at base: its first value, or nothing
+ * (its at and len 0, its bit in present clear). */
+static inline void header_at(const struct oa_http1_head *h, enum oa_http1_known id, uintptr_t base, uint16_t *at,
+                             uint16_t *len, uint8_t *present, uint8_t bit)
+{
+    bool has = h->known_count[id] != 0;
+    *at = has ? (uint16_t)((uintptr_t)h->known_first[id].value - base) : 0;
+    *len = has ? (uint16_t)h->known_first[id].value_len : 0;
+    *present |= has ? bit : 0;
+}
+
 struct oa_span *oa_http_raw_span_new(enum oa_span_kind kind, const struct oa_http1_parser *p,
                                      const struct oa_conn *c, const char *tracestate)
 {
     size_t ts_len = oa_strlen_or_0(tracestate);
     size_t head_len = p->head_len;
+    const char *base = p->head_buf;
+    const struct oa_http1_head *h = oa_http1_head(p);
+    struct http_facts f;
 
-    /* The exporter parses the head again in its parser's inline buffer:
-     * a longer head is built here, as it always was. */
-    if (p->head_buf == NULL || head_len > OA_HTTP1_HEAD_INLINE ||
-        (size_t)c->peer_len > sizeof(((struct oa_span_raw *)0)->peer))
+    /* (offsets are 16 bits: the bound keeps every one of them small) */
+    if (base == NULL || head_len > OA_HTTP1_HEAD_INLINE ||
+        (size_t)c->peer_len > sizeof(((struct oa_span *)0)->raw.peer))
         return NULL;
-    struct oa_span *s = oa_span_new_raw(ts_len + 1 + head_len);
+    /* The head's pointers refer into its buffer (http1_parser.h): their
+     * offsets are checked where they are read (request_of), not here. */
+    uintptr_t b = (uintptr_t)base;
+    f.method_at = (uint16_t)((uintptr_t)h->method - b);
+    f.method_len = (uint16_t)h->method_len;
+    f.target_at = (uint16_t)((uintptr_t)h->target - b);
+    f.target_len = (uint16_t)h->target_len;
+    f.present = 0;
+    header_at(h, OA_HTTP1_H_HOST, b, &f.host_at, &f.host_len, &f.present, HAS_HOST);
+    header_at(h, OA_HTTP1_H_USER_AGENT, b, &f.user_agent_at, &f.user_agent_len, &f.present, HAS_USER_AGENT);
+    header_at(h, OA_HTTP1_H_X_FORWARDED_FOR, b, &f.forwarded_for_at, &f.forwarded_for_len, &f.present,
+              HAS_FORWARDED_FOR);
+    f.version_minor = (uint8_t)h->version_minor;
+    struct oa_span *s = oa_span_new_raw(ts_len + 1 + sizeof f + head_len);
     if (s == NULL)
         return NULL;
     struct oa_span_raw *r = &s->raw;
@@ -37,11 +78,12 @@ struct oa_span *oa_http_raw_span_new(enum oa_span_kind kind, const struct oa_htt
     r->status = 0;
     r->error = NULL;
     r->trace_state_len = (uint16_t)ts_len;
-    r->head_len = (uint16_t)head_len;
+    r->head_len = (uint16_t)(sizeof f + head_len);
     if (ts_len > 0)
         memcpy(r->bytes, tracestate, ts_len);
     r->bytes[ts_len] = '\0';
-    memcpy(r->bytes + ts_len + 1, p->head_buf, head_len);
+    memcpy(r->bytes + ts_len + 1, &f, sizeof f);
+    memcpy(r->bytes + ts_len + 1 + sizeof f, base, head_len);
     return s;
 }
 
@@ -59,45 +101,43 @@ void oa_http_raw_span_finish(struct oa_span *s, int status, const char *error)
 
 /* ---- the exporter's side ---- */
 
-/* A parser (large: a head's 100 header slots and its inline buffer, not on
- * a thread's stack) and the head given back its empty line. */
-struct reparse {
-    struct oa_http1_parser parser;
-    char whole[OA_HTTP1_HEAD_INLINE + 2];
-};
-
-/* The exporter's, used by one thread at a time; the crash capture has its
- * own (it may interrupt the exporter in the middle of a parse). */
-static struct reparse exporter_reparse, crash_reparse;
-
-/* The head stored without its empty line, parsed again: given back its
- * empty line and fed in one piece, so that the parser takes its one-pass
- * path for a whole head (a head fed in two pieces goes the general way,
- * about twice the instructions). */
-static const struct oa_http1_head *parse_head(struct reparse *rp, const char *head, size_t len)
+/* The request of the raw span s, pointing into its bytes; false when its
+ * facts do not hold together (only a span read while it is being written,
+ * by the crash capture, can have such). capacity: the bytes of its block. */
+static bool request_of(struct oa_http_request *q, const struct oa_span *s, size_t capacity)
 {
-    if (len > OA_HTTP1_HEAD_INLINE)
-        return NULL;
-    char *whole = rp->whole;
-    struct oa_http1_parser *reparser = &rp->parser;
-    memcpy(whole, head, len);
-    memcpy(whole + len, "\r\n", 2);
-    oa_http1_reset(reparser, OA_HTTP1_REQUESTS, OA_HTTP1_FULL);
-    const char *b = whole;
-    size_t n = len + 2;
-    /* each call consumes a byte or reports an event; HEAD_END_NEXT comes
-     * once, before the empty line */
-    while (n > 0) {
-        enum oa_http1_event ev;
-        size_t used = oa_http1_feed(reparser, b, n, &ev);
-        b += used;
-        n -= used;
-        if (ev == OA_HTTP1_HEAD_DONE)
-            return oa_http1_head(reparser);
-        if (ev == OA_HTTP1_NOT_HTTP || ev == OA_HTTP1_ERROR || ev == OA_HTTP1_MESSAGE_DONE)
-            return NULL;
-    }
-    return NULL;
+    const struct oa_span_raw *r = &s->raw;
+    struct http_facts f;
+    size_t ts_len = r->trace_state_len, len = r->head_len;
+    if (ts_len + 1 + len > capacity || len < sizeof f)
+        return false;
+    const char *at = r->bytes + ts_len + 1;
+    memcpy(&f, at, sizeof f);
+    const char *head = at + sizeof f;
+    len -= sizeof f;
+    /* each sum is of two 16-bit numbers: no overflow */
+    if ((size_t)f.method_at + f.method_len > len || (size_t)f.target_at + f.target_len > len ||
+        (size_t)f.host_at + f.host_len > len || (size_t)f.user_agent_at + f.user_agent_len > len ||
+        (size_t)f.forwarded_for_at + f.forwarded_for_len > len)
+        return false;
+    q->method = head + f.method_at;
+    q->method_len = f.method_len;
+    q->target = head + f.target_at;
+    q->target_len = f.target_len;
+    q->host = f.present & HAS_HOST ? head + f.host_at : NULL;
+    q->host_len = f.host_len;
+    q->user_agent = f.present & HAS_USER_AGENT ? head + f.user_agent_at : NULL;
+    q->user_agent_len = f.user_agent_len;
+    q->forwarded_for = f.present & HAS_FORWARDED_FOR ? head + f.forwarded_for_at : NULL;
+    q->forwarded_for_len = f.forwarded_for_len;
+    q->version_minor = f.version_minor;
+    return true;
+}
+
+/* The bytes a raw span's block has for raw.bytes. */
+static size_t raw_capacity(const struct oa_span *s)
+{
+    return s->form == OA_SPAN_RAW_SMALL ? OA_SPAN_RAW_SMALL_BYTES : OA_SPAN_RAW_BYTES;
 }
 
 /* The connection as the attribute code reads it: peer and TLS. The peer's
@@ -117,6 +157,21 @@ static void view_peer(struct oa_conn *view, const struct oa_span_raw *r)
     view->peer_port = 0; /* not formatted yet */
 }
 
+/* Whether view holds r's peer: an IPv4 one (16 bytes) compared as two
+ * words, without a call. */
+static bool same_peer(const struct oa_conn *view, const struct oa_span_raw *r)
+{
+    if (view->peer_len != r->peer_len)
+        return false;
+    if (r->peer_len == sizeof(struct sockaddr_in)) {
+        uint64_t a[2], b[2];
+        memcpy(a, &view->peer, sizeof a);
+        memcpy(b, &r->peer, sizeof b);
+        return ((a[0] ^ b[0]) | (a[1] ^ b[1])) == 0;
+    }
+    return memcmp(&view->peer, &r->peer, r->peer_len) == 0;
+}
+
 static struct oa_conn *conn_view(const struct oa_span_raw *r)
 {
     /* the port and the address's last word tell peers apart well enough */
@@ -126,17 +181,29 @@ static struct oa_conn *conn_view(const struct oa_span_raw *r)
     else if (r->peer.sa.sa_family == AF_INET6)
         hash = r->peer.in6.sin6_addr.s6_addr32[3] ^ r->peer.in6.sin6_port;
     hash *= 2654435761u;
-    struct oa_conn *view = &views[hash >> 26];
-    if (view->peer_len != r->peer_len || memcmp(&view->peer, &r->peer, r->peer_len) != 0)
-        view_peer(view, r);
+    /* two ways: a peer is looked for in its slot and the one beside it; a
+     * new one takes its slot, whose peer moves beside it (so that two peers
+     * whose hashes meet, a client's and a server's spans, say, keep their
+     * text instead of taking turns formatting it) */
+    size_t at = hash >> 26;
+    struct oa_conn *view = &views[at];
+    if (!same_peer(view, r)) {
+        struct oa_conn *beside = &views[at ^ 1];
+        if (same_peer(beside, r)) {
+            view = beside;
+        } else {
+            *beside = *view;
+            view_peer(view, r);
+        }
+    }
     view->tls = r->tls;
     return view;
 }
 
-/* m's name and attributes from the raw span s and its parsed head h, in the
+/* m's name and attributes from the raw span s and its request q, in the
  * order the program's thread fills the arena: tracestate, attributes, then
  * the finish. */
-static void build(struct oa_span *m, const struct oa_span *s, const struct oa_http1_head *h, struct oa_conn *view)
+static void build(struct oa_span *m, const struct oa_span *s, const struct oa_http_request *q, struct oa_conn *view)
 {
     const struct oa_span_raw *r = &s->raw;
 
@@ -147,14 +214,14 @@ static void build(struct oa_span *m, const struct oa_span *s, const struct oa_ht
     if (r->trace_state_len > 0)
         m->trace_state = oa_span_store(m, r->bytes, r->trace_state_len);
     if (s->kind == OA_SPAN_KIND_SERVER)
-        oa_http_span_server_start(m, h, view);
+        oa_http_span_server_start_request(m, q, view);
     else
-        oa_http_span_client_start(m, h, view);
+        oa_http_span_client_start_request(m, q, view);
     oa_http_span_finish_at(m, r->status, r->error, s->end_unix_nano);
 }
 
-/* build() for oa_span_build_from_raw: arg is the parsed head */
-static bool build_parsed(struct oa_span *m, const struct oa_span *s, void *arg)
+/* build() for oa_span_build_from_raw: arg is the request */
+static bool build_request(struct oa_span *m, const struct oa_span *s, void *arg)
 {
     build(m, s, arg, conn_view(&s->raw));
     return true;
@@ -164,28 +231,22 @@ struct oa_span *oa_http_raw_span_materialize(struct oa_span *s)
 {
     if (s == NULL || !oa_span_is_raw(s))
         return s;
-    const struct oa_span_raw *r = &s->raw;
-    const struct oa_http1_head *h = parse_head(&exporter_reparse, r->bytes + r->trace_state_len + 1, r->head_len);
-    if (h == NULL) {
-        /* the program's thread parses LIGHT: a forbidden byte in a value it
-         * does not read is found only here. Dropped (and counted failed). */
+    struct oa_http_request q;
+    if (!request_of(&q, s, raw_capacity(s))) {
         oa_span_free(s);
         return NULL;
     }
-    return oa_span_build_from_raw(s, build_parsed, (void *)h);
+    return oa_span_build_from_raw(s, build_request, &q);
 }
 
-/* The crash capture's side (struct oa_span_raw_ops' build_into): its own
- * parser and a connection view of its own on the stack (the exporter's
- * views may be half written). */
+/* The crash capture's side (struct oa_span_raw_ops' build_into): a
+ * connection view of its own on the stack (the exporter's views may be
+ * half written). */
 static bool build_into(struct oa_span *dst, const struct oa_span *s)
 {
     const struct oa_span_raw *r = &s->raw;
-    if (r->head_len > OA_HTTP1_HEAD_INLINE || r->trace_state_len > OA_SPAN_RAW_BYTES ||
-        r->peer_len > sizeof(r->peer))
-        return false;
-    const struct oa_http1_head *h = parse_head(&crash_reparse, r->bytes + r->trace_state_len + 1, r->head_len);
-    if (h == NULL)
+    struct oa_http_request q;
+    if (r->peer_len > sizeof(r->peer) || !request_of(&q, s, raw_capacity(s)))
         return false;
     struct oa_conn view;
     memset(&view, 0, sizeof(view));
@@ -194,6 +255,6 @@ static bool build_into(struct oa_span *dst, const struct oa_span *s)
     memset(dst, 0, offsetof(struct oa_span, attrs));
     dst->form = OA_SPAN_FULL;
     dst->arena_used = 0;
-    build(dst, s, h, &view);
+    build(dst, s, &q, &view);
     return true;
 }

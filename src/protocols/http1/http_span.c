@@ -44,26 +44,22 @@ static const char *known_method(const char *m, size_t len)
 void oa_http_span_set_method(struct oa_span *s, const char *method, size_t len)
 {
     const char *m = known_method(method, len);
+    /* the known names and _OTHER are constants: pointed to, not copied */
     if (m != NULL) {
         /* a known method is the very token it matched: len is its length */
-        oa_span_set_name(s, m, len);
-        oa_span_attr_str(s, "http.request.method", m, len);
+        oa_span_set_static_name(s, m);
+        oa_span_attr_static_inline(s, "http.request.method", m, len);
     } else {
-        oa_span_set_name(s, "HTTP", 4);
-        oa_span_attr_str(s, "http.request.method", "_OTHER", 6);
-        oa_span_attr_str(s, "http.request.method_original", method, len);
+        oa_span_set_static_name(s, "HTTP");
+        oa_span_attr_static_inline(s, "http.request.method", "_OTHER", 6);
+        oa_span_attr_str_inline(s, "http.request.method_original", method, len);
     }
 }
 
-static void set_method(struct oa_span *s, const struct oa_http1_head *h)
+static void set_version(struct oa_span *s, int version_minor)
 {
-    oa_http_span_set_method(s, h->method, h->method_len);
-}
-
-static void set_version(struct oa_span *s, const struct oa_http1_head *h)
-{
-    const char *v = h->version_minor == 0 ? "1.0" : "1.1";
-    oa_span_attr_str(s, "network.protocol.version", v, 3);
+    const char *v = version_minor == 0 ? "1.0" : "1.1";
+    oa_span_attr_static_inline(s, "network.protocol.version", v, 3);
 }
 
 /* Splits "host", "host:port", "[v6]:port". Returns port or -1. */
@@ -101,12 +97,15 @@ int oa_http_split_host(const char *v, size_t len, const char **host, size_t *hos
     return port <= 65535 ? port : -1;
 }
 
-static int set_peer(struct oa_span *s, struct oa_conn *c, const char **addr)
+/* network.peer.address and .port; the peer's port (or -1), its text and
+ * the text's length. */
+static int set_peer(struct oa_span *s, struct oa_conn *c, const char **addr, size_t *addr_len)
 {
     int port = oa_conn_peer_text(c, addr);
+    *addr_len = strlen(*addr);
     if (port >= 0) {
-        oa_span_attr_str(s, "network.peer.address", *addr, strlen(*addr));
-        oa_span_attr_int(s, "network.peer.port", port);
+        oa_span_attr_str_inline(s, "network.peer.address", *addr, *addr_len);
+        oa_span_attr_int_inline(s, "network.peer.port", port);
     }
     return port;
 }
@@ -136,13 +135,35 @@ static bool listed_key(const char *list, const char *k, size_t len)
  * session token, and the user's own (OTELAUTO_URL_SENSITIVE_QUERY_KEYS). */
 static bool is_sensitive_param(const char *k, size_t len)
 {
-    static const char *const names[] = {"AWSAccessKeyId",  "Signature",        "sig",
-                                        "X-Goog-Signature", "X-Amz-Signature", "X-Amz-Credential",
-                                        "X-Amz-Security-Token"};
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-        if (strlen(names[i]) == len && memcmp(names[i], k, len) == 0)
-            return true;
-    return oa_config.url_sensitive_query_keys[0] != '\0' && listed_key(oa_config.url_sensitive_query_keys, k, len);
+    /* the length picks the one or two candidates (no strlen of every name) */
+#define IS(name) (memcmp(k, name, sizeof(name) - 1) == 0)
+    bool known;
+    switch (len) {
+    case 3:
+        known = IS("sig");
+        break;
+    case 9:
+        known = IS("Signature");
+        break;
+    case 14:
+        known = IS("AWSAccessKeyId");
+        break;
+    case 15:
+        known = IS("X-Amz-Signature");
+        break;
+    case 16:
+        known = IS("X-Goog-Signature") || IS("X-Amz-Credential");
+        break;
+    case 20:
+        known = IS("X-Amz-Security-Token");
+        break;
+    default:
+        known = false;
+        break;
+    }
+#undef IS
+    return known || (oa_config.url_sensitive_query_keys[0] != '\0' &&
+                     listed_key(oa_config.url_sensitive_query_keys, k, len));
 }
 
 /* Appends [s, s+n) to out at *pos, keeping room for the NUL. */
@@ -227,13 +248,45 @@ static const struct oa_http1_header *header(const struct oa_http1_head *h, enum 
     return oa_http1_find_known(h, name, NULL);
 }
 
+void oa_http_request_of_head(struct oa_http_request *r, const struct oa_http1_head *h)
+{
+    const struct oa_http1_header *host = header(h, OA_HTTP1_H_HOST);
+    const struct oa_http1_header *ua = header(h, OA_HTTP1_H_USER_AGENT);
+    const struct oa_http1_header *xff = header(h, OA_HTTP1_H_X_FORWARDED_FOR);
+    r->method = h->method;
+    r->method_len = h->method_len;
+    r->target = h->target;
+    r->target_len = h->target_len;
+    r->host = host != NULL ? host->value : NULL;
+    r->host_len = host != NULL ? host->value_len : 0;
+    r->user_agent = ua != NULL ? ua->value : NULL;
+    r->user_agent_len = ua != NULL ? ua->value_len : 0;
+    r->forwarded_for = xff != NULL ? xff->value : NULL;
+    r->forwarded_for_len = xff != NULL ? xff->value_len : 0;
+    r->version_minor = h->version_minor;
+}
+
 void oa_http_span_server_start(struct oa_span *s, const struct oa_http1_head *h, struct oa_conn *c)
 {
+    struct oa_http_request r;
+    oa_http_request_of_head(&r, h);
+    oa_http_span_server_start_request(s, &r, c);
+}
+
+void oa_http_span_client_start(struct oa_span *s, const struct oa_http1_head *h, struct oa_conn *c)
+{
+    struct oa_http_request r;
+    oa_http_request_of_head(&r, h);
+    oa_http_span_client_start_request(s, &r, c);
+}
+
+void oa_http_span_server_start_request(struct oa_span *s, const struct oa_http_request *r, struct oa_conn *c)
+{
     s->kind = OA_SPAN_KIND_SERVER;
-    set_method(s, h);
+    oa_http_span_set_method(s, r->method, r->method_len);
     /* origin-form "/p?q", or absolute-form "http://h/p?q" sent to proxies */
-    const char *t = h->target;
-    size_t tl = h->target_len;
+    const char *t = r->target;
+    size_t tl = r->target_len;
     if (tl > 0 && t[0] != '/' && t[0] != '*') {
         const char *sep = tl > 3 ? memmem(t, tl, "://", 3) : NULL;
         if (sep != NULL) {
@@ -246,109 +299,169 @@ void oa_http_span_server_start(struct oa_span *s, const struct oa_http1_head *h,
     }
     const char *q = memchr(t, '?', tl);
     size_t path_len = q != NULL ? (size_t)(q - t) : tl;
-    oa_span_attr_str(s, "url.path", t, path_len);
+    oa_span_attr_str_inline(s, "url.path", t, path_len);
     if (q != NULL) {
         char buf[OA_SPAN_MAX_VALUE_LEN];
         size_t pos = 0;
         append_redacted_query(buf, sizeof(buf), &pos, q + 1, tl - path_len - 1);
-        oa_span_attr_str(s, "url.query", buf, pos);
+        oa_span_attr_str_inline(s, "url.query", buf, pos);
     }
-    oa_span_attr_str(s, "url.scheme", c->tls ? "https" : "http", c->tls ? 5 : 4);
-    const struct oa_http1_header *host = header(h, OA_HTTP1_H_HOST);
-    if (host != NULL && host->value_len > 0) {
+    oa_span_attr_static_inline(s, "url.scheme", c->tls ? "https" : "http", c->tls ? 5 : 4);
+    if (r->host != NULL && r->host_len > 0) {
         const char *hn;
         size_t hl;
-        int port = oa_http_split_host(host->value, host->value_len, &hn, &hl);
-        oa_span_attr_str(s, "server.address", hn, hl);
-        oa_span_attr_int(s, "server.port", port >= 0 ? port : default_port(c));
+        int port = oa_http_split_host(r->host, r->host_len, &hn, &hl);
+        oa_span_attr_str_inline(s, "server.address", hn, hl);
+        oa_span_attr_int_inline(s, "server.port", port >= 0 ? port : default_port(c));
     }
     const char *addr;
-    int pport = set_peer(s, c, &addr);
-    const struct oa_http1_header *xff = header(h, OA_HTTP1_H_X_FORWARDED_FOR);
-    if (xff != NULL && xff->value_len > 0) {
-        const char *comma = memchr(xff->value, ',', xff->value_len);
-        size_t n = comma != NULL ? (size_t)(comma - xff->value) : xff->value_len;
-        while (n > 0 && (xff->value[n - 1] == ' ' || xff->value[n - 1] == '\t'))
+    size_t addr_len;
+    int pport = set_peer(s, c, &addr, &addr_len);
+    if (r->forwarded_for != NULL && r->forwarded_for_len > 0) {
+        const char *xff = r->forwarded_for;
+        const char *comma = memchr(xff, ',', r->forwarded_for_len);
+        size_t n = comma != NULL ? (size_t)(comma - xff) : r->forwarded_for_len;
+        while (n > 0 && (xff[n - 1] == ' ' || xff[n - 1] == '\t'))
             n--;
-        oa_span_attr_str(s, "client.address", xff->value, n);
+        oa_span_attr_str_inline(s, "client.address", xff, n);
     } else if (pport >= 0) {
-        oa_span_attr_str(s, "client.address", addr, strlen(addr));
+        oa_span_attr_str_inline(s, "client.address", addr, addr_len);
     }
-    set_version(s, h);
-    const struct oa_http1_header *ua = header(h, OA_HTTP1_H_USER_AGENT);
-    if (ua != NULL)
-        oa_span_attr_str(s, "user_agent.original", ua->value, ua->value_len);
+    set_version(s, r->version_minor);
+    if (r->user_agent != NULL)
+        oa_span_attr_str_inline(s, "user_agent.original", r->user_agent, r->user_agent_len);
+}
+
+/* server.address and server.port of a client request: from the Host
+ * header's value (NULL: none), else the peer (its text addr, addr_len and
+ * port peer_port). */
+static int client_server(const char *host, size_t host_len, const struct oa_conn *c, const char *addr,
+                         size_t addr_len, int peer_port, const char **host_name, size_t *host_name_len)
+{
+    if (host != NULL && host_len > 0) {
+        int p = oa_http_split_host(host, host_len, host_name, host_name_len);
+        return p >= 0 ? p : default_port(c);
+    }
+    *host_name = addr;
+    *host_name_len = addr_len;
+    return peer_port;
 }
 
 int oa_http_client_server(const struct oa_http1_head *h, struct oa_conn *c, const char **host_name,
                           size_t *host_len)
 {
+    const struct oa_http1_header *host = header(h, OA_HTTP1_H_HOST);
     const char *addr;
     int port = oa_conn_peer_text(c, &addr);
-    const struct oa_http1_header *host = header(h, OA_HTTP1_H_HOST);
-
-    *host_name = addr;
-    *host_len = strlen(addr);
-    if (host != NULL && host->value_len > 0) {
-        int p = oa_http_split_host(host->value, host->value_len, host_name, host_len);
-        port = p >= 0 ? p : default_port(c);
-    }
-    return port;
+    return client_server(host != NULL ? host->value : NULL, host != NULL ? host->value_len : 0, c, addr,
+                         strlen(addr), port, host_name, host_len);
 }
 
-void oa_http_span_client_start(struct oa_span *s, const struct oa_http1_head *h, struct oa_conn *c)
+/* Appends ":port" (port may be -1: a peer not known). */
+static void append_port(char *out, size_t cap, size_t *pos, int port)
+{
+    char digits[12];
+    size_t n = sizeof digits;
+    unsigned v = port < 0 ? 0u - (unsigned)port : (unsigned)port;
+    do {
+        digits[--n] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v > 0);
+    if (port < 0)
+        digits[--n] = '-';
+    digits[--n] = ':';
+    append(out, cap, pos, digits + n, sizeof digits - n);
+}
+
+/* Whether [v, v+len) holds a byte oa_http_redact_url would read as the end
+ * of a URL's authority, its userinfo or its query. */
+static bool has_url_delimiter(const char *v, size_t len)
+{
+    static const bool delimiter[256] = {['@'] = true, ['/'] = true, ['?'] = true};
+    for (size_t i = 0; i < len; i++)
+        if (delimiter[(unsigned char)v[i]])
+            return true;
+    return false;
+}
+
+/* url.full of a request whose target is not an absolute URL, into url
+ * (OA_SPAN_MAX_VALUE_LEN bytes): scheme, authority (the Host value, else
+ * the peer) and target, redacted. Exactly oa_http_redact_url of the URL
+ * put together, written in one pass when nothing in it needs more than the
+ * query's masking: an authority with no '@', '/' or '?', a target that is
+ * a path, and the whole within the buffer. */
+static size_t origin_url(char *url, const struct oa_http_request *r, const struct oa_conn *c, const char *addr,
+                         size_t addr_len, int peer_port)
+{
+    const size_t cap = OA_SPAN_MAX_VALUE_LEN;
+    size_t pos = 0;
+    append(url, cap, &pos, c->tls ? "https://" : "http://", c->tls ? 8 : 7);
+    size_t authority = pos;
+    if (r->host != NULL && r->host_len > 0) {
+        append(url, cap, &pos, r->host, r->host_len);
+    } else {
+        bool v6 = c->peer.ss_family == AF_INET6;
+        if (v6)
+            append(url, cap, &pos, "[", 1);
+        append(url, cap, &pos, addr, addr_len);
+        if (v6)
+            append(url, cap, &pos, "]", 1);
+        append_port(url, cap, &pos, peer_port);
+    }
+    const char *t = r->target;
+    size_t tl = r->target_len;
+    if (tl > 0 && t[0] == '/' && pos + tl < cap && !has_url_delimiter(url + authority, pos - authority)) {
+        const char *q = memchr(t, '?', tl);
+        size_t path_len = q != NULL ? (size_t)(q - t) + 1 : tl;
+        append(url, cap, &pos, t, path_len);
+        if (q != NULL)
+            append_redacted_query(url, cap, &pos, q + 1, tl - path_len);
+        url[pos] = '\0';
+        return pos;
+    }
+    char raw[OA_SPAN_MAX_VALUE_LEN];
+    memcpy(raw, url, pos);
+    append(raw, cap, &pos, t, tl);
+    return oa_http_redact_url(raw, pos, url, cap);
+}
+
+void oa_http_span_client_start_request(struct oa_span *s, const struct oa_http_request *r, struct oa_conn *c)
 {
     s->kind = OA_SPAN_KIND_CLIENT;
-    set_method(s, h);
+    oa_http_span_set_method(s, r->method, r->method_len);
     const char *addr;
-    int pport = set_peer(s, c, &addr);
+    size_t addr_len;
+    int pport = set_peer(s, c, &addr, &addr_len);
 
-    const struct oa_http1_header *host = header(h, OA_HTTP1_H_HOST);
     const char *hn;
     size_t hl;
-    int port = oa_http_client_server(h, c, &hn, &hl);
+    int port = client_server(r->host, r->host_len, c, addr, addr_len, pport, &hn, &hl);
     char url[OA_SPAN_MAX_VALUE_LEN];
     size_t url_len;
-    if (h->target_len > 0 && h->target[0] != '/' && memmem(h->target, h->target_len, "://", 3) != NULL) {
-        url_len = oa_http_redact_url(h->target, h->target_len, url, sizeof(url));
-    } else {
-        char raw[OA_SPAN_MAX_VALUE_LEN];
-        size_t pos = 0;
-        append(raw, sizeof(raw), &pos, c->tls ? "https://" : "http://", c->tls ? 8 : 7);
-        if (host != NULL && host->value_len > 0) {
-            append(raw, sizeof(raw), &pos, host->value, host->value_len);
-        } else if (c->peer.ss_family == AF_INET6) {
-            int n = snprintf(raw + pos, sizeof(raw) - pos, "[%s]:%d", addr, pport);
-            pos += n > 0 ? (size_t)n : 0;
-        } else {
-            int n = snprintf(raw + pos, sizeof(raw) - pos, "%s:%d", addr, pport);
-            pos += n > 0 ? (size_t)n : 0;
-        }
-        if (pos >= sizeof(raw))
-            pos = sizeof(raw) - 1;
-        append(raw, sizeof(raw), &pos, h->target, h->target_len);
-        url_len = oa_http_redact_url(raw, pos, url, sizeof(url));
-    }
-    oa_span_attr_str(s, "url.full", url, url_len);
+    if (r->target_len > 0 && r->target[0] != '/' && memmem(r->target, r->target_len, "://", 3) != NULL)
+        url_len = oa_http_redact_url(r->target, r->target_len, url, sizeof(url));
+    else
+        url_len = origin_url(url, r, c, addr, addr_len, pport);
+    oa_span_attr_str_inline(s, "url.full", url, url_len);
     if (hl > 0)
-        oa_span_attr_str(s, "server.address", hn, hl);
+        oa_span_attr_str_inline(s, "server.address", hn, hl);
     if (port >= 0)
-        oa_span_attr_int(s, "server.port", port);
-    set_version(s, h);
+        oa_span_attr_int_inline(s, "server.port", port);
+    set_version(s, r->version_minor);
 }
 
 void oa_http_span_client_url(struct oa_span *s, const char *url, size_t len)
 {
     char redacted[OA_SPAN_MAX_VALUE_LEN];
     size_t n = oa_http_redact_url(url, len, redacted, sizeof(redacted));
-    oa_span_attr_str(s, "url.full", redacted, n);
+    oa_span_attr_str_inline(s, "url.full", redacted, n);
     const char *host;
     size_t host_len;
     int port = oa_http_url_server(url, len, &host, &host_len);
     if (host_len > 0)
-        oa_span_attr_str(s, "server.address", host, host_len);
+        oa_span_attr_str_inline(s, "server.address", host, host_len);
     if (port >= 0)
-        oa_span_attr_int(s, "server.port", port);
+        oa_span_attr_int_inline(s, "server.port", port);
 }
 
 int oa_http_url_server(const char *url, size_t len, const char **host, size_t *host_len)
@@ -381,16 +494,19 @@ void oa_http_span_finish(struct oa_span *s, int status, const char *error)
 void oa_http_span_finish_at(struct oa_span *s, int status, const char *error, uint64_t end_unix_nano)
 {
     if (status > 0)
-        oa_span_attr_int(s, "http.response.status_code", status);
+        oa_span_attr_int_inline(s, "http.response.status_code", status);
     int error_from = s->kind == OA_SPAN_KIND_SERVER ? 500 : 400;
     if (error != NULL) {
         s->status_code = OA_STATUS_ERROR;
-        oa_span_attr_str(s, "error.type", error, strlen(error));
+        oa_span_attr_static_inline(s, "error.type", error, strlen(error));
     } else if (status >= error_from) {
-        char code[8];
+        /* (32 bytes, although "%d" takes 11 at most: the inline setter's
+         * copy reads up to 32 for a value that long, and the compiler sees
+         * that path) */
+        char code[32];
         int n = snprintf(code, sizeof(code), "%d", status);
         s->status_code = OA_STATUS_ERROR;
-        oa_span_attr_str(s, "error.type", code, (size_t)n);
+        oa_span_attr_str_inline(s, "error.type", code, (size_t)n);
     }
     s->end_unix_nano = end_unix_nano;
 }

@@ -1741,8 +1741,8 @@ void oa_http1_release(struct oa_http1_parser *p)
     oa_http1_park(p);
 }
 
-size_t oa_http1_feed(struct oa_http1_parser *p, const char *buf, size_t len,
-                     enum oa_http1_event *ev)
+size_t oa_http1_feed_parse(struct oa_http1_parser *p, const char *buf, size_t len,
+                           enum oa_http1_event *ev)
 {
     *ev = OA_HTTP1_NEED_MORE;
     p->head_done_last = false;

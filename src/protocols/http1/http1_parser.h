@@ -237,8 +237,33 @@ static inline void oa_http1_detach(struct oa_http1_parser *p)
  * exactly as a fresh one. */
 void oa_http1_reset(struct oa_http1_parser *p, enum oa_http1_direction dir, enum oa_http1_mode mode);
 
-size_t oa_http1_feed(struct oa_http1_parser *p, const char *buf, size_t len,
-                     enum oa_http1_event *ev);
+/* oa_http1_feed but for the body of a message framed by its length (in
+ * oa_http1_feed below): heads, chunks and the rest. */
+size_t oa_http1_feed_parse(struct oa_http1_parser *p, const char *buf, size_t len,
+                           enum oa_http1_event *ev);
+
+/* Inlined into the callers' loops: a body framed by its length, which every
+ * request and response of a keep-alive exchange ends with (a bodiless
+ * request's MESSAGE_DONE comes from here with no byte), costs a few tests,
+ * not a call. */
+static inline size_t oa_http1_feed(struct oa_http1_parser *p, const char *buf, size_t len,
+                                   enum oa_http1_event *ev)
+{
+    if (__builtin_expect(p->state != OA_HTTP1_S_BODY_LENGTH, 0))
+        return oa_http1_feed_parse(p, buf, len, ev);
+    p->head_done_last = false;
+    size_t n = p->body_remaining < len ? (size_t)p->body_remaining : len;
+    p->body_remaining -= n;
+    if (p->body_remaining != 0) {
+        *ev = OA_HTTP1_NEED_MORE;
+        return n;
+    }
+    /* the message is done */
+    p->state = p->opaque_after_message ? OA_HTTP1_S_OPAQUE : OA_HTTP1_S_START;
+    p->opaque_after_message = false;
+    *ev = OA_HTTP1_MESSAGE_DONE;
+    return n;
+}
 
 /* The head most recently completed (valid after HEAD_DONE, and partially after
  * HEAD_END_NEXT). */

@@ -1403,9 +1403,10 @@ static size_t parse_whole_head(struct oa_http1_parser *p, const char *buf, size_
             return NOT_WHOLE;
         k = next;
     }
-    /* k: the empty line's first byte; a response's needs its '\n' too */
+    /* k: the empty line's first byte; a response's needs its '\n' too, and
+     * so does a request's with no HEAD_END_NEXT before its HEAD_DONE */
     size_t through = k + 1;
-    if (p->direction == OA_HTTP1_RESPONSES && s[k] == '\r') {
+    if (!p->head_end_next && s[k] == '\r') {
         if (k + 1 >= n || s[k + 1] != '\n')
             return NOT_WHOLE;
         through = k + 2;
@@ -1440,7 +1441,7 @@ static size_t parse_whole_head(struct oa_http1_parser *p, const char *buf, size_
     /* what the general path does at the empty line's first byte */
     if (!derive_framing(p))
         return fail(p, k + 1, OA_HTTP1_ERROR, ev);
-    if (p->direction == OA_HTTP1_REQUESTS) {
+    if (p->head_end_next) {
         *ev = OA_HTTP1_HEAD_END_NEXT;
         return k;
     }
@@ -1505,7 +1506,7 @@ __attribute__((noinline)) static size_t feed_head(struct oa_http1_parser *p, con
                 if (!parse_head(p))
                     return fail(p, i + 1, OA_HTTP1_ERROR, ev);
                 p->head_parsed = true;
-                if (p->direction == OA_HTTP1_REQUESTS) {
+                if (p->head_end_next) {
                     *ev = OA_HTTP1_HEAD_END_NEXT;
                     return i;
                 }
@@ -1695,7 +1696,13 @@ void oa_http1_init_mode(struct oa_http1_parser *p, enum oa_http1_direction dir, 
     memset(p, 0, sizeof(*p));
     p->direction = dir;
     p->light = mode == OA_HTTP1_LIGHT;
+    p->head_end_next = dir == OA_HTTP1_REQUESTS;
     p->state = OA_HTTP1_S_START;
+}
+
+void oa_http1_without_head_end(struct oa_http1_parser *p)
+{
+    p->head_end_next = false;
 }
 
 void oa_http1_init(struct oa_http1_parser *p, enum oa_http1_direction dir)
@@ -1714,6 +1721,7 @@ void oa_http1_reset(struct oa_http1_parser *p, enum oa_http1_direction dir, enum
     drop_head_buffer(p);
     p->direction = dir;
     p->light = mode == OA_HTTP1_LIGHT;
+    p->head_end_next = dir == OA_HTTP1_REQUESTS;
     p->state = OA_HTTP1_S_START;
     p->seen_first_message = false;
     p->opaque_after_message = false;

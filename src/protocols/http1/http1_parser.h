@@ -61,7 +61,8 @@ enum oa_http1_event {
      * byte of the empty line that terminates the head ('\r' or bare '\n').
      * That is where a header line may be inserted. Reported once per request,
      * with 0 or more bytes consumed; oa_http1_head() already describes the
-     * request line and headers seen so far (all of them). */
+     * request line and headers seen so far (all of them). Not reported by a
+     * parser set oa_http1_without_head_end. */
     OA_HTTP1_HEAD_END_NEXT,
     OA_HTTP1_HEAD_DONE,       /* a complete head was consumed; see oa_http1_head() */
     OA_HTTP1_MESSAGE_DONE,    /* the message (head and body) is complete */
@@ -166,6 +167,7 @@ struct oa_http1_work {
 struct oa_http1_parser {
     enum oa_http1_direction direction;
     bool light;               /* OA_HTTP1_LIGHT */
+    bool head_end_next;       /* requests, unless oa_http1_without_head_end */
     enum oa_http1_state state;
     bool seen_first_message;  /* NOT_HTTP is only reported for the stream's first bytes */
     bool opaque_after_message; /* 101 or a tunnel: opaque once this message is done */
@@ -194,6 +196,10 @@ struct oa_http1_parser {
 
 void oa_http1_init(struct oa_http1_parser *p, enum oa_http1_direction dir); /* OA_HTTP1_FULL */
 void oa_http1_init_mode(struct oa_http1_parser *p, enum oa_http1_direction dir, enum oa_http1_mode mode);
+/* Right after init: requests whose caller adds nothing to them (a server's)
+ * get no HEAD_END_NEXT, only their HEAD_DONE, at the same offset and with
+ * the same head as otherwise: one event and one call fewer per request. */
+void oa_http1_without_head_end(struct oa_http1_parser *p);
 /* Frees the head buffer and gives back its work area (one it took itself;
  * an attached one is detached, left to its owner). The parser may be
  * re-initialised afterwards. */

@@ -53,6 +53,9 @@ static struct oa_proto_conn *exchange_open(enum oa_conn_role role)
     oa_http1_init_mode(&x->out, role == OA_ROLE_CLIENT ? OA_HTTP1_REQUESTS : OA_HTTP1_RESPONSES,
                        role == OA_ROLE_CLIENT ? OA_HTTP1_FULL : OA_HTTP1_LIGHT);
     oa_http1_init_mode(&x->in, role == OA_ROLE_CLIENT ? OA_HTTP1_RESPONSES : OA_HTTP1_REQUESTS, OA_HTTP1_LIGHT);
+    /* a server's requests: nothing is inserted into them */
+    if (role == OA_ROLE_SERVER)
+        oa_http1_without_head_end(&x->in);
     oa_pending_fifo_init(&x->pending, NULL, sizeof(struct oa_inflight), OA_HTTP_MAX_INFLIGHT);
     return &x->base;
 }

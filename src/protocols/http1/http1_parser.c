@@ -909,6 +909,35 @@ static inline __attribute__((always_inline)) bool derive_framing(struct oa_http1
 {
     struct oa_http1_head *h = &p->work->head;
     struct framing_scan scan;
+    /* Nearly every head: no Transfer-Encoding, no Connection, at most one
+     * Content-Length, a plain number. What the general code below decides
+     * for it, in a few tests. */
+    if ((h->known_count[OA_HTTP1_H_TRANSFER_ENCODING] | h->known_count[OA_HTTP1_H_CONNECTION]) == 0 &&
+        h->known_count[OA_HTTP1_H_CONTENT_LENGTH] <= 1) {
+        uint64_t length = 0;
+        bool seen = h->known_count[OA_HTTP1_H_CONTENT_LENGTH] != 0;
+        const struct oa_http1_header *f = &h->known_first[OA_HTTP1_H_CONTENT_LENGTH];
+        if (!seen || plain_number(f->value, f->value_len, &length)) {
+            h->has_content_length = seen;
+            h->content_length = length;
+            h->chunked = false;
+            h->connection_close = h->version_minor == 0;
+            p->body_state = OA_HTTP1_S_BODY_LENGTH;
+            p->body_remaining = 0;
+            if (p->direction == OA_HTTP1_RESPONSES) {
+                if (h->status < 200 || h->status == 204 || h->status == 304) {
+                    p->opaque_after_message = h->status == 101;
+                    return true;
+                }
+                if (!seen) {
+                    p->body_state = OA_HTTP1_S_BODY_UNTIL_CLOSE;
+                    return true;
+                }
+            }
+            p->body_remaining = length;
+            return true;
+        }
+    }
     bool has_transfer_encoding = h->known_count[OA_HTTP1_H_TRANSFER_ENCODING] > 0;
     /* The usual forms first: one Content-Length with one number, one
      * Connection with one token. Field values hold no control bytes, so

@@ -1487,7 +1487,7 @@ __attribute__((noinline)) static size_t feed_head(struct oa_http1_parser *p, con
 
     if (p->state == OA_HTTP1_S_START) {
         /* RFC 9112 2.2: empty lines between messages are ignored. */
-        if (p->seen_first_message) {
+        if (p->seen_first_message && (unsigned char)buf[0] <= '\r') {
             while (i < len && (buf[i] == '\r' || buf[i] == '\n'))
                 i++;
         }
@@ -1792,7 +1792,7 @@ size_t oa_http1_feed_parse(struct oa_http1_parser *p, const char *buf, size_t le
             return 0;
         /* a request's empty line right after HEAD_END_NEXT (what feed_head
          * would do, without entering it) */
-        if (p->head_parsed && p->state == OA_HTTP1_S_HEAD && p->head_phase == HP_LINE_START &&
+        if (p->state == OA_HTTP1_S_HEAD && p->head_parsed && p->head_phase == HP_LINE_START &&
             len >= 2 && buf[0] == '\r' && buf[1] == '\n' && p->head_len <= OA_HTTP1_HEAD_MAX - 2)
             return head_done(p, 2, ev);
         return feed_head(p, buf, len, ev);

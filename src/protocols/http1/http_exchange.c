@@ -653,14 +653,18 @@ static bool switch_to_h2c(struct oa_conn *c, struct oa_http_exchange *x, size_t 
     return true;
 }
 
-/* Feeds one piece of one stream and acts on its events, the busy area held. */
-/* inlined into its two callers: each knows its stream */
-static inline __attribute__((always_inline)) bool feed_events(struct oa_conn *c, enum stream s, const char *p, size_t n)
+/* Feeds one piece of one stream and acts on its events, the busy area held.
+ * Inlined for each stream and role (client: whether x->role is
+ * OA_ROLE_CLIENT), so that each copy knows which of its parser's events it
+ * acts on without a test per event: a client's outgoing stream and any
+ * other role's incoming one carry requests (exchange_open). */
+static inline __attribute__((always_inline)) bool feed_events(struct oa_conn *c, enum stream s, bool client,
+                                                              const char *p, size_t n)
 {
     struct oa_http_exchange *x = exchange_of(c);
     bool out = s == OUTGOING;
     struct oa_http1_parser *pr = out ? &x->out : &x->in;
-    bool requests = pr->direction == OA_HTTP1_REQUESTS;
+    bool requests = out == client;
     /* only a request's start is read (its span's and metric's start) */
     uint64_t *message_start = out ? &x->out_message_start : &x->in_message_start;
     enum oa_http1_event ev;
@@ -689,7 +693,7 @@ static inline __attribute__((always_inline)) bool feed_events(struct oa_conn *c,
             }
             break;
         case OA_HTTP1_HEAD_END_NEXT:
-            if (x->role == OA_ROLE_CLIENT && s == OUTGOING && !on_client_request_head(c, x->base.out.parsed))
+            if (client && out && !on_client_request_head(c, x->base.out.parsed))
                 return false;
             break;
         case OA_HTTP1_HEAD_DONE:
@@ -717,7 +721,9 @@ static inline __attribute__((always_inline)) bool feed(struct oa_conn *c, enum s
      * of this call */
     if (n == 0 || x->base.next != NULL)
         return true;
-    if (!exchange_wake(x) || !feed_events(c, s, p, n))
+    if (!exchange_wake(x))
+        return false;
+    if (x->role == OA_ROLE_CLIENT ? !feed_events(c, s, true, p, n) : !feed_events(c, s, false, p, n))
         return false;
     exchange_rest(x);
     return true;

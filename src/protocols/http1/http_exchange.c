@@ -700,6 +700,11 @@ static inline __attribute__((always_inline)) bool feed_events(struct oa_conn *c,
             if (requests) {
                 if (x->role == OA_ROLE_SERVER && !on_server_request_head(c))
                     return false;
+                /* a request with no body (nearly every one) is complete:
+                 * its MESSAGE_DONE, due now with no byte, acts on nothing
+                 * here; taken without going round the loop */
+                if (pr->state == OA_HTTP1_S_BODY_LENGTH && pr->body_remaining == 0)
+                    oa_http1_feed(pr, p, 0, &ev);
             } else if (!on_response_head(x, pr)) {
                 return false;
             }

@@ -589,7 +589,10 @@ static bool on_server_request_head(struct oa_conn *c)
     return true;
 }
 
-static bool on_response_head(struct oa_http_exchange *x, struct oa_http1_parser *p)
+/* inlined in the two feed loops that read responses: a call per response
+ * cost as much as its few tests */
+static inline __attribute__((always_inline)) bool on_response_head(struct oa_http_exchange *x,
+                                                                   struct oa_http1_parser *p)
 {
     const struct oa_http1_head *h = oa_http1_head(p);
     struct oa_inflight *f = inflight_front(x);

@@ -70,10 +70,11 @@ static void register_thread_exit(struct thread_requests *t)
 
 static struct oa_server_context *process_context;
 
-struct oa_server_context *oa_server_context_new(const struct oa_span_context *sc,
-                                                const struct oa_span_context *incoming,
-                                                const char *tracestate, size_t tracestate_len,
-                                                const char *baggage, size_t baggage_len)
+/* oa_server_context_new, inlined in oa_thread_context_enter_new (every
+ * traced server request) */
+static inline __attribute__((always_inline)) struct oa_server_context *
+context_new(const struct oa_span_context *sc, const struct oa_span_context *incoming, const char *tracestate,
+            size_t tracestate_len, const char *baggage, size_t baggage_len)
 {
     size_t storage = tracestate_len + baggage_len + 2;
     struct oa_server_context *ctx;
@@ -107,6 +108,14 @@ struct oa_server_context *oa_server_context_new(const struct oa_span_context *sc
     return ctx;
 }
 
+struct oa_server_context *oa_server_context_new(const struct oa_span_context *sc,
+                                                const struct oa_span_context *incoming,
+                                                const char *tracestate, size_t tracestate_len,
+                                                const char *baggage, size_t baggage_len)
+{
+    return context_new(sc, incoming, tracestate, tracestate_len, baggage, baggage_len);
+}
+
 void oa_server_context_ref(struct oa_server_context *ctx)
 {
     __atomic_add_fetch(&ctx->refs, 1, __ATOMIC_RELAXED);
@@ -132,8 +141,9 @@ static bool is_answered(const struct oa_server_context *ctx)
     return __atomic_load_n(&ctx->answered, __ATOMIC_ACQUIRE) != 0;
 }
 
-/* Drops the answered requests. */
-static void prune(struct thread_requests *t)
+/* Drops the answered requests. Inlined: it runs at every request's start
+ * (a client's parent, a server's entry), mostly over one entry. */
+static inline __attribute__((always_inline)) void prune(struct thread_requests *t)
 {
     unsigned kept = 0;
     for (unsigned i = 0; i < t->n; i++) {
@@ -184,7 +194,7 @@ struct oa_server_context *oa_thread_context_enter_new(const struct oa_span_conte
     /* pruned first: the block of the request answered last is the one the
      * new context is made in */
     struct thread_requests *t = ready_to_enter();
-    struct oa_server_context *ctx = oa_server_context_new(sc, incoming, tracestate, tracestate_len, baggage, baggage_len);
+    struct oa_server_context *ctx = context_new(sc, incoming, tracestate, tracestate_len, baggage, baggage_len);
     if (ctx == NULL)
         return NULL;
     ctx->refs = 2; /* the caller's and this thread's, without an atomic add */
@@ -202,16 +212,21 @@ static struct oa_server_context *choose(const struct thread_requests *t, unsigne
     return __atomic_load_n(&process_context, __ATOMIC_ACQUIRE);
 }
 
-struct oa_server_context *oa_thread_context_current(void)
+static inline __attribute__((always_inline)) struct oa_server_context *current(void)
 {
     struct thread_requests *t = &mine;
     prune(t);
     return choose(t, t->n, t->n > 0 ? t->ctx[0] : NULL);
 }
 
+struct oa_server_context *oa_thread_context_current(void)
+{
+    return current();
+}
+
 bool oa_thread_context_parent(struct oa_span_context *parent, const char **tracestate, const char **baggage)
 {
-    struct oa_server_context *ctx = oa_thread_context_current();
+    struct oa_server_context *ctx = current();
     if (ctx == NULL)
         return false;
     *parent = ctx->sc;

@@ -393,7 +393,10 @@ static bool no_room(const struct iovec *iov, int iovcnt)
     return true;
 }
 
-static void received(struct oa_conn *c, int fd, const struct iovec *iov, int iovcnt, ssize_t r, int flags)
+/* Inlined in both entry points: read(), recv() and the like pass one buffer
+ * (oa_io_received_buf), and that copy knows it. */
+static inline __attribute__((always_inline)) void received(struct oa_conn *c, int fd, const struct iovec *iov, int iovcnt,
+                                                          ssize_t r, int flags)
 {
     if (flags & MSG_PEEK)
         return;

@@ -18,7 +18,10 @@
  * program's threads read of the head is the same: start line, framing, and
  * the headers of enum oa_http1_known (in order, with their counts and first
  * ones). After FULL's first ERROR LIGHT may go on: it does not check lines
- * that cannot be a header the shim reads, nor their values. */
+ * that cannot be a header the shim reads, nor their values.
+ * A third bit of the first byte parses requests set oa_http1_without_head_end
+ * (a server's): then every event but HEAD_END_NEXT, at the same offsets with
+ * the same heads, as a default parser reports them. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -167,6 +170,9 @@ static bool feed_piece(struct oa_http1_parser *p, const uint8_t *src, size_t len
     return alive;
 }
 
+/* the runs' parsers are set oa_http1_without_head_end */
+static bool without_head_end;
+
 static void run(enum oa_http1_direction dir, enum oa_http1_mode mode, const uint8_t *data, size_t size,
                 bool pieces, struct trace *t)
 {
@@ -175,6 +181,8 @@ static void run(enum oa_http1_direction dir, enum oa_http1_mode mode, const uint
     size_t pos = 0;
 
     oa_http1_init_mode(&p, dir, mode);
+    if (without_head_end)
+        oa_http1_without_head_end(&p);
     while (pos < size) {
         size_t len = pieces ? (size_t)(data[pos] % 16) + 1 : size - pos;
         if (len > size - pos)
@@ -191,7 +199,7 @@ static void run(enum oa_http1_direction dir, enum oa_http1_mode mode, const uint
     oa_http1_release(&p);
 }
 
-static struct trace whole, split, other;
+static struct trace whole, split, other, plain;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -202,6 +210,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     dir = data[0] & 1 ? OA_HTTP1_RESPONSES : OA_HTTP1_REQUESTS;
     mode = data[0] & 2 ? OA_HTTP1_LIGHT : OA_HTTP1_FULL;
+    without_head_end = (data[0] & 4) != 0;
     data++;
     size--;
     whole.n = 0;
@@ -223,6 +232,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (whole.ev[i] != split.ev[i] || whole.at[i] != split.at[i] ||
             whole.status[i] != split.status[i] || whole.head[i] != split.head[i])
             fail("different events whole and in pieces");
+    }
+    if (without_head_end) {
+        without_head_end = false;
+        plain.n = 0;
+        run(dir, mode, data, size, false, &plain);
+        size_t k = 0;
+        for (size_t i = 0; i < plain.n; i++) {
+            if (plain.ev[i] == OA_HTTP1_HEAD_END_NEXT)
+                continue;
+            if (k == whole.n && whole.n == MAX_EVENTS)
+                break; /* as many as a trace holds */
+            if (k >= whole.n || whole.ev[k] != plain.ev[i] || whole.at[k] != plain.at[i] ||
+                whole.status[k] != plain.status[i] || whole.head[k] != plain.head[i])
+                fail("without HEAD_END_NEXT: other events than a default parser's");
+            k++;
+        }
+        /* a default parser's trace, with its HEAD_END_NEXTs, may be the one
+         * cut short */
+        if (k != whole.n && plain.n < MAX_EVENTS)
+            fail("without HEAD_END_NEXT: more events than a default parser's");
     }
     return 0;
 }

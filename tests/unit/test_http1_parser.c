@@ -164,12 +164,18 @@ struct driver {
 
 /* the mode the stream table is run in */
 static enum oa_http1_mode stream_mode;
+/* parsers set oa_http1_without_head_end (a server's requests) */
+static bool parse_without_head_end;
+/* HEAD_END_NEXT events left out of what is recorded */
+static bool drop_head_end_events;
 
 static void driver_init(struct driver *d, enum oa_http1_direction dir, unsigned no_body_mask,
                         unsigned tunnel_mask)
 {
     memset(d, 0, sizeof(*d));
     oa_http1_init_mode(&d->p, dir, stream_mode);
+    if (parse_without_head_end)
+        oa_http1_without_head_end(&d->p);
     d->no_body_mask = no_body_mask;
     d->tunnel_mask = tunnel_mask;
     d->contract_ok = true;
@@ -179,6 +185,8 @@ static void driver_init(struct driver *d, enum oa_http1_direction dir, unsigned 
 static void driver_record(struct driver *d, enum oa_http1_event ev)
 {
     char letter = event_letter(ev);
+    if (ev == OA_HTTP1_HEAD_END_NEXT && drop_head_end_events)
+        return;
     text_add(&d->events, "%s%c@%llu", d->events.len ? " " : "", letter,
              (unsigned long long)d->offset);
     text_add(&d->full, " %c@%llu", letter, (unsigned long long)d->offset);
@@ -694,6 +702,53 @@ static void test_light_reads_what_full_reads(void)
     stream_mode = OA_HTTP1_FULL;
     CHECK(same, "LIGHT gives the events, start lines, framing and read headers FULL gives, up to FULL's "
                 "first error, in each of the %zu streams", N_CASES);
+}
+
+/* A parser set oa_http1_without_head_end reports no HEAD_END_NEXT: every
+ * other event at the same offset with the same head as a default parser's,
+ * in each mode, fed whole, split at each point and one byte at a time. */
+static void test_without_head_end(void)
+{
+    int same = 1;
+    int none = 1;
+    unsigned requests = 0;
+    for (stream_mode = OA_HTTP1_FULL; stream_mode <= OA_HTTP1_LIGHT; stream_mode++) {
+        for (size_t i = 0; i < N_CASES; i++) {
+            const struct stream_case *c = &stream_cases[i];
+            if (c->dir != REQ)
+                continue;
+            requests++;
+            drop_head_end_events = true;
+            run_pieces(&whole_run, c, NULL, 0, false);
+            drop_head_end_events = false;
+            parse_without_head_end = true;
+            size_t *every = malloc((c->len + 1) * sizeof(*every));
+            for (size_t k = 0; k < c->len; k++)
+                every[k] = k;
+            /* cut == c->len: whole; below: one split there; then bytewise */
+            for (size_t cut = 0; cut <= c->len + 1; cut++) {
+                if (cut < c->len)
+                    run_pieces(&split_run, c, &cut, 1, cut % 2 == 1);
+                else if (cut == c->len)
+                    run_pieces(&split_run, c, NULL, 0, false);
+                else
+                    run_pieces(&split_run, c, every, c->len, false);
+                EXPECT(same, split_run.contract_ok && strcmp(split_run.full.buf, whole_run.full.buf) == 0,
+                       "%s%s: without HEAD_END_NEXT, cut %zu:\n  %s\nvs\n  %s",
+                       stream_mode == OA_HTTP1_LIGHT ? "light: " : "", c->name, cut, split_run.full.buf,
+                       whole_run.full.buf);
+                EXPECT(none, strstr(split_run.events.buf, "E@") == NULL, "%s: a HEAD_END_NEXT: %s", c->name,
+                       split_run.events.buf);
+            }
+            free(every);
+            parse_without_head_end = false;
+        }
+    }
+    stream_mode = OA_HTTP1_FULL;
+    CHECK(requests > 20, "request streams to compare (%u)", requests);
+    CHECK(none, "a parser without HEAD_END_NEXT reports none");
+    CHECK(same, "and every other event at the offset, with the head, a default parser gives, whole, split at "
+                "each point and bytewise, in each mode");
 }
 
 /* ---- a parser used again (the exporter's) ---- */
@@ -1747,5 +1802,6 @@ int main(void)
     test_whole_head_framing();
     test_compact_headers();
     test_reset_parses_like_fresh();
+    test_without_head_end();
     TEST_DONE();
 }

@@ -909,6 +909,35 @@ static inline __attribute__((always_inline)) bool derive_framing(struct oa_http1
 {
     struct oa_http1_head *h = &p->work->head;
     struct framing_scan scan;
+    /* Nearly every head: no Transfer-Encoding, no Connection, at most one
+     * Content-Length, a plain number. What the general code below decides
+     * for it, in a few tests. */
+    if ((h->known_count[OA_HTTP1_H_TRANSFER_ENCODING] | h->known_count[OA_HTTP1_H_CONNECTION]) == 0 &&
+        h->known_count[OA_HTTP1_H_CONTENT_LENGTH] <= 1) {
+        uint64_t length = 0;
+        bool seen = h->known_count[OA_HTTP1_H_CONTENT_LENGTH] != 0;
+        const struct oa_http1_header *f = &h->known_first[OA_HTTP1_H_CONTENT_LENGTH];
+        if (!seen || plain_number(f->value, f->value_len, &length)) {
+            h->has_content_length = seen;
+            h->content_length = length;
+            h->chunked = false;
+            h->connection_close = h->version_minor == 0;
+            p->body_state = OA_HTTP1_S_BODY_LENGTH;
+            p->body_remaining = 0;
+            if (p->direction == OA_HTTP1_RESPONSES) {
+                if (h->status < 200 || h->status == 204 || h->status == 304) {
+                    p->opaque_after_message = h->status == 101;
+                    return true;
+                }
+                if (!seen) {
+                    p->body_state = OA_HTTP1_S_BODY_UNTIL_CLOSE;
+                    return true;
+                }
+            }
+            p->body_remaining = length;
+            return true;
+        }
+    }
     bool has_transfer_encoding = h->known_count[OA_HTTP1_H_TRANSFER_ENCODING] > 0;
     /* The usual forms first: one Content-Length with one number, one
      * Connection with one token. Field values hold no control bytes, so
@@ -1403,9 +1432,10 @@ static size_t parse_whole_head(struct oa_http1_parser *p, const char *buf, size_
             return NOT_WHOLE;
         k = next;
     }
-    /* k: the empty line's first byte; a response's needs its '\n' too */
+    /* k: the empty line's first byte; a response's needs its '\n' too, and
+     * so does a request's with no HEAD_END_NEXT before its HEAD_DONE */
     size_t through = k + 1;
-    if (p->direction == OA_HTTP1_RESPONSES && s[k] == '\r') {
+    if (!p->head_end_next && s[k] == '\r') {
         if (k + 1 >= n || s[k + 1] != '\n')
             return NOT_WHOLE;
         through = k + 2;
@@ -1440,7 +1470,7 @@ static size_t parse_whole_head(struct oa_http1_parser *p, const char *buf, size_
     /* what the general path does at the empty line's first byte */
     if (!derive_framing(p))
         return fail(p, k + 1, OA_HTTP1_ERROR, ev);
-    if (p->direction == OA_HTTP1_REQUESTS) {
+    if (p->head_end_next) {
         *ev = OA_HTTP1_HEAD_END_NEXT;
         return k;
     }
@@ -1457,7 +1487,7 @@ __attribute__((noinline)) static size_t feed_head(struct oa_http1_parser *p, con
 
     if (p->state == OA_HTTP1_S_START) {
         /* RFC 9112 2.2: empty lines between messages are ignored. */
-        if (p->seen_first_message) {
+        if (p->seen_first_message && (unsigned char)buf[0] <= '\r') {
             while (i < len && (buf[i] == '\r' || buf[i] == '\n'))
                 i++;
         }
@@ -1505,7 +1535,7 @@ __attribute__((noinline)) static size_t feed_head(struct oa_http1_parser *p, con
                 if (!parse_head(p))
                     return fail(p, i + 1, OA_HTTP1_ERROR, ev);
                 p->head_parsed = true;
-                if (p->direction == OA_HTTP1_REQUESTS) {
+                if (p->head_end_next) {
                     *ev = OA_HTTP1_HEAD_END_NEXT;
                     return i;
                 }
@@ -1695,7 +1725,13 @@ void oa_http1_init_mode(struct oa_http1_parser *p, enum oa_http1_direction dir, 
     memset(p, 0, sizeof(*p));
     p->direction = dir;
     p->light = mode == OA_HTTP1_LIGHT;
+    p->head_end_next = dir == OA_HTTP1_REQUESTS;
     p->state = OA_HTTP1_S_START;
+}
+
+void oa_http1_without_head_end(struct oa_http1_parser *p)
+{
+    p->head_end_next = false;
 }
 
 void oa_http1_init(struct oa_http1_parser *p, enum oa_http1_direction dir)
@@ -1714,6 +1750,7 @@ void oa_http1_reset(struct oa_http1_parser *p, enum oa_http1_direction dir, enum
     drop_head_buffer(p);
     p->direction = dir;
     p->light = mode == OA_HTTP1_LIGHT;
+    p->head_end_next = dir == OA_HTTP1_REQUESTS;
     p->state = OA_HTTP1_S_START;
     p->seen_first_message = false;
     p->opaque_after_message = false;
@@ -1741,8 +1778,8 @@ void oa_http1_release(struct oa_http1_parser *p)
     oa_http1_park(p);
 }
 
-size_t oa_http1_feed(struct oa_http1_parser *p, const char *buf, size_t len,
-                     enum oa_http1_event *ev)
+size_t oa_http1_feed_parse(struct oa_http1_parser *p, const char *buf, size_t len,
+                           enum oa_http1_event *ev)
 {
     *ev = OA_HTTP1_NEED_MORE;
     p->head_done_last = false;
@@ -1755,7 +1792,7 @@ size_t oa_http1_feed(struct oa_http1_parser *p, const char *buf, size_t len,
             return 0;
         /* a request's empty line right after HEAD_END_NEXT (what feed_head
          * would do, without entering it) */
-        if (p->head_parsed && p->state == OA_HTTP1_S_HEAD && p->head_phase == HP_LINE_START &&
+        if (p->state == OA_HTTP1_S_HEAD && p->head_parsed && p->head_phase == HP_LINE_START &&
             len >= 2 && buf[0] == '\r' && buf[1] == '\n' && p->head_len <= OA_HTTP1_HEAD_MAX - 2)
             return head_done(p, 2, ev);
         return feed_head(p, buf, len, ev);

@@ -61,7 +61,8 @@ enum oa_http1_event {
      * byte of the empty line that terminates the head ('\r' or bare '\n').
      * That is where a header line may be inserted. Reported once per request,
      * with 0 or more bytes consumed; oa_http1_head() already describes the
-     * request line and headers seen so far (all of them). */
+     * request line and headers seen so far (all of them). Not reported by a
+     * parser set oa_http1_without_head_end. */
     OA_HTTP1_HEAD_END_NEXT,
     OA_HTTP1_HEAD_DONE,       /* a complete head was consumed; see oa_http1_head() */
     OA_HTTP1_MESSAGE_DONE,    /* the message (head and body) is complete */
@@ -166,6 +167,7 @@ struct oa_http1_work {
 struct oa_http1_parser {
     enum oa_http1_direction direction;
     bool light;               /* OA_HTTP1_LIGHT */
+    bool head_end_next;       /* requests, unless oa_http1_without_head_end */
     enum oa_http1_state state;
     bool seen_first_message;  /* NOT_HTTP is only reported for the stream's first bytes */
     bool opaque_after_message; /* 101 or a tunnel: opaque once this message is done */
@@ -194,6 +196,10 @@ struct oa_http1_parser {
 
 void oa_http1_init(struct oa_http1_parser *p, enum oa_http1_direction dir); /* OA_HTTP1_FULL */
 void oa_http1_init_mode(struct oa_http1_parser *p, enum oa_http1_direction dir, enum oa_http1_mode mode);
+/* Right after init: requests whose caller adds nothing to them (a server's)
+ * get no HEAD_END_NEXT, only their HEAD_DONE, at the same offset and with
+ * the same head as otherwise: one event and one call fewer per request. */
+void oa_http1_without_head_end(struct oa_http1_parser *p);
 /* Frees the head buffer and gives back its work area (one it took itself;
  * an attached one is detached, left to its owner). The parser may be
  * re-initialised afterwards. */
@@ -237,8 +243,33 @@ static inline void oa_http1_detach(struct oa_http1_parser *p)
  * exactly as a fresh one. */
 void oa_http1_reset(struct oa_http1_parser *p, enum oa_http1_direction dir, enum oa_http1_mode mode);
 
-size_t oa_http1_feed(struct oa_http1_parser *p, const char *buf, size_t len,
-                     enum oa_http1_event *ev);
+/* oa_http1_feed but for the body of a message framed by its length (in
+ * oa_http1_feed below): heads, chunks and the rest. */
+size_t oa_http1_feed_parse(struct oa_http1_parser *p, const char *buf, size_t len,
+                           enum oa_http1_event *ev);
+
+/* Inlined into the callers' loops: a body framed by its length, which every
+ * request and response of a keep-alive exchange ends with (a bodiless
+ * request's MESSAGE_DONE comes from here with no byte), costs a few tests,
+ * not a call. */
+static inline size_t oa_http1_feed(struct oa_http1_parser *p, const char *buf, size_t len,
+                                   enum oa_http1_event *ev)
+{
+    if (__builtin_expect(p->state != OA_HTTP1_S_BODY_LENGTH, 0))
+        return oa_http1_feed_parse(p, buf, len, ev);
+    p->head_done_last = false;
+    size_t n = p->body_remaining < len ? (size_t)p->body_remaining : len;
+    p->body_remaining -= n;
+    if (p->body_remaining != 0) {
+        *ev = OA_HTTP1_NEED_MORE;
+        return n;
+    }
+    /* the message is done */
+    p->state = p->opaque_after_message ? OA_HTTP1_S_OPAQUE : OA_HTTP1_S_START;
+    p->opaque_after_message = false;
+    *ev = OA_HTTP1_MESSAGE_DONE;
+    return n;
+}
 
 /* The head most recently completed (valid after HEAD_DONE, and partially after
  * HEAD_END_NEXT). */

@@ -53,6 +53,9 @@ static struct oa_proto_conn *exchange_open(enum oa_conn_role role)
     oa_http1_init_mode(&x->out, role == OA_ROLE_CLIENT ? OA_HTTP1_REQUESTS : OA_HTTP1_RESPONSES,
                        role == OA_ROLE_CLIENT ? OA_HTTP1_FULL : OA_HTTP1_LIGHT);
     oa_http1_init_mode(&x->in, role == OA_ROLE_CLIENT ? OA_HTTP1_RESPONSES : OA_HTTP1_REQUESTS, OA_HTTP1_LIGHT);
+    /* a server's requests: nothing is inserted into them */
+    if (role == OA_ROLE_SERVER)
+        oa_http1_without_head_end(&x->in);
     oa_pending_fifo_init(&x->pending, NULL, sizeof(struct oa_inflight), OA_HTTP_MAX_INFLIGHT);
     return &x->base;
 }
@@ -293,10 +296,12 @@ static void append_uberctx(const struct oa_http1_head *h, char *buf, size_t *len
 
 /* The span of the request head p has just parsed: raw, its name and
  * attributes left to the exporter thread, unless the head is too long for
- * that; then built now, as the other paths do. */
-static struct oa_span *request_span(enum oa_span_kind kind, const struct oa_http1_parser *p, struct oa_conn *c,
-                                    const struct oa_span_context *own, const struct oa_span_context *parent,
-                                    uint64_t start, const char *tracestate)
+ * that; then built now, as the other paths do. Inlined in both request
+ * handlers (a call each cost more than it saved in code). */
+static inline __attribute__((always_inline)) struct oa_span *
+request_span(enum oa_span_kind kind, const struct oa_http1_parser *p, struct oa_conn *c,
+             const struct oa_span_context *own, const struct oa_span_context *parent, uint64_t start,
+             const char *tracestate)
 {
     struct oa_span *s = oa_http_raw_span_new(kind, p, c, tracestate);
     if (s != NULL) {
@@ -428,7 +433,10 @@ __attribute__((noinline)) static int read_hint(struct oa_http_exchange *x, const
     return 1;
 }
 
-static struct oa_inflight *inflight_push(struct oa_http_exchange *x, const struct oa_http1_head *h, uint64_t start)
+/* inlined in both request handlers, as request_span below */
+static inline __attribute__((always_inline)) struct oa_inflight *inflight_push(struct oa_http_exchange *x,
+                                                                               const struct oa_http1_head *h,
+                                                                               uint64_t start)
 {
     struct oa_pending *e = oa_pending_fifo_push_in(&x->pending, x->busy->fl, sizeof(x->busy->fl[0]), start);
     if (e == NULL)
@@ -586,7 +594,10 @@ static bool on_server_request_head(struct oa_conn *c)
     return true;
 }
 
-static bool on_response_head(struct oa_http_exchange *x, struct oa_http1_parser *p)
+/* inlined in the two feed loops that read responses: a call per response
+ * cost as much as its few tests */
+static inline __attribute__((always_inline)) bool on_response_head(struct oa_http_exchange *x,
+                                                                   struct oa_http1_parser *p)
 {
     const struct oa_http1_head *h = oa_http1_head(p);
     struct oa_inflight *f = inflight_front(x);
@@ -650,14 +661,18 @@ static bool switch_to_h2c(struct oa_conn *c, struct oa_http_exchange *x, size_t 
     return true;
 }
 
-/* Feeds one piece of one stream and acts on its events, the busy area held. */
-/* inlined into its two callers: each knows its stream */
-static inline __attribute__((always_inline)) bool feed_events(struct oa_conn *c, enum stream s, const char *p, size_t n)
+/* Feeds one piece of one stream and acts on its events, the busy area held.
+ * Inlined for each stream and role (client: whether x->role is
+ * OA_ROLE_CLIENT), so that each copy knows which of its parser's events it
+ * acts on without a test per event: a client's outgoing stream and any
+ * other role's incoming one carry requests (exchange_open). */
+static inline __attribute__((always_inline)) bool feed_events(struct oa_conn *c, enum stream s, bool client,
+                                                              const char *p, size_t n)
 {
     struct oa_http_exchange *x = exchange_of(c);
     bool out = s == OUTGOING;
     struct oa_http1_parser *pr = out ? &x->out : &x->in;
-    bool requests = pr->direction == OA_HTTP1_REQUESTS;
+    bool requests = out == client;
     /* only a request's start is read (its span's and metric's start) */
     uint64_t *message_start = out ? &x->out_message_start : &x->in_message_start;
     enum oa_http1_event ev;
@@ -686,13 +701,18 @@ static inline __attribute__((always_inline)) bool feed_events(struct oa_conn *c,
             }
             break;
         case OA_HTTP1_HEAD_END_NEXT:
-            if (x->role == OA_ROLE_CLIENT && s == OUTGOING && !on_client_request_head(c, x->base.out.parsed))
+            if (client && out && !on_client_request_head(c, x->base.out.parsed))
                 return false;
             break;
         case OA_HTTP1_HEAD_DONE:
             if (requests) {
                 if (x->role == OA_ROLE_SERVER && !on_server_request_head(c))
                     return false;
+                /* a request with no body (nearly every one) is complete:
+                 * its MESSAGE_DONE, due now with no byte, acts on nothing
+                 * here; taken without going round the loop */
+                if (pr->state == OA_HTTP1_S_BODY_LENGTH && pr->body_remaining == 0)
+                    oa_http1_feed(pr, p, 0, &ev);
             } else if (!on_response_head(x, pr)) {
                 return false;
             }
@@ -714,7 +734,9 @@ static inline __attribute__((always_inline)) bool feed(struct oa_conn *c, enum s
      * of this call */
     if (n == 0 || x->base.next != NULL)
         return true;
-    if (!exchange_wake(x) || !feed_events(c, s, p, n))
+    if (!exchange_wake(x))
+        return false;
+    if (x->role == OA_ROLE_CLIENT ? !feed_events(c, s, true, p, n) : !feed_events(c, s, false, p, n))
         return false;
     exchange_rest(x);
     return true;

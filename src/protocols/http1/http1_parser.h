@@ -32,8 +32,8 @@ enum oa_http1_direction {
 
 /* How much of a head is checked and kept.
  *   FULL:  every header line checked as RFC 9112 asks and every header kept
- *          (oa_http1_find sees them all). The exporter's parse of a request
- *          head uses it before the head becomes a span.
+ *          (oa_http1_find sees them all): for the bytes the shim adds to,
+ *          and tests.
  *   LIGHT: what tracing relies on, for the program's threads: the start line
  *          and the line structure exactly as in FULL (so NOT_HTTP, the
  *          header line limit, and the event positions are the same), and
@@ -44,8 +44,9 @@ enum oa_http1_direction {
  *          that can is compared with those names, and left alone if it is
  *          none of them. So a head with a fault in a line the shim does not
  *          read (a forbidden byte in a value or a name, no ':') is accepted
- *          here and rejected by the exporter's FULL parse (its span is
- *          dropped); a line beginning with a control byte, SP or HTAB
+ *          here and would be refused by FULL (its span is still built:
+ *          its attributes come from lines LIGHT checks as FULL does, see
+ *          http_raw_span.h); a line beginning with a control byte, SP or HTAB
  *          (obs-fold: it would continue the line before, which may be a
  *          known header) is refused as in FULL. Whatever FULL accepts,
  *          LIGHT reads the same from it. Never for the bytes the shim adds
@@ -206,7 +207,7 @@ void oa_http1_without_head_end(struct oa_http1_parser *p);
 void oa_http1_release(struct oa_http1_parser *p);
 /* The work area the next head is parsed into: w, owned by the caller, for a
  * parser that holds none (oa_http1_parked). Without one, a head's first byte
- * takes one from the parser's own pool (the exporter's re-parser, tests). */
+ * takes one from the parser's own pool (tests). */
 void oa_http1_attach(struct oa_http1_parser *p, struct oa_http1_work *w);
 /* Whether the parser holds no work area. */
 static inline bool oa_http1_parked(const struct oa_http1_parser *p)
@@ -239,7 +240,7 @@ static inline void oa_http1_detach(struct oa_http1_parser *p)
 }
 /* Releases a long head's buffer and starts over as oa_http1_init_mode would,
  * keeping its work area and without clearing the header slots a new message
- * overwrites: for a parser used again and again (the exporter's). Parses
+ * overwrites: for a parser used again and again. Parses
  * exactly as a fresh one. */
 void oa_http1_reset(struct oa_http1_parser *p, enum oa_http1_direction dir, enum oa_http1_mode mode);
 

@@ -564,8 +564,10 @@ static void test_server_memo(void)
     memo.address_len = 6;
     client_server_key(&k, "GET /next HTTP/1.1\r\nHost: a.example:8080\r\n\r\n", &c, &memo);
     CHECK(key_is(&k, "marked", 8080), "memo: the next request with the same Host uses it");
+    uint32_t stamp = memo.stamp;
     client_server_key(&k, "GET / HTTP/1.1\r\nHost: a.example:8081\r\n\r\n", &c, &memo);
     CHECK(key_is(&k, "a.example", 8081), "memo: another Host value is worked out again");
+    CHECK(stamp == 1 && memo.stamp == 2, "memo: its stamp names each working out, not a use");
     client_server_key(&k, "GET / HTTP/1.1\r\n\r\n", &c, &memo);
     CHECK(key_is(&k, "10.1.2.3", 5555), "memo: no Host gives the peer");
     client_server_key(&k, "GET / HTTP/1.1\r\nHost: b.example\r\n\r\n", &c, &memo);

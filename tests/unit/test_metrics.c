@@ -256,6 +256,51 @@ static void test_server_series_memo(void)
           "a client's key (server.address) is looked up, memo or not");
 }
 
+/* A client connection's memo of its duration series: the series it hands
+ * out are the table's for the same keys, whatever the sequence of hosts
+ * (each change a new server memo stamp), methods, outcomes and resets; a
+ * request whose address came from an older stamp (pipelined before the
+ * Host changed) never gets the newer one's series, nor the other way. */
+static void test_client_series_memo(void)
+{
+    static const char *hosts[] = {"a.example", "b.example"};
+    static const uint16_t statuses[] = {200, 404, 500, 0};
+    struct oa_http_metrics_series_memo memo;
+    memset(&memo, 0, sizeof memo);
+    oa_metrics_table_reset();
+    int same = 1;
+    uint32_t x = 777;
+    uint32_t stamp = 1;
+    int host = 0;
+    for (int i = 0; i < 3000; i++) {
+        x = x * 1103515245u + 12345u;
+        if (i % 500 == 499)
+            oa_metrics_table_reset();
+        if ((x >> 16) % 16 == 0) {
+            host ^= 1;
+            stamp++;
+        }
+        struct oa_http_metric_key key = client_key(hosts[host], 80 + host, statuses[(x >> 4) % 16 < 13 ? 0 : (x >> 12) % 4]);
+        key.method = (uint8_t)((x >> 8) % 8 < 7 ? 2 : (x >> 20) % 3);
+        struct oa_series *d = oa_http_metrics_client_duration_series(&memo, &key, stamp);
+        EXPECT(same, d == oa_http_metrics_series(&key), "request %d: duration series", i);
+    }
+    CHECK(same, "the memo's series are the table's for the same keys (3000 requests, 5 resets)");
+
+    struct oa_http_metric_key a = client_key("a.example", 80, 200);
+    struct oa_http_metric_key b = client_key("b.example", 80, 200);
+    struct oa_series *sa = oa_http_metrics_series(&a);
+    struct oa_series *sb = oa_http_metrics_series(&b);
+    CHECK(oa_http_metrics_client_duration_series(&memo, &a, 40) == sa &&
+              oa_http_metrics_client_duration_series(&memo, &b, 41) == sb &&
+              oa_http_metrics_client_duration_series(&memo, &a, 40) == sa &&
+              oa_http_metrics_client_duration_series(&memo, &b, 41) == sb,
+          "requests of two stamps in flight at once: each its own address' series");
+    CHECK(oa_http_metrics_client_duration_series(&memo, &a, 0) == sa &&
+              oa_http_metrics_client_duration_series(NULL, &b, 41) == sb,
+          "stamp 0 or no memo: looked up");
+}
+
 struct cache_thread {
     const char *host;
     struct oa_series *found[200];
@@ -975,6 +1020,7 @@ int main(void)
     test_series_cache();
     test_series_cache_threads();
     test_server_series_memo();
+    test_client_series_memo();
     test_bound_and_overflow();
     test_concurrent_recording();
     test_delta();

@@ -43,7 +43,7 @@ struct oa_http_exchange {
     uint64_t in_message_start;
     struct oa_http_busy *busy;       /* NULL while idle; then both parsers are parked */
     struct oa_http_metrics_server_memo server_memo; /* client role */
-    struct oa_http_metrics_series_memo series_memo; /* server role */
+    struct oa_http_metrics_series_memo series_memo; /* both roles */
     struct oa_pending_fifo pending;  /* responses answer requests in order */
     bool interim;                    /* the response being parsed is a 1xx */
     /* server role: request heads read on the connection, modulo 2^24 (a

@@ -76,6 +76,8 @@ void oa_http_metrics_client_server(struct oa_http_metric_key *key, const struct 
     oa_http_metric_key_set_address(key, host, len);
     if (memo == NULL)
         return;
+    /* a new working out, whether it is kept or not (never 0 again) */
+    memo->stamp = memo->stamp + 1 != 0 ? memo->stamp + 1 : 1;
     /* a Host value too long to keep is worked out at every request */
     memo->valid = hv_len <= OA_METRIC_ADDRESS_MAX;
     if (!memo->valid)
@@ -136,12 +138,35 @@ struct oa_series *oa_http_metrics_duration_series(struct oa_http_metrics_series_
     return s;
 }
 
+struct oa_series *oa_http_metrics_client_duration_series(struct oa_http_metrics_series_memo *series,
+                                                         const struct oa_http_metric_key *key, uint32_t server_stamp)
+{
+    if (series == NULL || server_stamp == 0)
+        return oa_http_metrics_series(key);
+    unsigned generation = oa_metrics_generation();
+    if (series->duration != NULL && series->server_stamp == server_stamp && series->generation == generation &&
+        series->method == key->method && series->protocol == key->protocol && series->status == key->status &&
+        series->error_type == key->error_type)
+        return series->duration;
+    struct oa_series *s = oa_http_metrics_series(key);
+    series->generation = generation;
+    series->method = key->method;
+    series->protocol = key->protocol;
+    series->status = key->status;
+    series->error_type = key->error_type;
+    series->server_stamp = server_stamp;
+    series->active = NULL; /* a client's memo is never a server's (memo_holds) */
+    series->duration = s;
+    return s;
+}
+
 /* The start both roles share: false when metrics are off (nothing recorded). */
 static bool begin(struct oa_http_metric_request *m, enum oa_http_instrument instrument, const char *method,
                   size_t method_len, uint8_t protocol, uint64_t start)
 {
     m->recording = false;
     m->active = NULL;
+    m->server_stamp = 0;
     if (!oa_metrics_enabled())
         return false;
     m->recording = true;
@@ -171,6 +196,7 @@ void oa_http_metrics_start_client(struct oa_http_metric_request *m, const struct
     if (!begin(m, OA_HTTP_CLIENT_DURATION, h->method, h->method_len, head_protocol(h), start))
         return;
     oa_http_metrics_client_server(&m->key, h, c, memo);
+    m->server_stamp = memo != NULL ? memo->stamp : 0;
     oa_metrics_reader_start();
 }
 
@@ -199,14 +225,17 @@ static void leave_active(struct oa_http_metric_request *m)
 }
 
 /* Records one finished request in its duration histogram, its series from
- * the connection's memo when it holds it (series may be NULL). */
+ * the connection's memo when it holds it (series may be NULL; server_stamp:
+ * a client request's, 0 for a server's or one without a server memo). */
 static void record_duration(struct oa_http_metric_key *key, int status, const char *error, uint64_t start,
-                            uint64_t end, struct oa_http_metrics_series_memo *series)
+                            uint64_t end, struct oa_http_metrics_series_memo *series, uint32_t server_stamp)
 {
     key->status = status > 0 && status < 1000 ? (uint16_t)status : 0;
     key->error_type = error;
+    struct oa_series *s = server_stamp != 0 ? oa_http_metrics_client_duration_series(series, key, server_stamp)
+                                            : oa_http_metrics_duration_series(series, key);
     /* the wall clock may have stepped back meanwhile */
-    oa_metrics_record_duration(oa_http_metrics_duration_series(series, key), end > start ? end - start : 0);
+    oa_metrics_record_duration(s, end > start ? end - start : 0);
 }
 
 void oa_http_metrics_finish_at(struct oa_http_metric_request *m, int status, const char *error, uint64_t end,
@@ -216,7 +245,7 @@ void oa_http_metrics_finish_at(struct oa_http_metric_request *m, int status, con
         return;
     m->recording = false;
     leave_active(m);
-    record_duration(&m->key, status, error, m->start_unix_nano, end, series);
+    record_duration(&m->key, status, error, m->start_unix_nano, end, series, m->server_stamp);
 }
 
 void oa_http_metrics_client_request(const char *method, size_t method_len, const char *url, size_t url_len,
@@ -231,7 +260,7 @@ void oa_http_metrics_client_request(const char *method, size_t method_len, const
     request_key(&key, OA_HTTP_CLIENT_DURATION, method, method_len, protocol);
     key.port = oa_http_url_server(url, url_len, &host, &host_len);
     oa_http_metric_key_set_address(&key, host, host_len);
-    record_duration(&key, status, error, start, oa_now_unix_nano(), NULL);
+    record_duration(&key, status, error, start, oa_now_unix_nano(), NULL, 0);
     oa_metrics_reader_start();
 }
 

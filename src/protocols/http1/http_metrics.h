@@ -72,6 +72,11 @@ static inline struct oa_series *oa_http_metrics_series(const struct oa_http_metr
  * Host value, the connection (its generation) and its peer stay the same. */
 struct oa_http_metrics_server_memo {
     bool valid;
+    /* names each working out of server.address and server.port (1, 2, ...;
+     * 0 = none yet): a request that was given the same stamp has the same
+     * address and port, which is what lets the series memo hold a client's
+     * duration series */
+    uint32_t stamp;
     uint8_t host_len;              /* the Host value it was made from; 0 = none */
     uint8_t address_len;
     uint32_t generation;           /* the oa_conn's */
@@ -86,11 +91,12 @@ struct oa_http_metrics_server_memo {
 void oa_http_metrics_client_server(struct oa_http_metric_key *key, const struct oa_http1_head *h, struct oa_conn *c,
                                    struct oa_http_metrics_server_memo *memo);
 
-/* The series a server connection's requests found last: a keep-alive
- * connection's requests nearly always have the method, version and outcome
- * of the one before, and then neither key is built and looked up again (a
- * server's keys hold nothing else). Kept per connection (in its exchange,
- * zeroed at its start); valid for one generation of the table. */
+/* The series a connection's requests found last: a keep-alive connection's
+ * requests nearly always have the method, version and outcome of the one
+ * before, and then neither key is built and looked up again (a server's keys
+ * hold nothing else; a client's also hold server.address and server.port,
+ * the same while the server memo's stamp is). Kept per connection (in its
+ * exchange, zeroed at its start); valid for one generation of the table. */
 struct oa_http_metrics_series_memo {
     unsigned generation;           /* oa_metrics_generation() when found */
     uint8_t method;
@@ -98,13 +104,17 @@ struct oa_http_metrics_series_memo {
     uint16_t status;               /* of the duration series */
     const char *error_type;        /* of the duration series */
     struct oa_series *active;      /* http.server.active_requests of method; NULL = nothing kept */
-    struct oa_series *duration;    /* http.server.request.duration of method, protocol and outcome, or NULL */
+    /* http.server.request.duration of method, protocol and outcome, or a
+     * client's http.client.request.duration of those and server_stamp; NULL */
+    struct oa_series *duration;
+    uint32_t server_stamp;         /* clients: the server memo's stamp of the duration series */
 };
 
 struct oa_http_metric_request {
     uint64_t start_unix_nano;
     struct oa_series *active;  /* counted in http.server.active_requests, or NULL */
     bool recording;
+    uint32_t server_stamp;     /* clients: the server memo's stamp of key's address and port; 0 = none */
     /* Its duration's attribute set but for the outcome (status, error.type),
      * built once at the start: finishing copies no string. */
     struct oa_http_metric_key key;
@@ -133,6 +143,12 @@ struct oa_series *oa_http_metrics_active_series(struct oa_http_metrics_series_me
                                                 const struct oa_http_metric_key *key);
 struct oa_series *oa_http_metrics_duration_series(struct oa_http_metrics_series_memo *series,
                                                   const struct oa_http_metric_key *key);
+/* The series of a client request with duration key `key` (its outcome
+ * set), its server.address and server.port those of the server memo's
+ * stamp server_stamp: from the memo when it holds them (series may be NULL,
+ * server_stamp 0: looked up). */
+struct oa_series *oa_http_metrics_client_duration_series(struct oa_http_metrics_series_memo *series,
+                                                         const struct oa_http_metric_key *key, uint32_t server_stamp);
 /* Its exchange ended at end (unix ns; the span's end too): status 0 = no
  * response; error = error.type or NULL. series: the memo its start was
  * given, or NULL. */

@@ -568,6 +568,8 @@ static void test_server_memo(void)
     client_server_key(&k, "GET / HTTP/1.1\r\nHost: a.example:8081\r\n\r\n", &c, &memo);
     CHECK(key_is(&k, "a.example", 8081), "memo: another Host value is worked out again");
     CHECK(stamp == 1 && memo.stamp == 2, "memo: its stamp names each working out, not a use");
+    client_server_key(&k, "GET / HTTP/1.1\r\nHost: c.example:8081\r\n\r\n", &c, &memo);
+    CHECK(key_is(&k, "c.example", 8081), "memo: a Host value of the same length differing in its first word");
     client_server_key(&k, "GET / HTTP/1.1\r\n\r\n", &c, &memo);
     CHECK(key_is(&k, "10.1.2.3", 5555), "memo: no Host gives the peer");
     client_server_key(&k, "GET / HTTP/1.1\r\nHost: b.example\r\n\r\n", &c, &memo);

@@ -136,12 +136,10 @@ static int plan_one_injection(struct oa_splice *sp, const struct iovec *iov, int
     return nv;
 }
 
-int oa_io_plan(struct oa_splice *sp, const struct iovec *iov, int iovcnt, uint64_t base,
-                struct iovec *v, struct oa_io_segment *seg, int cap)
+/* oa_io_plan's general walk: any buffers, any injections owed. */
+static int plan_walk(struct oa_splice *sp, const struct iovec *iov, int iovcnt, uint64_t base,
+                     struct iovec *v, struct oa_io_segment *seg, int cap)
 {
-    int one = plan_one_injection(sp, iov, iovcnt, base, v, seg, cap);
-    if (one >= 0)
-        return one;
     int nv = 0;
     unsigned k = 0;
     bool spliced = false;
@@ -189,6 +187,13 @@ int oa_io_plan(struct oa_splice *sp, const struct iovec *iov, int iovcnt, uint64
         pos += len;
     }
     return spliced ? nv : 0;
+}
+
+int oa_io_plan(struct oa_splice *sp, const struct iovec *iov, int iovcnt, uint64_t base,
+               struct iovec *v, struct oa_io_segment *seg, int cap)
+{
+    int one = plan_one_injection(sp, iov, iovcnt, base, v, seg, cap);
+    return one >= 0 ? one : plan_walk(sp, iov, iovcnt, base, v, seg, cap);
 }
 
 size_t oa_io_account(struct oa_conn *c, const struct iovec *v, const struct oa_io_segment *seg, int nv, size_t r)
@@ -331,7 +336,20 @@ static ssize_t send_traced(struct oa_conn *c, const struct oa_send_call *call)
     for (;;) {
         /* nothing owed (every call but a request head's): the program's
          * buffers go as they are */
-        int nv = x->out.count > 0 ? oa_io_plan(&x->out, iov, iovcnt, x->out.sent, v, seg, cap) : 0;
+        int nv = 0;
+        /* plan_one_injection's plan (a request head written whole): all it
+         * sends, and the injection's part; what the accounting needs when
+         * all of it went out, without a walk over the plan */
+        size_t whole = 0, whole_inj = 0;
+        if (x->out.count > 0) {
+            nv = plan_one_injection(&x->out, iov, iovcnt, x->out.sent, v, seg, cap);
+            if (nv >= 0) {
+                whole_inj = oa_splice_slot(&x->out, x->out.first)->len;
+                whole = iov[0].iov_len + whole_inj;
+            } else {
+                nv = plan_walk(&x->out, iov, iovcnt, x->out.sent, v, seg, cap);
+            }
+        }
         x->busy++;
         oa_conn_unlock(c);
         ssize_t r = syscall_unguarded(call, v, nv);
@@ -347,7 +365,11 @@ static ssize_t send_traced(struct oa_conn *c, const struct oa_send_call *call)
             break;
         }
         size_t app;
-        if (nv > 0) {
+        if (whole != 0 && (size_t)r == whole && oa_splice_sent_whole(&x->out, whole_inj, whole - whole_inj)) {
+            app = whole - whole_inj;
+            if (x->gave_up)
+                c->mode = OA_MODE_PASS;
+        } else if (nv > 0) {
             app = oa_io_account(c, v, seg, nv, (size_t)r);
         } else {
             app = (size_t)r;

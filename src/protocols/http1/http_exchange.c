@@ -226,6 +226,10 @@ static size_t join_headers(const struct oa_http1_head *h, enum oa_http1_known na
  * there is none or it is invalid). */
 static inline __attribute__((always_inline)) void read_tracestate(const struct oa_http1_head *h, char *out)
 {
+    /* most requests carry none: out stays "" without a call (join_headers
+     * would find nothing) */
+    if (h->known_count[OA_HTTP1_H_TRACESTATE] == 0)
+        return;
     char joined[TRACESTATE_JOIN_MAX];
     bool overflow;
     size_t len = join_headers(h, OA_HTTP1_H_TRACESTATE, joined, sizeof(joined), &overflow);

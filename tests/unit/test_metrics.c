@@ -201,6 +201,15 @@ static void test_series_cache(void)
     CHECK(oa_http_metrics_series(&zero) == oa_http_metrics_series(&zero), "other instruments unaffected");
 }
 
+/* The memo tests' request i: the next pseudo-random number after x, and
+ * every 500th request a reset of the table (a fork's) before it. */
+static uint32_t memo_test_step(uint32_t x, int i)
+{
+    if (i % 500 == 499)
+        oa_metrics_table_reset();
+    return x * 1103515245u + 12345u;
+}
+
 /* A server connection's memo of its series: the series it hands out are
  * the ones the table finds for the same keys, whatever the sequence of
  * methods, versions and outcomes, across resets of the table; a client's
@@ -215,9 +224,7 @@ static void test_server_series_memo(void)
     int same = 1;
     uint32_t x = 12345;
     for (int i = 0; i < 3000; i++) {
-        x = x * 1103515245u + 12345u;
-        if (i % 500 == 499)
-            oa_metrics_table_reset();
+        x = memo_test_step(x, i);
         struct oa_http_metric_key key;
         oa_http_metric_key_init(&key, OA_HTTP_SERVER_DURATION);
         /* runs of the same request, as on a keep-alive connection */
@@ -264,23 +271,22 @@ static void test_server_series_memo(void)
 static void test_client_series_memo(void)
 {
     static const char *hosts[] = {"a.example", "b.example"};
-    static const uint16_t statuses[] = {200, 404, 500, 0};
-    struct oa_http_metrics_series_memo memo;
-    memset(&memo, 0, sizeof memo);
-    oa_metrics_table_reset();
-    int same = 1;
-    uint32_t x = 777;
+    static const uint16_t outcomes[] = {200, 404, 500, 0};
+    /* the server memo's stamp of hosts[host], as its working out names it */
     uint32_t stamp = 1;
     int host = 0;
+    struct oa_http_metrics_series_memo memo = {0};
+    uint32_t x = 777;
+    int same = 1;
+    oa_metrics_table_reset();
     for (int i = 0; i < 3000; i++) {
-        x = x * 1103515245u + 12345u;
-        if (i % 500 == 499)
-            oa_metrics_table_reset();
+        x = memo_test_step(x, i);
         if ((x >> 16) % 16 == 0) {
             host ^= 1;
             stamp++;
         }
-        struct oa_http_metric_key key = client_key(hosts[host], 80 + host, statuses[(x >> 4) % 16 < 13 ? 0 : (x >> 12) % 4]);
+        uint16_t status = outcomes[(x >> 4) % 16 < 13 ? 0 : (x >> 12) % 4];
+        struct oa_http_metric_key key = client_key(hosts[host], 80 + host, status);
         key.method = (uint8_t)((x >> 8) % 8 < 7 ? 2 : (x >> 20) % 3);
         struct oa_series *d = oa_http_metrics_client_duration_series(&memo, &key, stamp);
         EXPECT(same, d == oa_http_metrics_series(&key), "request %d: duration series", i);

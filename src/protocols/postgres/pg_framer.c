@@ -58,9 +58,40 @@ static inline bool length_read(struct oa_pg_framer *f, enum oa_pg_frame_event *e
     return false;
 }
 
+/* A typed message whole at b[0..n), read between messages (the common
+ * case: a client's Bind, Execute, Sync in one send, a server's replies in
+ * one read): framed in one step, not through the loop's states. Returns
+ * its bytes, or 0 when it is not whole here (or its length is bad: the
+ * states below say so), the framer untouched but for its header fields. */
+static inline size_t whole_message(struct oa_pg_framer *f, const char *b, size_t n)
+{
+    if (n < 5)
+        return 0;
+    f->type = b[0];
+    f->len_value = (uint32_t)(unsigned char)b[1] << 24 | (uint32_t)(unsigned char)b[2] << 16 |
+                   (uint32_t)(unsigned char)b[3] << 8 | (unsigned char)b[4];
+    if (!length_ok(f) || f->len_value - 4 > n - 5)
+        return 0;
+    uint32_t len = f->len_value - 4;
+    uint32_t copy = 0;
+    if (len > 0 && keeps(f)) {
+        copy = len < f->buf_size ? len : f->buf_size;
+        memcpy(f->buf, b + 5, copy);
+    }
+    f->len_have = 4;
+    f->len = len;
+    f->have = len;
+    f->kept = copy;
+    return 5 + (size_t)len;
+}
+
 size_t oa_pg_framer_feed(struct oa_pg_framer *f, const char *b, size_t n, enum oa_pg_frame_event *ev)
 {
     size_t i = 0;
+    if (f->state == AT_TYPE && !f->untyped && !f->bad && (i = whole_message(f, b, n)) > 0) {
+        *ev = OA_PG_MESSAGE;
+        return i;
+    }
     *ev = OA_PG_NEED_MORE;
     if (f->bad) {
         *ev = OA_PG_BAD;

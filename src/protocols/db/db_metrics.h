@@ -17,6 +17,8 @@ enum oa_db_system {
     OA_DB_SYSTEMS
 };
 const char *oa_db_system_name(enum oa_db_system system);
+/* The same and its length (the name is static). */
+const char *oa_db_system_name_len(enum oa_db_system system, size_t *len);
 
 /* db.response.status_code bound (bytes): SQLSTATE is 5, a Redis error
  * prefix a word; longer ones are cut. */

@@ -81,13 +81,20 @@ void oa_db_metric_key_outcome(struct oa_db_metric_key *k, const char *status, si
     k->error_type = k->status_is_error ? NULL : error_type;
 }
 
-void oa_db_metrics_record(struct oa_db_metric_key *k, uint64_t start, uint64_t end)
+void oa_db_metrics_record_series(struct oa_series *s, uint64_t start, uint64_t end)
 {
     if (!oa_metrics_enabled())
         return;
     /* the wall clock may have stepped back meanwhile */
-    oa_metrics_record_duration(oa_metrics_series(&k->head), end > start ? end - start : 0);
+    oa_metrics_record_duration(s, end > start ? end - start : 0);
     oa_metrics_reader_start();
+}
+
+void oa_db_metrics_record(struct oa_db_metric_key *k, uint64_t start, uint64_t end)
+{
+    if (!oa_metrics_enabled())
+        return;
+    oa_db_metrics_record_series(oa_metrics_series(&k->head), start, end);
 }
 
 static void key_attributes(struct oa_metric_point *p, const struct oa_metric_key_head *head)

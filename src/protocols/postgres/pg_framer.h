@@ -58,7 +58,8 @@ void oa_pg_framer_expect_untyped(struct oa_pg_framer *f);
  * used and sets *ev. After OA_PG_MESSAGE the message is f->type, f->len
  * (its whole body's length) and f->buf[0..f->kept) (kept < len: cut); it
  * is forgotten at the next call. */
-static inline size_t oa_pg_framer_feed(struct oa_pg_framer *f, const char *b, size_t n, enum oa_pg_frame_event *ev);
+static inline __attribute__((always_inline)) size_t oa_pg_framer_feed(struct oa_pg_framer *f, const char *b, size_t n,
+                                                                      enum oa_pg_frame_event *ev);
 
 /* ---- the framer's insides: oa_pg_framer_feed's common case is inlined
  * where it is called (a message costs a call otherwise) ---- */
@@ -90,7 +91,7 @@ size_t oa_pg_framer_feed_states(struct oa_pg_framer *f, const char *b, size_t n,
  * one read): framed in one step, not through the states. Returns its
  * bytes, or 0 when it is not whole here (or its length is bad: the states
  * say so), the framer untouched but for its header fields. */
-static inline size_t oa_pg_framer_whole_message(struct oa_pg_framer *f, const char *b, size_t n)
+static inline __attribute__((always_inline)) size_t oa_pg_framer_whole_message(struct oa_pg_framer *f, const char *b, size_t n)
 {
     if (n < 5)
         return 0;
@@ -112,7 +113,8 @@ static inline size_t oa_pg_framer_whole_message(struct oa_pg_framer *f, const ch
     return 5 + (size_t)len;
 }
 
-static inline size_t oa_pg_framer_feed(struct oa_pg_framer *f, const char *b, size_t n, enum oa_pg_frame_event *ev)
+static inline __attribute__((always_inline)) size_t oa_pg_framer_feed(struct oa_pg_framer *f, const char *b, size_t n,
+                                                                      enum oa_pg_frame_event *ev)
 {
     size_t whole;
     if (f->state == OA_PG_AT_TYPE && !f->untyped && !f->bad && (whole = oa_pg_framer_whole_message(f, b, n)) > 0) {

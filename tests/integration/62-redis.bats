@@ -509,3 +509,37 @@ if errs:
     expect_eq(errs[0]['attributes'].get('db.response.status_code'), 'WRONGTYPE', 'db.response.status_code')
 "
 }
+
+@test "db.client.operation.duration: a pipeline's commands counted under their own name and outcome" {
+    # a connection remembers the series of its last command's successes: a
+    # command of another name, or one that fails, is not counted there
+    start_redis
+    rcli SET str x >/dev/null
+    EXTRA_ENV=(OTEL_METRIC_EXPORT_INTERVAL=200)
+    run traced metered "$PY" -c "
+import redis, time
+r = redis.Redis(port=$REDIS_PORT)
+p = r.pipeline(transaction=False)
+p.set('a', '1'); p.get('a'); p.get('a')
+p.incr('n'); p.incr('str'); p.incr('n'); p.incr('n')
+p.get('a'); p.lpush('str', 'v'); p.get('a')
+p.execute(raise_on_error=False)
+time.sleep(1)
+"
+    assert_ok
+    wait_metric db.client.operation.duration 10
+    check_metrics "
+def series(name):
+    return latest('db.client.operation.duration', db__operation__name=name)
+def count(rows, error):
+    return sum(r['count'] for r in rows if r['attributes'].get('error.type') == error)
+expect_eq(len(series('SET')), 1, 'one SET series')
+expect_eq(count(series('SET'), None), 1, 'SET count')
+expect_eq(len(series('GET')), 1, 'one GET series')
+expect_eq(count(series('GET'), None), 4, 'GET count')
+expect_eq(len(series('INCRBY')), 2, 'INCRBY: a success and an error series')
+expect_eq(count(series('INCRBY'), None), 3, 'INCRBY successes')
+expect_eq(count(series('INCRBY'), 'ERR'), 1, 'INCRBY errors')
+expect_eq(count(series('LPUSH'), 'WRONGTYPE'), 1, 'LPUSH error')
+"
+}

@@ -222,6 +222,30 @@ static const struct conversation secrets = {
         SPANS_DONE},
 };
 
+/* keys of 8 bytes and more are checked a word at a time: a space, DEL
+ * (0x7f) or a byte above 0x7f anywhere in a word masks the key */
+static const struct conversation long_keys = {
+    .name = "long keys: shown when printable without spaces, masked by a space, DEL or a high byte in any word",
+    .roles = {C},
+    .protocols = protocols,
+    .steps = (const struct conv_step[]){
+        SENDS(0, "*2\r\n$3\r\nGET\r\n$17\r\nkey:0000000012345\r\n"
+                 "*2\r\n$3\r\nGET\r\n$16\r\nkey:000000 00123\r\n"
+                 "*2\r\n$3\r\nGET\r\n$13\r\nkey:00\x7f""000000\r\n"
+                 "*2\r\n$3\r\nGET\r\n$17\r\nkey:0000000\xc3\xa9""0012\r\n"
+                 "*2\r\n$3\r\nGET\r\n$8\r\n~!azAZ09\r\n"),
+        RECEIVES(0, "$-1\r\n$-1\r\n$-1\r\n$-1\r\n$-1\r\n"),
+        FINISHED(5),
+        CONV_DONE},
+    .spans = (const struct conv_span[]){
+        SPAN(CLIENT_SPAN, "GET", false, CONV_ROOT, REDIS, "db.query.text=GET key:0000000012345"),
+        SPAN(CLIENT_SPAN, "GET", false, CONV_ROOT, REDIS, "db.query.text=GET ?"),
+        SPAN(CLIENT_SPAN, "GET", false, CONV_ROOT, REDIS, "db.query.text=GET ?"),
+        SPAN(CLIENT_SPAN, "GET", false, CONV_ROOT, REDIS, "db.query.text=GET ?"),
+        SPAN(CLIENT_SPAN, "GET", false, CONV_ROOT, REDIS, "db.query.text=GET ~!azAZ09"),
+        SPANS_DONE},
+};
+
 static const struct conversation closed_early = {
     .name = "the server closes with a command pending: its span fails",
     .roles = {C},
@@ -351,7 +375,7 @@ int main(void)
 {
     const struct conversation *all[] = {
         &single,     &pipeline,  &error_reply, &nested_and_nulls, &resp3,        &transaction, &subscriber,
-        &attributes, &select_db, &secrets,     &closed_early,     &out_of_step, &not_redis,   &monitor,
+        &attributes, &select_db, &secrets, &long_keys,     &closed_early,     &out_of_step, &not_redis,   &monitor,
         &client_reply, &too_deep, &reset_and_shards,
     };
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)

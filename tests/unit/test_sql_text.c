@@ -24,6 +24,8 @@ static void summary(const char *sql, unsigned dialect, const char *op, const cha
     CHECK(strcmp(s.operation, op) == 0 && strcmp(s.collection, coll) == 0 && s.secret == secret,
           "summary [%s]: op [%s] coll [%s] secret %d (got [%s] [%s] %d)", sql, op, coll, secret, s.operation,
           s.collection, s.secret);
+    CHECK(s.operation_len == strlen(op) && s.collection_len == strlen(coll), "summary [%s]: lengths %u %u", sql,
+          s.operation_len, s.collection_len);
 }
 
 static void test_literals(void)
@@ -87,7 +89,7 @@ static void test_secrets(void)
         CHECK(n == 0 && buf[0] == '\0', "secret statement not recorded: %s", secret[i]);
         struct oa_sql_summary s;
         oa_sql_summarize(secret[i], strlen(secret[i]), OA_SQL_POSTGRES, &s);
-        CHECK(s.secret && s.collection[0] == '\0', "summary says secret: %s", secret[i]);
+        CHECK(s.secret && s.collection[0] == '\0' && s.collection_len == 0, "summary says secret: %s", secret[i]);
     }
     /* the word in a literal or a quoted identifier is no secret */
     SAN("SELECT 'password' FROM t", "SELECT ? FROM t");

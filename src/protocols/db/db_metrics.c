@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "base/short_copy.h"
 #include "protocols/db/db_metrics.h"
 
 const double oa_db_duration_bounds[OA_DB_DURATION_BOUNDS] = {0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10};
@@ -14,16 +15,32 @@ _Static_assert(offsetof(struct oa_db_metric_key, collection) % 8 == 0, "the key'
 _Static_assert(sizeof(struct oa_db_metric_key) % 8 == 0 && sizeof(struct oa_db_metric_key) <= OA_METRIC_KEY_MAX,
                "the key is whole words, within the table's room");
 
-static const char *const system_names[OA_DB_SYSTEMS] = {
-    [OA_DB_POSTGRESQL] = "postgresql",
-    [OA_DB_MYSQL] = "mysql",
-    [OA_DB_MARIADB] = "mariadb",
-    [OA_DB_REDIS] = "redis",
+/* db.system.name values and their lengths (the spans' setters take one) */
+#define SYSTEM(s) {s, sizeof s - 1}
+static const struct {
+    const char *name;
+    size_t len;
+} systems[OA_DB_SYSTEMS] = {
+    [OA_DB_POSTGRESQL] = SYSTEM("postgresql"),
+    [OA_DB_MYSQL] = SYSTEM("mysql"),
+    [OA_DB_MARIADB] = SYSTEM("mariadb"),
+    [OA_DB_REDIS] = SYSTEM("redis"),
 };
+#undef SYSTEM
 
 const char *oa_db_system_name(enum oa_db_system system)
 {
-    return (unsigned)system < OA_DB_SYSTEMS ? system_names[system] : "other_sql";
+    return (unsigned)system < OA_DB_SYSTEMS ? systems[system].name : "other_sql";
+}
+
+const char *oa_db_system_name_len(enum oa_db_system system, size_t *len)
+{
+    if ((unsigned)system >= OA_DB_SYSTEMS) {
+        *len = sizeof "other_sql" - 1;
+        return "other_sql";
+    }
+    *len = systems[system].len;
+    return systems[system].name;
 }
 
 void oa_db_metric_key_init(struct oa_db_metric_key *k, enum oa_db_system system, const char *operation,
@@ -38,10 +55,10 @@ void oa_db_metric_key_init(struct oa_db_metric_key *k, enum oa_db_system system,
     if (collection == NULL || collection_len > OA_SQL_COLLECTION_MAX)
         collection_len = 0;
     if (operation_len > 0)
-        memcpy(k->operation, operation, operation_len);
+        oa_short_copy(k->operation, operation, operation_len);
     k->operation_len = (uint8_t)operation_len;
     if (collection_len > 0)
-        memcpy(k->collection, collection, collection_len);
+        oa_short_copy(k->collection, collection, collection_len);
     k->collection_len = (uint8_t)collection_len;
     k->head.size = (uint16_t)(offsetof(struct oa_db_metric_key, collection) + collection_len);
     /* the collection's word is compared whole up to size: clear its rest */
@@ -58,26 +75,34 @@ void oa_db_metric_key_outcome(struct oa_db_metric_key *k, const char *status, si
         status_len = OA_DB_STATUS_MAX;
     memset(k->status, 0, sizeof k->status);
     if (status_len > 0)
-        memcpy(k->status, status, status_len);
+        oa_short_copy(k->status, status, status_len);
     k->status_len = (uint8_t)status_len;
     k->status_is_error = status_is_error && status_len > 0;
     k->error_type = k->status_is_error ? NULL : error_type;
+}
+
+void oa_db_metrics_record_series(struct oa_series *s, uint64_t start, uint64_t end)
+{
+    if (!oa_metrics_enabled())
+        return;
+    /* the wall clock may have stepped back meanwhile */
+    oa_metrics_record_duration(s, end > start ? end - start : 0);
+    oa_metrics_reader_start();
 }
 
 void oa_db_metrics_record(struct oa_db_metric_key *k, uint64_t start, uint64_t end)
 {
     if (!oa_metrics_enabled())
         return;
-    /* the wall clock may have stepped back meanwhile */
-    oa_metrics_record_duration(oa_metrics_series(&k->head), end > start ? end - start : 0);
-    oa_metrics_reader_start();
+    oa_db_metrics_record_series(oa_metrics_series(&k->head), start, end);
 }
 
 static void key_attributes(struct oa_metric_point *p, const struct oa_metric_key_head *head)
 {
     const struct oa_db_metric_key *k = (const struct oa_db_metric_key *)head;
-    const char *system = oa_db_system_name((enum oa_db_system)k->system);
-    oa_metric_point_attr_str(p, "db.system.name", system, strlen(system));
+    size_t system_len;
+    const char *system = oa_db_system_name_len((enum oa_db_system)k->system, &system_len);
+    oa_metric_point_attr_str(p, "db.system.name", system, system_len);
     if (k->operation_len > 0)
         oa_metric_point_attr_str(p, "db.operation.name", k->operation, k->operation_len);
     if (k->collection_len > 0)

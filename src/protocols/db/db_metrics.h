@@ -17,6 +17,8 @@ enum oa_db_system {
     OA_DB_SYSTEMS
 };
 const char *oa_db_system_name(enum oa_db_system system);
+/* The same and its length (the name is static). */
+const char *oa_db_system_name_len(enum oa_db_system system, size_t *len);
 
 /* db.response.status_code bound (bytes): SQLSTATE is 5, a Redis error
  * prefix a word; longer ones are cut. */
@@ -45,6 +47,25 @@ struct oa_db_metric_key {
     char collection[OA_SQL_COLLECTION_MAX + 1];
 };
 
+/* The series a connection's operations of one key (but for the outcome)
+ * found last when they succeeded: a pipeline or loop of one command finds
+ * it again without setting the outcome into its key and looking it up.
+ * The protocol keeps it (zeroed: nothing kept), passes it with the
+ * operations of that key only, and forgets it when the key it stands for
+ * changes (an operation begun before does not use it then). Valid for one
+ * generation of the table. */
+struct oa_db_metric_memo {
+    struct oa_series *success;
+    unsigned generation;       /* oa_metrics_generation() when found */
+    uint32_t epoch;            /* bumped when forgotten */
+};
+
+static inline void oa_db_metric_memo_forget(struct oa_db_metric_memo *m)
+{
+    m->success = NULL;
+    m->epoch++;
+}
+
 /* Builds a key (everything before the collection zeroed). */
 void oa_db_metric_key_init(struct oa_db_metric_key *k, enum oa_db_system system, const char *operation,
                            size_t operation_len, const char *collection, size_t collection_len);
@@ -56,6 +77,8 @@ void oa_db_metric_key_outcome(struct oa_db_metric_key *k, const char *status, si
 /* One operation's duration from start to end (unix ns). No-op when metrics
  * are off. */
 void oa_db_metrics_record(struct oa_db_metric_key *k, uint64_t start, uint64_t end);
+/* The same into series s (what oa_metrics_series found for the key). */
+void oa_db_metrics_record_series(struct oa_series *s, uint64_t start, uint64_t end);
 
 /* Registers the instrument (start-up; once is enough). */
 void oa_db_metrics_register(void);

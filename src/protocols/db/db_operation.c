@@ -35,6 +35,8 @@ void oa_db_op_begin_context(struct oa_db_op *op, struct oa_conn *c, const struct
     op->status_len = 0;
     op->status[0] = '\0';
     op->metric_recording = oa_metrics_enabled();
+    op->memo = r->metric_memo;
+    op->memo_epoch = r->metric_memo != NULL ? r->metric_memo->epoch : 0;
     if (op->metric_recording)
         oa_db_metric_key_init(&op->metric, r->system, r->operation, r->operation != NULL ? r->operation_len : 0,
                               r->collection, r->collection != NULL ? r->collection_len : 0);
@@ -94,9 +96,23 @@ static void metric_finish(struct oa_db_op *op, uint64_t end)
     if (!op->metric_recording)
         return;
     op->metric_recording = false;
+    /* a success's key is the memo's when the memo still stands for it */
+    struct oa_db_metric_memo *m = op->memo;
+    bool memo_applies = m != NULL && m->epoch == op->memo_epoch && op->status_len == 0 && !op->status_is_error &&
+                        op->p.error == NULL;
+    unsigned generation = oa_metrics_generation();
+    if (memo_applies && m->success != NULL && m->generation == generation) {
+        oa_db_metrics_record_series(m->success, op->p.start, end);
+        return;
+    }
     oa_db_metric_key_outcome(&op->metric, op->status, op->status_len, op->status_is_error,
                              op->status_is_error ? NULL : op->p.error);
-    oa_db_metrics_record(&op->metric, op->p.start, end);
+    struct oa_series *s = oa_metrics_series(&op->metric.head);
+    oa_db_metrics_record_series(s, op->p.start, end);
+    if (memo_applies) {
+        m->success = s;
+        m->generation = generation;
+    }
 }
 
 void oa_db_op_finish_at(struct oa_db_op *op, uint64_t end)

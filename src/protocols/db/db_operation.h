@@ -24,6 +24,8 @@
 struct oa_db_op {
     struct oa_pending p;            /* first: span, start, error (a static error.type) */
     struct oa_db_metric_key metric; /* its series' attributes but for the outcome */
+    struct oa_db_metric_memo *memo; /* the request's, or NULL */
+    uint32_t memo_epoch;            /* memo's epoch when begun */
     bool metric_recording;
     bool status_is_error;           /* an error reply: the status code is error.type */
     uint8_t status_len;

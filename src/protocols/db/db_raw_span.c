@@ -2,6 +2,7 @@
  * exporter thread (db_raw_span.h). */
 #include <string.h>
 
+#include "base/short_copy.h"
 #include "config/config.h"
 #include "protocols/common/conn_peer.h"
 #include "protocols/db/db_raw_span.h"
@@ -74,22 +75,24 @@ struct oa_span *oa_db_raw_span_new(struct oa_conn *c, const struct oa_db_request
     if (ts_len > 0)
         memcpy(raw->bytes, tracestate, ts_len);
     raw->bytes[ts_len] = '\0';
+    /* the strings are short (an address, a name, a command): copied
+     * without calls */
     char *p = facts_at(s);
     memcpy(p, &f, sizeof f);
     p += sizeof f;
-    memcpy(p, address, f.address_len);
+    oa_short_copy(p, address, f.address_len);
     p += f.address_len;
     if (ns > 0)
-        memcpy(p, r->namespace_, ns);
+        oa_short_copy(p, r->namespace_, ns);
     p += ns;
     if (op > 0)
-        memcpy(p, r->operation, op);
+        oa_short_copy(p, r->operation, op);
     p += op;
     if (coll > 0)
-        memcpy(p, r->collection, coll);
+        oa_short_copy(p, r->collection, coll);
     p += coll;
     if (query > 0)
-        memcpy(p, r->query_text, query);
+        oa_short_copy(p, r->query_text, query);
     return s;
 }
 
@@ -101,7 +104,7 @@ void oa_db_raw_span_end(struct oa_span *s, const struct oa_db_outcome *o, uint64
     memcpy(p + offsetof(struct db_facts, status_is_error), &o->status_is_error, sizeof(bool));
     memcpy(p + offsetof(struct db_facts, status_len), &len8, 1);
     if (len > 0)
-        memcpy(p + offsetof(struct db_facts, status), o->status, len);
+        oa_short_copy(p + offsetof(struct db_facts, status), o->status, len);
     s->raw.error = o->error;
     s->end_unix_nano = end;
 }

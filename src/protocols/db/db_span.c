@@ -1,6 +1,7 @@
 /* Database CLIENT spans' name and attributes (db_span.h). */
 #include <string.h>
 
+#include "base/short_copy.h"
 #include "config/config.h"
 #include "protocols/common/conn_peer.h"
 #include "protocols/db/db_span.h"
@@ -12,30 +13,35 @@ static void set_name(struct oa_span *s, const struct oa_db_request *r)
         char name[OA_SQL_OPERATION_MAX + 1 + OA_SQL_COLLECTION_MAX + 1];
         size_t op = r->operation_len <= OA_SQL_OPERATION_MAX ? r->operation_len : OA_SQL_OPERATION_MAX;
         size_t coll = r->collection_len <= OA_SQL_COLLECTION_MAX ? r->collection_len : OA_SQL_COLLECTION_MAX;
-        memcpy(name, r->operation, op);
+        oa_short_copy(name, r->operation, op);
         name[op] = ' ';
-        memcpy(name + op + 1, r->collection, coll);
+        oa_short_copy(name + op + 1, r->collection, coll);
         oa_span_set_name(s, name, op + 1 + coll);
     } else if (r->operation_len > 0) {
         oa_span_set_name(s, r->operation, r->operation_len);
     } else {
-        const char *system = oa_db_system_name(r->system);
-        oa_span_set_name(s, system, strlen(system));
+        size_t len;
+        const char *system = oa_db_system_name_len(r->system, &len);
+        oa_span_set_name(s, system, len);
     }
 }
 
+/* The setters' common case inlined (as HTTP's spans do): the exporter
+ * thread sets these on every database span it builds, and a call cost
+ * about as much as the setting. */
 void oa_db_span_describe(struct oa_span *s, const struct oa_db_request *r, const char *address, size_t address_len,
                          int port)
 {
     set_name(s, r);
-    const char *system = oa_db_system_name(r->system);
-    oa_span_attr_str(s, "db.system.name", system, strlen(system));
+    size_t system_len;
+    const char *system = oa_db_system_name_len(r->system, &system_len);
+    oa_span_attr_static_inline(s, "db.system.name", system, system_len);
     if (r->namespace_ != NULL && r->namespace_len > 0)
-        oa_span_attr_str(s, "db.namespace", r->namespace_, r->namespace_len);
+        oa_span_attr_str_inline(s, "db.namespace", r->namespace_, r->namespace_len);
     if (r->operation != NULL && r->operation_len > 0)
-        oa_span_attr_str(s, "db.operation.name", r->operation, r->operation_len);
+        oa_span_attr_str_inline(s, "db.operation.name", r->operation, r->operation_len);
     if (r->collection != NULL && r->collection_len > 0)
-        oa_span_attr_str(s, "db.collection.name", r->collection, r->collection_len);
+        oa_span_attr_str_inline(s, "db.collection.name", r->collection, r->collection_len);
     if (r->query_text != NULL && r->query_text_len > 0 && oa_config.db_query_text) {
         if (r->query_unsanitized) {
             char text[OA_SPAN_MAX_VALUE_LEN];
@@ -43,19 +49,19 @@ void oa_db_span_describe(struct oa_span *s, const struct oa_db_request *r, const
             if (n > 0)
                 oa_span_attr_str(s, "db.query.text", text, n);
         } else {
-            oa_span_attr_str(s, "db.query.text", r->query_text, r->query_text_len);
+            oa_span_attr_str_inline(s, "db.query.text", r->query_text, r->query_text_len);
         }
     }
     if (port == OA_PEER_UNIX) {
         /* no host, no port: the socket's path is the peer's address */
-        oa_span_attr_str(s, "network.transport", "unix", 4);
+        oa_span_attr_static_inline(s, "network.transport", "unix", 4);
         if (address_len > 0)
             oa_span_attr_str(s, "network.peer.address", address, address_len);
     } else if (port >= 0) {
-        oa_span_attr_str(s, "server.address", address, address_len);
-        oa_span_attr_int(s, "server.port", port);
-        oa_span_attr_str(s, "network.peer.address", address, address_len);
-        oa_span_attr_int(s, "network.peer.port", port);
+        oa_span_attr_str_inline(s, "server.address", address, address_len);
+        oa_span_attr_int_inline(s, "server.port", port);
+        oa_span_attr_str_inline(s, "network.peer.address", address, address_len);
+        oa_span_attr_int_inline(s, "network.peer.port", port);
     }
 }
 

@@ -33,6 +33,9 @@ struct oa_db_request {
      * it only for a statement its summary did not find secret. */
     bool query_unsanitized;
     uint8_t query_dialect;
+    /* the connection's memo for the operations of this request's metric
+     * key (db_metrics.h), or NULL */
+    struct oa_db_metric_memo *metric_memo;
 };
 
 /* s's name and request attributes; the peer's address as text (port -1:

@@ -349,7 +349,16 @@ static bool is_table_keyword(const struct token *t, bool first)
            (first && (word_is(t, "UPDATE") || word_is(t, "TRUNCATE") || word_is(t, "COPY")));
 }
 
+static void summarize(const char *sql, size_t len, unsigned dialect, struct oa_sql_summary *out);
+
 void oa_sql_summarize(const char *sql, size_t len, unsigned dialect, struct oa_sql_summary *out)
+{
+    summarize(sql, len, dialect, out);
+    out->operation_len = (uint8_t)strlen(out->operation);
+    out->collection_len = (uint8_t)strlen(out->collection);
+}
+
+static void summarize(const char *sql, size_t len, unsigned dialect, struct oa_sql_summary *out)
 {
     struct lexer l = {sql, len, 0, dialect};
     struct token t;

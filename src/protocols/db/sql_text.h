@@ -23,6 +23,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Dialect flags */
 enum {
@@ -47,6 +48,8 @@ enum {
 struct oa_sql_summary {
     char operation[OA_SQL_OPERATION_MAX + 1];   /* "" when none */
     char collection[OA_SQL_COLLECTION_MAX + 1]; /* "" when none */
+    /* their lengths: a prepared statement's are read at every execution */
+    uint8_t operation_len, collection_len;
     bool secret;                                /* never record the text */
 };
 

@@ -238,8 +238,8 @@ static bool on_command(void *ctx, uint8_t command, const unsigned char *body, si
         oa_sql_summarize(sql, sql_len, OA_SQL_MYSQL, &s);
         size_t n = oa_config.db_query_text && !s.secret ? sql_len : 0;
         struct oa_span_context own;
-        if (!begin_in(f, x->namespace_, x->namespace_len, s.operation, strlen(s.operation), s.collection,
-                      strlen(s.collection), sql, n, true, &own))
+        if (!begin_in(f, x->namespace_, x->namespace_len, s.operation, s.operation_len, s.collection,
+                      s.collection_len, sql, n, true, &own))
             return false;
         if (oa_config.db_sqlcommenter && !cut)
             comment_query(x, body, len, sql, sql_len, &own);
@@ -250,8 +250,8 @@ static bool on_command(void *ctx, uint8_t command, const unsigned char *body, si
         st->text_len = (uint16_t)summarize((const char *)body, len, &st->summary, st->text, sizeof(st->text));
         /* a span in case the statement is refused (it shows the error);
          * one the server accepts is dropped: its executions have spans */
-        return begin(f, st->summary.operation, strlen(st->summary.operation), st->summary.collection,
-                     strlen(st->summary.collection), st->text, st->text_len);
+        return begin(f, st->summary.operation, st->summary.operation_len, st->summary.collection,
+                     st->summary.collection_len, st->text, st->text_len);
     }
     case OA_MYSQL_COM_STMT_EXECUTE: {
         if (len < 4)
@@ -259,8 +259,8 @@ static bool on_command(void *ctx, uint8_t command, const unsigned char *body, si
         struct oa_mysql_statement *st = oa_mysql_statements_find(&x->statements, le32(body));
         if (st == NULL)
             return begin(f, NULL, 0, NULL, 0, NULL, 0);
-        return begin(f, st->summary.operation, strlen(st->summary.operation), st->summary.collection,
-                     strlen(st->summary.collection), st->text, st->text_len);
+        return begin(f, st->summary.operation, st->summary.operation_len, st->summary.collection,
+                     st->summary.collection_len, st->text, st->text_len);
     }
     case OA_MYSQL_COM_STMT_CLOSE:
         if (len >= 4)

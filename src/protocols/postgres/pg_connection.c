@@ -151,9 +151,9 @@ static bool begin_operation(struct oa_conn *c, struct pg_conn *x, enum pg_kind k
     };
     if (summary != NULL) {
         r.operation = summary->operation;
-        r.operation_len = strlen(summary->operation);
+        r.operation_len = summary->operation_len;
         r.collection = summary->collection;
-        r.collection_len = strlen(summary->collection);
+        r.collection_len = summary->collection_len;
         if (!summary->secret) {
             r.query_text = text;
             r.query_text_len = text_len;

@@ -3,7 +3,7 @@
 
 #include "protocols/postgres/pg_framer.h"
 
-enum { AT_TYPE = 0, AT_LENGTH, AT_BODY };
+enum { AT_TYPE = OA_PG_AT_TYPE, AT_LENGTH, AT_BODY };
 
 void oa_pg_framer_init(struct oa_pg_framer *f, char *buf, size_t buf_size, bool untyped)
 {
@@ -24,26 +24,11 @@ void oa_pg_framer_expect_untyped(struct oa_pg_framer *f)
     f->untyped = true;
 }
 
-static bool keeps(const struct oa_pg_framer *f)
-{
-    unsigned char t = (unsigned char)f->type;
-    return f->type == 0 || (f->keep[t >> 5] & (1u << (t & 31))) != 0;
-}
-
-/* The length field is complete: is it one a message may have? */
-static bool length_ok(struct oa_pg_framer *f)
-{
-    uint32_t v = f->len_value;
-    if (f->type == 0)
-        return v >= 8 && v <= OA_PG_STARTUP_MAX;
-    return v >= 4 && v <= OA_PG_MESSAGE_MAX;
-}
-
 /* The length field is read: on to the body, or the message is already
  * whole (true, *ev MESSAGE) or the length is bad (true, *ev BAD). */
 static inline bool length_read(struct oa_pg_framer *f, enum oa_pg_frame_event *ev)
 {
-    if (!length_ok(f)) {
+    if (!oa_pg_framer_length_ok(f)) {
         f->bad = true;
         *ev = OA_PG_BAD;
         return true;
@@ -58,7 +43,7 @@ static inline bool length_read(struct oa_pg_framer *f, enum oa_pg_frame_event *e
     return false;
 }
 
-size_t oa_pg_framer_feed(struct oa_pg_framer *f, const char *b, size_t n, enum oa_pg_frame_event *ev)
+size_t oa_pg_framer_feed_states(struct oa_pg_framer *f, const char *b, size_t n, enum oa_pg_frame_event *ev)
 {
     size_t i = 0;
     *ev = OA_PG_NEED_MORE;
@@ -106,7 +91,7 @@ size_t oa_pg_framer_feed(struct oa_pg_framer *f, const char *b, size_t n, enum o
             size_t take = n - i;
             if (take > f->len - f->have)
                 take = f->len - f->have;
-            if (keeps(f) && f->kept < f->buf_size) {
+            if (oa_pg_framer_keeps(f) && f->kept < f->buf_size) {
                 size_t room = f->buf_size - f->kept;
                 size_t copy = take < room ? take : room;
                 memcpy(f->buf + f->kept, b + i, copy);

@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/short_copy.h"
+
 /* An untyped message (startup phase) is at most this long, length included
  * (the server's own limit, MAX_STARTUP_PACKET_LENGTH). */
 #define OA_PG_STARTUP_MAX 10000
@@ -56,7 +58,71 @@ void oa_pg_framer_expect_untyped(struct oa_pg_framer *f);
  * used and sets *ev. After OA_PG_MESSAGE the message is f->type, f->len
  * (its whole body's length) and f->buf[0..f->kept) (kept < len: cut); it
  * is forgotten at the next call. */
-size_t oa_pg_framer_feed(struct oa_pg_framer *f, const char *b, size_t n, enum oa_pg_frame_event *ev);
+static inline __attribute__((always_inline)) size_t oa_pg_framer_feed(struct oa_pg_framer *f, const char *b, size_t n,
+                                                                      enum oa_pg_frame_event *ev);
+
+/* ---- the framer's insides: oa_pg_framer_feed's common case is inlined
+ * where it is called (a message costs a call otherwise) ---- */
+
+/* state: between messages */
+#define OA_PG_AT_TYPE 0
+
+/* Whether the current message's body is kept. */
+static inline bool oa_pg_framer_keeps(const struct oa_pg_framer *f)
+{
+    unsigned char t = (unsigned char)f->type;
+    return f->type == 0 || (f->keep[t >> 5] & (1u << (t & 31))) != 0;
+}
+
+/* The length field is complete: is it one a message may have? */
+static inline bool oa_pg_framer_length_ok(const struct oa_pg_framer *f)
+{
+    uint32_t v = f->len_value;
+    if (f->type == 0)
+        return v >= 8 && v <= OA_PG_STARTUP_MAX;
+    return v >= 4 && v <= OA_PG_MESSAGE_MAX;
+}
+
+/* oa_pg_framer_feed through the states, a byte at a time where need be. */
+size_t oa_pg_framer_feed_states(struct oa_pg_framer *f, const char *b, size_t n, enum oa_pg_frame_event *ev);
+
+/* A typed message whole at b[0..n), read between messages (the common
+ * case: a client's Bind, Execute, Sync in one send, a server's replies in
+ * one read): framed in one step, not through the states. Returns its
+ * bytes, or 0 when it is not whole here (or its length is bad: the states
+ * say so), the framer untouched but for its header fields. */
+static inline __attribute__((always_inline)) size_t oa_pg_framer_whole_message(struct oa_pg_framer *f, const char *b, size_t n)
+{
+    if (n < 5)
+        return 0;
+    f->type = b[0];
+    f->len_value = (uint32_t)(unsigned char)b[1] << 24 | (uint32_t)(unsigned char)b[2] << 16 |
+                   (uint32_t)(unsigned char)b[3] << 8 | (unsigned char)b[4];
+    if (!oa_pg_framer_length_ok(f) || f->len_value - 4 > n - 5)
+        return 0;
+    uint32_t len = f->len_value - 4;
+    uint32_t copy = 0;
+    if (len > 0 && oa_pg_framer_keeps(f)) {
+        copy = len < f->buf_size ? len : f->buf_size;
+        oa_short_copy(f->buf, b + 5, copy);
+    }
+    f->len_have = 4;
+    f->len = len;
+    f->have = len;
+    f->kept = copy;
+    return 5 + (size_t)len;
+}
+
+static inline __attribute__((always_inline)) size_t oa_pg_framer_feed(struct oa_pg_framer *f, const char *b, size_t n,
+                                                                      enum oa_pg_frame_event *ev)
+{
+    size_t whole;
+    if (f->state == OA_PG_AT_TYPE && !f->untyped && !f->bad && (whole = oa_pg_framer_whole_message(f, b, n)) > 0) {
+        *ev = OA_PG_MESSAGE;
+        return whole;
+    }
+    return oa_pg_framer_feed_states(f, b, n, ev);
+}
 
 /* Between two messages (no byte of the next one read yet). */
 static inline bool oa_pg_framer_at_boundary(const struct oa_pg_framer *f)

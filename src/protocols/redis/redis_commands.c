@@ -333,6 +333,29 @@ unsigned oa_redis_command_flags(const char *upper, size_t len)
     return flags;
 }
 
+/* Whether every byte of s[0..n) is in 0x21..0x7e, eight at a time (a key
+ * is checked for every command a program sends). */
+static bool all_graphic(const char *s, size_t n)
+{
+    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        /* a byte with its high bit set, or below 0x21 (w - 0x21 borrows
+         * into its high bit), or 0x7f (+ 1 carries into it): no byte above
+         * 0x7f is left by the first test, so no carry crosses bytes */
+        if ((w & highs) != 0 || ((w - 0x21 * ones) & highs) != 0 || (((w + ones) & highs) != 0))
+            return false;
+    }
+    for (; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c <= 0x20 || c >= 0x7f)
+            return false;
+    }
+    return true;
+}
+
 static bool shows_arg1(const struct oa_resp_command *cmd, unsigned flags)
 {
     if ((flags & (OA_REDIS_KNOWN | OA_REDIS_ARG1_VALUE)) != OA_REDIS_KNOWN)
@@ -340,12 +363,7 @@ static bool shows_arg1(const struct oa_resp_command *cmd, unsigned flags)
     if (cmd->arg1_len == 0 || cmd->arg1_len > OA_RESP_ARG1_MAX)
         return false;
     /* printable ASCII without spaces: valid UTF-8, and one word of the text */
-    for (size_t i = 0; i < cmd->arg1_len; i++) {
-        unsigned char c = (unsigned char)cmd->arg1[i];
-        if (c <= 0x20 || c >= 0x7f)
-            return false;
-    }
-    return true;
+    return all_graphic(cmd->arg1, cmd->arg1_len);
 }
 
 size_t oa_redis_query_text(const struct oa_resp_command *cmd, char *out, size_t cap)

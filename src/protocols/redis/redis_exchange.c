@@ -92,6 +92,9 @@ struct command_class {
     uint8_t flags;                 /* oa_redis_command_flags */
     uint8_t pubsub;                /* enum pubsub_kind */
     uint8_t kind;                  /* enum command_kind */
+    /* the series of this name's successes: a command's metric key is its
+     * name (Redis has no collection), but for the outcome */
+    struct oa_db_metric_memo memo;
 };
 
 struct redis_exchange {
@@ -144,6 +147,7 @@ static struct oa_proto_conn *exchange_open(enum oa_conn_role role)
     oa_resp_reply_init(&x->in);
     x->command_start = 0;
     x->last.name_len = 0;
+    memset(&x->last.memo, 0, sizeof x->last.memo);
     x->first_seen = false;
     reset_session(x);
     oa_pending_fifo_init(&x->pending, x->ops, sizeof(x->ops[0]), OA_REDIS_MAX_PENDING);
@@ -199,6 +203,7 @@ static const struct command_class *command_class(struct redis_exchange *x, const
     };
     memcpy(k->name, cmd->name, cmd->name_len + 1u);
     k->name_len = cmd->name_len;
+    oa_db_metric_memo_forget(&k->memo);
     k->flags = (uint8_t)oa_redis_command_flags(cmd->name, cmd->name_len);
     k->pubsub = (uint8_t)pubsub_kind(cmd->name, cmd->name_len);
     k->kind = K_OTHER;
@@ -301,6 +306,7 @@ static bool on_command(struct oa_conn *c, struct redis_exchange *x)
     if (!cmd->name_unusable) {
         req.operation = cmd->name;
         req.operation_len = cmd->name_len;
+        req.metric_memo = &x->last.memo;
         if (oa_config.db_query_text) {
             req.query_text = text;
             req.query_text_len = oa_redis_query_text_flagged(cmd, k->flags, text, sizeof(text));

@@ -1,6 +1,7 @@
 /* RESP commands as a client sends them (see resp_command.h). */
 #include <string.h>
 
+#include "base/short_copy.h"
 #include "protocols/redis/resp_command.h"
 #include "protocols/redis/resp_scan.h"
 
@@ -55,7 +56,7 @@ static void element_bytes(struct oa_resp_command_parser *p, uint64_t at, const c
         size_t k = OA_RESP_ARG1_MAX - (size_t)at;
         if (k > n)
             k = n;
-        memcpy(cmd->arg1 + at, b, k);
+        oa_short_copy(cmd->arg1 + at, b, k); /* a key: short, most often */
     }
 }
 

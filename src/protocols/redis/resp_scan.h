@@ -59,6 +59,13 @@ static inline enum oa_resp_scan oa_resp_scan_bulk(uint64_t *left, const char *b,
     uint64_t data_left = *left > 2 ? *left - 2 : 0;
     size_t data = k < data_left ? k : (size_t)data_left;
     *payload = data;
+    if (k == *left && k >= 2 && b[*i + k - 2] == '\r' && b[*i + k - 1] == '\n') {
+        /* the item whole here and well closed (the common case): no loop
+         * over its CRLF; a bad one is found below */
+        *left = 0;
+        *i += k;
+        return OA_RESP_SCAN_END;
+    }
     for (size_t j = data; j < k; j++) {
         /* the closing CRLF: '\r' when two bytes are left, then '\n' */
         if (b[*i + j] != (*left - j == 2 ? '\r' : '\n')) {

@@ -336,10 +336,23 @@ static void ensure_exporter_thread(bool retry_failed)
     }
 }
 
+/* The system call that wakes the exporter, out of the submit's fast path
+ * (which then saves no errno and no registers for it). */
+static __attribute__((noinline, cold)) void claim_and_wake(void)
+{
+    int saved_errno = errno;
+
+    if (!__atomic_exchange_n(&bsp.wake_pending, 1, __ATOMIC_SEQ_CST)) {
+        counter_add(&oa_export_counters_live.wakeups_by_submitters, 1);
+        wake_exporter();
+    }
+    errno = saved_errno;
+}
+
 /* At most one wake-up per look of the exporter: the first submitter to see
  * the queue at wake_at claims wake_pending, which the exporter clears each
  * time it looks at the queue. */
-static void wake_if_asked(struct oa_queue *q)
+static inline void wake_if_asked(struct oa_queue *q)
 {
     /* Pairs with the fences in exporter_main: either the exporter sees our
      * push when it looks at the queue, or we see its cleared wake_pending and
@@ -348,20 +361,17 @@ static void wake_if_asked(struct oa_queue *q)
     if (oa_queue_size(q) < __atomic_load_n(&bsp.wake_at, __ATOMIC_RELAXED) ||
         __atomic_load_n(&bsp.wake_pending, __ATOMIC_RELAXED))
         return;
-    if (!__atomic_exchange_n(&bsp.wake_pending, 1, __ATOMIC_SEQ_CST)) {
-        counter_add(&oa_export_counters_live.wakeups_by_submitters, 1);
-        wake_exporter();
-    }
+    claim_and_wake();
 }
 
-void oa_export_submit(struct oa_span *s)
+/* Everything but the common case: the first span (allocating the queue,
+ * starting the thread), a full span to compact, a full queue, a thread that
+ * is not running. Any of these may call into libc, so errno is kept here. */
+static __attribute__((noinline)) void submit_slow(struct oa_span *s)
 {
     int saved_errno = errno;
     struct oa_queue *q;
 
-    if (!s)
-        return;
-    counter_add(&oa_export_counters_live.submitted, 1);
     if (!__atomic_load_n(&bsp.ever_submitted, __ATOMIC_RELAXED))
         __atomic_store_n(&bsp.ever_submitted, 1, __ATOMIC_RELEASE);
 
@@ -380,6 +390,25 @@ void oa_export_submit(struct oa_span *s)
     if (q)
         wake_if_asked(q);
     errno = saved_errno;
+}
+
+void oa_export_submit(struct oa_span *s)
+{
+    if (!s)
+        return;
+    counter_add(&oa_export_counters_live.submitted, 1);
+    /* The common case touches no errno: a ready queue (so ever_submitted is
+     * set: the first submit went the slow way), a running exporter, a raw
+     * span and room in the queue. */
+    if (__builtin_expect(__atomic_load_n(&bsp.queue_state, __ATOMIC_ACQUIRE) == LAZY_READY &&
+                             __atomic_load_n(&bsp.thread_state, __ATOMIC_ACQUIRE) == THREAD_RUNNING &&
+                             s->form != OA_SPAN_FULL,
+                         1) &&
+        oa_queue_push(&bsp.queue, s)) {
+        wake_if_asked(&bsp.queue);
+        return;
+    }
+    submit_slow(s);
 }
 
 void oa_export_get_counters(struct oa_export_counters *out)

@@ -42,6 +42,7 @@ struct oa_conn {
     /* the peer as text, formatted once for all the spans of the connection */
     char peer_text[112];            /* an IP address, or a Unix socket's path (108) */
     int peer_port;                  /* -1 unknown, -2 a Unix socket; 0 not formatted yet */
+    uint8_t peer_text_len;          /* strlen(peer_text), once formatted */
     struct oa_proto_conn *proto;    /* opened when a protocol claims the first bytes */
     struct oa_conn *next_free;
 };

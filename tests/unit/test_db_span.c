@@ -30,7 +30,9 @@ static struct pair both_ways(const struct oa_db_request *r, struct oa_conn *c, c
     if (tracestate != NULL && tracestate[0] != '\0')
         out.direct->trace_state = oa_span_store(out.direct, tracestate, strlen(tracestate));
     const char *address;
-    int port = oa_conn_peer_text_or_path(c, &address);
+    size_t address_len;
+    int port = oa_conn_peer_text_or_path(c, &address, &address_len);
+    CHECK(address_len == strlen(address), "the peer's text comes with its length");
     oa_db_span_describe(out.direct, r, address, oa_peer_known(port) ? strlen(address) : 0, port);
     oa_db_span_end(out.direct, o, END);
 

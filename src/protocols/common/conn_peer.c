@@ -22,11 +22,8 @@ static void ipv4_text(const struct in_addr *a, char *out)
 }
 
 /* Formats the peer once per connection (inet_ntop goes through sprintf). */
-int oa_conn_peer_text_or_path(struct oa_conn *c, const char **text)
+static int format_peer(struct oa_conn *c)
 {
-    *text = c->peer_text;
-    if (c->peer_port != 0)
-        return c->peer_port;
     c->peer_port = -1;
     c->peer_text[0] = '\0';
     if (c->peer_len == 0)
@@ -65,9 +62,21 @@ int oa_conn_peer_text_or_path(struct oa_conn *c, const char **text)
     return c->peer_port;
 }
 
+int oa_conn_peer_text_or_path(struct oa_conn *c, const char **text, size_t *len)
+{
+    *text = c->peer_text;
+    if (c->peer_port == 0) {
+        format_peer(c);
+        c->peer_text_len = (uint8_t)strlen(c->peer_text);
+    }
+    *len = c->peer_text_len;
+    return c->peer_port;
+}
+
 int oa_conn_peer_text(struct oa_conn *c, const char **text)
 {
-    int port = oa_conn_peer_text_or_path(c, text);
+    size_t len;
+    int port = oa_conn_peer_text_or_path(c, text, &len);
     if (port == OA_PEER_UNIX) {
         *text = "";
         return -1;

@@ -13,9 +13,10 @@ int oa_conn_peer_text(struct oa_conn *c, const char **text);
 /* The same, but a Unix socket's peer is OA_PEER_UNIX, *text its path (an
  * abstract name as "@name"): what network.peer.address shows (there is no
  * server.address, no port). The database spans' view; HTTP's stays the
- * one above (a Unix peer unknown), as it was. */
+ * one above (a Unix peer unknown), as it was. *len is the text's length
+ * (kept with the text: every database span start wants it). */
 #define OA_PEER_UNIX (-2)
-int oa_conn_peer_text_or_path(struct oa_conn *c, const char **text);
+int oa_conn_peer_text_or_path(struct oa_conn *c, const char **text, size_t *len);
 
 /* Whether oa_conn_peer_text_or_path's port says the peer is known. */
 static inline bool oa_peer_known(int port)

@@ -17,8 +17,9 @@ static struct oa_span *begin_full(struct oa_conn *c, const struct oa_db_request 
     if (s == NULL)
         return NULL;
     const char *address;
-    int port = oa_conn_peer_text_or_path(c, &address);
-    oa_db_span_describe(s, r, address, oa_peer_known(port) ? strlen(address) : 0, port);
+    size_t address_len;
+    int port = oa_conn_peer_text_or_path(c, &address, &address_len);
+    oa_db_span_describe(s, r, address, oa_peer_known(port) ? address_len : 0, port);
     return s;
 }
 

@@ -42,11 +42,12 @@ static size_t len_or_0(const char *p, size_t len)
 struct oa_span *oa_db_raw_span_new(struct oa_conn *c, const struct oa_db_request *r, const char *tracestate)
 {
     const char *address;
-    int port = oa_conn_peer_text_or_path(c, &address); /* formatted once per connection */
+    size_t address_len;
+    int port = oa_conn_peer_text_or_path(c, &address, &address_len); /* formatted once per connection */
     struct db_facts f = {
         .system = (uint8_t)r->system,
         .port = port,
-        .address_len = (uint16_t)(oa_peer_known(port) ? strlen(address) : 0),
+        .address_len = (uint16_t)(oa_peer_known(port) ? address_len : 0),
     };
     size_t ns = len_or_0(r->namespace_, r->namespace_len);
     size_t op = len_or_0(r->operation, r->operation_len);

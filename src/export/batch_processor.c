@@ -397,10 +397,13 @@ void oa_export_submit(struct oa_span *s)
     if (!s)
         return;
     counter_add(&oa_export_counters_live.submitted, 1);
-    /* The common case touches no errno: a ready queue (so ever_submitted is
-     * set: the first submit went the slow way), a running exporter, a raw
-     * span and room in the queue. */
-    if (__builtin_expect(__atomic_load_n(&bsp.queue_state, __ATOMIC_ACQUIRE) == LAZY_READY &&
+    /* The common case touches no errno: a span submitted before (the first
+     * goes the slow way and sets ever_submitted, which the exit flush reads;
+     * a ready queue and a running thread alone do not say so, the exporter
+     * may have been started for another reason), a ready queue, a running
+     * exporter, a raw span and room in the queue. */
+    if (__builtin_expect(__atomic_load_n(&bsp.ever_submitted, __ATOMIC_RELAXED) &&
+                             __atomic_load_n(&bsp.queue_state, __ATOMIC_ACQUIRE) == LAZY_READY &&
                              __atomic_load_n(&bsp.thread_state, __ATOMIC_ACQUIRE) == THREAD_RUNNING &&
                              s->form != OA_SPAN_FULL,
                          1) &&

@@ -112,7 +112,7 @@ static struct iovec call_start(const struct iovec *iov, int iovcnt, unsigned cha
  * whole). The same plan as the general walk below, without the walk; -1 when
  * the call is not that case. */
 static int plan_one_injection(struct oa_splice *sp, const struct iovec *iov, int iovcnt, uint64_t base,
-                              struct iovec *v, struct oa_io_segment *seg, int cap)
+                              struct iovec *v, struct oa_io_segment *seg, int cap, struct oa_io_plan_sums *sums)
 {
     if (iovcnt != 1 || sp->count != 1 || cap < 3)
         return -1;
@@ -133,13 +133,15 @@ static int plan_one_injection(struct oa_splice *sp, const struct iovec *iov, int
         v[nv] = (struct iovec){(void *)(p + before), len - before};
         seg[nv++].injection = -1;
     }
+    *sums = (struct oa_io_plan_sums){len + inj->len, inj->len};
     return nv;
 }
 
 /* oa_io_plan's general walk: any buffers, any injections owed. */
 static int plan_walk(struct oa_splice *sp, const struct iovec *iov, int iovcnt, uint64_t base,
-                     struct iovec *v, struct oa_io_segment *seg, int cap)
+                     struct iovec *v, struct oa_io_segment *seg, int cap, struct oa_io_plan_sums *sums)
 {
+    *sums = (struct oa_io_plan_sums){0, 0};
     int nv = 0;
     unsigned k = 0;
     bool spliced = false;
@@ -190,32 +192,22 @@ static int plan_walk(struct oa_splice *sp, const struct iovec *iov, int iovcnt, 
 }
 
 int oa_io_plan(struct oa_splice *sp, const struct iovec *iov, int iovcnt, uint64_t base,
-               struct iovec *v, struct oa_io_segment *seg, int cap)
+               struct iovec *v, struct oa_io_segment *seg, int cap, struct oa_io_plan_sums *sums)
 {
-    int one = plan_one_injection(sp, iov, iovcnt, base, v, seg, cap);
-    return one >= 0 ? one : plan_walk(sp, iov, iovcnt, base, v, seg, cap);
+    int one = plan_one_injection(sp, iov, iovcnt, base, v, seg, cap, sums);
+    return one >= 0 ? one : plan_walk(sp, iov, iovcnt, base, v, seg, cap, sums);
 }
 
-size_t oa_io_account(struct oa_conn *c, const struct iovec *v, const struct oa_io_segment *seg, int nv, size_t r)
+size_t oa_io_account(struct oa_conn *c, const struct iovec *v, const struct oa_io_segment *seg, int nv,
+                     const struct oa_io_plan_sums *sums, size_t r)
 {
     /* the common case (plan_one_injection's plan, all of it sent): the
      * owed lines are gone and the rest was the program's, in one step */
-    if (nv <= 3) {
-        size_t total = 0;
-        size_t inj_n = 0;
-        int owed = 0;
-        for (int i = 0; i < nv; i++) {
-            total += v[i].iov_len;
-            if (seg[i].injection >= 0) {
-                owed += seg[i].injection == 0 ? 1 : 2;
-                inj_n = v[i].iov_len;
-            }
-        }
-        if (owed == 1 && r == total && oa_splice_sent_whole(&c->proto->out, inj_n, total - inj_n)) {
-            if (c->proto->gave_up)
-                c->mode = OA_MODE_PASS;
-            return total - inj_n;
-        }
+    size_t inj_n = sums->whole_injection;
+    if (inj_n != 0 && r == sums->total && oa_splice_sent_whole(&c->proto->out, inj_n, r - inj_n)) {
+        if (c->proto->gave_up)
+            c->mode = OA_MODE_PASS;
+        return r - inj_n;
     }
     size_t app = 0;
     for (int i = 0; i < nv && r > 0; i++) {
@@ -334,22 +326,10 @@ static ssize_t send_traced(struct oa_conn *c, const struct oa_send_call *call)
     ssize_t result;
     int err;
     for (;;) {
-        /* nothing owed (every call but a request head's): the program's
-         * buffers go as they are */
-        int nv = 0;
-        /* plan_one_injection's plan (a request head written whole): all it
-         * sends, and the injection's part; what the accounting needs when
-         * all of it went out, without a walk over the plan */
-        size_t whole = 0, whole_inj = 0;
-        if (x->out.count > 0) {
-            nv = plan_one_injection(&x->out, iov, iovcnt, x->out.sent, v, seg, cap);
-            if (nv >= 0) {
-                whole_inj = oa_splice_slot(&x->out, x->out.first)->len;
-                whole = iov[0].iov_len + whole_inj;
-            } else {
-                nv = plan_walk(&x->out, iov, iovcnt, x->out.sent, v, seg, cap);
-            }
-        }
+        /* nothing owed any more (the injection went out with an earlier
+         * go): the program's buffers go as they are */
+        struct oa_io_plan_sums sums = {0, 0};
+        int nv = x->out.count > 0 ? oa_io_plan(&x->out, iov, iovcnt, x->out.sent, v, seg, cap, &sums) : 0;
         x->busy++;
         oa_conn_unlock(c);
         ssize_t r = syscall_unguarded(call, v, nv);
@@ -365,12 +345,8 @@ static ssize_t send_traced(struct oa_conn *c, const struct oa_send_call *call)
             break;
         }
         size_t app;
-        if (whole != 0 && (size_t)r == whole && oa_splice_sent_whole(&x->out, whole_inj, whole - whole_inj)) {
-            app = whole - whole_inj;
-            if (x->gave_up)
-                c->mode = OA_MODE_PASS;
-        } else if (nv > 0) {
-            app = oa_io_account(c, v, seg, nv, (size_t)r);
+        if (nv > 0) {
+            app = oa_io_account(c, v, seg, nv, &sums, (size_t)r);
         } else {
             app = (size_t)r;
             oa_splice_sent_app(&x->out, app);

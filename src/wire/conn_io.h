@@ -47,6 +47,15 @@ struct oa_io_segment {
     int injection; /* -1 for program bytes */
 };
 
+/* What a plan sends in all, and, for the common plan of one injection owed
+ * whole inside one buffer (a request head written whole), that injection's
+ * length (0 for any other plan): when all of it goes out, the accounting is
+ * one step instead of a walk over the segments. */
+struct oa_io_plan_sums {
+    size_t total;
+    size_t whole_injection;
+};
+
 /* Decides, at the first outgoing bytes (n > 0), whether a protocol parses c
  * (opening its state) or c is passed through from now on. c locked. */
 bool oa_io_decide_outgoing(struct oa_conn *c, const unsigned char *b, size_t n);
@@ -56,10 +65,11 @@ bool oa_io_decide_outgoing(struct oa_conn *c, const unsigned char *b, size_t n);
  * bytes: one for one). Returns
  * the number of segments, 0 when nothing is to be inserted, -1 past cap. */
 int oa_io_plan(struct oa_splice *sp, const struct iovec *iov, int iovcnt, uint64_t base,
-               struct iovec *v, struct oa_io_segment *seg, int cap);
-/* Splits r bytes that went out over the planned segments; returns how many
- * were the program's. */
-size_t oa_io_account(struct oa_conn *c, const struct iovec *v, const struct oa_io_segment *seg, int nv, size_t r);
+               struct iovec *v, struct oa_io_segment *seg, int cap, struct oa_io_plan_sums *sums);
+/* Splits r bytes that went out over the planned segments (sums as
+ * oa_io_plan gave them); returns how many were the program's. */
+size_t oa_io_account(struct oa_conn *c, const struct iovec *v, const struct oa_io_segment *seg, int nv,
+                     const struct oa_io_plan_sums *sums, size_t r);
 /* After the unlocked call: locks c again if it still carries x for fd; else
  * frees x if it was retired meanwhile and it is the last user. */
 bool oa_io_relock(struct oa_conn *c, int fd, struct oa_proto_conn *x);

@@ -30,6 +30,7 @@ struct tls_stream {
     int pending_nv;
     struct iovec pending_v[PLAN_SEGMENTS];
     struct oa_io_segment pending_seg[PLAN_SEGMENTS];
+    struct oa_io_plan_sums pending_sums;
 };
 
 /* The open sessions, for the crash capture (a signal handler cannot walk a
@@ -132,7 +133,8 @@ void oa_tls_close(struct oa_conn *c)
 }
 
 /* Copies the planned segments into one buffer, kept as the pending write. */
-static bool make_pending(struct tls_stream *st, const struct iovec *v, const struct oa_io_segment *seg, int nv)
+static bool make_pending(struct tls_stream *st, const struct iovec *v, const struct oa_io_segment *seg, int nv,
+                         const struct oa_io_plan_sums *sums)
 {
     size_t total = 0;
     for (int i = 0; i < nv; i++)
@@ -150,6 +152,7 @@ static bool make_pending(struct tls_stream *st, const struct iovec *v, const str
     st->pending = b;
     st->pending_len = total;
     st->pending_nv = nv;
+    st->pending_sums = *sums;
     return true;
 }
 
@@ -190,8 +193,9 @@ int oa_tls_send(struct oa_conn *c, void *session, oa_tls_write_fn w, const void 
             struct iovec all = {(void *)buf, n};
             struct iovec v[PLAN_SEGMENTS];
             struct oa_io_segment seg[PLAN_SEGMENTS];
-            int nv = oa_io_plan(&x->out, &all, 1, x->out.sent, v, seg, PLAN_SEGMENTS);
-            if (nv > 0 && !make_pending(st, v, seg, nv)) {
+            struct oa_io_plan_sums sums;
+            int nv = oa_io_plan(&x->out, &all, 1, x->out.sent, v, seg, PLAN_SEGMENTS, &sums);
+            if (nv > 0 && !make_pending(st, v, seg, nv, &sums)) {
                 oa_protocol_give_up(c); /* out of memory: the spliced bytes are not sent */
                 nv = 0;
             }
@@ -225,7 +229,7 @@ int oa_tls_send(struct oa_conn *c, void *session, oa_tls_write_fn w, const void 
             errno = err;
             return r;
         }
-        size_t app = oa_io_account(c, st->pending_v, st->pending_seg, st->pending_nv, out);
+        size_t app = oa_io_account(c, st->pending_v, st->pending_seg, st->pending_nv, &st->pending_sums, out);
         drop_pending(st);
         if (app > 0 || n == 0) {
             oa_conn_unlock(c);

@@ -69,8 +69,9 @@ static void test_one_injection_plan(void)
             struct iovec va[8], vb[8];
             struct oa_io_segment sa[8], sb[8];
             owe(x, at, sent, false);
-            int na = oa_io_plan(&x->out, one, 1, base, va, sa, 8);
-            int nb = oa_io_plan(&x->out, two, 2, base, vb, sb, 8);
+            struct oa_io_plan_sums suma, sumb;
+            int na = oa_io_plan(&x->out, one, 1, base, va, sa, 8, &suma);
+            int nb = oa_io_plan(&x->out, two, 2, base, vb, sb, 8, &sumb);
             EXPECT(ok, same_plan(va, sa, na, vb, sb, nb), "at %d, sent %u: %d vs %d segments", (int)(at - base), sent,
                    na, nb);
             spliced += na > 0;
@@ -81,22 +82,26 @@ static void test_one_injection_plan(void)
     /* the short cut's own case, spelled out: head, our lines, the rest */
     struct iovec v[8];
     struct oa_io_segment seg[8];
+    struct oa_io_plan_sums sums;
     owe(x, base + len - 2, 0, false);
-    int n = oa_io_plan(&x->out, one, 1, base, v, seg, 8);
+    int n = oa_io_plan(&x->out, one, 1, base, v, seg, 8, &sums);
     CHECK(n == 3 && v[0].iov_base == head && v[0].iov_len == len - 2 && seg[0].injection == -1 &&
               v[1].iov_len == sizeof(lines) - 1 && memcmp(v[1].iov_base, lines, v[1].iov_len) == 0 &&
               seg[1].injection == 0 && v[2].iov_base == head + len - 2 && v[2].iov_len == 2 && seg[2].injection == -1,
           "the lines go before the empty line: %d segments", n);
+    CHECK(sums.total == len + sizeof(lines) - 1 && sums.whole_injection == sizeof(lines) - 1,
+          "the plan's sums: %zu in all, %zu injected", sums.total, sums.whole_injection);
     owe(x, base + len, 0, false);
-    CHECK(oa_io_plan(&x->out, one, 1, base, v, seg, 8) == 0, "an injection at the buffer's end waits for the next call");
+    CHECK(oa_io_plan(&x->out, one, 1, base, v, seg, 8, &sums) == 0 && sums.whole_injection == 0,
+          "an injection at the buffer's end waits for the next call");
     CHECK(spliced > 0, "the comparison covered spliced plans (%d)", spliced);
     x->out.count = 0;
     oa_protocol_free(x);
 }
 
 /* What a send leaves behind: the plan of one buffer owing one injection,
- * all sent, is accounted in one step (oa_splice_sent_whole); an empty
- * fourth segment forces the general walk, which must leave the same state,
+ * all sent, is accounted in one step (oa_splice_sent_whole); sums without
+ * the whole injection force the general walk, which must leave the same state,
  * also for every shorter send and for an exchange that gave up. */
 struct account_state {
     uint64_t out_sent, out_parsed;
@@ -119,14 +124,13 @@ static struct account_state account_once(struct oa_proto_conn *x, uint64_t at, b
     struct iovec one[1] = {{(void *)head, len}};
     struct iovec v[8];
     struct oa_io_segment seg[8];
-    int nv = oa_io_plan(&x->out, one, 1, 1000, v, seg, 8);
-    if (walk) {
-        v[nv] = (struct iovec){(void *)(head + len), 0};
-        seg[nv++].injection = -1;
-    }
+    struct oa_io_plan_sums sums;
+    int nv = oa_io_plan(&x->out, one, 1, 1000, v, seg, 8, &sums);
+    if (walk) /* the walk's plans have no injection owed whole */
+        sums.whole_injection = 0;
     struct account_state st;
     memset(&st, 0, sizeof(st)); /* compared whole, padding too */
-    st.app = oa_io_account(&c, v, seg, nv, r);
+    st.app = oa_io_account(&c, v, seg, nv, &sums, r);
     st.out_sent = x->out.sent;
     st.out_parsed = x->out.parsed;
     st.inj_count = x->out.count;

@@ -223,6 +223,32 @@ static inline size_t oa_span_arena_size(const struct oa_span *s)
     return s->form == OA_SPAN_COMPACT ? OA_SPAN_COMPACT_ARENA : OA_SPAN_ARENA;
 }
 
+/* The common tail of the fast setters: slot n (free, checked by the
+ * caller) takes key, of the type given, and the key is marked set; the
+ * caller writes the value into the slot returned. */
+static inline __attribute__((always_inline)) struct oa_attr *oa_span_take_slot(struct oa_span *s, uint32_t n,
+                                                                                const char *key, uint64_t key_bit,
+                                                                                size_t key_len, enum oa_value_type type)
+{
+    struct oa_attr *a = &s->attrs[n];
+    s->key_bloom |= key_bit;
+    s->n_attrs = n + 1;
+    a->key = key;
+    a->key_len = (uint32_t)key_len;
+    a->type = type;
+    return a;
+}
+
+/* A string slot: the value's bytes at ptr. */
+static inline __attribute__((always_inline)) void oa_span_fill_str_slot(struct oa_span *s, uint32_t n, const char *key,
+                                                                          uint64_t key_bit, size_t key_len,
+                                                                          const char *ptr, size_t len)
+{
+    struct oa_attr *a = oa_span_take_slot(s, n, key, key_bit, key_len, OA_VALUE_STRING);
+    a->v.str.ptr = ptr;
+    a->v.str.len = (uint32_t)len;
+}
+
 /* The common case in a few instructions (oa_span_attr_str_keyed is this,
  * not inlined): a key not set before (its bit is not in key_bloom), a free
  * slot, and room for a short value. What it does is what the full setters
@@ -239,17 +265,10 @@ static inline __attribute__((always_inline)) void oa_span_attr_str_fast(struct o
                              len < oa_span_arena_size(s) - used,
                          1)) {
         char *dst = s->arena + used;
-        struct oa_attr *a = &s->attrs[n];
         oa_copy_upto32(dst, val, len);
         dst[len] = '\0';
         s->arena_used = used + (uint32_t)len + 1;
-        s->key_bloom |= key_bit;
-        s->n_attrs = n + 1;
-        a->key = key;
-        a->key_len = (uint32_t)key_len;
-        a->type = OA_VALUE_STRING;
-        a->v.str.ptr = dst;
-        a->v.str.len = (uint32_t)len;
+        oa_span_fill_str_slot(s, n, key, key_bit, key_len, dst, len);
         return;
     }
     oa_span_attr_str_any(s, key, key_bit, key_len, val, len);
@@ -262,14 +281,7 @@ static inline __attribute__((always_inline)) void oa_span_attr_static_fast(struc
     uint32_t n = s->n_attrs;
 
     if (__builtin_expect(!(s->key_bloom & key_bit) && n < OA_SPAN_MAX_ATTRS && len <= OA_SPAN_MAX_VALUE_LEN, 1)) {
-        struct oa_attr *a = &s->attrs[n];
-        s->key_bloom |= key_bit;
-        s->n_attrs = n + 1;
-        a->key = key;
-        a->key_len = (uint32_t)key_len;
-        a->type = OA_VALUE_STRING;
-        a->v.str.ptr = val;
-        a->v.str.len = (uint32_t)len;
+        oa_span_fill_str_slot(s, n, key, key_bit, key_len, val, len);
         return;
     }
     /* a key set again, no slot left, a value to cut: copied, as any */
@@ -283,13 +295,7 @@ static inline __attribute__((always_inline)) void oa_span_attr_int_fast(struct o
     uint32_t n = s->n_attrs;
 
     if (__builtin_expect(!(s->key_bloom & key_bit) && n < OA_SPAN_MAX_ATTRS, 1)) {
-        struct oa_attr *a = &s->attrs[n];
-        s->key_bloom |= key_bit;
-        s->n_attrs = n + 1;
-        a->key = key;
-        a->key_len = (uint32_t)key_len;
-        a->type = OA_VALUE_INT;
-        a->v.i = val;
+        oa_span_take_slot(s, n, key, key_bit, key_len, OA_VALUE_INT)->v.i = val;
         return;
     }
     oa_span_attr_int_any(s, key, key_bit, key_len, val);

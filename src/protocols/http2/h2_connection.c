@@ -19,6 +19,7 @@
 #include "protocols/http2/h2_connection.h"
 #include "protocols/http2/h2_frames.h"
 #include "protocols/http2/h2_head.h"
+#include "protocols/http2/h2_raw_span.h"
 #include "protocols/http2/h2_span.h"
 #include "protocols/http2/hpack_decoder.h"
 #include "trace/baggage.h"
@@ -140,7 +141,10 @@ static void stream_end_span(struct oa_span *s, const struct oa_pending *e, uint6
     }
     struct oa_h2_outcome o;
     outcome_of(e, &o);
-    oa_h2_span_finish_at(s, &o, end);
+    if (oa_span_is_raw(s))
+        oa_h2_raw_span_finish_at(s, &o, end);
+    else
+        oa_h2_span_finish_at(s, &o, end);
 }
 
 static void stream_metric_finish_at(struct h2_stream *st, uint64_t end)
@@ -500,13 +504,23 @@ static struct h2_stream *stream_open(struct oa_conn *c, struct h2_conn *x, uint3
     return st;
 }
 
+/* The span of a stream whose request head is h: raw, its name and
+ * attributes left to the exporter thread, unless its parts are too long
+ * for that; then built now. */
 static struct oa_span *stream_span(enum oa_span_kind kind, const struct oa_span_context *own,
                                    const struct oa_span_context *parent, uint64_t start, const char *tracestate,
                                    const struct oa_h2_head *h, struct oa_conn *c)
 {
-    struct oa_span *s = oa_span_begin(kind, own, parent, start, tracestate);
+    struct oa_h2_request q;
+    oa_h2_request_of(&q, h, c);
+    struct oa_span *s = oa_h2_raw_span_new(kind, &q, tracestate);
+    if (s != NULL) {
+        oa_span_set_context(s, own, parent, start);
+        return s;
+    }
+    s = oa_span_begin(kind, own, parent, start, tracestate);
     if (s != NULL)
-        oa_h2_span_request(s, h, c);
+        oa_h2_span_request(s, &q);
     return s;
 }
 

@@ -280,63 +280,53 @@ static const char *h2_error_name(uint32_t code)
 
 /* ---- propagation ---- */
 
-/* An HPACK literal without indexing appended at *pos (cap octets). */
-static bool append_literal(uint8_t *out, size_t cap, size_t *pos, const char *name, const char *value, size_t len)
+/* Where the literal fields of a request head go: out (cap octets), pos of
+ * them written, added to the peer's header list (§6.5.2: name, value and
+ * 32 octets each). */
+struct literals {
+    uint8_t *out;
+    size_t cap, pos;
+    uint64_t added;
+};
+
+/* An HPACK literal without indexing appended; false when it does not fit.
+ * (oa_propagation_field_fn, for the other propagators' fields) */
+static bool append_literal(void *arg, const char *name, size_t name_len, const char *value, size_t len)
 {
-    size_t n = oa_hpack_literal_without_indexing(out + *pos, cap - *pos, name, strlen(name), value, len);
-    *pos += n;
+    struct literals *l = arg;
+    size_t n = oa_hpack_literal_without_indexing(l->out + l->pos, l->cap - l->pos, name, name_len, value, len);
+    l->pos += n;
+    l->added += name_len + len + 32;
     return n > 0;
 }
 
 /* The literal fields a request head gets, into out (cap octets): their
  * length, 0 when they do not fit; *list_size grows by what they add to the
- * peer's header list (§6.5.2: name, value and 32 octets each). The W3C
- * fields when their propagators are configured and the head has none of
- * its own (NULL tracestate or baggage: none); then other_lines, the header
- * lines ("Name: value\r\n") of the b3, b3multi and jaeger propagators,
- * each name lowercased as HTTP/2 requires. */
+ * peer's header list. The W3C fields when their propagators are configured
+ * and the head has none of its own (NULL tracestate or baggage: none);
+ * then the b3, b3multi and jaeger propagators' fields (others), named in
+ * lowercase as HTTP/2 requires, handed over as name and value. */
 static size_t context_fields(uint8_t *out, size_t cap, const struct oa_span_context *own, bool traceparent,
-                             const char *tracestate, const char *baggage, const char *other_lines, size_t other_len,
+                             const char *tracestate, const char *baggage, bool others, const char *jaeger_baggage,
                              uint64_t *list_size)
 {
-    size_t pos = 0;
-    uint64_t added = 0;
+    struct literals l = {.out = out, .cap = cap, .pos = 0, .added = 0};
     if (traceparent) {
         char tp[OA_TRACEPARENT_LEN + 1];
         oa_traceparent_format(own, tp);
-        if (!append_literal(out, cap, &pos, "traceparent", tp, OA_TRACEPARENT_LEN))
+        if (!append_literal(&l, "traceparent", 11, tp, OA_TRACEPARENT_LEN))
             return 0;
-        added += 11 + OA_TRACEPARENT_LEN + 32;
     }
     size_t ts_len = oa_strlen_or_0(tracestate);
-    if (ts_len > 0 && !append_literal(out, cap, &pos, "tracestate", tracestate, ts_len))
+    if (ts_len > 0 && !append_literal(&l, "tracestate", 10, tracestate, ts_len))
         return 0;
-    added += ts_len > 0 ? 10 + ts_len + 32 : 0;
     size_t bg_len = oa_strlen_or_0(baggage);
-    if (bg_len > 0 && !append_literal(out, cap, &pos, "baggage", baggage, bg_len))
+    if (bg_len > 0 && !append_literal(&l, "baggage", 7, baggage, bg_len))
         return 0;
-    added += bg_len > 0 ? 7 + bg_len + 32 : 0;
-    for (size_t at = 0; at < other_len;) {
-        const char *line = other_lines + at;
-        const char *end = memchr(line, '\n', other_len - at);
-        const char *colon = memchr(line, ':', other_len - at);
-        if (end == NULL || colon == NULL || colon > end || end - colon < 3)
-            return 0;
-        char name[64];
-        size_t name_len = (size_t)(colon - line);
-        if (name_len >= sizeof(name))
-            return 0;
-        for (size_t i = 0; i < name_len; i++)
-            name[i] = (char)(line[i] >= 'A' && line[i] <= 'Z' ? line[i] + ('a' - 'A') : line[i]);
-        name[name_len] = '\0';
-        size_t value_len = (size_t)(end - colon) - 3; /* ": " before, "\r" after */
-        if (!append_literal(out, cap, &pos, name, colon + 2, value_len))
-            return 0;
-        added += name_len + value_len + 32;
-        at = (size_t)(end - other_lines) + 1;
-    }
-    *list_size += added;
-    return pos;
+    if (others && !oa_propagation_other_fields(own, jaeger_baggage, true, append_literal, &l))
+        return 0;
+    *list_size += l.added;
+    return l.pos;
 }
 
 /* Queues the fields (n octets) at the end of the block's last fragment, or
@@ -439,15 +429,11 @@ static void inject(struct h2_conn *x, const struct oa_h2_block *b, const struct 
      * (5 octets of lengths and flags against 4 of separators) */
     size_t cap = 128 + oa_strlen_or_0(tracestate) + oa_strlen_or_0(baggage) + 2 * other_len;
     uint8_t small[768];
-    uint8_t *buf = cap + other_len <= sizeof(small) ? small : malloc(cap + other_len);
+    uint8_t *buf = cap <= sizeof(small) ? small : malloc(cap);
     if (buf == NULL)
         return;
-    /* the other formats' lines first, at the buffer's end, then as fields */
-    char *lines = (char *)buf + cap;
-    if (other_len > 0)
-        oa_propagation_other_lines(own, jaeger_baggage, lines);
     uint64_t added = 0;
-    size_t n = context_fields(buf, cap, own, traceparent, tracestate, baggage, lines, other_len, &added);
+    size_t n = context_fields(buf, cap, own, traceparent, tracestate, baggage, other_len > 0, jaeger_baggage, &added);
     uint32_t max_list = x->side[IN].max_header_list;
     if (n == 0 || (max_list != NO_LIMIT && h->list_size + added > max_list) || !queue_fields(x, b, buf, n, chunk_end))
         OA_DEBUG("http2 stream %u: trace context not added", b->stream);

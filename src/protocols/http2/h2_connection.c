@@ -82,6 +82,9 @@ struct h2_conn {
     /* stream 1 of a connection upgraded from HTTP/1 (Upgrade: h2c): the
      * HTTP/1 request's entry, finished through HTTP/1's operations */
     struct oa_pending_handover handed;
+    /* the HTTP duration series (and a server's active-requests one) its
+     * streams found last: most streams of a connection share them */
+    struct oa_http_metrics_series_memo series_memo;
     /* the splice ring's slots beyond every connection's own (splice.h) */
     struct oa_injection splice_more[OA_SPLICE_MAX - OA_SPLICE_INLINE];
 };
@@ -147,7 +150,8 @@ static void stream_end_span(struct oa_span *s, const struct oa_pending *e, uint6
         oa_h2_span_finish_at(s, &o, end);
 }
 
-static void stream_metric_finish_at(struct h2_stream *st, uint64_t end)
+/* series: the connection's memo, or NULL */
+static void stream_metric_finish_at(struct oa_http_metrics_series_memo *series, struct h2_stream *st, uint64_t end)
 {
     struct oa_pending *h = handed_entry(&st->p);
     if (h != NULL)
@@ -155,13 +159,14 @@ static void stream_metric_finish_at(struct h2_stream *st, uint64_t end)
     else if (st->grpc)
         oa_grpc_metrics_finish_at(&st->rpc, st->grpc_status, st->p.error, end);
     else
-        oa_http_metrics_finish_at(&st->metric, st->p.status, st->p.error, end, NULL);
+        oa_http_metrics_finish_at(&st->metric, st->p.status, st->p.error, end, series);
 }
 
+/* owner: the connection (oa_pending_table_finish_all's), or NULL */
 static void stream_metric_finish(struct oa_pending *e, uint64_t end, void *owner)
 {
-    (void)owner;
-    stream_metric_finish_at((struct h2_stream *)e, end);
+    struct h2_conn *x = owner;
+    stream_metric_finish_at(x != NULL ? &x->series_memo : NULL, (struct h2_stream *)e, end);
 }
 
 static void stream_metric_abandon(struct oa_pending *e)
@@ -214,6 +219,7 @@ static struct oa_proto_conn *conn_open(enum oa_conn_role role)
     if (x == NULL)
         return NULL;
     memset(&x->base, 0, sizeof(x->base));
+    memset(&x->series_memo, 0, sizeof(x->series_memo));
     oa_splice_lend(&x->base.out, x->splice_more);
     x->role = (uint8_t)role;
     side_init(&x->side[OUT], role == OA_ROLE_CLIENT);
@@ -260,7 +266,7 @@ static void stream_finish(struct h2_conn *x, struct h2_stream *st, const char *e
     if (error != NULL && st->p.error == NULL)
         st->p.error = error;
     uint64_t end = oa_now_unix_nano();
-    stream_metric_finish_at(st, end);
+    stream_metric_finish_at(&x->series_memo, st, end);
     if (st->p.span != NULL)
         stream_end_span(st->p.span, &st->p, end);
     oa_pending_finished(&st->p);
@@ -486,7 +492,7 @@ static struct h2_stream *stream_open(struct oa_conn *c, struct h2_conn *x, uint3
     st->metric.recording = false;
     st->metric.active = NULL;
     oa_http_metrics_start_request(&st->metric, server, h->method, h->method_len, OA_METRIC_HTTP_2, host, host_len,
-                                  port, st->p.start);
+                                  port, st->p.start, &x->series_memo);
     return st;
 }
 

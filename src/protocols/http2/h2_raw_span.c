@@ -2,6 +2,7 @@
  * attributes on the exporter thread (see h2_raw_span.h). */
 #include <string.h>
 
+#include "base/short_copy.h"
 #include "protocols/http2/h2_raw_span.h"
 
 static bool build_into(struct oa_span *dst, const struct oa_span *s);
@@ -72,17 +73,18 @@ struct oa_span *oa_h2_raw_span_new(enum oa_span_kind kind, const struct oa_h2_re
     at += ts_len + 1;
     memcpy(at, &f, sizeof f);
     at += sizeof f;
-    memcpy(at, q->method, q->method_len);
+    /* (short strings mostly: copied without a call each) */
+    oa_short_copy(at, q->method, q->method_len);
     at += q->method_len;
-    memcpy(at, q->scheme, q->scheme_len);
+    oa_short_copy(at, q->scheme, q->scheme_len);
     at += q->scheme_len;
-    memcpy(at, q->path, q->path_len);
+    oa_short_copy(at, q->path, q->path_len);
     at += q->path_len;
-    memcpy(at, q->authority, q->authority_len);
+    oa_short_copy(at, q->authority, q->authority_len);
     at += q->authority_len;
-    memcpy(at, q->user_agent, q->user_agent_len);
+    oa_short_copy(at, q->user_agent, q->user_agent_len);
     at += q->user_agent_len;
-    memcpy(at, q->peer, q->peer_len);
+    oa_short_copy(at, q->peer, q->peer_len);
     return s;
 }
 

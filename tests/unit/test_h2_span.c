@@ -15,16 +15,6 @@
 #include "oa_test.h"
 #include "span_difference.h"
 
-static void peer_v6(struct oa_conn *c, const char *ip, int port)
-{
-    memset(c, 0, sizeof(*c));
-    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&c->peer;
-    in6->sin6_family = AF_INET6;
-    in6->sin6_port = htons((uint16_t)port);
-    inet_pton(AF_INET6, ip, &in6->sin6_addr);
-    c->peer_len = sizeof(*in6);
-}
-
 /* A request head as the HPACK callback leaves it (NULL: field absent). */
 static void head(struct oa_h2_head *h, const char *method, const char *scheme, const char *path,
                  const char *authority, const char *user_agent, bool grpc)
@@ -46,12 +36,6 @@ static void head(struct oa_h2_head *h, const char *method, const char *scheme, c
     memcpy(h->method, method, h->method_len);
     h->grpc = grpc;
 }
-
-struct pair {
-    struct oa_span *direct; /* built on the program's thread */
-    struct oa_span *built;  /* recorded raw, then materialized */
-    struct oa_span *crash;  /* recorded raw, then built and ended as the crash capture does */
-};
 
 static struct pair both_ways(enum oa_span_kind kind, struct oa_h2_head *h, struct oa_conn *c, const char *tracestate,
                              const struct oa_h2_outcome *o)
@@ -88,23 +72,6 @@ static struct pair both_ways(enum oa_span_kind kind, struct oa_h2_head *h, struc
         out.built = oa_span_materialize(raw);
     }
     return out;
-}
-
-#define check_same(sp, ...)                                                                            \
-    do {                                                                                               \
-        const char *diff_ = (sp).direct && (sp).built ? difference((sp).direct, (sp).built) : "missing"; \
-        if (diff_ == NULL)                                                                             \
-            diff_ = (sp).crash ? difference((sp).direct, (sp).crash) : "missing crash copy";           \
-        CHECK((sp).built != NULL && !oa_span_is_raw((sp).built) && diff_ == NULL, __VA_ARGS__);       \
-        if (diff_ != NULL)                                                                             \
-            printf("# first difference: %s\n", diff_);                                                  \
-    } while (0)
-
-static void drop(struct pair sp)
-{
-    oa_span_free(sp.direct);
-    oa_span_free(sp.built);
-    oa_span_free(sp.crash);
 }
 
 static const struct oa_h2_outcome ok200 = {.status = 200, .grpc_status = -1, .grpc = false, .error = NULL};

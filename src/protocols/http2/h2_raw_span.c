@@ -164,14 +164,9 @@ struct parts {
 static bool build(struct oa_span *m, const struct oa_span *s, void *arg)
 {
     const struct parts *p = arg;
-    const struct oa_span_raw *r = &s->raw;
 
-    /* ids, flags, parent, kind and times */
-    uint8_t form = m->form;
-    memcpy(m, s, offsetof(struct oa_span, attrs));
-    m->form = form;
-    if (r->trace_state_len > 0)
-        m->trace_state = oa_span_store(m, r->bytes, r->trace_state_len);
+    /* ids, flags, parent, kind, times and tracestate */
+    oa_span_take_raw_context(m, s);
     oa_h2_span_request(m, &p->q);
     if (p->finish)
         oa_h2_span_finish_at(m, &p->o, s->end_unix_nano);
@@ -197,8 +192,6 @@ static bool build_into(struct oa_span *dst, const struct oa_span *s)
     struct parts p = {.finish = false};
     if (!request_of(&p.q, &p.o, s))
         return false;
-    memset(dst, 0, offsetof(struct oa_span, attrs));
-    dst->form = OA_SPAN_FULL;
-    dst->arena_used = 0;
+    oa_span_clear_full(dst);
     return build(dst, s, &p);
 }

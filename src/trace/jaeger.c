@@ -208,7 +208,7 @@ size_t oa_jaeger_baggage_member(const char *key, size_t key_len, const char *val
     return o;
 }
 
-size_t oa_jaeger_baggage_next_line(const char **cursor, char *out, size_t cap)
+size_t oa_jaeger_baggage_next_field(const char **cursor, char *out, size_t cap, size_t *name_len)
 {
     while (**cursor != '\0') {
         const char *m = *cursor;
@@ -223,7 +223,8 @@ size_t oa_jaeger_baggage_next_line(const char **cursor, char *out, size_t cap)
         size_t v_len = (size_t)((semi != NULL ? semi : m + m_len) - v);
         size_t o = 0;
         bool ok = put_bytes(out, &o, cap, OA_JAEGER_BAGGAGE_PREFIX, OA_JAEGER_BAGGAGE_PREFIX_LEN) &&
-                  put_bytes(out, &o, cap, m, (size_t)(eq - m)) && put_bytes(out, &o, cap, ": ", 2);
+                  put_bytes(out, &o, cap, m, (size_t)(eq - m));
+        *name_len = o;
         for (size_t i = 0; ok && i < v_len; i++) {
             int c = (unsigned char)v[i];
             if (c == '%' && escaped_byte(v, v_len, i) >= 0) {
@@ -232,8 +233,26 @@ size_t oa_jaeger_baggage_next_line(const char **cursor, char *out, size_t cap)
             }
             ok = put_encoded(out, &o, cap, (unsigned char)c, is_unreserved((unsigned char)c));
         }
-        if (ok && put_bytes(out, &o, cap, "\r\n", 2))
+        if (ok)
             return o;
     }
     return 0;
+}
+
+size_t oa_jaeger_baggage_next_line(const char **cursor, char *out, size_t cap)
+{
+    /* the field with room for ": " and "\r\n" around its value */
+    size_t name_len;
+    if (cap < 4) {
+        /* no member fits */
+        *cursor += strlen(*cursor);
+        return 0;
+    }
+    size_t n = oa_jaeger_baggage_next_field(cursor, out, cap - 4, &name_len);
+    if (n == 0)
+        return 0;
+    memmove(out + name_len + 2, out + name_len, n - name_len);
+    memcpy(out + name_len, ": ", 2);
+    memcpy(out + n + 2, "\r\n", 2);
+    return n + 4;
 }

@@ -36,7 +36,15 @@ size_t oa_jaeger_baggage_member(const char *key, size_t key_len, const char *val
                                 size_t cap);
 
 /* The next member of a W3C baggage list (as oa_baggage_sanitize writes it)
- * as an uberctx header line "uberctx-{key}: {value}\r\n" written at out
+ * as an uberctx header field: its name "uberctx-{key}" then its value
+ * (percent-decoded and URL-encoded, as in the line below) written one after
+ * the other at out (cap bytes), *name_len the
+ * name's length. *cursor advances past the member. Returns the length of
+ * both, 0 at the end of the list; a member whose name and value do not fit
+ * in cap - 1 bytes is skipped. */
+size_t oa_jaeger_baggage_next_field(const char **cursor, char *out, size_t cap, size_t *name_len);
+
+/* The same as a header line "uberctx-{key}: {value}\r\n" written at out
  * (cap bytes): the value percent-decoded and URL-encoded, the member's
  * properties left out. *cursor advances past the member. Returns the line's
  * length, 0 at the end of the list; a member that does not fit in cap is

@@ -81,49 +81,80 @@ int oa_propagation_extract(const struct oa_context_headers *h, struct oa_span_co
     return winner;
 }
 
-/* Appends "name: value\r\n" at out + pos when out is not NULL; returns the
- * new length. */
-static size_t line(char *out, size_t pos, const char *name, const char *value)
+/* b3multi's names as HTTP/1 writes them, then lowercase */
+static const char *const b3multi_names[2][3] = {
+    {"X-B3-TraceId", "X-B3-SpanId", "X-B3-Sampled"},
+    {"x-b3-traceid", "x-b3-spanid", "x-b3-sampled"},
+};
+
+/* field() for a NUL-terminated name and value */
+static inline bool field_str(oa_propagation_field_fn field, void *arg, const char *name, const char *value)
 {
-    size_t nl = strlen(name), vl = strlen(value);
-    if (out != NULL) {
-        memcpy(out + pos, name, nl);
-        memcpy(out + pos + nl, ": ", 2);
-        memcpy(out + pos + nl + 2, value, vl);
-        memcpy(out + pos + nl + 2 + vl, "\r\n", 2);
-    }
-    return pos + nl + vl + 4;
+    return field(arg, name, strlen(name), value, strlen(value));
 }
 
-size_t oa_propagation_other_lines(const struct oa_span_context *own, const char *baggage, char *out)
+bool oa_propagation_other_fields(const struct oa_span_context *own, const char *baggage, bool lowercase,
+                                 oa_propagation_field_fn field, void *arg)
 {
-    size_t pos = 0;
     if (oa_config_propagates(&oa_config, OA_PROPAGATOR_B3)) {
         char v[OA_B3_LEN + 1];
         oa_b3_format(own, v);
-        pos = line(out, pos, "b3", v);
+        if (!field_str(field, arg, "b3", v))
+            return false;
     }
     if (oa_config_propagates(&oa_config, OA_PROPAGATOR_B3MULTI)) {
+        const char *const *names = b3multi_names[lowercase ? 1 : 0];
         char t[OA_B3_TRACE_ID_LEN + 1], s[OA_B3_SPAN_ID_LEN + 1];
         oa_b3_format_ids(own, t, s);
-        pos = line(out, pos, "X-B3-TraceId", t);
-        pos = line(out, pos, "X-B3-SpanId", s);
-        pos = line(out, pos, "X-B3-Sampled", oa_b3_sampled_value(own));
+        if (!field_str(field, arg, names[0], t) || !field_str(field, arg, names[1], s) ||
+            !field_str(field, arg, names[2], oa_b3_sampled_value(own)))
+            return false;
     }
     if (oa_config_propagates(&oa_config, OA_PROPAGATOR_JAEGER)) {
         char v[OA_JAEGER_LEN + 1];
         oa_jaeger_format(own, v);
-        pos = line(out, pos, "uber-trace-id", v);
+        if (!field_str(field, arg, "uber-trace-id", v))
+            return false;
         const char *cursor = baggage != NULL ? baggage : "";
-        char buf[UBERCTX_LINE_MAX];
-        size_t n;
-        while ((n = oa_jaeger_baggage_next_line(&cursor, buf, sizeof(buf))) > 0) {
-            if (out != NULL)
-                memcpy(out + pos, buf, n);
-            pos += n;
+        /* a field with room for a line's ": " and "\r\n" */
+        char buf[UBERCTX_LINE_MAX - 4];
+        size_t n, name_len;
+        while ((n = oa_jaeger_baggage_next_field(&cursor, buf, sizeof(buf), &name_len)) > 0) {
+            for (size_t i = 0; lowercase && i < name_len; i++)
+                buf[i] = (char)(buf[i] >= 'A' && buf[i] <= 'Z' ? buf[i] + ('a' - 'A') : buf[i]);
+            if (!field(arg, buf, name_len, buf + name_len, n - name_len))
+                return false;
         }
     }
-    return pos;
+    return true;
+}
+
+/* Where other_lines writes (NULL: measures only) and how far it is. */
+struct lines {
+    char *out;
+    size_t pos;
+};
+
+/* A field as "name: value\r\n" */
+static bool append_line(void *arg, const char *name, size_t name_len, const char *value, size_t value_len)
+{
+    struct lines *l = arg;
+    if (l->out != NULL) {
+        char *at = l->out + l->pos;
+        memcpy(at, name, name_len);
+        memcpy(at + name_len, ": ", 2);
+        memcpy(at + name_len + 2, value, value_len);
+        memcpy(at + name_len + 2 + value_len, "\r\n", 2);
+    }
+    l->pos += name_len + value_len + 4;
+    return true;
+}
+
+size_t oa_propagation_other_lines(const struct oa_span_context *own, const char *baggage, char *out)
+{
+    struct lines l = {.out = out, .pos = 0};
+    oa_propagation_other_fields(own, baggage, false, append_line, &l);
+    return l.pos;
 }
 
 void oa_propagation_append_uberctx(const char *name, size_t name_len, const char *value, size_t value_len, char *out,

@@ -53,10 +53,24 @@ bool oa_propagation_program_sends_other(const struct oa_context_headers *h, stru
  * oa_propagator) with *out filled (remote), or -1 when none found one. */
 int oa_propagation_extract(const struct oa_context_headers *h, struct oa_span_context *out);
 
-/* The header lines ("Name: value\r\n") of the configured b3, b3multi and
- * jaeger propagators for our span own, and jaeger's uberctx-{key} lines for
- * baggage (a W3C baggage list; NULL or "" for none). Written at out when out is not NULL; returns
- * their length either way (measure first, then write the same). */
+/* One header field a propagator adds: its name (name_len octets) and value
+ * (value_len), neither NUL-terminated, valid during the call only. false
+ * stops the fields that follow. */
+typedef bool (*oa_propagation_field_fn)(void *arg, const char *name, size_t name_len, const char *value,
+                                        size_t value_len);
+
+/* The header fields of the configured b3, b3multi and jaeger propagators
+ * for our span own, and jaeger's uberctx-{key} fields for baggage (a W3C
+ * baggage list; NULL or "" for none), each handed to field in the order a
+ * request carries them, their names lowercase when `lowercase` (HTTP/2
+ * requires it), else as HTTP/1 writes them ("X-B3-TraceId"). false when a
+ * call of field returned false. */
+bool oa_propagation_other_fields(const struct oa_span_context *own, const char *baggage, bool lowercase,
+                                 oa_propagation_field_fn field, void *arg);
+
+/* The same fields as header lines ("Name: value\r\n"), written at out when
+ * out is not NULL; returns their length either way (measure first, then
+ * write the same). */
 size_t oa_propagation_other_lines(const struct oa_span_context *own, const char *baggage, char *out);
 
 /* A W3C baggage list built from uberctx-{key} headers, appended to the one

@@ -321,6 +321,22 @@ const struct oa_attr *oa_span_find_attr(const struct oa_span *s, const char *key
     return NULL;
 }
 
+void oa_span_take_raw_context(struct oa_span *m, const struct oa_span *s)
+{
+    uint8_t form = m->form;
+    memcpy(m, s, offsetof(struct oa_span, attrs));
+    m->form = form;
+    if (s->raw.trace_state_len > 0)
+        m->trace_state = oa_span_store(m, s->raw.bytes, s->raw.trace_state_len);
+}
+
+void oa_span_clear_full(struct oa_span *dst)
+{
+    memset(dst, 0, offsetof(struct oa_span, attrs));
+    dst->form = OA_SPAN_FULL;
+    dst->arena_used = 0;
+}
+
 struct oa_span *oa_span_build_from_raw(struct oa_span *s,
                                        bool (*build)(struct oa_span *m, const struct oa_span *s, void *arg),
                                        void *arg)

@@ -150,6 +150,14 @@ static inline struct oa_span *oa_span_materialize(struct oa_span *s)
 struct oa_span *oa_span_build_from_raw(struct oa_span *s,
                                        bool (*build)(struct oa_span *m, const struct oa_span *s, void *arg),
                                        void *arg);
+/* The exporter's (and the crash capture's) first step in building the raw
+ * span s into the fresh block m: m takes s's ids, flags, parent, kind and
+ * times, and its tracestate (the first string of m's arena, as
+ * oa_span_begin stores it). */
+void oa_span_take_raw_context(struct oa_span *m, const struct oa_span *s);
+/* dst, a full block of the caller's (the crash capture's scratch), made an
+ * empty full span to build a raw one into. */
+void oa_span_clear_full(struct oa_span *dst);
 /* A finished span moved into a block that holds only the arena bytes it uses
  * (most spans use a few hundred of the 3 KiB), so that spans waiting in the
  * export queue take a third of the memory. Returns the moved span (s is then

@@ -24,6 +24,16 @@ static void peer_v4(struct oa_conn *c, const char *ip, int port)
     c->peer_len = sizeof(*in);
 }
 
+static inline void peer_v6(struct oa_conn *c, const char *ip, int port)
+{
+    memset(c, 0, sizeof(*c));
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&c->peer;
+    in6->sin6_family = AF_INET6;
+    in6->sin6_port = htons((uint16_t)port);
+    inet_pton(AF_INET6, ip, &in6->sin6_addr);
+    c->peer_len = sizeof(*in6);
+}
+
 /* What a protocol gives every span before its attributes. */
 static void give_ids(struct oa_span *s)
 {
@@ -74,6 +84,31 @@ static const char *difference(const struct oa_span *a, const struct oa_span *b)
             return x->key;
     }
     return NULL;
+}
+
+/* One span built both ways (and as the crash capture builds it). */
+struct pair {
+    struct oa_span *direct; /* built on the program's thread */
+    struct oa_span *built;  /* recorded raw, then materialized */
+    struct oa_span *crash;  /* recorded raw, then built (and ended) as the crash capture does */
+};
+
+/* materialized and crash-built alike are the span built directly */
+#define check_same(sp, ...)                                                                            \
+    do {                                                                                               \
+        const char *diff_ = (sp).direct && (sp).built ? difference((sp).direct, (sp).built) : "missing"; \
+        if (diff_ == NULL)                                                                             \
+            diff_ = (sp).crash ? difference((sp).direct, (sp).crash) : "missing crash copy";           \
+        CHECK((sp).built != NULL && !oa_span_is_raw((sp).built) && diff_ == NULL, __VA_ARGS__);       \
+        if (diff_ != NULL)                                                                             \
+            printf("# first difference: %s\n", diff_);                                                  \
+    } while (0)
+
+static inline void drop(struct pair sp)
+{
+    oa_span_free(sp.direct);
+    oa_span_free(sp.built);
+    oa_span_free(sp.crash);
 }
 
 #endif

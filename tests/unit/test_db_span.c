@@ -14,12 +14,8 @@
 #include "span_difference.h"
 
 /* r on c with outcome o, built at once (as db_operation.c does when the
- * facts do not fit) and recorded raw then materialized; *crash the raw one
+ * facts do not fit) and recorded raw then materialized; crash the raw one
  * built as the crash capture builds it. */
-struct pair {
-    struct oa_span *direct, *built, *crash;
-};
-
 static struct pair both_ways(const struct oa_db_request *r, struct oa_conn *c, const char *tracestate,
                              const struct oa_db_outcome *o)
 {

@@ -76,22 +76,6 @@ static bool parse_as(struct oa_http1_parser *p, const char *req, enum oa_span_ki
     return false;
 }
 
-static void peer_v6(struct oa_conn *c, const char *ip, int port)
-{
-    memset(c, 0, sizeof(*c));
-    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&c->peer;
-    in6->sin6_family = AF_INET6;
-    in6->sin6_port = htons((uint16_t)port);
-    inet_pton(AF_INET6, ip, &in6->sin6_addr);
-    c->peer_len = sizeof(*in6);
-}
-
-struct pair {
-    struct oa_span *direct; /* built on the program's thread, as before */
-    struct oa_span *built;  /* recorded raw, then materialized */
-    struct oa_span *crash;  /* recorded raw, then built as the crash capture does */
-};
-
 /* One request both ways. */
 static struct pair both_ways(enum oa_span_kind kind, const char *req, struct oa_conn *c, const char *tracestate,
                              int status, const char *error)
@@ -127,24 +111,6 @@ static struct pair both_ways(enum oa_span_kind kind, const char *req, struct oa_
         out.built = oa_http_raw_span_materialize(raw);
     }
     return out;
-}
-
-/* materialized and crash-built alike are the span built directly */
-#define check_same(sp, ...)                                                                            \
-    do {                                                                                               \
-        const char *diff_ = (sp).direct && (sp).built ? difference((sp).direct, (sp).built) : "missing"; \
-        if (diff_ == NULL)                                                                             \
-            diff_ = (sp).crash ? difference((sp).direct, (sp).crash) : "missing crash copy";           \
-        CHECK((sp).built != NULL && !oa_span_is_raw((sp).built) && diff_ == NULL, __VA_ARGS__);       \
-        if (diff_ != NULL)                                                                             \
-            printf("# first difference: %s\n", diff_);                                                  \
-    } while (0)
-
-static void drop(struct pair sp)
-{
-    oa_span_free(sp.direct);
-    oa_span_free(sp.built);
-    oa_span_free(sp.crash);
 }
 
 static void test_raw_server(void)

@@ -4,8 +4,10 @@
  * past it. */
 #include <stdlib.h>
 
+#include "config/config.h"
 #include "trace/b3.h"
 #include "trace/jaeger.h"
+#include "trace/propagation.h"
 #include "oa_test.h"
 
 #define T32 "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -213,11 +215,72 @@ static void test_jaeger_baggage(void)
     CHECK(n > 0 && memcmp(line, "uberctx-s: 1\r\n", n) == 0, "a member that does not fit is skipped");
 }
 
+/* The fields of oa_propagation_other_fields, "name=value;" each. */
+struct collected {
+    char text[1024];
+    size_t len;
+    int calls, stop_after;
+};
+
+static bool collect(void *arg, const char *name, size_t name_len, const char *value, size_t value_len)
+{
+    struct collected *c = arg;
+    c->len += (size_t)snprintf(c->text + c->len, sizeof(c->text) - c->len, "%.*s=%.*s;", (int)name_len, name,
+                               (int)value_len, value);
+    return ++c->calls != c->stop_after;
+}
+
+/* The other propagators' fields handed over as name and value (HTTP/2's
+ * literals are made from them), lowercase on request, and as the lines
+ * HTTP/1 injects: the same fields in the same order. */
+static void test_other_fields(void)
+{
+    unsigned saved = oa_config.propagators;
+    oa_config.propagators = 1u << OA_PROPAGATOR_B3MULTI | 1u << OA_PROPAGATOR_JAEGER;
+    struct oa_span_context own = {.valid = true, .flags = 1};
+    for (int i = 0; i < 16; i++)
+        own.trace_id[i] = (uint8_t)(0x10 + i);
+    for (int i = 0; i < 8; i++)
+        own.span_id[i] = (uint8_t)(0xa0 + i);
+    const char *baggage = "User=4%202;p=1,k=v";
+    struct collected lower = {.len = 0}, mixed = {.len = 0}, stopped = {.stop_after = 2};
+    CHECK(oa_propagation_other_fields(&own, baggage, true, collect, &lower) && lower.calls == 6,
+          "other fields: six, all handed over");
+    CHECK(strcmp(lower.text, "x-b3-traceid=101112131415161718191a1b1c1d1e1f;x-b3-spanid=a0a1a2a3a4a5a6a7;"
+                             "x-b3-sampled=1;uber-trace-id=101112131415161718191a1b1c1d1e1f:a0a1a2a3a4a5a6a7:0:1;"
+                             "uberctx-user=4%202;uberctx-k=v;") == 0,
+          "other fields, lowercase names (the baggage key's too): %s", lower.text);
+    CHECK(oa_propagation_other_fields(&own, baggage, false, collect, &mixed) &&
+              strncmp(mixed.text, "X-B3-TraceId=", 13) == 0 && strstr(mixed.text, "uberctx-User=4%202;") != NULL,
+          "other fields, HTTP/1's names: %s", mixed.text);
+    CHECK(!oa_propagation_other_fields(&own, baggage, true, collect, &stopped) && stopped.calls == 2,
+          "a field refused stops the rest");
+    char lines[1024];
+    size_t n = oa_propagation_other_lines(&own, baggage, NULL);
+    CHECK(n < sizeof lines && oa_propagation_other_lines(&own, baggage, lines) == n, "lines: measured as written");
+    lines[n < sizeof lines ? n : 0] = '\0';
+    CHECK(strcmp(lines, "X-B3-TraceId: 101112131415161718191a1b1c1d1e1f\r\nX-B3-SpanId: a0a1a2a3a4a5a6a7\r\n"
+                        "X-B3-Sampled: 1\r\nuber-trace-id: 101112131415161718191a1b1c1d1e1f:a0a1a2a3a4a5a6a7:0:1\r\n"
+                        "uberctx-User: 4%202\r\nuberctx-k: v\r\n") == 0,
+          "lines: the same fields, as HTTP/1 writes them");
+    oa_config.propagators = saved;
+
+    const char *cur = "k=a%20b;p,x=1";
+    char field[32];
+    size_t name_len = 0;
+    n = oa_jaeger_baggage_next_field(&cur, field, sizeof field, &name_len);
+    CHECK(n == 14 && name_len == 9 && memcmp(field, "uberctx-ka%20b", n) == 0, "uberctx field: name, then value");
+    cur = "long=0123456789,s=1";
+    n = oa_jaeger_baggage_next_field(&cur, field, 16, &name_len);
+    CHECK(n == 10 && memcmp(field, "uberctx-s1", n) == 0, "uberctx field: one that does not fit is skipped");
+}
+
 int main(void)
 {
     test_b3_single();
     test_b3_multi();
     test_jaeger();
     test_jaeger_baggage();
+    test_other_fields();
     TEST_DONE();
 }

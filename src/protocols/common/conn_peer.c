@@ -73,13 +73,19 @@ int oa_conn_peer_text_or_path(struct oa_conn *c, const char **text, size_t *len)
     return c->peer_port;
 }
 
-int oa_conn_peer_text(struct oa_conn *c, const char **text)
+int oa_conn_peer_text_len(struct oa_conn *c, const char **text, size_t *len)
 {
-    size_t len;
-    int port = oa_conn_peer_text_or_path(c, text, &len);
+    int port = oa_conn_peer_text_or_path(c, text, len);
     if (port == OA_PEER_UNIX) {
         *text = "";
+        *len = 0;
         return -1;
     }
     return port;
+}
+
+int oa_conn_peer_text(struct oa_conn *c, const char **text)
+{
+    size_t len;
+    return oa_conn_peer_text_len(c, text, &len);
 }

@@ -9,6 +9,8 @@
 /* The peer's port (its address as text in *text), or -1 when unknown or
  * not an IP peer (*text is then ""). */
 int oa_conn_peer_text(struct oa_conn *c, const char **text);
+/* The same with the text's length. */
+int oa_conn_peer_text_len(struct oa_conn *c, const char **text, size_t *len);
 
 /* The same, but a Unix socket's peer is OA_PEER_UNIX, *text its path (an
  * abstract name as "@name"): what network.peer.address shows (there is no

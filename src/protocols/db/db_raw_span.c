@@ -149,12 +149,8 @@ static bool build(struct oa_span *m, const struct oa_span *s, void *unused)
     r.query_unsanitized = f.query_unsanitized;
     r.query_dialect = f.query_dialect;
 
-    /* ids, flags, parent, kind and times */
-    uint8_t form = m->form;
-    memcpy(m, s, offsetof(struct oa_span, attrs));
-    m->form = form;
-    if (raw->trace_state_len > 0)
-        m->trace_state = oa_span_store(m, raw->bytes, raw->trace_state_len);
+    /* ids, flags, parent, kind, times and tracestate */
+    oa_span_take_raw_context(m, s);
     oa_db_span_describe(m, &r, address, f.address_len, f.port);
     struct oa_db_outcome o = {
         .status = f.status,
@@ -205,8 +201,6 @@ static struct oa_span *materialize(struct oa_span *s)
 /* The crash capture's side: nothing shared with the exporter is used. */
 static bool build_into(struct oa_span *dst, const struct oa_span *s)
 {
-    memset(dst, 0, offsetof(struct oa_span, attrs));
-    dst->form = OA_SPAN_FULL;
-    dst->arena_used = 0;
+    oa_span_clear_full(dst);
     return build(dst, s, NULL);
 }

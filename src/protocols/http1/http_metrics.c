@@ -225,12 +225,12 @@ void oa_http_metrics_start_client(struct oa_http_metric_request *m, const struct
 
 void oa_http_metrics_start_request(struct oa_http_metric_request *m, bool server, const char *method,
                                    size_t method_len, uint8_t protocol, const char *host, size_t host_len, int port,
-                                   uint64_t start)
+                                   uint64_t start, struct oa_http_metrics_series_memo *series)
 {
     if (!begin(m, server ? OA_HTTP_SERVER_DURATION : OA_HTTP_CLIENT_DURATION, method, method_len, protocol, start))
         return;
     if (server) {
-        m->active = oa_http_metrics_active_series(NULL, &m->key);
+        m->active = oa_http_metrics_active_series(series, &m->key);
         oa_metrics_add(m->active, 1);
     } else {
         m->key.port = port;

@@ -131,10 +131,11 @@ void oa_http_metrics_start_server(struct oa_http_metric_request *m, const struct
 /* A request of a version other than HTTP/1's head (HTTP/2's streams):
  * method, network.protocol.version `protocol` (enum oa_metric_protocol);
  * a client's server.address (host_len octets of host) and server.port
- * (-1: none). */
+ * (-1: none). series: a server's, the series its connection found last
+ * (NULL: looked up), as for oa_http_metrics_start_server. */
 void oa_http_metrics_start_request(struct oa_http_metric_request *m, bool server, const char *method,
                                    size_t method_len, uint8_t protocol, const char *host, size_t host_len, int port,
-                                   uint64_t start);
+                                   uint64_t start, struct oa_http_metrics_series_memo *series);
 /* The series of a server request with duration key `key` (its outcome
  * set, for the duration): what oa_metrics_series finds for its
  * http.server.active_requests key and for key, from the memo when it holds

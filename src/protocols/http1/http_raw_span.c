@@ -207,12 +207,8 @@ static void build(struct oa_span *m, const struct oa_span *s, const struct oa_ht
 {
     const struct oa_span_raw *r = &s->raw;
 
-    /* ids, flags, parent, kind and times */
-    uint8_t form = m->form;
-    memcpy(m, s, offsetof(struct oa_span, attrs));
-    m->form = form;
-    if (r->trace_state_len > 0)
-        m->trace_state = oa_span_store(m, r->bytes, r->trace_state_len);
+    /* ids, flags, parent, kind, times and tracestate */
+    oa_span_take_raw_context(m, s);
     if (s->kind == OA_SPAN_KIND_SERVER)
         oa_http_span_server_start_request(m, q, view);
     else
@@ -252,9 +248,7 @@ static bool build_into(struct oa_span *dst, const struct oa_span *s)
     memset(&view, 0, sizeof(view));
     view_peer(&view, r);
     view.tls = r->tls;
-    memset(dst, 0, offsetof(struct oa_span, attrs));
-    dst->form = OA_SPAN_FULL;
-    dst->arena_used = 0;
+    oa_span_clear_full(dst);
     build(dst, s, &q, &view);
     return true;
 }

@@ -19,6 +19,7 @@
 #include "protocols/http2/h2_connection.h"
 #include "protocols/http2/h2_frames.h"
 #include "protocols/http2/h2_head.h"
+#include "protocols/http2/h2_raw_span.h"
 #include "protocols/http2/h2_span.h"
 #include "protocols/http2/hpack_decoder.h"
 #include "trace/baggage.h"
@@ -81,6 +82,9 @@ struct h2_conn {
     /* stream 1 of a connection upgraded from HTTP/1 (Upgrade: h2c): the
      * HTTP/1 request's entry, finished through HTTP/1's operations */
     struct oa_pending_handover handed;
+    /* the HTTP duration series (and a server's active-requests one) its
+     * streams found last: most streams of a connection share them */
+    struct oa_http_metrics_series_memo series_memo;
     /* the splice ring's slots beyond every connection's own (splice.h) */
     struct oa_injection splice_more[OA_SPLICE_MAX - OA_SPLICE_INLINE];
 };
@@ -140,10 +144,14 @@ static void stream_end_span(struct oa_span *s, const struct oa_pending *e, uint6
     }
     struct oa_h2_outcome o;
     outcome_of(e, &o);
-    oa_h2_span_finish_at(s, &o, end);
+    if (oa_span_is_raw(s))
+        oa_h2_raw_span_finish_at(s, &o, end);
+    else
+        oa_h2_span_finish_at(s, &o, end);
 }
 
-static void stream_metric_finish_at(struct h2_stream *st, uint64_t end)
+/* series: the connection's memo, or NULL */
+static void stream_metric_finish_at(struct oa_http_metrics_series_memo *series, struct h2_stream *st, uint64_t end)
 {
     struct oa_pending *h = handed_entry(&st->p);
     if (h != NULL)
@@ -151,13 +159,14 @@ static void stream_metric_finish_at(struct h2_stream *st, uint64_t end)
     else if (st->grpc)
         oa_grpc_metrics_finish_at(&st->rpc, st->grpc_status, st->p.error, end);
     else
-        oa_http_metrics_finish_at(&st->metric, st->p.status, st->p.error, end, NULL);
+        oa_http_metrics_finish_at(&st->metric, st->p.status, st->p.error, end, series);
 }
 
+/* owner: the connection (oa_pending_table_finish_all's), or NULL */
 static void stream_metric_finish(struct oa_pending *e, uint64_t end, void *owner)
 {
-    (void)owner;
-    stream_metric_finish_at((struct h2_stream *)e, end);
+    struct h2_conn *x = owner;
+    stream_metric_finish_at(x != NULL ? &x->series_memo : NULL, (struct h2_stream *)e, end);
 }
 
 static void stream_metric_abandon(struct oa_pending *e)
@@ -210,6 +219,7 @@ static struct oa_proto_conn *conn_open(enum oa_conn_role role)
     if (x == NULL)
         return NULL;
     memset(&x->base, 0, sizeof(x->base));
+    memset(&x->series_memo, 0, sizeof(x->series_memo));
     oa_splice_lend(&x->base.out, x->splice_more);
     x->role = (uint8_t)role;
     side_init(&x->side[OUT], role == OA_ROLE_CLIENT);
@@ -256,7 +266,7 @@ static void stream_finish(struct h2_conn *x, struct h2_stream *st, const char *e
     if (error != NULL && st->p.error == NULL)
         st->p.error = error;
     uint64_t end = oa_now_unix_nano();
-    stream_metric_finish_at(st, end);
+    stream_metric_finish_at(&x->series_memo, st, end);
     if (st->p.span != NULL)
         stream_end_span(st->p.span, &st->p, end);
     oa_pending_finished(&st->p);
@@ -276,63 +286,53 @@ static const char *h2_error_name(uint32_t code)
 
 /* ---- propagation ---- */
 
-/* An HPACK literal without indexing appended at *pos (cap octets). */
-static bool append_literal(uint8_t *out, size_t cap, size_t *pos, const char *name, const char *value, size_t len)
+/* Where the literal fields of a request head go: out (cap octets), pos of
+ * them written, added to the peer's header list (§6.5.2: name, value and
+ * 32 octets each). */
+struct literals {
+    uint8_t *out;
+    size_t cap, pos;
+    uint64_t added;
+};
+
+/* An HPACK literal without indexing appended; false when it does not fit.
+ * (oa_propagation_field_fn, for the other propagators' fields) */
+static bool append_literal(void *arg, const char *name, size_t name_len, const char *value, size_t len)
 {
-    size_t n = oa_hpack_literal_without_indexing(out + *pos, cap - *pos, name, strlen(name), value, len);
-    *pos += n;
+    struct literals *l = arg;
+    size_t n = oa_hpack_literal_without_indexing(l->out + l->pos, l->cap - l->pos, name, name_len, value, len);
+    l->pos += n;
+    l->added += name_len + len + 32;
     return n > 0;
 }
 
 /* The literal fields a request head gets, into out (cap octets): their
  * length, 0 when they do not fit; *list_size grows by what they add to the
- * peer's header list (§6.5.2: name, value and 32 octets each). The W3C
- * fields when their propagators are configured and the head has none of
- * its own (NULL tracestate or baggage: none); then other_lines, the header
- * lines ("Name: value\r\n") of the b3, b3multi and jaeger propagators,
- * each name lowercased as HTTP/2 requires. */
+ * peer's header list. The W3C fields when their propagators are configured
+ * and the head has none of its own (NULL tracestate or baggage: none);
+ * then the b3, b3multi and jaeger propagators' fields (others), named in
+ * lowercase as HTTP/2 requires, handed over as name and value. */
 static size_t context_fields(uint8_t *out, size_t cap, const struct oa_span_context *own, bool traceparent,
-                             const char *tracestate, const char *baggage, const char *other_lines, size_t other_len,
+                             const char *tracestate, const char *baggage, bool others, const char *jaeger_baggage,
                              uint64_t *list_size)
 {
-    size_t pos = 0;
-    uint64_t added = 0;
+    struct literals l = {.out = out, .cap = cap, .pos = 0, .added = 0};
     if (traceparent) {
         char tp[OA_TRACEPARENT_LEN + 1];
         oa_traceparent_format(own, tp);
-        if (!append_literal(out, cap, &pos, "traceparent", tp, OA_TRACEPARENT_LEN))
+        if (!append_literal(&l, "traceparent", 11, tp, OA_TRACEPARENT_LEN))
             return 0;
-        added += 11 + OA_TRACEPARENT_LEN + 32;
     }
     size_t ts_len = oa_strlen_or_0(tracestate);
-    if (ts_len > 0 && !append_literal(out, cap, &pos, "tracestate", tracestate, ts_len))
+    if (ts_len > 0 && !append_literal(&l, "tracestate", 10, tracestate, ts_len))
         return 0;
-    added += ts_len > 0 ? 10 + ts_len + 32 : 0;
     size_t bg_len = oa_strlen_or_0(baggage);
-    if (bg_len > 0 && !append_literal(out, cap, &pos, "baggage", baggage, bg_len))
+    if (bg_len > 0 && !append_literal(&l, "baggage", 7, baggage, bg_len))
         return 0;
-    added += bg_len > 0 ? 7 + bg_len + 32 : 0;
-    for (size_t at = 0; at < other_len;) {
-        const char *line = other_lines + at;
-        const char *end = memchr(line, '\n', other_len - at);
-        const char *colon = memchr(line, ':', other_len - at);
-        if (end == NULL || colon == NULL || colon > end || end - colon < 3)
-            return 0;
-        char name[64];
-        size_t name_len = (size_t)(colon - line);
-        if (name_len >= sizeof(name))
-            return 0;
-        for (size_t i = 0; i < name_len; i++)
-            name[i] = (char)(line[i] >= 'A' && line[i] <= 'Z' ? line[i] + ('a' - 'A') : line[i]);
-        name[name_len] = '\0';
-        size_t value_len = (size_t)(end - colon) - 3; /* ": " before, "\r" after */
-        if (!append_literal(out, cap, &pos, name, colon + 2, value_len))
-            return 0;
-        added += name_len + value_len + 32;
-        at = (size_t)(end - other_lines) + 1;
-    }
-    *list_size += added;
-    return pos;
+    if (others && !oa_propagation_other_fields(own, jaeger_baggage, true, append_literal, &l))
+        return 0;
+    *list_size += l.added;
+    return l.pos;
 }
 
 /* Queues the fields (n octets) at the end of the block's last fragment, or
@@ -435,15 +435,11 @@ static void inject(struct h2_conn *x, const struct oa_h2_block *b, const struct 
      * (5 octets of lengths and flags against 4 of separators) */
     size_t cap = 128 + oa_strlen_or_0(tracestate) + oa_strlen_or_0(baggage) + 2 * other_len;
     uint8_t small[768];
-    uint8_t *buf = cap + other_len <= sizeof(small) ? small : malloc(cap + other_len);
+    uint8_t *buf = cap <= sizeof(small) ? small : malloc(cap);
     if (buf == NULL)
         return;
-    /* the other formats' lines first, at the buffer's end, then as fields */
-    char *lines = (char *)buf + cap;
-    if (other_len > 0)
-        oa_propagation_other_lines(own, jaeger_baggage, lines);
     uint64_t added = 0;
-    size_t n = context_fields(buf, cap, own, traceparent, tracestate, baggage, lines, other_len, &added);
+    size_t n = context_fields(buf, cap, own, traceparent, tracestate, baggage, other_len > 0, jaeger_baggage, &added);
     uint32_t max_list = x->side[IN].max_header_list;
     if (n == 0 || (max_list != NO_LIMIT && h->list_size + added > max_list) || !queue_fields(x, b, buf, n, chunk_end))
         OA_DEBUG("http2 stream %u: trace context not added", b->stream);
@@ -496,17 +492,27 @@ static struct h2_stream *stream_open(struct oa_conn *c, struct h2_conn *x, uint3
     st->metric.recording = false;
     st->metric.active = NULL;
     oa_http_metrics_start_request(&st->metric, server, h->method, h->method_len, OA_METRIC_HTTP_2, host, host_len,
-                                  port, st->p.start);
+                                  port, st->p.start, &x->series_memo);
     return st;
 }
 
+/* The span of a stream whose request head is h: raw, its name and
+ * attributes left to the exporter thread, unless its parts are too long
+ * for that; then built now. */
 static struct oa_span *stream_span(enum oa_span_kind kind, const struct oa_span_context *own,
                                    const struct oa_span_context *parent, uint64_t start, const char *tracestate,
                                    const struct oa_h2_head *h, struct oa_conn *c)
 {
-    struct oa_span *s = oa_span_begin(kind, own, parent, start, tracestate);
+    struct oa_h2_request q;
+    oa_h2_request_of(&q, h, c);
+    struct oa_span *s = oa_h2_raw_span_new(kind, &q, tracestate);
+    if (s != NULL) {
+        oa_span_set_context(s, own, parent, start);
+        return s;
+    }
+    s = oa_span_begin(kind, own, parent, start, tracestate);
     if (s != NULL)
-        oa_h2_span_request(s, h, c);
+        oa_h2_span_request(s, &q);
     return s;
 }
 

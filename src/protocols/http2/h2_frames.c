@@ -110,21 +110,28 @@ static bool frame_begins(struct oa_h2_reader *r)
     return true;
 }
 
-/* The fragment of a block-carrying frame is whole: the block, if it ends. */
-static bool fragment_done(struct oa_h2_reader *r, const struct oa_h2_events *ev, void *arg)
+/* The block (len octets at bytes) ended with this frame's fragment. */
+static bool block_done(struct oa_h2_reader *r, const uint8_t *bytes, uint32_t len, const struct oa_h2_events *ev,
+                       void *arg)
 {
-    if (!(r->flags & OA_H2_END_HEADERS))
-        return true;
     r->in_block = false;
     struct oa_h2_block b = {
         .stream = r->block_stream,
         .type = r->block_type,
         .end_stream = r->block_end_stream,
-        .bytes = r->block != NULL ? r->block : (const uint8_t *)"",
-        .len = r->block_len,
+        .bytes = bytes,
+        .len = len,
         .last = {.frame_at = r->frame_at, .len = r->len, .flags = r->flags, .pre = r->pre, .pad = r->pad},
     };
     return ev->block(arg, &b);
+}
+
+/* The fragment of a block-carrying frame is whole: the block, if it ends. */
+static bool fragment_done(struct oa_h2_reader *r, const struct oa_h2_events *ev, void *arg)
+{
+    if (!(r->flags & OA_H2_END_HEADERS))
+        return true;
+    return block_done(r, r->block != NULL ? r->block : (const uint8_t *)"", r->block_len, ev, arg);
 }
 
 /* The frame's payload is whole. */
@@ -175,11 +182,15 @@ static bool payload(struct oa_h2_reader *r, const uint8_t *p, size_t n, const st
             if (pos < end) {
                 if (k > end - pos)
                     k = end - pos;
-                if (!block_append(r, p, k))
-                    return false;
                 r->pos += (uint32_t)k;
-                if (r->pos == end && !fragment_done(r, ev, arg))
+                if (pos == r->pre && r->pos == end && r->block_len == 0 && (r->flags & OA_H2_END_HEADERS)) {
+                    /* a whole block in one frame, all of it at p (most
+                     * heads): read where it lies, not copied */
+                    if (k > OA_H2_BLOCK_MAX || !block_done(r, p, (uint32_t)k, ev, arg))
+                        return false;
+                } else if (!block_append(r, p, k) || (r->pos == end && !fragment_done(r, ev, arg))) {
                     return false;
+                }
             } else {
                 r->pos += (uint32_t)k; /* padding */
             }

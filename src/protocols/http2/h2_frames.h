@@ -63,7 +63,10 @@ struct oa_h2_block {
     uint32_t stream;       /* HEADERS: its stream; PUSH_PROMISE: the associated one */
     uint8_t type;          /* OA_H2_HEADERS or OA_H2_PUSH_PROMISE */
     bool end_stream;       /* HEADERS with END_STREAM */
-    const uint8_t *bytes;  /* the field block, padding and priority removed */
+    /* the field block, padding and priority removed: valid during the
+     * event only (the reader's copy, or the octets being fed when the block
+     * came whole in one frame of one feed) */
+    const uint8_t *bytes;
     size_t len;
     struct oa_h2_fragment last;
 };

@@ -21,7 +21,7 @@ bool oa_h2_grpc_status_fails(enum oa_span_kind kind, int code)
 }
 
 /* url.path and url.query (its secret values masked, as HTTP/1's). */
-static void set_path(struct oa_span *s, const struct oa_h2_head *h)
+static void set_path(struct oa_span *s, const struct oa_h2_request *h)
 {
     char buf[OA_SPAN_MAX_VALUE_LEN];
     size_t n = oa_http_redact_url(h->path, h->path_len, buf, sizeof(buf));
@@ -45,8 +45,10 @@ static void append(char *out, size_t cap, size_t *pos, const char *v, size_t n)
 /* Client: url.full from :scheme, :authority (else the peer) and :path,
  * its credentials and secret query values masked as HTTP/1's. Put
  * together by hand: snprintf cost ~1,200 instructions a stream. */
-static void set_url_full(struct oa_span *s, const struct oa_h2_head *h, const char *peer, int peer_port)
+static void set_url_full(struct oa_span *s, const struct oa_h2_request *h)
 {
+    const char *peer = h->peer;
+    int peer_port = h->peer_port;
     char raw[OA_SPAN_MAX_VALUE_LEN];
     size_t n = 0;
     append(raw, sizeof(raw), &n, h->scheme, h->scheme_len);
@@ -55,7 +57,7 @@ static void set_url_full(struct oa_span *s, const struct oa_h2_head *h, const ch
         append(raw, sizeof(raw), &n, h->authority, h->authority_len);
     } else {
         /* an IPv6 address in brackets, as HTTP/1's url.full has it */
-        bool v6 = strchr(peer, ':') != NULL;
+        bool v6 = memchr(peer, ':', h->peer_len) != NULL;
         char port[8];
         size_t p = sizeof(port);
         unsigned v = peer_port > 0 ? (unsigned)peer_port : 0;
@@ -65,7 +67,7 @@ static void set_url_full(struct oa_span *s, const struct oa_h2_head *h, const ch
         port[--p] = ':';
         if (v6)
             append(raw, sizeof(raw), &n, "[", 1);
-        append(raw, sizeof(raw), &n, peer, strlen(peer));
+        append(raw, sizeof(raw), &n, peer, h->peer_len);
         if (v6)
             append(raw, sizeof(raw), &n, "]", 1);
         if (peer_port >= 0)
@@ -94,7 +96,7 @@ bool oa_h2_grpc_path(const char *p, size_t n, const char **service, size_t *serv
 }
 
 /* "/pkg.Service/Method": rpc.service and rpc.method, and the span name. */
-static void set_rpc(struct oa_span *s, const struct oa_h2_head *h)
+static void set_rpc(struct oa_span *s, const struct oa_h2_request *h)
 {
     oa_span_attr_str(s, "rpc.system", "grpc", 4);
     const char *service, *method;
@@ -108,7 +110,24 @@ static void set_rpc(struct oa_span *s, const struct oa_h2_head *h)
     oa_span_attr_str(s, "rpc.method", method, method_len);
 }
 
-void oa_h2_span_request(struct oa_span *s, const struct oa_h2_head *h, struct oa_conn *c)
+void oa_h2_request_of(struct oa_h2_request *q, const struct oa_h2_head *h, struct oa_conn *c)
+{
+    q->method = h->method;
+    q->method_len = h->method_len;
+    q->scheme = h->scheme;
+    q->scheme_len = h->scheme_len;
+    q->path = h->path;
+    q->path_len = h->path_len;
+    q->authority = h->authority;
+    q->authority_len = h->authority_len;
+    q->user_agent = h->user_agent;
+    q->user_agent_len = h->user_agent_len;
+    q->grpc = h->grpc;
+    q->tls = c->tls;
+    q->peer_port = oa_conn_peer_text_len(c, &q->peer, &q->peer_len);
+}
+
+void oa_h2_span_request(struct oa_span *s, const struct oa_h2_request *h)
 {
     bool server = s->kind == OA_SPAN_KIND_SERVER;
     if (h->grpc) {
@@ -116,28 +135,28 @@ void oa_h2_span_request(struct oa_span *s, const struct oa_h2_head *h, struct oa
     } else {
         oa_http_span_set_method(s, h->method, h->method_len);
     }
-    const char *addr;
-    int pport = oa_conn_peer_text(c, &addr);
+    const char *addr = h->peer;
+    int pport = h->peer_port;
     if (server) {
         if (!h->grpc)
             set_path(s, h);
         if (h->scheme_len > 0)
             oa_span_attr_str(s, "url.scheme", h->scheme, h->scheme_len);
     } else if (!h->grpc && h->scheme_len > 0) {
-        set_url_full(s, h, pport >= 0 ? addr : "", pport);
+        set_url_full(s, h);
     }
     if (pport >= 0) {
-        oa_span_attr_str(s, "network.peer.address", addr, strlen(addr));
+        oa_span_attr_str(s, "network.peer.address", addr, h->peer_len);
         oa_span_attr_int(s, "network.peer.port", pport);
         if (server)
-            oa_span_attr_str(s, "client.address", addr, strlen(addr));
+            oa_span_attr_str(s, "client.address", addr, h->peer_len);
     }
     const char *host = addr;
-    size_t host_len = pport >= 0 ? strlen(addr) : 0;
+    size_t host_len = pport >= 0 ? h->peer_len : 0;
     int port = server ? -1 : pport;
     if (h->authority_len > 0) {
         int p = oa_http_split_host(h->authority, h->authority_len, &host, &host_len);
-        port = p >= 0 ? p : c->tls ? 443 : 80;
+        port = p >= 0 ? p : h->tls ? 443 : 80;
     }
     if ((h->authority_len > 0 || !server) && host_len > 0) {
         oa_span_attr_str(s, "server.address", host, host_len);

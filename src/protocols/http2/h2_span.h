@@ -18,8 +18,24 @@ struct oa_h2_outcome {
     const char *error;     /* error.type (static), or NULL */
 };
 
-/* Name and attributes of the span of a stream whose request head is h. */
-void oa_h2_span_request(struct oa_span *s, const struct oa_h2_head *h, struct oa_conn *c);
+/* What a stream's span is named and given attributes from: its request
+ * head's parts and the connection's peer, each a pointer and a length
+ * (into a struct oa_h2_head on the program's thread, into a raw span's
+ * bytes on the exporter's: h2_raw_span.h). */
+struct oa_h2_request {
+    const char *method, *scheme, *path, *authority, *user_agent;
+    uint16_t method_len, scheme_len, path_len, authority_len, user_agent_len;
+    bool grpc;
+    bool tls;
+    int peer_port;    /* -1: unknown (peer "") */
+    const char *peer; /* the peer's address as text */
+    size_t peer_len;
+};
+
+/* The request of head h on connection c (pointing into both). */
+void oa_h2_request_of(struct oa_h2_request *q, const struct oa_h2_head *h, struct oa_conn *c);
+/* Name and attributes of the span of a stream whose request is q. */
+void oa_h2_span_request(struct oa_span *s, const struct oa_h2_request *q);
 /* Its outcome, and its end at `end` (unix ns). */
 void oa_h2_span_finish_at(struct oa_span *s, const struct oa_h2_outcome *o, uint64_t end);
 /* Whether a gRPC status code fails a span of that kind (client: every code

@@ -32,12 +32,25 @@ static inline char upper(char c)
     return c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c;
 }
 
-/* Bytes of command names: Redis's and modules' (JSON.SET, FT._LIST). */
-static inline bool name_byte(char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
-           c == '.' || c == ':';
-}
+/* Bytes of command names: Redis's and modules' (JSON.SET, FT._LIST), as
+ * the name keeps them (upper-cased); 0 for any other byte. A table: the
+ * name of every command is checked and upper-cased byte by byte. */
+#define NAME_BYTE(c)                                                                                            \
+    ((c) >= 'a' && (c) <= 'z'                                                                                   \
+         ? (c) - 'a' + 'A'                                                                                      \
+         : ((c) >= 'A' && (c) <= 'Z') || ((c) >= '0' && (c) <= '9') || (c) == '_' || (c) == '-' || (c) == '.' || \
+                   (c) == ':'                                                                                   \
+               ? (c)                                                                                            \
+               : 0)
+#define NAME_BYTES4(c) NAME_BYTE(c), NAME_BYTE((c) + 1), NAME_BYTE((c) + 2), NAME_BYTE((c) + 3)
+#define NAME_BYTES16(c) NAME_BYTES4(c), NAME_BYTES4((c) + 4), NAME_BYTES4((c) + 8), NAME_BYTES4((c) + 12)
+#define NAME_BYTES64(c) NAME_BYTES16(c), NAME_BYTES16((c) + 16), NAME_BYTES16((c) + 32), NAME_BYTES16((c) + 48)
+static const unsigned char name_bytes[256] = {NAME_BYTES64(0), NAME_BYTES64(64), NAME_BYTES64(128),
+                                              NAME_BYTES64(192)};
+#undef NAME_BYTE
+#undef NAME_BYTES4
+#undef NAME_BYTES16
+#undef NAME_BYTES64
 
 /* The payload bytes b[0..n) of the current element, at offset at in it. */
 static void element_bytes(struct oa_resp_command_parser *p, uint64_t at, const char *b, size_t n)
@@ -45,12 +58,12 @@ static void element_bytes(struct oa_resp_command_parser *p, uint64_t at, const c
     struct oa_resp_command *cmd = &p->cmd;
     if (p->element == 0) {
         for (size_t i = 0; i < n; i++) {
-            char c = b[i];
-            if (at + i >= OA_RESP_NAME_MAX || !name_byte(c)) {
+            unsigned char c = name_bytes[(unsigned char)b[i]];
+            if (at + i >= OA_RESP_NAME_MAX || c == 0) {
                 cmd->name_unusable = true;
                 break;
             }
-            cmd->name[at + i] = upper(c);
+            cmd->name[at + i] = (char)c;
         }
     } else if (p->element == 1 && at < OA_RESP_ARG1_MAX) {
         size_t k = OA_RESP_ARG1_MAX - (size_t)at;
@@ -128,10 +141,10 @@ static bool whole_command(struct oa_resp_command_parser *p, const char *b, size_
         return false;
     struct oa_resp_command *cmd = &p->cmd;
     for (size_t k = 0; k < name_len; k++) {
-        char c = b[name_at + k];
-        if (!name_byte(c))
+        unsigned char c = name_bytes[(unsigned char)b[name_at + k]];
+        if (c == 0)
             return false;
-        cmd->name[k] = upper(c);
+        cmd->name[k] = (char)c;
     }
     cmd->name[name_len] = '\0';
     cmd->name_len = (uint8_t)name_len;

@@ -186,6 +186,7 @@ int main(void)
     sp = both_ways(&r, &c, NULL, &ok);
     CHECK(sp.built != NULL && oa_span_find_attr(sp.built, "db.query.text") == NULL,
           "a built text with OTELAUTO_DB_QUERY_TEXT=false: none");
+    check_pair(sp, "a built text, query text off");
     oa_config.db_query_text = true;
     r.query_build = NULL;
 

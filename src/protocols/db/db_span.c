@@ -46,7 +46,7 @@ void oa_db_span_describe(struct oa_span *s, const struct oa_db_request *r, const
         char text[OA_SPAN_MAX_VALUE_LEN];
         size_t n = r->query_build(r, text, sizeof text);
         if (n > 0)
-            oa_span_attr_str(s, "db.query.text", text, n);
+            oa_span_attr_str_inline(s, "db.query.text", text, n);
     } else if (r->query_text != NULL && r->query_text_len > 0 && oa_config.db_query_text) {
         if (r->query_unsanitized) {
             char text[OA_SPAN_MAX_VALUE_LEN];

@@ -1,6 +1,7 @@
 /* Redis command names and db.query.text (see redis_commands.h). */
 #include <string.h>
 
+#include "base/short_copy.h"
 #include "protocols/redis/redis_commands.h"
 
 /* Redis 7's top-level commands, sorted (strcmp), for a binary search. In
@@ -386,12 +387,12 @@ uint32_t oa_redis_query_facts(const struct oa_resp_command *cmd, unsigned flags,
 static size_t compose(const char *name, size_t name_len, const char *key, size_t key_len, uint32_t args, char *out)
 {
     size_t pos = name_len;
-    memcpy(out, name, name_len);
+    oa_short_copy(out, name, name_len);
     if (args > 0) {
         uint32_t masked = args;
         if (key_len > 0 && all_graphic(key, key_len)) {
             out[pos++] = ' ';
-            memcpy(out + pos, key, key_len);
+            oa_short_copy(out + pos, key, key_len);
             pos += key_len;
             masked--;
         }

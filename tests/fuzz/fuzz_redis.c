@@ -12,7 +12,8 @@
  * not change what they see. Checked on every call: a parser consumes at
  * most what it was given, and all of it unless it reports an event; after
  * ERROR the stream is dead. Every command's db.query.text is NUL-terminated
- * printable ASCII within its bound. Detection is checked on every prefix
+ * printable ASCII within its bound, and the same when written from the facts
+ * a span records. Detection is checked on every prefix
  * of the stream: a prefix of a start it accepts is accepted too (a client
  * may send less in its first write). */
 #include <stdint.h>
@@ -88,6 +89,17 @@ static void check_query_text(const struct oa_resp_command *c)
         if ((unsigned char)text[i] < 0x20 || (unsigned char)text[i] >= 0x7f)
             fail("db.query.text not printable ASCII");
     }
+    /* the same text in two steps: the facts recorded, the text written
+     * from them where the span is built */
+    if (c->name_unusable)
+        return;
+    struct oa_db_request r = {.operation = c->name, .operation_len = c->name_len};
+    r.query_arg = oa_redis_query_facts(c, oa_redis_command_flags(c->name, c->name_len), &r.query_text,
+                                       &r.query_text_len);
+    char built[OA_REDIS_TEXT_MAX];
+    size_t m = oa_redis_query_text_build(&r, built, sizeof(built));
+    if (m != n || memcmp(built, text, n + 1) != 0)
+        fail("db.query.text written from the recorded facts differs");
 }
 
 struct parsers {

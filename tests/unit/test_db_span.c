@@ -3,6 +3,7 @@
  * built at once carries (db_span.c): same name, ids, times, tracestate,
  * status, and the same attributes in the same order; facts too long for a
  * raw block are left to the program's thread. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/un.h>
@@ -79,6 +80,14 @@ static size_t len_of(const char *s)
                             .operation_len = len_of(op), .collection = (coll), .collection_len = len_of(coll),      \
                             .query_text = (q), .query_text_len = len_of(q)})
 
+/* A query_build: "{operation} {query bytes} {query_arg}". */
+static size_t built_text(const struct oa_db_request *r, char *out, size_t cap)
+{
+    int n = snprintf(out, cap, "%.*s %.*s %u", (int)r->operation_len, r->operation, (int)r->query_text_len,
+                     r->query_text, r->query_arg);
+    return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+}
+
 int main(void)
 {
     oa_config.db_query_text = true;
@@ -150,6 +159,32 @@ int main(void)
     CHECK(sp.built != NULL && oa_span_find_attr(sp.built, "db.query.text") == NULL,
           "unsanitized secret text: no db.query.text at all");
     check_pair(sp, "unsanitized secret text");
+
+    /* a text written where the span is built from the facts recorded: the
+     * raw record holds the facts (here a key and a count), the span the text */
+    r = REQ(OA_DB_REDIS, "0", "HSET", NULL, "user:7");
+    r.query_build = built_text;
+    r.query_arg = 3;
+    struct oa_span *facts = oa_db_raw_span_new(&c, &r, NULL);
+    CHECK(facts != NULL &&
+              memmem(facts->raw.bytes, facts->raw.trace_state_len + 1u + facts->raw.head_len, "user:7", 6) != NULL &&
+              memmem(facts->raw.bytes, facts->raw.trace_state_len + 1u + facts->raw.head_len, "HSET user:7", 11) ==
+                  NULL,
+          "a built text: the program's thread records its facts, not the text");
+    oa_span_free(facts);
+    sp = both_ways(&r, &c, NULL, &ok);
+    CHECK(sp.built != NULL && attr_is(sp.built, "db.query.text", "HSET user:7 3") && sp.crash != NULL &&
+              attr_is(sp.crash, "db.query.text", "HSET user:7 3") && sp.direct != NULL &&
+              attr_is(sp.direct, "db.query.text", "HSET user:7 3"),
+          "a built text: written by the exporter, by the crash capture and at once alike");
+    check_pair(sp, "a built text");
+    oa_config.db_query_text = false;
+    sp = both_ways(&r, &c, NULL, &ok);
+    CHECK(sp.built != NULL && oa_span_find_attr(sp.built, "db.query.text") == NULL,
+          "a built text with OTELAUTO_DB_QUERY_TEXT=false: none");
+    check_pair(sp, "a built text, query text off");
+    oa_config.db_query_text = true;
+    r.query_build = NULL;
 
     /* a Unix socket: its path, network.transport, no server.* */
     struct oa_conn u;

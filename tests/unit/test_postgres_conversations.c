@@ -12,6 +12,7 @@
 #include "config/config.h"
 #include "conversation.h"
 #include "protocols/postgres/pg_connection.h"
+#include "protocols/postgres/pg_statements.h"
 #include "oa_test.h"
 
 #define C OA_ROLE_CLIENT
@@ -594,6 +595,41 @@ static void not_commented_by_default(void)
     run("sqlcommenter off (the default): a Query goes out untouched", steps, spans);
 }
 
+/* A prepared statement's metric memo (its Executes' series, found once):
+ * kept by Bind and Execute, forgotten whenever its slot gets another
+ * statement (the same name parsed again, another name in its place), so
+ * that no Execute of the new statement records into the old one's series
+ * and an operation begun before sees the change (the epoch). */
+static void statement_memo(void)
+{
+    struct oa_pg_statements s;
+    oa_pg_statements_init(&s);
+    struct oa_series *series = (struct oa_series *)(void *)&s; /* any series: only compared */
+    struct oa_pg_statement *st = oa_pg_statement_define(&s, "q1", 2);
+    CHECK(st != NULL && st->memo.success == NULL, "memo: none for a new statement");
+    st->memo.success = series;
+    uint32_t epoch = st->memo.epoch;
+    oa_pg_portal_bind(&s, "", 0, "q1", 2);
+    CHECK(oa_pg_portal_statement(&s, "", 0) == st && st->memo.success == series && st->memo.epoch == epoch,
+          "memo: Bind and Execute keep it");
+    CHECK(oa_pg_statement_define(&s, "q1", 2) == st && st->memo.success == NULL && st->memo.epoch != epoch,
+          "memo: the name parsed again forgets it");
+
+    /* every named slot taken: the least recently used one (q1, after the
+     * unnamed statement) takes the next name */
+    st->memo.success = series;
+    epoch = st->memo.epoch;
+    char name[8];
+    for (int i = 2; i < OA_PG_STATEMENTS; i++) {
+        int n = snprintf(name, sizeof name, "q%d", i);
+        oa_pg_statement_define(&s, name, (size_t)n);
+    }
+    CHECK(st->memo.success == series, "memo: other statements leave it");
+    struct oa_pg_statement *evicted = oa_pg_statement_define(&s, "new", 3);
+    CHECK(evicted == st && st->memo.success == NULL && st->memo.epoch != epoch,
+          "memo: another statement in its slot forgets it");
+}
+
 int main(void)
 {
     build_startup();
@@ -618,6 +654,7 @@ int main(void)
     commented_pipelined();
     not_commented();
     commented_split_query();
+    statement_memo();
     printf("# %ld runs\n", conv_total_runs);
     TEST_DONE();
 }

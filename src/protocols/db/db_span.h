@@ -33,6 +33,15 @@ struct oa_db_request {
      * it only for a statement its summary did not find secret. */
     bool query_unsanitized;
     uint8_t query_dialect;
+    /* Or db.query.text is what query_build writes (into out, room cap at
+     * least OA_SPAN_MAX_VALUE_LEN; its length returned) from this request
+     * where the span is built: on the exporter thread for a raw span. A
+     * protocol whose text is a function of a few facts records them, not
+     * the text: query_text holds its bytes (as little as the text needs),
+     * query_arg a number. The function is pure (the crash capture calls it
+     * from a signal handler). */
+    size_t (*query_build)(const struct oa_db_request *r, char *out, size_t cap);
+    uint32_t query_arg;
     /* the connection's memo for the operations of this request's metric
      * key (db_metrics.h), or NULL */
     struct oa_db_metric_memo *metric_memo;

@@ -135,10 +135,11 @@ static struct pg_pending *push(struct pg_conn *x, enum pg_kind kind, uint64_t st
 
 /* An operation with a span: from its statement's summary and text (text
  * NULL: none), sanitized already or, when unsanitized, the statement as
- * sent; its span context into *own. */
+ * sent; its span context into *own. memo: the statement's metric memo, or
+ * NULL. */
 static bool begin_operation(struct oa_conn *c, struct pg_conn *x, enum pg_kind kind,
                             const struct oa_sql_summary *summary, const char *text, size_t text_len,
-                            bool unsanitized, struct oa_span_context *own)
+                            bool unsanitized, struct oa_db_metric_memo *memo, struct oa_span_context *own)
 {
     uint64_t start = oa_now_unix_nano();
     struct pg_pending *p = push(x, kind, start);
@@ -148,6 +149,7 @@ static bool begin_operation(struct oa_conn *c, struct pg_conn *x, enum pg_kind k
         .system = OA_DB_POSTGRESQL,
         .namespace_ = x->namespace_,
         .namespace_len = x->namespace_len,
+        .metric_memo = memo,
     };
     if (summary != NULL) {
         r.operation = summary->operation;
@@ -234,7 +236,7 @@ static bool on_query(struct oa_conn *c, struct pg_conn *x, const char *b, size_t
     oa_sql_summarize(sql.s, sql.len, OA_SQL_POSTGRES, &summary);
     /* sanitized where the span is built (the exporter thread), not here */
     struct oa_span_context own;
-    if (!begin_operation(c, x, PG_QUERY, &summary, sql.s, oa_config.db_query_text ? sql.len : 0, true, &own))
+    if (!begin_operation(c, x, PG_QUERY, &summary, sql.s, oa_config.db_query_text ? sql.len : 0, true, NULL, &own))
         return false;
     if (oa_config.db_sqlcommenter && x->out.kept == x->out.len)
         comment_query(x, b, n, &own);
@@ -266,12 +268,12 @@ static void on_bind(struct pg_conn *x, const char *b, size_t n)
 static bool on_execute(struct oa_conn *c, struct pg_conn *x, const char *b, size_t n)
 {
     struct oa_pg_text portal;
-    const struct oa_pg_statement *st = NULL;
+    struct oa_pg_statement *st = NULL;
     if (oa_pg_execute(b, n, &portal))
         st = oa_pg_portal_statement(&x->statements, portal.s, portal.len);
     if (st == NULL)
-        return begin_operation(c, x, PG_EXECUTE, NULL, NULL, 0, false, NULL);
-    return begin_operation(c, x, PG_EXECUTE, &st->summary, st->text, st->text_len, false, NULL);
+        return begin_operation(c, x, PG_EXECUTE, NULL, NULL, 0, false, NULL, NULL);
+    return begin_operation(c, x, PG_EXECUTE, &st->summary, st->text, st->text_len, false, &st->memo, NULL);
 }
 
 static void on_close(struct pg_conn *x, const char *b, size_t n)

@@ -52,6 +52,7 @@ struct oa_pg_statement *oa_pg_statement_define(struct oa_pg_statements *s, const
     st->text_len = 0;
     st->text[0] = '\0';
     memset(&st->summary, 0, sizeof st->summary);
+    oa_db_metric_memo_forget(&st->memo);
     return st;
 }
 
@@ -108,11 +109,11 @@ void oa_pg_portal_close(struct oa_pg_statements *s, const char *name, size_t len
         s->portal[p].used = false;
 }
 
-const struct oa_pg_statement *oa_pg_portal_statement(struct oa_pg_statements *s, const char *name, size_t len)
+struct oa_pg_statement *oa_pg_portal_statement(struct oa_pg_statements *s, const char *name, size_t len)
 {
     int p = find_portal(s, name, len);
     if (p < 0 || !s->portal[p].used)
         return NULL;
-    const struct oa_pg_statement *st = &s->st[s->portal[p].statement];
+    struct oa_pg_statement *st = &s->st[s->portal[p].statement];
     return st->used && st->generation == s->portal[p].generation ? st : NULL;
 }

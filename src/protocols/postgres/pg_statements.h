@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 
+#include "protocols/db/db_metrics.h"
 #include "protocols/db/sql_text.h"
 
 #define OA_PG_STATEMENTS 16
@@ -26,6 +27,10 @@ struct oa_pg_statement {
     uint16_t text_len;
     char name[OA_PG_NAME_MAX + 1];
     struct oa_sql_summary summary;
+    /* the series its Executes found when they succeeded: a prepared
+     * statement run again and again looks its metric up once (forgotten
+     * when the slot gets another statement) */
+    struct oa_db_metric_memo memo;
     char text[OA_PG_STATEMENT_TEXT];
 };
 
@@ -56,6 +61,6 @@ void oa_pg_portal_bind(struct oa_pg_statements *s, const char *portal, size_t po
 /* Close 'P' */
 void oa_pg_portal_close(struct oa_pg_statements *s, const char *name, size_t len);
 /* Execute: the statement portal `name` runs, or NULL when unknown. */
-const struct oa_pg_statement *oa_pg_portal_statement(struct oa_pg_statements *s, const char *name, size_t len);
+struct oa_pg_statement *oa_pg_portal_statement(struct oa_pg_statements *s, const char *name, size_t len);
 
 #endif

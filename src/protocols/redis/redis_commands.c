@@ -1,6 +1,7 @@
 /* Redis command names and db.query.text (see redis_commands.h). */
 #include <string.h>
 
+#include "base/short_copy.h"
 #include "protocols/redis/redis_commands.h"
 
 /* Redis 7's top-level commands, sorted (strcmp), for a binary search. In
@@ -356,38 +357,43 @@ static bool all_graphic(const char *s, size_t n)
     return true;
 }
 
-static bool shows_arg1(const struct oa_resp_command *cmd, unsigned flags)
+/* The key a text may show: a known command's first argument when it is a
+ * key (the arguments of AUTH and HELLO never are), of at most
+ * OA_RESP_ARG1_MAX bytes (all of it kept). Whether its bytes can be shown
+ * is the text's writer's to check. */
+static bool key_candidate(const struct oa_resp_command *cmd, unsigned flags)
 {
-    if ((flags & (OA_REDIS_KNOWN | OA_REDIS_ARG1_VALUE)) != OA_REDIS_KNOWN)
+    if ((flags & (OA_REDIS_KNOWN | OA_REDIS_ARG1_VALUE | OA_REDIS_NAME_ONLY)) != OA_REDIS_KNOWN)
         return false;
-    if (cmd->arg1_len == 0 || cmd->arg1_len > OA_RESP_ARG1_MAX)
-        return false;
-    /* printable ASCII without spaces: valid UTF-8, and one word of the text */
-    return all_graphic(cmd->arg1, cmd->arg1_len);
+    return cmd->arg1_len > 0 && cmd->arg1_len <= OA_RESP_ARG1_MAX;
 }
 
-size_t oa_redis_query_text(const struct oa_resp_command *cmd, char *out, size_t cap)
+uint32_t oa_redis_query_facts(const struct oa_resp_command *cmd, unsigned flags, const char **key, size_t *key_len)
 {
-    unsigned flags = cmd->name_unusable ? 0 : oa_redis_command_flags(cmd->name, cmd->name_len);
-    return oa_redis_query_text_flagged(cmd, flags, out, cap);
-}
-
-size_t oa_redis_query_text_flagged(const struct oa_resp_command *cmd, unsigned flags, char *out, size_t cap)
-{
-    size_t pos = 0;
-    if (cap < OA_REDIS_TEXT_MAX || cmd->name_unusable) {
-        if (cap > 0)
-            out[0] = '\0';
+    *key = NULL;
+    *key_len = 0;
+    if (cmd->name_unusable || (flags & OA_REDIS_NAME_ONLY))
         return 0;
+    if (key_candidate(cmd, flags)) {
+        *key = cmd->arg1;
+        *key_len = cmd->arg1_len;
     }
-    memcpy(out, cmd->name, cmd->name_len);
-    pos = cmd->name_len;
-    if (!(flags & OA_REDIS_NAME_ONLY) && cmd->argc > 0) {
-        uint32_t masked = cmd->argc;
-        if (shows_arg1(cmd, flags)) {
+    return cmd->argc;
+}
+
+/* The text of a name, a key (shown when it is printable ASCII without
+ * spaces: valid UTF-8, and one word of the text) and args arguments in all,
+ * the key among them, into out (room OA_REDIS_TEXT_MAX). */
+static size_t compose(const char *name, size_t name_len, const char *key, size_t key_len, uint32_t args, char *out)
+{
+    size_t pos = name_len;
+    oa_short_copy(out, name, name_len);
+    if (args > 0) {
+        uint32_t masked = args;
+        if (key_len > 0 && all_graphic(key, key_len)) {
             out[pos++] = ' ';
-            memcpy(out + pos, cmd->arg1, cmd->arg1_len);
-            pos += cmd->arg1_len;
+            oa_short_copy(out + pos, key, key_len);
+            pos += key_len;
             masked--;
         }
         for (uint32_t i = 0; i < masked; i++) {
@@ -402,4 +408,30 @@ size_t oa_redis_query_text_flagged(const struct oa_resp_command *cmd, unsigned f
     }
     out[pos] = '\0';
     return pos;
+}
+
+size_t oa_redis_query_text(const struct oa_resp_command *cmd, char *out, size_t cap)
+{
+    if (cap < OA_REDIS_TEXT_MAX || cmd->name_unusable) {
+        if (cap > 0)
+            out[0] = '\0';
+        return 0;
+    }
+    const char *key;
+    size_t key_len;
+    unsigned flags = oa_redis_command_flags(cmd->name, cmd->name_len);
+    uint32_t args = oa_redis_query_facts(cmd, flags, &key, &key_len);
+    return compose(cmd->name, cmd->name_len, key, key_len, args, out);
+}
+
+size_t oa_redis_query_text_build(const struct oa_db_request *r, char *out, size_t cap)
+{
+    size_t key_len = r->query_text != NULL ? r->query_text_len : 0;
+    if (cap < OA_REDIS_TEXT_MAX || r->operation == NULL || r->operation_len == 0 ||
+        r->operation_len > OA_RESP_NAME_MAX || key_len > OA_RESP_ARG1_MAX) {
+        if (cap > 0)
+            out[0] = '\0';
+        return 0;
+    }
+    return compose(r->operation, r->operation_len, r->query_text, key_len, r->query_arg, out);
 }

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "protocols/db/db_span.h"
 #include "protocols/redis/resp_command.h"
 
 /* Whether upper[0..len) (upper-case) names a command of Redis 7 (the
@@ -38,8 +39,18 @@ unsigned oa_redis_command_flags(const char *upper, size_t len);
  * EVAL's script, a host name, a command not known); AUTH and HELLO, whose
  * arguments hold credentials, are their name alone. Returns its length. */
 size_t oa_redis_query_text(const struct oa_resp_command *cmd, char *out, size_t cap);
-/* The same with the name's flags (oa_redis_command_flags; 0 when
- * cmd->name_unusable) already known. */
-size_t oa_redis_query_text_flagged(const struct oa_resp_command *cmd, unsigned flags, char *out, size_t cap);
+
+/* The same in two steps, the second where the span is built (on the
+ * exporter thread for a raw span). What the program's thread records of
+ * cmd, its name's flags known (oa_redis_command_flags): the count of
+ * arguments the text stands for (returned; 0 for a command whose
+ * arguments hold credentials), and the first argument's bytes when the
+ * text may show them, the key (*key, *key_len; NULL, 0 when it may not: no
+ * other byte of the command is kept). */
+uint32_t oa_redis_query_facts(const struct oa_resp_command *cmd, unsigned flags, const char **key, size_t *key_len);
+/* db.query.text (struct oa_db_request's query_build) from r's operation
+ * (the command's name), query_text (the key recorded, or none) and
+ * query_arg (the count of arguments); the same text as above. */
+size_t oa_redis_query_text_build(const struct oa_db_request *r, char *out, size_t cap);
 
 #endif

@@ -293,7 +293,6 @@ static bool on_command(struct oa_conn *c, struct redis_exchange *x)
         x->pending.count--;
         return false;
     }
-    char text[OA_REDIS_TEXT_MAX];
     /* empty strings, not NULL: the metric key copies them (memcpy of 0
      * bytes from NULL is undefined) */
     struct oa_db_request req = {
@@ -308,8 +307,10 @@ static bool on_command(struct oa_conn *c, struct redis_exchange *x)
         req.operation_len = cmd->name_len;
         req.metric_memo = &x->last.memo;
         if (oa_config.db_query_text) {
-            req.query_text = text;
-            req.query_text_len = oa_redis_query_text_flagged(cmd, k->flags, text, sizeof(text));
+            /* the text is written where the span is built: here only
+             * what it is made of (the key, the count of arguments) */
+            req.query_build = oa_redis_query_text_build;
+            req.query_arg = oa_redis_query_facts(cmd, k->flags, &req.query_text, &req.query_text_len);
         }
     }
     oa_db_op_begin(&r->op, c, &req, x->command_start);

@@ -193,10 +193,100 @@ static bool length_done(struct oa_resp_reply_parser *p, bool *done)
     return true;
 }
 
+/* `[-]<digits>\r\n` whole at b[*i] (1 to max digits, the sign when
+ * allowed), advancing *i past it; false when anything else is there, or
+ * the bytes end first. */
+static inline bool whole_number(const char *b, size_t n, size_t *i, unsigned max, bool sign, bool *negative,
+                                uint64_t *value)
+{
+    size_t j = *i;
+    *negative = sign && j < n && b[j] == '-';
+    if (*negative)
+        j++;
+    size_t from = j;
+    uint64_t v = 0;
+    while (j < n && (unsigned)((unsigned char)b[j] - '0') <= 9u) {
+        v = v * 10 + (unsigned)((unsigned char)b[j] - '0');
+        j++;
+    }
+    if (j == from || j - from > max || n - j < 2 || b[j] != '\r' || b[j + 1] != '\n')
+        return false;
+    *i = j + 2;
+    *value = v;
+    return true;
+}
+
+/* The common case, a reply that is one value whole at the start of b: a
+ * bulk string (a GET's value, its null), a simple string or error (SET's
+ * OK), an integer. Its summary is made in one pass with nothing kept
+ * between steps. false for anything else, or anything odd: the state
+ * machine then parses the same bytes from the same state, so it alone
+ * decides what is not RESP. Nothing of p is changed then but reply's
+ * bytes, which the state machine clears again. */
+static bool whole_reply(struct oa_resp_reply_parser *p, const char *b, size_t n, size_t *used)
+{
+    struct oa_resp_reply *r = &p->reply;
+    char t = b[0];
+    size_t i = 1;
+    bool negative;
+    uint64_t v;
+    const char *text = NULL;
+    size_t text_len = 0;
+    switch (t) {
+    case '$':
+        if (!whole_number(b, n, &i, MAX_DIGITS, true, &negative, &v))
+            return false;
+        if (negative) {
+            if (v != 1)
+                return false; /* -1 alone is a null */
+        } else {
+            if (n - i < v + 2 || b[i + v] != '\r' || b[i + v + 1] != '\n')
+                return false;
+            text = b + i;
+            text_len = (size_t)v;
+            i += (size_t)v + 2;
+        }
+        break;
+    case '+':
+    case '-': {
+        size_t j = i;
+        while (j < n && b[j] != '\r' && b[j] != '\n')
+            j++;
+        if (n - j < 2 || b[j] != '\r' || b[j + 1] != '\n')
+            return false;
+        text = b + i;
+        text_len = j - i;
+        i = j + 2;
+        break;
+    }
+    case ':':
+        if (!whole_number(b, n, &i, MAX_INT_DIGITS, true, &negative, &v))
+            return false;
+        break;
+    default:
+        return false;
+    }
+    memset(r, 0, sizeof(*r));
+    r->type = t;
+    r->is_error = t == '-';
+    r->is_null = text == NULL && t == '$';
+    size_t head = text_len < OA_RESP_HEAD_MAX ? text_len : OA_RESP_HEAD_MAX;
+    if (head > 0)
+        memcpy(r->head, text, head);
+    r->head_len = (uint8_t)head;
+    p->capture = false;
+    *used = i;
+    return true;
+}
+
 enum oa_resp_reply_event oa_resp_reply_feed(struct oa_resp_reply_parser *p, const char *b, size_t n, size_t *used)
 {
     size_t i = 0;
     bool done = false;
+    /* a reply starts here, outside any aggregate: whole_reply's pass first */
+    if (p->state == S_TYPE && !p->started && p->depth == 0 && p->attributes == 0 && n > 0 &&
+        whole_reply(p, b, n, used))
+        return OA_RESP_REPLY_DONE;
     while (i < n) {
         char c = b[i];
         switch (p->state) {

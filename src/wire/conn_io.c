@@ -224,17 +224,11 @@ size_t oa_io_account(struct oa_conn *c, const struct iovec *v, const struct oa_i
     return app;
 }
 
-bool oa_io_relock(struct oa_conn *c, int fd, struct oa_proto_conn *x)
+void oa_io_relock_lost(struct oa_conn *c, struct oa_proto_conn *x)
 {
-    if (!oa_conn_lock_raw(c))
-        return false;
-    x->busy--;
-    if (c->proto == x && c->fd == fd && c->in_use)
-        return true;
     if (x->orphaned && x->busy == 0)
         oa_protocol_free(x);
     oa_conn_unlock(c);
-    return false;
 }
 
 static size_t iov_total(const struct iovec *iov, int iovcnt)

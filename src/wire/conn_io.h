@@ -70,8 +70,23 @@ int oa_io_plan(struct oa_splice *sp, const struct iovec *iov, int iovcnt, uint64
  * oa_io_plan gave them); returns how many were the program's. */
 size_t oa_io_account(struct oa_conn *c, const struct iovec *v, const struct oa_io_segment *seg, int nv,
                      const struct oa_io_plan_sums *sums, size_t r);
+/* oa_io_relock's way out: c no longer carries x for fd (closed, or its
+ * protocol switched, during the unlocked call). c locked on entry, not on
+ * return; frees x if it was retired meanwhile and this was its last user. */
+void oa_io_relock_lost(struct oa_conn *c, struct oa_proto_conn *x);
+
 /* After the unlocked call: locks c again if it still carries x for fd; else
- * frees x if it was retired meanwhile and it is the last user. */
-bool oa_io_relock(struct oa_conn *c, int fd, struct oa_proto_conn *x);
+ * frees x if it was retired meanwhile and it is the last user. Inline: every
+ * traced send makes it once, and the common case is a few tests. */
+static inline bool oa_io_relock(struct oa_conn *c, int fd, struct oa_proto_conn *x)
+{
+    if (!oa_conn_lock_raw_inline(c))
+        return false;
+    x->busy--;
+    if (__builtin_expect(c->proto == x && c->fd == fd && c->in_use, 1))
+        return true;
+    oa_io_relock_lost(c, x);
+    return false;
+}
 
 #endif

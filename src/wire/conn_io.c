@@ -111,7 +111,7 @@ static struct iovec call_start(const struct iovec *iov, int iovcnt, unsigned cha
  * starts the one injection owed, none of it sent yet (a request head written
  * whole). The same plan as the general walk below, without the walk; -1 when
  * the call is not that case. */
-static int plan_one_injection(struct oa_splice *sp, const struct iovec *iov, int iovcnt, uint64_t base,
+static inline __attribute__((always_inline)) int plan_one_injection(struct oa_splice *sp, const struct iovec *iov, int iovcnt, uint64_t base,
                               struct iovec *v, struct oa_io_segment *seg, int cap, struct oa_io_plan_sums *sums)
 {
     if (iovcnt != 1 || sp->count != 1 || cap < 3)
@@ -191,15 +191,29 @@ static int plan_walk(struct oa_splice *sp, const struct iovec *iov, int iovcnt, 
     return spliced ? nv : 0;
 }
 
-int oa_io_plan(struct oa_splice *sp, const struct iovec *iov, int iovcnt, uint64_t base,
-               struct iovec *v, struct oa_io_segment *seg, int cap, struct oa_io_plan_sums *sums)
+/* Inlined in send_traced (a client's request head: every traced request
+ * of a client plans once); tls_io.c calls oa_io_plan. */
+static inline __attribute__((always_inline)) int plan(struct oa_splice *sp, const struct iovec *iov, int iovcnt,
+                                                      uint64_t base, struct iovec *v, struct oa_io_segment *seg,
+                                                      int cap, struct oa_io_plan_sums *sums)
 {
     int one = plan_one_injection(sp, iov, iovcnt, base, v, seg, cap, sums);
     return one >= 0 ? one : plan_walk(sp, iov, iovcnt, base, v, seg, cap, sums);
 }
 
-size_t oa_io_account(struct oa_conn *c, const struct iovec *v, const struct oa_io_segment *seg, int nv,
-                     const struct oa_io_plan_sums *sums, size_t r)
+int oa_io_plan(struct oa_splice *sp, const struct iovec *iov, int iovcnt, uint64_t base,
+               struct iovec *v, struct oa_io_segment *seg, int cap, struct oa_io_plan_sums *sums)
+{
+    return plan(sp, iov, iovcnt, base, v, seg, cap, sums);
+}
+
+static size_t account_walk(struct oa_conn *c, const struct iovec *v, const struct oa_io_segment *seg, int nv,
+                           size_t r);
+
+/* oa_io_account, inlined in send_traced like plan(). */
+static inline __attribute__((always_inline)) size_t account(struct oa_conn *c, const struct iovec *v,
+                                                            const struct oa_io_segment *seg, int nv,
+                                                            const struct oa_io_plan_sums *sums, size_t r)
 {
     /* the common case (plan_one_injection's plan, all of it sent): the
      * owed lines are gone and the rest was the program's, in one step */
@@ -209,6 +223,19 @@ size_t oa_io_account(struct oa_conn *c, const struct iovec *v, const struct oa_i
             c->mode = OA_MODE_PASS;
         return r - inj_n;
     }
+    return account_walk(c, v, seg, nv, r);
+}
+
+size_t oa_io_account(struct oa_conn *c, const struct iovec *v, const struct oa_io_segment *seg, int nv,
+                     const struct oa_io_plan_sums *sums, size_t r)
+{
+    return account(c, v, seg, nv, sums, r);
+}
+
+/* oa_io_account's walk over the segments: any plan, any part of it sent. */
+static size_t account_walk(struct oa_conn *c, const struct iovec *v, const struct oa_io_segment *seg, int nv,
+                           size_t r)
+{
     size_t app = 0;
     for (int i = 0; i < nv && r > 0; i++) {
         size_t n = v[i].iov_len < r ? v[i].iov_len : r;
@@ -323,7 +350,7 @@ static ssize_t send_traced(struct oa_conn *c, const struct oa_send_call *call)
         /* nothing owed any more (the injection went out with an earlier
          * go): the program's buffers go as they are */
         struct oa_io_plan_sums sums = {0, 0};
-        int nv = x->out.count > 0 ? oa_io_plan(&x->out, iov, iovcnt, x->out.sent, v, seg, cap, &sums) : 0;
+        int nv = x->out.count > 0 ? plan(&x->out, iov, iovcnt, x->out.sent, v, seg, cap, &sums) : 0;
         x->busy++;
         oa_conn_unlock(c);
         ssize_t r = syscall_unguarded(call, v, nv);
@@ -340,7 +367,7 @@ static ssize_t send_traced(struct oa_conn *c, const struct oa_send_call *call)
         }
         size_t app;
         if (nv > 0) {
-            app = oa_io_account(c, v, seg, nv, &sums, (size_t)r);
+            app = account(c, v, seg, nv, &sums, (size_t)r);
         } else {
             app = (size_t)r;
             oa_splice_sent_app(&x->out, app);

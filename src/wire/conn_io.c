@@ -253,8 +253,11 @@ static size_t account_walk(struct oa_conn *c, const struct iovec *v, const struc
 
 void oa_io_relock_lost(struct oa_conn *c, struct oa_proto_conn *x)
 {
-    if (x->orphaned && x->busy == 0)
+    if (x->orphaned && x->busy == 0) {
+        int saved = errno; /* the system call's, which the caller reports */
         oa_protocol_free(x);
+        errno = saved;
+    }
     oa_conn_unlock(c);
 }
 
@@ -269,19 +272,18 @@ static size_t iov_total(const struct iovec *iov, int iovcnt)
 /* The call when nothing is owed (every call but a request head's, so every
  * call of a server): the program's buffers go as they are. What the loop of
  * send_traced does for a plan of no segments, without making one. c locked
- * on entry, not on return. */
+ * on entry, not on return. Nothing after the system call can change errno
+ * (the relock keeps it, the accounting is arithmetic): no save. */
 static ssize_t send_as_is(struct oa_conn *c, const struct oa_send_call *call, struct oa_proto_conn *x, int fd)
 {
     x->busy++;
     oa_conn_unlock(c);
     ssize_t r = syscall_unguarded(call, NULL, 0);
-    int err = errno;
     if (oa_io_relock(c, fd, x)) {
         if (r >= 0)
             oa_splice_sent_app(&x->out, (size_t)r);
         oa_conn_unlock(c);
     }
-    errno = err;
     return r;
 }
 

@@ -76,8 +76,9 @@ size_t oa_io_account(struct oa_conn *c, const struct iovec *v, const struct oa_i
 void oa_io_relock_lost(struct oa_conn *c, struct oa_proto_conn *x);
 
 /* After the unlocked call: locks c again if it still carries x for fd; else
- * frees x if it was retired meanwhile and it is the last user. Inline: every
- * traced send makes it once, and the common case is a few tests. */
+ * frees x if it was retired meanwhile and it is the last user. Keeps errno
+ * (the system call's). Inline: every traced send makes it once, and the
+ * common case is a few tests. */
 static inline bool oa_io_relock(struct oa_conn *c, int fd, struct oa_proto_conn *x)
 {
     if (!oa_conn_lock_raw_inline(c))

@@ -59,13 +59,21 @@ static ssize_t send_spliced(const struct oa_send_call *call, struct iovec *v, in
 }
 
 /* The program's call (with the spliced buffers when nv > 0), made with our
- * bookkeeping flag down (see oa_io_send). */
-static ssize_t syscall_unguarded(const struct oa_send_call *call, struct iovec *v, int nv)
+ * bookkeeping flag down (see oa_io_send). Inline in the two calls every
+ * traced send makes one of (send_as_is, send_traced's loop). */
+static inline __attribute__((always_inline)) ssize_t syscall_unguarded(const struct oa_send_call *call, struct iovec *v,
+                                                                   int nv)
 {
     oa_in_library--;
     ssize_t r = nv > 0 ? send_spliced(call, v, nv) : pass_through(call);
     oa_in_library++;
     return r;
+}
+
+/* The program's call as it is, where we let it go untraced: one copy. */
+static __attribute__((noinline)) ssize_t pass_unguarded(const struct oa_send_call *call)
+{
+    return syscall_unguarded(call, NULL, 0);
 }
 
 bool oa_io_decide_outgoing(struct oa_conn *c, const unsigned char *b, size_t n)
@@ -298,23 +306,23 @@ static ssize_t send_traced(struct oa_conn *c, const struct oa_send_call *call)
         iovcnt = 1;
     }
     if (iovcnt < 0 || iovcnt > MAX_PROGRAM_IOVECS || (iovcnt > 0 && iov == NULL))
-        return syscall_unguarded(call, NULL, 0);
+        return pass_unguarded(call);
 
     int fd = call->fd;
     if (!oa_conn_lock(c, fd))
-        return syscall_unguarded(call, NULL, 0);
+        return pass_unguarded(call);
     if (c->mode == OA_MODE_UNDECIDED) {
         unsigned char start[OA_PROTOCOL_DETECT_BYTES];
         struct iovec first = call_start(iov, iovcnt, start);
         if (first.iov_len == 0 || !oa_io_decide_outgoing(c, first.iov_base, first.iov_len)) {
             oa_conn_unlock(c);
-            return syscall_unguarded(call, NULL, 0);
+            return pass_unguarded(call);
         }
     }
     struct oa_proto_conn *x = c->proto;
     if (c->mode != OA_MODE_PARSING || x == NULL) {
         oa_conn_unlock(c);
-        return syscall_unguarded(call, NULL, 0);
+        return pass_unguarded(call);
     }
     if (!x->gave_up) {
         x->protocol->outgoing(c, iov, iovcnt);
@@ -342,7 +350,7 @@ static ssize_t send_traced(struct oa_conn *c, const struct oa_send_call *call)
             free(v);
             free(seg);
             oa_conn_unlock(c);
-            return syscall_unguarded(call, NULL, 0);
+            return pass_unguarded(call);
         }
     }
 

@@ -492,7 +492,7 @@ void oa_io_received(struct oa_conn *c, int fd, const struct iovec *iov, int iovc
     oa_in_library--;
 }
 
-void oa_io_received_buf(struct oa_conn *c, int fd, const void *buf, ssize_t r, int flags)
+ssize_t oa_io_received_buf(struct oa_conn *c, int fd, const void *buf, ssize_t r, int flags)
 {
     /* its callers never pass a read of no bytes (the hooks let those
      * through): a 0 here is the end of the stream */
@@ -500,6 +500,7 @@ void oa_io_received_buf(struct oa_conn *c, int fd, const void *buf, ssize_t r, i
     oa_in_library++;
     received(c, fd, &one, 1, r, flags);
     oa_in_library--;
+    return r;
 }
 
 void oa_io_sendfile(struct oa_conn *c, int fd, ssize_t r)

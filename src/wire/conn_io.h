@@ -35,7 +35,8 @@ struct oa_send_call {
 ssize_t oa_io_send(struct oa_conn *c, const struct oa_send_call *call);
 
 void oa_io_received(struct oa_conn *c, int fd, const struct iovec *iov, int iovcnt, ssize_t r, int flags);
-void oa_io_received_buf(struct oa_conn *c, int fd, const void *buf, ssize_t r, int flags);
+/* Returns r, so that a hook's last act is a tail call. */
+ssize_t oa_io_received_buf(struct oa_conn *c, int fd, const void *buf, ssize_t r, int flags);
 
 /* sendfile moved r body bytes out of fd without us seeing them. */
 void oa_io_sendfile(struct oa_conn *c, int fd, ssize_t r);

@@ -200,17 +200,23 @@ struct send_state {
     int mode;
 };
 
+/* A client connection on fd 7 that x parses, as the table holds it. */
+static void parsing_conn(struct oa_conn *c, struct oa_proto_conn *x)
+{
+    memset(c, 0, sizeof(*c));
+    c->fd = 7;
+    c->in_use = true;
+    c->role = OA_ROLE_CLIENT;
+    c->mode = OA_MODE_PARSING;
+    c->proto = x;
+}
+
 static struct send_state send_once(bool owes_further, ssize_t r, int err, bool close)
 {
     static const char part[] = "GET / HTTP/1.1\r\nHo";
     struct oa_proto_conn *x = open_client();
     struct oa_conn c;
-    memset(&c, 0, sizeof(c));
-    c.fd = 7;
-    c.in_use = true;
-    c.role = OA_ROLE_CLIENT;
-    c.mode = OA_MODE_PARSING;
-    c.proto = x;
+    parsing_conn(&c, x);
     x->out.sent = x->out.parsed = 0;
     if (owes_further)
         owe(x, 1000, 0, false);
@@ -320,12 +326,7 @@ static void test_relock_keeps_errno(void)
         struct oa_proto_conn *x = calloc(1, sizeof(*x));
         x->protocol = &clobbering_protocol;
         struct oa_conn c;
-        memset(&c, 0, sizeof(c));
-        c.fd = 7;
-        c.in_use = true;
-        c.role = OA_ROLE_CLIENT;
-        c.mode = OA_MODE_PARSING;
-        c.proto = x;
+        parsing_conn(&c, x);
         fake_conn = &c;
         fake_r = cases[i].r;
         fake_errno = cases[i].err;

@@ -268,8 +268,7 @@ OA_EXPORT ssize_t read(int fd, void *buf, size_t n)
     if (LIKELY(c == NULL) || UNLIKELY(n == 0))
         return oa_libc.read(fd, buf, n);
     ssize_t r = oa_libc.read(fd, buf, n);
-    oa_io_received_buf(c, fd, buf, r, 0);
-    return r;
+    return oa_io_received_buf(c, fd, buf, r, 0);
 }
 
 OA_EXPORT ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
@@ -284,8 +283,7 @@ OA_EXPORT ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
     if (LIKELY(c == NULL) || UNLIKELY(n == 0))
         return oa_libc.read_chk(fd, buf, n, buflen);
     ssize_t r = oa_libc.read_chk(fd, buf, n, buflen);
-    oa_io_received_buf(c, fd, buf, r, 0);
-    return r;
+    return oa_io_received_buf(c, fd, buf, r, 0);
 }
 
 OA_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
@@ -297,8 +295,7 @@ OA_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
     if (LIKELY(c == NULL) || UNLIKELY(n == 0))
         return oa_libc.recv(fd, buf, n, flags);
     ssize_t r = oa_libc.recv(fd, buf, n, flags);
-    oa_io_received_buf(c, fd, buf, r, flags);
-    return r;
+    return oa_io_received_buf(c, fd, buf, r, flags);
 }
 
 OA_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags)
@@ -313,8 +310,7 @@ OA_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int fla
     if (LIKELY(c == NULL) || UNLIKELY(n == 0))
         return oa_libc.recv_chk(fd, buf, n, buflen, flags);
     ssize_t r = oa_libc.recv_chk(fd, buf, n, buflen, flags);
-    oa_io_received_buf(c, fd, buf, r, flags);
-    return r;
+    return oa_io_received_buf(c, fd, buf, r, flags);
 }
 
 OA_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *from, socklen_t *fromlen)
@@ -326,8 +322,7 @@ OA_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockad
     if (LIKELY(c == NULL) || UNLIKELY(n == 0))
         return oa_libc.recvfrom(fd, buf, n, flags, from, fromlen);
     ssize_t r = oa_libc.recvfrom(fd, buf, n, flags, from, fromlen);
-    oa_io_received_buf(c, fd, buf, r, flags);
-    return r;
+    return oa_io_received_buf(c, fd, buf, r, flags);
 }
 
 OA_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags,
@@ -343,8 +338,7 @@ OA_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int
     if (LIKELY(c == NULL) || UNLIKELY(n == 0))
         return oa_libc.recvfrom_chk(fd, buf, n, buflen, flags, from, fromlen);
     ssize_t r = oa_libc.recvfrom_chk(fd, buf, n, buflen, flags, from, fromlen);
-    oa_io_received_buf(c, fd, buf, r, flags);
-    return r;
+    return oa_io_received_buf(c, fd, buf, r, flags);
 }
 
 OA_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)

@@ -59,13 +59,21 @@ static ssize_t send_spliced(const struct oa_send_call *call, struct iovec *v, in
 }
 
 /* The program's call (with the spliced buffers when nv > 0), made with our
- * bookkeeping flag down (see oa_io_send). */
-static ssize_t syscall_unguarded(const struct oa_send_call *call, struct iovec *v, int nv)
+ * bookkeeping flag down (see oa_io_send). Inline in the two calls every
+ * traced send makes one of (send_as_is, send_traced's loop). */
+static inline __attribute__((always_inline)) ssize_t syscall_unguarded(const struct oa_send_call *call, struct iovec *v,
+                                                                   int nv)
 {
     oa_in_library--;
     ssize_t r = nv > 0 ? send_spliced(call, v, nv) : pass_through(call);
     oa_in_library++;
     return r;
+}
+
+/* The program's call as it is, where we let it go untraced: one copy. */
+static __attribute__((noinline)) ssize_t pass_unguarded(const struct oa_send_call *call)
+{
+    return syscall_unguarded(call, NULL, 0);
 }
 
 bool oa_io_decide_outgoing(struct oa_conn *c, const unsigned char *b, size_t n)
@@ -111,7 +119,7 @@ static struct iovec call_start(const struct iovec *iov, int iovcnt, unsigned cha
  * starts the one injection owed, none of it sent yet (a request head written
  * whole). The same plan as the general walk below, without the walk; -1 when
  * the call is not that case. */
-static int plan_one_injection(struct oa_splice *sp, const struct iovec *iov, int iovcnt, uint64_t base,
+static inline __attribute__((always_inline)) int plan_one_injection(struct oa_splice *sp, const struct iovec *iov, int iovcnt, uint64_t base,
                               struct iovec *v, struct oa_io_segment *seg, int cap, struct oa_io_plan_sums *sums)
 {
     if (iovcnt != 1 || sp->count != 1 || cap < 3)
@@ -191,15 +199,29 @@ static int plan_walk(struct oa_splice *sp, const struct iovec *iov, int iovcnt, 
     return spliced ? nv : 0;
 }
 
-int oa_io_plan(struct oa_splice *sp, const struct iovec *iov, int iovcnt, uint64_t base,
-               struct iovec *v, struct oa_io_segment *seg, int cap, struct oa_io_plan_sums *sums)
+/* Inlined in send_traced (a client's request head: every traced request
+ * of a client plans once); tls_io.c calls oa_io_plan. */
+static inline __attribute__((always_inline)) int plan(struct oa_splice *sp, const struct iovec *iov, int iovcnt,
+                                                      uint64_t base, struct iovec *v, struct oa_io_segment *seg,
+                                                      int cap, struct oa_io_plan_sums *sums)
 {
     int one = plan_one_injection(sp, iov, iovcnt, base, v, seg, cap, sums);
     return one >= 0 ? one : plan_walk(sp, iov, iovcnt, base, v, seg, cap, sums);
 }
 
-size_t oa_io_account(struct oa_conn *c, const struct iovec *v, const struct oa_io_segment *seg, int nv,
-                     const struct oa_io_plan_sums *sums, size_t r)
+int oa_io_plan(struct oa_splice *sp, const struct iovec *iov, int iovcnt, uint64_t base,
+               struct iovec *v, struct oa_io_segment *seg, int cap, struct oa_io_plan_sums *sums)
+{
+    return plan(sp, iov, iovcnt, base, v, seg, cap, sums);
+}
+
+static size_t account_walk(struct oa_conn *c, const struct iovec *v, const struct oa_io_segment *seg, int nv,
+                           size_t r);
+
+/* oa_io_account, inlined in send_traced like plan(). */
+static inline __attribute__((always_inline)) size_t account(struct oa_conn *c, const struct iovec *v,
+                                                            const struct oa_io_segment *seg, int nv,
+                                                            const struct oa_io_plan_sums *sums, size_t r)
 {
     /* the common case (plan_one_injection's plan, all of it sent): the
      * owed lines are gone and the rest was the program's, in one step */
@@ -209,6 +231,19 @@ size_t oa_io_account(struct oa_conn *c, const struct iovec *v, const struct oa_i
             c->mode = OA_MODE_PASS;
         return r - inj_n;
     }
+    return account_walk(c, v, seg, nv, r);
+}
+
+size_t oa_io_account(struct oa_conn *c, const struct iovec *v, const struct oa_io_segment *seg, int nv,
+                     const struct oa_io_plan_sums *sums, size_t r)
+{
+    return account(c, v, seg, nv, sums, r);
+}
+
+/* oa_io_account's walk over the segments: any plan, any part of it sent. */
+static size_t account_walk(struct oa_conn *c, const struct iovec *v, const struct oa_io_segment *seg, int nv,
+                           size_t r)
+{
     size_t app = 0;
     for (int i = 0; i < nv && r > 0; i++) {
         size_t n = v[i].iov_len < r ? v[i].iov_len : r;
@@ -224,17 +259,14 @@ size_t oa_io_account(struct oa_conn *c, const struct iovec *v, const struct oa_i
     return app;
 }
 
-bool oa_io_relock(struct oa_conn *c, int fd, struct oa_proto_conn *x)
+void oa_io_relock_lost(struct oa_conn *c, struct oa_proto_conn *x)
 {
-    if (!oa_conn_lock_raw(c))
-        return false;
-    x->busy--;
-    if (c->proto == x && c->fd == fd && c->in_use)
-        return true;
-    if (x->orphaned && x->busy == 0)
+    if (x->orphaned && x->busy == 0) {
+        int saved = errno; /* the system call's, which the caller reports */
         oa_protocol_free(x);
+        errno = saved;
+    }
     oa_conn_unlock(c);
-    return false;
 }
 
 static size_t iov_total(const struct iovec *iov, int iovcnt)
@@ -248,19 +280,18 @@ static size_t iov_total(const struct iovec *iov, int iovcnt)
 /* The call when nothing is owed (every call but a request head's, so every
  * call of a server): the program's buffers go as they are. What the loop of
  * send_traced does for a plan of no segments, without making one. c locked
- * on entry, not on return. */
+ * on entry, not on return. Nothing after the system call can change errno
+ * (the relock keeps it, the accounting is arithmetic): no save. */
 static ssize_t send_as_is(struct oa_conn *c, const struct oa_send_call *call, struct oa_proto_conn *x, int fd)
 {
     x->busy++;
     oa_conn_unlock(c);
     ssize_t r = syscall_unguarded(call, NULL, 0);
-    int err = errno;
     if (oa_io_relock(c, fd, x)) {
         if (r >= 0)
             oa_splice_sent_app(&x->out, (size_t)r);
         oa_conn_unlock(c);
     }
-    errno = err;
     return r;
 }
 
@@ -275,23 +306,23 @@ static ssize_t send_traced(struct oa_conn *c, const struct oa_send_call *call)
         iovcnt = 1;
     }
     if (iovcnt < 0 || iovcnt > MAX_PROGRAM_IOVECS || (iovcnt > 0 && iov == NULL))
-        return syscall_unguarded(call, NULL, 0);
+        return pass_unguarded(call);
 
     int fd = call->fd;
     if (!oa_conn_lock(c, fd))
-        return syscall_unguarded(call, NULL, 0);
+        return pass_unguarded(call);
     if (c->mode == OA_MODE_UNDECIDED) {
         unsigned char start[OA_PROTOCOL_DETECT_BYTES];
         struct iovec first = call_start(iov, iovcnt, start);
         if (first.iov_len == 0 || !oa_io_decide_outgoing(c, first.iov_base, first.iov_len)) {
             oa_conn_unlock(c);
-            return syscall_unguarded(call, NULL, 0);
+            return pass_unguarded(call);
         }
     }
     struct oa_proto_conn *x = c->proto;
     if (c->mode != OA_MODE_PARSING || x == NULL) {
         oa_conn_unlock(c);
-        return syscall_unguarded(call, NULL, 0);
+        return pass_unguarded(call);
     }
     if (!x->gave_up) {
         x->protocol->outgoing(c, iov, iovcnt);
@@ -319,7 +350,7 @@ static ssize_t send_traced(struct oa_conn *c, const struct oa_send_call *call)
             free(v);
             free(seg);
             oa_conn_unlock(c);
-            return syscall_unguarded(call, NULL, 0);
+            return pass_unguarded(call);
         }
     }
 
@@ -329,7 +360,7 @@ static ssize_t send_traced(struct oa_conn *c, const struct oa_send_call *call)
         /* nothing owed any more (the injection went out with an earlier
          * go): the program's buffers go as they are */
         struct oa_io_plan_sums sums = {0, 0};
-        int nv = x->out.count > 0 ? oa_io_plan(&x->out, iov, iovcnt, x->out.sent, v, seg, cap, &sums) : 0;
+        int nv = x->out.count > 0 ? plan(&x->out, iov, iovcnt, x->out.sent, v, seg, cap, &sums) : 0;
         x->busy++;
         oa_conn_unlock(c);
         ssize_t r = syscall_unguarded(call, v, nv);
@@ -346,7 +377,7 @@ static ssize_t send_traced(struct oa_conn *c, const struct oa_send_call *call)
         }
         size_t app;
         if (nv > 0) {
-            app = oa_io_account(c, v, seg, nv, &sums, (size_t)r);
+            app = account(c, v, seg, nv, &sums, (size_t)r);
         } else {
             app = (size_t)r;
             oa_splice_sent_app(&x->out, app);
@@ -461,7 +492,7 @@ void oa_io_received(struct oa_conn *c, int fd, const struct iovec *iov, int iovc
     oa_in_library--;
 }
 
-void oa_io_received_buf(struct oa_conn *c, int fd, const void *buf, ssize_t r, int flags)
+ssize_t oa_io_received_buf(struct oa_conn *c, int fd, const void *buf, ssize_t r, int flags)
 {
     /* its callers never pass a read of no bytes (the hooks let those
      * through): a 0 here is the end of the stream */
@@ -469,6 +500,7 @@ void oa_io_received_buf(struct oa_conn *c, int fd, const void *buf, ssize_t r, i
     oa_in_library++;
     received(c, fd, &one, 1, r, flags);
     oa_in_library--;
+    return r;
 }
 
 void oa_io_sendfile(struct oa_conn *c, int fd, ssize_t r)

@@ -35,7 +35,8 @@ struct oa_send_call {
 ssize_t oa_io_send(struct oa_conn *c, const struct oa_send_call *call);
 
 void oa_io_received(struct oa_conn *c, int fd, const struct iovec *iov, int iovcnt, ssize_t r, int flags);
-void oa_io_received_buf(struct oa_conn *c, int fd, const void *buf, ssize_t r, int flags);
+/* Returns r, so that a hook's last act is a tail call. */
+ssize_t oa_io_received_buf(struct oa_conn *c, int fd, const void *buf, ssize_t r, int flags);
 
 /* sendfile moved r body bytes out of fd without us seeing them. */
 void oa_io_sendfile(struct oa_conn *c, int fd, ssize_t r);
@@ -70,8 +71,24 @@ int oa_io_plan(struct oa_splice *sp, const struct iovec *iov, int iovcnt, uint64
  * oa_io_plan gave them); returns how many were the program's. */
 size_t oa_io_account(struct oa_conn *c, const struct iovec *v, const struct oa_io_segment *seg, int nv,
                      const struct oa_io_plan_sums *sums, size_t r);
+/* oa_io_relock's way out: c no longer carries x for fd (closed, or its
+ * protocol switched, during the unlocked call). c locked on entry, not on
+ * return; frees x if it was retired meanwhile and this was its last user. */
+void oa_io_relock_lost(struct oa_conn *c, struct oa_proto_conn *x);
+
 /* After the unlocked call: locks c again if it still carries x for fd; else
- * frees x if it was retired meanwhile and it is the last user. */
-bool oa_io_relock(struct oa_conn *c, int fd, struct oa_proto_conn *x);
+ * frees x if it was retired meanwhile and it is the last user. Keeps errno
+ * (the system call's). Inline: every traced send makes it once, and the
+ * common case is a few tests. */
+static inline bool oa_io_relock(struct oa_conn *c, int fd, struct oa_proto_conn *x)
+{
+    if (!oa_conn_lock_raw_inline(c))
+        return false;
+    x->busy--;
+    if (__builtin_expect(c->proto == x && c->fd == fd && c->in_use, 1))
+        return true;
+    oa_io_relock_lost(c, x);
+    return false;
+}
 
 #endif

@@ -100,6 +100,19 @@ static inline void oa_conn_unlock(struct oa_conn *c)
     __atomic_store_n(&c->lock, 0, __ATOMIC_RELEASE);
 }
 
+/* oa_conn_lock_raw inline for its common case, a free lock taken by a thread
+ * that has locked before (the relock after a traced call's system call,
+ * twice per exchange on each side): no call. */
+static inline bool oa_conn_lock_raw_inline(struct oa_conn *c)
+{
+    int me = oa_conn_tid;
+    int expected = 0;
+    if (__builtin_expect(me != 0, 1) &&
+        __atomic_compare_exchange_n(&c->lock, &expected, me, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+        return true;
+    return oa_conn_lock_raw(c);
+}
+
 /* Locks c for fd. Returns false if c no longer belongs to fd, or if this very
  * thread already holds it (a signal handler interrupted our own bookkeeping):
  * the caller then passes through, and the connection is given up, since bytes

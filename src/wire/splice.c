@@ -98,23 +98,6 @@ bool oa_splice_settle(struct oa_splice *sp)
     return sp->count == 0;
 }
 
-bool oa_splice_sent_whole(struct oa_splice *sp, size_t inj_n, size_t app)
-{
-    if (sp->count != 1)
-        return false;
-    struct oa_injection *inj = oa_splice_slot(sp, sp->first);
-    /* a replacement's progress follows the program's bytes (sent_app): the
-     * long way */
-    if (inj->replaces || inj->sent + inj_n != inj->len)
-        return false;
-    sp->sent += app;
-    if (sp->parsed < sp->sent)
-        sp->parsed = sp->sent;
-    inj->sent = inj->len;
-    pop_front(sp);
-    return true;
-}
-
 void oa_splice_skip(struct oa_splice *sp, size_t n)
 {
     sp->parsed += n;

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 /* Splices owed at once on one connection: every connection holds
  * OA_SPLICE_INLINE (a pipelined burst of requests); a protocol that opens
@@ -119,8 +120,29 @@ void oa_splice_sent_injection(struct oa_splice *sp, unsigned i, size_t n);
 bool oa_splice_settle(struct oa_splice *sp);
 /* The common case in one step: the one splice owed (an insertion, inj_n
  * bytes of it still owed) and app program bytes all went out. False, with
- * nothing changed, when the call was not that case. */
-bool oa_splice_sent_whole(struct oa_splice *sp, size_t inj_n, size_t app);
+ * nothing changed, when the call was not that case. Inline: a client's
+ * every request head ends here. */
+static inline bool oa_splice_sent_whole(struct oa_splice *sp, size_t inj_n, size_t app)
+{
+    if (sp->count != 1)
+        return false;
+    struct oa_injection *inj = oa_splice_slot(sp, sp->first);
+    /* a replacement's progress follows the program's bytes (sent_app): the
+     * long way */
+    if (inj->replaces || inj->sent + inj_n != inj->len)
+        return false;
+    sp->sent += app;
+    if (sp->parsed < sp->sent)
+        sp->parsed = sp->sent;
+    inj->sent = inj->len;
+    /* gone: its buffer too, when it was not the inline one */
+    if (inj->bytes != inj->inline_bytes)
+        free(inj->bytes);
+    inj->bytes = NULL;
+    sp->first = (sp->first + 1) % oa_splice_capacity(sp);
+    sp->count = 0;
+    return true;
+}
 /* Bytes the program sent that nobody parsed (sendfile): both marks move. */
 void oa_splice_skip(struct oa_splice *sp, size_t n);
 

@@ -4,6 +4,7 @@
  * buffer forces: compared for every place of the injection around and inside
  * the buffer, sent or partly sent. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
 
@@ -199,17 +200,23 @@ struct send_state {
     int mode;
 };
 
+/* A client connection on fd 7 that x parses, as the table holds it. */
+static void parsing_conn(struct oa_conn *c, struct oa_proto_conn *x)
+{
+    memset(c, 0, sizeof(*c));
+    c->fd = 7;
+    c->in_use = true;
+    c->role = OA_ROLE_CLIENT;
+    c->mode = OA_MODE_PARSING;
+    c->proto = x;
+}
+
 static struct send_state send_once(bool owes_further, ssize_t r, int err, bool close)
 {
     static const char part[] = "GET / HTTP/1.1\r\nHo";
     struct oa_proto_conn *x = open_client();
     struct oa_conn c;
-    memset(&c, 0, sizeof(c));
-    c.fd = 7;
-    c.in_use = true;
-    c.role = OA_ROLE_CLIENT;
-    c.mode = OA_MODE_PARSING;
-    c.proto = x;
+    parsing_conn(&c, x);
     x->out.sent = x->out.parsed = 0;
     if (owes_further)
         owe(x, 1000, 0, false);
@@ -257,10 +264,89 @@ static void test_send_as_is(void)
     oa_libc.write = NULL;
 }
 
+/* A connection closed by another thread during the call, its state retired
+ * while the sender was between its locked sections: the sender's relock
+ * frees the state, and whatever that free does to errno, the program sees
+ * the system call's result and errno (send_as_is no longer saves errno
+ * itself: the relock keeps it). The protocol's free is played by one that
+ * clobbers errno. */
+static int frees;
+
+static void noop_outgoing(struct oa_conn *c, const struct iovec *iov, int iovcnt)
+{
+    (void)c;
+    (void)iov;
+    (void)iovcnt;
+}
+
+static void noop_end(struct oa_conn *c, int err)
+{
+    (void)c;
+    (void)err;
+}
+
+static void clobbering_free(struct oa_proto_conn *p)
+{
+    frees++;
+    free(p);
+    errno = ENOMEM;
+}
+
+static const struct oa_protocol clobbering_protocol = {
+    .name = "clobbering",
+    .outgoing = noop_outgoing,
+    .end = noop_end,
+    .free = clobbering_free,
+};
+
+static ssize_t closing_write(int fd, const void *buf, size_t n)
+{
+    (void)fd;
+    (void)buf;
+    (void)n;
+    /* what close() on another thread does to the connection (fd_table.c,
+     * conn_retire) while this one is in its system call */
+    oa_protocol_retire(fake_conn, 0);
+    fake_conn->in_use = false;
+    fake_conn->fd = -1;
+    errno = fake_errno;
+    return fake_r;
+}
+
+static void test_relock_keeps_errno(void)
+{
+    oa_libc.write = closing_write;
+    static const struct {
+        ssize_t r;
+        int err;
+    } cases[] = {{18, 0}, {5, 0}, {-1, EPIPE}, {-1, EAGAIN}};
+    int ok = 1;
+    frees = 0;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct oa_proto_conn *x = calloc(1, sizeof(*x));
+        x->protocol = &clobbering_protocol;
+        struct oa_conn c;
+        parsing_conn(&c, x);
+        fake_conn = &c;
+        fake_r = cases[i].r;
+        fake_errno = cases[i].err;
+        struct oa_send_call call = {.kind = OA_CALL_WRITE, .fd = 7, .buf = head, .len = sizeof(head) - 1};
+        errno = 0;
+        ssize_t r = oa_io_send(&c, &call);
+        int err = errno;
+        EXPECT(ok, r == cases[i].r && err == cases[i].err && c.lock == 0 && frees == (int)i + 1,
+               "case %zu: result %zd (want %zd) errno %d (want %d) lock %d frees %d", i, r, cases[i].r, err,
+               cases[i].err, c.lock, frees);
+    }
+    CHECK(ok, "closed during the call: the state freed by the relock, the call's result and errno kept");
+    oa_libc.write = NULL;
+}
+
 int main(void)
 {
     test_one_injection_plan();
     test_account_whole_send();
     test_send_as_is();
+    test_relock_keeps_errno();
     TEST_DONE();
 }

@@ -48,16 +48,22 @@ struct oa_db_metric_key {
 };
 
 /* The series a connection's operations of one key (but for the outcome)
- * found last when they succeeded: a pipeline or loop of one command finds
- * it again without setting the outcome into its key and looking it up.
- * The protocol keeps it (zeroed: nothing kept), passes it with the
- * operations of that key only, and forgets it when the key it stands for
- * changes (an operation begun before does not use it then). Valid for one
- * generation of the table. */
+ * found last when they succeeded, and that key: a pipeline or loop of one
+ * command finds the series again without setting up a key at all (an
+ * operation begun on a memo that has a series builds no key; should it
+ * fail, it takes the memo's key then). The protocol keeps it (zeroed:
+ * nothing kept), passes it with the operations of that key only, and
+ * forgets it when the key it stands for changes (an operation begun after
+ * does not use the series then). The key stays through a forget: it is
+ * written again only when an operation begun after the forget succeeds,
+ * and a connection's operations end in the order they began, so an
+ * operation begun on the memo finds its own key there to its end.
+ * The series is valid for one generation of the table. */
 struct oa_db_metric_memo {
     struct oa_series *success;
     unsigned generation;       /* oa_metrics_generation() when found */
     uint32_t epoch;            /* bumped when forgotten */
+    struct oa_db_metric_key key; /* success's key (outcome: none) */
 };
 
 static inline void oa_db_metric_memo_forget(struct oa_db_metric_memo *m)

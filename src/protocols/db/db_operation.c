@@ -36,9 +36,13 @@ void oa_db_op_begin_context(struct oa_db_op *op, struct oa_conn *c, const struct
     op->status_len = 0;
     op->status[0] = '\0';
     op->metric_recording = oa_metrics_enabled();
-    op->memo = r->metric_memo;
-    op->memo_epoch = r->metric_memo != NULL ? r->metric_memo->epoch : 0;
-    if (op->metric_recording)
+    struct oa_db_metric_memo *m = r->metric_memo;
+    op->memo = m;
+    op->memo_epoch = m != NULL ? m->epoch : 0;
+    /* a pipeline or loop of one command: its key is the memo's, its
+     * success series found; no key is set up (memo->key, should it fail) */
+    op->memo_series = m != NULL ? m->success : NULL;
+    if (op->metric_recording && op->memo_series == NULL)
         oa_db_metric_key_init(&op->metric, r->system, r->operation, r->operation != NULL ? r->operation_len : 0,
                               r->collection, r->collection != NULL ? r->collection_len : 0);
 
@@ -92,27 +96,36 @@ static void end_span(struct oa_span *s, const struct oa_db_op *op, uint64_t end)
         oa_db_span_end(s, &o, end);
 }
 
-static void metric_finish(struct oa_db_op *op, uint64_t end)
+/* Inlined in the per-response finish (a call's saving and restoring cost
+ * about as much as the memo's case). */
+static inline __attribute__((always_inline)) void metric_finish(struct oa_db_op *op, uint64_t end)
 {
     if (!op->metric_recording)
         return;
     op->metric_recording = false;
-    /* a success's key is the memo's when the memo still stands for it */
+    bool success = op->status_len == 0 && !op->status_is_error && op->p.error == NULL;
     struct oa_db_metric_memo *m = op->memo;
-    bool memo_applies = m != NULL && m->epoch == op->memo_epoch && op->status_len == 0 && !op->status_is_error &&
-                        op->p.error == NULL;
     unsigned generation = oa_metrics_generation();
-    if (memo_applies && m->success != NULL && m->generation == generation) {
-        oa_db_metrics_record_series(m->success, op->p.start, end);
-        return;
+    if (op->memo_series != NULL) {
+        /* begun on the memo: its series when it succeeded and the memo
+         * still holds that series of this generation (a series of another
+         * generation is no longer the key's), else the memo's key is the
+         * operation's (db_metrics.h) */
+        if (success && m->success == op->memo_series && m->generation == generation) {
+            oa_db_metrics_record_series(op->memo_series, op->p.start, end);
+            return;
+        }
+        op->metric = m->key;
     }
     oa_db_metric_key_outcome(&op->metric, op->status, op->status_len, op->status_is_error,
                              op->status_is_error ? NULL : op->p.error);
     struct oa_series *s = oa_metrics_series(&op->metric.head);
     oa_db_metrics_record_series(s, op->p.start, end);
-    if (memo_applies) {
+    /* a success's key is the memo's when the memo still stands for it */
+    if (success && m != NULL && m->epoch == op->memo_epoch) {
         m->success = s;
         m->generation = generation;
+        m->key = op->metric;
     }
 }
 

@@ -23,8 +23,11 @@
 
 struct oa_db_op {
     struct oa_pending p;            /* first: span, start, error (a static error.type) */
-    struct oa_db_metric_key metric; /* its series' attributes but for the outcome */
+    /* its series' attributes but for the outcome; not set up when begun on
+     * a memo's series (memo_series): memo->key is the operation's then */
+    struct oa_db_metric_key metric;
     struct oa_db_metric_memo *memo; /* the request's, or NULL */
+    struct oa_series *memo_series;  /* memo's success series when begun, or NULL */
     uint32_t memo_epoch;            /* memo's epoch when begun */
     bool metric_recording;
     bool status_is_error;           /* an error reply: the status code is error.type */

@@ -11,7 +11,7 @@ packages=(
   nodejs openjdk-17-jdk-headless
   wrk redis-server redis-tools gnuplot-nox
   python3-yaml libcap2-bin musl-tools golang-go
-  python3-grpcio python3-redis python3-psycopg2 python3-pymysql
+  python3-grpcio python3-redis python3-psycopg2 python3-pymysql python3-aiohttp
   postgresql mariadb-server libdbd-mariadb-perl nghttp2-client nghttp2-proxy
 )
 # The HTTPS tests need nginx with the ssl and http_v2 modules: Debian 12's

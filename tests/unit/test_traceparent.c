@@ -240,6 +240,31 @@ static void test_every_byte_everywhere(void)
     CHECK(ok, "each of the 256 byte values at each of the 55 positions: accepted exactly when the rule says, ids decoded digit by digit");
 }
 
+/* A version-00 value of 55 chars is decoded straight into the caller's
+ * context: one refused at any position, the ids' last digits included, must
+ * leave no partly decoded id behind, only zeros. */
+static void test_refused_leaves_nothing(void)
+{
+    const char base[] = "00-0123456789abcdef0123456789abcdef-fedcba9876543210-01";
+    static const uint8_t zeros[sizeof(struct oa_span_context)];
+    int ok = 1;
+    for (size_t pos = 2; pos < OA_TRACEPARENT_LEN; pos++) {
+        char v[OA_TRACEPARENT_LEN];
+        memcpy(v, base, OA_TRACEPARENT_LEN);
+        v[pos] = 'G';
+        struct oa_span_context sc;
+        memset(&sc, 0xaa, sizeof(sc));
+        EXPECT(ok, !oa_traceparent_parse(v, OA_TRACEPARENT_LEN, &sc), "pos %zu accepted", pos);
+        EXPECT(ok, memcmp(&sc, zeros, sizeof(sc)) == 0, "pos %zu: the context is not all zeros", pos);
+    }
+    struct oa_span_context sc;
+    memset(&sc, 0xaa, sizeof(sc));
+    CHECK(!oa_traceparent_parse("00-" TRACE_HEX "-0000000000000000-01", OA_TRACEPARENT_LEN, &sc) &&
+              memcmp(&sc, zeros, sizeof(sc)) == 0,
+          "a zero parent id refused: the trace id decoded before it is not left behind");
+    CHECK(ok, "a version-00 value refused at any position leaves the context all zeros");
+}
+
 /* Every byte value at every position of the ids, formatted digit by digit. */
 static void test_format_every_byte(void)
 {
@@ -342,6 +367,7 @@ int main(void)
     test_invalid();
     test_every_position();
     test_every_byte_everywhere();
+    test_refused_leaves_nothing();
     test_format();
     test_format_every_byte();
     TEST_DONE();

@@ -34,7 +34,8 @@ static bool parse_version_00(const char *s, struct oa_span_context *out)
     ok &= oa_decode_hex_id(s + TRACE_ID_OFF, out->trace_id, sizeof(out->trace_id));
     ok &= oa_decode_hex_id(s + PARENT_ID_OFF, out->span_id, sizeof(out->span_id));
     ok &= oa_decode_lower_hex(s + FLAGS_OFF, &flags, 1);
-    ok &= !oa_id_is_zero(out->trace_id, sizeof(out->trace_id)) & !oa_id_is_zero(out->span_id, sizeof(out->span_id));
+    ok &= !oa_id_is_zero(out->trace_id, sizeof(out->trace_id));
+    ok &= !oa_id_is_zero(out->span_id, sizeof(out->span_id));
     if (!ok) {
         memset(out, 0, sizeof(*out));
         return false;

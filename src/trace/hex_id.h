@@ -40,16 +40,20 @@ static inline __attribute__((always_inline)) bool oa_decode_lower_hex(const char
 }
 
 #ifdef __SSE2__
-/* 16 lowercase hex chars into 8 bytes; false on any other char. Bytes of
- * 0x80 and above are negative to the signed compares: in neither range. */
+/* 16 lowercase hex chars into 8 bytes; false on any other char. Unsigned
+ * byte arithmetic throughout: c - '0' is at most 9 for a digit only, c - 'a'
+ * at most 5 for a letter only (every other byte wraps above), and a valid
+ * char's value is the smaller of c - '0' and c - 'a' + 10 (a digit's second
+ * wraps above 200, a letter's first is above 48). */
 static inline __attribute__((always_inline)) bool oa_decode_hex16(const char *s, uint8_t out[8])
 {
     __m128i c = _mm_loadu_si128((const __m128i *)(const void *)s);
-    __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(c, _mm_set1_epi8('0' - 1)), _mm_cmplt_epi8(c, _mm_set1_epi8('9' + 1)));
-    __m128i letter = _mm_and_si128(_mm_cmpgt_epi8(c, _mm_set1_epi8('a' - 1)), _mm_cmplt_epi8(c, _mm_set1_epi8('f' + 1)));
+    __m128i from_digit = _mm_sub_epi8(c, _mm_set1_epi8('0'));
+    __m128i from_letter = _mm_sub_epi8(c, _mm_set1_epi8('a'));
+    __m128i digit = _mm_cmpeq_epi8(_mm_min_epu8(from_digit, _mm_set1_epi8(9)), from_digit);
+    __m128i letter = _mm_cmpeq_epi8(_mm_min_epu8(from_letter, _mm_set1_epi8(5)), from_letter);
     bool ok = _mm_movemask_epi8(_mm_or_si128(digit, letter)) == 0xffff;
-    /* a digit's value is c - '0', a letter's c - '0' - 39 */
-    __m128i v = _mm_sub_epi8(_mm_sub_epi8(c, _mm_set1_epi8('0')), _mm_and_si128(letter, _mm_set1_epi8(39)));
+    __m128i v = _mm_min_epu8(from_digit, _mm_add_epi8(from_letter, _mm_set1_epi8(10)));
     /* in each 16-bit lane the first char (the high nibble) is the low byte */
     __m128i pairs = _mm_or_si128(_mm_slli_epi16(_mm_and_si128(v, _mm_set1_epi16(0x00ff)), 4), _mm_srli_epi16(v, 8));
     _mm_storel_epi64((__m128i *)(void *)out, _mm_packus_epi16(pairs, pairs));
@@ -62,6 +66,7 @@ static inline __attribute__((always_inline)) bool oa_decode_hex_id(const char *s
 {
 #ifdef __SSE2__
     bool ok = true;
+#pragma GCC unroll 2
     for (size_t i = 0; i < n; i += 8)
         ok &= oa_decode_hex16(s + 2 * i, out + i);
     return ok;

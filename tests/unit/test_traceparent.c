@@ -240,6 +240,63 @@ static void test_every_byte_everywhere(void)
     CHECK(ok, "each of the 256 byte values at each of the 55 positions: accepted exactly when the rule says, ids decoded digit by digit");
 }
 
+/* Both digits of one id byte take every byte value together, at the first
+ * and last byte of each id: the two share a 16-bit lane of the decode, so a
+ * value that leaked from one digit into the other, or a pair of wrong chars
+ * that passed together, would show here. */
+static void test_every_digit_pair(void)
+{
+    const char base[] = "00-0123456789abcdef0123456789abcdef-fedcba9876543210-01";
+    static const size_t pairs[] = { 3, 17, 19, 33, 36, 50 };
+    int ok = 1;
+    for (size_t k = 0; k < sizeof pairs / sizeof pairs[0]; k++) {
+        size_t pos = pairs[k];
+        for (int hi = 0; hi < 256; hi++) {
+            for (int lo = 0; lo < 256; lo++) {
+                char v[OA_TRACEPARENT_LEN];
+                memcpy(v, base, OA_TRACEPARENT_LEN);
+                v[pos] = (char)hi;
+                v[pos + 1] = (char)lo;
+                bool expect = is_lower_hex((unsigned char)hi) && is_lower_hex((unsigned char)lo);
+                struct oa_span_context sc;
+                bool got = oa_traceparent_parse(v, OA_TRACEPARENT_LEN, &sc);
+                EXPECT(ok, got == expect, "pos %zu bytes 0x%02x 0x%02x: %d", pos, hi, lo, got);
+                if (!got || !expect)
+                    continue;
+                unsigned want = hex_value((unsigned char)hi) << 4 | hex_value((unsigned char)lo);
+                uint8_t byte = pos < 35 ? sc.trace_id[(pos - 3) / 2] : sc.span_id[(pos - 36) / 2];
+                EXPECT(ok, byte == want, "pos %zu bytes 0x%02x 0x%02x: decoded 0x%02x", pos, hi, lo, byte);
+            }
+        }
+    }
+    CHECK(ok, "both digits of an id byte, every pair of byte values, at each id's ends: accepted exactly when both are lowercase hex, decoded to their value");
+}
+
+/* A version-00 value of 55 chars is decoded straight into the caller's
+ * context: one refused at any position, the ids' last digits included, must
+ * leave no partly decoded id behind, only zeros. */
+static void test_refused_leaves_nothing(void)
+{
+    const char base[] = "00-0123456789abcdef0123456789abcdef-fedcba9876543210-01";
+    static const uint8_t zeros[sizeof(struct oa_span_context)];
+    int ok = 1;
+    for (size_t pos = 2; pos < OA_TRACEPARENT_LEN; pos++) {
+        char v[OA_TRACEPARENT_LEN];
+        memcpy(v, base, OA_TRACEPARENT_LEN);
+        v[pos] = 'G';
+        struct oa_span_context sc;
+        memset(&sc, 0xaa, sizeof(sc));
+        EXPECT(ok, !oa_traceparent_parse(v, OA_TRACEPARENT_LEN, &sc), "pos %zu accepted", pos);
+        EXPECT(ok, memcmp(&sc, zeros, sizeof(sc)) == 0, "pos %zu: the context is not all zeros", pos);
+    }
+    struct oa_span_context sc;
+    memset(&sc, 0xaa, sizeof(sc));
+    CHECK(!oa_traceparent_parse("00-" TRACE_HEX "-0000000000000000-01", OA_TRACEPARENT_LEN, &sc) &&
+              memcmp(&sc, zeros, sizeof(sc)) == 0,
+          "a zero parent id refused: the trace id decoded before it is not left behind");
+    CHECK(ok, "a version-00 value refused at any position leaves the context all zeros");
+}
+
 /* Every byte value at every position of the ids, formatted digit by digit. */
 static void test_format_every_byte(void)
 {
@@ -342,6 +399,8 @@ int main(void)
     test_invalid();
     test_every_position();
     test_every_byte_everywhere();
+    test_refused_leaves_nothing();
+    test_every_digit_pair();
     test_format();
     test_format_every_byte();
     TEST_DONE();

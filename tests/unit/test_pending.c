@@ -2,6 +2,7 @@
  * the table by stream id that no protocol uses yet, checked here against a
  * plain model of what it should hold. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "oa_test.h"
 #include "export/batch_processor.h"
@@ -9,6 +10,7 @@
 #include "protocols/common/pending.h"
 #include "trace/span.h"
 #include "trace/thread_context.h"
+#include "wire/protocol.h"
 
 /* A protocol's entry: the common part first, then its own. */
 struct entry {
@@ -22,6 +24,7 @@ enum { METRIC_RUNNING, METRIC_FINISHED, METRIC_ABANDONED, METRIC_DISOWNED };
 static struct {
     int spans_ended;
     int last_status;
+    int last_tag; /* the tag of the entry end_span was given */
     const char *last_error;
     uint64_t last_end;
     void *last_owner;
@@ -31,6 +34,7 @@ static void end_span(struct oa_span *s, const struct oa_pending *e, uint64_t end
 {
     seen.spans_ended++;
     seen.last_status = e->status;
+    seen.last_tag = ((const struct entry *)e)->tag;
     seen.last_error = e->error;
     seen.last_end = end;
     s->end_unix_nano = end;
@@ -349,6 +353,49 @@ static void test_table_finish_and_disown(void)
           "table finish_all: the pending streams end with the error, the table empty");
 }
 
+/* ---- the crash capture ---- */
+
+static int emitted;
+static void emit(const struct oa_span *s, void *arg)
+{
+    (void)s;
+    (void)arg;
+    emitted++;
+}
+
+/* A protocol's end_span reads its own fields past the struct oa_pending (HTTP/2's
+ * gRPC status): the crash copy hands it a copy of the whole entry, the error set
+ * in the copy, the entry itself untouched. */
+static void test_crash_copy_whole_entry(void)
+{
+    struct entry slots[4];
+    struct oa_pending_fifo q;
+    oa_pending_fifo_init(&q, slots, sizeof(slots[0]), 4);
+    struct entry *e = (struct entry *)oa_pending_fifo_push(&q, 9);
+    e->p.span = oa_span_new();
+    e->p.span->kind = OA_SPAN_KIND_SERVER;
+    e->p.span->start_unix_nano = 1000;
+    e->p.status = 200;
+    e->tag = 0x5eed;
+    struct oa_span *scratch = oa_span_new();
+    struct oa_crash_walk w = {.scratch = scratch, .error = "SIGSEGV", .end = 77, .emit = emit};
+    memset(&seen, 0, sizeof(seen));
+    emitted = 0;
+    oa_pending_fifo_crash_copy_all(&q, &ops, &w);
+    CHECK(emitted == 1 && seen.spans_ended == 1 && seen.last_tag == 0x5eed && seen.last_status == 200 &&
+              seen.last_error != NULL && strcmp(seen.last_error, "SIGSEGV") == 0 && seen.last_end == 77,
+          "crash copy: end_span sees the whole entry (tag %#x) with the crash's error", (unsigned)seen.last_tag);
+    CHECK(e->p.error == NULL && e->p.span->end_unix_nano == 0, "crash copy: the entry itself is left as it is");
+
+    /* an entry larger than the capture copies is not captured (each protocol's is checked at compile time) */
+    memset(&seen, 0, sizeof(seen));
+    emitted = 0;
+    oa_pending_crash_copy(&e->p, OA_PENDING_ENTRY_MAX + 1, &ops, &w);
+    CHECK(emitted == 0 && seen.spans_ended == 0, "crash copy: an entry size beyond the bound is refused");
+    oa_span_free(e->p.span);
+    oa_span_free(scratch);
+}
+
 int main(void)
 {
     /* spans are submitted to the real queue; nothing is sent anywhere */
@@ -360,5 +407,6 @@ int main(void)
     test_table_bound();
     test_table_model();
     test_table_finish_and_disown();
+    test_crash_copy_whole_entry();
     TEST_DONE();
 }

@@ -1,4 +1,5 @@
 /* Requests in flight, in order or by stream id (see pending.h). */
+#include <stddef.h>
 #include <string.h>
 
 #include "base/common.h"
@@ -96,9 +97,11 @@ static bool plausible_span(const struct oa_span *s)
     return s->n_attrs <= OA_SPAN_MAX_ATTRS && s->arena_used <= OA_SPAN_ARENA;
 }
 
-void oa_pending_crash_copy(const struct oa_pending *e, const struct oa_pending_ops *ops,
+void oa_pending_crash_copy(const struct oa_pending *e, size_t entry_size, const struct oa_pending_ops *ops,
                            const struct oa_crash_walk *w)
 {
+    if (entry_size < sizeof(struct oa_pending) || entry_size > OA_PENDING_ENTRY_MAX)
+        return;
     const struct oa_span *s = __atomic_load_n(&e->span, __ATOMIC_ACQUIRE);
     if (!plausible_span(s))
         return;
@@ -109,9 +112,16 @@ void oa_pending_crash_copy(const struct oa_pending *e, const struct oa_pending_o
     } else {
         oa_span_copy_full(copy, s);
     }
-    struct oa_pending outcome = *e;
-    outcome.error = w->error;
-    ops->end_span(copy, &outcome, w->end);
+    /* the whole entry: a protocol's end_span reads its own fields past the
+     * struct oa_pending at the start (HTTP/2's gRPC status, its hand-over) */
+    union {
+        struct oa_pending p;
+        unsigned char bytes[OA_PENDING_ENTRY_MAX];
+        max_align_t align;
+    } outcome;
+    memcpy(outcome.bytes, e, entry_size);
+    outcome.p.error = w->error;
+    ops->end_span(copy, &outcome.p, w->end);
     w->emit(copy, w->arg);
 }
 
@@ -123,7 +133,7 @@ void oa_pending_fifo_crash_copy_all(const struct oa_pending_fifo *q, const struc
     if (count > (unsigned)q->mask + 1)
         count = (unsigned)q->mask + 1;
     for (unsigned i = 0; i < count; i++)
-        oa_pending_crash_copy(oa_pending_fifo_at(q, i), ops, w);
+        oa_pending_crash_copy(oa_pending_fifo_at(q, i), q->size, ops, w);
 }
 
 void oa_pending_fifo_finish_all(struct oa_pending_fifo *q, const struct oa_pending_ops *ops, const char *error,

@@ -90,12 +90,18 @@ static inline __attribute__((always_inline)) void oa_pending_clear(struct oa_pen
 struct oa_crash_walk;   /* wire/protocol.h */
 struct oa_pending_fifo;
 
+/* The largest protocol entry (struct oa_pending at its start) the crash
+ * capture copies; each protocol checks its entry against it at compile time. */
+#define OA_PENDING_ENTRY_MAX 512
+
 /* The crash capture (src/lifecycle/crash.c, in a signal handler): a
  * finished copy of e's span, failed with w->error at w->end, built in
  * w->scratch and handed to w->emit; e itself is left as it is (the state
  * may be another thread's, half written: what is read is checked, nothing
- * is written). Nothing when e has no span. */
-void oa_pending_crash_copy(const struct oa_pending *e, const struct oa_pending_ops *ops,
+ * is written). entry_size: the bytes of the protocol's whole entry, which
+ * its end_span reads (copied whole, the error set in the copy). Nothing
+ * when e has no span. */
+void oa_pending_crash_copy(const struct oa_pending *e, size_t entry_size, const struct oa_pending_ops *ops,
                            const struct oa_crash_walk *w);
 /* The same for every request of q, oldest first. */
 void oa_pending_fifo_crash_copy_all(const struct oa_pending_fifo *q, const struct oa_pending_ops *ops,

@@ -28,6 +28,8 @@
 
 enum stream { OUTGOING, INCOMING };
 
+_Static_assert(sizeof(struct oa_inflight) <= OA_PENDING_ENTRY_MAX, "the crash capture copies an entry whole");
+
 /* Exchanges come from a lock-free pool, not malloc: the first send or
  * receive on a connection creates one, and that may be a call from a signal
  * handler that interrupted malloc (the program may write() there; malloc

@@ -56,6 +56,7 @@ struct h2_stream {
         struct oa_pending_handover *handover; /* its connection's */
     };
 };
+_Static_assert(sizeof(struct h2_stream) <= OA_PENDING_ENTRY_MAX, "the crash capture copies an entry whole");
 
 /* One direction of the connection: its frames, its HPACK state, and the
  * settings its sender advertised (which govern the other direction). */
@@ -837,7 +838,7 @@ static void conn_crash(const struct oa_proto_conn *p, const struct oa_crash_walk
         return;
     for (unsigned i = 0; i < OA_H2_TABLE_SLOTS; i++) {
         if (x->streams[i].p.used)
-            oa_pending_crash_copy(&x->streams[i].p, &stream_ops, w);
+            oa_pending_crash_copy(&x->streams[i].p, sizeof(x->streams[i]), &stream_ops, w);
     }
 }
 

@@ -50,6 +50,8 @@ static inline struct mysql_exchange *exchange_of(struct oa_conn *c)
     return (struct mysql_exchange *)c->proto;
 }
 
+_Static_assert(sizeof(struct oa_db_op) <= OA_PENDING_ENTRY_MAX, "the crash capture copies an entry whole");
+
 static struct mysql_exchange *exchange_new(void)
 {
     struct mysql_exchange *x = oa_pool_get(&exchange_pool);

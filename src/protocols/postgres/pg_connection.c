@@ -66,6 +66,8 @@ static inline struct pg_conn *pg_of(struct oa_conn *c)
     return (struct pg_conn *)c->proto;
 }
 
+_Static_assert(sizeof(struct pg_pending) <= OA_PENDING_ENTRY_MAX, "the crash capture copies an entry whole");
+
 /* ---- the life of a connection's state ---- */
 
 static struct oa_proto_conn *pg_open(enum oa_conn_role role)

@@ -136,6 +136,8 @@ static void reset_session(struct redis_exchange *x)
     x->namespace_len = 1;
 }
 
+_Static_assert(sizeof(struct redis_op) <= OA_PENDING_ENTRY_MAX, "the crash capture copies an entry whole");
+
 static struct oa_proto_conn *exchange_open(enum oa_conn_role role)
 {
     (void)role;

@@ -133,6 +133,13 @@ static inline bool oa_span_is_raw(const struct oa_span *s)
 {
     return s->form == OA_SPAN_RAW || s->form == OA_SPAN_RAW_SMALL;
 }
+/* The bytes a raw span's block has in raw.bytes: what a record read back
+ * (on the exporter, or by the crash capture from a state half written) is
+ * checked against. */
+static inline size_t oa_span_raw_capacity(const struct oa_span *s)
+{
+    return s->form == OA_SPAN_RAW_SMALL ? OA_SPAN_RAW_SMALL_BYTES : OA_SPAN_RAW_BYTES;
+}
 void oa_span_free(struct oa_span *s);
 /* The exporter's side: a raw span built by its protocol's materialize (see
  * struct oa_span_raw_ops), any other span s itself. */

@@ -133,7 +133,7 @@ static bool build(struct oa_span *m, const struct oa_span *s, void *unused)
     (void)unused;
     const struct oa_span_raw *raw = &s->raw;
     struct db_facts f;
-    if (raw->trace_state_len + 1u + sizeof f > OA_SPAN_RAW_BYTES || raw->head_len < sizeof f)
+    if (raw->trace_state_len + 1u + (size_t)raw->head_len > oa_span_raw_capacity(s) || raw->head_len < sizeof f)
         return false;
     const char *p = raw->bytes + raw->trace_state_len + 1;
     memcpy(&f, p, sizeof f);

@@ -134,12 +134,6 @@ static bool request_of(struct oa_http_request *q, const struct oa_span *s, size_
     return true;
 }
 
-/* The bytes a raw span's block has for raw.bytes. */
-static size_t raw_capacity(const struct oa_span *s)
-{
-    return s->form == OA_SPAN_RAW_SMALL ? OA_SPAN_RAW_SMALL_BYTES : OA_SPAN_RAW_BYTES;
-}
-
 /* The connection as the attribute code reads it: peer and TLS. The peer's
  * text is kept for the next spans from the same peer: a few views, one per
  * hash of the address, so that the client and server spans of one program
@@ -228,7 +222,7 @@ struct oa_span *oa_http_raw_span_materialize(struct oa_span *s)
     if (s == NULL || !oa_span_is_raw(s))
         return s;
     struct oa_http_request q;
-    if (!request_of(&q, s, raw_capacity(s))) {
+    if (!request_of(&q, s, oa_span_raw_capacity(s))) {
         oa_span_free(s);
         return NULL;
     }
@@ -242,7 +236,7 @@ static bool build_into(struct oa_span *dst, const struct oa_span *s)
 {
     const struct oa_span_raw *r = &s->raw;
     struct oa_http_request q;
-    if (r->peer_len > sizeof(r->peer) || !request_of(&q, s, raw_capacity(s)))
+    if (r->peer_len > sizeof(r->peer) || !request_of(&q, s, oa_span_raw_capacity(s)))
         return false;
     struct oa_conn view;
     memset(&view, 0, sizeof(view));

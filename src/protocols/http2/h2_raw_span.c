@@ -104,11 +104,6 @@ void oa_h2_raw_span_finish_at(struct oa_span *s, const struct oa_h2_outcome *o, 
 /* ---- the exporter's side ---- */
 
 /* The bytes a raw span's block has for raw.bytes. */
-static size_t raw_capacity(const struct oa_span *s)
-{
-    return s->form == OA_SPAN_RAW_SMALL ? OA_SPAN_RAW_SMALL_BYTES : OA_SPAN_RAW_BYTES;
-}
-
 /* The request and outcome of the raw span s, pointing into its bytes;
  * false when its facts do not hold together (only a span read while it is
  * being written, by the crash capture, can have such). */
@@ -117,7 +112,7 @@ static bool request_of(struct oa_h2_request *q, struct oa_h2_outcome *o, const s
     const struct oa_span_raw *r = &s->raw;
     struct h2_facts f;
     size_t ts_len = r->trace_state_len, len = r->head_len;
-    if (ts_len + 1 + len > raw_capacity(s) || len < sizeof f)
+    if (ts_len + 1 + len > oa_span_raw_capacity(s) || len < sizeof f)
         return false;
     const char *at = r->bytes + ts_len + 1;
     memcpy(&f, at, sizeof f);

@@ -51,10 +51,9 @@ static inline bool carries_block(uint8_t type)
     return type == OA_H2_HEADERS || type == OA_H2_PUSH_PROMISE || type == OA_H2_CONTINUATION;
 }
 
-/* The frame header is whole: check it against what may come now. */
-static bool frame_begins(struct oa_h2_reader *r)
+/* The frame header `h` is whole: check it against what may come now. */
+static bool frame_begins(struct oa_h2_reader *r, const uint8_t *h)
 {
-    const uint8_t *h = r->hdr;
     r->len = (uint32_t)h[0] << 16 | (uint32_t)h[1] << 8 | h[2];
     r->type = h[3];
     r->flags = h[4];
@@ -232,10 +231,16 @@ bool oa_h2_reader_feed(struct oa_h2_reader *r, const uint8_t *p, size_t n, const
         return false;
     while (n > 0) {
         if (!r->in_payload) {
+            /* a header whole in this chunk is read where it is; one split
+             * across chunks is gathered in r->hdr first */
+            const uint8_t *h = p;
             size_t k = OA_H2_FRAME_HEADER - r->hdr_have;
             if (k > n)
                 k = n;
-            memcpy(r->hdr + r->hdr_have, p, k);
+            if (r->hdr_have > 0 || k < OA_H2_FRAME_HEADER) {
+                memcpy(r->hdr + r->hdr_have, p, k);
+                h = r->hdr;
+            }
             r->hdr_have = (uint8_t)(r->hdr_have + k);
             r->offset += k;
             p += k;
@@ -244,7 +249,7 @@ bool oa_h2_reader_feed(struct oa_h2_reader *r, const uint8_t *p, size_t n, const
                 break;
             r->hdr_have = 0;
             r->in_payload = true;
-            if (!frame_begins(r))
+            if (!frame_begins(r, h))
                 goto fail;
             /* a block-carrying frame whose fragment is empty */
             if (r->len == r->pre && carries_block(r->type) && r->pre == 0 && !fragment_done(r, ev, arg))

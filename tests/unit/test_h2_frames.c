@@ -92,6 +92,25 @@ static struct seen feed(const uint8_t *msg, size_t n, size_t cut)
     return s;
 }
 
+/* Whether the reader copied a frame header to its own room, msg fed in
+ * pieces cut at `cut` (0: whole). */
+static bool header_copied(const uint8_t *msg, size_t n, size_t cut)
+{
+    static const uint8_t zero[OA_H2_FRAME_HEADER];
+    struct oa_h2_reader r;
+    struct seen s = {0};
+    oa_h2_reader_init(&r);
+    if (cut == 0) {
+        oa_h2_reader_feed(&r, msg, n, &events, &s);
+    } else {
+        oa_h2_reader_feed(&r, msg, cut, &events, &s);
+        oa_h2_reader_feed(&r, msg + cut, n - cut, &events, &s);
+    }
+    bool copied = memcmp(r.hdr, zero, sizeof(zero)) != 0;
+    oa_h2_reader_release(&r);
+    return copied && s.blocks == 1;
+}
+
 static bool is_block(const struct seen *s)
 {
     return s->blocks == 1 && s->len == BLOCK_LEN && memcmp(s->bytes, BLOCK, BLOCK_LEN) == 0 && s->stream == 3;
@@ -139,5 +158,11 @@ int main(void)
         all = all && is_block(&s);
     }
     CHECK(all, "CONTINUATION, cut anywhere: the same block");
+    /* the frame header's own copy only when it is cut: frames whole in a
+     * feed are parsed where they lie */
+    CHECK(!header_copied(continued, n, 0), "whole frames: no frame header copied");
+    CHECK(!header_copied(continued, n, 14), "cut between the frames: no frame header copied");
+    CHECK(header_copied(continued, n, 14 + 4), "the second header cut: gathered in the reader's copy");
+    CHECK(header_copied(continued, n, 3), "the first header cut: gathered in the reader's copy");
     TEST_DONE();
 }

@@ -31,11 +31,15 @@ struct obj_header {
     uint64_t pad;
 };
 
+_Static_assert(sizeof(struct obj_header) == OA_POOL_HEADER_BYTES, "OA_POOL_INIT's stride counts the header");
+
 #define SLOT_MASK 0xffffffffull
 
+/* read from the pool (OA_POOL_INIT computed it): taking an object is on
+ * every request's path */
 static size_t stride(const struct oa_pool *pool)
 {
-    return (sizeof(struct obj_header) + pool->obj_size + 15) & ~(size_t)15;
+    return pool->stride;
 }
 
 /* Chunks follow one another in the reservation: object n is n strides in. */
@@ -98,6 +102,7 @@ static __attribute__((noinline)) struct obj_header *grow(struct oa_pool *pool)
     struct obj_header *mine = NULL;
 
     if (pool->chunk_objs == 0 || (pool->chunk_objs & (pool->chunk_objs - 1)) != 0 ||
+        pool->stride != ((sizeof(struct obj_header) + pool->obj_size + 15) & ~(size_t)15) ||
         __atomic_load_n(&pool->n_objs, __ATOMIC_RELAXED) >= pool->max_objs ||
         !__atomic_compare_exchange_n(&pool->grow_lock, &expected, 1, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
         return NULL;

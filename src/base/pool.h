@@ -18,6 +18,8 @@
 
 struct oa_pool {
     size_t obj_size;          /* payload bytes */
+    size_t stride;            /* header and payload, rounded to 16: set by OA_POOL_INIT, so that
+                               * finding a free object is no arithmetic on obj_size (0: nothing pooled) */
     uint32_t chunk_objs;      /* objects per chunk: a power of two, else nothing is pooled */
     uint32_t max_objs;        /* bound on pooled objects (<= chunk_objs * MAX_CHUNKS) */
     uint64_t head;            /* tag << 32 | (object number + 1); low half 0: empty */
@@ -25,6 +27,9 @@ struct oa_pool {
     int grow_lock;
     char *region;             /* the reservation every chunk is carved from */
 };
+
+/* the bytes in front of every object (pool.c's struct obj_header) */
+#define OA_POOL_HEADER_BYTES 16
 
 /* per_chunk must be a power of two: the pool's contract (grow() pools
  * nothing for any other size, and test_pool holds it to that), checked when
@@ -34,6 +39,7 @@ struct oa_pool {
 #define OA_POOL_INIT(size, per_chunk, max)                                                    \
     {                                                                                         \
         .obj_size = (size),                                                                   \
+        .stride = (OA_POOL_HEADER_BYTES + (size) + 15) & ~(size_t)15,                          \
         .chunk_objs = (per_chunk) + 0 * sizeof(struct {                                       \
             _Static_assert((per_chunk) > 0 && ((per_chunk) & ((per_chunk) - 1)) == 0,          \
                            "OA_POOL_INIT: objects per chunk must be a power of two");         \

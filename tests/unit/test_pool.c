@@ -71,6 +71,36 @@ static void test_chunk_sizes(void)
     CHECK(even.n_objs == 16, "chunks of 4: four chunks carved (%u pooled)", even.n_objs);
 }
 
+/* The stride between objects is OA_POOL_INIT's: a pool built by hand
+ * without it (a power-of-two chunk, stride 0) must pool nothing rather than
+ * hand out objects at one address; one with it finds its objects stride
+ * bytes apart. */
+static void test_stride(void)
+{
+    static struct oa_pool bare = {.obj_size = 40, .chunk_objs = 4, .max_objs = 8};
+    unsigned char *held[6];
+    for (int i = 0; i < 6; i++) {
+        held[i] = oa_pool_get(&bare);
+        memset(held[i], i, 40);
+    }
+    bool ok = true;
+    for (int i = 0; i < 6; i++)
+        ok = ok && held[i][0] == i && held[i][39] == i;
+    for (int i = 0; i < 6; i++)
+        oa_pool_put(&bare, held[i]);
+    CHECK(ok && bare.n_objs == 0, "a pool without its stride pools nothing and still works (%u pooled)", bare.n_objs);
+
+    static struct oa_pool pool = OA_POOL_INIT(40, 4, 8);
+    CHECK(pool.stride == 64, "OA_POOL_INIT's stride: a 16-byte header and 40 bytes, rounded to 16 (%zu)",
+          pool.stride);
+    unsigned char *a = oa_pool_get(&pool), *b = oa_pool_get(&pool);
+    size_t apart = a > b ? (size_t)(a - b) : (size_t)(b - a);
+    CHECK(pool.n_objs == 4 && apart % pool.stride == 0 && apart > 0,
+          "objects of one chunk are whole strides apart (%zu bytes)", apart);
+    oa_pool_put(&pool, a);
+    oa_pool_put(&pool, b);
+}
+
 /* Two threads take and give back objects as fast as they can, each marking
  * what it holds with its own id: an object handed to both at once would show
  * the other's mark. */
@@ -109,6 +139,7 @@ int main(void)
 {
     test_get_put();
     test_chunk_sizes();
+    test_stride();
     test_threads();
     TEST_DONE();
 }

@@ -322,20 +322,31 @@ request_span(enum oa_span_kind kind, const struct oa_http1_parser *p, struct oa_
     return s;
 }
 
+/* A header line's "name: " and its "\r\n", around its value. */
+static inline __attribute__((always_inline)) void append_name(char *buf, size_t *pos, const char *name, size_t nl)
+{
+    memcpy(buf + *pos, name, nl);
+    *pos += nl;
+    buf[(*pos)++] = ':';
+    buf[(*pos)++] = ' ';
+}
+
+static inline __attribute__((always_inline)) void append_end(char *buf, size_t *pos)
+{
+    buf[(*pos)++] = '\r';
+    buf[(*pos)++] = '\n';
+}
+
 /* name: a string literal (its length known when compiling) */
 #define append_line(buf, pos, name, value, len) append_named_line(buf, pos, name, sizeof(name) - 1, value, len)
 
 static inline __attribute__((always_inline)) void append_named_line(char *buf, size_t *pos, const char *name, size_t nl,
                                                                     const char *value, size_t len)
 {
-    memcpy(buf + *pos, name, nl);
-    *pos += nl;
-    buf[(*pos)++] = ':';
-    buf[(*pos)++] = ' ';
+    append_name(buf, pos, name, nl);
     memcpy(buf + *pos, value, len);
     *pos += len;
-    buf[(*pos)++] = '\r';
-    buf[(*pos)++] = '\n';
+    append_end(buf, pos);
 }
 
 /* Queues the header lines to insert at stream offset `at` of the request
@@ -376,10 +387,14 @@ static bool queue_injection(struct oa_http_exchange *x, uint64_t at, const struc
         return false;
     size_t pos = 0;
     if (tracecontext) {
-        char tp[OA_TRACEPARENT_LEN + 1];
-        oa_traceparent_format(own, tp);
-        if (traceparent_line)
-            append_line(inj->bytes, &pos, "traceparent", tp, OA_TRACEPARENT_LEN);
+        if (traceparent_line) {
+            /* formatted in place, not into a copy: its NUL falls on the
+             * '\r' written after it (need counts one byte more per line) */
+            append_name(inj->bytes, &pos, "traceparent", sizeof("traceparent") - 1);
+            oa_traceparent_format(own, inj->bytes + pos);
+            pos += OA_TRACEPARENT_LEN;
+            append_end(inj->bytes, &pos);
+        }
         if (ts_len > 0)
             append_line(inj->bytes, &pos, "tracestate", tracestate, ts_len);
     }

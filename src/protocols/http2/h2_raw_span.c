@@ -103,7 +103,6 @@ void oa_h2_raw_span_finish_at(struct oa_span *s, const struct oa_h2_outcome *o, 
 
 /* ---- the exporter's side ---- */
 
-/* The bytes a raw span's block has for raw.bytes. */
 /* The request and outcome of the raw span s, pointing into its bytes;
  * false when its facts do not hold together (only a span read while it is
  * being written, by the crash capture, can have such). */

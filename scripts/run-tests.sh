@@ -28,7 +28,7 @@ sections=${OTELAUTO_TEST_SECTIONS:-unit unit-asan unit-tsan fuzz exports integra
 logdir=$(mktemp -d "${TMPDIR:-/tmp}/otelauto-tests.XXXXXX")
 trap 'rm -rf "$logdir"' EXIT
 
-total_pass=0 total_fail=0 total_skip=0
+total_pass=0 total_fail=0 total_skip=0 section_start=$SECONDS
 summary=()
 
 # tap_count FILE: sets P F S from the TAP lines in FILE.
@@ -45,11 +45,13 @@ record() { # SECTION PASS FAIL SKIP
     total_skip=$((total_skip + $4))
     local line="$1: $2 passed, $3 failed"
     (($4 > 0)) && line+=", $4 skipped"
+    line+=" ($((SECONDS - section_start)) s)"
     summary+=("$line")
     echo "--- $line"
 }
 
 header() {
+    section_start=$SECONDS
     echo
     echo "=== $1"
 }
@@ -111,7 +113,7 @@ run_bats() {
         record "$section" 0 1 0
         return
     fi
-    local args=(--tap)
+    local args=(--tap --timing)
     [[ -n ${BATS_FILTER:-} ]] && args+=(--filter "$BATS_FILTER")
     # a stuck test must not hang the run: bats kills a test after this long
     env BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-180} "$@" timeout 1500 bats "${args[@]}" tests/integration 2>&1 |

@@ -641,6 +641,17 @@ static enum oa_otlp_result post(struct oa_otlp_exporter *e, uint8_t *encoded, co
                      e->transport.curl_error);
         return OA_OTLP_FAILED;
     }
+    if (rc != CURLE_OK && e->grpc && e->grpc_status.code >= 0) {
+        /* The call's status arrived (it comes only in the HEADERS that end
+         * the stream) and libcurl failed afterwards: libcurl 7.88 returns
+         * CURLE_HTTP2_STREAM when it still has request bytes to send on a
+         * stream the server has closed, which a server may do once it has
+         * answered (RFC 9113, section 8.1; grpc-core refusing a call). The
+         * server's answer is the outcome, not the transport's complaint. */
+        oa_otlp_env_log(&e->env, OA_LOG_DEBUG, "OTLP exporter: the stream ended early (%s) after the answer",
+                     curl_easy_strerror(rc));
+        return grpc_outcome(e, status, n, what, wire_len, retry_after_ms);
+    }
     if (rc != CURLE_OK) {
         if (oa_curl_error_is_transient(rc)) {
             collector_unavailable(e, n, what, curl_easy_strerror(rc), e->transport.curl_error);

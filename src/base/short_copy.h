@@ -52,4 +52,19 @@ static inline __attribute__((always_inline)) void oa_short_copy(void *dst, const
         memcpy(dst, src, n);
 }
 
+/* A record of strings laid end to end (a raw span's facts): written by
+ * oa_record_put, read back by oa_record_take, each moving its cursor on. */
+static inline __attribute__((always_inline)) void oa_record_put(char **at, const void *src, size_t n)
+{
+    oa_short_copy(*at, src, n);
+    *at += n;
+}
+
+static inline const char *oa_record_take(const char **at, size_t n)
+{
+    const char *start = *at;
+    *at += n;
+    return start;
+}
+
 #endif

@@ -86,19 +86,11 @@ struct oa_span *oa_db_raw_span_new(struct oa_conn *c, const struct oa_db_request
     char *p = facts_at(s);
     memcpy(p, &f, sizeof f);
     p += sizeof f;
-    oa_short_copy(p, address, f.address_len);
-    p += f.address_len;
-    if (ns > 0)
-        oa_short_copy(p, r->namespace_, ns);
-    p += ns;
-    if (op > 0)
-        oa_short_copy(p, r->operation, op);
-    p += op;
-    if (coll > 0)
-        oa_short_copy(p, r->collection, coll);
-    p += coll;
-    if (query > 0)
-        oa_short_copy(p, r->query_text, query);
+    oa_record_put(&p, address, f.address_len);
+    oa_record_put(&p, r->namespace_, ns);
+    oa_record_put(&p, r->operation, op);
+    oa_record_put(&p, r->collection, coll);
+    oa_record_put(&p, r->query_text, query);
     return s;
 }
 
@@ -117,14 +109,6 @@ void oa_db_raw_span_end(struct oa_span *s, const struct oa_db_outcome *o, uint64
 
 /* ---- the exporter's side ---- */
 
-/* The next string of the facts, len bytes at *p. */
-static const char *take(const char **p, size_t len)
-{
-    const char *at = *p;
-    *p += len;
-    return at;
-}
-
 /* m's name and attributes from the raw span s, in the order the program's
  * thread fills a span it builds: tracestate, attributes, then the end.
  * false when s's facts are not whole (never, for a span made above). */
@@ -141,16 +125,16 @@ static bool build(struct oa_span *m, const struct oa_span *s, void *unused)
     if (sizeof f + strings != raw->head_len || f.status_len > OA_DB_STATUS_MAX || f.system >= OA_DB_SYSTEMS)
         return false;
     p += sizeof f;
-    const char *address = take(&p, f.address_len);
+    const char *address = oa_record_take(&p, f.address_len);
     struct oa_db_request r = {.system = (enum oa_db_system)f.system};
     r.namespace_len = f.namespace_len;
-    r.namespace_ = take(&p, f.namespace_len);
+    r.namespace_ = oa_record_take(&p, f.namespace_len);
     r.operation_len = f.operation_len;
-    r.operation = take(&p, f.operation_len);
+    r.operation = oa_record_take(&p, f.operation_len);
     r.collection_len = f.collection_len;
-    r.collection = take(&p, f.collection_len);
+    r.collection = oa_record_take(&p, f.collection_len);
     r.query_text_len = f.query_len;
-    r.query_text = take(&p, f.query_len);
+    r.query_text = oa_record_take(&p, f.query_len);
     r.query_unsanitized = f.query_unsanitized;
     r.query_dialect = f.query_dialect;
     r.query_arg = f.query_arg;

@@ -74,17 +74,12 @@ struct oa_span *oa_h2_raw_span_new(enum oa_span_kind kind, const struct oa_h2_re
     memcpy(at, &f, sizeof f);
     at += sizeof f;
     /* (short strings mostly: copied without a call each) */
-    oa_short_copy(at, q->method, q->method_len);
-    at += q->method_len;
-    oa_short_copy(at, q->scheme, q->scheme_len);
-    at += q->scheme_len;
-    oa_short_copy(at, q->path, q->path_len);
-    at += q->path_len;
-    oa_short_copy(at, q->authority, q->authority_len);
-    at += q->authority_len;
-    oa_short_copy(at, q->user_agent, q->user_agent_len);
-    at += q->user_agent_len;
-    oa_short_copy(at, q->peer, q->peer_len);
+    oa_record_put(&at, q->method, q->method_len);
+    oa_record_put(&at, q->scheme, q->scheme_len);
+    oa_record_put(&at, q->path, q->path_len);
+    oa_record_put(&at, q->authority, q->authority_len);
+    oa_record_put(&at, q->user_agent, q->user_agent_len);
+    oa_record_put(&at, q->peer, q->peer_len);
     return s;
 }
 
@@ -118,23 +113,18 @@ static bool request_of(struct oa_h2_request *q, struct oa_h2_outcome *o, const s
     if (strings_len(&f) != len - sizeof f)
         return false;
     at += sizeof f;
-    q->method = at;
     q->method_len = f.method_len;
-    at += f.method_len;
-    q->scheme = at;
+    q->method = oa_record_take(&at, f.method_len);
     q->scheme_len = f.scheme_len;
-    at += f.scheme_len;
-    q->path = at;
+    q->scheme = oa_record_take(&at, f.scheme_len);
     q->path_len = f.path_len;
-    at += f.path_len;
-    q->authority = at;
+    q->path = oa_record_take(&at, f.path_len);
     q->authority_len = f.authority_len;
-    at += f.authority_len;
-    q->user_agent = at;
+    q->authority = oa_record_take(&at, f.authority_len);
     q->user_agent_len = f.user_agent_len;
-    at += f.user_agent_len;
-    q->peer = at;
+    q->user_agent = oa_record_take(&at, f.user_agent_len);
     q->peer_len = f.peer_len;
+    q->peer = oa_record_take(&at, f.peer_len);
     q->peer_port = f.peer_port;
     q->grpc = f.grpc;
     q->tls = f.tls;

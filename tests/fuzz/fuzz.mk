@@ -22,7 +22,7 @@ FUZZ_SRC_postgres     = src/protocols/postgres/pg_framer.c src/protocols/postgre
                         src/protocols/postgres/pg_statements.c src/protocols/db/sql_text.c \
                         src/protocols/db/sql_comment.c src/trace/traceparent.c
 FUZZ_SRC_redis        = src/protocols/redis/resp_command.c src/protocols/redis/resp_reply.c \
-                        src/protocols/redis/redis_commands.c
+                        src/protocols/redis/redis_commands.c src/protocols/db/db_command_text.c
 FUZZ_SRC_mysql        = src/protocols/mysql/mysql_parser.c
 FUZZ_SRC_hpack        = src/protocols/http2/hpack_decoder.c src/protocols/http2/hpack_huffman.c \
                         src/protocols/http2/hpack_static_table.c src/protocols/http2/hpack_literal.c

@@ -93,11 +93,11 @@ static void check_query_text(const struct oa_resp_command *c)
      * from them where the span is built */
     if (c->name_unusable)
         return;
-    struct oa_db_request r = {.operation = c->name, .operation_len = c->name_len};
-    r.query_arg = oa_redis_query_facts(c, oa_redis_command_flags(c->name, c->name_len), &r.query_text,
-                                       &r.query_text_len);
+    const char *key;
+    size_t key_len;
+    uint32_t args = oa_redis_query_facts(c, oa_redis_command_flags(c->name, c->name_len), &key, &key_len);
     char built[OA_REDIS_TEXT_MAX];
-    size_t m = oa_redis_query_text_build(&r, built, sizeof(built));
+    size_t m = oa_db_command_text(c->name, c->name_len, key, key_len, args, built, sizeof(built));
     if (m != n || memcmp(built, text, n + 1) != 0)
         fail("db.query.text written from the recorded facts differs");
 }

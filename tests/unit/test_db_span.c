@@ -10,6 +10,7 @@
 
 #include "config/config.h"
 #include "protocols/common/conn_peer.h"
+#include "protocols/db/db_command_text.h"
 #include "protocols/db/db_raw_span.h"
 #include "oa_test.h"
 #include "span_difference.h"
@@ -79,14 +80,6 @@ static size_t len_of(const char *s)
     ((struct oa_db_request){.system = (sys), .namespace_ = (ns), .namespace_len = len_of(ns), .operation = (op),   \
                             .operation_len = len_of(op), .collection = (coll), .collection_len = len_of(coll),      \
                             .query_text = (q), .query_text_len = len_of(q)})
-
-/* A query_build: "{operation} {query bytes} {query_arg}". */
-static size_t built_text(const struct oa_db_request *r, char *out, size_t cap)
-{
-    int n = snprintf(out, cap, "%.*s %.*s %u", (int)r->operation_len, r->operation, (int)r->query_text_len,
-                     r->query_text, r->query_arg);
-    return n > 0 && (size_t)n < cap ? (size_t)n : 0;
-}
 
 int main(void)
 {
@@ -160,10 +153,11 @@ int main(void)
           "unsanitized secret text: no db.query.text at all");
     check_pair(sp, "unsanitized secret text");
 
-    /* a text written where the span is built from the facts recorded: the
-     * raw record holds the facts (here a key and a count), the span the text */
+    /* a command's text written where the span is built from the facts
+     * recorded: the raw record holds the facts (here a key and a count of
+     * arguments), the span the text */
     r = REQ(OA_DB_REDIS, "0", "HSET", NULL, "user:7");
-    r.query_build = built_text;
+    r.query_is_command = true;
     r.query_arg = 3;
     struct oa_span *facts = oa_db_raw_span_new(&c, &r, NULL);
     CHECK(facts != NULL &&
@@ -173,9 +167,9 @@ int main(void)
           "a built text: the program's thread records its facts, not the text");
     oa_span_free(facts);
     sp = both_ways(&r, &c, NULL, &ok);
-    CHECK(sp.built != NULL && attr_is(sp.built, "db.query.text", "HSET user:7 3") && sp.crash != NULL &&
-              attr_is(sp.crash, "db.query.text", "HSET user:7 3") && sp.direct != NULL &&
-              attr_is(sp.direct, "db.query.text", "HSET user:7 3"),
+    CHECK(sp.built != NULL && attr_is(sp.built, "db.query.text", "HSET user:7 ? ?") && sp.crash != NULL &&
+              attr_is(sp.crash, "db.query.text", "HSET user:7 ? ?") && sp.direct != NULL &&
+              attr_is(sp.direct, "db.query.text", "HSET user:7 ? ?"),
           "a built text: written by the exporter, by the crash capture and at once alike");
     check_pair(sp, "a built text");
     oa_config.db_query_text = false;
@@ -184,7 +178,30 @@ int main(void)
           "a built text with OTELAUTO_DB_QUERY_TEXT=false: none");
     check_pair(sp, "a built text, query text off");
     oa_config.db_query_text = true;
-    r.query_build = NULL;
+    r.query_is_command = false;
+
+    /* the command text's own rules: a key shown only when one word of
+     * printable ASCII, at most OA_DB_COMMAND_TEXT_ARGS_MAX `?`, a room
+     * too small gives none */
+    {
+        char t[128];
+        size_t n = oa_db_command_text("MSET", 4, "k1", 2, 20, t, sizeof t);
+        CHECK(n == strlen(t) &&
+                  strcmp(t, "MSET k1 ? ? ? ? ? ? ? ? ? ? ? ? ? ? ? ? ...") == 0,
+              "command text: the key, sixteen ? and ...");
+        n = oa_db_command_text("SET", 3, "a b", 3, 2, t, sizeof t);
+        CHECK(n == 7 && strcmp(t, "SET ? ?") == 0, "command text: a key with a space is a ?");
+        n = oa_db_command_text("SET", 3, "caf\xc3\xa9", 5, 1, t, sizeof t);
+        CHECK(n == 5 && strcmp(t, "SET ?") == 0, "command text: a key beyond ASCII is a ?");
+        n = oa_db_command_text("PING", 4, NULL, 0, 0, t, sizeof t);
+        CHECK(n == 4 && strcmp(t, "PING") == 0, "command text: no argument");
+        n = oa_db_command_text("GET", 3, "k", 1, 1, t, 3 + 1 + OA_DB_COMMAND_TEXT_EXTRA - 1);
+        CHECK(n == 0 && t[0] == '\0', "command text: a room one byte short gives none");
+        n = oa_db_command_text("GET", 3, "k", 1, 1, t, 3 + 1 + OA_DB_COMMAND_TEXT_EXTRA);
+        CHECK(n == 5 && strcmp(t, "GET k") == 0, "command text: the exact room suffices");
+        n = oa_db_command_text("", 0, "k", 1, 1, t, sizeof t);
+        CHECK(n == 0 && t[0] == '\0', "command text: no name, no text");
+    }
 
     /* a Unix socket: its path, network.transport, no server.* */
     struct oa_conn u;

@@ -19,9 +19,8 @@ struct db_facts {
     uint16_t address_len, namespace_len, operation_len, collection_len, query_len;
     bool query_unsanitized; /* the query is the statement as sent: see materialize */
     uint8_t query_dialect;
+    bool query_is_command; /* the query is a command's key: see oa_db_request */
     uint32_t query_arg;
-    /* the query is what this writes the text from (oa_db_request's) */
-    size_t (*query_build)(const struct oa_db_request *r, char *out, size_t cap);
 };
 
 static struct oa_span *materialize(struct oa_span *s);
@@ -71,7 +70,7 @@ struct oa_span *oa_db_raw_span_new(struct oa_conn *c, const struct oa_db_request
     f.query_unsanitized = query > 0 && r->query_unsanitized;
     f.query_dialect = r->query_dialect;
     f.query_arg = r->query_arg;
-    f.query_build = r->query_build;
+    f.query_is_command = r->query_is_command;
     struct oa_span_raw *raw = &s->raw;
     s->kind = OA_SPAN_KIND_CLIENT;
     raw->ops = &db_raw_ops;
@@ -138,7 +137,7 @@ static bool build(struct oa_span *m, const struct oa_span *s, void *unused)
     r.query_unsanitized = f.query_unsanitized;
     r.query_dialect = f.query_dialect;
     r.query_arg = f.query_arg;
-    r.query_build = f.query_build;
+    r.query_is_command = f.query_is_command;
 
     /* ids, flags, parent, kind, times and tracestate */
     oa_span_take_raw_context(m, s);

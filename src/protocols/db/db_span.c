@@ -4,6 +4,7 @@
 #include "base/short_copy.h"
 #include "config/config.h"
 #include "protocols/common/conn_peer.h"
+#include "protocols/db/db_command_text.h"
 #include "protocols/db/db_span.h"
 
 /* "{operation} {collection}", the operation, or the system. */
@@ -42,9 +43,10 @@ void oa_db_span_describe(struct oa_span *s, const struct oa_db_request *r, const
         oa_span_attr_str_inline(s, "db.operation.name", r->operation, r->operation_len);
     if (r->collection != NULL && r->collection_len > 0)
         oa_span_attr_str_inline(s, "db.collection.name", r->collection, r->collection_len);
-    if (r->query_build != NULL && oa_config.db_query_text) {
+    if (r->query_is_command && oa_config.db_query_text) {
         char text[OA_SPAN_MAX_VALUE_LEN];
-        size_t n = r->query_build(r, text, sizeof text);
+        size_t n = oa_db_command_text(r->operation, r->operation_len, r->query_text, r->query_text_len,
+                                      r->query_arg, text, sizeof text);
         if (n > 0)
             oa_span_attr_str_inline(s, "db.query.text", text, n);
     } else if (r->query_text != NULL && r->query_text_len > 0 && oa_config.db_query_text) {

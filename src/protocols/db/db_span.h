@@ -33,14 +33,13 @@ struct oa_db_request {
      * it only for a statement its summary did not find secret. */
     bool query_unsanitized;
     uint8_t query_dialect;
-    /* Or db.query.text is what query_build writes (into out, room cap at
-     * least OA_SPAN_MAX_VALUE_LEN; its length returned) from this request
-     * where the span is built: on the exporter thread for a raw span. A
-     * protocol whose text is a function of a few facts records them, not
-     * the text: query_text holds its bytes (as little as the text needs),
-     * query_arg a number. The function is pure (the crash capture calls it
-     * from a signal handler). */
-    size_t (*query_build)(const struct oa_db_request *r, char *out, size_t cap);
+    /* Or db.query.text is a command's text (a protocol without statement
+     * text: Redis), written where the span is built (on the exporter
+     * thread for a raw span) from what the program's thread records: the
+     * operation (the command's name), query_text (its key when it may be
+     * shown, or none) and query_arg (its count of arguments). See
+     * db_command_text.h. */
+    bool query_is_command;
     uint32_t query_arg;
     /* the connection's memo for the operations of this request's metric
      * key (db_metrics.h), or NULL */

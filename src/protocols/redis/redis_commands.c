@@ -334,29 +334,6 @@ unsigned oa_redis_command_flags(const char *upper, size_t len)
     return flags;
 }
 
-/* Whether every byte of s[0..n) is in 0x21..0x7e, eight at a time (a key
- * is checked for every command a program sends). */
-static bool all_graphic(const char *s, size_t n)
-{
-    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t w;
-        memcpy(&w, s + i, 8);
-        /* a byte with its high bit set, or below 0x21 (w - 0x21 borrows
-         * into its high bit), or 0x7f (+ 1 carries into it): no byte above
-         * 0x7f is left by the first test, so no carry crosses bytes */
-        if ((w & highs) != 0 || ((w - 0x21 * ones) & highs) != 0 || (((w + ones) & highs) != 0))
-            return false;
-    }
-    for (; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c <= 0x20 || c >= 0x7f)
-            return false;
-    }
-    return true;
-}
-
 /* The key a text may show: a known command's first argument when it is a
  * key (the arguments of AUTH and HELLO never are), of at most
  * OA_RESP_ARG1_MAX bytes (all of it kept). Whether its bytes can be shown
@@ -381,35 +358,6 @@ uint32_t oa_redis_query_facts(const struct oa_resp_command *cmd, unsigned flags,
     return cmd->argc;
 }
 
-/* The text of a name, a key (shown when it is printable ASCII without
- * spaces: valid UTF-8, and one word of the text) and args arguments in all,
- * the key among them, into out (room OA_REDIS_TEXT_MAX). */
-static size_t compose(const char *name, size_t name_len, const char *key, size_t key_len, uint32_t args, char *out)
-{
-    size_t pos = name_len;
-    oa_short_copy(out, name, name_len);
-    if (args > 0) {
-        uint32_t masked = args;
-        if (key_len > 0 && all_graphic(key, key_len)) {
-            out[pos++] = ' ';
-            oa_short_copy(out + pos, key, key_len);
-            pos += key_len;
-            masked--;
-        }
-        for (uint32_t i = 0; i < masked; i++) {
-            if (i == OA_REDIS_TEXT_ARGS_MAX) {
-                memcpy(out + pos, " ...", 4);
-                pos += 4;
-                break;
-            }
-            out[pos++] = ' ';
-            out[pos++] = '?';
-        }
-    }
-    out[pos] = '\0';
-    return pos;
-}
-
 size_t oa_redis_query_text(const struct oa_resp_command *cmd, char *out, size_t cap)
 {
     if (cap < OA_REDIS_TEXT_MAX || cmd->name_unusable) {
@@ -421,17 +369,5 @@ size_t oa_redis_query_text(const struct oa_resp_command *cmd, char *out, size_t 
     size_t key_len;
     unsigned flags = oa_redis_command_flags(cmd->name, cmd->name_len);
     uint32_t args = oa_redis_query_facts(cmd, flags, &key, &key_len);
-    return compose(cmd->name, cmd->name_len, key, key_len, args, out);
-}
-
-size_t oa_redis_query_text_build(const struct oa_db_request *r, char *out, size_t cap)
-{
-    size_t key_len = r->query_text != NULL ? r->query_text_len : 0;
-    if (cap < OA_REDIS_TEXT_MAX || r->operation == NULL || r->operation_len == 0 ||
-        r->operation_len > OA_RESP_NAME_MAX || key_len > OA_RESP_ARG1_MAX) {
-        if (cap > 0)
-            out[0] = '\0';
-        return 0;
-    }
-    return compose(r->operation, r->operation_len, r->query_text, key_len, r->query_arg, out);
+    return oa_db_command_text(cmd->name, cmd->name_len, key, key_len, args, out, cap);
 }

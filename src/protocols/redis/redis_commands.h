@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "protocols/db/db_span.h"
+#include "protocols/db/db_command_text.h"
 #include "protocols/redis/resp_command.h"
 
 /* Whether upper[0..len) (upper-case) names a command of Redis 7 (the
@@ -25,11 +25,10 @@ enum {
 /* The flags of upper[0..len) (NUL at upper[len]). */
 unsigned oa_redis_command_flags(const char *upper, size_t len);
 
-/* At most this many `?` stand for a command's arguments; more are one
- * " ..." (MSET of a thousand keys is not a thousand `?`). */
-#define OA_REDIS_TEXT_ARGS_MAX 16
-/* Room db.query.text needs. */
-#define OA_REDIS_TEXT_MAX (OA_RESP_NAME_MAX + 1 + OA_RESP_ARG1_MAX + 2 * OA_REDIS_TEXT_ARGS_MAX + 5)
+/* Room db.query.text needs: at most OA_DB_COMMAND_TEXT_ARGS_MAX `?` stand
+ * for a command's arguments, more are one " ..." (MSET of a thousand keys
+ * is not a thousand `?`). */
+#define OA_REDIS_TEXT_MAX (OA_RESP_NAME_MAX + OA_RESP_ARG1_MAX + OA_DB_COMMAND_TEXT_EXTRA)
 
 /* db.query.text of cmd into out (NUL-terminated; cap at least
  * OA_REDIS_TEXT_MAX): the command's name, its first argument (the key of
@@ -46,11 +45,8 @@ size_t oa_redis_query_text(const struct oa_resp_command *cmd, char *out, size_t 
  * arguments the text stands for (returned; 0 for a command whose
  * arguments hold credentials), and the first argument's bytes when the
  * text may show them, the key (*key, *key_len; NULL, 0 when it may not: no
- * other byte of the command is kept). */
+ * other byte of the command is kept). The text is oa_db_command_text of
+ * the name and those. */
 uint32_t oa_redis_query_facts(const struct oa_resp_command *cmd, unsigned flags, const char **key, size_t *key_len);
-/* db.query.text (struct oa_db_request's query_build) from r's operation
- * (the command's name), query_text (the key recorded, or none) and
- * query_arg (the count of arguments); the same text as above. */
-size_t oa_redis_query_text_build(const struct oa_db_request *r, char *out, size_t cap);
 
 #endif

@@ -311,7 +311,7 @@ static bool on_command(struct oa_conn *c, struct redis_exchange *x)
         if (oa_config.db_query_text) {
             /* the text is written where the span is built: here only
              * what it is made of (the key, the count of arguments) */
-            req.query_build = oa_redis_query_text_build;
+            req.query_is_command = true;
             req.query_arg = oa_redis_query_facts(cmd, k->flags, &req.query_text, &req.query_text_len);
         }
     }

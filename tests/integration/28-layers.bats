@@ -8,6 +8,9 @@ load test_helper
 
 setup() {
     common_setup
+    # the objects checked are the plain build's, the refusals made-up trees:
+    # nothing here runs the shim, so the ASan round would only repeat it
+    skip_if_sanitized "nothing here runs the shim"
 }
 
 teardown() {

@@ -238,19 +238,37 @@ stop_bg() {
     local pid=$1 i
     pid_alive "$pid" || return 0
     kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 30; i++)); do
+    for ((i = 0; i < 150; i++)); do
         pid_alive "$pid" || break
-        sleep 0.1
+        sleep 0.02
     done
     kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
 }
 
+# Stops every background process group of the test at once: all are sent
+# TERM, then each is waited for (polled finely: most exit within a few ms)
+# up to 3 s from the TERM, then KILLed.
 stop_all_bg() {
     [[ -f ${PIDS_FILE:-} ]] || return 0
-    local pid name
+    local pid name i
+    local -a pids=() alive
     while read -r pid name; do
-        stop_bg "$pid"
+        pid_alive "$pid" || continue
+        kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+        pids+=("$pid")
+    done <"$PIDS_FILE"
+    for ((i = 0; i < 150 && ${#pids[@]} > 0; i++)); do
+        alive=()
+        for pid in "${pids[@]}"; do
+            pid_alive "$pid" && alive+=("$pid")
+        done
+        pids=(${alive[@]+"${alive[@]}"})
+        ((${#pids[@]} == 0)) || sleep 0.02
+    done
+    while read -r pid name; do
+        kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
     done <"$PIDS_FILE"
     : >"$PIDS_FILE"
 }

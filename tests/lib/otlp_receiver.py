@@ -907,10 +907,15 @@ def main():
     server.receiver = Receiver(args)
     port = server.server_address[1]
 
+    class Stop(Exception):
+        pass
+
     def stop(signum, frame):
-        server.receiver.stopping.set()
-        # serve_forever must be stopped from another thread
-        threading.Thread(target=server.shutdown, daemon=True).start()
+        # raised on the main thread, which only runs serve_forever (requests
+        # have threads of their own): it leaves at once, where a shutdown()
+        # would wait out the poll interval; the files close below, under
+        # the lock their writers hold
+        raise Stop()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
@@ -920,6 +925,8 @@ def main():
         sys.stderr.write("otlp_receiver: listening on %s:%d\n" % (args.host, port))
     try:
         server.serve_forever(poll_interval=0.2)
+    except Stop:
+        pass
     finally:
         server.receiver.stopping.set()
         server.server_close()

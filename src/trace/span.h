@@ -140,6 +140,30 @@ static inline size_t oa_span_raw_capacity(const struct oa_span *s)
 {
     return s->form == OA_SPAN_RAW_SMALL ? OA_SPAN_RAW_SMALL_BYTES : OA_SPAN_RAW_BYTES;
 }
+/* A raw record's start, on the program's thread: raw.bytes get the
+ * tracestate (ts_len bytes, then a NUL) and raw its lengths; returns where
+ * the protocol's own head_len bytes (its facts, then its strings) go. The
+ * block (oa_span_new_raw) has room for ts_len + 1 + head_len. */
+static inline char *oa_span_raw_put_head(struct oa_span *s, const char *tracestate, size_t ts_len, size_t head_len)
+{
+    struct oa_span_raw *r = &s->raw;
+    r->trace_state_len = (uint16_t)ts_len;
+    r->head_len = (uint16_t)head_len;
+    if (ts_len > 0)
+        memcpy(r->bytes, tracestate, ts_len);
+    r->bytes[ts_len] = '\0';
+    return r->bytes + ts_len + 1;
+}
+/* Read back: the protocol's head_len bytes of the raw span s, or NULL when
+ * they are fewer than min_len or do not fit its block (only a record read
+ * while it is being written, by the crash capture, can have such). */
+static inline const char *oa_span_raw_head(const struct oa_span *s, size_t min_len)
+{
+    const struct oa_span_raw *r = &s->raw;
+    if ((size_t)r->trace_state_len + 1 + r->head_len > oa_span_raw_capacity(s) || r->head_len < min_len)
+        return NULL;
+    return r->bytes + r->trace_state_len + 1;
+}
 void oa_span_free(struct oa_span *s);
 /* The exporter's side: a raw span built by its protocol's materialize (see
  * struct oa_span_raw_ops), any other span s itself. */

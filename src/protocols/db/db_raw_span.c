@@ -75,14 +75,9 @@ struct oa_span *oa_db_raw_span_new(struct oa_conn *c, const struct oa_db_request
     s->kind = OA_SPAN_KIND_CLIENT;
     raw->ops = &db_raw_ops;
     raw->error = NULL;
-    raw->trace_state_len = (uint16_t)ts_len;
-    raw->head_len = (uint16_t)head;
-    if (ts_len > 0)
-        memcpy(raw->bytes, tracestate, ts_len);
-    raw->bytes[ts_len] = '\0';
     /* the strings are short (an address, a name, a command): copied
      * without calls */
-    char *p = facts_at(s);
+    char *p = oa_span_raw_put_head(s, tracestate, ts_len, head);
     memcpy(p, &f, sizeof f);
     p += sizeof f;
     oa_record_put(&p, address, f.address_len);
@@ -116,9 +111,9 @@ static bool build(struct oa_span *m, const struct oa_span *s, void *unused)
     (void)unused;
     const struct oa_span_raw *raw = &s->raw;
     struct db_facts f;
-    if (raw->trace_state_len + 1u + (size_t)raw->head_len > oa_span_raw_capacity(s) || raw->head_len < sizeof f)
+    const char *p = oa_span_raw_head(s, sizeof f);
+    if (p == NULL)
         return false;
-    const char *p = raw->bytes + raw->trace_state_len + 1;
     memcpy(&f, p, sizeof f);
     size_t strings = (size_t)f.address_len + f.namespace_len + f.operation_len + f.collection_len + f.query_len;
     if (sizeof f + strings != raw->head_len || f.status_len > OA_DB_STATUS_MAX || f.system >= OA_DB_SYSTEMS)

@@ -77,13 +77,9 @@ struct oa_span *oa_http_raw_span_new(enum oa_span_kind kind, const struct oa_htt
     r->tls = c->tls;
     r->status = 0;
     r->error = NULL;
-    r->trace_state_len = (uint16_t)ts_len;
-    r->head_len = (uint16_t)(sizeof f + head_len);
-    if (ts_len > 0)
-        memcpy(r->bytes, tracestate, ts_len);
-    r->bytes[ts_len] = '\0';
-    memcpy(r->bytes + ts_len + 1, &f, sizeof f);
-    memcpy(r->bytes + ts_len + 1 + sizeof f, base, head_len);
+    char *at = oa_span_raw_put_head(s, tracestate, ts_len, sizeof f + head_len);
+    memcpy(at, &f, sizeof f);
+    memcpy(at + sizeof f, base, head_len);
     return s;
 }
 
@@ -103,18 +99,17 @@ void oa_http_raw_span_finish(struct oa_span *s, int status, const char *error)
 
 /* The request of the raw span s, pointing into its bytes; false when its
  * facts do not hold together (only a span read while it is being written,
- * by the crash capture, can have such). capacity: the bytes of its block. */
-static bool request_of(struct oa_http_request *q, const struct oa_span *s, size_t capacity)
+ * by the crash capture, can have such). */
+static bool request_of(struct oa_http_request *q, const struct oa_span *s)
 {
     const struct oa_span_raw *r = &s->raw;
     struct http_facts f;
-    size_t ts_len = r->trace_state_len, len = r->head_len;
-    if (ts_len + 1 + len > capacity || len < sizeof f)
+    const char *at = oa_span_raw_head(s, sizeof f);
+    if (at == NULL)
         return false;
-    const char *at = r->bytes + ts_len + 1;
     memcpy(&f, at, sizeof f);
     const char *head = at + sizeof f;
-    len -= sizeof f;
+    size_t len = r->head_len - sizeof f;
     /* each sum is of two 16-bit numbers: no overflow */
     if ((size_t)f.method_at + f.method_len > len || (size_t)f.target_at + f.target_len > len ||
         (size_t)f.host_at + f.host_len > len || (size_t)f.user_agent_at + f.user_agent_len > len ||
@@ -222,7 +217,7 @@ struct oa_span *oa_http_raw_span_materialize(struct oa_span *s)
     if (s == NULL || !oa_span_is_raw(s))
         return s;
     struct oa_http_request q;
-    if (!request_of(&q, s, oa_span_raw_capacity(s))) {
+    if (!request_of(&q, s)) {
         oa_span_free(s);
         return NULL;
     }
@@ -236,7 +231,7 @@ static bool build_into(struct oa_span *dst, const struct oa_span *s)
 {
     const struct oa_span_raw *r = &s->raw;
     struct oa_http_request q;
-    if (r->peer_len > sizeof(r->peer) || !request_of(&q, s, oa_span_raw_capacity(s)))
+    if (r->peer_len > sizeof(r->peer) || !request_of(&q, s))
         return false;
     struct oa_conn view;
     memset(&view, 0, sizeof(view));

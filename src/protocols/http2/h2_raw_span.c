@@ -64,13 +64,7 @@ struct oa_span *oa_h2_raw_span_new(enum oa_span_kind kind, const struct oa_h2_re
     r->tls = q->tls;
     r->status = 0;
     r->error = NULL;
-    r->trace_state_len = (uint16_t)ts_len;
-    r->head_len = (uint16_t)(sizeof f + strings);
-    char *at = r->bytes;
-    if (ts_len > 0)
-        memcpy(at, tracestate, ts_len);
-    at[ts_len] = '\0';
-    at += ts_len + 1;
+    char *at = oa_span_raw_put_head(s, tracestate, ts_len, sizeof f + strings);
     memcpy(at, &f, sizeof f);
     at += sizeof f;
     /* (short strings mostly: copied without a call each) */
@@ -105,12 +99,11 @@ static bool request_of(struct oa_h2_request *q, struct oa_h2_outcome *o, const s
 {
     const struct oa_span_raw *r = &s->raw;
     struct h2_facts f;
-    size_t ts_len = r->trace_state_len, len = r->head_len;
-    if (ts_len + 1 + len > oa_span_raw_capacity(s) || len < sizeof f)
+    const char *at = oa_span_raw_head(s, sizeof f);
+    if (at == NULL)
         return false;
-    const char *at = r->bytes + ts_len + 1;
     memcpy(&f, at, sizeof f);
-    if (strings_len(&f) != len - sizeof f)
+    if (strings_len(&f) != r->head_len - sizeof f)
         return false;
     at += sizeof f;
     q->method_len = f.method_len;
